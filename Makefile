@@ -1,0 +1,89 @@
+# Two commands: `make run` (set up and start the portal) and `make test` (set up and run every check).
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpline
+REDIS_URL ?= redis://127.0.0.1:6379/0
+export DATABASE_URL REDIS_URL
+PG_HOST := 127.0.0.1
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
+
+.PHONY: run test setup setup-test venv assets services database migrate data lint typecheck bench clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/.installed
+
+static/vendor/govuk/.built: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf static/vendor/govuk && mkdir -p static/vendor/govuk
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/vendor/govuk/
+	# The stylesheet points its fonts and images at /assets/: serve them from our static folder instead.
+	sed 's#/assets/#/static/vendor/govuk/assets/#g' node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css \
+		> static/vendor/govuk/govuk-frontend.min.css
+	cp -r node_modules/govuk-frontend/dist/govuk/assets static/vendor/govuk/
+	touch $@
+
+assets: static/vendor/govuk/.built
+
+# PostgreSQL and Redis normally run already; start them if not (commands from the machine notes).
+services:
+	@pg_isready -q -h $(PG_HOST) || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 1 30); do pg_isready -q -h $(PG_HOST) && break; sleep 1; done
+	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 \
+		--save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+	@for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
+
+database: services
+	@psql -h $(PG_HOST) -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='helpline'" | grep -q 1 \
+		|| createdb -h $(PG_HOST) -U postgres helpline
+
+migrate: venv database
+	$(BIN)/python manage.py migrate --no-input -v 0
+
+data: migrate
+	$(BIN)/python manage.py generate_dev_keys
+	$(BIN)/python manage.py load_local_authorities
+	$(BIN)/python manage.py seed_demo
+
+setup: venv assets data
+	$(BIN)/python manage.py collectstatic --no-input -v 0
+
+# Debian's Chromium for the browser tests, and Debian's docker-compose to validate docker-compose.yml.
+/usr/bin/chromium:
+	$(APT_GET) update -qq && $(APT_GET) install -y -qq chromium >/dev/null
+
+/usr/bin/docker-compose:
+	$(APT_GET) update -qq && $(APT_GET) install -y -qq docker-compose >/dev/null
+
+setup-test: venv assets services /usr/bin/chromium /usr/bin/docker-compose
+	$(BIN)/python manage.py generate_dev_keys
+
+run: setup
+	@$(BIN)/python manage.py seed_demo --print-only
+	@echo "Starting the portal on http://127.0.0.1:$(PORT)/ (staff workspace at /staff/). Ctrl-C stops everything."
+	$(BIN)/honcho -f Procfile.dev start
+
+lint: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: venv
+	$(BIN)/mypy .
+
+test: setup-test lint typecheck
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor staticfiles var

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "Staff accounts"
+
+    def ready(self) -> None:
+        from accounts import checks  # noqa: F401

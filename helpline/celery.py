@@ -1,0 +1,21 @@
+"""The Celery application: Redis broker, ids-only JSON messages, no results, late acks."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpline.settings")
+
+app = Celery("helpline")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "sweep-outbox": {
+        "task": "triage.tasks.sweep_outbox",
+        "schedule": float(os.environ.get("OUTBOX_SWEEP_SECONDS", "30")),
+    },
+    "heartbeat": {"task": "triage.tasks.record_heartbeat", "schedule": 15.0},
+    "purge-expired": {"task": "reports.tasks.purge_expired", "schedule": crontab(minute="*/10")},
+}

@@ -1,0 +1,283 @@
+"""Settings for every role of the portal, read from environment variables.
+
+Secrets may be given directly (``NAME``) or as a path to a file (``NAME_FILE``). Production
+(``HELPLINE_ENV=production``) refuses to start without them; nothing secret has a committed default.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def envbool(name: str, default: str = "false") -> bool:
+    return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def envint(name: str, default: int) -> int:
+    return int(os.environ.get(name, str(default)))
+
+
+def envlist(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def envsecret(name: str) -> str:
+    """The value of NAME, or the contents of the file named by NAME_FILE."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return os.environ.get(name, "")
+
+
+def database_from_url(url: str) -> dict[str, object]:
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        raise ValueError("DATABASE_URL must be a postgres:// URL: PostgreSQL is the only database")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": parts.path.lstrip("/") or "helpline",
+        "USER": parts.username or "postgres",
+        "PASSWORD": parts.password or "",
+        "HOST": parts.hostname or "127.0.0.1",
+        "PORT": str(parts.port or 5432),
+        "CONN_MAX_AGE": envint("DB_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
+HELPLINE_ENV = os.environ.get("HELPLINE_ENV", "development")
+PRODUCTION = HELPLINE_ENV == "production"
+# public: reporter pages and API, public key only; staff: workspaces, holds the private key;
+# worker: Celery; combined: public + staff in one process, for local development only.
+HELPLINE_ROLE = os.environ.get("HELPLINE_ROLE", "worker" if PRODUCTION else "combined")
+if HELPLINE_ROLE not in {"public", "staff", "worker", "combined"}:
+    raise RuntimeError(f"HELPLINE_ROLE must be public, staff, worker or combined, not {HELPLINE_ROLE!r}")
+if PRODUCTION and HELPLINE_ROLE == "combined":
+    raise RuntimeError("The combined role serves public and staff pages from one process: not in production")
+
+DEBUG = envbool("DEBUG", "false")
+if PRODUCTION and DEBUG:
+    raise RuntimeError("DEBUG must be off in production")
+
+SECRET_KEY = envsecret("SECRET_KEY")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise RuntimeError("SECRET_KEY (or SECRET_KEY_FILE) is required in production")
+    SECRET_KEY = "development-only-secret-key-not-for-production"  # noqa: S105
+
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
+
+# Content keys (see reports/crypto.py). Locally, make run generates them into var/dev-keys.json.
+HELPLINE_KEY_FILE = os.environ.get("HELPLINE_DEV_KEY_FILE", str(BASE_DIR / "var" / "dev-keys.json"))
+HELPLINE_PUBLIC_KEY = envsecret("HELPLINE_PUBLIC_KEY")
+HELPLINE_PRIVATE_KEYS = envsecret("HELPLINE_PRIVATE_KEYS")
+HELPLINE_HMAC_KEY = envsecret("HELPLINE_HMAC_KEY")
+if PRODUCTION:
+    if not HELPLINE_PUBLIC_KEY or not HELPLINE_HMAC_KEY:
+        raise RuntimeError("HELPLINE_PUBLIC_KEY and HELPLINE_HMAC_KEY are required in production")
+    if HELPLINE_ROLE == "public" and HELPLINE_PRIVATE_KEYS:
+        raise RuntimeError("The public service must not hold a private key: unset HELPLINE_PRIVATE_KEYS")
+    if HELPLINE_ROLE in {"staff", "worker"} and not HELPLINE_PRIVATE_KEYS:
+        raise RuntimeError("The staff service and workers need HELPLINE_PRIVATE_KEYS")
+# Argon2id cost for access-code keys (libsodium's interactive class by default), stored per row.
+ACCESS_CODE_KDF_OPSLIMIT = envint("ACCESS_CODE_KDF_OPSLIMIT", 2)
+ACCESS_CODE_KDF_MEMLIMIT = envint("ACCESS_CODE_KDF_MEMLIMIT", 64 * 1024 * 1024)
+# How many derivations one process runs at once: each needs MEMLIMIT bytes.
+ACCESS_CODE_KDF_CONCURRENCY = envint("ACCESS_CODE_KDF_CONCURRENCY", 2)
+ACCESS_CODE_WORDS = envint("ACCESS_CODE_WORDS", 7)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "rest_framework",
+    "drf_spectacular",
+    "anymail",
+    "accounts",
+    "reports",
+    "triage",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "helpline.middleware.PrivacyHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "helpline.urls"
+WSGI_APPLICATION = "helpline.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "helpline.context_processors.service",
+            ],
+        },
+    },
+]
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
+DATABASES = {
+    "default": database_from_url(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpline"))
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# Longer than any task, so a slow task is not redelivered while it still runs.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "Europe/London"
+# Publishing from a web request gives up fast: the outbox sweeper re-sends what did not go.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY = False
+OUTBOX_SWEEP_SECONDS = envint("OUTBOX_SWEEP_SECONDS", 30)
+OUTBOX_RESEND_AFTER_SECONDS = envint("OUTBOX_RESEND_AFTER_SECONDS", 60)
+OUTBOX_LEASE_SECONDS = envint("OUTBOX_LEASE_SECONDS", 120)
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# Uploads never go to a temporary file in clear; large bodies are refused.
+FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = envint("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
+
+# Email: console locally, anymail provider in production; tracking off.
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CSE whistleblowing helpline <noreply@helpline.localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("EMAIL_MESSAGE_ID_DOMAIN", "helpline.localhost")
+ANYMAIL = {
+    "SEND_DEFAULTS": {"track_opens": False, "track_clicks": False},
+    **{key[len("ANYMAIL_") :]: value for key, value in os.environ.items() if key.startswith("ANYMAIL_")},
+}
+# Django's error emails carry request bodies and addresses: nobody receives them.
+ADMINS: list[tuple[str, str]] = []
+MANAGERS: list[tuple[str, str]] = []
+
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+STAFF_SITE_URL = os.environ.get("STAFF_SITE_URL", SITE_URL)
+
+# Cookies: the staff session, the CSRF token and the reporter's draft key. None persist.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_IDLE_SECONDS = 30 * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_HTTPONLY = True
+SECURE = envbool("SECURE_COOKIES", "true" if PRODUCTION else "false")
+SESSION_COOKIE_SECURE = SECURE
+CSRF_COOKIE_SECURE = SECURE
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "true")
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+DRAFT_IDLE_SECONDS = envint("DRAFT_IDLE_SECONDS", 30 * 60)
+# Which request header carries the client address behind the reverse proxy (used only, hashed, for
+# throttling), e.g. HTTP_X_REAL_IP. The address itself is never stored.
+CLIENT_ADDRESS_HEADER = os.environ.get("CLIENT_ADDRESS_HEADER", "REMOTE_ADDR")
+ACCESS_THROTTLE_LIMIT = envint("ACCESS_THROTTLE_LIMIT", 5)
+ACCESS_THROTTLE_WINDOW_SECONDS = envint("ACCESS_THROTTLE_WINDOW_SECONDS", 3600)
+
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "triage:home"
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "helpline.api.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CSE whistleblowing helpline API",
+    "DESCRIPTION": "Report a concern about child sexual exploitation practice, and follow it.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+LOAD_LA_DEFAULT_DIR = os.environ.get("LA_DATA_DIR", str(BASE_DIR.parent / "shared" / "data" / "la"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"scrub": {"()": "helpline.logging.ScrubFilter"}},
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
+    },
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # django.request and django.server log the request line and the client; we log neither.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": [], "level": "CRITICAL", "propagate": False},
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}

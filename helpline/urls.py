@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from helpline.health import healthz
+from reports import api as reports_api
+
+api_v1 = [
+    path("reports", reports_api.ReportSubmitApi.as_view(), name="report_submit"),
+    path("reports/access", reports_api.ReportAccessApi.as_view(), name="report_access"),
+    path("reports/messages", reports_api.ReportMessageApi.as_view(), name="report_message"),
+    path("local-authorities", reports_api.LocalAuthoritiesApi.as_view(), name="local_authorities"),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
+]
+
+if settings.HELPLINE_ROLE in {"public", "combined"}:
+    urlpatterns.append(path("", include("reports.urls")))

@@ -1,0 +1,306 @@
+"""The reporter API: submit, open and reply. One view per operation; every field validated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.views.decorators.debug import sensitive_variables
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from reports import forms as limits
+from reports import selectors, services
+from reports.models import Anonymity, Channel, ConcernType, RaisedInternally, ReporterSector
+from triage import authorities
+
+
+def _clean(value: str) -> str:
+    return limits.clean_text(value)
+
+
+class CleanCharField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError("Text must not contain NUL characters.")
+        return _clean(super().to_internal_value(data))
+
+
+class ContactSerializer(serializers.Serializer[dict[str, str]]):
+    name = CleanCharField(max_length=limits.NAME_MAX, allow_blank=True, required=False, default="")
+    email = serializers.EmailField(max_length=254, allow_blank=True, required=False, default="")
+    phone = CleanCharField(max_length=limits.PHONE_MAX, allow_blank=True, required=False, default="")
+
+
+class AuthorityCodeField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=9, **kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        code = super().to_internal_value(data)
+        authority = authorities.authority_by_code(code.upper())
+        if authority is None:
+            raise serializers.ValidationError("Not an English children's services authority GSS code.")
+        return authority
+
+
+class AccessSerializer(serializers.Serializer[dict[str, str]]):
+    reference = CleanCharField(max_length=20)
+    access_code = CleanCharField(max_length=200)
+
+
+class ReportSubmitApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    class InputSerializer(serializers.Serializer[dict[str, Any]]):
+        anonymity = serializers.ChoiceField(choices=Anonymity.choices)
+        reporter_sector = serializers.ChoiceField(choices=ReporterSector.choices)
+        concern_types = serializers.ListField(
+            child=serializers.ChoiceField(choices=ConcernType.choices), min_length=1, max_length=len(ConcernType)
+        )
+        local_authority = AuthorityCodeField(required=False, allow_null=True, default=None)
+        postcode = CleanCharField(max_length=12, required=False, allow_blank=True, default="")
+        about_authority = AuthorityCodeField(required=False, allow_null=True, default=None)
+        organisation_name = CleanCharField(
+            max_length=limits.ORGANISATION_MAX, required=False, allow_blank=True, default=""
+        )
+        summary = CleanCharField(max_length=limits.SUMMARY_MAX)
+        details = CleanCharField(max_length=limits.DETAILS_MAX)
+        child_at_immediate_risk = serializers.BooleanField()
+        raised_internally = serializers.ChoiceField(choices=RaisedInternally.choices)
+        internal_response = CleanCharField(
+            max_length=limits.INTERNAL_RESPONSE_MAX, required=False, allow_blank=True, default=""
+        )
+        contact = ContactSerializer(required=False, allow_null=True, default=None)
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            errors: dict[str, str] = {}
+            contact = attrs.get("contact") or {}
+            has_contact = any(contact.get(key) for key in ("name", "email", "phone"))
+            if attrs["anonymity"] == Anonymity.ANONYMOUS and has_contact:
+                errors["contact"] = "An anonymous report must not include contact details."
+            if attrs["anonymity"] != Anonymity.ANONYMOUS:
+                if not contact.get("name"):
+                    errors["contact"] = "A confidential or named report needs a name."
+                elif not (contact.get("email") or contact.get("phone")):
+                    errors["contact"] = "A confidential or named report needs an email address or phone number."
+            if attrs.get("local_authority") is None and attrs.get("postcode"):
+                lookup = authorities.resolve_postcode(attrs["postcode"])
+                if lookup.kind == "malformed":
+                    errors["postcode"] = "Enter a real postcode, like S60 1AA."
+                elif lookup.kind == "outside_england":
+                    errors["postcode"] = lookup.message
+                elif lookup.kind == "resolved":
+                    attrs["local_authority"] = lookup.authority
+                else:
+                    errors["postcode"] = (
+                        "This postcode covers more than one council: give the full postcode or local_authority. "
+                        "Candidates: " + ", ".join(f"{a.gss_code} {a.name}" for a in lookup.candidates)
+                    )
+            if errors:
+                raise serializers.ValidationError(errors)
+            return attrs
+
+    class OutputSerializer(serializers.Serializer[dict[str, Any]]):
+        reference = serializers.CharField()
+        access_code = serializers.CharField(help_text="Shown once. Never stored by the service.")
+        status = serializers.CharField()
+        local_authority = serializers.CharField(allow_null=True)
+
+    @extend_schema(
+        operation_id="report_submit",
+        request=InputSerializer,
+        responses={201: OutputSerializer, 400: OpenApiResponse(description="Field errors")},
+        auth=[],
+    )
+    @sensitive_variables("serializer", "data", "submitted")
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        contact = data.get("contact") or {}
+        submitted = services.report_submit(
+            data=services.ReportInput(
+                anonymity=data["anonymity"],
+                reporter_sector=data["reporter_sector"],
+                concern_types=tuple(data["concern_types"]),
+                local_authority=data.get("local_authority"),
+                about_authority=data.get("about_authority"),
+                organisation_name=data["organisation_name"],
+                summary=data["summary"],
+                details=data["details"],
+                child_at_immediate_risk=data["child_at_immediate_risk"],
+                raised_internally=data["raised_internally"],
+                internal_response=data["internal_response"],
+                contact=services.Contact(
+                    name=contact.get("name", ""), email=contact.get("email", ""), phone=contact.get("phone", "")
+                ),
+            ),
+            channel=Channel.API,
+        )
+        report = submitted.report
+        body = self.OutputSerializer(
+            {
+                "reference": report.reference,
+                "access_code": submitted.access_code,
+                "status": selectors.reporter_status(report).code,
+                "local_authority": report.local_authority.gss_code if report.local_authority else None,
+            }
+        ).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+NOT_FOUND = {"detail": "No report opens with this reference and access code."}
+THROTTLED = {"detail": "Too many wrong attempts for this reference from here. Try again in an hour."}
+
+
+def _unlock(request: Request, serializer: serializers.Serializer[Any]) -> tuple[Any, bytes] | Response:
+    try:
+        return services.report_unlock(
+            reference=serializer.validated_data["reference"],
+            access_code=serializer.validated_data["access_code"],
+            client=str(getattr(request._request, "client_hash", "")),
+        )
+    except services.AccessThrottled:
+        return Response(THROTTLED, status=status.HTTP_429_TOO_MANY_REQUESTS)
+    except services.ReportNotFound:
+        return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
+
+
+# "from" is a Python keyword, so this serializer's fields are declared as a mapping.
+MessageOutputSerializer = type(
+    "ReporterMessageSerializer",
+    (serializers.Serializer,),
+    {
+        "from": serializers.CharField(help_text="from_reporter or from_helpline"),
+        "sent_on": serializers.DateField(),
+        "kind": serializers.CharField(),
+        "body": serializers.CharField(),
+    },
+)
+
+
+class ReportAccessApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        reference = serializers.CharField()
+        status = serializers.CharField()
+        status_label = serializers.CharField()
+        status_explanation = serializers.CharField()
+        submitted_on = serializers.DateField()
+        summary = serializers.CharField()
+        messages = MessageOutputSerializer(many=True)
+
+    @extend_schema(
+        operation_id="report_access",
+        request=AccessSerializer,
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(description="Field errors"),
+            404: OpenApiResponse(description="No report opens with this pair (always the same answer)"),
+            429: OpenApiResponse(description="Too many wrong attempts"),
+        },
+        auth=[],
+    )
+    @sensitive_variables("serializer", "unlocked", "opened")
+    def post(self, request: Request) -> Response:
+        serializer = AccessSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        unlocked = _unlock(request, serializer)
+        if isinstance(unlocked, Response):
+            return unlocked
+        report, data_key = unlocked
+        opened = services.report_read(report=report, data_key=data_key)
+        current = selectors.reporter_status(report)
+        return Response(
+            self.OutputSerializer(
+                {
+                    "reference": report.reference,
+                    "status": current.code,
+                    "status_label": current.label,
+                    "status_explanation": current.explanation,
+                    "submitted_on": report.submitted_at.date(),
+                    "summary": opened.content.get("summary", ""),
+                    "messages": [
+                        {"from": m.direction, "sent_on": m.sent_on, "kind": m.kind, "body": m.body}
+                        for m in opened.messages
+                    ],
+                }
+            ).data
+        )
+
+
+class ReportMessageApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    class InputSerializer(AccessSerializer):
+        body = CleanCharField(max_length=limits.MESSAGE_MAX)
+        kind = serializers.ChoiceField(
+            choices=[("message", "Message"), ("more_information", "More information")], default="message"
+        )
+
+    @extend_schema(
+        operation_id="report_message",
+        request=InputSerializer,
+        responses={
+            201: inline_serializer("MessageSent", {"sent_on": serializers.DateField()}),
+            400: OpenApiResponse(description="Field errors"),
+            404: OpenApiResponse(description="No report opens with this pair"),
+            429: OpenApiResponse(description="Too many wrong attempts"),
+        },
+        auth=[],
+    )
+    @sensitive_variables("serializer", "unlocked")
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        unlocked = _unlock(request, serializer)
+        if isinstance(unlocked, Response):
+            return unlocked
+        report, data_key = unlocked
+        message = services.message_send_from_reporter(
+            report=report,
+            data_key=data_key,
+            body=serializer.validated_data["body"],
+            kind=serializer.validated_data["kind"],
+        )
+        return Response({"sent_on": message.sent_on.isoformat()}, status=status.HTTP_201_CREATED)
+
+
+class LocalAuthoritiesApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    class QuerySerializer(serializers.Serializer[Any]):
+        postcode = CleanCharField(max_length=12, required=False, allow_blank=True, default="")
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        gss_code = serializers.CharField()
+        name = serializers.CharField()
+
+    @extend_schema(
+        operation_id="local_authorities",
+        parameters=[QuerySerializer],
+        responses={200: OutputSerializer(many=True), 400: OpenApiResponse(description="Field errors")},
+        auth=[],
+    )
+    def get(self, request: Request) -> Response:
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        postcode = query.validated_data["postcode"]
+        if not postcode:
+            found = [{"gss_code": code, "name": name} for code, name in authorities.authority_choices()]
+            return Response(found)
+        lookup = authorities.resolve_postcode(postcode)
+        if lookup.kind in {"malformed", "outside_england"}:
+            message = "Enter a real postcode, like S60 1AA." if lookup.kind == "malformed" else lookup.message
+            return Response({"postcode": [message]}, status=status.HTTP_400_BAD_REQUEST)
+        matches = [lookup.authority] if lookup.kind == "resolved" and lookup.authority else lookup.candidates
+        return Response(self.OutputSerializer(matches, many=True).data)

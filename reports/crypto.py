@@ -1,0 +1,292 @@
+"""Content encryption: the promise that what people wrote is unreadable in the database.
+
+Every report has a random data key. Its content is sealed with that key (XSalsa20-Poly1305 secretbox).
+The data key is stored twice: sealed to the helpline's X25519 public key (a sealed box, which only the
+staff service and workers can open) and sealed with a key derived from the reporter's access code
+(Argon2id, parameters stored per row). The public service holds only the public key, so a compromise of
+it cannot read stored reports.
+
+Other apps use this module; nothing else touches PyNaCl.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import nacl.exceptions
+import nacl.pwhash
+import nacl.utils
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from nacl.public import PrivateKey, PublicKey, SealedBox
+from nacl.secret import SecretBox
+
+KEY_BYTES = SecretBox.KEY_SIZE
+SALT_BYTES = nacl.pwhash.argon2id.SALTBYTES
+
+
+class KeyUnavailable(Exception):
+    """This process does not hold the private key needed (e.g. it is the public service)."""
+
+
+# --- keys ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Keyring:
+    public_key_id: str
+    public_key: PublicKey
+    private_keys: dict[str, PrivateKey]
+    hmac_key: bytes
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode("ascii"), validate=True)
+
+
+def _split_key(entry: str) -> tuple[str, bytes]:
+    key_id, _, encoded = entry.strip().partition(":")
+    if not key_id or not encoded:
+        raise ImproperlyConfigured("Keys are written as key_id:base64")
+    return key_id, _unb64(encoded)
+
+
+def generate_key_material(key_id: str = "dev1") -> dict[str, str]:
+    private = PrivateKey.generate()
+    return {
+        "public": f"{key_id}:{_b64(bytes(private.public_key))}",
+        "private": f"{key_id}:{_b64(bytes(private))}",
+        "hmac": _b64(nacl.utils.random(32)),
+    }
+
+
+def ensure_dev_keys() -> Path:
+    """Create the git-ignored development key file once. Production never generates keys."""
+    if settings.PRODUCTION:
+        raise ImproperlyConfigured("Production never generates keys: configure HELPLINE_PUBLIC_KEY etc.")
+    path = Path(settings.HELPLINE_KEY_FILE)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(generate_key_material(), indent=2))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return path
+
+
+@cache
+def keyring() -> Keyring:
+    public = settings.HELPLINE_PUBLIC_KEY
+    private = settings.HELPLINE_PRIVATE_KEYS
+    hmac_key = settings.HELPLINE_HMAC_KEY
+    if not public and not settings.PRODUCTION:
+        material = json.loads(ensure_dev_keys().read_text())
+        public, private, hmac_key = material["public"], material["private"], material["hmac"]
+    if not public or not hmac_key:
+        raise ImproperlyConfigured("HELPLINE_PUBLIC_KEY and HELPLINE_HMAC_KEY are required")
+    public_id, public_bytes = _split_key(public)
+    private_keys: dict[str, PrivateKey] = {}
+    # The public service never loads a private key, even one that happens to be configured locally.
+    if settings.HELPLINE_ROLE != "public" and private:
+        for entry in private.split(","):
+            key_id, raw = _split_key(entry)
+            private_keys[key_id] = PrivateKey(raw)
+    return Keyring(
+        public_key_id=public_id,
+        public_key=PublicKey(public_bytes),
+        private_keys=private_keys,
+        hmac_key=_unb64(hmac_key),
+    )
+
+
+def can_decrypt() -> bool:
+    return bool(keyring().private_keys)
+
+
+def loaded_private_key_ids() -> set[str]:
+    return set(keyring().private_keys)
+
+
+# --- data keys and content ----------------------------------------------------------------------
+
+
+def new_data_key() -> bytes:
+    return nacl.utils.random(KEY_BYTES)
+
+
+def seal_content(data_key: bytes, content: dict[str, object]) -> bytes:
+    plaintext = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return bytes(SecretBox(data_key).encrypt(plaintext))
+
+
+def open_content(data_key: bytes, ciphertext: bytes) -> dict[str, object]:
+    opened = json.loads(SecretBox(data_key).decrypt(ciphertext).decode("utf-8"))
+    if not isinstance(opened, dict):
+        raise ValueError("Sealed content is not an object")
+    return opened
+
+
+def seal_text(data_key: bytes, text: str) -> bytes:
+    return bytes(SecretBox(data_key).encrypt(text.encode("utf-8")))
+
+
+def open_text(data_key: bytes, ciphertext: bytes) -> str:
+    return SecretBox(data_key).decrypt(ciphertext).decode("utf-8")
+
+
+def seal_key_for_helpline(data_key: bytes) -> tuple[str, bytes]:
+    ring = keyring()
+    return ring.public_key_id, bytes(SealedBox(ring.public_key).encrypt(data_key))
+
+
+def open_key_as_helpline(key_id: str, sealed: bytes) -> bytes:
+    private = keyring().private_keys.get(key_id)
+    if private is None:
+        raise KeyUnavailable(f"No private key {key_id!r} in this process")
+    return bytes(SealedBox(private).decrypt(sealed))
+
+
+# --- access codes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    opslimit: int
+    memlimit: int
+
+    @classmethod
+    def current(cls) -> KdfParams:
+        return cls(settings.ACCESS_CODE_KDF_OPSLIMIT, settings.ACCESS_CODE_KDF_MEMLIMIT)
+
+
+@dataclass(frozen=True)
+class ReporterWrap:
+    salt: bytes
+    params: KdfParams
+    wrapped_key: bytes
+
+
+_derivation_slots: threading.BoundedSemaphore | None = None
+_slots_lock = threading.Lock()
+
+
+def _slots() -> threading.BoundedSemaphore:
+    # Each derivation takes memlimit bytes: a flood queues here instead of exhausting memory.
+    global _derivation_slots
+    with _slots_lock:
+        if _derivation_slots is None:
+            _derivation_slots = threading.BoundedSemaphore(settings.ACCESS_CODE_KDF_CONCURRENCY)
+        return _derivation_slots
+
+
+def derive_access_key(code: str, salt: bytes, params: KdfParams) -> bytes:
+    with _slots():
+        return bytes(
+            nacl.pwhash.argon2id.kdf(
+                KEY_BYTES,
+                code.encode("utf-8"),
+                salt,
+                opslimit=params.opslimit,
+                memlimit=params.memlimit,
+            )
+        )
+
+
+def wrap_key_for_reporter(data_key: bytes, code: str) -> ReporterWrap:
+    salt = nacl.utils.random(SALT_BYTES)
+    params = KdfParams.current()
+    wrapped = bytes(SecretBox(derive_access_key(code, salt, params)).encrypt(data_key))
+    return ReporterWrap(salt=salt, params=params, wrapped_key=wrapped)
+
+
+def unwrap_key_for_reporter(wrap: ReporterWrap, code: str) -> bytes | None:
+    """The data key, or None when the code is wrong."""
+    key = derive_access_key(code, wrap.salt, wrap.params)
+    try:
+        return bytes(SecretBox(key).decrypt(wrap.wrapped_key))
+    except nacl.exceptions.CryptoError:
+        return None
+
+
+_DUMMY_SALT = b"\x00" * SALT_BYTES
+
+
+def dummy_derivation() -> None:
+    """Spend the time of one derivation, so an unknown reference answers as slowly as a wrong code."""
+    derive_access_key("dummy", _DUMMY_SALT, KdfParams.current())
+
+
+@cache
+def access_code_words() -> tuple[str, ...]:
+    text = (resources.files("diceware") / "wordlists" / "wordlist_en_eff.txt").read_text("utf-8")
+    words = {line.split()[-1] for line in text.splitlines() if line.strip()}
+    # Hyphens separate words on entry, so words that contain one are left out.
+    return tuple(sorted(word for word in words if word.isalpha() and word.isascii()))
+
+
+@cache
+def _word_set() -> frozenset[str]:
+    return frozenset(access_code_words())
+
+
+def generate_access_code(words: int | None = None) -> str:
+    count = words or settings.ACCESS_CODE_WORDS
+    vocabulary = access_code_words()
+    return " ".join(secrets.choice(vocabulary) for _ in range(count))
+
+
+def normalise_access_code(text: str) -> str | None:
+    """Lower case, words separated by single spaces; hyphens and extra spaces accepted. None if malformed."""
+    if len(text) > 200:
+        return None
+    words = [word for word in re.split(r"[\s\-]+", text.strip().lower()) if word]
+    if len(words) < settings.ACCESS_CODE_WORDS or len(words) > 12:
+        return None
+    known = _word_set()
+    if not all(word in known for word in words):
+        return None
+    return " ".join(words)
+
+
+# --- keyed hashes ---------------------------------------------------------------------------------
+
+
+def _keyed_hash(purpose: str, value: str) -> str:
+    key = hashlib.blake2b(keyring().hmac_key, digest_size=32, person=purpose.encode()[:16]).digest()
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def normalise_organisation(name: str) -> str:
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    folded = re.sub(r"[^\w\s]", " ", folded)
+    words = [w for w in folded.split() if w not in {"the", "ltd", "limited", "plc", "and"}]
+    return " ".join(words)
+
+
+def organisation_hash(name: str) -> str:
+    """A keyed hash of the organisation's normalised name: the same organisation gives the same hash."""
+    return _keyed_hash("organisation", normalise_organisation(name))
+
+
+def client_hash(address: str) -> str:
+    """A keyed hash of a client address, for throttling. The address itself is never kept."""
+    return _keyed_hash("client-address", address)
+
+
+def throttle_key(*parts: str) -> str:
+    return _keyed_hash("throttle", "\x1f".join(parts))

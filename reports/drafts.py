@@ -1,0 +1,82 @@
+"""State kept between a reporter's pages, never in clear on the server.
+
+The server holds only ciphertext; the key is in the reporter's cookie (HttpOnly, SameSite=Strict,
+gone when the browser closes). Rows expire after a short idle time and are dropped on submit.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import timedelta
+
+import nacl.exceptions
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from reports import crypto
+from reports.models import Draft
+
+COOKIE_NAMES = {Draft.Purpose.DRAFT: "report_draft", Draft.Purpose.FOLLOW_UP: "report_follow_up"}
+
+
+def _parse_cookie(request: HttpRequest, purpose: str) -> tuple[uuid.UUID, bytes] | None:
+    raw = request.COOKIES.get(COOKIE_NAMES[Draft.Purpose(purpose)], "")
+    draft_id, _, encoded_key = raw.partition(".")
+    try:
+        key = base64.urlsafe_b64decode(encoded_key.encode("ascii"))
+        parsed = uuid.UUID(hex=draft_id)
+    except (ValueError, binascii.Error, UnicodeEncodeError):
+        return None
+    if len(key) != crypto.KEY_BYTES:
+        return None
+    return parsed, key
+
+
+def state_load(request: HttpRequest, *, purpose: str) -> dict[str, object] | None:
+    parsed = _parse_cookie(request, purpose)
+    if parsed is None:
+        return None
+    draft_id, key = parsed
+    row = Draft.objects.filter(pk=draft_id, purpose=purpose, expires_at__gt=timezone.now()).first()
+    if row is None:
+        return None
+    try:
+        return crypto.open_content(key, bytes(row.ciphertext))
+    except (nacl.exceptions.CryptoError, ValueError, json.JSONDecodeError):
+        return None
+
+
+def state_save(request: HttpRequest, response: HttpResponse, *, purpose: str, state: dict[str, object]) -> None:
+    parsed = _parse_cookie(request, purpose)
+    draft_id, key = parsed if parsed else (uuid.uuid4(), crypto.new_data_key())
+    Draft.objects.update_or_create(
+        pk=draft_id,
+        defaults={
+            "purpose": purpose,
+            "ciphertext": crypto.seal_content(key, state),
+            "expires_at": timezone.now() + timedelta(seconds=settings.DRAFT_IDLE_SECONDS),
+        },
+    )
+    response.set_cookie(
+        COOKIE_NAMES[Draft.Purpose(purpose)],
+        f"{draft_id.hex}.{base64.urlsafe_b64encode(key).decode('ascii')}",
+        httponly=True,
+        samesite="Strict",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def state_clear(request: HttpRequest, response: HttpResponse, *, purpose: str) -> None:
+    parsed = _parse_cookie(request, purpose)
+    if parsed is not None:
+        Draft.objects.filter(pk=parsed[0]).delete()
+    response.delete_cookie(COOKIE_NAMES[Draft.Purpose(purpose)], samesite="Strict")
+
+
+def drafts_purge() -> int:
+    deleted, _ = Draft.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted

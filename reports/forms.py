@@ -1,0 +1,325 @@
+"""The question pages' forms. Limits here are shared with the API serializers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from reports.models import Anonymity, ConcernType, RaisedInternally, ReporterSector
+from triage import authorities
+
+SUMMARY_MAX = 300
+DETAILS_MAX = 20_000
+INTERNAL_RESPONSE_MAX = 5_000
+ORGANISATION_MAX = 200
+NAME_MAX = 200
+PHONE_MAX = 40
+MESSAGE_MAX = 10_000
+UNKNOWN_AUTHORITY = "unknown"
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def council_choices(*, include_unknown: bool) -> list[tuple[str, str]]:
+    choices = [("", "Choose a council"), *authorities.authority_choices()]
+    if include_unknown:
+        choices.append((UNKNOWN_AUTHORITY, "I do not know"))
+    return choices
+
+
+class GovukForm(forms.Form):
+    """A form whose fields render with GOV.UK markup and whose errors say what to do."""
+
+    template_name = "govuk/form_fields.html"
+
+
+def clean_text(value: str) -> str:
+    # NUL bytes cannot be stored and are never meant; other control characters but newlines/tabs go too.
+    return "".join(ch for ch in value if ch in "\n\t" or ch >= " ").strip()
+
+
+class AnonymityForm(GovukForm):
+    anonymity = forms.ChoiceField(
+        label="How do you want to report your concern?",
+        choices=Anonymity.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select how you want to report your concern"},
+    )
+    anonymity.item_hints = {  # type: ignore[attr-defined]
+        Anonymity.ANONYMOUS: "Nobody, not even the helpline, will know who you are. We cannot contact you: "
+        "you check for replies with your reference and access code.",
+        Anonymity.CONFIDENTIAL: "Only the helpline will know who you are. We will never tell your employer "
+        "or the local authority without your agreement.",
+        Anonymity.NAMED: "You are happy for the helpline to tell the local authority who you are.",
+    }
+
+
+class SectorForm(GovukForm):
+    reporter_sector = forms.ChoiceField(
+        label="Where do you work?",
+        help_text="This helps us see where failures happen. It is not used to identify you.",
+        choices=ReporterSector.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select where you work"},
+    )
+
+
+class ConcernTypesForm(GovukForm):
+    concern_types = forms.MultipleChoiceField(
+        label="What is your concern about?",
+        help_text="Select all that apply.",
+        choices=ConcernType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Select what your concern is about"},
+    )
+
+
+class WhereForm(GovukForm):
+    postcode = forms.CharField(
+        label="Postcode",
+        help_text="The postcode of the place or organisation your concern is about, for example S60 1AA.",
+        required=False,
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"max_length": "Enter a real postcode, like S60 1AA"},
+    )
+    council = forms.ChoiceField(
+        label="Or choose the council",
+        help_text="The council for children's services in that area.",
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["council"].choices = council_choices(include_unknown=True)
+        self.lookup: authorities.PostcodeLookup | None = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        council = cleaned.get("council")
+        postcode = (cleaned.get("postcode") or "").strip()
+        if council:
+            return cleaned
+        if not postcode:
+            if not self.errors:
+                self.add_error("postcode", "Enter a postcode, or choose the council")
+            return cleaned
+        lookup = authorities.resolve_postcode(postcode)
+        if lookup.kind == "malformed":
+            self.add_error("postcode", "Enter a real postcode, like S60 1AA")
+        elif lookup.kind == "outside_england":
+            self.add_error("postcode", lookup.message)
+        else:
+            self.lookup = lookup
+        return cleaned
+
+
+class CouncilChoiceForm(GovukForm):
+    council = forms.ChoiceField(
+        label="Which council is it?",
+        help_text="Your postcode is on the border of more than one council.",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the council, or choose another one from the list"},
+        required=False,
+    )
+    other_council = forms.ChoiceField(label="Or choose another council", required=False)
+
+    def __init__(self, *args: Any, candidates: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["council"].choices = candidates
+        if not candidates:
+            self.fields["council"].widget = forms.HiddenInput()
+        self.fields["other_council"].choices = council_choices(include_unknown=True)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("council") and not cleaned.get("other_council") and not self.errors:
+            self.add_error("council", "Select the council, or choose another one from the list")
+        return cleaned
+
+
+class AboutCouncilForm(GovukForm):
+    about_council = forms.ChoiceField(
+        label="Is your concern about a council or its children's services?",
+        help_text="For example, a council hiding what happened, or punishing staff who spoke up. "
+        "If it is, we will never send your concern to that council: it goes to an independent national review.",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select yes if your concern is about a council"},
+    )
+    which_council = forms.ChoiceField(label="If yes, which council?", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["which_council"].choices = council_choices(include_unknown=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("about_council") == "yes" and not cleaned.get("which_council"):
+            self.add_error("which_council", "Choose the council your concern is about")
+        if cleaned.get("about_council") == "no":
+            cleaned["which_council"] = ""
+        return cleaned
+
+
+class OrganisationForm(GovukForm):
+    organisation_name = forms.CharField(
+        label="Which organisation is your concern about? (optional)",
+        help_text="For example, a school, care home, police force or council department.",
+        required=False,
+        max_length=ORGANISATION_MAX,
+        error_messages={"max_length": f"Organisation name must be {ORGANISATION_MAX} characters or fewer"},
+    )
+
+    def clean_organisation_name(self) -> str:
+        return clean_text(self.cleaned_data["organisation_name"])
+
+
+class WhatHappenedForm(GovukForm):
+    summary = forms.CharField(
+        label="Summarise your concern in a sentence",
+        max_length=SUMMARY_MAX,
+        error_messages={
+            "required": "Enter a short summary of your concern",
+            "max_length": f"Summary must be {SUMMARY_MAX} characters or fewer",
+        },
+    )
+    details = forms.CharField(
+        label="What happened?",
+        help_text="Include what you saw or were told, when, and who was involved. Do not include your "
+        "own name if you want to stay anonymous.",
+        max_length=DETAILS_MAX,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        error_messages={
+            "required": "Enter what happened",
+            "max_length": f"What happened must be {DETAILS_MAX:,} characters or fewer",
+        },
+    )
+
+    def clean_summary(self) -> str:
+        value = clean_text(self.cleaned_data["summary"])
+        if not value:
+            raise forms.ValidationError("Enter a short summary of your concern")
+        return value
+
+    def clean_details(self) -> str:
+        value = clean_text(self.cleaned_data["details"])
+        if not value:
+            raise forms.ValidationError("Enter what happened")
+        return value
+
+
+class RaisedInternallyForm(GovukForm):
+    raised_internally = forms.ChoiceField(
+        label="Did you or anyone else raise this concern inside the organisation?",
+        choices=RaisedInternally.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether the concern was raised inside the organisation"},
+    )
+    internal_response = forms.CharField(
+        label="If yes, what came of it? (optional)",
+        required=False,
+        max_length=INTERNAL_RESPONSE_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"max_length": f"What came of it must be {INTERNAL_RESPONSE_MAX:,} characters or fewer"},
+    )
+
+    def clean_internal_response(self) -> str:
+        return clean_text(self.cleaned_data["internal_response"])
+
+
+class ImmediateRiskForm(GovukForm):
+    child_at_immediate_risk = forms.ChoiceField(
+        label="Is a child at immediate risk of harm?",
+        help_text="If a child is in immediate danger, call 999 now.",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select yes if a child is at immediate risk of harm"},
+    )
+
+
+class ContactForm(GovukForm):
+    name = forms.CharField(
+        label="Your name",
+        max_length=NAME_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": "Enter your name", "max_length": f"Name must be {NAME_MAX} characters or fewer"},
+    )
+    email = forms.EmailField(
+        label="Email address (optional)",
+        help_text="Use a personal address, not a work one. We only email to say there is an update.",
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+        error_messages={"invalid": "Enter an email address in the correct format, like name@example.com"},
+    )
+    phone = forms.CharField(
+        label="Phone number (optional)",
+        required=False,
+        max_length=PHONE_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "tel"}),
+        error_messages={"max_length": "Enter a phone number, like 07700 900 982"},
+    )
+
+    def clean_name(self) -> str:
+        value = clean_text(self.cleaned_data["name"])
+        if not value:
+            raise forms.ValidationError("Enter your name")
+        return value
+
+    def clean_phone(self) -> str:
+        value = clean_text(self.cleaned_data["phone"])
+        if value and not all(ch.isdigit() or ch in " +()-" for ch in value):
+            raise forms.ValidationError("Enter a phone number, like 07700 900 982")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not self.errors and not cleaned.get("email") and not cleaned.get("phone"):
+            self.add_error("email", "Enter an email address or a phone number so the helpline can contact you")
+        return cleaned
+
+
+class AccessForm(GovukForm):
+    reference = forms.CharField(
+        label="Reference",
+        help_text="For example, HX7K-29QM",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Enter your reference", "max_length": "Enter the reference you were given"},
+    )
+    access_code = forms.CharField(
+        label="Access code",
+        help_text="The words you were given, with spaces or hyphens between them.",
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": "Enter your access code", "max_length": "Enter the access code you were given"},
+    )
+
+
+class ReporterMessageForm(GovukForm):
+    body = forms.CharField(
+        label="Your message",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={
+            "required": "Enter your message",
+            "max_length": f"Message must be {MESSAGE_MAX:,} characters or fewer",
+        },
+    )
+    kind = forms.ChoiceField(
+        label="What are you sending?",
+        choices=[
+            ("message", "A reply or a question for the helpline"),
+            ("more_information", "More information about my concern"),
+        ],
+        widget=forms.RadioSelect,
+        initial="message",
+        error_messages={"required": "Select what you are sending"},
+    )
+
+    def clean_body(self) -> str:
+        value = clean_text(self.cleaned_data["body"])
+        if not value:
+            raise forms.ValidationError("Enter your message")
+        return value

@@ -1,0 +1,17 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from reports import crypto
+
+
+class Command(BaseCommand):
+    help = "Create the git-ignored development keypair (var/dev-keys.json) if it is missing. Never in production."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from django.conf import settings
+
+        if settings.PRODUCTION:
+            raise CommandError("Production never generates keys. Use generate_keys and escrow the private key.")
+        path = crypto.ensure_dev_keys()
+        self.stdout.write(f"Development keys: {path}")

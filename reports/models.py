@@ -1,0 +1,156 @@
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+
+class Anonymity(models.TextChoices):
+    ANONYMOUS = "anonymous", "Anonymous"
+    CONFIDENTIAL = "confidential", "Confidential"
+    NAMED = "named", "Named"
+
+
+class ReporterSector(models.TextChoices):
+    CHILDRENS_SOCIAL_CARE = "childrens_social_care", "Children's social care"
+    EDUCATION = "education", "Education"
+    POLICE = "police", "Police"
+    HEALTH = "health", "Health"
+    LOCAL_COUNCIL = "local_council", "Local council (other services)"
+    ELECTED_MEMBER = "elected_member", "Elected member (councillor)"
+    VOLUNTARY_SECTOR = "voluntary_sector", "Voluntary or community sector"
+    OTHER = "other", "Other"
+
+
+class ConcernType(models.TextChoices):
+    CONCERN_NOT_ACTED_ON = "concern_not_acted_on", "A concern was raised but not acted on"
+    VICTIM_DISBELIEVED_OR_BLAMED = "victim_disbelieved_or_blamed", "A victim was disbelieved or blamed"
+    INFORMATION_NOT_SHARED = "information_not_shared", "Information was not shared with those who needed it"
+    RECORDS_ALTERED_OR_SUPPRESSED = "records_altered_or_suppressed", "Records were altered or suppressed"
+    COVER_UP_TO_PROTECT_REPUTATION = (
+        "cover_up_to_protect_reputation",
+        "A cover-up to protect an organisation's reputation",
+    )
+    RETALIATION_AGAINST_STAFF = "retaliation_against_staff", "Staff who spoke up were punished or threatened"
+    UNSAFE_WORKLOAD_OR_RESOURCES = "unsafe_workload_or_resources", "Unsafe workloads or too few resources"
+    KNOWN_RISK_PERSON_WITH_ACCESS = (
+        "known_risk_person_with_access",
+        "A person known to be a risk has access to children",
+    )
+    OTHER = "other", "Something else"
+
+
+class RaisedInternally(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    NOT_SURE = "not_sure", "I'm not sure"
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Web"
+    PHONE = "phone", "Phone"
+    API = "api", "API"
+
+
+class Report(models.Model):
+    """One concern as the reporter gave it.
+
+    Metadata needed for routing and statistics is in clear; everything a person wrote is in
+    ``content`` (sealed with the report's data key). The data key is kept sealed to the helpline's
+    public key and wrapped with a key derived from the reporter's access code.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        ROUTED = "routed", "Routed"
+
+    reference = models.CharField(max_length=16, unique=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    anonymity = models.CharField(max_length=16, choices=Anonymity.choices)
+    reporter_sector = models.CharField(max_length=32, choices=ReporterSector.choices)
+    concern_types = ArrayField(models.CharField(max_length=40, choices=ConcernType.choices))
+    local_authority = models.ForeignKey(
+        "triage.LocalAuthority", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    about_authority = models.ForeignKey(
+        "triage.LocalAuthority", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    child_at_immediate_risk = models.BooleanField()
+    raised_internally = models.CharField(max_length=8, choices=RaisedInternally.choices)
+    organisation_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    has_contact_email = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    submitted_at = models.DateTimeField()
+
+    # Encryption envelope.
+    content = models.BinaryField()
+    helpline_key_id = models.CharField(max_length=32)
+    helpline_sealed_key = models.BinaryField()
+    reporter_kdf_salt = models.BinaryField()
+    reporter_kdf_opslimit = models.PositiveIntegerField()
+    reporter_kdf_memlimit = models.PositiveBigIntegerField()
+    reporter_wrapped_key = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~Q(concern_types=[]), name="report_has_a_concern_type"),
+            models.CheckConstraint(
+                condition=Q(anonymity__in=["confidential", "named"]) | Q(has_contact_email=False),
+                name="report_anonymous_has_no_contact",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Message(models.Model):
+    """A message in the anonymous mailbox between reporter and helpline; the body is sealed."""
+
+    class Direction(models.TextChoices):
+        FROM_REPORTER = "from_reporter", "You"
+        FROM_HELPLINE = "from_helpline", "The helpline"
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", "Message"
+        MORE_INFORMATION = "more_information", "More information"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=16, choices=Direction.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MESSAGE)
+    author = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    body = models.BinaryField()
+    # The day only: enough for the reporter and the helpline, no trail of the reporter's visits.
+    sent_on = models.DateField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"message {self.pk} on report {self.report_id}"
+
+
+class Draft(models.Model):
+    """State kept between a reporter's pages (their answers, or an unlocked follow-up), sealed with a
+    key that lives only in the reporter's cookie. Expires after a short idle time."""
+
+    class Purpose(models.TextChoices):
+        DRAFT = "draft", "Answers to question pages"
+        FOLLOW_UP = "follow_up", "An unlocked follow-up page"
+
+    id = models.UUIDField(primary_key=True)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    ciphertext = models.BinaryField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.pk}"
+
+
+class AccessThrottle(models.Model):
+    """Failed access attempts per keyed hash of (reference, client address). Holds no address."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    failures = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"throttle {self.key[:8]}"

@@ -1,0 +1,58 @@
+"""GOV.UK Design System markup for Django form fields, written once and used by every form."""
+
+from typing import Any
+
+from django import template
+from django.forms import BoundField
+
+register = template.Library()
+
+CHOICE_WIDGETS = {"radioselect": "radios", "checkboxselectmultiple": "checkboxes"}
+
+
+@register.inclusion_tag("govuk/field.html")
+def govuk_field(field: BoundField, heading: bool = False, size: str = "m", width: str = "") -> dict[str, Any]:
+    widget_type = field.widget_type
+    auto_id = field.auto_id
+    describedby = []
+    if field.help_text:
+        describedby.append(f"{auto_id}-hint")
+    if field.errors:
+        describedby.append(f"{auto_id}-error")
+    context: dict[str, Any] = {
+        "field": field,
+        "id": auto_id,
+        "heading": heading,
+        "size": size,
+        "width": width,
+        "describedby": " ".join(describedby),
+        "widget_type": widget_type,
+        "kind": CHOICE_WIDGETS.get(widget_type, widget_type),
+        "value": field.value() if field.value() is not None else "",
+    }
+    if widget_type in CHOICE_WIDGETS:
+        item_hints = getattr(field.field, "item_hints", {})
+        raw = field.value()
+        selected = (
+            {str(v) for v in raw} if isinstance(raw, list | tuple) else {str(raw)} if raw not in (None, "") else set()
+        )
+        items = []
+        for index, (value, label) in enumerate(field.field.choices):
+            item_id = auto_id if index == 0 else f"{auto_id}-{index + 1}"
+            items.append(
+                {
+                    "id": item_id,
+                    "value": value,
+                    "label": label,
+                    "hint": item_hints.get(value, ""),
+                    "checked": str(value) in selected,
+                }
+            )
+        context["items"] = items
+    elif widget_type == "select":
+        raw = field.value()
+        context["options"] = [
+            {"value": value, "label": label, "selected": str(value) == str(raw) and raw not in (None, "")}
+            for value, label in field.field.choices
+        ]
+    return context

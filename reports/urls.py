@@ -1,0 +1,17 @@
+from django.urls import path
+
+from reports import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("privacy", views.privacy, name="privacy"),
+    path("report/begin", views.begin, name="begin"),
+    path("report/check-your-answers", views.check, name="check"),
+    path("report/<slug:step>", views.question, name="question"),
+    path("check", views.check_start, name="check_start"),
+    path("check/concern", views.follow_up, name="follow_up"),
+    path("check/concern/message", views.follow_up_message, name="follow_up_message"),
+    path("check/concern/close", views.follow_up_close, name="follow_up_close"),
+]

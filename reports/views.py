@@ -1,0 +1,214 @@
+"""Public pages: start, question pages, check your answers, confirmation, and "check a concern"."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from reports import journey, selectors, services
+from reports.drafts import state_clear, state_load, state_save
+from reports.forms import AccessForm, ReporterMessageForm
+from reports.models import Draft, Report
+
+DRAFT = Draft.Purpose.DRAFT
+FOLLOW_UP = Draft.Purpose.FOLLOW_UP
+
+
+def client_of(request: HttpRequest) -> str:
+    return str(getattr(request, "client_hash", ""))
+
+
+@require_GET
+def start(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/start.html")
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/privacy.html")
+
+
+def _answers(request: HttpRequest) -> journey.Answers:
+    state = state_load(request, purpose=DRAFT) or {}
+    answers = state.get("answers", {})
+    return answers if isinstance(answers, dict) else {}
+
+
+@require_POST
+def begin(request: HttpRequest) -> HttpResponse:
+    response = redirect("reports:question", step=journey.STEPS[0].slug)
+    state_save(request, response, purpose=DRAFT, state={"answers": {}})
+    return response
+
+
+@sensitive_post_parameters()
+@sensitive_variables("answers", "form")
+@require_http_methods(["GET", "POST"])
+def question(request: HttpRequest, step: str) -> HttpResponse:
+    page = journey.STEP_BY_SLUG.get(step)
+    if page is None:
+        raise Http404
+    answers = _answers(request)
+    if not page.applies(answers):
+        return (
+            redirect("reports:question", step=journey.next_step(answers, after=step))
+            if journey.first_missing(answers)
+            else redirect("reports:check")
+        )
+    changing = request.GET.get("change") == "1"
+    kwargs = journey.form_kwargs(step, answers)
+    if request.method == "POST":
+        form = page.form_class(request.POST, **kwargs)
+        if form.is_valid():
+            answers = journey.answers_from_form(step, form, answers)
+            following = "check" if changing else journey.next_step(answers, after=step)
+            if changing and journey.first_missing(answers):
+                following = journey.first_missing(answers) or "check"
+            target = (
+                reverse("reports:check")
+                if following == "check"
+                else reverse("reports:question", kwargs={"step": following})
+            )
+            response: HttpResponse = HttpResponseRedirect(target)
+            state_save(request, response, purpose=DRAFT, state={"answers": answers})
+            return response
+        status = 400
+    else:
+        form = page.form_class(initial=answers.get(step) or None, **kwargs)
+        status = 200
+    back = journey.previous_step(answers, step)
+    return render(
+        request,
+        "reports/question.html",
+        {
+            "form": form,
+            "step": page,
+            "changing": changing,
+            "back_url": reverse("reports:check")
+            if changing
+            else (reverse("reports:question", kwargs={"step": back}) if back else reverse("reports:start")),
+            "answers": answers,
+        },
+        status=status,
+    )
+
+
+@sensitive_post_parameters()
+@sensitive_variables("answers", "submitted")
+@require_http_methods(["GET", "POST"])
+def check(request: HttpRequest) -> HttpResponse:
+    answers = _answers(request)
+    missing = journey.first_missing(answers)
+    if missing:
+        return redirect("reports:question", step=missing)
+    if request.method == "POST":
+        submitted = services.report_submit(data=journey.report_input(answers))
+        response = render(
+            request,
+            "reports/confirmation.html",
+            {
+                "reference": submitted.report.reference,
+                "access_code": submitted.access_code,
+                "urgent": submitted.report.child_at_immediate_risk,
+            },
+        )
+        state_clear(request, response, purpose=DRAFT)
+        return response
+    return render(request, "reports/check.html", {"rows": journey.summary_rows(answers)})
+
+
+# --- check a concern --------------------------------------------------------------------------------
+
+
+@sensitive_post_parameters("access_code")
+@sensitive_variables("form", "data_key")
+@require_http_methods(["GET", "POST"])
+def check_start(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "reports/check_start.html", {"form": AccessForm()})
+    form = AccessForm(request.POST)
+    if not form.is_valid():
+        return render(request, "reports/check_start.html", {"form": form}, status=400)
+    try:
+        report, data_key = services.report_unlock(
+            reference=form.cleaned_data["reference"],
+            access_code=form.cleaned_data["access_code"],
+            client=client_of(request),
+        )
+    except services.AccessThrottled:
+        return render(request, "reports/check_throttled.html", status=429)
+    except services.ReportNotFound:
+        form = AccessForm(initial={"reference": form.cleaned_data["reference"]})
+        return render(request, "reports/check_start.html", {"form": form, "not_found": True}, status=404)
+    response = redirect("reports:follow_up")
+    state_save(
+        request,
+        response,
+        purpose=FOLLOW_UP,
+        state={"report_id": report.pk, "data_key": base64.b64encode(data_key).decode("ascii")},
+    )
+    return response
+
+
+def _unlocked(request: HttpRequest) -> tuple[Report, bytes] | None:
+    state = state_load(request, purpose=FOLLOW_UP)
+    if not state:
+        return None
+    report = Report.objects.filter(pk=state.get("report_id")).first()
+    if report is None:
+        return None
+    return report, base64.b64decode(str(state["data_key"]))
+
+
+@sensitive_variables("data_key", "opened")
+@require_GET
+def follow_up(request: HttpRequest) -> HttpResponse:
+    unlocked = _unlocked(request)
+    if unlocked is None:
+        return redirect("reports:check_start")
+    report, data_key = unlocked
+    response = render(request, "reports/follow_up.html", _follow_up_context(report, data_key, request))
+    state_save(request, response, purpose=FOLLOW_UP, state=state_load(request, purpose=FOLLOW_UP) or {})
+    return response
+
+
+def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    opened = services.report_read(report=report, data_key=data_key)
+    return {
+        "opened": opened,
+        "status": selectors.reporter_status(report),
+        "message_form": extra.pop("message_form", ReporterMessageForm(initial={"kind": "message"})),
+        "sent": request.GET.get("sent"),
+        **extra,
+    }
+
+
+@sensitive_post_parameters()
+@sensitive_variables("data_key", "form")
+@require_POST
+def follow_up_message(request: HttpRequest) -> HttpResponse:
+    unlocked = _unlocked(request)
+    if unlocked is None:
+        return redirect("reports:check_start")
+    report, data_key = unlocked
+    form = ReporterMessageForm(request.POST)
+    if not form.is_valid():
+        context = _follow_up_context(report, data_key, request, message_form=form)
+        return render(request, "reports/follow_up.html", context, status=400)
+    services.message_send_from_reporter(
+        report=report, data_key=data_key, body=form.cleaned_data["body"], kind=form.cleaned_data["kind"]
+    )
+    return HttpResponseRedirect(reverse("reports:follow_up") + "?sent=1")
+
+
+@require_POST
+def follow_up_close(request: HttpRequest) -> HttpResponse:
+    response = redirect("reports:start")
+    state_clear(request, response, purpose=FOLLOW_UP)
+    return response

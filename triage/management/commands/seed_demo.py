@@ -1,0 +1,109 @@
+"""Demo staff accounts and demo cases for `make run`. Refused in production. Safe to run again."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.models import User
+from reports.models import Anonymity, ConcernType, RaisedInternally, Report, ReporterSector
+from reports.services import Contact, ReportInput, report_submit
+from triage import authorities
+from triage.services import report_route
+
+DEMO_PASSWORD = "demo-password-change-me"  # noqa: S105 - demo only; production refuses demo users
+
+DEMO_USERS = [
+    ("handler", User.Role.CALL_HANDLER, "handler@helpline.localhost", [], ""),
+    ("supervisor", User.Role.SUPERVISOR, "supervisor@helpline.localhost", [], ""),
+    ("rotherham", User.Role.AUTHORITY_OFFICER, "lado@rotherham.localhost", ["E08000018"], ""),
+    ("board", User.Role.BOARD_REVIEWER, "board@yorkshire.localhost", [], "Yorkshire and The Humber"),
+    ("oversight", User.Role.OVERSIGHT_ANALYST, "oversight@helpline.localhost", [], ""),
+    ("admin", User.Role.ADMINISTRATOR, "admin@helpline.localhost", [], ""),
+]
+
+DEMO_REPORTS = [
+    ReportInput(
+        anonymity=Anonymity.ANONYMOUS,
+        reporter_sector=ReporterSector.CHILDRENS_SOCIAL_CARE,
+        concern_types=(ConcernType.CONCERN_NOT_ACTED_ON, ConcernType.VICTIM_DISBELIEVED_OR_BLAMED),
+        local_authority=None,
+        about_authority=None,
+        organisation_name="Demo Children's Home",
+        summary="Demo: repeated missing-from-care episodes not acted on",
+        details="Demo case. A girl in placement has gone missing repeatedly; managers call it a lifestyle choice.",
+        child_at_immediate_risk=False,
+        raised_internally=RaisedInternally.YES,
+        internal_response="Demo: told to stop raising it.",
+    ),
+    ReportInput(
+        anonymity=Anonymity.CONFIDENTIAL,
+        reporter_sector=ReporterSector.EDUCATION,
+        concern_types=(ConcernType.KNOWN_RISK_PERSON_WITH_ACCESS,),
+        local_authority=None,
+        about_authority=None,
+        organisation_name="Demo Academy",
+        summary="Demo: adult known to police collecting pupils",
+        details="Demo case. An adult known to police is collecting pupils from school and nobody has acted.",
+        child_at_immediate_risk=True,
+        raised_internally=RaisedInternally.NO,
+        internal_response="",
+        contact=Contact(name="Demo Reporter", email="demo.reporter@example.com"),
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo staff accounts and demo cases (development only), then print the logins."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--print-only", action="store_true", help="Only print the demo logins.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("Demo users and cases are refused in production.")
+        if not options["print_only"]:
+            self._users()
+            self._reports()
+        self._print()
+
+    def _users(self) -> None:
+        for username, role, email, codes, area in DEMO_USERS:
+            user, created = User.objects.get_or_create(
+                username=username, defaults={"role": role, "email": email, "is_demo": True, "area": area}
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save(update_fields=["password"])
+            if codes:
+                user.authorities.set([a for a in (authorities.authority_by_code(c) for c in codes) if a])
+
+    def _reports_file(self) -> Path:
+        return Path(settings.BASE_DIR) / "var" / "demo-reports.json"
+
+    def _reports(self) -> None:
+        path = self._reports_file()
+        if path.exists() and Report.objects.exists():
+            return
+        rotherham = authorities.authority_by_code("E08000018")
+        created = []
+        for template in DEMO_REPORTS:
+            data = ReportInput(**{**template.__dict__, "local_authority": rotherham})
+            submitted = report_submit(data=data)
+            report_route(report_id=submitted.report.pk)
+            created.append({"reference": submitted.report.reference, "access_code": submitted.access_code})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(created, indent=2))
+        path.chmod(0o600)
+
+    def _print(self) -> None:
+        self.stdout.write("Demo staff logins (password for all: %s):" % DEMO_PASSWORD)
+        for username, role, email, _codes, _area in DEMO_USERS:
+            self.stdout.write(f"  {username:<11} {role.label:<32} {email}")
+        path = self._reports_file()
+        if path.exists():
+            self.stdout.write("Demo reports you can check at /check (reference / access code):")
+            for item in json.loads(path.read_text()):
+                self.stdout.write(f"  {item['reference']}  {item['access_code']}")

@@ -1,0 +1,75 @@
+"""The transactional outbox: work committed with the change that causes it, published after commit,
+claimed with an expiring lease, re-sent by a sweeper. Publishing never fails the caller."""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from triage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+def outbox_add(*, kind: str, target_id: int) -> OutboxMessage:
+    """Record work inside the caller's transaction; publish it once the transaction commits."""
+    message, _ = OutboxMessage.objects.get_or_create(
+        kind=kind, target_id=target_id, defaults={"created_at": timezone.now()}
+    )
+    outbox_id = message.pk
+    transaction.on_commit(lambda: outbox_publish(outbox_id=outbox_id), robust=True)
+    return message
+
+
+def outbox_publish(*, outbox_id: int) -> bool:
+    """Send the task message. A broker outage is logged and left to the sweeper, never raised."""
+    from triage.tasks import process_outbox
+
+    try:
+        process_outbox.apply_async(args=[outbox_id], retry=False)
+    except Exception as error:  # noqa: BLE001 - any broker failure means "the sweeper will re-send"
+        log.warning("outbox %s not published (%s); the sweeper will re-send it", outbox_id, type(error).__name__)
+        return False
+    return True
+
+
+def outbox_claim(*, outbox_id: int) -> bool:
+    """Take the lease on one row. Exactly one worker wins while the lease holds."""
+    now = timezone.now()
+    claimed = (
+        OutboxMessage.objects.filter(pk=outbox_id, processed_at__isnull=True)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS), attempts=F("attempts") + 1)
+    )
+    return claimed == 1
+
+
+def outbox_due(*, limit: int = 500) -> list[int]:
+    """Rows to re-send: never claimed and older than the resend delay, or whose lease has expired."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS)
+    return list(
+        OutboxMessage.objects.filter(processed_at__isnull=True)
+        .filter(Q(claimed_until__isnull=True, created_at__lt=stale) | Q(claimed_until__lt=now))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def outbox_sweep() -> int:
+    due = outbox_due()
+    for outbox_id in due:
+        outbox_publish(outbox_id=outbox_id)
+    return len(due)
+
+
+def outbox_mark_processed(*, outbox_id: int) -> None:
+    OutboxMessage.objects.filter(pk=outbox_id).update(processed_at=timezone.now(), claimed_until=None)
+
+
+def outbox_release(*, outbox_id: int, retry_at: datetime, error: str) -> None:
+    """Give the row back, to be picked up again by the sweeper once ``retry_at`` passes."""
+    OutboxMessage.objects.filter(pk=outbox_id).update(claimed_until=retry_at, last_error=error[:255])

@@ -1,0 +1,129 @@
+"""Writes in triage: routing a report into a case, and the notifications that follow."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from reports.models import Report
+from triage import notifications, routing
+from triage.audit import event_record
+from triage.models import Case, EmailRecord, LocalAuthority, OutboxMessage, Queue
+from triage.outbox import outbox_add, outbox_claim, outbox_mark_processed
+
+log = logging.getLogger(__name__)
+
+CASE_NUMBER_ALPHABET = "ACDEFGHJKMNPQRTUVWXY2345679"
+
+
+def new_case_number(year: int) -> str:
+    return f"{year}-" + "".join(secrets.choice(CASE_NUMBER_ALPHABET) for _ in range(6))
+
+
+def routing_facts(report: Report) -> routing.RoutingFacts:
+    authority = report.local_authority
+    return routing.RoutingFacts(
+        child_at_immediate_risk=report.child_at_immediate_risk,
+        concern_types=tuple(report.concern_types),
+        authority_code=authority.gss_code if authority else None,
+        about_authority_code=report.about_authority.gss_code if report.about_authority else None,
+        region=authority.region if authority else None,
+    )
+
+
+@transaction.atomic
+def report_route(*, report_id: int) -> Case:
+    """Turn a report into a case in a queue, with its deadlines. Idempotent: a report has one case."""
+    report = (
+        Report.objects.select_for_update(of=("self",))
+        .select_related("local_authority", "about_authority")
+        .get(pk=report_id)
+    )
+    existing = Case.objects.filter(report=report).first()
+    if existing is not None:
+        return existing
+    decision = routing.decide(routing_facts(report), regional_queues=frozenset(settings_regional_queues()))
+    queue = Queue.objects.get(slug=decision.queue_slug)
+    authorities = {
+        a.gss_code: a
+        for a in LocalAuthority.objects.filter(
+            gss_code__in=[c for c in (decision.refer_to_authority_code, decision.conflict_authority_code) if c]
+        )
+    }
+    case = Case.objects.create(
+        case_number=_unique_case_number(report),
+        report=report,
+        authority=authorities.get(decision.refer_to_authority_code or ""),
+        conflict_authority=authorities.get(decision.conflict_authority_code or ""),
+        independent_review=decision.independent_review,
+        priority=Case.Priority.URGENT if decision.urgent else Case.Priority.STANDARD,
+        queue=queue,
+        created_at=timezone.now(),
+        triage_due_at=routing.triage_due(report.submitted_at, urgent=decision.urgent),
+        reporter_feedback_due_at=routing.reporter_feedback_due(report.submitted_at),
+    )
+    report.status = Report.Status.ROUTED
+    report.save(update_fields=["status"])
+    event_record(
+        kind="case_routed",
+        case=case,
+        detail={
+            "queue": queue.slug,
+            "priority": case.priority,
+            "authority": case.authority.gss_code if case.authority else None,
+            "independent_review": case.independent_review,
+        },
+    )
+    if decision.urgent:
+        supervisors_alert(case=case, template="urgent_case")
+    return case
+
+
+def settings_regional_queues() -> list[str]:
+    return list(getattr(settings, "REGIONAL_QUEUES", []))
+
+
+def _unique_case_number(report: Report) -> str:
+    year = report.submitted_at.year
+    while True:
+        number = new_case_number(year)
+        if not Case.objects.filter(case_number=number).exists():
+            return number
+
+
+def supervisors_alert(*, case: Case, template: str) -> list[EmailRecord]:
+    """Queue one email per active supervisor; each is sent (once) by its own outbox row."""
+    records = []
+    for supervisor in User.objects.filter(role=User.Role.SUPERVISOR, is_active=True).exclude(email=""):
+        record, created = EmailRecord.objects.get_or_create(
+            case=case, recipient=supervisor.email, template=template, defaults={"created_at": timezone.now()}
+        )
+        if created:
+            outbox_add(kind=OutboxMessage.Kind.SEND_EMAIL, target_id=record.pk)
+        records.append(record)
+    if records:
+        event_record(kind="supervisors_alerted", case=case, detail={"template": template, "emails": len(records)})
+    return records
+
+
+# --- processing the outbox --------------------------------------------------------------------------
+
+
+def outbox_process(*, outbox_id: int) -> None:
+    """Do one outbox row's work, once. A row whose lease another worker holds is left alone."""
+    if not outbox_claim(outbox_id=outbox_id):
+        return
+    message = OutboxMessage.objects.get(pk=outbox_id)
+    if message.kind == OutboxMessage.Kind.ROUTE_REPORT:
+        with transaction.atomic():
+            report_route(report_id=message.target_id)
+            outbox_mark_processed(outbox_id=outbox_id)
+    elif message.kind == OutboxMessage.Kind.SEND_EMAIL:
+        notifications.email_deliver(email_id=message.target_id, outbox_id=outbox_id)
+    else:
+        log.error("outbox %s has an unknown kind %s", outbox_id, message.kind)
