@@ -48,7 +48,7 @@ def report_route(*, report_id: int) -> Case:
     if existing is not None:
         return existing
     decision = routing.decide(routing_facts(report), regional_queues=frozenset(settings_regional_queues()))
-    queue = Queue.objects.get(slug=decision.queue_slug)
+    queue = queue_for(decision.queue_slug)
     authorities = {
         a.gss_code: a
         for a in LocalAuthority.objects.filter(
@@ -82,6 +82,25 @@ def report_route(*, report_id: int) -> Case:
     if decision.urgent:
         supervisors_alert(case=case, template="urgent_case")
     return case
+
+
+def queue_for(slug: str) -> Queue:
+    if slug == "urgent":
+        defaults = {"name": "Urgent", "kind": Queue.Kind.URGENT}
+    elif slug == "national":
+        defaults = {"name": "National triage", "kind": Queue.Kind.NATIONAL}
+    else:
+        region = next(
+            (
+                r
+                for r in settings_regional_queues()
+                if slug == routing.queue_slug(urgent=False, region=r, regional_queues=frozenset([r]))
+            ),
+            "",
+        )
+        defaults = {"name": f"{region} triage", "kind": Queue.Kind.REGIONAL, "region": region}
+    queue, _ = Queue.objects.get_or_create(slug=slug, defaults=defaults)
+    return queue
 
 
 def settings_regional_queues() -> list[str]:

@@ -1,0 +1,16 @@
+import pytest
+from django.core import mail  # noqa: F401
+
+from tests.fixtures_authorities import local_authorities  # noqa: F401
+
+
+@pytest.fixture(autouse=True)
+def _email_in_memory(settings):  # type: ignore[no-untyped-def]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def fast_kdf(settings):  # type: ignore[no-untyped-def]
+    """Cheap Argon2 parameters for tests that are not about the derivation itself."""
+    settings.ACCESS_CODE_KDF_OPSLIMIT = 1
+    settings.ACCESS_CODE_KDF_MEMLIMIT = 8 * 1024 * 1024
