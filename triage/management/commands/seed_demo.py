@@ -99,7 +99,7 @@ class Command(BaseCommand):
         path.chmod(0o600)
 
     def _print(self) -> None:
-        self.stdout.write("Demo staff logins (password for all: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo staff logins (password for all: {DEMO_PASSWORD}):")
         for username, role, email, _codes, _area in DEMO_USERS:
             self.stdout.write(f"  {username:<11} {role.label:<32} {email}")
         path = self._reports_file()
