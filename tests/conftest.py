@@ -1,7 +1,7 @@
 import pytest
-from django.core import mail  # noqa: F401
 
 from tests.fixtures_authorities import local_authorities  # noqa: F401
+from tests.live import authorities_committed, celery_worker, gunicorn_server, test_broker  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,98 @@
+"""A browser tab that checks every public page it shows: privacy headers, the exit button, no script
+errors, GOV.UK styling and axe. Used by the journey tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.sync_api import ConsoleMessage, Page, Response, expect
+
+from tests.e2e.axe import axe_check
+
+
+class Visit:
+    def __init__(self, page: Page, *, base_url: str, javascript: bool = True) -> None:
+        self.page = page
+        self.base_url = base_url.rstrip("/")
+        self.javascript = javascript
+        self.documents: list[Response] = []
+        self.script_errors: list[str] = []
+        self.checked: list[str] = []
+        self._documents_checked = 0
+        page.on("response", self._on_response)
+        page.on("pageerror", lambda error: self.script_errors.append(f"{page.url}: {error}"))
+        page.on("console", self._on_console)
+
+    # --- recording ------------------------------------------------------------------------------------
+
+    def _on_response(self, response: Response) -> None:
+        if response.request.resource_type == "document" and response.frame == self.page.main_frame:
+            self.documents.append(response)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.script_errors.append(f"{self.page.url}: console error: {message.text}")
+
+    # --- moving around --------------------------------------------------------------------------------
+
+    def goto(self, path: str, *, status: int = 200, axe: bool = True) -> Response:
+        response = self.page.goto(self.base_url + path)
+        assert response is not None
+        assert response.status == status, f"GET {path}: {response.status}, expected {status}"
+        self.check(axe=axe)
+        return response
+
+    def submit(self, name: str = "Continue", *, status: int = 200, axe: bool = True) -> Response:
+        """Press a form's button and check the page it leads to (after any redirect)."""
+        with self.page.expect_navigation() as navigation:
+            self.page.get_by_role("button", name=name, exact=True).click()
+        response = navigation.value
+        assert response is not None
+        assert response.status == status, f"{name!r} on {self.page.url}: {response.status}, expected {status}"
+        self.check(axe=axe)
+        return response
+
+    def follow(self, link_name: str, *, axe: bool = True) -> None:
+        with self.page.expect_navigation():
+            self.page.get_by_role("link", name=link_name).first.click()
+        self.check(axe=axe)
+
+    def path(self) -> str:
+        return urlsplit(self.page.url).path
+
+    # --- checks ---------------------------------------------------------------------------------------
+
+    def check(self, *, axe: bool = True) -> None:
+        """What every public page must do, whatever it is."""
+        page = self.page
+        self.assert_documents_private()
+        exit_button = page.locator("a.govuk-exit-this-page__button")
+        expect(exit_button).to_have_count(1)
+        expect(exit_button).to_be_visible()
+        expect(exit_button).to_contain_text("Exit this page")
+        # GOV.UK Frontend's stylesheet and fonts are applied (self-hosted).
+        font = page.evaluate("() => getComputedStyle(document.querySelector('h1')).fontFamily")
+        assert "GDS Transport" in font, f"{page.url}: h1 font is {font!r}"
+        if self.javascript:
+            classes = page.evaluate("() => document.body.className")
+            assert "govuk-frontend-supported" in classes, f"{page.url}: GOV.UK Frontend JS not enabled ({classes!r})"
+        assert not self.script_errors, "script errors:\n" + "\n".join(self.script_errors)
+        if axe:
+            axe_check(page)
+        self.checked.append(f"{page.url} | {page.title()}")
+
+    def assert_documents_private(self) -> None:
+        """Every document response so far (redirects too) is uncacheable and sends no referrer."""
+        assert self.documents, "no document response recorded"
+        for response in self.documents[self._documents_checked :]:
+            headers = response.all_headers()
+            where = f"{response.request.method} {response.url} ({response.status})"
+            assert headers.get("cache-control") == "no-store", f"{where}: Cache-Control {headers.get('cache-control')}"
+            assert headers.get("referrer-policy") == "no-referrer", (
+                f"{where}: Referrer-Policy {headers.get('referrer-policy')}"
+            )
+        self._documents_checked = len(self.documents)
+
+    def screenshot(self, directory: Path, name: str) -> None:
+        self.page.screenshot(path=str(directory / f"{name}.png"), full_page=True)

@@ -1,0 +1,171 @@
+"""Real processes against the test database: a Celery worker (and beat), and gunicorn.
+
+Tests that use them must be ``transactional_db`` so the processes see committed rows. Each process
+gets its own environment naming the test database and the test broker (Redis database 15).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_BROKER_URL = os.environ.get("TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    db = connection.settings_dict
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "helpline.settings",
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "CELERY_BROKER_URL": TEST_BROKER_URL,
+            "REDIS_URL": TEST_BROKER_URL,
+            "HELPLINE_DEV_KEY_FILE": settings.HELPLINE_KEY_FILE,
+            "ACCESS_CODE_KDF_OPSLIMIT": str(settings.ACCESS_CODE_KDF_OPSLIMIT),
+            "ACCESS_CODE_KDF_MEMLIMIT": str(settings.ACCESS_CODE_KDF_MEMLIMIT),
+            "DB_CONN_MAX_AGE": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Process:
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+        if self.popen.poll() is not None:
+            return
+        os.killpg(self.popen.pid, sig)
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+
+
+def start_process(args: list[str], log_path: Path, **env: str) -> Process:
+    handle = log_path.open("wb")
+    popen = subprocess.Popen(  # noqa: S603 - our own commands
+        args, cwd=ROOT, env=process_env(**env), stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    return Process(popen=popen, log_path=log_path)
+
+
+def start_worker(log_path: Path, *, concurrency: int = 1, with_beat: bool = False, **env: str) -> Process:
+    args = [
+        str(BIN / "celery"), "-A", "helpline", "worker", "--pool=prefork", f"--concurrency={concurrency}",
+        "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}-{time.time_ns()}@%h",
+    ]
+    if with_beat:
+        args += ["--beat", "--schedule", str(log_path.with_suffix(".beat"))]
+    return start_process(args, log_path, **env)
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float = 60, interval: float = 0.2, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+
+
+def purge_test_broker() -> None:
+    """Drop queued messages, keeping kombu's exchange bindings: a publisher that has declared its
+    queue once does not declare it again, and without the binding Redis routes its messages nowhere."""
+    import redis
+
+    client = redis.Redis.from_url(TEST_BROKER_URL)
+    client.delete("celery", "unacked", "unacked_index", "unacked_mutex")
+
+
+def point_publisher_at(url: str) -> None:
+    """Make this process's Celery publisher use ``url`` from the next message on."""
+    from kombu import pools
+
+    from helpline.celery import app
+
+    app.conf.broker_url = url
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def test_broker() -> Iterator[str]:
+    """Point this process's Celery publisher at the test broker, emptied first."""
+    from helpline.celery import app
+
+    purge_test_broker()
+    previous = app.conf.broker_url
+    point_publisher_at(TEST_BROKER_URL)
+    yield TEST_BROKER_URL
+    point_publisher_at(previous)
+
+
+@pytest.fixture
+def authorities_committed(transactional_db: None) -> None:
+    """Authority data for transactional tests (which flush the session-loaded copy when they end)."""
+    call_command("load_local_authorities", stdout=io.StringIO())
+
+
+@pytest.fixture
+def celery_worker(tmp_path: Path, test_broker: str, transactional_db: None) -> Iterator[Process]:
+    worker = start_worker(tmp_path / "worker.log")
+    yield worker
+    worker.stop()
+
+
+def gunicorn_ready(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def gunicorn_server(tmp_path: Path, test_broker: str, transactional_db: None) -> Iterator[tuple[str, Process]]:
+    port = free_port()
+    server = start_process(
+        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", "1", "helpline.wsgi:application"],
+        tmp_path / "gunicorn.log",
+        PORT=str(port),
+    )
+    try:
+        wait_for(lambda: gunicorn_ready(port) or server.popen.poll() is not None, timeout=30, what="gunicorn")
+        if server.popen.poll() is not None:
+            raise AssertionError(f"gunicorn exited:\n{server.log()}")
+        yield f"http://127.0.0.1:{port}", server
+    finally:
+        server.stop()
