@@ -23,7 +23,7 @@ from triage.models import LocalAuthority, OutboxMessage
 from triage.outbox import outbox_add
 
 # Letters and digits that cannot be confused when read aloud or written down (no 0/O, 1/I/L, 5/S, 8/B).
-REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY2345679"
+REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY234679"
 
 
 class ReportNotFound(Exception):

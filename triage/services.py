@@ -18,7 +18,7 @@ from triage.outbox import outbox_add, outbox_claim, outbox_mark_processed
 
 log = logging.getLogger(__name__)
 
-CASE_NUMBER_ALPHABET = "ACDEFGHJKMNPQRTUVWXY2345679"
+CASE_NUMBER_ALPHABET = "ACDEFGHJKMNPQRTUVWXY234679"
 
 
 def new_case_number(year: int) -> str:
