@@ -36,12 +36,11 @@ class ContactSerializer(serializers.Serializer[dict[str, str]]):
 
 
 class AuthorityCodeField(serializers.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_length=9, **kwargs)
+    """A GSS code in, a LocalAuthority out (current or former codes accepted)."""
 
     def to_internal_value(self, data: Any) -> Any:
         code = super().to_internal_value(data)
-        authority = authorities.authority_by_code(code.upper())
+        authority = authorities.authority_by_code(code.strip().upper()) if len(code) <= 9 else None
         if authority is None:
             raise serializers.ValidationError("Not an English children's services authority GSS code.")
         return authority
@@ -56,7 +55,7 @@ class ReportSubmitApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
-    class InputSerializer(serializers.Serializer[dict[str, Any]]):
+    class ReportSubmitInputSerializer(serializers.Serializer[dict[str, Any]]):
         anonymity = serializers.ChoiceField(choices=Anonymity.choices)
         reporter_sector = serializers.ChoiceField(choices=ReporterSector.choices)
         concern_types = serializers.ListField(
@@ -105,7 +104,7 @@ class ReportSubmitApi(APIView):
                 raise serializers.ValidationError(errors)
             return attrs
 
-    class OutputSerializer(serializers.Serializer[dict[str, Any]]):
+    class ReportSubmittedSerializer(serializers.Serializer[dict[str, Any]]):
         reference = serializers.CharField()
         access_code = serializers.CharField(help_text="Shown once. Never stored by the service.")
         status = serializers.CharField()
@@ -113,13 +112,13 @@ class ReportSubmitApi(APIView):
 
     @extend_schema(
         operation_id="report_submit",
-        request=InputSerializer,
-        responses={201: OutputSerializer, 400: OpenApiResponse(description="Field errors")},
+        request=ReportSubmitInputSerializer,
+        responses={201: ReportSubmittedSerializer, 400: OpenApiResponse(description="Field errors")},
         auth=[],
     )
     @sensitive_variables("serializer", "data", "submitted")
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ReportSubmitInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         contact = data.get("contact") or {}
@@ -143,7 +142,7 @@ class ReportSubmitApi(APIView):
             channel=Channel.API,
         )
         report = submitted.report
-        body = self.OutputSerializer(
+        body = self.ReportSubmittedSerializer(
             {
                 "reference": report.reference,
                 "access_code": submitted.access_code,
@@ -188,7 +187,7 @@ class ReportAccessApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
-    class OutputSerializer(serializers.Serializer[Any]):
+    class ReportFollowUpSerializer(serializers.Serializer[Any]):
         reference = serializers.CharField()
         status = serializers.CharField()
         status_label = serializers.CharField()
@@ -201,7 +200,7 @@ class ReportAccessApi(APIView):
         operation_id="report_access",
         request=AccessSerializer,
         responses={
-            200: OutputSerializer,
+            200: ReportFollowUpSerializer,
             400: OpenApiResponse(description="Field errors"),
             404: OpenApiResponse(description="No report opens with this pair (always the same answer)"),
             429: OpenApiResponse(description="Too many wrong attempts"),
@@ -219,7 +218,7 @@ class ReportAccessApi(APIView):
         opened = services.report_read(report=report, data_key=data_key)
         current = selectors.reporter_status(report)
         return Response(
-            self.OutputSerializer(
+            self.ReportFollowUpSerializer(
                 {
                     "reference": report.reference,
                     "status": current.code,
@@ -240,7 +239,7 @@ class ReportMessageApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
-    class InputSerializer(AccessSerializer):
+    class ReportMessageInputSerializer(AccessSerializer):
         body = CleanCharField(max_length=limits.MESSAGE_MAX)
         kind = serializers.ChoiceField(
             choices=[("message", "Message"), ("more_information", "More information")], default="message"
@@ -248,7 +247,7 @@ class ReportMessageApi(APIView):
 
     @extend_schema(
         operation_id="report_message",
-        request=InputSerializer,
+        request=ReportMessageInputSerializer,
         responses={
             201: inline_serializer("MessageSent", {"sent_on": serializers.DateField()}),
             400: OpenApiResponse(description="Field errors"),
@@ -259,7 +258,7 @@ class ReportMessageApi(APIView):
     )
     @sensitive_variables("serializer", "unlocked")
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.ReportMessageInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         unlocked = _unlock(request, serializer)
         if isinstance(unlocked, Response):
@@ -278,21 +277,21 @@ class LocalAuthoritiesApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
-    class QuerySerializer(serializers.Serializer[Any]):
+    class LocalAuthorityQuerySerializer(serializers.Serializer[Any]):
         postcode = CleanCharField(max_length=12, required=False, allow_blank=True, default="")
 
-    class OutputSerializer(serializers.Serializer[Any]):
+    class LocalAuthoritySerializer(serializers.Serializer[Any]):
         gss_code = serializers.CharField()
         name = serializers.CharField()
 
     @extend_schema(
         operation_id="local_authorities",
-        parameters=[QuerySerializer],
-        responses={200: OutputSerializer(many=True), 400: OpenApiResponse(description="Field errors")},
+        parameters=[LocalAuthorityQuerySerializer],
+        responses={200: LocalAuthoritySerializer(many=True), 400: OpenApiResponse(description="Field errors")},
         auth=[],
     )
     def get(self, request: Request) -> Response:
-        query = self.QuerySerializer(data=request.query_params)
+        query = self.LocalAuthorityQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         postcode = query.validated_data["postcode"]
         if not postcode:
@@ -303,4 +302,4 @@ class LocalAuthoritiesApi(APIView):
             message = "Enter a real postcode, like S60 1AA." if lookup.kind == "malformed" else lookup.message
             return Response({"postcode": [message]}, status=status.HTTP_400_BAD_REQUEST)
         matches = [lookup.authority] if lookup.kind == "resolved" and lookup.authority else lookup.candidates
-        return Response(self.OutputSerializer(matches, many=True).data)
+        return Response(self.LocalAuthoritySerializer(matches, many=True).data)

@@ -83,8 +83,17 @@ def start_process(args: list[str], log_path: Path, **env: str) -> Process:
 
 def start_worker(log_path: Path, *, concurrency: int = 1, with_beat: bool = False, **env: str) -> Process:
     args = [
-        str(BIN / "celery"), "-A", "helpline", "worker", "--pool=prefork", f"--concurrency={concurrency}",
-        "--loglevel=INFO", "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}-{time.time_ns()}@%h",
+        str(BIN / "celery"),
+        "-A",
+        "helpline",
+        "worker",
+        "--pool=prefork",
+        f"--concurrency={concurrency}",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "-n",
+        f"test-{os.getpid()}-{time.time_ns()}@%h",
     ]
     if with_beat:
         args += ["--beat", "--schedule", str(log_path.with_suffix(".beat"))]

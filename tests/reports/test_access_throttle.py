@@ -22,7 +22,9 @@ def test_five_wrong_attempts_from_one_address_refuse_that_pair_for_an_hour() -> 
     submitted = submit_report()
     wrong_attempts(submitted.report.reference, "attacker", 5)
     with pytest.raises(services.AccessThrottled):
-        services.report_unlock(reference=submitted.report.reference, access_code=submitted.access_code, client="attacker")
+        services.report_unlock(
+            reference=submitted.report.reference, access_code=submitted.access_code, client="attacker"
+        )
     with time_machine.travel(timezone.now() + timedelta(minutes=61)):
         report, _ = services.report_unlock(
             reference=submitted.report.reference, access_code=submitted.access_code, client="attacker"

@@ -30,9 +30,7 @@ def test_a_submitted_report_becomes_a_case_in_the_triage_queue(celery_worker: Pr
     assert OutboxMessage.objects.get(kind="route_report", target_id=submitted.report.pk).processed_at is not None
 
 
-def test_an_urgent_report_alerts_the_supervisors_naming_only_the_reference(
-    tmp_path: Path, test_broker: str
-) -> None:
+def test_an_urgent_report_alerts_the_supervisors_naming_only_the_reference(tmp_path: Path, test_broker: str) -> None:
     staff_user("supervisor-1", email="sup1@helpline.test")
     staff_user("supervisor-2", email="sup2@helpline.test")
     mail_dir = tmp_path / "mail"
