@@ -1,0 +1,31 @@
+import pytest
+
+from accounts.checks import demo_users_refused_in_production
+from reports import crypto
+from reports.checks import reports_sealed_to_loaded_keys
+from tests.factories import staff_user, submit_report
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
+
+
+def test_a_process_that_cannot_load_a_key_in_use_refuses_to_start(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    submit_report()
+    settings.HELPLINE_ROLE = "staff"
+    assert reports_sealed_to_loaded_keys(None) == []
+    monkeypatch.setattr(crypto, "loaded_private_key_ids", lambda: {"some-other-key"})
+    errors = reports_sealed_to_loaded_keys(None)
+    assert [e.id for e in errors] == ["reports.E001"]
+
+
+def test_the_public_service_does_not_need_the_private_key(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    submit_report()
+    settings.HELPLINE_ROLE = "public"
+    monkeypatch.setattr(crypto, "loaded_private_key_ids", lambda: set())
+    assert reports_sealed_to_loaded_keys(None) == []
+
+
+def test_production_refuses_active_demo_users(settings) -> None:  # type: ignore[no-untyped-def]
+    staff_user("demo", is_demo=True)
+    assert demo_users_refused_in_production(None) == []
+    settings.PRODUCTION = True
+    assert [e.id for e in demo_users_refused_in_production(None)] == ["accounts.E001"]

@@ -1,0 +1,68 @@
+"""Production refuses unsafe configurations at start-up."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reports import crypto
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def start(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HELPLINE_", "SECRET_KEY", "DEBUG"))}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *(args or ("check",))],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def production_keys() -> dict[str, str]:
+    material = crypto.generate_key_material("prod1")
+    return {
+        "HELPLINE_ENV": "production",
+        "SECRET_KEY": "x" * 50,
+        "ALLOWED_HOSTS": "helpline.example",
+        "HELPLINE_PUBLIC_KEY": material["public"],
+        "HELPLINE_PRIVATE_KEYS": material["private"],
+        "HELPLINE_HMAC_KEY": material["hmac"],
+    }
+
+
+def test_production_refuses_to_start_without_its_secrets() -> None:
+    result = start({"HELPLINE_ENV": "production", "HELPLINE_ROLE": "staff"})
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_the_public_service_refuses_to_start_with_a_private_key(production_keys: dict[str, str]) -> None:
+    result = start({**production_keys, "HELPLINE_ROLE": "public"})
+    assert result.returncode != 0
+    assert "must not hold a private key" in result.stderr
+
+
+def test_the_public_service_starts_with_the_public_key_only(production_keys: dict[str, str]) -> None:
+    env = {**production_keys, "HELPLINE_ROLE": "public"}
+    del env["HELPLINE_PRIVATE_KEYS"]
+    assert start(env).returncode == 0
+
+
+def test_production_refuses_the_combined_development_role(production_keys: dict[str, str]) -> None:
+    result = start({**production_keys, "HELPLINE_ROLE": "combined"})
+    assert result.returncode != 0
+    assert "not in production" in result.stderr
+
+
+def test_production_never_generates_keys(production_keys: dict[str, str]) -> None:
+    result = start({**production_keys, "HELPLINE_ROLE": "staff"}, "generate_dev_keys")
+    assert result.returncode != 0
+    assert "never generates keys" in result.stderr

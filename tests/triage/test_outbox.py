@@ -1,0 +1,101 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from tests.factories import staff_user, submit_report
+from triage import outbox
+from triage.audit import audit_verify
+from triage.models import Case, CaseEvent, EmailRecord, OutboxMessage
+from triage.services import outbox_process, report_route
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
+
+
+def route_row(report_id: int) -> OutboxMessage:
+    return OutboxMessage.objects.get(kind="route_report", target_id=report_id)
+
+
+def test_processing_a_route_row_twice_creates_one_case() -> None:
+    report = submit_report().report
+    row = route_row(report.pk)
+    outbox_process(outbox_id=row.pk)
+    OutboxMessage.objects.filter(pk=row.pk).update(processed_at=None, claimed_until=None)
+    outbox_process(outbox_id=row.pk)
+    assert Case.objects.filter(report=report).count() == 1
+
+
+def test_a_row_leased_to_another_worker_is_left_alone_until_the_lease_expires() -> None:
+    report = submit_report().report
+    row = route_row(report.pk)
+    assert outbox.outbox_claim(outbox_id=row.pk)
+    outbox_process(outbox_id=row.pk)  # a second worker: the lease holds, so it does nothing
+    assert not Case.objects.filter(report=report).exists()
+    with time_machine.travel(timezone.now() + timedelta(minutes=3)):
+        assert outbox.outbox_due() == [row.pk]
+        outbox_process(outbox_id=row.pk)
+    assert Case.objects.filter(report=report).exists()
+
+
+def test_the_sweeper_resends_rows_pending_for_more_than_a_minute_only() -> None:
+    report = submit_report().report
+    assert outbox.outbox_due() == []
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        assert outbox.outbox_due() == [route_row(report.pk).pk]
+
+
+def test_a_broker_outage_is_absorbed_by_publish(settings) -> None:  # type: ignore[no-untyped-def]
+    from tests.live import point_publisher_at
+
+    point_publisher_at("redis://127.0.0.1:1/0")
+    try:
+        assert outbox.outbox_publish(outbox_id=12345) is False
+    finally:
+        point_publisher_at(settings.CELERY_BROKER_URL)
+
+
+def test_routing_records_a_chained_audit_event_without_content() -> None:
+    report = submit_report(details="CANARY-audit").report
+    case = report_route(report_id=report.pk)
+    event = CaseEvent.objects.get(case=case, kind="case_routed")
+    assert "CANARY" not in str(event.detail)
+    assert audit_verify() == []
+
+
+def test_an_urgent_case_queues_one_alert_per_supervisor_each_sent_once(mailoutbox) -> None:  # type: ignore[no-untyped-def]
+    staff_user("sup-a", email="a@helpline.test")
+    staff_user("sup-b", email="b@helpline.test")
+    staff_user("handler", role="call_handler", email="h@helpline.test")
+    report = submit_report(child_at_immediate_risk=True).report
+    case = report_route(report_id=report.pk)
+    rows = OutboxMessage.objects.filter(kind="send_email")
+    assert rows.count() == 2
+    for row in rows:
+        outbox_process(outbox_id=row.pk)
+        outbox_process(outbox_id=row.pk)
+    assert sorted(m.to[0] for m in mailoutbox) == ["a@helpline.test", "b@helpline.test"]
+    assert all(case.report.reference in m.subject for m in mailoutbox)
+    assert all(m.track_opens is False and m.track_clicks is False for m in mailoutbox)
+    assert set(EmailRecord.objects.values_list("state", flat=True)) == {"sent"}
+
+
+def test_a_failing_mail_provider_is_retried_with_growing_delays_then_marked_failed(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.EMAIL_BACKEND = "tests.triage.failing_mail.FailingBackend"
+    staff_user("sup-a", email="a@helpline.test")
+    case = report_route(report_id=submit_report(child_at_immediate_risk=True).report.pk)
+    row = OutboxMessage.objects.get(kind="send_email")
+    delays = []
+    now = timezone.now()
+    for _ in range(6):
+        with time_machine.travel(now):
+            outbox_process(outbox_id=row.pk)
+        record = EmailRecord.objects.get(case=case)
+        if record.next_attempt_at:
+            delays.append(record.next_attempt_at - now)
+            now = record.next_attempt_at + timedelta(seconds=1)
+    assert record.state == EmailRecord.State.FAILED
+    assert record.attempts == 6
+    assert delays == sorted(delays) and len(set(delays)) == len(delays)
+    assert OutboxMessage.objects.get(pk=row.pk).processed_at is not None
+    assert Case.objects.get(pk=case.pk).status == Case.Status.NEW
