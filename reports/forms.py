@@ -31,7 +31,10 @@ def council_choices(*, include_unknown: bool) -> list[tuple[str, str]]:
 class GovukForm(forms.Form):
     """A form whose fields render with GOV.UK markup and whose errors say what to do."""
 
-    template_name = "govuk/form_fields.html"
+    def choice_field(self, name: str) -> forms.ChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - a programming error, not user input
+        return field
 
 
 def clean_text(value: str) -> str:
@@ -92,7 +95,7 @@ class WhereForm(GovukForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["council"].choices = council_choices(include_unknown=True)
+        self.choice_field("council").choices = council_choices(include_unknown=True)
         self.lookup: authorities.PostcodeLookup | None = None
 
     def clean(self) -> dict[str, Any]:
@@ -127,10 +130,10 @@ class CouncilChoiceForm(GovukForm):
 
     def __init__(self, *args: Any, candidates: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["council"].choices = candidates
+        self.choice_field("council").choices = candidates
         if not candidates:
             self.fields["council"].widget = forms.HiddenInput()
-        self.fields["other_council"].choices = council_choices(include_unknown=True)
+        self.choice_field("other_council").choices = council_choices(include_unknown=True)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -152,7 +155,7 @@ class AboutCouncilForm(GovukForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["which_council"].choices = council_choices(include_unknown=False)
+        self.choice_field("which_council").choices = council_choices(include_unknown=False)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -160,7 +160,8 @@ def _unlocked(request: HttpRequest) -> tuple[Report, bytes] | None:
     state = state_load(request, purpose=FOLLOW_UP)
     if not state:
         return None
-    report = Report.objects.filter(pk=state.get("report_id")).first()
+    report_id = state.get("report_id")
+    report = Report.objects.filter(pk=report_id).first() if isinstance(report_id, int) else None
     if report is None:
         return None
     return report, base64.b64decode(str(state["data_key"]))

@@ -29,7 +29,7 @@ def outbox_publish(*, outbox_id: int) -> bool:
     from triage.tasks import process_outbox
 
     try:
-        process_outbox.apply_async(args=[outbox_id], retry=False)
+        process_outbox.apply_async(args=(outbox_id,), retry=False)
     except Exception as error:  # noqa: BLE001 - any broker failure means "the sweeper will re-send"
         log.warning("outbox %s not published (%s); the sweeper will re-send it", outbox_id, type(error).__name__)
         return False

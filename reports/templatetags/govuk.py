@@ -37,7 +37,7 @@ def govuk_field(field: BoundField, heading: bool = False, size: str = "m", width
             {str(v) for v in raw} if isinstance(raw, list | tuple) else {str(raw)} if raw not in (None, "") else set()
         )
         items = []
-        for index, (value, label) in enumerate(field.field.choices):
+        for index, (value, label) in enumerate(getattr(field.field, "choices", [])):
             item_id = auto_id if index == 0 else f"{auto_id}-{index + 1}"
             items.append(
                 {
@@ -53,6 +53,6 @@ def govuk_field(field: BoundField, heading: bool = False, size: str = "m", width
         raw = field.value()
         context["options"] = [
             {"value": value, "label": label, "selected": str(value) == str(raw) and raw not in (None, "")}
-            for value, label in field.field.choices
+            for value, label in getattr(field.field, "choices", [])
         ]
     return context
