@@ -73,7 +73,8 @@ def needles(secret: str) -> list[tuple[str, str]]:
     """(form, needle) pairs: the text and the lowercase hex of its bytes are matched case-insensitively
     (PostgreSQL dumps bytea as lowercase ``\\x...``), base64 case-sensitively."""
     raw = secret.encode("utf-8")
-    return [("text", secret.lower()), ("hex", raw.hex())] + [("base64", core) for core in base64_cores(raw)]
+    cores = dict.fromkeys(base64_cores(raw))
+    return [("text", secret.lower()), ("hex", raw.hex())] + [("base64", core) for core in cores]
 
 
 @dataclass
