@@ -215,3 +215,23 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Escalation(models.Model):
+    """One step of the escalation ladder taken for a case: taken once, recorded with the deadline missed."""
+
+    class Step(models.TextChoices):
+        TRIAGE_OVERDUE = "triage_overdue", "Triage overdue: supervisors alerted"
+        FEEDBACK_DUE_SOON = "feedback_due_soon", "Reporter feedback due within 14 days: supervisors alerted"
+        FEEDBACK_OVERDUE = "feedback_overdue", "Reporter feedback overdue: supervisors alerted"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="escalations")
+    step = models.CharField(max_length=32, choices=Step.choices)
+    deadline = models.DateTimeField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "step"], name="escalation_once_per_step")]
+
+    def __str__(self) -> str:
+        return f"{self.step} for case {self.case_id}"

@@ -5,6 +5,7 @@ import socket
 from celery import shared_task
 from django.utils import timezone
 
+from triage.deadlines import deadlines_sweep
 from triage.models import WorkerHeartbeat
 from triage.outbox import outbox_sweep
 from triage.services import outbox_process
@@ -23,3 +24,8 @@ def sweep_outbox() -> int:
 @shared_task(name="triage.tasks.record_heartbeat")
 def record_heartbeat() -> None:
     WorkerHeartbeat.objects.update_or_create(name=socket.gethostname(), defaults={"beat_at": timezone.now()})
+
+
+@shared_task(name="triage.tasks.sweep_deadlines")
+def sweep_deadlines() -> int:
+    return deadlines_sweep()

@@ -90,7 +90,7 @@ def flatmap_body(context: schemathesis.HookContext, body: Any) -> st.SearchStrat
 
 @schema.hooks.apply(flatmap_body)
 @schema.include(operation_id="report_submit").parametrize()
-@FUZZ_SETTINGS
+@settings(FUZZ_SETTINGS, max_examples=60)
 def test_submissions_naming_real_authorities_and_postcodes(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=[not_a_server_error, response_schema_conformance])
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import email
 import http.client
+import json
 import logging
 import os
 import re
@@ -161,8 +162,10 @@ class Monitor:
 
 
 def redis_monitor_start(path: Path) -> Monitor:
-    handle = path.open("wb")
-    popen = subprocess.Popen(["redis-cli", "-u", LEAK_BROKER_URL, "MONITOR"], stdout=handle, stderr=subprocess.STDOUT)
+    with path.open("wb") as handle:
+        popen = subprocess.Popen(
+            ["redis-cli", "-u", LEAK_BROKER_URL, "MONITOR"], stdout=handle, stderr=subprocess.STDOUT
+        )
     monitor = Monitor(popen=popen, path=path)
     live.wait_for(lambda: path.read_bytes().startswith(b"OK") or popen.poll() is not None, timeout=10, what="MONITOR")
     assert popen.poll() is None, f"redis-cli MONITOR exited: {monitor.text()}"
@@ -214,10 +217,6 @@ class Stack:
     worker: live.Process
     monitor: Monitor
     mail_dir: Path
-
-    @property
-    def port(self) -> int:
-        return int(urlsplit(self.base_url).port or 80)
 
     def stop(self) -> None:
         """Stop the processes, so their logs are complete before they are read."""
@@ -370,8 +369,6 @@ class Client:
         return self.follow(self.request("POST", path, body, "application/x-www-form-urlencoded"))
 
     def post_json(self, path: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        import json
-
         response = self.request("POST", path, json.dumps(payload).encode(), "application/json")
         return response.status, json.loads(response.body or "{}")
 

@@ -1,0 +1,86 @@
+"""The deadline sweeper: finds cases whose clocks have run out and takes each escalation step once.
+
+Deadlines live on the case; nothing waits in Celery. Each rule is a query for cases at that step and a
+template for the alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from triage.audit import event_record
+from triage.models import Case, Escalation
+from triage.services import supervisors_alert
+
+OPEN_TRIAGE = [Case.Status.NEW, Case.Status.IN_TRIAGE]
+FEEDBACK_WARNING = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Rule:
+    step: str
+    template: str
+    due: Callable[[datetime], QuerySet[Case]]
+    deadline_field: str
+
+
+RULES = [
+    Rule(
+        step=Escalation.Step.TRIAGE_OVERDUE,
+        template="triage_overdue",
+        due=lambda now: Case.objects.filter(status__in=OPEN_TRIAGE, triage_due_at__lt=now),
+        deadline_field="triage_due_at",
+    ),
+    Rule(
+        step=Escalation.Step.FEEDBACK_DUE_SOON,
+        template="feedback_due_soon",
+        due=lambda now: Case.objects.filter(
+            ~Q(status=Case.Status.CLOSED), reporter_feedback_due_at__lt=now + FEEDBACK_WARNING
+        ),
+        deadline_field="reporter_feedback_due_at",
+    ),
+    Rule(
+        step=Escalation.Step.FEEDBACK_OVERDUE,
+        template="feedback_overdue",
+        due=lambda now: Case.objects.filter(~Q(status=Case.Status.CLOSED), reporter_feedback_due_at__lt=now),
+        deadline_field="reporter_feedback_due_at",
+    ),
+]
+
+
+def escalation_take(*, case: Case, rule: Rule, now: datetime) -> Escalation | None:
+    """Take one step for one case, once: the unique constraint decides between racing sweepers."""
+    deadline = getattr(case, rule.deadline_field)
+    try:
+        with transaction.atomic():
+            escalation = Escalation.objects.create(case=case, step=rule.step, deadline=deadline, created_at=now)
+            event_record(
+                kind="escalated",
+                case=case,
+                detail={
+                    "step": rule.step,
+                    "deadline": deadline.isoformat(),
+                    "missed_by_seconds": int((now - deadline).total_seconds()),
+                },
+            )
+            supervisors_alert(case=case, template=rule.template)
+    except IntegrityError:
+        return None
+    return escalation
+
+
+def deadlines_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
+    now = now or timezone.now()
+    taken = 0
+    for rule in RULES:
+        cases = rule.due(now).exclude(escalations__step=rule.step).select_related("report").order_by("id")[:limit]
+        for case in cases:
+            if escalation_take(case=case, rule=rule, now=now):
+                taken += 1
+    return taken
