@@ -348,9 +348,31 @@ form_text = st.one_of(
 form_value = st.one_of(form_text, st.lists(form_text, max_size=4))
 
 
+# One valid answer per page: near-valid data (some of these values swapped for junk) gets past the form.
+VALID_FORMS: dict[str, dict[str, Any]] = {
+    "anonymity": {"anonymity": "confidential"},
+    "about-you": {"reporter_sector": "education"},
+    "concern": {"concern_types": ["other", "concern_not_acted_on"]},
+    "where": {"postcode": "S60 1AA", "council": ""},
+    "council": {"council": "E08000018", "other_council": ""},
+    "about-council": {"about_council": "yes", "which_council": "E08000038"},
+    "organisation": {"organisation_name": "Northside Academy"},
+    "what-happened": {"summary": "Not passed on", "details": "Nothing was recorded."},
+    "raised-internally": {"raised_internally": "yes", "internal_response": "Told to leave it."},
+    "immediate-risk": {"child_at_immediate_risk": "no"},
+    "contact": {"name": "Sam Taylor", "email": "sam@example.com", "phone": "07700 900 982"},
+}
+
+
 def _form_data(slug: str) -> st.SearchStrategy[dict[str, Any]]:
     names = st.one_of(st.sampled_from(STEP_FIELDS[slug]), st.sampled_from(ALL_FIELD_NAMES), st.text(max_size=20))
-    return st.dictionaries(names, form_value, max_size=6)
+    arbitrary = st.dictionaries(names, form_value, max_size=6)
+    near_valid = st.builds(
+        lambda answer, extra: {**extra, **answer},
+        st.fixed_dictionaries({key: st.one_of(st.just(value), form_value) for key, value in VALID_FORMS[slug].items()}),
+        st.dictionaries(names, form_value, max_size=3),
+    )
+    return st.one_of(arbitrary, near_valid)
 
 
 def _client_with_a_draft() -> Client:
