@@ -18,15 +18,15 @@ from reports.models import Anonymity, Channel, ConcernType, RaisedInternally, Re
 from triage import authorities
 
 
-def _clean(value: str) -> str:
-    return limits.clean_text(value)
-
-
 class CleanCharField(serializers.CharField):
-    def to_internal_value(self, data: Any) -> str:
-        if isinstance(data, str) and "\x00" in data:
-            raise serializers.ValidationError("Text must not contain NUL characters.")
-        return _clean(super().to_internal_value(data))
+    """Text with NULs refused and other control characters removed before the blank and length checks."""
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if isinstance(data, str):
+            if "\x00" in data:
+                raise serializers.ValidationError("Text must not contain NUL characters.")
+            data = limits.clean_text(data)
+        return super().run_validation(data)
 
 
 class ContactSerializer(serializers.Serializer[dict[str, str]]):
@@ -35,12 +35,14 @@ class ContactSerializer(serializers.Serializer[dict[str, str]]):
     phone = CleanCharField(max_length=limits.PHONE_MAX, allow_blank=True, required=False, default="")
 
 
-class AuthorityCodeField(serializers.CharField):
+class AuthorityCodeField(CleanCharField):
     """A GSS code in, a LocalAuthority out (current or former codes accepted)."""
 
-    def to_internal_value(self, data: Any) -> Any:
-        code = super().to_internal_value(data)
-        authority = authorities.authority_by_code(code.strip().upper()) if len(code) <= 9 else None
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        code = super().run_validation(data)
+        if code is None:
+            return None
+        authority = authorities.authority_by_code(code.upper()) if len(code) <= 9 and code.isalnum() else None
         if authority is None:
             raise serializers.ValidationError("Not an English children's services authority GSS code.")
         return authority

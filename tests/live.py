@@ -62,7 +62,7 @@ class Process:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 5) -> None:
         if self.popen.poll() is not None:
             return
         os.killpg(self.popen.pid, sig)
@@ -101,9 +101,11 @@ def start_worker(log_path: Path, *, concurrency: int = 1, with_beat: bool = Fals
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float = 60, interval: float = 0.2, what: str = "") -> None:
+    started = time.monotonic()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
+            print(f"waited {time.monotonic() - started:.1f}s for {what}")
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
@@ -123,7 +125,9 @@ def point_publisher_at(url: str) -> None:
     from kombu import pools
 
     from helpline.celery import app
+    from triage.outbox import outbox_publish_resume
 
+    outbox_publish_resume()
     app.conf.broker_url = url
     pools.reset()
     app._pool = None

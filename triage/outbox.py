@@ -2,6 +2,7 @@
 claimed with an expiring lease, re-sent by a sweeper. Publishing never fails the caller."""
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -24,16 +25,32 @@ def outbox_add(*, kind: str, target_id: int) -> OutboxMessage:
     return message
 
 
+# After a failed publish this process stops trying for a while: each try against a dead broker costs
+# a connection timeout, and the sweeper re-sends whatever was skipped once the broker is back.
+PUBLISH_BACKOFF_SECONDS = 15.0
+_publish_paused_until = 0.0
+
+
 def outbox_publish(*, outbox_id: int) -> bool:
     """Send the task message. A broker outage is logged and left to the sweeper, never raised."""
+    global _publish_paused_until
     from triage.tasks import process_outbox
 
+    if time.monotonic() < _publish_paused_until:
+        return False
     try:
         process_outbox.apply_async(args=(outbox_id,), retry=False)
     except Exception as error:  # noqa: BLE001 - any broker failure means "the sweeper will re-send"
+        _publish_paused_until = time.monotonic() + PUBLISH_BACKOFF_SECONDS
         log.warning("outbox %s not published (%s); the sweeper will re-send it", outbox_id, type(error).__name__)
         return False
     return True
+
+
+def outbox_publish_resume() -> None:
+    """Try the broker again at the next publish (used when the broker is known to be back)."""
+    global _publish_paused_until
+    _publish_paused_until = 0.0
 
 
 def outbox_claim(*, outbox_id: int) -> bool:
