@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from kombu import Connection
 
 from triage.models import OutboxMessage, WorkerHeartbeat
 
-WORKER_STALE_SECONDS = 90
+WORKER_STALE_SECONDS = int(os.environ.get("WORKER_STALE_SECONDS", "90"))
 
 
 def database_ok() -> bool:

@@ -19,5 +19,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
 ]
 
+if settings.HELPLINE_ROLE in {"staff", "combined"}:
+    urlpatterns += [
+        path("staff/", include("triage.urls")),
+        path("staff/", include("accounts.urls")),
+    ]
 if settings.HELPLINE_ROLE in {"public", "combined"}:
     urlpatterns.append(path("", include("reports.urls")))

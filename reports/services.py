@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
-from reports import crypto
-from reports.models import AccessThrottle, Anonymity, Channel, Message, Report
+from reports import crypto, throttle
+from reports.models import Anonymity, Channel, Message, Report
 from triage.audit import event_record
 from triage.models import LocalAuthority, OutboxMessage
 from triage.outbox import outbox_add
@@ -179,33 +178,17 @@ def _report_insert(
 
 def _throttle_key(reference_text: str, client: str) -> str:
     reference = normalise_reference(reference_text) or reference_text.strip().upper()[:32]
-    return crypto.throttle_key(reference, client)
+    return throttle.throttle_key("report-access", reference, client)
 
 
 def access_throttled(*, reference: str, client: str) -> bool:
-    return AccessThrottle.objects.filter(
-        key=_throttle_key(reference, client),
-        failures__gte=settings.ACCESS_THROTTLE_LIMIT,
-        expires_at__gt=timezone.now(),
-    ).exists()
+    return throttle.throttle_blocked(key=_throttle_key(reference, client), limit=settings.ACCESS_THROTTLE_LIMIT)
 
 
 def _access_failure_record(*, reference: str, client: str) -> None:
-    """Count one failure; a window that has run out starts again at one. One atomic upsert."""
-    now = timezone.now()
-    window_end = now + timedelta(seconds=settings.ACCESS_THROTTLE_WINDOW_SECONDS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {AccessThrottle._meta.db_table} (key, failures, expires_at) VALUES (%s, 1, %s)
-            ON CONFLICT (key) DO UPDATE SET
-                failures = CASE WHEN EXCLUDED.expires_at > %s AND {AccessThrottle._meta.db_table}.expires_at > %s
-                           THEN {AccessThrottle._meta.db_table}.failures + 1 ELSE 1 END,
-                expires_at = CASE WHEN {AccessThrottle._meta.db_table}.expires_at > %s
-                             THEN {AccessThrottle._meta.db_table}.expires_at ELSE EXCLUDED.expires_at END
-            """,  # noqa: S608 - the table name is ours, values are parameters
-            [_throttle_key(reference, client), window_end, now, now, now],
-        )
+    throttle.throttle_failure(
+        key=_throttle_key(reference, client), window_seconds=settings.ACCESS_THROTTLE_WINDOW_SECONDS
+    )
 
 
 def _reporter_wrap(report: Report) -> crypto.ReporterWrap:
@@ -274,5 +257,4 @@ def message_send_from_reporter(
 
 
 def access_throttles_purge() -> int:
-    deleted, _ = AccessThrottle.objects.filter(expires_at__lte=timezone.now()).delete()
-    return deleted
+    return throttle.throttles_purge()

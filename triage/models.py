@@ -109,6 +109,8 @@ class Case(models.Model):
     authority_ack_due_at = models.DateTimeField(null=True, blank=True)
     authority_outcome_due_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=32, blank=True)
+    escalated_to_police = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -182,6 +184,8 @@ class OutboxMessage(models.Model):
 class EmailRecord(models.Model):
     """An email we sent or tried to send: recipient, template and delivery state. Never content."""
 
+    REPORTER_RECIPIENT = "reporter"
+
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
         SENT = "sent", "Sent"
@@ -189,8 +193,12 @@ class EmailRecord(models.Model):
         FAILED = "failed", "Notification failed"
 
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="emails")
-    recipient = models.EmailField()
+    # Staff and authority addresses are stored; a reporter's address is never stored outside the sealed
+    # report: REPORTER_RECIPIENT stands in, and the worker unseals the address only to send.
+    recipient = models.CharField(max_length=254)
     template = models.CharField(max_length=64)
+    # Tells apart emails of one template to one recipient about one case (e.g. each helpline message).
+    occasion = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
@@ -201,7 +209,7 @@ class EmailRecord(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["case", "recipient", "template"], name="email_once_per_case_recipient_template"
+                fields=["case", "recipient", "template", "occasion"], name="email_once_per_occasion"
             ),
         ]
 
@@ -235,3 +243,60 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.step} for case {self.case_id}"
+
+
+class Outcome(models.TextChoices):
+    REFERRED_AND_ACTED_ON = "referred_and_acted_on", "Referred; the authority acted"
+    SUBSTANTIATED = "substantiated", "Concern substantiated"
+    PARTLY_SUBSTANTIATED = "partly_substantiated", "Concern partly substantiated"
+    NOT_SUBSTANTIATED = "not_substantiated", "Concern not substantiated"
+    DUPLICATE = "duplicate", "Duplicate of another case"
+    NO_FURTHER_ACTION = "no_further_action", "No further action possible"
+    WITHDRAWN = "withdrawn", "Withdrawn by the reporter"
+
+
+class CaseNote(models.Model):
+    """An internal helpline note; sealed with the report's data key like everything people write."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.BinaryField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on case {self.case_id}"
+
+
+class Referral(models.Model):
+    """A case referred to a local authority, with the redacted summary written for it (sealed)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="referrals")
+    authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="referrals")
+    summary = models.BinaryField()
+    identity_shared = models.BooleanField(default=False)
+    referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    referred_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"referral of case {self.case_id} to {self.authority_id}"
+
+
+class CaseLink(models.Model):
+    """Two cases about the same thing. Each reporter still sees only their own thread."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links")
+    other = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "other"], name="case_link_once"),
+            models.CheckConstraint(condition=~Q(case=models.F("other")), name="case_link_not_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} linked to {self.other_id}"

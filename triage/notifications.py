@@ -28,14 +28,35 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(minutes=2 ** max(attempt - 1, 0))
 
 
+# Who reads each template decides what it may name: the reference stays inside the helpline, an
+# authority sees only the case number, a reporter's email names nothing at all.
+AUTHORITY_TEMPLATES = frozenset({"authority_referral"})
+REPORTER_TEMPLATES = frozenset({"reporter_update"})
+
+
 def email_context(record: EmailRecord) -> dict[str, object]:
     case = record.case
+    if record.template in REPORTER_TEMPLATES:
+        return {"check_url": f"{settings.SITE_URL}/check"}
+    if record.template in AUTHORITY_TEMPLATES:
+        return {"case_number": case.case_number if case else "", "staff_url": f"{settings.STAFF_SITE_URL}/staff/"}
     return {
-        "case_number": case.case_number if case else "",
         "reference": case.report.reference if case else "",
-        "staff_url": settings.STAFF_SITE_URL,
         "case_url": f"{settings.STAFF_SITE_URL}/staff/cases/{case.case_number}" if case else settings.STAFF_SITE_URL,
     }
+
+
+def email_address(record: EmailRecord) -> str:
+    """The recipient; a reporter's address is unsealed here, only to send, and never stored."""
+    if record.recipient != EmailRecord.REPORTER_RECIPIENT:
+        return record.recipient
+    from reports import crypto
+    from triage.actions import case_data_key
+
+    assert record.case is not None  # noqa: S101 - reporter emails are always about a case
+    content = crypto.open_content(case_data_key(record.case), bytes(record.case.report.content))
+    contact = content.get("contact")
+    return str(contact.get("email", "")) if isinstance(contact, dict) else ""
 
 
 def email_render(record: EmailRecord) -> EmailMultiAlternatives:
@@ -46,7 +67,7 @@ def email_render(record: EmailRecord) -> EmailMultiAlternatives:
         subject=subject,
         body=render_to_string(f"{base}/body.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[record.recipient],
+        to=[email_address(record)],
         # The same id on every retry lets providers and mail servers recognise a repeat.
         headers={"Message-ID": f"<email-{record.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"},
     )

@@ -1,0 +1,110 @@
+"""Staff sign-in with MFA, login throttling and account changes."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import User
+from reports import throttle
+
+RECOVERY_CODES = 10
+
+
+class LoginThrottled(Exception):
+    """Too many failed sign-ins for this username from this client."""
+
+
+def _login_key(username: str, client: str) -> str:
+    # Per username *and* client: a stranger's failures elsewhere never lock a supervisor out.
+    return throttle.throttle_key("staff-login", username.strip().casefold(), client)
+
+
+def login_check_password(*, request: HttpRequest, username: str, password: str, client: str) -> User | None:
+    key = _login_key(username, client)
+    if throttle.throttle_blocked(key=key, limit=settings.LOGIN_THROTTLE_LIMIT):
+        raise LoginThrottled
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        throttle.throttle_failure(key=key, window_seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+        return None
+    assert isinstance(user, User)  # noqa: S101 - AUTH_USER_MODEL
+    return user
+
+
+def login_record_otp_failure(*, username: str, client: str) -> None:
+    throttle.throttle_failure(key=_login_key(username, client), window_seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+
+
+def login_throttled(*, username: str, client: str) -> bool:
+    return throttle.throttle_blocked(key=_login_key(username, client), limit=settings.LOGIN_THROTTLE_LIMIT)
+
+
+def login_clear_failures(*, username: str, client: str) -> None:
+    throttle.throttle_clear(key=_login_key(username, client))
+
+
+def confirmed_totp(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def otp_verify(*, user: User, token: str) -> TOTPDevice | StaticDevice | None:
+    """A TOTP code (never accepted twice) or an unused recovery code (each works once)."""
+    token = "".join(token.split())
+    device = confirmed_totp(user)
+    if device is not None and token.isdigit() and device.verify_is_allowed()[0] and device.verify_token(token):
+        return device
+    for static in StaticDevice.objects.filter(user=user, confirmed=True):
+        if static.verify_is_allowed()[0] and static.verify_token(token.lower()):
+            return static
+    return None
+
+
+def mfa_enrolment_device(*, user: User) -> TOTPDevice:
+    """The unconfirmed authenticator being set up (one at a time)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    device: TOTPDevice
+    recovery_codes: list[str]
+
+
+@transaction.atomic
+def mfa_enrol_confirm(*, user: User, device: TOTPDevice, token: str) -> Enrolled | None:
+    if device.user_id != user.pk or not device.verify_token("".join(token.split())):
+        return None
+    device.confirmed = True
+    device.save(update_fields=["confirmed", "last_t"])
+    return Enrolled(device=device, recovery_codes=recovery_codes_issue(user=user))
+
+
+@transaction.atomic
+def recovery_codes_issue(*, user: User) -> list[str]:
+    """New single-use recovery codes; any earlier ones stop working."""
+    StaticDevice.objects.filter(user=user).delete()
+    static = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=static, token=code) for code in codes])
+    return codes
+
+
+@transaction.atomic
+def user_disable(*, user: User, acting_user: User) -> None:
+    """Disable an account and end its sessions at once."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
+            session.delete()

@@ -1,0 +1,112 @@
+"""Staff sign-in: password, then a TOTP code or a recovery code; first sign-in sets up the app."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+
+from accounts import services
+from accounts.forms import CodeForm, SignInForm
+from accounts.models import User
+
+PENDING = "pending_user_id"
+
+
+def _client(request: HttpRequest) -> str:
+    return str(getattr(request, "client_hash", ""))
+
+
+def _pending_user(request: HttpRequest) -> User | None:
+    user_id = request.session.get(PENDING)
+    return User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+
+
+def _sign_in(request: HttpRequest, user: User, device: object) -> HttpResponse:
+    auth_login(request, user, backend="accounts.auth.StaffBackend")
+    otp_login(request, device)
+    request.session["signed_in_at"] = time.time()
+    request.session["last_seen_at"] = time.time()
+    services.login_clear_failures(username=user.username, client=_client(request))
+    return redirect("triage:home")
+
+
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    timed_out = request.session.pop("signed_out_reason", None) == "timeout"
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.login_check_password(
+                request=request,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                client=_client(request),
+            )
+        except services.LoginThrottled:
+            return render(request, "accounts/throttled.html", status=429)
+        if user is not None:
+            request.session.cycle_key()
+            request.session[PENDING] = user.pk
+            return redirect("accounts:code" if services.confirmed_totp(user) else "accounts:set_up")
+        form.add_error(None, "Enter a correct username and password")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/login.html", {"form": form, "timed_out": timed_out}, status=status)
+
+
+@sensitive_post_parameters("code")
+@require_http_methods(["GET", "POST"])
+def code(request: HttpRequest) -> HttpResponse:
+    user = _pending_user(request)
+    if user is None:
+        return redirect("accounts:login")
+    if services.login_throttled(username=user.username, client=_client(request)):
+        return render(request, "accounts/throttled.html", status=429)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = services.otp_verify(user=user, token=form.cleaned_data["code"])
+        if device is not None:
+            request.session.pop(PENDING, None)
+            return _sign_in(request, user, device)
+        services.login_record_otp_failure(username=user.username, client=_client(request))
+        form.add_error("code", "The security code is wrong or has already been used")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/code.html", {"form": form}, status=status)
+
+
+@sensitive_post_parameters("code")
+@require_http_methods(["GET", "POST"])
+def set_up(request: HttpRequest) -> HttpResponse:
+    user = _pending_user(request)
+    if user is None or services.confirmed_totp(user):
+        return redirect("accounts:login")
+    device = services.mfa_enrolment_device(user=user)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        enrolled = services.mfa_enrol_confirm(user=user, device=device, token=form.cleaned_data["code"])
+        if enrolled is not None:
+            request.session.pop(PENDING, None)
+            _sign_in(request, user, enrolled.device)
+            return render(request, "accounts/recovery_codes.html", {"codes": enrolled.recovery_codes})
+        form.add_error("code", "The security code is wrong: check the time on your phone and try again")
+    secret = device.bin_key
+    context = {
+        "form": form,
+        "secret": " ".join(base64.b32encode(secret).decode("ascii")[i : i + 4] for i in range(0, 32, 4)),
+        "otpauth": device.config_url,
+    }
+    return render(request, "accounts/set_up.html", context, status=400 if request.method == "POST" else 200)
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("accounts:login")

@@ -1,0 +1,208 @@
+"""Who may see which cases is decided here and only here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from triage import workflow
+from triage.models import Case, CaseEvent, Queue
+
+PAGE_SIZES = (25, 50, 100)
+SORTS = {
+    "deadline": ("triage_due_at", "id"),
+    "-deadline": ("-triage_due_at", "-id"),
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+}
+LIST_FIELDS = (
+    "case_number",
+    "priority",
+    "status",
+    "created_at",
+    "triage_due_at",
+    "reporter_feedback_due_at",
+    "independent_review",
+    "queue__name",
+    "queue__slug",
+    "authority__name",
+    "assignee__username",
+    "report__reference",
+)
+
+
+def case_queryset_for(user: User) -> QuerySet[Case]:
+    """Every case this user may open. Helpline staff see all; an authority officer sees referrals to
+    their own authorities, never a case about their own council; nobody else sees cases."""
+    if user.is_helpline:
+        return Case.objects.all()
+    if user.role == User.Role.AUTHORITY_OFFICER:
+        mine = user.authorities.values_list("pk", flat=True)
+        return Case.objects.filter(authority__in=mine, referred_at__isnull=False, independent_review=False).exclude(
+            conflict_authority__in=mine
+        )
+    return Case.objects.none()
+
+
+def require_helpline(user: User) -> None:
+    if not user.is_helpline:
+        raise PermissionDenied
+
+
+def overdue_q(now: datetime) -> Q:
+    return Q(status__in=workflow.IN_TRIAGE, triage_due_at__lt=now) | (
+        ~Q(status=Case.Status.CLOSED) & Q(reporter_feedback_due_at__lt=now)
+    )
+
+
+@dataclass(frozen=True)
+class QueueSummary:
+    queue: Queue
+    open: int
+    overdue: int
+    due_today: int
+
+
+def queue_overview(*, user: User) -> list[QueueSummary]:
+    require_helpline(user)
+    now = timezone.now()
+    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
+    counts = (
+        Case.objects.exclude(status=Case.Status.CLOSED)
+        .values("queue")
+        .annotate(
+            open=Count("id"),
+            overdue=Count("id", filter=overdue_q(now)),
+            due_today=Count(
+                "id", filter=Q(status__in=workflow.IN_TRIAGE, triage_due_at__gte=now, triage_due_at__lte=end_of_day)
+            ),
+        )
+    )
+    by_queue = {
+        row["queue"]: {"open": row["open"], "overdue": row["overdue"], "due_today": row["due_today"]} for row in counts
+    }
+    empty = {"open": 0, "overdue": 0, "due_today": 0}
+    return [
+        QueueSummary(
+            queue=queue,
+            open=by_queue.get(queue.pk, empty)["open"],
+            overdue=by_queue.get(queue.pk, empty)["overdue"],
+            due_today=by_queue.get(queue.pk, empty)["due_today"],
+        )
+        for queue in Queue.objects.order_by("kind", "name")
+    ]
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    queue: str = ""
+    status: str = ""
+    priority: str = ""
+    authority: str = ""
+    assignee: str = ""
+    overdue: bool = False
+    search: str = ""
+    sort: str = "deadline"
+    page: int = 1
+    page_size: int = 50
+    include_closed: bool = False
+
+
+@dataclass
+class CasePage:
+    rows: list[dict[str, object]]
+    page: int
+    page_size: int
+    has_next: bool
+    filters: CaseFilters
+    now: datetime = field(default_factory=timezone.now)
+
+
+def case_list(*, user: User, filters: CaseFilters) -> CasePage:
+    """One page of cases: one query whatever the page, page size or filter (no total count)."""
+    require_helpline(user)
+    now = timezone.now()
+    cases = case_queryset_for(user)
+    if filters.search:
+        term = filters.search.strip().upper()
+        cases = cases.filter(Q(case_number=term) | Q(report__reference=term))
+    else:
+        if not filters.include_closed and not filters.status:
+            cases = cases.exclude(status=Case.Status.CLOSED)
+        if filters.queue:
+            cases = cases.filter(queue__slug=filters.queue)
+        if filters.status:
+            cases = cases.filter(status=filters.status)
+        if filters.priority:
+            cases = cases.filter(priority=filters.priority)
+        if filters.authority == "unknown":
+            cases = cases.filter(authority__isnull=True)
+        elif filters.authority:
+            cases = cases.filter(authority__gss_code=filters.authority)
+        if filters.assignee == "none":
+            cases = cases.filter(assignee__isnull=True)
+        elif filters.assignee:
+            cases = cases.filter(assignee__username=filters.assignee)
+        if filters.overdue:
+            cases = cases.filter(overdue_q(now))
+    page_size = filters.page_size if filters.page_size in PAGE_SIZES else 50
+    page = max(1, min(filters.page, 10_000))
+    offset = (page - 1) * page_size
+    ordered = cases.order_by(*SORTS.get(filters.sort, SORTS["deadline"])).values(*LIST_FIELDS)
+    rows = list(ordered[offset : offset + page_size + 1])
+    return CasePage(
+        rows=rows[:page_size], page=page, page_size=page_size, has_next=len(rows) > page_size, filters=filters, now=now
+    )
+
+
+def case_get_for(*, user: User, case_number: str) -> Case:
+    case = (
+        case_queryset_for(user)
+        .select_related(
+            "report",
+            "queue",
+            "authority",
+            "conflict_authority",
+            "assignee",
+            "report__local_authority",
+            "report__about_authority",
+        )
+        .filter(case_number=case_number)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case
+
+
+def case_timeline(*, case: Case) -> list[CaseEvent]:
+    return list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("id"))
+
+
+def case_access_history(*, user: User, case: Case) -> list[CaseEvent]:
+    """Who opened the case's content, for supervisors only."""
+    if not user.is_supervisor:
+        return []
+    return list(CaseEvent.objects.filter(case=case, kind="content_viewed").select_related("actor").order_by("-id"))
+
+
+def helpline_staff() -> QuerySet[User]:
+    return User.objects.filter(role__in=[User.Role.CALL_HANDLER, User.Role.SUPERVISOR], is_active=True).order_by(
+        "username"
+    )
+
+
+def deadline_state(due: datetime | None, now: datetime) -> str:
+    if due is None:
+        return ""
+    if due < now:
+        return "overdue"
+    if due - now < timedelta(hours=24):
+        return "due soon"
+    return "on time"

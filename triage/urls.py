@@ -1,0 +1,13 @@
+from django.urls import path
+
+from triage import views
+
+app_name = "triage"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("cases", views.case_list, name="case_list"),
+    path("cases/<str:case_number>", views.case_detail, name="case_detail"),
+    path("cases/<str:case_number>/<slug:action>", views.case_action, name="case_action"),
+    path("phone-report", views.phone_report, name="phone_report"),
+]

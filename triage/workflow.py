@@ -1,0 +1,62 @@
+"""Which action is allowed in which case status, and where it leaves the case: defined here only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from triage.models import Case
+
+S = Case.Status
+OPEN = frozenset({S.NEW, S.IN_TRIAGE, S.AWAITING_REPORTER, S.REFERRED, S.NATIONAL_REVIEW})
+IN_TRIAGE = frozenset({S.NEW, S.IN_TRIAGE, S.AWAITING_REPORTER})
+
+
+@dataclass(frozen=True)
+class Transition:
+    allowed_from: frozenset[str]
+    to: str | None  # None: the status does not change
+    label: str
+
+
+TRANSITIONS: dict[str, Transition] = {
+    "claim": Transition(IN_TRIAGE, S.IN_TRIAGE, "Claim"),
+    "assign": Transition(OPEN, None, "Assign"),
+    "set_priority": Transition(OPEN, None, "Set priority"),
+    "set_concern_types": Transition(OPEN, None, "Set concern types"),
+    "set_authority": Transition(IN_TRIAGE, None, "Confirm or change the authority"),
+    "ask_reporter": Transition(OPEN, None, "Message the reporter"),
+    "add_note": Transition(OPEN | {S.CLOSED}, None, "Add an internal note"),
+    "refer": Transition(IN_TRIAGE, S.REFERRED, "Refer to the local authority"),
+    "escalate_national_review": Transition(
+        OPEN - {S.NATIONAL_REVIEW}, S.NATIONAL_REVIEW, "Independent national review"
+    ),
+    "escalate_police": Transition(OPEN, None, "Refer to the police"),
+    "link_duplicate": Transition(OPEN | {S.CLOSED}, None, "Link a duplicate"),
+    "close": Transition(OPEN, S.CLOSED, "Close with an outcome"),
+}
+
+
+class ActionNotAllowed(Exception):
+    """The action cannot be taken in the case's current state. The message says why, for the user."""
+
+
+def check_allowed(case: Case, action: str) -> Transition:
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise ActionNotAllowed(f"There is no action called {action!r}.")
+    if case.status not in transition.allowed_from:
+        raise ActionNotAllowed(
+            f"You cannot {transition.label.lower()} while the case is {case.get_status_display().lower()}."
+        )
+    return transition
+
+
+def allowed_actions(case: Case) -> list[str]:
+    return [name for name, transition in TRANSITIONS.items() if case.status in transition.allowed_from]
+
+
+def status_after(case: Case, action: str) -> str:
+    transition = check_allowed(case, action)
+    if action == "ask_reporter" and case.status in IN_TRIAGE:
+        return S.AWAITING_REPORTER
+    return transition.to or case.status
