@@ -95,7 +95,10 @@ def recovery_codes_issue(*, user: User) -> list[str]:
     """New single-use recovery codes; any earlier ones stop working."""
     StaticDevice.objects.filter(user=user).delete()
     static = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
-    codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODES)]
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = secrets.token_hex(6)
+        codes.append(f"{raw[:4]}-{raw[4:8]}-{raw[8:]}")
     StaticToken.objects.bulk_create([StaticToken(device=static, token=code) for code in codes])
     return codes
 

@@ -37,3 +37,35 @@ def staff_user(username: str = "supervisor", role: str = User.Role.SUPERVISOR, *
     extra.setdefault("email", f"{username}@helpline.test")
     user, _ = User.objects.get_or_create(username=username, defaults={"role": role, **extra})
     return user
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def staff_with_mfa(username: str, role: str = User.Role.CALL_HANDLER, **extra: Any) -> tuple[User, str]:
+    """A staff user with a password and a confirmed authenticator; returns the user and its base32 key."""
+    import base64
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    user = staff_user(username, role=role, **extra)
+    user.set_password(PASSWORD)
+    user.save()
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    return user, base64.b32encode(device.bin_key).decode()
+
+
+def sign_in(client: Any, user: User) -> None:
+    """The real sign-in flow, using a fresh single-use recovery code as the second factor."""
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+
+    device, _ = StaticDevice.objects.get_or_create(user=user, name="test codes", defaults={"confirmed": True})
+    code = StaticToken.random_token()
+    StaticToken.objects.create(device=device, token=code)
+    if not user.has_usable_password():
+        user.set_password(PASSWORD)
+        user.save()
+    response = client.post("/staff/sign-in", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.content[:300]
+    response = client.post(response["Location"], {"code": code})
+    assert response.status_code == 302, response.content[:300]

@@ -1,11 +1,14 @@
 """Demo staff accounts and demo cases for `make run`. Refused in production. Safe to run again."""
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from reports.models import Anonymity, ConcernType, RaisedInternally, Report, ReporterSector
@@ -14,6 +17,12 @@ from triage import authorities
 from triage.services import report_route
 
 DEMO_PASSWORD = "demo-password-change-me"  # noqa: S105 - demo only; production refuses demo users
+
+
+def demo_totp_key(username: str) -> str:
+    """A fixed authenticator key per demo user, so `manage.py demo_totp USER` can print the code."""
+    return hashlib.sha1(f"demo-totp-{username}".encode(), usedforsecurity=False).hexdigest()
+
 
 DEMO_USERS = [
     ("handler", User.Role.CALL_HANDLER, "handler@helpline.localhost", [], ""),
@@ -79,6 +88,9 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
             if codes:
                 user.authorities.set([a for a in (authorities.authority_by_code(c) for c in codes) if a])
+            TOTPDevice.objects.get_or_create(
+                user=user, name="Demo authenticator", defaults={"key": demo_totp_key(username), "confirmed": True}
+            )
 
     def _reports_file(self) -> Path:
         return Path(settings.BASE_DIR) / "var" / "demo-reports.json"
@@ -99,7 +111,8 @@ class Command(BaseCommand):
         path.chmod(0o600)
 
     def _print(self) -> None:
-        self.stdout.write(f"Demo staff logins (password for all: {DEMO_PASSWORD}):")
+        self.stdout.write(f"Demo staff logins at {settings.STAFF_SITE_URL}/staff/ (password for all: {DEMO_PASSWORD}).")
+        self.stdout.write("Each needs a security code: `.venv/bin/python manage.py demo_totp USERNAME` prints it.")
         for username, role, email, _codes, _area in DEMO_USERS:
             self.stdout.write(f"  {username:<11} {role.label:<32} {email}")
         path = self._reports_file()

@@ -1,0 +1,127 @@
+import time
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import services
+from accounts.models import User
+from tests.factories import PASSWORD, sign_in, staff_with_mfa
+
+pytestmark = pytest.mark.django_db
+
+
+def current_code(user: User) -> str:
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    return f"{TOTP(device.bin_key, device.step, device.t0, device.digits).token():06d}"
+
+
+def password_step(client: Client, username: str, password: str = PASSWORD) -> object:
+    return client.post("/staff/sign-in", {"username": username, "password": password})
+
+
+def test_staff_need_a_password_and_a_code_to_reach_the_workspace() -> None:
+    user, _ = staff_with_mfa("handler")
+    client = Client()
+    assert client.get("/staff/").status_code == 302
+    response = password_step(client, "handler")
+    assert response["Location"] == "/staff/sign-in/code"
+    assert client.get("/staff/").status_code == 302, "a password alone must not open the workspace"
+    assert client.post("/staff/sign-in/code", {"code": current_code(user)}).status_code == 302
+    assert client.get("/staff/").status_code == 200
+
+
+def test_a_code_cannot_be_used_twice() -> None:
+    user, _ = staff_with_mfa("handler")
+    first, second = Client(), Client()
+    password_step(first, "handler")
+    code = current_code(user)
+    assert first.post("/staff/sign-in/code", {"code": code}).status_code == 302
+    password_step(second, "handler")
+    replay = second.post("/staff/sign-in/code", {"code": code})
+    assert replay.status_code == 400
+    assert "already been used" in replay.content.decode()
+
+
+def test_a_recovery_code_works_once() -> None:
+    user, _ = staff_with_mfa("handler")
+    codes = services.recovery_codes_issue(user=user)
+    first = Client()
+    password_step(first, "handler")
+    assert first.post("/staff/sign-in/code", {"code": codes[0]}).status_code == 302
+    second = Client()
+    password_step(second, "handler")
+    assert second.post("/staff/sign-in/code", {"code": codes[0]}).status_code == 400
+
+
+def test_a_new_member_of_staff_sets_up_an_authenticator_and_gets_recovery_codes() -> None:
+    user = User.objects.create_user("newbie", password=PASSWORD, role=User.Role.CALL_HANDLER)
+    client = Client()
+    assert password_step(client, "newbie")["Location"] == "/staff/sign-in/set-up"
+    page = client.get("/staff/sign-in/set-up")
+    assert b"totp-secret" in page.content
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    code = f"{TOTP(device.bin_key, device.step, device.t0, device.digits).token():06d}"
+    done = client.post("/staff/sign-in/set-up", {"code": code})
+    assert done.status_code == 200
+    assert done.content.decode().count('data-testid="recovery-code"') == services.RECOVERY_CODES
+    assert client.get("/staff/").status_code == 200
+
+
+def test_failed_sign_ins_are_throttled_per_username_and_address_only() -> None:
+    staff_with_mfa("supervisor", role=User.Role.SUPERVISOR)
+    attacker = Client(REMOTE_ADDR="10.9.9.9")
+    for _ in range(5):
+        assert password_step(attacker, "supervisor", "wrong password!").status_code == 400
+    assert password_step(attacker, "supervisor").status_code == 429
+    assert password_step(Client(REMOTE_ADDR="10.1.1.1"), "supervisor")["Location"] == "/staff/sign-in/code"
+
+
+def test_wrong_codes_count_towards_the_throttle() -> None:
+    staff_with_mfa("handler")
+    client = Client(REMOTE_ADDR="10.9.9.9")
+    password_step(client, "handler")
+    for _ in range(5):
+        client.post("/staff/sign-in/code", {"code": "000000"})
+    assert client.post("/staff/sign-in/code", {"code": "000000"}).status_code == 429
+
+
+def test_a_session_ends_after_30_idle_minutes() -> None:
+    user, _ = staff_with_mfa("handler")
+    client = Client()
+    sign_in(client, user)
+    assert client.get("/staff/").status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(minutes=31), tick=False):
+        assert time.time()  # the middleware reads time.time(), which time-machine moves too
+        assert client.get("/staff/").status_code == 302
+
+
+def test_a_session_ends_after_12_hours_even_when_active() -> None:
+    user, _ = staff_with_mfa("handler")
+    client = Client()
+    sign_in(client, user)
+    start = timezone.now()
+    for minutes in range(25, 12 * 60, 25):
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            assert client.get("/staff/").status_code == 200
+    with time_machine.travel(start + timedelta(hours=12, minutes=5), tick=False):
+        assert client.get("/staff/").status_code == 302
+
+
+def test_disabling_a_user_ends_their_sessions_at_once() -> None:
+    user, _ = staff_with_mfa("handler")
+    supervisor, _ = staff_with_mfa("supervisor", role=User.Role.SUPERVISOR)
+    client = Client()
+    sign_in(client, user)
+    services.user_disable(user=user, acting_user=supervisor)
+    assert client.get("/staff/").status_code == 302
+
+
+def test_demo_users_cannot_sign_in_in_production(settings) -> None:  # type: ignore[no-untyped-def]
+    staff_with_mfa("demo", is_demo=True)
+    settings.PRODUCTION = True
+    assert password_step(Client(), "demo").status_code == 400
