@@ -69,7 +69,8 @@ setup-test: venv assets services /usr/bin/chromium /usr/bin/docker-compose
 run: setup
 	@$(BIN)/python manage.py seed_demo --print-only
 	@echo "Starting the portal on http://127.0.0.1:$(PORT)/ (staff workspace at /staff/). Ctrl-C stops everything."
-	$(BIN)/honcho -f Procfile.dev start
+	@$(BIN)/supervisorctl -c deploy/supervisord.dev.conf shutdown >/dev/null 2>&1 || true  # an earlier make run
+	mkdir -p var && exec $(BIN)/supervisord -c deploy/supervisord.dev.conf
 
 lint: venv
 	$(BIN)/ruff format --check .

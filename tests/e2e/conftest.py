@@ -30,6 +30,11 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SCREENS = Path("/tmp/screens")
+# WORKAROUND for an application bug (see test_a_form_posts_from_a_browser_that_sends_origin_null): the
+# site sends "Referrer-Policy: no-referrer", so Chromium sends "Origin: null" with every form POST and
+# Django's CSRF check refuses them all with 403. Until the app accepts those POSTs, the journeys send the
+# real origin so they can test everything after the first form. Set to False once the bug is fixed.
+SEND_REAL_ORIGIN = True
 TIMEOUT_MS = 15_000
 
 
@@ -84,9 +89,12 @@ def _new_context(browser: Browser, base_url: str, **options: object) -> BrowserC
 def new_context(browser: Browser, live_server: object) -> Iterator[object]:
     """Make more contexts (for example with JavaScript off); all are closed after the test."""
     made: list[BrowserContext] = []
+    base_url = str(live_server.url)  # type: ignore[attr-defined]
 
-    def make(**options: object) -> BrowserContext:
-        context = _new_context(browser, str(live_server.url), **options)  # type: ignore[attr-defined]
+    def make(*, real_origin: bool = SEND_REAL_ORIGIN, **options: object) -> BrowserContext:
+        if real_origin:
+            options.setdefault("extra_http_headers", {"Origin": base_url})
+        context = _new_context(browser, base_url, **options)
         made.append(context)
         return context
 

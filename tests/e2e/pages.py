@@ -10,6 +10,15 @@ from playwright.sync_api import ConsoleMessage, Page, Response, expect
 
 from tests.e2e.axe import axe_check
 
+# The font of the element holding the main heading's text (an <h1> can wrap a styled <label>).
+_HEADING_FONT = """() => {
+    const heading = document.querySelector("main h1");
+    const texts = document.createTreeWalker(heading, NodeFilter.SHOW_TEXT);
+    let node = texts.nextNode();
+    while (node && !node.textContent.trim()) node = texts.nextNode();
+    return getComputedStyle(node ? node.parentElement : heading).fontFamily;
+}"""
+
 
 class Visit:
     def __init__(self, page: Page, *, base_url: str, javascript: bool = True) -> None:
@@ -17,6 +26,7 @@ class Visit:
         self.base_url = base_url.rstrip("/")
         self.javascript = javascript
         self.documents: list[Response] = []
+        self.failed_resources: list[str] = []
         self.script_errors: list[str] = []
         self.checked: list[str] = []
         self._documents_checked = 0
@@ -27,11 +37,16 @@ class Visit:
     # --- recording ------------------------------------------------------------------------------------
 
     def _on_response(self, response: Response) -> None:
-        if response.request.resource_type == "document" and response.frame == self.page.main_frame:
-            self.documents.append(response)
+        if response.request.resource_type == "document":
+            if response.frame == self.page.main_frame:
+                self.documents.append(response)
+        elif response.status >= 400:
+            self.failed_resources.append(f"{response.url} ({response.status})")
 
     def _on_console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
+        # Chromium logs every 4xx response, pages with form errors (400) included; failed
+        # subresources are recorded from their responses instead.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
             self.script_errors.append(f"{self.page.url}: console error: {message.text}")
 
     # --- moving around --------------------------------------------------------------------------------
@@ -71,13 +86,20 @@ class Visit:
         expect(exit_button).to_have_count(1)
         expect(exit_button).to_be_visible()
         expect(exit_button).to_contain_text("Exit this page")
-        # GOV.UK Frontend's stylesheet and fonts are applied (self-hosted).
-        font = page.evaluate("() => getComputedStyle(document.querySelector('h1')).fontFamily")
-        assert "GDS Transport" in font, f"{page.url}: h1 font is {font!r}"
+        # Every error summary link points at something on the page (the field to fix).
+        for link in page.locator(".govuk-error-summary__list a").all():
+            target = link.get_attribute("href") or ""
+            assert target.startswith("#") and page.locator(target).count() == 1, (
+                f"{page.url}: error summary link {link.inner_text()!r} points to {target!r}, not on the page"
+            )
+        # GOV.UK Frontend's stylesheet and (self-hosted) fonts are applied.
+        font = page.evaluate(_HEADING_FONT)
+        assert "GDS Transport" in font, f"{page.url}: the main heading's font is {font!r}"
         if self.javascript:
             classes = page.evaluate("() => document.body.className")
             assert "govuk-frontend-supported" in classes, f"{page.url}: GOV.UK Frontend JS not enabled ({classes!r})"
         assert not self.script_errors, "script errors:\n" + "\n".join(self.script_errors)
+        assert not self.failed_resources, "failed to load:\n" + "\n".join(self.failed_resources)
         if axe:
             axe_check(page)
         self.checked.append(f"{page.url} | {page.title()}")

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
