@@ -148,7 +148,7 @@ class ReportSubmitApi(APIView):
             {
                 "reference": report.reference,
                 "access_code": submitted.access_code,
-                "status": selectors.reporter_status(report).code,
+                "status": "received",  # a report is routed after this transaction commits
                 "local_authority": report.local_authority.gss_code if report.local_authority else None,
             }
         ).data

@@ -17,9 +17,8 @@ log = logging.getLogger(__name__)
 
 def outbox_add(*, kind: str, target_id: int) -> OutboxMessage:
     """Record work inside the caller's transaction; publish it once the transaction commits."""
-    message, _ = OutboxMessage.objects.get_or_create(
-        kind=kind, target_id=target_id, defaults={"created_at": timezone.now()}
-    )
+    # The target is new in this transaction, so a plain insert; the unique constraint still guards.
+    message = OutboxMessage.objects.create(kind=kind, target_id=target_id, created_at=timezone.now())
     outbox_id = message.pk
     transaction.on_commit(lambda: outbox_publish(outbox_id=outbox_id), robust=True)
     return message

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs bench/run.py. Nothing here is imported by the portal itself."""

@@ -1,0 +1,259 @@
+"""Processes for the benchmark: the bench database, gunicorn, a Celery worker, and their memory.
+
+Every child runs in its own process group (its own session), so stopping one stops its workers too.
+Only 127.0.0.1 is used; the database is `helpline_bench` and the broker is Redis database 14.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+PYTHON = BIN / "python" if (BIN / "python").exists() else Path(sys.executable)
+
+PG_HOST = "127.0.0.1"
+DB_NAME = "helpline_bench"
+DATABASE_URL = f"postgres://postgres@{PG_HOST}:5432/{DB_NAME}"
+BROKER_URL = "redis://127.0.0.1:6379/14"
+
+# Everything a run writes into: emptied at the start of each run so runs are comparable.
+TRUNCATE = (
+    "TRUNCATE reports_report, reports_message, triage_case, triage_caseevent, triage_outboxmessage, "
+    "triage_emailrecord, bench_floor CASCADE"
+)
+CREATE_FLOOR_TABLE = "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, a text, b text, c int)"
+
+
+def bench_env(**extra: str) -> dict[str, str]:
+    """The environment of every child: the bench database and broker, development role, no DEBUG."""
+    env = dict(os.environ)
+    for key in ("BIND", "PORT", "DJANGO_SETTINGS_MODULE"):
+        env.pop(key, None)
+    env.update(
+        {
+            "DATABASE_URL": DATABASE_URL,
+            "CELERY_BROKER_URL": BROKER_URL,
+            "REDIS_URL": BROKER_URL,
+            "HELPLINE_ENV": "development",
+            "DEBUG": "false",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def connect() -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(host=PG_HOST, user="postgres", dbname=DB_NAME, autocommit=True)
+
+
+def manage(*args: str, timeout: float = 180) -> None:
+    env = bench_env(DJANGO_SETTINGS_MODULE="helpline.settings")
+    subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=True, timeout=timeout)
+
+
+def database_prepare() -> None:
+    """Create helpline_bench if missing, migrate it, load the authorities, empty the run's tables."""
+    with closing(psycopg.connect(host=PG_HOST, user="postgres", dbname="postgres", autocommit=True)) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+    if not exists:
+        subprocess.run(["createdb", "-h", PG_HOST, "-U", "postgres", DB_NAME], check=True, timeout=60)
+    manage("migrate", "--no-input", "-v", "0")
+    manage("load_local_authorities")
+    # The development key file is shared with `make run`; create it here (once) rather than letting two
+    # gunicorn workers race to generate it.
+    manage("generate_dev_keys")
+    with closing(connect()) as conn:
+        conn.execute(CREATE_FLOOR_TABLE)
+        conn.execute(TRUNCATE)
+    redis.Redis.from_url(BROKER_URL).flushdb()
+
+
+def reports_reset() -> None:
+    """Empty the report tables and the broker queue between phases, keeping kombu's bindings: a
+    publisher that has declared its queue once never declares it again."""
+    with closing(connect()) as conn:
+        conn.execute(TRUNCATE)
+    redis.Redis.from_url(BROKER_URL).delete("celery", "unacked", "unacked_index", "unacked_mutex")
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def stop(self, timeout: float = 15) -> None:
+        """SIGTERM to the whole group (graceful), SIGKILL if it is still there after ``timeout``."""
+        if self.popen.poll() is not None:
+            return
+        try:
+            os.killpg(self.popen.pid, signal.SIGTERM)
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        except BaseException:
+            # A second Ctrl-C while waiting: do not leave the group behind.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            raise
+
+
+def start(name: str, args: list[str], log_dir: Path, **env: str) -> Process:
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("wb") as handle:
+        popen = subprocess.Popen(
+            args, cwd=ROOT, env=bench_env(**env), stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    return Process(name=name, popen=popen, log_path=log_path)
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def gunicorn_start(log_dir: Path, *, port: int, workers: int) -> Process:
+    """The portal with the floor mounted, under the project's own gunicorn.conf.py."""
+    server = start(
+        "gunicorn",
+        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--chdir", str(ROOT), "bench.wsgi:application"],
+        log_dir,
+        PORT=str(port),
+        BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY=str(workers),
+        DJANGO_SETTINGS_MODULE="bench.settings",
+    )
+    wait_for(lambda: port_open(port) or not server.alive(), timeout=30, what="gunicorn to listen")
+    if not server.alive():
+        raise RuntimeError(f"gunicorn exited:\n{server.log_tail()}")
+    wait_for(lambda: len(children(server.popen.pid)) >= workers, timeout=30, what="gunicorn workers")
+    return server
+
+
+def worker_start(log_dir: Path) -> Process:
+    """One Celery worker, prefork with one child, started and waited for until it says it is ready."""
+    worker = start(
+        "celery-worker",
+        [
+            str(BIN / "celery"),
+            "-A",
+            "helpline",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"bench-{os.getpid()}@%h",
+        ],
+        log_dir,
+        DJANGO_SETTINGS_MODULE="helpline.settings",
+    )
+
+    def ready() -> bool:
+        if not worker.alive():
+            raise RuntimeError(f"celery worker exited:\n{worker.log_tail()}")
+        return " ready." in worker.log_path.read_text(errors="replace")
+
+    wait_for(ready, timeout=60, what="the celery worker to be ready", interval=0.2)
+    return worker
+
+
+# --- memory -----------------------------------------------------------------------------------------
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss(pid: int) -> int:
+    """RSS of a process and its direct children (gunicorn's master and workers)."""
+    return rss_bytes(pid) + sum(rss_bytes(child) for child in children(pid))
+
+
+@dataclass
+class RssSampler:
+    """Samples a process tree's RSS every ``interval`` seconds in a thread; keeps the peak."""
+
+    pid: int
+    interval: float = 0.2
+    peak: int = 0
+    samples: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> RssSampler:
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss(self.pid))
+            self.samples += 1
+            self._stop.wait(self.interval)
