@@ -1,0 +1,18 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from triage.audit import audit_verify
+from triage.models import CaseEvent
+
+
+class Command(BaseCommand):
+    help = "Check the audit trail's hash chain: reports any removed, inserted or altered event. Exit 1 if broken."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        breaks = audit_verify()
+        if breaks:
+            for item in breaks:
+                self.stderr.write(f"event {item.event_id}: {item.reason}")
+            raise CommandError(f"The audit trail is broken in {len(breaks)} place(s).")
+        self.stdout.write(f"The audit trail is intact: {CaseEvent.objects.count()} events verified.")
