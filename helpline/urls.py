@@ -20,7 +20,14 @@ urlpatterns = [
 ]
 
 if settings.HELPLINE_ROLE in {"staff", "combined"}:
+    from triage import api as triage_api
+
     urlpatterns += [
+        path("api/v1/cases", triage_api.CaseListApi.as_view(), name="case_list_api"),
+        path("api/v1/cases/<str:case_number>", triage_api.CaseDetailApi.as_view(), name="case_detail_api"),
+        path(
+            "api/v1/cases/<str:case_number>/<slug:action>", triage_api.CaseActionApi.as_view(), name="case_action_api"
+        ),
         path("staff/", include("triage.urls")),
         path("staff/", include("accounts.urls")),
     ]

@@ -7,6 +7,8 @@ from tests.live import authorities_committed, celery_worker, gunicorn_server, te
 @pytest.fixture(autouse=True)
 def _email_in_memory(settings):  # type: ignore[no-untyped-def]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Staff password hashing is not what these tests are about: a fast hasher keeps sign-ins quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

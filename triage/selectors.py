@@ -206,3 +206,9 @@ def deadline_state(due: datetime | None, now: datetime) -> str:
     if due - now < timedelta(hours=24):
         return "due soon"
     return "on time"
+
+
+def authority_options() -> list[tuple[str, str]]:
+    from triage import authorities
+
+    return authorities.authority_choices()

@@ -1,0 +1,189 @@
+"""The staff API: the same selectors and actions as the workspace pages, one endpoint per action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+from triage import actions, selectors, workflow
+from triage import forms as case_forms
+from triage.models import Queue
+from triage.views import action_form
+
+
+class HelplineStaffVerified(BasePermission):
+    """Signed in with a second factor (a session verified by OTP, or a token issued to an MFA user),
+    and helpline staff."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not isinstance(user, User) or not user.is_active:
+            return False
+        if request.auth is None and not getattr(user, "is_verified", lambda: False)():
+            return False
+        return user.is_helpline
+
+
+class CaseListApi(APIView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [HelplineStaffVerified]
+
+    class CaseRowSerializer(serializers.Serializer[dict[str, Any]]):
+        case_number = serializers.CharField()
+        reference = serializers.CharField(source="report__reference")
+        priority = serializers.CharField()
+        status = serializers.CharField()
+        queue = serializers.CharField(source="queue__slug")
+        authority = serializers.CharField(source="authority__name", allow_null=True)
+        assignee = serializers.CharField(source="assignee__username", allow_null=True)
+        independent_review = serializers.BooleanField()
+        triage_due_at = serializers.DateTimeField()
+
+    class CasePageSerializer(serializers.Serializer[Any]):
+        page = serializers.IntegerField()
+        page_size = serializers.IntegerField()
+        has_next = serializers.BooleanField()
+        results = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(
+        operation_id="case_list",
+        parameters=[
+            OpenApiParameter(name, str, required=False)
+            for name in (
+                "search",
+                "queue",
+                "status",
+                "priority",
+                "authority",
+                "assignee",
+                "overdue",
+                "sort",
+                "page",
+                "page_size",
+            )
+        ],
+        responses={
+            200: CasePageSerializer,
+            400: OpenApiResponse(description="Field errors"),
+            403: OpenApiResponse(description="Not helpline staff"),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        form = case_forms.CaseFilterForm(
+            request.query_params or None,
+            queues=list(Queue.objects.values_list("slug", "name")),
+            authorities=selectors.authority_options(),
+            assignees=list(selectors.helpline_staff().values_list("username", flat=True)),
+        )
+        if form.is_bound and not form.is_valid():
+            return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
+        data = form.cleaned_data if form.is_bound else {}
+        filters = selectors.CaseFilters(**{k: v for k, v in data.items() if v not in (None, "")})
+        assert isinstance(request.user, User)  # noqa: S101 - HelplineStaffVerified
+        page = selectors.case_list(user=request.user, filters=filters)
+        return Response(
+            {
+                "page": page.page,
+                "page_size": page.page_size,
+                "has_next": page.has_next,
+                "results": self.CaseRowSerializer(page.rows, many=True).data,  # type: ignore[arg-type]
+            }
+        )
+
+
+class CaseDetailApi(APIView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [HelplineStaffVerified]
+
+    @extend_schema(operation_id="case_detail", responses={200: serializers.DictField(), 404: None})
+    def get(self, request: Request, case_number: str) -> Response:
+        assert isinstance(request.user, User)  # noqa: S101
+        case = selectors.case_get_for(user=request.user, case_number=case_number)
+        opened = actions.case_open(case=case, acting_user=request.user)
+        return Response(
+            {
+                "case_number": case.case_number,
+                "reference": case.report.reference,
+                "status": case.status,
+                "priority": case.priority,
+                "queue": case.queue.slug,
+                "authority": case.authority.gss_code if case.authority else None,
+                "independent_review": case.independent_review,
+                "concern_types": case.report.concern_types,
+                "allowed_actions": workflow.allowed_actions(case),
+                "deadlines": {
+                    "triage": case.triage_due_at,
+                    "authority_acknowledgement": case.authority_ack_due_at,
+                    "authority_outcome": case.authority_outcome_due_at,
+                    "reporter_feedback": case.reporter_feedback_due_at,
+                },
+                "content": opened.content,
+                "messages": [
+                    {"from": m.direction, "sent_on": m.sent_on, "kind": m.kind, "body": body}
+                    for m, body in opened.messages
+                ],
+            }
+        )
+
+
+class CaseActionApi(APIView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [HelplineStaffVerified]
+
+    @extend_schema(
+        operation_id="case_action",
+        request=serializers.DictField(),
+        responses={
+            200: serializers.DictField(),
+            400: OpenApiResponse(description="Field errors"),
+            404: None,
+            409: OpenApiResponse(description="Not allowed in the case's current state"),
+        },
+    )
+    def post(self, request: Request, case_number: str, action: str) -> Response:
+        assert isinstance(request.user, User)  # noqa: S101
+        case = selectors.case_get_for(user=request.user, case_number=case_number)
+        if action not in case_forms_actions():
+            raise Http404
+        form = action_form(action, _as_form_data(request.data, action))
+        if form is not None and not form.is_valid():
+            return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            actions.case_act(case=case, action=action, data=form.cleaned_data if form else {}, acting_user=request.user)
+        except workflow.ActionNotAllowed as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        case.refresh_from_db()
+        return Response({"case_number": case.case_number, "status": case.status})
+
+
+def case_forms_actions() -> set[str]:
+    from triage.views import ACTION_FORMS
+
+    return set(ACTION_FORMS)
+
+
+def _as_form_data(data: Any, action: str) -> dict[str, Any]:
+    """JSON fields as the action's prefixed form fields (the same forms validate both)."""
+    from django.utils.datastructures import MultiValueDict
+
+    if not isinstance(data, dict):
+        return {}
+    values: MultiValueDict[str, Any] = MultiValueDict()
+    for key, value in data.items():
+        if isinstance(value, list):
+            values.setlist(f"{action}-{key}", [str(v) for v in value])
+        elif isinstance(value, bool):
+            if value:
+                values[f"{action}-{key}"] = "on"
+        elif value is not None:
+            values[f"{action}-{key}"] = str(value)
+    return values  # type: ignore[return-value]
