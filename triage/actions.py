@@ -177,7 +177,17 @@ def case_refer(*, case: Case, summary: str, share_identity: bool, acting_user: U
     case.referred_at = now
     case.authority_ack_due_at = routing.authority_ack_due(now)
     case.authority_outcome_due_at = routing.authority_outcome_due(now)
-    case.save(update_fields=["referred_at", "authority_ack_due_at", "authority_outcome_due_at"])
+    case.authority_ack_escalate_at = routing.authority_ack_escalate(now)
+    case.authority_outcome_escalate_at = routing.authority_outcome_escalate(now)
+    case.save(
+        update_fields=[
+            "referred_at",
+            "authority_ack_due_at",
+            "authority_outcome_due_at",
+            "authority_ack_escalate_at",
+            "authority_outcome_escalate_at",
+        ]
+    )
     _move(case, "refer", acting_user, {"authority": authority.gss_code, "identity_shared": share_identity})
     recipients = {authority.referral_email} | set(
         authority.officers.filter(is_active=True).exclude(email="").values_list("email", flat=True)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from triage.audit import event_record
 from triage.models import Case, Escalation
-from triage.services import supervisors_alert
+from triage.services import oversight_alert, supervisors_alert
 
 OPEN_TRIAGE = [Case.Status.NEW, Case.Status.IN_TRIAGE]
 FEEDBACK_WARNING = timedelta(days=14)
@@ -28,6 +28,17 @@ class Rule:
     template: str
     due: Callable[[datetime], QuerySet[Case]]
     deadline_field: str
+    national: bool = False  # the second rung: national oversight and the partnership, case marked escalated
+
+
+def awaiting_ack(now: datetime, field: str) -> QuerySet[Case]:
+    return Case.objects.filter(
+        status=Case.Status.REFERRED, authority_acknowledged_at__isnull=True, **{f"{field}__lt": now}
+    )
+
+
+def awaiting_outcome(now: datetime, field: str) -> QuerySet[Case]:
+    return Case.objects.filter(status=Case.Status.REFERRED, authority_outcome_at__isnull=True, **{f"{field}__lt": now})
 
 
 RULES = [
@@ -36,6 +47,32 @@ RULES = [
         template="triage_overdue",
         due=lambda now: Case.objects.filter(status__in=OPEN_TRIAGE, triage_due_at__lt=now),
         deadline_field="triage_due_at",
+    ),
+    Rule(
+        step=Escalation.Step.ACK_OVERDUE,
+        template="authority_ack_overdue",
+        due=lambda now: awaiting_ack(now, "authority_ack_due_at"),
+        deadline_field="authority_ack_due_at",
+    ),
+    Rule(
+        step=Escalation.Step.ACK_OVERDUE_NATIONAL,
+        template="authority_ack_overdue_national",
+        due=lambda now: awaiting_ack(now, "authority_ack_escalate_at"),
+        deadline_field="authority_ack_escalate_at",
+        national=True,
+    ),
+    Rule(
+        step=Escalation.Step.OUTCOME_OVERDUE,
+        template="authority_outcome_overdue",
+        due=lambda now: awaiting_outcome(now, "authority_outcome_due_at"),
+        deadline_field="authority_outcome_due_at",
+    ),
+    Rule(
+        step=Escalation.Step.OUTCOME_OVERDUE_NATIONAL,
+        template="authority_outcome_overdue_national",
+        due=lambda now: awaiting_outcome(now, "authority_outcome_escalate_at"),
+        deadline_field="authority_outcome_escalate_at",
+        national=True,
     ),
     Rule(
         step=Escalation.Step.FEEDBACK_DUE_SOON,
@@ -69,7 +106,11 @@ def escalation_take(*, case: Case, rule: Rule, now: datetime) -> Escalation | No
                     "missed_by_seconds": int((now - deadline).total_seconds()),
                 },
             )
-            supervisors_alert(case=case, template=rule.template)
+            if rule.national:
+                Case.objects.filter(pk=case.pk).update(escalated=True)
+                oversight_alert(case=case, template=rule.template)
+            else:
+                supervisors_alert(case=case, template=rule.template)
     except IntegrityError:
         return None
     return escalation

@@ -111,6 +111,14 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=32, blank=True)
     escalated_to_police = models.BooleanField(default=False)
+    # The authority's side: when the second rung of the ladder (national oversight) is due, and what
+    # the authority has recorded.
+    authority_ack_escalate_at = models.DateTimeField(null=True, blank=True)
+    authority_outcome_escalate_at = models.DateTimeField(null=True, blank=True)
+    authority_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    authority_outcome = models.CharField(max_length=32, blank=True)
+    authority_outcome_at = models.DateTimeField(null=True, blank=True)
+    escalated = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
@@ -230,6 +238,16 @@ class Escalation(models.Model):
 
     class Step(models.TextChoices):
         TRIAGE_OVERDUE = "triage_overdue", "Triage overdue: supervisors alerted"
+        ACK_OVERDUE = "ack_overdue", "No acknowledgement in 1 working day: supervisors alerted"
+        ACK_OVERDUE_NATIONAL = (
+            "ack_overdue_national",
+            "No acknowledgement in 3 working days: national oversight and the partnership alerted",
+        )
+        OUTCOME_OVERDUE = "outcome_overdue", "No outcome in 45 working days: supervisors alerted"
+        OUTCOME_OVERDUE_NATIONAL = (
+            "outcome_overdue_national",
+            "No outcome in 47 working days: national oversight and the partnership alerted",
+        )
         FEEDBACK_DUE_SOON = "feedback_due_soon", "Reporter feedback due within 14 days: supervisors alerted"
         FEEDBACK_OVERDUE = "feedback_overdue", "Reporter feedback overdue: supervisors alerted"
 
@@ -300,3 +318,41 @@ class CaseLink(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id} linked to {self.other_id}"
+
+
+class AuthorityOutcome(models.TextChoices):
+    NO_FURTHER_ACTION = "no_further_action", "No further action"
+    CHILD_PROTECTION_PLAN = "child_protection_plan", "Child protection plan"
+    CHILD_IN_NEED_SUPPORT = "child_in_need_support", "Child in need support"
+    EARLY_HELP = "early_help", "Early help"
+    POLICE_INVESTIGATION = "police_investigation", "Police investigation"
+    DISCIPLINARY_OR_LADO = "disciplinary_or_lado", "Disciplinary or designated officer (LADO) action"
+    PRACTICE_CHANGED = "practice_changed", "Practice or policy changed"
+    CONCERN_NOT_UPHELD = "concern_not_upheld", "Concern not upheld"
+
+
+class AuthorityAction(models.Model):
+    """What an authority did about a referral; its note is sealed like all free text."""
+
+    class Kind(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", "Acknowledged the referral"
+        STRATEGY_DISCUSSION = "strategy_discussion", "Strategy discussion"
+        SECTION_47 = "section_47", "Section 47 enquiry"
+        POLICE_REFERRAL = "police_referral", "Referral to the police"
+        LADO = "lado", "Designated officer (LADO) process"
+        PRACTICE_REVIEW = "practice_review", "Practice review"
+        OTHER = "other", "Other action"
+        OUTCOME = "outcome", "Outcome recorded"
+        QUESTION = "question", "Question for the helpline"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="authority_actions")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    note = models.BinaryField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on case {self.case_id}"

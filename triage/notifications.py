@@ -28,9 +28,12 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(minutes=2 ** max(attempt - 1, 0))
 
 
-# Who reads each template decides what it may name: the reference stays inside the helpline, an
-# authority sees only the case number, a reporter's email names nothing at all.
-AUTHORITY_TEMPLATES = frozenset({"authority_referral"})
+# Who reads each template decides what it may name: the reference stays inside the helpline; people
+# outside it (authorities, boards, national oversight) see only the case number; a reporter's email
+# names nothing at all.
+OUTSIDE_HELPLINE_TEMPLATES = frozenset(
+    {"authority_referral", "authority_ack_overdue_national", "authority_outcome_overdue_national"}
+)
 REPORTER_TEMPLATES = frozenset({"reporter_update"})
 
 
@@ -38,11 +41,14 @@ def email_context(record: EmailRecord) -> dict[str, object]:
     case = record.case
     if record.template in REPORTER_TEMPLATES:
         return {"check_url": f"{settings.SITE_URL}/check"}
-    if record.template in AUTHORITY_TEMPLATES:
-        return {"case_number": case.case_number if case else "", "staff_url": f"{settings.STAFF_SITE_URL}/staff/"}
+    staff_url = f"{settings.STAFF_SITE_URL}/staff/"
+    context: dict[str, object] = {"case_number": case.case_number if case else "", "staff_url": staff_url}
+    if record.template in OUTSIDE_HELPLINE_TEMPLATES:
+        return {**context, "case_url": staff_url}
     return {
+        **context,
         "reference": case.report.reference if case else "",
-        "case_url": f"{settings.STAFF_SITE_URL}/staff/cases/{case.case_number}" if case else settings.STAFF_SITE_URL,
+        "case_url": f"{staff_url}cases/{case.case_number}" if case else staff_url,
     }
 
 

@@ -12,6 +12,9 @@ URGENT_TRIAGE = timedelta(hours=1)
 STANDARD_TRIAGE_WORKING_DAYS = 1
 AUTHORITY_ACK_WORKING_DAYS = 1
 AUTHORITY_OUTCOME_WORKING_DAYS = 45
+# The ladder's second rung: national oversight and the partnership hear of it this much later.
+AUTHORITY_ACK_ESCALATE_WORKING_DAYS = 3
+AUTHORITY_OUTCOME_ESCALATE_WORKING_DAYS = 47
 REPORTER_FEEDBACK_MONTHS = 3
 
 
@@ -82,3 +85,11 @@ def authority_ack_due(referred_at: datetime) -> datetime:
 
 def authority_outcome_due(referred_at: datetime) -> datetime:
     return working_days_after(referred_at, AUTHORITY_OUTCOME_WORKING_DAYS)
+
+
+def authority_ack_escalate(referred_at: datetime) -> datetime:
+    return working_days_after(referred_at, AUTHORITY_ACK_ESCALATE_WORKING_DAYS)
+
+
+def authority_outcome_escalate(referred_at: datetime) -> datetime:
+    return working_days_after(referred_at, AUTHORITY_OUTCOME_ESCALATE_WORKING_DAYS)

@@ -198,8 +198,8 @@ def helpline_staff() -> QuerySet[User]:
     )
 
 
-def deadline_state(due: datetime | None, now: datetime) -> str:
-    if due is None:
+def deadline_state(due: object, now: datetime) -> str:
+    if not isinstance(due, datetime):
         return ""
     if due < now:
         return "overdue"
@@ -212,3 +212,36 @@ def authority_options() -> list[tuple[str, str]]:
     from triage import authorities
 
     return authorities.authority_choices()
+
+
+def require_authority_officer(user: User) -> None:
+    if user.role != User.Role.AUTHORITY_OFFICER:
+        raise PermissionDenied
+
+
+REFERRAL_FIELDS = (
+    "case_number",
+    "status",
+    "referred_at",
+    "authority__name",
+    "authority_ack_due_at",
+    "authority_acknowledged_at",
+    "authority_outcome_due_at",
+    "authority_outcome_at",
+    "escalated",
+    "priority",
+)
+
+
+def referral_list_for(*, user: User, include_closed: bool = False) -> list[dict[str, object]]:
+    """An officer's referrals by case number: never the reporter's reference."""
+    require_authority_officer(user)
+    referrals = case_queryset_for(user)
+    if not include_closed:
+        referrals = referrals.filter(status=Case.Status.REFERRED)
+    return list(referrals.order_by("authority_ack_due_at", "id").values(*REFERRAL_FIELDS)[:500])
+
+
+def referral_get_for(*, user: User, case_number: str) -> Case:
+    require_authority_officer(user)
+    return case_get_for(user=user, case_number=case_number)

@@ -7,6 +7,7 @@ import secrets
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -116,17 +117,32 @@ def _unique_case_number(report: Report) -> str:
 
 
 def supervisors_alert(*, case: Case, template: str) -> list[EmailRecord]:
-    """Queue one email per active supervisor; each is sent (once) by its own outbox row."""
+    supervisors = User.objects.filter(role=User.Role.SUPERVISOR)
+    return staff_alert(case=case, template=template, recipients=supervisors)
+
+
+def oversight_alert(*, case: Case, template: str) -> list[EmailRecord]:
+    """National oversight and the safeguarding partnership of the case's area (never for a case
+    about that area's own council, which is never referred there in the first place)."""
+    region = case.authority.region if case.authority else None
+    recipients = User.objects.filter(role=User.Role.OVERSIGHT_ANALYST)
+    if region and not case.independent_review:
+        recipients = recipients | User.objects.filter(role=User.Role.BOARD_REVIEWER, area=region)
+    return staff_alert(case=case, template=template, recipients=recipients)
+
+
+def staff_alert(*, case: Case, template: str, recipients: QuerySet[User]) -> list[EmailRecord]:
+    """Queue one email per active recipient; each is sent (once) by its own outbox row."""
     records = []
-    for supervisor in User.objects.filter(role=User.Role.SUPERVISOR, is_active=True).exclude(email=""):
+    for user in recipients.filter(is_active=True).exclude(email="").distinct().order_by("pk"):
         record, created = EmailRecord.objects.get_or_create(
-            case=case, recipient=supervisor.email, template=template, defaults={"created_at": timezone.now()}
+            case=case, recipient=user.email, template=template, occasion="", defaults={"created_at": timezone.now()}
         )
         if created:
             outbox_add(kind=OutboxMessage.Kind.SEND_EMAIL, target_id=record.pk)
         records.append(record)
     if records:
-        event_record(kind="supervisors_alerted", case=case, detail={"template": template, "emails": len(records)})
+        event_record(kind="staff_alerted", case=case, detail={"template": template, "emails": len(records)})
     return records
 
 

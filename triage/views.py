@@ -56,6 +56,8 @@ def action_form(action: str, data: Any = None) -> forms.Form | None:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
+    if user.role == User.Role.AUTHORITY_OFFICER:
+        return redirect("triage:referral_list")
     if not user.is_helpline:
         return render(request, "triage/not_yet.html", status=200)
     return render(request, "triage/home.html", {"queues": selectors.queue_overview(user=user)})
@@ -86,7 +88,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "rows": [
                 {
                     **row,
-                    "overdue": selectors.deadline_state(row["triage_due_at"], page.now) == "overdue"  # type: ignore[arg-type]
+                    "overdue": selectors.deadline_state(row["triage_due_at"], page.now) == "overdue"
                     and row["status"] in workflow.IN_TRIAGE,
                 }
                 for row in page.rows

@@ -1,0 +1,132 @@
+"""What a local authority officer does with a referral: acknowledge, record actions and the outcome,
+ask the helpline a question. Scoped by triage.selectors; every step audited; notes sealed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from reports import crypto
+from triage.actions import case_data_key, email_queue
+from triage.audit import event_record
+from triage.models import AuthorityAction, AuthorityOutcome, Case, Referral
+from triage.workflow import ActionNotAllowed
+
+RECORDABLE = [
+    AuthorityAction.Kind.STRATEGY_DISCUSSION,
+    AuthorityAction.Kind.SECTION_47,
+    AuthorityAction.Kind.POLICE_REFERRAL,
+    AuthorityAction.Kind.LADO,
+    AuthorityAction.Kind.PRACTICE_REVIEW,
+    AuthorityAction.Kind.OTHER,
+]
+
+
+def _locked_referred(case: Case) -> Case:
+    case = Case.objects.select_for_update(of=("self",)).select_related("report", "assignee").get(pk=case.pk)
+    if case.status != Case.Status.REFERRED:
+        raise ActionNotAllowed("This referral is no longer open: the helpline has closed or moved it.")
+    return case
+
+
+def _record(case: Case, kind: str, note: str, acting_user: User) -> AuthorityAction:
+    action = AuthorityAction.objects.create(
+        case=case,
+        kind=kind,
+        recorded_by=acting_user,
+        created_at=timezone.now(),
+        note=crypto.seal_text(case_data_key(case), note) if note else b"",
+    )
+    event_record(kind=f"authority_{kind}", case=case, actor=acting_user, detail={"action_id": action.pk})
+    return action
+
+
+def _tell_helpline(case: Case, template: str, occasion: str) -> None:
+    recipients = set(
+        User.objects.filter(role=User.Role.SUPERVISOR, is_active=True).exclude(email="").values_list("email", flat=True)
+    )
+    if case.assignee and case.assignee.email:
+        recipients.add(case.assignee.email)
+    for recipient in sorted(recipients):
+        email_queue(case=case, recipient=recipient, template=template, occasion=occasion)
+
+
+@transaction.atomic
+def referral_acknowledge(*, case: Case, acting_user: User) -> Case:
+    case = _locked_referred(case)
+    if case.authority_acknowledged_at is not None:
+        raise ActionNotAllowed("This referral has already been acknowledged.")
+    case.authority_acknowledged_at = timezone.now()
+    case.save(update_fields=["authority_acknowledged_at"])
+    _record(case, AuthorityAction.Kind.ACKNOWLEDGED, "", acting_user)
+    return case
+
+
+@transaction.atomic
+def referral_record_action(*, case: Case, kind: str, note: str, acting_user: User) -> AuthorityAction:
+    case = _locked_referred(case)
+    if kind not in RECORDABLE:
+        raise ActionNotAllowed("Choose what was done from the list.")
+    if case.authority_acknowledged_at is None:
+        raise ActionNotAllowed("Acknowledge the referral first.")
+    return _record(case, kind, note, acting_user)
+
+
+@transaction.atomic
+def referral_record_outcome(*, case: Case, outcome: str, note: str, acting_user: User) -> Case:
+    case = _locked_referred(case)
+    if outcome not in AuthorityOutcome.values:
+        raise ActionNotAllowed("Choose an outcome from the list.")
+    if case.authority_acknowledged_at is None:
+        raise ActionNotAllowed("Acknowledge the referral first.")
+    if case.authority_outcome_at is not None:
+        raise ActionNotAllowed("An outcome has already been recorded.")
+    case.authority_outcome = outcome
+    case.authority_outcome_at = timezone.now()
+    case.save(update_fields=["authority_outcome", "authority_outcome_at"])
+    action = _record(case, AuthorityAction.Kind.OUTCOME, note, acting_user)
+    _tell_helpline(case, "authority_outcome_recorded", f"outcome-{action.pk}")
+    return case
+
+
+@transaction.atomic
+def referral_ask_helpline(*, case: Case, question: str, acting_user: User) -> AuthorityAction:
+    case = _locked_referred(case)
+    action = _record(case, AuthorityAction.Kind.QUESTION, question, acting_user)
+    _tell_helpline(case, "authority_question", f"question-{action.pk}")
+    return action
+
+
+@dataclass(frozen=True)
+class OpenedReferral:
+    referral: Referral
+    summary: str
+    reporter_name: str  # only when a named reporter consented; otherwise empty
+    actions: list[tuple[AuthorityAction, str]]
+
+
+def referral_open(*, case: Case, acting_user: User) -> OpenedReferral:
+    """What an authority may read: the summary written for it, its own records, and a named
+    reporter's name only with recorded consent. Never the reporter's own words or reference."""
+    key = case_data_key(case)
+    referral = case.referrals.select_related("authority").order_by("-id").first()
+    if referral is None:
+        raise ActionNotAllowed("This case has not been referred.")
+    reporter_name = ""
+    if referral.identity_shared:
+        contact = crypto.open_content(key, bytes(case.report.content)).get("contact")
+        reporter_name = str(contact.get("name", "")) if isinstance(contact, dict) else ""
+    actions = [
+        (a, crypto.open_text(key, bytes(a.note)) if a.note else "")
+        for a in case.authority_actions.select_related("recorded_by")
+    ]
+    event_record(kind="content_viewed", case=case, actor=acting_user, detail={"view": "referral"})
+    return OpenedReferral(
+        referral=referral,
+        summary=crypto.open_text(key, bytes(referral.summary)),
+        reporter_name=reporter_name,
+        actions=actions,
+    )
