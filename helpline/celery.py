@@ -17,6 +17,7 @@ app.conf.beat_schedule = {
         "schedule": float(os.environ.get("OUTBOX_SWEEP_SECONDS", "30")),
     },
     "sweep-deadlines": {"task": "triage.tasks.sweep_deadlines", "schedule": 60.0},
+    "refresh-statistics": {"task": "oversight.tasks.refresh_statistics", "schedule": 300.0},
     "heartbeat": {"task": "triage.tasks.record_heartbeat", "schedule": 15.0},
     "purge-expired": {"task": "reports.tasks.purge_expired", "schedule": crontab(minute="*/10")},
 }

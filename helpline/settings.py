@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "accounts",
     "reports",
     "triage",
+    "oversight",
 ]
 
 MIDDLEWARE = [
@@ -275,6 +276,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Pattern detection thresholds (oversight/patterns.py).
+PATTERN_ORGANISATION_MIN_REPORTS = envint("PATTERN_ORGANISATION_MIN_REPORTS", 3)
+PATTERN_ORGANISATION_DAYS = envint("PATTERN_ORGANISATION_DAYS", 180)
+PATTERN_MISSED_ACK_MIN = envint("PATTERN_MISSED_ACK_MIN", 3)
+PATTERN_MISSED_ACK_DAYS = envint("PATTERN_MISSED_ACK_DAYS", 180)
+PATTERN_RISING_MIN = envint("PATTERN_RISING_MIN", 5)
+PATTERN_RISING_FACTOR = float(os.environ.get("PATTERN_RISING_FACTOR", "2.0"))
 
 LOAD_LA_DEFAULT_DIR = os.environ.get("LA_DATA_DIR", str(BASE_DIR.parent / "shared" / "data" / "la"))
 

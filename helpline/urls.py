@@ -29,6 +29,7 @@ if settings.HELPLINE_ROLE in {"staff", "combined"}:
             "api/v1/cases/<str:case_number>/<slug:action>", triage_api.CaseActionApi.as_view(), name="case_action_api"
         ),
         path("staff/", include("triage.urls")),
+        path("staff/", include("oversight.urls")),
         path("staff/", include("accounts.urls")),
     ]
 if settings.HELPLINE_ROLE in {"public", "combined"}:

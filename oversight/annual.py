@@ -1,0 +1,99 @@
+"""The yearly report a prescribed person publishes: how many disclosures, what was done, outcomes.
+National totals only, small counts suppressed: nothing that identifies a worker or an employer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q
+
+from oversight.suppression import THRESHOLD
+from reports.models import Channel, Report
+from triage.models import AuthorityAction, AuthorityOutcome, Case, Outcome
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def shown(count: int) -> str:
+    return "fewer than 5" if 0 < count < THRESHOLD else str(count)
+
+
+@dataclass(frozen=True)
+class AnnualReport:
+    year: int
+    sections: list[tuple[str, list[tuple[str, int]]]]
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        return [(section, label, shown(count)) for section, items in self.sections for label, count in items]
+
+
+def annual_report(year: int) -> AnnualReport:
+    start = datetime(year, 1, 1, tzinfo=LONDON)
+    end = datetime(year + 1, 1, 1, tzinfo=LONDON)
+    reports = Report.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
+    cases = Case.objects.filter(report__in=reports)
+    channels = dict(reports.values_list("channel").annotate(n=Count("id")).values_list("channel", "n"))
+    action = cases.aggregate(
+        referred=Count("id", filter=Q(referred_at__isnull=False)),
+        independent=Count("id", filter=Q(independent_review=True)),
+        police=Count("id", filter=Q(escalated_to_police=True)),
+        closed=Count("id", filter=Q(status=Case.Status.CLOSED)),
+        open=Count("id", filter=~Q(status=Case.Status.CLOSED)),
+    )
+    further_action = cases.filter(
+        Q(referred_at__isnull=False) | Q(independent_review=True) | Q(escalated_to_police=True)
+    ).count()
+    outcomes = dict(
+        cases.exclude(outcome="").values_list("outcome").annotate(n=Count("id")).values_list("outcome", "n")
+    )
+    authority_outcomes = dict(
+        cases.exclude(authority_outcome="")
+        .values_list("authority_outcome")
+        .annotate(n=Count("id"))
+        .values_list("authority_outcome", "n")
+    )
+    authority_actions = dict(
+        AuthorityAction.objects.filter(case__in=cases)
+        .exclude(kind__in=[AuthorityAction.Kind.QUESTION, AuthorityAction.Kind.OUTCOME])
+        .values_list("kind")
+        .annotate(n=Count("case", distinct=True))
+        .values_list("kind", "n")
+    )
+    return AnnualReport(
+        year=year,
+        sections=[
+            (
+                "Disclosures received",
+                [
+                    ("Total", reports.count()),
+                    *((label, channels.get(code, 0)) for code, label in Channel.choices),
+                ],
+            ),
+            (
+                "What was done",
+                [
+                    ("Disclosures where further action was taken", further_action),
+                    ("Referred to a local authority", action["referred"]),
+                    ("Sent for independent national review", action["independent"]),
+                    ("Referred to the police", action["police"]),
+                    ("Closed by the end of the year", action["closed"]),
+                    ("Still open", action["open"]),
+                ],
+            ),
+            (
+                "What local authorities did (cases)",
+                [
+                    (AuthorityAction.Kind(code).label, authority_actions.get(code, 0))
+                    for code in AuthorityAction.Kind.values
+                    if code not in (AuthorityAction.Kind.QUESTION, AuthorityAction.Kind.OUTCOME)
+                ],
+            ),
+            ("Helpline outcomes", [(label, outcomes.get(code, 0)) for code, label in Outcome.choices]),
+            (
+                "Local authority outcomes",
+                [(label, authority_outcomes.get(code, 0)) for code, label in AuthorityOutcome.choices],
+            ),
+        ],
+    )

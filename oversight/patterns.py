@@ -1,0 +1,124 @@
+"""Pattern detection across the country, without reading any plaintext:
+
+* the same organisation (by keyed hash of its normalised name) named in several reports;
+* an authority that repeatedly misses the acknowledgement deadline;
+* a concern type rising in a region against its own baseline.
+Thresholds come from settings (PATTERN_*).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from oversight.models import ConcernFact
+from reports.models import ConcernType, Report
+from triage.models import Case
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str
+    title: str
+    detail: str
+    count: int
+    case_numbers: list[str] = field(default_factory=list)
+
+
+def same_organisation(now: datetime) -> list[Alert]:
+    since = now - timedelta(days=settings.PATTERN_ORGANISATION_DAYS)
+    groups = (
+        Report.objects.filter(submitted_at__gte=since)
+        .exclude(organisation_hash="")
+        .values("organisation_hash")
+        .annotate(reports=Count("id"), authorities=Count("local_authority", distinct=True))
+        .filter(reports__gte=settings.PATTERN_ORGANISATION_MIN_REPORTS)
+        .order_by("-reports")[:50]
+    )
+    alerts = []
+    for group in groups:
+        cases = Case.objects.filter(
+            report__organisation_hash=group["organisation_hash"], report__submitted_at__gte=since
+        ).select_related("authority")
+        names = sorted({c.authority.name for c in cases if c.authority})
+        alerts.append(
+            Alert(
+                kind="same_organisation",
+                title=f"The same organisation named in {group['reports']} reports",
+                detail=f"Organisation {group['organisation_hash'][:8]} in the last "
+                f"{settings.PATTERN_ORGANISATION_DAYS} days, across: {', '.join(names) or 'authorities not known'}",
+                count=group["reports"],
+                case_numbers=sorted(c.case_number for c in cases),
+            )
+        )
+    return alerts
+
+
+def missed_acknowledgements(now: datetime) -> list[Alert]:
+    since = now - timedelta(days=settings.PATTERN_MISSED_ACK_DAYS)
+    missed = Q(authority_acknowledged_at__isnull=True, authority_ack_due_at__lt=now) | Q(
+        authority_acknowledged_at__gt=F("authority_ack_due_at")
+    )
+    rows = (
+        Case.objects.filter(referred_at__gte=since, authority__isnull=False)
+        .filter(missed)
+        .values("authority__name")
+        .annotate(missed=Count("id"))
+        .filter(missed__gte=settings.PATTERN_MISSED_ACK_MIN)
+        .order_by("-missed")
+    )
+    return [
+        Alert(
+            kind="missed_acknowledgements",
+            title=f"{row['authority__name']} missed {row['missed']} acknowledgement deadlines",
+            detail=f"Referrals in the last {settings.PATTERN_MISSED_ACK_DAYS} days acknowledged late or not at all",
+            count=row["missed"],
+        )
+        for row in rows
+    ]
+
+
+def rising_concerns(today: date) -> list[Alert]:
+    """This quarter's 90 days against the average of the four 90-day windows before it."""
+    window = timedelta(days=90)
+    start = today - window
+    baseline_start = start - 4 * window
+    current = {
+        (r["region"], r["concern_type"]): r["total"]
+        for r in ConcernFact.objects.filter(month__gte=start.replace(day=1))
+        .values("region", "concern_type")
+        .annotate(total=Sum("cases"))
+    }
+    baseline = {
+        (r["region"], r["concern_type"]): r["total"] / 4
+        for r in ConcernFact.objects.filter(month__gte=baseline_start.replace(day=1), month__lt=start.replace(day=1))
+        .values("region", "concern_type")
+        .annotate(total=Sum("cases"))
+    }
+    labels = dict(ConcernType.choices)
+    alerts = []
+    for (region, concern), count in current.items():
+        expected = baseline.get((region, concern), 0.0)
+        if (
+            region
+            and count >= settings.PATTERN_RISING_MIN
+            and count >= settings.PATTERN_RISING_FACTOR * max(expected, 1.0)
+        ):
+            alerts.append(
+                Alert(
+                    kind="rising_concern",
+                    title=f"{labels.get(concern, concern)} rising in {region}",
+                    detail=f"{count} in the last 90 days against a baseline of {expected:.1f} per 90 days",
+                    count=count,
+                )
+            )
+    return sorted(alerts, key=lambda a: -a.count)
+
+
+def pattern_alerts(now: datetime | None = None) -> list[Alert]:
+    now = now or timezone.now()
+    return same_organisation(now) + missed_acknowledgements(now) + rising_concerns(timezone.localdate(now))

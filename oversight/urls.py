@@ -1,0 +1,11 @@
+from django.urls import path
+
+from oversight import views
+
+app_name = "oversight"
+
+urlpatterns = [
+    path("statistics", views.statistics, name="statistics"),
+    path("statistics.csv", views.statistics_csv, name="statistics_csv"),
+    path("patterns", views.pattern_alerts, name="patterns"),
+]
