@@ -120,8 +120,8 @@ class WhereForm(GovukForm):
 
 class CouncilChoiceForm(GovukForm):
     council = forms.ChoiceField(
-        label="Which council is it?",
-        help_text="Your postcode is on the border of more than one council.",
+        label="Councils for that postcode",
+        help_text="Part of that postcode area is covered by each of these councils.",
         widget=forms.RadioSelect,
         error_messages={"required": "Select the council, or choose another one from the list"},
         required=False,
@@ -138,7 +138,10 @@ class CouncilChoiceForm(GovukForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if not cleaned.get("council") and not cleaned.get("other_council") and not self.errors:
-            self.add_error("council", "Select the council, or choose another one from the list")
+            if self.choice_field("council").choices:
+                self.add_error("council", "Select the council, or choose another one from the list")
+            else:
+                self.add_error("other_council", "Choose the council from the list")
         return cleaned
 
 

@@ -145,7 +145,8 @@ def check_start(request: HttpRequest) -> HttpResponse:
         return render(request, "reports/check_throttled.html", status=429)
     except services.ReportNotFound:
         form = AccessForm(initial={"reference": form.cleaned_data["reference"]})
-        return render(request, "reports/check_start.html", {"form": form, "not_found": True}, status=404)
+        context = {"form": form, "not_found": True, "has_error": True}
+        return render(request, "reports/check_start.html", context, status=404)
     response = redirect("reports:follow_up")
     state_save(
         request,

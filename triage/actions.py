@@ -16,6 +16,7 @@ from triage import routing, workflow
 from triage.audit import event_record
 from triage.models import Case, CaseLink, CaseNote, EmailRecord, LocalAuthority, OutboxMessage, Outcome, Referral
 from triage.outbox import outbox_add
+from triage.services import queue_for, supervisors_alert
 
 
 def case_data_key(case: Case) -> bytes:
@@ -84,8 +85,16 @@ def case_set_priority(*, case: Case, priority: str, acting_user: User) -> Case:
     case.priority = priority
     urgent = priority == Case.Priority.URGENT
     case.triage_due_at = routing.triage_due(case.report.submitted_at, urgent=urgent)
-    case.save(update_fields=["priority", "triage_due_at"])
-    return _move(case, "set_priority", acting_user, {"from": previous, "to": priority})
+    fields = ["priority", "triage_due_at"]
+    if urgent and previous != priority:
+        # Now urgent: into the urgent queue, and the supervisors hear of it as for any urgent case.
+        case.queue = queue_for("urgent")
+        fields.append("queue")
+    case.save(update_fields=fields)
+    _move(case, "set_priority", acting_user, {"from": previous, "to": priority})
+    if urgent and previous != priority:
+        supervisors_alert(case=case, template="urgent_case")
+    return case
 
 
 @transaction.atomic

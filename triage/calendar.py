@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 
 import holidays
+from django.utils import timezone
 
 
 @cache
@@ -21,7 +22,8 @@ def working_days_after(start: datetime, days: int) -> datetime:
     the next working day's start, so a Saturday referral is due at the end of Monday's next day."""
     if days < 1:
         raise ValueError("days must be at least 1")
-    moment = start
+    # Count in London time, so deadlines keep the clock time across the change to and from summer time.
+    moment = timezone.localtime(start) if timezone.is_aware(start) else start
     if not is_working_day(moment.date()):
         moment = moment.replace(hour=0, minute=0, second=0, microsecond=0)
         while not is_working_day(moment.date()):
@@ -36,6 +38,7 @@ def working_days_after(start: datetime, days: int) -> datetime:
 
 def add_months(start: datetime, months: int) -> datetime:
     """Calendar months, clamped to the month's last day (31 January + 1 month = 28/29 February)."""
+    start = timezone.localtime(start) if timezone.is_aware(start) else start
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
     for day in (start.day, 30, 29, 28):

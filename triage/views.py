@@ -181,31 +181,33 @@ def phone_report(request: HttpRequest) -> HttpResponse:
     """A call handler records a concern for a caller, through the same service as web intake."""
     data = request.POST if request.method == "POST" else None
     step_forms = {step.slug: step.form_class(data, prefix=step.slug) for step in PHONE_STEPS}
-    if data is not None:
-        anonymous = data.get("anonymity-anonymity") == "anonymous"
-        required = [slug for slug in step_forms if not (anonymous and slug == "contact")]
-        if all(step_forms[slug].is_valid() for slug in required):
-            answers: journey.Answers = {}
-            for slug in required:
-                answers = journey.answers_from_form(slug, step_forms[slug], answers)
-            if answers.get("where", {}).get("candidates") is not None:
-                step_forms["where"].add_error(
-                    "postcode",
-                    "That postcode covers more than one council: ask for the full postcode or choose the council",
-                )
-            else:
-                submitted = services.report_submit(
-                    data=journey.report_input(answers), channel=Channel.PHONE, acting_user=_user(request)
-                )
-                return render(
-                    request,
-                    "triage/phone_confirmation.html",
-                    {
-                        "reference": submitted.report.reference,
-                        "access_code": submitted.access_code,
-                    },
-                )
-    errors = [(slug, form) for slug, form in step_forms.items() if form.errors]
+    anonymous = data is not None and data.get("anonymity-anonymity") == "anonymous"
+    # An anonymous caller is never asked for contact details.
+    required = [slug for slug in step_forms if not (anonymous and slug == "contact")]
+    if anonymous:
+        step_forms["contact"] = journey.STEP_BY_SLUG["contact"].form_class(prefix="contact")
+    if data is not None and all([step_forms[slug].is_valid() for slug in required]):  # noqa: C419 - validate all
+        answers: journey.Answers = {}
+        for slug in required:
+            answers = journey.answers_from_form(slug, step_forms[slug], answers)
+        if answers.get("where", {}).get("candidates") is not None:
+            step_forms["where"].add_error(
+                "postcode",
+                "That postcode covers more than one council: ask for the full postcode or choose the council",
+            )
+        else:
+            submitted = services.report_submit(
+                data=journey.report_input(answers), channel=Channel.PHONE, acting_user=_user(request)
+            )
+            return render(
+                request,
+                "triage/phone_confirmation.html",
+                {
+                    "reference": submitted.report.reference,
+                    "access_code": submitted.access_code,
+                },
+            )
+    errors = [(slug, step_forms[slug]) for slug in required if step_forms[slug].errors]
     return render(
         request, "triage/phone_report.html", {"step_forms": step_forms, "errors": errors}, status=400 if errors else 200
     )

@@ -30,11 +30,9 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 SCREENS = Path("/tmp/screens")
-# WORKAROUND for an application bug (see test_a_form_posts_from_a_browser_that_sends_origin_null): the
-# site sends "Referrer-Policy: no-referrer", so Chromium sends "Origin: null" with every form POST and
-# Django's CSRF check refuses them all with 403. Until the app accepts those POSTs, the journeys send the
-# real origin so they can test everything after the first form. Set to False once the bug is fixed.
-SEND_REAL_ORIGIN = True
+# With "Referrer-Policy: no-referrer" Chromium sends "Origin: null" on form posts, as real browsers do;
+# helpline/csrf.py accepts them. True would make the test browser send the real origin instead.
+SEND_REAL_ORIGIN = False
 TIMEOUT_MS = 15_000
 
 

@@ -1,0 +1,636 @@
+"""What helpline staff do to a case: each action's effect, its audit event and its refusals."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from accounts.models import User
+from reports.models import Anonymity, Message
+from reports.services import Contact, report_read, report_unlock
+from tests.factories import staff_user, submit_report
+from triage import actions, workflow
+from triage.audit import audit_verify
+from triage.authorities import authority_by_code
+from triage.calendar import working_days_after
+from triage.models import Case, CaseEvent, CaseLink, CaseNote, EmailRecord, LocalAuthority, OutboxMessage, Referral
+from triage.services import outbox_process, report_route
+from triage.workflow import TRANSITIONS, ActionNotAllowed
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
+
+LONDON = ZoneInfo("Europe/London")
+CANARY = "CANARY-q7Zk"
+ROTHERHAM = "E08000018"
+SHEFFIELD = "E08000039"
+S = Case.Status
+REPORTER_EMAIL = "whistle.blower@private.example"
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def make_case(**overrides: object) -> tuple[Case, str]:
+    """A routed case whose report carries the canary in every free-text answer; with its access code."""
+    values: dict[str, object] = {
+        "summary": f"{CANARY} summary",
+        "details": f"{CANARY} details",
+        "organisation_name": f"{CANARY} Children's Home",
+        "internal_response": f"{CANARY} told to drop it",
+    }
+    values.update(overrides)
+    submitted = submit_report(**values)
+    return report_route(report_id=submitted.report.pk), submitted.access_code
+
+
+def confidential(**overrides: object) -> dict[str, object]:
+    return {
+        "anonymity": Anonymity.CONFIDENTIAL,
+        "contact": Contact(name=f"{CANARY} Name", email=REPORTER_EMAIL),
+        **overrides,
+    }
+
+
+def with_status(case: Case, status: str) -> Case:
+    Case.objects.filter(pk=case.pk).update(status=status)
+    case.refresh_from_db()
+    return case
+
+
+def events(case: Case, kind: str) -> list[CaseEvent]:
+    return list(CaseEvent.objects.filter(case=case, kind=kind))
+
+
+def one_event(case: Case, kind: str, actor: User) -> CaseEvent:
+    found = events(case, kind)
+    assert len(found) == 1, f"expected one {kind} event, got {len(found)}"
+    assert found[0].actor_id == actor.pk
+    return found[0]
+
+
+def assert_no_free_text_in_audit() -> None:
+    for event in CaseEvent.objects.all():
+        assert CANARY not in json.dumps(event.detail), f"free text in the {event.kind} event's detail"
+    assert audit_verify() == []
+
+
+def reporter_messages(case: Case, access_code: str) -> list[str]:
+    report, key = report_unlock(reference=case.report.reference, access_code=access_code, client="test-client")
+    return [message.body for message in report_read(report=report, data_key=key).messages]
+
+
+def send_all_queued_email() -> None:
+    for row in OutboxMessage.objects.filter(kind=OutboxMessage.Kind.SEND_EMAIL, processed_at__isnull=True):
+        outbox_process(outbox_id=row.pk)
+
+
+def email_text(message: object) -> str:
+    """Subject, plain text and every alternative of one sent email."""
+    parts = [message.subject, message.body]  # type: ignore[attr-defined]
+    parts += [content for content, _ in getattr(message, "alternatives", [])]
+    return "\n".join(str(part) for part in parts)
+
+
+@pytest.fixture
+def handler() -> User:
+    return staff_user("handler", role=User.Role.CALL_HANDLER)
+
+
+@pytest.fixture
+def colleague() -> User:
+    return staff_user("colleague", role=User.Role.CALL_HANDLER)
+
+
+# --- the workflow matrix: every action in every status ----------------------------------------------
+
+Runner = Callable[[Case, User], object]
+
+
+def _other_case() -> Case:
+    return make_case()[0]
+
+
+RUNNERS: dict[str, Runner] = {
+    "claim": lambda case, user: actions.case_claim(case=case, acting_user=user),
+    "assign": lambda case, user: actions.case_assign(
+        case=case, assignee=staff_user("colleague", role=User.Role.CALL_HANDLER), acting_user=user
+    ),
+    "set_priority": lambda case, user: actions.case_set_priority(case=case, priority="urgent", acting_user=user),
+    "set_concern_types": lambda case, user: actions.case_set_concern_types(
+        case=case, concern_types=["retaliation_against_staff"], acting_user=user
+    ),
+    "set_authority": lambda case, user: actions.case_set_authority(
+        case=case, authority=authority_by_code(SHEFFIELD), acting_user=user
+    ),
+    "ask_reporter": lambda case, user: actions.case_ask_reporter(
+        case=case, body=f"{CANARY} question", acting_user=user
+    ),
+    "add_note": lambda case, user: actions.case_add_note(case=case, body=f"{CANARY} note", acting_user=user),
+    "refer": lambda case, user: actions.case_refer(
+        case=case, summary=f"{CANARY} summary for the LA", share_identity=False, acting_user=user
+    ),
+    "escalate_national_review": lambda case, user: actions.case_escalate(
+        case=case, route="national_review", acting_user=user
+    ),
+    "escalate_police": lambda case, user: actions.case_escalate(case=case, route="police", acting_user=user),
+    "link_duplicate": lambda case, user: actions.case_link_duplicate(case=case, other=_other_case(), acting_user=user),
+    "close": lambda case, user: actions.case_close(
+        case=case, outcome="no_further_action", feedback=f"{CANARY} feedback", acting_user=user
+    ),
+}
+
+
+def test_every_workflow_action_has_a_runner_in_this_matrix() -> None:
+    assert set(RUNNERS) == set(TRANSITIONS)
+
+
+@pytest.mark.parametrize("status", list(S.values))
+@pytest.mark.parametrize("action", list(TRANSITIONS))
+def test_each_action_in_each_status_is_taken_or_refused_as_the_workflow_says(
+    action: str, status: str, handler: User
+) -> None:
+    case = with_status(make_case()[0], status)
+    transition = TRANSITIONS[action]
+    if status in transition.allowed_from:
+        RUNNERS[action](case, handler)
+        case.refresh_from_db()
+        expected = transition.to or status
+        if action == "ask_reporter" and status in workflow.IN_TRIAGE:
+            expected = S.AWAITING_REPORTER
+        assert case.status == expected
+        event = one_event(case, action, handler)
+        assert event.detail["status"] == expected
+    else:
+        with pytest.raises(ActionNotAllowed) as refused:
+            RUNNERS[action](case, handler)
+        message = str(refused.value)
+        assert message == (
+            f"You cannot {transition.label.lower()} while the case is {case.get_status_display().lower()}."
+        )
+        case.refresh_from_db()
+        assert case.status == status
+        assert events(case, action) == []
+    assert_no_free_text_in_audit()
+
+
+@pytest.mark.parametrize("action", sorted(set(TRANSITIONS) - {"add_note", "link_duplicate"}))
+def test_a_closed_case_refuses_everything_but_a_note_or_a_link(action: str, handler: User) -> None:
+    case = with_status(make_case()[0], S.CLOSED)
+    with pytest.raises(ActionNotAllowed, match="while the case is closed"):
+        RUNNERS[action](case, handler)
+    assert CaseEvent.objects.filter(case=case).exclude(kind="case_routed").count() == 0
+
+
+def test_a_closed_case_still_takes_a_note_and_a_duplicate_link(handler: User) -> None:
+    case = with_status(make_case()[0], S.CLOSED)
+    RUNNERS["add_note"](case, handler)
+    RUNNERS["link_duplicate"](case, handler)
+    case.refresh_from_db()
+    assert case.status == S.CLOSED
+    assert CaseNote.objects.filter(case=case).count() == 1
+    assert CaseLink.objects.filter(case=case).count() == 1
+
+
+def test_the_dispatcher_refuses_an_unknown_action(handler: User) -> None:
+    case, _ = make_case()
+    with pytest.raises(ActionNotAllowed, match="There is no action called 'delete'"):
+        actions.case_act(case=case, action="delete", data={}, acting_user=handler)
+    with pytest.raises(ActionNotAllowed, match="There is no action called 'delete'"):
+        workflow.check_allowed(case, "delete")
+
+
+# --- claim and assign ---------------------------------------------------------------------------------
+
+
+def test_claim_assigns_the_case_to_the_claimant_and_starts_triage(handler: User) -> None:
+    case, _ = make_case()
+    assert case.status == S.NEW and case.assignee is None
+    actions.case_claim(case=case, acting_user=handler)
+    case.refresh_from_db()
+    assert case.assignee == handler
+    assert case.status == S.IN_TRIAGE
+    event = one_event(case, "claim", handler)
+    assert event.detail == {"status": "in_triage", "assignee": handler.pk}
+
+
+def test_assign_gives_the_case_to_another_member_of_helpline_staff(handler: User, colleague: User) -> None:
+    case, _ = make_case()
+    actions.case_act(case=case, action="assign", data={"assignee": "colleague"}, acting_user=handler)
+    case.refresh_from_db()
+    assert case.assignee == colleague
+    assert case.status == S.NEW
+    assert one_event(case, "assign", handler).detail == {"status": "new", "assignee": colleague.pk}
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        {"username": "officer", "role": User.Role.AUTHORITY_OFFICER},
+        {"username": "analyst", "role": User.Role.OVERSIGHT_ANALYST},
+        {"username": "leaver", "role": User.Role.CALL_HANDLER, "is_active": False},
+    ],
+)
+def test_assign_refuses_anyone_but_active_helpline_staff(who: dict[str, object], handler: User) -> None:
+    case, _ = make_case()
+    assignee = staff_user(**who)  # type: ignore[arg-type]
+    with pytest.raises(ActionNotAllowed, match="only be assigned to active helpline staff"):
+        actions.case_assign(case=case, assignee=assignee, acting_user=handler)
+    case.refresh_from_db()
+    assert case.assignee is None
+    assert events(case, "assign") == []
+
+
+def test_assign_through_the_dispatcher_refuses_an_unknown_username(handler: User) -> None:
+    case, _ = make_case()
+    with pytest.raises(ActionNotAllowed, match="no such member of staff"):
+        actions.case_act(case=case, action="assign", data={"assignee": "nobody"}, acting_user=handler)
+
+
+# --- priority, concern types, authority -----------------------------------------------------------------
+
+
+def test_set_priority_to_urgent_brings_triage_due_to_one_hour_after_submission(handler: User) -> None:
+    case, _ = make_case()
+    submitted_at = case.report.submitted_at
+    assert case.priority == Case.Priority.STANDARD
+    assert case.triage_due_at == working_days_after(submitted_at, 1)
+    actions.case_set_priority(case=case, priority="urgent", acting_user=handler)
+    case.refresh_from_db()
+    assert case.priority == Case.Priority.URGENT
+    assert case.triage_due_at == submitted_at + timedelta(hours=1)
+    assert one_event(case, "set_priority", handler).detail == {"status": "new", "from": "standard", "to": "urgent"}
+
+    actions.case_set_priority(case=case, priority="standard", acting_user=handler)
+    case.refresh_from_db()
+    assert case.triage_due_at == working_days_after(submitted_at, 1)
+
+
+def test_set_priority_refuses_an_unknown_priority(handler: User) -> None:
+    case, _ = make_case()
+    with pytest.raises(ActionNotAllowed, match="Choose urgent or standard"):
+        actions.case_set_priority(case=case, priority="whenever", acting_user=handler)
+    case.refresh_from_db()
+    assert case.priority == Case.Priority.STANDARD
+    assert events(case, "set_priority") == []
+
+
+def test_set_concern_types_replaces_the_report_codes(handler: User) -> None:
+    case, _ = make_case()
+    actions.case_set_concern_types(
+        case=case, concern_types=["retaliation_against_staff", "cover_up_to_protect_reputation"], acting_user=handler
+    )
+    case.report.refresh_from_db()
+    assert case.report.concern_types == ["cover_up_to_protect_reputation", "retaliation_against_staff"]
+    assert one_event(case, "set_concern_types", handler).detail["concern_types"] == [
+        "cover_up_to_protect_reputation",
+        "retaliation_against_staff",
+    ]
+
+
+@pytest.mark.parametrize("codes", [[], ["not_a_code"], ["other", "made_up"]])
+def test_set_concern_types_refuses_none_or_unknown_codes(codes: list[str], handler: User) -> None:
+    case, _ = make_case()
+    with pytest.raises(ActionNotAllowed, match="at least one concern type from the list"):
+        actions.case_set_concern_types(case=case, concern_types=codes, acting_user=handler)
+    case.report.refresh_from_db()
+    assert case.report.concern_types == ["concern_not_acted_on"]
+
+
+def test_set_authority_confirms_an_unknown_authority(handler: User) -> None:
+    case, _ = make_case(local_authority=None)
+    assert case.authority is None
+    actions.case_act(case=case, action="set_authority", data={"authority": SHEFFIELD}, acting_user=handler)
+    case.refresh_from_db()
+    assert case.authority.gss_code == SHEFFIELD
+    assert one_event(case, "set_authority", handler).detail == {"status": "new", "authority": SHEFFIELD}
+
+
+def test_set_authority_refuses_the_council_the_concern_is_about(handler: User) -> None:
+    case, _ = make_case(about_authority=authority_by_code(ROTHERHAM))
+    assert case.conflict_authority.gss_code == ROTHERHAM
+    assert case.authority is None and case.independent_review
+    with pytest.raises(ActionNotAllowed, match="The concern is about Rotherham: it cannot be routed to that council"):
+        actions.case_set_authority(case=case, authority=authority_by_code(ROTHERHAM), acting_user=handler)
+    case.refresh_from_db()
+    assert case.authority is None
+    assert events(case, "set_authority") == []
+
+
+def test_set_authority_through_the_dispatcher_refuses_an_unknown_code(handler: User) -> None:
+    case, _ = make_case()
+    with pytest.raises(ActionNotAllowed, match="English children's services authority"):
+        actions.case_act(case=case, action="set_authority", data={"authority": "W06000015"}, acting_user=handler)
+
+
+# --- the mailbox -----------------------------------------------------------------------------------------
+
+
+def test_ask_reporter_seals_the_message_and_the_reporter_reads_it_with_their_code(handler: User) -> None:
+    case, access_code = make_case()
+    question = f"{CANARY} Which home was it?"
+    message = actions.case_ask_reporter(case=case, body=question, acting_user=handler)
+    case.refresh_from_db()
+    assert case.status == S.AWAITING_REPORTER
+    stored = Message.objects.get(pk=message.pk)
+    assert CANARY.encode() not in bytes(stored.body)
+    assert stored.direction == Message.Direction.FROM_HELPLINE
+    assert stored.author == handler
+    assert reporter_messages(case, access_code) == [question]
+    assert one_event(case, "ask_reporter", handler).detail == {"status": "awaiting_reporter", "message_id": message.pk}
+    assert not EmailRecord.objects.filter(case=case).exists(), "an anonymous reporter has no email to send to"
+    assert_no_free_text_in_audit()
+
+
+def test_asking_a_referred_case_reporter_keeps_the_case_referred(handler: User) -> None:
+    case = with_status(make_case()[0], S.REFERRED)
+    actions.case_ask_reporter(case=case, body=f"{CANARY} one more thing", acting_user=handler)
+    case.refresh_from_db()
+    assert case.status == S.REFERRED
+
+
+def test_a_confidential_reporter_is_emailed_that_there_is_an_update_and_nothing_else(
+    handler: User, mailoutbox: list[object]
+) -> None:
+    case, access_code = make_case(**confidential())
+    assert case.report.has_contact_email
+    message = actions.case_ask_reporter(case=case, body=f"{CANARY} question", acting_user=handler)
+    record = EmailRecord.objects.get(case=case)
+    assert (record.recipient, record.template, record.state) == ("reporter", "reporter_update", "queued")
+    assert record.occasion == f"message-{message.pk}"
+    row = OutboxMessage.objects.get(kind=OutboxMessage.Kind.SEND_EMAIL, target_id=record.pk)
+
+    outbox_process(outbox_id=row.pk)
+
+    assert len(mailoutbox) == 1
+    sent = mailoutbox[0]
+    assert sent.to == [REPORTER_EMAIL]  # type: ignore[attr-defined]
+    record.refresh_from_db()
+    assert record.state == EmailRecord.State.SENT
+    assert record.recipient == "reporter", "the reporter's address must never be stored outside the sealed report"
+    assert not EmailRecord.objects.filter(recipient__icontains="private.example").exists()
+    text = email_text(sent)
+    assert "There is an update" in text
+    for secret in (CANARY, case.report.reference, case.case_number, access_code, REPORTER_EMAIL):
+        assert secret not in text
+    assert reporter_messages(case, access_code) == [f"{CANARY} question"]
+
+
+def test_add_note_is_sealed_and_stays_internal(handler: User) -> None:
+    case, access_code = make_case()
+    note = actions.case_add_note(case=case, body=f"{CANARY} internal note", acting_user=handler)
+    assert CANARY.encode() not in bytes(CaseNote.objects.get(pk=note.pk).body)
+    assert reporter_messages(case, access_code) == []
+    case.refresh_from_db()
+    assert case.status == S.NEW
+    assert one_event(case, "add_note", handler).detail == {"status": "new", "note_id": note.pk}
+    assert_no_free_text_in_audit()
+
+
+# --- referral ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rotherham_inbox() -> LocalAuthority:
+    LocalAuthority.objects.filter(gss_code=ROTHERHAM).update(referral_email="mash@rotherham.example")
+    authority = LocalAuthority.objects.get(gss_code=ROTHERHAM)
+    for username, active in (("lado", True), ("duty", True), ("left", False)):
+        officer = staff_user(
+            username, role=User.Role.AUTHORITY_OFFICER, email=f"{username}@rotherham.example", is_active=active
+        )
+        officer.authorities.add(authority)
+    staff_user("elsewhere", role=User.Role.AUTHORITY_OFFICER, email="lado@sheffield.example").authorities.add(
+        LocalAuthority.objects.get(gss_code=SHEFFIELD)
+    )
+    return authority
+
+
+@time_machine.travel(datetime(2026, 3, 11, 10, 0, tzinfo=LONDON), tick=False)  # a Wednesday
+def test_refer_sends_the_case_to_the_authority_with_deadlines_and_content_free_emails(
+    handler: User, rotherham_inbox: LocalAuthority, mailoutbox: list[object]
+) -> None:
+    case, _ = make_case()
+    actions.case_claim(case=case, acting_user=handler)
+    referral = actions.case_refer(
+        case=case, summary=f"{CANARY} please visit the home", share_identity=False, acting_user=handler
+    )
+    now = datetime(2026, 3, 11, 10, 0, tzinfo=LONDON)
+    case.refresh_from_db()
+    assert case.status == S.REFERRED
+    assert case.referred_at == now
+    assert case.authority_ack_due_at == datetime(2026, 3, 12, 10, 0, tzinfo=LONDON)  # 1 working day
+    assert case.authority_outcome_due_at is not None
+    stored = Referral.objects.get(case=case)
+    assert stored.pk == referral.pk
+    assert (stored.authority, stored.identity_shared, stored.referred_by) == (rotherham_inbox, False, handler)
+    assert CANARY.encode() not in bytes(stored.summary)
+    assert one_event(case, "refer", handler).detail == {
+        "status": "referred",
+        "authority": ROTHERHAM,
+        "identity_shared": False,
+    }
+
+    records = EmailRecord.objects.filter(case=case, template="authority_referral")
+    assert sorted(records.values_list("recipient", flat=True)) == [
+        "duty@rotherham.example",
+        "lado@rotherham.example",
+        "mash@rotherham.example",
+    ]
+    send_all_queued_email()
+    assert sorted(m.to[0] for m in mailoutbox) == [  # type: ignore[attr-defined]
+        "duty@rotherham.example",
+        "lado@rotherham.example",
+        "mash@rotherham.example",
+    ]
+    for sent in mailoutbox:
+        assert case.case_number in sent.subject  # type: ignore[attr-defined]
+        text = email_text(sent)
+        assert case.case_number in text
+        assert case.report.reference not in text
+        assert CANARY not in text
+    assert_no_free_text_in_audit()
+
+
+@time_machine.travel(datetime(2026, 3, 11, 10, 0, tzinfo=LONDON), tick=False)  # a Wednesday, in GMT
+def test_referral_deadlines_keep_the_london_time_of_day_across_the_clock_change(handler: User) -> None:
+    """Working days are London days: 45 working days after 10:00 on 11 March is 10:00 (BST) on 18 May.
+
+    The services pass ``timezone.now()`` (UTC) to triage.calendar.working_days_after, which counts in
+    the zone it is given: the deadline lands at 10:00 UTC, 11:00 in London, an hour late."""
+    case, _ = make_case()
+    actions.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
+    case.refresh_from_db()
+    assert case.authority_outcome_due_at == datetime(2026, 5, 18, 10, 0, tzinfo=LONDON)
+
+
+@time_machine.travel(datetime(2026, 3, 13, 16, 0, tzinfo=LONDON), tick=False)  # a Friday
+def test_a_friday_referral_is_due_for_acknowledgement_on_monday(handler: User) -> None:
+    case, _ = make_case()
+    actions.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
+    case.refresh_from_db()
+    assert case.authority_ack_due_at == datetime(2026, 3, 16, 16, 0, tzinfo=LONDON)
+
+
+def test_refer_is_refused_until_the_authority_is_known(handler: User) -> None:
+    case, _ = make_case(local_authority=None)
+    with pytest.raises(ActionNotAllowed, match="Confirm the local authority before referring the case"):
+        actions.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
+    case.refresh_from_db()
+    assert case.status == S.NEW
+    assert not Referral.objects.filter(case=case).exists()
+    assert not EmailRecord.objects.filter(case=case).exists()
+
+
+def test_refer_is_refused_for_a_case_under_independent_review(handler: User) -> None:
+    # About another council: the area authority is known, but the case is for independent review.
+    case, _ = make_case(about_authority=authority_by_code(SHEFFIELD))
+    assert case.independent_review and case.authority.gss_code == ROTHERHAM
+    with pytest.raises(ActionNotAllowed, match="send it to independent national review"):
+        actions.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
+    case.refresh_from_db()
+    assert case.status == S.NEW
+    assert not Referral.objects.filter(case=case).exists()
+    assert events(case, "refer") == []
+
+
+def test_refer_is_refused_to_the_council_the_concern_is_about(handler: User) -> None:
+    case, _ = make_case(about_authority=authority_by_code(ROTHERHAM))
+    # Whatever got it there, the authority on the case is the one the concern is about.
+    Case.objects.filter(pk=case.pk).update(authority=case.conflict_authority)
+    case.refresh_from_db()
+    with pytest.raises(ActionNotAllowed, match="send it to independent national review"):
+        actions.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
+    assert not Referral.objects.filter(case=case).exists()
+    assert not EmailRecord.objects.filter(case=case, template="authority_referral").exists()
+
+
+@pytest.mark.parametrize("anonymity", [Anonymity.ANONYMOUS, Anonymity.CONFIDENTIAL])
+def test_sharing_identity_is_refused_unless_the_reporter_is_named(anonymity: str, handler: User) -> None:
+    overrides = confidential() if anonymity == Anonymity.CONFIDENTIAL else {}
+    case, _ = make_case(**overrides)
+    with pytest.raises(ActionNotAllowed, match="Only a named reporter's identity can be shared"):
+        actions.case_refer(case=case, summary="x", share_identity=True, acting_user=handler)
+    assert not Referral.objects.filter(case=case).exists()
+
+
+def test_a_named_reporter_identity_is_shared_when_consent_is_recorded(handler: User) -> None:
+    case, _ = make_case(**confidential(anonymity=Anonymity.NAMED))
+    referral = actions.case_refer(case=case, summary="x", share_identity=True, acting_user=handler)
+    assert referral.identity_shared
+    assert one_event(case, "refer", handler).detail["identity_shared"] is True
+
+
+# --- escalation -------------------------------------------------------------------------------------------
+
+
+def test_escalating_to_national_review_marks_the_case_and_stops_a_referral(handler: User) -> None:
+    case, _ = make_case()
+    actions.case_act(case=case, action="escalate", data={"route": "national_review"}, acting_user=handler)
+    case.refresh_from_db()
+    assert case.status == S.NATIONAL_REVIEW
+    assert case.independent_review
+    one_event(case, "escalate_national_review", handler)
+    with pytest.raises(ActionNotAllowed):
+        actions.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
+
+
+def test_escalating_to_the_police_keeps_the_status(handler: User) -> None:
+    case, _ = make_case()
+    actions.case_escalate(case=case, route="police", acting_user=handler)
+    case.refresh_from_db()
+    assert case.escalated_to_police
+    assert case.status == S.NEW
+    one_event(case, "escalate_police", handler)
+
+
+def test_escalate_refuses_an_unknown_route(handler: User) -> None:
+    case, _ = make_case()
+    with pytest.raises(ActionNotAllowed, match="Choose independent national review or the police"):
+        actions.case_escalate(case=case, route="newspaper", acting_user=handler)
+
+
+# --- duplicates -----------------------------------------------------------------------------------------
+
+
+def test_link_duplicate_links_both_ways_and_each_reporter_sees_only_their_own_thread(handler: User) -> None:
+    case_a, code_a = make_case()
+    case_b, code_b = make_case(details="CANARY-B details of the other case")
+    actions.case_ask_reporter(case=case_a, body="Question for A", acting_user=handler)
+    actions.case_ask_reporter(case=case_b, body="CANARY-B question for B", acting_user=handler)
+
+    link = actions.case_act(
+        case=case_a, action="link_duplicate", data={"other": case_b.case_number.lower()}, acting_user=handler
+    )
+    assert link is None  # the dispatcher returns nothing
+    assert CaseLink.objects.filter(case=case_a, other=case_b).count() == 1
+    assert CaseLink.objects.filter(case=case_b, other=case_a).count() == 1
+    assert one_event(case_a, "link_duplicate", handler).detail == {
+        "status": "awaiting_reporter",
+        "other_case": case_b.case_number,
+    }
+    # Linking again changes nothing.
+    actions.case_link_duplicate(case=case_b, other=case_a, acting_user=handler)
+    assert CaseLink.objects.count() == 2
+
+    report_a, key_a = report_unlock(reference=case_a.report.reference, access_code=code_a, client="c")
+    opened_a = report_read(report=report_a, data_key=key_a)
+    assert [m.body for m in opened_a.messages] == ["Question for A"]
+    assert "CANARY-B" not in json.dumps(opened_a.content)
+    assert reporter_messages(case_b, code_b) == ["CANARY-B question for B"]
+
+
+def test_a_case_cannot_be_linked_to_itself(handler: User) -> None:
+    case, _ = make_case()
+    with pytest.raises(ActionNotAllowed, match="cannot be linked to itself"):
+        actions.case_link_duplicate(case=case, other=case, acting_user=handler)
+    with pytest.raises(ActionNotAllowed, match="no case with that number"):
+        actions.case_act(case=case, action="link_duplicate", data={"other": "2026-ZZZZZZ"}, acting_user=handler)
+    assert not CaseLink.objects.exists()
+
+
+# --- closing ----------------------------------------------------------------------------------------------
+
+
+def test_close_records_the_outcome_and_the_reporter_reads_the_feedback(handler: User, mailoutbox: list[object]) -> None:
+    case, access_code = make_case(**confidential())
+    actions.case_claim(case=case, acting_user=handler)
+    feedback = f"{CANARY} The council has acted on your concern."
+    actions.case_close(case=case, outcome="substantiated", feedback=feedback, acting_user=handler)
+    case.refresh_from_db()
+    assert case.status == S.CLOSED
+    assert case.outcome == "substantiated"
+    assert case.closed_at is not None
+    event = one_event(case, "close", handler)
+    assert event.detail["status"] == "closed" and event.detail["outcome"] == "substantiated"
+    assert reporter_messages(case, access_code) == [feedback]
+    assert EmailRecord.objects.filter(case=case, recipient="reporter", template="reporter_update").count() == 1
+    send_all_queued_email()
+    assert [m.to for m in mailoutbox] == [[REPORTER_EMAIL]]  # type: ignore[attr-defined]
+    assert CANARY not in email_text(mailoutbox[0])
+    assert_no_free_text_in_audit()
+
+
+@pytest.mark.parametrize(
+    ("outcome", "feedback", "message"),
+    [
+        ("", "Thank you", "Choose an outcome from the list"),
+        ("hushed_up", "Thank you", "Choose an outcome from the list"),
+        ("substantiated", "", "Write the feedback the reporter will read"),
+        ("substantiated", "   \n ", "Write the feedback the reporter will read"),
+    ],
+)
+def test_close_is_refused_without_an_outcome_or_feedback(
+    outcome: str, feedback: str, message: str, handler: User
+) -> None:
+    case, access_code = make_case()
+    with pytest.raises(ActionNotAllowed, match=message):
+        actions.case_close(case=case, outcome=outcome, feedback=feedback, acting_user=handler)
+    case.refresh_from_db()
+    assert case.status == S.NEW
+    assert case.outcome == ""
+    assert reporter_messages(case, access_code) == []
+    assert events(case, "close") == []

@@ -1,0 +1,733 @@
+"""Seed many realistic, encrypted reports with their cases, fast (development and benchmarks only).
+
+Rows go in with PostgreSQL COPY (psycopg 3), a batch per transaction. Every report's content is sealed
+like a real one, under one of a small pool of data keys; each pooled key is sealed to the helpline's
+public key and wrapped with its own access code once, and those envelopes are shared by every report
+sealed under that key. Nothing else is shortened: metadata, routing, queues and deadlines are as
+`report_submit` + `report_route` (and the staff actions) would leave them.
+
+Seeded cases have no audit events, escalation rows, messages or referrals: the hash chain is untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import queue
+import random
+import threading
+import time as clock
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from reports import crypto
+from reports.models import Anonymity, Channel, ConcernType, RaisedInternally, Report, ReporterSector
+from reports.services import REFERENCE_ALPHABET
+from triage import routing
+from triage.calendar import add_months
+from triage.models import AuthorityOutcome, Case, LocalAuthority, Outcome
+from triage.services import CASE_NUMBER_ALPHABET, queue_for, settings_regional_queues
+
+DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
+
+SEED_STAFF = [(f"seed-handler-{n:02d}", User.Role.CALL_HANDLER) for n in range(1, 9)] + [
+    (f"seed-supervisor-{n:02d}", User.Role.SUPERVISOR) for n in range(1, 3)
+]
+
+# (status, share of the open cases, submitted between this many days ago)
+OPEN_STATUSES: list[tuple[str, float, tuple[float, float]]] = [
+    (Case.Status.NEW, 0.15, (0, 3)),
+    (Case.Status.IN_TRIAGE, 0.25, (0, 10)),
+    (Case.Status.AWAITING_REPORTER, 0.15, (1, 60)),
+    (Case.Status.REFERRED, 0.35, (2, 120)),
+    (Case.Status.NATIONAL_REVIEW, 0.10, (5, 150)),
+]
+CLOSED_AGE_DAYS = (2.0, 3 * 365.0)
+OUTCOMES: list[tuple[str, float]] = [
+    (Outcome.REFERRED_AND_ACTED_ON, 0.35),
+    (Outcome.SUBSTANTIATED, 0.10),
+    (Outcome.PARTLY_SUBSTANTIATED, 0.10),
+    (Outcome.NOT_SUBSTANTIATED, 0.15),
+    (Outcome.DUPLICATE, 0.08),
+    (Outcome.NO_FURTHER_ACTION, 0.12),
+    (Outcome.WITHDRAWN, 0.10),
+]
+REFERRED_OUTCOMES = frozenset(
+    {Outcome.REFERRED_AND_ACTED_ON, Outcome.SUBSTANTIATED, Outcome.PARTLY_SUBSTANTIATED, Outcome.NOT_SUBSTANTIATED}
+)
+CHANNELS = [(Channel.WEB, 0.85), (Channel.PHONE, 0.12), (Channel.API, 0.03)]
+ANONYMITY = [(Anonymity.ANONYMOUS, 0.55), (Anonymity.CONFIDENTIAL, 0.30), (Anonymity.NAMED, 0.15)]
+SECTORS = [
+    (ReporterSector.CHILDRENS_SOCIAL_CARE, 0.25),
+    (ReporterSector.EDUCATION, 0.20),
+    (ReporterSector.POLICE, 0.10),
+    (ReporterSector.HEALTH, 0.12),
+    (ReporterSector.LOCAL_COUNCIL, 0.10),
+    (ReporterSector.ELECTED_MEMBER, 0.03),
+    (ReporterSector.VOLUNTARY_SECTOR, 0.10),
+    (ReporterSector.OTHER, 0.10),
+]
+RAISED = [(RaisedInternally.YES, 0.55), (RaisedInternally.NO, 0.30), (RaisedInternally.NOT_SURE, 0.15)]
+CONCERN_COUNTS = [(1, 0.5), (2, 0.35), (3, 0.15)]
+UNKNOWN_AUTHORITY = 0.03
+INDEPENDENT_REVIEW = 0.05
+URGENT = 0.08
+
+# Neutral filler, as in the benchmark: nothing seeded reads like a real concern.
+WORDS = (  # noqa: SIM905 - a word list reads better as one string
+    "meeting record review team manager email policy school referral note office week follow agenda training "
+    "rota budget minutes report letter process summary visit plan action staff council board audit form date "
+    "update response notice procedure question answer folder"
+).split()
+PLACES = [
+    "Northside",
+    "Riverside",
+    "Hillcrest",
+    "Oakfield",
+    "Brookvale",
+    "Westgate",
+    "Eastbrook",
+    "Southmead",
+    "Highfield",
+    "Lowfield",
+]
+KINDS = [
+    "Children's Home",
+    "Academy",
+    "Primary School",
+    "Children's Services",
+    "Youth Club",
+    "Foster Care Agency",
+    "Health Centre",
+    "Sports Club",
+    "Community Centre",
+    "Residential School",
+]
+
+
+class _Weighted:
+    """Weighted choice by table lookup (weights rounded to 1/resolution): far cheaper per pick than
+    random.choices, which matters a million times over."""
+
+    def __init__(self, pairs: Sequence[tuple[Any, float]], resolution: int = 4096) -> None:
+        total = sum(weight for _, weight in pairs)
+        self.table: list[Any] = []
+        for value, weight in pairs:
+            self.table += [value] * max(1, round(weight / total * resolution))
+        self.size = len(self.table)
+
+    def pick(self, rng: random.Random) -> Any:
+        return self.table[int(rng.random() * self.size)]
+
+
+# --- deadlines --------------------------------------------------------------------------------------
+
+Rule = Callable[[datetime], datetime]
+_calls = itertools.count()
+SPOT_CHECK_EVERY = 1000
+
+
+@cache
+def _day_rule(rule: Rule, day: date) -> tuple[timedelta | None, datetime | None]:
+    """How ``rule`` treats starts on ``day`` (a date in the calendar's time zone, London): a whole
+    number of days later at the same clock time (a working day), one fixed moment whatever the time
+    (a weekend or bank holiday), or neither (no shortcut: the rule is called for every start)."""
+    zone = timezone.get_current_timezone()
+    midnight = datetime(day.year, day.month, day.day, tzinfo=zone)
+    noon = datetime(day.year, day.month, day.day, 12, tzinfo=zone)
+    at_midnight, at_noon = rule(midnight), rule(noon)
+    wall_midnight = timezone.localtime(at_midnight, zone).replace(tzinfo=None)
+    wall_noon = timezone.localtime(at_noon, zone).replace(tzinfo=None)
+    if wall_midnight.time() == time.min and wall_noon - wall_midnight == 12 * HOUR:
+        return timedelta(days=(wall_midnight.date() - day).days), None
+    if at_noon == at_midnight:
+        return None, at_midnight
+    return None, None
+
+
+def cached_deadline(rule: Rule, start: datetime) -> datetime:
+    """``rule(start)``, with the working-day calendar walked once per date rather than once per row.
+    Every thousandth call is checked against the rule itself."""
+    local = timezone.localtime(start)
+    shift, fixed = _day_rule(rule, local.date())
+    if shift is not None:
+        due = local + shift  # wall-clock arithmetic, as the calendar does: same clock time, N days on
+    elif fixed is not None:
+        due = fixed
+    else:
+        return rule(start)
+    if next(_calls) % SPOT_CHECK_EVERY == 0 and due != rule(start):
+        raise CommandError(f"the cached deadline {due} for {start} differs from {rule.__name__}: fix seed_cases")
+    return due
+
+
+def standard_triage_due(start: datetime) -> datetime:
+    return routing.triage_due(start, urgent=False)
+
+
+def triage_due(start: datetime, *, urgent: bool) -> datetime:
+    if urgent:
+        return routing.triage_due(start, urgent=True)
+    return cached_deadline(standard_triage_due, start)
+
+
+# --- the key pool -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PooledKey:
+    """A data key with its two envelopes, shared by every seeded report sealed under it."""
+
+    data_key: bytes
+    access_code: str
+    helpline_key_id: str
+    helpline_sealed_key: bytes
+    wrap: crypto.ReporterWrap
+
+
+def key_pool(size: int) -> list[PooledKey]:
+    pool = []
+    for _ in range(size):
+        data_key = crypto.new_data_key()
+        code = crypto.generate_access_code()
+        key_id, sealed = crypto.seal_key_for_helpline(data_key)
+        pool.append(PooledKey(data_key, code, key_id, sealed, crypto.wrap_key_for_reporter(data_key, code)))
+    return pool
+
+
+# --- COPY targets -----------------------------------------------------------------------------------
+
+
+class _Table:
+    """A model's table as COPY sees it: every column the database has, in model order. Values not given
+    per row take the field's default; a required column without one stops the run before it starts."""
+
+    def __init__(self, model: type[models.Model], given: Iterable[str]) -> None:
+        table = model._meta.db_table
+        with connection.cursor() as cursor:
+            existing = {info.name for info in connection.introspection.get_table_description(cursor, table)}
+        fields = [f for f in model._meta.concrete_fields if str(f.column) in existing]
+        given = set(given)
+        missing = [f.name for f in fields if f.attname not in given and not f.null and f.get_default() is None]
+        if missing:
+            raise CommandError(f"seed_cases does not know how to fill {table}.{', '.join(missing)}: update it.")
+        self.table = table
+        self.attnames = [f.attname for f in fields]
+        self.defaults = {f.attname: (None if f.null else f.get_default()) for f in fields}
+        qn = connection.ops.quote_name
+        self.copy_sql = f"COPY {qn(table)} ({', '.join(qn(str(f.column)) for f in fields)}) FROM STDIN"
+        self.sequence_sql = f"pg_get_serial_sequence('{table}', 'id')"
+
+    def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        defaults = self.defaults
+        return tuple(values[name] if name in values else defaults[name] for name in self.attnames)
+
+    def reserve_ids(self, count: int) -> list[int]:
+        """``count`` ids from the table's own sequence, so concurrent inserts never collide with ours."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT nextval({self.sequence_sql}) FROM generate_series(1, %s)", [count])  # noqa: S608
+            return [row[0] for row in cursor.fetchall()]
+
+    def copy(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        with connection.cursor() as cursor, cursor.copy(self.copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def sequence_check(self) -> None:
+        """The sequence must be past every id (ours came from it; an explicit id from elsewhere may not)."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT setval(seq, top) FROM (SELECT {self.sequence_sql} AS seq, "  # noqa: S608
+                f"(SELECT max(id) FROM {self.table}) AS top) AS t "
+                "WHERE top > COALESCE(pg_sequence_last_value(seq::regclass), 0)"
+            )
+
+
+REPORT_FIELDS = (
+    "id",
+    "reference",
+    "channel",
+    "anonymity",
+    "reporter_sector",
+    "concern_types",
+    "local_authority_id",
+    "about_authority_id",
+    "child_at_immediate_risk",
+    "raised_internally",
+    "organisation_hash",
+    "has_contact_email",
+    "status",
+    "submitted_at",
+    "content",
+    "helpline_key_id",
+    "helpline_sealed_key",
+    "reporter_kdf_salt",
+    "reporter_kdf_opslimit",
+    "reporter_kdf_memlimit",
+    "reporter_wrapped_key",
+)
+CASE_FIELDS = (
+    "id",
+    "case_number",
+    "report_id",
+    "authority_id",
+    "conflict_authority_id",
+    "independent_review",
+    "priority",
+    "status",
+    "queue_id",
+    "assignee_id",
+    "created_at",
+    "triage_due_at",
+    "reporter_feedback_due_at",
+    "referred_at",
+    "authority_ack_due_at",
+    "authority_outcome_due_at",
+    "authority_ack_escalate_at",
+    "authority_outcome_escalate_at",
+    "authority_acknowledged_at",
+    "authority_outcome",
+    "authority_outcome_at",
+    "closed_at",
+    "outcome",
+    "escalated",
+    "escalated_to_police",
+)
+
+
+# --- generating rows --------------------------------------------------------------------------------
+
+
+def _json(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def reference(rng: random.Random) -> str:
+    """A reference as reports.services.new_reference makes them (same alphabet and shape)."""
+    chars = "".join(rng.choices(REFERENCE_ALPHABET, k=8))
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def case_number(rng: random.Random, year: int) -> str:
+    """A case number as triage.services.new_case_number makes them (same alphabet and shape)."""
+    return f"{year}-" + "".join(rng.choices(CASE_NUMBER_ALPHABET, k=6))
+
+
+@dataclass
+class _Planned:
+    report: dict[str, Any]
+    case: dict[str, Any]
+
+
+class _Generator:
+    """Plans rows without touching the database (it may run in a thread of its own)."""
+
+    def __init__(self, *, pool: list[PooledKey], open_fraction: float, now: datetime) -> None:
+        self.rng = random.Random()  # noqa: S311 - synthetic data; nothing here is a secret
+        self.pool = pool
+        self.open_fraction = open_fraction
+        self.now = now
+        authorities = list(LocalAuthority.objects.order_by("gss_code").values_list("pk", "gss_code", "region"))
+        if not authorities:
+            raise CommandError("No local authorities: run `manage.py load_local_authorities` first.")
+        self.authority_by_code = {code: pk for pk, code, _ in authorities}
+        # Uneven, as real volumes are: a few authorities get many more reports than most.
+        weights = [1 / (rank + 1) ** 0.6 for rank in range(len(authorities))]
+        self.rng.shuffle(weights)
+        self.authorities = _Weighted(list(zip(authorities, weights, strict=True)), resolution=16384)
+        self.regional = frozenset(settings_regional_queues())
+        # Every queue routing can choose, made now: nothing below may query the database.
+        slugs = {"urgent", "national"} | {
+            routing.queue_slug(urgent=False, region=region, regional_queues=self.regional) for region in self.regional
+        }
+        self.queue_ids = {slug: queue_for(slug).pk for slug in slugs}
+        self.staff = [user.pk for user in _seed_staff()]
+        self.channels = _Weighted(CHANNELS)
+        self.anonymity = _Weighted(ANONYMITY)
+        self.sectors = _Weighted(SECTORS)
+        self.raised = _Weighted(RAISED)
+        self.concern_counts = _Weighted(CONCERN_COUNTS)
+        self.concern_types = list(ConcernType.values)
+        self.open_statuses = _Weighted([((s, ages), share) for s, share, ages in OPEN_STATUSES])
+        self.outcomes = _Weighted(OUTCOMES)
+        self.authority_outcomes = list(AuthorityOutcome.values)
+        # The sealed content is JSON as crypto.seal_content writes it, assembled from pieces encoded once.
+        self.organisations = [(_json(name), crypto.organisation_hash(name)) for name in _organisation_names()]
+        self.summaries = [_json("Seeded: " + self._text(20, 90)) for _ in range(512)]
+        self.details = [_json(self._text(120, 1200)) for _ in range(512)]
+        self.responses = [_json("")] * 200 + [_json(self._text(20, 300)) for _ in range(312)]
+
+    def _text(self, low: int, high: int) -> str:
+        target = self.rng.randint(low, high)
+        words: list[str] = []
+        length = 0
+        while length < target:
+            word = self.rng.choice(WORDS)
+            words.append(word)
+            length += len(word) + 1
+        return " ".join(words)[:high].strip().capitalize() + "."
+
+    def ago(self, low_days: float, high_days: float) -> datetime:
+        return self.now - timedelta(seconds=self.rng.uniform(low_days * 86400, high_days * 86400))
+
+    def at_most_now(self, moment: datetime, *, after: datetime) -> datetime:
+        if moment < self.now:
+            return moment
+        return after + (self.now - after) * self.rng.uniform(0.5, 0.99)
+
+    def plan(self) -> _Planned:
+        rng = self.rng
+        key = self.pool[int(rng.random() * len(self.pool))]
+        anonymity = self.anonymity.pick(rng)
+        authority = None if rng.random() < UNKNOWN_AUTHORITY else self.authorities.pick(rng)
+        about = None
+        if rng.random() < INDEPENDENT_REVIEW:
+            # Usually a concern about the reporter's own council; sometimes about another one.
+            about = authority if authority is not None and rng.random() < 0.7 else self.authorities.pick(rng)
+        urgent_risk = rng.random() < URGENT
+        concern_types = sorted(rng.sample(self.concern_types, self.concern_counts.pick(rng)))
+        decision = routing.decide(
+            routing.RoutingFacts(
+                child_at_immediate_risk=urgent_risk,
+                concern_types=tuple(concern_types),
+                authority_code=authority[1] if authority else None,
+                about_authority_code=about[1] if about else None,
+                region=authority[2] if authority else None,
+            ),
+            regional_queues=self.regional,
+        )
+        organisation, organisation_hash = (
+            self.organisations[int(rng.random() * len(self.organisations))] if rng.random() < 0.85 else ('""', "")
+        )
+        has_email = anonymity != Anonymity.ANONYMOUS and rng.random() < 0.6
+        name = email = phone = ""
+        if anonymity != Anonymity.ANONYMOUS:
+            # Letters, digits, spaces, "@" and "." only: nothing to escape in JSON.
+            name = f"Seeded Reporter {int(rng.random() * 10**6)}"
+            if has_email:
+                email = f"reporter{int(rng.random() * 10**9)}@example.com"
+            if rng.random() < 0.3:
+                phone = f"07700 9{int(rng.random() * 10**5):05d}"
+        content = (
+            f'{{"summary":{self.summaries[int(rng.random() * 512)]},'
+            f'"details":{self.details[int(rng.random() * 512)]},'
+            f'"organisation_name":{organisation},'
+            f'"internal_response":{self.responses[int(rng.random() * 512)]},'
+            f'"contact":{{"name":"{name}","email":"{email}","phone":"{phone}"}}}}'
+        )
+        case = self._case(decision, independent=decision.independent_review)
+        submitted_at = case.pop("submitted_at")
+        case["case_number"] = case_number(rng, submitted_at.year)
+        report = {
+            "reference": reference(rng),
+            "channel": self.channels.pick(rng),
+            "anonymity": anonymity,
+            "reporter_sector": self.sectors.pick(rng),
+            "concern_types": concern_types,
+            "local_authority_id": authority[0] if authority else None,
+            "about_authority_id": about[0] if about else None,
+            "child_at_immediate_risk": urgent_risk,
+            "raised_internally": self.raised.pick(rng),
+            "organisation_hash": organisation_hash,
+            "has_contact_email": has_email,
+            "status": Report.Status.ROUTED,
+            "submitted_at": submitted_at,
+            "content": crypto.seal_text(key.data_key, content),
+            "helpline_key_id": key.helpline_key_id,
+            "helpline_sealed_key": key.helpline_sealed_key,
+            "reporter_kdf_salt": key.wrap.salt,
+            "reporter_kdf_opslimit": key.wrap.params.opslimit,
+            "reporter_kdf_memlimit": key.wrap.params.memlimit,
+            "reporter_wrapped_key": key.wrap.wrapped_key,
+        }
+        return _Planned(report=report, case=case)
+
+    def _case(self, decision: routing.RoutingDecision, *, independent: bool) -> dict[str, Any]:
+        rng = self.rng
+        closed = rng.random() >= self.open_fraction
+        if closed:
+            status = Case.Status.CLOSED
+            submitted_at = self.ago(*CLOSED_AGE_DAYS)
+        else:
+            status, ages = self.open_statuses.pick(rng)
+            if independent and rng.random() < 0.6:
+                status, ages = Case.Status.NATIONAL_REVIEW, OPEN_STATUSES[-1][2]
+            submitted_at = self.ago(*ages)
+        authority_id = self.authority_by_code.get(decision.refer_to_authority_code or "")
+        case: dict[str, Any] = {
+            "submitted_at": submitted_at,
+            "authority_id": authority_id,
+            "conflict_authority_id": self.authority_by_code.get(decision.conflict_authority_code or ""),
+            "independent_review": decision.independent_review,
+            "priority": Case.Priority.URGENT if decision.urgent else Case.Priority.STANDARD,
+            "status": status,
+            "queue_id": self.queue_ids[decision.queue_slug],
+            "assignee_id": None if status == Case.Status.NEW or rng.random() < 0.07 else rng.choice(self.staff),
+            "created_at": submitted_at + timedelta(seconds=rng.uniform(0.2, 3.0)),
+            "triage_due_at": triage_due(submitted_at, urgent=decision.urgent),
+            "reporter_feedback_due_at": add_months(submitted_at, routing.REPORTER_FEEDBACK_MONTHS),
+            "escalated_to_police": rng.random() < 0.03,
+        }
+        outcome = self.outcomes.pick(rng) if closed else ""
+        referred = status == Case.Status.REFERRED or (
+            closed and outcome in REFERRED_OUTCOMES and authority_id is not None and not independent
+        )
+        closed_at = self.at_most_now(submitted_at + DAY * rng.uniform(1, 120), after=submitted_at) if closed else None
+        if referred:
+            case.update(self._referral(submitted_at, closed_at))
+            if closed_at is not None and case["authority_outcome_at"] is not None:
+                closed_at = max(closed_at, self.at_most_now(case["authority_outcome_at"] + DAY, after=submitted_at))
+        case["closed_at"] = closed_at
+        case["outcome"] = outcome
+        return case
+
+    def _referral(self, submitted_at: datetime, closed_at: datetime | None) -> dict[str, Any]:
+        rng = self.rng
+        end = closed_at or self.now
+        referred_at = self.at_most_now(submitted_at + DAY * rng.uniform(0.2, 5), after=submitted_at)
+        referred_at = min(referred_at, end)
+        ack_due = cached_deadline(routing.authority_ack_due, referred_at)
+        outcome_due = cached_deadline(routing.authority_outcome_due, referred_at)
+        ack_escalate = cached_deadline(routing.authority_ack_escalate, referred_at)
+        outcome_escalate = cached_deadline(routing.authority_outcome_escalate, referred_at)
+        acknowledged = referred_at + DAY * rng.uniform(0.05, 3)
+        acknowledged_at = acknowledged if acknowledged < end and (closed_at or rng.random() < 0.9) else None
+        outcome_at = None
+        if acknowledged_at is not None:
+            candidate = referred_at + DAY * rng.uniform(5, 75)
+            if candidate < end and (closed_at or rng.random() < 0.5):
+                outcome_at = candidate
+        return {
+            "referred_at": referred_at,
+            "authority_ack_due_at": ack_due,
+            "authority_outcome_due_at": outcome_due,
+            "authority_ack_escalate_at": ack_escalate,
+            "authority_outcome_escalate_at": outcome_escalate,
+            "authority_acknowledged_at": acknowledged_at,
+            "authority_outcome": rng.choice(self.authority_outcomes) if outcome_at else "",
+            "authority_outcome_at": outcome_at,
+            # What the deadline sweeper would have done: the second rung passed without an answer.
+            "escalated": (acknowledged_at is None and ack_escalate < end)
+            or (outcome_at is None and outcome_escalate < end),
+        }
+
+
+def _organisation_names() -> list[str]:
+    return [f"{place} {kind}" for place in PLACES for kind in KINDS] + [
+        f"{place} {kind} {n}" for place in PLACES[:4] for kind in KINDS[:5] for n in range(2, 12)
+    ]
+
+
+def _seed_staff() -> list[User]:
+    """Assignees for the seeded cases: demo users with no password and no email (so no alerts)."""
+    staff = []
+    for username, role in SEED_STAFF:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"role": role, "email": "", "is_demo": True, "is_active": True}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        staff.append(user)
+    return staff
+
+
+def _unique(
+    planned: list[_Planned],
+    *,
+    column: str,
+    table: str,
+    key: Callable[[_Planned], dict[str, Any]],
+    make: Callable[[_Planned], str],
+) -> int:
+    """Make every planned row's ``column`` value unique within the batch and absent from ``table``.
+    Returns how many values had to be drawn again."""
+    used: set[str] = set()
+    again: dict[int, _Planned] = {}
+    for item in planned:
+        value = key(item)[column]
+        if value in used:
+            again[id(item)] = item
+        used.add(value)
+    fresh, candidates, redrawn = set(used), planned, 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)", [list(fresh)])  # noqa: S608
+            taken = {row[0] for row in cursor.fetchall()}
+        used -= taken
+        again.update((id(item), item) for item in candidates if key(item)[column] in taken)
+        if not again:
+            return redrawn
+        fresh = set()
+        for item in again.values():
+            value = make(item)
+            while value in used:
+                value = make(item)
+            key(item)[column] = value
+            used.add(value)
+            fresh.add(value)
+            redrawn += 1
+        candidates, again = list(again.values()), {}
+
+
+@dataclass
+class SeedResult:
+    cases: int
+    seconds: float
+    access_codes: list[str]
+    redrawn: int
+
+
+class Command(BaseCommand):
+    help = (
+        "Create COUNT realistic encrypted reports with their routed cases, fast, with PostgreSQL COPY "
+        "(development and benchmarks only; refused in production). Every report's content is sealed with "
+        "secretbox, but under one of a small pool of precomputed data keys: seeded cases share a few "
+        "precomputed access-code wraps (and helpline-sealed keys), so each access code printed at the end "
+        "opens every seeded report sealed under its key. Real reports never share keys."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--count", type=int, required=True, help="How many reports and cases to create.")
+        parser.add_argument("--batch", type=int, default=20_000, help="Rows per COPY transaction (20000).")
+        parser.add_argument(
+            "--open-fraction", type=float, default=0.1, help="Share of cases still open (0.1); the rest are closed."
+        )
+        parser.add_argument("--keys", type=int, default=8, help="Data keys (and access codes) in the pool (8).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("seed_cases is refused in production.")
+        count, batch, keys = options["count"], options["batch"], options["keys"]
+        open_fraction = options["open_fraction"]
+        if count < 0 or batch < 1 or keys < 1 or not 0 <= open_fraction <= 1:
+            raise CommandError("--count >= 0, --batch >= 1, --keys >= 1 and 0 <= --open-fraction <= 1")
+        result = self.seed(count=count, batch=batch, open_fraction=open_fraction, keys=keys)
+        rate = result.cases / result.seconds if result.seconds else 0.0
+        self.stdout.write(
+            f"Seeded {result.cases:,} cases in {result.seconds:.1f}s ({rate:,.0f} cases/s); "
+            f"{result.redrawn} references or case numbers drawn again to stay unique."
+        )
+        self.stdout.write("Access codes of the key pool (each opens every seeded report sealed under its key):")
+        for n, code in enumerate(result.access_codes, 1):
+            self.stdout.write(f"  key {n}: {code}")
+
+    def seed(self, *, count: int, batch: int, open_fraction: float, keys: int) -> SeedResult:
+        began = clock.perf_counter()
+        pool = key_pool(keys)
+        self.stdout.write(f"Key pool of {keys} ready in {clock.perf_counter() - began:.1f}s.")
+        reports = _Table(Report, REPORT_FIELDS)
+        cases = _Table(Case, CASE_FIELDS)
+        generator = _Generator(pool=pool, open_fraction=open_fraction, now=datetime.now(UTC))
+        redraws = random.Random()  # noqa: S311 - synthetic data
+        done = redrawn = 0
+        started = clock.perf_counter()
+        # One thread plans the next batch while this one writes the last: COPY and commit mostly wait
+        # for the server, so planning (pure Python) runs in that time. Only this thread uses the database.
+        with _Planner(generator, count=count, batch=batch) as planner:
+            for planned in planner:
+                redrawn += self._write(planned, reports, cases, redraws)
+                done += len(planned)
+                elapsed = clock.perf_counter() - started
+                self.stdout.write(f"  {done:>10,} / {count:,} cases  {elapsed:7.1f}s  {done / elapsed:8,.0f} cases/s")
+                self.stdout.flush()
+        for table in (reports, cases):
+            table.sequence_check()
+        return SeedResult(
+            cases=done,
+            seconds=clock.perf_counter() - started,
+            access_codes=[key.access_code for key in pool],
+            redrawn=redrawn,
+        )
+
+    def _write(self, planned: list[_Planned], reports: _Table, cases: _Table, rng: random.Random) -> int:
+        """One batch, one transaction: unique references and case numbers, ids, then COPY."""
+        size = len(planned)
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                # Seed data: a crash loses at most the batches not yet flushed; no need to wait for the disk.
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            redrawn = _unique(
+                planned,
+                column="reference",
+                table=reports.table,
+                key=lambda item: item.report,
+                make=lambda item: reference(rng),
+            )
+            redrawn += _unique(
+                planned,
+                column="case_number",
+                table=cases.table,
+                key=lambda item: item.case,
+                make=lambda item: case_number(rng, item.report["submitted_at"].year),
+            )
+            for item, report_id, case_id in zip(
+                planned, reports.reserve_ids(size), cases.reserve_ids(size), strict=True
+            ):
+                item.report["id"] = item.case["report_id"] = report_id
+                item.case["id"] = case_id
+            reports.copy(reports.row(item.report) for item in planned)
+            cases.copy(cases.row(item.case) for item in planned)
+        return redrawn
+
+
+class _Planner:
+    """Plans batches in a background thread, at most two ahead; iterate to receive them in order."""
+
+    _DONE = object()
+
+    def __init__(self, generator: _Generator, *, count: int, batch: int) -> None:
+        self.generator = generator
+        self.sizes = [min(batch, count - start) for start in range(0, count, batch)]
+        self.batches: queue.Queue[object] = queue.Queue(maxsize=2)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="seed-planner", daemon=True)
+
+    def __enter__(self) -> _Planner:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        while self.thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self.batches.get(timeout=0.1)
+        self.thread.join()
+
+    def _put(self, item: object) -> None:
+        while not self.stop.is_set():
+            try:
+                self.batches.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def _run(self) -> None:
+        try:
+            for size in self.sizes:
+                if self.stop.is_set():
+                    return
+                self._put([self.generator.plan() for _ in range(size)])
+            self._put(self._DONE)
+        except BaseException as error:  # handed to the writing thread, which raises it
+            self._put(error)
+
+    def __iter__(self) -> Iterator[list[_Planned]]:
+        while True:
+            item = self.batches.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, BaseException):
+                raise CommandError(f"planning failed: {item!r}") from item
+            yield item  # type: ignore[misc]
