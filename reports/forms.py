@@ -329,3 +329,23 @@ class ReporterMessageForm(GovukForm):
         if not value:
             raise forms.ValidationError("Enter your message")
         return value
+
+
+class CheckinAnswerForm(GovukForm):
+    answer = forms.ChoiceField(
+        label="Has anything happened to you because you reported your concern?",
+        help_text="For example, being moved, disciplined, left out or threatened.",
+        choices=[("yes", "Yes"), ("no", "No")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select yes if anything has happened to you"},
+    )
+    details = forms.CharField(
+        label="If yes, what has happened? (optional)",
+        required=False,
+        max_length=DETAILS_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"max_length": f"This must be {DETAILS_MAX:,} characters or fewer"},
+    )
+
+    def clean_details(self) -> str:
+        return clean_text(self.cleaned_data["details"])

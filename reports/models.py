@@ -79,6 +79,10 @@ class Report(models.Model):
     has_contact_email = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     submitted_at = models.DateTimeField()
+    # A report the reporter filed through a retaliation check-in on an earlier report of theirs.
+    retaliation_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retaliation_reports"
+    )
 
     # Encryption envelope.
     content = models.BinaryField()
@@ -154,3 +158,26 @@ class AccessThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"throttle {self.key[:8]}"
+
+
+class RetaliationCheckin(models.Model):
+    """A check-in the reporter opted into: at 1, 3 and 6 months the follow-up page asks whether anything
+    has happened to them since reporting."""
+
+    class Answer(models.TextChoices):
+        YES = "yes", "Yes"
+        NO = "no", "No"
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="checkins")
+    months = models.PositiveSmallIntegerField()
+    due_at = models.DateTimeField()
+    answer = models.CharField(max_length=4, choices=Answer.choices, blank=True)
+    answered_on = models.DateField(null=True, blank=True)
+    nudged = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [models.UniqueConstraint(fields=["report", "months"], name="checkin_once_per_step")]
+
+    def __str__(self) -> str:
+        return f"{self.months}-month check-in for report {self.report_id}"

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reports import journey, selectors, services
+from reports import checkins, journey, selectors, services
 from reports.drafts import state_clear, state_load, state_save
-from reports.forms import AccessForm, ReporterMessageForm
+from reports.forms import AccessForm, CheckinAnswerForm, ReporterMessageForm
 from reports.models import Draft, Report
 
 DRAFT = Draft.Purpose.DRAFT
@@ -187,6 +187,10 @@ def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **
         "status": selectors.reporter_status(report),
         "message_form": extra.pop("message_form", ReporterMessageForm(initial={"kind": "message"})),
         "sent": request.GET.get("sent"),
+        "checkins_chosen": report.checkins.exists(),
+        "checkin": checkins.checkin_due(report=report),
+        "checkin_form": extra.pop("checkin_form", CheckinAnswerForm()),
+        "checkin_done": request.GET.get("checkin"),
         **extra,
     }
 
@@ -214,3 +218,34 @@ def follow_up_close(request: HttpRequest) -> HttpResponse:
     response = redirect("reports:start")
     state_clear(request, response, purpose=FOLLOW_UP)
     return response
+
+
+@require_POST
+def follow_up_checkins(request: HttpRequest) -> HttpResponse:
+    """The reporter opts in to retaliation check-ins at 1, 3 and 6 months."""
+    unlocked = _unlocked(request)
+    if unlocked is None:
+        return redirect("reports:check_start")
+    checkins.checkins_opt_in(report=unlocked[0])
+    return HttpResponseRedirect(reverse("reports:follow_up") + "?checkin=chosen")
+
+
+@sensitive_post_parameters()
+@sensitive_variables("data_key", "form")
+@require_POST
+def follow_up_checkin_answer(request: HttpRequest) -> HttpResponse:
+    unlocked = _unlocked(request)
+    if unlocked is None:
+        return redirect("reports:check_start")
+    report, data_key = unlocked
+    due = checkins.checkin_due(report=report)
+    if due is None:
+        return redirect("reports:follow_up")
+    form = CheckinAnswerForm(request.POST)
+    if not form.is_valid():
+        context = _follow_up_context(report, data_key, request, checkin_form=form)
+        return render(request, "reports/follow_up.html", context, status=400)
+    checkins.checkin_answer(
+        checkin=due, answer=form.cleaned_data["answer"], details=form.cleaned_data["details"], data_key=data_key
+    )
+    return HttpResponseRedirect(reverse("reports:follow_up") + "?checkin=answered")

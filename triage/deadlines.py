@@ -116,9 +116,28 @@ def escalation_take(*, case: Case, rule: Rule, now: datetime) -> Escalation | No
     return escalation
 
 
+def checkin_nudges() -> int:
+    """A content-free "we would like to check in" email to reporters who gave an address."""
+    from reports.checkins import checkins_to_nudge
+    from reports.models import RetaliationCheckin
+    from triage.actions import email_queue
+
+    sent = 0
+    for checkin in checkins_to_nudge():
+        case = Case.objects.filter(report=checkin.report).first()
+        with transaction.atomic():
+            RetaliationCheckin.objects.filter(pk=checkin.pk).update(nudged=True)
+            if case is not None:
+                email_queue(
+                    case=case, recipient="reporter", template="reporter_checkin", occasion=f"checkin-{checkin.pk}"
+                )
+                sent += 1
+    return sent
+
+
 def deadlines_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     now = now or timezone.now()
-    taken = 0
+    taken = checkin_nudges()
     for rule in RULES:
         cases = rule.due(now).exclude(escalations__step=rule.step).select_related("report").order_by("id")[:limit]
         for case in cases:

@@ -307,7 +307,10 @@ class CaseLink(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links")
     other = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
-    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Nobody when the system linked them (a retaliation check-in).
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField()
 
     class Meta:

@@ -34,7 +34,7 @@ def retry_delay(attempt: int) -> timedelta:
 OUTSIDE_HELPLINE_TEMPLATES = frozenset(
     {"authority_referral", "authority_ack_overdue_national", "authority_outcome_overdue_national"}
 )
-REPORTER_TEMPLATES = frozenset({"reporter_update"})
+REPORTER_TEMPLATES = frozenset({"reporter_update", "reporter_checkin"})
 
 
 def email_context(record: EmailRecord) -> dict[str, object]:

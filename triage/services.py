@@ -14,7 +14,7 @@ from accounts.models import User
 from reports.models import Report
 from triage import notifications, routing
 from triage.audit import event_record
-from triage.models import Case, EmailRecord, LocalAuthority, OutboxMessage, Queue
+from triage.models import Case, CaseLink, EmailRecord, LocalAuthority, OutboxMessage, Queue
 from triage.outbox import outbox_add, outbox_claim, outbox_mark_processed
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,14 @@ def report_route(*, report_id: int) -> Case:
     )
     if decision.urgent:
         supervisors_alert(case=case, template="urgent_case")
+    original_case = (
+        Case.objects.filter(report_id=report.retaliation_of_id).first() if report.retaliation_of_id else None
+    )
+    if original_case is not None:
+        now = timezone.now()
+        CaseLink.objects.get_or_create(case=case, other=original_case, defaults={"linked_by": None, "created_at": now})
+        CaseLink.objects.get_or_create(case=original_case, other=case, defaults={"linked_by": None, "created_at": now})
+        event_record(kind="retaliation_reported", case=original_case, detail={"retaliation_case": case.case_number})
     return case
 
 
