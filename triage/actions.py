@@ -235,6 +235,7 @@ def case_link_duplicate(*, case: Case, other: Case, acting_user: User) -> CaseLi
         case=other, other=case, defaults={"linked_by": acting_user, "created_at": timezone.now()}
     )
     _move(case, "link_duplicate", acting_user, {"other_case": other.case_number})
+    event_record(kind="link_duplicate", case=other, actor=acting_user, detail={"other_case": case.case_number})
     return link
 
 

@@ -182,7 +182,9 @@ def case_get_for(*, user: User, case_number: str) -> Case:
 
 
 def case_timeline(*, case: Case) -> list[CaseEvent]:
-    return list(CaseEvent.objects.filter(case=case).select_related("actor").order_by("id"))
+    """The case's events, and the phone call that brought the report in (recorded before the case)."""
+    events = CaseEvent.objects.filter(Q(case=case) | Q(case__isnull=True, detail__report_id=case.report_id))
+    return list(events.select_related("actor").order_by("id"))
 
 
 def case_access_history(*, user: User, case: Case) -> list[CaseEvent]:
