@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
 
-from oversight.suppression import THRESHOLD
+from oversight.suppression import THRESHOLD, Table, suppress
 from reports.models import Channel, Report
 from triage.models import AuthorityAction, AuthorityOutcome, Case, Outcome
 
@@ -21,12 +21,42 @@ def shown(count: int) -> str:
 
 
 @dataclass(frozen=True)
+class Part:
+    """Counts that add up to a total: suppressed together, so none can be worked out by subtraction."""
+
+    items: list[tuple[str, int]]
+    total_label: str = ""  # "" when the total is printed elsewhere in the report
+
+    def rows(self) -> list[tuple[str, str]]:
+        table = suppress(
+            Table(
+                row_labels=[label for label, _ in self.items],
+                column_labels=["Count"],
+                counts=[[count] for _, count in self.items],
+            )
+        )
+        rows = [(label, cells[0]) for label, cells, _ in table.rows()]
+        if self.total_label:
+            rows.append((self.total_label, table.grand_total_text()))
+        return rows
+
+
+@dataclass(frozen=True)
 class AnnualReport:
     year: int
-    sections: list[tuple[str, list[tuple[str, int]]]]
+    sections: list[tuple[str, list[tuple[str, int] | Part]]]
+
+    def section_rows(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        result = []
+        for section, entries in self.sections:
+            rows: list[tuple[str, str]] = []
+            for entry in entries:
+                rows.extend(entry.rows() if isinstance(entry, Part) else [(entry[0], shown(entry[1]))])
+            result.append((section, rows))
+        return result
 
     def rows(self) -> list[tuple[str, str, str]]:
-        return [(section, label, shown(count)) for section, items in self.sections for label, count in items]
+        return [(section, label, text) for section, rows in self.section_rows() for label, text in rows]
 
 
 def annual_report(year: int) -> AnnualReport:
@@ -66,10 +96,7 @@ def annual_report(year: int) -> AnnualReport:
         sections=[
             (
                 "Disclosures received",
-                [
-                    ("Total", reports.count()),
-                    *((label, channels.get(code, 0)) for code, label in Channel.choices),
-                ],
+                [Part([(label, channels.get(code, 0)) for code, label in Channel.choices], total_label="Total")],
             ),
             (
                 "What was done",
@@ -78,8 +105,7 @@ def annual_report(year: int) -> AnnualReport:
                     ("Referred to a local authority", action["referred"]),
                     ("Sent for independent national review", action["independent"]),
                     ("Referred to the police", action["police"]),
-                    ("Closed by the end of the year", action["closed"]),
-                    ("Still open", action["open"]),
+                    Part([("Closed by the end of the year", action["closed"]), ("Still open", action["open"])]),
                 ],
             ),
             (
@@ -90,10 +116,10 @@ def annual_report(year: int) -> AnnualReport:
                     if code not in (AuthorityAction.Kind.QUESTION, AuthorityAction.Kind.OUTCOME)
                 ],
             ),
-            ("Helpline outcomes", [(label, outcomes.get(code, 0)) for code, label in Outcome.choices]),
+            ("Helpline outcomes", [Part([(label, outcomes.get(code, 0)) for code, label in Outcome.choices])]),
             (
                 "Local authority outcomes",
-                [(label, authority_outcomes.get(code, 0)) for code, label in AuthorityOutcome.choices],
+                [Part([(label, authority_outcomes.get(code, 0)) for code, label in AuthorityOutcome.choices])],
             ),
         ],
     )

@@ -1,17 +1,35 @@
 """Small-number suppression for statistics shown outside the helpline.
 
-Counts of 1 to 4 are shown as "fewer than 5" (primary suppression). Then, so that a hidden cell cannot
-be worked out by subtracting the others from a total, any row or column with exactly one hidden cell
-has a second one hidden too: its smallest other non-zero cell, or its total when there is none
-(secondary suppression), repeated until nothing changes. Totals below 5 are hidden as well.
+A table is treated with its totals as cells: the body, each row's total, each column's total and the
+grand total, so every row and column of that bigger grid is a line whose last cell is the sum of the
+others. Then:
+
+* primary: counts of 1 to 4 (in the body or among the totals) are shown as "fewer than 5";
+* secondary: a line with exactly one hidden figure would give it away by subtraction, so a second one is
+  hidden — its smallest other non-zero cell, or its total when it has none — shown as "hidden" (it is
+  not small, and saying so would mislead);
+* range: a hidden small count is known to be 1 to 4 (and a secondary one at least 5), so when the
+  hidden figures of a line can only add up to what is left in one way — all at their least, or all at
+  their most — one more is hidden;
+* across lines: a hidden figure may still follow from several lines together (the grand total minus
+  other totals, say). The lines are solved as linear equations; any hidden figure they determine gets
+  another figure hidden beside it.
+Repeated until nothing changes.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 THRESHOLD = 5
 FEWER = "fewer than 5"
+HIDDEN = "hidden"
+SUPPRESSED = (FEWER, HIDDEN)
+LEGEND = f'"{FEWER}": a count from 1 to 4. "{HIDDEN}": hidden so that a small count cannot be worked out.'
+
+Position = tuple[int, int]
 
 
 @dataclass
@@ -19,78 +37,153 @@ class Table:
     row_labels: list[str]
     column_labels: list[str]
     counts: list[list[int]]
-    hidden: set[tuple[int, int]] = field(default_factory=set)
-    hidden_row_totals: set[int] = field(default_factory=set)
-    hidden_column_totals: set[int] = field(default_factory=set)
-    with_totals: bool = True
+    # Positions in the grid with totals: row len(counts) holds column totals, column len(columns) row totals.
+    primary: set[Position] = field(default_factory=set)
+    secondary: set[Position] = field(default_factory=set)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.counts)
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.column_labels)
+
+    @property
+    def hidden(self) -> set[Position]:
+        """Hidden body cells."""
+        return {(r, c) for r, c in self.primary | self.secondary if r < self.n_rows and c < self.n_cols}
+
+    def value(self, r: int, c: int) -> int:
+        if r < self.n_rows and c < self.n_cols:
+            return self.counts[r][c]
+        if r < self.n_rows:
+            return sum(self.counts[r])
+        if c < self.n_cols:
+            return sum(row[c] for row in self.counts)
+        return sum(sum(row) for row in self.counts)
+
+    def text(self, r: int, c: int) -> str:
+        if (r, c) in self.primary:
+            return FEWER
+        if (r, c) in self.secondary:
+            return HIDDEN
+        return str(self.value(r, c))
 
     def row_total(self, r: int) -> int:
-        return sum(self.counts[r])
+        return self.value(r, self.n_cols)
 
     def column_total(self, c: int) -> int:
-        return sum(row[c] for row in self.counts)
+        return self.value(self.n_rows, c)
 
     def cell(self, r: int, c: int) -> str:
-        return FEWER if (r, c) in self.hidden else str(self.counts[r][c])
+        return self.text(r, c)
 
     def row_total_text(self, r: int) -> str:
-        return FEWER if r in self.hidden_row_totals else str(self.row_total(r))
+        return self.text(r, self.n_cols)
 
     def column_total_text(self, c: int) -> str:
-        return FEWER if c in self.hidden_column_totals else str(self.column_total(c))
+        return self.text(self.n_rows, c)
 
     def grand_total_text(self) -> str:
-        total = sum(self.row_total(r) for r in range(len(self.counts)))
-        return FEWER if 0 < total < THRESHOLD else str(total)
+        return self.text(self.n_rows, self.n_cols)
 
     def rows(self) -> list[tuple[str, list[str], str]]:
         return [
-            (label, [self.cell(r, c) for c in range(len(self.column_labels))], self.row_total_text(r))
+            (label, [self.cell(r, c) for c in range(self.n_cols)], self.row_total_text(r))
             for r, label in enumerate(self.row_labels)
         ]
 
     def totals(self) -> list[str]:
-        return [self.column_total_text(c) for c in range(len(self.column_labels))]
+        return [self.column_total_text(c) for c in range(self.n_cols)]
 
 
-def _second_cell(values: list[tuple[int, tuple[int, int]]], hidden: set[tuple[int, int]]) -> tuple[int, int] | None:
-    candidates = [(count, position) for count, position in values if position not in hidden and count > 0]
-    return min(candidates)[1] if candidates else None
+def _lines(table: Table) -> list[tuple[list[Position], Position]]:
+    """Every row and column of the grid with totals: (the cells that add up, the cell holding their sum)."""
+    rows, cols = table.n_rows, table.n_cols
+    lines = [([(r, c) for c in range(cols)], (r, cols)) for r in range(rows + 1)]
+    lines += [([(r, c) for r in range(rows)], (rows, c)) for c in range(cols + 1)]
+    return lines
+
+
+def _pinned(table: Table, members: list[Position], total: Position) -> bool:
+    """With the total shown, can the hidden members only add up to what is left in one way?"""
+    hidden = set(table.primary | table.secondary)
+    if total in hidden:
+        return False
+    unknown = [p for p in members if p in hidden]
+    left = table.value(*total) - sum(table.value(*p) for p in members if p not in hidden)
+    least = sum(1 if p in table.primary else THRESHOLD for p in unknown)
+    most = math.inf if any(p in table.secondary for p in unknown) else 4 * len(unknown)
+    return left in (least, most)
+
+
+def _hide_another(table: Table, members: list[Position], total: Position) -> bool:
+    hidden = table.primary | table.secondary
+    candidates = [(table.value(*p), p) for p in members if p not in hidden and table.value(*p) > 0]
+    if candidates:
+        table.secondary.add(min(candidates)[1])
+        return True
+    if total not in hidden:
+        table.secondary.add(total)
+        return True
+    return False
+
+
+def recoverable(table: Table) -> list[Position]:
+    """Hidden figures that the published ones determine exactly: those whose unit vector lies in the row
+    space of the lines' equations over the hidden figures (reduced row echelon form, exact fractions)."""
+    hidden = sorted(table.primary | table.secondary)
+    index = {position: i for i, position in enumerate(hidden)}
+    matrix: list[list[Fraction]] = []
+    for members, total in _lines(table):
+        row = [Fraction(0)] * len(hidden)
+        for position in members:
+            if position in index:
+                row[index[position]] = Fraction(1)
+        if total in index:
+            row[index[total]] = Fraction(-1)
+        if any(row):
+            matrix.append(row)
+    pivots: list[int] = []
+    rank = 0
+    for col in range(len(hidden)):
+        pivot = next((i for i in range(rank, len(matrix)) if matrix[i][col] != 0), None)
+        if pivot is None:
+            continue
+        matrix[rank], matrix[pivot] = matrix[pivot], matrix[rank]
+        lead = matrix[rank][col]
+        matrix[rank] = [value / lead for value in matrix[rank]]
+        for i in range(len(matrix)):
+            if i != rank and matrix[i][col] != 0:
+                factor = matrix[i][col]
+                matrix[i] = [a - factor * b for a, b in zip(matrix[i], matrix[rank], strict=True)]
+        pivots.append(col)
+        rank += 1
+    free = [col for col in range(len(hidden)) if col not in pivots]
+    return [hidden[col] for row, col in enumerate(pivots) if all(matrix[row][f] == 0 for f in free)]
 
 
 def suppress(table: Table) -> Table:
-    n_rows, n_cols = len(table.counts), len(table.column_labels)
-    for r in range(n_rows):
-        for c in range(n_cols):
-            if 0 < table.counts[r][c] < THRESHOLD:
-                table.hidden.add((r, c))
-    for r in range(n_rows):
-        if 0 < table.row_total(r) < THRESHOLD:
-            table.hidden_row_totals.add(r)
-    for c in range(n_cols):
-        if 0 < table.column_total(c) < THRESHOLD:
-            table.hidden_column_totals.add(c)
-    if not table.with_totals:
-        return table
+    for r in range(table.n_rows + 1):
+        for c in range(table.n_cols + 1):
+            if 0 < table.value(r, c) < THRESHOLD:
+                table.primary.add((r, c))
     changed = True
     while changed:
         changed = False
-        for r in range(n_rows):
-            in_row = [(r, c) for c in range(n_cols) if (r, c) in table.hidden]
-            if len(in_row) == 1 and r not in table.hidden_row_totals:
-                second = _second_cell([(table.counts[r][c], (r, c)) for c in range(n_cols)], table.hidden)
-                if second is None:
-                    table.hidden_row_totals.add(r)
-                else:
-                    table.hidden.add(second)
-                changed = True
-        for c in range(n_cols):
-            in_col = [(r, c) for r in range(n_rows) if (r, c) in table.hidden]
-            if len(in_col) == 1 and c not in table.hidden_column_totals:
-                second = _second_cell([(table.counts[r][c], (r, c)) for r in range(n_rows)], table.hidden)
-                if second is None:
-                    table.hidden_column_totals.add(c)
-                else:
-                    table.hidden.add(second)
-                changed = True
+        for members, total in _lines(table):
+            hidden = table.primary | table.secondary
+            count = sum(p in hidden for p in [*members, total])
+            if count == 1 or (count >= 2 and _pinned(table, members, total)):
+                changed = _hide_another(table, members, total) or changed
+        if changed:
+            continue
+        for position in recoverable(table):
+            for members, total in _lines(table):
+                if position in (*members, total) and _hide_another(table, members, total):
+                    changed = True
+                    break
+            if changed:
+                break
     return table

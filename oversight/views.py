@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from accounts.decorators import staff_required
 from accounts.models import User
 from oversight import patterns, selectors
-from oversight.suppression import FEWER, Table
+from oversight.suppression import LEGEND, SUPPRESSED, Table
 
 STATS_ROLES = (User.Role.BOARD_REVIEWER, User.Role.OVERSIGHT_ANALYST, User.Role.SUPERVISOR)
 
@@ -45,7 +45,7 @@ def chart_bars(table: Table, column: int) -> list[dict[str, Any]]:
     bars = []
     for r, label in enumerate(table.row_labels):
         total = table.row_total(r)
-        shown = (r, column) not in table.hidden and r not in table.hidden_row_totals and total > 0
+        shown = table.cell(r, column) not in SUPPRESSED and table.row_total_text(r) not in SUPPRESSED and total > 0
         share = table.counts[r][column] / total if shown else None
         bars.append(
             {
@@ -97,12 +97,7 @@ def statistics_csv(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="statistics.csv"'
     writer = csv.writer(response)
-    writer.writerow(
-        [
-            f"Statistics for {context['scope'].label} since {context['since']:%B %Y}",
-            f"Counts below 5 are shown as '{FEWER}'",
-        ]
-    )
+    writer.writerow([f"Statistics for {context['scope'].label} since {context['since']:%B %Y}", LEGEND])
     for _, title, table in context["tables"]:
         writer.writerow([])
         writer.writerow([title])

@@ -273,6 +273,7 @@ def _keyed_hash(purpose: str, value: str) -> str:
 
 def normalise_organisation(name: str) -> str:
     folded = unicodedata.normalize("NFKC", name).casefold()
+    folded = re.sub(r"['\u2019`]", "", folded)  # "Children's" and "Childrens" are the same name
     folded = re.sub(r"[^\w\s]", " ", folded)
     words = [w for w in folded.split() if w not in {"the", "ltd", "limited", "plc", "and"}]
     return " ".join(words)

@@ -20,6 +20,7 @@ from reports.models import Anonymity, Channel, Message, Report
 from triage.audit import event_record
 from triage.models import LocalAuthority, OutboxMessage
 from triage.outbox import outbox_add
+from triage.workflow import TRANSITIONS
 
 # Letters and digits that cannot be confused when read aloud or written down (no 0/O, 1/I/L, 5/S, 8/B).
 REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY234679"
@@ -252,6 +253,9 @@ def message_send_from_reporter(
     )
     case = getattr(report, "case", None)
     if case is not None:
+        if case.status in TRANSITIONS["reporter_replied"].allowed_from:
+            case.status = TRANSITIONS["reporter_replied"].to
+            case.save(update_fields=["status"])
         event_record(kind="reporter_message_received", case=case, detail={"message_id": message.pk, "kind": kind})
     return message
 

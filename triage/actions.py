@@ -14,7 +14,17 @@ from reports import crypto
 from reports.models import Anonymity, ConcernType, Message
 from triage import routing, workflow
 from triage.audit import event_record
-from triage.models import Case, CaseLink, CaseNote, EmailRecord, LocalAuthority, OutboxMessage, Outcome, Referral
+from triage.models import (
+    AuthorityAction,
+    Case,
+    CaseLink,
+    CaseNote,
+    EmailRecord,
+    LocalAuthority,
+    OutboxMessage,
+    Outcome,
+    Referral,
+)
 from triage.outbox import outbox_add
 from triage.services import queue_for, supervisors_alert
 
@@ -266,6 +276,7 @@ class OpenedCase:
     messages: list[tuple[Message, str]]
     notes: list[tuple[CaseNote, str]]
     referrals: list[tuple[Referral, str]]
+    authority_actions: list[tuple[AuthorityAction, str]]
 
 
 def case_open(*, case: Case, acting_user: User) -> OpenedCase:
@@ -277,6 +288,10 @@ def case_open(*, case: Case, acting_user: User) -> OpenedCase:
         messages=[(m, crypto.open_text(key, bytes(m.body))) for m in case.report.messages.select_related("author")],
         notes=[(n, crypto.open_text(key, bytes(n.body))) for n in case.notes.select_related("author")],
         referrals=[(r, crypto.open_text(key, bytes(r.summary))) for r in case.referrals.select_related("authority")],
+        authority_actions=[
+            (a, crypto.open_text(key, bytes(a.note)) if a.note else "")
+            for a in case.authority_actions.select_related("recorded_by")
+        ],
     )
     content_viewed(case=case, acting_user=acting_user)
     return opened

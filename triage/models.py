@@ -73,6 +73,27 @@ class Queue(models.Model):
         return self.name
 
 
+class Outcome(models.TextChoices):
+    REFERRED_AND_ACTED_ON = "referred_and_acted_on", "Referred; the authority acted"
+    SUBSTANTIATED = "substantiated", "Concern substantiated"
+    PARTLY_SUBSTANTIATED = "partly_substantiated", "Concern partly substantiated"
+    NOT_SUBSTANTIATED = "not_substantiated", "Concern not substantiated"
+    DUPLICATE = "duplicate", "Duplicate of another case"
+    NO_FURTHER_ACTION = "no_further_action", "No further action possible"
+    WITHDRAWN = "withdrawn", "Withdrawn by the reporter"
+
+
+class AuthorityOutcome(models.TextChoices):
+    NO_FURTHER_ACTION = "no_further_action", "No further action"
+    CHILD_PROTECTION_PLAN = "child_protection_plan", "Child protection plan"
+    CHILD_IN_NEED_SUPPORT = "child_in_need_support", "Child in need support"
+    EARLY_HELP = "early_help", "Early help"
+    POLICE_INVESTIGATION = "police_investigation", "Police investigation"
+    DISCIPLINARY_OR_LADO = "disciplinary_or_lado", "Disciplinary or designated officer (LADO) action"
+    PRACTICE_CHANGED = "practice_changed", "Practice or policy changed"
+    CONCERN_NOT_UPHELD = "concern_not_upheld", "Concern not upheld"
+
+
 class Case(models.Model):
     """The helpline's working record of one report. Its number is what authorities see."""
 
@@ -109,14 +130,14 @@ class Case(models.Model):
     authority_ack_due_at = models.DateTimeField(null=True, blank=True)
     authority_outcome_due_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=32, blank=True)
+    outcome = models.CharField(max_length=32, blank=True, choices=Outcome.choices)
     escalated_to_police = models.BooleanField(default=False)
     # The authority's side: when the second rung of the ladder (national oversight) is due, and what
     # the authority has recorded.
     authority_ack_escalate_at = models.DateTimeField(null=True, blank=True)
     authority_outcome_escalate_at = models.DateTimeField(null=True, blank=True)
     authority_acknowledged_at = models.DateTimeField(null=True, blank=True)
-    authority_outcome = models.CharField(max_length=32, blank=True)
+    authority_outcome = models.CharField(max_length=32, blank=True, choices=AuthorityOutcome.choices)
     authority_outcome_at = models.DateTimeField(null=True, blank=True)
     escalated = models.BooleanField(default=False)
 
@@ -263,16 +284,6 @@ class Escalation(models.Model):
         return f"{self.step} for case {self.case_id}"
 
 
-class Outcome(models.TextChoices):
-    REFERRED_AND_ACTED_ON = "referred_and_acted_on", "Referred; the authority acted"
-    SUBSTANTIATED = "substantiated", "Concern substantiated"
-    PARTLY_SUBSTANTIATED = "partly_substantiated", "Concern partly substantiated"
-    NOT_SUBSTANTIATED = "not_substantiated", "Concern not substantiated"
-    DUPLICATE = "duplicate", "Duplicate of another case"
-    NO_FURTHER_ACTION = "no_further_action", "No further action possible"
-    WITHDRAWN = "withdrawn", "Withdrawn by the reporter"
-
-
 class CaseNote(models.Model):
     """An internal helpline note; sealed with the report's data key like everything people write."""
 
@@ -321,17 +332,6 @@ class CaseLink(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id} linked to {self.other_id}"
-
-
-class AuthorityOutcome(models.TextChoices):
-    NO_FURTHER_ACTION = "no_further_action", "No further action"
-    CHILD_PROTECTION_PLAN = "child_protection_plan", "Child protection plan"
-    CHILD_IN_NEED_SUPPORT = "child_in_need_support", "Child in need support"
-    EARLY_HELP = "early_help", "Early help"
-    POLICE_INVESTIGATION = "police_investigation", "Police investigation"
-    DISCIPLINARY_OR_LADO = "disciplinary_or_lado", "Disciplinary or designated officer (LADO) action"
-    PRACTICE_CHANGED = "practice_changed", "Practice or policy changed"
-    CONCERN_NOT_UPHELD = "concern_not_upheld", "Concern not upheld"
 
 
 class AuthorityAction(models.Model):

@@ -33,6 +33,8 @@ TRANSITIONS: dict[str, Transition] = {
     "escalate_police": Transition(OPEN, None, "Refer to the police"),
     "link_duplicate": Transition(OPEN | {S.CLOSED}, None, "Link a duplicate"),
     "close": Transition(OPEN, S.CLOSED, "Close with an outcome"),
+    # Not a staff action: the reporter's reply hands a waiting case back to the helpline.
+    "reporter_replied": Transition(frozenset({S.AWAITING_REPORTER}), S.IN_TRIAGE, "Reporter replied"),
 }
 
 
@@ -51,8 +53,11 @@ def check_allowed(case: Case, action: str) -> Transition:
     return transition
 
 
+STAFF_ACTIONS = [name for name in TRANSITIONS if name != "reporter_replied"]
+
+
 def allowed_actions(case: Case) -> list[str]:
-    return [name for name, transition in TRANSITIONS.items() if case.status in transition.allowed_from]
+    return [name for name in STAFF_ACTIONS if case.status in TRANSITIONS[name].allowed_from]
 
 
 def status_after(case: Case, action: str) -> str:

@@ -20,7 +20,7 @@ from triage.authorities import authority_by_code
 from triage.calendar import working_days_after
 from triage.models import Case, CaseEvent, CaseLink, CaseNote, EmailRecord, LocalAuthority, OutboxMessage, Referral
 from triage.services import outbox_process, report_route
-from triage.workflow import TRANSITIONS, ActionNotAllowed
+from triage.workflow import STAFF_ACTIONS, TRANSITIONS, ActionNotAllowed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -146,11 +146,11 @@ RUNNERS: dict[str, Runner] = {
 
 
 def test_every_workflow_action_has_a_runner_in_this_matrix() -> None:
-    assert set(RUNNERS) == set(TRANSITIONS)
+    assert set(RUNNERS) == set(STAFF_ACTIONS)
 
 
 @pytest.mark.parametrize("status", list(S.values))
-@pytest.mark.parametrize("action", list(TRANSITIONS))
+@pytest.mark.parametrize("action", STAFF_ACTIONS)
 def test_each_action_in_each_status_is_taken_or_refused_as_the_workflow_says(
     action: str, status: str, handler: User
 ) -> None:
@@ -178,7 +178,7 @@ def test_each_action_in_each_status_is_taken_or_refused_as_the_workflow_says(
     assert_no_free_text_in_audit()
 
 
-@pytest.mark.parametrize("action", sorted(set(TRANSITIONS) - {"add_note", "link_duplicate"}))
+@pytest.mark.parametrize("action", sorted(set(STAFF_ACTIONS) - {"add_note", "link_duplicate"}))
 def test_a_closed_case_refuses_everything_but_a_note_or_a_link(action: str, handler: User) -> None:
     case = with_status(make_case()[0], S.CLOSED)
     with pytest.raises(ActionNotAllowed, match="while the case is closed"):
@@ -634,3 +634,19 @@ def test_close_is_refused_without_an_outcome_or_feedback(
     assert case.outcome == ""
     assert reporter_messages(case, access_code) == []
     assert events(case, "close") == []
+
+
+def test_a_reporters_reply_hands_a_waiting_case_back_to_the_helpline(fast_kdf: None, local_authorities: None) -> None:
+    from reports.services import message_send_from_reporter, report_unlock
+    from tests.factories import staff_user, submit_report
+    from triage.actions import case_ask_reporter
+    from triage.models import Case
+    from triage.services import report_route
+
+    submitted = submit_report()
+    case = report_route(report_id=submitted.report.pk)
+    case_ask_reporter(case=case, body="A question", acting_user=staff_user("h", role="call_handler"))
+    assert Case.objects.get(pk=case.pk).status == Case.Status.AWAITING_REPORTER
+    report, key = report_unlock(reference=submitted.report.reference, access_code=submitted.access_code, client="c")
+    message_send_from_reporter(report=report, data_key=key, body="An answer")
+    assert Case.objects.get(pk=case.pk).status == Case.Status.IN_TRIAGE

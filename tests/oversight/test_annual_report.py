@@ -1,0 +1,209 @@
+"""`manage.py annual_report --year YYYY`: the yearly report a prescribed person publishes, as CSV and HTML,
+checked figure by figure on known data — national totals only, small counts as "fewer than 5", nothing
+that names a worker, an employer, an authority or a case, and nothing from other years."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from accounts.models import User
+from tests.factories import staff_user
+from tests.oversight.helpers import (
+    CANARY,
+    MANCHESTER,
+    ORGANISATION,
+    ROTHERHAM,
+    SHEFFIELD,
+    authority,
+    helpline_supervisor,
+    new_case,
+    referred_case,
+)
+from triage import actions
+from triage import authority as authority_actions
+from triage.models import Case, LocalAuthority
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
+
+LONDON = ZoneInfo("Europe/London")
+YEAR = 2025
+
+
+def at(month: int, day: int, year: int = YEAR) -> datetime:
+    return datetime(year, month, day, 11, 0, tzinfo=LONDON)
+
+
+@pytest.fixture
+def known_year() -> list[Case]:
+    """Seven reports in 2025: six referred (four to Rotherham, two to Sheffield), one about Manchester
+    council sent to independent national review. Rotherham acknowledged all four, held a section 47
+    enquiry on each and recorded early help; Sheffield acknowledged both, one strategy discussion, one
+    "no further action". The helpline closed the four Rotherham cases as acted on. Around them, reports
+    from late 2024 and early 2026 that must not be counted."""
+    supervisor = helpline_supervisor()
+    officer = staff_user("officer", role=User.Role.AUTHORITY_OFFICER, email="officer@example.gov.test")
+    officer.authorities.add(authority(ROTHERHAM), authority(SHEFFIELD))
+    cases: list[Case] = []
+    for month, code in (
+        (1, ROTHERHAM),
+        (3, ROTHERHAM),
+        (5, ROTHERHAM),
+        (7, ROTHERHAM),
+        (9, SHEFFIELD),
+        (11, SHEFFIELD),
+    ):
+        with time_machine.travel(at(month, 3), tick=False):
+            cases.append(referred_case(code))
+    with time_machine.travel(at(12, 30), tick=False):
+        cases.append(new_case(MANCHESTER, about_authority=authority(MANCHESTER)))
+    assert cases[-1].independent_review
+
+    for case in cases[:4]:
+        with time_machine.travel(case.referred_at, tick=False) as traveller:
+            traveller.shift(3600)
+            authority_actions.referral_acknowledge(case=case, acting_user=officer)
+            authority_actions.referral_record_action(
+                case=case, kind="section_47", note=f"{CANARY} enquiry", acting_user=officer
+            )
+            authority_actions.referral_record_outcome(
+                case=case, outcome="early_help", note=f"{CANARY} outcome", acting_user=officer
+            )
+            case.refresh_from_db()
+            actions.case_close(
+                case=case, outcome="referred_and_acted_on", feedback=f"{CANARY} thank you", acting_user=supervisor
+            )
+    for case, outcome in zip(cases[4:6], ("no_further_action", ""), strict=True):
+        with time_machine.travel(case.referred_at, tick=False) as traveller:
+            traveller.shift(3600)
+            authority_actions.referral_acknowledge(case=case, acting_user=officer)
+            if outcome:
+                authority_actions.referral_record_action(
+                    case=case, kind="strategy_discussion", note="", acting_user=officer
+                )
+                authority_actions.referral_record_outcome(case=case, outcome=outcome, note="", acting_user=officer)
+
+    # Other years: not counted.
+    for moment in (at(12, 31, 2024), at(1, 1, 2026), at(6, 1, 2024)):
+        with time_machine.travel(moment, tick=False):
+            other = referred_case(ROTHERHAM)
+            actions.case_close(case=other, outcome="substantiated", feedback="x", acting_user=supervisor)
+    return cases
+
+
+def run(tmp_path: Path, year: int = YEAR) -> tuple[list[list[str]], str]:
+    out = io.StringIO()
+    call_command("annual_report", year=year, out=str(tmp_path), stdout=out)
+    csv_path = tmp_path / f"annual-report-{year}.csv"
+    html_path = tmp_path / f"annual-report-{year}.html"
+    assert csv_path.exists() and html_path.exists()
+    assert str(csv_path) in out.getvalue()
+    rows = list(csv.reader(io.StringIO(csv_path.read_text(encoding="utf-8"))))
+    return rows, html_path.read_text(encoding="utf-8")
+
+
+def figures(rows: list[list[str]]) -> dict[tuple[str, str], str]:
+    assert rows[0] == ["Section", "Measure", "Count"]
+    return {(section, measure): count for section, measure, count in rows[1:]}
+
+
+def html_figures(page: str) -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    for section, body in re.findall(r"<h2>(.*?)</h2>(.*?)</table>", page, flags=re.S):
+        for measure, count in re.findall(r'<th scope="row">(.*?)</th><td>(.*?)</td>', body):
+            found[(html.unescape(section), html.unescape(measure))] = html.unescape(count)
+    return found
+
+
+EXPECTED = {
+    ("Disclosures received", "Total"): "7",
+    ("Disclosures received", "Web"): "7",
+    ("Disclosures received", "Phone"): "0",
+    ("What was done", "Disclosures where further action was taken"): "7",
+    ("What was done", "Referred to a local authority"): "6",
+    ("What was done", "Sent for independent national review"): "fewer than 5",
+    ("What was done", "Referred to the police"): "0",
+    ("What was done", "Closed by the end of the year"): "fewer than 5",
+    ("What was done", "Still open"): "fewer than 5",
+    ("What local authorities did (cases)", "Acknowledged the referral"): "6",
+    ("What local authorities did (cases)", "Section 47 enquiry"): "fewer than 5",
+    ("What local authorities did (cases)", "Strategy discussion"): "fewer than 5",
+    ("What local authorities did (cases)", "Referral to the police"): "0",
+    ("Helpline outcomes", "Referred; the authority acted"): "fewer than 5",
+    ("Helpline outcomes", "Concern substantiated"): "0",
+    ("Local authority outcomes", "Early help"): "fewer than 5",
+    ("Local authority outcomes", "No further action"): "fewer than 5",
+    ("Local authority outcomes", "Child protection plan"): "0",
+}
+
+
+def test_the_annual_report_gives_the_years_figures_in_csv_and_html(known_year: list[Case], tmp_path: Path) -> None:
+    rows, page = run(tmp_path)
+
+    in_csv, in_html = figures(rows), html_figures(page)
+    for key, value in EXPECTED.items():
+        assert in_csv.get(key) == value, key
+        assert in_html.get(key) == value, key
+    assert in_csv == in_html
+    assert f"annual report {YEAR}" in page
+
+
+def test_counts_of_5_or_more_are_given_exactly(known_year: list[Case], tmp_path: Path) -> None:
+    """A section 47 enquiry on the still-open Sheffield referral makes five: shown exactly."""
+    officer = User.objects.get(username="officer")
+    with time_machine.travel(known_year[5].referred_at, tick=False) as traveller:
+        traveller.shift(7200)
+        authority_actions.referral_record_action(case=known_year[5], kind="section_47", note="", acting_user=officer)
+
+    in_csv = figures(run(tmp_path)[0])
+
+    assert in_csv[("What local authorities did (cases)", "Section 47 enquiry")] == "5"
+
+
+def test_the_annual_report_names_no_organisation_authority_reference_case_or_text(
+    known_year: list[Case], tmp_path: Path
+) -> None:
+    rows, page = run(tmp_path)
+    csv_text = "\n".join(",".join(r) for r in rows)
+    forbidden = [CANARY, ORGANISATION, "Brightwater", *LocalAuthority.objects.values_list("name", flat=True)]
+    for case in Case.objects.select_related("report"):
+        forbidden += [case.case_number, case.report.reference]
+    for body in (csv_text, html.unescape(page)):
+        for value in forbidden:
+            assert value not in body, value
+
+
+def test_reports_from_other_years_are_not_counted(known_year: list[Case], tmp_path: Path) -> None:
+    in_csv = figures(run(tmp_path, 2024)[0])
+    assert in_csv[("Disclosures received", "Total")] == "fewer than 5"  # two in 2024
+    assert in_csv[("Helpline outcomes", "Concern substantiated")] == "fewer than 5"
+    empty = figures(run(tmp_path, 2023)[0])
+    assert {count for count in empty.values()} == {"0"}
+
+
+def test_a_hidden_count_cannot_be_worked_out_from_its_sections_total(known_year: list[Case], tmp_path: Path) -> None:
+    """Closed and still open add up to the total received; the channels too. With 7 received, "Still
+    open: fewer than 5" beside "Closed: 5" would give the open count away — so when exactly one of a set
+    of counts adding up to a shown total is hidden, a second must be hidden too."""
+    supervisor = User.objects.get(username="stats-supervisor")
+    with time_machine.travel(at(12, 31), tick=False):
+        actions.case_close(
+            case=known_year[4], outcome="no_further_action", feedback="Thank you.", acting_user=supervisor
+        )
+
+    in_csv = figures(run(tmp_path)[0])
+
+    done = "What was done"
+    assert in_csv[("Disclosures received", "Total")] == "7"
+    parts = [in_csv[(done, "Closed by the end of the year")], in_csv[(done, "Still open")]]
+    assert parts[1] == "fewer than 5"
+    assert parts[0] != "5", f"still open = 7 - 5 = 2, though shown as {parts[1]!r}"

@@ -1,0 +1,71 @@
+"""How case events read on a timeline."""
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from reports.models import ConcernType
+from triage.models import Escalation
+
+register = template.Library()
+
+
+@register.filter
+def escalation_step(step: str) -> str:
+    try:
+        return str(Escalation.Step(step).label)
+    except ValueError:
+        return step
+
+
+@register.filter
+def iso_datetime(value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return date_format(timezone.localtime(moment), "j M Y H:i")
+
+
+EVENT_LABELS = {
+    "case_routed": "Routed to a queue",
+    "content_viewed": "Case opened",
+    "claim": "Claimed",
+    "assign": "Assigned",
+    "set_priority": "Priority changed",
+    "set_concern_types": "Concern types changed",
+    "set_authority": "Authority confirmed",
+    "ask_reporter": "Message sent to the reporter",
+    "add_note": "Internal note added",
+    "refer": "Referred to the local authority",
+    "escalate_national_review": "Sent for independent national review",
+    "escalate_police": "Referred to the police",
+    "link_duplicate": "Linked to a duplicate",
+    "close": "Closed",
+    "escalated": "Deadline missed: escalated",
+    "staff_alerted": "Staff alerted by email",
+    "supervisors_alerted": "Supervisors alerted by email",
+    "reporter_message_received": "Message from the reporter",
+    "report_taken_by_phone": "Report taken by phone",
+    "retaliation_reported": "Reporter says they suffered retaliation",
+    "authority_acknowledged": "The authority acknowledged the referral",
+    "authority_outcome": "The authority recorded an outcome",
+    "authority_question": "The authority asked a question",
+}
+
+
+@register.filter
+def event_label(kind: str) -> str:
+    if kind in EVENT_LABELS:
+        return EVENT_LABELS[kind]
+    if kind.startswith("authority_"):
+        return "The authority recorded: " + kind.removeprefix("authority_").replace("_", " ")
+    return kind.replace("_", " ").capitalize()
+
+
+@register.filter
+def concern_labels(codes: list[str]) -> str:
+    labels = dict(ConcernType.choices)
+    return "; ".join(str(labels.get(code, code)) for code in codes)
