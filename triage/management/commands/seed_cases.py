@@ -14,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import math
 import queue
 import random
 import threading
 import time as clock
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -34,7 +35,6 @@ from reports import crypto
 from reports.models import Anonymity, Channel, ConcernType, RaisedInternally, Report, ReporterSector
 from reports.services import REFERENCE_ALPHABET
 from triage import routing
-from triage.calendar import add_months
 from triage.models import AuthorityOutcome, Case, LocalAuthority, Outcome
 from triage.services import CASE_NUMBER_ALPHABET, queue_for, settings_regional_queues
 
@@ -45,15 +45,32 @@ SEED_STAFF = [(f"seed-handler-{n:02d}", User.Role.CALL_HANDLER) for n in range(1
     (f"seed-supervisor-{n:02d}", User.Role.SUPERVISOR) for n in range(1, 3)
 ]
 
-# (status, share of the open cases, submitted between this many days ago)
-OPEN_STATUSES: list[tuple[str, float, tuple[float, float]]] = [
-    (Case.Status.NEW, 0.15, (0, 3)),
-    (Case.Status.IN_TRIAGE, 0.25, (0, 10)),
-    (Case.Status.AWAITING_REPORTER, 0.15, (1, 60)),
-    (Case.Status.REFERRED, 0.35, (2, 120)),
-    (Case.Status.NATIONAL_REVIEW, 0.10, (5, 150)),
+YEARS = 3
+# Reports arrive evenly over the last YEARS years. A case is still open with a probability that decays
+# with its age (exp(-age / tau), tau set so that the expected open share is --open-fraction), and what
+# an open case is doing depends on its age: (older than this many days, [(status, weight), ...]).
+OPEN_BY_AGE: list[tuple[float, list[tuple[str, float]]]] = [
+    (30, [(Case.Status.AWAITING_REPORTER, 0.15), (Case.Status.REFERRED, 0.60), (Case.Status.NATIONAL_REVIEW, 0.25)]),
+    (
+        5,
+        [
+            (Case.Status.IN_TRIAGE, 0.10),
+            (Case.Status.AWAITING_REPORTER, 0.25),
+            (Case.Status.REFERRED, 0.50),
+            (Case.Status.NATIONAL_REVIEW, 0.15),
+        ],
+    ),
+    (
+        1,
+        [
+            (Case.Status.NEW, 0.10),
+            (Case.Status.IN_TRIAGE, 0.50),
+            (Case.Status.AWAITING_REPORTER, 0.25),
+            (Case.Status.REFERRED, 0.15),
+        ],
+    ),
+    (0, [(Case.Status.NEW, 0.60), (Case.Status.IN_TRIAGE, 0.40)]),
 ]
-CLOSED_AGE_DAYS = (2.0, 3 * 365.0)
 OUTCOMES: list[tuple[str, float]] = [
     (Outcome.REFERRED_AND_ACTED_ON, 0.35),
     (Outcome.SUBSTANTIATED, 0.10),
@@ -216,8 +233,13 @@ class _Table:
     def __init__(self, model: type[models.Model], given: Iterable[str]) -> None:
         table = model._meta.db_table
         with connection.cursor() as cursor:
-            existing = {info.name for info in connection.introspection.get_table_description(cursor, table)}
-        fields = [f for f in model._meta.concrete_fields if str(f.column) in existing]
+            cursor.execute(
+                "SELECT attname, format_type(atttypid, NULL) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped",
+                [table],
+            )
+            types = dict(cursor.fetchall())
+        fields = [f for f in model._meta.concrete_fields if str(f.column) in types]
         given = set(given)
         missing = [f.name for f in fields if f.attname not in given and not f.null and f.get_default() is None]
         if missing:
@@ -225,8 +247,11 @@ class _Table:
         self.table = table
         self.attnames = [f.attname for f in fields]
         self.defaults = {f.attname: (None if f.null else f.get_default()) for f in fields}
+        # Binary COPY: bytea goes as it is (no hex), and dumping is cheaper on both sides.
+        self.types = [types[str(f.column)] for f in fields]
         qn = connection.ops.quote_name
-        self.copy_sql = f"COPY {qn(table)} ({', '.join(qn(str(f.column)) for f in fields)}) FROM STDIN"
+        columns = ", ".join(qn(str(f.column)) for f in fields)
+        self.copy_sql = f"COPY {qn(table)} ({columns}) FROM STDIN (FORMAT BINARY)"
         self.sequence_sql = f"pg_get_serial_sequence('{table}', 'id')"
 
     def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
@@ -241,6 +266,7 @@ class _Table:
 
     def copy(self, rows: Iterable[tuple[Any, ...]]) -> None:
         with connection.cursor() as cursor, cursor.copy(self.copy_sql) as copy:
+            copy.set_types(self.types)
             for row in rows:
                 copy.write_row(row)
 
@@ -336,7 +362,6 @@ class _Generator:
     def __init__(self, *, pool: list[PooledKey], open_fraction: float, now: datetime) -> None:
         self.rng = random.Random()  # noqa: S311 - synthetic data; nothing here is a secret
         self.pool = pool
-        self.open_fraction = open_fraction
         self.now = now
         authorities = list(LocalAuthority.objects.order_by("gss_code").values_list("pk", "gss_code", "region"))
         if not authorities:
@@ -359,7 +384,9 @@ class _Generator:
         self.raised = _Weighted(RAISED)
         self.concern_counts = _Weighted(CONCERN_COUNTS)
         self.concern_types = list(ConcernType.values)
-        self.open_statuses = _Weighted([((s, ages), share) for s, share, ages in OPEN_STATUSES])
+        self.span_days = YEARS * 365.0
+        self.open_tau = _open_tau(open_fraction, self.span_days)
+        self.open_by_age = [(days, _Weighted(statuses)) for days, statuses in OPEN_BY_AGE]
         self.outcomes = _Weighted(OUTCOMES)
         self.authority_outcomes = list(AuthorityOutcome.values)
         # The sealed content is JSON as crypto.seal_content writes it, assembled from pieces encoded once.
@@ -377,9 +404,6 @@ class _Generator:
             words.append(word)
             length += len(word) + 1
         return " ".join(words)[:high].strip().capitalize() + "."
-
-    def ago(self, low_days: float, high_days: float) -> datetime:
-        return self.now - timedelta(seconds=self.rng.uniform(low_days * 86400, high_days * 86400))
 
     def at_most_now(self, moment: datetime, *, after: datetime) -> datetime:
         if moment < self.now:
@@ -455,16 +479,19 @@ class _Generator:
 
     def _case(self, decision: routing.RoutingDecision, *, independent: bool) -> dict[str, Any]:
         rng = self.rng
-        closed = rng.random() >= self.open_fraction
+        age = rng.random() * self.span_days
+        submitted_at = self.now - DAY * age
+        authority_id = self.authority_by_code.get(decision.refer_to_authority_code or "")
+        closed = rng.random() >= math.exp(-age / self.open_tau) if self.open_tau else True
         if closed:
             status = Case.Status.CLOSED
-            submitted_at = self.ago(*CLOSED_AGE_DAYS)
         else:
-            status, ages = self.open_statuses.pick(rng)
-            if independent and rng.random() < 0.6:
-                status, ages = Case.Status.NATIONAL_REVIEW, OPEN_STATUSES[-1][2]
-            submitted_at = self.ago(*ages)
-        authority_id = self.authority_by_code.get(decision.refer_to_authority_code or "")
+            status = next(statuses for days, statuses in self.open_by_age if age >= days).pick(rng)
+            if independent and age >= 1 and rng.random() < 0.6:
+                status = Case.Status.NATIONAL_REVIEW
+            if status == Case.Status.REFERRED and (authority_id is None or independent):
+                # Nothing to refer to (authority unknown), or never to the council the concern is about.
+                status = Case.Status.NATIONAL_REVIEW if independent else Case.Status.AWAITING_REPORTER
         case: dict[str, Any] = {
             "submitted_at": submitted_at,
             "authority_id": authority_id,
@@ -476,7 +503,7 @@ class _Generator:
             "assignee_id": None if status == Case.Status.NEW or rng.random() < 0.07 else rng.choice(self.staff),
             "created_at": submitted_at + timedelta(seconds=rng.uniform(0.2, 3.0)),
             "triage_due_at": triage_due(submitted_at, urgent=decision.urgent),
-            "reporter_feedback_due_at": add_months(submitted_at, routing.REPORTER_FEEDBACK_MONTHS),
+            "reporter_feedback_due_at": cached_deadline(routing.reporter_feedback_due, submitted_at),
             "escalated_to_police": rng.random() < 0.03,
         }
         outcome = self.outcomes.pick(rng) if closed else ""
@@ -523,6 +550,24 @@ class _Generator:
         }
 
 
+def _open_tau(open_fraction: float, span_days: float) -> float:
+    """The decay (days) for which exp(-age / tau), averaged over ages 0..span_days, is open_fraction;
+    0 means every case is closed, inf that every case is open."""
+    if open_fraction <= 0:
+        return 0.0
+    if open_fraction >= 1:
+        return math.inf
+
+    def share(tau: float) -> float:
+        return tau / span_days * (1 - math.exp(-span_days / tau))
+
+    low, high = 1e-6, span_days * 1e6
+    for _ in range(200):
+        middle = (low + high) / 2
+        low, high = (middle, high) if share(middle) < open_fraction else (low, middle)
+    return (low + high) / 2
+
+
 def _organisation_names() -> list[str]:
     return [f"{place} {kind}" for place in PLACES for kind in KINDS] + [
         f"{place} {kind} {n}" for place in PLACES[:4] for kind in KINDS[:5] for n in range(2, 12)
@@ -543,6 +588,19 @@ def _seed_staff() -> list[User]:
     return staff
 
 
+class _Claims:
+    """Unique-column values held by batches not yet committed, across writer threads: a batch's
+    values are checked against these (and against the table), so two batches in flight never clash."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.held: set[str] = set()
+
+    def release(self, values: set[str]) -> None:
+        with self.lock:
+            self.held -= values
+
+
 def _unique(
     planned: list[_Planned],
     *,
@@ -550,34 +608,42 @@ def _unique(
     table: str,
     key: Callable[[_Planned], dict[str, Any]],
     make: Callable[[_Planned], str],
+    claims: _Claims,
+    mine: set[str],
 ) -> int:
-    """Make every planned row's ``column`` value unique within the batch and absent from ``table``.
+    """Make every planned row's ``column`` value unique: within the batch, among the batches being
+    written and in ``table``. Values claimed are added to ``mine`` (release them after the commit).
     Returns how many values had to be drawn again."""
-    used: set[str] = set()
     again: dict[int, _Planned] = {}
-    for item in planned:
-        value = key(item)[column]
-        if value in used:
-            again[id(item)] = item
-        used.add(value)
-    fresh, candidates, redrawn = set(used), planned, 0
+    fresh: set[str] = set()
+    with claims.lock:
+        for item in planned:
+            value = key(item)[column]
+            if value in claims.held:
+                again[id(item)] = item
+            else:
+                claims.held.add(value)
+                fresh.add(value)
+    mine |= fresh
+    candidates, redrawn = planned, 0
     while True:
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)", [list(fresh)])  # noqa: S608
             taken = {row[0] for row in cursor.fetchall()}
-        used -= taken
         again.update((id(item), item) for item in candidates if key(item)[column] in taken)
         if not again:
             return redrawn
         fresh = set()
-        for item in again.values():
-            value = make(item)
-            while value in used:
+        with claims.lock:
+            for item in again.values():
                 value = make(item)
-            key(item)[column] = value
-            used.add(value)
-            fresh.add(value)
-            redrawn += 1
+                while value in claims.held:
+                    value = make(item)
+                key(item)[column] = value
+                claims.held.add(value)
+                fresh.add(value)
+                redrawn += 1
+        mine |= fresh
         candidates, again = list(again.values()), {}
 
 
@@ -605,15 +671,21 @@ class Command(BaseCommand):
             "--open-fraction", type=float, default=0.1, help="Share of cases still open (0.1); the rest are closed."
         )
         parser.add_argument("--keys", type=int, default=8, help="Data keys (and access codes) in the pool (8).")
+        parser.add_argument(
+            "--writers",
+            type=int,
+            default=2,
+            help="Database connections writing batches at once (2). Inside a transaction (tests) always 1.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("seed_cases is refused in production.")
-        count, batch, keys = options["count"], options["batch"], options["keys"]
+        count, batch, keys, writers = options["count"], options["batch"], options["keys"], options["writers"]
         open_fraction = options["open_fraction"]
-        if count < 0 or batch < 1 or keys < 1 or not 0 <= open_fraction <= 1:
-            raise CommandError("--count >= 0, --batch >= 1, --keys >= 1 and 0 <= --open-fraction <= 1")
-        result = self.seed(count=count, batch=batch, open_fraction=open_fraction, keys=keys)
+        if count < 0 or batch < 1 or keys < 1 or writers < 1 or not 0 <= open_fraction <= 1:
+            raise CommandError("--count >= 0, --batch >= 1, --keys >= 1, --writers >= 1, 0 <= --open-fraction <= 1")
+        result = self.seed(count=count, batch=batch, open_fraction=open_fraction, keys=keys, writers=writers)
         rate = result.cases / result.seconds if result.seconds else 0.0
         self.stdout.write(
             f"Seeded {result.cases:,} cases in {result.seconds:.1f}s ({rate:,.0f} cases/s); "
@@ -623,67 +695,149 @@ class Command(BaseCommand):
         for n, code in enumerate(result.access_codes, 1):
             self.stdout.write(f"  key {n}: {code}")
 
-    def seed(self, *, count: int, batch: int, open_fraction: float, keys: int) -> SeedResult:
+    def seed(self, *, count: int, batch: int, open_fraction: float, keys: int, writers: int = 2) -> SeedResult:
         began = clock.perf_counter()
         pool = key_pool(keys)
         self.stdout.write(f"Key pool of {keys} ready in {clock.perf_counter() - began:.1f}s.")
         reports = _Table(Report, REPORT_FIELDS)
         cases = _Table(Case, CASE_FIELDS)
         generator = _Generator(pool=pool, open_fraction=open_fraction, now=datetime.now(UTC))
-        redraws = random.Random()  # noqa: S311 - synthetic data
-        done = redrawn = 0
-        started = clock.perf_counter()
-        # One thread plans the next batch while this one writes the last: COPY and commit mostly wait
-        # for the server, so planning (pure Python) runs in that time. Only this thread uses the database.
+        # Other threads have connections of their own, outside this transaction: inside one, write here only.
+        if connection.in_atomic_block:
+            writers = 1
+        claims = {"reference": _Claims(), "case_number": _Claims()}
+        progress = _Progress(self, count)
+        # A thread plans batches (pure Python) while the writers' COPY and commits wait for the server.
         with _Planner(generator, count=count, batch=batch) as planner:
-            for planned in planner:
-                redrawn += self._write(planned, reports, cases, redraws)
-                done += len(planned)
-                elapsed = clock.perf_counter() - started
-                self.stdout.write(f"  {done:>10,} / {count:,} cases  {elapsed:7.1f}s  {done / elapsed:8,.0f} cases/s")
-                self.stdout.flush()
+            if writers == 1:
+                self._write_all(planner, reports, cases, claims, progress.add)
+            else:
+                self._write_in_threads(planner, reports, cases, claims, progress, writers)
         for table in (reports, cases):
             table.sequence_check()
         return SeedResult(
-            cases=done,
-            seconds=clock.perf_counter() - started,
+            cases=progress.done,
+            seconds=clock.perf_counter() - progress.started,
             access_codes=[key.access_code for key in pool],
-            redrawn=redrawn,
+            redrawn=progress.redrawn,
         )
 
-    def _write(self, planned: list[_Planned], reports: _Table, cases: _Table, rng: random.Random) -> int:
+    def _write_all(
+        self,
+        planner: _Planner,
+        reports: _Table,
+        cases: _Table,
+        claims: dict[str, _Claims],
+        done: Callable[[int, int], None],
+    ) -> None:
+        rng = random.Random()  # noqa: S311 - synthetic data
+        while (planned := planner.take()) is not None:
+            done(len(planned), self._write(planned, reports, cases, claims, rng))
+
+    def _write_in_threads(
+        self,
+        planner: _Planner,
+        reports: _Table,
+        cases: _Table,
+        claims: dict[str, _Claims],
+        progress: _Progress,
+        writers: int,
+    ) -> None:
+        events: queue.Queue[tuple[int, int] | BaseException | None] = queue.Queue()
+
+        def writer() -> None:
+            try:
+                self._write_all(planner, reports, cases, claims, lambda size, redrawn: events.put((size, redrawn)))
+                events.put(None)
+            except BaseException as error:  # handed to the main thread, which raises it
+                planner.stop.set()
+                events.put(error)
+            finally:
+                connection.close()  # this thread's own connection
+
+        threads = [threading.Thread(target=writer, name=f"seed-writer-{n}", daemon=True) for n in range(writers)]
+        for thread in threads:
+            thread.start()
+        failure: BaseException | None = None
+        running = writers
+        try:
+            while running:
+                event = events.get()
+                if event is None:
+                    running -= 1
+                elif isinstance(event, BaseException):
+                    running -= 1
+                    failure = failure or event
+                else:
+                    progress.add(*event)
+        finally:
+            planner.stop.set()
+            for thread in threads:
+                thread.join()
+        if failure is not None:
+            raise CommandError(f"a writer failed: {failure!r}") from failure
+
+    def _write(
+        self, planned: list[_Planned], reports: _Table, cases: _Table, claims: dict[str, _Claims], rng: random.Random
+    ) -> int:
         """One batch, one transaction: unique references and case numbers, ids, then COPY."""
         size = len(planned)
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                # Seed data: a crash loses at most the batches not yet flushed; no need to wait for the disk.
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            redrawn = _unique(
-                planned,
-                column="reference",
-                table=reports.table,
-                key=lambda item: item.report,
-                make=lambda item: reference(rng),
-            )
-            redrawn += _unique(
-                planned,
-                column="case_number",
-                table=cases.table,
-                key=lambda item: item.case,
-                make=lambda item: case_number(rng, item.report["submitted_at"].year),
-            )
-            for item, report_id, case_id in zip(
-                planned, reports.reserve_ids(size), cases.reserve_ids(size), strict=True
-            ):
-                item.report["id"] = item.case["report_id"] = report_id
-                item.case["id"] = case_id
-            reports.copy(reports.row(item.report) for item in planned)
-            cases.copy(cases.row(item.case) for item in planned)
+        held: dict[str, set[str]] = {"reference": set(), "case_number": set()}
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    # Seed data: a crash loses at most the last batches; no need to wait for the disk.
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                redrawn = _unique(
+                    planned,
+                    column="reference",
+                    table=reports.table,
+                    key=lambda item: item.report,
+                    make=lambda item: reference(rng),
+                    claims=claims["reference"],
+                    mine=held["reference"],
+                )
+                redrawn += _unique(
+                    planned,
+                    column="case_number",
+                    table=cases.table,
+                    key=lambda item: item.case,
+                    make=lambda item: case_number(rng, item.report["submitted_at"].year),
+                    claims=claims["case_number"],
+                    mine=held["case_number"],
+                )
+                for item, report_id, case_id in zip(
+                    planned, reports.reserve_ids(size), cases.reserve_ids(size), strict=True
+                ):
+                    item.report["id"] = item.case["report_id"] = report_id
+                    item.case["id"] = case_id
+                reports.copy(reports.row(item.report) for item in planned)
+                cases.copy(cases.row(item.case) for item in planned)
+        finally:
+            for column, values in held.items():
+                claims[column].release(values)
         return redrawn
 
 
+class _Progress:
+    def __init__(self, command: BaseCommand, count: int) -> None:
+        self.command = command
+        self.count = count
+        self.done = self.redrawn = 0
+        self.started = clock.perf_counter()
+
+    def add(self, size: int, redrawn: int) -> None:
+        self.done += size
+        self.redrawn += redrawn
+        elapsed = clock.perf_counter() - self.started
+        self.command.stdout.write(
+            f"  {self.done:>10,} / {self.count:,} cases  {elapsed:7.1f}s  {self.done / elapsed:8,.0f} cases/s"
+        )
+        self.command.stdout.flush()
+
+
 class _Planner:
-    """Plans batches in a background thread, at most two ahead; iterate to receive them in order."""
+    """Plans batches in a background thread, at most two ahead; writers ``take`` them."""
 
     _DONE = object()
 
@@ -720,14 +874,21 @@ class _Planner:
                     return
                 self._put([self.generator.plan() for _ in range(size)])
             self._put(self._DONE)
-        except BaseException as error:  # handed to the writing thread, which raises it
+        except BaseException as error:  # handed to the writers, which raise it
             self._put(error)
 
-    def __iter__(self) -> Iterator[list[_Planned]]:
-        while True:
-            item = self.batches.get()
+    def take(self) -> list[_Planned] | None:
+        """The next batch; None when there are no more (or the run is stopping)."""
+        while not self.stop.is_set():
+            try:
+                item = self.batches.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if item is self._DONE or isinstance(item, BaseException):
+                self.batches.put(item)  # for the other writers; there is room: this one was just taken
             if item is self._DONE:
-                return
+                return None
             if isinstance(item, BaseException):
                 raise CommandError(f"planning failed: {item!r}") from item
-            yield item  # type: ignore[misc]
+            return item  # type: ignore[return-value]
+        return None
