@@ -6,8 +6,8 @@ from django.db import DatabaseError
 
 
 @register(Tags.database)
-def demo_users_refused_in_production(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
-    if not settings.PRODUCTION:
+def demo_users_refused_in_production(app_configs: Any, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if not settings.PRODUCTION or not databases:
         return []
     from accounts.models import User
 

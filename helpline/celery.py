@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpline.settings")
 
@@ -21,3 +22,10 @@ app.conf.beat_schedule = {
     "heartbeat": {"task": "triage.tasks.record_heartbeat", "schedule": 15.0},
     "purge-expired": {"task": "reports.tasks.purge_expired", "schedule": crontab(minute="*/10")},
 }
+
+
+@worker_init.connect
+def refuse_to_start_without_keys(**kwargs: object) -> None:
+    from reports.checks import refuse_to_start_without_keys as check
+
+    check()

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
 from reports import crypto
@@ -17,8 +18,8 @@ def missing_private_key_ids() -> set[str]:
 
 
 @register(Tags.database)
-def reports_sealed_to_loaded_keys(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
-    if settings.HELPLINE_ROLE == "public":
+def reports_sealed_to_loaded_keys(app_configs: Any, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if settings.HELPLINE_ROLE == "public" or not databases:
         return []
     try:
         missing = missing_private_key_ids()
@@ -33,3 +34,18 @@ def reports_sealed_to_loaded_keys(app_configs: Any, **kwargs: Any) -> list[Check
             )
         ]
     return []
+
+
+def refuse_to_start_without_keys() -> None:
+    """Called as the staff web service and the workers start: stop rather than run unable to read reports."""
+    if settings.HELPLINE_ROLE == "public":
+        return
+    try:
+        missing = missing_private_key_ids()
+    except DatabaseError:
+        return  # the database is not reachable yet; /healthz will say so
+    if missing:
+        raise ImproperlyConfigured(
+            f"Reports are sealed to key ids this process cannot load: {sorted(missing)}. "
+            "Restore the escrowed private key into HELPLINE_PRIVATE_KEYS."
+        )
