@@ -100,6 +100,20 @@ def start_worker(log_path: Path, *, concurrency: int = 1, with_beat: bool = Fals
     return start_process(args, log_path, **env)
 
 
+def start_beat(log_path: Path, **env: str) -> Process:
+    """Celery beat on its own, so that killing a worker's pool child never kills the scheduler."""
+    args = [
+        str(BIN / "celery"),
+        "-A",
+        "helpline",
+        "beat",
+        "--loglevel=INFO",
+        "--schedule",
+        str(log_path.with_suffix(".db")),
+    ]
+    return start_process(args, log_path, **env)
+
+
 def wait_for(condition: Callable[[], bool], *, timeout: float = 60, interval: float = 0.2, what: str = "") -> None:
     started = time.monotonic()
     deadline = time.monotonic() + timeout

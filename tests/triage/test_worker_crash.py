@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import staff_user, submit_report
-from tests.live import Process, point_publisher_at, start_worker, wait_for
+from tests.live import Process, point_publisher_at, start_beat, start_worker, wait_for
 from triage.models import Case, EmailRecord, OutboxMessage
 from triage.outbox import outbox_publish
 
@@ -65,20 +65,31 @@ def test_killing_workers_mid_batch_routes_every_report_once_and_sends_every_emai
         first.stop(signal.SIGKILL)
     assert EmailRecord.objects.filter(state="sent").count() < expected_emails, "the kill came too late to test"
 
-    second = start_worker(tmp_path / "second.log", concurrency=2, with_beat=True, **worker_env(mail_dir))
+    second = start_worker(tmp_path / "second.log", concurrency=2, **worker_env(mail_dir))
+    beat = start_beat(tmp_path / "beat.log", **worker_env(mail_dir))
     try:
         wait_for(lambda: len(children_of(second)) >= 1, timeout=30, what="pool children")
         wait_for(lambda: EmailRecord.objects.filter(state="sent").count() >= 4, timeout=60, what="more emails")
         os.kill(children_of(second)[0], signal.SIGKILL)  # a pool child, mid-batch
-        wait_for(
-            lambda: (
-                EmailRecord.objects.filter(state="sent").count() == expected_emails and Case.objects.count() == REPORTS
-            ),
-            timeout=120,
-            what="every case and every email",
-        )
+        try:
+            wait_for(
+                lambda: (
+                    EmailRecord.objects.filter(state="sent").count() == expected_emails
+                    and Case.objects.count() == REPORTS
+                ),
+                timeout=120,
+                what="every case and every email",
+            )
+        except AssertionError as error:
+            pending = list(OutboxMessage.objects.filter(processed_at__isnull=True).values())
+            states = list(EmailRecord.objects.values_list("state", flat=True))
+            raise AssertionError(
+                f"{error}\ncases {Case.objects.count()}, emails {states}\npending: {pending}\n"
+                f"worker log:\n{second.log()[-3000:]}"
+            ) from error
     finally:
         second.stop()
+        beat.stop()
 
     assert sorted(Case.objects.values_list("report_id", flat=True)) == sorted(r.pk for r in reports)
     assert not OutboxMessage.objects.filter(processed_at__isnull=True).exists()
