@@ -1,6 +1,6 @@
 from django.urls import path
 
-from triage import authority_views, views
+from triage import admin_views, authority_views, views
 
 app_name = "triage"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("cases/<str:case_number>", views.case_detail, name="case_detail"),
     path("cases/<str:case_number>/<slug:action>", views.case_action, name="case_action"),
     path("phone-report", views.phone_report, name="phone_report"),
+    path("admin/authorities", admin_views.authority_list, name="admin_authorities"),
+    path("admin/authorities/<str:gss_code>", admin_views.authority_inbox, name="admin_authority_inbox"),
     path("referrals", authority_views.referral_list, name="referral_list"),
     path("referrals/<str:case_number>", authority_views.referral_detail, name="referral_detail"),
     path("referrals/<str:case_number>/<slug:action>", authority_views.referral_action, name="referral_action"),

@@ -58,6 +58,8 @@ def home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if user.role == User.Role.AUTHORITY_OFFICER:
         return redirect("triage:referral_list")
+    if user.role == User.Role.ADMINISTRATOR:
+        return redirect("triage:admin_authorities")
     if user.role in (User.Role.BOARD_REVIEWER, User.Role.OVERSIGHT_ANALYST):
         return redirect("oversight:statistics")
     if not user.is_helpline:

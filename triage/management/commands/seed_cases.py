@@ -1,12 +1,20 @@
-"""Seed many realistic, encrypted reports with their cases, fast (development and benchmarks only).
+"""Seed many realistic, encrypted reports with their routed cases, fast (development and benchmarks only).
 
-Rows go in with PostgreSQL COPY (psycopg 3), a batch per transaction. Every report's content is sealed
-like a real one, under one of a small pool of data keys; each pooled key is sealed to the helpline's
-public key and wrapped with its own access code once, and those envelopes are shared by every report
-sealed under that key. Nothing else is shortened: metadata, routing, queues and deadlines are as
-`report_submit` + `report_route` (and the staff actions) would leave them.
+    manage.py seed_cases --count 1000000 [--batch 20000] [--open-fraction 0.1] [--keys 8] [--writers 2]
 
-Seeded cases have no audit events, escalation rows, messages or referrals: the hash chain is untouched.
+Rows go in with binary PostgreSQL COPY (psycopg 3), a batch per transaction, oldest first so that ids and
+the rows' places on disk follow time as in a live system. One thread plans rows while two connections
+write batches. About 5,500 cases a second on the shared 2-core machine (a million in about three
+minutes, four when the machine is busy). Refused in production.
+
+Every report's content is sealed with secretbox like a real one, but under one of a small pool of data
+keys: each pooled key is sealed to the helpline's public key and wrapped with its own access code once,
+and those envelopes are shared by every report sealed under that key (the access codes are printed at
+the end). Nothing else is shortened: metadata, routing (routing.decide), queues and deadlines (the
+routing rules, walked once per date) are as report_submit + report_route and the staff actions would
+leave them. References and case numbers use the services' alphabets and are checked against the
+tables and the batches in flight. Seeded cases have no audit events, escalation rows, messages or
+referral rows: the audit hash chain is untouched. The tables are analysed at the end.
 """
 
 from __future__ import annotations
@@ -184,7 +192,8 @@ def cached_deadline(rule: Rule, start: datetime) -> datetime:
         due = fixed
     else:
         return rule(start)
-    if next(_calls) % SPOT_CHECK_EVERY == 0 and due != rule(start):
+    # Compared by subtraction: == never matches a time in a clock-change gap against another zone (PEP 495).
+    if next(_calls) % SPOT_CHECK_EVERY == 0 and due - rule(start) != timedelta(0):
         raise CommandError(f"the cached deadline {due} for {start} differs from {rule.__name__}: fix seed_cases")
     return due
 
@@ -410,7 +419,8 @@ class _Generator:
             return moment
         return after + (self.now - after) * self.rng.uniform(0.5, 0.99)
 
-    def plan(self) -> _Planned:
+    def plan(self, age: float) -> _Planned:
+        """One report and its case, submitted ``age`` days ago."""
         rng = self.rng
         key = self.pool[int(rng.random() * len(self.pool))]
         anonymity = self.anonymity.pick(rng)
@@ -450,7 +460,7 @@ class _Generator:
             f'"internal_response":{self.responses[int(rng.random() * 512)]},'
             f'"contact":{{"name":"{name}","email":"{email}","phone":"{phone}"}}}}'
         )
-        case = self._case(decision, independent=decision.independent_review)
+        case = self._case(decision, age=age, independent=decision.independent_review)
         submitted_at = case.pop("submitted_at")
         case["case_number"] = case_number(rng, submitted_at.year)
         report = {
@@ -477,9 +487,8 @@ class _Generator:
         }
         return _Planned(report=report, case=case)
 
-    def _case(self, decision: routing.RoutingDecision, *, independent: bool) -> dict[str, Any]:
+    def _case(self, decision: routing.RoutingDecision, *, age: float, independent: bool) -> dict[str, Any]:
         rng = self.rng
-        age = rng.random() * self.span_days
         submitted_at = self.now - DAY * age
         authority_id = self.authority_by_code.get(decision.refer_to_authority_code or "")
         closed = rng.random() >= math.exp(-age / self.open_tau) if self.open_tau else True
@@ -847,7 +856,9 @@ class _Planner:
 
     def __init__(self, generator: _Generator, *, count: int, batch: int) -> None:
         self.generator = generator
-        self.sizes = [min(batch, count - start) for start in range(0, count, batch)]
+        self.count = count
+        self.starts = list(range(0, count, batch))
+        self.batch = batch
         self.batches: queue.Queue[object] = queue.Queue(maxsize=2)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="seed-planner", daemon=True)
@@ -873,10 +884,14 @@ class _Planner:
 
     def _run(self) -> None:
         try:
-            for size in self.sizes:
+            # Oldest first, evenly over the span, as a live system fills its tables: ids and the rows'
+            # places on disk follow time (recent, mostly open, cases end up together at the end).
+            span, count, rng = self.generator.span_days, self.count, self.generator.rng
+            for start in self.starts:
                 if self.stop.is_set():
                     return
-                self._put([self.generator.plan() for _ in range(size)])
+                end = min(start + self.batch, count)
+                self._put([self.generator.plan(span * (1 - (n + rng.random()) / count)) for n in range(start, end)])
             self._put(self._DONE)
         except BaseException as error:  # handed to the writers, which raise it
             self._put(error)

@@ -1,0 +1,51 @@
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from tests.factories import sign_in, staff_with_mfa
+from triage import authorities
+from triage.models import CaseEvent
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_authorities")]
+
+
+def signed_in(role: str) -> Client:
+    user, _ = staff_with_mfa(f"user-{role}", role=role)
+    client = Client()
+    sign_in(client, user)
+    return client
+
+
+def test_an_administrator_sets_an_authoritys_referral_inbox() -> None:
+    client = signed_in(User.Role.ADMINISTRATOR)
+    assert client.get("/staff/").url == "/staff/admin/authorities"
+    page = client.get("/staff/admin/authorities")
+    assert page.status_code == 200 and b"Rotherham" in page.content
+    response = client.post("/staff/admin/authorities/E08000018", {"referral_email": "referrals@rotherham.example"})
+    assert response.status_code == 302
+    assert authorities.authority_by_code("E08000018").referral_email == "referrals@rotherham.example"
+    assert CaseEvent.objects.filter(kind="authority_inbox_set", detail__authority="E08000018").exists()
+
+
+def test_a_malformed_inbox_address_gets_the_error_summary() -> None:
+    response = signed_in(User.Role.ADMINISTRATOR).post(
+        "/staff/admin/authorities/E08000018", {"referral_email": "not an address"}
+    )
+    assert response.status_code == 400
+    assert b"govuk-error-summary" in response.content
+
+
+@pytest.mark.parametrize(
+    "role",
+    [
+        User.Role.CALL_HANDLER,
+        User.Role.SUPERVISOR,
+        User.Role.AUTHORITY_OFFICER,
+        User.Role.BOARD_REVIEWER,
+        User.Role.OVERSIGHT_ANALYST,
+    ],
+)
+def test_only_administrators_may_change_inboxes(role: str) -> None:
+    client = signed_in(role)
+    assert client.get("/staff/admin/authorities").status_code == 403
+    assert client.post("/staff/admin/authorities/E08000018", {"referral_email": "x@example.com"}).status_code == 403

@@ -1,0 +1,47 @@
+"""Administration for administrators: each authority's referral inbox. No case content here."""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.decorators import staff_required
+from accounts.models import User
+from triage.audit import event_record
+from triage.models import LocalAuthority
+
+
+class ReferralInboxForm(forms.Form):
+    referral_email = forms.EmailField(
+        label="Referral inbox",
+        required=False,
+        max_length=254,
+        help_text="Where notifications of new referrals go. They never contain case details.",
+        error_messages={"invalid": "Enter an email address in the correct format, like referrals@council.gov.uk"},
+    )
+
+
+@staff_required(User.Role.ADMINISTRATOR)
+@require_http_methods(["GET"])
+def authority_list(request: HttpRequest) -> HttpResponse:
+    authorities = LocalAuthority.objects.order_by("name").values("gss_code", "name", "region", "referral_email")
+    return render(request, "triage/admin/authority_list.html", {"authorities": authorities})
+
+
+@staff_required(User.Role.ADMINISTRATOR)
+@require_http_methods(["GET", "POST"])
+def authority_inbox(request: HttpRequest, gss_code: str) -> HttpResponse:
+    authority = LocalAuthority.objects.filter(gss_code=gss_code).first()
+    if authority is None:
+        return render(request, "triage/admin/authority_list.html", {"authorities": [], "missing": True}, status=404)
+    form = ReferralInboxForm(request.POST or None, initial={"referral_email": authority.referral_email})
+    if request.method == "POST" and form.is_valid():
+        authority.referral_email = form.cleaned_data["referral_email"]
+        authority.save(update_fields=["referral_email"])
+        assert isinstance(request.user, User)  # noqa: S101 - staff_required ran
+        event_record(kind="authority_inbox_set", actor=request.user, detail={"authority": authority.gss_code})
+        return redirect("triage:admin_authorities")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "triage/admin/authority_inbox.html", {"authority": authority, "form": form}, status=status)
