@@ -453,3 +453,43 @@ def test_what_the_authority_recorded_is_shown_in_words_to_the_officer_and_the_he
     if missing:
         problems.append("the helpline case page does not show " + ", ".join(missing))
     assert not problems, "\n".join(problems)
+
+
+def test_statistics_pattern_alerts_and_administration_pages_pass_axe(
+    new_context: NewContext, live_server: LiveServer, transactional_db: None, fast_kdf: None
+) -> None:
+    """The board, national and administrator pages: charts with tables beside them, no axe violations."""
+    from oversight.selectors import stats_refresh
+
+    rotherham = LocalAuthority.objects.create(
+        gss_code=ROTHERHAM,
+        name="Rotherham",
+        official_name="Rotherham Metropolitan Borough Council",
+        kind="MD",
+        region="Yorkshire and The Humber",
+    )
+    helper = staff_user("helper", role=User.Role.CALL_HANDLER)
+    for number in range(7):
+        case = services.report_route(
+            report_id=submit_report(local_authority=rotherham, organisation_name="Northside Academy").report.pk
+        )
+        actions.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=helper)
+        if number < 6:
+            authority.referral_acknowledge(case=case, acting_user=helper)
+    stats_refresh()
+
+    board, _ = staff_with_mfa("board", role=User.Role.BOARD_REVIEWER, area="Yorkshire and The Humber")
+    visit = signed_in_tab(new_context, live_server, board)
+    visit.goto("/staff/statistics")
+    expect(visit.page.locator("svg[role=img] title")).to_contain_text("acknowledged on time")
+    expect(main(visit.page).locator("#acknowledgements")).to_contain_text("Rotherham")
+
+    analyst, _ = staff_with_mfa("analyst", role=User.Role.OVERSIGHT_ANALYST)
+    visit = signed_in_tab(new_context, live_server, analyst)
+    visit.goto("/staff/patterns")
+    expect(visit.page.get_by_test_id("alert-same_organisation")).to_contain_text("Rotherham")
+
+    administrator, _ = staff_with_mfa("administrator", role=User.Role.ADMINISTRATOR)
+    visit = signed_in_tab(new_context, live_server, administrator)
+    visit.goto("/staff/admin/authorities")
+    visit.goto(f"/staff/admin/authorities/{ROTHERHAM}")
