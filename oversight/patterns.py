@@ -37,14 +37,14 @@ def same_organisation(now: datetime) -> list[Alert]:
         .values("organisation_hash")
         .annotate(reports=Count("id"), authorities=Count("local_authority", distinct=True))
         .filter(reports__gte=settings.PATTERN_ORGANISATION_MIN_REPORTS)
-        .order_by("-reports")[:50]
+        .order_by("-reports")[:20]
     )
     alerts = []
     for group in groups:
         cases = Case.objects.filter(
             report__organisation_hash=group["organisation_hash"], report__submitted_at__gte=since
-        ).select_related("authority")
-        names = sorted({c.authority.name for c in cases if c.authority})
+        )
+        names = sorted(cases.exclude(authority__isnull=True).values_list("authority__name", flat=True).distinct()[:20])
         alerts.append(
             Alert(
                 kind="same_organisation",
@@ -52,7 +52,7 @@ def same_organisation(now: datetime) -> list[Alert]:
                 detail=f"Organisation {group['organisation_hash'][:8]} in the last "
                 f"{settings.PATTERN_ORGANISATION_DAYS} days, across: {', '.join(names) or 'authorities not known'}",
                 count=group["reports"],
-                case_numbers=sorted(c.case_number for c in cases),
+                case_numbers=list(cases.order_by("-created_at").values_list("case_number", flat=True)[:20]),
             )
         )
     return alerts

@@ -101,6 +101,11 @@ class Report(models.Model):
                 name="report_anonymous_has_no_contact",
             ),
         ]
+        indexes = [
+            # Pattern detection: the same organisation within a window of days.
+            models.Index(fields=["organisation_hash", "submitted_at"], name="report_org_recent"),
+            models.Index(fields=["submitted_at"], name="report_submitted"),
+        ]
 
     def __str__(self) -> str:
         return self.reference

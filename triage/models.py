@@ -144,7 +144,14 @@ class Case(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["queue", "status", "triage_due_at"], name="case_queue_due"),
-            models.Index(fields=["triage_due_at"], name="case_open_triage_due", condition=~Q(status="closed")),
+            models.Index(
+                fields=["triage_due_at", "id"],
+                include=["queue", "status", "reporter_feedback_due_at"],
+                name="case_open_due",
+                condition=~Q(status="closed"),
+            ),
+            models.Index(fields=["status", "triage_due_at", "id"], name="case_status_due"),
+            models.Index(fields=["created_at", "id"], name="case_open_created", condition=~Q(status="closed")),
         ]
         constraints = [
             models.CheckConstraint(

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from reports.models import Report
 from triage import workflow
 from triage.models import Case, CaseEvent, Queue
 
@@ -131,7 +132,9 @@ def case_list(*, user: User, filters: CaseFilters) -> CasePage:
     cases = case_queryset_for(user)
     if filters.search:
         term = filters.search.strip().upper()
-        cases = cases.filter(Q(case_number=term) | Q(report__reference=term))
+        # A subquery, not a join: PostgreSQL then uses both unique indexes instead of joining 1M rows.
+        report = Report.objects.filter(reference=term).values("pk")[:1]
+        cases = cases.filter(Q(case_number=term) | Q(report_id=Subquery(report)))
     else:
         if not filters.include_closed and not filters.status:
             cases = cases.exclude(status=Case.Status.CLOSED)
@@ -154,8 +157,10 @@ def case_list(*, user: User, filters: CaseFilters) -> CasePage:
     page_size = filters.page_size if filters.page_size in PAGE_SIZES else 50
     page = max(1, min(filters.page, 10_000))
     offset = (page - 1) * page_size
-    ordered = cases.order_by(*SORTS.get(filters.sort, SORTS["deadline"])).values(*LIST_FIELDS)
-    rows = list(ordered[offset : offset + page_size + 1])
+    order = SORTS.get(filters.sort, SORTS["deadline"])
+    # Pick the page's ids on the case table alone, then join only those rows (still one query).
+    ids = cases.order_by(*order).values("pk")[offset : offset + page_size + 1]
+    rows = list(Case.objects.filter(pk__in=ids).order_by(*order).values(*LIST_FIELDS))
     return CasePage(
         rows=rows[:page_size], page=page, page_size=page_size, has_next=len(rows) > page_size, filters=filters, now=now
     )

@@ -34,7 +34,8 @@ FROM (
     JOIN reports_report r ON r.id = c.report_id
     LEFT JOIN triage_localauthority la ON la.id = c.authority_id
     GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
-) facts;
+) facts
+WITH NO DATA;
 CREATE UNIQUE INDEX oversight_case_facts_key ON oversight_case_facts (key);
 CREATE INDEX oversight_case_facts_region ON oversight_case_facts (region, month);
 """
@@ -55,7 +56,8 @@ FROM (
     LEFT JOIN triage_localauthority la ON la.id = c.authority_id
     CROSS JOIN LATERAL unnest(r.concern_types) AS concern_type
     GROUP BY 1, 2, 3, 4, 5
-) facts;
+) facts
+WITH NO DATA;
 CREATE UNIQUE INDEX oversight_concern_facts_key ON oversight_concern_facts (key);
 CREATE INDEX oversight_concern_facts_region ON oversight_concern_facts (region, month);
 """

@@ -1,0 +1,467 @@
+"""Triage list page benchmark: `.venv/bin/python bench/list_page.py [--cases N]` from the project root.
+
+Measures the helpline's case list (/staff/cases) and home page (/staff/, the queue overview) with a
+large case load, through gunicorn, as a signed-in helpline supervisor:
+
+  1. its own database, helpline_bench_list, created and migrated if missing, and seeded with
+     `manage.py seed_cases` up to N cases (default 1,000,000) when it holds fewer, then vacuumed.
+     Seeding a million takes about three minutes the first time on the shared 2-core machine (166 s
+     at 6,000 cases/s, a whole first run 5.5 minutes); later runs reuse the rows and take 2-3 minutes,
+     most of it in the variants that are slow today;
+  2. gunicorn with 2 workers (the project's gunicorn.conf.py), started like bench/run.py's;
+  3. a real sign-in: password, then the authenticator code (a fresh TOTP device each run);
+  4. each page variant (default list, page 50, page sizes, every filter, searches, sorts, the
+     overview) requested REQUESTS times in a row after WARMUP requests: p50/p95 against 150 ms.
+
+Only 127.0.0.1 is used. There are no assertions: the machine is shared and noisy, so PASS/MISS only
+says how this run compared with the target. `--explain` also prints EXPLAIN (ANALYZE, BUFFERS) of the
+list query of every variant. Figures are written to bench/results/list_page.json (list_page-only.json
+with --only). Other options: --database (another scratch database, e.g. helpline_seed), --app and
+--pythonpath (serve a wrapper WSGI module, e.g. one that patches a selector, to try a change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+if __name__ == "__main__":
+    # As in bench/run.py: run as a script, sys.path[0] is bench/; put the project root there instead.
+    sys.path[0] = str(ROOT)
+
+import psycopg  # noqa: E402
+
+from bench import load, procs  # noqa: E402
+
+DB_NAME = "helpline_bench_list"  # --database changes it (before anything connects)
+DATABASE_URL = f"postgres://postgres@{procs.PG_HOST}:5432/{DB_NAME}"
+RESULTS = ROOT / "bench" / "results" / "list_page.json"
+
+DEFAULT_CASES = 1_000_000
+WEB_WORKERS = 2
+REQUESTS = 30
+WARMUP = 3
+TARGET_P95_MS = 150.0
+USERNAME = "bench-list"
+PASSWORD = "bench-list-password-not-secret"  # noqa: S105 - a bench-only user in a bench-only database
+
+started_at = time.monotonic()
+
+
+def say(message: str) -> None:
+    print(f"[{time.monotonic() - started_at:6.1f}s] {message}", flush=True)
+
+
+class Stopped(Exception):
+    """SIGTERM: unwind through the finally blocks that stop gunicorn."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(f"stopped by signal {signum}")
+
+
+# --- the database ---------------------------------------------------------------------------------------
+
+
+def use_database(name: str) -> None:
+    global DB_NAME, DATABASE_URL
+    if name in {"helpline", "helpline_bench"} or name.startswith("test_"):
+        raise SystemExit(f"refusing {name}: that database belongs to the portal, bench/run.py or the tests")
+    DB_NAME, DATABASE_URL = name, f"postgres://postgres@{procs.PG_HOST}:5432/{name}"
+
+
+def env(**extra: str) -> dict[str, str]:
+    """procs.bench_env, pointed at this benchmark's own database."""
+    return procs.bench_env(DATABASE_URL=DATABASE_URL, **extra)
+
+
+def connect() -> psycopg.Connection[tuple[Any, ...]]:
+    return psycopg.connect(host=procs.PG_HOST, user="postgres", dbname=DB_NAME, autocommit=True)
+
+
+def manage(*args: str, timeout: float | None = 600) -> None:
+    subprocess.run(
+        [str(procs.PYTHON), "manage.py", *args],
+        cwd=ROOT,
+        env=env(DJANGO_SETTINGS_MODULE="helpline.settings"),
+        check=True,
+        timeout=timeout,
+    )
+
+
+def database_prepare(cases: int) -> dict[str, Any]:
+    """Create and migrate helpline_bench_list if needed; seed it up to ``cases``. Never truncates."""
+    with closing(psycopg.connect(host=procs.PG_HOST, user="postgres", dbname="postgres", autocommit=True)) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+    if not exists:
+        subprocess.run(["createdb", "-h", procs.PG_HOST, "-U", "postgres", DB_NAME], check=True, timeout=60)
+    manage("migrate", "--no-input", "-v", "0")
+    manage("generate_dev_keys")
+    with closing(connect()) as conn:
+        authorities = conn.execute("SELECT count(*) FROM triage_localauthority").fetchone()
+        existing = int(conn.execute("SELECT count(*) FROM triage_case").fetchone()[0])  # type: ignore[index]
+    if not authorities or not authorities[0]:
+        manage("load_local_authorities")
+    seeding: dict[str, Any] = {"existing": existing, "seeded": 0, "seconds": 0.0}
+    if existing < cases:
+        missing = cases - existing
+        say(f"{DB_NAME} holds {existing:,} cases: seeding {missing:,} more (about 4,000-6,000 a second here)")
+        began = time.monotonic()
+        manage("seed_cases", "--count", str(missing), timeout=None)
+        seeding.update(seeded=missing, seconds=round(time.monotonic() - began, 1))
+        say(f"seeded {missing:,} cases in {seeding['seconds']:.0f}s; vacuuming (visibility map) and analysing")
+        with closing(connect()) as conn:
+            conn.execute("VACUUM (ANALYZE) triage_case")
+            conn.execute("VACUUM (ANALYZE) reports_report")
+    else:
+        say(f"{DB_NAME} already holds {existing:,} cases (>= {cases:,}): reusing them")
+    return seeding
+
+
+# --- Django in this process: the bench user and the variants' values ------------------------------------
+
+
+def django_setup() -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "helpline.settings"
+    os.environ["DATABASE_URL"] = DATABASE_URL
+    os.environ["CELERY_BROKER_URL"] = procs.BROKER_URL
+    os.environ["REDIS_URL"] = procs.BROKER_URL
+    import django
+
+    django.setup()
+
+
+def bench_user() -> bytes:
+    """A helpline supervisor with a password and a brand-new confirmed authenticator; its key."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.models import User
+
+    user, _ = User.objects.get_or_create(username=USERNAME, defaults={"role": User.Role.SUPERVISOR, "email": ""})
+    user.role = User.Role.SUPERVISOR
+    user.is_active = True
+    user.set_password(PASSWORD)
+    user.save()
+    # A fresh device each run: TOTP refuses a code from a time step it has already accepted.
+    TOTPDevice.objects.filter(user=user).delete()
+    device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    return bytes(device.bin_key)
+
+
+def totp_code(key: bytes) -> str:
+    from django_otp.oath import TOTP
+
+    return f"{TOTP(key).token():06d}"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    path: str
+    params: dict[str, str] = field(default_factory=dict)
+    extra: bool = False  # beyond the variants the target was set for
+
+    @property
+    def url(self) -> str:
+        return f"{self.path}?{urlencode(self.params)}" if self.params else self.path
+
+
+def variants() -> list[Variant]:
+    """Every page measured, with real values from the database for the authority and the searches."""
+    from django.db.models import Count
+
+    from triage.models import Case
+
+    busiest = (
+        Case.objects.exclude(status=Case.Status.CLOSED)
+        .exclude(authority=None)
+        .values("authority__gss_code")
+        .annotate(open=Count("id"))
+        .order_by("-open")
+        .first()
+    )
+    gss = busiest["authority__gss_code"] if busiest else "E08000018"
+    sample = Case.objects.order_by("id").values("case_number", "report__reference")
+    total = Case.objects.count()
+    middle = sample[total // 2] if total else {"case_number": "2025-AAAAAA", "report__reference": "AAAA-AAAA"}
+    cases = "/staff/cases"
+    return [
+        Variant("default: open, by deadline (p1, 50)", cases),
+        Variant("page 50", cases, {"page": "50"}),
+        Variant("page_size 25", cases, {"page_size": "25"}),
+        Variant("page_size 100", cases, {"page_size": "100"}),
+        Variant("page 50, page_size 100", cases, {"page": "50", "page_size": "100"}),
+        Variant("queue=national", cases, {"queue": "national"}),
+        Variant("queue=urgent", cases, {"queue": "urgent"}),
+        Variant("status=in_triage", cases, {"status": "in_triage"}),
+        Variant("priority=urgent", cases, {"priority": "urgent"}),
+        Variant(f"authority={gss} (busiest)", cases, {"authority": gss}),
+        Variant("authority=unknown", cases, {"authority": "unknown"}),
+        Variant("assignee=none", cases, {"assignee": "none"}),
+        Variant("overdue=on", cases, {"overdue": "on"}),
+        Variant("search: reference", cases, {"search": middle["report__reference"]}),
+        Variant("search: case number", cases, {"search": middle["case_number"]}),
+        Variant("home: queue overview", "/staff/"),
+        Variant("status=closed", cases, {"status": "closed"}, extra=True),
+        Variant("status=referred", cases, {"status": "referred"}, extra=True),
+        Variant("sort=-deadline", cases, {"sort": "-deadline"}, extra=True),
+        Variant("sort=newest", cases, {"sort": "newest"}, extra=True),
+        Variant("sort=oldest", cases, {"sort": "oldest"}, extra=True),
+        Variant("queue=urgent, status=new, page 2", cases, {"queue": "urgent", "status": "new", "page": "2"}, True),
+    ]
+
+
+def explain(variant: Variant) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of the variant's list query, run in this process."""
+    from django.db import connection
+    from django.http import QueryDict
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from triage import authorities, selectors
+    from triage.forms import CaseFilterForm
+    from triage.models import Queue
+
+    if variant.path != "/staff/cases":
+        call = lambda: selectors.queue_overview(user=User.objects.get(username=USERNAME))  # noqa: E731
+    else:
+        form = CaseFilterForm(
+            QueryDict(urlencode(variant.params)),
+            queues=list(Queue.objects.order_by("name").values_list("slug", "name")),
+            authorities=authorities.authority_choices(),
+            assignees=list(selectors.helpline_staff().values_list("username", flat=True)),
+        )
+        data = form.cleaned_data if form.is_valid() else {}
+        filters = selectors.CaseFilters(**{k: v for k, v in data.items() if v not in (None, "")})
+        user = User.objects.get(username=USERNAME)
+        call = lambda: selectors.case_list(user=user, filters=filters)  # noqa: E731
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    sql = captured.captured_queries[0]["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+# --- HTTP ---------------------------------------------------------------------------------------------
+
+
+class Browser:
+    """One signed-in client: cookies, CSRF token, one http.client connection (reopened as needed)."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, url: str, form: dict[str, str] | None = None) -> tuple[int, bytes, str]:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        body = None
+        if form is not None:
+            form = {**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.conn.request(method, url, body, headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            raise
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, data, response.headers.get("Location", "")
+
+    def sign_in(self, key: bytes) -> None:
+        self.request("GET", "/staff/sign-in")
+        status, body, location = self.request("POST", "/staff/sign-in", {"username": USERNAME, "password": PASSWORD})
+        if status != 302:
+            raise RuntimeError(f"password step answered {status}: {body[:300]!r}")
+        status, body, location = self.request("GET", location)
+        status, body, location = self.request("POST", "/staff/sign-in/code", {"code": totp_code(key)})
+        if status != 302:
+            raise RuntimeError(f"code step answered {status}: {body[:300]!r}")
+        status, body, _ = self.request("GET", "/staff/cases")
+        if status != 200:
+            raise RuntimeError(f"/staff/cases answered {status} after signing in")
+
+
+ROW = re.compile(rb'<tr class="govuk-table__row">\s*<td class="govuk-table__cell"><a ')
+
+
+def measure(browser: Browser, variant: Variant) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    rows = -1
+    for n in range(WARMUP + REQUESTS):
+        began = time.perf_counter()
+        status, body, _ = browser.request("GET", variant.url)
+        elapsed = time.perf_counter() - began
+        statuses[status] = statuses.get(status, 0) + 1
+        if n >= WARMUP and status == 200:
+            latencies.append(elapsed)
+        rows = len(ROW.findall(body)) if variant.path == "/staff/cases" else -1
+    p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
+    p95 = load.percentile(latencies, 95) * 1000 if latencies else float("nan")
+    return {
+        "variant": variant.name,
+        "url": variant.url,
+        "extra": variant.extra,
+        "requests": REQUESTS,
+        "ok": len(latencies),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "rows": rows,
+        "p50_ms": round(p50, 1),
+        "p95_ms": round(p95, 1),
+        "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
+        "pass": p95 < TARGET_P95_MS and len(latencies) == REQUESTS,
+    }
+
+
+def print_table(results: list[dict[str, Any]]) -> None:
+    header = ("variant", "rows", "p50 ms", "p95 ms", "max ms", f"p95 < {TARGET_P95_MS:.0f}")
+    lines = [
+        (
+            r["variant"] + (" [extra]" if r["extra"] else ""),
+            "" if r["rows"] < 0 else str(r["rows"]),
+            f"{r['p50_ms']:.1f}",
+            f"{r['p95_ms']:.1f}",
+            f"{r['max_ms']:.1f}" if r["max_ms"] is not None else "-",
+            ("PASS" if r["pass"] else "MISS") + ("" if r["ok"] == r["requests"] else f" ({r['statuses']})"),
+        )
+        for r in results
+    ]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
+    print()
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
+    print("  ".join("-" * w for w in widths))
+    for line in lines:
+        print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
+    print()
+
+
+@contextmanager
+def gunicorn(log_dir: Path, app: str, pythonpath: str) -> Iterator[int]:
+    """The portal (helpline.wsgi) under the project's gunicorn.conf.py, on the list database."""
+    port = procs.free_port()
+    extra = ["--pythonpath", pythonpath] if pythonpath else []
+    server = procs.start(
+        "gunicorn",
+        [str(procs.BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--chdir", str(ROOT), *extra, app],
+        log_dir,
+        PORT=str(port),
+        BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY=str(WEB_WORKERS),
+        DJANGO_SETTINGS_MODULE="helpline.settings",
+        DATABASE_URL=DATABASE_URL,
+        GUNICORN_LOG_LEVEL="warning",
+    )
+    try:
+        procs.wait_for(lambda: procs.port_open(port) or not server.alive(), timeout=30, what="gunicorn to listen")
+        if not server.alive():
+            raise RuntimeError(f"gunicorn exited:\n{server.log_tail()}")
+        procs.wait_for(
+            lambda: len(procs.children(server.popen.pid)) >= WEB_WORKERS, timeout=30, what="gunicorn workers"
+        )
+        yield port
+    finally:
+        say("stopping gunicorn")
+        server.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=DEFAULT_CASES, help="cases in the database (1,000,000)")
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of every variant's query")
+    parser.add_argument("--only", default="", help="measure only variants whose name contains this text")
+    parser.add_argument("--keep-logs", action="store_true", help="keep gunicorn's log after a good run")
+    parser.add_argument("--database", default=DB_NAME, help=f"database to use, created if missing ({DB_NAME})")
+    parser.add_argument(
+        "--app",
+        default="helpline.wsgi:application",
+        help="WSGI app for gunicorn, e.g. a wrapper that patches a selector to try a change (helpline.wsgi)",
+    )
+    parser.add_argument("--pythonpath", default="", help="extra import path for --app")
+    args = parser.parse_args()
+    use_database(args.database)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _stop)
+    log_dir = Path(tempfile.mkdtemp(prefix="helpline-bench-list-"))
+    succeeded = False
+    try:
+        say(f"preparing {DB_NAME} for {args.cases:,} cases (logs in {log_dir})")
+        seeding = database_prepare(args.cases)
+        django_setup()
+        key = bench_user()
+        chosen = [v for v in variants() if args.only in v.name]
+        if args.explain:
+            for variant in chosen:
+                print(f"\n=== {variant.name}: {variant.url}\n{explain(variant)}")
+        with closing(connect()) as conn:
+            total = int(conn.execute("SELECT count(*) FROM triage_case").fetchone()[0])  # type: ignore[index]
+            open_cases = int(
+                conn.execute("SELECT count(*) FROM triage_case WHERE status <> 'closed'").fetchone()[0]  # type: ignore[index]
+            )
+        load_start = os.getloadavg()[0]
+        with gunicorn(log_dir, args.app, args.pythonpath) as port:
+            say(f"gunicorn on 127.0.0.1:{port}, {WEB_WORKERS} workers; {total:,} cases, {open_cases:,} open")
+            browser = Browser(port)
+            browser.sign_in(key)
+            say(f"signed in as {USERNAME}; {WARMUP} warm-up + {REQUESTS} requests per variant, one at a time")
+            results = []
+            for variant in chosen:
+                results.append(measure(browser, variant))
+                r = results[-1]
+                say(f"{variant.name}: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, rows {r['rows']}")
+        print_table(results)
+        load_end = os.getloadavg()[0]
+        print(f"machine load (1-min average) {load_start:.2f} at the start, {load_end:.2f} at the end")
+        report = {
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "database": DB_NAME,
+            "cases": total,
+            "open_cases": open_cases,
+            "seeding": seeding,
+            "web_workers": WEB_WORKERS,
+            "app": args.app,
+            "target_p95_ms": TARGET_P95_MS,
+            "loadavg_1min": [round(load_start, 2), round(load_end, 2)],
+            "results": results,
+        }
+        results_path = RESULTS.with_name("list_page-only.json") if args.only else RESULTS
+        results_path.parent.mkdir(parents=True, exist_ok=True)
+        results_path.write_text(json.dumps(report, indent=2) + "\n")
+        say(f"wrote {results_path.relative_to(ROOT)}")
+        succeeded = True
+        return 0
+    except (Stopped, KeyboardInterrupt) as stop:
+        say(f"interrupted: {str(stop) or 'Ctrl-C'}")
+        return 130
+    finally:
+        if succeeded and not args.keep_logs:
+            shutil.rmtree(log_dir, ignore_errors=True)
+        else:
+            say(f"logs in {log_dir}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
