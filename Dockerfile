@@ -36,6 +36,7 @@ COPY helpline/ helpline/
 COPY accounts/ accounts/
 COPY reports/ reports/
 COPY triage/ triage/
+COPY oversight/ oversight/
 COPY templates/ templates/
 COPY static/ static/
 COPY --from=assets /out/govuk/ static/vendor/govuk/

@@ -361,3 +361,12 @@ def test_the_image_runs_as_a_non_root_user_and_copies_no_local_secrets() -> None
     assert not any(line.split()[1] in {".", "./"} for line in copies), "COPY . . would take secrets/ and var/"
     assert not any(re.search(r"\b(secrets|var|\.env)\b", line) for line in copies)
     assert any("collectstatic" in line for line in instructions)
+
+
+def test_the_image_copies_every_app_of_the_project() -> None:
+    """The Dockerfile copies the code folder by folder: a new app must be added to it."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    apps = [path.parent.name for path in ROOT.glob("*/apps.py")]
+    assert apps, "no apps found"
+    missing = [app for app in apps if f"COPY {app}/ {app}/" not in dockerfile]
+    assert not missing, f"Dockerfile does not copy: {missing}"
