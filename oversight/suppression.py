@@ -179,11 +179,11 @@ def suppress(table: Table) -> Table:
                 changed = _hide_another(table, members, total) or changed
         if changed:
             continue
+        # Protect every figure the equations give away in one pass, then solve again.
+        lines = _lines(table)
         for position in recoverable(table):
-            for members, total in _lines(table):
+            for members, total in lines:
                 if position in (*members, total) and _hide_another(table, members, total):
                     changed = True
                     break
-            if changed:
-                break
     return table
