@@ -40,6 +40,7 @@ class Table:
     # Positions in the grid with totals: row len(counts) holds column totals, column len(columns) row totals.
     primary: set[Position] = field(default_factory=set)
     secondary: set[Position] = field(default_factory=set)
+    _values: dict[Position, int] = field(default_factory=dict, repr=False)
 
     @property
     def n_rows(self) -> int:
@@ -55,6 +56,9 @@ class Table:
         return {(r, c) for r, c in self.primary | self.secondary if r < self.n_rows and c < self.n_cols}
 
     def value(self, r: int, c: int) -> int:
+        cached = self._values.get((r, c))
+        if cached is not None:
+            return cached
         if r < self.n_rows and c < self.n_cols:
             return self.counts[r][c]
         if r < self.n_rows:
@@ -132,39 +136,52 @@ def _hide_another(table: Table, members: list[Position], total: Position) -> boo
 
 def recoverable(table: Table) -> list[Position]:
     """Hidden figures that the published ones determine exactly: those whose unit vector lies in the row
-    space of the lines' equations over the hidden figures (reduced row echelon form, exact fractions)."""
+    space of the lines' equations over the hidden figures (reduced row echelon form, exact fractions,
+    rows kept sparse: each figure is in only two lines)."""
     hidden = sorted(table.primary | table.secondary)
     index = {position: i for i, position in enumerate(hidden)}
-    matrix: list[list[Fraction]] = []
+    rows: list[dict[int, Fraction]] = []
     for members, total in _lines(table):
-        row = [Fraction(0)] * len(hidden)
-        for position in members:
-            if position in index:
-                row[index[position]] = Fraction(1)
+        row = {index[position]: Fraction(1) for position in members if position in index}
         if total in index:
             row[index[total]] = Fraction(-1)
-        if any(row):
-            matrix.append(row)
-    pivots: list[int] = []
-    rank = 0
-    for col in range(len(hidden)):
-        pivot = next((i for i in range(rank, len(matrix)) if matrix[i][col] != 0), None)
-        if pivot is None:
+        if row:
+            rows.append(row)
+    pivot_rows: dict[int, dict[int, Fraction]] = {}
+    for row in rows:
+        # Reduce against the pivots found so far, then make it a pivot row of its own.
+        while True:
+            reducible = [c for c in row if c in pivot_rows]
+            if not reducible:
+                break
+            col = reducible[0]
+            factor = row[col]
+            for c, v in pivot_rows[col].items():
+                updated = row.get(c, Fraction(0)) - factor * v
+                if updated:
+                    row[c] = updated
+                else:
+                    row.pop(c, None)
+        if not row:
             continue
-        matrix[rank], matrix[pivot] = matrix[pivot], matrix[rank]
-        lead = matrix[rank][col]
-        matrix[rank] = [value / lead for value in matrix[rank]]
-        for i in range(len(matrix)):
-            if i != rank and matrix[i][col] != 0:
-                factor = matrix[i][col]
-                matrix[i] = [a - factor * b for a, b in zip(matrix[i], matrix[rank], strict=True)]
-        pivots.append(col)
-        rank += 1
-    free = [col for col in range(len(hidden)) if col not in pivots]
-    return [hidden[col] for row, col in enumerate(pivots) if all(matrix[row][f] == 0 for f in free)]
+        lead = min(row)
+        scale = row[lead]
+        row = {c: v / scale for c, v in row.items()}
+        for other in pivot_rows.values():
+            factor = other.get(lead)
+            if factor:
+                for c, v in row.items():
+                    updated = other.get(c, Fraction(0)) - factor * v
+                    if updated:
+                        other[c] = updated
+                    else:
+                        other.pop(c, None)
+        pivot_rows[lead] = row
+    return [hidden[col] for col, row in pivot_rows.items() if len(row) == 1]
 
 
 def suppress(table: Table) -> Table:
+    table._values = {(r, c): table.value(r, c) for r in range(table.n_rows + 1) for c in range(table.n_cols + 1)}
     for r in range(table.n_rows + 1):
         for c in range(table.n_cols + 1):
             if 0 < table.value(r, c) < THRESHOLD:
