@@ -52,7 +52,7 @@ def same_organisation(now: datetime) -> list[Alert]:
                 detail=f"Organisation {group['organisation_hash'][:8]} in the last "
                 f"{settings.PATTERN_ORGANISATION_DAYS} days, across: {', '.join(names) or 'authorities not known'}",
                 count=group["reports"],
-                case_numbers=list(cases.order_by("-created_at").values_list("case_number", flat=True)[:20]),
+                case_numbers=sorted(cases.order_by("-created_at").values_list("case_number", flat=True)[:20]),
             )
         )
     return alerts

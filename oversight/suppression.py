@@ -168,10 +168,10 @@ def recoverable(table: Table) -> list[Position]:
         scale = row[lead]
         row = {c: v / scale for c, v in row.items()}
         for other in pivot_rows.values():
-            factor = other.get(lead)
-            if factor:
+            multiple = other.get(lead)
+            if multiple:
                 for c, v in row.items():
-                    updated = other.get(c, Fraction(0)) - factor * v
+                    updated = other.get(c, Fraction(0)) - multiple * v
                     if updated:
                         other[c] = updated
                     else:
