@@ -35,7 +35,7 @@ def same_organisation(now: datetime) -> list[Alert]:
         Report.objects.filter(submitted_at__gte=since)
         .exclude(organisation_hash="")
         .values("organisation_hash")
-        .annotate(reports=Count("id"), authorities=Count("local_authority", distinct=True))
+        .annotate(reports=Count("id"))
         .filter(reports__gte=settings.PATTERN_ORGANISATION_MIN_REPORTS)
         .order_by("-reports")[:20]
     )
