@@ -65,6 +65,7 @@ setup: venv assets data
 
 setup-test: venv assets services /usr/bin/chromium /usr/bin/docker-compose
 	$(BIN)/python manage.py generate_dev_keys
+	$(BIN)/python manage.py collectstatic --no-input -v 0
 
 run: setup
 	@$(BIN)/python manage.py seed_demo --print-only
