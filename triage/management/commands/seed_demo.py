@@ -99,6 +99,9 @@ class Command(BaseCommand):
         if path.exists() and Report.objects.exists():
             return
         rotherham = authorities.authority_by_code("E08000018")
+        if rotherham is not None and not rotherham.referral_email:
+            rotherham.referral_email = "referrals@rotherham.localhost"
+            rotherham.save(update_fields=["referral_email"])
         created = []
         for template in DEMO_REPORTS:
             data = ReportInput(**{**template.__dict__, "local_authority": rotherham})
