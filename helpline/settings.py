@@ -180,6 +180,8 @@ CELERY_TIMEZONE = "Europe/London"
 # Publishing from a web request gives up fast: the outbox sweeper re-sends what did not go.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
+# Regions (as in the authority directory) whose non-urgent cases get their own triage queue.
+REGIONAL_QUEUES = envlist("REGIONAL_QUEUES")
 OUTBOX_SWEEP_SECONDS = envint("OUTBOX_SWEEP_SECONDS", 30)
 OUTBOX_RESEND_AFTER_SECONDS = envint("OUTBOX_RESEND_AFTER_SECONDS", 60)
 OUTBOX_LEASE_SECONDS = envint("OUTBOX_LEASE_SECONDS", 120)

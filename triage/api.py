@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from triage import actions, selectors, workflow
+from triage import actions, authorities, selectors, workflow
 from triage import forms as case_forms
 from triage.models import Queue
 from triage.views import action_form
@@ -81,7 +81,7 @@ class CaseListApi(APIView):
         form = case_forms.CaseFilterForm(
             request.query_params or None,
             queues=list(Queue.objects.values_list("slug", "name")),
-            authorities=selectors.authority_options(),
+            authorities=authorities.authority_choices(),
             assignees=list(selectors.helpline_staff().values_list("username", flat=True)),
         )
         if form.is_bound and not form.is_valid():

@@ -215,12 +215,6 @@ def deadline_state(due: object, now: datetime) -> str:
     return "on time"
 
 
-def authority_options() -> list[tuple[str, str]]:
-    from triage import authorities
-
-    return authorities.authority_choices()
-
-
 def require_authority_officer(user: User) -> None:
     if user.role != User.Role.AUTHORITY_OFFICER:
         raise PermissionDenied

@@ -113,7 +113,7 @@ def queue_for(slug: str) -> Queue:
 
 
 def settings_regional_queues() -> list[str]:
-    return list(getattr(settings, "REGIONAL_QUEUES", []))
+    return list(settings.REGIONAL_QUEUES)
 
 
 def _unique_case_number(report: Report) -> str:

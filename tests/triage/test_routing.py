@@ -94,3 +94,13 @@ def test_reporter_feedback_is_due_three_calendar_months_later_clamped_to_month_e
     assert routing.reporter_feedback_due(datetime(2026, 11, 30, 12, 0, tzinfo=LONDON)) == datetime(
         2027, 2, 28, 12, 0, tzinfo=LONDON
     )
+
+
+def test_a_configured_region_gets_its_own_queue(settings, fast_kdf, local_authorities, db) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import submit_report
+    from triage.services import report_route
+
+    settings.REGIONAL_QUEUES = ["Yorkshire and The Humber"]
+    case = report_route(report_id=submit_report().report.pk)
+    assert case.queue.slug == "region-yorkshire-and-the-humber"
+    assert case.queue.region == "Yorkshire and The Humber"
