@@ -13,6 +13,11 @@ import os
 
 wsgi_app = "helpline.wsgi:application"
 
+# Gunicorn's own log lines and error answers: no client address in a log, every security header on an
+# error page (see helpline/gunicorn_hooks.py).
+logger_class = "helpline.gunicorn_hooks.ScrubbingLogger"
+worker_class = "helpline.gunicorn_hooks.SyncWorker"
+
 bind = [os.environ.get("BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"]
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
@@ -31,9 +36,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 accesslog = "-"
 access_log_format = "%(m)s %(U)s %(s)s %(b)s %(M)sms"
 
-# The error log gets gunicorn's own messages only: no hook here logs request bodies or headers, and
-# behind the proxy the only peer address gunicorn sees (in its rare "invalid request" warnings) is the
-# proxy's. Django's own logging is configured, and scrubbed, in helpline/settings.py.
+# The error log gets gunicorn's own messages only: no hook here logs request bodies or headers, and the
+# logger class removes every IP address from every line (gunicorn's "Invalid request from ip=…" warning
+# names the peer). Django's own logging is configured, and scrubbed, in helpline/settings.py.
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 capture_output = False

@@ -1,4 +1,13 @@
-"""/healthz: each dependency's state, for load balancers and operators. No case data."""
+"""Health: a public one-word answer for load balancers, and the detail for staff.
+
+``/healthz`` is public and says only ``ok``, ``degraded`` or ``down``. It answers 200 whenever this web
+tier can take a report (the database answers), because intake works without the broker and the workers:
+the outbox keeps every report until they are back. So a broker outage is "degraded" with a 200, and
+docker-compose does not restart a web tier that is still doing its job. Only a database outage is 503.
+
+Which dependency is down, how stale the worker heartbeat is and how old the oldest unsent outbox row is
+are for operators: supervisors and administrators see them at ``/staff/health``.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +16,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from accounts.decorators import staff_required
+from accounts.models import User
 from triage.models import OutboxMessage, WorkerHeartbeat
 
 WORKER_STALE_SECONDS = int(os.environ.get("WORKER_STALE_SECONDS", "90"))
@@ -36,6 +48,7 @@ def broker_ok() -> bool:
 
 
 def health() -> tuple[bool, dict[str, Any]]:
+    """(can this web tier take a report, the detail of every dependency)."""
     now = timezone.now()
     db = database_ok()
     broker = broker_ok()
@@ -54,12 +67,25 @@ def health() -> tuple[bool, dict[str, Any]]:
             .first()
         )
         body["outbox"] = {"oldest_pending_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0}
-    ok = db and broker
-    body["status"] = "ok" if ok and body.get("worker", {}).get("ok") else ("degraded" if ok else "down")
-    return ok, body
+    if not db:
+        body["status"] = "down"
+    elif broker and body["worker"]["ok"]:
+        body["status"] = "ok"
+    else:
+        body["status"] = "degraded"
+    return db, body
 
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    ok, body = health()
-    return JsonResponse(body, status=200 if ok else 503)
+    can_take_reports, body = health()
+    return JsonResponse({"status": body["status"]}, status=200 if can_take_reports else 503)
+
+
+@staff_required(User.Role.SUPERVISOR, User.Role.ADMINISTRATOR)
+@require_GET
+def staff_health(request: HttpRequest) -> HttpResponse:
+    _, body = health()
+    if request.GET.get("format") == "json":
+        return JsonResponse(body)
+    return render(request, "staff/health.html", {"health": body, "stale_after": WORKER_STALE_SECONDS})

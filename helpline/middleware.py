@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from helpline.headers import PAGE_HEADERS
 from reports import crypto
 
 # Headers that identify or fingerprint a client. Removed before any view, logger or error handler runs.
@@ -23,21 +24,6 @@ IDENTIFYING_META = (
     "HTTP_SEC_CH_UA_MOBILE",
 )
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' data:",
-        "style-src 'self'",
-        "script-src 'self'",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    ]
-)
-
 
 class PrivacyHeadersMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -51,9 +37,6 @@ class PrivacyHeadersMiddleware:
             request.META.pop(key, None)
         request.META["REMOTE_ADDR"] = "0.0.0.0"  # noqa: S104 - a placeholder, never an address
         response = self.get_response(request)
-        response["Cache-Control"] = "no-store"
-        response["Pragma"] = "no-cache"
-        response["Referrer-Policy"] = "no-referrer"
-        response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+        for name, value in PAGE_HEADERS.items():
+            response[name] = value
         return response

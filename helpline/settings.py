@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from helpline.headers import static_file_headers
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -112,6 +114,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "helpline.middleware.PrivacyHeadersMiddleware",
+    # Before anything reads the body (the CSRF check does): a body Django cannot parse is one 400, once.
+    "helpline.errors.MalformedBodyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "helpline.csrf.NoReferrerCsrfViewMiddleware",
@@ -199,6 +203,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# No other site may load our files (WhiteNoise's default is Access-Control-Allow-Origin: *).
+WHITENOISE_ALLOW_ALL_ORIGINS = False
+WHITENOISE_ADD_HEADERS_FUNCTION = static_file_headers
 
 # Uploads never go to a temporary file in clear; large bodies are refused.
 FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
@@ -233,7 +240,8 @@ SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_IDLE_SECONDS = 30 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
+# Strict: no other site can start a request that carries a staff session, not even a top-level link.
+SESSION_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_SAMESITE = "Strict"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_AGE = None  # gone when the browser closes: no trace of a visit on a shared device
@@ -247,7 +255,10 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "true")
-    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading is hard to undo (browsers ship the list), so it is a decision for the operator.
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 DRAFT_IDLE_SECONDS = envint("DRAFT_IDLE_SECONDS", 30 * 60)
 # Which request header carries the client address behind the reverse proxy (used only, hashed, for
@@ -256,13 +267,15 @@ CLIENT_ADDRESS_HEADER = os.environ.get("CLIENT_ADDRESS_HEADER", "REMOTE_ADDR")
 ACCESS_THROTTLE_LIMIT = envint("ACCESS_THROTTLE_LIMIT", 5)
 ACCESS_THROTTLE_WINDOW_SECONDS = envint("ACCESS_THROTTLE_WINDOW_SECONDS", 3600)
 
+CSRF_FAILURE_VIEW = "helpline.errors.csrf_failure"
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "triage:home"
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["helpline.api.SafeJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["helpline.json_codec.SafeJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["helpline.json_codec.SafeJSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "helpline.api.exception_handler",

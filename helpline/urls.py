@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from helpline.health import healthz
+from helpline.health import healthz, staff_health
 from reports import api as reports_api
 
 api_v1 = [
@@ -24,13 +25,22 @@ if settings.HELPLINE_ROLE in {"staff", "combined"}:
 
     urlpatterns += [
         path("api/v1/cases", triage_api.CaseListApi.as_view(), name="case_list_api"),
-        path("api/v1/cases/<str:case_number>", triage_api.CaseDetailApi.as_view(), name="case_detail_api"),
+        path("api/v1/cases/<slug:case_number>", triage_api.CaseDetailApi.as_view(), name="case_detail_api"),
         path(
-            "api/v1/cases/<str:case_number>/<slug:action>", triage_api.CaseActionApi.as_view(), name="case_action_api"
+            "api/v1/cases/<slug:case_number>/<slug:action>", triage_api.CaseActionApi.as_view(), name="case_action_api"
         ),
+        path("staff/health", staff_health, name="staff_health"),
         path("staff/", include("triage.urls")),
         path("staff/", include("oversight.urls")),
         path("staff/", include("accounts.urls")),
     ]
 if settings.HELPLINE_ROLE in {"public", "combined"}:
     urlpatterns.append(path("", include("reports.urls")))
+else:
+    # The staff service's address on its own: the workspace (error pages link to "/").
+    urlpatterns.append(path("", RedirectView.as_view(url="/staff/", permanent=False)))
+
+handler400 = "helpline.errors.bad_request"
+handler403 = "helpline.errors.permission_denied"
+handler404 = "helpline.errors.page_not_found"
+handler500 = "helpline.errors.server_error"

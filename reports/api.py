@@ -31,7 +31,8 @@ class CleanCharField(serializers.CharField):
 
 class ContactSerializer(serializers.Serializer[dict[str, str]]):
     name = CleanCharField(max_length=limits.NAME_MAX, allow_blank=True, required=False, default="")
-    email = serializers.EmailField(max_length=254, allow_blank=True, required=False, default="")
+    # No default: "" is not an email address, and a schema's default must be valid for its own format.
+    email = serializers.EmailField(max_length=254, allow_blank=True, required=False)
     phone = CleanCharField(max_length=limits.PHONE_MAX, allow_blank=True, required=False, default="")
 
 

@@ -7,12 +7,12 @@ app_name = "triage"
 urlpatterns = [
     path("", views.home, name="home"),
     path("cases", views.case_list, name="case_list"),
-    path("cases/<str:case_number>", views.case_detail, name="case_detail"),
-    path("cases/<str:case_number>/<slug:action>", views.case_action, name="case_action"),
+    path("cases/<slug:case_number>", views.case_detail, name="case_detail"),
+    path("cases/<slug:case_number>/<slug:action>", views.case_action, name="case_action"),
     path("phone-report", views.phone_report, name="phone_report"),
     path("admin/authorities", admin_views.authority_list, name="admin_authorities"),
-    path("admin/authorities/<str:gss_code>", admin_views.authority_inbox, name="admin_authority_inbox"),
+    path("admin/authorities/<slug:gss_code>", admin_views.authority_inbox, name="admin_authority_inbox"),
     path("referrals", authority_views.referral_list, name="referral_list"),
-    path("referrals/<str:case_number>", authority_views.referral_detail, name="referral_detail"),
-    path("referrals/<str:case_number>/<slug:action>", authority_views.referral_action, name="referral_action"),
+    path("referrals/<slug:case_number>", authority_views.referral_detail, name="referral_detail"),
+    path("referrals/<slug:case_number>/<slug:action>", authority_views.referral_action, name="referral_action"),
 ]

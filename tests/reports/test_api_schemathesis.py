@@ -21,11 +21,12 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from helpline.wsgi import application
+from tests.fuzzing import examples
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 FUZZ_SETTINGS = settings(
-    max_examples=30,
+    max_examples=examples(30),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
@@ -90,7 +91,7 @@ def flatmap_body(context: schemathesis.HookContext, body: Any) -> st.SearchStrat
 
 @schema.hooks.apply(flatmap_body)
 @schema.include(operation_id="report_submit").parametrize()
-@settings(FUZZ_SETTINGS, max_examples=60)
+@settings(FUZZ_SETTINGS, max_examples=examples(60))
 def test_submissions_naming_real_authorities_and_postcodes(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=[not_a_server_error, response_schema_conformance])
 

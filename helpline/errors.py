@@ -1,0 +1,148 @@
+"""Error answers for every role: GOV.UK pages for people, JSON for the API, never a raw error page.
+
+Every error page is rendered without a request context (no session, no user, no form data), so it can be
+shown from anywhere, even before the session middleware has run, and it can never echo what was sent.
+The 500 page is also served from outside Django, by the WSGI wrapper and by gunicorn's own error path
+(``helpline/gunicorn_hooks.py``), with the same security headers as every page.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Any
+
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.template.loader import render_to_string
+
+from helpline.headers import headers_outside_django
+
+logger = logging.getLogger("helpline.requests")
+
+API_PREFIX = "/api/"
+FORM_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+TEMPLATES = {
+    400: "400.html",
+    403: "403.html",
+    404: "404.html",
+    413: "413.html",
+    500: "500.html",
+}
+API_DETAIL = {
+    400: "The request could not be read.",
+    403: "You do not have permission to do this.",
+    404: "Not found.",
+    413: "The request body is too large.",
+    500: "Something went wrong on our side. Nothing you sent has been logged.",
+}
+
+# The last resort when even the template cannot be rendered: plain, but with the same headers.
+FALLBACK_500 = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sorry, there is a problem with the '
+    "service</title></head><body><h1>Sorry, there is a problem with the service</h1><p>Try again later.</p>"
+    "<p>If a child is in immediate danger, call 999.</p></body></html>"
+)
+
+
+def error_response(request: HttpRequest, status: int, template: str | None = None) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": API_DETAIL[status]}, status=status)
+    return HttpResponse(render_to_string(template or TEMPLATES[status]), status=status)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # Django's default handler is decorated with requires_csrf_token, which reads request.POST again: a
+    # body that could not be parsed once then fails again inside the handler, and the 400 becomes a 500.
+    return error_response(request, 400)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(request, 403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(request, 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return error_response(request, 500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form older than its CSRF cookie (the browser was closed, or the page was left open too long)."""
+    return error_response(request, 403, template="403_csrf.html")
+
+
+class MalformedBodyMiddleware:
+    """Parse a form body once, before anything else reads it, and answer a body Django cannot read (a
+    charset other than UTF-8, a broken multipart body, too many fields, too large) with one 400 or 413
+    page and one log line. Without this, every later read of ``request.POST`` raises again: the CSRF check,
+    then the 400 handler, and the answer is a 500 with a long traceback per request.
+
+    The API is left to DRF, which parses its own bodies and answers with field errors."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method not in SAFE_METHODS
+            and request.content_type in FORM_CONTENT_TYPES
+            and not request.path.startswith(API_PREFIX)
+        ):
+            try:
+                request.POST  # noqa: B018 - parses the body and keeps the result on the request
+            except RequestDataTooBig:
+                logger.warning("Refused a form body over the size limit on %s", request.path)
+                return error_response(request, 413)
+            except (BadRequest, SuspiciousOperation, MultiPartParserError, UnicodeError, ValueError, OSError) as exc:
+                logger.warning(
+                    "Refused a form body that could not be read on %s (%s)", request.path, type(exc).__name__
+                )
+                return error_response(request, 400)
+        return self.get_response(request)
+
+
+@lru_cache(maxsize=1)
+def static_500_page() -> bytes:
+    """The 500 page as bytes, rendered once per process (it has no context)."""
+    try:
+        return render_to_string(TEMPLATES[500]).encode()
+    except Exception:  # noqa: BLE001 - a broken template must not stop the error page from being sent
+        return FALLBACK_500.encode()
+
+
+def static_500_headers(length: int) -> list[tuple[str, str]]:
+    return [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Length", str(length)),
+        *headers_outside_django().items(),
+    ]
+
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+class LastResortErrorPage:
+    """WSGI wrapper: whatever escapes Django (an exception in a signal handler, a handler that fails)
+    becomes the static 500 page with every security header, not gunicorn's bare "Internal Server Error"."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            return self.app(environ, start_response)
+        except Exception as exc:
+            # The type only: an exception's message can quote what was sent.
+            logger.error("Unhandled %s outside Django's handlers on %s", type(exc).__name__, environ.get("PATH_INFO"))
+            body = static_500_page()
+            start_response("500 Internal Server Error", static_500_headers(len(body)), sys.exc_info())
+            return [body]
