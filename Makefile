@@ -12,7 +12,7 @@ export DATABASE_URL REDIS_URL
 PG_HOST := 127.0.0.1
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: run test setup setup-test venv assets services database migrate data lint typecheck bench clean
+.PHONY: run test fuzz setup setup-test venv assets services database migrate data lint typecheck bench clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +83,26 @@ typecheck: venv
 test: setup-test lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest
+
+# Hypothesis and schemathesis with fresh random seeds and FUZZ_EXAMPLES_FACTOR times the examples, round after
+# round until FUZZ_MINUTES have passed (a round that has started runs to its end). Stops at the first failure
+# and prints the round's seed: `make fuzz FUZZ_SEED=<seed>` replays that round. Not part of `make test`.
+FUZZ_MINUTES ?= 10
+FUZZ_EXAMPLES_FACTOR ?= 5
+FUZZ_SEED ?=
+FUZZ_TESTS := tests/reports/test_bad_input.py tests/reports/test_api_schemathesis.py tests/test_malformed_requests.py \
+	tests/oversight/test_suppression.py
+fuzz: setup-test
+	@start=$$(date +%s); end=$$(( start + $(FUZZ_MINUTES) * 60 )); round=0; \
+	while [ $$round -eq 0 ] || [ $$(date +%s) -lt $$end ]; do \
+		round=$$(( round + 1 )); seed=$${FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+		echo "== fuzz round $$round, seed $$seed, $(FUZZ_EXAMPLES_FACTOR)x examples"; \
+		HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES_FACTOR=$(FUZZ_EXAMPLES_FACTOR) PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+			$(BIN)/pytest -q -x --hypothesis-seed=$$seed $(FUZZ_TESTS) \
+			|| { echo "== fuzz FAILED in round $$round: replay with make fuzz FUZZ_SEED=$$seed"; exit 1; }; \
+		[ -z "$(FUZZ_SEED)" ] || break; \
+	done; \
+	echo "== fuzz passed: $$round rounds in $$(( ($$(date +%s) - start) / 60 )) minutes, no server error"
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -122,7 +122,9 @@ def _pinned(table: Table, members: list[Position], total: Position) -> bool:
     return left in (least, most)
 
 
-def _hide_another(table: Table, members: list[Position], total: Position) -> bool:
+def _hide_another(table: Table, members: list[Position], total: Position, *, zeros: bool = False) -> bool:
+    """Hide the line's smallest other non-zero figure, else its total; with ``zeros``, a zero as a last
+    resort (a line whose other figures are all hidden or zero could otherwise not be protected at all)."""
     hidden = table.primary | table.secondary
     candidates = [(table.value(*p), p) for p in members if p not in hidden and table.value(*p) > 0]
     if candidates:
@@ -131,6 +133,11 @@ def _hide_another(table: Table, members: list[Position], total: Position) -> boo
     if total not in hidden:
         table.secondary.add(total)
         return True
+    if zeros:
+        left = [p for p in members if p not in hidden]
+        if left:
+            table.secondary.add(left[0])
+            return True
     return False
 
 
@@ -199,8 +206,9 @@ def suppress(table: Table) -> Table:
         # Protect every figure the equations give away in one pass, then solve again.
         lines = _lines(table)
         for position in recoverable(table):
-            for members, total in lines:
-                if position in (*members, total) and _hide_another(table, members, total):
-                    changed = True
-                    break
+            own = [(members, total) for members, total in lines if position in (*members, total)]
+            if any(_hide_another(table, m, t) for m, t in own) or any(
+                _hide_another(table, m, t, zeros=True) for m, t in own
+            ):
+                changed = True
     return table

@@ -20,7 +20,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from reports import journey
@@ -246,6 +246,8 @@ def _assert_api_answer(response: Any, *, allowed: set[int]) -> None:
 
 @PROPERTY
 @given(body=json_values)
+@example(body="\ud800")
+@example(body={"\udfff": None})
 def test_arbitrary_json_never_breaks_report_submission(body: Any, local_authorities: None, fast_kdf: None) -> None:
     response = _post_json(Client(), SUBMIT, body)
     _assert_api_answer(response, allowed={201, 400, 413})
@@ -253,6 +255,10 @@ def test_arbitrary_json_never_breaks_report_submission(body: Any, local_authorit
 
 @PROPERTY
 @given(body=right_keys_any_values)
+# Found by Hypothesis on a fresh clone (a 500 from the renderer echoing a lone surrogate): pinned for ever.
+@example(body={"anonymity": "\ud800"})
+@example(body={"concern_types": ["\udfff"], "raised_internally": "\ud83d"})
+@example(body={"contact": {"email": "\udc00"}, "anonymity": "confidential"})
 def test_right_keys_with_any_values_never_break_report_submission(
     body: dict[str, Any], local_authorities: None, fast_kdf: None
 ) -> None:

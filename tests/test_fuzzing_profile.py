@@ -1,0 +1,64 @@
+"""`make test` tries the same generated inputs on every run; `make fuzz` tries new ones.
+
+A Hypothesis test in CI that draws new inputs on each run can fail a submission that changed nothing (a
+lone surrogate drawn once in a while did exactly that). These tests fail if the CI profile stops being
+derandomized, starts reading a local example database, or if schemathesis stops generating through it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests import fuzzing
+from tests.reports.test_api_schemathesis import schema
+
+pytestmark = pytest.mark.skipif(fuzzing.PROFILE != "ci", reason="make fuzz draws fresh inputs on purpose")
+
+
+def draws(strategy: st.SearchStrategy[Any], count: int = 25) -> list[Any]:
+    """What a Hypothesis test under the loaded profile is given, in order."""
+    seen: list[Any] = []
+
+    @settings(max_examples=count)
+    @given(strategy)
+    def collect(value: Any) -> None:
+        seen.append(value)
+
+    collect()
+    return seen
+
+
+def test_the_ci_profile_is_loaded_when_nothing_says_otherwise() -> None:
+    assert os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci"
+    assert settings.default.derandomize is True
+    assert settings.default.database is None
+    assert fuzzing.examples(30) == 30
+
+
+def test_a_property_test_is_given_the_same_inputs_on_every_run() -> None:
+    strategy = st.text(alphabet=st.characters(codec=None), max_size=10)
+    assert draws(strategy) == draws(strategy)
+
+
+def test_schemathesis_generates_the_same_requests_on_every_run() -> None:
+    submit = schema["/api/v1/reports"]["POST"].as_strategy()
+
+    def shapes() -> list[Any]:
+        return [(case.method, case.path, repr(case.body)) for case in draws(submit, count=15)]
+
+    assert shapes() == shapes()
+
+
+def test_an_unknown_profile_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "random")
+    with pytest.raises(RuntimeError, match="ci or fuzz"):
+        importlib.reload(fuzzing)
+    monkeypatch.setenv("HYPOTHESIS_PROFILE", "ci")
+    importlib.reload(fuzzing)
