@@ -66,3 +66,27 @@ def test_production_never_generates_keys(production_keys: dict[str, str]) -> Non
     result = start({**production_keys, "HELPLINE_ROLE": "staff"}, "generate_dev_keys")
     assert result.returncode != 0
     assert "never generates keys" in result.stderr
+
+
+def _production_setting(env: dict[str, str], *names: str) -> list[str]:
+    code = f"from django.conf import settings; print(*[repr(getattr(settings, n)) for n in {names!r}], sep='|')"
+    result = start({**env, "HELPLINE_ROLE": "staff"}, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1].split("|")
+
+
+def test_production_sends_hsts_for_a_year_with_subdomains_and_preload_only_when_asked(
+    production_keys: dict[str, str],
+) -> None:
+    names = ("SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD")
+    assert _production_setting(production_keys, *names) == ["31536000", "True", "False"]
+    assert _production_setting({**production_keys, "SECURE_HSTS_PRELOAD": "true"}, *names) == [
+        "31536000",
+        "True",
+        "True",
+    ]
+
+
+def test_production_staff_cookies_are_secure_and_strict(production_keys: dict[str, str]) -> None:
+    names = ("SESSION_COOKIE_SAMESITE", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SAMESITE", "SESSION_COOKIE_HTTPONLY")
+    assert _production_setting(production_keys, *names) == ["'Strict'", "True", "'Strict'", "True"]
