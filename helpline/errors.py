@@ -24,6 +24,7 @@ from helpline.headers import headers_outside_django
 logger = logging.getLogger("helpline.requests")
 
 API_PREFIX = "/api/"
+STAFF_PREFIX = "/staff/"
 FORM_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
@@ -53,7 +54,10 @@ FALLBACK_500 = (
 def error_response(request: HttpRequest, status: int, template: str | None = None) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         return JsonResponse({"detail": API_DETAIL[status]}, status=status)
-    return HttpResponse(render_to_string(template or TEMPLATES[status]), status=status)
+    # Which side of the service the address belongs to is the only thing the page is told: never who is
+    # asking or what they sent.
+    context = {"staff": request.path.startswith(STAFF_PREFIX)}
+    return HttpResponse(render_to_string(template or TEMPLATES[status], context), status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
