@@ -42,7 +42,7 @@ def _sign_in(request: HttpRequest, user: User, device: object) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
     timed_out = request.session.pop("signed_out_reason", None) == "timeout"
-    form = SignInForm(request.POST or None)
+    form = SignInForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.login_check_password(
@@ -70,7 +70,7 @@ def code(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:login")
     if services.login_throttled(username=user.username, client=_client(request)):
         return render(request, "accounts/throttled.html", status=429)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         device = services.otp_verify(user=user, token=form.cleaned_data["code"])
         if device is not None:
@@ -89,7 +89,7 @@ def set_up(request: HttpRequest) -> HttpResponse:
     if user is None or services.confirmed_totp(user):
         return redirect("accounts:login")
     device = services.mfa_enrolment_device(user=user)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         enrolled = services.mfa_enrol_confirm(user=user, device=device, token=form.cleaned_data["code"])
         if enrolled is not None:

@@ -20,11 +20,34 @@ UNENCODABLE_TEXT = "Text must not contain unpaired surrogate characters (this is
 UNENCODABLE_KEY = "A field name is not valid Unicode: it contains an unpaired surrogate character."
 
 
-def unencodable_fields(data: Any) -> dict[str, Any]:
+# No body of this API nests more than a few levels. Deeper than this, a bad string is reported once, for the
+# whole value at this depth: error details as deep as the input (the decoder allows ~900 levels) exhausted the
+# recursion limit in DRF's ValidationError, and the 400 became a 500.
+MAX_ERROR_DEPTH = 32
+
+
+def _holds_unencodable(data: Any) -> bool:
+    """Whether any string or key anywhere in ``data`` holds an unpaired surrogate (iterative: any depth)."""
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if SURROGATE.search(value):
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
+
+
+def unencodable_fields(data: Any, depth: int = 0) -> dict[str, Any]:
     """Field errors, shaped as DRF's own (nested objects as objects, list items by index), for every string
-    in ``data`` that holds an unpaired surrogate; empty when there is none."""
-    if isinstance(data, str):
-        return {"": [UNENCODABLE_TEXT]} if SURROGATE.search(data) else {}
+    in ``data`` that holds an unpaired surrogate; empty when there is none. Past ``MAX_ERROR_DEPTH`` levels
+    the error is given once, for the whole value at that depth."""
+    if isinstance(data, str) or depth >= MAX_ERROR_DEPTH:
+        return {"": [UNENCODABLE_TEXT]} if _holds_unencodable(data) else {}
     errors: dict[str, Any] = {}
     items: list[tuple[str, Any]]
     if isinstance(data, dict):
@@ -39,7 +62,7 @@ def unencodable_fields(data: Any) -> dict[str, Any]:
     else:
         return {}
     for key, value in items:
-        found = unencodable_fields(value)
+        found = unencodable_fields(value, depth + 1)
         if found:
             errors[key] = found.get("") or found
     return errors

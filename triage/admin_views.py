@@ -36,7 +36,9 @@ def authority_inbox(request: HttpRequest, gss_code: str) -> HttpResponse:
     authority = LocalAuthority.objects.filter(gss_code=gss_code).first()
     if authority is None:
         return render(request, "triage/admin/authority_list.html", {"authorities": [], "missing": True}, status=404)
-    form = ReferralInboxForm(request.POST or None, initial={"referral_email": authority.referral_email})
+    form = ReferralInboxForm(
+        request.POST if request.method == "POST" else None, initial={"referral_email": authority.referral_email}
+    )
     if request.method == "POST" and form.is_valid():
         authority.referral_email = form.cleaned_data["referral_email"]
         authority.save(update_fields=["referral_email"])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.http import Http404
+from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -154,7 +156,10 @@ class CaseActionApi(APIView):
         case = selectors.case_get_for(user=request.user, case_number=case_number)
         if action not in case_forms_actions():
             raise Http404
-        form = action_form(action, _as_form_data(request.data, action))
+        data, wrong_types = _as_form_data(request.data, action)
+        if wrong_types:
+            return Response(wrong_types, status=status.HTTP_400_BAD_REQUEST)
+        form = action_form(action, data)
         if form is not None and not form.is_valid():
             return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
         try:
@@ -171,19 +176,33 @@ def case_forms_actions() -> set[str]:
     return set(ACTION_FORMS)
 
 
-def _as_form_data(data: Any, action: str) -> dict[str, Any]:
-    """JSON fields as the action's prefixed form fields (the same forms validate both)."""
-    from django.utils.datastructures import MultiValueDict
-
-    if not isinstance(data, dict):
-        return {}
+def _as_form_data(data: Any, action: str) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """JSON fields as the action's prefixed form fields (the same forms validate both), and an error for each
+    field whose JSON type is wrong: text must be a string, a list of codes a list of strings, a yes or no a
+    JSON boolean. Nothing is coerced: ``"share_identity": "no"`` must never mean "share"."""
     values: MultiValueDict[str, Any] = MultiValueDict()
+    errors: dict[str, list[str]] = {}
+    form = action_form(action)
+    if form is None or not isinstance(data, dict):
+        return values, errors  # type: ignore[return-value]
     for key, value in data.items():
-        if isinstance(value, list):
-            values.setlist(f"{action}-{key}", [str(v) for v in value])
-        elif isinstance(value, bool):
-            if value:
-                values[f"{action}-{key}"] = "on"
-        elif value is not None:
-            values[f"{action}-{key}"] = str(value)
-    return values  # type: ignore[return-value]
+        field = form.fields.get(key)
+        if field is None or value is None:
+            continue  # unknown fields are ignored; a missing or null required field is the form's error
+        name = f"{action}-{key}"
+        if isinstance(field, forms.MultipleChoiceField):
+            if isinstance(value, list) and all(isinstance(item, str) for item in value):
+                values.setlist(name, value)
+            else:
+                errors[key] = ["Give a list of codes."]
+        elif isinstance(field, forms.BooleanField):
+            if isinstance(value, bool):
+                if value:
+                    values[name] = "on"
+            else:
+                errors[key] = ["Must be true or false."]
+        elif isinstance(value, str):
+            values[name] = value
+        else:
+            errors[key] = ["Must be text."]
+    return values, errors  # type: ignore[return-value]

@@ -111,3 +111,43 @@ def test_the_case_list_filters_like_the_page(cases: dict[str, Case]) -> None:
     rows = client.get("/api/v1/cases?authority=E08000039").json()["results"]
     assert [r["case_number"] for r in rows] == [cases["other"].case_number]
     assert client.get("/api/v1/cases?page_size=7").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "field"),
+    [
+        ("refer", {"summary": "Please look into it.", "share_identity": "no"}, "share_identity"),
+        ("refer", {"summary": "Please look into it.", "share_identity": "false"}, "share_identity"),
+        ("refer", {"summary": "Please look into it.", "share_identity": 1}, "share_identity"),
+        ("refer", {"summary": "Please look into it.", "share_identity": {}}, "share_identity"),
+        ("add_note", {"body": ["a", "b"]}, "body"),
+        ("add_note", {"body": {"a": "b"}}, "body"),
+        ("add_note", {"body": 42}, "body"),
+        ("set_priority", {"priority": ["urgent"]}, "priority"),
+        ("set_concern_types", {"concern_types": "other"}, "concern_types"),
+        ("set_concern_types", {"concern_types": ["other", 3]}, "concern_types"),
+    ],
+)
+def test_a_value_of_the_wrong_json_type_is_a_field_error_and_changes_nothing(
+    cases: dict[str, Case], action: str, body: dict[str, Any], field: str
+) -> None:
+    """Nothing is coerced: "share_identity": "no" once meant "share the reporter's identity"."""
+    case = cases["own"]
+    status, events = case.status, CaseEvent.objects.filter(case=case).count()
+    client = client_for(User.Role.SUPERVISOR)
+    response = client.post(f"/api/v1/cases/{case.case_number}/{action}", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    case.refresh_from_db()
+    assert case.status == status
+    assert CaseEvent.objects.filter(case=case).count() == events
+
+
+def test_share_identity_given_as_a_json_boolean_is_accepted(cases: dict[str, Case]) -> None:
+    client = client_for(User.Role.SUPERVISOR)
+    response = client.post(
+        f"/api/v1/cases/{cases['own'].case_number}/refer",
+        {"summary": "Please look into it.", "share_identity": False},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content

@@ -1,0 +1,671 @@
+"""Bad input on the HTML forms, in staff query strings and on the staff JSON API: never a 500.
+
+Each form field, one at a time, gets each of these, in a URL-encoded body exactly as a client sends it:
+
+- the percent-encoded bytes of a lone UTF-16 surrogate encoded as if it were UTF-8 (``%ED%A0%80``,
+  ``%ED%BF%BF``) and other invalid UTF-8 (``%FF``, ``%C3%28``): Django decodes a form body with
+  ``errors="replace"``, so these arrive as U+FFFD and are ordinary (if useless) text;
+- a NUL (``%00``) inside the value, a value that is only a NUL, and a NUL or an invalid byte in the field's name;
+- a value longer than any field allows (25,000 characters, still well under the request size limit);
+- the wrong shape: the field repeated (same and different values) and PHP-style ``name[]`` list syntax.
+
+The pages covered: every question page of the reporter's journey, check your answers, "check a concern" and
+its message form, the three sign-in pages; every helpline case action, every authority referral action,
+the administrator's authority inbox and the phone report form. Query strings carry the same bytes on the
+staff lists, statistics, patterns and the JSON list endpoints. The staff JSON API gets, in each field of each
+action, text with a NUL, an over-long string, a number, a list, an object, null and booleans, bodies that
+are not an object at all, and values nested hundreds of levels deep (on the public JSON API too: a lone
+surrogate nested deep in any field was a 500 on every JSON endpoint; see helpline/json_codec.py).
+
+What must hold: every answer is a 2xx, 3xx or 4xx; a 4xx page is the GOV.UK page; a form re-shown with
+errors (a 400) carries the GOV.UK error summary; a NUL or an over-long value in a text or choice field is
+always refused that way; an API 400 is JSON naming the offending field. The Django test client re-raises
+whatever a view lets escape, so a would-be 500 fails with the application's own traceback.
+
+Every request runs in a savepoint that is rolled back, and the client's cookies are put back afterwards,
+so one signed-in client, draft or case serves every example of a test.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote_plus
+
+import pytest
+from django import forms
+from django.db import transaction
+from django.test import Client
+
+from accounts.models import User
+from helpline.json_codec import MAX_ERROR_DEPTH, unencodable_fields
+from reports import journey
+from reports.forms import AccessForm, ReporterMessageForm
+from tests.factories import PASSWORD, sign_in, staff_user, staff_with_mfa, submit_report
+from triage import actions, authorities
+from triage import authority as authority_service
+from triage.admin_views import ReferralInboxForm
+from triage.authority_views import FORMS as REFERRAL_FORMS
+from triage.forms import CaseFilterForm
+from triage.models import Case
+from triage.services import report_route
+from triage.views import ACTION_FORMS, PHONE_STEPS, action_form
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
+
+ROTHERHAM = "E08000018"
+FORM = "application/x-www-form-urlencoded"
+
+# Already percent-encoded, as they arrive on the wire.
+UNDECODABLE = {
+    "an encoded high surrogate": "%ED%A0%80",
+    "an encoded low surrogate": "x%ED%BF%BFy",
+    "the byte FF": "%FF",
+    "a broken two-byte sequence": "%C3%28",
+}
+IN_NAMES = ["an encoded high surrogate", "the byte FF"]  # in a field's name: all four read the same way
+NUL_INSIDE = "a%00b"
+NUL_ALONE = "%00"
+OVER_LONG = "x" * 25_000  # over every field's limit (the longest is 20,000), under the 256 KB body limit
+
+Pairs = list[tuple[str, str]]  # names and values, both percent-encoded
+FormData = Mapping[str, str | list[str]]
+
+
+@dataclass(frozen=True)
+class Variant:
+    field: str
+    label: str
+    body: str
+    refused: bool  # must be a 400 that re-shows the form with the GOV.UK error summary
+
+    def __str__(self) -> str:
+        return f"{self.field!r} with {self.label}"
+
+
+def encoded(data: FormData) -> Pairs:
+    pairs: Pairs = []
+    for name, value in data.items():
+        for item in value if isinstance(value, list) else [value]:
+            pairs.append((quote_plus(name), quote_plus(item)))
+    return pairs
+
+
+def joined(pairs: Pairs) -> str:
+    return "&".join(f"{name}={value}" for name, value in pairs)
+
+
+def form_variants(
+    valid: FormData, fields: Mapping[str, forms.Field], prefix: str = "", *, validated: bool = True
+) -> Iterator[Variant]:
+    """Each field of a valid answer replaced, one at a time, by each kind of bad input. ``validated=False``
+    for a page without a form: nothing it is sent is read, so nothing is refused."""
+    for name, field in fields.items():
+        key = quote_plus(f"{prefix}-{name}" if prefix else name)
+        others = [(n, v) for n, v in encoded(valid) if n != key]
+        current = [(n, v) for n, v in encoded(valid) if n == key] or [(key, "x")]
+        # Any text is "on" for a checkbox; anything else is refused by the form.
+        text = validated and not isinstance(field, forms.BooleanField)
+        replaced: list[tuple[str, Pairs, bool]] = []
+        for label, raw in UNDECODABLE.items():
+            replaced.append((label, [(key, raw)], False))
+        for label in IN_NAMES:
+            renamed = [(key + UNDECODABLE[label], value) for _, value in current]
+            replaced.append((f"{label} in its name", renamed, False))
+        replaced += [
+            ("a NUL inside the value", [(key, NUL_INSIDE)], text),
+            ("a value that is only a NUL", [(key, NUL_ALONE)], text),
+            ("an over-long value", [(key, OVER_LONG)], text),
+            ("a NUL in its name", [(key + NUL_INSIDE, value) for _, value in current], False),
+            ("the field repeated", current + current, False),
+            ("the field repeated with another value", [*current, (key, "another")], False),
+            ("PHP-style list syntax", [(key + "%5B%5D", value) for _, value in current * 2], False),
+        ]
+        for label, pairs, refused in replaced:
+            yield Variant(name, label, joined(others + pairs), refused)
+    yield Variant("(none)", "an extra field named NUL", joined([*encoded(valid), (NUL_ALONE, "x")]), refused=False)
+    # An empty POST was a bare 400 on the sign-in pages: the form was left unbound and showed no error.
+    yield Variant("(none)", "an empty body", "", refused=False)
+
+
+@contextmanager
+def rolled_back(client: Client) -> Iterator[None]:
+    """Whatever the request changes (database rows, the client's cookies) is undone afterwards."""
+    cookies = copy.deepcopy(client.cookies)
+    try:
+        with transaction.atomic():
+            yield
+            transaction.set_rollback(True)
+    finally:
+        client.cookies = cookies
+
+
+def post_form(client: Client, path: str, body: str) -> Any:
+    with rolled_back(client):
+        return client.generic("POST", path, body.encode("ascii"), content_type=FORM)
+
+
+def assert_gov_uk_answer(response: Any, what: object, *, refused: bool = False) -> None:
+    status = response.status_code
+    assert status < 500, (what, status)
+    assert status in {200, 302, 400, 404, 409, 429}, (what, status, response.content[:300])
+    if status >= 400:
+        page = response.content.decode()
+        assert 'class="govuk-template"' in page, (what, status, page[:300])
+    if status == 400:
+        assert "govuk-error-summary" in response.content.decode(), (what, "a 400 without the error summary")
+    if refused:
+        assert status == 400, (what, status, "should have been refused with the form re-shown")
+
+
+def assert_every_variant_answered(client: Client, path: str, variants: Iterator[Variant]) -> int:
+    count = 0
+    for variant in variants:
+        assert_gov_uk_answer(post_form(client, path, variant.body), f"{path}: {variant}", refused=variant.refused)
+        count += 1
+    assert count
+    return count
+
+
+def signed_in(role: str, *authority_codes: str) -> tuple[Client, User]:
+    user, _ = staff_with_mfa(f"bad-input-{role}", role=role)
+    if authority_codes:
+        user.authorities.set([found for code in authority_codes if (found := authorities.authority_by_code(code))])
+    client = Client()
+    sign_in(client, user)
+    return client, user
+
+
+def new_case() -> Case:
+    return report_route(report_id=submit_report(local_authority=authorities.authority_by_code(ROTHERHAM)).report.pk)
+
+
+# --- the reporter's pages --------------------------------------------------------------------------------
+
+# One valid answer per question page, for a draft that is confidential with a postcode covering two councils.
+VALID_ANSWERS: dict[str, dict[str, str | list[str]]] = {
+    "anonymity": {"anonymity": "confidential"},
+    "about-you": {"reporter_sector": "education"},
+    "concern": {"concern_types": ["other", "concern_not_acted_on"]},
+    "where": {"postcode": "S60 1AA", "council": ""},
+    "council": {"council": ROTHERHAM, "other_council": ""},
+    "about-council": {"about_council": "yes", "which_council": "E08000038"},
+    "organisation": {"organisation_name": "Northside Academy"},
+    "what-happened": {"summary": "Not passed on", "details": "Nothing was recorded."},
+    "raised-internally": {"raised_internally": "yes", "internal_response": "Told to leave it."},
+    "immediate-risk": {"child_at_immediate_risk": "no"},
+    "contact": {"name": "Sam Taylor", "email": "sam@example.com", "phone": "07700 900 982"},
+}
+
+
+def client_with_a_draft() -> Client:
+    """Confidential (so "contact" applies) with a postcode that covers two councils (so "council" does)."""
+    client = Client()
+    assert client.post("/report/begin").status_code == 302
+    assert client.post("/report/anonymity", {"anonymity": "confidential"}).status_code == 302
+    assert client.post("/report/where", {"postcode": "S60"}).status_code == 302
+    assert client.get("/report/council").status_code == 200
+    assert client.get("/report/contact").status_code == 200
+    return client
+
+
+def test_every_question_page_has_a_valid_answer_here() -> None:
+    assert set(VALID_ANSWERS) == {step.slug for step in journey.STEPS}
+
+
+@pytest.mark.parametrize("step", journey.STEPS, ids=lambda step: step.slug)
+def test_bad_form_input_on_any_question_page_is_a_gov_uk_page(step: journey.Step) -> None:
+    client = client_with_a_draft()
+    path = f"/report/{step.slug}"
+    with rolled_back(client):
+        valid = client.post(path, VALID_ANSWERS[step.slug])
+    assert valid.status_code == 302, valid.content[:300]
+    assert_every_variant_answered(client, path, form_variants(VALID_ANSWERS[step.slug], step.form_class.base_fields))
+
+
+def test_a_bad_form_body_on_check_your_answers_is_ignored() -> None:
+    client = client_with_a_draft()
+    for step in journey.STEPS:
+        if step.slug != "anonymity":
+            assert client.post(f"/report/{step.slug}", VALID_ANSWERS[step.slug]).status_code == 302, step.slug
+    assert client.get("/report/check-your-answers").status_code == 200
+    fields = {"confirm": forms.CharField()}
+    bodies = [variant.body for variant in form_variants({"confirm": "yes"}, fields, validated=False)]
+    for body in bodies:
+        with rolled_back(client):
+            response = client.generic("POST", "/report/check-your-answers", body.encode(), content_type=FORM)
+        # The page has no fields: whatever is sent, the report is submitted and the confirmation shown.
+        assert response.status_code == 200, (body[:80], response.status_code)
+        assert b"Report sent" in response.content
+
+
+def test_bad_form_input_on_check_a_concern_is_a_gov_uk_page() -> None:
+    submitted = submit_report()
+    valid = {"reference": submitted.report.reference, "access_code": submitted.access_code}
+    client = Client()
+    with rolled_back(client):
+        assert client.post("/check", valid).status_code == 302
+    assert_every_variant_answered(client, "/check", form_variants(valid, AccessForm.base_fields))
+
+
+def test_bad_form_input_on_a_reporter_message_is_a_gov_uk_page() -> None:
+    submitted = submit_report()
+    client = Client()
+    opened = client.post("/check", {"reference": submitted.report.reference, "access_code": submitted.access_code})
+    assert opened.status_code == 302
+    valid = {"body": "Is there any news?", "kind": "message"}
+    with rolled_back(client):
+        assert client.post("/check/concern/message", valid).status_code == 302
+    variants = form_variants(valid, ReporterMessageForm.base_fields)
+    assert_every_variant_answered(client, "/check/concern/message", variants)
+
+
+# --- signing in ----------------------------------------------------------------------------------------
+
+
+def test_bad_form_input_on_the_sign_in_page_is_a_gov_uk_page() -> None:
+    user, _ = staff_with_mfa("bad-input-sign-in", role=User.Role.SUPERVISOR)
+    valid = {"username": user.username, "password": PASSWORD}
+    client = Client()
+    with rolled_back(client):
+        assert client.post("/staff/sign-in", valid).status_code == 302
+    fields = {"username": forms.CharField(), "password": forms.CharField()}
+    assert_every_variant_answered(client, "/staff/sign-in", form_variants(valid, fields))
+
+
+@pytest.mark.parametrize("page", ["code", "set-up"])
+def test_bad_form_input_on_a_security_code_page_is_a_gov_uk_page(page: str) -> None:
+    if page == "code":
+        user, _ = staff_with_mfa("bad-input-code", role=User.Role.SUPERVISOR)
+    else:
+        user = staff_user("bad-input-set-up", role=User.Role.SUPERVISOR)  # no authenticator yet
+        user.set_password(PASSWORD)
+        user.save()
+    client = Client()
+    response = client.post("/staff/sign-in", {"username": user.username, "password": PASSWORD})
+    assert response["Location"] == f"/staff/sign-in/{page}"
+    path = f"/staff/sign-in/{page}"
+    variants = form_variants({"code": "123456"}, {"code": forms.CharField()})
+    with rolled_back(client):
+        assert client.post(path, {"code": "123456"}).status_code == 400  # a wrong code: the form again
+    assert_every_variant_answered(client, path, variants)
+
+
+# --- the helpline's case actions -------------------------------------------------------------------------
+
+
+def case_action_answers(supervisor: User, other: Case) -> dict[str, dict[str, str | list[str]]]:
+    return {
+        "claim": {},
+        "assign": {"assignee": supervisor.username},
+        "set_priority": {"priority": "urgent"},
+        "set_concern_types": {"concern_types": ["other", "concern_not_acted_on"]},
+        "set_authority": {"authority": ROTHERHAM},
+        "ask_reporter": {"body": "Can you tell us more?"},
+        "add_note": {"body": "Called the school."},
+        "refer": {"summary": "Please look into this.", "share_identity": ""},
+        "escalate": {"route": "national_review"},
+        "link_duplicate": {"other": other.case_number},
+        "close": {"outcome": "no_further_action", "feedback": "Thank you."},
+    }
+
+
+def test_every_case_action_has_a_valid_answer_here() -> None:
+    supervisor = staff_user("bad-input-answers", role=User.Role.SUPERVISOR)
+    assert set(case_action_answers(supervisor, Case(case_number="X"))) == set(ACTION_FORMS)
+
+
+def prefixed(action: str, data: FormData) -> dict[str, str | list[str]]:
+    return {f"{action}-{name}": value for name, value in data.items()}
+
+
+@pytest.mark.parametrize("action", list(ACTION_FORMS))
+def test_bad_form_input_on_any_case_action_is_a_gov_uk_page(action: str) -> None:
+    client, supervisor = signed_in(User.Role.SUPERVISOR)
+    case, other = new_case(), new_case()
+    path = f"/staff/cases/{case.case_number}/{action}"
+    answer = case_action_answers(supervisor, other)[action]
+    with rolled_back(client):
+        valid = client.post(path, prefixed(action, answer))
+    assert valid.status_code in {302, 409}, valid.content[:300]  # done, or not allowed in this state
+    form = action_form(action)
+    fields = form.fields if form is not None else {"anything": forms.CharField()}
+    variants = form_variants(answer, fields, prefix=action if form is not None else "", validated=form is not None)
+    assert_every_variant_answered(client, path, variants)
+
+
+# --- the authority's referral actions --------------------------------------------------------------------
+
+REFERRAL_ANSWERS: dict[str, dict[str, str | list[str]]] = {
+    "acknowledge": {},
+    "record_action": {"kind": "strategy_discussion", "note": "Met on Monday."},
+    "record_outcome": {"outcome": "early_help", "note": "Family supported."},
+    "ask_helpline": {"note": "Is the child's school known?"},
+}
+
+
+def test_every_referral_action_has_a_valid_answer_here() -> None:
+    assert set(REFERRAL_ANSWERS) == set(REFERRAL_FORMS)
+
+
+@pytest.mark.parametrize("action", list(REFERRAL_FORMS))
+def test_bad_form_input_on_any_referral_action_is_a_gov_uk_page(action: str) -> None:
+    supervisor = staff_user("bad-input-referrer", role=User.Role.SUPERVISOR)
+    client, officer = signed_in(User.Role.AUTHORITY_OFFICER, ROTHERHAM)
+    case = new_case()
+    actions.case_refer(case=case, summary="Please look into this.", share_identity=False, acting_user=supervisor)
+    if action != "acknowledge":
+        authority_service.referral_acknowledge(case=case, acting_user=officer)
+    path = f"/staff/referrals/{case.case_number}/{action}"
+    answer = REFERRAL_ANSWERS[action]
+    with rolled_back(client):
+        valid = client.post(path, prefixed(action, answer))
+    assert valid.status_code == 302, valid.content[:300]
+    form_class = REFERRAL_FORMS[action]
+    fields = form_class.base_fields if form_class is not None else {"anything": forms.CharField()}
+    has_form = form_class is not None
+    variants = form_variants(answer, fields, prefix=action if has_form else "", validated=has_form)
+    assert_every_variant_answered(client, path, variants)
+
+
+# --- administration and phone intake ---------------------------------------------------------------------
+
+
+def test_bad_form_input_on_an_authority_inbox_is_a_gov_uk_page() -> None:
+    client, _ = signed_in(User.Role.ADMINISTRATOR)
+    path = f"/staff/admin/authorities/{ROTHERHAM}"
+    valid = {"referral_email": "referrals@rotherham.gov.test"}
+    with rolled_back(client):
+        assert client.post(path, valid).status_code == 302
+    assert_every_variant_answered(client, path, form_variants(valid, ReferralInboxForm.base_fields))
+
+
+PHONE_ANSWERS: dict[str, dict[str, str | list[str]]] = {
+    **VALID_ANSWERS,
+    "where": {"postcode": "S60 1AA", "council": ""},
+}
+
+
+def test_bad_form_input_on_the_phone_report_is_a_gov_uk_page() -> None:
+    """The question pages' forms, prefixed and on one page: every form's first field (the question pages test
+    every field of the same forms), and the council, which the view reads itself."""
+    client, _ = signed_in(User.Role.CALL_HANDLER)
+    valid: dict[str, str | list[str]] = {}
+    fields: dict[str, forms.Field] = {}
+    for step in PHONE_STEPS:
+        valid |= prefixed(step.slug, PHONE_ANSWERS[step.slug])
+        name, field = next(iter(step.form_class.base_fields.items()))
+        fields[f"{step.slug}-{name}"] = field
+    fields["where-council"] = journey.STEP_BY_SLUG["where"].form_class.base_fields["council"]
+    with rolled_back(client):
+        response = client.post("/staff/phone-report", valid)
+    assert response.status_code == 200 and b"access code" in response.content.lower(), response.content[:300]
+    assert_every_variant_answered(client, "/staff/phone-report", form_variants(valid, fields))
+
+
+# --- query strings ---------------------------------------------------------------------------------------
+
+
+def query_variants(names: list[str]) -> Iterator[tuple[str, str, bool]]:
+    """(what, query string, must be refused when the name is a validated text or choice parameter)."""
+    for name in names:
+        for label, raw in UNDECODABLE.items():
+            yield f"{name!r} with {label}", f"{name}={raw}", False
+        for label in IN_NAMES:
+            yield f"{label} in the name {name!r}", f"{name}{UNDECODABLE[label]}=1", False
+        yield f"{name!r} with a NUL inside", f"{name}={NUL_INSIDE}", True
+        yield f"{name!r} that is only a NUL", f"{name}={NUL_ALONE}", True
+        yield f"{name!r} over-long", f"{name}={OVER_LONG}", True
+        yield f"a NUL in the name {name!r}", f"{name}%00=1", False
+        yield f"{name!r} repeated", f"{name}=a&{name}=b", False
+        yield f"{name!r} in list syntax", f"{name}%5B%5D=a&{name}%5B%5D=b", False
+    yield "a parameter named NUL", "%00=1", False
+
+
+CASE_FILTERS = list(CaseFilterForm.base_fields)
+# Parameters that are read: a bad value is refused (a checkbox takes any text as "on").
+VALIDATED = {name for name, field in CaseFilterForm.base_fields.items() if not isinstance(field, forms.BooleanField)}
+STAFF_QUERY_PAGES = [
+    (User.Role.SUPERVISOR, "/staff/cases", CASE_FILTERS),
+    (User.Role.AUTHORITY_OFFICER, "/staff/referrals", ["closed", "page"]),
+    # The statistics and pattern pages take no parameters: whatever is sent is ignored.
+    (User.Role.SUPERVISOR, "/staff/statistics", ["authority"]),
+    (User.Role.BOARD_REVIEWER, "/staff/statistics", ["since"]),
+    (User.Role.OVERSIGHT_ANALYST, "/staff/statistics.csv", ["authority"]),
+    (User.Role.SUPERVISOR, "/staff/patterns", ["authority"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "names"), [pytest.param(*page, id=f"{page[0]}:{page[1]}") for page in STAFF_QUERY_PAGES]
+)
+def test_bad_bytes_in_a_staff_query_string_are_a_page_or_a_form_error(role: str, path: str, names: list[str]) -> None:
+    client, user = signed_in(role, ROTHERHAM)
+    if role == User.Role.BOARD_REVIEWER:
+        rotherham = authorities.authority_by_code(ROTHERHAM)
+        assert rotherham is not None
+        User.objects.filter(pk=user.pk).update(area=rotherham.region)
+    assert client.get(path).status_code == 200
+    validated = path == "/staff/cases"
+    for what, query, refusable in query_variants(names):
+        with rolled_back(client):
+            response = client.get(f"{path}?{query}")
+        refused = validated and refusable and query.split("=")[0] in VALIDATED
+        assert_gov_uk_answer(response, f"{path}: {what}", refused=refused)
+        if not validated:
+            assert response.status_code == 200, (path, what, response.status_code)
+
+
+@pytest.mark.parametrize(
+    ("path", "names"),
+    [("/api/v1/cases", CASE_FILTERS), ("/api/v1/local-authorities", ["postcode"])],
+    ids=["cases", "local-authorities"],
+)
+def test_bad_bytes_in_an_api_query_string_are_a_field_error(path: str, names: list[str]) -> None:
+    client = signed_in(User.Role.SUPERVISOR)[0] if path == "/api/v1/cases" else Client()
+    validated = VALIDATED if path == "/api/v1/cases" else {"postcode"}
+    for what, query, refusable in query_variants(names):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code in {200, 400}, (what, response.status_code, response.content[:300])
+        assert response["Content-Type"] == "application/json"
+        name = query.split("=")[0]
+        if refusable and name in validated:
+            assert response.status_code == 400, (what, response.content[:300])
+        if response.status_code == 400:
+            errors = json.loads(response.content.decode("utf-8"))
+            assert isinstance(errors, dict) and name in errors, (what, errors)
+
+
+# --- the staff JSON API ----------------------------------------------------------------------------------
+
+API_BAD_TEXT: dict[str, Any] = {
+    "a NUL inside": "a\u0000b",
+    "only a NUL": "\u0000",
+    "an over-long string": "x" * 25_000,
+}
+API_WRONG_SHAPES: dict[str, Any] = {
+    "a number": 12345,
+    "a fraction": 1.5,
+    "a list": ["a", "b"],
+    "an empty list": [],
+    "a list holding a NUL": ["\u0000"],
+    "an object": {"a": "b"},
+    "null": None,
+    "true": True,
+    "false": False,
+}
+
+
+def api_answers(supervisor: User, other: Case) -> dict[str, dict[str, Any]]:
+    answers: dict[str, dict[str, Any]] = dict(case_action_answers(supervisor, other))
+    answers["refer"] = {"summary": "Please look into this.", "share_identity": False}
+    return answers
+
+
+def post_json(client: Client, path: str, body: Any) -> Any:
+    with rolled_back(client):
+        return client.post(path, json.dumps(body), content_type="application/json")
+
+
+def json_errors(response: Any, what: object) -> dict[str, Any]:
+    assert response["Content-Type"] == "application/json", (what, response["Content-Type"])
+    errors = json.loads(response.content.decode("utf-8"))  # strict UTF-8
+    assert isinstance(errors, dict) and errors, (what, errors)
+    return errors
+
+
+@pytest.fixture
+def api_case() -> tuple[Client, User, Case, Case]:
+    client, supervisor = signed_in(User.Role.SUPERVISOR)
+    return client, supervisor, new_case(), new_case()
+
+
+@pytest.mark.parametrize("action", list(ACTION_FORMS))
+def test_a_nul_or_an_over_long_string_in_any_staff_action_field_is_a_field_error(
+    api_case: tuple[Client, User, Case, Case], action: str
+) -> None:
+    client, supervisor, case, other = api_case
+    path = f"/api/v1/cases/{case.case_number}/{action}"
+    answer = api_answers(supervisor, other)[action]
+    valid = post_json(client, path, answer)
+    assert valid.status_code in {200, 409}, valid.content[:300]
+    form = action_form(action)
+    for field_name in form.fields if form is not None else {}:
+        for label, value in API_BAD_TEXT.items():
+            what = (action, field_name, label)
+            response = post_json(client, path, {**answer, field_name: value})
+            # Text is refused everywhere: where a yes or no is asked (share_identity) it must be a JSON boolean.
+            assert response.status_code == 400, (what, response.status_code, response.content[:300])
+            assert field_name in json_errors(response, what), what
+
+
+@pytest.mark.parametrize("action", list(ACTION_FORMS))
+def test_a_value_of_the_wrong_shape_in_any_staff_action_field_is_never_a_500(
+    api_case: tuple[Client, User, Case, Case], action: str
+) -> None:
+    client, supervisor, case, other = api_case
+    path = f"/api/v1/cases/{case.case_number}/{action}"
+    answer = api_answers(supervisor, other)[action]
+    form = action_form(action)
+    for field_name, field in (form.fields if form is not None else {"anything": forms.CharField()}).items():
+        for label, value in API_WRONG_SHAPES.items():
+            what = (action, field_name, label)
+            response = post_json(client, path, {**answer, field_name: value})
+            assert response.status_code in {200, 400, 409}, (what, response.status_code, response.content[:300])
+            errors = json_errors(response, what)
+            if response.status_code == 400:
+                assert field_name in errors, (what, errors)
+            if value is None and form is not None and field.required:
+                assert response.status_code == 400, (what, "a required field sent as null")
+            if form is not None and value is not None and not right_json_type(field, value):
+                assert response.status_code == 400, (what, "nothing is coerced from the wrong JSON type")
+
+
+def right_json_type(field: forms.Field, value: Any) -> bool:
+    if isinstance(field, forms.MultipleChoiceField):
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if isinstance(field, forms.BooleanField):
+        return isinstance(value, bool)
+    return isinstance(value, str)
+
+
+@pytest.mark.parametrize("action", list(ACTION_FORMS))
+def test_a_nul_or_bad_bytes_in_a_staff_action_field_name_are_never_a_500(
+    api_case: tuple[Client, User, Case, Case], action: str
+) -> None:
+    client, supervisor, case, other = api_case
+    path = f"/api/v1/cases/{case.case_number}/{action}"
+    answer = api_answers(supervisor, other)[action]
+    for extra in ["\u0000", "body\u0000", "\ufffd", "x" * 10_000]:
+        response = post_json(client, path, {**answer, extra: "x"})
+        assert response.status_code in {200, 409}, (action, extra[:20], response.status_code, response.content[:300])
+        json_errors(response, (action, extra[:20]))
+    for name in answer:
+        renamed = {key: value for key, value in answer.items() if key != name} | {f"{name}\u0000": answer[name]}
+        response = post_json(client, path, renamed)
+        assert response.status_code in {200, 400, 409}, (action, name, response.status_code)
+        if response.status_code == 400:
+            assert name in json_errors(response, (action, name))
+
+
+@pytest.mark.parametrize(
+    "body", [[], ["assignee"], [{"priority": "urgent"}], "urgent", "", "\u0000", 7, None, True], ids=repr
+)
+def test_a_json_body_that_is_not_an_object_names_the_required_fields(
+    api_case: tuple[Client, User, Case, Case], body: Any
+) -> None:
+    client, _, case, _ = api_case
+    for action in ACTION_FORMS:
+        response = post_json(client, f"/api/v1/cases/{case.case_number}/{action}", body)
+        form = action_form(action)
+        if form is None:
+            assert response.status_code in {200, 409}, (action, body, response.status_code)
+            continue
+        assert response.status_code == 400, (action, body, response.status_code, response.content[:300])
+        errors = json_errors(response, (action, body))
+        assert set(errors) == {name for name, field in form.fields.items() if field.required}, (action, errors)
+
+
+# --- JSON nested deep --------------------------------------------------------------------------------------
+
+
+def nested(depth: int, inner: Any) -> Any:
+    value = inner
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def error_depth(errors: Any) -> int:
+    depth = 0
+    while isinstance(errors, dict):
+        errors = next(iter(errors.values()))
+        depth += 1
+    return depth
+
+
+@pytest.mark.parametrize("depth", [1, 40, 500, 700])
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/cases/{case}/add_note", "body"),
+        ("/api/v1/cases/{case}/close", "feedback"),
+        ("/api/v1/reports", "summary"),
+        ("/api/v1/reports/access", "reference"),
+        ("/api/v1/reports/messages", "body"),
+    ],
+)
+def test_a_lone_surrogate_nested_deep_in_a_json_field_is_a_field_error(
+    api_case: tuple[Client, User, Case, Case], path: str, field: str, depth: int
+) -> None:
+    """It was a 500 from about 450 levels down (the decoder itself allows about 900): the parser's error for
+    the surrogate was as deep as the input, and DRF's ValidationError ran out of recursion building it."""
+    client, _, case, _ = api_case
+    response = post_json(client, path.format(case=case.case_number), {field: nested(depth, "x\ud800")})
+    assert response.status_code == 400, (depth, response.status_code, response.content[:300])
+    errors = json_errors(response, depth)
+    assert field in errors, errors
+    assert error_depth(errors) <= MAX_ERROR_DEPTH + 1
+
+
+@pytest.mark.parametrize("depth", [40, 500, 700])
+def test_plain_text_nested_deep_in_a_staff_action_field_is_never_a_500(
+    api_case: tuple[Client, User, Case, Case], depth: int
+) -> None:
+    client, _, case, _ = api_case
+    for action, field in [("add_note", "body"), ("set_priority", "priority"), ("link_duplicate", "other")]:
+        response = post_json(client, f"/api/v1/cases/{case.case_number}/{action}", {field: nested(depth, "x")})
+        assert response.status_code in {200, 400, 409}, (action, depth, response.status_code)
+        if response.status_code == 400:
+            assert field in json_errors(response, (action, depth))
+
+
+def test_the_surrogate_check_reports_a_deep_value_once_at_a_bounded_depth() -> None:
+    errors = unencodable_fields({"body": nested(5_000, "\udfff"), "ok": nested(5_000, "fine")})
+    assert set(errors) == {"body"}
+    assert error_depth(errors) == MAX_ERROR_DEPTH
+    assert unencodable_fields({"deep": nested(5_000, {"\ud800": 1})})  # a bad key, however deep
