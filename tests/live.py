@@ -6,6 +6,7 @@ gets its own environment naming the test database and the test broker (Redis dat
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import signal
@@ -63,14 +64,17 @@ class Process:
         return self.log_path.read_text(errors="replace")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 5) -> None:
-        if self.popen.poll() is not None:
-            return
-        os.killpg(self.popen.pid, sig)
+        # The whole process group, even when its leader has already died (a SIGKILLed Celery main process
+        # leaves its pool children running).
         try:
+            os.killpg(self.popen.pid, sig)
+        except ProcessLookupError:
+            return
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(timeout=10)
+        self.popen.wait(timeout=10)
 
 
 def start_process(args: list[str], log_path: Path, **env: str) -> Process:
@@ -174,9 +178,11 @@ def celery_worker(tmp_path: Path, test_broker: str, transactional_db: None) -> I
 
 
 def gunicorn_ready(port: int) -> bool:
+    """A worker has loaded Django and answers (the port is bound by the master before that)."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            return sock.recv(12).startswith(b"HTTP/1.1 ")
     except OSError:
         return False
 

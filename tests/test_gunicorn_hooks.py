@@ -23,7 +23,7 @@ SOURCE = "127.0.0.77"
 
 def raw_request(base_url: str, payload: bytes) -> bytes:
     host, port = base_url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=10, source_address=(SOURCE, 0)) as sock:
+    with socket.create_connection((host, int(port)), timeout=30, source_address=(SOURCE, 0)) as sock:
         sock.sendall(payload)
         chunks = []
         while chunk := sock.recv(65536):

@@ -151,7 +151,10 @@ def test_a_concern_type_rising_in_a_region_against_its_baseline_raises_an_alert(
         new_case(ROTHERHAM, concern_types=(rising,))
     for _ in range(5):  # the North West: 5 this quarter against 12 over the year before (3 a quarter)
         new_case(MANCHESTER, concern_types=(steady,))
-    for days_ago in (120, 150, 200, 230, 260, 290, 320, 330, 350, 380, 400, 420):
+    # The current window is counted in whole months, so it reaches back 90 to 120 days: the oldest of these
+    # is 125 days ago, so that it is in the baseline on every day of the year (at 120 it was not, on the
+    # days when 90 days ago was the 31st).
+    for days_ago in (125, 150, 200, 230, 260, 290, 320, 330, 350, 380, 400, 420):
         case_at(now - timedelta(days=days_ago), MANCHESTER, concern_types=(steady,))
     for _ in range(4):  # too few to count as a pattern
         new_case(SHEFFIELD, concern_types=(ConcernType.INFORMATION_NOT_SHARED,))
@@ -165,6 +168,9 @@ def test_a_concern_type_rising_in_a_region_against_its_baseline_raises_an_alert(
 
 
 def test_a_rising_concern_needs_the_summary_views_refreshed() -> None:
+    # Start from views that hold this test's (empty) data: a flush after a transactional test that
+    # refreshed them leaves their rows behind.
+    selectors.stats_refresh()
     for _ in range(5):
         new_case(ROTHERHAM, concern_types=(ConcernType.RETALIATION_AGAINST_STAFF,))
     assert alerts("rising_concern") == []  # the summary view has not been refreshed yet

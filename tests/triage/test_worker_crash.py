@@ -4,6 +4,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from tests.factories import staff_user, submit_report
 from tests.live import Process, point_publisher_at, start_beat, start_worker, wait_for
+from tests.triage.slow_mail import LATENCY, sending_marker
 from triage.models import Case, EmailRecord, OutboxMessage
 from triage.outbox import outbox_publish
 
@@ -31,10 +33,25 @@ def worker_env(mail_dir: Path) -> dict[str, str]:
     return {
         "EMAIL_BACKEND": "tests.triage.slow_mail.SlowFileBackend",
         "EMAIL_FILE_PATH": str(mail_dir),
-        "OUTBOX_LEASE_SECONDS": "3",
+        # Long enough that a slow moment on a loaded machine never lets a second worker take over an email
+        # that is still being sent; short enough that killed work is picked up again within the test.
+        "OUTBOX_LEASE_SECONDS": "10",
         "OUTBOX_SWEEP_SECONDS": "1",
         "OUTBOX_RESEND_AFTER_SECONDS": "1",
     }
+
+
+def wait_until_sending(mail_dir: Path, pid: int) -> None:
+    """Until ``pid`` has just started waiting on the provider: killed now, it has sent nothing."""
+
+    def just_started() -> bool:
+        try:
+            started = float(sending_marker(mail_dir, pid).read_text())
+        except (OSError, ValueError):
+            return False
+        return time.time() - started < LATENCY / 3
+
+    wait_for(just_started, timeout=60, interval=0.02, what=f"process {pid} waiting on the provider")
 
 
 def sent_message_ids(mail_dir: Path) -> Counter[str]:
@@ -57,12 +74,14 @@ def test_killing_workers_mid_batch_routes_every_report_once_and_sends_every_emai
     mail_dir = tmp_path / "mail"
     expected_emails = (REPORTS // 2) * SUPERVISORS
 
-    first = start_worker(tmp_path / "first.log", concurrency=2, **worker_env(mail_dir))
+    first = start_worker(tmp_path / "first.log", concurrency=1, **worker_env(mail_dir))
     try:
         wait_for(lambda: EmailRecord.objects.filter(state="sent").count() >= 2, timeout=60, what="some emails")
-        os.kill(first.popen.pid, signal.SIGKILL)  # the main process: its children lose their parent
+        wait_for(lambda: len(children_of(first)) == 1, timeout=30, what="the pool child")
+        wait_until_sending(mail_dir, children_of(first)[0])
+        os.kill(first.popen.pid, signal.SIGKILL)  # the main process: its child loses its parent
     finally:
-        first.stop(signal.SIGKILL)
+        first.stop(signal.SIGKILL)  # and the child, mid-send
     assert EmailRecord.objects.filter(state="sent").count() < expected_emails, "the kill came too late to test"
 
     second = start_worker(tmp_path / "second.log", concurrency=2, **worker_env(mail_dir))
@@ -70,7 +89,9 @@ def test_killing_workers_mid_batch_routes_every_report_once_and_sends_every_emai
     try:
         wait_for(lambda: len(children_of(second)) >= 1, timeout=30, what="pool children")
         wait_for(lambda: EmailRecord.objects.filter(state="sent").count() >= 4, timeout=60, what="more emails")
-        os.kill(children_of(second)[0], signal.SIGKILL)  # a pool child, mid-batch
+        victim = children_of(second)[0]
+        wait_until_sending(mail_dir, victim)
+        os.kill(victim, signal.SIGKILL)  # a pool child, mid-batch
         try:
             wait_for(
                 lambda: (
