@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.test import Client
+
 from accounts.models import User
 from reports.models import Anonymity, ConcernType, RaisedInternally, ReporterSector
 from reports.services import Contact, ReportInput, SubmittedReport, report_submit
@@ -69,3 +71,31 @@ def sign_in(client: Any, user: User) -> None:
     assert response.status_code == 302, response.content[:300]
     response = client.post(response["Location"], {"code": code})
     assert response.status_code == 302, response.content[:300]
+
+
+def client_with_a_draft() -> Client:
+    """A reporter part-way through the question pages: confidential (so "contact" applies) with a postcode
+    that covers two councils (so "council" applies), so that every question page shows its form."""
+    client = Client()
+    assert client.post("/report/begin").status_code == 302
+    assert client.post("/report/anonymity", {"anonymity": "confidential"}).status_code == 302
+    assert client.post("/report/where", {"postcode": "S60"}).status_code == 302
+    assert client.get("/report/council").status_code == 200
+    assert client.get("/report/contact").status_code == 200
+    return client
+
+
+# One valid answer for each question page of the reporter's journey (by its slug).
+QUESTION_PAGE_ANSWERS: dict[str, dict[str, str | list[str]]] = {
+    "anonymity": {"anonymity": "confidential"},
+    "about-you": {"reporter_sector": "education"},
+    "concern": {"concern_types": ["other", "concern_not_acted_on"]},
+    "where": {"postcode": "S60 1AA", "council": ""},
+    "council": {"council": "E08000018", "other_council": ""},
+    "about-council": {"about_council": "yes", "which_council": "E08000038"},
+    "organisation": {"organisation_name": "Northside Academy"},
+    "what-happened": {"summary": "Not passed on", "details": "Nothing was recorded."},
+    "raised-internally": {"raised_internally": "yes", "internal_response": "Told to leave it."},
+    "immediate-risk": {"child_at_immediate_risk": "no"},
+    "contact": {"name": "Sam Taylor", "email": "sam@example.com", "phone": "07700 900 982"},
+}

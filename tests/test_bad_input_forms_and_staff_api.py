@@ -45,7 +45,15 @@ from accounts.models import User
 from helpline.json_codec import MAX_ERROR_DEPTH, unencodable_fields
 from reports import journey
 from reports.forms import AccessForm, ReporterMessageForm
-from tests.factories import PASSWORD, sign_in, staff_user, staff_with_mfa, submit_report
+from tests.factories import (
+    PASSWORD,
+    QUESTION_PAGE_ANSWERS,
+    client_with_a_draft,
+    sign_in,
+    staff_user,
+    staff_with_mfa,
+    submit_report,
+)
 from triage import actions, authorities
 from triage import authority as authority_service
 from triage.admin_views import ReferralInboxForm
@@ -187,34 +195,10 @@ def new_case() -> Case:
 # --- the reporter's pages --------------------------------------------------------------------------------
 
 # One valid answer per question page, for a draft that is confidential with a postcode covering two councils.
-VALID_ANSWERS: dict[str, dict[str, str | list[str]]] = {
-    "anonymity": {"anonymity": "confidential"},
-    "about-you": {"reporter_sector": "education"},
-    "concern": {"concern_types": ["other", "concern_not_acted_on"]},
-    "where": {"postcode": "S60 1AA", "council": ""},
-    "council": {"council": ROTHERHAM, "other_council": ""},
-    "about-council": {"about_council": "yes", "which_council": "E08000038"},
-    "organisation": {"organisation_name": "Northside Academy"},
-    "what-happened": {"summary": "Not passed on", "details": "Nothing was recorded."},
-    "raised-internally": {"raised_internally": "yes", "internal_response": "Told to leave it."},
-    "immediate-risk": {"child_at_immediate_risk": "no"},
-    "contact": {"name": "Sam Taylor", "email": "sam@example.com", "phone": "07700 900 982"},
-}
-
-
-def client_with_a_draft() -> Client:
-    """Confidential (so "contact" applies) with a postcode that covers two councils (so "council" does)."""
-    client = Client()
-    assert client.post("/report/begin").status_code == 302
-    assert client.post("/report/anonymity", {"anonymity": "confidential"}).status_code == 302
-    assert client.post("/report/where", {"postcode": "S60"}).status_code == 302
-    assert client.get("/report/council").status_code == 200
-    assert client.get("/report/contact").status_code == 200
-    return client
 
 
 def test_every_question_page_has_a_valid_answer_here() -> None:
-    assert set(VALID_ANSWERS) == {step.slug for step in journey.STEPS}
+    assert set(QUESTION_PAGE_ANSWERS) == {step.slug for step in journey.STEPS}
 
 
 @pytest.mark.parametrize("step", journey.STEPS, ids=lambda step: step.slug)
@@ -222,16 +206,18 @@ def test_bad_form_input_on_any_question_page_is_a_gov_uk_page(step: journey.Step
     client = client_with_a_draft()
     path = f"/report/{step.slug}"
     with rolled_back(client):
-        valid = client.post(path, VALID_ANSWERS[step.slug])
+        valid = client.post(path, QUESTION_PAGE_ANSWERS[step.slug])
     assert valid.status_code == 302, valid.content[:300]
-    assert_every_variant_answered(client, path, form_variants(VALID_ANSWERS[step.slug], step.form_class.base_fields))
+    assert_every_variant_answered(
+        client, path, form_variants(QUESTION_PAGE_ANSWERS[step.slug], step.form_class.base_fields)
+    )
 
 
 def test_a_bad_form_body_on_check_your_answers_is_ignored() -> None:
     client = client_with_a_draft()
     for step in journey.STEPS:
         if step.slug != "anonymity":
-            assert client.post(f"/report/{step.slug}", VALID_ANSWERS[step.slug]).status_code == 302, step.slug
+            assert client.post(f"/report/{step.slug}", QUESTION_PAGE_ANSWERS[step.slug]).status_code == 302, step.slug
     assert client.get("/report/check-your-answers").status_code == 200
     fields = {"confirm": forms.CharField()}
     bodies = [variant.body for variant in form_variants({"confirm": "yes"}, fields, validated=False)]
@@ -385,7 +371,7 @@ def test_bad_form_input_on_an_authority_inbox_is_a_gov_uk_page() -> None:
 
 
 PHONE_ANSWERS: dict[str, dict[str, str | list[str]]] = {
-    **VALID_ANSWERS,
+    **QUESTION_PAGE_ANSWERS,
     "where": {"postcode": "S60 1AA", "council": ""},
 }
 

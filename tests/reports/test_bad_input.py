@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from reports import journey
 from reports.forms import DETAILS_MAX, INTERNAL_RESPONSE_MAX, ORGANISATION_MAX, SUMMARY_MAX
 from reports.models import Anonymity, ConcernType, RaisedInternally, ReporterSector
+from tests.factories import QUESTION_PAGE_ANSWERS, client_with_a_draft
 from tests.fuzzing import examples
 
 pytestmark = pytest.mark.django_db
@@ -364,26 +365,11 @@ form_text = st.one_of(
 form_value = st.one_of(form_text, st.lists(form_text, max_size=4))
 
 
-# One valid answer per page: near-valid data (some of these values swapped for junk) gets past the form.
-VALID_FORMS: dict[str, dict[str, Any]] = {
-    "anonymity": {"anonymity": "confidential"},
-    "about-you": {"reporter_sector": "education"},
-    "concern": {"concern_types": ["other", "concern_not_acted_on"]},
-    "where": {"postcode": "S60 1AA", "council": ""},
-    "council": {"council": "E08000018", "other_council": ""},
-    "about-council": {"about_council": "yes", "which_council": "E08000038"},
-    "organisation": {"organisation_name": "Northside Academy"},
-    "what-happened": {"summary": "Not passed on", "details": "Nothing was recorded."},
-    "raised-internally": {"raised_internally": "yes", "internal_response": "Told to leave it."},
-    "immediate-risk": {"child_at_immediate_risk": "no"},
-    "contact": {"name": "Sam Taylor", "email": "sam@example.com", "phone": "07700 900 982"},
-}
-
-
 def _form_data(slug: str) -> st.SearchStrategy[dict[str, Any]]:
     names = st.one_of(st.sampled_from(STEP_FIELDS[slug]), st.sampled_from(ALL_FIELD_NAMES), st.text(max_size=20))
     arbitrary = st.dictionaries(names, form_value, max_size=6)
-    answer = VALID_FORMS[slug]
+    # A valid answer, with some of its values swapped for junk, gets past the form.
+    answer = QUESTION_PAGE_ANSWERS[slug]
     # A valid answer with at most one of its fields replaced, plus some other fields.
     near_valid = st.builds(
         lambda replaced, extra: {**extra, **answer, **replaced},
@@ -393,22 +379,10 @@ def _form_data(slug: str) -> st.SearchStrategy[dict[str, Any]]:
     return st.one_of(near_valid, arbitrary)
 
 
-def _client_with_a_draft() -> Client:
-    """A reporter part-way through: confidential (so "contact" applies) and a postcode that covers two
-    councils (so "council" applies). Every question page then shows its form."""
-    client = Client()
-    assert client.post("/report/begin").status_code == 302
-    assert client.post("/report/anonymity", {"anonymity": "confidential"}).status_code == 302
-    assert client.post("/report/where", {"postcode": "S60"}).status_code == 302
-    assert client.get("/report/council").status_code == 200
-    assert client.get("/report/contact").status_code == 200
-    return client
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("slug", list(STEP_FIELDS))
 def test_question_pages_never_fail_on_arbitrary_form_data(slug: str, local_authorities: None) -> None:
-    client = _client_with_a_draft()
+    client = client_with_a_draft()
 
     @PAGE_PROPERTY
     @given(data=_form_data(slug), encoding=st.sampled_from(["multipart", "urlencoded"]), change=st.booleans())
@@ -429,7 +403,7 @@ def test_question_pages_never_fail_on_arbitrary_form_data(slug: str, local_autho
 
 @pytest.mark.parametrize("slug", list(STEP_FIELDS))
 def test_question_pages_refuse_invalid_utf8_and_oversize_bodies(slug: str, local_authorities: None) -> None:
-    client = _client_with_a_draft()
+    client = client_with_a_draft()
     for body in [b"postcode=%FF%FE&name=\xff\xfe", b"\xff" * 10, b"a=" + b"x" * 300_000]:
         with _rolled_back():
             response = client.post(f"/report/{slug}", body, content_type="application/x-www-form-urlencoded")
