@@ -101,3 +101,45 @@ def test_an_error_that_escapes_django_becomes_the_static_500_page() -> None:
     assert sent["status"] == "500 Internal Server Error"
     assert_security_headers(sent["headers"])
     assert body == static_500_page() and b"canary" not in body
+
+
+# Each of the red-team's malformed requests, sent whole through the real server: the answer, its headers and
+# what it costs in log lines (a bad form charset once wrote about 53 KB of tracebacks per request).
+JSON_SURROGATE = b'{"anonymity": "\\ud800", "summary": "x", "details": "y"}'
+MALFORMED = {
+    "a lone surrogate in JSON": (
+        b"POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(len(JSON_SURROGATE)).encode() + b"\r\nConnection: close\r\n\r\n" + JSON_SURROGATE,
+        400,
+    ),
+    "a form in UTF-16": (
+        b"POST /check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded; charset=utf-16"
+        b"\r\nContent-Length: 3\r\nConnection: close\r\n\r\na=b",
+        400,
+    ),
+    "a form in rot13": (
+        b"POST /staff/sign-in HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded; "
+        b"charset=rot13\r\nContent-Length: 3\r\nConnection: close\r\n\r\na=b",
+        400,
+    ),
+    "a NUL in a path": (b"GET /report/%00 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", 404),
+}
+
+
+@pytest.mark.worker
+def test_malformed_requests_through_the_real_server_are_4xx_with_every_header_and_one_log_line_each(
+    gunicorn_server: tuple[str, Process],
+) -> None:
+    base_url, server = gunicorn_server
+    for what, (payload, status) in MALFORMED.items():
+        before = server.log().count("\n")
+        got, headers, body = parse(raw_request(base_url, payload))
+        assert got == status, (what, got, body[:300])
+        assert_security_headers(headers)
+        assert b"govuk-template" in body or headers["Content-Type"] == "application/json", what
+        time.sleep(0.3)
+        added = server.log().splitlines()[before:]
+        # The access line, and at most one line saying what was refused.
+        assert len(added) <= 2, (what, added)
+        assert "Traceback" not in "\n".join(added), what
+    assert SOURCE not in server.log()
