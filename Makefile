@@ -63,7 +63,7 @@ setup: venv assets data
 /usr/bin/docker-compose:
 	$(APT_GET) update -qq && $(APT_GET) install -y -qq docker-compose >/dev/null
 
-setup-test: venv assets services /usr/bin/chromium /usr/bin/docker-compose
+setup-test: venv assets database /usr/bin/chromium /usr/bin/docker-compose
 	$(BIN)/python manage.py generate_dev_keys
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 
