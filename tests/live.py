@@ -187,18 +187,36 @@ def gunicorn_ready(port: int) -> bool:
         return False
 
 
+def start_gunicorn(log_path: Path, attempts: int = 3) -> tuple[str, Process]:
+    """gunicorn with one worker on a free loopback port, answering HTTP. A port found free can be taken by
+    another process before gunicorn binds it: then gunicorn exits, and another port is tried."""
+    for _ in range(attempts):
+        port = free_port()
+        server = start_process(
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", "1", "helpline.wsgi:application"],
+            log_path,
+            PORT=str(port),
+        )
+        try:
+            wait_for(
+                lambda port=port, server=server: gunicorn_ready(port) or server.popen.poll() is not None,
+                timeout=60,
+                what="gunicorn",
+            )
+        except AssertionError:
+            server.stop()
+            raise
+        if server.popen.poll() is None:
+            return f"http://127.0.0.1:{port}", server
+        if "Address already in use" not in server.log():
+            raise AssertionError(f"gunicorn exited:\n{server.log()}")
+    raise AssertionError(f"gunicorn found no free port in {attempts} attempts")
+
+
 @pytest.fixture
 def gunicorn_server(tmp_path: Path, test_broker: str, transactional_db: None) -> Iterator[tuple[str, Process]]:
-    port = free_port()
-    server = start_process(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", "1", "helpline.wsgi:application"],
-        tmp_path / "gunicorn.log",
-        PORT=str(port),
-    )
+    base_url, server = start_gunicorn(tmp_path / "gunicorn.log")
     try:
-        wait_for(lambda: gunicorn_ready(port) or server.popen.poll() is not None, timeout=30, what="gunicorn")
-        if server.popen.poll() is not None:
-            raise AssertionError(f"gunicorn exited:\n{server.log()}")
-        yield f"http://127.0.0.1:{port}", server
+        yield base_url, server
     finally:
         server.stop()
