@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
 
+from helpline.context_processors import PUBLIC_SERVICE_NAME, STAFF_SERVICE_NAME
 from helpline.headers import headers_outside_django
 
 logger = logging.getLogger("helpline.requests")
@@ -56,7 +57,8 @@ def error_response(request: HttpRequest, status: int, template: str | None = Non
         return JsonResponse({"detail": API_DETAIL[status]}, status=status)
     # Which side of the service the address belongs to is the only thing the page is told: never who is
     # asking or what they sent.
-    context = {"staff": request.path.startswith(STAFF_PREFIX)}
+    staff = request.path.startswith(STAFF_PREFIX)
+    context = {"staff": staff, "service_name": STAFF_SERVICE_NAME if staff else PUBLIC_SERVICE_NAME}
     return HttpResponse(render_to_string(template or TEMPLATES[status], context), status=status)
 
 
