@@ -4,13 +4,13 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 from django.db import DatabaseError
 
+from accounts.models import User
+
 
 @register(Tags.database)
 def demo_users_refused_in_production(app_configs: Any, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
     if not settings.PRODUCTION or not databases:
         return []
-    from accounts.models import User
-
     try:
         demo = User.objects.filter(is_demo=True, is_active=True).count()
     except DatabaseError:

@@ -15,10 +15,15 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.CALL_HANDLER)
     # Local authority officers: the authorities whose referrals they handle.
-    authorities = models.ManyToManyField("triage.LocalAuthority", blank=True, related_name="officers")
+    authorities = models.ManyToManyField("directory.LocalAuthority", blank=True, related_name="officers")
     # Board reviewers: the region (as in the authority directory) their partnership covers.
     area = models.CharField(max_length=64, blank=True)
     is_demo = models.BooleanField(default=False, help_text="Created by make run; refused in production.")
+
+    def is_verified(self) -> bool:
+        """Whether this session passed the second factor. django-otp's middleware replaces this on each
+        request's user; a user it never saw (an API token, a script) is not verified."""
+        return False
 
     @property
     def is_helpline(self) -> bool:

@@ -15,7 +15,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from reports import throttle
+from core import throttle
 
 RECOVERY_CODES = 10
 
@@ -81,7 +81,7 @@ class Enrolled:
     recovery_codes: list[str]
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def mfa_enrol_confirm(*, user: User, device: TOTPDevice, token: str) -> Enrolled | None:
     if device.user_id != user.pk or not device.verify_token("".join(token.split())):
         return None
@@ -103,7 +103,7 @@ def recovery_codes_issue(*, user: User) -> list[str]:
     return codes
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def user_disable(*, user: User, acting_user: User) -> None:
     """Disable an account and end its sessions at once."""
     user.is_active = False

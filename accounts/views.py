@@ -16,12 +16,9 @@ from django_otp import login as otp_login
 from accounts import services
 from accounts.forms import CodeForm, SignInForm
 from accounts.models import User
+from core.http import client_of
 
 PENDING = "pending_user_id"
-
-
-def _client(request: HttpRequest) -> str:
-    return str(getattr(request, "client_hash", ""))
 
 
 def _pending_user(request: HttpRequest) -> User | None:
@@ -34,7 +31,7 @@ def _sign_in(request: HttpRequest, user: User, device: object) -> HttpResponse:
     otp_login(request, device)
     request.session["signed_in_at"] = time.time()
     request.session["last_seen_at"] = time.time()
-    services.login_clear_failures(username=user.username, client=_client(request))
+    services.login_clear_failures(username=user.username, client=client_of(request))
     return redirect("triage:home")
 
 
@@ -49,7 +46,7 @@ def login(request: HttpRequest) -> HttpResponse:
                 request=request,
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
-                client=_client(request),
+                client=client_of(request),
             )
         except services.LoginThrottled:
             return render(request, "accounts/throttled.html", status=429)
@@ -68,7 +65,7 @@ def code(request: HttpRequest) -> HttpResponse:
     user = _pending_user(request)
     if user is None:
         return redirect("accounts:login")
-    if services.login_throttled(username=user.username, client=_client(request)):
+    if services.login_throttled(username=user.username, client=client_of(request)):
         return render(request, "accounts/throttled.html", status=429)
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -76,7 +73,7 @@ def code(request: HttpRequest) -> HttpResponse:
         if device is not None:
             request.session.pop(PENDING, None)
             return _sign_in(request, user, device)
-        services.login_record_otp_failure(username=user.username, client=_client(request))
+        services.login_record_otp_failure(username=user.username, client=client_of(request))
         form.add_error("code", "The security code is wrong or has already been used")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/code.html", {"form": form}, status=status)

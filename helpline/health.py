@@ -11,7 +11,6 @@ are for operators: supervisors and administrators see them at ``/staff/health``.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from django.conf import settings
@@ -24,9 +23,7 @@ from kombu import Connection
 
 from accounts.decorators import staff_required
 from accounts.models import User
-from triage.models import OutboxMessage, WorkerHeartbeat
-
-WORKER_STALE_SECONDS = int(os.environ.get("WORKER_STALE_SECONDS", "90"))
+from outbox.models import OutboxMessage, WorkerHeartbeat
 
 
 def database_ok() -> bool:
@@ -57,7 +54,7 @@ def health() -> tuple[bool, dict[str, Any]]:
         last_beat = WorkerHeartbeat.objects.order_by("-beat_at").values_list("beat_at", flat=True).first()
         age = (now - last_beat).total_seconds() if last_beat else None
         body["worker"] = {
-            "ok": age is not None and age < WORKER_STALE_SECONDS,
+            "ok": age is not None and age < settings.WORKER_STALE_SECONDS,
             "last_heartbeat_seconds_ago": round(age, 1) if age is not None else None,
         }
         oldest = (
@@ -88,4 +85,4 @@ def staff_health(request: HttpRequest) -> HttpResponse:
     _, body = health()
     if request.GET.get("format") == "json":
         return JsonResponse(body)
-    return render(request, "staff/health.html", {"health": body, "stale_after": WORKER_STALE_SECONDS})
+    return render(request, "staff/health.html", {"health": body, "stale_after": settings.WORKER_STALE_SECONDS})

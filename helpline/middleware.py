@@ -6,7 +6,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from helpline.headers import PAGE_HEADERS
-from reports import crypto
+from core import crypto
+from core.http import client_set
 
 # Headers that identify or fingerprint a client. Removed before any view, logger or error handler runs.
 IDENTIFYING_META = (
@@ -32,7 +33,7 @@ class PrivacyHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         address = request.META.get(settings.CLIENT_ADDRESS_HEADER) or request.META.get("REMOTE_ADDR") or ""
         # Only a keyed hash survives, for throttling; the address itself is dropped here.
-        request.client_hash = crypto.client_hash(str(address).split(",")[0].strip())  # type: ignore[attr-defined]
+        client_set(request, crypto.client_hash(str(address).split(",")[0].strip()))
         for key in (*IDENTIFYING_META, settings.CLIENT_ADDRESS_HEADER):
             request.META.pop(key, None)
         request.META["REMOTE_ADDR"] = "0.0.0.0"  # noqa: S104 - a placeholder, never an address

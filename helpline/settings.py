@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from celery.schedules import crontab
+
 from helpline.headers import static_file_headers
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -104,7 +106,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "anymail",
+    # The project's apps, from the bottom layer up (docs/adr/0001-layers.md).
+    "core",
+    "audit",
+    "directory",
     "accounts",
+    "outbox",
     "reports",
     "triage",
     "oversight",
@@ -189,6 +196,15 @@ REGIONAL_QUEUES = envlist("REGIONAL_QUEUES")
 OUTBOX_SWEEP_SECONDS = envint("OUTBOX_SWEEP_SECONDS", 30)
 OUTBOX_RESEND_AFTER_SECONDS = envint("OUTBOX_RESEND_AFTER_SECONDS", 60)
 OUTBOX_LEASE_SECONDS = envint("OUTBOX_LEASE_SECONDS", 120)
+# A worker whose last heartbeat is older than this is stale: /staff/health says so, the watchdog restarts it.
+WORKER_STALE_SECONDS = envint("WORKER_STALE_SECONDS", 90)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-outbox": {"task": "outbox.sweep", "schedule": float(OUTBOX_SWEEP_SECONDS)},
+    "heartbeat": {"task": "outbox.heartbeat", "schedule": 15.0},
+    "sweep-deadlines": {"task": "triage.tasks.sweep_deadlines", "schedule": 60.0},
+    "refresh-statistics": {"task": "oversight.tasks.refresh_statistics", "schedule": 300.0},
+    "purge-expired": {"task": "reports.tasks.purge_expired", "schedule": crontab(minute="*/10")},
+}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -12,10 +12,10 @@ class Fact(models.Model):
 
     key = models.TextField(primary_key=True)
     month = models.DateField()
-    authority = models.ForeignKey("triage.LocalAuthority", null=True, on_delete=models.DO_NOTHING, related_name="+")
+    authority = models.ForeignKey("directory.LocalAuthority", null=True, on_delete=models.DO_NOTHING, related_name="+")
     region = models.CharField(max_length=64, null=True)  # noqa: DJ001 - a view column: NULL when unknown
     conflict_authority = models.ForeignKey(
-        "triage.LocalAuthority", null=True, on_delete=models.DO_NOTHING, related_name="+"
+        "directory.LocalAuthority", null=True, on_delete=models.DO_NOTHING, related_name="+"
     )
     cases = models.IntegerField()
 

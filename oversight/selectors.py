@@ -14,7 +14,8 @@ from accounts.models import User
 from oversight.models import CaseFact, ConcernFact
 from oversight.suppression import Table, suppress
 from reports.models import ConcernType
-from triage.models import AuthorityOutcome, LocalAuthority, Outcome
+from directory.models import LocalAuthority
+from triage.models import AuthorityOutcome, Outcome
 
 ACK_COLUMNS = [
     ("on_time", "Acknowledged on time"),

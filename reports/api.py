@@ -12,46 +12,40 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.http import client_of
+from core.text import CleanTextApiField
+from directory import lookup
 from reports import forms as limits
-from reports import selectors, services
+from reports import services
 from reports.models import Anonymity, Channel, ConcernType, RaisedInternally, ReporterSector
-from triage import authorities
 
-
-class CleanCharField(serializers.CharField):
-    """Text with NULs refused and other control characters removed before the blank and length checks."""
-
-    def run_validation(self, data: Any = serializers.empty) -> Any:
-        if isinstance(data, str):
-            if "\x00" in data:
-                raise serializers.ValidationError("Text must not contain NUL characters.")
-            data = limits.clean_text(data)
-        return super().run_validation(data)
+# Rendering only: what the reporter may know of their case's progress is triage's to say (ADR 0001).
+from triage.selectors import reporter_status
 
 
 class ContactSerializer(serializers.Serializer[dict[str, str]]):
-    name = CleanCharField(max_length=limits.NAME_MAX, allow_blank=True, required=False, default="")
+    name = CleanTextApiField(max_length=limits.NAME_MAX, allow_blank=True, required=False, default="")
     # No default: "" is not an email address, and a schema's default must be valid for its own format.
     email = serializers.EmailField(max_length=254, allow_blank=True, required=False)
-    phone = CleanCharField(max_length=limits.PHONE_MAX, allow_blank=True, required=False, default="")
+    phone = CleanTextApiField(max_length=limits.PHONE_MAX, allow_blank=True, required=False, default="")
 
 
-class AuthorityCodeField(CleanCharField):
+class AuthorityCodeField(CleanTextApiField):
     """A GSS code in, a LocalAuthority out (current or former codes accepted)."""
 
     def run_validation(self, data: Any = serializers.empty) -> Any:
         code = super().run_validation(data)
         if code is None:
             return None
-        authority = authorities.authority_by_code(code.upper()) if len(code) <= 9 and code.isalnum() else None
+        authority = lookup.authority_by_code(code.upper()) if len(code) <= 9 and code.isalnum() else None
         if authority is None:
             raise serializers.ValidationError("Not an English children's services authority GSS code.")
         return authority
 
 
 class AccessSerializer(serializers.Serializer[dict[str, str]]):
-    reference = CleanCharField(max_length=20)
-    access_code = CleanCharField(max_length=200)
+    reference = CleanTextApiField(max_length=20)
+    access_code = CleanTextApiField(max_length=200)
 
 
 class ReportSubmitApi(APIView):
@@ -65,16 +59,16 @@ class ReportSubmitApi(APIView):
             child=serializers.ChoiceField(choices=ConcernType.choices), min_length=1, max_length=len(ConcernType)
         )
         local_authority = AuthorityCodeField(required=False, allow_null=True, default=None)
-        postcode = CleanCharField(max_length=12, required=False, allow_blank=True, default="")
+        postcode = CleanTextApiField(max_length=12, required=False, allow_blank=True, default="")
         about_authority = AuthorityCodeField(required=False, allow_null=True, default=None)
-        organisation_name = CleanCharField(
+        organisation_name = CleanTextApiField(
             max_length=limits.ORGANISATION_MAX, required=False, allow_blank=True, default=""
         )
-        summary = CleanCharField(max_length=limits.SUMMARY_MAX)
-        details = CleanCharField(max_length=limits.DETAILS_MAX)
+        summary = CleanTextApiField(max_length=limits.SUMMARY_MAX)
+        details = CleanTextApiField(max_length=limits.DETAILS_MAX)
         child_at_immediate_risk = serializers.BooleanField()
         raised_internally = serializers.ChoiceField(choices=RaisedInternally.choices)
-        internal_response = CleanCharField(
+        internal_response = CleanTextApiField(
             max_length=limits.INTERNAL_RESPONSE_MAX, required=False, allow_blank=True, default=""
         )
         contact = ContactSerializer(required=False, allow_null=True, default=None)
@@ -91,17 +85,16 @@ class ReportSubmitApi(APIView):
                 elif not (contact.get("email") or contact.get("phone")):
                     errors["contact"] = "A confidential or named report needs an email address or phone number."
             if attrs.get("local_authority") is None and attrs.get("postcode"):
-                lookup = authorities.resolve_postcode(attrs["postcode"])
-                if lookup.kind == "malformed":
-                    errors["postcode"] = "Enter a real postcode, like S60 1AA."
-                elif lookup.kind == "outside_england":
-                    errors["postcode"] = lookup.message
-                elif lookup.kind == "resolved":
-                    attrs["local_authority"] = lookup.authority
+                found = lookup.resolve_postcode(attrs["postcode"])
+                problem = lookup.postcode_problem(found)
+                if problem:
+                    errors["postcode"] = problem
+                elif found.kind == "resolved":
+                    attrs["local_authority"] = found.authority
                 else:
                     errors["postcode"] = (
                         "This postcode covers more than one council: give the full postcode or local_authority. "
-                        "Candidates: " + ", ".join(f"{a.gss_code} {a.name}" for a in lookup.candidates)
+                        "Candidates: " + ", ".join(f"{a.gss_code} {a.name}" for a in found.candidates)
                     )
             if errors:
                 raise serializers.ValidationError(errors)
@@ -165,7 +158,7 @@ def _unlock(request: Request, serializer: serializers.Serializer[Any]) -> tuple[
         return services.report_unlock(
             reference=serializer.validated_data["reference"],
             access_code=serializer.validated_data["access_code"],
-            client=str(getattr(request._request, "client_hash", "")),
+            client=client_of(request._request),
         )
     except services.AccessThrottled:
         return Response(THROTTLED, status=status.HTTP_429_TOO_MANY_REQUESTS)
@@ -219,7 +212,7 @@ class ReportAccessApi(APIView):
             return unlocked
         report, data_key = unlocked
         opened = services.report_read(report=report, data_key=data_key)
-        current = selectors.reporter_status(report)
+        current = reporter_status(report)
         return Response(
             self.ReportFollowUpSerializer(
                 {
@@ -243,7 +236,7 @@ class ReportMessageApi(APIView):
     authentication_classes: list[type] = []
 
     class ReportMessageInputSerializer(AccessSerializer):
-        body = CleanCharField(max_length=limits.MESSAGE_MAX)
+        body = CleanTextApiField(max_length=limits.MESSAGE_MAX)
         kind = serializers.ChoiceField(
             choices=[("message", "Message"), ("more_information", "More information")], default="message"
         )
@@ -281,7 +274,7 @@ class LocalAuthoritiesApi(APIView):
     authentication_classes: list[type] = []
 
     class LocalAuthorityQuerySerializer(serializers.Serializer[Any]):
-        postcode = CleanCharField(max_length=12, required=False, allow_blank=True, default="")
+        postcode = CleanTextApiField(max_length=12, required=False, allow_blank=True, default="")
 
     class LocalAuthoritySerializer(serializers.Serializer[Any]):
         gss_code = serializers.CharField()
@@ -298,11 +291,11 @@ class LocalAuthoritiesApi(APIView):
         query.is_valid(raise_exception=True)
         postcode = query.validated_data["postcode"]
         if not postcode:
-            found = [{"gss_code": code, "name": name} for code, name in authorities.authority_choices()]
-            return Response(found)
-        lookup = authorities.resolve_postcode(postcode)
-        if lookup.kind in {"malformed", "outside_england"}:
-            message = "Enter a real postcode, like S60 1AA." if lookup.kind == "malformed" else lookup.message
-            return Response({"postcode": [message]}, status=status.HTTP_400_BAD_REQUEST)
-        matches = [lookup.authority] if lookup.kind == "resolved" and lookup.authority else lookup.candidates
+            every = [{"gss_code": code, "name": name} for code, name in lookup.authority_choices()]
+            return Response(every)
+        found = lookup.resolve_postcode(postcode)
+        problem = lookup.postcode_problem(found)
+        if problem:
+            return Response({"postcode": [problem]}, status=status.HTTP_400_BAD_REQUEST)
+        matches = [found.authority] if found.kind == "resolved" and found.authority else found.candidates
         return Response(self.LocalAuthoritySerializer(matches, many=True).data)

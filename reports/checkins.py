@@ -7,16 +7,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from reports import crypto
-from reports.models import ConcernType, Report, RetaliationCheckin
-from triage.calendar import add_months
-from triage.models import OutboxMessage
-from triage.outbox import outbox_add
+from core import crypto
+from core.calendar import add_months
+from core.identifiers import new_reference
+from outbox.services import outbox_add
+from reports.models import ENVELOPE_FIELDS, ConcernType, Report, RetaliationCheckin
+from reports.outbox_kinds import ROUTE_REPORT
 
 CHECKIN_MONTHS = (1, 3, 6)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def checkins_opt_in(*, report: Report) -> list[RetaliationCheckin]:
     return [
         RetaliationCheckin.objects.get_or_create(
@@ -32,7 +33,7 @@ def checkin_due(*, report: Report) -> RetaliationCheckin | None:
 
 
 @sensitive_variables("data_key", "details")
-@transaction.atomic
+@transaction.atomic(durable=True)
 def checkin_answer(*, checkin: RetaliationCheckin, answer: str, details: str, data_key: bytes) -> Report | None:
     """Record the answer; "yes" files a retaliation report, sealed under the same key as the original so
     the reporter follows it with the same access code, and routed like any report."""
@@ -49,8 +50,6 @@ def checkin_answer(*, checkin: RetaliationCheckin, answer: str, details: str, da
     if answer != RetaliationCheckin.Answer.YES:
         return None
     original = checkin.report
-    from reports.services import new_reference
-
     content = {
         "summary": f"Retaliation check-in at {checkin.months} months: the reporter says something has happened",
         "details": details,
@@ -69,12 +68,7 @@ def checkin_answer(*, checkin: RetaliationCheckin, answer: str, details: str, da
                 "about_authority_id",
                 "raised_internally",
                 "has_contact_email",
-                "helpline_key_id",
-                "helpline_sealed_key",
-                "reporter_kdf_salt",
-                "reporter_kdf_opslimit",
-                "reporter_kdf_memlimit",
-                "reporter_wrapped_key",
+                *ENVELOPE_FIELDS,
             )
         },
         reference=new_reference(),
@@ -84,7 +78,7 @@ def checkin_answer(*, checkin: RetaliationCheckin, answer: str, details: str, da
         content=crypto.seal_content(data_key, content),
         retaliation_of=original,
     )
-    outbox_add(kind=OutboxMessage.Kind.ROUTE_REPORT, target_id=report.pk)
+    outbox_add(kind=ROUTE_REPORT, target_id=report.pk)
     return report
 
 

@@ -7,12 +7,11 @@ from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
-from reports import crypto
+from core import crypto
+from reports.models import Report
 
 
 def missing_private_key_ids() -> set[str]:
-    from reports.models import Report
-
     used = set(Report.objects.values_list("helpline_key_id", flat=True).distinct())
     return used - crypto.loaded_private_key_ids()
 

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from reports import crypto
+from core import crypto
 from reports.models import Draft
 
 COOKIE_NAMES = {Draft.Purpose.DRAFT: "report_draft", Draft.Purpose.FOLLOW_UP: "report_follow_up"}

@@ -6,8 +6,10 @@ from typing import Any
 
 from django import forms
 
+from core.forms import GovukForm, HintedChoiceField
+from core.text import CleanTextField
+from directory import lookup
 from reports.models import Anonymity, ConcernType, RaisedInternally, ReporterSector
-from triage import authorities
 
 SUMMARY_MAX = 300
 DETAILS_MAX = 20_000
@@ -22,40 +24,26 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 
 
 def council_choices(*, include_unknown: bool) -> list[tuple[str, str]]:
-    choices = [("", "Choose a council"), *authorities.authority_choices()]
+    choices = [("", "Choose a council"), *lookup.authority_choices()]
     if include_unknown:
         choices.append((UNKNOWN_AUTHORITY, "I do not know"))
     return choices
 
 
-class GovukForm(forms.Form):
-    """A form whose fields render with GOV.UK markup and whose errors say what to do."""
-
-    def choice_field(self, name: str) -> forms.ChoiceField:
-        field = self.fields[name]
-        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - a programming error, not user input
-        return field
-
-
-def clean_text(value: str) -> str:
-    # NUL bytes cannot be stored and are never meant; other control characters but newlines/tabs go too.
-    return "".join(ch for ch in value if ch in "\n\t" or ch >= " ").strip()
-
-
 class AnonymityForm(GovukForm):
-    anonymity = forms.ChoiceField(
+    anonymity = HintedChoiceField(
         label="How do you want to report your concern?",
         choices=Anonymity.choices,
         widget=forms.RadioSelect,
         error_messages={"required": "Select how you want to report your concern"},
+        item_hints={
+            Anonymity.ANONYMOUS: "Nobody, not even the helpline, will know who you are. We cannot contact you: "
+            "you check for replies with your reference and access code.",
+            Anonymity.CONFIDENTIAL: "Only the helpline will know who you are. We will never tell your employer "
+            "or the local authority without your agreement.",
+            Anonymity.NAMED: "You are happy for the helpline to tell the local authority who you are.",
+        },
     )
-    anonymity.item_hints = {  # type: ignore[attr-defined]
-        Anonymity.ANONYMOUS: "Nobody, not even the helpline, will know who you are. We cannot contact you: "
-        "you check for replies with your reference and access code.",
-        Anonymity.CONFIDENTIAL: "Only the helpline will know who you are. We will never tell your employer "
-        "or the local authority without your agreement.",
-        Anonymity.NAMED: "You are happy for the helpline to tell the local authority who you are.",
-    }
 
 
 class SectorForm(GovukForm):
@@ -96,7 +84,7 @@ class WhereForm(GovukForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.choice_field("council").choices = council_choices(include_unknown=True)
-        self.lookup: authorities.PostcodeLookup | None = None
+        self.lookup: lookup.PostcodeLookup | None = None
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -108,13 +96,12 @@ class WhereForm(GovukForm):
             if not self.errors:
                 self.add_error("postcode", "Enter a postcode, or choose the council")
             return cleaned
-        lookup = authorities.resolve_postcode(postcode)
-        if lookup.kind == "malformed":
-            self.add_error("postcode", "Enter a real postcode, like S60 1AA")
-        elif lookup.kind == "outside_england":
-            self.add_error("postcode", lookup.message)
+        found = lookup.resolve_postcode(postcode)
+        problem = lookup.postcode_problem(found)
+        if problem:
+            self.add_error("postcode", problem)
         else:
-            self.lookup = lookup
+            self.lookup = found
         return cleaned
 
 
@@ -170,7 +157,7 @@ class AboutCouncilForm(GovukForm):
 
 
 class OrganisationForm(GovukForm):
-    organisation_name = forms.CharField(
+    organisation_name = CleanTextField(
         label="Which organisation is your concern about? (optional)",
         help_text="For example, a school, care home, police force or council department.",
         required=False,
@@ -178,12 +165,9 @@ class OrganisationForm(GovukForm):
         error_messages={"max_length": f"Organisation name must be {ORGANISATION_MAX} characters or fewer"},
     )
 
-    def clean_organisation_name(self) -> str:
-        return clean_text(self.cleaned_data["organisation_name"])
-
 
 class WhatHappenedForm(GovukForm):
-    summary = forms.CharField(
+    summary = CleanTextField(
         label="Summarise your concern in a sentence",
         max_length=SUMMARY_MAX,
         error_messages={
@@ -191,7 +175,7 @@ class WhatHappenedForm(GovukForm):
             "max_length": f"Summary must be {SUMMARY_MAX} characters or fewer",
         },
     )
-    details = forms.CharField(
+    details = CleanTextField(
         label="What happened?",
         help_text="Include what you saw or were told, when, and who was involved. Do not include your "
         "own name if you want to stay anonymous.",
@@ -203,18 +187,6 @@ class WhatHappenedForm(GovukForm):
         },
     )
 
-    def clean_summary(self) -> str:
-        value = clean_text(self.cleaned_data["summary"])
-        if not value:
-            raise forms.ValidationError("Enter a short summary of your concern")
-        return value
-
-    def clean_details(self) -> str:
-        value = clean_text(self.cleaned_data["details"])
-        if not value:
-            raise forms.ValidationError("Enter what happened")
-        return value
-
 
 class RaisedInternallyForm(GovukForm):
     raised_internally = forms.ChoiceField(
@@ -223,16 +195,13 @@ class RaisedInternallyForm(GovukForm):
         widget=forms.RadioSelect,
         error_messages={"required": "Select whether the concern was raised inside the organisation"},
     )
-    internal_response = forms.CharField(
+    internal_response = CleanTextField(
         label="If yes, what came of it? (optional)",
         required=False,
         max_length=INTERNAL_RESPONSE_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"max_length": f"What came of it must be {INTERNAL_RESPONSE_MAX:,} characters or fewer"},
     )
-
-    def clean_internal_response(self) -> str:
-        return clean_text(self.cleaned_data["internal_response"])
 
 
 class ImmediateRiskForm(GovukForm):
@@ -246,7 +215,7 @@ class ImmediateRiskForm(GovukForm):
 
 
 class ContactForm(GovukForm):
-    name = forms.CharField(
+    name = CleanTextField(
         label="Your name",
         max_length=NAME_MAX,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
@@ -259,7 +228,7 @@ class ContactForm(GovukForm):
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
         error_messages={"invalid": "Enter an email address in the correct format, like name@example.com"},
     )
-    phone = forms.CharField(
+    phone = CleanTextField(
         label="Phone number (optional)",
         required=False,
         max_length=PHONE_MAX,
@@ -267,14 +236,8 @@ class ContactForm(GovukForm):
         error_messages={"max_length": "Enter a phone number, like 07700 900 982"},
     )
 
-    def clean_name(self) -> str:
-        value = clean_text(self.cleaned_data["name"])
-        if not value:
-            raise forms.ValidationError("Enter your name")
-        return value
-
     def clean_phone(self) -> str:
-        value = clean_text(self.cleaned_data["phone"])
+        value = str(self.cleaned_data["phone"])
         if value and not all(ch.isdigit() or ch in " +()-" for ch in value):
             raise forms.ValidationError("Enter a phone number, like 07700 900 982")
         return value
@@ -304,7 +267,7 @@ class AccessForm(GovukForm):
 
 
 class ReporterMessageForm(GovukForm):
-    body = forms.CharField(
+    body = CleanTextField(
         label="Your message",
         max_length=MESSAGE_MAX,
         widget=forms.Textarea(attrs={"rows": 6}),
@@ -324,12 +287,6 @@ class ReporterMessageForm(GovukForm):
         error_messages={"required": "Select what you are sending"},
     )
 
-    def clean_body(self) -> str:
-        value = clean_text(self.cleaned_data["body"])
-        if not value:
-            raise forms.ValidationError("Enter your message")
-        return value
-
 
 class CheckinAnswerForm(GovukForm):
     answer = forms.ChoiceField(
@@ -339,13 +296,10 @@ class CheckinAnswerForm(GovukForm):
         widget=forms.RadioSelect,
         error_messages={"required": "Select yes if anything has happened to you"},
     )
-    details = forms.CharField(
+    details = CleanTextField(
         label="If yes, what has happened? (optional)",
         required=False,
         max_length=DETAILS_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"max_length": f"This must be {DETAILS_MAX:,} characters or fewer"},
     )
-
-    def clean_details(self) -> str:
-        return clean_text(self.cleaned_data["details"])

@@ -10,8 +10,8 @@ from django import forms
 
 from reports import forms as report_forms
 from reports.models import Anonymity, ConcernType, RaisedInternally, ReporterSector
+from directory.lookup import authority_by_code
 from reports.services import Contact, ReportInput
-from triage import authorities
 
 Answers = dict[str, dict[str, Any]]
 
@@ -115,7 +115,7 @@ def chosen_authority_code(answers: Answers) -> str | None:
 def authority_name(code: str | None) -> str:
     if not code:
         return "Not known"
-    authority = authorities.authority_by_code(code)
+    authority = authority_by_code(code)
     return authority.name if authority else "Not known"
 
 
@@ -192,8 +192,8 @@ def report_input(answers: Answers) -> ReportInput:
         anonymity=anonymity,
         reporter_sector=get("about-you", "reporter_sector"),
         concern_types=tuple(get("concern", "concern_types", [])),
-        local_authority=authorities.authority_by_code(local_code) if local_code else None,
-        about_authority=authorities.authority_by_code(about_code) if about_code else None,
+        local_authority=authority_by_code(local_code) if local_code else None,
+        about_authority=authority_by_code(about_code) if about_code else None,
         organisation_name=get("organisation", "organisation_name"),
         summary=get("what-happened", "summary"),
         details=get("what-happened", "details"),

@@ -68,10 +68,10 @@ class Report(models.Model):
     reporter_sector = models.CharField(max_length=32, choices=ReporterSector.choices)
     concern_types = ArrayField(models.CharField(max_length=40, choices=ConcernType.choices))
     local_authority = models.ForeignKey(
-        "triage.LocalAuthority", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "directory.LocalAuthority", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     about_authority = models.ForeignKey(
-        "triage.LocalAuthority", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "directory.LocalAuthority", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     child_at_immediate_risk = models.BooleanField()
     raised_internally = models.CharField(max_length=8, choices=RaisedInternally.choices)
@@ -84,7 +84,7 @@ class Report(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retaliation_reports"
     )
 
-    # Encryption envelope.
+    # Encryption envelope: the sealed content, and the data key sealed twice (ENVELOPE_FIELDS).
     content = models.BinaryField()
     helpline_key_id = models.CharField(max_length=32)
     helpline_sealed_key = models.BinaryField()
@@ -109,6 +109,17 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+# The fields that hold a report's data key: a report that shares them shares its key (and access code).
+ENVELOPE_FIELDS = (
+    "helpline_key_id",
+    "helpline_sealed_key",
+    "reporter_kdf_salt",
+    "reporter_kdf_opslimit",
+    "reporter_kdf_memlimit",
+    "reporter_wrapped_key",
+)
 
 
 class Message(models.Model):
@@ -152,17 +163,6 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.pk}"
-
-
-class AccessThrottle(models.Model):
-    """Failed access attempts per keyed hash of (reference, client address). Holds no address."""
-
-    key = models.CharField(max_length=64, primary_key=True)
-    failures = models.PositiveIntegerField(default=0)
-    expires_at = models.DateTimeField(db_index=True)
-
-    def __str__(self) -> str:
-        return f"throttle {self.key[:8]}"
 
 
 class RetaliationCheckin(models.Model):

@@ -6,7 +6,6 @@ held while it runs.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -15,15 +14,14 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
-from reports import crypto, throttle
-from reports.models import Anonymity, Channel, Message, Report
-from triage.audit import event_record
-from triage.models import LocalAuthority, OutboxMessage
-from triage.outbox import outbox_add
-from triage.workflow import TRANSITIONS
-
-# Letters and digits that cannot be confused when read aloud or written down (no 0/O, 1/I/L, 5/S, 8/B).
-REFERENCE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY234679"
+from audit.models import Subject
+from audit.trail import event_record
+from core import crypto, throttle
+from core.identifiers import ATTEMPTS, new_reference, normalise_reference
+from directory.models import LocalAuthority
+from outbox.services import outbox_add
+from reports.models import ENVELOPE_FIELDS, Anonymity, Channel, Message, Report
+from reports.outbox_kinds import REPORTER_REPLIED, ROUTE_REPORT
 
 
 class ReportNotFound(Exception):
@@ -92,16 +90,23 @@ class OpenedReport:
     messages: list[OpenedMessage]
 
 
-def new_reference() -> str:
-    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-    return f"{chars[:4]}-{chars[4:]}"
-
-
-def normalise_reference(text: str) -> str | None:
-    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
-    if len(cleaned) != 8 or any(ch not in REFERENCE_ALPHABET for ch in cleaned):
-        return None
-    return f"{cleaned[:4]}-{cleaned[4:]}"
+def envelope(*, key_id: str, helpline_sealed: bytes, reporter_wrap: crypto.ReporterWrap) -> dict[str, object]:
+    """A report's ENVELOPE_FIELDS, for a data key sealed to the helpline and wrapped for the reporter."""
+    values = dict(
+        zip(
+            ENVELOPE_FIELDS,
+            (
+                key_id,
+                helpline_sealed,
+                reporter_wrap.salt,
+                reporter_wrap.params.opslimit,
+                reporter_wrap.params.memlimit,
+                reporter_wrap.wrapped_key,
+            ),
+            strict=True,
+        )
+    )
+    return values
 
 
 @sensitive_variables("data", "access_code", "data_key", "content")
@@ -116,7 +121,7 @@ def report_submit(*, data: ReportInput, channel: str = Channel.WEB, acting_user:
     key_id, helpline_sealed = crypto.seal_key_for_helpline(data_key)
     content = crypto.seal_content(data_key, data.sealed_content())
     organisation_hash = crypto.organisation_hash(data.organisation_name) if data.organisation_name.strip() else ""
-    for _ in range(5):
+    for _ in range(ATTEMPTS):
         try:
             report = _report_insert(
                 data=data,
@@ -135,7 +140,7 @@ def report_submit(*, data: ReportInput, channel: str = Channel.WEB, acting_user:
     raise RuntimeError("Could not allocate a unique reference")
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def _report_insert(
     *,
     data: ReportInput,
@@ -161,16 +166,17 @@ def _report_insert(
         has_contact_email=bool(data.contact.email) and data.anonymity != Anonymity.ANONYMOUS,
         submitted_at=timezone.now(),
         content=content,
-        helpline_key_id=key_id,
-        helpline_sealed_key=helpline_sealed,
-        reporter_kdf_salt=reporter_wrap.salt,
-        reporter_kdf_opslimit=reporter_wrap.params.opslimit,
-        reporter_kdf_memlimit=reporter_wrap.params.memlimit,
-        reporter_wrapped_key=reporter_wrap.wrapped_key,
+        **envelope(key_id=key_id, helpline_sealed=helpline_sealed, reporter_wrap=reporter_wrap),
     )
     if acting_user is not None:
-        event_record(kind="report_taken_by_phone", actor=acting_user, detail={"report_id": report.pk})
-    outbox_add(kind=OutboxMessage.Kind.ROUTE_REPORT, target_id=report.pk)
+        # On the report: its case does not exist yet, and the case timeline shows its report's events too.
+        event_record(
+            kind="report_taken_by_phone",
+            subject=(Subject.REPORT, report.pk),
+            actor=acting_user,
+            detail={"report_id": report.pk},
+        )
+    outbox_add(kind=ROUTE_REPORT, target_id=report.pk)
     return report
 
 
@@ -240,10 +246,11 @@ def report_read(*, report: Report, data_key: bytes) -> OpenedReport:
 
 
 @sensitive_variables("body", "data_key")
-@transaction.atomic
+@transaction.atomic(durable=True)
 def message_send_from_reporter(
     *, report: Report, data_key: bytes, body: str, kind: str = Message.Kind.MESSAGE
 ) -> Message:
+    """Seal the reporter's message into their mailbox; the helpline's side hears of it through the outbox."""
     message = Message.objects.create(
         report=report,
         direction=Message.Direction.FROM_REPORTER,
@@ -251,14 +258,5 @@ def message_send_from_reporter(
         body=crypto.seal_text(data_key, body),
         sent_on=timezone.localdate(),
     )
-    case = getattr(report, "case", None)
-    if case is not None:
-        if case.status in TRANSITIONS["reporter_replied"].allowed_from:
-            case.status = TRANSITIONS["reporter_replied"].to
-            case.save(update_fields=["status"])
-        event_record(kind="reporter_message_received", case=case, detail={"message_id": message.pk, "kind": kind})
+    outbox_add(kind=REPORTER_REPLIED, target_id=message.pk)
     return message
-
-
-def access_throttles_purge() -> int:
-    return throttle.throttles_purge()

@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
+from core.throttle import throttles_purge
 from reports.drafts import drafts_purge
-from reports.services import access_throttles_purge
 
 
 @shared_task(name="reports.tasks.purge_expired")
 def purge_expired() -> int:
-    return drafts_purge() + access_throttles_purge()
+    return drafts_purge() + throttles_purge()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -11,17 +13,17 @@ from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from reports import checkins, journey, selectors, services
+from core.http import client_of
+from reports import checkins, journey, services
 from reports.drafts import state_clear, state_load, state_save
 from reports.forms import AccessForm, CheckinAnswerForm, ReporterMessageForm
 from reports.models import Draft, Report
 
+# Rendering only: what the reporter may know of their case's progress is triage's to say (ADR 0001).
+from triage.selectors import reporter_status
+
 DRAFT = Draft.Purpose.DRAFT
 FOLLOW_UP = Draft.Purpose.FOLLOW_UP
-
-
-def client_of(request: HttpRequest) -> str:
-    return str(getattr(request, "client_hash", ""))
 
 
 @require_GET
@@ -168,13 +170,27 @@ def _unlocked(request: HttpRequest) -> tuple[Report, bytes] | None:
     return report, base64.b64decode(str(state["data_key"]))
 
 
+UnlockedView = Callable[[HttpRequest, Report, bytes], HttpResponse]
+
+
+def reporter_unlocked(view: UnlockedView) -> Callable[[HttpRequest], HttpResponse]:
+    """A follow-up page: the report and its data key from the sealed follow-up state, or back to the
+    reference and access code page when there is none (expired, signed out, never opened)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        unlocked = _unlocked(request)
+        if unlocked is None:
+            return redirect("reports:check_start")
+        return view(request, *unlocked)
+
+    return wrapped
+
+
 @sensitive_variables("data_key", "opened")
 @require_GET
-def follow_up(request: HttpRequest) -> HttpResponse:
-    unlocked = _unlocked(request)
-    if unlocked is None:
-        return redirect("reports:check_start")
-    report, data_key = unlocked
+@reporter_unlocked
+def follow_up(request: HttpRequest, report: Report, data_key: bytes) -> HttpResponse:
     response = render(request, "reports/follow_up.html", _follow_up_context(report, data_key, request))
     state_save(request, response, purpose=FOLLOW_UP, state=state_load(request, purpose=FOLLOW_UP) or {})
     return response
@@ -184,7 +200,7 @@ def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **
     opened = services.report_read(report=report, data_key=data_key)
     return {
         "opened": opened,
-        "status": selectors.reporter_status(report),
+        "status": reporter_status(report),
         "message_form": extra.pop("message_form", ReporterMessageForm(initial={"kind": "message"})),
         "sent": request.GET.get("sent"),
         "checkins_chosen": report.checkins.exists(),
@@ -198,11 +214,8 @@ def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **
 @sensitive_post_parameters()
 @sensitive_variables("data_key", "form")
 @require_POST
-def follow_up_message(request: HttpRequest) -> HttpResponse:
-    unlocked = _unlocked(request)
-    if unlocked is None:
-        return redirect("reports:check_start")
-    report, data_key = unlocked
+@reporter_unlocked
+def follow_up_message(request: HttpRequest, report: Report, data_key: bytes) -> HttpResponse:
     form = ReporterMessageForm(request.POST)
     if not form.is_valid():
         context = _follow_up_context(report, data_key, request, message_form=form)
@@ -221,23 +234,18 @@ def follow_up_close(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def follow_up_checkins(request: HttpRequest) -> HttpResponse:
+@reporter_unlocked
+def follow_up_checkins(request: HttpRequest, report: Report, data_key: bytes) -> HttpResponse:
     """The reporter opts in to retaliation check-ins at 1, 3 and 6 months."""
-    unlocked = _unlocked(request)
-    if unlocked is None:
-        return redirect("reports:check_start")
-    checkins.checkins_opt_in(report=unlocked[0])
+    checkins.checkins_opt_in(report=report)
     return HttpResponseRedirect(reverse("reports:follow_up") + "?checkin=chosen")
 
 
 @sensitive_post_parameters()
 @sensitive_variables("data_key", "form")
 @require_POST
-def follow_up_checkin_answer(request: HttpRequest) -> HttpResponse:
-    unlocked = _unlocked(request)
-    if unlocked is None:
-        return redirect("reports:check_start")
-    report, data_key = unlocked
+@reporter_unlocked
+def follow_up_checkin_answer(request: HttpRequest, report: Report, data_key: bytes) -> HttpResponse:
     due = checkins.checkin_due(report=report)
     if due is None:
         return redirect("reports:follow_up")

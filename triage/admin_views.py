@@ -7,10 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.decorators import staff_required
+from accounts.decorators import staff_required, staff_user
 from accounts.models import User
-from triage.audit import event_record
-from triage.models import LocalAuthority
+from directory.models import LocalAuthority
+from directory.services import authority_inbox_set
 
 
 class ReferralInboxForm(forms.Form):
@@ -40,10 +40,9 @@ def authority_inbox(request: HttpRequest, gss_code: str) -> HttpResponse:
         request.POST if request.method == "POST" else None, initial={"referral_email": authority.referral_email}
     )
     if request.method == "POST" and form.is_valid():
-        authority.referral_email = form.cleaned_data["referral_email"]
-        authority.save(update_fields=["referral_email"])
-        assert isinstance(request.user, User)  # noqa: S101 - staff_required ran
-        event_record(kind="authority_inbox_set", actor=request.user, detail={"authority": authority.gss_code})
+        authority_inbox_set(
+            authority=authority, referral_email=form.cleaned_data["referral_email"], acting_user=staff_user(request)
+        )
         return redirect("triage:admin_authorities")
     status = 400 if request.method == "POST" else 200
     return render(request, "triage/admin/authority_inbox.html", {"authority": authority, "form": form}, status=status)

@@ -15,11 +15,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.decorators import staff_user
 from accounts.models import User
-from triage import actions, authorities, selectors, workflow
-from triage import forms as case_forms
-from triage.models import Queue
-from triage.views import ACTION_FORMS, action_form
+from triage import selectors, workflow
+from triage.case_content import case_open
+from triage.deadlines import CASE_PAGE_CLOCKS
+from triage.forms import case_filter_form
+from triage.staff_actions import ACTION_FORMS, action_form, case_act
 
 
 class HelplineStaffVerified(BasePermission):
@@ -80,24 +82,16 @@ class CaseListApi(APIView):
         },
     )
     def get(self, request: Request) -> Response:
-        form = case_forms.CaseFilterForm(
-            request.query_params or None,
-            queues=list(Queue.objects.values_list("slug", "name")),
-            authorities=authorities.authority_choices(),
-            assignees=list(selectors.helpline_staff().values_list("username", flat=True)),
-        )
+        form = case_filter_form(request.query_params)
         if form.is_bound and not form.is_valid():
             return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
-        data = form.cleaned_data if form.is_bound else {}
-        filters = selectors.CaseFilters(**{k: v for k, v in data.items() if v not in (None, "")})
-        assert isinstance(request.user, User)  # noqa: S101 - HelplineStaffVerified
-        page = selectors.case_list(user=request.user, filters=filters)
+        page = selectors.case_list(user=staff_user(request), filters=form.filters())
         return Response(
             {
                 "page": page.page,
                 "page_size": page.page_size,
                 "has_next": page.has_next,
-                "results": self.CaseRowSerializer(page.rows, many=True).data,  # type: ignore[arg-type]
+                "results": [self.CaseRowSerializer(row).data for row in page.rows],
             }
         )
 
@@ -108,9 +102,9 @@ class CaseDetailApi(APIView):
 
     @extend_schema(operation_id="case_detail", responses={200: serializers.DictField(), 404: None})
     def get(self, request: Request, case_number: str) -> Response:
-        assert isinstance(request.user, User)  # noqa: S101
-        case = selectors.case_get_for(user=request.user, case_number=case_number)
-        opened = actions.case_open(case=case, acting_user=request.user)
+        user = staff_user(request)
+        case = selectors.case_get_for(user=user, case_number=case_number)
+        opened = case_open(case=case, acting_user=user)
         return Response(
             {
                 "case_number": case.case_number,
@@ -122,12 +116,7 @@ class CaseDetailApi(APIView):
                 "independent_review": case.independent_review,
                 "concern_types": case.report.concern_types,
                 "allowed_actions": workflow.allowed_actions(case),
-                "deadlines": {
-                    "triage": case.triage_due_at,
-                    "authority_acknowledgement": case.authority_ack_due_at,
-                    "authority_outcome": case.authority_outcome_due_at,
-                    "reporter_feedback": case.reporter_feedback_due_at,
-                },
+                "deadlines": {clock.key: getattr(case, clock.due_field) for clock in CASE_PAGE_CLOCKS},
                 "content": opened.content,
                 "messages": [
                     {"from": m.direction, "sent_on": m.sent_on, "kind": m.kind, "body": body}
@@ -152,8 +141,8 @@ class CaseActionApi(APIView):
         },
     )
     def post(self, request: Request, case_number: str, action: str) -> Response:
-        assert isinstance(request.user, User)  # noqa: S101
-        case = selectors.case_get_for(user=request.user, case_number=case_number)
+        user = staff_user(request)
+        case = selectors.case_get_for(user=user, case_number=case_number)
         if action not in ACTION_FORMS:
             raise Http404
         data, wrong_types = _as_form_data(request.data, action)
@@ -163,7 +152,7 @@ class CaseActionApi(APIView):
         if form is not None and not form.is_valid():
             return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
         try:
-            actions.case_act(case=case, action=action, data=form.cleaned_data if form else {}, acting_user=request.user)
+            case_act(case=case, action=action, data=form.cleaned_data if form else {}, acting_user=user)
         except workflow.ActionNotAllowed as refused:
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         case.refresh_from_db()

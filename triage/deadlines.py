@@ -1,146 +1,167 @@
-"""The deadline sweeper: finds cases whose clocks have run out and takes each escalation step once.
+"""Every clock a case runs, defined once: when it is due, when it is done, and when it is overdue.
 
-Deadlines live on the case; nothing waits in Celery. Each rule is a query for cases at that step and a
-template for the alert.
+The due dates are set on the case when its clock starts (routing, referral). Whether a clock is done,
+overdue or due soon is derived here and only here, both for one case (``deadline_state``) and as a query
+(``overdue_q``), so every page, the API and the escalation sweeper agree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import operator
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
+from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import Q
 
-from triage.audit import event_record
-from triage.models import Case, Escalation
-from triage.services import oversight_alert, supervisors_alert
+from core.calendar import add_months, working_days_after
+from triage.models import Case
+from triage.workflow import IN_TRIAGE, OPEN
 
-OPEN_TRIAGE = [Case.Status.NEW, Case.Status.IN_TRIAGE]
-FEEDBACK_WARNING = timedelta(days=14)
+URGENT_TRIAGE = timedelta(hours=1)
+STANDARD_TRIAGE_WORKING_DAYS = 1
+AUTHORITY_ACK_WORKING_DAYS = 1
+AUTHORITY_OUTCOME_WORKING_DAYS = 45
+# The ladder's second rung: national oversight and the partnership hear of it this much later.
+AUTHORITY_ACK_ESCALATE_WORKING_DAYS = 3
+AUTHORITY_OUTCOME_ESCALATE_WORKING_DAYS = 47
+REPORTER_FEEDBACK_MONTHS = 3
+# A clock within this of its deadline is "due soon".
+DUE_SOON = timedelta(hours=24)
+
+
+def triage_due(submitted_at: datetime, *, urgent: bool) -> datetime:
+    if urgent:
+        return submitted_at + URGENT_TRIAGE
+    return working_days_after(submitted_at, STANDARD_TRIAGE_WORKING_DAYS)
+
+
+def reporter_feedback_due(acknowledged_at: datetime) -> datetime:
+    return add_months(acknowledged_at, REPORTER_FEEDBACK_MONTHS)
+
+
+def authority_ack_due(referred_at: datetime) -> datetime:
+    return working_days_after(referred_at, AUTHORITY_ACK_WORKING_DAYS)
+
+
+def authority_outcome_due(referred_at: datetime) -> datetime:
+    return working_days_after(referred_at, AUTHORITY_OUTCOME_WORKING_DAYS)
+
+
+def authority_ack_escalate(referred_at: datetime) -> datetime:
+    return working_days_after(referred_at, AUTHORITY_ACK_ESCALATE_WORKING_DAYS)
+
+
+def authority_outcome_escalate(referred_at: datetime) -> datetime:
+    return working_days_after(referred_at, AUTHORITY_OUTCOME_ESCALATE_WORKING_DAYS)
 
 
 @dataclass(frozen=True)
-class Rule:
-    step: str
-    template: str
-    due: Callable[[datetime], QuerySet[Case]]
-    deadline_field: str
-    national: bool = False  # the second rung: national oversight and the partnership, case marked escalated
+class Clock:
+    """One deadline of a case. It runs while the case is in one of ``running``; it is met once the case
+    leaves them or, for a clock with ``met_field``, once that field is set."""
+
+    key: str
+    label: str
+    due_field: str
+    running: frozenset[str]
+    met_field: str | None = None
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """What a row needs for deadline_state (for .values() queries)."""
+        return ("status", self.due_field, *((self.met_field,) if self.met_field else ()))
+
+    def overdue_q(self, now: datetime) -> Q:
+        """Cases whose clock is still running and past its deadline at ``now``."""
+        q = Q(status__in=self.running, **{f"{self.due_field}__lt": now})
+        if self.met_field:
+            q &= Q(**{f"{self.met_field}__isnull": True})
+        return q
 
 
-def awaiting_ack(now: datetime, field: str) -> QuerySet[Case]:
-    return Case.objects.filter(
-        status=Case.Status.REFERRED, authority_acknowledged_at__isnull=True, **{f"{field}__lt": now}
-    )
+S = Case.Status
+TRIAGE = Clock("triage", "Triage", "triage_due_at", IN_TRIAGE)
+AUTHORITY_ACK = Clock(
+    "authority_acknowledgement",
+    "Authority acknowledgement",
+    "authority_ack_due_at",
+    frozenset({S.REFERRED}),
+    "authority_acknowledged_at",
+)
+AUTHORITY_ACK_ESCALATION = Clock(
+    "authority_acknowledgement_escalation",
+    "Authority acknowledgement (national oversight)",
+    "authority_ack_escalate_at",
+    frozenset({S.REFERRED}),
+    "authority_acknowledged_at",
+)
+AUTHORITY_OUTCOME = Clock(
+    "authority_outcome",
+    "Authority outcome",
+    "authority_outcome_due_at",
+    frozenset({S.REFERRED}),
+    "authority_outcome_at",
+)
+AUTHORITY_OUTCOME_ESCALATION = Clock(
+    "authority_outcome_escalation",
+    "Authority outcome (national oversight)",
+    "authority_outcome_escalate_at",
+    frozenset({S.REFERRED}),
+    "authority_outcome_at",
+)
+# Closing a case sends the reporter its feedback.
+REPORTER_FEEDBACK = Clock("reporter_feedback", "Feedback to the reporter", "reporter_feedback_due_at", OPEN)
+# The helpline's clocks and the authority's, in the order pages list them.
+HELPLINE_CLOCKS = (TRIAGE, REPORTER_FEEDBACK)
+CASE_PAGE_CLOCKS = (TRIAGE, AUTHORITY_ACK, AUTHORITY_OUTCOME, REPORTER_FEEDBACK)
 
 
-def awaiting_outcome(now: datetime, field: str) -> QuerySet[Case]:
-    return Case.objects.filter(status=Case.Status.REFERRED, authority_outcome_at__isnull=True, **{f"{field}__lt": now})
+def _value(case: Case | Mapping[str, Any], field: str) -> Any:
+    return case.get(field) if isinstance(case, Mapping) else getattr(case, field)
 
 
-RULES = [
-    Rule(
-        step=Escalation.Step.TRIAGE_OVERDUE,
-        template="triage_overdue",
-        due=lambda now: Case.objects.filter(status__in=OPEN_TRIAGE, triage_due_at__lt=now),
-        deadline_field="triage_due_at",
-    ),
-    Rule(
-        step=Escalation.Step.ACK_OVERDUE,
-        template="authority_ack_overdue",
-        due=lambda now: awaiting_ack(now, "authority_ack_due_at"),
-        deadline_field="authority_ack_due_at",
-    ),
-    Rule(
-        step=Escalation.Step.ACK_OVERDUE_NATIONAL,
-        template="authority_ack_overdue_national",
-        due=lambda now: awaiting_ack(now, "authority_ack_escalate_at"),
-        deadline_field="authority_ack_escalate_at",
-        national=True,
-    ),
-    Rule(
-        step=Escalation.Step.OUTCOME_OVERDUE,
-        template="authority_outcome_overdue",
-        due=lambda now: awaiting_outcome(now, "authority_outcome_due_at"),
-        deadline_field="authority_outcome_due_at",
-    ),
-    Rule(
-        step=Escalation.Step.OUTCOME_OVERDUE_NATIONAL,
-        template="authority_outcome_overdue_national",
-        due=lambda now: awaiting_outcome(now, "authority_outcome_escalate_at"),
-        deadline_field="authority_outcome_escalate_at",
-        national=True,
-    ),
-    Rule(
-        step=Escalation.Step.FEEDBACK_DUE_SOON,
-        template="feedback_due_soon",
-        due=lambda now: Case.objects.filter(
-            ~Q(status=Case.Status.CLOSED), reporter_feedback_due_at__lt=now + FEEDBACK_WARNING
-        ),
-        deadline_field="reporter_feedback_due_at",
-    ),
-    Rule(
-        step=Escalation.Step.FEEDBACK_OVERDUE,
-        template="feedback_overdue",
-        due=lambda now: Case.objects.filter(~Q(status=Case.Status.CLOSED), reporter_feedback_due_at__lt=now),
-        deadline_field="reporter_feedback_due_at",
-    ),
-]
+def deadline_state(case: Case | Mapping[str, Any], clock: Clock, now: datetime) -> str:
+    """"done", "overdue", "due soon", "on time", "stopped" (the case left the clock's statuses without
+    meeting it, e.g. closed before the authority acknowledged), or "" when the clock never started.
+    ``case`` is a Case or a row of .values() with ``clock.fields``."""
+    due = _value(case, clock.due_field)
+    if not isinstance(due, datetime):
+        return ""
+    met = clock.met_field is not None and _value(case, clock.met_field) is not None
+    if met:
+        return "done"
+    if _value(case, "status") not in clock.running:
+        return "stopped" if clock.met_field else "done"
+    if due < now:
+        return "overdue"
+    if due - now < DUE_SOON:
+        return "due soon"
+    return "on time"
 
 
-def escalation_take(*, case: Case, rule: Rule, now: datetime) -> Escalation | None:
-    """Take one step for one case, once: the unique constraint decides between racing sweepers."""
-    deadline = getattr(case, rule.deadline_field)
-    try:
-        with transaction.atomic():
-            escalation = Escalation.objects.create(case=case, step=rule.step, deadline=deadline, created_at=now)
-            event_record(
-                kind="escalated",
-                case=case,
-                detail={
-                    "step": rule.step,
-                    "deadline": deadline.isoformat(),
-                    "missed_by_seconds": int((now - deadline).total_seconds()),
-                },
-            )
-            if rule.national:
-                Case.objects.filter(pk=case.pk).update(escalated=True)
-                oversight_alert(case=case, template=rule.template)
-            else:
-                supervisors_alert(case=case, template=rule.template)
-    except IntegrityError:
-        return None
-    return escalation
+def is_overdue(case: Case | Mapping[str, Any], now: datetime, clocks: tuple[Clock, ...] = HELPLINE_CLOCKS) -> bool:
+    return any(deadline_state(case, clock, now) == "overdue" for clock in clocks)
 
 
-def checkin_nudges() -> int:
-    """A content-free "we would like to check in" email to reporters who gave an address."""
-    from reports.checkins import checkins_to_nudge
-    from reports.models import RetaliationCheckin
-    from triage.actions import email_queue
-
-    sent = 0
-    for checkin in checkins_to_nudge():
-        case = Case.objects.filter(report=checkin.report).first()
-        with transaction.atomic():
-            RetaliationCheckin.objects.filter(pk=checkin.pk).update(nudged=True)
-            if case is not None:
-                email_queue(
-                    case=case, recipient="reporter", template="reporter_checkin", occasion=f"checkin-{checkin.pk}"
-                )
-                sent += 1
-    return sent
+def overdue_q(now: datetime, clocks: tuple[Clock, ...] = HELPLINE_CLOCKS) -> Q:
+    """The query form of ``is_overdue``: any of the clocks running and past its deadline."""
+    return reduce(operator.or_, (clock.overdue_q(now) for clock in clocks))
 
 
-def deadlines_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
-    now = now or timezone.now()
-    taken = checkin_nudges()
-    for rule in RULES:
-        cases = rule.due(now).exclude(escalations__step=rule.step).select_related("report").order_by("id")[:limit]
-        for case in cases:
-            if escalation_take(case=case, rule=rule, now=now):
-                taken += 1
-    return taken
+@dataclass(frozen=True)
+class Deadline:
+    clock: Clock
+    due: datetime
+    state: str
+
+
+def case_deadlines(case: Case, now: datetime, clocks: tuple[Clock, ...] = CASE_PAGE_CLOCKS) -> list[Deadline]:
+    """The case's started clocks with their states, for its page and the staff API."""
+    return [
+        Deadline(clock=clock, due=due, state=deadline_state(case, clock, now))
+        for clock in clocks
+        if isinstance(due := getattr(case, clock.due_field), datetime)
+    ]

@@ -1,12 +1,22 @@
+"""The helpline's and the authority's forms: case filters and one form per action."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django import forms
 
-from reports.forms import DETAILS_MAX, MESSAGE_MAX, clean_text
+from core.forms import GovukForm
+from core.text import CleanTextField
+from directory.lookup import authority_choices
+from reports.forms import DETAILS_MAX, MESSAGE_MAX
 from reports.models import ConcernType
-from triage.models import Case, Outcome
-from triage.selectors import PAGE_SIZES, SORTS
+from triage.models import AuthorityAction, AuthorityOutcome, Case, Outcome, Queue
+from triage.referrals import RECORDABLE
+from triage.selectors import PAGE_SIZES, SORTS, CaseFilters, helpline_staff
 
 
-class CaseFilterForm(forms.Form):
+class CaseFilterForm(GovukForm):
     search = forms.CharField(label="Reference or case number", required=False, max_length=20)
     queue = forms.ChoiceField(label="Queue", required=False)
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Open cases"), *Case.Status.choices])
@@ -31,24 +41,39 @@ class CaseFilterForm(forms.Form):
 
     def __init__(
         self,
-        *args: object,
+        *args: Any,
         queues: list[tuple[str, str]],
         authorities: list[tuple[str, str]],
         assignees: list[str],
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["queue"].choices = [("", "All queues"), *queues]  # type: ignore[attr-defined]
-        self.fields["authority"].choices = [("", "Any"), ("unknown", "Not known"), *authorities]  # type: ignore[attr-defined]
-        self.fields["assignee"].choices = [("", "Anyone"), ("none", "Nobody"), *((u, u) for u in assignees)]  # type: ignore[attr-defined]
+        super().__init__(*args, **kwargs)
+        self.set_choices("queue", [("", "All queues"), *queues])
+        self.set_choices("authority", [("", "Any"), ("unknown", "Not known"), *authorities])
+        self.set_choices("assignee", [("", "Anyone"), ("none", "Nobody"), *((u, u) for u in assignees)])
 
     def clean_sort(self) -> str:
         sort = self.cleaned_data.get("sort") or "deadline"
         return sort if sort in SORTS else "deadline"
 
+    def filters(self) -> CaseFilters:
+        """The filters to apply: none when the form was not filled in (or not valid)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return CaseFilters(**{k: v for k, v in data.items() if v not in (None, "")})
+
+
+def case_filter_form(params: Any) -> CaseFilterForm:
+    """The case list's filters bound to a query string, for the page and the API alike."""
+    return CaseFilterForm(
+        params or None,
+        queues=list(Queue.objects.order_by("name").values_list("slug", "name")),
+        authorities=authority_choices(),
+        assignees=list(helpline_staff().values_list("username", flat=True)),
+    )
+
 
 class TextForm(forms.Form):
-    body = forms.CharField(
+    body = CleanTextField(
         label="Message",
         max_length=MESSAGE_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -58,19 +83,13 @@ class TextForm(forms.Form):
         },
     )
 
-    def clean_body(self) -> str:
-        value = clean_text(self.cleaned_data["body"])
-        if not value:
-            raise forms.ValidationError("Enter the text")
-        return value
 
-
-class AssignForm(forms.Form):
+class AssignForm(GovukForm):
     assignee = forms.ChoiceField(label="Assign to", error_messages={"required": "Choose who to assign the case to"})
 
-    def __init__(self, *args: object, assignees: list[str], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["assignee"].choices = [(u, u) for u in assignees]  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, assignees: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_choices("assignee", [(u, u) for u in assignees])
 
 
 class PriorityForm(forms.Form):
@@ -91,16 +110,16 @@ class ConcernTypesForm(forms.Form):
     )
 
 
-class AuthorityForm(forms.Form):
+class AuthorityForm(GovukForm):
     authority = forms.ChoiceField(label="Local authority", error_messages={"required": "Choose the authority"})
 
-    def __init__(self, *args: object, authorities: list[tuple[str, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["authority"].choices = [("", "Choose an authority"), *authorities]  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, authorities: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_choices("authority", [("", "Choose an authority"), *authorities])
 
 
 class ReferForm(forms.Form):
-    summary = forms.CharField(
+    summary = CleanTextField(
         label="Summary for the authority",
         help_text="Written for the authority: what the concern is and what you ask them to do. Leave out "
         "anything that could identify the reporter.",
@@ -112,12 +131,6 @@ class ReferForm(forms.Form):
         label="The reporter is named and has agreed that their identity may be shared with the authority",
         required=False,
     )
-
-    def clean_summary(self) -> str:
-        value = clean_text(self.cleaned_data["summary"])
-        if not value:
-            raise forms.ValidationError("Write a summary for the authority")
-        return value
 
 
 class EscalateForm(forms.Form):
@@ -141,7 +154,7 @@ class CloseForm(forms.Form):
         choices=[("", "Choose an outcome"), *Outcome.choices],
         error_messages={"required": "Choose an outcome"},
     )
-    feedback = forms.CharField(
+    feedback = CleanTextField(
         label="Feedback for the reporter",
         help_text="The reporter reads this on their follow-up page.",
         max_length=MESSAGE_MAX,
@@ -149,8 +162,40 @@ class CloseForm(forms.Form):
         error_messages={"required": "Write the feedback the reporter will read"},
     )
 
-    def clean_feedback(self) -> str:
-        value = clean_text(self.cleaned_data["feedback"])
-        if not value:
-            raise forms.ValidationError("Write the feedback the reporter will read")
-        return value
+
+# --- the authority officer's forms -----------------------------------------------------------------
+
+
+class RecordActionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="What was done",
+        widget=forms.RadioSelect,
+        choices=[(k, AuthorityAction.Kind(k).label) for k in RECORDABLE],
+        error_messages={"required": "Choose what was done"},
+    )
+    note = CleanTextField(
+        label="Details (optional)", required=False, max_length=MESSAGE_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        choices=[("", "Choose an outcome"), *AuthorityOutcome.choices],
+        error_messages={"required": "Choose an outcome"},
+    )
+    note = CleanTextField(
+        label="What happened (optional)",
+        required=False,
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class QuestionForm(forms.Form):
+    note = CleanTextField(
+        label="Your question for the helpline",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter your question"},
+    )

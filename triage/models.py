@@ -1,61 +1,6 @@
 from django.conf import settings
-from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
-
-
-class LocalAuthority(models.Model):
-    """An English upper-tier authority that runs children's services (153 of them)."""
-
-    gss_code = models.CharField(max_length=9, unique=True)
-    name = models.CharField(max_length=128)
-    official_name = models.CharField(max_length=255)
-    kind = models.CharField(max_length=64)
-    region = models.CharField(max_length=64, db_index=True)
-    mysociety_code = models.CharField(max_length=8, blank=True)
-    gov_uk_slug = models.CharField(max_length=128, blank=True)
-    former_gss_codes = ArrayField(models.CharField(max_length=9), default=list, blank=True)
-    referral_email = models.EmailField(blank=True, help_text="The authority's referral inbox.")
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name_plural = "local authorities"
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class PostcodeArea(models.Model):
-    """A postcode district (``S60``) or sector (``S60 1``) and the authorities it touches.
-
-    Authority codes are kept as text: border areas name Welsh and Scottish councils too.
-    """
-
-    class Level(models.TextChoices):
-        DISTRICT = "district"
-        SECTOR = "sector"
-
-    level = models.CharField(max_length=8, choices=Level.choices)
-    code = models.CharField(max_length=8)
-    authority_code = models.CharField(max_length=9)
-    # [[gss_code, name, postcode_units], ...] most units first.
-    candidates = models.JSONField(default=list)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["level", "code"], name="postcode_area_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.level} {self.code}"
-
-
-class PostcodeException(models.Model):
-    """A full postcode whose authority differs from its sector's majority."""
-
-    postcode = models.CharField(max_length=8, primary_key=True)
-    authority_code = models.CharField(max_length=9)
-
-    def __str__(self) -> str:
-        return self.postcode
 
 
 class Queue(models.Model):
@@ -111,10 +56,10 @@ class Case(models.Model):
 
     case_number = models.CharField(max_length=16, unique=True)
     report = models.OneToOneField("reports.Report", on_delete=models.PROTECT, related_name="case")
-    authority = models.ForeignKey(LocalAuthority, null=True, blank=True, on_delete=models.PROTECT)
+    authority = models.ForeignKey("directory.LocalAuthority", null=True, blank=True, on_delete=models.PROTECT)
     # The council the concern is about, when it is about one: never referred to or shown to it.
     conflict_authority = models.ForeignKey(
-        LocalAuthority, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "directory.LocalAuthority", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     independent_review = models.BooleanField(default=False)
     priority = models.CharField(max_length=16, choices=Priority.choices)
@@ -168,55 +113,6 @@ class Case(models.Model):
         return self.authority_id is None
 
 
-class CaseEvent(models.Model):
-    """Append-only audit trail: a database trigger refuses UPDATE and DELETE; rows are hash-chained."""
-
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    kind = models.CharField(max_length=48)
-    # Codes and ids only: never what anybody wrote.
-    detail = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField()
-    previous_hash = models.CharField(max_length=64)
-    row_hash = models.CharField(max_length=64, unique=True)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.kind} #{self.pk}"
-
-
-class OutboxMessage(models.Model):
-    """Work that must happen after a commit. Committed with the change that caused it; claimed with
-    a lease, so a worker that dies mid-task delays the work but never loses it."""
-
-    class Kind(models.TextChoices):
-        ROUTE_REPORT = "route_report"
-        SEND_EMAIL = "send_email"
-
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    target_id = models.BigIntegerField()
-    created_at = models.DateTimeField()
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=255, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "target_id"], name="outbox_one_per_target"),
-        ]
-        indexes = [
-            models.Index(fields=["created_at"], name="outbox_pending", condition=Q(processed_at__isnull=True)),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.target_id}"
-
-
 class EmailRecord(models.Model):
     """An email we sent or tried to send: recipient, template and delivery state. Never content."""
 
@@ -251,14 +147,6 @@ class EmailRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} to {self.recipient} ({self.state})"
-
-
-class WorkerHeartbeat(models.Model):
-    name = models.CharField(max_length=128, primary_key=True)
-    beat_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Escalation(models.Model):
@@ -310,7 +198,7 @@ class Referral(models.Model):
     """A case referred to a local authority, with the redacted summary written for it (sealed)."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="referrals")
-    authority = models.ForeignKey(LocalAuthority, on_delete=models.PROTECT, related_name="referrals")
+    authority = models.ForeignKey("directory.LocalAuthority", on_delete=models.PROTECT, related_name="referrals")
     summary = models.BinaryField()
     identity_shared = models.BooleanField(default=False)
     referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

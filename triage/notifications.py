@@ -1,7 +1,9 @@
-"""Content-free emails: templated as subject / text / html, sent through anymail, tracking off.
+"""Content-free emails: who gets which (queueing), and sending them (delivery).
 
-Each email says only that something awaits and links to it. Helpline-internal emails may name the
-reporter's reference; emails to authorities use the case number. Never content, names or other cases.
+Each email is recorded once per occasion and sent by its own outbox row after the change that caused it
+commits. Templated as subject / text / html, sent through anymail, tracking off. Each email says only
+that something awaits and links to it. Helpline-internal emails may name the reporter's reference;
+emails to authorities use the case number. Never content, names or other cases.
 """
 
 from __future__ import annotations
@@ -10,17 +12,86 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from triage.models import EmailRecord
-from triage.outbox import outbox_mark_processed, outbox_release
+from anymail.message import AnymailMessage
+
+from accounts.models import User
+from core import crypto
+from outbox.registry import Retry
+from outbox.services import outbox_add
+from triage.case_content import case_data_key
+from triage.events import case_event
+from triage.models import Case, EmailRecord
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+# The outbox kind whose rows send one EmailRecord each.
+SEND_EMAIL = "send_email"
+
+
+# --- who gets which email ----------------------------------------------------------------------------
+
+
+def email_queue(*, case: Case, recipient: str, template: str, occasion: str = "") -> EmailRecord:
+    """Record one email, once per (case, recipient, template, occasion), and send it after commit."""
+    record, created = EmailRecord.objects.get_or_create(
+        case=case, recipient=recipient, template=template, occasion=occasion, defaults={"created_at": timezone.now()}
+    )
+    if created:
+        outbox_add(kind=SEND_EMAIL, target_id=record.pk)
+    return record
+
+
+def staff_alert(*, case: Case, template: str, recipients: QuerySet[User]) -> list[EmailRecord]:
+    """One email per active recipient with an address, and an event saying how many."""
+    records = [
+        email_queue(case=case, recipient=user.email, template=template)
+        for user in recipients.filter(is_active=True).exclude(email="").distinct().order_by("pk")
+    ]
+    if records:
+        case_event(kind="staff_alerted", case=case, detail={"template": template, "emails": len(records)})
+    return records
+
+
+def supervisors() -> QuerySet[User]:
+    return User.objects.filter(role=User.Role.SUPERVISOR)
+
+
+def supervisors_alert(*, case: Case, template: str) -> list[EmailRecord]:
+    return staff_alert(case=case, template=template, recipients=supervisors())
+
+
+def oversight_alert(*, case: Case, template: str) -> list[EmailRecord]:
+    """National oversight and the safeguarding partnership of the case's area (never for a case
+    about that area's own council, which is never referred there in the first place)."""
+    region = case.authority.region if case.authority else None
+    recipients = User.objects.filter(role=User.Role.OVERSIGHT_ANALYST)
+    if region and not case.independent_review:
+        recipients = recipients | User.objects.filter(role=User.Role.BOARD_REVIEWER, area=region)
+    return staff_alert(case=case, template=template, recipients=recipients)
+
+
+def helpline_tell(*, case: Case, template: str, occasion: str) -> None:
+    """The supervisors and the case's assignee hear that the authority did something on the case."""
+    recipients = set(supervisors().filter(is_active=True).exclude(email="").values_list("email", flat=True))
+    if case.assignee and case.assignee.email:
+        recipients.add(case.assignee.email)
+    for recipient in sorted(recipients):
+        email_queue(case=case, recipient=recipient, template=template, occasion=occasion)
+
+
+def reporter_tell(*, case: Case, template: str, occasion: str) -> None:
+    """An email to the reporter, when they gave an address: it is unsealed only to send."""
+    if case.report.has_contact_email:
+        email_queue(case=case, recipient=EmailRecord.REPORTER_RECIPIENT, template=template, occasion=occasion)
+
+
+# --- sending -----------------------------------------------------------------------------------------
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -56,20 +127,18 @@ def email_address(record: EmailRecord) -> str:
     """The recipient; a reporter's address is unsealed here, only to send, and never stored."""
     if record.recipient != EmailRecord.REPORTER_RECIPIENT:
         return record.recipient
-    from reports import crypto
-    from triage.actions import case_data_key
-
-    assert record.case is not None  # noqa: S101 - reporter emails are always about a case
+    if record.case is None:
+        return ""  # reporter emails are always about a case; without one there is nobody to send to
     content = crypto.open_content(case_data_key(record.case), bytes(record.case.report.content))
     contact = content.get("contact")
     return str(contact.get("email", "")) if isinstance(contact, dict) else ""
 
 
-def email_render(record: EmailRecord) -> EmailMultiAlternatives:
+def email_render(record: EmailRecord) -> AnymailMessage:
     context = email_context(record)
     base = f"emails/{record.template}"
     subject = render_to_string(f"{base}/subject.txt", context).strip()
-    message = EmailMultiAlternatives(
+    message = AnymailMessage(
         subject=subject,
         body=render_to_string(f"{base}/body.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -79,35 +148,34 @@ def email_render(record: EmailRecord) -> EmailMultiAlternatives:
     )
     message.attach_alternative(render_to_string(f"{base}/body.html", context), "text/html")
     # Anymail: no open or click tracking (it would record when and where a person reads).
-    message.track_opens = False  # type: ignore[attr-defined]
-    message.track_clicks = False  # type: ignore[attr-defined]
+    message.track_opens = False
+    message.track_clicks = False
     return message
 
 
-def email_deliver(*, email_id: int, outbox_id: int) -> EmailRecord:
-    """Send one recorded email. Failures are retried with growing delays, then marked failed for staff."""
+def email_deliver(email_id: int) -> Retry | None:
+    """Send one recorded email (the SEND_EMAIL outbox handler). Failures are retried with growing delays,
+    then marked failed for staff to see; either way the row is done once the record says so."""
     record = EmailRecord.objects.select_related("case__report").get(pk=email_id)
     if record.state in {EmailRecord.State.SENT, EmailRecord.State.FAILED}:
-        outbox_mark_processed(outbox_id=outbox_id)
-        return record
+        return None
     attempt = record.attempts + 1
     try:
         message = email_render(record)
         message.send(fail_silently=False)
     except Exception as error:  # noqa: BLE001 - any provider failure is retried, never lost
         log.warning("email %s attempt %s failed: %s", record.pk, attempt, type(error).__name__)
-        with transaction.atomic():
-            if attempt >= MAX_ATTEMPTS:
-                record.state = EmailRecord.State.FAILED
-                record.next_attempt_at = None
-                outbox_mark_processed(outbox_id=outbox_id)
-            else:
-                record.state = EmailRecord.State.RETRYING
-                record.next_attempt_at = timezone.now() + retry_delay(attempt)
-                outbox_release(outbox_id=outbox_id, retry_at=record.next_attempt_at, error=type(error).__name__)
-            record.attempts = attempt
-            record.save(update_fields=["state", "next_attempt_at", "attempts"])
-        return record
+        record.attempts = attempt
+        if attempt >= MAX_ATTEMPTS:
+            record.state = EmailRecord.State.FAILED
+            record.next_attempt_at = None
+        else:
+            record.state = EmailRecord.State.RETRYING
+            record.next_attempt_at = timezone.now() + retry_delay(attempt)
+        record.save(update_fields=["state", "next_attempt_at", "attempts"])
+        if record.next_attempt_at is None:
+            return None
+        return Retry(at=record.next_attempt_at, error=type(error).__name__)
     with transaction.atomic():
         record.state = EmailRecord.State.SENT
         record.attempts = attempt
@@ -115,5 +183,4 @@ def email_deliver(*, email_id: int, outbox_id: int) -> EmailRecord:
         status = getattr(message, "anymail_status", None)
         record.provider_message_id = (getattr(status, "message_id", None) or "")[:255] if status else ""
         record.save(update_fields=["state", "attempts", "sent_at", "provider_message_id"])
-        outbox_mark_processed(outbox_id=outbox_id)
-    return record
+    return None

@@ -1,21 +1,10 @@
-"""Routing rules: pure functions from a report's metadata to where its case goes and when it is due.
+"""Routing rules: pure functions from a report's metadata to where its case goes (its deadlines are
+triage.deadlines').
 
 Nothing here reads what the reporter wrote; the rules use only the structured answers.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from triage.calendar import add_months, working_days_after
-
-URGENT_TRIAGE = timedelta(hours=1)
-STANDARD_TRIAGE_WORKING_DAYS = 1
-AUTHORITY_ACK_WORKING_DAYS = 1
-AUTHORITY_OUTCOME_WORKING_DAYS = 45
-# The ladder's second rung: national oversight and the partnership hear of it this much later.
-AUTHORITY_ACK_ESCALATE_WORKING_DAYS = 3
-AUTHORITY_OUTCOME_ESCALATE_WORKING_DAYS = 47
-REPORTER_FEEDBACK_MONTHS = 3
 
 
 @dataclass(frozen=True)
@@ -67,29 +56,3 @@ def decide(facts: RoutingFacts, *, regional_queues: frozenset[str] = frozenset()
         conflict_authority_code=conflict,
         refer_to_authority_code=refer_to,
     )
-
-
-def triage_due(submitted_at: datetime, *, urgent: bool) -> datetime:
-    if urgent:
-        return submitted_at + URGENT_TRIAGE
-    return working_days_after(submitted_at, STANDARD_TRIAGE_WORKING_DAYS)
-
-
-def reporter_feedback_due(acknowledged_at: datetime) -> datetime:
-    return add_months(acknowledged_at, REPORTER_FEEDBACK_MONTHS)
-
-
-def authority_ack_due(referred_at: datetime) -> datetime:
-    return working_days_after(referred_at, AUTHORITY_ACK_WORKING_DAYS)
-
-
-def authority_outcome_due(referred_at: datetime) -> datetime:
-    return working_days_after(referred_at, AUTHORITY_OUTCOME_WORKING_DAYS)
-
-
-def authority_ack_escalate(referred_at: datetime) -> datetime:
-    return working_days_after(referred_at, AUTHORITY_ACK_ESCALATE_WORKING_DAYS)
-
-
-def authority_outcome_escalate(referred_at: datetime) -> datetime:
-    return working_days_after(referred_at, AUTHORITY_OUTCOME_ESCALATE_WORKING_DAYS)

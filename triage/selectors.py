@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet, Subquery
@@ -11,9 +11,12 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import AuditEvent
 from reports.models import Report
 from triage import workflow
-from triage.models import Case, CaseEvent, Queue
+from triage.deadlines import overdue_q
+from triage.events import case_events, case_timeline_events
+from triage.models import Case, Queue
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = {
@@ -54,12 +57,6 @@ def case_queryset_for(user: User) -> QuerySet[Case]:
 def require_helpline(user: User) -> None:
     if not user.is_helpline:
         raise PermissionDenied
-
-
-def overdue_q(now: datetime) -> Q:
-    return Q(status__in=workflow.IN_TRIAGE, triage_due_at__lt=now) | (
-        ~Q(status=Case.Status.CLOSED) & Q(reporter_feedback_due_at__lt=now)
-    )
 
 
 @dataclass(frozen=True)
@@ -186,33 +183,22 @@ def case_get_for(*, user: User, case_number: str) -> Case:
     return case
 
 
-def case_timeline(*, case: Case) -> list[CaseEvent]:
-    """The case's events, and the phone call that brought the report in (recorded before the case)."""
-    events = CaseEvent.objects.filter(Q(case=case) | Q(case__isnull=True, detail__report_id=case.report_id))
-    return list(events.select_related("actor").order_by("id"))
+def case_timeline(*, case: Case) -> list[AuditEvent]:
+    """The case's events, and its report's (the phone call that brought the report in came before the case)."""
+    return list(case_timeline_events(case).select_related("actor").order_by("id"))
 
 
-def case_access_history(*, user: User, case: Case) -> list[CaseEvent]:
+def case_access_history(*, user: User, case: Case) -> list[AuditEvent]:
     """Who opened the case's content, for supervisors only."""
     if not user.is_supervisor:
         return []
-    return list(CaseEvent.objects.filter(case=case, kind="content_viewed").select_related("actor").order_by("-id"))
+    return list(case_events(case).filter(kind="content_viewed").select_related("actor").order_by("-id"))
 
 
 def helpline_staff() -> QuerySet[User]:
     return User.objects.filter(role__in=[User.Role.CALL_HANDLER, User.Role.SUPERVISOR], is_active=True).order_by(
         "username"
     )
-
-
-def deadline_state(due: object, now: datetime) -> str:
-    if not isinstance(due, datetime):
-        return ""
-    if due < now:
-        return "overdue"
-    if due - now < timedelta(hours=24):
-        return "due soon"
-    return "on time"
 
 
 def require_authority_officer(user: User) -> None:
@@ -246,3 +232,43 @@ def referral_list_for(*, user: User, include_closed: bool = False) -> list[dict[
 def referral_get_for(*, user: User, case_number: str) -> Case:
     require_authority_officer(user)
     return case_get_for(user=user, case_number=case_number)
+
+
+# --- what a reporter may know ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReporterStatus:
+    code: str
+    label: str
+    explanation: str
+
+
+_REPORTER_STATUS = {
+    None: ("received", "Received", "We have your concern. It is being passed to the helpline team."),
+    Case.Status.NEW: ("with_helpline", "With the helpline", "Your concern is in the helpline's queue."),
+    Case.Status.IN_TRIAGE: ("with_helpline", "With the helpline", "A member of the helpline team is looking at it."),
+    Case.Status.AWAITING_REPORTER: (
+        "question_for_you",
+        "The helpline has a question for you",
+        "Please read the messages below and reply.",
+    ),
+    Case.Status.REFERRED: (
+        "referred",
+        "Passed to the local authority",
+        "The helpline has referred your concern. It will tell you what the local authority does.",
+    ),
+    Case.Status.NATIONAL_REVIEW: (
+        "national_review",
+        "Under independent national review",
+        "Your concern is being looked at independently of the council it is about.",
+    ),
+    Case.Status.CLOSED: ("closed", "Closed", "The helpline's feedback is in the messages below."),
+}
+
+
+def reporter_status(report: Report) -> ReporterStatus:
+    """Where the reporter's concern is, in their words: never who holds it or what was decided."""
+    status = Case.objects.filter(report=report).values_list("status", flat=True).first()
+    code, label, explanation = _REPORTER_STATUS.get(status, _REPORTER_STATUS[None])
+    return ReporterStatus(code=code, label=label, explanation=explanation)

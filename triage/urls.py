@@ -1,6 +1,6 @@
 from django.urls import path
 
-from triage import admin_views, authority_views, views
+from triage import admin_views, referral_views, views
 
 app_name = "triage"
 
@@ -12,7 +12,7 @@ urlpatterns = [
     path("phone-report", views.phone_report, name="phone_report"),
     path("admin/authorities", admin_views.authority_list, name="admin_authorities"),
     path("admin/authorities/<slug:gss_code>", admin_views.authority_inbox, name="admin_authority_inbox"),
-    path("referrals", authority_views.referral_list, name="referral_list"),
-    path("referrals/<slug:case_number>", authority_views.referral_detail, name="referral_detail"),
-    path("referrals/<slug:case_number>/<slug:action>", authority_views.referral_action, name="referral_action"),
+    path("referrals", referral_views.referral_list, name="referral_list"),
+    path("referrals/<slug:case_number>", referral_views.referral_detail, name="referral_detail"),
+    path("referrals/<slug:case_number>/<slug:action>", referral_views.referral_action, name="referral_action"),
 ]

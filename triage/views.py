@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,50 +10,22 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import HELPLINE, staff_required
+from accounts.decorators import HELPLINE, staff_required, staff_user
 from accounts.models import User
 from reports import journey, services
-from reports.models import Channel
-from triage import actions, authorities, selectors, workflow
+from reports.models import Anonymity, Channel
+from triage import selectors, workflow
 from triage import forms as case_forms
-from triage.models import Case, Queue
-
-ACTION_FORMS: dict[str, type[forms.Form] | None] = {
-    "claim": None,
-    "assign": case_forms.AssignForm,
-    "set_priority": case_forms.PriorityForm,
-    "set_concern_types": case_forms.ConcernTypesForm,
-    "set_authority": case_forms.AuthorityForm,
-    "ask_reporter": case_forms.TextForm,
-    "add_note": case_forms.TextForm,
-    "refer": case_forms.ReferForm,
-    "escalate": case_forms.EscalateForm,
-    "link_duplicate": case_forms.LinkForm,
-    "close": case_forms.CloseForm,
-}
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # noqa: S101 - staff_required ran
-    return request.user
-
-
-def action_form(action: str, data: Any = None) -> forms.Form | None:
-    form_class = ACTION_FORMS.get(action)
-    if form_class is None:
-        return None
-    kwargs: dict[str, Any] = {"prefix": action}
-    if form_class is case_forms.AssignForm:
-        kwargs["assignees"] = list(selectors.helpline_staff().values_list("username", flat=True))
-    if form_class is case_forms.AuthorityForm:
-        kwargs["authorities"] = authorities.authority_choices()
-    return form_class(data, **kwargs)
+from triage.case_content import case_open
+from triage.deadlines import case_deadlines, is_overdue
+from triage.models import Case
+from triage.staff_actions import ACTION_FORMS, action_form, case_act, page_actions
 
 
 @staff_required()
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     if user.role == User.Role.AUTHORITY_OFFICER:
         return redirect("triage:referral_list")
     if user.role == User.Role.ADMINISTRATOR:
@@ -70,16 +40,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @staff_required(*HELPLINE)
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    form = case_forms.CaseFilterForm(
-        request.GET or None,
-        queues=list(Queue.objects.order_by("name").values_list("slug", "name")),
-        authorities=authorities.authority_choices(),
-        assignees=list(selectors.helpline_staff().values_list("username", flat=True)),
-    )
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    filters = selectors.CaseFilters(**{k: v for k, v in data.items() if v not in (None, "")})
-    page = selectors.case_list(user=user, filters=filters)
+    user = staff_user(request)
+    form = case_forms.case_filter_form(request.GET)
+    page = selectors.case_list(user=user, filters=form.filters())
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -89,14 +52,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "rows": [
-                {
-                    **row,
-                    "overdue": selectors.deadline_state(row["triage_due_at"], page.now) == "overdue"
-                    and row["status"] in workflow.IN_TRIAGE,
-                }
-                for row in page.rows
-            ],
+            "rows": [{**row, "overdue": is_overdue(row, page.now)} for row in page.rows],
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
@@ -111,21 +67,10 @@ def _case_page(
     forms_bound: dict[str, forms.Form] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
-    opened = actions.case_open(case=case, acting_user=user)
-    now = timezone.now()
-    action_forms = {name: action_form(name) for name in workflow.allowed_actions(case) if name in ACTION_FORMS}
-    if "escalate_national_review" in workflow.allowed_actions(case) or "escalate_police" in workflow.allowed_actions(
-        case
-    ):
-        action_forms["escalate"] = action_form("escalate")
+    user = staff_user(request)
+    opened = case_open(case=case, acting_user=user)
+    action_forms = {name: action_form(name) for name in page_actions(case)}
     action_forms.update(forms_bound or {})
-    deadlines = [
-        ("Triage", case.triage_due_at),
-        ("Authority acknowledgement", case.authority_ack_due_at),
-        ("Authority outcome", case.authority_outcome_due_at),
-        ("Feedback to the reporter", case.reporter_feedback_due_at),
-    ]
     return render(
         request,
         "triage/case_detail.html",
@@ -136,7 +81,7 @@ def _case_page(
             "error": error,
             "action_forms": action_forms,
             "allowed": workflow.allowed_actions(case),
-            "deadlines": [(label, due, selectors.deadline_state(due, now)) for label, due in deadlines if due],
+            "deadlines": [(d.clock.label, d.due, d.state) for d in case_deadlines(case, timezone.now())],
             "timeline": selectors.case_timeline(case=case),
             "access_history": selectors.case_access_history(user=user, case=case),
             "emails": case.emails.order_by("id"),
@@ -149,7 +94,7 @@ def _case_page(
 @staff_required(*HELPLINE)
 @require_GET
 def case_detail(request: HttpRequest, case_number: str) -> HttpResponse:
-    case = selectors.case_get_for(user=_user(request), case_number=case_number)
+    case = selectors.case_get_for(user=staff_user(request), case_number=case_number)
     return _case_page(request, case)
 
 
@@ -157,7 +102,7 @@ def case_detail(request: HttpRequest, case_number: str) -> HttpResponse:
 @staff_required(*HELPLINE)
 @require_POST
 def case_action(request: HttpRequest, case_number: str, action: str) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     case = selectors.case_get_for(user=user, case_number=case_number)
     if action not in ACTION_FORMS:
         return _case_page(request, case, error="That action does not exist.", status=404)
@@ -165,7 +110,7 @@ def case_action(request: HttpRequest, case_number: str, action: str) -> HttpResp
     if form is not None and not form.is_valid():
         return _case_page(request, case, forms_bound={action: form}, status=400)
     try:
-        actions.case_act(case=case, action=action, data=form.cleaned_data if form else {}, acting_user=user)
+        case_act(case=case, action=action, data=form.cleaned_data if form else {}, acting_user=user)
     except workflow.ActionNotAllowed as refused:
         case.refresh_from_db()
         return _case_page(request, case, error=str(refused), status=409)
@@ -183,7 +128,8 @@ def phone_report(request: HttpRequest) -> HttpResponse:
     """A call handler records a concern for a caller, through the same service as web intake."""
     data = request.POST if request.method == "POST" else None
     step_forms = {step.slug: step.form_class(data, prefix=step.slug) for step in PHONE_STEPS}
-    anonymous = data is not None and data.get("anonymity-anonymity") == "anonymous"
+    anonymity = step_forms["anonymity"]
+    anonymous = anonymity.is_valid() and anonymity.cleaned_data["anonymity"] == Anonymity.ANONYMOUS
     # An anonymous caller is never asked for contact details.
     required = [slug for slug in step_forms if not (anonymous and slug == "contact")]
     if anonymous:
@@ -199,7 +145,7 @@ def phone_report(request: HttpRequest) -> HttpResponse:
             )
         else:
             submitted = services.report_submit(
-                data=journey.report_input(answers), channel=Channel.PHONE, acting_user=_user(request)
+                data=journey.report_input(answers), channel=Channel.PHONE, acting_user=staff_user(request)
             )
             return render(
                 request,

@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from reports import crypto
+from core import crypto
 
 
 class Command(BaseCommand):

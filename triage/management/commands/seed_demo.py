@@ -12,8 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import User
 from reports.models import Anonymity, ConcernType, RaisedInternally, Report, ReporterSector
 from reports.services import Contact, ReportInput, report_submit
-from triage import authorities
-from triage.services import report_route
+from directory import lookup
+from triage.intake import report_route
 
 DEMO_PASSWORD = "demo-password-change-me"  # noqa: S105 - demo only; production refuses demo users
 
@@ -86,7 +86,7 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
             if codes:
-                user.authorities.set([a for a in (authorities.authority_by_code(c) for c in codes) if a])
+                user.lookup.set([a for a in (lookup.authority_by_code(c) for c in codes) if a])
             TOTPDevice.objects.get_or_create(
                 user=user, name="Demo authenticator", defaults={"key": demo_totp_key(username), "confirmed": True}
             )
@@ -98,7 +98,7 @@ class Command(BaseCommand):
         path = self._reports_file()
         if path.exists() and Report.objects.exists():
             return
-        rotherham = authorities.authority_by_code("E08000018")
+        rotherham = lookup.authority_by_code("E08000018")
         if rotherham is not None and not rotherham.referral_email:
             rotherham.referral_email = "referrals@rotherham.localhost"
             rotherham.save(update_fields=["referral_email"])

@@ -11,7 +11,7 @@ from typing import Literal
 
 from django.db.models import Q
 
-from triage.models import LocalAuthority, PostcodeArea, PostcodeException
+from directory.models import LocalAuthority, PostcodeArea, PostcodeException
 
 LookupKind = Literal["resolved", "candidates", "malformed", "outside_england"]
 
@@ -38,6 +38,7 @@ _WHERE_TO_GO = {
 }
 _IN_NATION = {"Isle of Man": "the Isle of Man"}
 _EMERGENCY = "If a child is in immediate danger, call 999."
+MALFORMED = "Enter a real postcode, like S60 1AA"
 
 
 @dataclass(frozen=True)
@@ -75,10 +76,7 @@ def resolve_postcode(text: str) -> PostcodeLookup:
     """
     postcode = normalise_postcode(text)
     if postcode is None:
-        return PostcodeLookup(
-            kind="malformed",
-            message="Enter a real postcode, like S60 1AA, or choose the council from the list.",
-        )
+        return PostcodeLookup(kind="malformed", message=MALFORMED)
     outward, _, inward = postcode.partition(" ")
     area = outward[:2] if outward[1].isalpha() else outward[:1]
     if area in _AREAS_WITHOUT_DATA:
@@ -111,6 +109,16 @@ def resolve_postcode(text: str) -> PostcodeLookup:
     if is_full and (from_sector or len(row.candidates) == 1):
         return _resolved(postcode=postcode, code=row.authority_code)
     return _candidates(postcode=postcode, row=row)
+
+
+def postcode_problem(lookup: PostcodeLookup) -> str | None:
+    """What to tell someone whose postcode cannot be used (malformed, or outside England); None when it
+    found an authority or authorities to choose from. Pages and the API say the same."""
+    if lookup.kind == "malformed":
+        return MALFORMED
+    if lookup.kind == "outside_england":
+        return lookup.message
+    return None
 
 
 def authority_choices() -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from triage.models import LocalAuthority, PostcodeArea, PostcodeException
+from directory.models import LocalAuthority, PostcodeArea, PostcodeException
 
 AUTHORITIES_FILE = "utla_england.csv"
 DISTRICTS_FILE = "postcode_district_to_utla.csv"

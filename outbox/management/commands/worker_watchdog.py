@@ -6,12 +6,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import DatabaseError
 from django.utils import timezone
 
-from helpline.health import WORKER_STALE_SECONDS
-from triage.models import WorkerHeartbeat
+from outbox.models import WorkerHeartbeat
 
 
 def heartbeat_age() -> float | None:
@@ -36,8 +36,8 @@ class Command(BaseCommand):
                 age = heartbeat_age()
             except DatabaseError:
                 continue
-            grace_over = time.monotonic() - last_restart > WORKER_STALE_SECONDS
-            if grace_over and (age is None or age > WORKER_STALE_SECONDS):
+            grace_over = time.monotonic() - last_restart > settings.WORKER_STALE_SECONDS
+            if grace_over and (age is None or age > settings.WORKER_STALE_SECONDS):
                 self.stdout.write(f"worker heartbeat stale ({age}s): restarting worker and beat")
                 subprocess.run(  # noqa: S603 - our own supervisorctl with our own config
                     [str(Path(sys.executable).parent / "supervisorctl"), "-c", config, "restart", "worker", "beat"],

@@ -1,18 +1,26 @@
 """The transactional outbox: work committed with the change that causes it, published after commit,
-claimed with an expiring lease, re-sent by a sweeper. Publishing never fails the caller."""
+claimed with an expiring lease, re-sent by a sweeper. Publishing never fails the caller.
+
+A row is a kind and a target id. The task that processes rows is published by name, and the handler for
+a kind comes from outbox.registry, so this module imports neither tasks nor the apps that do the work.
+"""
 
 import logging
 import time
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from triage.models import OutboxMessage
+from outbox.models import OutboxMessage
+from outbox.registry import registration_for
 
 log = logging.getLogger(__name__)
+
+PROCESS_TASK = "outbox.process"
 
 
 def outbox_add(*, kind: str, target_id: int) -> OutboxMessage:
@@ -33,12 +41,10 @@ _publish_paused_until = 0.0
 def outbox_publish(*, outbox_id: int) -> bool:
     """Send the task message. A broker outage is logged and left to the sweeper, never raised."""
     global _publish_paused_until
-    from triage.tasks import process_outbox
-
     if time.monotonic() < _publish_paused_until:
         return False
     try:
-        process_outbox.apply_async(args=(outbox_id,), retry=False)
+        current_app.send_task(PROCESS_TASK, args=(outbox_id,), retry=False)
     except Exception as error:  # noqa: BLE001 - any broker failure means "the sweeper will re-send"
         _publish_paused_until = time.monotonic() + PUBLISH_BACKOFF_SECONDS
         log.warning("outbox %s not published (%s); the sweeper will re-send it", outbox_id, type(error).__name__)
@@ -89,3 +95,26 @@ def outbox_mark_processed(*, outbox_id: int) -> None:
 def outbox_release(*, outbox_id: int, retry_at: datetime, error: str) -> None:
     """Give the row back, to be picked up again by the sweeper once ``retry_at`` passes."""
     OutboxMessage.objects.filter(pk=outbox_id).update(claimed_until=retry_at, last_error=error[:255])
+
+
+def outbox_process(*, outbox_id: int) -> None:
+    """Do one row's work, once, with the handler registered for its kind. A row whose lease another
+    worker holds is left alone; a kind nobody handles is logged and left for an operator."""
+    if not outbox_claim(outbox_id=outbox_id):
+        return
+    message = OutboxMessage.objects.get(pk=outbox_id)
+    registration = registration_for(message.kind)
+    if registration is None:
+        log.error("outbox %s has an unknown kind %s", outbox_id, message.kind)
+        return
+    if registration.atomic:
+        with transaction.atomic(durable=True):
+            retry = registration.handler(message.target_id)
+            if retry is None:
+                outbox_mark_processed(outbox_id=outbox_id)
+    else:
+        retry = registration.handler(message.target_id)
+        if retry is None:
+            outbox_mark_processed(outbox_id=outbox_id)
+    if retry is not None:
+        outbox_release(outbox_id=outbox_id, retry_at=retry.at, error=retry.error)

@@ -9,8 +9,8 @@ from datetime import timedelta
 from django.db import connection
 from django.utils import timezone
 
-from reports import crypto
-from reports.models import AccessThrottle
+from core import crypto
+from core.models import AccessThrottle
 
 
 def throttle_key(scope: str, *parts: str) -> str:

@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from triage.audit import audit_verify
-from triage.models import CaseEvent
+from audit.models import AuditEvent
+from audit.trail import audit_verify
 
 
 class Command(BaseCommand):
@@ -15,4 +15,4 @@ class Command(BaseCommand):
             for item in breaks:
                 self.stderr.write(f"event {item.event_id}: {item.reason}")
             raise CommandError(f"The audit trail is broken in {len(breaks)} place(s).")
-        self.stdout.write(f"The audit trail is intact: {CaseEvent.objects.count()} events verified.")
+        self.stdout.write(f"The audit trail is intact: {AuditEvent.objects.count()} events verified.")

@@ -1,38 +1,26 @@
 """What helpline staff do to a case. Each action: allowed by triage.workflow, one transaction, one
-audit event (codes and ids only), side effects (emails) through the outbox after commit."""
+audit event (codes and ids only), side effects (emails) through the outbox after commit.
+
+Callers find the case through triage.selectors first; triage.staff_actions runs an action by name."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from reports import crypto
+from core import crypto
+from directory.models import LocalAuthority
 from reports.models import Anonymity, ConcernType, Message
-from triage import routing, workflow
-from triage.audit import event_record
-from triage.models import (
-    AuthorityAction,
-    Case,
-    CaseLink,
-    CaseNote,
-    EmailRecord,
-    LocalAuthority,
-    OutboxMessage,
-    Outcome,
-    Referral,
-)
-from triage.outbox import outbox_add
-from triage.services import queue_for, supervisors_alert
-
-
-def case_data_key(case: Case) -> bytes:
-    report = case.report
-    return crypto.open_key_as_helpline(report.helpline_key_id, bytes(report.helpline_sealed_key))
-
+from triage import deadlines, workflow
+from triage.case_content import case_data_key
+from triage.events import case_event
+from triage.intake import queue_for
+from triage.links import cases_link
+from triage.models import Case, CaseLink, CaseNote, Outcome, Referral
+from triage.notifications import email_queue, reporter_tell, supervisors_alert
 
 def _locked(case: Case) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("report").get(pk=case.pk)
@@ -47,25 +35,11 @@ def _move(case: Case, action: str, acting_user: User, detail: dict[str, object] 
         fields.append("status")
     if fields:
         case.save(update_fields=fields)
-    event_record(kind=action, case=case, actor=acting_user, detail={"status": case.status, **(detail or {})})
+    case_event(kind=action, case=case, actor=acting_user, detail={"status": case.status, **(detail or {})})
     return case
 
 
-def email_queue(*, case: Case, recipient: str, template: str, occasion: str = "") -> EmailRecord | None:
-    record, created = EmailRecord.objects.get_or_create(
-        case=case,
-        recipient=recipient,
-        template=template,
-        occasion=occasion,
-        defaults={"created_at": timezone.now()},
-    )
-    if not created:
-        return None
-    outbox_add(kind=OutboxMessage.Kind.SEND_EMAIL, target_id=record.pk)
-    return record
-
-
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_claim(*, case: Case, acting_user: User) -> Case:
     case = _locked(case)
     workflow.check_allowed(case, "claim")
@@ -74,7 +48,7 @@ def case_claim(*, case: Case, acting_user: User) -> Case:
     return _move(case, "claim", acting_user, {"assignee": acting_user.pk})
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_assign(*, case: Case, assignee: User, acting_user: User) -> Case:
     case = _locked(case)
     workflow.check_allowed(case, "assign")
@@ -85,7 +59,7 @@ def case_assign(*, case: Case, assignee: User, acting_user: User) -> Case:
     return _move(case, "assign", acting_user, {"assignee": assignee.pk})
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_set_priority(*, case: Case, priority: str, acting_user: User) -> Case:
     case = _locked(case)
     workflow.check_allowed(case, "set_priority")
@@ -94,7 +68,7 @@ def case_set_priority(*, case: Case, priority: str, acting_user: User) -> Case:
     previous = case.priority
     case.priority = priority
     urgent = priority == Case.Priority.URGENT
-    case.triage_due_at = routing.triage_due(case.report.submitted_at, urgent=urgent)
+    case.triage_due_at = deadlines.triage_due(case.report.submitted_at, urgent=urgent)
     fields = ["priority", "triage_due_at"]
     if urgent and previous != priority:
         # Now urgent: into the urgent queue, and the supervisors hear of it as for any urgent case.
@@ -107,7 +81,7 @@ def case_set_priority(*, case: Case, priority: str, acting_user: User) -> Case:
     return case
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_set_concern_types(*, case: Case, concern_types: Sequence[str], acting_user: User) -> Case:
     case = _locked(case)
     workflow.check_allowed(case, "set_concern_types")
@@ -120,7 +94,7 @@ def case_set_concern_types(*, case: Case, concern_types: Sequence[str], acting_u
     return _move(case, "set_concern_types", acting_user, {"concern_types": codes})
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_set_authority(*, case: Case, authority: LocalAuthority, acting_user: User) -> Case:
     case = _locked(case)
     workflow.check_allowed(case, "set_authority")
@@ -139,17 +113,11 @@ def _message_to_reporter(*, case: Case, body: str, acting_user: User) -> Message
         body=crypto.seal_text(case_data_key(case), body),
         sent_on=timezone.localdate(),
     )
-    if case.report.has_contact_email:
-        email_queue(
-            case=case,
-            recipient=EmailRecord.REPORTER_RECIPIENT,
-            template="reporter_update",
-            occasion=f"message-{message.pk}",
-        )
+    reporter_tell(case=case, template="reporter_update", occasion=f"message-{message.pk}")
     return message
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_ask_reporter(*, case: Case, body: str, acting_user: User) -> Message:
     case = _locked(case)
     workflow.check_allowed(case, "ask_reporter")
@@ -158,7 +126,7 @@ def case_ask_reporter(*, case: Case, body: str, acting_user: User) -> Message:
     return message
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_add_note(*, case: Case, body: str, acting_user: User) -> CaseNote:
     case = _locked(case)
     workflow.check_allowed(case, "add_note")
@@ -169,7 +137,7 @@ def case_add_note(*, case: Case, body: str, acting_user: User) -> CaseNote:
     return note
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_refer(*, case: Case, summary: str, share_identity: bool, acting_user: User) -> Referral:
     """Refer to the case's authority with a summary written for it. A confidential or anonymous
     reporter's identity never leaves the helpline; a named reporter's only with recorded consent."""
@@ -194,10 +162,10 @@ def case_refer(*, case: Case, summary: str, share_identity: bool, acting_user: U
         referred_at=now,
     )
     case.referred_at = now
-    case.authority_ack_due_at = routing.authority_ack_due(now)
-    case.authority_outcome_due_at = routing.authority_outcome_due(now)
-    case.authority_ack_escalate_at = routing.authority_ack_escalate(now)
-    case.authority_outcome_escalate_at = routing.authority_outcome_escalate(now)
+    case.authority_ack_due_at = deadlines.authority_ack_due(now)
+    case.authority_outcome_due_at = deadlines.authority_outcome_due(now)
+    case.authority_ack_escalate_at = deadlines.authority_ack_escalate(now)
+    case.authority_outcome_escalate_at = deadlines.authority_outcome_escalate(now)
     case.save(
         update_fields=[
             "referred_at",
@@ -216,7 +184,7 @@ def case_refer(*, case: Case, summary: str, share_identity: bool, acting_user: U
     return referral
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_escalate(*, case: Case, route: str, acting_user: User) -> Case:
     case = _locked(case)
     if route == "national_review":
@@ -232,24 +200,19 @@ def case_escalate(*, case: Case, route: str, acting_user: User) -> Case:
     raise workflow.ActionNotAllowed("Choose independent national review or the police.")
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_link_duplicate(*, case: Case, other: Case, acting_user: User) -> CaseLink:
     case = _locked(case)
     workflow.check_allowed(case, "link_duplicate")
     if other.pk == case.pk:
         raise workflow.ActionNotAllowed("A case cannot be linked to itself.")
-    link, _ = CaseLink.objects.get_or_create(
-        case=case, other=other, defaults={"linked_by": acting_user, "created_at": timezone.now()}
-    )
-    CaseLink.objects.get_or_create(
-        case=other, other=case, defaults={"linked_by": acting_user, "created_at": timezone.now()}
-    )
+    link = cases_link(case=case, other=other, linked_by=acting_user)
     _move(case, "link_duplicate", acting_user, {"other_case": other.case_number})
-    event_record(kind="link_duplicate", case=other, actor=acting_user, detail={"other_case": case.case_number})
+    case_event(kind="link_duplicate", case=other, actor=acting_user, detail={"other_case": case.case_number})
     return link
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def case_close(*, case: Case, outcome: str, feedback: str, acting_user: User) -> Case:
     """Close with an outcome; the feedback goes to the reporter's mailbox."""
     case = _locked(case)
@@ -263,82 +226,3 @@ def case_close(*, case: Case, outcome: str, feedback: str, acting_user: User) ->
     case.closed_at = timezone.now()
     case.save(update_fields=["outcome", "closed_at"])
     return _move(case, "close", acting_user, {"outcome": outcome, "message_id": message.pk})
-
-
-def content_viewed(*, case: Case, acting_user: User, what: str = "case") -> None:
-    """Every view of decrypted content is an audit event."""
-    event_record(kind="content_viewed", case=case, actor=acting_user, detail={"view": what})
-
-
-@dataclass(frozen=True)
-class OpenedCase:
-    content: dict[str, object]
-    messages: list[tuple[Message, str]]
-    notes: list[tuple[CaseNote, str]]
-    referrals: list[tuple[Referral, str]]
-    authority_actions: list[tuple[AuthorityAction, str]]
-
-
-def case_open(*, case: Case, acting_user: User) -> OpenedCase:
-    """Decrypt a case for a member of staff allowed to see it (checked by the caller's selector), and
-    record that they did."""
-    key = case_data_key(case)
-    opened = OpenedCase(
-        content=crypto.open_content(key, bytes(case.report.content)),
-        messages=[(m, crypto.open_text(key, bytes(m.body))) for m in case.report.messages.select_related("author")],
-        notes=[(n, crypto.open_text(key, bytes(n.body))) for n in case.notes.select_related("author")],
-        referrals=[(r, crypto.open_text(key, bytes(r.summary))) for r in case.referrals.select_related("authority")],
-        authority_actions=[
-            (a, crypto.open_text(key, bytes(a.note)) if a.note else "")
-            for a in case.authority_actions.select_related("recorded_by")
-        ],
-    )
-    content_viewed(case=case, acting_user=acting_user)
-    return opened
-
-
-def case_act(*, case: Case, action: str, data: dict[str, object], acting_user: User) -> None:
-    """Run one named action with validated data: shared by the workspace pages and the staff API."""
-    from triage import authorities
-
-    if action == "claim":
-        case_claim(case=case, acting_user=acting_user)
-    elif action == "assign":
-        assignee = User.objects.filter(username=data["assignee"]).first()
-        if assignee is None:
-            raise workflow.ActionNotAllowed("There is no such member of staff.")
-        case_assign(case=case, assignee=assignee, acting_user=acting_user)
-    elif action == "set_priority":
-        case_set_priority(case=case, priority=str(data["priority"]), acting_user=acting_user)
-    elif action == "set_concern_types":
-        codes = data["concern_types"]
-        case_set_concern_types(
-            case=case, concern_types=list(codes) if isinstance(codes, list) else [], acting_user=acting_user
-        )
-    elif action == "set_authority":
-        authority = authorities.authority_by_code(str(data["authority"]))
-        if authority is None:
-            raise workflow.ActionNotAllowed("Choose an English children's services authority.")
-        case_set_authority(case=case, authority=authority, acting_user=acting_user)
-    elif action == "ask_reporter":
-        case_ask_reporter(case=case, body=str(data["body"]), acting_user=acting_user)
-    elif action == "add_note":
-        case_add_note(case=case, body=str(data["body"]), acting_user=acting_user)
-    elif action == "refer":
-        case_refer(
-            case=case,
-            summary=str(data["summary"]),
-            share_identity=bool(data.get("share_identity")),
-            acting_user=acting_user,
-        )
-    elif action == "escalate":
-        case_escalate(case=case, route=str(data["route"]), acting_user=acting_user)
-    elif action == "link_duplicate":
-        other = Case.objects.filter(case_number=str(data["other"]).strip().upper()).first()
-        if other is None:
-            raise workflow.ActionNotAllowed("There is no case with that number.")
-        case_link_duplicate(case=case, other=other, acting_user=acting_user)
-    elif action == "close":
-        case_close(case=case, outcome=str(data["outcome"]), feedback=str(data["feedback"]), acting_user=acting_user)
-    else:
-        raise workflow.ActionNotAllowed(f"There is no action called {action!r}.")

@@ -1,5 +1,6 @@
 """What a local authority officer does with a referral: acknowledge, record actions and the outcome,
-ask the helpline a question. Scoped by triage.selectors; every step audited; notes sealed."""
+ask the helpline a question; and what they may read of it. Scoped by triage.selectors (callers find the
+case there first); every step audited; notes sealed."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from reports import crypto
-from triage.actions import case_data_key, email_queue
-from triage.audit import event_record
+from core import crypto
+from triage.case_content import content_viewed
+from triage.case_content import case_data_key
+from triage.events import case_event
 from triage.models import AuthorityAction, AuthorityOutcome, Case, Referral
+from triage.notifications import helpline_tell
 from triage.workflow import ActionNotAllowed
 
 RECORDABLE = [
@@ -40,21 +43,11 @@ def _record(case: Case, kind: str, note: str, acting_user: User) -> AuthorityAct
         created_at=timezone.now(),
         note=crypto.seal_text(case_data_key(case), note) if note else b"",
     )
-    event_record(kind=f"authority_{kind}", case=case, actor=acting_user, detail={"action_id": action.pk})
+    case_event(kind=f"authority_{kind}", case=case, actor=acting_user, detail={"action_id": action.pk})
     return action
 
 
-def _tell_helpline(case: Case, template: str, occasion: str) -> None:
-    recipients = set(
-        User.objects.filter(role=User.Role.SUPERVISOR, is_active=True).exclude(email="").values_list("email", flat=True)
-    )
-    if case.assignee and case.assignee.email:
-        recipients.add(case.assignee.email)
-    for recipient in sorted(recipients):
-        email_queue(case=case, recipient=recipient, template=template, occasion=occasion)
-
-
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_acknowledge(*, case: Case, acting_user: User) -> Case:
     case = _locked_referred(case)
     if case.authority_acknowledged_at is not None:
@@ -65,7 +58,7 @@ def referral_acknowledge(*, case: Case, acting_user: User) -> Case:
     return case
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_record_action(*, case: Case, kind: str, note: str, acting_user: User) -> AuthorityAction:
     case = _locked_referred(case)
     if kind not in RECORDABLE:
@@ -75,7 +68,7 @@ def referral_record_action(*, case: Case, kind: str, note: str, acting_user: Use
     return _record(case, kind, note, acting_user)
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_record_outcome(*, case: Case, outcome: str, note: str, acting_user: User) -> Case:
     case = _locked_referred(case)
     if outcome not in AuthorityOutcome.values:
@@ -88,15 +81,15 @@ def referral_record_outcome(*, case: Case, outcome: str, note: str, acting_user:
     case.authority_outcome_at = timezone.now()
     case.save(update_fields=["authority_outcome", "authority_outcome_at"])
     action = _record(case, AuthorityAction.Kind.OUTCOME, note, acting_user)
-    _tell_helpline(case, "authority_outcome_recorded", f"outcome-{action.pk}")
+    helpline_tell(case=case, template="authority_outcome_recorded", occasion=f"outcome-{action.pk}")
     return case
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def referral_ask_helpline(*, case: Case, question: str, acting_user: User) -> AuthorityAction:
     case = _locked_referred(case)
     action = _record(case, AuthorityAction.Kind.QUESTION, question, acting_user)
-    _tell_helpline(case, "authority_question", f"question-{action.pk}")
+    helpline_tell(case=case, template="authority_question", occasion=f"question-{action.pk}")
     return action
 
 
@@ -123,7 +116,7 @@ def referral_open(*, case: Case, acting_user: User) -> OpenedReferral:
         (a, crypto.open_text(key, bytes(a.note)) if a.note else "")
         for a in case.authority_actions.select_related("recorded_by")
     ]
-    event_record(kind="content_viewed", case=case, actor=acting_user, detail={"view": "referral"})
+    content_viewed(case=case, acting_user=acting_user, what="referral")
     return OpenedReferral(
         referral=referral,
         summary=crypto.open_text(key, bytes(referral.summary)),

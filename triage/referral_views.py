@@ -10,54 +10,15 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.decorators import staff_required
+from accounts.decorators import staff_required, staff_user
 from accounts.models import User
-from reports.forms import MESSAGE_MAX, clean_text
-from triage import authority, selectors
-from triage.models import AuthorityAction, AuthorityOutcome, Case
+from triage import referrals, selectors
+from triage.deadlines import AUTHORITY_ACK, AUTHORITY_OUTCOME, deadline_state
+from triage.forms import OutcomeForm, QuestionForm, RecordActionForm
+from triage.models import Case
 from triage.workflow import ActionNotAllowed
 
 OFFICER = (User.Role.AUTHORITY_OFFICER,)
-
-
-class NoteField(forms.CharField):
-    def clean(self, value: object) -> str:
-        return clean_text(str(super().clean(value) or ""))
-
-
-class RecordActionForm(forms.Form):
-    kind = forms.ChoiceField(
-        label="What was done",
-        widget=forms.RadioSelect,
-        choices=[(k, AuthorityAction.Kind(k).label) for k in authority.RECORDABLE],
-        error_messages={"required": "Choose what was done"},
-    )
-    note = NoteField(
-        label="Details (optional)", required=False, max_length=MESSAGE_MAX, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
-class OutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(
-        label="Outcome",
-        choices=[("", "Choose an outcome"), *AuthorityOutcome.choices],
-        error_messages={"required": "Choose an outcome"},
-    )
-    note = NoteField(
-        label="What happened (optional)",
-        required=False,
-        max_length=MESSAGE_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
-class QuestionForm(forms.Form):
-    note = NoteField(
-        label="Your question for the helpline",
-        max_length=MESSAGE_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Enter your question"},
-    )
 
 
 FORMS: dict[str, type[forms.Form] | None] = {
@@ -68,31 +29,22 @@ FORMS: dict[str, type[forms.Form] | None] = {
 }
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)  # noqa: S101 - staff_required ran
-    return request.user
-
-
 @staff_required(*OFFICER)
 @require_GET
 def referral_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     rows = selectors.referral_list_for(user=user, include_closed=request.GET.get("closed") == "1")
     now = timezone.now()
     for row in rows:
-        row["ack_state"] = (
-            "done" if row["authority_acknowledged_at"] else selectors.deadline_state(row["authority_ack_due_at"], now)
-        )
-        row["outcome_state"] = (
-            "done" if row["authority_outcome_at"] else selectors.deadline_state(row["authority_outcome_due_at"], now)
-        )
+        row["ack_state"] = deadline_state(row, AUTHORITY_ACK, now)
+        row["outcome_state"] = deadline_state(row, AUTHORITY_OUTCOME, now)
     return render(request, "triage/authority/referral_list.html", {"rows": rows})
 
 
 def _page(
     request: HttpRequest, case: Case, *, error: str = "", bound: dict[str, forms.Form] | None = None, status: int = 200
 ) -> HttpResponse:
-    opened = authority.referral_open(case=case, acting_user=_user(request))
+    opened = referrals.referral_open(case=case, acting_user=staff_user(request))
     action_forms = {name: (form_class(prefix=name) if form_class else None) for name, form_class in FORMS.items()}
     action_forms.update(bound or {})
     return render(
@@ -112,14 +64,14 @@ def _page(
 @staff_required(*OFFICER)
 @require_GET
 def referral_detail(request: HttpRequest, case_number: str) -> HttpResponse:
-    return _page(request, selectors.referral_get_for(user=_user(request), case_number=case_number))
+    return _page(request, selectors.referral_get_for(user=staff_user(request), case_number=case_number))
 
 
 @sensitive_post_parameters()
 @staff_required(*OFFICER)
 @require_POST
 def referral_action(request: HttpRequest, case_number: str, action: str) -> HttpResponse:
-    user = _user(request)
+    user = staff_user(request)
     case = selectors.referral_get_for(user=user, case_number=case_number)
     if action not in FORMS:
         return _page(request, case, error="That action does not exist.", status=404)
@@ -130,13 +82,13 @@ def referral_action(request: HttpRequest, case_number: str, action: str) -> Http
     data = form.cleaned_data if form else {}
     try:
         if action == "acknowledge":
-            authority.referral_acknowledge(case=case, acting_user=user)
+            referrals.referral_acknowledge(case=case, acting_user=user)
         elif action == "record_action":
-            authority.referral_record_action(case=case, kind=data["kind"], note=data["note"], acting_user=user)
+            referrals.referral_record_action(case=case, kind=data["kind"], note=data["note"], acting_user=user)
         elif action == "record_outcome":
-            authority.referral_record_outcome(case=case, outcome=data["outcome"], note=data["note"], acting_user=user)
+            referrals.referral_record_outcome(case=case, outcome=data["outcome"], note=data["note"], acting_user=user)
         else:
-            authority.referral_ask_helpline(case=case, question=data["note"], acting_user=user)
+            referrals.referral_ask_helpline(case=case, question=data["note"], acting_user=user)
     except ActionNotAllowed as refused:
         case.refresh_from_db()
         return _page(request, case, error=str(refused), status=409)

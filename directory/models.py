@@ -1,0 +1,67 @@
+"""The local authority directory: England's children's services authorities and the postcode tables
+that find them. Loaded from open data by ``manage.py load_local_authorities``.
+
+The tables keep the names they were created with when these models lived in triage.
+"""
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+
+class LocalAuthority(models.Model):
+    """An English upper-tier authority that runs children's services (153 of them)."""
+
+    gss_code = models.CharField(max_length=9, unique=True)
+    name = models.CharField(max_length=128)
+    official_name = models.CharField(max_length=255)
+    kind = models.CharField(max_length=64)
+    region = models.CharField(max_length=64, db_index=True)
+    mysociety_code = models.CharField(max_length=8, blank=True)
+    gov_uk_slug = models.CharField(max_length=128, blank=True)
+    former_gss_codes = ArrayField(models.CharField(max_length=9), default=list, blank=True)
+    referral_email = models.EmailField(blank=True, help_text="The authority's referral inbox.")
+
+    class Meta:
+        db_table = "triage_localauthority"
+        ordering = ["name"]
+        verbose_name_plural = "local authorities"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PostcodeArea(models.Model):
+    """A postcode district (``S60``) or sector (``S60 1``) and the authorities it touches.
+
+    Authority codes are kept as text: border areas name Welsh and Scottish councils too.
+    """
+
+    class Level(models.TextChoices):
+        DISTRICT = "district"
+        SECTOR = "sector"
+
+    level = models.CharField(max_length=8, choices=Level.choices)
+    code = models.CharField(max_length=8)
+    authority_code = models.CharField(max_length=9)
+    # [[gss_code, name, postcode_units], ...] most units first.
+    candidates = models.JSONField(default=list)
+
+    class Meta:
+        db_table = "triage_postcodearea"
+        constraints = [models.UniqueConstraint(fields=["level", "code"], name="postcode_area_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.code}"
+
+
+class PostcodeException(models.Model):
+    """A full postcode whose authority differs from its sector's majority."""
+
+    postcode = models.CharField(max_length=8, primary_key=True)
+    authority_code = models.CharField(max_length=9)
+
+    class Meta:
+        db_table = "triage_postcodeexception"
+
+    def __str__(self) -> str:
+        return self.postcode

@@ -1,0 +1,7 @@
+"""Kinds of outbox work the reports app asks for. Triage registers their handlers: reports never calls it."""
+
+# A new report (target: the report) to be turned into a case in a queue.
+ROUTE_REPORT = "route_report"
+# The reporter wrote in their mailbox (target: the message): the case hears of it, and a case waiting
+# for the reporter goes back to the helpline.
+REPORTER_REPLIED = "reporter_replied"

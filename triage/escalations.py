@@ -1,0 +1,116 @@
+"""The deadline sweeper: finds cases whose clocks have run out and takes each escalation step once.
+
+Deadlines live on the case; nothing waits in Celery. Each rule is a clock from triage.deadlines (whose
+overdue query it uses), a moment to check it at, and a template for the alert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from reports.checkins import checkins_to_nudge
+from reports.models import RetaliationCheckin
+from triage import deadlines
+from triage.deadlines import Clock
+from triage.events import case_event
+from triage.models import Case, Escalation
+from triage.notifications import oversight_alert, reporter_tell, supervisors_alert
+
+FEEDBACK_WARNING = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Rule:
+    step: str
+    template: str
+    clock: Clock
+    national: bool = False  # the second rung: national oversight and the partnership, case marked escalated
+    # Check the clock this long before "now" would: a warning ahead of the deadline.
+    ahead: timedelta = timedelta(0)
+
+    @property
+    def deadline_field(self) -> str:
+        return self.clock.due_field
+
+    def due(self, now: datetime) -> QuerySet[Case]:
+        return Case.objects.filter(self.clock.overdue_q(now + self.ahead))
+
+
+RULES = [
+    Rule(step=Escalation.Step.TRIAGE_OVERDUE, template="triage_overdue", clock=deadlines.TRIAGE),
+    Rule(step=Escalation.Step.ACK_OVERDUE, template="authority_ack_overdue", clock=deadlines.AUTHORITY_ACK),
+    Rule(
+        step=Escalation.Step.ACK_OVERDUE_NATIONAL,
+        template="authority_ack_overdue_national",
+        clock=deadlines.AUTHORITY_ACK_ESCALATION,
+        national=True,
+    ),
+    Rule(step=Escalation.Step.OUTCOME_OVERDUE, template="authority_outcome_overdue", clock=deadlines.AUTHORITY_OUTCOME),
+    Rule(
+        step=Escalation.Step.OUTCOME_OVERDUE_NATIONAL,
+        template="authority_outcome_overdue_national",
+        clock=deadlines.AUTHORITY_OUTCOME_ESCALATION,
+        national=True,
+    ),
+    Rule(
+        step=Escalation.Step.FEEDBACK_DUE_SOON,
+        template="feedback_due_soon",
+        clock=deadlines.REPORTER_FEEDBACK,
+        ahead=FEEDBACK_WARNING,
+    ),
+    Rule(step=Escalation.Step.FEEDBACK_OVERDUE, template="feedback_overdue", clock=deadlines.REPORTER_FEEDBACK),
+]
+
+
+def escalation_take(*, case: Case, rule: Rule, now: datetime) -> Escalation | None:
+    """Take one step for one case, once: the unique constraint decides between racing sweepers."""
+    deadline = getattr(case, rule.deadline_field)
+    try:
+        with transaction.atomic(durable=True):
+            escalation = Escalation.objects.create(case=case, step=rule.step, deadline=deadline, created_at=now)
+            case_event(
+                kind="escalated",
+                case=case,
+                detail={
+                    "step": rule.step,
+                    "deadline": deadline.isoformat(),
+                    "missed_by_seconds": int((now - deadline).total_seconds()),
+                },
+            )
+            if rule.national:
+                Case.objects.filter(pk=case.pk).update(escalated=True)
+                oversight_alert(case=case, template=rule.template)
+            else:
+                supervisors_alert(case=case, template=rule.template)
+    except IntegrityError:
+        return None
+    return escalation
+
+
+def checkin_nudges() -> int:
+    """A content-free "we would like to check in" email to reporters who gave an address."""
+    sent = 0
+    for checkin in checkins_to_nudge():
+        case = Case.objects.filter(report=checkin.report).select_related("report").first()
+        with transaction.atomic(durable=True):
+            RetaliationCheckin.objects.filter(pk=checkin.pk).update(nudged=True)
+            if case is not None:
+                reporter_tell(case=case, template="reporter_checkin", occasion=f"checkin-{checkin.pk}")
+                sent += 1
+    return sent
+
+
+def deadlines_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
+    now = now or timezone.now()
+    taken = checkin_nudges()
+    for rule in RULES:
+        cases = rule.due(now).exclude(escalations__step=rule.step).select_related("report").order_by("id")[:limit]
+        for case in cases:
+            if escalation_take(case=case, rule=rule, now=now):
+                taken += 1
+    return taken

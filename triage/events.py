@@ -1,0 +1,28 @@
+"""Case events in the audit trail: written with the case as subject, read back for its timeline."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+from audit.models import AuditEvent, Subject
+from audit.trail import event_record
+from triage.models import Case
+
+
+def case_event(*, kind: str, case: Case, actor: User | None = None, detail: dict[str, object] | None = None) -> None:
+    """Record one event about a case: codes and ids only, never what anybody wrote."""
+    event_record(kind=kind, subject=(Subject.CASE, case.pk), actor=actor, detail=detail)
+
+
+def case_events(case: Case) -> QuerySet[AuditEvent]:
+    """The events about this case (not about its report: see case_timeline_events)."""
+    return AuditEvent.objects.filter(subject_kind=Subject.CASE, subject_id=case.pk)
+
+
+def case_timeline_events(case: Case) -> QuerySet[AuditEvent]:
+    """The case's events and its report's, e.g. the phone call that brought the report in (recorded
+    before the case existed)."""
+    return AuditEvent.objects.filter(
+        Q(subject_kind=Subject.CASE, subject_id=case.pk) | Q(subject_kind=Subject.REPORT, subject_id=case.report_id)
+    )

@@ -1,0 +1,132 @@
+"""Turning reports into cases: the route_report and reporter_replied kinds of outbox work.
+
+Both are idempotent: a report has one case, a message is counted once.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from core.identifiers import first_free, new_case_number
+from directory.models import LocalAuthority
+from reports.models import Message, Report
+from triage import deadlines, routing
+from triage.events import case_event
+from triage.links import cases_link
+from triage.models import Case, Queue
+from triage.notifications import supervisors_alert
+from triage.workflow import TRANSITIONS
+
+
+def routing_facts(report: Report) -> routing.RoutingFacts:
+    authority = report.local_authority
+    return routing.RoutingFacts(
+        child_at_immediate_risk=report.child_at_immediate_risk,
+        concern_types=tuple(report.concern_types),
+        authority_code=authority.gss_code if authority else None,
+        about_authority_code=report.about_authority.gss_code if report.about_authority else None,
+        region=authority.region if authority else None,
+    )
+
+
+@transaction.atomic
+def report_route(*, report_id: int) -> Case:
+    """Turn a report into a case in a queue, with its deadlines. Idempotent: a report has one case.
+    Runs inside the outbox row's transaction (or its own when called alone)."""
+    report = (
+        Report.objects.select_for_update(of=("self",))
+        .select_related("local_authority", "about_authority")
+        .get(pk=report_id)
+    )
+    existing = Case.objects.filter(report=report).first()
+    if existing is not None:
+        return existing
+    decision = routing.decide(routing_facts(report), regional_queues=frozenset(settings_regional_queues()))
+    queue = queue_for(decision.queue_slug)
+    authorities = {
+        a.gss_code: a
+        for a in LocalAuthority.objects.filter(
+            gss_code__in=[c for c in (decision.refer_to_authority_code, decision.conflict_authority_code) if c]
+        )
+    }
+    case = Case.objects.create(
+        case_number=first_free(
+            lambda: new_case_number(report.submitted_at.year),
+            lambda number: Case.objects.filter(case_number=number).exists(),
+        ),
+        report=report,
+        authority=authorities.get(decision.refer_to_authority_code or ""),
+        conflict_authority=authorities.get(decision.conflict_authority_code or ""),
+        independent_review=decision.independent_review,
+        priority=Case.Priority.URGENT if decision.urgent else Case.Priority.STANDARD,
+        queue=queue,
+        created_at=timezone.now(),
+        triage_due_at=deadlines.triage_due(report.submitted_at, urgent=decision.urgent),
+        reporter_feedback_due_at=deadlines.reporter_feedback_due(report.submitted_at),
+    )
+    report.status = Report.Status.ROUTED
+    report.save(update_fields=["status"])
+    case_event(
+        kind="case_routed",
+        case=case,
+        detail={
+            "queue": queue.slug,
+            "priority": case.priority,
+            "authority": case.authority.gss_code if case.authority else None,
+            "independent_review": case.independent_review,
+        },
+    )
+    if decision.urgent:
+        supervisors_alert(case=case, template="urgent_case")
+    original_case = (
+        Case.objects.filter(report_id=report.retaliation_of_id).first() if report.retaliation_of_id else None
+    )
+    if original_case is not None:
+        cases_link(case=case, other=original_case, linked_by=None)
+        case_event(kind="retaliation_reported", case=original_case, detail={"retaliation_case": case.case_number})
+    return case
+
+
+def report_route_handler(report_id: int) -> None:
+    report_route(report_id=report_id)
+
+
+def reporter_replied(message_id: int) -> None:
+    """A reporter's message reaches their case: recorded on its timeline, and a case that was waiting
+    for the reporter goes back to the helpline. A report not routed yet is routed first, so the message
+    is never left off its case."""
+    message = Message.objects.select_related("report").get(pk=message_id)
+    case = report_route(report_id=message.report_id)
+    case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    transition = TRANSITIONS["reporter_replied"]
+    if case.status in transition.allowed_from and transition.to:
+        case.status = transition.to
+        case.save(update_fields=["status"])
+    case_event(
+        kind="reporter_message_received", case=case, detail={"message_id": message.pk, "kind": message.kind}
+    )
+
+
+def queue_for(slug: str) -> Queue:
+    if slug == "urgent":
+        defaults = {"name": "Urgent", "kind": Queue.Kind.URGENT}
+    elif slug == "national":
+        defaults = {"name": "National triage", "kind": Queue.Kind.NATIONAL}
+    else:
+        region = next(
+            (
+                r
+                for r in settings_regional_queues()
+                if slug == routing.queue_slug(urgent=False, region=r, regional_queues=frozenset([r]))
+            ),
+            "",
+        )
+        defaults = {"name": f"{region} triage", "kind": Queue.Kind.REGIONAL, "region": region}
+    queue, _ = Queue.objects.get_or_create(slug=slug, defaults=defaults)
+    return queue
+
+
+def settings_regional_queues() -> list[str]:
+    return list(settings.REGIONAL_QUEUES)
