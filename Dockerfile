@@ -33,7 +33,11 @@ RUN pip install .
 # and .env from a deployer's checkout into the image.
 COPY manage.py gunicorn.conf.py ./
 COPY helpline/ helpline/
+COPY core/ core/
+COPY audit/ audit/
+COPY directory/ directory/
 COPY accounts/ accounts/
+COPY outbox/ outbox/
 COPY reports/ reports/
 COPY triage/ triage/
 COPY oversight/ oversight/

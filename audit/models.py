@@ -37,7 +37,8 @@ class AuditEvent(models.Model):
         indexes = [models.Index(fields=["subject_kind", "subject_id", "id"], name="audit_event_subject")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(subject_kind="", subject_id__isnull=True) | (~Q(subject_kind="") & Q(subject_id__isnull=False)),
+                condition=Q(subject_kind="", subject_id__isnull=True)
+                | (~Q(subject_kind="") & Q(subject_id__isnull=False)),
                 name="audit_event_subject_complete",
             ),
         ]

@@ -112,9 +112,18 @@ def audit_verify() -> list[ChainBreak]:
         "previous_hash",
         "row_hash",
     )
-    for event_id, version, subject_kind, subject_id, actor_id, kind, detail, created_at, previous_hash, row_hash in (
-        rows.iterator()
-    ):
+    for (
+        event_id,
+        version,
+        subject_kind,
+        subject_id,
+        actor_id,
+        kind,
+        detail,
+        created_at,
+        previous_hash,
+        row_hash,
+    ) in rows.iterator():
         if previous_hash != previous:
             breaks.append(ChainBreak(event_id, "link to the previous row is broken (a row removed?)"))
         expected = _row_hash(

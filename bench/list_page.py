@@ -237,21 +237,13 @@ def explain(variant: Variant) -> str:
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
-    from triage import authorities, selectors
-    from triage.forms import CaseFilterForm
-    from triage.models import Queue
+    from triage import selectors
+    from triage.forms import case_filter_form
 
     if variant.path != "/staff/cases":
         call = lambda: selectors.queue_overview(user=User.objects.get(username=USERNAME))  # noqa: E731
     else:
-        form = CaseFilterForm(
-            QueryDict(urlencode(variant.params)),
-            queues=list(Queue.objects.order_by("name").values_list("slug", "name")),
-            authorities=authorities.authority_choices(),
-            assignees=list(selectors.helpline_staff().values_list("username", flat=True)),
-        )
-        data = form.cleaned_data if form.is_valid() else {}
-        filters = selectors.CaseFilters(**{k: v for k, v in data.items() if v not in (None, "")})
+        filters = case_filter_form(QueryDict(urlencode(variant.params))).filters()
         user = User.objects.get(username=USERNAME)
         call = lambda: selectors.case_list(user=user, filters=filters)  # noqa: E731
     with CaptureQueriesContext(connection) as captured:

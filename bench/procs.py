@@ -33,7 +33,7 @@ BROKER_URL = "redis://127.0.0.1:6379/14"
 
 # Everything a run writes into: emptied at the start of each run so runs are comparable.
 TRUNCATE = (
-    "TRUNCATE reports_report, reports_message, triage_case, triage_caseevent, triage_outboxmessage, "
+    "TRUNCATE reports_report, reports_message, triage_case, audit_event, triage_outboxmessage, "
     "triage_emailrecord, bench_floor CASCADE"
 )
 CREATE_FLOOR_TABLE = "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, a text, b text, c int)"

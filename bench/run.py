@@ -128,7 +128,7 @@ def places() -> load.Places:
 
 def derivation_times(runs: int) -> list[float]:
     """Seconds taken by ``runs`` access-code key derivations with the configured parameters."""
-    from reports import crypto
+    from core import crypto
 
     params = crypto.KdfParams.current()
     code = crypto.generate_access_code()
@@ -151,7 +151,7 @@ def parallel_derivations(threads: int, per_thread: int) -> dict[str, Any]:
     what the KDF alone can do here, to tell the portal's own overhead apart from the machine's."""
     import nacl.pwhash
 
-    from reports import crypto
+    from core import crypto
 
     params = crypto.KdfParams.current()
 
@@ -186,7 +186,7 @@ def derivation_figures(batches: dict[str, list[float]]) -> dict[str, Any]:
     during a run, so the ratios use the median of both batches, which bracket what they are compared to."""
     from django.conf import settings
 
-    from reports import crypto
+    from core import crypto
 
     params = crypto.KdfParams.current()
     pooled = [t for times in batches.values() for t in times]

@@ -1,8 +1,8 @@
 """Free text as people type it, cleaned the same way on every page and in every API.
 
-NUL bytes cannot be stored and are never meant; other control characters but newlines and tabs go too,
-and surrounding space. A required field is checked after cleaning, so text that cleans away to nothing
-gets the field's own "required" message.
+NUL bytes cannot be stored and are never meant, so they are refused with a field error; other control
+characters but newlines and tabs are removed, and surrounding space. A required field is checked again
+after cleaning, so text that cleans away to nothing gets the field's own "required" message.
 """
 
 from __future__ import annotations
@@ -18,10 +18,14 @@ def clean_text(value: str) -> str:
 
 
 class CleanTextField(forms.CharField):
-    """A form's text field: cleaned, then required (when it is) with the field's "required" message."""
+    """A form's text field: the usual checks (required, NUL refused, length), then cleaned, then required
+    again (when it is) with the field's own "required" message, for text that cleans away to nothing."""
 
-    def to_python(self, value: Any) -> str:
-        return clean_text(str(super().to_python(value)))
+    def clean(self, value: Any) -> str:
+        cleaned = clean_text(str(super().clean(value) or ""))
+        if self.required and not cleaned:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return cleaned
 
 
 class CleanTextApiField(serializers.CharField):

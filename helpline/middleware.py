@@ -5,9 +5,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from helpline.headers import PAGE_HEADERS
 from core import crypto
 from core.http import client_set
+from helpline.headers import PAGE_HEADERS
 
 # Headers that identify or fingerprint a client. Removed before any view, logger or error handler runs.
 IDENTIFYING_META = (

@@ -11,10 +11,10 @@ from django.db import connection
 from django.db.models import QuerySet, Sum
 
 from accounts.models import User
+from directory.models import LocalAuthority
 from oversight.models import CaseFact, ConcernFact
 from oversight.suppression import Table, suppress
 from reports.models import ConcernType
-from directory.models import LocalAuthority
 from triage.models import AuthorityOutcome, Outcome
 
 ACK_COLUMNS = [

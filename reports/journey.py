@@ -8,9 +8,9 @@ from typing import Any
 
 from django import forms
 
+from directory.lookup import authority_by_code
 from reports import forms as report_forms
 from reports.models import Anonymity, ConcernType, RaisedInternally, ReporterSector
-from directory.lookup import authority_by_code
 from reports.services import Contact, ReportInput
 
 Answers = dict[str, dict[str, Any]]

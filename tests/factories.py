@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.test import Client
 
 from accounts.models import User
+from directory import lookup as authorities
 from reports.models import Anonymity, ConcernType, RaisedInternally, ReporterSector
 from reports.services import Contact, ReportInput, SubmittedReport, report_submit
-from triage import authorities
 
 
 def report_input(**overrides: Any) -> ReportInput:
@@ -99,3 +100,11 @@ QUESTION_PAGE_ANSWERS: dict[str, dict[str, str | list[str]]] = {
     "immediate-risk": {"child_at_immediate_risk": "no"},
     "contact": {"name": "Sam Taylor", "email": "sam@example.com", "phone": "07700 900 982"},
 }
+
+
+def rolled_back_block() -> Any:
+    """An atomic block to roll a request back in, that lets durable services (transaction.atomic(durable=True))
+    run inside it, exactly as Django's TestCase marks its own blocks: it stands for the test's transaction."""
+    block = transaction.atomic()
+    block._from_testcase = True  # type: ignore[attr-defined]
+    return block

@@ -143,7 +143,7 @@ def point_publisher_at(url: str) -> None:
     from kombu import pools
 
     from helpline.celery import app
-    from triage.outbox import outbox_publish_resume
+    from outbox.services import outbox_publish_resume
 
     outbox_publish_resume()
     app.conf.broker_url = url

@@ -42,6 +42,7 @@ from django.db import transaction
 from django.test import Client
 
 from accounts.models import User
+from directory import lookup as authorities
 from helpline.json_codec import MAX_ERROR_DEPTH, unencodable_fields
 from reports import journey
 from reports.forms import AccessForm, ReporterMessageForm
@@ -49,19 +50,21 @@ from tests.factories import (
     PASSWORD,
     QUESTION_PAGE_ANSWERS,
     client_with_a_draft,
+    rolled_back_block,
     sign_in,
     staff_user,
     staff_with_mfa,
     submit_report,
 )
-from triage import actions, authorities
-from triage import authority as authority_service
+from triage import case_actions as actions
+from triage import referrals as authority_service
 from triage.admin_views import ReferralInboxForm
-from triage.authority_views import FORMS as REFERRAL_FORMS
 from triage.forms import CaseFilterForm
+from triage.intake import report_route
 from triage.models import Case
-from triage.services import report_route
-from triage.views import ACTION_FORMS, PHONE_STEPS, action_form
+from triage.referral_views import FORMS as REFERRAL_FORMS
+from triage.staff_actions import ACTION_FORMS, action_form
+from triage.views import PHONE_STEPS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -145,7 +148,7 @@ def rolled_back(client: Client) -> Iterator[None]:
     """Whatever the request changes (database rows, the client's cookies) is undone afterwards."""
     cookies = copy.deepcopy(client.cookies)
     try:
-        with transaction.atomic():
+        with rolled_back_block():
             yield
             transaction.set_rollback(True)
     finally:

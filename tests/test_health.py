@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from helpline import health
+from outbox.models import WorkerHeartbeat
 from tests.factories import sign_in, staff_with_mfa, submit_report
-from triage.models import WorkerHeartbeat
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 

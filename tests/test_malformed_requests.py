@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import User
+from directory import lookup as authorities
 from helpline.json_codec import SafeJSONRenderer, unencodable_fields
 from tests.factories import sign_in, staff_with_mfa, submit_report
 from tests.fuzzing import examples
-from triage import authorities
+from triage.intake import report_route
 from triage.models import Case
-from triage.services import report_route
-from triage.views import ACTION_FORMS, action_form
+from triage.staff_actions import ACTION_FORMS, action_form
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 

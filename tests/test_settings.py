@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reports import crypto
+from core import crypto
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,6 +22,7 @@ from triage.links import cases_link
 from triage.models import Case, CaseLink, CaseNote, Outcome, Referral
 from triage.notifications import email_queue, reporter_tell, supervisors_alert
 
+
 def _locked(case: Case) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("report").get(pk=case.pk)
 

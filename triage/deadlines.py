@@ -124,7 +124,7 @@ def _value(case: Case | Mapping[str, Any], field: str) -> Any:
 
 
 def deadline_state(case: Case | Mapping[str, Any], clock: Clock, now: datetime) -> str:
-    """"done", "overdue", "due soon", "on time", "stopped" (the case left the clock's statuses without
+    """ "done", "overdue", "due soon", "on time", "stopped" (the case left the clock's statuses without
     meeting it, e.g. closed before the authority acknowledged), or "" when the clock never started.
     ``case`` is a Case or a row of .values() with ``clock.fields``."""
     due = _value(case, clock.due_field)

@@ -104,9 +104,7 @@ def reporter_replied(message_id: int) -> None:
     if case.status in transition.allowed_from and transition.to:
         case.status = transition.to
         case.save(update_fields=["status"])
-    case_event(
-        kind="reporter_message_received", case=case, detail={"message_id": message.pk, "kind": message.kind}
-    )
+    case_event(kind="reporter_message_received", case=case, detail={"message_id": message.pk, "kind": message.kind})
 
 
 def queue_for(slug: str) -> Queue:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from anymail.message import AnymailMessage
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
-
-from anymail.message import AnymailMessage
 
 from accounts.models import User
 from core import crypto

@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core import crypto
-from triage.case_content import content_viewed
-from triage.case_content import case_data_key
+from triage.case_content import case_data_key, content_viewed
 from triage.events import case_event
 from triage.models import AuthorityAction, AuthorityOutcome, Case, Referral
 from triage.notifications import helpline_tell

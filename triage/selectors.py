@@ -244,7 +244,7 @@ class ReporterStatus:
     explanation: str
 
 
-_REPORTER_STATUS = {
+_REPORTER_STATUS: dict[str | None, tuple[str, str, str]] = {
     None: ("received", "Received", "We have your concern. It is being passed to the helpline team."),
     Case.Status.NEW: ("with_helpline", "With the helpline", "Your concern is in the helpline's queue."),
     Case.Status.IN_TRIAGE: ("with_helpline", "With the helpline", "A member of the helpline team is looking at it."),

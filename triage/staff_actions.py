@@ -57,7 +57,7 @@ def case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: User
     elif action == "assign":
         assignee = selectors.helpline_staff().filter(username=data["assignee"]).first()
         if assignee is None:
-            raise workflow.ActionNotAllowed("Cases can only be assigned to active helpline staff.")
+            raise workflow.ActionNotAllowed("There is no such member of staff.")
         case_actions.case_assign(case=case, assignee=assignee, acting_user=acting_user)
     elif action == "set_priority":
         case_actions.case_set_priority(case=case, priority=str(data["priority"]), acting_user=acting_user)

@@ -14,8 +14,8 @@ from accounts.decorators import HELPLINE, staff_required, staff_user
 from accounts.models import User
 from reports import journey, services
 from reports.models import Anonymity, Channel
-from triage import selectors, workflow
 from triage import forms as case_forms
+from triage import selectors, workflow
 from triage.case_content import case_open
 from triage.deadlines import case_deadlines, is_overdue
 from triage.models import Case

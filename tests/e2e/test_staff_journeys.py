@@ -17,15 +17,19 @@ from playwright.sync_api import BrowserContext, Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
+from directory.lookup import authority_by_code
+from directory.models import LocalAuthority
+from outbox.models import OutboxMessage
 from reports.models import Anonymity, Report
 from reports.services import Contact
 from tests.e2e.axe import axe_check
 from tests.e2e.pages import Visit
 from tests.factories import PASSWORD, staff_user, staff_with_mfa, submit_report
 from tests.factories import sign_in as factory_sign_in
-from triage import actions, authority, services
-from triage.authorities import authority_by_code
-from triage.models import AuthorityAction, AuthorityOutcome, Case, LocalAuthority, OutboxMessage
+from triage import case_actions as actions
+from triage import intake as services
+from triage import referrals as authority
+from triage.models import AuthorityAction, AuthorityOutcome, Case
 
 pytestmark = pytest.mark.e2e
 
@@ -190,7 +194,7 @@ def test_a_call_handler_takes_a_phone_report_triages_it_messages_the_reporter_an
     # --- the routing task runs (no worker here: process the report's outbox row in the test) -------
     report = Report.objects.get(reference=reference)
     assert report.local_authority == authority_by_code(ROTHERHAM)
-    route = OutboxMessage.objects.get(kind=OutboxMessage.Kind.ROUTE_REPORT, target_id=report.pk)
+    route = OutboxMessage.objects.get(kind="route_report", target_id=report.pk)
     assert route.pk in _no_task_messages
     services.outbox_process(outbox_id=route.pk)
     case = Case.objects.get(report=report)

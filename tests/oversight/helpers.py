@@ -10,11 +10,12 @@ from typing import Any
 from django.test import Client
 
 from accounts.models import User
+from directory.lookup import authority_by_code
+from directory.models import LocalAuthority
 from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
-from triage import actions
-from triage.authorities import authority_by_code
-from triage.models import Case, LocalAuthority
-from triage.services import report_route
+from triage import case_actions as actions
+from triage.intake import report_route
+from triage.models import Case
 
 YORKSHIRE = "Yorkshire and The Humber"
 ROTHERHAM = "E08000018"

@@ -17,6 +17,7 @@ import time_machine
 from django.core.management import call_command
 
 from accounts.models import User
+from directory.models import LocalAuthority
 from tests.factories import staff_user
 from tests.oversight.helpers import (
     CANARY,
@@ -29,9 +30,9 @@ from tests.oversight.helpers import (
     new_case,
     referred_case,
 )
-from triage import actions
-from triage import authority as authority_actions
-from triage.models import Case, LocalAuthority
+from triage import case_actions as actions
+from triage import referrals as authority_actions
+from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 

@@ -10,6 +10,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from directory.models import LocalAuthority
 from oversight import selectors
 from oversight.suppression import FEWER, Table
 from reports.models import ConcernType, ReporterSector
@@ -28,8 +29,8 @@ from tests.oversight.helpers import (
     signed_in_as,
     text,
 )
-from triage import actions
-from triage.models import Case, LocalAuthority
+from triage import case_actions as actions
+from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 

@@ -19,14 +19,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from accounts.models import User
+from directory.lookup import authority_by_code
 from oversight import selectors
 from oversight.suppression import FEWER, HIDDEN, SUPPRESSED, THRESHOLD, Table, suppress
 from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
 from tests.fuzzing import examples
-from triage import actions
-from triage.authorities import authority_by_code
+from triage import case_actions as actions
+from triage.intake import report_route
 from triage.models import Case
-from triage.services import report_route
 
 
 def table(counts: list[list[int]]) -> Table:

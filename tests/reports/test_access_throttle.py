@@ -5,8 +5,10 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from reports import crypto, services
-from reports.models import AccessThrottle
+from core import crypto
+from core.models import AccessThrottle
+from core.throttle import throttles_purge
+from reports import services
 from tests.factories import submit_report
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -54,7 +56,7 @@ def test_throttle_counters_hold_no_address_and_expire() -> None:
     assert row.failures == 2
     assert timezone.now() + timedelta(minutes=59) < row.expires_at <= timezone.now() + timedelta(minutes=61)
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
-        assert services.access_throttles_purge() == 1
+        assert throttles_purge() == 1
 
 
 def test_the_web_page_answers_429_and_the_api_429_once_throttled() -> None:

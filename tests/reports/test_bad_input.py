@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from reports import journey
 from reports.forms import DETAILS_MAX, INTERNAL_RESPONSE_MAX, ORGANISATION_MAX, SUMMARY_MAX
 from reports.models import Anonymity, ConcernType, RaisedInternally, ReporterSector
-from tests.factories import QUESTION_PAGE_ANSWERS, client_with_a_draft
+from tests.factories import QUESTION_PAGE_ANSWERS, client_with_a_draft, rolled_back_block
 from tests.fuzzing import examples
 
 pytestmark = pytest.mark.django_db
@@ -204,7 +204,7 @@ INVALID_VALUES: dict[str, st.SearchStrategy[Any]] = {
 
 @contextmanager
 def _rolled_back() -> Iterator[None]:
-    with transaction.atomic():
+    with rolled_back_block():
         yield
         transaction.set_rollback(True)
 

@@ -5,12 +5,13 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from reports import checkins, crypto, services
+from core import crypto
+from reports import checkins, services
 from reports.models import Report, RetaliationCheckin
 from tests.factories import submit_report
-from triage.deadlines import deadlines_sweep
+from triage.escalations import deadlines_sweep
+from triage.intake import report_route
 from triage.models import CaseLink, EmailRecord
-from triage.services import report_route
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 

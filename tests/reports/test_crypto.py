@@ -3,7 +3,7 @@ import math
 import nacl.exceptions
 import pytest
 
-from reports import crypto
+from core import crypto
 
 
 def test_the_access_code_vocabulary_has_at_least_7000_words_without_hyphens() -> None:

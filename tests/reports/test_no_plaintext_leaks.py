@@ -37,15 +37,16 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import pytest
 from django.db import connection
 
-from reports import crypto
+from core import crypto
+from outbox.models import OutboxMessage
 from reports.models import Anonymity, Draft, RaisedInternally, Report, ReporterSector
 from reports.services import Contact, message_send_from_reporter, report_read, report_unlock
 from tests import live
 from tests.factories import staff_user, submit_report
-from triage.models import Case, EmailRecord, OutboxMessage
+from triage.models import Case, EmailRecord
 
 LEAK_BROKER_URL = os.environ.get("LEAK_TEST_BROKER_URL", "redis://127.0.0.1:6379/13")
-TASK_NAME = "triage.tasks.process_outbox"
+TASK_NAME = "outbox.process"
 AUTHORITY = "E08000018"  # Rotherham
 SOURCE_ADDRESS = "127.0.0.77"
 

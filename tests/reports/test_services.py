@@ -1,10 +1,11 @@
 import pytest
 from django.db import connection
 
-from reports import crypto, services
+from core import crypto
+from outbox.models import OutboxMessage
+from reports import services
 from reports.models import Message, Report
 from tests.factories import report_input, submit_report
-from triage.models import OutboxMessage
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 

@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.checks import demo_users_refused_in_production
-from reports import crypto
+from core import crypto
 from reports.checks import reports_sealed_to_loaded_keys
 from tests.factories import staff_user, submit_report
 

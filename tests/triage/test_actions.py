@@ -11,15 +11,21 @@ import pytest
 import time_machine
 
 from accounts.models import User
+from audit.models import AuditEvent
+from audit.trail import audit_verify
+from core.calendar import working_days_after
+from directory.lookup import authority_by_code
+from directory.models import LocalAuthority
+from outbox.models import OutboxMessage
+from outbox.services import outbox_process
 from reports.models import Anonymity, Message
 from reports.services import Contact, report_read, report_unlock
 from tests.factories import staff_user, submit_report
-from triage import actions, workflow
-from triage.audit import audit_verify
-from triage.authorities import authority_by_code
-from triage.calendar import working_days_after
-from triage.models import Case, CaseEvent, CaseLink, CaseNote, EmailRecord, LocalAuthority, OutboxMessage, Referral
-from triage.services import outbox_process, report_route
+from triage import case_actions as actions
+from triage import staff_actions, workflow
+from triage.events import case_events
+from triage.intake import report_route
+from triage.models import Case, CaseLink, CaseNote, EmailRecord, Referral
 from triage.workflow import STAFF_ACTIONS, TRANSITIONS, ActionNotAllowed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -62,11 +68,11 @@ def with_status(case: Case, status: str) -> Case:
     return case
 
 
-def events(case: Case, kind: str) -> list[CaseEvent]:
-    return list(CaseEvent.objects.filter(case=case, kind=kind))
+def events(case: Case, kind: str) -> list[AuditEvent]:
+    return list(case_events(case).filter(kind=kind))
 
 
-def one_event(case: Case, kind: str, actor: User) -> CaseEvent:
+def one_event(case: Case, kind: str, actor: User) -> AuditEvent:
     found = events(case, kind)
     assert len(found) == 1, f"expected one {kind} event, got {len(found)}"
     assert found[0].actor_id == actor.pk
@@ -74,7 +80,7 @@ def one_event(case: Case, kind: str, actor: User) -> CaseEvent:
 
 
 def assert_no_free_text_in_audit() -> None:
-    for event in CaseEvent.objects.all():
+    for event in AuditEvent.objects.all():
         assert CANARY not in json.dumps(event.detail), f"free text in the {event.kind} event's detail"
     assert audit_verify() == []
 
@@ -85,7 +91,7 @@ def reporter_messages(case: Case, access_code: str) -> list[str]:
 
 
 def send_all_queued_email() -> None:
-    for row in OutboxMessage.objects.filter(kind=OutboxMessage.Kind.SEND_EMAIL, processed_at__isnull=True):
+    for row in OutboxMessage.objects.filter(kind="send_email", processed_at__isnull=True):
         outbox_process(outbox_id=row.pk)
 
 
@@ -183,7 +189,7 @@ def test_a_closed_case_refuses_everything_but_a_note_or_a_link(action: str, hand
     case = with_status(make_case()[0], S.CLOSED)
     with pytest.raises(ActionNotAllowed, match="while the case is closed"):
         RUNNERS[action](case, handler)
-    assert CaseEvent.objects.filter(case=case).exclude(kind="case_routed").count() == 0
+    assert case_events(case).exclude(kind="case_routed").count() == 0
 
 
 def test_a_closed_case_still_takes_a_note_and_a_duplicate_link(handler: User) -> None:
@@ -199,7 +205,7 @@ def test_a_closed_case_still_takes_a_note_and_a_duplicate_link(handler: User) ->
 def test_the_dispatcher_refuses_an_unknown_action(handler: User) -> None:
     case, _ = make_case()
     with pytest.raises(ActionNotAllowed, match="There is no action called 'delete'"):
-        actions.case_act(case=case, action="delete", data={}, acting_user=handler)
+        staff_actions.case_act(case=case, action="delete", data={}, acting_user=handler)
     with pytest.raises(ActionNotAllowed, match="There is no action called 'delete'"):
         workflow.check_allowed(case, "delete")
 
@@ -220,7 +226,7 @@ def test_claim_assigns_the_case_to_the_claimant_and_starts_triage(handler: User)
 
 def test_assign_gives_the_case_to_another_member_of_helpline_staff(handler: User, colleague: User) -> None:
     case, _ = make_case()
-    actions.case_act(case=case, action="assign", data={"assignee": "colleague"}, acting_user=handler)
+    staff_actions.case_act(case=case, action="assign", data={"assignee": "colleague"}, acting_user=handler)
     case.refresh_from_db()
     assert case.assignee == colleague
     assert case.status == S.NEW
@@ -248,7 +254,7 @@ def test_assign_refuses_anyone_but_active_helpline_staff(who: dict[str, object],
 def test_assign_through_the_dispatcher_refuses_an_unknown_username(handler: User) -> None:
     case, _ = make_case()
     with pytest.raises(ActionNotAllowed, match="no such member of staff"):
-        actions.case_act(case=case, action="assign", data={"assignee": "nobody"}, acting_user=handler)
+        staff_actions.case_act(case=case, action="assign", data={"assignee": "nobody"}, acting_user=handler)
 
 
 # --- priority, concern types, authority -----------------------------------------------------------------
@@ -304,7 +310,7 @@ def test_set_concern_types_refuses_none_or_unknown_codes(codes: list[str], handl
 def test_set_authority_confirms_an_unknown_authority(handler: User) -> None:
     case, _ = make_case(local_authority=None)
     assert case.authority is None
-    actions.case_act(case=case, action="set_authority", data={"authority": SHEFFIELD}, acting_user=handler)
+    staff_actions.case_act(case=case, action="set_authority", data={"authority": SHEFFIELD}, acting_user=handler)
     case.refresh_from_db()
     assert case.authority.gss_code == SHEFFIELD
     assert one_event(case, "set_authority", handler).detail == {"status": "new", "authority": SHEFFIELD}
@@ -324,7 +330,7 @@ def test_set_authority_refuses_the_council_the_concern_is_about(handler: User) -
 def test_set_authority_through_the_dispatcher_refuses_an_unknown_code(handler: User) -> None:
     case, _ = make_case()
     with pytest.raises(ActionNotAllowed, match="English children's services authority"):
-        actions.case_act(case=case, action="set_authority", data={"authority": "W06000015"}, acting_user=handler)
+        staff_actions.case_act(case=case, action="set_authority", data={"authority": "W06000015"}, acting_user=handler)
 
 
 # --- the mailbox -----------------------------------------------------------------------------------------
@@ -362,7 +368,7 @@ def test_a_confidential_reporter_is_emailed_that_there_is_an_update_and_nothing_
     record = EmailRecord.objects.get(case=case)
     assert (record.recipient, record.template, record.state) == ("reporter", "reporter_update", "queued")
     assert record.occasion == f"message-{message.pk}"
-    row = OutboxMessage.objects.get(kind=OutboxMessage.Kind.SEND_EMAIL, target_id=record.pk)
+    row = OutboxMessage.objects.get(kind="send_email", target_id=record.pk)
 
     outbox_process(outbox_id=row.pk)
 
@@ -529,7 +535,7 @@ def test_a_named_reporter_identity_is_shared_when_consent_is_recorded(handler: U
 
 def test_escalating_to_national_review_marks_the_case_and_stops_a_referral(handler: User) -> None:
     case, _ = make_case()
-    actions.case_act(case=case, action="escalate", data={"route": "national_review"}, acting_user=handler)
+    staff_actions.case_act(case=case, action="escalate", data={"route": "national_review"}, acting_user=handler)
     case.refresh_from_db()
     assert case.status == S.NATIONAL_REVIEW
     assert case.independent_review
@@ -562,7 +568,7 @@ def test_link_duplicate_links_both_ways_and_each_reporter_sees_only_their_own_th
     actions.case_ask_reporter(case=case_a, body="Question for A", acting_user=handler)
     actions.case_ask_reporter(case=case_b, body="CANARY-B question for B", acting_user=handler)
 
-    link = actions.case_act(
+    link = staff_actions.case_act(
         case=case_a, action="link_duplicate", data={"other": case_b.case_number.lower()}, acting_user=handler
     )
     assert link is None  # the dispatcher returns nothing
@@ -588,7 +594,7 @@ def test_a_case_cannot_be_linked_to_itself(handler: User) -> None:
     with pytest.raises(ActionNotAllowed, match="cannot be linked to itself"):
         actions.case_link_duplicate(case=case, other=case, acting_user=handler)
     with pytest.raises(ActionNotAllowed, match="no case with that number"):
-        actions.case_act(case=case, action="link_duplicate", data={"other": "2026-ZZZZZZ"}, acting_user=handler)
+        staff_actions.case_act(case=case, action="link_duplicate", data={"other": "2026-ZZZZZZ"}, acting_user=handler)
     assert not CaseLink.objects.exists()
 
 
@@ -639,9 +645,9 @@ def test_close_is_refused_without_an_outcome_or_feedback(
 def test_a_reporters_reply_hands_a_waiting_case_back_to_the_helpline(fast_kdf: None, local_authorities: None) -> None:
     from reports.services import message_send_from_reporter, report_unlock
     from tests.factories import staff_user, submit_report
-    from triage.actions import case_ask_reporter
+    from triage.case_actions import case_ask_reporter
+    from triage.intake import report_route
     from triage.models import Case
-    from triage.services import report_route
 
     submitted = submit_report()
     case = report_route(report_id=submitted.report.pk)
@@ -649,4 +655,6 @@ def test_a_reporters_reply_hands_a_waiting_case_back_to_the_helpline(fast_kdf: N
     assert Case.objects.get(pk=case.pk).status == Case.Status.AWAITING_REPORTER
     report, key = report_unlock(reference=submitted.report.reference, access_code=submitted.access_code, client="c")
     message_send_from_reporter(report=report, data_key=key, body="An answer")
+    # The helpline's side hears of the reply through the outbox, as a worker would process it.
+    outbox_process(outbox_id=OutboxMessage.objects.get(kind="reporter_replied").pk)
     assert Case.objects.get(pk=case.pk).status == Case.Status.IN_TRIAGE

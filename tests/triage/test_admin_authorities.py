@@ -2,9 +2,9 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
+from audit.models import AuditEvent
+from directory import lookup as authorities
 from tests.factories import sign_in, staff_with_mfa
-from triage import authorities
-from triage.models import CaseEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_authorities")]
 
@@ -24,7 +24,7 @@ def test_an_administrator_sets_an_authoritys_referral_inbox() -> None:
     response = client.post("/staff/admin/authorities/E08000018", {"referral_email": "referrals@rotherham.example"})
     assert response.status_code == 302
     assert authorities.authority_by_code("E08000018").referral_email == "referrals@rotherham.example"
-    assert CaseEvent.objects.filter(kind="authority_inbox_set", detail__authority="E08000018").exists()
+    assert AuditEvent.objects.filter(kind="authority_inbox_set", detail__authority="E08000018").exists()
 
 
 def test_a_malformed_inbox_address_gets_the_error_summary() -> None:

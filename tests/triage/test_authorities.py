@@ -5,9 +5,9 @@ import pytest
 from django.conf import settings
 from pytest_django import DjangoAssertNumQueries
 
+from directory.lookup import authority_by_code, authority_choices, normalise_postcode, resolve_postcode
+from directory.models import LocalAuthority
 from tests.fixtures_authorities import local_authorities  # noqa: F401
-from triage.authorities import authority_by_code, authority_choices, normalise_postcode, resolve_postcode
-from triage.models import LocalAuthority
 
 DATA_DIR = Path(settings.LOAD_LA_DEFAULT_DIR)
 

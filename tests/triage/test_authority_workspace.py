@@ -14,14 +14,17 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
-from reports import crypto
+from core import crypto
+from directory.lookup import authority_by_code
+from directory.models import LocalAuthority
 from reports.models import Anonymity
 from reports.services import Contact
 from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
-from triage import actions, notifications
-from triage.authorities import authority_by_code
-from triage.models import AuthorityAction, Case, CaseEvent, EmailRecord, LocalAuthority
-from triage.services import report_route
+from triage import case_actions as actions
+from triage import case_content, notifications
+from triage.events import case_events
+from triage.intake import report_route
+from triage.models import AuthorityAction, Case, EmailRecord
 from triage.workflow import ActionNotAllowed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -182,7 +185,7 @@ def test_the_referral_page_shows_the_helplines_summary_and_none_of_the_reporters
     assert f"{CANARY} Name" not in body
     assert "Not shared" in body
     # Opening the referral decrypted the summary: that is audited, against the officer.
-    viewed = CaseEvent.objects.filter(case=referral, kind="content_viewed").last()
+    viewed = case_events(referral).filter(kind="content_viewed").last()
     assert viewed is not None
     assert viewed.detail == {"view": "referral"}
     assert viewed.actor is not None
@@ -250,7 +253,7 @@ def test_acknowledging_is_recorded_and_audited_and_a_second_acknowledgement_is_r
     action = AuthorityAction.objects.get(case=referral)
     assert action.kind == AuthorityAction.Kind.ACKNOWLEDGED
     assert action.recorded_by == officer
-    event = CaseEvent.objects.get(case=referral, kind="authority_acknowledged")
+    event = case_events(referral).get(kind="authority_acknowledged")
     assert event.actor == officer
     assert event.detail == {"action_id": action.pk}
 
@@ -261,7 +264,7 @@ def test_acknowledging_is_recorded_and_audited_and_a_second_acknowledgement_is_r
     referral.refresh_from_db()
     assert referral.authority_acknowledged_at == acknowledged_at
     assert AuthorityAction.objects.filter(case=referral).count() == 1
-    assert CaseEvent.objects.filter(case=referral, kind="authority_acknowledged").count() == 1
+    assert case_events(referral).filter(kind="authority_acknowledged").count() == 1
 
 
 @pytest.mark.parametrize(
@@ -293,7 +296,7 @@ def test_recording_what_was_done_needs_an_acknowledgement_first(
     action = AuthorityAction.objects.get(case=referral, kind=kind)
     assert action.recorded_by == officer
     assert note.encode() not in bytes(action.note)  # sealed like all free text
-    event = CaseEvent.objects.get(case=referral, kind=f"authority_{kind}")
+    event = case_events(referral).get(kind=f"authority_{kind}")
     assert event.actor == officer
     assert CANARY not in json.dumps(event.detail)
     # The officer reads their own note back on the referral page.
@@ -331,7 +334,7 @@ def test_recording_the_outcome_emails_the_helpline_with_the_reference_and_nobody
     assert referral.authority_outcome == "early_help"
     assert referral.authority_outcome_at is not None
     assert referral.status == Case.Status.REFERRED  # the helpline closes the case, with feedback
-    event = CaseEvent.objects.get(case=referral, kind="authority_outcome")
+    event = case_events(referral).get(kind="authority_outcome")
     assert event.actor == officer
     records = list(EmailRecord.objects.filter(case=referral, template="authority_outcome_recorded"))
     assert {r.recipient for r in records} == {supervisor.email, second_supervisor.email, handler.email}
@@ -364,8 +367,8 @@ def test_an_officer_can_ask_the_helpline_a_question(
     action = AuthorityAction.objects.get(case=referral, kind=AuthorityAction.Kind.QUESTION)
     assert action.recorded_by == officer
     assert question.encode() not in bytes(action.note)
-    assert crypto.open_text(actions.case_data_key(referral), bytes(action.note)) == question
-    assert CaseEvent.objects.filter(case=referral, kind="authority_question", actor=officer).count() == 1
+    assert crypto.open_text(case_content.case_data_key(referral), bytes(action.note)) == question
+    assert case_events(referral).filter(kind="authority_question", actor=officer).count() == 1
     record = EmailRecord.objects.get(case=referral, template="authority_question")
     assert record.recipient == supervisor.email
     rendered = notifications.email_render(record)
@@ -404,7 +407,7 @@ def test_an_officer_of_another_authority_gets_404_on_the_referral_and_every_acti
     sheffield_officer: User, referral: Case
 ) -> None:
     client = signed_in(sheffield_officer)
-    events_before = CaseEvent.objects.filter(case=referral).count()
+    events_before = case_events(referral).count()
 
     assert client.get(f"/staff/referrals/{referral.case_number}").status_code == 404
     assert referral.case_number not in text(client.get("/staff/referrals?closed=1"))
@@ -414,7 +417,7 @@ def test_an_officer_of_another_authority_gets_404_on_the_referral_and_every_acti
     referral.refresh_from_db()
     assert referral.authority_acknowledged_at is None
     assert not AuthorityAction.objects.filter(case=referral).exists()
-    assert CaseEvent.objects.filter(case=referral).count() == events_before  # not even a content view
+    assert case_events(referral).count() == events_before  # not even a content view
 
 
 def test_an_unknown_case_number_is_404_like_anyone_elses(officer_client: Client) -> None:
@@ -442,7 +445,7 @@ def test_a_case_about_rotherham_itself_never_reaches_a_rotherham_officer(
     for action, data in ACTION_POSTS:
         assert post(officer_client, about_us, action, data).status_code == 404, action
     assert not AuthorityAction.objects.filter(case=about_us).exists()
-    assert not CaseEvent.objects.filter(case=about_us, kind="content_viewed").exists()
+    assert not case_events(about_us).filter(kind="content_viewed").exists()
 
 
 def test_a_case_about_rotherham_cannot_be_referred_to_rotherham(supervisor: User, rotherham: LocalAuthority) -> None:

@@ -5,9 +5,10 @@ import time_machine
 from django.utils import timezone
 
 from tests.factories import staff_user, submit_report
-from triage.deadlines import deadlines_sweep
-from triage.models import Case, CaseEvent, EmailRecord, Escalation
-from triage.services import report_route
+from triage.escalations import deadlines_sweep
+from triage.events import case_events
+from triage.intake import report_route
+from triage.models import Case, EmailRecord, Escalation
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -31,7 +32,7 @@ def test_an_untriaged_urgent_case_alerts_supervisors_once_its_hour_has_passed(ur
     assert escalation.step == "triage_overdue"
     assert escalation.deadline == urgent_case.triage_due_at
     assert EmailRecord.objects.filter(case=urgent_case, template="triage_overdue").count() == 1
-    event = CaseEvent.objects.get(case=urgent_case, kind="escalated")
+    event = case_events(urgent_case).get(kind="escalated")
     assert event.detail["step"] == "triage_overdue"
     assert event.detail["missed_by_seconds"] == 60
 

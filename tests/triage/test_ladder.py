@@ -14,13 +14,16 @@ import time_machine
 from django.test import Client
 
 from accounts.models import User
+from core.calendar import add_months, working_days_after
+from directory.lookup import authority_by_code
 from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
-from triage import actions, authority, notifications
-from triage.authorities import authority_by_code
-from triage.calendar import add_months, working_days_after
-from triage.deadlines import deadlines_sweep
-from triage.models import Case, CaseEvent, EmailRecord, Escalation
-from triage.services import report_route
+from triage import case_actions as actions
+from triage import notifications
+from triage import referrals as authority
+from triage.escalations import deadlines_sweep
+from triage.events import case_events
+from triage.intake import report_route
+from triage.models import Case, EmailRecord, Escalation
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -260,7 +263,7 @@ def test_each_step_is_on_the_case_timeline_with_the_deadline_it_missed(case: Cas
     for moment in moments:
         sweep(moment)
 
-    events = list(CaseEvent.objects.filter(case=case, kind="escalated").order_by("id"))
+    events = list(case_events(case).filter(kind="escalated").order_by("id"))
     expected = [
         ("ack_overdue", ACK_DUE),
         ("ack_overdue_national", ACK_ESCALATE),
@@ -307,7 +310,7 @@ def test_steps_are_taken_once_however_often_the_sweeper_runs(case: Case) -> None
             sweep(moment)
     counts = (
         Escalation.objects.filter(case=case).count(),
-        CaseEvent.objects.filter(case=case, kind="escalated").count(),
+        case_events(case).filter(kind="escalated").count(),
         EmailRecord.objects.filter(case=case).exclude(template="authority_referral").count(),
     )
     for _ in range(3):
@@ -315,7 +318,7 @@ def test_steps_are_taken_once_however_often_the_sweeper_runs(case: Case) -> None
     assert (
         (
             Escalation.objects.filter(case=case).count(),
-            CaseEvent.objects.filter(case=case, kind="escalated").count(),
+            case_events(case).filter(kind="escalated").count(),
             EmailRecord.objects.filter(case=case).exclude(template="authority_referral").count(),
         )
         == counts
@@ -342,7 +345,7 @@ def test_supervisors_are_warned_before_reporter_feedback_is_due_and_when_it_is_o
     assert sweep(due + MINUTE) == 1
     assert steps(case) == ["feedback_due_soon", "feedback_overdue"]
     assert recipients(case, "feedback_overdue") == supervisors(people)
-    event = CaseEvent.objects.filter(case=case, kind="escalated").last()
+    event = case_events(case).filter(kind="escalated").last()
     assert event is not None
     assert event.detail["step"] == "feedback_overdue"
     assert datetime.fromisoformat(event.detail["deadline"]) == due

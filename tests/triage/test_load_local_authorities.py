@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from directory.models import LocalAuthority, PostcodeArea, PostcodeException
 from tests.fixtures_authorities import local_authorities  # noqa: F401
-from triage.models import LocalAuthority, PostcodeArea, PostcodeException
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_authorities")]
 

@@ -4,11 +4,14 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from audit.trail import audit_verify
+from outbox import services as outbox
+from outbox.models import OutboxMessage
+from outbox.services import outbox_process
 from tests.factories import staff_user, submit_report
-from triage import outbox
-from triage.audit import audit_verify
-from triage.models import Case, CaseEvent, EmailRecord, OutboxMessage
-from triage.services import outbox_process, report_route
+from triage.events import case_events
+from triage.intake import report_route
+from triage.models import Case, EmailRecord
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -58,7 +61,7 @@ def test_a_broker_outage_is_absorbed_by_publish(settings) -> None:  # type: igno
 def test_routing_records_a_chained_audit_event_without_content() -> None:
     report = submit_report(details="CANARY-audit").report
     case = report_route(report_id=report.pk)
-    event = CaseEvent.objects.get(case=case, kind="case_routed")
+    event = case_events(case).get(kind="case_routed")
     assert "CANARY" not in str(event.detail)
     assert audit_verify() == []
 

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from triage import routing
+from triage import deadlines, routing
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -55,7 +55,7 @@ def test_an_unknown_authority_is_left_for_the_helpline() -> None:
 
 def test_urgent_triage_is_due_in_an_hour() -> None:
     submitted = datetime(2026, 11, 20, 17, 30, tzinfo=LONDON)
-    assert routing.triage_due(submitted, urgent=True) == datetime(2026, 11, 20, 18, 30, tzinfo=LONDON)
+    assert deadlines.triage_due(submitted, urgent=True) == datetime(2026, 11, 20, 18, 30, tzinfo=LONDON)
 
 
 @pytest.mark.parametrize(
@@ -80,25 +80,25 @@ def test_urgent_triage_is_due_in_an_hour() -> None:
     ],
 )
 def test_standard_triage_is_due_one_working_day_later(submitted: datetime, due: datetime) -> None:
-    assert routing.triage_due(submitted, urgent=False) == due
+    assert deadlines.triage_due(submitted, urgent=False) == due
 
 
 def test_the_authority_outcome_is_due_45_working_days_after_referral() -> None:
     # Counted by hand: 21 working days left in March, 20 in April (Good Friday 3rd and Easter Monday 6th
     # skipped), then Friday 1 May, the early May bank holiday on the 4th skipped, and 5th, 6th, 7th.
     referred = datetime(2026, 3, 2, 9, 0, tzinfo=LONDON)
-    assert routing.authority_outcome_due(referred) == datetime(2026, 5, 7, 9, 0, tzinfo=LONDON)
+    assert deadlines.authority_outcome_due(referred) == datetime(2026, 5, 7, 9, 0, tzinfo=LONDON)
 
 
 def test_reporter_feedback_is_due_three_calendar_months_later_clamped_to_month_end() -> None:
-    assert routing.reporter_feedback_due(datetime(2026, 11, 30, 12, 0, tzinfo=LONDON)) == datetime(
+    assert deadlines.reporter_feedback_due(datetime(2026, 11, 30, 12, 0, tzinfo=LONDON)) == datetime(
         2027, 2, 28, 12, 0, tzinfo=LONDON
     )
 
 
 def test_a_configured_region_gets_its_own_queue(settings, fast_kdf, local_authorities, db) -> None:  # type: ignore[no-untyped-def]
     from tests.factories import submit_report
-    from triage.services import report_route
+    from triage.intake import report_route
 
     settings.REGIONAL_QUEUES = ["Yorkshire and The Humber"]
     case = report_route(report_id=submit_report().report.pk)

@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from outbox.models import OutboxMessage
 from reports.models import Report
 from tests.factories import staff_user, submit_report
 from tests.live import Process, point_publisher_at, start_worker, wait_for
-from triage.models import Case, EmailRecord, OutboxMessage
+from triage.models import Case, EmailRecord
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("fast_kdf", "authorities_committed")]
 

@@ -14,14 +14,15 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from reports import crypto
+from core import crypto
+from core.identifiers import CASE_NUMBER_ALPHABET, REFERENCE_ALPHABET
 from reports.models import Anonymity, Report
-from reports.services import REFERENCE_ALPHABET, report_read, report_unlock
+from reports.services import report_read, report_unlock
 from tests.factories import sign_in, staff_with_mfa, submit_report
-from triage import routing, workflow
+from triage import deadlines, routing, workflow
+from triage.intake import report_route, routing_facts
 from triage.management.commands import seed_cases
 from triage.models import Case, Outcome
-from triage.services import CASE_NUMBER_ALPHABET, report_route, routing_facts
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -94,14 +95,14 @@ def test_deadlines_are_the_routing_rules_deadlines(codes: list[str]) -> None:
     for case in Case.objects.select_related("report"):
         submitted = case.report.submitted_at
         urgent = case.report.child_at_immediate_risk
-        assert same_instant(case.triage_due_at, routing.triage_due(submitted, urgent=urgent))
-        assert same_instant(case.reporter_feedback_due_at, routing.reporter_feedback_due(submitted))
+        assert same_instant(case.triage_due_at, deadlines.triage_due(submitted, urgent=urgent))
+        assert same_instant(case.reporter_feedback_due_at, deadlines.reporter_feedback_due(submitted))
         if case.referred_at is not None:
             referred = case.referred_at
-            assert same_instant(case.authority_ack_due_at, routing.authority_ack_due(referred))
-            assert same_instant(case.authority_outcome_due_at, routing.authority_outcome_due(referred))
-            assert same_instant(case.authority_ack_escalate_at, routing.authority_ack_escalate(referred))
-            assert same_instant(case.authority_outcome_escalate_at, routing.authority_outcome_escalate(referred))
+            assert same_instant(case.authority_ack_due_at, deadlines.authority_ack_due(referred))
+            assert same_instant(case.authority_outcome_due_at, deadlines.authority_outcome_due(referred))
+            assert same_instant(case.authority_ack_escalate_at, deadlines.authority_ack_escalate(referred))
+            assert same_instant(case.authority_outcome_escalate_at, deadlines.authority_outcome_escalate(referred))
 
 
 def test_the_per_day_deadline_cache_gives_the_rules_answer_at_any_time() -> None:
@@ -117,11 +118,11 @@ def test_the_per_day_deadline_cache_gives_the_rules_answer_at_any_time() -> None
         starts += [day - timedelta(hours=26) + timedelta(minutes=17 * n) for n in range(200)]
     rules = [
         seed_cases.standard_triage_due,
-        routing.reporter_feedback_due,
-        routing.authority_ack_due,
-        routing.authority_outcome_due,
-        routing.authority_ack_escalate,
-        routing.authority_outcome_escalate,
+        deadlines.reporter_feedback_due,
+        deadlines.authority_ack_due,
+        deadlines.authority_outcome_due,
+        deadlines.authority_ack_escalate,
+        deadlines.authority_outcome_escalate,
     ]
     for start in starts:
         for rule in rules:

@@ -6,10 +6,11 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
+from directory import lookup as authorities
 from tests.factories import sign_in, staff_with_mfa, submit_report
-from triage import authorities
-from triage.models import Case, CaseEvent
-from triage.services import report_route
+from triage.events import case_events
+from triage.intake import report_route
+from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -76,7 +77,7 @@ def test_the_case_detail_decrypts_and_is_an_audit_event(cases: dict[str, Case]) 
     client = client_for(User.Role.CALL_HANDLER)
     body = client.get(f"/api/v1/cases/{cases['own'].case_number}").json()
     assert body["content"]["details"].startswith("A girl keeps going missing")
-    assert CaseEvent.objects.filter(case=cases["own"], kind="content_viewed").count() == 1
+    assert case_events(cases["own"]).filter(kind="content_viewed").count() == 1
 
 
 def test_an_action_not_allowed_now_is_a_409_with_the_reason(cases: dict[str, Case]) -> None:
@@ -133,14 +134,14 @@ def test_a_value_of_the_wrong_json_type_is_a_field_error_and_changes_nothing(
 ) -> None:
     """Nothing is coerced: "share_identity": "no" once meant "share the reporter's identity"."""
     case = cases["own"]
-    status, events = case.status, CaseEvent.objects.filter(case=case).count()
+    status, events = case.status, case_events(case).count()
     client = client_for(User.Role.SUPERVISOR)
     response = client.post(f"/api/v1/cases/{case.case_number}/{action}", body, content_type="application/json")
     assert response.status_code == 400, response.content
     assert field in response.json()
     case.refresh_from_db()
     assert case.status == status
-    assert CaseEvent.objects.filter(case=case).count() == events
+    assert case_events(case).count() == events
 
 
 def test_share_identity_given_as_a_json_boolean_is_accepted(cases: dict[str, Case]) -> None:

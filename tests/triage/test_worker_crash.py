@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from outbox.models import OutboxMessage
+from outbox.services import outbox_publish
 from tests.factories import staff_user, submit_report
 from tests.live import Process, point_publisher_at, start_beat, start_worker, wait_for
 from tests.triage.slow_mail import LATENCY, sending_marker
-from triage.models import Case, EmailRecord, OutboxMessage
-from triage.outbox import outbox_publish
+from triage.models import Case, EmailRecord
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("fast_kdf", "authorities_committed")]
 

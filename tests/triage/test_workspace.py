@@ -15,13 +15,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import AuditEvent
+from directory.lookup import authority_by_code
+from directory.models import LocalAuthority
+from outbox.models import OutboxMessage
 from reports.models import Anonymity, Channel, Message, Report
 from reports.services import report_read, report_unlock
 from tests.factories import PASSWORD, sign_in, staff_with_mfa, submit_report
-from triage import actions
-from triage.authorities import authority_by_code
-from triage.models import Case, CaseEvent, LocalAuthority, OutboxMessage
-from triage.services import report_route
+from triage import case_actions as actions
+from triage.events import case_events
+from triage.intake import report_route
+from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -291,7 +295,7 @@ def test_the_case_page_shows_decrypted_content_and_records_each_view(handler: Us
         assert "Missing episodes ignored" in body
         assert "A girl keeps going missing." in body
         assert case.report.reference in body
-    views = CaseEvent.objects.filter(case=case, kind="content_viewed")
+    views = case_events(case).filter(kind="content_viewed")
     assert views.count() == 2
     assert {(event.actor_id, event.detail["view"]) for event in views} == {(handler.pk, "case")}
 
@@ -348,7 +352,7 @@ def test_an_action_not_allowed_now_is_a_409_with_the_reason(handler: User, handl
     response = handler_client.post(f"/staff/cases/{unknown.case_number}/refer", {"refer-summary": "Please visit"})
     assert response.status_code == 409
     assert "Confirm the local authority before referring the case." in error_summary(response)
-    assert not CaseEvent.objects.filter(case=unknown, kind="refer").exists()
+    assert not case_events(unknown).filter(kind="refer").exists()
 
 
 @pytest.mark.parametrize(
@@ -369,7 +373,7 @@ def test_an_invalid_action_form_is_a_400_with_the_error_summary(
     assert message in error_summary(response)
     case.refresh_from_db()
     assert case.status == S.NEW
-    assert not CaseEvent.objects.filter(case=case, kind=action).exists()
+    assert not case_events(case).filter(kind=action).exists()
 
 
 def test_an_unknown_action_is_a_404(handler_client: Client) -> None:
@@ -403,7 +407,7 @@ def test_other_staff_roles_are_kept_out_of_the_helpline_workspace(role: str, han
     assert client.get(f"/staff/cases/{case.case_number}").status_code == 403
     assert client.post(f"/staff/cases/{case.case_number}/add_note", {"add_note-body": "hi"}).status_code == 403
     assert client.get("/staff/phone-report").status_code == 403
-    assert not CaseEvent.objects.filter(case=case, kind__in=["content_viewed", "add_note"]).exists()
+    assert not case_events(case).filter(kind__in=["content_viewed", "add_note"]).exists()
 
 
 def workspace_urls(case: Case) -> list[str]:
@@ -421,7 +425,7 @@ def test_an_unauthenticated_visitor_is_sent_to_sign_in() -> None:
     assert (response.status_code, response["Location"]) == (302, "/staff/sign-in")
     case.refresh_from_db()
     assert case.status == S.NEW
-    assert not CaseEvent.objects.filter(case=case, kind="content_viewed").exists()
+    assert not case_events(case).filter(kind="content_viewed").exists()
 
 
 def test_a_password_without_the_second_factor_opens_nothing(handler: User) -> None:
@@ -481,7 +485,7 @@ def test_a_call_handler_records_a_phone_report_and_reads_back_the_reference_and_
     assert report.local_authority == authority_by_code(ROTHERHAM)
     assert report.concern_types == ["victim_disbelieved_or_blamed"]
     assert report.has_contact_email
-    event = CaseEvent.objects.get(kind="report_taken_by_phone")
+    event = AuditEvent.objects.get(kind="report_taken_by_phone")
     assert event.actor == handler
     assert event.detail == {"report_id": report.pk}
     assert OutboxMessage.objects.filter(kind="route_report", target_id=report.pk).exists()
@@ -516,7 +520,7 @@ def test_a_phone_report_with_missing_answers_is_a_400_with_the_error_summary(han
     assert "Select what your concern is about" in body
     assert "Enter your name" in body
     assert not Report.objects.exists()
-    assert not CaseEvent.objects.filter(kind="report_taken_by_phone").exists()
+    assert not AuditEvent.objects.filter(kind="report_taken_by_phone").exists()
 
 
 def test_an_empty_phone_report_is_a_400(handler_client: Client) -> None:

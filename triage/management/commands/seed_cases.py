@@ -39,12 +39,13 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from reports import crypto
+from core import crypto
+from core.identifiers import CASE_NUMBER_ALPHABET, REFERENCE_ALPHABET
+from directory.models import LocalAuthority
 from reports.models import Anonymity, Channel, ConcernType, RaisedInternally, Report, ReporterSector
-from reports.services import REFERENCE_ALPHABET
-from triage import routing
-from triage.models import AuthorityOutcome, Case, LocalAuthority, Outcome
-from triage.services import CASE_NUMBER_ALPHABET, queue_for, settings_regional_queues
+from triage import deadlines, routing
+from triage.intake import queue_for, settings_regional_queues
+from triage.models import AuthorityOutcome, Case, Outcome
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
@@ -199,12 +200,12 @@ def cached_deadline(rule: Rule, start: datetime) -> datetime:
 
 
 def standard_triage_due(start: datetime) -> datetime:
-    return routing.triage_due(start, urgent=False)
+    return deadlines.triage_due(start, urgent=False)
 
 
 def triage_due(start: datetime, *, urgent: bool) -> datetime:
     if urgent:
-        return routing.triage_due(start, urgent=True)
+        return deadlines.triage_due(start, urgent=True)
     return cached_deadline(standard_triage_due, start)
 
 
@@ -512,7 +513,7 @@ class _Generator:
             "assignee_id": None if status == Case.Status.NEW or rng.random() < 0.07 else rng.choice(self.staff),
             "created_at": submitted_at + timedelta(seconds=rng.uniform(0.2, 3.0)),
             "triage_due_at": triage_due(submitted_at, urgent=decision.urgent),
-            "reporter_feedback_due_at": cached_deadline(routing.reporter_feedback_due, submitted_at),
+            "reporter_feedback_due_at": cached_deadline(deadlines.reporter_feedback_due, submitted_at),
             "escalated_to_police": rng.random() < 0.03,
         }
         outcome = self.outcomes.pick(rng) if closed else ""
@@ -533,10 +534,10 @@ class _Generator:
         end = closed_at or self.now
         referred_at = self.at_most_now(submitted_at + DAY * rng.uniform(0.2, 5), after=submitted_at)
         referred_at = min(referred_at, end)
-        ack_due = cached_deadline(routing.authority_ack_due, referred_at)
-        outcome_due = cached_deadline(routing.authority_outcome_due, referred_at)
-        ack_escalate = cached_deadline(routing.authority_ack_escalate, referred_at)
-        outcome_escalate = cached_deadline(routing.authority_outcome_escalate, referred_at)
+        ack_due = cached_deadline(deadlines.authority_ack_due, referred_at)
+        outcome_due = cached_deadline(deadlines.authority_outcome_due, referred_at)
+        ack_escalate = cached_deadline(deadlines.authority_ack_escalate, referred_at)
+        outcome_escalate = cached_deadline(deadlines.authority_outcome_escalate, referred_at)
         acknowledged = referred_at + DAY * rng.uniform(0.05, 3)
         acknowledged_at = acknowledged if acknowledged < end and (closed_at or rng.random() < 0.9) else None
         outcome_at = None

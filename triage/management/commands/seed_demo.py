@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
+from directory import lookup
 from reports.models import Anonymity, ConcernType, RaisedInternally, Report, ReporterSector
 from reports.services import Contact, ReportInput, report_submit
-from directory import lookup
 from triage.intake import report_route
 
 DEMO_PASSWORD = "demo-password-change-me"  # noqa: S105 - demo only; production refuses demo users
@@ -86,7 +86,7 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
             if codes:
-                user.lookup.set([a for a in (lookup.authority_by_code(c) for c in codes) if a])
+                user.authorities.set([a for a in (lookup.authority_by_code(c) for c in codes) if a])
             TOTPDevice.objects.get_or_create(
                 user=user, name="Demo authenticator", defaults={"key": demo_totp_key(username), "confirmed": True}
             )
