@@ -41,9 +41,11 @@ services:
 		--save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
 	@for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
 
+# The database DATABASE_URL names (its last path segment), created if it is missing.
+DB_NAME := $(firstword $(subst ?, ,$(lastword $(subst /, ,$(DATABASE_URL)))))
 database: services
-	@psql -h $(PG_HOST) -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='helpline'" | grep -q 1 \
-		|| createdb -h $(PG_HOST) -U postgres helpline
+	@psql -h $(PG_HOST) -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(DB_NAME)'" | grep -q 1 \
+		|| createdb -h $(PG_HOST) -U postgres "$(DB_NAME)"
 
 migrate: venv database
 	$(BIN)/python manage.py migrate --no-input -v 0
@@ -51,7 +53,7 @@ migrate: venv database
 data: migrate
 	$(BIN)/python manage.py generate_dev_keys
 	$(BIN)/python manage.py load_local_authorities
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo -v 0
 
 setup: venv assets data
 	$(BIN)/python manage.py collectstatic --no-input -v 0
@@ -76,6 +78,7 @@ run: setup
 lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: venv
 	$(BIN)/mypy .

@@ -247,7 +247,8 @@ ANYMAIL = {
 ADMINS: list[tuple[str, str]] = []
 MANAGERS: list[tuple[str, str]] = []
 
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Where links in emails point. In development, the port `make run` serves on (PORT); set both in production.
+SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{envint('PORT', 8000)}")
 STAFF_SITE_URL = os.environ.get("STAFF_SITE_URL", SITE_URL)
 
 # Cookies: the staff session, the CSRF token and the reporter's draft key. None persist.

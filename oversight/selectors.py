@@ -12,6 +12,7 @@ from django.db.models import QuerySet, Sum
 
 from accounts.models import User
 from directory.models import LocalAuthority
+from oversight import patterns
 from oversight.models import CaseFact, ConcernFact
 from oversight.suppression import Table, suppress
 from reports.models import ConcernType
@@ -44,11 +45,25 @@ class Scope:
 
 
 def scope_for(user: User) -> Scope:
+    """What statistics this user may see; PermissionDenied for everybody else. Decided here only."""
     if user.role == User.Role.OVERSIGHT_ANALYST or user.role == User.Role.SUPERVISOR:
         return Scope(region=None, national=True)
     if user.role == User.Role.BOARD_REVIEWER and user.area:
         return Scope(region=user.area, national=False)
     raise PermissionDenied
+
+
+@dataclass(frozen=True)
+class PatternView:
+    alerts: list[patterns.Alert]
+    show_cases: bool  # only the helpline may open the cases behind an alert
+
+
+def pattern_alerts_for(user: User) -> PatternView:
+    """National pattern alerts, for national oversight and helpline supervisors only."""
+    if user.role not in (User.Role.OVERSIGHT_ANALYST, User.Role.SUPERVISOR):
+        raise PermissionDenied
+    return PatternView(alerts=patterns.pattern_alerts(), show_cases=user.is_helpline)
 
 
 def _scoped(facts: QuerySet[CaseFact] | QuerySet[ConcernFact], scope: Scope) -> QuerySet:  # type: ignore[type-arg]

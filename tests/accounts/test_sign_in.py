@@ -95,9 +95,17 @@ def test_a_session_ends_after_30_idle_minutes() -> None:
     client = Client()
     sign_in(client, user)
     assert client.get("/staff/").status_code == 200
-    with time_machine.travel(timezone.now() + timedelta(minutes=31), tick=False):
-        assert time.time()  # the middleware reads time.time(), which time-machine moves too
-        assert client.get("/staff/").status_code == 302
+    with time_machine.travel(timezone.now() + timedelta(minutes=29), tick=False):
+        assert client.get("/staff/").status_code == 200  # 29 idle minutes: still signed in
+        idle_from = time.time()  # the middleware reads time.time(), which time-machine moves too
+    with time_machine.travel(timezone.now() + timedelta(minutes=29 + 31), tick=False):
+        assert time.time() - idle_from > 30 * 60
+        response = client.get("/staff/")
+        assert response.status_code == 302
+        assert response["Location"] == "/staff/sign-in"
+    # Signed out for good, and told why on the sign-in page.
+    assert client.get("/staff/").status_code == 302
+    assert "signed out" in client.get("/staff/sign-in").content.decode().lower()
 
 
 def test_a_session_ends_after_12_hours_even_when_active() -> None:

@@ -75,7 +75,8 @@ class Command(BaseCommand):
         if not options["print_only"]:
             self._users()
             self._reports()
-        self._print()
+        if options["verbosity"] > 0:
+            self._print()
 
     def _users(self) -> None:
         for username, role, email, codes, area in DEMO_USERS:
