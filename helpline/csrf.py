@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponseForbidden
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 
 
@@ -16,10 +17,10 @@ class NoReferrerCsrfViewMiddleware(CsrfViewMiddleware):
     def process_view(
         self,
         request: HttpRequest,
-        callback: Callable[..., Any] | None,
+        callback: Callable[..., HttpResponseBase],
         callback_args: tuple[Any, ...],
         callback_kwargs: dict[str, Any],
     ) -> HttpResponseForbidden | None:
         if request.META.get("HTTP_ORIGIN") == "null" and request.META.get("HTTP_SEC_FETCH_SITE") == "same-origin":
             request.META["HTTP_ORIGIN"] = f"{request.scheme}://{request.get_host()}"
-        return super().process_view(request, callback, callback_args, callback_kwargs)  # type: ignore[arg-type]
+        return super().process_view(request, callback, callback_args, callback_kwargs)

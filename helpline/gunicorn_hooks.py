@@ -115,7 +115,7 @@ def error_answer(status: int) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
-class SyncWorker(GunicornSyncWorker):  # type: ignore[misc]
+class SyncWorker(GunicornSyncWorker):
     def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
         captured = _Captured()
         # Gunicorn decides the status and logs (through ScrubbingLogger); we send the answer.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -66,7 +67,10 @@ def pattern_alerts_for(user: User) -> PatternView:
     return PatternView(alerts=patterns.pattern_alerts(), show_cases=user.is_helpline)
 
 
-def _scoped(facts: QuerySet[CaseFact] | QuerySet[ConcernFact], scope: Scope) -> QuerySet:  # type: ignore[type-arg]
+FactT = TypeVar("FactT", CaseFact, ConcernFact)
+
+
+def _scoped(facts: QuerySet[FactT], scope: Scope) -> QuerySet[FactT]:
     if scope.national:
         return facts
     # A board never sees cases about a council of its own area (they go to independent review).
@@ -81,13 +85,13 @@ def stats_refresh() -> None:
 
 
 def _pivot(
-    rows: list[dict[str, object]],
+    rows: list[dict[str, Any]],
     row_key: str,
     col_key: str,
     row_labels: list[tuple[str, str]],
     col_labels: list[tuple[str, str]],
 ) -> Table:
-    index = {(str(r[row_key]), str(r[col_key])): int(r["total"] or 0) for r in rows}  # type: ignore[call-overload]
+    index = {(str(r[row_key]), str(r[col_key])): int(r["total"] or 0) for r in rows}
     counts = [[index.get((rk, ck), 0) for ck, _ in col_labels] for rk, _ in row_labels]
     return suppress(
         Table(
