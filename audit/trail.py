@@ -83,11 +83,16 @@ class ChainBreak:
 
 
 def _carried_subject_holds(row: Mapping[str, Any]) -> bool:
-    """A carried-over row's hash covers a case subject but not another kind: such a subject must be the
-    one its (hashed) detail names, as the migration set it."""
-    if row["subject_kind"] in (Subject.NONE, Subject.CASE):
+    """A carried-over row's hash covers a case subject but no other: any other subject must be exactly the
+    one the migration derived from the row's (hashed) kind and detail, so it cannot be changed or cleared."""
+    if row["subject_kind"] == Subject.CASE:
         return True
-    return bool(row["detail"].get(f"{row['subject_kind']}_id") == row["subject_id"])
+    detail = row["detail"]
+    if row["kind"] == "report_taken_by_phone" and "report_id" in detail:
+        expected: tuple[str, object] = (Subject.REPORT, detail["report_id"])
+    else:
+        expected = (Subject.NONE, None)
+    return (row["subject_kind"], row["subject_id"]) == expected
 
 
 def audit_verify() -> list[ChainBreak]:

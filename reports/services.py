@@ -92,21 +92,15 @@ class OpenedReport:
 
 def envelope(*, key_id: str, helpline_sealed: bytes, reporter_wrap: crypto.ReporterWrap) -> dict[str, object]:
     """A report's ENVELOPE_FIELDS, for a data key sealed to the helpline and wrapped for the reporter."""
-    values = dict(
-        zip(
-            ENVELOPE_FIELDS,
-            (
-                key_id,
-                helpline_sealed,
-                reporter_wrap.salt,
-                reporter_wrap.params.opslimit,
-                reporter_wrap.params.memlimit,
-                reporter_wrap.wrapped_key,
-            ),
-            strict=True,
-        )
+    values = (
+        key_id,
+        helpline_sealed,
+        reporter_wrap.salt,
+        reporter_wrap.params.opslimit,
+        reporter_wrap.params.memlimit,
+        reporter_wrap.wrapped_key,
     )
-    return values
+    return dict(zip(ENVELOPE_FIELDS, values, strict=True))
 
 
 @sensitive_variables("data", "access_code", "data_key", "content")

@@ -21,8 +21,8 @@ from reports.services import report_read, report_unlock
 from tests.factories import sign_in, staff_with_mfa, submit_report
 from triage import deadlines, routing, workflow
 from triage.intake import report_route, routing_facts
-from triage.management.commands import seed_cases
 from triage.models import Case, Outcome
+from triage.seeding import rules as seed_cases
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
