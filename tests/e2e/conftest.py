@@ -45,7 +45,7 @@ def _no_task_messages(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         published.append(outbox_id)
         return True
 
-    monkeypatch.setattr("triage.outbox.outbox_publish", publish)
+    monkeypatch.setattr("outbox.services.outbox_publish", publish)
     return published
 
 

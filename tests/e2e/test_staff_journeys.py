@@ -20,6 +20,7 @@ from accounts.models import User
 from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
 from outbox.models import OutboxMessage
+from outbox.services import outbox_process
 from reports.models import Anonymity, Report
 from reports.services import Contact
 from tests.e2e.axe import axe_check
@@ -196,7 +197,7 @@ def test_a_call_handler_takes_a_phone_report_triages_it_messages_the_reporter_an
     assert report.local_authority == authority_by_code(ROTHERHAM)
     route = OutboxMessage.objects.get(kind="route_report", target_id=report.pk)
     assert route.pk in _no_task_messages
-    services.outbox_process(outbox_id=route.pk)
+    outbox_process(outbox_id=route.pk)
     case = Case.objects.get(report=report)
     assert case.authority is not None and case.authority.name == "Rotherham"
 
@@ -257,6 +258,11 @@ def test_a_call_handler_takes_a_phone_report_triages_it_messages_the_reporter_an
         "Your message has been sent to the helpline."
     )
     expect(reporter.page.get_by_test_id("message-body")).to_have_text([question, answer])
+
+    # --- the reply reaches the case through the outbox (no worker here: process its row in the test) --
+    replied = OutboxMessage.objects.get(kind="reporter_replied")
+    assert replied.pk in _no_task_messages
+    outbox_process(outbox_id=replied.pk)
 
     # --- back at the helpline: the reply is on the case; the handler refers the case ---------------
     visit.goto(f"/staff/cases/{case.case_number}")

@@ -287,9 +287,13 @@ def assert_captures_worked(stack: Stack, references: list[str], *, emails: int, 
 
 def wait_for_routing(reports: int, emails: int) -> None:
     live.wait_for(
-        lambda: Case.objects.count() == reports and EmailRecord.objects.filter(state="sent").count() == emails,
+        lambda: (
+            Case.objects.count() == reports
+            and EmailRecord.objects.filter(state="sent").count() == emails
+            and not OutboxMessage.objects.filter(processed_at__isnull=True).exists()
+        ),
         timeout=60,
-        what=f"{reports} routed cases and {emails} sent alert emails",
+        what=f"{reports} routed cases, {emails} sent alert emails and every outbox row processed",
     )
     assert not OutboxMessage.objects.filter(processed_at__isnull=True).exists()
 

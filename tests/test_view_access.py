@@ -1,0 +1,349 @@
+"""Access checks for every view module, in the style of healthchecks.io's per-view tests: for each URL, a wrong
+HTTP method is a 405, someone without the right role gets a 403 (or a 404 where the view hides that the case
+exists), and a staff page with nobody signed in, or no second factor, sends them to the sign-in page.
+
+Staff pages put ``staff_required`` outside ``require_GET``/``require_POST``, and some decide the role inside the
+view (oversight's selectors): so the 405 checks sign in with a role the URL serves, and the 403 checks use a method
+it allows, so each answer is about one thing only. The DRF APIs answer 405 from ``APIView.dispatch`` (after the
+permission check) and 403 from their permission classes, with nobody signed in too (session authentication sends
+no challenge, so never a 401).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from audit.models import AuditEvent
+from directory.lookup import authority_by_code
+from directory.models import LocalAuthority
+from tests.factories import sign_in, staff_user, staff_with_mfa
+from tests.triage.test_authority_workspace import ROTHERHAM, SHEFFIELD, new_case, referred
+from tests.triage.test_staff_api import client_for
+from triage.models import Case
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
+
+R = User.Role
+ALL_ROLES: tuple[str, ...] = tuple(role for role, _ in R.choices)
+HELPLINE = (R.CALL_HANDLER, R.SUPERVISOR)
+OFFICER = (R.AUTHORITY_OFFICER,)
+ADMIN = (R.ADMINISTRATOR,)
+STATS = (R.BOARD_REVIEWER, R.OVERSIGHT_ANALYST, R.SUPERVISOR)
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
+SIGN_IN = "/staff/sign-in"  # accounts/urls.py "sign-in" under /staff/ (helpline/urls.py)
+UNKNOWN_CASE = "2026-ZZZZZZ"
+
+# --- what each view module serves ------------------------------------------------------------------------
+
+# reports/views.py (reports/urls.py at /) and helpline/health.py's public /healthz: no role, only methods.
+PUBLIC_PAGES: dict[str, tuple[str, ...]] = {
+    "/": GET,
+    "/privacy": GET,
+    "/report/begin": POST,
+    "/report/anonymity": GET_POST,
+    "/report/check-your-answers": GET_POST,
+    "/check": GET_POST,
+    "/check/concern": GET,
+    "/check/concern/message": POST,
+    "/check/concern/close": POST,
+    "/check/concern/check-ins": POST,
+    "/check/concern/check-in": POST,
+    "/healthz": GET,
+}
+# accounts/views.py (accounts/urls.py at /staff/): reachable before signing in, so only methods.
+ACCOUNT_PAGES: dict[str, tuple[str, ...]] = {
+    "/staff/sign-in": GET_POST,
+    "/staff/sign-in/code": GET_POST,
+    "/staff/sign-in/set-up": GET_POST,
+    "/staff/sign-out": POST,
+}
+# reports/api.py (helpline/urls.py api_v1): AllowAny.
+PUBLIC_API: dict[str, tuple[str, ...]] = {
+    "/api/v1/reports": POST,
+    "/api/v1/reports/access": POST,
+    "/api/v1/reports/messages": POST,
+    "/api/v1/local-authorities": GET,
+}
+# (path, allowed methods, roles allowed, form data for a POST). "{case}" is a case referred to Rotherham, whose
+# officer is the authority officer of client_for(); a refused role must not reach it even though it exists.
+STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = [
+    # triage/views.py
+    ("/staff/", GET, ALL_ROLES, {}),
+    ("/staff/cases", GET, HELPLINE, {}),
+    ("/staff/cases/{case}", GET, HELPLINE, {}),
+    ("/staff/cases/{case}/add_note", POST, HELPLINE, {"add_note-body": "Access check"}),
+    ("/staff/phone-report", GET_POST, HELPLINE, {}),
+    # triage/admin_views.py
+    ("/staff/admin/authorities", GET, ADMIN, {}),
+    (f"/staff/admin/authorities/{ROTHERHAM}", GET_POST, ADMIN, {"referral_email": "x@council.example"}),
+    # triage/referral_views.py
+    ("/staff/referrals", GET, OFFICER, {}),
+    ("/staff/referrals/{case}", GET, OFFICER, {}),
+    ("/staff/referrals/{case}/acknowledge", POST, OFFICER, {}),
+    # oversight/views.py
+    ("/staff/statistics", GET, STATS, {}),
+    ("/staff/statistics.csv", GET, STATS, {}),
+    ("/staff/patterns", GET, (R.OVERSIGHT_ANALYST, R.SUPERVISOR), {}),
+    # helpline/health.py
+    ("/staff/health", GET, (R.SUPERVISOR, R.ADMINISTRATOR), {}),
+]
+# triage/api.py (HelplineStaffVerified); POST bodies are JSON.
+STAFF_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = [
+    ("/api/v1/cases", GET, HELPLINE, {}),
+    ("/api/v1/cases/{case}", GET, HELPLINE, {}),
+    ("/api/v1/cases/{case}/add_note", POST, HELPLINE, {"body": "Access check"}),
+]
+
+
+def _wrong_methods(urls: dict[str, tuple[str, ...]]) -> list[Any]:
+    return [
+        pytest.param(path, method, allowed, id=f"{method} {path}")
+        for path, allowed in urls.items()
+        for method in METHODS
+        if method not in allowed
+    ]
+
+
+def _staff_wrong_methods(urls: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]]) -> list[Any]:
+    return [
+        pytest.param(path, method, allowed, roles[0], id=f"{roles[0]} {method} {path}")
+        for path, allowed, roles, _ in urls
+        for method in METHODS
+        if method not in allowed
+    ]
+
+
+def _refused_roles(urls: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]]) -> list[Any]:
+    return [
+        pytest.param(role, method, path, data, id=f"{role} {method} {path}")
+        for path, allowed, roles, data in urls
+        for method in allowed
+        for role in ALL_ROLES
+        if role not in roles
+    ]
+
+
+def _every_method(urls: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]]) -> list[Any]:
+    return [
+        pytest.param(method, path, data, id=f"{method} {path}") for path, allowed, _, data in urls for method in allowed
+    ]
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+
+def call(client: Client, method: str, path: str, data: dict[str, str] | None = None, *, api: bool = False) -> Any:
+    if method == "POST" and data is not None:
+        return client.post(path, data, content_type="application/json") if api else client.post(path, data)
+    return client.generic(method, path)
+
+
+def case_path(path: str) -> str:
+    """The path, with "{case}" as a real case referred to Rotherham (only built when the path needs one)."""
+    if "{case}" not in path:
+        return path
+    case = referred(staff_user("access-referrer", role=R.SUPERVISOR))
+    return path.format(case=case.case_number)
+
+
+def unverified_client() -> Client:
+    """A supervisor (the widest helpline role) signed in with a password session but no second factor."""
+    user, _ = staff_with_mfa("no-second-factor", role=R.SUPERVISOR)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def assert_not_allowed(response: Any, method: str, allowed: tuple[str, ...]) -> None:
+    assert response.status_code == 405, (response.status_code, response.content[:200])
+    offered = {m.strip() for m in response["Allow"].split(",")}
+    assert method not in offered
+    assert set(allowed) <= offered
+
+
+# --- wrong methods: 405 -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "method", "allowed"), _wrong_methods(PUBLIC_PAGES))
+def test_a_public_page_refuses_a_wrong_method(client: Client, path: str, method: str, allowed: tuple[str, ...]) -> None:
+    assert_not_allowed(call(client, method, path), method, allowed)
+
+
+@pytest.mark.parametrize(("path", "method", "allowed"), _wrong_methods(ACCOUNT_PAGES))
+def test_a_sign_in_page_refuses_a_wrong_method(
+    client: Client, path: str, method: str, allowed: tuple[str, ...]
+) -> None:
+    assert_not_allowed(call(client, method, path), method, allowed)
+
+
+@pytest.mark.parametrize(("path", "method", "allowed"), _wrong_methods(PUBLIC_API))
+def test_the_public_api_refuses_a_wrong_method(
+    client: Client, path: str, method: str, allowed: tuple[str, ...]
+) -> None:
+    assert_not_allowed(call(client, method, path), method, allowed)
+
+
+@pytest.mark.parametrize(("path", "method", "allowed", "role"), _staff_wrong_methods(STAFF_PAGES))
+def test_a_staff_page_refuses_a_wrong_method_to_a_role_it_serves(
+    path: str, method: str, allowed: tuple[str, ...], role: str
+) -> None:
+    client = client_for(role)
+    assert_not_allowed(call(client, method, case_path(path)), method, allowed)
+
+
+@pytest.mark.parametrize(("path", "method", "allowed", "role"), _staff_wrong_methods(STAFF_API))
+def test_the_staff_api_refuses_a_wrong_method_to_helpline_staff(
+    path: str, method: str, allowed: tuple[str, ...], role: str
+) -> None:
+    client = client_for(role)
+    assert_not_allowed(call(client, method, case_path(path)), method, allowed)
+
+
+# --- the wrong role: 403, and nothing done ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("role", "method", "path", "data"), _refused_roles(STAFF_PAGES))
+def test_a_staff_page_is_forbidden_to_a_role_it_does_not_serve(
+    role: str, method: str, path: str, data: dict[str, str]
+) -> None:
+    client, url = client_for(role), case_path(path)
+    events = AuditEvent.objects.count()
+    response = call(client, method, url, data)
+    assert response.status_code == 403, (response.status_code, response.content[:200])
+    assert AuditEvent.objects.count() == events  # not even a content view
+
+
+@pytest.mark.parametrize(("role", "method", "path", "data"), _refused_roles(STAFF_API))
+def test_the_staff_api_is_forbidden_to_a_role_that_is_not_helpline(
+    role: str, method: str, path: str, data: dict[str, str]
+) -> None:
+    client, url = client_for(role), case_path(path)
+    events = AuditEvent.objects.count()
+    response = call(client, method, url, data, api=True)
+    assert response.status_code == 403, (response.status_code, response.content[:200])
+    assert response.json() == {"detail": "You do not have permission to perform this action."}
+    assert AuditEvent.objects.count() == events
+
+
+def test_the_admin_inbox_is_unchanged_by_a_refused_post() -> None:
+    authority = authority_by_code(ROTHERHAM)
+    assert authority is not None
+    before = authority.referral_email
+    response = client_for(R.SUPERVISOR).post(f"/staff/admin/authorities/{ROTHERHAM}", {"referral_email": "x@a.example"})
+    assert response.status_code == 403
+    assert LocalAuthority.objects.get(pk=authority.pk).referral_email == before
+
+
+def test_a_board_reviewer_without_an_area_is_forbidden_the_statistics() -> None:
+    """Statistics are scoped to the reviewer's area: with none, the role alone opens nothing."""
+    user, _ = staff_with_mfa("reviewer-without-area", role=R.BOARD_REVIEWER, area="")
+    client = Client()
+    sign_in(client, user)
+    assert client.get("/staff/statistics").status_code == 403
+    assert client.get("/staff/statistics.csv").status_code == 403
+
+
+# --- nobody signed in, or no second factor: to the sign-in page -------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "path", "data"), _every_method(STAFF_PAGES))
+def test_a_staff_page_sends_an_anonymous_visitor_to_sign_in(
+    client: Client, method: str, path: str, data: dict[str, str]
+) -> None:
+    response = call(client, method, case_path(path), data)
+    assert (response.status_code, response["Location"]) == (302, SIGN_IN)
+
+
+@pytest.mark.parametrize(("method", "path", "data"), _every_method(STAFF_PAGES))
+def test_a_staff_page_sends_a_session_without_a_second_factor_to_sign_in(
+    method: str, path: str, data: dict[str, str]
+) -> None:
+    response = call(unverified_client(), method, case_path(path), data)
+    assert (response.status_code, response["Location"]) == (302, SIGN_IN)
+
+
+@pytest.mark.parametrize(("method", "path", "data"), _every_method(STAFF_API))
+@pytest.mark.parametrize("who", ["anonymous", "no second factor"])
+def test_the_staff_api_is_forbidden_without_a_verified_session(
+    who: str, method: str, path: str, data: dict[str, str]
+) -> None:
+    client = Client() if who == "anonymous" else unverified_client()
+    response = call(client, method, case_path(path), data, api=True)
+    assert response.status_code == 403, (response.status_code, response.content[:200])
+    assert "Location" not in response
+
+
+def test_a_staff_page_with_a_wrong_method_still_sends_an_anonymous_visitor_to_sign_in(client: Client) -> None:
+    """The role check comes before the method check: nothing about a staff URL is told before signing in."""
+    response = client.delete("/staff/cases")
+    assert (response.status_code, response["Location"]) == (302, SIGN_IN)
+
+
+# --- outside the officer's scope: 404, as if the case did not exist ---------------------------------------
+
+
+def _out_of_scope_case(scenario: str) -> str:
+    supervisor = staff_user("access-referrer", role=R.SUPERVISOR)
+    if scenario == "referred to another authority":
+        return referred(supervisor, local_authority=authority_by_code(SHEFFIELD)).case_number
+    if scenario == "not referred yet":
+        return new_case().case_number
+    if scenario == "about the officer's own council":
+        return new_case(about_authority=authority_by_code(ROTHERHAM)).case_number
+    return UNKNOWN_CASE
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    ["referred to another authority", "not referred yet", "about the officer's own council", "unknown case number"],
+)
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/staff/referrals/{case}"),
+        ("POST", "/staff/referrals/{case}/acknowledge"),
+        ("POST", "/staff/referrals/{case}/ask_helpline"),
+    ],
+)
+def test_a_case_outside_the_officers_authorities_is_not_found(scenario: str, method: str, path: str) -> None:
+    client, number = client_for(R.AUTHORITY_OFFICER), _out_of_scope_case(scenario)
+    events = AuditEvent.objects.count()
+    response = call(client, method, path.format(case=number), {"ask_helpline-note": "Access check"})
+    assert response.status_code == 404, (response.status_code, response.content[:200])
+    assert number.encode() not in response.content
+    assert AuditEvent.objects.count() == events
+    if scenario != "unknown case number":
+        assert Case.objects.get(case_number=number).authority_acknowledged_at is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "api"),
+    [
+        ("GET", "/staff/cases/{case}", False),
+        ("POST", "/staff/cases/{case}/add_note", False),
+        ("GET", "/api/v1/cases/{case}", True),
+        ("POST", "/api/v1/cases/{case}/add_note", True),
+    ],
+)
+def test_an_unknown_case_number_is_not_found_by_helpline_staff(method: str, path: str, api: bool) -> None:
+    data = {"body": "x"} if api else {"add_note-body": "x"}
+    response = call(client_for(R.CALL_HANDLER), method, path.format(case=UNKNOWN_CASE), data, api=api)
+    assert response.status_code == 404, (response.status_code, response.content[:200])
+
+
+# --- the public side never serves staff ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", HELPLINE)
+def test_signed_in_staff_get_nothing_more_from_the_public_pages(role: str) -> None:
+    """A staff session opens nothing more on a reporter page: every method they refuse, they still refuse."""
+    client = client_for(role)
+    for path, allowed in PUBLIC_PAGES.items():
+        for method in METHODS:
+            if method not in allowed:
+                assert call(client, method, path).status_code == 405, (method, path)

@@ -1,0 +1,230 @@
+"""triage.notifications, function by function: queueing an email once per occasion with its outbox row, who
+each alert goes to, and delivering one email (sent, retried with a Retry, then failed)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from accounts.models import User
+from directory.lookup import authority_by_code
+from outbox.models import OutboxMessage
+from outbox.registry import Retry
+from reports.models import Anonymity
+from reports.services import Contact
+from tests.factories import staff_user, submit_report
+from triage import notifications
+from triage.events import case_events
+from triage.intake import report_route
+from triage.models import Case, EmailRecord
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
+
+NOW = datetime(2026, 3, 11, 9, 0, tzinfo=ZoneInfo("Europe/London"))
+YORKSHIRE = "Yorkshire and The Humber"
+REPORTER_EMAIL = "reporter@private.example"
+
+
+def make_case(**overrides: Any) -> Case:
+    """A standard case: routing queues no email for it."""
+    case = report_route(report_id=submit_report(**overrides).report.pk)
+    assert not EmailRecord.objects.filter(case=case).exists()
+    return case
+
+
+def recipients(case: Case, template: str) -> set[str]:
+    return set(EmailRecord.objects.filter(case=case, template=template).values_list("recipient", flat=True))
+
+
+def send_rows(record: EmailRecord) -> list[OutboxMessage]:
+    return list(OutboxMessage.objects.filter(kind="send_email", target_id=record.pk))
+
+
+# --- email_queue -----------------------------------------------------------------------------------------
+
+
+def test_an_email_is_recorded_once_per_occasion_with_one_outbox_row() -> None:
+    case = make_case()
+    first = notifications.email_queue(case=case, recipient="a@helpline.test", template="urgent_case", occasion="x")
+    again = notifications.email_queue(case=case, recipient="a@helpline.test", template="urgent_case", occasion="x")
+    assert again.pk == first.pk
+    assert (first.state, first.attempts) == (EmailRecord.State.QUEUED, 0)
+    assert len(send_rows(first)) == 1
+    assert OutboxMessage.objects.filter(kind="send_email").count() == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"occasion": "y"}, {"recipient": "b@helpline.test"}, {"template": "triage_overdue"}, {"case": "other"}],
+)
+def test_a_different_case_recipient_template_or_occasion_is_another_email(change: dict[str, str]) -> None:
+    case = make_case()
+    values: dict[str, Any] = {"case": case, "recipient": "a@helpline.test", "template": "urgent_case", "occasion": "x"}
+    first = notifications.email_queue(**values)
+    values.update(change)
+    if change.get("case") == "other":
+        values["case"] = make_case()
+    second = notifications.email_queue(**values)
+    assert second.pk != first.pk
+    assert len(send_rows(first)) == len(send_rows(second)) == 1
+
+
+# --- who hears of what -----------------------------------------------------------------------------------
+
+
+def test_staff_alert_skips_inactive_users_and_users_without_an_email_and_records_an_event() -> None:
+    case = make_case()
+    staff_user("active", email="active@helpline.test")
+    staff_user("gone", email="gone@helpline.test", is_active=False)
+    staff_user("no-address", email="")
+    records = notifications.staff_alert(case=case, template="triage_overdue", recipients=User.objects.all())
+    assert [record.recipient for record in records] == ["active@helpline.test"]
+    assert recipients(case, "triage_overdue") == {"active@helpline.test"}
+    event = case_events(case).get(kind="staff_alerted")
+    assert event.detail == {"template": "triage_overdue", "emails": 1}
+
+
+def test_staff_alert_to_nobody_records_nothing() -> None:
+    case = make_case()
+    staff_user("gone", email="gone@helpline.test", is_active=False)
+    assert notifications.staff_alert(case=case, template="triage_overdue", recipients=User.objects.all()) == []
+    assert not case_events(case).filter(kind="staff_alerted").exists()
+    assert not EmailRecord.objects.filter(case=case).exists()
+
+
+@pytest.fixture
+def oversight() -> dict[str, User]:
+    return {
+        "analyst": staff_user("analyst", role=User.Role.OVERSIGHT_ANALYST, email="analyst@oversight.test"),
+        "board": staff_user("board-yh", role=User.Role.BOARD_REVIEWER, email="board@yh.test", area=YORKSHIRE),
+        "other": staff_user("board-nw", role=User.Role.BOARD_REVIEWER, email="board@nw.test", area="North West"),
+        "supervisor": staff_user("sup", role=User.Role.SUPERVISOR, email="sup@helpline.test"),
+    }
+
+
+def test_oversight_alert_goes_to_national_oversight_and_the_regions_board(oversight: dict[str, User]) -> None:
+    case = make_case()  # Rotherham, in Yorkshire and The Humber
+    assert case.authority is not None and case.authority.region == YORKSHIRE
+    notifications.oversight_alert(case=case, template="authority_ack_overdue_national")
+    assert recipients(case, "authority_ack_overdue_national") == {"analyst@oversight.test", "board@yh.test"}
+
+
+def test_oversight_alert_leaves_the_board_out_of_a_case_under_independent_review(oversight: dict[str, User]) -> None:
+    case = make_case(about_authority=authority_by_code("E08000039"))  # about Sheffield, same region
+    assert case.independent_review and case.authority is not None and case.authority.region == YORKSHIRE
+    notifications.oversight_alert(case=case, template="authority_ack_overdue_national")
+    assert recipients(case, "authority_ack_overdue_national") == {"analyst@oversight.test"}
+
+
+def test_oversight_alert_without_an_authority_goes_to_national_oversight_only(oversight: dict[str, User]) -> None:
+    case = make_case(local_authority=None)
+    notifications.oversight_alert(case=case, template="authority_ack_overdue_national")
+    assert recipients(case, "authority_ack_overdue_national") == {"analyst@oversight.test"}
+
+
+def test_helpline_tell_goes_to_active_supervisors_and_the_assignee_once_each() -> None:
+    staff_user("sup-a", email="a@helpline.test")
+    staff_user("sup-gone", email="gone@helpline.test", is_active=False)
+    staff_user("sup-none", email="")
+    staff_user("bystander", role=User.Role.CALL_HANDLER, email="bystander@helpline.test")
+    assignee = staff_user("handler", role=User.Role.CALL_HANDLER, email="handler@helpline.test")
+    case = make_case()
+    Case.objects.filter(pk=case.pk).update(assignee=assignee)
+    case.refresh_from_db()
+    for _ in range(2):
+        notifications.helpline_tell(case=case, template="authority_question", occasion="action-1")
+    assert recipients(case, "authority_question") == {"a@helpline.test", "handler@helpline.test"}
+    assert EmailRecord.objects.filter(case=case).count() == 2
+    assert set(EmailRecord.objects.filter(case=case).values_list("occasion", flat=True)) == {"action-1"}
+
+
+def test_helpline_tell_names_a_supervisor_assignee_once() -> None:
+    supervisor = staff_user("sup-a", email="a@helpline.test")
+    case = make_case()
+    Case.objects.filter(pk=case.pk).update(assignee=supervisor)
+    case.refresh_from_db()
+    notifications.helpline_tell(case=case, template="authority_question", occasion="action-1")
+    assert list(EmailRecord.objects.filter(case=case).values_list("recipient", flat=True)) == ["a@helpline.test"]
+
+
+@pytest.mark.parametrize(
+    ("report", "emailed"),
+    [
+        ({"anonymity": Anonymity.CONFIDENTIAL, "contact": Contact(email=REPORTER_EMAIL)}, True),
+        ({"anonymity": Anonymity.NAMED, "contact": Contact(name="Sam", email=REPORTER_EMAIL)}, True),
+        ({"anonymity": Anonymity.CONFIDENTIAL, "contact": Contact(name="Sam", phone="07700 900123")}, False),
+        ({"anonymity": Anonymity.ANONYMOUS}, False),
+    ],
+)
+def test_reporter_tell_only_when_the_reporter_gave_an_email(report: dict[str, Any], emailed: bool) -> None:
+    case = make_case(**report)
+    notifications.reporter_tell(case=case, template="reporter_update", occasion="message-1")
+    records = list(EmailRecord.objects.filter(case=case))
+    assert [(r.recipient, r.template, r.occasion) for r in records] == (
+        [("reporter", "reporter_update", "message-1")] if emailed else []
+    )
+    assert not EmailRecord.objects.filter(recipient=REPORTER_EMAIL).exists()
+
+
+# --- delivery --------------------------------------------------------------------------------------------
+
+
+def queued(case: Case | None = None) -> EmailRecord:
+    return notifications.email_queue(case=case or make_case(), recipient="a@helpline.test", template="urgent_case")
+
+
+def test_a_delivered_email_returns_none_and_is_sent_once(mailoutbox: list[Any]) -> None:
+    record = queued()
+    with time_machine.travel(NOW, tick=False):
+        assert notifications.email_deliver(record.pk) is None
+    record.refresh_from_db()
+    assert (record.state, record.attempts, record.sent_at) == (EmailRecord.State.SENT, 1, NOW)
+    assert [message.to for message in mailoutbox] == [["a@helpline.test"]]
+    assert notifications.email_deliver(record.pk) is None  # already sent: nothing more
+    assert len(mailoutbox) == 1
+
+
+def test_a_provider_failure_returns_a_retry_after_the_first_delay(settings: Any, mailoutbox: list[Any]) -> None:
+    settings.EMAIL_BACKEND = "tests.triage.failing_mail.FailingBackend"
+    record = queued()
+    with time_machine.travel(NOW, tick=False):
+        retry = notifications.email_deliver(record.pk)
+    assert retry == Retry(at=NOW + timedelta(minutes=1), error="ConnectionError")
+    record.refresh_from_db()
+    assert (record.state, record.attempts, record.next_attempt_at) == (EmailRecord.State.RETRYING, 1, retry.at)
+    assert mailoutbox == []
+
+
+def test_after_max_attempts_the_email_is_failed_and_no_longer_retried(settings: Any) -> None:
+    settings.EMAIL_BACKEND = "tests.triage.failing_mail.FailingBackend"
+    record = queued()
+    results = []
+    delays = []
+    for attempt in range(notifications.MAX_ATTEMPTS):
+        moment = NOW + timedelta(hours=attempt)
+        with time_machine.travel(moment, tick=False):
+            results.append(result := notifications.email_deliver(record.pk))
+        if isinstance(result, Retry):
+            delays.append(result.at - moment)
+    assert delays == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16)]
+    assert results[-1] is None
+    record.refresh_from_db()
+    assert (record.state, record.attempts, record.next_attempt_at) == (EmailRecord.State.FAILED, 6, None)
+    assert notifications.email_deliver(record.pk) is None
+    record.refresh_from_db()
+    assert record.attempts == 6, "a failed email is not tried again"
+
+
+def test_a_retried_email_that_then_goes_through_is_sent(settings: Any, mailoutbox: list[Any]) -> None:
+    settings.EMAIL_BACKEND = "tests.triage.failing_mail.FailingBackend"
+    record = queued()
+    assert isinstance(notifications.email_deliver(record.pk), Retry)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert notifications.email_deliver(record.pk) is None
+    record.refresh_from_db()
+    assert (record.state, record.attempts) == (EmailRecord.State.SENT, 2)
+    assert len(mailoutbox) == 1

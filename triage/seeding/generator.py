@@ -1,0 +1,287 @@
+"""Planning seeded rows: each report with its case, as the services would have left them.
+
+Everything the plan needs from the database (authorities, queues, staff) is read when the generator is
+made, so that ``plan`` is pure Python and can run in a thread of its own while other threads write.
+Routing is routing.decide itself; queues come from triage.intake; deadlines and identifiers from
+``rules``, which calls the services' own code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.management.base import CommandError
+
+from accounts.models import User
+from core import crypto
+from directory.models import LocalAuthority
+from reports.models import Anonymity, ConcernType, Report
+from reports.services import envelope
+from triage import deadlines, routing
+from triage.intake import queue_for, settings_regional_queues
+from triage.models import AuthorityOutcome, Case
+from triage.seeding import choices, rules
+from triage.seeding.choices import Weighted
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class PooledKey:
+    """A data key with its envelope (the report's ENVELOPE_FIELDS), shared by every seeded report sealed
+    under it: sealing to the helpline and the access-code key derivation are too slow to do per row."""
+
+    data_key: bytes
+    access_code: str
+    envelope: dict[str, object]
+
+
+def key_pool(size: int) -> list[PooledKey]:
+    pool = []
+    for _ in range(size):
+        data_key = crypto.new_data_key()
+        code = crypto.generate_access_code()
+        key_id, sealed = crypto.seal_key_for_helpline(data_key)
+        wrap = crypto.wrap_key_for_reporter(data_key, code)
+        pool.append(PooledKey(data_key, code, envelope(key_id=key_id, helpline_sealed=sealed, reporter_wrap=wrap)))
+    return pool
+
+
+def open_tau(open_fraction: float, span_days: float) -> float:
+    """The decay (days) for which exp(-age / tau), averaged over ages 0..span_days, is open_fraction;
+    0 means every case is closed, inf that every case is open."""
+    if open_fraction <= 0:
+        return 0.0
+    if open_fraction >= 1:
+        return math.inf
+
+    def share(tau: float) -> float:
+        return tau / span_days * (1 - math.exp(-span_days / tau))
+
+    low, high = 1e-6, span_days * 1e6
+    for _ in range(200):
+        middle = (low + high) / 2
+        low, high = (middle, high) if share(middle) < open_fraction else (low, middle)
+    return (low + high) / 2
+
+
+def seed_staff() -> list[User]:
+    """Assignees for the seeded cases: demo users with no password and no email (so no alerts)."""
+    staff = []
+    for username, role in choices.SEED_STAFF:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"role": role, "email": "", "is_demo": True, "is_active": True}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        staff.append(user)
+    return staff
+
+
+def _json(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+@dataclass
+class Planned:
+    """One report and its case as column values; the bulk writer adds ids and settles clashes."""
+
+    report: dict[str, Any]
+    case: dict[str, Any]
+
+
+class Generator:
+    """Plans rows without touching the database (it may run in a thread of its own)."""
+
+    def __init__(self, *, pool: list[PooledKey], open_fraction: float, now: datetime) -> None:
+        self.rng = random.Random()  # noqa: S311 - synthetic data; nothing here is a secret
+        self.pool = pool
+        self.now = now
+        authorities = list(LocalAuthority.objects.order_by("gss_code").values_list("pk", "gss_code", "region"))
+        if not authorities:
+            raise CommandError("No local authorities: run `manage.py load_local_authorities` first.")
+        self.authority_by_code = {code: pk for pk, code, _ in authorities}
+        # Uneven, as real volumes are: a few authorities get many more reports than most.
+        weights = [1 / (rank + 1) ** 0.6 for rank in range(len(authorities))]
+        self.rng.shuffle(weights)
+        self.authorities = Weighted(list(zip(authorities, weights, strict=True)), resolution=16384)
+        self.regional = frozenset(settings_regional_queues())
+        # Every queue routing can choose, made now: nothing below may query the database.
+        slugs = {"urgent", "national"} | {
+            routing.queue_slug(urgent=False, region=region, regional_queues=self.regional) for region in self.regional
+        }
+        self.queue_ids = {slug: queue_for(slug).pk for slug in slugs}
+        self.staff = [user.pk for user in seed_staff()]
+        self.channels = Weighted(choices.CHANNELS)
+        self.anonymity = Weighted(choices.ANONYMITY)
+        self.sectors = Weighted(choices.SECTORS)
+        self.raised = Weighted(choices.RAISED)
+        self.concern_counts = Weighted(choices.CONCERN_COUNTS)
+        self.concern_types = list(ConcernType.values)
+        self.span_days = choices.YEARS * 365.0
+        self.open_tau = open_tau(open_fraction, self.span_days)
+        self.open_by_age = [(days, Weighted(statuses)) for days, statuses in choices.OPEN_BY_AGE]
+        self.outcomes = Weighted(choices.OUTCOMES)
+        self.authority_outcomes = list(AuthorityOutcome.values)
+        # The sealed content is JSON as crypto.seal_content writes it, assembled from pieces encoded once.
+        self.organisations = [(_json(name), crypto.organisation_hash(name)) for name in choices.organisation_names()]
+        self.summaries = [_json("Seeded: " + self._text(20, 90)) for _ in range(512)]
+        self.details = [_json(self._text(120, 1200)) for _ in range(512)]
+        self.responses = [_json("")] * 200 + [_json(self._text(20, 300)) for _ in range(312)]
+
+    def _text(self, low: int, high: int) -> str:
+        target = self.rng.randint(low, high)
+        words: list[str] = []
+        length = 0
+        while length < target:
+            word = self.rng.choice(choices.WORDS)
+            words.append(word)
+            length += len(word) + 1
+        return " ".join(words)[:high].strip().capitalize() + "."
+
+    def at_most_now(self, moment: datetime, *, after: datetime) -> datetime:
+        """``moment``, or a time between ``after`` and now when it would be in the future."""
+        if moment < self.now:
+            return moment
+        return after + (self.now - after) * self.rng.uniform(0.5, 0.99)
+
+    def plan(self, age: float) -> Planned:
+        """One report and its case, submitted ``age`` days ago."""
+        rng = self.rng
+        key = self.pool[int(rng.random() * len(self.pool))]
+        anonymity = self.anonymity.pick(rng)
+        authority = None if rng.random() < choices.UNKNOWN_AUTHORITY else self.authorities.pick(rng)
+        about = None
+        if rng.random() < choices.INDEPENDENT_REVIEW:
+            # Usually a concern about the reporter's own council; sometimes about another one.
+            about = authority if authority is not None and rng.random() < 0.7 else self.authorities.pick(rng)
+        urgent_risk = rng.random() < choices.URGENT
+        concern_types = sorted(rng.sample(self.concern_types, self.concern_counts.pick(rng)))
+        decision = routing.decide(
+            routing.RoutingFacts(
+                child_at_immediate_risk=urgent_risk,
+                concern_types=tuple(concern_types),
+                authority_code=authority[1] if authority else None,
+                about_authority_code=about[1] if about else None,
+                region=authority[2] if authority else None,
+            ),
+            regional_queues=self.regional,
+        )
+        organisation, organisation_hash = (
+            self.organisations[int(rng.random() * len(self.organisations))] if rng.random() < 0.85 else ('""', "")
+        )
+        has_email = anonymity != Anonymity.ANONYMOUS and rng.random() < 0.6
+        name = email = phone = ""
+        if anonymity != Anonymity.ANONYMOUS:
+            # Letters, digits, spaces, "@" and "." only: nothing to escape in JSON.
+            name = f"Seeded Reporter {int(rng.random() * 10**6)}"
+            if has_email:
+                email = f"reporter{int(rng.random() * 10**9)}@example.com"
+            if rng.random() < 0.3:
+                phone = f"07700 9{int(rng.random() * 10**5):05d}"
+        content = (
+            f'{{"summary":{self.summaries[int(rng.random() * 512)]},'
+            f'"details":{self.details[int(rng.random() * 512)]},'
+            f'"organisation_name":{organisation},'
+            f'"internal_response":{self.responses[int(rng.random() * 512)]},'
+            f'"contact":{{"name":"{name}","email":"{email}","phone":"{phone}"}}}}'
+        )
+        case = self._case(decision, age=age, independent=decision.independent_review)
+        submitted_at = case.pop("submitted_at")
+        case["case_number"] = rules.case_number(rng, submitted_at.year)
+        report = {
+            "reference": rules.reference(rng),
+            "channel": self.channels.pick(rng),
+            "anonymity": anonymity,
+            "reporter_sector": self.sectors.pick(rng),
+            "concern_types": concern_types,
+            "local_authority_id": authority[0] if authority else None,
+            "about_authority_id": about[0] if about else None,
+            "child_at_immediate_risk": urgent_risk,
+            "raised_internally": self.raised.pick(rng),
+            "organisation_hash": organisation_hash,
+            "has_contact_email": has_email,
+            "status": Report.Status.ROUTED,
+            "submitted_at": submitted_at,
+            "content": crypto.seal_text(key.data_key, content),
+            **key.envelope,
+        }
+        return Planned(report=report, case=case)
+
+    def _case(self, decision: routing.RoutingDecision, *, age: float, independent: bool) -> dict[str, Any]:
+        rng = self.rng
+        submitted_at = self.now - DAY * age
+        authority_id = self.authority_by_code.get(decision.refer_to_authority_code or "")
+        closed = rng.random() >= math.exp(-age / self.open_tau) if self.open_tau else True
+        status: str
+        if closed:
+            status = Case.Status.CLOSED
+        else:
+            status = next(statuses for days, statuses in self.open_by_age if age >= days).pick(rng)
+            if independent and age >= 1 and rng.random() < 0.6:
+                status = Case.Status.NATIONAL_REVIEW
+            if status == Case.Status.REFERRED and (authority_id is None or independent):
+                # Nothing to refer to (authority unknown), or never to the council the concern is about.
+                status = Case.Status.NATIONAL_REVIEW if independent else Case.Status.AWAITING_REPORTER
+        case: dict[str, Any] = {
+            "submitted_at": submitted_at,
+            "authority_id": authority_id,
+            "conflict_authority_id": self.authority_by_code.get(decision.conflict_authority_code or ""),
+            "independent_review": decision.independent_review,
+            "priority": Case.Priority.URGENT if decision.urgent else Case.Priority.STANDARD,
+            "status": status,
+            "queue_id": self.queue_ids[decision.queue_slug],
+            "assignee_id": None if status == Case.Status.NEW or rng.random() < 0.07 else rng.choice(self.staff),
+            "created_at": submitted_at + timedelta(seconds=rng.uniform(0.2, 3.0)),
+            "triage_due_at": rules.triage_due(submitted_at, urgent=decision.urgent),
+            "reporter_feedback_due_at": rules.cached_deadline(deadlines.reporter_feedback_due, submitted_at),
+            "escalated_to_police": rng.random() < 0.03,
+        }
+        outcome = self.outcomes.pick(rng) if closed else ""
+        referred = status == Case.Status.REFERRED or (
+            closed and outcome in choices.REFERRED_OUTCOMES and authority_id is not None and not independent
+        )
+        closed_at = self.at_most_now(submitted_at + DAY * rng.uniform(1, 120), after=submitted_at) if closed else None
+        if referred:
+            case.update(self._referral(submitted_at, closed_at))
+            if closed_at is not None and case["authority_outcome_at"] is not None:
+                closed_at = max(closed_at, self.at_most_now(case["authority_outcome_at"] + DAY, after=submitted_at))
+        case["closed_at"] = closed_at
+        case["outcome"] = outcome
+        return case
+
+    def _referral(self, submitted_at: datetime, closed_at: datetime | None) -> dict[str, Any]:
+        rng = self.rng
+        end = closed_at or self.now
+        referred_at = self.at_most_now(submitted_at + DAY * rng.uniform(0.2, 5), after=submitted_at)
+        referred_at = min(referred_at, end)
+        ack_due = rules.cached_deadline(deadlines.authority_ack_due, referred_at)
+        outcome_due = rules.cached_deadline(deadlines.authority_outcome_due, referred_at)
+        ack_escalate = rules.cached_deadline(deadlines.authority_ack_escalate, referred_at)
+        outcome_escalate = rules.cached_deadline(deadlines.authority_outcome_escalate, referred_at)
+        acknowledged = referred_at + DAY * rng.uniform(0.05, 3)
+        acknowledged_at = acknowledged if acknowledged < end and (closed_at or rng.random() < 0.9) else None
+        outcome_at = None
+        if acknowledged_at is not None:
+            candidate = referred_at + DAY * rng.uniform(5, 75)
+            if candidate < end and (closed_at or rng.random() < 0.5):
+                outcome_at = candidate
+        return {
+            "referred_at": referred_at,
+            "authority_ack_due_at": ack_due,
+            "authority_outcome_due_at": outcome_due,
+            "authority_ack_escalate_at": ack_escalate,
+            "authority_outcome_escalate_at": outcome_escalate,
+            "authority_acknowledged_at": acknowledged_at,
+            "authority_outcome": rng.choice(self.authority_outcomes) if outcome_at else "",
+            "authority_outcome_at": outcome_at,
+            # What the deadline sweeper would have done: the second rung passed without an answer.
+            "escalated": (acknowledged_at is None and ack_escalate < end)
+            or (outcome_at is None and outcome_escalate < end),
+        }
