@@ -18,7 +18,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from kombu import Connection
 
 from accounts.decorators import staff_required
@@ -73,7 +73,7 @@ def health() -> tuple[bool, dict[str, Any]]:
     return db, body
 
 
-@require_GET
+@require_safe  # load balancers and uptime monitors often probe with HEAD
 def healthz(request: HttpRequest) -> JsonResponse:
     can_take_reports, body = health()
     return JsonResponse({"status": body["status"]}, status=200 if can_take_reports else 503)

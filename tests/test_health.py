@@ -32,6 +32,15 @@ def test_healthz_is_ok_and_says_nothing_more(client: Client, settings) -> None: 
     assert response.json() == {"status": "ok"}
 
 
+def test_healthz_answers_a_head_probe_as_load_balancers_send_it(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.CELERY_BROKER_URL = BROKER_UP
+    WorkerHeartbeat.objects.create(name="w1", beat_at=timezone.now() - timedelta(seconds=5))
+    response = client.head("/healthz")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert client.post("/healthz").status_code == 405
+
+
 def test_a_broker_outage_is_degraded_with_a_200_because_intake_still_works(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
     settings.CELERY_BROKER_URL = BROKER_DOWN
     WorkerHeartbeat.objects.create(name="w1", beat_at=timezone.now() - timedelta(seconds=5))
