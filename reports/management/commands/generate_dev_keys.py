@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from core import crypto
@@ -9,8 +10,6 @@ class Command(BaseCommand):
     help = "Create the git-ignored development keypair (var/dev-keys.json) if it is missing. Never in production."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from django.conf import settings
-
         if settings.PRODUCTION:
             raise CommandError("Production never generates keys. Use generate_keys and escrow the private key.")
         path = crypto.ensure_dev_keys()
