@@ -85,6 +85,14 @@ if PRODUCTION:
         raise RuntimeError("The public service must not hold a private key: unset HELPLINE_PRIVATE_KEYS")
     if HELPLINE_ROLE in {"staff", "worker"} and not HELPLINE_PRIVATE_KEYS:
         raise RuntimeError("The staff service and workers need HELPLINE_PRIVATE_KEYS")
+# The audit trail's own secrets (audit/keys.py): a key for the chain's MAC and an Ed25519 key that signs
+# checkpoints of the chain's head, written to a sink outside the database. Never HELPLINE_HMAC_KEY, which
+# is rotated for organisation hashes. Locally they are generated into var/dev-audit-keys.json.
+AUDIT_DEV_KEY_FILE = os.environ.get("AUDIT_DEV_KEY_FILE", str(BASE_DIR / "var" / "dev-audit-keys.json"))
+AUDIT_MAC_KEY = envsecret("AUDIT_MAC_KEY")
+AUDIT_SIGNING_KEY = envsecret("AUDIT_SIGNING_KEY")
+AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE", str(BASE_DIR / "var" / "audit-checkpoints.jsonl"))
+AUDIT_CHECKPOINT_SECONDS = envint("AUDIT_CHECKPOINT_SECONDS", 300)
 # Argon2id cost for access-code keys (libsodium's interactive class by default), stored per row.
 ACCESS_CODE_KDF_OPSLIMIT = envint("ACCESS_CODE_KDF_OPSLIMIT", 2)
 ACCESS_CODE_KDF_MEMLIMIT = envint("ACCESS_CODE_KDF_MEMLIMIT", 64 * 1024 * 1024)
@@ -204,6 +212,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {"task": "triage.tasks.sweep_deadlines", "schedule": 60.0},
     "refresh-statistics": {"task": "oversight.tasks.refresh_statistics", "schedule": 300.0},
     "purge-expired": {"task": "reports.tasks.purge_expired", "schedule": crontab(minute="*/10")},
+    "audit-checkpoint": {"task": "audit.tasks.checkpoint", "schedule": float(AUDIT_CHECKPOINT_SECONDS)},
 }
 
 LANGUAGE_CODE = "en-gb"
