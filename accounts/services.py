@@ -13,7 +13,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from knox.models import AuthToken
 
+from accounts import events
 from accounts.models import User
 from core import throttle
 
@@ -36,13 +38,24 @@ def login_check_password(*, request: HttpRequest, username: str, password: str, 
     user = authenticate(request, username=username, password=password)
     if user is None:
         throttle.throttle_failure(key=key, window_seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+        events.auth_event(kind=events.PASSWORD_FAILED, user=User.objects.filter(username=username).first())
         return None
     assert isinstance(user, User)  # noqa: S101 - AUTH_USER_MODEL
     return user
 
 
-def login_record_otp_failure(*, username: str, client: str) -> None:
-    throttle.throttle_failure(key=_login_key(username, client), window_seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
+def login_record_otp_failure(*, user: User, client: str) -> None:
+    """A wrong second factor after a correct password: counted towards the throttle, and audited."""
+    throttle.throttle_failure(
+        key=_login_key(user.username, client), window_seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS
+    )
+    events.auth_event(kind=events.SECOND_FACTOR_FAILED, user=user)
+
+
+def login_succeeded(*, user: User, client: str, via: str) -> None:
+    """Both factors passed (``via`` "web" or "api"): the failures are forgotten, the sign-in audited."""
+    login_clear_failures(username=user.username, client=client)
+    events.auth_event(kind=events.SIGNED_IN, user=user, actor=user, detail={"via": via})
 
 
 def login_throttled(*, username: str, client: str) -> bool:
@@ -87,6 +100,7 @@ def mfa_enrol_confirm(*, user: User, device: TOTPDevice, token: str) -> Enrolled
         return None
     device.confirmed = True
     device.save(update_fields=["confirmed", "last_t"])
+    events.auth_event(kind=events.MFA_ENROLLED, user=user, actor=user)
     return Enrolled(device=device, recovery_codes=recovery_codes_issue(user=user))
 
 
@@ -105,9 +119,23 @@ def recovery_codes_issue(*, user: User) -> list[str]:
 
 @transaction.atomic(durable=True)
 def user_disable(*, user: User, acting_user: User) -> None:
-    """Disable an account and end its sessions at once."""
+    """Disable an account and end its sessions and API tokens at once."""
     user.is_active = False
     user.save(update_fields=["is_active"])
+    user_sessions_end(user=user, acting_user=acting_user, reason="disabled")
+
+
+def user_sessions_end(*, user: User, acting_user: User | None, reason: str) -> None:
+    """End every session and API token of a user, in the caller's transaction; audited."""
+    sessions = 0
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
             session.delete()
+            sessions += 1
+    tokens, _ = AuthToken.objects.filter(user=user).delete()
+    events.auth_event(
+        kind=events.SESSIONS_ENDED,
+        user=user,
+        actor=acting_user,
+        detail={"reason": reason, "sessions": sessions, "tokens": tokens},
+    )

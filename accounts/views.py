@@ -31,7 +31,7 @@ def _sign_in(request: HttpRequest, user: User, device: object) -> HttpResponse:
     otp_login(request, device)
     request.session["signed_in_at"] = time.time()
     request.session["last_seen_at"] = time.time()
-    services.login_clear_failures(username=user.username, client=client_of(request))
+    services.login_succeeded(user=user, client=client_of(request), via="web")
     return redirect("triage:home")
 
 
@@ -73,7 +73,7 @@ def code(request: HttpRequest) -> HttpResponse:
         if device is not None:
             request.session.pop(PENDING, None)
             return _sign_in(request, user, device)
-        services.login_record_otp_failure(username=user.username, client=client_of(request))
+        services.login_record_otp_failure(user=user, client=client_of(request))
         form.add_error("code", "The security code is wrong or has already been used")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/code.html", {"form": form}, status=status)

@@ -5,6 +5,7 @@ Secrets may be given directly (``NAME``) or as a path to a file (``NAME_FILE``).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -110,7 +111,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "anymail",
@@ -264,6 +265,15 @@ STAFF_SITE_URL = os.environ.get("STAFF_SITE_URL", SITE_URL)
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_IDLE_SECONDS = 30 * 60
+# Staff API tokens (django-rest-knox), issued only after the second factor (accounts/api.py): stored as
+# hashes, ended after the same idle time as a session and never living past a session's absolute limit.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(seconds=SESSION_IDLE_SECONDS),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(seconds=SESSION_COOKIE_AGE),
+    "MIN_REFRESH_INTERVAL": 60,
+    "TOKEN_LIMIT_PER_USER": 5,
+}
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 # Strict: no other site can start a request that carries a staff session, not even a top-level link.

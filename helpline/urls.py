@@ -21,9 +21,12 @@ urlpatterns = [
 ]
 
 if settings.HELPLINE_ROLE in {"staff", "combined"}:
+    from accounts import api as accounts_api
     from triage import api as triage_api
 
     urlpatterns += [
+        path("api/v1/auth/sign-in", accounts_api.SignInApi.as_view(), name="auth_sign_in"),
+        path("api/v1/auth/sign-out", accounts_api.SignOutApi.as_view(), name="auth_sign_out"),
         path("api/v1/cases", triage_api.CaseListApi.as_view(), name="case_list_api"),
         path("api/v1/cases/<slug:case_number>", triage_api.CaseDetailApi.as_view(), name="case_detail_api"),
         path(

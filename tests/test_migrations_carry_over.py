@@ -38,7 +38,7 @@ PRE_MOVE_TARGETS = [
     ("accounts", "0002_initial"),
     ("oversight", "0002_null_safe_summary_keys"),
     # The framework's apps were at their latest then too.
-    *((app, None) for app in ("auth", "contenttypes", "sessions", "authtoken", "otp_static", "otp_totp")),
+    *((app, None) for app in ("auth", "contenttypes", "sessions", "otp_static", "otp_totp")),
 ]
 # Tables that keep their name and every value: (table, column to order by).
 KEPT_TABLES = [

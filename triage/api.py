@@ -8,8 +8,9 @@ from django import forms
 from django.http import Http404
 from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,8 +26,8 @@ from triage.staff_actions import ACTION_FORMS, action_form, case_act
 
 
 class HelplineStaffVerified(BasePermission):
-    """Signed in with a second factor (a session verified by OTP, or a token issued to an MFA user),
-    and helpline staff."""
+    """Signed in with a second factor (a session verified by OTP, or a knox token, which accounts/api.py
+    issues only after the second factor), and helpline staff."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user

@@ -1,0 +1,94 @@
+"""Staff API tokens: issued only to a user who passes both factors, revoked on sign-out.
+
+Tokens are django-rest-knox's: stored as hashes, ended after SESSION_IDLE_SECONDS without use and never
+living past the session's absolute limit (settings.REST_KNOX). A user with no confirmed authenticator
+gets no token: enrolment happens on the staff pages, through an invitation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.views.decorators.debug import sensitive_variables
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from knox.auth import TokenAuthentication
+from knox.views import LoginView, LogoutView
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts import events, services
+from accounts.decorators import staff_user
+from core.http import client_of
+
+REFUSED = {"detail": "Enter a correct username, password and security code."}
+THROTTLED = {"detail": "Too many failed sign-ins for this username from here. Try again later."}
+NO_SECOND_FACTOR = {"detail": "Set up your authenticator app on the staff pages before using the API."}
+
+
+class SignInSerializer(serializers.Serializer[dict[str, str]]):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
+    code = serializers.CharField(max_length=32, help_text="A code from the authenticator app, or a recovery code.")
+
+
+class SignInApi(LoginView):
+    """POST username, password and a second-factor code; get a bearer token for the staff API."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="auth_sign_in",
+        request=SignInSerializer,
+        responses={
+            200: inline_serializer(
+                "TokenIssued", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
+            ),
+            400: OpenApiResponse(description="Field errors"),
+            401: OpenApiResponse(description="Wrong username, password or code"),
+            403: OpenApiResponse(description="No authenticator set up, or too many tokens"),
+            429: OpenApiResponse(description="Too many failed sign-ins"),
+        },
+        auth=[],
+    )
+    @sensitive_variables("serializer", "data")
+    def post(self, request: Request, format: Any = None) -> Response:  # noqa: A002 - knox's signature
+        serializer = SignInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        client = client_of(request._request)
+        try:
+            user = services.login_check_password(
+                request=request._request, username=data["username"], password=data["password"], client=client
+            )
+        except services.LoginThrottled:
+            return Response(THROTTLED, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        if user is None:
+            return Response(REFUSED, status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": "Token"})
+        if services.confirmed_totp(user) is None:
+            return Response(NO_SECOND_FACTOR, status=status.HTTP_403_FORBIDDEN)
+        if services.otp_verify(user=user, token=data["code"]) is None:
+            services.login_record_otp_failure(user=user, client=client)
+            return Response(REFUSED, status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": "Token"})
+        request.user = user
+        response: Response = super().post(request, format)
+        if response.status_code == status.HTTP_200_OK:
+            services.login_succeeded(user=user, client=client, via="api")
+            events.auth_event(kind=events.TOKEN_ISSUED, user=user, actor=user)
+        return response
+
+
+class SignOutApi(LogoutView):
+    """POST with the token to revoke it."""
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="auth_sign_out", request=None, responses={204: None, 401: None})
+    def post(self, request: Request, format: Any = None) -> Response:  # noqa: A002 - knox's signature
+        user = staff_user(request)
+        response: Response = super().post(request, format)
+        events.auth_event(kind=events.TOKEN_REVOKED, user=user, actor=user)
+        return response
