@@ -69,8 +69,21 @@ class SignInApi(LoginView):
             return Response(REFUSED, status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": "Token"})
         if services.confirmed_totp(user) is None:
             return Response(NO_SECOND_FACTOR, status=status.HTTP_403_FORBIDDEN)
+        wait = services.second_factor_wait(user=user)
+        if wait:
+            return Response(
+                {"detail": services.wait_message(wait) + "."},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(wait)},
+            )
         if services.otp_verify(user=user, token=data["code"]) is None:
-            services.login_record_otp_failure(user=user, client=client)
+            delay = services.login_record_otp_failure(user=user, client=client)
+            if delay:
+                return Response(
+                    {"detail": services.wait_message(delay) + "."},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(delay)},
+                )
             return Response(REFUSED, status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": "Token"})
         request.user = user
         response: Response = super().post(request, format)

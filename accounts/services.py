@@ -44,17 +44,52 @@ def login_check_password(*, request: HttpRequest, username: str, password: str, 
     return user
 
 
-def login_record_otp_failure(*, user: User, client: str) -> None:
-    """A wrong second factor after a correct password: counted towards the throttle, and audited."""
+def _account_keys(user: User) -> tuple[str, str]:
+    """(the account's second-factor failure count, its hold), whatever the client."""
+    return (
+        throttle.throttle_key("staff-second-factor", str(user.pk)),
+        throttle.throttle_key("staff-second-factor-hold", str(user.pk)),
+    )
+
+
+def second_factor_delay(failures: int) -> int:
+    """Seconds to wait after ``failures`` wrong codes in the window: none for the first few, then doubling
+    from SECOND_FACTOR_FIRST_DELAY_SECONDS up to SECOND_FACTOR_MAX_DELAY_SECONDS."""
+    over = failures - settings.SECOND_FACTOR_FREE_FAILURES
+    if over < 0:
+        return 0
+    return int(min(settings.SECOND_FACTOR_FIRST_DELAY_SECONDS * 2**over, settings.SECOND_FACTOR_MAX_DELAY_SECONDS))
+
+
+def second_factor_wait(*, user: User) -> int:
+    """Seconds before this account may try another second-factor code (0: now)."""
+    return throttle.throttle_wait(key=_account_keys(user)[1])
+
+
+def login_record_otp_failure(*, user: User, client: str) -> int:
+    """A wrong second factor after a correct password: counted towards the (username, client) throttle
+    and the account's growing delay, and audited. Returns the seconds to wait before the next try."""
     throttle.throttle_failure(
         key=_login_key(user.username, client), window_seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS
     )
-    events.auth_event(kind=events.SECOND_FACTOR_FAILED, user=user)
+    count_key, hold_key = _account_keys(user)
+    failures = throttle.throttle_failure(key=count_key, window_seconds=settings.SECOND_FACTOR_WINDOW_SECONDS)
+    delay = second_factor_delay(failures)
+    if delay:
+        throttle.throttle_hold(key=hold_key, seconds=delay)
+    events.auth_event(kind=events.SECOND_FACTOR_FAILED, user=user, detail={"wait_seconds": delay})
+    return delay
+
+
+def wait_message(seconds: int) -> str:
+    return f"Wait {seconds} second{'s' if seconds != 1 else ''} before you try another security code"
 
 
 def login_succeeded(*, user: User, client: str, via: str) -> None:
     """Both factors passed (``via`` "web" or "api"): the failures are forgotten, the sign-in audited."""
     login_clear_failures(username=user.username, client=client)
+    for key in _account_keys(user):
+        throttle.throttle_clear(key=key)
     events.auth_event(kind=events.SIGNED_IN, user=user, actor=user, detail={"via": via})
 
 

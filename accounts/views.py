@@ -68,13 +68,24 @@ def code(request: HttpRequest) -> HttpResponse:
     if services.login_throttled(username=user.username, client=client_of(request)):
         return render(request, "accounts/throttled.html", status=429)
     form = CodeForm(request.POST if request.method == "POST" else None)
+    wait = services.second_factor_wait(user=user)
+    if wait:
+        # While the account waits no code is checked, right or wrong, and the page says only that.
+        if request.method == "POST":
+            form.is_valid()
+            form.errors.clear()
+            form.add_error("code", services.wait_message(wait))
+        status = 429 if request.method == "POST" else 200
+        return render(request, "accounts/code.html", {"form": form, "wait": wait}, status=status)
     if request.method == "POST" and form.is_valid():
         device = services.otp_verify(user=user, token=form.cleaned_data["code"])
         if device is not None:
             request.session.pop(PENDING, None)
             return _sign_in(request, user, device)
-        services.login_record_otp_failure(user=user, client=client_of(request))
-        form.add_error("code", "The security code is wrong or has already been used")
+        delay = services.login_record_otp_failure(user=user, client=client_of(request))
+        form.add_error(
+            "code", services.wait_message(delay) if delay else "The security code is wrong or has already been used"
+        )
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/code.html", {"form": form}, status=status)
 

@@ -4,6 +4,7 @@ Used for the reporter's access attempts and for staff logins. PostgreSQL, not Re
 keeps working when the broker is down.
 """
 
+import math
 from datetime import timedelta
 
 from django.db import connection
@@ -21,8 +22,9 @@ def throttle_blocked(*, key: str, limit: int) -> bool:
     return AccessThrottle.objects.filter(key=key, failures__gte=limit, expires_at__gt=timezone.now()).exists()
 
 
-def throttle_failure(*, key: str, window_seconds: int) -> None:
-    """Count one failure; a window that has run out starts again at one. One atomic upsert."""
+def throttle_failure(*, key: str, window_seconds: int) -> int:
+    """Count one failure and return the count; a window that has run out starts again at one. One atomic
+    upsert, so concurrent failures each count."""
     now = timezone.now()
     table = AccessThrottle._meta.db_table
     with connection.cursor() as cursor:
@@ -32,9 +34,26 @@ def throttle_failure(*, key: str, window_seconds: int) -> None:
             ON CONFLICT (key) DO UPDATE SET
                 failures = CASE WHEN {table}.expires_at > %s THEN {table}.failures + 1 ELSE 1 END,
                 expires_at = CASE WHEN {table}.expires_at > %s THEN {table}.expires_at ELSE EXCLUDED.expires_at END
+            RETURNING failures
             """,  # noqa: S608 - the table name is ours; values are parameters
             [key, now + timedelta(seconds=window_seconds), now, now],
         )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 1
+
+
+def throttle_hold(*, key: str, seconds: int) -> None:
+    """Refuse ``key`` for the next ``seconds`` (replacing any hold it had)."""
+    AccessThrottle.objects.update_or_create(
+        key=key, defaults={"failures": 1, "expires_at": timezone.now() + timedelta(seconds=seconds)}
+    )
+
+
+def throttle_wait(*, key: str) -> int:
+    """Whole seconds left on a hold of ``key`` (0 when there is none)."""
+    now = timezone.now()
+    until = AccessThrottle.objects.filter(key=key, expires_at__gt=now).values_list("expires_at", flat=True).first()
+    return math.ceil((until - now).total_seconds()) if until else 0
 
 
 def throttle_clear(*, key: str) -> None:

@@ -171,6 +171,13 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.auth.StaffBackend"]
 LOGIN_THROTTLE_LIMIT = envint("LOGIN_THROTTLE_LIMIT", 5)
 LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", 900)
+# Wrong second-factor codes after a correct password, per account whatever the client: after the free
+# ones, each makes the next try wait twice as long, up to the cap. Password failures never count here,
+# so nobody without the password can lock an account (the on-call supervisor's included).
+SECOND_FACTOR_FREE_FAILURES = envint("SECOND_FACTOR_FREE_FAILURES", 3)
+SECOND_FACTOR_FIRST_DELAY_SECONDS = envint("SECOND_FACTOR_FIRST_DELAY_SECONDS", 5)
+SECOND_FACTOR_MAX_DELAY_SECONDS = envint("SECOND_FACTOR_MAX_DELAY_SECONDS", 300)
+SECOND_FACTOR_WINDOW_SECONDS = envint("SECOND_FACTOR_WINDOW_SECONDS", 3600)
 OTP_TOTP_ISSUER = "CSE helpline"
 OTP_TOTP_THROTTLE_FACTOR = 1
 
