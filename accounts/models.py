@@ -1,5 +1,12 @@
+import hashlib
+import hmac
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from core import crypto
 
 
 class User(AbstractUser):
@@ -32,3 +39,53 @@ class User(AbstractUser):
     @property
     def is_supervisor(self) -> bool:
         return self.role == self.Role.SUPERVISOR
+
+
+class SealedTOTPDevice(TOTPDevice):
+    """A staff authenticator whose secret is sealed at rest with OTP_KEY: ``key`` holds the sealed form
+    (base64), never the secret. Create one with accounts.services.totp_device_create."""
+
+    class Meta:
+        proxy = True
+
+    @property
+    def bin_key(self) -> bytes:
+        return crypto.open_otp_secret(self.key)
+
+
+def recovery_code_normalised(code: str) -> str:
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def recovery_code_digest(salt: bytes, code: str) -> str:
+    """A keyed hash of a recovery code. Codes are 80 random bits, so a fast hash is enough."""
+    return hmac.new(salt, recovery_code_normalised(code).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class RecoveryCodes(models.Model):
+    """A user's single-use recovery codes, kept only as keyed hashes (RecoveryCode). A code stands in for
+    the authenticator app: the session it opens is verified as the user's authenticator would verify it."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    salt = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"recovery codes of user {self.user_id}"
+
+    def verify_token(self, token: str) -> bool:
+        """True once per code: the code is marked used in the same statement that finds it."""
+        digest = recovery_code_digest(bytes(self.salt), token)
+        return self.codes.filter(digest=digest, used_at__isnull=True).update(used_at=timezone.now()) == 1
+
+
+class RecoveryCode(models.Model):
+    device = models.ForeignKey(RecoveryCodes, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "digest"], name="recovery_code_once")]
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk}"

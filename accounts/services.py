@@ -11,13 +11,11 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
 from accounts import events
-from accounts.models import User
-from core import throttle
+from accounts.models import RecoveryCode, RecoveryCodes, SealedTOTPDevice, User, recovery_code_digest
+from core import crypto, throttle
 
 RECOVERY_CODES = 10
 
@@ -101,36 +99,47 @@ def login_clear_failures(*, username: str, client: str) -> None:
     throttle.throttle_clear(key=_login_key(username, client))
 
 
-def confirmed_totp(user: User) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+def confirmed_totp(user: User) -> SealedTOTPDevice | None:
+    device: SealedTOTPDevice | None = SealedTOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device
 
 
-def otp_verify(*, user: User, token: str) -> TOTPDevice | StaticDevice | None:
-    """A TOTP code (never accepted twice) or an unused recovery code (each works once)."""
+def totp_device_create(*, user: User, name: str, confirmed: bool, secret: bytes | None = None) -> SealedTOTPDevice:
+    """An authenticator with a new (or the given) 20-byte secret, sealed with OTP_KEY before it is stored."""
+    sealed = crypto.seal_otp_secret(secret if secret is not None else secrets.token_bytes(20))
+    device: SealedTOTPDevice = SealedTOTPDevice.objects.create(user=user, name=name, confirmed=confirmed, key=sealed)
+    return device
+
+
+def otp_verify(*, user: User, token: str) -> SealedTOTPDevice | None:
+    """The user's authenticator, when ``token`` is its current code (never accepted twice) or an unused
+    recovery code (each works once); the session is then verified through that authenticator."""
     token = "".join(token.split())
     device = confirmed_totp(user)
-    if device is not None and token.isdigit() and device.verify_is_allowed()[0] and device.verify_token(token):
+    if device is None:
+        return None
+    if token.isdigit() and device.verify_is_allowed()[0] and device.verify_token(token):
         return device
-    for static in StaticDevice.objects.filter(user=user, confirmed=True):
-        if static.verify_is_allowed()[0] and static.verify_token(token.lower()):
-            return static
+    codes = RecoveryCodes.objects.filter(user=user).first()
+    if codes is not None and codes.verify_token(token):
+        return device
     return None
 
 
-def mfa_enrolment_device(*, user: User) -> TOTPDevice:
+def mfa_enrolment_device(*, user: User) -> SealedTOTPDevice:
     """The unconfirmed authenticator being set up (one at a time)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    device = SealedTOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or totp_device_create(user=user, name="Authenticator app", confirmed=False)
 
 
 @dataclass(frozen=True)
 class Enrolled:
-    device: TOTPDevice
+    device: SealedTOTPDevice
     recovery_codes: list[str]
 
 
 @transaction.atomic(durable=True)
-def mfa_enrol_confirm(*, user: User, device: TOTPDevice, token: str) -> Enrolled | None:
+def mfa_enrol_confirm(*, user: User, device: SealedTOTPDevice, token: str) -> Enrolled | None:
     if device.user_id != user.pk or not device.verify_token("".join(token.split())):
         return None
     device.confirmed = True
@@ -141,14 +150,15 @@ def mfa_enrol_confirm(*, user: User, device: TOTPDevice, token: str) -> Enrolled
 
 @transaction.atomic
 def recovery_codes_issue(*, user: User) -> list[str]:
-    """New single-use recovery codes; any earlier ones stop working."""
-    StaticDevice.objects.filter(user=user).delete()
-    static = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    """New single-use recovery codes, shown once and kept only as keyed hashes; earlier ones stop working."""
+    RecoveryCodes.objects.filter(user=user).delete()
+    salt = secrets.token_bytes(16)
+    device = RecoveryCodes.objects.create(user=user, salt=salt)
     codes = []
     for _ in range(RECOVERY_CODES):
-        raw = secrets.token_hex(6)
-        codes.append(f"{raw[:4]}-{raw[4:8]}-{raw[8:]}")
-    StaticToken.objects.bulk_create([StaticToken(device=static, token=code) for code in codes])
+        raw = secrets.token_hex(10)  # 80 bits
+        codes.append("-".join(raw[i : i + 5] for i in range(0, 20, 5)))
+    RecoveryCode.objects.bulk_create([RecoveryCode(device=device, digest=recovery_code_digest(salt, c)) for c in codes])
     return codes
 
 

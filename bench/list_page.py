@@ -152,9 +152,8 @@ def django_setup() -> None:
 
 def bench_user() -> bytes:
     """A helpline supervisor with a password and a brand-new confirmed authenticator; its key."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from accounts.models import User
+    from accounts.models import SealedTOTPDevice, User
+    from accounts.services import totp_device_create
 
     user, _ = User.objects.get_or_create(username=USERNAME, defaults={"role": User.Role.SUPERVISOR, "email": ""})
     user.role = User.Role.SUPERVISOR
@@ -162,8 +161,8 @@ def bench_user() -> bytes:
     user.set_password(PASSWORD)
     user.save()
     # A fresh device each run: TOTP refuses a code from a time step it has already accepted.
-    TOTPDevice.objects.filter(user=user).delete()
-    device = TOTPDevice.objects.create(user=user, name="bench", confirmed=True)
+    SealedTOTPDevice.objects.filter(user=user).delete()
+    device = totp_device_create(user=user, name="bench", confirmed=True)
     return bytes(device.bin_key)
 
 

@@ -72,18 +72,23 @@ def generate_key_material(key_id: str = "dev1") -> dict[str, str]:
         "public": f"{key_id}:{_b64(bytes(private.public_key))}",
         "private": f"{key_id}:{_b64(bytes(private))}",
         "hmac": _b64(nacl.utils.random(32)),
+        "otp": _b64(nacl.utils.random(SecretBox.KEY_SIZE)),
     }
 
 
 def ensure_dev_keys() -> Path:
-    """Create the git-ignored development key file once. Production never generates keys."""
+    """Create the git-ignored development key file once, and add any key a newer version needs (an
+    existing key is never replaced: reports sealed to it must stay readable). Production never generates
+    keys."""
     if settings.PRODUCTION:
         raise ImproperlyConfigured("Production never generates keys: configure HELPLINE_PUBLIC_KEY etc.")
     path = Path(settings.HELPLINE_KEY_FILE)
-    if not path.exists():
+    existing: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    material = {**generate_key_material(), **existing}
+    if material != existing:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(generate_key_material(), indent=2))
+        tmp.write_text(json.dumps(material, indent=2))
         tmp.chmod(0o600)
         tmp.replace(path)
     return path
@@ -291,3 +296,29 @@ def client_hash(address: str) -> str:
 
 def throttle_key(*parts: str) -> str:
     return _keyed_hash("throttle", "\x1f".join(parts))
+
+
+# --- second-factor secrets --------------------------------------------------------------------------
+
+
+@cache
+def otp_key() -> bytes:
+    """The key that seals staff authenticator secrets at rest (OTP_KEY), never a content key."""
+    value = settings.OTP_KEY
+    if not value and not settings.PRODUCTION:
+        value = json.loads(ensure_dev_keys().read_text())["otp"]
+    if not value:
+        raise ImproperlyConfigured("OTP_KEY (or OTP_KEY_FILE) is required to read staff authenticators")
+    key = _unb64(value)
+    if len(key) != SecretBox.KEY_SIZE:
+        raise ImproperlyConfigured("OTP_KEY must be 32 bytes, base64-encoded")
+    return key
+
+
+def seal_otp_secret(raw: bytes) -> str:
+    """An authenticator secret sealed for the database: base64 text (80 characters for 20 bytes)."""
+    return _b64(bytes(SecretBox(otp_key()).encrypt(raw)))
+
+
+def open_otp_secret(sealed: str) -> bytes:
+    return bytes(SecretBox(otp_key()).decrypt(_unb64(sealed)))

@@ -86,6 +86,10 @@ if PRODUCTION:
         raise RuntimeError("The public service must not hold a private key: unset HELPLINE_PRIVATE_KEYS")
     if HELPLINE_ROLE in {"staff", "worker"} and not HELPLINE_PRIVATE_KEYS:
         raise RuntimeError("The staff service and workers need HELPLINE_PRIVATE_KEYS")
+# Seals staff authenticator (TOTP) secrets at rest (core/crypto.py otp_key); staff service and workers.
+OTP_KEY = envsecret("OTP_KEY")
+if PRODUCTION and HELPLINE_ROLE in {"staff", "worker"} and not OTP_KEY:
+    raise RuntimeError("OTP_KEY (or OTP_KEY_FILE) is required by the staff service and workers")
 # The audit trail's own secrets (audit/keys.py): a key for the chain's MAC and an Ed25519 key that signs
 # checkpoints of the chain's head, written to a sink outside the database. Never HELPLINE_HMAC_KEY, which
 # is rotated for organisation hashes. Locally they are generated into var/dev-audit-keys.json.

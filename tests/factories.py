@@ -49,22 +49,23 @@ def staff_with_mfa(username: str, role: str = User.Role.CALL_HANDLER, **extra: A
     """A staff user with a password and a confirmed authenticator; returns the user and its base32 key."""
     import base64
 
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from accounts.services import totp_device_create
 
     user = staff_user(username, role=role, **extra)
     user.set_password(PASSWORD)
     user.save()
-    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+    device = totp_device_create(user=user, name="app", confirmed=True)
     return user, base64.b32encode(device.bin_key).decode()
 
 
 def sign_in(client: Any, user: User) -> None:
-    """The real sign-in flow, using a fresh single-use recovery code as the second factor."""
-    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    """The real sign-in flow, using a fresh single-use recovery code as the second factor (a user without
+    an authenticator gets one first: recovery codes stand in for it)."""
+    from accounts.services import confirmed_totp, recovery_codes_issue, totp_device_create
 
-    device, _ = StaticDevice.objects.get_or_create(user=user, name="test codes", defaults={"confirmed": True})
-    code = StaticToken.random_token()
-    StaticToken.objects.create(device=device, token=code)
+    if confirmed_totp(user) is None:
+        totp_device_create(user=user, name="test app", confirmed=True)
+    code = recovery_codes_issue(user=user)[0]
     if not user.has_usable_password():
         user.set_password(PASSWORD)
         user.save()

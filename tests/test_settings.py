@@ -35,6 +35,7 @@ def production_keys() -> dict[str, str]:
         "HELPLINE_PUBLIC_KEY": material["public"],
         "HELPLINE_PRIVATE_KEYS": material["private"],
         "HELPLINE_HMAC_KEY": material["hmac"],
+        "OTP_KEY": material["otp"],
     }
 
 
@@ -42,6 +43,14 @@ def test_production_refuses_to_start_without_its_secrets() -> None:
     result = start({"HELPLINE_ENV": "production", "HELPLINE_ROLE": "staff"})
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_the_staff_service_refuses_to_start_without_the_otp_key(production_keys: dict[str, str]) -> None:
+    env = {**production_keys, "HELPLINE_ROLE": "staff"}
+    del env["OTP_KEY"]
+    result = start(env)
+    assert result.returncode != 0
+    assert "OTP_KEY" in result.stderr
 
 
 def test_the_public_service_refuses_to_start_with_a_private_key(production_keys: dict[str, str]) -> None:

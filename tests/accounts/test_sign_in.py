@@ -6,17 +6,17 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
-from accounts.models import User
+from core import crypto
+from accounts.models import SealedTOTPDevice, User
 from tests.factories import PASSWORD, sign_in, staff_with_mfa
 
 pytestmark = pytest.mark.django_db
 
 
 def current_code(user: User) -> str:
-    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    device = SealedTOTPDevice.objects.get(user=user, confirmed=True)
     return f"{TOTP(device.bin_key, device.step, device.t0, device.digits).token():06d}"
 
 
@@ -64,7 +64,7 @@ def test_a_new_member_of_staff_sets_up_an_authenticator_and_gets_recovery_codes(
     assert password_step(client, "newbie")["Location"] == "/staff/sign-in/set-up"
     page = client.get("/staff/sign-in/set-up")
     assert b"totp-secret" in page.content
-    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    device = SealedTOTPDevice.objects.get(user=user, confirmed=False)
     code = f"{TOTP(device.bin_key, device.step, device.t0, device.digits).token():06d}"
     done = client.post("/staff/sign-in/set-up", {"code": code})
     assert done.status_code == 200
@@ -131,5 +131,6 @@ def test_disabling_a_user_ends_their_sessions_at_once() -> None:
 
 def test_demo_users_cannot_sign_in_in_production(settings) -> None:  # type: ignore[no-untyped-def]
     staff_with_mfa("demo", is_demo=True)
+    crypto.keyring()  # the development keys, loaded before this process pretends to be production
     settings.PRODUCTION = True
     assert password_step(Client(), "demo").status_code == 400

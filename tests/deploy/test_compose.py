@@ -23,7 +23,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 DOCKERFILE = ROOT / "Dockerfile"
 
-SECRETS = ("secret_key", "helpline_public_key", "helpline_private_keys", "helpline_hmac_key")
+SECRETS = ("secret_key", "helpline_public_key", "helpline_private_keys", "helpline_hmac_key", "otp_key")
 PRIVATE_SECRET = "helpline_private_keys"
 PRIVATE_ENV = ("HELPLINE_PRIVATE_KEYS", "HELPLINE_PRIVATE_KEYS_FILE")
 # The compose specification schema ships with Debian's docker-compose package (and with the

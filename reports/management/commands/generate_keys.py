@@ -7,9 +7,9 @@ from core import crypto
 
 class Command(BaseCommand):
     help = (
-        "Print a new helpline keypair and HMAC key for a deployment, as the values of HELPLINE_PUBLIC_KEY, "
-        "HELPLINE_PRIVATE_KEYS and HELPLINE_HMAC_KEY. Nothing is written to disk: store them as secrets and "
-        "escrow the private key with split custody."
+        "Print a new helpline keypair, HMAC key and authenticator sealing key for a deployment, as the values "
+        "of HELPLINE_PUBLIC_KEY, HELPLINE_PRIVATE_KEYS, HELPLINE_HMAC_KEY and OTP_KEY. Nothing is written to "
+        "disk: store them as secrets and escrow the private key and OTP_KEY with split custody."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -20,3 +20,4 @@ class Command(BaseCommand):
         self.stdout.write(f"HELPLINE_PUBLIC_KEY={material['public']}")
         self.stdout.write(f"HELPLINE_PRIVATE_KEYS={material['private']}")
         self.stdout.write(f"HELPLINE_HMAC_KEY={material['hmac']}")
+        self.stdout.write(f"OTP_KEY={material['otp']}")

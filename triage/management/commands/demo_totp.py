@@ -5,7 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.models import SealedTOTPDevice
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("Demo users are refused in production.")
-        device = TOTPDevice.objects.filter(user__username=options["username"], user__is_demo=True).first()
+        device = SealedTOTPDevice.objects.filter(user__username=options["username"], user__is_demo=True).first()
         if device is None:
             raise CommandError(f"{options['username']} is not a demo user with an authenticator.")
         totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import SealedTOTPDevice, User
+from accounts.services import totp_device_create
 from directory import lookup
 from reports.models import Anonymity, ConcernType, RaisedInternally, Report, ReporterSector
 from reports.services import Contact, ReportInput, report_submit
@@ -88,9 +88,9 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
             if codes:
                 user.authorities.set([a for a in (lookup.authority_by_code(c) for c in codes) if a])
-            TOTPDevice.objects.get_or_create(
-                user=user, name="Demo authenticator", defaults={"key": demo_totp_key(username), "confirmed": True}
-            )
+            if not SealedTOTPDevice.objects.filter(user=user, name="Demo authenticator").exists():
+                secret = bytes.fromhex(demo_totp_key(username))
+                totp_device_create(user=user, name="Demo authenticator", confirmed=True, secret=secret)
 
     def _reports_file(self) -> Path:
         return Path(settings.BASE_DIR) / "var" / "demo-reports.json"
