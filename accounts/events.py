@@ -16,6 +16,8 @@ MFA_ENROLLED = "mfa_enrolled"
 TOKEN_ISSUED = "token_issued"  # noqa: S105 - an event name, not a secret
 TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an event name, not a secret
 SESSIONS_ENDED = "sessions_ended"
+INVITATION_ISSUED = "invitation_issued"
+INVITATION_USED = "invitation_used"
 
 
 def auth_event(

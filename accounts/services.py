@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -14,8 +17,10 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from accounts import events
-from accounts.models import RecoveryCode, RecoveryCodes, SealedTOTPDevice, User, recovery_code_digest
+from accounts.models import Invitation, RecoveryCode, RecoveryCodes, SealedTOTPDevice, User, recovery_code_digest
 from core import crypto, throttle
+from directory import lookup
+from directory.models import LocalAuthority
 
 RECOVERY_CODES = 10
 
@@ -138,16 +143,6 @@ class Enrolled:
     recovery_codes: list[str]
 
 
-@transaction.atomic(durable=True)
-def mfa_enrol_confirm(*, user: User, device: SealedTOTPDevice, token: str) -> Enrolled | None:
-    if device.user_id != user.pk or not device.verify_token("".join(token.split())):
-        return None
-    device.confirmed = True
-    device.save(update_fields=["confirmed", "last_t"])
-    events.auth_event(kind=events.MFA_ENROLLED, user=user, actor=user)
-    return Enrolled(device=device, recovery_codes=recovery_codes_issue(user=user))
-
-
 @transaction.atomic
 def recovery_codes_issue(*, user: User) -> list[str]:
     """New single-use recovery codes, shown once and kept only as keyed hashes; earlier ones stop working."""
@@ -184,3 +179,94 @@ def user_sessions_end(*, user: User, acting_user: User | None, reason: str) -> N
         actor=acting_user,
         detail={"reason": reason, "sessions": sessions, "tokens": tokens},
     )
+
+
+# --- invitations: the only way to enrol ---------------------------------------------------------------
+
+
+class InvitationRefused(Exception):
+    """The invitation cannot be issued; the message says why, for the administrator."""
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    link: str  # shown once to whoever issued it; only its hash is kept
+
+
+def _invitation_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic(durable=True)
+def staff_invite(
+    *,
+    username: str,
+    email: str,
+    role: str,
+    authority_codes: Sequence[str] = (),
+    area: str = "",
+    acting_user: User | None,
+) -> IssuedInvitation:
+    """A new account with no password and no authenticator, and a one-time link to set both up.
+    ``acting_user`` is the administrator (None when issued with manage.py invite_staff)."""
+    if role not in User.Role.values:
+        raise InvitationRefused(f"There is no role called {role!r}.")
+    if User.objects.filter(username__iexact=username).exists():
+        raise InvitationRefused(f"There is already an account called {username}.")
+    authorities = [lookup.authority_by_code(code) for code in authority_codes]
+    if role == User.Role.AUTHORITY_OFFICER and (not authorities or None in authorities):
+        raise InvitationRefused("An authority officer needs the GSS code of at least one authority.")
+    if role == User.Role.BOARD_REVIEWER and not LocalAuthority.objects.filter(region=area).exists():
+        raise InvitationRefused("A board reviewer needs the region their partnership covers.")
+    user = User.objects.create_user(username=username, email=email, role=role, area=area if area else "")
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    user.authorities.set([a for a in authorities if a is not None])
+    secret = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        user=user,
+        digest=_invitation_digest(secret),
+        created_by=acting_user,
+        expires_at=timezone.now() + timedelta(hours=settings.INVITATION_TTL_HOURS),
+    )
+    events.auth_event(
+        kind=events.INVITATION_ISSUED,
+        user=user,
+        actor=acting_user,
+        detail={"expires": invitation.expires_at.isoformat()},
+    )
+    return IssuedInvitation(invitation=invitation, link=f"{settings.STAFF_SITE_URL}/staff/invitation/{secret}")
+
+
+def invitation_open(*, secret: str) -> Invitation | None:
+    """The unused, unexpired invitation this link's secret opens, or None (the same for every reason)."""
+    invitation: Invitation | None = (
+        Invitation.objects.select_related("user")
+        .filter(digest=_invitation_digest(secret), used_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(user__is_active=True)
+        .first()
+    )
+    return invitation
+
+
+@transaction.atomic(durable=True)
+def invitation_accept(
+    *, invitation: Invitation, password: str, device: SealedTOTPDevice, token: str
+) -> Enrolled | None:
+    """Set the password and confirm the authenticator with its first code, once; None if the code is wrong."""
+    invitation = Invitation.objects.select_for_update().select_related("user").get(pk=invitation.pk)
+    if invitation.used_at is not None or invitation.expires_at <= timezone.now():
+        return None
+    user = invitation.user
+    if device.user_id != user.pk or not device.verify_token("".join(token.split())):
+        return None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    device.confirmed = True
+    device.save(update_fields=["confirmed", "last_t"])
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
+    events.auth_event(kind=events.INVITATION_USED, user=user, actor=user)
+    events.auth_event(kind=events.MFA_ENROLLED, user=user, actor=user)
+    return Enrolled(device=device, recovery_codes=recovery_codes_issue(user=user))

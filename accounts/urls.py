@@ -7,6 +7,6 @@ app_name = "accounts"
 urlpatterns = [
     path("sign-in", views.login, name="login"),
     path("sign-in/code", views.code, name="code"),
-    path("sign-in/set-up", views.set_up, name="set_up"),
+    path("invitation/<str:secret>", views.invitation, name="invitation"),
     path("sign-out", views.sign_out, name="sign_out"),
 ]

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from accounts import services
-from accounts.forms import CodeForm, SignInForm
-from accounts.models import User
+from accounts.forms import CodeForm, InvitationForm, SignInForm
+from accounts.models import SealedTOTPDevice, User
 from core.http import client_of
 
 PENDING = "pending_user_id"
@@ -51,9 +51,12 @@ def login(request: HttpRequest) -> HttpResponse:
         except services.LoginThrottled:
             return render(request, "accounts/throttled.html", status=429)
         if user is not None:
+            if services.confirmed_totp(user) is None:
+                # Enrolment happens only through an invitation link, never after a password alone.
+                return render(request, "accounts/not_set_up.html", status=403)
             request.session.cycle_key()
             request.session[PENDING] = user.pk
-            return redirect("accounts:code" if services.confirmed_totp(user) else "accounts:set_up")
+            return redirect("accounts:code")
         form.add_error(None, "Enter a correct username and password")
     status = 400 if request.method == "POST" else 200
     return render(request, "accounts/login.html", {"form": form, "timed_out": timed_out}, status=status)
@@ -90,28 +93,32 @@ def code(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/code.html", {"form": form}, status=status)
 
 
-@sensitive_post_parameters("code")
+def _totp_context(device: SealedTOTPDevice) -> dict[str, str]:
+    secret = base64.b32encode(device.bin_key).decode("ascii")
+    return {"secret": " ".join(secret[i : i + 4] for i in range(0, 32, 4)), "otpauth": device.config_url}
+
+
+@sensitive_post_parameters("password", "password_again", "code")
 @require_http_methods(["GET", "POST"])
-def set_up(request: HttpRequest) -> HttpResponse:
-    user = _pending_user(request)
-    if user is None or services.confirmed_totp(user):
-        return redirect("accounts:login")
+def invitation(request: HttpRequest, secret: str) -> HttpResponse:
+    """The only way to enrol: an administrator's one-time link. Set a password, add the authenticator."""
+    found = services.invitation_open(secret=secret)
+    if found is None:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    user = found.user
     device = services.mfa_enrolment_device(user=user)
-    form = CodeForm(request.POST if request.method == "POST" else None)
+    form = InvitationForm(request.POST if request.method == "POST" else None, user=user)
     if request.method == "POST" and form.is_valid():
-        enrolled = services.mfa_enrol_confirm(user=user, device=device, token=form.cleaned_data["code"])
+        enrolled = services.invitation_accept(
+            invitation=found, password=form.cleaned_data["password"], device=device, token=form.cleaned_data["code"]
+        )
         if enrolled is not None:
-            request.session.pop(PENDING, None)
+            user.refresh_from_db()  # its new password, so the session's auth hash matches
             _sign_in(request, user, enrolled.device)
             return render(request, "accounts/recovery_codes.html", {"codes": enrolled.recovery_codes})
         form.add_error("code", "The security code is wrong: check the time on your phone and try again")
-    secret = device.bin_key
-    context = {
-        "form": form,
-        "secret": " ".join(base64.b32encode(secret).decode("ascii")[i : i + 4] for i in range(0, 32, 4)),
-        "otpauth": device.config_url,
-    }
-    return render(request, "accounts/set_up.html", context, status=400 if request.method == "POST" else 200)
+    context = {"form": form, "invited": user, **_totp_context(device)}
+    return render(request, "accounts/invitation.html", context, status=400 if request.method == "POST" else 200)
 
 
 @require_POST

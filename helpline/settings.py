@@ -175,6 +175,8 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["accounts.auth.StaffBackend"]
 LOGIN_THROTTLE_LIMIT = envint("LOGIN_THROTTLE_LIMIT", 5)
 LOGIN_THROTTLE_WINDOW_SECONDS = envint("LOGIN_THROTTLE_WINDOW_SECONDS", 900)
+# How long a staff invitation link (accounts/services.py staff_invite) stays valid.
+INVITATION_TTL_HOURS = envint("INVITATION_TTL_HOURS", 72)
 # Wrong second-factor codes after a correct password, per account whatever the client: after the free
 # ones, each makes the next try wait twice as long, up to the cap. Password failures never count here,
 # so nobody without the password can lock an account (the on-call supervisor's included).

@@ -34,7 +34,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 import pytest
 from django import forms
@@ -266,22 +266,29 @@ def test_bad_form_input_on_the_sign_in_page_is_a_gov_uk_page() -> None:
     assert_every_variant_answered(client, "/staff/sign-in", form_variants(valid, fields))
 
 
-@pytest.mark.parametrize("page", ["code", "set-up"])
-def test_bad_form_input_on_a_security_code_page_is_a_gov_uk_page(page: str) -> None:
-    if page == "code":
-        user, _ = staff_with_mfa("bad-input-code", role=User.Role.SUPERVISOR)
-    else:
-        user = staff_user("bad-input-set-up", role=User.Role.SUPERVISOR)  # no authenticator yet
-        user.set_password(PASSWORD)
-        user.save()
+def test_bad_form_input_on_the_security_code_page_is_a_gov_uk_page() -> None:
+    user, _ = staff_with_mfa("bad-input-code", role=User.Role.SUPERVISOR)
     client = Client()
     response = client.post("/staff/sign-in", {"username": user.username, "password": PASSWORD})
-    assert response["Location"] == f"/staff/sign-in/{page}"
-    path = f"/staff/sign-in/{page}"
+    assert response["Location"] == "/staff/sign-in/code"
+    path = "/staff/sign-in/code"
     variants = form_variants({"code": "123456"}, {"code": forms.CharField()})
     with rolled_back(client):
         assert client.post(path, {"code": "123456"}).status_code == 400  # a wrong code: the form again
     assert_every_variant_answered(client, path, variants)
+
+
+def test_bad_form_input_on_the_invitation_page_is_a_gov_uk_page() -> None:
+    from accounts.services import staff_invite
+
+    link = staff_invite(username="bad-input-invited", email="", role=User.Role.CALL_HANDLER, acting_user=None).link
+    path = urlsplit(link).path
+    valid = {"password": "a long enough password 1", "password_again": "a long enough password 1", "code": "123456"}
+    fields = {"password": forms.CharField(), "password_again": forms.CharField(), "code": forms.CharField()}
+    client = Client()
+    with rolled_back(client):
+        assert client.post(path, valid).status_code == 400  # a wrong code: the form again
+    assert_every_variant_answered(client, path, form_variants(valid, fields))
 
 
 # --- the helpline's case actions -------------------------------------------------------------------------

@@ -59,7 +59,7 @@ PUBLIC_PAGES: dict[str, tuple[str, ...]] = {
 ACCOUNT_PAGES: dict[str, tuple[str, ...]] = {
     "/staff/sign-in": GET_POST,
     "/staff/sign-in/code": GET_POST,
-    "/staff/sign-in/set-up": GET_POST,
+    "/staff/invitation/not-a-real-invitation": GET_POST,
     "/staff/sign-out": POST,
 }
 # reports/api.py (helpline/urls.py api_v1): AllowAny.

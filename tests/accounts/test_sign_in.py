@@ -8,8 +8,8 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 
 from accounts import services
-from core import crypto
 from accounts.models import SealedTOTPDevice, User
+from core import crypto
 from tests.factories import PASSWORD, sign_in, staff_with_mfa
 
 pytestmark = pytest.mark.django_db
@@ -58,18 +58,16 @@ def test_a_recovery_code_works_once() -> None:
     assert second.post("/staff/sign-in/code", {"code": codes[0]}).status_code == 400
 
 
-def test_a_new_member_of_staff_sets_up_an_authenticator_and_gets_recovery_codes() -> None:
-    user = User.objects.create_user("newbie", password=PASSWORD, role=User.Role.CALL_HANDLER)
+def test_a_password_alone_never_reaches_enrolment() -> None:
+    """Anyone with the password of an account that never enrolled used to be able to enrol it."""
+    User.objects.create_user("newbie", password=PASSWORD, role=User.Role.CALL_HANDLER)
     client = Client()
-    assert password_step(client, "newbie")["Location"] == "/staff/sign-in/set-up"
-    page = client.get("/staff/sign-in/set-up")
-    assert b"totp-secret" in page.content
-    device = SealedTOTPDevice.objects.get(user=user, confirmed=False)
-    code = f"{TOTP(device.bin_key, device.step, device.t0, device.digits).token():06d}"
-    done = client.post("/staff/sign-in/set-up", {"code": code})
-    assert done.status_code == 200
-    assert done.content.decode().count('data-testid="recovery-code"') == services.RECOVERY_CODES
-    assert client.get("/staff/").status_code == 200
+    response = password_step(client, "newbie")
+    assert response.status_code == 403
+    assert b"invitation link" in response.content
+    assert b"totp-secret" not in response.content
+    assert not SealedTOTPDevice.objects.exists()
+    assert client.get("/staff/sign-in/code").status_code == 302  # no half-signed-in session either
 
 
 def test_failed_sign_ins_are_throttled_per_username_and_address_only() -> None:
