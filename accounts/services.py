@@ -223,6 +223,10 @@ def staff_invite(
     user.set_unusable_password()
     user.save(update_fields=["password"])
     user.authorities.set([a for a in authorities if a is not None])
+    return _invitation_issue(user=user, acting_user=acting_user)
+
+
+def _invitation_issue(*, user: User, acting_user: User | None) -> IssuedInvitation:
     secret = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         user=user,
@@ -230,12 +234,8 @@ def staff_invite(
         created_by=acting_user,
         expires_at=timezone.now() + timedelta(hours=settings.INVITATION_TTL_HOURS),
     )
-    events.auth_event(
-        kind=events.INVITATION_ISSUED,
-        user=user,
-        actor=acting_user,
-        detail={"expires": invitation.expires_at.isoformat()},
-    )
+    expires = invitation.expires_at.isoformat()
+    events.auth_event(kind=events.INVITATION_ISSUED, user=user, actor=acting_user, detail={"expires": expires})
     return IssuedInvitation(invitation=invitation, link=f"{settings.STAFF_SITE_URL}/staff/invitation/{secret}")
 
 
@@ -270,3 +270,17 @@ def invitation_accept(
     events.auth_event(kind=events.INVITATION_USED, user=user, actor=user)
     events.auth_event(kind=events.MFA_ENROLLED, user=user, actor=user)
     return Enrolled(device=device, recovery_codes=recovery_codes_issue(user=user))
+
+
+@transaction.atomic(durable=True)
+def mfa_reset(*, user: User, acting_user: User) -> IssuedInvitation:
+    """A lost authenticator: its secret and the recovery codes go, every session and token ends, and the
+    user gets a new invitation to enrol again (with a new password). The administration pages will add a
+    second administrator's approval in front of this."""
+    SealedTOTPDevice.objects.filter(user=user).delete()
+    RecoveryCodes.objects.filter(user=user).delete()
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    user_sessions_end(user=user, acting_user=acting_user, reason="mfa_reset")
+    Invitation.objects.filter(user=user, used_at__isnull=True).delete()
+    return _invitation_issue(user=user, acting_user=acting_user)

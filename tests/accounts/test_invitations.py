@@ -120,3 +120,24 @@ def test_manage_py_invite_staff_prints_a_working_link(capsys: pytest.CaptureFixt
     assert Client().get(urlsplit(link.group(0)).path).status_code == 200
     with pytest.raises(CommandError, match="already an account"):
         call_command("invite_staff", "board-member", "--role", "call_handler")
+
+
+def test_an_mfa_reset_ends_sessions_and_tokens_and_sends_a_new_invitation() -> None:
+    from knox.models import AuthToken
+
+    from tests.factories import sign_in, staff_with_mfa
+
+    user, _ = staff_with_mfa("lost-phone")
+    client = Client()
+    sign_in(client, user)
+    AuthToken.objects.create(user=user)
+    admin = staff_user("admin", role=User.Role.ADMINISTRATOR)
+    issued = services.mfa_reset(user=user, acting_user=admin)
+    assert client.get("/staff/").status_code == 302
+    assert not AuthToken.objects.filter(user=user).exists()
+    assert not SealedTOTPDevice.objects.filter(user=user).exists()
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+    ended = AuditEvent.objects.get(kind=events.SESSIONS_ENDED, subject_id=user.pk)
+    assert (ended.actor_id, ended.detail["reason"], ended.detail["sessions"]) == (admin.pk, "mfa_reset", 1)
+    assert Client().get(urlsplit(issued.link).path).status_code == 200
