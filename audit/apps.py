@@ -2,7 +2,10 @@ from django.apps import AppConfig
 
 
 class AuditConfig(AppConfig):
-    """One append-only, hash-chained stream of every event, written by every app."""
+    """One append-only, MAC-chained stream of every event, written by every app."""
 
     name = "audit"
     verbose_name = "Audit trail"
+
+    def ready(self) -> None:
+        from audit import checks  # noqa: F401 - registers the key checks

@@ -2,11 +2,21 @@
 
 One chain for the whole table. Each row's hash covers the previous row's hash and the row's own fields,
 so a removed, inserted or altered row breaks the chain at that point.
+
+A plain hash only shows accidents, though: whoever can switch the trigger off can edit a row and recompute
+every later hash. So rows are now MACed (chain_version 3): the hash is an HMAC-SHA256 under AUDIT_MAC_KEY,
+which the database does not hold. Rows written before keep their plain hashes (versions 1 and 2) and the
+first keyed row links to the last of them, so the old chain carries over. Once the keyed chain has begun,
+an unkeyed row can only be a forgery (someone rewriting keyed rows without the key), so it is a break.
+
+What the chain cannot show is a missing tail: deleting the newest rows leaves a shorter, intact chain.
+Signed checkpoints of the head (audit.checkpoints) close that gap.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,12 +26,16 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit import keys
 from audit.models import AuditEvent, Subject
 
 GENESIS_HASH = "0" * 64
 # Writers take this lock for the rest of their transaction, so rows are chained in commit order.
 _CHAIN_LOCK = 0x4353_4541  # "CSEA"
-CURRENT_VERSION = 2
+# 1: carried over from the case-only trail; 2: plain SHA-256 over every field; 3: the same payload, MACed.
+UNKEYED_VERSIONS = (1, 2)
+KEYED_VERSION = 3
+CURRENT_VERSION = KEYED_VERSION
 
 
 # The fields each row's hash covers, besides the hash itself.
@@ -37,7 +51,8 @@ HASHED_FIELDS = (
 )
 
 
-def _row_hash(row: Mapping[str, Any]) -> str:
+def _payload(row: Mapping[str, Any]) -> bytes:
+    """The canonical bytes a row's hash covers: JSON of its fields, the version first."""
     created_at = row["created_at"].isoformat()
     if row["chain_version"] == 1:
         # Rows carried over from the case-only trail keep the hash they were written with.
@@ -45,8 +60,17 @@ def _row_hash(row: Mapping[str, Any]) -> str:
         fields: list[object] = [row["previous_hash"], case_id, row["actor_id"], row["kind"], row["detail"], created_at]
     else:
         fields = [row[name] for name in HASHED_FIELDS[:-1]] + [created_at]
-    payload = json.dumps(fields, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def _plain_hash(row: Mapping[str, Any]) -> str:
+    """How versions 1 and 2 were chained: anyone can recompute it."""
+    return hashlib.sha256(_payload(row)).hexdigest()
+
+
+def _row_mac(row: Mapping[str, Any], key: bytes) -> str:
+    """How version 3 is chained: only a holder of AUDIT_MAC_KEY can compute it."""
+    return hmac.new(key, _payload(row), hashlib.sha256).hexdigest()
 
 
 @transaction.atomic
@@ -58,7 +82,11 @@ def event_record(
     detail: dict[str, object] | None = None,
 ) -> AuditEvent:
     """Append one event about ``subject`` (a kind from audit.models.Subject and an id), or about nothing
-    in particular. ``detail`` holds codes and ids only, never anything a person wrote."""
+    in particular. ``detail`` holds codes and ids only, never anything a person wrote.
+
+    Without the MAC key (production misconfigured) this raises ImproperlyConfigured and the caller's
+    transaction rolls back: an action that cannot be audited does not happen."""
+    key = keys.mac_key()  # before the lock, so a first read of the key file never holds up other writers
     subject_kind, subject_id = subject if subject else (Subject.NONE, None)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
@@ -73,7 +101,7 @@ def event_record(
         "detail": detail or {},
         "created_at": timezone.now(),
     }
-    return AuditEvent.objects.create(**row, row_hash=_row_hash(row))
+    return AuditEvent.objects.create(**row, row_hash=_row_mac(row, key))
 
 
 @dataclass(frozen=True)
@@ -96,15 +124,31 @@ def _carried_subject_holds(row: Mapping[str, Any]) -> bool:
 
 
 def audit_verify() -> list[ChainBreak]:
-    """Walk the chain; report every row whose hash or link does not hold."""
+    """Walk the chain; report every row whose hash or link does not hold.
+
+    The MAC key is read at the first keyed row only, so a trail that has none verifies without it."""
     breaks: list[ChainBreak] = []
     previous = GENESIS_HASH
+    key: bytes | None = None
+    keyed_chain_begun = False
     for row in AuditEvent.objects.order_by("id").values("id", "row_hash", *HASHED_FIELDS).iterator():
         if row["previous_hash"] != previous:
             breaks.append(ChainBreak(row["id"], "link to the previous row is broken (a row removed?)"))
-        if row["chain_version"] not in (1, CURRENT_VERSION) or _row_hash(row) != row["row_hash"]:
-            breaks.append(ChainBreak(row["id"], "row contents do not match its hash (altered?)"))
-        elif row["chain_version"] == 1 and not _carried_subject_holds(row):
-            breaks.append(ChainBreak(row["id"], "row subject does not match its hash (altered?)"))
         previous = row["row_hash"]
+        version = row["chain_version"]
+        if version == KEYED_VERSION:
+            keyed_chain_begun = True
+            key = key or keys.mac_key()
+            holds = hmac.compare_digest(_row_mac(row, key), row["row_hash"])
+        elif version in UNKEYED_VERSIONS and keyed_chain_begun:
+            breaks.append(ChainBreak(row["id"], "unkeyed row after the keyed chain began (rewritten without the key?)"))
+            continue
+        elif version in UNKEYED_VERSIONS:
+            holds = _plain_hash(row) == row["row_hash"]
+        else:
+            holds = False
+        if not holds:
+            breaks.append(ChainBreak(row["id"], "row contents do not match its hash (altered?)"))
+        elif version == 1 and not _carried_subject_holds(row):
+            breaks.append(ChainBreak(row["id"], "row subject does not match its hash (altered?)"))
     return breaks
