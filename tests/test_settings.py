@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from audit import keys as audit_keys
 from core import crypto
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,7 @@ def production_keys() -> dict[str, str]:
         "HELPLINE_PRIVATE_KEYS": material["private"],
         "HELPLINE_HMAC_KEY": material["hmac"],
         "OTP_KEY": material["otp"],
+        "AUDIT_MAC_KEY": audit_keys.generate_key_material()["mac"],
     }
 
 
@@ -51,6 +53,25 @@ def test_the_staff_service_refuses_to_start_without_the_otp_key(production_keys:
     result = start(env)
     assert result.returncode != 0
     assert "OTP_KEY" in result.stderr
+
+
+def test_the_staff_service_and_workers_refuse_to_start_without_the_audit_mac_key(
+    production_keys: dict[str, str],
+) -> None:
+    env = {**production_keys}
+    del env["AUDIT_MAC_KEY"]
+    for role in ("staff", "worker"):
+        result = start({**env, "HELPLINE_ROLE": role})
+        assert result.returncode != 0
+        assert "audit.E001" in result.stderr
+
+
+def test_generate_audit_keys_runs_where_the_audit_keys_are_still_missing(production_keys: dict[str, str]) -> None:
+    env = {**production_keys, "HELPLINE_ROLE": "staff"}
+    del env["AUDIT_MAC_KEY"]
+    result = start(env, "generate_audit_keys")
+    assert result.returncode == 0, result.stderr
+    assert "AUDIT_SIGNING_KEY=" in result.stdout
 
 
 def test_the_public_service_refuses_to_start_with_a_private_key(production_keys: dict[str, str]) -> None:

@@ -28,7 +28,8 @@ def govuk_field(field: BoundField, heading: bool = False, size: str = "m", width
         "describedby": " ".join(describedby),
         "widget_type": widget_type,
         "kind": CHOICE_WIDGETS.get(widget_type, widget_type),
-        "value": field.value() if field.value() is not None else "",
+        # A password is never written back into the page, as Django's own PasswordInput promises.
+        "value": "" if widget_type == "password" or field.value() is None else field.value(),
     }
     if widget_type in CHOICE_WIDGETS:
         item_hints = getattr(field.field, "item_hints", {})

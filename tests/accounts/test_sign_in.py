@@ -132,3 +132,10 @@ def test_demo_users_cannot_sign_in_in_production(settings) -> None:  # type: ign
     crypto.keyring()  # the development keys, loaded before this process pretends to be production
     settings.PRODUCTION = True
     assert password_step(Client(), "demo").status_code == 400
+
+
+def test_a_refused_password_is_never_written_back_into_the_page() -> None:
+    staff_with_mfa("handler")
+    response = password_step(Client(), "handler", "my secret pass phrase")
+    assert response.status_code == 400
+    assert b"my secret pass phrase" not in response.content
