@@ -96,8 +96,10 @@ if PRODUCTION and HELPLINE_ROLE in {"staff", "worker"} and not OTP_KEY:
 AUDIT_DEV_KEY_FILE = os.environ.get("AUDIT_DEV_KEY_FILE", str(BASE_DIR / "var" / "dev-audit-keys.json"))
 AUDIT_MAC_KEY = envsecret("AUDIT_MAC_KEY")
 AUDIT_SIGNING_KEY = envsecret("AUDIT_SIGNING_KEY")
-AUDIT_CHECKPOINT_FILE = os.environ.get("AUDIT_CHECKPOINT_FILE", str(BASE_DIR / "var" / "audit-checkpoints.jsonl"))
+AUDIT_CHECKPOINT_PATH = os.environ.get("AUDIT_CHECKPOINT_PATH", str(BASE_DIR / "var" / "audit-checkpoints.jsonl"))
 AUDIT_CHECKPOINT_SECONDS = envint("AUDIT_CHECKPOINT_SECONDS", 300)
+# The checkpoints' verify key (base64), for checking them where the signing key is not held.
+AUDIT_VERIFY_KEY = envsecret("AUDIT_VERIFY_KEY")
 # Argon2id cost for access-code keys (libsodium's interactive class by default), stored per row.
 ACCESS_CODE_KDF_OPSLIMIT = envint("ACCESS_CODE_KDF_OPSLIMIT", 2)
 ACCESS_CODE_KDF_MEMLIMIT = envint("ACCESS_CODE_KDF_MEMLIMIT", 64 * 1024 * 1024)
@@ -228,6 +230,8 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired": {"task": "reports.tasks.purge_expired", "schedule": crontab(minute="*/10")},
     "audit-checkpoint": {"task": "audit.tasks.checkpoint", "schedule": float(AUDIT_CHECKPOINT_SECONDS)},
 }
+# Checkpoints are signed by the one worker that holds AUDIT_SIGNING_KEY, which consumes this queue only.
+CELERY_TASK_ROUTES = {"audit.tasks.checkpoint": {"queue": "audit"}}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

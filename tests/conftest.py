@@ -1,6 +1,7 @@
 import pytest
 
 import tests.fuzzing  # noqa: F401 - loads the Hypothesis profile before any test module is imported
+from tests.audit.fixtures import audit_truncate_allowed  # noqa: F401 - the test database runs without the TRUNCATE guard
 from tests.fixtures_authorities import local_authorities  # noqa: F401
 from tests.live import authorities_committed, celery_worker, gunicorn_server, test_broker  # noqa: F401
 

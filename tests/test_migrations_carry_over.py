@@ -261,6 +261,9 @@ def test_a_pre_move_database_migrates_with_its_rows_keys_and_audit_chain(carry_d
     with psycopg.connect(server_conninfo(carry_db), autocommit=True) as conn:
         with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
             conn.execute("UPDATE audit_event SET kind = 'x' WHERE id = %s", [report_event])
+        # A database migrated the production way keeps the TRUNCATE guard (the test database drops it).
+        with pytest.raises(psycopg.errors.RaiseException, match="TRUNCATE refused"):
+            conn.execute("TRUNCATE audit_event")
         conn.execute("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only")
         conn.execute("UPDATE audit_event SET subject_id = subject_id + 1000 WHERE id = %s", [report_event])
         conn.execute("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only")

@@ -9,6 +9,7 @@ from django_otp.oath import TOTP
 
 from accounts import services
 from accounts.models import SealedTOTPDevice, User
+from audit import keys as audit_keys
 from core import crypto
 from tests.factories import PASSWORD, sign_in, staff_with_mfa
 
@@ -130,6 +131,7 @@ def test_disabling_a_user_ends_their_sessions_at_once() -> None:
 def test_demo_users_cannot_sign_in_in_production(settings) -> None:  # type: ignore[no-untyped-def]
     staff_with_mfa("demo", is_demo=True)
     crypto.keyring()  # the development keys, loaded before this process pretends to be production
+    settings.AUDIT_MAC_KEY = audit_keys.b64(audit_keys.mac_key())
     settings.PRODUCTION = True
     assert password_step(Client(), "demo").status_code == 400
 

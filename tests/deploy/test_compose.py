@@ -23,7 +23,15 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 DOCKERFILE = ROOT / "Dockerfile"
 
-SECRETS = ("secret_key", "helpline_public_key", "helpline_private_keys", "helpline_hmac_key", "otp_key")
+SECRETS = (
+    "secret_key",
+    "helpline_public_key",
+    "helpline_private_keys",
+    "helpline_hmac_key",
+    "otp_key",
+    "audit_mac_key",
+    "audit_signing_key",
+)
 PRIVATE_SECRET = "helpline_private_keys"
 PRIVATE_ENV = ("HELPLINE_PRIVATE_KEYS", "HELPLINE_PRIVATE_KEYS_FILE")
 # The compose specification schema ships with Debian's docker-compose package (and with the

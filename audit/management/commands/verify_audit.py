@@ -60,5 +60,5 @@ class Command(BaseCommand):
         return (
             f"The latest checkpoint holds: event {latest.last_event_id}, {latest.event_count} events, "
             f"at {latest.created_at}, signed by {latest.key_id} (line {report.latest_line} of {report.sink}). "
-            f"{report.events_since} events since are covered by the chain alone.{others}"
+            f"{report.events_since} event(s) written since are covered by the chain alone.{others}"
         )
