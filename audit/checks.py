@@ -8,8 +8,9 @@ The signing key is not required here, because only the checkpoint job holds it.
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, connections
 
 from audit import keys
 
@@ -44,3 +45,39 @@ def audit_keys_configured(app_configs: Any, **kwargs: Any) -> list[CheckMessage]
             )
         )
     return errors
+
+
+@register(Tags.database, deploy=True)
+def runtime_role_cannot_rewrite_the_trail(app_configs: Any, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``check --deploy --database default``: the role the services run as should be able to add events and
+    read them, nothing more. A superuser, or the owner of audit_event, can switch the triggers off."""
+    if not databases or "default" not in databases:
+        return []
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                "SELECT r.rolsuper, t.tableowner = current_user FROM pg_roles r "
+                "LEFT JOIN pg_tables t ON t.tablename = 'audit_event' WHERE r.rolname = current_user"
+            )
+            row = cursor.fetchone()
+    except DatabaseError:
+        return []
+    superuser, owner = (bool(row[0]), bool(row[1])) if row else (False, False)
+    warnings: list[CheckMessage] = []
+    if superuser:
+        warnings.append(
+            Warning(
+                "The services connect to PostgreSQL as a superuser, which can rewrite the audit trail",
+                hint="Run them as a role with INSERT and SELECT only on audit_event (docs/deploy.md).",
+                id="audit.W001",
+            )
+        )
+    elif owner:
+        warnings.append(
+            Warning(
+                "The services connect to PostgreSQL as the owner of audit_event, which can drop its triggers",
+                hint="Migrate as the owner and run the services as another role (docs/deploy.md).",
+                id="audit.W002",
+            )
+        )
+    return warnings

@@ -104,3 +104,12 @@ def test_generate_audit_keys_prints_a_matching_set(capsys: pytest.CaptureFixture
     signing = SigningKey(keys.decode_key("signing", values["AUDIT_SIGNING_KEY"]))
     assert bytes(signing.verify_key) == keys.decode_key("verify", values["AUDIT_VERIFY_KEY"])
     assert f"# verify key id: {keys.key_id(signing.verify_key)}" in out
+
+
+def test_check_deploy_warns_when_the_services_run_as_a_superuser() -> None:
+    """The test database is reached as PostgreSQL's superuser, exactly what a deployment must not do."""
+    from django.core.checks import run_checks
+
+    messages = run_checks(include_deployment_checks=True, databases=["default"])
+    assert "audit.W001" in {message.id for message in messages}
+    assert "audit.W001" not in {message.id for message in run_checks(databases=["default"])}  # deploy only
