@@ -168,9 +168,15 @@ TEMPLATES = [
 ]
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
-DATABASES = {
-    "default": database_from_url(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpline"))
-}
+# Two roles: DATABASE_URL is the role web, worker and beat run as (INSERT and SELECT only on the audit
+# trail); MIGRATION_DATABASE_URL is the schema's owner, which `manage.py migrate` connects as
+# (core/management/commands/migrate.py). One URL serves for both where they are the same role.
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/helpline")
+MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL") or DATABASE_URL
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+DATABASE_OWNER = database_from_url(MIGRATION_DATABASE_URL)
+# The role migrations grant the runtime privileges to (core/roles.py): DATABASE_URL's own by default.
+DATABASE_RUNTIME_ROLE = os.environ.get("DATABASE_RUNTIME_ROLE") or str(DATABASES["default"]["USER"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

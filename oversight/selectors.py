@@ -79,9 +79,9 @@ def _scoped(facts: QuerySet[FactT], scope: Scope) -> QuerySet[FactT]:
 
 
 def stats_refresh() -> None:
+    # The owner's SECURITY DEFINER function (oversight migration 0004): the runtime role may run it.
     with connection.cursor() as cursor:
-        cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY oversight_case_facts")
-        cursor.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY oversight_concern_facts")
+        cursor.execute("SELECT oversight_refresh_summaries()")
 
 
 def _pivot(

@@ -1,0 +1,80 @@
+"""The role the services run as can add to the audit trail and read it, and can never rewrite it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from django.db import connection
+
+from audit.trail import event_record
+from core.roles import runtime_grants
+from oversight.selectors import stats_refresh
+
+ROLE = "helpline_runtime_test"
+
+
+@pytest.fixture
+def runtime_role(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A login role like the deployment's runtime role, granted exactly what core/roles.py grants."""
+    with connection.cursor() as cursor:
+        if role_exists():  # left behind by an interrupted run
+            cursor.execute(f"DROP OWNED BY {ROLE}")
+            cursor.execute(f"DROP ROLE {ROLE}")
+        cursor.execute(f"CREATE ROLE {ROLE} LOGIN")
+    settings.DATABASE_RUNTIME_ROLE = ROLE
+    assert runtime_grants(connection)
+    yield ROLE
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP OWNED BY {ROLE}")
+        cursor.execute(f"DROP ROLE {ROLE}")
+
+
+def role_exists() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [ROLE])
+        return cursor.fetchone() is not None
+
+
+def as_runtime_role() -> psycopg.Connection[tuple[object, ...]]:
+    params = connection.settings_dict
+    return psycopg.connect(host=params["HOST"], port=params["PORT"], dbname=params["NAME"], user=ROLE, autocommit=True)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_event SET kind = 'rewritten'", "DELETE FROM audit_event", "TRUNCATE audit_event"],
+)
+def test_the_runtime_role_cannot_rewrite_the_audit_trail(runtime_role: str, statement: str) -> None:
+    event_record(kind="content_viewed", detail={"n": 1})
+    with as_runtime_role() as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
+        assert conn.execute("SELECT count(*) FROM audit_event").fetchone() == (1,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_runtime_role_adds_events_works_on_cases_and_refreshes_statistics(runtime_role: str) -> None:
+    event_record(kind="content_viewed", detail={"n": 1})
+    with as_runtime_role() as conn:
+        row = conn.execute("SELECT previous_hash, row_hash FROM audit_event").fetchone()
+        assert row is not None
+        conn.execute(
+            "INSERT INTO audit_event (subject_kind, kind, detail, created_at, chain_version, previous_hash, row_hash)"
+            " VALUES ('', 'probe', '{}', now(), 3, %s, %s)",
+            [row[1], "f" * 64],
+        )
+        conn.execute("UPDATE triage_case SET escalated = escalated")  # the usual privileges elsewhere
+        conn.execute("SELECT oversight_refresh_summaries()")  # the owner's refresh, through its function
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("REFRESH MATERIALIZED VIEW oversight_case_facts")  # but not directly
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nobody_else_may_run_the_refresh_function(runtime_role: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT has_function_privilege('public', 'oversight_refresh_summaries()', 'EXECUTE')")
+        assert cursor.fetchone() == (False,)
+    stats_refresh()  # the owner still can
