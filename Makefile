@@ -9,6 +9,12 @@ export PORT
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpline
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export DATABASE_URL REDIS_URL
+# DATABASE_URL names the schema's owner, which runs migrations and the set-up. The services (make run, and
+# the processes tests start) connect as RUNTIME_ROLE instead: INSERT and SELECT only on the audit trail
+# (core/roles.py). make creates the role; the migrations grant its privileges.
+RUNTIME_ROLE ?= helpline_app
+export DATABASE_RUNTIME_ROLE := $(RUNTIME_ROLE)
+RUNTIME_DATABASE_URL := $(subst ://postgres@,://$(RUNTIME_ROLE)@,$(DATABASE_URL))
 PG_HOST := 127.0.0.1
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
@@ -46,6 +52,8 @@ DB_NAME := $(firstword $(subst ?, ,$(lastword $(subst /, ,$(DATABASE_URL)))))
 database: services
 	@psql -h $(PG_HOST) -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='$(DB_NAME)'" | grep -q 1 \
 		|| createdb -h $(PG_HOST) -U postgres "$(DB_NAME)"
+	@psql -h $(PG_HOST) -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='$(RUNTIME_ROLE)'" | grep -q 1 \
+		|| psql -q -h $(PG_HOST) -U postgres -c 'CREATE ROLE "$(RUNTIME_ROLE)" LOGIN'
 
 migrate: venv database
 	$(BIN)/python manage.py migrate --no-input -v 0
@@ -73,7 +81,8 @@ run: setup
 	@$(BIN)/python manage.py seed_demo --print-only
 	@echo "Starting the portal on http://127.0.0.1:$(PORT)/ (staff workspace at /staff/). Ctrl-C stops everything."
 	@$(BIN)/supervisorctl -c deploy/supervisord.dev.conf shutdown >/dev/null 2>&1 || true  # an earlier make run
-	mkdir -p var && exec $(BIN)/supervisord -c deploy/supervisord.dev.conf
+	mkdir -p var && MIGRATION_DATABASE_URL=$(DATABASE_URL) DATABASE_URL=$(RUNTIME_DATABASE_URL) \
+		exec $(BIN)/supervisord -c deploy/supervisord.dev.conf
 
 lint: venv
 	$(BIN)/ruff format --check .

@@ -36,12 +36,18 @@ def free_port() -> int:
 
 
 def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a process a test starts. It connects to the test database as the runtime role
+    when `make test` names one (DATABASE_RUNTIME_ROLE, created by make and granted by the migrations), as
+    the deployed services do; migrations it runs connect as the owner, this test process's role."""
     db = connection.settings_dict
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST")}
+    owner = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    runtime_role = os.environ.get("DATABASE_RUNTIME_ROLE") or db["USER"]
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "helpline.settings",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "DATABASE_URL": f"postgres://{runtime_role}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "MIGRATION_DATABASE_URL": owner,
             "CELERY_BROKER_URL": TEST_BROKER_URL,
             "REDIS_URL": TEST_BROKER_URL,
             "HELPLINE_DEV_KEY_FILE": settings.HELPLINE_KEY_FILE,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -11,6 +15,7 @@ from django.db import connection
 from audit.trail import event_record
 from core.roles import runtime_grants
 from oversight.selectors import stats_refresh
+from tests.live import process_env
 
 ROLE = "helpline_runtime_test"
 
@@ -78,3 +83,25 @@ def test_nobody_else_may_run_the_refresh_function(runtime_role: str) -> None:
         cursor.execute("SELECT has_function_privilege('public', 'oversight_refresh_summaries()', 'EXECUTE')")
         assert cursor.fetchone() == (False,)
     stats_refresh()  # the owner still can
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not os.environ.get("DATABASE_RUNTIME_ROLE"), reason="make test names the runtime role")
+def test_processes_the_tests_start_run_as_the_runtime_role() -> None:
+    """Gunicorn and the Celery workers tests start connect as make's runtime role, as deployed services do."""
+    code = (
+        "from django.db import connection\n"
+        "cursor = connection.cursor()\n"
+        "cursor.execute('SELECT current_user, has_table_privilege(current_user, %s, %s)', ['audit_event', 'UPDATE'])\n"
+        "print(*cursor.fetchone())\n"
+    )
+    result = subprocess.run(  # noqa: S603 - our own manage.py
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=process_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout.strip().splitlines()[-1].split() == [os.environ["DATABASE_RUNTIME_ROLE"], "False"]
