@@ -122,6 +122,7 @@ def test_the_compose_tool_accepts_the_file(tmp_path: Path) -> None:
         if not key.startswith(("COMPOSE_", "POSTGRES_")) and key not in {"PUBLIC_HOSTNAME", "STAFF_HOSTNAME"}
     }
     env["POSTGRES_PASSWORD"] = "dummy-password"
+    env["POSTGRES_RUNTIME_PASSWORD"] = "dummy-runtime-password"
     done = subprocess.run(
         [*command, "-f", "docker-compose.yml", "config", "-q"],
         cwd=tmp_path,
@@ -266,8 +267,9 @@ def test_every_published_port_is_on_the_host_loopback(services: dict[str, dict[s
 
 def test_the_database_password_has_no_committed_default() -> None:
     text = COMPOSE_FILE.read_text()
-    uses = re.findall(r"\$\{POSTGRES_PASSWORD([^}]*)\}", text)
-    assert uses and all(use.startswith(":?") for use in uses)
+    for variable in ("POSTGRES_PASSWORD", "POSTGRES_RUNTIME_PASSWORD"):
+        uses = re.findall(rf"\$\{{{variable}([^}}]*)\}}", text)
+        assert uses and all(use.startswith(":?") for use in uses), variable
     assert "POSTGRES_HOST_AUTH_METHOD" not in text
 
 
