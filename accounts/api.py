@@ -27,6 +27,12 @@ THROTTLED = {"detail": "Too many failed sign-ins for this username from here. Tr
 NO_SECOND_FACTOR = {"detail": "Set up your authenticator app on the staff pages before using the API."}
 
 
+def _wait(seconds: int) -> Response:
+    """The account must wait before another second-factor code is checked."""
+    detail = {"detail": services.wait_message(seconds) + "."}
+    return Response(detail, status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(seconds)})
+
+
 class SignInSerializer(serializers.Serializer[dict[str, str]]):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=256, trim_whitespace=False)
@@ -71,19 +77,11 @@ class SignInApi(LoginView):
             return Response(NO_SECOND_FACTOR, status=status.HTTP_403_FORBIDDEN)
         wait = services.second_factor_wait(user=user)
         if wait:
-            return Response(
-                {"detail": services.wait_message(wait) + "."},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(wait)},
-            )
+            return _wait(wait)
         if services.otp_verify(user=user, token=data["code"]) is None:
             delay = services.login_record_otp_failure(user=user, client=client)
             if delay:
-                return Response(
-                    {"detail": services.wait_message(delay) + "."},
-                    status=status.HTTP_429_TOO_MANY_REQUESTS,
-                    headers={"Retry-After": str(delay)},
-                )
+                return _wait(delay)
             return Response(REFUSED, status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": "Token"})
         request.user = user
         response: Response = super().post(request, format)
