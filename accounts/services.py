@@ -36,13 +36,17 @@ def _login_key(username: str, client: str) -> str:
 
 def login_check_password(*, request: HttpRequest, username: str, password: str, client: str) -> User | None:
     key = _login_key(username, client)
-    if throttle.throttle_blocked(key=key, limit=settings.LOGIN_THROTTLE_LIMIT):
+    # The attempt is counted before the password is checked, so concurrent guesses cannot all slip in
+    # under the limit; a right password gives its attempt back.
+    if not throttle.throttle_take(
+        key=key, limit=settings.LOGIN_THROTTLE_LIMIT, window_seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS
+    ):
         raise LoginThrottled
     user = authenticate(request, username=username, password=password)
     if user is None:
-        throttle.throttle_failure(key=key, window_seconds=settings.LOGIN_THROTTLE_WINDOW_SECONDS)
         events.auth_event(kind=events.PASSWORD_FAILED, user=User.objects.filter(username=username).first())
         return None
+    throttle.throttle_refund(key=key)
     assert isinstance(user, User)  # noqa: S101 - AUTH_USER_MODEL
     return user
 

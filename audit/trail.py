@@ -20,6 +20,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -80,9 +81,12 @@ def event_record(
     subject: tuple[str, int] | None = None,
     actor: AbstractBaseUser | None = None,
     detail: dict[str, object] | None = None,
+    at: datetime | None = None,
 ) -> AuditEvent:
     """Append one event about ``subject`` (a kind from audit.models.Subject and an id), or about nothing
-    in particular. ``detail`` holds codes and ids only, never anything a person wrote.
+    in particular. ``detail`` holds codes and ids only, never anything a person wrote. ``at`` is the time
+    to record, now by default; a caller recording what a reporter caused passes the day only (the trail
+    is ordered by id, so events of one day keep their order).
 
     Without the MAC key (production misconfigured) this raises ImproperlyConfigured and the caller's
     transaction rolls back: an action that cannot be audited does not happen."""
@@ -99,7 +103,7 @@ def event_record(
         "actor_id": actor.pk if actor else None,
         "kind": kind,
         "detail": detail or {},
-        "created_at": timezone.now(),
+        "created_at": at or timezone.now(),
     }
     return AuditEvent.objects.create(**row, row_hash=_row_mac(row, key))
 

@@ -8,10 +8,12 @@ import math
 from datetime import timedelta
 
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from core import crypto
 from core.models import AccessThrottle
+from core.timetrail import expiry_in
 
 
 def throttle_key(scope: str, *parts: str) -> str:
@@ -24,7 +26,7 @@ def throttle_blocked(*, key: str, limit: int) -> bool:
 
 def throttle_failure(*, key: str, window_seconds: int) -> int:
     """Count one failure and return the count; a window that has run out starts again at one. One atomic
-    upsert, so concurrent failures each count."""
+    upsert, so concurrent failures each count. The window's end is rounded up to the time-trail bucket."""
     now = timezone.now()
     table = AccessThrottle._meta.db_table
     with connection.cursor() as cursor:
@@ -36,14 +38,30 @@ def throttle_failure(*, key: str, window_seconds: int) -> int:
                 expires_at = CASE WHEN {table}.expires_at > %s THEN {table}.expires_at ELSE EXCLUDED.expires_at END
             RETURNING failures
             """,  # noqa: S608 - the table name is ours; values are parameters
-            [key, now + timedelta(seconds=window_seconds), now, now],
+            [key, expiry_in(window_seconds), now, now],
         )
         row = cursor.fetchone()
     return int(row[0]) if row else 1
 
 
+def throttle_take(*, key: str, limit: int, window_seconds: int) -> bool:
+    """Take one of ``limit`` attempts in the window, before doing the costly or guessable thing.
+
+    The count goes up first, atomically, and the answer is whether it is still within the limit: so under
+    any concurrency at most ``limit`` attempts go ahead, where checking first and counting afterwards let
+    every request that checked before the first one counted through. An attempt that turns out not to
+    count (a right answer) gives its slot back with throttle_refund."""
+    return throttle_failure(key=key, window_seconds=window_seconds) <= limit
+
+
+def throttle_refund(*, key: str) -> None:
+    """Give back one attempt taken with throttle_take (the window keeps its end)."""
+    AccessThrottle.objects.filter(key=key, failures__gt=0).update(failures=F("failures") - 1)
+
+
 def throttle_hold(*, key: str, seconds: int) -> None:
     """Refuse ``key`` for the next ``seconds`` (replacing any hold it had)."""
+    # Precise, not bucketed: holds are for staff second-factor delays of seconds, not for reporters.
     AccessThrottle.objects.update_or_create(
         key=key, defaults={"failures": 1, "expires_at": timezone.now() + timedelta(seconds=seconds)}
     )

@@ -10,4 +10,6 @@ def service(request: HttpRequest) -> dict[str, object]:
         "service_name": PUBLIC_SERVICE_NAME,
         "staff_service_name": STAFF_SERVICE_NAME,
         "helpline_role": settings.HELPLINE_ROLE,
+        "helpline_phone": settings.HELPLINE_PHONE,
+        "helpline_hours": settings.HELPLINE_HOURS,
     }

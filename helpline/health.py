@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -57,13 +58,15 @@ def health() -> tuple[bool, dict[str, Any]]:
             "ok": age is not None and age < settings.WORKER_STALE_SECONDS,
             "last_heartbeat_seconds_ago": round(age, 1) if age is not None else None,
         }
-        oldest = (
-            OutboxMessage.objects.filter(processed_at__isnull=True)
-            .order_by("created_at")
-            .values_list("created_at", flat=True)
-            .first()
+        # Rows keep no creation time (core.timetrail): how long work has waited is counted in sweeps.
+        pending = OutboxMessage.objects.filter(processed_at__isnull=True).aggregate(
+            pending=Count("pk"), waited=Max("sweeps")
         )
-        body["outbox"] = {"oldest_pending_seconds": round((now - oldest).total_seconds(), 1) if oldest else 0}
+        body["outbox"] = {
+            "pending": pending["pending"],
+            "longest_wait_sweeps": pending["waited"] or 0,
+            "sweep_seconds": settings.OUTBOX_SWEEP_SECONDS,
+        }
     if not db:
         body["status"] = "down"
     elif broker and body["worker"]["ok"]:

@@ -177,6 +177,9 @@ DATABASES = {"default": database_from_url(DATABASE_URL)}
 DATABASE_OWNER = database_from_url(MIGRATION_DATABASE_URL)
 # The role migrations grant the runtime privileges to (core/roles.py): DATABASE_URL's own by default.
 DATABASE_RUNTIME_ROLE = os.environ.get("DATABASE_RUNTIME_ROLE") or str(DATABASES["default"]["USER"])
+# While the database cannot be reached (a restart, a failover) pages and the API answer 503 with this
+# Retry-After, in seconds, instead of a 500 (helpline/errors.py).
+DATABASE_UNAVAILABLE_RETRY_AFTER = envint("DATABASE_UNAVAILABLE_RETRY_AFTER", 30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -223,8 +226,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
 # Regions (as in the authority directory) whose non-urgent cases get their own triage queue.
 REGIONAL_QUEUES = envlist("REGIONAL_QUEUES")
+# A row still unclaimed at the second sweep that sees it is re-sent (30 to 60 seconds after it was added).
 OUTBOX_SWEEP_SECONDS = envint("OUTBOX_SWEEP_SECONDS", 30)
-OUTBOX_RESEND_AFTER_SECONDS = envint("OUTBOX_RESEND_AFTER_SECONDS", 60)
 OUTBOX_LEASE_SECONDS = envint("OUTBOX_LEASE_SECONDS", 120)
 # A worker whose last heartbeat is older than this is stale: /staff/health says so, the watchdog restarts it.
 WORKER_STALE_SECONDS = envint("WORKER_STALE_SECONDS", 90)
@@ -325,6 +328,21 @@ DRAFT_IDLE_SECONDS = envint("DRAFT_IDLE_SECONDS", 30 * 60)
 CLIENT_ADDRESS_HEADER = os.environ.get("CLIENT_ADDRESS_HEADER", "REMOTE_ADDR")
 ACCESS_THROTTLE_LIMIT = envint("ACCESS_THROTTLE_LIMIT", 5)
 ACCESS_THROTTLE_WINDOW_SECONDS = envint("ACCESS_THROTTLE_WINDOW_SECONDS", 3600)
+# Key derivations (Argon2id, 64 MiB each) per client across every reference: opening a concern costs one.
+ACCESS_DERIVATION_LIMIT = envint("ACCESS_DERIVATION_LIMIT", 20)
+ACCESS_DERIVATION_WINDOW_SECONDS = envint("ACCESS_DERIVATION_WINDOW_SECONDS", 3600)
+# Reports submitted per client (web and API together); phone reports taken by staff are not counted.
+SUBMISSION_LIMIT = envint("SUBMISSION_LIMIT", 30)
+SUBMISSION_WINDOW_SECONDS = envint("SUBMISSION_WINDOW_SECONDS", 3600)
+# How long the API remembers an Idempotency-Key (kept as a keyed hash, with a hash of the request).
+IDEMPOTENCY_KEY_SECONDS = envint("IDEMPOTENCY_KEY_SECONDS", 24 * 3600)
+# Expiries set from a reporter's page view (drafts, throttles, idempotency keys) are rounded up to this,
+# so the database never holds when the reporter was last here to better than the bucket.
+TIME_TRAIL_BUCKET_SECONDS = envint("TIME_TRAIL_BUCKET_SECONDS", 15 * 60)
+# Shown wherever a reporter may need a person: throttled, over a limit, or the service is unavailable.
+# The default is in Ofcom's range reserved for drama, so a deployment that forgets to set it is obvious.
+HELPLINE_PHONE = os.environ.get("HELPLINE_PHONE", "0808 157 0192")
+HELPLINE_HOURS = os.environ.get("HELPLINE_HOURS", "Monday to Friday, 8am to 8pm; Saturday, 9am to 1pm")
 
 CSRF_FAILURE_VIEW = "helpline.errors.csrf_failure"
 

@@ -14,9 +14,13 @@ class OutboxMessage(models.Model):
     # A kind that some app registered a handler for (outbox.registry); the outbox never lists them.
     kind = models.CharField(max_length=32)
     target_id = models.BigIntegerField()
+    # The day only, like processed_at: most rows are a reporter's doing (core.timetrail). Rows are ordered
+    # by id, and how long one has waited is counted in sweeps, not read from a clock.
     created_at = models.DateTimeField()
     claimed_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # How many sweeps have found this row unclaimed and unprocessed: at the second it is re-sent.
+    sweeps = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=255, blank=True)
 
@@ -26,7 +30,7 @@ class OutboxMessage(models.Model):
             models.UniqueConstraint(fields=["kind", "target_id"], name="outbox_one_per_target"),
         ]
         indexes = [
-            models.Index(fields=["created_at"], name="outbox_pending", condition=Q(processed_at__isnull=True)),
+            models.Index(fields=["id"], name="outbox_pending", condition=Q(processed_at__isnull=True)),
         ]
 
     def __str__(self) -> str:

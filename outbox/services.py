@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core.timetrail import day_start
 from outbox.models import OutboxMessage
 from outbox.registry import registration_for
 
@@ -26,7 +27,7 @@ PROCESS_TASK = "outbox.process"
 def outbox_add(*, kind: str, target_id: int) -> OutboxMessage:
     """Record work inside the caller's transaction; publish it once the transaction commits."""
     # The target is new in this transaction, so a plain insert; the unique constraint still guards.
-    message = OutboxMessage.objects.create(kind=kind, target_id=target_id, created_at=timezone.now())
+    message = OutboxMessage.objects.create(kind=kind, target_id=target_id, created_at=day_start())
     outbox_id = message.pk
     transaction.on_commit(lambda: outbox_publish(outbox_id=outbox_id), robust=True)
     return message
@@ -69,19 +70,26 @@ def outbox_claim(*, outbox_id: int) -> bool:
     return claimed == 1
 
 
+# A row that a sweep finds unclaimed is re-sent from the sweep after: its publish has had at least one
+# whole sweep interval (OUTBOX_SWEEP_SECONDS) to be picked up. Rows carry no creation time to compare.
+RESEND_AT_SWEEP = 2
+
+
 def outbox_due(*, limit: int = 500) -> list[int]:
-    """Rows to re-send: never claimed and older than the resend delay, or whose lease has expired."""
+    """Rows to re-send: never claimed and seen by earlier sweeps, or whose lease has expired."""
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.OUTBOX_RESEND_AFTER_SECONDS)
     return list(
         OutboxMessage.objects.filter(processed_at__isnull=True)
-        .filter(Q(claimed_until__isnull=True, created_at__lt=stale) | Q(claimed_until__lt=now))
-        .order_by("created_at")
+        .filter(Q(claimed_until__isnull=True, sweeps__gte=RESEND_AT_SWEEP) | Q(claimed_until__lt=now))
+        .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
 
 
 def outbox_sweep() -> int:
+    # Count this sweep on every waiting row first, so a row is re-sent from the sweep after the one
+    # that first found it.
+    OutboxMessage.objects.filter(processed_at__isnull=True, claimed_until__isnull=True).update(sweeps=F("sweeps") + 1)
     due = outbox_due()
     for outbox_id in due:
         outbox_publish(outbox_id=outbox_id)
@@ -89,7 +97,7 @@ def outbox_sweep() -> int:
 
 
 def outbox_mark_processed(*, outbox_id: int) -> None:
-    OutboxMessage.objects.filter(pk=outbox_id).update(processed_at=timezone.now(), claimed_until=None)
+    OutboxMessage.objects.filter(pk=outbox_id).update(processed_at=day_start(), claimed_until=None)
 
 
 def outbox_release(*, outbox_id: int, retry_at: datetime, error: str) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -41,6 +42,9 @@ class AuthorityCodeField(CleanTextApiField):
         if authority is None:
             raise serializers.ValidationError("Not an English children's services authority GSS code.")
         return authority
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class AccessSerializer(serializers.Serializer[dict[str, str]]):
@@ -109,16 +113,64 @@ class ReportSubmitApi(APIView):
     @extend_schema(
         operation_id="report_submit",
         request=ReportSubmitInputSerializer,
-        responses={201: ReportSubmittedSerializer, 400: OpenApiResponse(description="Field errors")},
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Any unique string of 1 to 255 printable ASCII characters. A retry with the same key "
+                "and body files nothing new and answers 409 with the reference (not the access code, which "
+                "is shown once); the same key with another body answers 422.",
+            )
+        ],
+        responses={
+            201: ReportSubmittedSerializer,
+            400: OpenApiResponse(description="Field errors"),
+            409: OpenApiResponse(description="Already filed with this Idempotency-Key: the reference only"),
+            422: OpenApiResponse(description="This Idempotency-Key was used with a different body"),
+            429: OpenApiResponse(description="Too many reports from this client for now"),
+        },
         auth=[],
     )
     @sensitive_variables("serializer", "data", "submitted")
     def post(self, request: Request) -> Response:
         serializer = self.ReportSubmitInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        idempotency = _idempotency(request)
+        if isinstance(idempotency, Response):
+            return idempotency
         data = serializer.validated_data
         contact = data.get("contact") or {}
-        submitted = services.report_submit(
+        try:
+            submitted = self._submit(request, data, contact, idempotency)
+        except services.IdempotentReplay as replay:
+            return Response({"reference": replay.reference, "detail": ALREADY_FILED}, status=status.HTTP_409_CONFLICT)
+        except services.IdempotencyKeyReused:
+            return Response({"detail": KEY_REUSED}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        except services.SubmissionsExhausted:
+            return Response(
+                {"detail": SUBMISSIONS_EXHAUSTED.format(phone=settings.HELPLINE_PHONE)},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(settings.SUBMISSION_WINDOW_SECONDS)},
+            )
+        report = submitted.report
+        body = self.ReportSubmittedSerializer(
+            {
+                "reference": report.reference,
+                "access_code": submitted.access_code,
+                "status": "received",  # a report is routed after this transaction commits
+                "local_authority": report.local_authority.gss_code if report.local_authority else None,
+            }
+        ).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    @sensitive_variables("data", "contact")
+    def _submit(
+        request: Request, data: dict[str, Any], contact: dict[str, str], idempotency: services.Idempotency | None
+    ) -> services.SubmittedReport:
+        return services.report_submit(
             data=services.ReportInput(
                 anonymity=data["anonymity"],
                 reporter_sector=data["reporter_sector"],
@@ -136,21 +188,34 @@ class ReportSubmitApi(APIView):
                 ),
             ),
             channel=Channel.API,
+            client=client_of(request._request),
+            idempotency=idempotency,
         )
-        report = submitted.report
-        body = self.ReportSubmittedSerializer(
-            {
-                "reference": report.reference,
-                "access_code": submitted.access_code,
-                "status": "received",  # a report is routed after this transaction commits
-                "local_authority": report.local_authority.gss_code if report.local_authority else None,
-            }
-        ).data
-        return Response(body, status=status.HTTP_201_CREATED)
+
+
+ALREADY_FILED = "A report was already filed with this Idempotency-Key. Its access code was shown once only."
+KEY_REUSED = "This Idempotency-Key was already used with a different request. Use a new key for a new report."
+SUBMISSIONS_EXHAUSTED = "Too many reports from this client for now. Try again later, or call the helpline on {phone}."
+
+
+def _idempotency(request: Request) -> services.Idempotency | None | Response:
+    """The request's Idempotency-Key as keyed hashes, none when absent, or a 400 when it is malformed."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255 or not all(" " <= character <= "~" for character in key):
+        return Response(
+            {IDEMPOTENCY_HEADER: ["Give 1 to 255 printable ASCII characters."]}, status=status.HTTP_400_BAD_REQUEST
+        )
+    body = request.data if isinstance(request.data, dict) else {"body": request.data}
+    return services.Idempotency.of(key, body)
 
 
 NOT_FOUND = {"detail": "No report opens with this reference and access code."}
 THROTTLED = {"detail": "Too many wrong attempts for this reference from here. Try again in an hour."}
+DERIVATIONS_EXHAUSTED = {
+    "detail": "Too many attempts to open reports from this client. Try again in an hour, or call the helpline."
+}
 
 
 def _unlock(request: Request, serializer: serializers.Serializer[Any]) -> tuple[Any, bytes] | Response:
@@ -162,6 +227,12 @@ def _unlock(request: Request, serializer: serializers.Serializer[Any]) -> tuple[
         )
     except services.AccessThrottled:
         return Response(THROTTLED, status=status.HTTP_429_TOO_MANY_REQUESTS)
+    except services.DerivationsExhausted:
+        return Response(
+            DERIVATIONS_EXHAUSTED,
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(settings.ACCESS_DERIVATION_WINDOW_SECONDS)},
+        )
     except services.ReportNotFound:
         return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
 

@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_variables
 from core import crypto
 from core.calendar import add_months
 from core.identifiers import new_reference
+from core.timetrail import day_start
 from outbox.services import outbox_add
 from reports.models import ENVELOPE_FIELDS, ConcernType, Report, RetaliationCheckin
 from reports.outbox_kinds import ROUTE_REPORT
@@ -21,7 +22,7 @@ CHECKIN_MONTHS = (1, 3, 6)
 def checkins_opt_in(*, report: Report) -> list[RetaliationCheckin]:
     return [
         RetaliationCheckin.objects.get_or_create(
-            report=report, months=months, defaults={"due_at": add_months(report.submitted_at, months)}
+            report=report, months=months, defaults={"due_at": day_start(add_months(report.submitted_at, months))}
         )[0]
         for months in CHECKIN_MONTHS
     ]
@@ -74,7 +75,7 @@ def checkin_answer(*, checkin: RetaliationCheckin, answer: str, details: str, da
         reference=new_reference(),
         concern_types=[ConcernType.RETALIATION_AGAINST_STAFF],
         child_at_immediate_risk=False,
-        submitted_at=timezone.now(),
+        submitted_at=day_start(),
         content=crypto.seal_content(data_key, content),
         retaliation_of=original,
     )

@@ -10,7 +10,6 @@ import base64
 import binascii
 import json
 import uuid
-from datetime import timedelta
 
 import nacl.exceptions
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from core import crypto
+from core.timetrail import expiry_in
 from reports.models import Draft
 
 COOKIE_NAMES = {Draft.Purpose.DRAFT: "report_draft", Draft.Purpose.FOLLOW_UP: "report_follow_up"}
@@ -50,15 +50,30 @@ def state_load(request: HttpRequest, *, purpose: str) -> dict[str, object] | Non
         return None
 
 
+def draft_id(request: HttpRequest, *, purpose: str) -> uuid.UUID | None:
+    """The id of the draft the reporter's cookie names (whether or not its row still exists)."""
+    parsed = _parse_cookie(request, purpose)
+    return parsed[0] if parsed else None
+
+
+def draft_sent(request: HttpRequest) -> bool:
+    """Whether the reporter's answers were already sent as a report (the cookie outlived the send)."""
+    parsed = _parse_cookie(request, Draft.Purpose.DRAFT)
+    return parsed is not None and Draft.objects.filter(pk=parsed[0], purpose=Draft.Purpose.SENT).exists()
+
+
 def state_save(request: HttpRequest, response: HttpResponse, *, purpose: str, state: dict[str, object]) -> None:
     parsed = _parse_cookie(request, purpose)
+    if parsed and Draft.objects.filter(pk=parsed[0]).exclude(purpose=purpose).exists():
+        parsed = None  # a sent draft is never filled again: new answers start a new draft
     draft_id, key = parsed if parsed else (uuid.uuid4(), crypto.new_data_key())
     Draft.objects.update_or_create(
         pk=draft_id,
         defaults={
             "purpose": purpose,
             "ciphertext": crypto.seal_content(key, state),
-            "expires_at": timezone.now() + timedelta(seconds=settings.DRAFT_IDLE_SECONDS),
+            # Rounded up to the time-trail bucket: the row never says when the reporter last looked.
+            "expires_at": expiry_in(settings.DRAFT_IDLE_SECONDS),
         },
     )
     response.set_cookie(

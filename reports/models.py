@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
@@ -50,6 +52,10 @@ class Channel(models.TextChoices):
     API = "api", "API"
 
 
+# The urgent triage clock: a report that says a child is at immediate risk must be triaged within this.
+URGENT_TRIAGE = timedelta(hours=1)
+
+
 class Report(models.Model):
     """One concern as the reporter gave it.
 
@@ -78,7 +84,11 @@ class Report(models.Model):
     organisation_hash = models.CharField(max_length=64, blank=True, db_index=True)
     has_contact_email = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    # The day only (local midnight, core.timetrail.day_start): never when in the day the reporter was here.
     submitted_at = models.DateTimeField()
+    # The one precise time a report may carry: the urgent 1-hour triage deadline, from submission until
+    # the report is routed (its case takes the clock over, and this is cleared).
+    urgent_triage_due_at = models.DateTimeField(null=True, blank=True)
     # A report the reporter filed through a retaliation check-in on an earlier report of theirs.
     retaliation_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="retaliation_reports"
@@ -155,6 +165,9 @@ class Draft(models.Model):
     class Purpose(models.TextChoices):
         DRAFT = "draft", "Answers to question pages"
         FOLLOW_UP = "follow_up", "An unlocked follow-up page"
+        # A draft that became a report: emptied, kept until it expires so that a second press of "Send"
+        # is told the report was already sent instead of sending it twice.
+        SENT = "sent", "Answers already sent"
 
     id = models.UUIDField(primary_key=True)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
@@ -186,3 +199,16 @@ class RetaliationCheckin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.months}-month check-in for report {self.report_id}"
+
+
+class IdempotencyKey(models.Model):
+    """An API client's Idempotency-Key for a submission, so a retried request never files a second report.
+    The key and the request body are kept as keyed hashes only; the row expires."""
+
+    key_hash = models.CharField(max_length=64, primary_key=True)
+    request_hash = models.CharField(max_length=64)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"idempotency key {self.key_hash[:8]}"

@@ -6,6 +6,8 @@ held while it runs.
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -18,9 +20,19 @@ from audit.models import Subject
 from audit.trail import event_record
 from core import crypto, throttle
 from core.identifiers import ATTEMPTS, new_reference, normalise_reference
+from core.timetrail import day_start, expiry_in
 from directory.models import LocalAuthority
 from outbox.services import outbox_add
-from reports.models import ENVELOPE_FIELDS, Anonymity, Channel, Message, Report
+from reports.models import (
+    ENVELOPE_FIELDS,
+    URGENT_TRIAGE,
+    Anonymity,
+    Channel,
+    Draft,
+    IdempotencyKey,
+    Message,
+    Report,
+)
 from reports.outbox_kinds import REPORTER_REPLIED, ROUTE_REPORT
 
 
@@ -30,6 +42,47 @@ class ReportNotFound(Exception):
 
 class AccessThrottled(Exception):
     """Too many wrong attempts for this reference from this client: refused for a while."""
+
+
+class DerivationsExhausted(Exception):
+    """This client has opened (or tried to open) too many concerns in the window, whatever the references:
+    each try costs a 64 MiB key derivation, so it is refused for a while."""
+
+
+class SubmissionsExhausted(Exception):
+    """This client has sent too many reports in the window: refused for a while."""
+
+
+class AlreadySubmitted(Exception):
+    """This draft was already sent as a report (a second press of Send, or two at once)."""
+
+
+class IdempotentReplay(Exception):
+    """An API submission repeated with the same Idempotency-Key and the same body: it was filed already."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(reference)
+        self.reference = reference
+
+
+class IdempotencyKeyReused(Exception):
+    """An Idempotency-Key already used for a different request body."""
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An API client's Idempotency-Key and its request, as keyed hashes (never stored in clear)."""
+
+    key_hash: str
+    request_hash: str
+
+    @classmethod
+    def of(cls, key: str, body: object) -> Idempotency:
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+        return cls(
+            key_hash=throttle.throttle_key("idempotency-key", key),
+            request_hash=throttle.throttle_key("idempotency-request", canonical),
+        )
 
 
 @dataclass(frozen=True)
@@ -103,12 +156,68 @@ def envelope(*, key_id: str, helpline_sealed: bytes, reporter_wrap: crypto.Repor
     return dict(zip(ENVELOPE_FIELDS, values, strict=True))
 
 
+def _idempotent_check(idempotency: Idempotency) -> None:
+    """Raise IdempotentReplay or IdempotencyKeyReused when the key has been used (and not expired)."""
+    used = (
+        IdempotencyKey.objects.filter(key_hash=idempotency.key_hash, expires_at__gt=timezone.now())
+        .select_related("report")
+        .first()
+    )
+    if used is None:
+        return
+    if used.request_hash != idempotency.request_hash:
+        raise IdempotencyKeyReused
+    raise IdempotentReplay(used.report.reference)
+
+
+def _submission_key(client: str) -> str:
+    return throttle.throttle_key("report-submission", client)
+
+
 @sensitive_variables("data", "access_code", "data_key", "content")
-def report_submit(*, data: ReportInput, channel: str = Channel.WEB, acting_user: User | None = None) -> SubmittedReport:
+def report_submit(
+    *,
+    data: ReportInput,
+    channel: str = Channel.WEB,
+    acting_user: User | None = None,
+    client: str | None = None,
+    draft_id: uuid.UUID | None = None,
+    idempotency: Idempotency | None = None,
+) -> SubmittedReport:
     """File a concern. The report and its routing outbox row commit together; publishing the routing
-    task happens after commit and never fails the submission."""
+    task happens after commit and never fails the submission.
+
+    ``client`` (a keyed hash of the address) counts the submission against SUBMISSION_LIMIT; phone reports
+    taken by staff pass none. ``draft_id`` is consumed in the same transaction, so one draft files one
+    report however often Send is pressed. ``idempotency`` does the same for an API client's key."""
     if data.anonymity == Anonymity.ANONYMOUS and not data.contact.is_empty():
         raise ValueError("An anonymous report carries no contact details")
+    if idempotency is not None:
+        _idempotent_check(idempotency)
+    slot = _submission_key(client) if client is not None else None
+    if slot is not None and not throttle.throttle_take(
+        key=slot, limit=settings.SUBMISSION_LIMIT, window_seconds=settings.SUBMISSION_WINDOW_SECONDS
+    ):
+        raise SubmissionsExhausted
+    try:
+        return _report_file(
+            data=data, channel=channel, acting_user=acting_user, draft_id=draft_id, idempotency=idempotency
+        )
+    except (AlreadySubmitted, IdempotentReplay, IdempotencyKeyReused):
+        if slot is not None:
+            throttle.throttle_refund(key=slot)  # nothing new was filed
+        raise
+
+
+@sensitive_variables("data", "access_code", "data_key", "content")
+def _report_file(
+    *,
+    data: ReportInput,
+    channel: str,
+    acting_user: User | None,
+    draft_id: uuid.UUID | None,
+    idempotency: Idempotency | None,
+) -> SubmittedReport:
     access_code = crypto.generate_access_code()
     data_key = crypto.new_data_key()
     reporter_wrap = crypto.wrap_key_for_reporter(data_key, access_code)
@@ -126,9 +235,14 @@ def report_submit(*, data: ReportInput, channel: str = Channel.WEB, acting_user:
                 helpline_sealed=helpline_sealed,
                 reporter_wrap=reporter_wrap,
                 organisation_hash=organisation_hash,
+                draft_id=draft_id,
+                idempotency=idempotency,
             )
             return SubmittedReport(report=report, access_code=access_code)
         except IntegrityError as error:
+            if idempotency is not None and IdempotencyKey._meta.db_table in str(error):
+                # The same key, sent twice at once: the other request filed it first.
+                _idempotent_check(idempotency)
             if "reference" not in str(error):
                 raise
     raise RuntimeError("Could not allocate a unique reference")
@@ -145,7 +259,20 @@ def _report_insert(
     helpline_sealed: bytes,
     reporter_wrap: crypto.ReporterWrap,
     organisation_hash: str,
+    draft_id: uuid.UUID | None,
+    idempotency: Idempotency | None,
 ) -> Report:
+    if draft_id is not None:
+        # Consumed under the row lock: of two presses of Send at once, the second finds it sent.
+        consumed = Draft.objects.filter(pk=draft_id, purpose=Draft.Purpose.DRAFT).update(
+            purpose=Draft.Purpose.SENT, ciphertext=b""
+        )
+        if consumed != 1:
+            raise AlreadySubmitted
+    if idempotency is not None:
+        # A key whose row has expired but not been purged yet may be used again.
+        IdempotencyKey.objects.filter(key_hash=idempotency.key_hash, expires_at__lte=timezone.now()).delete()
+    now = timezone.now()
     report = Report.objects.create(
         reference=new_reference(),
         channel=channel,
@@ -158,7 +285,8 @@ def _report_insert(
         raised_internally=data.raised_internally,
         organisation_hash=organisation_hash,
         has_contact_email=bool(data.contact.email) and data.anonymity != Anonymity.ANONYMOUS,
-        submitted_at=timezone.now(),
+        submitted_at=day_start(now),
+        urgent_triage_due_at=now + URGENT_TRIAGE if data.child_at_immediate_risk else None,
         content=content,
         **envelope(key_id=key_id, helpline_sealed=helpline_sealed, reporter_wrap=reporter_wrap),
     )
@@ -169,6 +297,13 @@ def _report_insert(
             subject=(Subject.REPORT, report.pk),
             actor=acting_user,
             detail={"report_id": report.pk},
+        )
+    if idempotency is not None:
+        IdempotencyKey.objects.create(
+            key_hash=idempotency.key_hash,
+            request_hash=idempotency.request_hash,
+            report=report,
+            expires_at=expiry_in(settings.IDEMPOTENCY_KEY_SECONDS),
         )
     outbox_add(kind=ROUTE_REPORT, target_id=report.pk)
     return report
@@ -186,10 +321,27 @@ def access_throttled(*, reference: str, client: str) -> bool:
     return throttle.throttle_blocked(key=_throttle_key(reference, client), limit=settings.ACCESS_THROTTLE_LIMIT)
 
 
-def _access_failure_record(*, reference: str, client: str) -> None:
-    throttle.throttle_failure(
-        key=_throttle_key(reference, client), window_seconds=settings.ACCESS_THROTTLE_WINDOW_SECONDS
-    )
+def _derivation_key(client: str) -> str:
+    return throttle.throttle_key("report-derivation", client)
+
+
+def _access_take(*, reference: str, client: str) -> str:
+    """Take an attempt at this reference and a key derivation for this client, before deriving, so that
+    concurrent requests cannot all pass a check made before any of them counted. Returns the attempt's
+    key, to refund when the pair turns out right."""
+    attempt = _throttle_key(reference, client)
+    if not throttle.throttle_take(
+        key=attempt, limit=settings.ACCESS_THROTTLE_LIMIT, window_seconds=settings.ACCESS_THROTTLE_WINDOW_SECONDS
+    ):
+        raise AccessThrottled
+    if not throttle.throttle_take(
+        key=_derivation_key(client),
+        limit=settings.ACCESS_DERIVATION_LIMIT,
+        window_seconds=settings.ACCESS_DERIVATION_WINDOW_SECONDS,
+    ):
+        throttle.throttle_refund(key=attempt)
+        raise DerivationsExhausted
+    return attempt
 
 
 def _reporter_wrap(report: Report) -> crypto.ReporterWrap:
@@ -205,21 +357,20 @@ def report_unlock(*, reference: str, access_code: str, client: str) -> tuple[Rep
     """The report and its data key, for a correct reference and access code.
 
     Unknown, malformed and wrong pairs all raise ReportNotFound after one key derivation's time.
-    ``client`` is a keyed hash of the client address (never the address itself).
+    ``client`` is a keyed hash of the client address (never the address itself). Every try counts against
+    the pair's ACCESS_THROTTLE_LIMIT (a right one is given back) and the client's ACCESS_DERIVATION_LIMIT.
     """
-    if access_throttled(reference=reference, client=client):
-        raise AccessThrottled
+    attempt = _access_take(reference=reference, client=client)
     normalised = normalise_reference(reference)
     code = crypto.normalise_access_code(access_code)
     report = Report.objects.filter(reference=normalised).first() if normalised else None
     if report is None or code is None:
         crypto.dummy_derivation()
-        _access_failure_record(reference=reference, client=client)
         raise ReportNotFound
     data_key = crypto.unwrap_key_for_reporter(_reporter_wrap(report), code)
     if data_key is None:
-        _access_failure_record(reference=reference, client=client)
         raise ReportNotFound
+    throttle.throttle_refund(key=attempt)
     return report, data_key
 
 

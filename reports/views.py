@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.http import client_of
 from reports import checkins, journey, services
-from reports.drafts import state_clear, state_load, state_save
+from reports.drafts import draft_id, draft_sent, state_clear, state_load, state_save
 from reports.forms import AccessForm, CheckinAnswerForm, ReporterMessageForm
 from reports.models import Draft, Report
 
@@ -105,12 +105,23 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
 @sensitive_variables("answers", "submitted")
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
+    if draft_sent(request):
+        return render(request, "reports/already_sent.html", status=409 if request.method == "POST" else 200)
     answers = _answers(request)
     missing = journey.first_missing(answers)
     if missing:
         return redirect("reports:question", step=missing)
     if request.method == "POST":
-        submitted = services.report_submit(data=journey.report_input(answers))
+        try:
+            submitted = services.report_submit(
+                data=journey.report_input(answers),
+                client=client_of(request),
+                draft_id=draft_id(request, purpose=DRAFT),
+            )
+        except services.AlreadySubmitted:
+            return render(request, "reports/already_sent.html", status=409)
+        except services.SubmissionsExhausted:
+            return render(request, "reports/submissions_limited.html", status=429)
         response = render(
             request,
             "reports/confirmation.html",
@@ -145,6 +156,8 @@ def check_start(request: HttpRequest) -> HttpResponse:
         )
     except services.AccessThrottled:
         return render(request, "reports/check_throttled.html", status=429)
+    except services.DerivationsExhausted:
+        return render(request, "reports/check_limited.html", status=429)
     except services.ReportNotFound:
         form = AccessForm(initial={"reference": form.cleaned_data["reference"]})
         context = {"form": form, "not_found": True, "has_error": True}

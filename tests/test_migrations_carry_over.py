@@ -121,7 +121,7 @@ print(json.dumps({
                   list(PostcodeException.objects.values_list("postcode", "authority_code"))],
     "outbox": list(OutboxMessage.objects.values_list("kind", "target_id", "attempts", "last_error")),
     "heartbeats": list(WorkerHeartbeat.objects.values_list("name", flat=True)),
-    "throttle": list(AccessThrottle.objects.values_list("key", "failures")),
+    "throttle": list(AccessThrottle.objects.filter(key="c" * 64).values_list("key", "failures")),
     "appended_event_subject": [event.subject_kind, event.subject_id],
 }))
 """
@@ -220,7 +220,11 @@ def test_a_pre_move_database_migrates_with_its_rows_keys_and_audit_chain(carry_d
     with psycopg.connect(server_conninfo(carry_db), autocommit=True) as conn:
         after = {table: snapshot(conn, table, key) for table, key in KEPT_TABLES}
         for table, _ in KEPT_TABLES:
-            assert after[table] == before[table], f"{table} changed in the migration"
+            # Columns added by later migrations (e.g. the outbox's sweep count) are not the move's concern.
+            kept = [
+                {column: row[column] for column in old} for row, old in zip(after[table], before[table], strict=True)
+            ]
+            assert kept == before[table], f"{table} changed in the migration"
         assert conn.execute("SELECT to_regclass('triage_caseevent')").fetchone()[0] is None
         events_after = snapshot(conn, "audit_event", "id")
 

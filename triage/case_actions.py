@@ -12,14 +12,15 @@ from django.utils import timezone
 
 from accounts.models import User
 from core import crypto
+from core.timetrail import day_start
 from directory.models import LocalAuthority
-from reports.models import Anonymity, ConcernType, Message
+from reports.models import URGENT_TRIAGE, Anonymity, ConcernType, Message
 from triage import deadlines, workflow
 from triage.case_content import case_data_key
 from triage.events import case_event
 from triage.intake import queue_for
 from triage.links import cases_link
-from triage.models import Case, CaseLink, CaseNote, Outcome, Referral
+from triage.models import Case, CaseLink, CaseNote, Escalation, Outcome, Referral
 from triage.notifications import email_queue, reporter_tell, supervisors_alert
 
 
@@ -31,6 +32,8 @@ def _move(case: Case, action: str, acting_user: User, detail: dict[str, object] 
     """Check the action against the workflow, set the new status, record the event."""
     new_status = workflow.status_after(case, action)
     fields = []
+    if case.status in workflow.IN_TRIAGE and new_status not in workflow.IN_TRIAGE:
+        fields += _triage_clock_met(case)
     if new_status != case.status:
         case.status = new_status
         fields.append("status")
@@ -38,6 +41,16 @@ def _move(case: Case, action: str, acting_user: User, detail: dict[str, object] 
         case.save(update_fields=fields)
     case_event(kind=action, case=case, actor=acting_user, detail={"status": case.status, **(detail or {})})
     return case
+
+
+def _triage_clock_met(case: Case) -> list[str]:
+    """The triage clock is met: its deadline, and the alert taken when it was missed, keep the day only.
+    An urgent deadline is the submission time plus an hour, and no longer needed to the second."""
+    case.triage_due_at = day_start(case.triage_due_at)
+    Escalation.objects.filter(case=case, step=Escalation.Step.TRIAGE_OVERDUE).update(
+        deadline=day_start(case.triage_due_at)
+    )
+    return ["triage_due_at"]
 
 
 @transaction.atomic(durable=True)
@@ -69,8 +82,13 @@ def case_set_priority(*, case: Case, priority: str, acting_user: User) -> Case:
     previous = case.priority
     case.priority = priority
     urgent = priority == Case.Priority.URGENT
-    case.triage_due_at = deadlines.triage_due(case.report.submitted_at, urgent=urgent)
-    fields = ["priority", "triage_due_at"]
+    fields = ["priority"]
+    if previous != priority and case.status in workflow.IN_TRIAGE:
+        # Made urgent by staff: the hour runs from now. Made standard: from the day the report was sent.
+        case.triage_due_at = (
+            timezone.now() + URGENT_TRIAGE if urgent else deadlines.triage_due(case.report.submitted_at, urgent=False)
+        )
+        fields.append("triage_due_at")
     if urgent and previous != priority:
         # Now urgent: into the urgent queue, and the supervisors hear of it as for any urgent case.
         case.queue = queue_for("urgent")

@@ -17,10 +17,11 @@ from typing import Any
 from django.db.models import Q
 
 from core.calendar import add_months, working_days_after
+from core.timetrail import day_end, day_start
+from reports.models import URGENT_TRIAGE
 from triage.models import Case
 from triage.workflow import IN_TRIAGE, OPEN
 
-URGENT_TRIAGE = timedelta(hours=1)
 STANDARD_TRIAGE_WORKING_DAYS = 1
 AUTHORITY_ACK_WORKING_DAYS = 1
 AUTHORITY_OUTCOME_WORKING_DAYS = 45
@@ -33,13 +34,17 @@ DUE_SOON = timedelta(hours=24)
 
 
 def triage_due(submitted_at: datetime, *, urgent: bool) -> datetime:
+    """An urgent clock runs from ``submitted_at`` (to the second: the urgent clock is the one precise time
+    a report keeps). Otherwise the end of the next working day after the day it was sent: reports keep
+    the day only (core.timetrail)."""
     if urgent:
         return submitted_at + URGENT_TRIAGE
-    return working_days_after(submitted_at, STANDARD_TRIAGE_WORKING_DAYS)
+    return day_end(working_days_after(day_start(submitted_at), STANDARD_TRIAGE_WORKING_DAYS))
 
 
-def reporter_feedback_due(acknowledged_at: datetime) -> datetime:
-    return add_months(acknowledged_at, REPORTER_FEEDBACK_MONTHS)
+def reporter_feedback_due(submitted_at: datetime) -> datetime:
+    """The end of the day three calendar months after the report was sent."""
+    return day_end(add_months(submitted_at, REPORTER_FEEDBACK_MONTHS))
 
 
 def authority_ack_due(referred_at: datetime) -> datetime:

@@ -7,12 +7,14 @@ from django.db.models import Q, QuerySet
 from accounts.models import User
 from audit.models import AuditEvent, Subject
 from audit.trail import event_record
+from core.timetrail import recorded_now
 from triage.models import Case
 
 
 def case_event(*, kind: str, case: Case, actor: User | None = None, detail: dict[str, object] | None = None) -> None:
-    """Record one event about a case: codes and ids only, never what anybody wrote."""
-    event_record(kind=kind, subject=(Subject.CASE, case.pk), actor=actor, detail=detail)
+    """Record one event about a case: codes and ids only, never what anybody wrote. Inside
+    core.timetrail.reporter_paced() (what a reporter caused) it carries the day only."""
+    event_record(kind=kind, subject=(Subject.CASE, case.pk), actor=actor, detail=detail, at=recorded_now())
 
 
 def case_events(case: Case) -> QuerySet[AuditEvent]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from core.identifiers import first_free, new_case_number
+from core.timetrail import day_start, reporter_paced
 from directory.models import LocalAuthority
 from reports.models import Message, Report
 from triage import deadlines, routing
@@ -34,7 +34,13 @@ def routing_facts(report: Report) -> routing.RoutingFacts:
 @transaction.atomic
 def report_route(*, report_id: int) -> Case:
     """Turn a report into a case in a queue, with its deadlines. Idempotent: a report has one case.
-    Runs inside the outbox row's transaction (or its own when called alone)."""
+    Runs inside the outbox row's transaction (or its own when called alone). Everything it records is
+    the reporter's doing, so it carries the day only (core.timetrail), but the urgent triage clock."""
+    with reporter_paced():
+        return _report_route(report_id=report_id)
+
+
+def _report_route(*, report_id: int) -> Case:
     report = (
         Report.objects.select_for_update(of=("self",))
         .select_related("local_authority", "about_authority")
@@ -62,12 +68,16 @@ def report_route(*, report_id: int) -> Case:
         independent_review=decision.independent_review,
         priority=Case.Priority.URGENT if decision.urgent else Case.Priority.STANDARD,
         queue=queue,
-        created_at=timezone.now(),
-        triage_due_at=deadlines.triage_due(report.submitted_at, urgent=decision.urgent),
+        created_at=day_start(),
+        # The report's own urgent clock, started when it was sent (precise: the one clock that needs it).
+        triage_due_at=report.urgent_triage_due_at
+        if decision.urgent and report.urgent_triage_due_at
+        else deadlines.triage_due(report.submitted_at, urgent=decision.urgent),
         reporter_feedback_due_at=deadlines.reporter_feedback_due(report.submitted_at),
     )
     report.status = Report.Status.ROUTED
-    report.save(update_fields=["status"])
+    report.urgent_triage_due_at = None  # the case runs the clock now
+    report.save(update_fields=["status", "urgent_triage_due_at"])
     case_event(
         kind="case_routed",
         case=case,
@@ -104,7 +114,8 @@ def reporter_replied(message_id: int) -> None:
     if case.status in transition.allowed_from and transition.to:
         case.status = transition.to
         case.save(update_fields=["status"])
-    case_event(kind="reporter_message_received", case=case, detail={"message_id": message.pk, "kind": message.kind})
+    with reporter_paced():
+        case_event(kind="reporter_message_received", case=case, detail={"message_id": message.pk, "kind": message.kind})
 
 
 def queue_for(slug: str) -> Queue:

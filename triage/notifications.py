@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core import crypto
+from core.timetrail import day_start, is_day_only, recorded_now
 from outbox.registry import Retry
 from outbox.services import outbox_add
 from triage.case_content import case_data_key
@@ -39,7 +40,11 @@ SEND_EMAIL = "send_email"
 def email_queue(*, case: Case, recipient: str, template: str, occasion: str = "") -> EmailRecord:
     """Record one email, once per (case, recipient, template, occasion), and send it after commit."""
     record, created = EmailRecord.objects.get_or_create(
-        case=case, recipient=recipient, template=template, occasion=occasion, defaults={"created_at": timezone.now()}
+        case=case,
+        recipient=recipient,
+        template=template,
+        occasion=occasion,
+        defaults={"created_at": day_start() if recipient == EmailRecord.REPORTER_RECIPIENT else recorded_now()},
     )
     if created:
         outbox_add(kind=SEND_EMAIL, target_id=record.pk)
@@ -178,7 +183,10 @@ def email_deliver(email_id: int) -> Retry | None:
     with transaction.atomic():
         record.state = EmailRecord.State.SENT
         record.attempts = attempt
-        record.sent_at = timezone.now()
+        # The day only for mail to a reporter, or caused by one (an urgent report's alert): its time would
+        # say when they were here. Other mail keeps the time it went.
+        reporter_paced = record.recipient == EmailRecord.REPORTER_RECIPIENT or is_day_only(record.created_at)
+        record.sent_at = day_start() if reporter_paced else timezone.now()
         status = getattr(message, "anymail_status", None)
         record.provider_message_id = (getattr(status, "message_id", None) or "")[:255] if status else ""
         record.save(update_fields=["state", "attempts", "sent_at", "provider_message_id"])

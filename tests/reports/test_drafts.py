@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,6 +22,8 @@ pytestmark = pytest.mark.django_db
 DRAFT = Draft.Purpose.DRAFT
 FOLLOW_UP = Draft.Purpose.FOLLOW_UP
 CANARY = "CANARY-draft-Vb8"
+# 10:00 UTC on a winter day: a boundary of the 15-minute time-trail bucket.
+BUCKET_BOUNDARY = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 STATE: dict[str, object] = {"summary": f"{CANARY} summary", "concern_types": ["other"], "step": 3}
 
 
@@ -129,16 +131,26 @@ def test_a_tampered_cookie_is_not_reused_to_save() -> None:
 
 def test_a_draft_expires_after_the_idle_time_and_saving_extends_it(settings: Any) -> None:
     settings.DRAFT_IDLE_SECONDS = 600
-    start = timezone.now()
+    settings.TIME_TRAIL_BUCKET_SECONDS = 900
+    start = BUCKET_BOUNDARY  # expiries are rounded up to the next 15 minutes
     with time_machine.travel(start, tick=False) as traveller:
-        cookies = cookies_of(saved(STATE))
+        cookies = cookies_of(saved(STATE))  # expires at 10:15
         traveller.move_to(start + timedelta(seconds=599))
         assert loaded(cookies) == STATE
-        saved({"step": 5}, cookies=cookies)  # activity: idle time starts again
-        traveller.move_to(start + timedelta(seconds=599 + 599))
+        saved({"step": 5}, cookies=cookies)  # activity at 10:09:59: idle time starts again, to 10:30
+        traveller.move_to(start + timedelta(minutes=30) - timedelta(microseconds=1))
         assert loaded(cookies) == {"step": 5}
-        traveller.move_to(start + timedelta(seconds=599 + 600))
+        traveller.move_to(start + timedelta(minutes=30))
         assert loaded(cookies) is None
+
+
+def test_a_draft_expiry_holds_no_trail_of_the_page_view(settings: Any) -> None:
+    settings.DRAFT_IDLE_SECONDS = 600
+    settings.TIME_TRAIL_BUCKET_SECONDS = 900
+    with time_machine.travel(BUCKET_BOUNDARY + timedelta(minutes=3, seconds=42, microseconds=123456), tick=False):
+        cookies = cookies_of(saved(STATE))
+    row = Draft.objects.get(pk=split(cookies["report_draft"])[0])
+    assert row.expires_at == BUCKET_BOUNDARY + timedelta(minutes=15)
 
 
 def test_clearing_deletes_the_row_and_the_cookie() -> None:
@@ -176,12 +188,13 @@ def test_the_server_row_holds_only_ciphertext_and_never_the_key() -> None:
 
 def test_purge_drops_expired_rows_only(settings: Any) -> None:
     settings.DRAFT_IDLE_SECONDS = 600
-    start = timezone.now()
+    settings.TIME_TRAIL_BUCKET_SECONDS = 900
+    start = BUCKET_BOUNDARY
     with time_machine.travel(start, tick=False) as traveller:
-        old = cookies_of(saved(STATE))
-        traveller.move_to(start + timedelta(seconds=300))
-        fresh = cookies_of(saved({"step": 1}))
-        traveller.move_to(start + timedelta(seconds=600))
+        old = cookies_of(saved(STATE))  # expires at 10:15
+        traveller.move_to(start + timedelta(seconds=360))
+        fresh = cookies_of(saved({"step": 1}))  # expires at 10:30
+        traveller.move_to(start + timedelta(minutes=15))
         assert drafts.drafts_purge() == 1
         assert not Draft.objects.filter(pk=split(old["report_draft"])[0]).exists()
         assert loaded(fresh) == {"step": 1}

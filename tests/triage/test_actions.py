@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEvent
 from audit.trail import audit_verify
-from core.calendar import working_days_after
 from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
 from outbox.models import OutboxMessage
@@ -22,7 +22,7 @@ from reports.models import Anonymity, Message
 from reports.services import Contact, report_read, report_unlock
 from tests.factories import staff_user, submit_report
 from triage import case_actions as actions
-from triage import staff_actions, workflow
+from triage import deadlines, staff_actions, workflow
 from triage.events import case_events
 from triage.intake import report_route
 from triage.models import Case, CaseLink, CaseNote, EmailRecord, Referral
@@ -260,20 +260,28 @@ def test_assign_through_the_dispatcher_refuses_an_unknown_username(handler: User
 # --- priority, concern types, authority -----------------------------------------------------------------
 
 
-def test_set_priority_to_urgent_brings_triage_due_to_one_hour_after_submission(handler: User) -> None:
+def test_set_priority_to_urgent_starts_a_one_hour_clock_and_back_to_standard_restores_the_day(handler: User) -> None:
     case, _ = make_case()
     submitted_at = case.report.submitted_at
+    standard_due = deadlines.triage_due(submitted_at, urgent=False)
     assert case.priority == Case.Priority.STANDARD
-    assert case.triage_due_at == working_days_after(submitted_at, 1)
-    actions.case_set_priority(case=case, priority="urgent", acting_user=handler)
+    assert case.triage_due_at == standard_due
+    moment = timezone.now()
+    with time_machine.travel(moment, tick=False):
+        actions.case_set_priority(case=case, priority="urgent", acting_user=handler)
     case.refresh_from_db()
     assert case.priority == Case.Priority.URGENT
-    assert case.triage_due_at == submitted_at + timedelta(hours=1)
+    # The report keeps the day only, so the hour runs from when staff made it urgent.
+    assert case.triage_due_at == moment + timedelta(hours=1)
     assert one_event(case, "set_priority", handler).detail == {"status": "new", "from": "standard", "to": "urgent"}
+
+    actions.case_set_priority(case=case, priority="urgent", acting_user=handler)
+    case.refresh_from_db()
+    assert case.triage_due_at == moment + timedelta(hours=1), "urgent again does not restart the hour"
 
     actions.case_set_priority(case=case, priority="standard", acting_user=handler)
     case.refresh_from_db()
-    assert case.triage_due_at == working_days_after(submitted_at, 1)
+    assert case.triage_due_at == standard_due
 
 
 def test_set_priority_refuses_an_unknown_priority(handler: User) -> None:

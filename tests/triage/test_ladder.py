@@ -15,6 +15,7 @@ from django.test import Client
 
 from accounts.models import User
 from core.calendar import add_months, working_days_after
+from core.timetrail import day_end
 from directory.lookup import authority_by_code
 from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
 from triage import case_actions as actions
@@ -334,7 +335,7 @@ def test_supervisors_are_warned_before_reporter_feedback_is_due_and_when_it_is_o
 ) -> None:
     act_as_officer(case, people["officer"], REFERRED_AT + timedelta(days=1), outcome="early_help")
     due = case.reporter_feedback_due_at
-    assert due == add_months(case.report.submitted_at, 3)
+    assert due == day_end(add_months(case.report.submitted_at, 3))
 
     assert sweep(due - timedelta(days=15)) == 0
     assert sweep(due - timedelta(days=13)) == 1

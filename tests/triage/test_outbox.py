@@ -5,6 +5,7 @@ import time_machine
 from django.utils import timezone
 
 from audit.trail import audit_verify
+from core.timetrail import day_start
 from outbox import services as outbox
 from outbox.models import OutboxMessage
 from outbox.services import outbox_process
@@ -41,11 +42,16 @@ def test_a_row_leased_to_another_worker_is_left_alone_until_the_lease_expires() 
     assert Case.objects.filter(report=report).exists()
 
 
-def test_the_sweeper_resends_rows_pending_for_more_than_a_minute_only() -> None:
+def test_the_sweeper_resends_a_row_from_the_second_sweep_that_finds_it_unclaimed(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    published: list[int] = []
+    monkeypatch.setattr(outbox, "outbox_publish", lambda *, outbox_id: published.append(outbox_id) or True)
     report = submit_report().report
+    row = route_row(report.pk)
     assert outbox.outbox_due() == []
-    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
-        assert outbox.outbox_due() == [route_row(report.pk).pk]
+    assert outbox.outbox_sweep() == 0, "the first sweep only counts it: its publish may still be on its way"
+    assert outbox.outbox_sweep() == 1 and published == [row.pk]
+    row.refresh_from_db()
+    assert row.sweeps == 2 and row.created_at == day_start(), "the row keeps the day only"
 
 
 def test_a_broker_outage_is_absorbed_by_publish(settings) -> None:  # type: ignore[no-untyped-def]

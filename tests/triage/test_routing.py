@@ -63,24 +63,26 @@ def test_urgent_triage_is_due_in_an_hour() -> None:
     [
         (
             datetime(2026, 11, 19, 10, 0, tzinfo=LONDON),
-            datetime(2026, 11, 20, 10, 0, tzinfo=LONDON),
-        ),  # Thursday -> Friday
+            datetime(2026, 11, 20, 23, 59, 59, tzinfo=LONDON),
+        ),  # Thursday -> end of Friday
         (
             datetime(2026, 11, 20, 10, 0, tzinfo=LONDON),
-            datetime(2026, 11, 23, 10, 0, tzinfo=LONDON),
-        ),  # Friday -> Monday
+            datetime(2026, 11, 23, 23, 59, 59, tzinfo=LONDON),
+        ),  # Friday -> end of Monday
         (
             datetime(2026, 11, 21, 10, 0, tzinfo=LONDON),
-            datetime(2026, 11, 24, 0, 0, tzinfo=LONDON),
-        ),  # Saturday -> end of Monday
+            datetime(2026, 11, 24, 23, 59, 59, tzinfo=LONDON),
+        ),  # Saturday -> counted from Monday: end of Tuesday
         (
             datetime(2026, 12, 24, 10, 0, tzinfo=LONDON),
-            datetime(2026, 12, 29, 10, 0, tzinfo=LONDON),
+            datetime(2026, 12, 29, 23, 59, 59, tzinfo=LONDON),
         ),  # Christmas and Boxing Day (Monday 28th)
     ],
 )
-def test_standard_triage_is_due_one_working_day_later(submitted: datetime, due: datetime) -> None:
+def test_standard_triage_is_due_by_the_end_of_the_next_working_day(submitted: datetime, due: datetime) -> None:
     assert deadlines.triage_due(submitted, urgent=False) == due
+    # A report keeps the day it was sent only: any time that day gives the same deadline.
+    assert deadlines.triage_due(submitted.replace(hour=0), urgent=False) == due
 
 
 def test_the_authority_outcome_is_due_45_working_days_after_referral() -> None:
@@ -91,8 +93,8 @@ def test_the_authority_outcome_is_due_45_working_days_after_referral() -> None:
 
 
 def test_reporter_feedback_is_due_three_calendar_months_later_clamped_to_month_end() -> None:
-    assert deadlines.reporter_feedback_due(datetime(2026, 11, 30, 12, 0, tzinfo=LONDON)) == datetime(
-        2027, 2, 28, 12, 0, tzinfo=LONDON
+    assert deadlines.reporter_feedback_due(datetime(2026, 11, 30, 0, 0, tzinfo=LONDON)) == datetime(
+        2027, 2, 28, 23, 59, 59, tzinfo=LONDON
     )
 
 

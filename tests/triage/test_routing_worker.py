@@ -65,9 +65,7 @@ def test_reports_submitted_while_redis_is_down_are_routed_once_it_is_back(tmp_pa
     assert OutboxMessage.objects.filter(processed_at__isnull=True).count() == 3
 
     point_publisher_at(test_broker)
-    worker = start_worker(
-        tmp_path / "worker.log", with_beat=True, OUTBOX_SWEEP_SECONDS="1", OUTBOX_RESEND_AFTER_SECONDS="1"
-    )
+    worker = start_worker(tmp_path / "worker.log", with_beat=True, OUTBOX_SWEEP_SECONDS="1")
     try:
         wait_for(lambda: Case.objects.count() == 3, timeout=90, what="three routed cases")
     finally:

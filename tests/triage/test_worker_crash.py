@@ -38,7 +38,6 @@ def worker_env(mail_dir: Path) -> dict[str, str]:
         # that is still being sent; short enough that killed work is picked up again within the test.
         "OUTBOX_LEASE_SECONDS": "10",
         "OUTBOX_SWEEP_SECONDS": "1",
-        "OUTBOX_RESEND_AFTER_SECONDS": "1",
     }
 
 
