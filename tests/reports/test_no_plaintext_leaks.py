@@ -42,6 +42,7 @@ from outbox.models import OutboxMessage
 from reports.models import Anonymity, Draft, RaisedInternally, Report, ReporterSector
 from reports.services import Contact, message_send_from_reporter, report_read, report_unlock
 from tests import live
+from tests.database import pg_dump_text
 from tests.factories import staff_user, submit_report
 from triage.models import Case, EmailRecord
 
@@ -171,15 +172,6 @@ def redis_monitor_start(path: Path) -> Monitor:
     live.wait_for(lambda: path.read_bytes().startswith(b"OK") or popen.poll() is not None, timeout=10, what="MONITOR")
     assert popen.poll() is None, f"redis-cli MONITOR exited: {monitor.text()}"
     return monitor
-
-
-def pg_dump_text() -> str:
-    db = connection.settings_dict
-    args = ["pg_dump", "-h", db["HOST"] or "127.0.0.1", "-U", db["USER"] or "postgres", "--data-only", "--inserts"]
-    if db.get("PORT"):
-        args += ["-p", str(db["PORT"])]
-    result = subprocess.run([*args, db["NAME"]], capture_output=True, check=True, timeout=60)
-    return result.stdout.decode("utf-8")
 
 
 def rows_text(sql: str) -> str:

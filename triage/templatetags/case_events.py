@@ -6,6 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from core.timetrail import is_day_only
 from reports.models import ConcernType
 from triage.models import Escalation
 
@@ -18,6 +19,16 @@ def escalation_step(step: str) -> str:
         return str(Escalation.Step(step).label)
     except ValueError:
         return step
+
+
+@register.filter
+def moment(value: datetime | None, with_year: str = "") -> str:
+    """A recorded time as staff read it: the day only when only the day was kept (a reporter's doing,
+    core.timetrail), else the day and the clock time."""
+    if value is None:
+        return ""
+    day = "j M Y" if with_year else "j M"
+    return date_format(timezone.localtime(value), day if is_day_only(value) else f"{day} H:i")
 
 
 @register.filter

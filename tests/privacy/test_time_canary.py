@@ -1,0 +1,165 @@
+"""The time canary: the database never holds when a reporter was here, beyond the urgent clock.
+
+The clock is frozen at 13:37:42.123456 (London, in winter, so UTC too) while reporters act: a standard
+report on the web pages, an urgent one through the API with an Idempotency-Key, a message, more
+information on the follow-up page, check-ins chosen. The routing and email work runs at that moment too,
+as a worker would within the second. Then ``pg_dump`` of the whole database may show that minute only in
+the urgent triage clock, which is the one precise time kept while it runs (README, "Time trail").
+
+Helpline staff triage at 13:52: their own actions keep their time (staff are accountable for it). After
+triage no trace of 13:37, nor of the second 37:42 (which any derived time such as "+30 minutes" or
+"+1 hour" keeps), is left anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.test import Client
+
+from accounts.models import User
+from outbox.models import OutboxMessage
+from outbox.services import outbox_process
+from reports.models import Report
+from tests.database import pg_dump_text
+from tests.factories import QUESTION_PAGE_ANSWERS, staff_user
+from triage import case_actions
+from triage.models import Case
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_kdf", "authorities_committed")]
+
+LONDON = ZoneInfo("Europe/London")
+CANARY_MOMENT = datetime(2026, 12, 2, 13, 37, 42, 123456, tzinfo=LONDON)
+STAFF_MOMENT = datetime(2026, 12, 2, 13, 52, 5, tzinfo=LONDON)
+TRACES = ("13:37", "37:42", ".123456")
+# The urgent triage clock while it runs: on the report until it is routed, then on its case.
+URGENT_CLOCK = {("reports_report", "urgent_triage_due_at"), ("triage_case", "triage_due_at")}
+INSERT = re.compile(r"^INSERT INTO public\.(\w+) \(([^)]*)\) VALUES \((.*)\);$")
+
+
+def traces_in(dump: str) -> list[tuple[str, str, str]]:
+    """(table, column, value) for every value of the dump that holds a trace of the canary moment."""
+    found = []
+    for line in dump.splitlines():
+        if not any(trace in line for trace in TRACES):
+            continue
+        match = INSERT.match(line)
+        assert match, f"a trace outside an INSERT row: {line[:200]}"
+        table, columns, values = match.groups()
+        # Timestamps are quoted and hold no comma or quote, so the quoted values can be lined up by position.
+        names = [name.strip().strip('"') for name in columns.split(",")]
+        cells = re.findall(r"\s*('(?:[^']|'')*'|[^,]+)\s*(?:,|$)", values)
+        for name, cell in zip(names, cells, strict=False):
+            if any(trace in cell for trace in TRACES):
+                found.append((table, name, cell.strip()))
+        if not found or found[-1][0] != table:
+            found.append((table, "?", line[:200]))
+    return found
+
+
+def web_report(client: Client) -> None:
+    """The question pages as a reporter answers them, then Send."""
+    assert client.post("/report/begin").status_code == 302
+    page = client.get("/report/anonymity")
+    for _ in range(len(QUESTION_PAGE_ANSWERS) + 1):
+        slug = page.wsgi_request.path.rsplit("/", 1)[-1]
+        if slug == "check-your-answers":
+            break
+        answers = dict(QUESTION_PAGE_ANSWERS[slug])
+        if slug == "anonymity":
+            answers = {"anonymity": "anonymous"}
+        page = client.post(f"/report/{slug}", answers, follow=True)
+        assert page.status_code == 200, (slug, page.content[:500])
+    sent = client.post("/report/check-your-answers")
+    assert sent.status_code == 200 and b"Report sent" in sent.content
+
+
+def api_report(client: Client) -> dict[str, str]:
+    body = {
+        "anonymity": "anonymous",
+        "reporter_sector": "health",
+        "concern_types": ["concern_not_acted_on"],
+        "local_authority": "E08000018",
+        "summary": "A child was seen at the flat",
+        "details": "Seen twice this week; raised with a manager, nothing done.",
+        "child_at_immediate_risk": True,
+        "raised_internally": "yes",
+    }
+    response = client.post("/api/v1/reports", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="canary-1")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def run_outbox() -> None:
+    """What the worker does within the second: route, record replies, send the emails they queue."""
+    for _ in range(10):
+        pending = list(OutboxMessage.objects.filter(processed_at__isnull=True).values_list("pk", flat=True))
+        if not pending:
+            return
+        for outbox_id in pending:
+            outbox_process(outbox_id=outbox_id)
+    raise AssertionError("the outbox did not drain")
+
+
+def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after_triage() -> None:
+    supervisor = staff_user("supervisor", email="supervisor@helpline.test")
+    with time_machine.travel(CANARY_MOMENT, tick=False):
+        web = Client(REMOTE_ADDR="192.0.2.10")
+        web_report(web)
+        api = Client(REMOTE_ADDR="192.0.2.11")
+        urgent = api_report(api)
+        opened = api.post(
+            "/api/v1/reports/messages",
+            {"reference": urgent["reference"], "access_code": urgent["access_code"], "body": "He drives a van."},
+            content_type="application/json",
+        )
+        assert opened.status_code == 201
+        # Unrouted: the urgent clock is on the report itself.
+        during = traces_in(pg_dump_text(column_names=True))
+        assert {(table, column) for table, column, _ in during} <= URGENT_CLOCK, during
+        assert ("reports_report", "urgent_triage_due_at") in {(t, c) for t, c, _ in during}, "control: the clock"
+
+        run_outbox()
+        follow_up = Client(REMOTE_ADDR="192.0.2.11")
+        checked = follow_up.post("/check", {"reference": urgent["reference"], "access_code": urgent["access_code"]})
+        assert checked.status_code == 302
+        assert follow_up.post("/check/concern/check-ins").status_code == 302
+        more = follow_up.post("/check/concern/message", {"kind": "more_information", "body": "The van is silver."})
+        assert more.status_code == 302
+        run_outbox()
+
+    cases = {case.priority: case for case in Case.objects.select_related("report")}
+    assert set(cases) == {Case.Priority.URGENT, Case.Priority.STANDARD}
+    assert Report.objects.filter(urgent_triage_due_at__isnull=False).count() == 0, "the case runs the clock now"
+    assert cases[Case.Priority.URGENT].triage_due_at == CANARY_MOMENT + timedelta(hours=1)
+    while_running = traces_in(pg_dump_text(column_names=True))
+    assert {(table, column) for table, column, _ in while_running} == {("triage_case", "triage_due_at")}, (
+        while_running
+    )
+
+    with time_machine.travel(STAFF_MOMENT, tick=False):
+        handler = staff_user("handler", role=User.Role.CALL_HANDLER, email="handler@helpline.test")
+        for case in cases.values():
+            case_actions.case_claim(case=case, acting_user=handler)
+        case_actions.case_refer(
+            case=cases[Case.Priority.URGENT],
+            summary="Child seen at a flat; manager did not act.",
+            share_identity=False,
+            acting_user=supervisor,
+        )
+        case_actions.case_close(
+            case=cases[Case.Priority.STANDARD],
+            outcome="no_further_action",
+            feedback="Thank you for telling us.",
+            acting_user=supervisor,
+        )
+        run_outbox()
+
+    after = traces_in(pg_dump_text(column_names=True))
+    assert after == [], after
+    # Control: the staff moment is kept, so a dump that printed no times could not pass.
+    assert "13:52:05" in pg_dump_text(column_names=True)
