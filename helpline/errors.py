@@ -4,17 +4,26 @@ Every error page is rendered without a request context (no session, no user, no 
 shown from anywhere, even before the session middleware has run, and it can never echo what was sent.
 The 500 page is also served from outside Django, by the WSGI wrapper and by gunicorn's own error path
 (``helpline/gunicorn_hooks.py``), with the same security headers as every page.
+
+When the database cannot be reached (restarted, failing over, refusing connections) the answer is a 503 with
+``Retry-After`` instead: the "service unavailable" page, or ``{"detail": ...}`` under /api/. Django turns an
+exception from a view (DRF's included: its handler passes these on) or from a middleware (loading a session)
+into a call of the 500 handler, which answers 503 for these; one that escapes Django reaches
+``LastResortErrorPage``, which does the same.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
@@ -35,6 +44,7 @@ TEMPLATES = {
     404: "404.html",
     413: "413.html",
     500: "500.html",
+    503: "503.html",
 }
 API_DETAIL = {
     400: "The request could not be read.",
@@ -42,7 +52,10 @@ API_DETAIL = {
     404: "Not found.",
     413: "The request body is too large.",
     500: "Something went wrong on our side. Nothing you sent has been logged.",
+    503: "The service is unavailable. Try again in a few minutes.",
 }
+# The database cannot be reached, or the connection broke under a query (a restart, a failover).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 # The last resort when even the template cannot be rendered: plain, but with the same headers.
 FALLBACK_500 = (
@@ -50,6 +63,12 @@ FALLBACK_500 = (
     "service</title></head><body><h1>Sorry, there is a problem with the service</h1><p>Try again later.</p>"
     "<p>If a child is in immediate danger, call 999.</p></body></html>"
 )
+FALLBACK_503 = (
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sorry, the service is unavailable'
+    "</title></head><body><h1>Sorry, the service is unavailable</h1><p>Try again in a few minutes.</p>"
+    "<p>If a child is in immediate danger, call 999.</p></body></html>"
+)
+FALLBACKS = {500: FALLBACK_500, 503: FALLBACK_503}
 
 
 def error_response(request: HttpRequest, status: int, template: str | None = None) -> HttpResponse:
@@ -77,7 +96,39 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its `except` for the exception (django.core.handlers.exception), whether a view
+    # or a middleware raised it, so the exception is at hand.
+    exception = sys.exc_info()[1]
+    if isinstance(exception, DATABASE_UNAVAILABLE):
+        return database_unavailable(request, exception)
     return error_response(request, 500)
+
+
+def retry_after() -> str:
+    """Seconds a client should wait before trying again while the database is away."""
+    return str(settings.DATABASE_UNAVAILABLE_RETRY_AFTER)
+
+
+def database_unavailable_noted(exception: BaseException) -> None:
+    """One log line with the exception's type only (its message can name hosts) and no request data at all;
+    then this thread's broken connections are closed, so the next request connects afresh instead of
+    failing again on a dead one. A connection that still works is left alone (inside a transaction, closing
+    it would throw the transaction away)."""
+    logger.warning("Database unavailable (%s): answered 503", type(exception).__name__)
+    for connection in connections.all(initialized_only=True):
+        if connection.connection is not None and not connection.is_usable():
+            with contextlib.suppress(DatabaseError):
+                connection.close()
+
+
+def database_unavailable(request: HttpRequest, exception: BaseException) -> HttpResponse:
+    database_unavailable_noted(exception)
+    response = error_response(request, 503)
+    response["Retry-After"] = retry_after()
+    # Logged above, once. Django's own flag (django.utils.log.log_response): without it Django logs the
+    # request's path again, with a traceback when the error came from a middleware.
+    setattr(response, "_has_been_logged", True)  # noqa: B010 - not an attribute the stubs know
+    return response
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -115,13 +166,17 @@ class MalformedBodyMiddleware:
         return self.get_response(request)
 
 
-@lru_cache(maxsize=1)
-def static_500_page() -> bytes:
-    """The 500 page as bytes, rendered once per process (it has no context)."""
+@lru_cache(maxsize=2)
+def static_page(status: int) -> bytes:
+    """The 500 or 503 page as bytes, rendered once per process (it has no context)."""
     try:
-        return render_to_string(TEMPLATES[500]).encode()
+        return render_to_string(TEMPLATES[status]).encode()
     except Exception:  # noqa: BLE001 - a broken template must not stop the error page from being sent
-        return FALLBACK_500.encode()
+        return FALLBACKS[status].encode()
+
+
+def static_500_page() -> bytes:
+    return static_page(500)
 
 
 def static_500_headers(length: int) -> list[tuple[str, str]]:
@@ -138,7 +193,8 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 class LastResortErrorPage:
     """WSGI wrapper: whatever escapes Django (an exception in a signal handler, a handler that fails)
-    becomes the static 500 page with every security header, not gunicorn's bare "Internal Server Error"."""
+    becomes the static 500 page with every security header, not gunicorn's bare "Internal Server Error";
+    a database that cannot be reached becomes the static 503 page with ``Retry-After``."""
 
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
@@ -146,6 +202,12 @@ class LastResortErrorPage:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
             return self.app(environ, start_response)
+        except DATABASE_UNAVAILABLE as exc:
+            database_unavailable_noted(exc)
+            body = static_page(503)
+            headers = [*static_500_headers(len(body)), ("Retry-After", retry_after())]
+            start_response("503 Service Unavailable", headers, sys.exc_info())
+            return [body]
         except Exception as exc:
             # The type only: an exception's message can quote what was sent.
             logger.error("Unhandled %s outside Django's handlers on %s", type(exc).__name__, environ.get("PATH_INFO"))

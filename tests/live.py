@@ -193,7 +193,7 @@ def gunicorn_ready(port: int) -> bool:
         return False
 
 
-def start_gunicorn(log_path: Path, attempts: int = 3) -> tuple[str, Process]:
+def start_gunicorn(log_path: Path, attempts: int = 3, **env: str) -> tuple[str, Process]:
     """gunicorn with one worker on a free loopback port, answering HTTP. A port found free can be taken by
     another process before gunicorn binds it: then gunicorn exits, and another port is tried."""
     for _ in range(attempts):
@@ -201,7 +201,7 @@ def start_gunicorn(log_path: Path, attempts: int = 3) -> tuple[str, Process]:
         server = start_process(
             [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--workers", "1", "helpline.wsgi:application"],
             log_path,
-            PORT=str(port),
+            **{**env, "PORT": str(port)},
         )
         try:
             wait_for(
