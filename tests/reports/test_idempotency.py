@@ -1,0 +1,202 @@
+"""The submission API's Idempotency-Key: a retried request never files a second report.
+
+A retry with the same key and body answers 409 with the first report's reference (never its access code,
+which is shown once); the same key with another body answers 422; the key and body are kept only as
+keyed hashes, in a row whose expiry holds no trail of when the request came.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import pytest
+import time_machine
+from django.db import connections
+from django.test import Client
+from django.utils import timezone
+
+from core import crypto, throttle
+from core.models import AccessThrottle
+from reports import services
+from reports.models import IdempotencyKey, Report
+
+pytestmark = pytest.mark.usefixtures("fast_kdf")
+
+T = TypeVar("T")
+
+SUBMIT_API = "/api/v1/reports"
+HEADER = "Idempotency-Key"
+CANARY = "CANARY-idem-Qz4"
+
+
+def valid_report(**overrides: Any) -> dict[str, Any]:
+    """A complete anonymous report that names no council, so it needs no authority data."""
+    body: dict[str, Any] = {
+        "anonymity": "anonymous",
+        "reporter_sector": "police",
+        "concern_types": ["information_not_shared", "records_altered_or_suppressed"],
+        "organisation_name": "Northside Academy",
+        "summary": f"Records changed after a disclosure {CANARY}",
+        "details": "A disclosure was recorded and later removed from the system.",
+        "child_at_immediate_risk": False,
+        "raised_internally": "yes",
+        "internal_response": "Nothing happened.",
+    }
+    body.update(overrides)
+    return body
+
+
+def submit(client: Client, body: dict[str, Any], key: str | None) -> Any:
+    headers = {HEADER: key} if key is not None else {}
+    return client.post(SUBMIT_API, body, content_type="application/json", headers=headers)
+
+
+def at_once(count: int, action: Callable[[int], T]) -> list[T]:
+    """Run ``action`` in ``count`` threads released together; each thread closes its database connection."""
+    barrier = threading.Barrier(count)
+
+    def run(index: int) -> T:
+        try:
+            barrier.wait(timeout=30)
+            return action(index)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+@pytest.mark.django_db
+def test_the_same_key_and_body_again_answer_409_with_the_first_reference_only() -> None:
+    client = Client(REMOTE_ADDR="127.0.0.61")
+    first = submit(client, valid_report(), "order-7f3a")
+    assert first.status_code == 201, first.json()
+    again = submit(client, valid_report(), "order-7f3a")
+    assert again.status_code == 409
+    body = again.json()
+    assert body["reference"] == first.json()["reference"]
+    assert "access_code" not in body, "the access code is shown once only"
+    assert first.json()["access_code"] not in again.content.decode()
+    assert "Idempotency-Key" in body["detail"]
+    assert Report.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_same_key_with_another_body_answers_422_and_files_nothing() -> None:
+    client = Client(REMOTE_ADDR="127.0.0.62")
+    assert submit(client, valid_report(), "order-7f3b").status_code == 201
+    other = submit(client, valid_report(details="Something else entirely."), "order-7f3b")
+    assert other.status_code == 422
+    assert "reference" not in other.json() and "access_code" not in other.json()
+    assert Report.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_different_keys_file_different_reports_and_each_replays_its_own() -> None:
+    client = Client(REMOTE_ADDR="127.0.0.63")
+    first = submit(client, valid_report(), "order-1")
+    second = submit(client, valid_report(), "order-2")
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["reference"] != second.json()["reference"]
+    assert submit(client, valid_report(), "order-2").json()["reference"] == second.json()["reference"]
+    assert submit(client, valid_report(), "order-1").json()["reference"] == first.json()["reference"]
+    # Without a key nothing is remembered: each request files a report.
+    assert [submit(client, valid_report(), None).status_code for _ in range(2)] == [201, 201]
+    assert Report.objects.count() == 4
+    assert IdempotencyKey.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["", "k" * 256, "tab\tkey", "caf\u00e9"], ids=["empty", "256", "control", "non-ascii"])
+def test_a_malformed_key_is_a_400_naming_the_header(key: str) -> None:
+    response = submit(Client(REMOTE_ADDR="127.0.0.65"), valid_report(), key)
+    assert response.status_code == 400
+    assert list(response.json()) == [HEADER]
+    assert not Report.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("key", ["k", "k" * 255, " ~!"], ids=["1", "255", "printable"])
+def test_keys_of_1_to_255_printable_characters_are_accepted(key: str) -> None:
+    client = Client(REMOTE_ADDR="127.0.0.66")
+    assert submit(client, valid_report(), key).status_code == 201
+    assert submit(client, valid_report(), key).status_code == 409, "the key was kept, not ignored"
+
+
+@pytest.mark.django_db
+def test_the_key_and_body_are_kept_only_as_keyed_hashes_with_a_bucketed_expiry(settings: Any) -> None:
+    settings.TIME_TRAIL_BUCKET_SECONDS = 15 * 60
+    key = "client-retry-5c2e9d"
+    before = timezone.now()
+    created = submit(Client(REMOTE_ADDR="127.0.0.67"), valid_report(), key)
+    assert created.status_code == 201
+    row = IdempotencyKey.objects.get()
+    assert row.report.reference == created.json()["reference"]
+    for kept in (row.key_hash, row.request_hash):
+        assert kept != key and key not in kept and CANARY not in kept
+    assert row.key_hash == services.Idempotency.of(key, valid_report()).key_hash, "a keyed hash of the key"
+    expires = row.expires_at
+    assert (expires.minute % 15, expires.second, expires.microsecond) == (0, 0, 0), "no trail of the request time"
+    lifetime = timedelta(seconds=settings.IDEMPOTENCY_KEY_SECONDS)
+    assert before + lifetime <= expires <= timezone.now() + lifetime + timedelta(minutes=15)
+
+
+@pytest.mark.django_db
+def test_a_replay_is_not_counted_against_the_submission_limit(settings: Any) -> None:
+    settings.SUBMISSION_LIMIT = 1
+    client = Client(REMOTE_ADDR="127.0.0.68")
+    assert submit(client, valid_report(), "order-9").status_code == 201
+    assert submit(client, valid_report(), "order-9").status_code == 409
+    assert submit(client, valid_report(), "order-9").status_code == 409
+    assert submit(client, valid_report(summary="Another"), "order-9").status_code == 422
+    # The limit itself is in force: a new report is refused.
+    assert submit(client, valid_report(), "order-10").status_code == 429
+    assert Report.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_requests_with_the_same_key_at_once_file_one_report(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings.SUBMISSION_LIMIT = 5
+    address = "127.0.0.69"
+    # Both requests are held where the report is about to be filed, so both have passed the check for an
+    # earlier use of the key: the worst case of a client retrying before its first request has answered.
+    both_filing = threading.Barrier(2)
+    wrap = crypto.wrap_key_for_reporter
+
+    def wrap_once_both_are_filing(data_key: bytes, code: str) -> crypto.ReporterWrap:
+        both_filing.wait(timeout=30)
+        return wrap(data_key, code)
+
+    monkeypatch.setattr(crypto, "wrap_key_for_reporter", wrap_once_both_are_filing)
+    clients = [Client(REMOTE_ADDR=address) for _ in range(2)]
+    responses = at_once(2, lambda index: submit(clients[index], valid_report(), "retry-at-once"))
+    monkeypatch.undo()
+
+    assert sorted(response.status_code for response in responses) == [201, 409]
+    created = next(response for response in responses if response.status_code == 201).json()
+    replay = next(response for response in responses if response.status_code == 409).json()
+    assert replay["reference"] == created["reference"] and "access_code" not in replay
+    assert Report.objects.count() == 1
+    assert IdempotencyKey.objects.count() == 1
+    # The request that filed nothing gave its submission back.
+    slot = throttle.throttle_key("report-submission", crypto.client_hash(address))
+    assert AccessThrottle.objects.get(key=slot).failures == 1
+
+
+@pytest.mark.django_db
+def test_a_key_may_be_used_again_once_its_row_has_expired(settings: Any) -> None:
+    client = Client(REMOTE_ADDR="127.0.0.70")
+    first = submit(client, valid_report(), "order-11")
+    assert first.status_code == 201
+    assert submit(client, valid_report(), "order-11").status_code == 409
+    expired = IdempotencyKey.objects.get().expires_at + timedelta(seconds=1)
+    with time_machine.travel(expired, tick=False):
+        later = submit(client, valid_report(), "order-11")
+    assert later.status_code == 201, "an expired key that has not been purged yet files a new report"
+    assert later.json()["reference"] != first.json()["reference"]
+    assert Report.objects.count() == 2
+    assert IdempotencyKey.objects.get().report.reference == later.json()["reference"]
