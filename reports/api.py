@@ -226,7 +226,11 @@ def _unlock(request: Request, serializer: serializers.Serializer[Any]) -> tuple[
             client=client_of(request._request),
         )
     except services.AccessThrottled:
-        return Response(THROTTLED, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        return Response(
+            THROTTLED,
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(settings.ACCESS_THROTTLE_WINDOW_SECONDS)},
+        )
     except services.DerivationsExhausted:
         return Response(
             DERIVATIONS_EXHAUSTED,

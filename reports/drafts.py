@@ -88,7 +88,8 @@ def state_save(request: HttpRequest, response: HttpResponse, *, purpose: str, st
 def state_clear(request: HttpRequest, response: HttpResponse, *, purpose: str) -> None:
     parsed = _parse_cookie(request, purpose)
     if parsed is not None:
-        Draft.objects.filter(pk=parsed[0]).delete()
+        # A sent draft stays (empty) until it expires, so that Send pressed again is told it was sent.
+        Draft.objects.filter(pk=parsed[0]).exclude(purpose=Draft.Purpose.SENT).delete()
     response.delete_cookie(COOKIE_NAMES[Draft.Purpose(purpose)], samesite="Strict")
 
 

@@ -333,11 +333,6 @@ def test_two_presses_of_send_at_once_file_one_report(monkeypatch: pytest.MonkeyP
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="app defect: reports/views.py check() calls drafts.state_clear() after a send, which deletes the "
-    "SENT draft row, so a cookie that outlived the send no longer finds it (see the report)",
-)
 def test_send_pressed_again_with_the_old_cookie_is_told_it_was_sent() -> None:
     reporter = Client(REMOTE_ADDR="127.0.0.52")
     walk_to_check(reporter)
