@@ -137,9 +137,7 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
     assert Report.objects.filter(urgent_triage_due_at__isnull=False).count() == 0, "the case runs the clock now"
     assert cases[Case.Priority.URGENT].triage_due_at == CANARY_MOMENT + timedelta(hours=1)
     while_running = traces_in(pg_dump_text(column_names=True))
-    assert {(table, column) for table, column, _ in while_running} == {("triage_case", "triage_due_at")}, (
-        while_running
-    )
+    assert {(table, column) for table, column, _ in while_running} == {("triage_case", "triage_due_at")}, while_running
 
     with time_machine.travel(STAFF_MOMENT, tick=False):
         handler = staff_user("handler", role=User.Role.CALL_HANDLER, email="handler@helpline.test")

@@ -11,7 +11,6 @@ import pytest
 import time_machine
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
-from django.utils import timezone
 
 from core import crypto
 from reports import drafts

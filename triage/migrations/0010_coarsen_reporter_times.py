@@ -5,10 +5,13 @@ audit trail is append-only and hash-chained, so events written before this keep 
 "Time trail" section says so.
 """
 
+# ruff: noqa: S608 - the SQL is built from constants in this file only; no value comes from outside
 from django.db import migrations
 
 DAY = "(date_trunc('day', {column} AT TIME ZONE 'Europe/London') AT TIME ZONE 'Europe/London')"
-DAY_END = "(date_trunc('day', {column} AT TIME ZONE 'Europe/London') + interval '23:59:59') AT TIME ZONE 'Europe/London'"
+DAY_END = (
+    "(date_trunc('day', {column} AT TIME ZONE 'Europe/London') + interval '23:59:59') AT TIME ZONE 'Europe/London'"
+)
 IN_TRIAGE = "('new', 'in_triage', 'awaiting_reporter')"
 
 SQL = [
@@ -21,16 +24,16 @@ SQL = [
     f"UPDATE triage_case SET reporter_feedback_due_at = {DAY_END.format(column='reporter_feedback_due_at')}",
     # A met triage clock keeps the day; a running standard one ends with its day (at most a day longer).
     f"UPDATE triage_case SET triage_due_at = {DAY.format(column='triage_due_at')} WHERE status NOT IN {IN_TRIAGE}",
-    f"""UPDATE triage_case SET triage_due_at = {DAY_END.format(column='triage_due_at')}
+    f"""UPDATE triage_case SET triage_due_at = {DAY_END.format(column="triage_due_at")}
         WHERE status IN {IN_TRIAGE} AND priority <> 'urgent'""",
-    f"""UPDATE triage_escalation SET deadline = {DAY.format(column='deadline')}
+    f"""UPDATE triage_escalation SET deadline = {DAY.format(column="deadline")}
         WHERE step = 'triage_overdue'
           AND case_id IN (SELECT id FROM triage_case WHERE status NOT IN {IN_TRIAGE})""",
     f"UPDATE triage_caselink SET created_at = {DAY.format(column='created_at')} WHERE linked_by_id IS NULL",
-    f"""UPDATE triage_outboxmessage SET created_at = {DAY.format(column='created_at')},
-        processed_at = {DAY.format(column='processed_at')}""",
-    f"""UPDATE triage_emailrecord SET created_at = {DAY.format(column='created_at')},
-        sent_at = {DAY.format(column='sent_at')} WHERE recipient = 'reporter'""",
+    f"""UPDATE triage_outboxmessage SET created_at = {DAY.format(column="created_at")},
+        processed_at = {DAY.format(column="processed_at")}""",
+    f"""UPDATE triage_emailrecord SET created_at = {DAY.format(column="created_at")},
+        sent_at = {DAY.format(column="sent_at")} WHERE recipient = 'reporter'""",
 ]
 
 
