@@ -6,6 +6,7 @@ overdue query it uses), a moment to check it at, and a template for the alert.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core.timetrail import day_start, reporter_paced
 from reports.checkins import checkins_to_nudge
 from reports.models import RetaliationCheckin
 from triage import deadlines
@@ -68,20 +70,23 @@ RULES = [
 
 
 def escalation_take(*, case: Case, rule: Rule, now: datetime) -> Escalation | None:
-    """Take one step for one case, once: the unique constraint decides between racing sweepers."""
+    """Take one step for one case, once: the unique constraint decides between racing sweepers.
+
+    A missed triage deadline is counted from when the report was sent, so what this records of it keeps
+    the day only (core.timetrail): the alert's time would say when the reporter was here."""
     deadline = getattr(case, rule.deadline_field)
+    triage = rule.step == Escalation.Step.TRIAGE_OVERDUE
+    detail: dict[str, object] = {"step": rule.step, "deadline": deadline.isoformat()}
+    if triage:
+        detail["deadline"] = day_start(deadline).isoformat()
+    else:
+        detail["missed_by_seconds"] = int((now - deadline).total_seconds())
     try:
-        with transaction.atomic(durable=True):
-            escalation = Escalation.objects.create(case=case, step=rule.step, deadline=deadline, created_at=now)
-            case_event(
-                kind="escalated",
-                case=case,
-                detail={
-                    "step": rule.step,
-                    "deadline": deadline.isoformat(),
-                    "missed_by_seconds": int((now - deadline).total_seconds()),
-                },
+        with transaction.atomic(durable=True), reporter_paced() if triage else nullcontext():
+            escalation = Escalation.objects.create(
+                case=case, step=rule.step, deadline=deadline, created_at=day_start(now) if triage else now
             )
+            case_event(kind="escalated", case=case, detail=detail)
             if rule.national:
                 Case.objects.filter(pk=case.pk).update(escalated=True)
                 oversight_alert(case=case, template=rule.template)

@@ -6,7 +6,8 @@ information on the follow-up page, check-ins chosen. The routing and email work 
 as a worker would within the second. Then ``pg_dump`` of the whole database may show that minute only in
 the urgent triage clock, which is the one precise time kept while it runs (README, "Time trail").
 
-Helpline staff triage at 13:52: their own actions keep their time (staff are accountable for it). After
+The urgent hour runs out at 14:37:42, and the sweeper alerts the supervisors at 14:38. Helpline staff
+triage at 14:52: their own actions keep their time (staff are accountable for it). After
 triage no trace of 13:37, nor of the second 37:42 (which any derived time such as "+30 minutes" or
 "+1 hour" keeps), is left anywhere.
 """
@@ -28,13 +29,16 @@ from reports.models import Report
 from tests.database import pg_dump_text
 from tests.factories import QUESTION_PAGE_ANSWERS, staff_user
 from triage import case_actions
+from triage.escalations import deadlines_sweep
 from triage.models import Case
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_kdf", "authorities_committed")]
 
 LONDON = ZoneInfo("Europe/London")
 CANARY_MOMENT = datetime(2026, 12, 2, 13, 37, 42, 123456, tzinfo=LONDON)
-STAFF_MOMENT = datetime(2026, 12, 2, 13, 52, 5, tzinfo=LONDON)
+# The urgent hour has passed without triage: the sweeper alerts the supervisors.
+SWEEP_MOMENT = datetime(2026, 12, 2, 14, 38, 10, tzinfo=LONDON)
+STAFF_MOMENT = datetime(2026, 12, 2, 14, 52, 5, tzinfo=LONDON)
 TRACES = ("13:37", "37:42", ".123456")
 # The urgent triage clock while it runs: on the report until it is routed, then on its case.
 URGENT_CLOCK = {("reports_report", "urgent_triage_due_at"), ("triage_case", "triage_due_at")}
@@ -136,8 +140,15 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
     assert set(cases) == {Case.Priority.URGENT, Case.Priority.STANDARD}
     assert Report.objects.filter(urgent_triage_due_at__isnull=False).count() == 0, "the case runs the clock now"
     assert cases[Case.Priority.URGENT].triage_due_at == CANARY_MOMENT + timedelta(hours=1)
+    with time_machine.travel(SWEEP_MOMENT, tick=False):
+        assert deadlines_sweep(now=SWEEP_MOMENT) == 1
+        run_outbox()
+    assert "14:38" not in pg_dump_text(), "the overdue alert's time would say when the report was sent"
     while_running = traces_in(pg_dump_text(column_names=True))
-    assert {(table, column) for table, column, _ in while_running} == {("triage_case", "triage_due_at")}, while_running
+    assert {(table, column) for table, column, _ in while_running} == {
+        ("triage_case", "triage_due_at"),
+        ("triage_escalation", "deadline"),
+    }, while_running
 
     with time_machine.travel(STAFF_MOMENT, tick=False):
         handler = staff_user("handler", role=User.Role.CALL_HANDLER, email="handler@helpline.test")
@@ -160,4 +171,4 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
     after = traces_in(pg_dump_text(column_names=True))
     assert after == [], after
     # Control: the staff moment is kept, so a dump that printed no times could not pass.
-    assert "13:52:05" in pg_dump_text(column_names=True)
+    assert "14:52:05" in pg_dump_text(column_names=True)

@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from core.timetrail import day_start, is_day_only
 from tests.factories import staff_user, submit_report
 from triage.escalations import deadlines_sweep
 from triage.events import case_events
@@ -34,7 +35,10 @@ def test_an_untriaged_urgent_case_alerts_supervisors_once_its_hour_has_passed(ur
     assert EmailRecord.objects.filter(case=urgent_case, template="triage_overdue").count() == 1
     event = case_events(urgent_case).get(kind="escalated")
     assert event.detail["step"] == "triage_overdue"
-    assert event.detail["missed_by_seconds"] == 60
+    # Counted from when the reporter sent it, so the trail keeps the day only (core.timetrail).
+    assert event.detail == {"step": "triage_overdue", "deadline": day_start(urgent_case.triage_due_at).isoformat()}
+    assert is_day_only(event.created_at) and is_day_only(escalation.created_at)
+    assert all(is_day_only(e.created_at) for e in EmailRecord.objects.filter(template="triage_overdue"))
 
 
 def test_a_triaged_case_does_not_escalate_for_triage(urgent_case: Case) -> None:
