@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -103,28 +104,46 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(minutes=2 ** max(attempt - 1, 0))
 
 
-# Who reads each template decides what it may name: the reference stays inside the helpline; people
-# outside it (authorities, boards, national oversight) see only the case number; a reporter's email
-# names nothing at all.
-OUTSIDE_HELPLINE_TEMPLATES = frozenset(
-    {"authority_referral", "authority_ack_overdue_national", "authority_outcome_overdue_national"}
-)
+# Who reads each template decides what it may name and where it links: the reference stays inside the
+# helpline; people outside it (authorities, boards, national oversight) see only the case number; a
+# reporter's email names nothing at all. A template in none of these sets is read by helpline staff.
+AUTHORITY_TEMPLATES = frozenset({"authority_referral", "authority_reply", "authority_update"})
+# National oversight and the area's board: they may open no case, only the statistics that count it.
+OVERSIGHT_TEMPLATES = frozenset({"authority_ack_overdue_national", "authority_outcome_overdue_national"})
+OUTSIDE_HELPLINE_TEMPLATES = AUTHORITY_TEMPLATES | OVERSIGHT_TEMPLATES
 REPORTER_TEMPLATES = frozenset({"reporter_update", "reporter_checkin"})
 
 
 def email_context(record: EmailRecord) -> dict[str, object]:
+    """What a template may name, and the one page its reader can open: the referral for an authority, the
+    statistics for oversight and boards, the case for helpline staff, the check page for a reporter.
+
+    Paths are reversed in each app's own URLconf under the prefix helpline/urls.py mounts it at, not in
+    ROOT_URLCONF: the worker that sends email (HELPLINE_ROLE=worker) serves no pages, so its ROOT_URLCONF
+    has none of these routes. tests/triage/test_email_links.py resolves every link in the full URLconf."""
+
+    def staff_link(urlconf: str, name: str, **kwargs: str) -> str:
+        return f"{settings.STAFF_SITE_URL.rstrip('/')}/staff{reverse(name, urlconf=urlconf, kwargs=kwargs or None)}"
+
     case = record.case
     if record.template in REPORTER_TEMPLATES:
-        return {"check_url": f"{settings.SITE_URL}/check"}
-    staff_url = f"{settings.STAFF_SITE_URL}/staff/"
-    context: dict[str, object] = {"case_number": case.case_number if case else "", "staff_url": staff_url}
-    if record.template in OUTSIDE_HELPLINE_TEMPLATES:
-        return {**context, "case_url": staff_url}
-    return {
-        **context,
-        "reference": case.report.reference if case else "",
-        "case_url": f"{staff_url}cases/{case.case_number}" if case else staff_url,
-    }
+        return {"check_url": settings.SITE_URL.rstrip("/") + reverse("check_start", urlconf="reports.urls")}
+    case_number = case.case_number if case else ""
+    if record.template in AUTHORITY_TEMPLATES:
+        referral_url = (
+            staff_link("triage.urls", "referral_detail", case_number=case_number)
+            if case_number
+            else staff_link("triage.urls", "referral_list")
+        )
+        return {"case_number": case_number, "referral_url": referral_url}
+    if record.template in OVERSIGHT_TEMPLATES:
+        return {"case_number": case_number, "statistics_url": staff_link("oversight.urls", "statistics")}
+    case_url = (
+        staff_link("triage.urls", "case_detail", case_number=case_number)
+        if case_number
+        else staff_link("triage.urls", "case_list")
+    )
+    return {"case_number": case_number, "reference": case.report.reference if case else "", "case_url": case_url}
 
 
 def email_address(record: EmailRecord) -> str:

@@ -1,0 +1,295 @@
+"""Every email template's links, rendered as the worker sends them: each one on the right host, resolving to
+the exact page its reader needs (the referral, the case, the statistics, /check), and opening (200) for the
+very people it is sent to, signed in through the real sign-in. Templates are found on disk, so a new one is
+covered without touching this file. Also what each email may name, and that the links are built in the
+worker role (whose URLconf serves no pages) and follow PORT when SITE_URL is not set."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import resolve
+
+from accounts.models import User
+from directory.models import LocalAuthority
+from reports.models import Anonymity
+from reports.services import Contact
+from tests.factories import sign_in, staff_with_mfa, submit_report
+from triage import case_actions, notifications
+from triage.intake import report_route
+from triage.models import Case, EmailRecord
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = sorted(path.name for path in (ROOT / "templates" / "emails").iterdir() if path.is_dir())
+PUBLIC = "http://public.test:8100"
+STAFF = "http://staff.test:8100"
+ROTHERHAM = "E08000018"
+YORKSHIRE = "Yorkshire and The Humber"
+CANARY = "CANARY-Lk4v"
+REPORTER_EMAIL = "canary.reporter@private.example"
+URL = re.compile(r"https?://[^\s<>\"']+")
+
+# Who reads each template, and the page (view name) its link must open for them.
+PAGE = {
+    "reporter": "reports:check_start",
+    "authority": "triage:referral_detail",
+    "oversight": "oversight:statistics",
+    "helpline": "triage:case_detail",
+}
+# The same, for an email that has no case: the list the reader starts from.
+LIST_PAGE = {**PAGE, "authority": "triage:referral_list", "helpline": "triage:case_list"}
+
+
+def audience(template: str) -> str:
+    if template in notifications.REPORTER_TEMPLATES:
+        return "reporter"
+    if template in notifications.AUTHORITY_TEMPLATES:
+        return "authority"
+    if template in notifications.OVERSIGHT_TEMPLATES:
+        return "oversight"
+    return "helpline"
+
+
+def parts(message: Any) -> dict[str, str]:
+    alternative = message.alternatives[0]
+    assert alternative[1] == "text/html"
+    return {"subject": message.subject, "text": str(message.body), "html": html.unescape(str(alternative[0]))}
+
+
+def links(body: str) -> list[str]:
+    return [url.rstrip(".,;:)") for url in URL.findall(body)]
+
+
+@pytest.fixture(autouse=True)
+def site_urls(settings: Any) -> None:
+    settings.SITE_URL = PUBLIC
+    settings.STAFF_SITE_URL = STAFF
+
+
+def person(username: str, role: str, email: str, **extra: Any) -> User:
+    """A member of staff who can sign in (a password and an authenticator)."""
+    return staff_with_mfa(username, role=role, email=email, **extra)[0]
+
+
+@pytest.fixture
+def people() -> dict[str, User]:
+    rotherham = LocalAuthority.objects.get(gss_code=ROTHERHAM)
+    officer = person("rotherham-officer", User.Role.AUTHORITY_OFFICER, "officer@rotherham.gov.test")
+    officer.authorities.add(rotherham)
+    return {
+        "supervisor": person("sup-links", User.Role.SUPERVISOR, "sup@helpline.test"),
+        "handler": person("handler-links", User.Role.CALL_HANDLER, "handler@helpline.test"),
+        "officer": officer,
+        "analyst": person("analyst-links", User.Role.OVERSIGHT_ANALYST, "analyst@oversight.test"),
+        "board": person("board-links", User.Role.BOARD_REVIEWER, "board@yh.test", area=YORKSHIRE),
+    }
+
+
+@pytest.fixture
+def case(people: dict[str, User]) -> Case:
+    """A confidential reporter's concern (with an email address), referred to Rotherham and assigned to a
+    call handler: every kind of email has somebody to go to."""
+    submitted = submit_report(
+        anonymity=Anonymity.CONFIDENTIAL,
+        contact=Contact(name=f"{CANARY} Name", email=REPORTER_EMAIL),
+        summary=f"{CANARY} summary",
+        details=f"{CANARY} details",
+        organisation_name=f"{CANARY} Children's Home",
+    )
+    routed = report_route(report_id=submitted.report.pk)
+    case_actions.case_refer(
+        case=routed, summary=f"{CANARY} referral", share_identity=False, acting_user=people["supervisor"]
+    )
+    Case.objects.filter(pk=routed.pk).update(assignee=people["handler"])
+    routed.refresh_from_db()
+    assert routed.authority is not None and routed.authority.region == YORKSHIRE
+    assert not routed.independent_review
+    return routed
+
+
+def queue(case: Case, template: str, people: dict[str, User]) -> list[EmailRecord]:
+    """The template's emails about the case, queued the way the project queues that kind of email."""
+    kind = audience(template)
+    if kind == "reporter":
+        notifications.reporter_tell(case=case, template=template, occasion="links")
+    elif kind == "authority":
+        notifications.email_queue(case=case, recipient=people["officer"].email, template=template, occasion="links")
+    elif kind == "oversight":
+        notifications.oversight_alert(case=case, template=template)
+    else:
+        notifications.helpline_tell(case=case, template=template, occasion="links")
+    return list(EmailRecord.objects.filter(case=case, template=template).order_by("pk"))
+
+
+class Readers:
+    """A signed-in client for each recipient (an anonymous one for the reporter), made once per person."""
+
+    def __init__(self, people: dict[str, User]) -> None:
+        self.people = people
+        self.clients: dict[str, Client] = {}
+
+    def client_for(self, record: EmailRecord) -> Client:
+        if record.recipient == EmailRecord.REPORTER_RECIPIENT:
+            return Client()
+        user = User.objects.filter(email=record.recipient).first()
+        # The authority's shared referral inbox is no account: one of its officers opens the link.
+        user = user or self.people["officer"]
+        if user.username not in self.clients:
+            client = Client()
+            sign_in(client, user)
+            self.clients[user.username] = client
+        return self.clients[user.username]
+
+
+def assert_link_opens(client: Client, url: str, *, host: str, view_name: str, case_number: str | None) -> None:
+    split = urlsplit(url)
+    assert f"{split.scheme}://{split.netloc}" == host, url
+    assert not split.query, url
+    match = resolve(split.path)
+    assert match.view_name == view_name, url
+    if case_number is not None:
+        assert match.kwargs == {"case_number": case_number}, url
+    response = client.get(split.path)
+    assert response.status_code == 200, (url, response.status_code)
+    if split.fragment:
+        assert f'id="{split.fragment}"' in response.content.decode(), f"{url}: no such place on the page"
+
+
+def test_the_templates_were_found_and_each_has_its_three_parts() -> None:
+    assert {"authority_referral", "authority_reply", "authority_update", "authority_question_overdue"} <= set(TEMPLATES)
+    for template in TEMPLATES:
+        folder = ROOT / "templates" / "emails" / template
+        assert {"subject.txt", "body.txt", "body.html"} <= {path.name for path in folder.iterdir()}, template
+
+
+def test_the_template_sets_name_only_templates_that_exist() -> None:
+    sets = notifications.REPORTER_TEMPLATES | notifications.OUTSIDE_HELPLINE_TEMPLATES
+    assert sets <= set(TEMPLATES)
+    assert notifications.OUTSIDE_HELPLINE_TEMPLATES == (
+        notifications.AUTHORITY_TEMPLATES | notifications.OVERSIGHT_TEMPLATES
+    )
+    assert {"authority_reply", "authority_update"} <= notifications.OUTSIDE_HELPLINE_TEMPLATES
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_every_link_is_the_exact_page_and_opens_for_its_recipient(
+    template: str, case: Case, people: dict[str, User]
+) -> None:
+    kind = audience(template)
+    records = queue(case, template, people)
+    assert records, f"{template}: nobody to send it to"
+    if kind == "oversight":
+        assert {r.recipient for r in records} == {people["analyst"].email, people["board"].email}
+    if kind == "helpline":
+        assert {r.recipient for r in records} == {people["supervisor"].email, people["handler"].email}
+    readers = Readers(people)
+    for record in records:
+        rendered = parts(notifications.email_render(record))
+        for name in ("text", "html"):
+            found = links(rendered[name])
+            assert found, f"{template} {name}: no link"
+            for url in found:
+                assert_link_opens(
+                    readers.client_for(record),
+                    url,
+                    host=PUBLIC if kind == "reporter" else STAFF,
+                    view_name=PAGE[kind],
+                    case_number=case.case_number if kind in {"authority", "helpline"} else None,
+                )
+        everything = " ".join(rendered.values())
+        assert CANARY not in everything
+        assert REPORTER_EMAIL not in everything
+        if kind == "reporter":
+            assert case.case_number not in everything
+            assert case.report.reference not in everything
+        elif kind == "helpline":
+            for name in ("subject", "text", "html"):
+                assert case.report.reference in rendered[name] or case.case_number in rendered[name], name
+        else:
+            assert case.report.reference not in everything
+            for name in ("subject", "text", "html"):
+                assert case.case_number in rendered[name], name
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_an_email_without_a_case_links_to_the_list_its_reader_starts_from(
+    template: str, people: dict[str, User]
+) -> None:
+    kind = audience(template)
+    reader = {"reporter": None, "authority": "officer", "oversight": "board", "helpline": "handler"}[kind]
+    recipient = people[reader].email if reader else EmailRecord.REPORTER_RECIPIENT
+    record = EmailRecord(pk=1, case=None, recipient=recipient, template=template)
+    context = notifications.email_context(record)
+    url_keys = [key for key in context if key.endswith("_url")]
+    assert len(url_keys) == 1, context
+    client = Readers(people).client_for(record)
+    assert_link_opens(
+        client,
+        str(context[url_keys[0]]),
+        host=PUBLIC if kind == "reporter" else STAFF,
+        view_name=LIST_PAGE[kind],
+        case_number=None,
+    )
+
+
+def test_the_page_check_would_catch_a_link_its_reader_cannot_open(case: Case, people: dict[str, User]) -> None:
+    """Why the GETs above matter: the case page is closed to boards, oversight and authorities."""
+    for who in ("board", "analyst", "officer"):
+        client = Client()
+        sign_in(client, people[who])
+        assert client.get(f"/staff/cases/{case.case_number}").status_code == 403, who
+
+
+def run_python(code: str, **env: str) -> str:
+    base = {k: v for k, v in os.environ.items() if k not in {"SITE_URL", "STAFF_SITE_URL", "PORT", "HELPLINE_ROLE"}}
+    base.pop("HELPLINE_ENV", None)
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, "DJANGO_SETTINGS_MODULE": "helpline.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+WORKER_LINKS = """
+import json
+import django
+django.setup()
+from reports.models import Report
+from triage.models import Case, EmailRecord
+from triage.notifications import email_context
+case = Case(case_number="C-0001", report=Report(reference="ABCD-EFGH"))
+names = ["reporter_update", "authority_referral", "authority_ack_overdue_national", "triage_overdue"]
+print(json.dumps({name: email_context(EmailRecord(case=case, template=name)) for name in names}))
+"""
+
+
+def test_links_are_built_in_the_worker_role_whose_urlconf_serves_no_pages() -> None:
+    """The worker sends the email; its ROOT_URLCONF has no staff or reporter pages to reverse."""
+    out = json.loads(run_python(WORKER_LINKS, HELPLINE_ROLE="worker", SITE_URL=PUBLIC, STAFF_SITE_URL=STAFF))
+    assert out["reporter_update"]["check_url"] == f"{PUBLIC}/check"
+    assert out["authority_referral"]["referral_url"] == f"{STAFF}/staff/referrals/C-0001"
+    assert out["authority_ack_overdue_national"]["statistics_url"] == f"{STAFF}/staff/statistics"
+    assert out["triage_overdue"]["case_url"] == f"{STAFF}/staff/cases/C-0001"
+
+
+def test_site_url_follows_port_when_not_set() -> None:
+    out = run_python("import helpline.settings as s; print(s.SITE_URL, s.STAFF_SITE_URL)", PORT="8100")
+    assert out.split() == ["http://127.0.0.1:8100", "http://127.0.0.1:8100"]
