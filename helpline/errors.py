@@ -1,7 +1,9 @@
 """Error answers for every role: GOV.UK pages for people, JSON for the API, never a raw error page.
 
 Every error page is rendered without a request context (no session, no user, no form data), so it can be
-shown from anywhere, even before the session middleware has run, and it can never echo what was sent.
+shown from anywhere, even before the session middleware has run, and it can never echo what was sent. It is
+told which side of the service the address is on (``/staff/`` or public, for the way back) and, from the
+settings, the helpline's number and hours, which the public variants show (``error_context``).
 The 500 page is also served from outside Django, by the WSGI wrapper and by gunicorn's own error path
 (``helpline/gunicorn_hooks.py``), with the same security headers as every page.
 
@@ -19,6 +21,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from html import escape
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +29,7 @@ from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOper
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.template.loader import render_to_string
 
 from helpline.context_processors import PUBLIC_SERVICE_NAME, STAFF_SERVICE_NAME
@@ -35,6 +39,7 @@ logger = logging.getLogger("helpline.requests")
 
 API_PREFIX = "/api/"
 STAFF_PREFIX = "/staff/"
+CHECK_PATH = "/check"
 FORM_CONTENT_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
 
@@ -57,27 +62,58 @@ API_DETAIL = {
 # The database cannot be reached, or the connection broke under a query (a restart, a failover).
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
-# The last resort when even the template cannot be rendered: plain, but with the same headers.
-FALLBACK_500 = (
-    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sorry, there is a problem with the '
-    "service</title></head><body><h1>Sorry, there is a problem with the service</h1><p>Try again later.</p>"
-    "<p>If a child is in immediate danger, call 999.</p></body></html>"
-)
-FALLBACK_503 = (
-    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Sorry, the service is unavailable'
-    "</title></head><body><h1>Sorry, the service is unavailable</h1><p>Try again in a few minutes.</p>"
-    "<p>If a child is in immediate danger, call 999.</p></body></html>"
-)
-FALLBACKS = {500: FALLBACK_500, 503: FALLBACK_503}
+# The last resort when even the template cannot be rendered: the same words and headers, GOV.UK's stylesheet
+# named directly (no template tag), and the helpline's number from the settings.
+FALLBACK_HEADINGS = {
+    500: ("Sorry, there is a problem with the service", "Try again later."),
+    503: ("Sorry, the service is unavailable", "Try again in a few minutes."),
+}
 
 
-def error_response(request: HttpRequest, status: int, template: str | None = None) -> HttpResponse:
+def fallback_page(status: int, *, staff: bool = False) -> str:
+    heading, advice = FALLBACK_HEADINGS[status]
+    stylesheet = escape(f"{settings.STATIC_URL}vendor/govuk/govuk-frontend.min.css")
+    way_back = (
+        f'<a class="govuk-link" href="{STAFF_PREFIX}">Go to your workspace</a>'
+        if staff
+        else '<a class="govuk-link" href="/">Go to the start page</a>'
+    )
+    call = (
+        ""
+        if staff
+        else f'<p class="govuk-body">Call the helpline on {escape(settings.HELPLINE_PHONE)} '
+        f"({escape(settings.HELPLINE_HOURS)}).</p>"
+    )
+    return (
+        f'<!DOCTYPE html><html lang="en" class="govuk-template"><head><meta charset="utf-8"><title>{heading}'
+        f' – GOV.UK</title><link rel="stylesheet" href="{stylesheet}"></head><body class="govuk-template__body">'
+        '<div class="govuk-width-container"><main class="govuk-main-wrapper" id="main-content">'
+        f'<h1 class="govuk-heading-l">{heading}</h1><p class="govuk-body">{advice}</p>{call}'
+        '<p class="govuk-body">If a child is in immediate danger, call 999.</p>'
+        f'<p class="govuk-body">{way_back}</p>'
+        "</main></div></body></html>"
+    )
+
+
+def error_context(*, staff: bool) -> dict[str, Any]:
+    """What every error page is told: which side of the service it is on, and, from the settings, how to
+    reach the helpline (shown on the public side only). Never who is asking or what they sent."""
+    return {
+        "staff": staff,
+        "service_name": STAFF_SERVICE_NAME if staff else PUBLIC_SERVICE_NAME,
+        "helpline_phone": settings.HELPLINE_PHONE,
+        "helpline_hours": settings.HELPLINE_HOURS,
+    }
+
+
+def error_response(
+    request: HttpRequest, status: int, template: str | None = None, extra: dict[str, bool] | None = None
+) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         return JsonResponse({"detail": API_DETAIL[status]}, status=status)
-    # Which side of the service the address belongs to is the only thing the page is told: never who is
-    # asking or what they sent.
-    staff = request.path.startswith(STAFF_PREFIX)
-    context = {"staff": staff, "service_name": STAFF_SERVICE_NAME if staff else PUBLIC_SERVICE_NAME}
+    # Which side of the service the address belongs to is the only thing taken from the request (`extra`
+    # holds flags derived the same way, to pick a way back): nothing the page shows was sent by the client.
+    context = {**error_context(staff=request.path.startswith(STAFF_PREFIX)), **(extra or {})}
     return HttpResponse(render_to_string(template or TEMPLATES[status], context), status=status)
 
 
@@ -132,8 +168,15 @@ def database_unavailable(request: HttpRequest, exception: BaseException) -> Http
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """A form older than its CSRF cookie (the browser was closed, or the page was left open too long)."""
-    return error_response(request, 403, template="403_csrf.html")
+    """A form whose CSRF cookie has gone (the browser was closed, its cookies cleared) or no longer matches
+    (the page was left open while the staff member signed in again). ``reason`` is one of Django's fixed
+    messages; it only chooses the heading, and is never shown."""
+    extra = {
+        "session_ended": reason == REASON_NO_CSRF_COOKIE,
+        # A reporter checking a concern is sent back to the reference and access code page, not the start.
+        "checking": request.path == CHECK_PATH or request.path.startswith(CHECK_PATH + "/"),
+    }
+    return error_response(request, 403, template="403_csrf.html", extra=extra)
 
 
 class MalformedBodyMiddleware:
@@ -166,17 +209,18 @@ class MalformedBodyMiddleware:
         return self.get_response(request)
 
 
-@lru_cache(maxsize=2)
-def static_page(status: int) -> bytes:
-    """The 500 or 503 page as bytes, rendered once per process (it has no context)."""
+@lru_cache(maxsize=4)
+def static_page(status: int, *, staff: bool = False) -> bytes:
+    """The 500 or 503 page as bytes, rendered once per process and side (its context is fixed). Gunicorn's
+    own error path does not know the address and sends the public variant."""
     try:
-        return render_to_string(TEMPLATES[status]).encode()
+        return render_to_string(TEMPLATES[status], error_context(staff=staff)).encode()
     except Exception:  # noqa: BLE001 - a broken template must not stop the error page from being sent
-        return FALLBACKS[status].encode()
+        return fallback_page(status, staff=staff).encode()
 
 
-def static_500_page() -> bytes:
-    return static_page(500)
+def static_500_page(*, staff: bool = False) -> bytes:
+    return static_page(500, staff=staff)
 
 
 def static_500_headers(length: int) -> list[tuple[str, str]]:
@@ -199,18 +243,23 @@ class LastResortErrorPage:
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
 
+    @staticmethod
+    def on_staff_side(environ: dict[str, Any]) -> bool:
+        path = environ.get("PATH_INFO")
+        return isinstance(path, str) and path.startswith(STAFF_PREFIX)
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         try:
             return self.app(environ, start_response)
         except DATABASE_UNAVAILABLE as exc:
             database_unavailable_noted(exc)
-            body = static_page(503)
+            body = static_page(503, staff=self.on_staff_side(environ))
             headers = [*static_500_headers(len(body)), ("Retry-After", retry_after())]
             start_response("503 Service Unavailable", headers, sys.exc_info())
             return [body]
         except Exception as exc:
             # The type only: an exception's message can quote what was sent.
             logger.error("Unhandled %s outside Django's handlers on %s", type(exc).__name__, environ.get("PATH_INFO"))
-            body = static_500_page()
+            body = static_500_page(staff=self.on_staff_side(environ))
             start_response("500 Internal Server Error", static_500_headers(len(body)), sys.exc_info())
             return [body]
