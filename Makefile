@@ -18,7 +18,7 @@ RUNTIME_DATABASE_URL := $(subst ://postgres@,://$(RUNTIME_ROLE)@,$(DATABASE_URL)
 PG_HOST := 127.0.0.1
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: run test fuzz setup setup-test venv assets services database migrate data lint typecheck bench clean
+.PHONY: run test fuzz setup setup-test venv assets services database migrate data lint typecheck bench soak clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -118,6 +118,13 @@ fuzz: setup-test
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Every kind of user at once for SOAK_MINUTES against gunicorn, a Celery worker and beat on their own database
+# (helpline_soak) and Redis database 12: p95 per page type, errors, RSS per minute (bench/soak.py; the summary
+# goes to var/soak/summary.md). Not part of `make test`. `make soak SOAK_MINUTES=1` is a smoke run.
+SOAK_MINUTES ?= 10
+soak: setup
+	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles var
