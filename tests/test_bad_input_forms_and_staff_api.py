@@ -307,6 +307,9 @@ def case_action_answers(supervisor: User, other: Case) -> dict[str, dict[str, st
         "escalate": {"route": "national_review"},
         "link_duplicate": {"other": other.case_number},
         "close": {"outcome": "no_further_action", "feedback": "Thank you."},
+        "reply_to_authority": {"question": "1", "body": "The reporter says it was Year 9."},
+        "relay_to_reporter": {"question": "1", "body": "Can you tell us which year group?"},
+        "update_authority": {"summary": "The man drives a silver hatchback."},
     }
 
 

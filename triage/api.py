@@ -149,7 +149,7 @@ class CaseActionApi(APIView):
         data, wrong_types = _as_form_data(request.data, action)
         if wrong_types:
             return Response(wrong_types, status=status.HTTP_400_BAD_REQUEST)
-        form = action_form(action, data)
+        form = action_form(action, data, case=case)
         if form is not None and not form.is_valid():
             return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
         try:

@@ -20,8 +20,8 @@ from triage.case_content import case_data_key
 from triage.events import case_event
 from triage.intake import queue_for
 from triage.links import cases_link
-from triage.models import Case, CaseLink, CaseNote, Escalation, Outcome, Referral
-from triage.notifications import email_queue, reporter_tell, supervisors_alert
+from triage.models import AuthorityAction, Case, CaseLink, CaseNote, Escalation, Outcome, Referral
+from triage.notifications import authority_tell, reporter_tell, supervisors_alert
 
 
 def _locked(case: Case) -> Case:
@@ -195,12 +195,82 @@ def case_refer(*, case: Case, summary: str, share_identity: bool, acting_user: U
         ]
     )
     _move(case, "refer", acting_user, {"authority": authority.gss_code, "identity_shared": share_identity})
-    recipients = {authority.referral_email} | set(
-        authority.officers.filter(is_active=True).exclude(email="").values_list("email", flat=True)
-    )
-    for recipient in sorted(r for r in recipients if r):
-        email_queue(case=case, recipient=recipient, template="authority_referral", occasion=f"referral-{referral.pk}")
+    authority_tell(case=case, template="authority_referral", occasion=f"referral-{referral.pk}")
     return referral
+
+
+# --- the thread with the authority ---------------------------------------------------------------------
+
+
+def _question(case: Case, question_id: int) -> AuthorityAction:
+    question = (
+        AuthorityAction.objects.select_for_update()
+        .filter(case=case, pk=question_id, kind=AuthorityAction.Kind.QUESTION)
+        .first()
+    )
+    if question is None:
+        raise workflow.ActionNotAllowed("The authority asked no such question on this case.")
+    return question
+
+
+def _to_authority(
+    case: Case, kind: str, body: str, acting_user: User, reply_to: AuthorityAction | None = None
+) -> AuthorityAction:
+    if not case.referrals.exists():
+        raise workflow.ActionNotAllowed("This case has not been referred to an authority.")
+    return AuthorityAction.objects.create(
+        case=case,
+        kind=kind,
+        note=crypto.seal_text(case_data_key(case), body),
+        recorded_by=acting_user,
+        created_at=timezone.now(),
+        reply_to=reply_to,
+    )
+
+
+@transaction.atomic(durable=True)
+def case_reply_to_authority(*, case: Case, question_id: int, body: str, acting_user: User) -> AuthorityAction:
+    """Answer the authority's question, in words the helpline chose (a reporter's answer is passed on
+    only as the helpline writes it here). The question's clock stops; the authority is told by email."""
+    case = _locked(case)
+    workflow.check_allowed(case, "reply_to_authority")
+    question = _question(case, question_id)
+    if question.answered_at is not None:
+        raise workflow.ActionNotAllowed("This question has already been answered.")
+    reply = _to_authority(case, AuthorityAction.Kind.HELPLINE_REPLY, body, acting_user, reply_to=question)
+    question.answered_at = reply.created_at
+    question.save(update_fields=["answered_at"])
+    _move(case, "reply_to_authority", acting_user, {"question_id": question.pk, "reply_id": reply.pk})
+    authority_tell(case=case, template="authority_reply", occasion=f"reply-{reply.pk}")
+    return reply
+
+
+@transaction.atomic(durable=True)
+def case_relay_to_reporter(*, case: Case, question_id: int, body: str, acting_user: User) -> Message:
+    """Ask the reporter what the authority wants to know, in the helpline's words. The question's clock
+    keeps running: it stops when the helpline replies to the authority."""
+    case = _locked(case)
+    workflow.check_allowed(case, "relay_to_reporter")
+    question = _question(case, question_id)
+    if question.answered_at is not None:
+        raise workflow.ActionNotAllowed("This question has already been answered.")
+    message = _message_to_reporter(case=case, body=body, acting_user=acting_user)
+    question.relayed_to_reporter = True
+    question.save(update_fields=["relayed_to_reporter"])
+    _move(case, "relay_to_reporter", acting_user, {"question_id": question.pk, "message_id": message.pk})
+    return message
+
+
+@transaction.atomic(durable=True)
+def case_update_authority(*, case: Case, summary: str, acting_user: User) -> AuthorityAction:
+    """Pass later information to the authority (e.g. what the reporter added after the referral), as a
+    summary the helpline wrote. Audited, and the authority is told by email, as for the referral."""
+    case = _locked(case)
+    workflow.check_allowed(case, "update_authority")
+    update = _to_authority(case, AuthorityAction.Kind.HELPLINE_UPDATE, summary, acting_user)
+    _move(case, "update_authority", acting_user, {"update_id": update.pk})
+    authority_tell(case=case, template="authority_update", occasion=f"update-{update.pk}")
+    return update
 
 
 @transaction.atomic(durable=True)

@@ -29,6 +29,8 @@ AUTHORITY_OUTCOME_WORKING_DAYS = 45
 AUTHORITY_ACK_ESCALATE_WORKING_DAYS = 3
 AUTHORITY_OUTCOME_ESCALATE_WORKING_DAYS = 47
 REPORTER_FEEDBACK_MONTHS = 3
+# An authority's question to the helpline is answered within this.
+QUESTION_ANSWER_WORKING_DAYS = 2
 # A clock within this of its deadline is "due soon".
 DUE_SOON = timedelta(hours=24)
 
@@ -45,6 +47,10 @@ def triage_due(submitted_at: datetime, *, urgent: bool) -> datetime:
 def reporter_feedback_due(submitted_at: datetime) -> datetime:
     """The end of the day three calendar months after the report was sent."""
     return day_end(add_months(submitted_at, REPORTER_FEEDBACK_MONTHS))
+
+
+def question_answer_due(asked_at: datetime) -> datetime:
+    return working_days_after(asked_at, QUESTION_ANSWER_WORKING_DAYS)
 
 
 def authority_ack_due(referred_at: datetime) -> datetime:
@@ -119,6 +125,11 @@ AUTHORITY_OUTCOME_ESCALATION = Clock(
 )
 # Closing a case sends the reporter its feedback.
 REPORTER_FEEDBACK = Clock("reporter_feedback", "Feedback to the reporter", "reporter_feedback_due_at", OPEN)
+# One question's clock, on an AuthorityAction rather than the case (see question_deadline).
+QUESTION_ASKED = "asked"
+QUESTION_ANSWER = Clock(
+    "question_answer", "Answer to the authority's question", "answer_due_at", frozenset({QUESTION_ASKED}), "answered_at"
+)
 # The helpline's clocks and the authority's, in the order pages list them.
 HELPLINE_CLOCKS = (TRIAGE, REPORTER_FEEDBACK)
 CASE_PAGE_CLOCKS = (TRIAGE, AUTHORITY_ACK, AUTHORITY_OUTCOME, REPORTER_FEEDBACK)
@@ -170,3 +181,10 @@ def case_deadlines(case: Case, now: datetime, clocks: tuple[Clock, ...] = CASE_P
         for clock in clocks
         if isinstance(due := getattr(case, clock.due_field), datetime)
     ]
+
+
+def question_deadline(question: Any, now: datetime) -> Deadline:
+    """The clock of one authority question (an AuthorityAction of kind "question"): 2 working days to
+    answer it, done once the helpline has replied."""
+    row = {"status": QUESTION_ASKED, "answer_due_at": question.answer_due_at, "answered_at": question.answered_at}
+    return Deadline(clock=QUESTION_ANSWER, due=question.answer_due_at, state=deadline_state(row, QUESTION_ANSWER, now))

@@ -20,7 +20,7 @@ from reports.models import RetaliationCheckin
 from triage import deadlines
 from triage.deadlines import Clock
 from triage.events import case_event
-from triage.models import Case, Escalation
+from triage.models import AuthorityAction, Case, Escalation
 from triage.notifications import oversight_alert, reporter_tell, supervisors_alert
 
 FEEDBACK_WARNING = timedelta(days=14)
@@ -110,9 +110,33 @@ def checkin_nudges() -> int:
     return sent
 
 
+def questions_overdue(*, now: datetime, limit: int = 500) -> int:
+    """An authority's question not answered in 2 working days: the supervisors are alerted, once."""
+    taken = 0
+    overdue = AuthorityAction.objects.filter(
+        kind=AuthorityAction.Kind.QUESTION, answered_at__isnull=True, answer_due_at__lt=now, overdue_alerted=False
+    ).select_related("case")
+    for question in overdue.order_by("answer_due_at", "id")[:limit]:
+        with transaction.atomic(durable=True):
+            if not AuthorityAction.objects.filter(pk=question.pk, overdue_alerted=False).update(overdue_alerted=True):
+                continue  # another sweeper took it
+            due = question.answer_due_at
+            assert due is not None  # noqa: S101 - filtered on answer_due_at__lt
+            case_event(
+                kind="question_overdue",
+                case=question.case,
+                detail={"question_id": question.pk, "deadline": due.isoformat()},
+            )
+            supervisors_alert(
+                case=question.case, template="authority_question_overdue", occasion=f"question-{question.pk}"
+            )
+        taken += 1
+    return taken
+
+
 def deadlines_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     now = now or timezone.now()
-    taken = checkin_nudges()
+    taken = checkin_nudges() + questions_overdue(now=now, limit=limit)
     for rule in RULES:
         cases = rule.due(now).exclude(escalations__step=rule.step).select_related("report").order_by("id")[:limit]
         for case in cases:

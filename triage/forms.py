@@ -133,6 +133,59 @@ class ReferForm(forms.Form):
     )
 
 
+class QuestionChoiceForm(GovukForm):
+    """A form about one of the authority's unanswered questions (the newest first)."""
+
+    # A number chosen from a list: whether it is one of this case's questions is the service's to say
+    # (the API takes the same number), so a question answered meanwhile is a clear refusal, not a 400.
+    question = forms.IntegerField(
+        label="Which question",
+        min_value=1,
+        max_value=2**62,
+        widget=forms.Select,
+        error_messages={"required": "Choose the question", "invalid": "Choose the question from the list"},
+    )
+
+    def __init__(self, *args: Any, questions: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["question"].widget.choices = questions
+        if len(questions) == 1 and not self.is_bound:
+            self.initial["question"] = questions[0][0]
+
+
+class AuthorityReplyForm(QuestionChoiceForm):
+    body = CleanTextField(
+        label="Your reply to the authority",
+        help_text="The authority reads this. Pass on only what it needs from the reporter's answers, and "
+        "nothing that could identify them.",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Write your reply to the authority"},
+    )
+
+
+class RelayToReporterForm(QuestionChoiceForm):
+    body = CleanTextField(
+        label="Your message to the reporter",
+        help_text="The reporter reads this on their follow-up page. Ask in your own words what the "
+        "authority needs to know.",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Write the message to the reporter"},
+    )
+
+
+class AuthorityUpdateForm(forms.Form):
+    summary = CleanTextField(
+        label="Update for the authority",
+        help_text="Written for the authority: what is new since the referral. Leave out anything that "
+        "could identify the reporter.",
+        max_length=DETAILS_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Write the update for the authority"},
+    )
+
+
 class EscalateForm(forms.Form):
     route = forms.ChoiceField(
         label="Escalate to",

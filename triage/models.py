@@ -230,7 +230,8 @@ class CaseLink(models.Model):
 
 
 class AuthorityAction(models.Model):
-    """What an authority did about a referral; its note is sealed like all free text."""
+    """The referral's thread: what the authority did, the questions it asked the helpline, and the
+    helpline's replies and updates to it. Every note is sealed like all free text."""
 
     class Kind(models.TextChoices):
         ACKNOWLEDGED = "acknowledged", "Acknowledged the referral"
@@ -242,15 +243,41 @@ class AuthorityAction(models.Model):
         OTHER = "other", "Other action"
         OUTCOME = "outcome", "Outcome recorded"
         QUESTION = "question", "Question for the helpline"
+        # Written by the helpline, read by the authority.
+        HELPLINE_REPLY = "helpline_reply", "Reply from the helpline"
+        HELPLINE_UPDATE = "helpline_update", "Update from the helpline"
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="authority_actions")
     kind = models.CharField(max_length=32, choices=Kind.choices)
     note = models.BinaryField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
+    # A question's clock: answered by this (2 working days), when it was answered, whether supervisors
+    # were alerted that it was not, and whether the helpline passed it on to the reporter.
+    answer_due_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    overdue_alerted = models.BooleanField(default=False)
+    relayed_to_reporter = models.BooleanField(default=False)
+    # A reply names the question it answers.
+    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replies")
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["answer_due_at"],
+                name="question_unanswered",
+                condition=Q(kind="question", answered_at__isnull=True),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} on case {self.case_id}"
+
+    @property
+    def from_helpline(self) -> bool:
+        return self.kind in (self.Kind.HELPLINE_REPLY, self.Kind.HELPLINE_UPDATE)
+
+    @property
+    def unanswered(self) -> bool:
+        return self.kind == self.Kind.QUESTION and self.answered_at is None

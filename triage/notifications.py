@@ -52,10 +52,10 @@ def email_queue(*, case: Case, recipient: str, template: str, occasion: str = ""
     return record
 
 
-def staff_alert(*, case: Case, template: str, recipients: QuerySet[User]) -> list[EmailRecord]:
+def staff_alert(*, case: Case, template: str, recipients: QuerySet[User], occasion: str = "") -> list[EmailRecord]:
     """One email per active recipient with an address, and an event saying how many."""
     records = [
-        email_queue(case=case, recipient=user.email, template=template)
+        email_queue(case=case, recipient=user.email, template=template, occasion=occasion)
         for user in recipients.filter(is_active=True).exclude(email="").distinct().order_by("pk")
     ]
     if records:
@@ -67,8 +67,21 @@ def supervisors() -> QuerySet[User]:
     return User.objects.filter(role=User.Role.SUPERVISOR)
 
 
-def supervisors_alert(*, case: Case, template: str) -> list[EmailRecord]:
-    return staff_alert(case=case, template=template, recipients=supervisors())
+def supervisors_alert(*, case: Case, template: str, occasion: str = "") -> list[EmailRecord]:
+    return staff_alert(case=case, template=template, recipients=supervisors(), occasion=occasion)
+
+
+def authority_tell(*, case: Case, template: str, occasion: str) -> None:
+    """The authority the case is referred to: its referral inbox and its active officers with an address."""
+    referral = case.referrals.select_related("authority").order_by("-id").first()
+    if referral is None:
+        return
+    authority = referral.authority
+    recipients = {authority.referral_email} | set(
+        authority.officers.filter(is_active=True).exclude(email="").values_list("email", flat=True)
+    )
+    for recipient in sorted(r for r in recipients if r):
+        email_queue(case=case, recipient=recipient, template=template, occasion=occasion)
 
 
 def oversight_alert(*, case: Case, template: str) -> list[EmailRecord]:

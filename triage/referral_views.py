@@ -56,6 +56,7 @@ def _page(
             "forms": action_forms,
             "error": error,
             "open": case.status == Case.Status.REFERRED,
+            "open_questions": selectors.unanswered_questions(case).count(),
         },
         status=status,
     )

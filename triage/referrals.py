@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from core import crypto
 from triage.case_content import case_data_key, content_viewed
+from triage.deadlines import question_answer_due
 from triage.events import case_event
 from triage.models import AuthorityAction, AuthorityOutcome, Case, Referral
 from triage.notifications import helpline_tell
@@ -35,12 +36,14 @@ def _locked_referred(case: Case) -> Case:
 
 
 def _record(case: Case, kind: str, note: str, acting_user: User) -> AuthorityAction:
+    now = timezone.now()
     action = AuthorityAction.objects.create(
         case=case,
         kind=kind,
         recorded_by=acting_user,
-        created_at=timezone.now(),
+        created_at=now,
         note=crypto.seal_text(case_data_key(case), note) if note else b"",
+        answer_due_at=question_answer_due(now) if kind == AuthorityAction.Kind.QUESTION else None,
     )
     case_event(kind=f"authority_{kind}", case=case, actor=acting_user, detail={"action_id": action.pk})
     return action

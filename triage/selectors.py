@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet, Subquery
+from django.db.models import Count, Min, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 
 from accounts.models import User
 from audit.models import AuditEvent
@@ -16,7 +18,7 @@ from reports.models import Report
 from triage import workflow
 from triage.deadlines import overdue_q
 from triage.events import case_events, case_timeline_events
-from triage.models import Case, Queue
+from triage.models import AuthorityAction, Case, Queue
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = {
@@ -220,13 +222,49 @@ REFERRAL_FIELDS = (
 )
 
 
+UNANSWERED = Q(authority_actions__kind=AuthorityAction.Kind.QUESTION, authority_actions__answered_at__isnull=True)
+
+
 def referral_list_for(*, user: User, include_closed: bool = False) -> list[dict[str, object]]:
-    """An officer's referrals by case number: never the reporter's reference."""
+    """An officer's referrals by case number, with how many of their questions wait for an answer:
+    never the reporter's reference."""
     require_authority_officer(user)
     referrals = case_queryset_for(user)
     if not include_closed:
         referrals = referrals.filter(status=Case.Status.REFERRED)
-    return list(referrals.order_by("authority_ack_due_at", "id").values(*REFERRAL_FIELDS)[:500])
+    return list(
+        referrals.order_by("authority_ack_due_at", "id")
+        .annotate(open_questions=Count("authority_actions", filter=UNANSWERED))
+        .values(*REFERRAL_FIELDS, "open_questions")[:500]
+    )
+
+
+# --- the thread with the authority ---------------------------------------------------------------------
+
+
+def unanswered_questions(case: Case) -> QuerySet[AuthorityAction]:
+    return AuthorityAction.objects.filter(case=case, kind=AuthorityAction.Kind.QUESTION, answered_at__isnull=True)
+
+
+def unanswered_question_choices(case: Case) -> list[tuple[str, str]]:
+    """The case's unanswered questions as form choices, named by when they were asked (the page shows
+    their words above the form)."""
+    return [
+        (str(question.pk), f"The question of {date_format(timezone.localtime(question.created_at), 'j F Y, H:i')}")
+        for question in unanswered_questions(case).order_by("-id")
+    ]
+
+
+def questions_waiting(*, user: User) -> list[dict[str, Any]]:
+    """Helpline side: cases whose authority is waiting for an answer, oldest question first."""
+    require_helpline(user)
+    rows = (
+        Case.objects.filter(UNANSWERED)
+        .values("case_number", "authority__name")
+        .annotate(questions=Count("authority_actions"), due=Min("authority_actions__answer_due_at"))
+        .order_by("due", "case_number")[:200]
+    )
+    return [dict(row) for row in rows]
 
 
 def referral_get_for(*, user: User, case_number: str) -> Case:

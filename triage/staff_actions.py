@@ -25,10 +25,15 @@ ACTION_FORMS: dict[str, type[forms.Form] | None] = {
     "escalate": case_forms.EscalateForm,
     "link_duplicate": case_forms.LinkForm,
     "close": case_forms.CloseForm,
+    "reply_to_authority": case_forms.AuthorityReplyForm,
+    "relay_to_reporter": case_forms.RelayToReporterForm,
+    "update_authority": case_forms.AuthorityUpdateForm,
 }
+# Offered only while the authority has a question waiting for an answer.
+QUESTION_ACTIONS = frozenset({"reply_to_authority", "relay_to_reporter"})
 
 
-def action_form(action: str, data: Any = None) -> forms.Form | None:
+def action_form(action: str, data: Any = None, case: Case | None = None) -> forms.Form | None:
     form_class = ACTION_FORMS.get(action)
     if form_class is None:
         return None
@@ -37,12 +42,17 @@ def action_form(action: str, data: Any = None) -> forms.Form | None:
         kwargs["assignees"] = list(selectors.helpline_staff().values_list("username", flat=True))
     if form_class is case_forms.AuthorityForm:
         kwargs["authorities"] = authority_choices()
+    if issubclass(form_class, case_forms.QuestionChoiceForm):
+        kwargs["questions"] = selectors.unanswered_question_choices(case) if case else []
     return form_class(data, **kwargs)
 
 
 def page_actions(case: Case) -> list[str]:
-    """The actions a case page offers in the case's status: escalate stands for both its routes."""
+    """The actions a case page offers in the case's status: escalate stands for both its routes, and the
+    question actions only while the authority has a question waiting."""
     allowed = workflow.allowed_actions(case)
+    if not selectors.unanswered_questions(case).exists():
+        allowed = [name for name in allowed if name not in QUESTION_ACTIONS]
     offered = [name for name in allowed if name in ACTION_FORMS]
     if {"escalate_national_review", "escalate_police"} & set(allowed):
         offered.append("escalate")
@@ -94,5 +104,15 @@ def case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: User
         case_actions.case_close(
             case=case, outcome=str(data["outcome"]), feedback=str(data["feedback"]), acting_user=acting_user
         )
+    elif action == "reply_to_authority":
+        case_actions.case_reply_to_authority(
+            case=case, question_id=int(data["question"]), body=str(data["body"]), acting_user=acting_user
+        )
+    elif action == "relay_to_reporter":
+        case_actions.case_relay_to_reporter(
+            case=case, question_id=int(data["question"]), body=str(data["body"]), acting_user=acting_user
+        )
+    elif action == "update_authority":
+        case_actions.case_update_authority(case=case, summary=str(data["summary"]), acting_user=acting_user)
     else:
         raise workflow.ActionNotAllowed(f"There is no action called {action!r}.")

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,8 +18,8 @@ from reports.models import Anonymity, Channel
 from triage import forms as case_forms
 from triage import selectors, workflow
 from triage.case_content import case_open
-from triage.deadlines import case_deadlines, is_overdue
-from triage.models import Case
+from triage.deadlines import case_deadlines, is_overdue, question_deadline
+from triage.models import AuthorityAction, Case
 from triage.staff_actions import ACTION_FORMS, action_form, case_act, page_actions
 
 
@@ -34,7 +35,12 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("oversight:statistics")
     if not user.is_helpline:
         return render(request, "triage/not_yet.html", status=200)
-    return render(request, "triage/home.html", {"queues": selectors.queue_overview(user=user)})
+    now = timezone.now()
+    questions = [
+        {**row, "overdue": row["due"] is not None and row["due"] < now}
+        for row in selectors.questions_waiting(user=user)
+    ]
+    return render(request, "triage/home.html", {"queues": selectors.queue_overview(user=user), "questions": questions})
 
 
 @staff_required(*HELPLINE)
@@ -69,7 +75,7 @@ def _case_page(
 ) -> HttpResponse:
     user = staff_user(request)
     opened = case_open(case=case, acting_user=user)
-    action_forms = {name: action_form(name) for name in page_actions(case)}
+    action_forms = {name: action_form(name, case=case) for name in page_actions(case)}
     action_forms.update(forms_bound or {})
     return render(
         request,
@@ -81,11 +87,17 @@ def _case_page(
             "error": error,
             "action_forms": action_forms,
             "allowed": workflow.allowed_actions(case),
-            "deadlines": [(d.clock.label, d.due, d.state) for d in case_deadlines(case, timezone.now())],
+            "deadlines": [(d.clock.label, d.due, d.state) for d in case_deadlines(case, timezone.now())]
+            + [
+                (f"{d.clock.label} of {date_format(timezone.localtime(q.created_at), 'j M')}", d.due, d.state)
+                for q in case.authority_actions.filter(kind=AuthorityAction.Kind.QUESTION).order_by("id")
+                for d in [question_deadline(q, timezone.now())]
+            ],
             "timeline": selectors.case_timeline(case=case),
             "access_history": selectors.case_access_history(user=user, case=case),
             "emails": case.emails.order_by("id"),
             "links": case.links.select_related("other"),
+            "unanswered_count": selectors.unanswered_questions(case).count(),
         },
         status=status,
     )
@@ -106,7 +118,7 @@ def case_action(request: HttpRequest, case_number: str, action: str) -> HttpResp
     case = selectors.case_get_for(user=user, case_number=case_number)
     if action not in ACTION_FORMS:
         return _case_page(request, case, error="That action does not exist.", status=404)
-    form = action_form(action, request.POST)
+    form = action_form(action, request.POST, case=case)
     if form is not None and not form.is_valid():
         return _case_page(request, case, forms_bound={action: form}, status=400)
     try:

@@ -33,6 +33,10 @@ TRANSITIONS: dict[str, Transition] = {
     "escalate_police": Transition(OPEN, None, "Refer to the police"),
     "link_duplicate": Transition(OPEN | {S.CLOSED}, None, "Link a duplicate"),
     "close": Transition(OPEN, S.CLOSED, "Close with an outcome"),
+    # The thread with the authority: a question may be answered even after the case is closed.
+    "reply_to_authority": Transition(OPEN | {S.CLOSED}, None, "Reply to the authority"),
+    "relay_to_reporter": Transition(OPEN, None, "Ask the reporter for the authority"),
+    "update_authority": Transition(frozenset({S.REFERRED}), None, "Send an update to the authority"),
     # Not a staff action: the reporter's reply hands a waiting case back to the helpline.
     "reporter_replied": Transition(frozenset({S.AWAITING_REPORTER}), S.IN_TRIAGE, "Reporter replied"),
 }

@@ -388,7 +388,7 @@ def test_an_authority_officer_acknowledges_and_records_an_outcome_and_the_report
 
     # The referral is closed for the officer now.
     visit.goto(f"/staff/referrals/{case.case_number}")
-    expect(main(page)).to_contain_text("This referral is closed.")
+    expect(main(page)).to_contain_text("The helpline has closed this case")
 
     # --- the reporter reads the feedback -----------------------------------------------------------
     reporter = Visit(new_context().new_page(), base_url=live_server.url)

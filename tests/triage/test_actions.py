@@ -25,7 +25,7 @@ from triage import case_actions as actions
 from triage import deadlines, staff_actions, workflow
 from triage.events import case_events
 from triage.intake import report_route
-from triage.models import Case, CaseLink, CaseNote, EmailRecord, Referral
+from triage.models import AuthorityAction, Case, CaseLink, CaseNote, EmailRecord, Referral
 from triage.workflow import STAFF_ACTIONS, TRANSITIONS, ActionNotAllowed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -121,6 +121,28 @@ def _other_case() -> Case:
     return make_case()[0]
 
 
+def _asked(case: Case, user: User) -> int:
+    """The case as referred, with a question from its authority: what the thread actions need."""
+    if not case.referrals.exists():
+        Referral.objects.create(
+            case=case,
+            authority=case.authority or authority_by_code(SHEFFIELD),
+            summary=b"",
+            referred_by=user,
+            referred_at=timezone.now(),
+        )
+    officer = User.objects.filter(username="officer").first() or staff_user("officer", role=User.Role.AUTHORITY_OFFICER)
+    question = AuthorityAction.objects.create(
+        case=case,
+        kind=AuthorityAction.Kind.QUESTION,
+        note=b"",
+        recorded_by=officer,
+        created_at=timezone.now(),
+        answer_due_at=timezone.now() + timedelta(days=2),
+    )
+    return question.pk
+
+
 RUNNERS: dict[str, Runner] = {
     "claim": lambda case, user: actions.case_claim(case=case, acting_user=user),
     "assign": lambda case, user: actions.case_assign(
@@ -147,6 +169,16 @@ RUNNERS: dict[str, Runner] = {
     "link_duplicate": lambda case, user: actions.case_link_duplicate(case=case, other=_other_case(), acting_user=user),
     "close": lambda case, user: actions.case_close(
         case=case, outcome="no_further_action", feedback=f"{CANARY} feedback", acting_user=user
+    ),
+    "reply_to_authority": lambda case, user: actions.case_reply_to_authority(
+        case=case, question_id=_asked(case, user), body=f"{CANARY} reply", acting_user=user
+    ),
+    "relay_to_reporter": lambda case, user: actions.case_relay_to_reporter(
+        case=case, question_id=_asked(case, user), body=f"{CANARY} relayed", acting_user=user
+    ),
+    "update_authority": lambda case, user: (
+        _asked(case, user),
+        actions.case_update_authority(case=case, summary=f"{CANARY} update", acting_user=user),
     ),
 }
 
@@ -184,8 +216,8 @@ def test_each_action_in_each_status_is_taken_or_refused_as_the_workflow_says(
     assert_no_free_text_in_audit()
 
 
-@pytest.mark.parametrize("action", sorted(set(STAFF_ACTIONS) - {"add_note", "link_duplicate"}))
-def test_a_closed_case_refuses_everything_but_a_note_or_a_link(action: str, handler: User) -> None:
+@pytest.mark.parametrize("action", sorted(set(STAFF_ACTIONS) - {"add_note", "link_duplicate", "reply_to_authority"}))
+def test_a_closed_case_refuses_everything_but_a_note_a_link_or_an_answer(action: str, handler: User) -> None:
     case = with_status(make_case()[0], S.CLOSED)
     with pytest.raises(ActionNotAllowed, match="while the case is closed"):
         RUNNERS[action](case, handler)

@@ -28,6 +28,9 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "escalate_police": OPEN,
     "link_duplicate": ALL,
     "close": OPEN,
+    "reply_to_authority": ALL,
+    "relay_to_reporter": OPEN,
+    "update_authority": frozenset({S.REFERRED}),
     "reporter_replied": frozenset({S.AWAITING_REPORTER}),
 }
 STAFF = [name for name in ALLOWED_FROM if name != "reporter_replied"]
@@ -91,8 +94,8 @@ def test_allowed_actions_lists_the_staff_actions_allowed_now_in_workflow_order(s
     assert "reporter_replied" not in allowed_actions(case_in(status))
 
 
-def test_a_closed_case_offers_only_a_note_or_a_duplicate_link() -> None:
-    assert allowed_actions(case_in(S.CLOSED)) == ["add_note", "link_duplicate"]
+def test_a_closed_case_offers_only_a_note_a_duplicate_link_or_an_answer_to_the_authority() -> None:
+    assert allowed_actions(case_in(S.CLOSED)) == ["add_note", "link_duplicate", "reply_to_authority"]
 
 
 @pytest.mark.parametrize(

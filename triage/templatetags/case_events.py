@@ -21,6 +21,23 @@ def escalation_step(step: str) -> str:
         return step
 
 
+# A colour per case status, so that a closed case never looks like a working one.
+STATUS_TAGS = {
+    "new": "govuk-tag--light-blue",
+    "in_triage": "govuk-tag--blue",
+    "awaiting_reporter": "govuk-tag--yellow",
+    "referred": "govuk-tag--purple",
+    "national_review": "govuk-tag--orange",
+    "closed": "govuk-tag--grey",
+}
+
+
+@register.filter
+def status_tag(status: str) -> str:
+    """The GOV.UK tag class for a case status."""
+    return STATUS_TAGS.get(status, "")
+
+
 @register.filter
 def moment(value: datetime | None, with_year: str = "") -> str:
     """A recorded time as staff read it: the day only when only the day was kept (a reporter's doing,
@@ -64,7 +81,36 @@ EVENT_LABELS = {
     "authority_acknowledged": "The authority acknowledged the referral",
     "authority_outcome": "The authority recorded an outcome",
     "authority_question": "The authority asked a question",
+    "reply_to_authority": "Replied to the authority",
+    "relay_to_reporter": "Asked the reporter on the authority's behalf",
+    "update_authority": "Update sent to the authority",
+    "question_overdue": "The authority's question was not answered in 2 working days: supervisors alerted",
 }
+
+# What each email is, as the case page lists them (by template name).
+EMAIL_LABELS = {
+    "urgent_case": "Urgent case alert",
+    "triage_overdue": "Triage overdue alert",
+    "authority_referral": "Referral to the authority",
+    "authority_reply": "Reply to the authority",
+    "authority_update": "Update to the authority",
+    "authority_question": "The authority's question",
+    "authority_question_overdue": "Unanswered question alert",
+    "authority_outcome_recorded": "The authority's outcome",
+    "authority_ack_overdue": "Acknowledgement overdue alert",
+    "authority_ack_overdue_national": "Acknowledgement overdue: national alert",
+    "authority_outcome_overdue": "Outcome overdue alert",
+    "authority_outcome_overdue_national": "Outcome overdue: national alert",
+    "feedback_due_soon": "Feedback due soon alert",
+    "feedback_overdue": "Feedback overdue alert",
+    "reporter_update": "New message notice",
+    "reporter_checkin": "Check-in notice",
+}
+
+
+@register.filter
+def email_label(template_name: str) -> str:
+    return EMAIL_LABELS.get(template_name, template_name.replace("_", " ").capitalize())
 
 
 @register.filter
