@@ -212,6 +212,10 @@ def _idempotency(request: Request) -> services.Idempotency | None | Response:
 
 
 NOT_FOUND = {"detail": "No report opens with this reference and access code."}
+CLOSED_DETAIL = (
+    "The helpline has closed this concern, so messages can no longer be sent on it. To add information, "
+    "file a new report that mentions this reference, or call the helpline."
+)
 THROTTLED = {"detail": "Too many wrong attempts for this reference from here. Try again in an hour."}
 DERIVATIONS_EXHAUSTED = {
     "detail": "Too many attempts to open reports from this client. Try again in an hour, or call the helpline."
@@ -323,6 +327,7 @@ class ReportMessageApi(APIView):
             201: inline_serializer("MessageSent", {"sent_on": serializers.DateField()}),
             400: OpenApiResponse(description="Field errors"),
             404: OpenApiResponse(description="No report opens with this pair"),
+            409: OpenApiResponse(description="The concern is closed: nothing more can be sent on it"),
             429: OpenApiResponse(description="Too many wrong attempts"),
         },
         auth=[],
@@ -335,6 +340,8 @@ class ReportMessageApi(APIView):
         if isinstance(unlocked, Response):
             return unlocked
         report, data_key = unlocked
+        if reporter_status(report).code == "closed":
+            return Response({"detail": CLOSED_DETAIL}, status=status.HTTP_409_CONFLICT)
         message = services.message_send_from_reporter(
             report=report,
             data_key=data_key,

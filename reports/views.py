@@ -23,6 +23,8 @@ from reports.models import Draft, Report
 from triage.selectors import reporter_status
 
 DRAFT = Draft.Purpose.DRAFT
+# The reporter status of a closed case: nothing more can be sent on it.
+CLOSED = "closed"
 FOLLOW_UP = Draft.Purpose.FOLLOW_UP
 
 
@@ -229,6 +231,9 @@ def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **
 @require_POST
 @reporter_unlocked
 def follow_up_message(request: HttpRequest, report: Report, data_key: bytes) -> HttpResponse:
+    if reporter_status(report).code == CLOSED:
+        # The page shows guidance instead of the form; a stale form sent anyway is not "sent to the helpline".
+        return render(request, "reports/follow_up.html", _follow_up_context(report, data_key, request), status=409)
     form = ReporterMessageForm(request.POST)
     if not form.is_valid():
         context = _follow_up_context(report, data_key, request, message_form=form)

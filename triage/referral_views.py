@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -44,7 +44,10 @@ def referral_list(request: HttpRequest) -> HttpResponse:
 def _page(
     request: HttpRequest, case: Case, *, error: str = "", bound: dict[str, forms.Form] | None = None, status: int = 200
 ) -> HttpResponse:
-    opened = referrals.referral_open(case=case, acting_user=staff_user(request))
+    try:
+        opened = referrals.referral_open(case=case, acting_user=staff_user(request))
+    except ActionNotAllowed as missing:  # no referral record: nothing an officer may open
+        raise Http404 from missing
     action_forms = {name: (form_class(prefix=name) if form_class else None) for name, form_class in FORMS.items()}
     action_forms.update(bound or {})
     return render(

@@ -54,6 +54,7 @@ def govuk_field(field: BoundField, heading: bool = False, size: str = "m", width
         raw = field.value()
         context["options"] = [
             {"value": value, "label": label, "selected": str(value) == str(raw) and raw not in (None, "")}
-            for value, label in getattr(field.field, "choices", [])
+            # A field without choices of its own (a number picked from a list) lists its widget's.
+            for value, label in getattr(field.field, "choices", None) or getattr(field.field.widget, "choices", [])
         ]
     return context
