@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.start, name="start"),
     path("privacy", views.privacy, name="privacy"),
     path("report/begin", views.begin, name="begin"),
+    path("report/session-ended", views.session_ended, name="session_ended"),
     path("report/check-your-answers", views.check, name="check"),
     path("report/<slug:step>", views.question, name="question"),
     path("check", views.check_start, name="check_start"),

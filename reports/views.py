@@ -34,6 +34,11 @@ def start(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def session_ended(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/session_ended.html")
+
+
+@require_GET
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/privacy.html")
 
@@ -58,6 +63,10 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
     page = journey.STEP_BY_SLUG.get(step)
     if page is None:
         raise Http404
+    if request.method == "POST" and state_load(request, purpose=DRAFT) is None:
+        # The answers before this one have gone (30 idle minutes, or the browser was closed): never start
+        # a new draft holding this answer alone as if nothing had happened.
+        return redirect("reports:session_ended")
     answers = _answers(request)
     if not page.applies(answers):
         return (
