@@ -8,38 +8,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from django.contrib.auth import authenticate
-from django.db import connections
 from django.test import RequestFactory
 
 from accounts import services
 from accounts.models import User
 from core import crypto
+from tests.concurrency import at_once
 from tests.factories import PASSWORD
 
-T = TypeVar("T")
-
 USERNAME = "supervisor"
-
-
-def at_once(count: int, action: Callable[[int], T]) -> list[T]:
-    """Run ``action`` in ``count`` threads released together; each thread closes its database connection."""
-    barrier = threading.Barrier(count)
-
-    def run(index: int) -> T:
-        try:
-            barrier.wait(timeout=30)
-            return action(index)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 @pytest.fixture

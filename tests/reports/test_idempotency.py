@@ -8,14 +8,11 @@ keyed hashes, in a row whose expiry holds no trail of when the request came.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import time_machine
-from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -23,10 +20,10 @@ from core import crypto, throttle
 from core.models import AccessThrottle
 from reports import services
 from reports.models import IdempotencyKey, Report
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.usefixtures("fast_kdf")
 
-T = TypeVar("T")
 
 SUBMIT_API = "/api/v1/reports"
 HEADER = "Idempotency-Key"
@@ -53,21 +50,6 @@ def valid_report(**overrides: Any) -> dict[str, Any]:
 def submit(client: Client, body: dict[str, Any], key: str | None) -> Any:
     headers = {HEADER: key} if key is not None else {}
     return client.post(SUBMIT_API, body, content_type="application/json", headers=headers)
-
-
-def at_once(count: int, action: Callable[[int], T]) -> list[T]:
-    """Run ``action`` in ``count`` threads released together; each thread closes its database connection."""
-    barrier = threading.Barrier(count)
-
-    def run(index: int) -> T:
-        try:
-            barrier.wait(timeout=30)
-            return action(index)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 @pytest.mark.django_db

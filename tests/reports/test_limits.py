@@ -12,11 +12,9 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
-from django.db import connections
 from django.test import Client
 
 from accounts.models import User
@@ -25,11 +23,11 @@ from core.identifiers import new_reference
 from core.models import AccessThrottle
 from reports import services
 from reports.models import Channel, Draft, Report
+from tests.concurrency import at_once
 from tests.factories import report_input, staff_user, submit_report
 
 pytestmark = pytest.mark.usefixtures("fast_kdf")
 
-T = TypeVar("T")
 
 CHECK = "/report/check-your-answers"
 ACCESS_API = "/api/v1/reports/access"
@@ -90,21 +88,6 @@ def shown_access_code(page: Any) -> str:
 
 def wrong_code() -> str:
     return crypto.generate_access_code()
-
-
-def at_once(count: int, action: Callable[[int], T]) -> list[T]:
-    """Run ``action`` in ``count`` threads released together; each thread closes its database connection."""
-    barrier = threading.Barrier(count)
-
-    def run(index: int) -> T:
-        try:
-            barrier.wait(timeout=30)
-            return action(index)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def derivations_recorded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
