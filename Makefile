@@ -18,7 +18,7 @@ RUNTIME_DATABASE_URL := $(subst ://postgres@,://$(RUNTIME_ROLE)@,$(DATABASE_URL)
 PG_HOST := 127.0.0.1
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: run test fuzz setup setup-test venv assets services database migrate data lint typecheck bench soak clean
+.PHONY: run test fuzz setup setup-test venv assets services database migrate data lint typecheck bench soak screenshots clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -125,6 +125,12 @@ bench: setup
 SOAK_MINUTES ?= 10
 soak: setup
 	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python bench/soak.py
+
+# Full-page screenshots of the referral thread at 1280 px (the helpline's home and case page, the authority's
+# referral list and referral, the reporter's follow-up page) into docs/screenshots/, from their own database
+# (helpline_screenshots) served by gunicorn: bench/screenshots.py. Not part of `make test`.
+screenshots: setup
+	$(BIN)/python bench/screenshots.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles var
