@@ -48,6 +48,7 @@ def _page(
         opened = referrals.referral_open(case=case, acting_user=staff_user(request))
     except ActionNotAllowed as missing:  # no referral record: nothing an officer may open
         raise Http404 from missing
+    selectors.thread_numbered(case, [action for action, _ in opened.actions])
     action_forms = {name: (form_class(prefix=name) if form_class else None) for name, form_class in FORMS.items()}
     action_forms.update(bound or {})
     return render(

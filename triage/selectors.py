@@ -246,12 +246,32 @@ def unanswered_questions(case: Case) -> QuerySet[AuthorityAction]:
     return AuthorityAction.objects.filter(case=case, kind=AuthorityAction.Kind.QUESTION, answered_at__isnull=True)
 
 
+def _when(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "j F Y, H:i")
+
+
+def question_numbers(case: Case) -> dict[int, int]:
+    """Each of the case's questions by id, numbered 1, 2, … in the order the authority asked them: the
+    name both sides use for a question (its words are sealed)."""
+    ids = AuthorityAction.objects.filter(case=case, kind=AuthorityAction.Kind.QUESTION).order_by("id")
+    return {pk: number for number, pk in enumerate(ids.values_list("pk", flat=True), start=1)}
+
+
+def thread_numbered(case: Case, actions: list[AuthorityAction]) -> None:
+    """Name the questions in a thread, and the question each reply answers (``number``, ``answers``)."""
+    numbers = question_numbers(case)
+    for action in actions:
+        action.number = numbers.get(action.pk)  # type: ignore[attr-defined]
+        action.answers = numbers.get(action.reply_to_id) if action.reply_to_id else None  # type: ignore[attr-defined]
+
+
 def unanswered_question_choices(case: Case) -> list[tuple[str, str]]:
-    """The case's unanswered questions as form choices, named by when they were asked (the page shows
-    their words above the form)."""
+    """The case's unanswered questions as form choices, by number and when they were asked (the page
+    shows their words above the form)."""
+    numbers = question_numbers(case)
     return [
-        (str(question.pk), f"The question of {date_format(timezone.localtime(question.created_at), 'j F Y, H:i')}")
-        for question in unanswered_questions(case).order_by("-id")
+        (str(question.pk), f"Question {numbers[question.pk]}, asked {_when(question.created_at)}")
+        for question in unanswered_questions(case).order_by("id")
     ]
 
 

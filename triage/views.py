@@ -7,7 +7,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -75,6 +74,7 @@ def _case_page(
 ) -> HttpResponse:
     user = staff_user(request)
     opened = case_open(case=case, acting_user=user)
+    selectors.thread_numbered(case, [action for action, _ in opened.authority_actions])
     action_forms = {name: action_form(name, case=case) for name in page_actions(case)}
     action_forms.update(forms_bound or {})
     return render(
@@ -89,8 +89,10 @@ def _case_page(
             "allowed": workflow.allowed_actions(case),
             "deadlines": [(d.clock.label, d.due, d.state) for d in case_deadlines(case, timezone.now())]
             + [
-                (f"{d.clock.label} of {date_format(timezone.localtime(q.created_at), 'j M')}", d.due, d.state)
-                for q in case.authority_actions.filter(kind=AuthorityAction.Kind.QUESTION).order_by("id")
+                (f"{d.clock.label} {number}", d.due, d.state)
+                for number, q in enumerate(
+                    case.authority_actions.filter(kind=AuthorityAction.Kind.QUESTION).order_by("id"), start=1
+                )
                 for d in [question_deadline(q, timezone.now())]
             ],
             "timeline": selectors.case_timeline(case=case),

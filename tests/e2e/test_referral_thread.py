@@ -161,9 +161,7 @@ def test_an_authority_asks_the_helpline_asks_the_reporter_replies_and_updates_th
     thread_question = page.get_by_test_id("thread-question")
     expect(thread_question).to_contain_text(QUESTION)
     expect(thread_question).to_contain_text("Waiting for an answer")
-    question_clock = (
-        f"Answer to the authority's question of {date_format(timezone.localtime(question.created_at), 'j M')}"
-    )
+    question_clock = "Answer to the authority's question 1"
     clocks = deadlines(page)
     assert clocks.get(question_clock) == "on time", clocks
     for label in MET_AFTER_ACKNOWLEDGEMENT:  # point 3: referred and acknowledged, so met

@@ -153,7 +153,7 @@ def test_a_worker_reports_a_concern_and_follows_it_up(
     visit.submit()
     assert visit.path() == "/check/concern"
     expect(page.get_by_role("heading", level=1)).to_have_text("Your concern")
-    expect(page.get_by_text(f"Reference {reference}")).to_be_visible()
+    expect(page.get_by_text(f"Reference {reference}", exact=True)).to_be_visible()
     expect(page.get_by_test_id("status")).to_have_text("Received")
     expect(page.get_by_text("There are no messages yet.")).to_be_visible()
     visit.screenshot(screens, "05-follow-up")

@@ -133,7 +133,7 @@ def reporter_opens_their_concern(visit: Visit, reference: str, access_code: str)
     page.get_by_label("Access code").fill(access_code)
     visit.submit()
     assert visit.path() == "/check/concern"
-    expect(page.get_by_text(f"Reference {reference}")).to_be_visible()
+    expect(page.get_by_text(f"Reference {reference}", exact=True)).to_be_visible()
 
 
 def test_a_call_handler_takes_a_phone_report_triages_it_messages_the_reporter_and_refers_it(

@@ -564,7 +564,9 @@ def test_no_canary_typed_into_the_question_pages_reaches_the_database_redis_logs
         client, text, anonymity=Anonymity.CONFIDENTIAL, mid_journey_check=draft_holds_only_ciphertext
     )
     assert len(drafts_checked) == 2
-    assert not Draft.objects.filter(pk=drafts_checked[-1]).exists(), "the draft was not dropped on submit"
+    # On submit the draft is emptied, leaving only the mark that it was sent (so Send again says so).
+    left = Draft.objects.filter(pk=drafts_checked[-1]).values_list("purpose", "ciphertext").first()
+    assert left is not None and left[0] == Draft.Purpose.SENT and bytes(left[1]) == b"", "the draft was not emptied"
     assert "report_draft" not in client.cookies
 
     # The follow-up: open the concern with the code typed with hyphens, and send a message.

@@ -133,7 +133,8 @@ def test_the_helpline_asks_the_reporter_in_its_own_words_and_answers_the_authori
 
     officer = signed_in(people["officer"])
     referral = text(officer.get(f"/staff/referrals/{case.case_number}"))
-    assert "Reply from the helpline" in referral and REPLY in referral
+    assert "Reply from the helpline to question 1" in referral and REPLY in referral
+    assert "Question 1 for the helpline" in referral
     assert "waiting for the helpline" not in referral
     assert (
         'data-testid="open-questions-' + case.case_number + '">0<' in officer.get("/staff/referrals").content.decode()
@@ -215,7 +216,8 @@ def test_a_missed_answer_alerts_the_supervisors_once_per_question(
     assert case_events(case).filter(kind="question_overdue").count() == 2
     with time_machine.travel(after, tick=False):
         page = text(signed_in(people["handler"]).get(f"/staff/cases/{case.case_number}"))
-    assert "Answer to the authority's question of" in page and "(overdue)" in page
+    assert "Answer to the authority's question 1</dt>" in page and "Answer to the authority's question 2</dt>" in page
+    assert "(overdue)" in page
 
 
 def test_the_helpline_case_page_marks_met_clocks_done_and_a_closed_case_clearly(
@@ -267,5 +269,5 @@ def test_the_question_choice_defaults_to_the_only_question(referred: tuple[Case,
     case, _ = referred
     question = ask(case, people["officer"])
     page = signed_in(people["handler"]).get(f"/staff/cases/{case.case_number}").content.decode()
-    assert f'<option value="{question.pk}" selected>' in page
+    assert f'<option value="{question.pk}" selected>Question 1, asked ' in page
     assert timezone.localtime(question.created_at).strftime("%-d %B %Y") in html.unescape(page)
