@@ -51,7 +51,12 @@ def page_actions(case: Case) -> list[str]:
     """The actions a case page offers in the case's status: escalate stands for both its routes, and the
     question actions only while the authority has a question waiting."""
     allowed = workflow.allowed_actions(case)
-    if not selectors.unanswered_questions(case).exists():
+    if selectors.unanswered_questions(case).exists():
+        # The authority is waiting: answering comes first.
+        allowed = [name for name in allowed if name in QUESTION_ACTIONS] + [
+            name for name in allowed if name not in QUESTION_ACTIONS
+        ]
+    else:
         allowed = [name for name in allowed if name not in QUESTION_ACTIONS]
     offered = [name for name in allowed if name in ACTION_FORMS]
     if {"escalate_national_review", "escalate_police"} & set(allowed):
