@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,3 +260,21 @@ class RssSampler:
             self.peak = max(self.peak, tree_rss(self.pid))
             self.samples += 1
             self._stop.wait(self.interval)
+
+
+DEMO_REPORTS_FILE = ROOT / "var" / "demo-reports.json"
+
+
+@contextlib.contextmanager
+def demo_reports_file_kept() -> Iterator[None]:
+    """seed_demo writes the demo reports' access codes to var/demo-reports.json, the file `make run` prints
+    for the development database: a benchmark seeding its own database keeps that file as it was."""
+    kept = DEMO_REPORTS_FILE.read_bytes() if DEMO_REPORTS_FILE.exists() else None
+    try:
+        yield
+    finally:
+        if kept is None:
+            DEMO_REPORTS_FILE.unlink(missing_ok=True)
+        else:
+            DEMO_REPORTS_FILE.write_bytes(kept)
+            DEMO_REPORTS_FILE.chmod(0o600)

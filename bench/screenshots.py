@@ -29,8 +29,7 @@ import io
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +41,8 @@ if __name__ == "__main__":
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 
+from bench.procs import demo_reports_file_kept  # noqa: E402
+
 DB_NAME = "helpline_screenshots"
 PG_HOST = "127.0.0.1"
 OWNER_URL = f"postgres://postgres@{PG_HOST}:5432/{DB_NAME}"
@@ -49,7 +50,6 @@ RUNTIME_ROLE = os.environ.get("DATABASE_RUNTIME_ROLE") or "helpline_app"
 BROKER_URL = "redis://127.0.0.1:6379/10"  # 0 development, 11-15 the tests, the soak and the bench
 OUT_DIR = ROOT / "docs" / "screenshots"
 LOG_DIR = ROOT / "var" / "screenshots"
-DEMO_REPORTS_FILE = ROOT / "var" / "demo-reports.json"
 WIDTH, HEIGHT = 1280, 800
 TIMEOUT_MS = 15_000
 
@@ -100,21 +100,6 @@ def django_setup() -> None:
     import django
 
     django.setup()
-
-
-@contextmanager
-def demo_reports_file_kept() -> Iterator[None]:
-    """seed_demo writes the demo reports' access codes to var/demo-reports.json, the file `make run` prints
-    for the development database: keep that file as it was (as bench/soak.py does)."""
-    kept = DEMO_REPORTS_FILE.read_bytes() if DEMO_REPORTS_FILE.exists() else None
-    try:
-        yield
-    finally:
-        if kept is None:
-            DEMO_REPORTS_FILE.unlink(missing_ok=True)
-        else:
-            DEMO_REPORTS_FILE.write_bytes(kept)
-            DEMO_REPORTS_FILE.chmod(0o600)
 
 
 def database_seed() -> None:

@@ -78,7 +78,6 @@ OUT_DIR = ROOT / "var" / "soak"
 LOG_DIR = OUT_DIR / "logs"
 SUMMARY = OUT_DIR / "summary.md"
 RESULTS = OUT_DIR / "results.json"
-DEMO_REPORTS_FILE = ROOT / "var" / "demo-reports.json"
 
 WEB_WORKERS = 2  # gunicorn.conf.py's default, as `make run`
 CELERY_CONCURRENCY = 2  # as deploy/supervisord.dev.conf
@@ -174,15 +173,8 @@ def database_prepare(cases: int) -> None:
     manage("load_local_authorities")
     # seed_demo writes the demo reports' access codes to var/demo-reports.json, the file `make run` prints
     # for the development database: keep that file as it was.
-    kept = DEMO_REPORTS_FILE.read_bytes() if DEMO_REPORTS_FILE.exists() else None
-    try:
+    with procs.demo_reports_file_kept():
         manage("seed_demo", "-v", "0")
-    finally:
-        if kept is None:
-            DEMO_REPORTS_FILE.unlink(missing_ok=True)
-        else:
-            DEMO_REPORTS_FILE.write_bytes(kept)
-            DEMO_REPORTS_FILE.chmod(0o600)
     if cases:
         manage("seed_cases", "--count", str(cases), timeout=1200)
     with closing(connect()) as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import connections
 
@@ -25,3 +25,18 @@ def at_once(count: int, action: Callable[[int], T]) -> list[T]:
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(run, range(count)))
+
+
+def hold_at_filing(monkeypatch: Any, count: int = 2) -> None:
+    """Hold ``count`` submissions where the report is about to be filed (wrapping its key for the
+    reporter), so all have passed every check made before filing: the worst case of concurrent sends."""
+    from core import crypto
+
+    all_filing = threading.Barrier(count)
+    wrap = crypto.wrap_key_for_reporter
+
+    def wrap_once_all_are_filing(data_key: bytes, code: str) -> crypto.ReporterWrap:
+        all_filing.wait(timeout=30)
+        return wrap(data_key, code)
+
+    monkeypatch.setattr(crypto, "wrap_key_for_reporter", wrap_once_all_are_filing)

@@ -7,7 +7,6 @@ keyed hashes, in a row whose expiry holds no trail of when the request came.
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +19,7 @@ from core import crypto, throttle
 from core.models import AccessThrottle
 from reports import services
 from reports.models import IdempotencyKey, Report
-from tests.concurrency import at_once
+from tests.concurrency import at_once, hold_at_filing
 
 pytestmark = pytest.mark.usefixtures("fast_kdf")
 
@@ -146,14 +145,7 @@ def test_two_requests_with_the_same_key_at_once_file_one_report(settings: Any, m
     address = "127.0.0.69"
     # Both requests are held where the report is about to be filed, so both have passed the check for an
     # earlier use of the key: the worst case of a client retrying before its first request has answered.
-    both_filing = threading.Barrier(2)
-    wrap = crypto.wrap_key_for_reporter
-
-    def wrap_once_both_are_filing(data_key: bytes, code: str) -> crypto.ReporterWrap:
-        both_filing.wait(timeout=30)
-        return wrap(data_key, code)
-
-    monkeypatch.setattr(crypto, "wrap_key_for_reporter", wrap_once_both_are_filing)
+    hold_at_filing(monkeypatch)
     clients = [Client(REMOTE_ADDR=address) for _ in range(2)]
     responses = at_once(2, lambda index: submit(clients[index], valid_report(), "retry-at-once"))
     monkeypatch.undo()

@@ -23,7 +23,7 @@ from core.identifiers import new_reference
 from core.models import AccessThrottle
 from reports import services
 from reports.models import Channel, Draft, Report
-from tests.concurrency import at_once
+from tests.concurrency import at_once, hold_at_filing
 from tests.factories import report_input, staff_user, submit_report
 
 pytestmark = pytest.mark.usefixtures("fast_kdf")
@@ -287,14 +287,7 @@ def test_two_presses_of_send_at_once_file_one_report(monkeypatch: pytest.MonkeyP
 
     # Both requests are held where the report is about to be filed, so both have passed every check made
     # before filing: the worst case of two presses of Send at once.
-    both_filing = threading.Barrier(2)
-    wrap = crypto.wrap_key_for_reporter
-
-    def wrap_once_both_are_filing(data_key: bytes, code: str) -> crypto.ReporterWrap:
-        both_filing.wait(timeout=30)
-        return wrap(data_key, code)
-
-    monkeypatch.setattr(crypto, "wrap_key_for_reporter", wrap_once_both_are_filing)
+    hold_at_filing(monkeypatch)
     responses = at_once(2, lambda index: tabs[index].post(CHECK))
     monkeypatch.undo()
 
