@@ -274,6 +274,10 @@ EMAIL_PORT = envint("EMAIL_PORT", 25)
 EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "CSE whistleblowing helpline <noreply@helpline.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# What a reporter's inbox shows: nothing that gives away the service or what they did (the contact page
+# quotes both, so a reporter knows exactly what to expect).
+REPORTER_EMAIL_FROM = os.environ.get("REPORTER_EMAIL_FROM", "Online service <noreply@helpline.localhost>")
+REPORTER_EMAIL_SUBJECT = os.environ.get("REPORTER_EMAIL_SUBJECT", "You have a new message")
 EMAIL_MESSAGE_ID_DOMAIN = os.environ.get("EMAIL_MESSAGE_ID_DOMAIN", "helpline.localhost")
 ANYMAIL = {
     "SEND_DEFAULTS": {"track_opens": False, "track_clicks": False},

@@ -28,6 +28,18 @@ def checkins_opt_in(*, report: Report) -> list[RetaliationCheckin]:
     ]
 
 
+@transaction.atomic(durable=True)
+def checkins_opt_out(*, report: Report) -> int:
+    """Stop the check-ins still to come (answered ones stay, with what they led to)."""
+    deleted, _ = RetaliationCheckin.objects.filter(report=report, answer="").delete()
+    return deleted
+
+
+def checkins_remaining(*, report: Report) -> list[RetaliationCheckin]:
+    """The check-ins still to come, for the reporter's page."""
+    return list(RetaliationCheckin.objects.filter(report=report, answer="").order_by("due_at"))
+
+
 def checkin_due(*, report: Report) -> RetaliationCheckin | None:
     """The earliest check-in that is due and unanswered, if any."""
     return RetaliationCheckin.objects.filter(report=report, due_at__lte=timezone.now(), answer="").first()

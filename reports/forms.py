@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from core.forms import GovukForm, HintedChoiceField
 from core.text import CleanTextField
@@ -223,7 +225,7 @@ class ContactForm(GovukForm):
     )
     email = forms.EmailField(
         label="Email address (optional)",
-        help_text="Use a personal address, not a work one. We only email to say there is an update.",
+        help_text="Use a personal address, not a work one.",
         required=False,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
         error_messages={"invalid": "Enter an email address in the correct format, like name@example.com"},
@@ -235,6 +237,15 @@ class ContactForm(GovukForm):
         widget=forms.TextInput(attrs={"autocomplete": "tel"}),
         error_messages={"max_length": "Enter a phone number, like 07700 900 982"},
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        sender = parseaddr(settings.REPORTER_EMAIL_FROM)[0] or settings.REPORTER_EMAIL_FROM
+        self.fields["email"].help_text = (
+            "Use a personal address, not a work one. We only email to say there is a message for you. The email "
+            f'comes from "{sender}", its subject is "{settings.REPORTER_EMAIL_SUBJECT}", and it holds only that '
+            "and a link: nothing about your concern or this service."
+        )
 
     def clean_phone(self) -> str:
         value = str(self.cleaned_data["phone"])

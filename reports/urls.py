@@ -16,5 +16,6 @@ urlpatterns = [
     path("check/concern/message", views.follow_up_message, name="follow_up_message"),
     path("check/concern/close", views.follow_up_close, name="follow_up_close"),
     path("check/concern/check-ins", views.follow_up_checkins, name="follow_up_checkins"),
+    path("check/concern/check-ins/stop", views.follow_up_checkins_stop, name="follow_up_checkins_stop"),
     path("check/concern/check-in", views.follow_up_checkin_answer, name="follow_up_checkin_answer"),
 ]

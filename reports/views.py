@@ -30,7 +30,7 @@ FOLLOW_UP = Draft.Purpose.FOLLOW_UP
 
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
-    return render(request, "reports/start.html")
+    return render(request, "reports/start.html", {"signed_out": request.GET.get("signed-out") == "1"})
 
 
 @require_GET
@@ -140,6 +140,7 @@ def check(request: HttpRequest) -> HttpResponse:
                 "reference": submitted.report.reference,
                 "access_code": submitted.access_code,
                 "urgent": submitted.report.child_at_immediate_risk,
+                "about_council": submitted.report.about_authority,
             },
         )
         state_clear(request, response, purpose=DRAFT)
@@ -228,6 +229,7 @@ def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **
         "message_form": extra.pop("message_form", ReporterMessageForm(initial={"kind": "message"})),
         "sent": request.GET.get("sent"),
         "checkins_chosen": report.checkins.exists(),
+        "checkins_remaining": checkins.checkins_remaining(report=report),
         "checkin": checkins.checkin_due(report=report),
         "checkin_form": extra.pop("checkin_form", CheckinAnswerForm()),
         "checkin_done": request.GET.get("checkin"),
@@ -255,7 +257,8 @@ def follow_up_message(request: HttpRequest, report: Report, data_key: bytes) -> 
 
 @require_POST
 def follow_up_close(request: HttpRequest) -> HttpResponse:
-    response = redirect("reports:start")
+    """Sign out of the concern on this device: the report itself is untouched."""
+    response = HttpResponseRedirect(reverse("reports:start") + "?signed-out=1")
     state_clear(request, response, purpose=FOLLOW_UP)
     return response
 
@@ -266,6 +269,14 @@ def follow_up_checkins(request: HttpRequest, report: Report, data_key: bytes) ->
     """The reporter opts in to retaliation check-ins at 1, 3 and 6 months."""
     checkins.checkins_opt_in(report=report)
     return HttpResponseRedirect(reverse("reports:follow_up") + "?checkin=chosen")
+
+
+@require_POST
+@reporter_unlocked
+def follow_up_checkins_stop(request: HttpRequest, report: Report, data_key: bytes) -> HttpResponse:
+    """The reporter stops the check-ins still to come."""
+    checkins.checkins_opt_out(report=report)
+    return HttpResponseRedirect(reverse("reports:follow_up") + "?checkin=stopped")
 
 
 @sensitive_post_parameters()

@@ -174,10 +174,14 @@ def email_render(record: EmailRecord) -> AnymailMessage:
     context = email_context(record)
     base = f"emails/{record.template}"
     subject = render_to_string(f"{base}/subject.txt", context).strip()
+    from_email = settings.DEFAULT_FROM_EMAIL
+    if record.template in REPORTER_TEMPLATES:
+        # A reporter's inbox must not give away the service: a neutral sender and subject (configurable).
+        subject, from_email = settings.REPORTER_EMAIL_SUBJECT, settings.REPORTER_EMAIL_FROM
     message = AnymailMessage(
         subject=subject,
         body=render_to_string(f"{base}/body.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=from_email,
         to=[email_address(record)],
         # The same id on every retry lets providers and mail servers recognise a repeat.
         headers={"Message-ID": f"<email-{record.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"},
