@@ -24,6 +24,7 @@ from directory.models import LocalAuthority
 from helpline import errors
 from helpline.errors import LastResortErrorPage, error_response, static_page
 from helpline.health import staff_health
+from helpline.pages import accessibility_statement
 from tests.factories import QUESTION_PAGE_ANSWERS, client_with_a_draft, sign_in, staff_with_mfa, submit_report
 from triage.intake import report_route
 
@@ -415,6 +416,7 @@ class StaffOnlyUrls:
     """The staff service's URLs as helpline/urls.py builds them with HELPLINE_ROLE=staff: no public pages."""
 
     urlpatterns = [
+        path("accessibility", accessibility_statement, name="accessibility"),
         path("staff/health", staff_health, name="staff_health"),
         path("staff/", include("triage.urls")),
         path("staff/", include("oversight.urls")),
