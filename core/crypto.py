@@ -236,8 +236,12 @@ def dummy_derivation() -> None:
     derive_access_key("dummy", _DUMMY_SALT, KdfParams.current())
 
 
+_ACCESS_CODE_BLOCKLIST = Path(__file__).resolve().parent / "wordlists" / "blocklist.txt"
+
+
 @cache
-def access_code_words() -> tuple[str, ...]:
+def accepted_access_code_words() -> tuple[str, ...]:
+    """Every word a code may hold on entry: the EFF large list, so codes issued before the curation still open."""
     text = (resources.files("diceware") / "wordlists" / "wordlist_en_eff.txt").read_text("utf-8")
     words = {line.split()[-1] for line in text.splitlines() if line.strip()}
     # Hyphens separate words on entry, so words that contain one are left out.
@@ -245,8 +249,22 @@ def access_code_words() -> tuple[str, ...]:
 
 
 @cache
+def blocked_access_code_words() -> frozenset[str]:
+    """The reviewed block list (core/wordlists/blocklist.txt): words new codes never use."""
+    lines = _ACCESS_CODE_BLOCKLIST.read_text("utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@cache
+def access_code_words() -> tuple[str, ...]:
+    """The words new codes are drawn from: the accepted words minus the block list."""
+    blocked = blocked_access_code_words()
+    return tuple(word for word in accepted_access_code_words() if word not in blocked)
+
+
+@cache
 def _word_set() -> frozenset[str]:
-    return frozenset(access_code_words())
+    return frozenset(accepted_access_code_words())
 
 
 def generate_access_code(words: int | None = None) -> str:
@@ -262,6 +280,7 @@ def normalise_access_code(text: str) -> str | None:
     words = [word for word in re.split(r"[\s\-]+", text.strip().lower()) if word]
     if len(words) < settings.ACCESS_CODE_WORDS or len(words) > 12:
         return None
+    # Any word of the full list, blocked ones included: a code issued before the curation still opens.
     known = _word_set()
     if not all(word in known for word in words):
         return None
