@@ -13,6 +13,7 @@ import uuid
 
 import nacl.exceptions
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -60,6 +61,35 @@ def draft_sent(request: HttpRequest) -> bool:
     """Whether the reporter's answers were already sent as a report (the cookie outlived the send)."""
     parsed = _parse_cookie(request, Draft.Purpose.DRAFT)
     return parsed is not None and Draft.objects.filter(pk=parsed[0], purpose=Draft.Purpose.SENT).exists()
+
+
+def sent_note_seal(request: HttpRequest, *, note: dict[str, object]) -> None:
+    """Keep what the confirmation page shows (the reference and the access code) in the sent draft, sealed
+    with the key in the reporter's cookie, until that page has shown it once (``sent_note_take``)."""
+    parsed = _parse_cookie(request, Draft.Purpose.DRAFT)
+    if parsed is not None:
+        draft_id, key = parsed
+        Draft.objects.filter(pk=draft_id, purpose=Draft.Purpose.SENT).update(ciphertext=crypto.seal_content(key, note))
+
+
+@transaction.atomic
+def sent_note_take(request: HttpRequest) -> dict[str, object] | None:
+    """The confirmation of a report just sent from this browser, once: it is wiped as it is read, so a
+    refresh, a second tab or Back cannot show the access code again."""
+    parsed = _parse_cookie(request, Draft.Purpose.DRAFT)
+    if parsed is None:
+        return None
+    draft_id, key = parsed
+    row = Draft.objects.select_for_update().filter(pk=draft_id, purpose=Draft.Purpose.SENT).first()
+    if row is None or not bytes(row.ciphertext):
+        return None
+    try:
+        note = crypto.open_content(key, bytes(row.ciphertext))
+    except (nacl.exceptions.CryptoError, ValueError, json.JSONDecodeError):
+        note = None
+    row.ciphertext = b""
+    row.save(update_fields=["ciphertext"])
+    return note
 
 
 def state_save(request: HttpRequest, response: HttpResponse, *, purpose: str, state: dict[str, object]) -> None:

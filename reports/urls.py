@@ -9,6 +9,7 @@ urlpatterns = [
     path("privacy", views.privacy, name="privacy"),
     path("report/begin", views.begin, name="begin"),
     path("report/session-ended", views.session_ended, name="session_ended"),
+    path("report/confirmation", views.confirmation, name="confirmation"),
     path("report/check-your-answers", views.check, name="check"),
     path("report/<slug:step>", views.question, name="question"),
     path("check", views.check_start, name="check_start"),

@@ -10,12 +10,13 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.http import client_of
 from reports import checkins, journey, services
-from reports.drafts import draft_id, draft_sent, state_clear, state_load, state_save
+from reports.drafts import draft_id, draft_sent, sent_note_seal, sent_note_take, state_clear, state_load, state_save
 from reports.forms import AccessForm, CheckinAnswerForm, ReporterMessageForm
 from reports.models import Draft, Report
 
@@ -44,9 +45,25 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 def _answers(request: HttpRequest) -> journey.Answers:
-    state = state_load(request, purpose=DRAFT) or {}
+    return _answers_of(state_load(request, purpose=DRAFT) or {})
+
+
+def _answers_of(state: dict[str, object]) -> journey.Answers:
     answers = state.get("answers", {})
     return answers if isinstance(answers, dict) else {}
+
+
+# What a form that failed validation sent, kept (sealed) for the GET that shows its errors.
+PENDING = "pending"
+
+
+def _pending(step: str, request: HttpRequest) -> dict[str, object]:
+    data = {key: request.POST.getlist(key) for key in request.POST if key != "csrfmiddlewaretoken"}
+    return {"step": step, "data": data}
+
+
+def _rebound(data: dict[str, Any]) -> MultiValueDict[str, str]:
+    return MultiValueDict({str(key): [str(v) for v in value] for key, value in data.items() if isinstance(value, list)})
 
 
 @require_POST
@@ -67,7 +84,8 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
         # The answers before this one have gone (30 idle minutes, or the browser was closed): never start
         # a new draft holding this answer alone as if nothing had happened.
         return redirect("reports:session_ended")
-    answers = _answers(request)
+    state = state_load(request, purpose=DRAFT) or {}
+    answers = _answers_of(state)
     if not page.applies(answers):
         return (
             redirect("reports:question", step=journey.next_step(answers, after=step))
@@ -91,7 +109,15 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
             response: HttpResponse = HttpResponseRedirect(target)
             state_save(request, response, purpose=DRAFT, state={"answers": answers})
             return response
-        status = 400
+        # Post/redirect/get: what was sent is kept in the sealed draft and shown with its errors at the
+        # page's own address, so Back and refresh never ask to send the form again.
+        response = HttpResponseRedirect(request.get_full_path())
+        state_save(request, response, purpose=DRAFT, state={"answers": answers, PENDING: _pending(step, request)})
+        return response
+    pending = state.get(PENDING)
+    if isinstance(pending, dict) and pending.get("step") == step and isinstance(pending.get("data"), dict):
+        form = page.form_class(_rebound(pending["data"]), **kwargs)
+        status = 200 if form.is_valid() else 400
     else:
         form = page.form_class(initial=answers.get(step) or None, **kwargs)
         status = 200
@@ -117,7 +143,12 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
     if draft_sent(request):
-        return render(request, "reports/already_sent.html", status=409 if request.method == "POST" else 200)
+        # Send pressed again, Back to this page, or a second tab: the confirmation page says what it can.
+        return (
+            redirect("reports:confirmation")
+            if request.method == "POST"
+            else render(request, "reports/already_sent.html")
+        )
     answers = _answers(request)
     missing = journey.first_missing(answers)
     if missing:
@@ -130,22 +161,35 @@ def check(request: HttpRequest) -> HttpResponse:
                 draft_id=draft_id(request, purpose=DRAFT),
             )
         except services.AlreadySubmitted:
-            return render(request, "reports/already_sent.html", status=409)
+            # Two presses of Send at once: this one filed nothing; the browser shows whichever it followed.
+            return redirect("reports:confirmation")
         except services.SubmissionsExhausted:
             return render(request, "reports/submissions_limited.html", status=429)
-        response = render(
+        about = submitted.report.about_authority
+        sent_note_seal(
             request,
-            "reports/confirmation.html",
-            {
+            note={
                 "reference": submitted.report.reference,
                 "access_code": submitted.access_code,
                 "urgent": submitted.report.child_at_immediate_risk,
-                "about_council": submitted.report.about_authority,
+                "about_council": about.name if about else "",
             },
         )
-        state_clear(request, response, purpose=DRAFT)
-        return response
+        return redirect("reports:confirmation")
     return render(request, "reports/check.html", {"rows": journey.summary_rows(answers)})
+
+
+@sensitive_variables("note")
+@require_GET
+def confirmation(request: HttpRequest) -> HttpResponse:
+    """The reference and access code, shown once. A refresh, Back or a second tab gets the page that says
+    the report was sent and the code cannot be shown again, with what to do."""
+    note = sent_note_take(request)
+    # The draft cookie stays (it names an emptied, sent draft until that expires), so Back to check your
+    # answers says the report was sent instead of starting question 1 again.
+    if note:
+        return render(request, "reports/confirmation.html", note)
+    return render(request, "reports/already_sent.html", {"after_confirmation": True})
 
 
 # --- check a concern --------------------------------------------------------------------------------
@@ -216,8 +260,39 @@ def reporter_unlocked(view: UnlockedView) -> Callable[[HttpRequest], HttpRespons
 @require_GET
 @reporter_unlocked
 def follow_up(request: HttpRequest, report: Report, data_key: bytes) -> HttpResponse:
-    response = render(request, "reports/follow_up.html", _follow_up_context(report, data_key, request))
-    state_save(request, response, purpose=FOLLOW_UP, state=state_load(request, purpose=FOLLOW_UP) or {})
+    state = state_load(request, purpose=FOLLOW_UP) or {}
+    bound: dict[str, Any] = {}
+    pending = state.pop(PENDING, None)  # shown once: the page saves the state without it
+    if isinstance(pending, dict) and isinstance(pending.get("data"), dict):
+        form_class = {"message": ReporterMessageForm, "checkin": CheckinAnswerForm}.get(str(pending.get("step")))
+        if form_class is not None:
+            bound[f"{pending['step']}_form"] = form_class(_rebound(pending["data"]))
+    invalid = any(not form.is_valid() for form in bound.values())
+    response = render(
+        request,
+        "reports/follow_up.html",
+        _follow_up_context(report, data_key, request, **bound),
+        status=400 if invalid else 200,
+    )
+    state_save(request, response, purpose=FOLLOW_UP, state=state)
+    return response
+
+
+def _follow_up_again(request: HttpRequest, form_name: str) -> HttpResponse:
+    """Post/redirect/get for a follow-up form that failed: what was sent is kept in the sealed follow-up state
+    and shown with its errors on the follow-up page."""
+    response = HttpResponseRedirect(reverse("reports:follow_up") + f"#{form_name}")
+    state = state_load(request, purpose=FOLLOW_UP) or {}
+    state_save(request, response, purpose=FOLLOW_UP, state={**state, PENDING: _pending(form_name, request)})
+    return response
+
+
+def _follow_up_done(request: HttpRequest, target: str) -> HttpResponse:
+    """A follow-up form that worked: forget any earlier failed attempt, then go to ``target``."""
+    response = HttpResponseRedirect(target)
+    state = state_load(request, purpose=FOLLOW_UP) or {}
+    state.pop(PENDING, None)
+    state_save(request, response, purpose=FOLLOW_UP, state=state)
     return response
 
 
@@ -247,12 +322,11 @@ def follow_up_message(request: HttpRequest, report: Report, data_key: bytes) -> 
         return render(request, "reports/follow_up.html", _follow_up_context(report, data_key, request), status=409)
     form = ReporterMessageForm(request.POST)
     if not form.is_valid():
-        context = _follow_up_context(report, data_key, request, message_form=form)
-        return render(request, "reports/follow_up.html", context, status=400)
+        return _follow_up_again(request, "message")
     services.message_send_from_reporter(
         report=report, data_key=data_key, body=form.cleaned_data["body"], kind=form.cleaned_data["kind"]
     )
-    return HttpResponseRedirect(reverse("reports:follow_up") + "?sent=1")
+    return _follow_up_done(request, reverse("reports:follow_up") + "?sent=1")
 
 
 @require_POST
@@ -289,9 +363,8 @@ def follow_up_checkin_answer(request: HttpRequest, report: Report, data_key: byt
         return redirect("reports:follow_up")
     form = CheckinAnswerForm(request.POST)
     if not form.is_valid():
-        context = _follow_up_context(report, data_key, request, checkin_form=form)
-        return render(request, "reports/follow_up.html", context, status=400)
+        return _follow_up_again(request, "checkin")
     checkins.checkin_answer(
         checkin=due, answer=form.cleaned_data["answer"], details=form.cleaned_data["details"], data_key=data_key
     )
-    return HttpResponseRedirect(reverse("reports:follow_up") + "?checkin=answered")
+    return _follow_up_done(request, reverse("reports:follow_up") + "?checkin=answered")

@@ -15,9 +15,8 @@ def tab_to(page: Page, name: str, *, limit: int = 60) -> None:
     for _ in range(limit):
         page.keyboard.press("Tab")
         focused = page.evaluate(
-            "() => (document.activeElement.innerText || document.activeElement.value || "
-            "(document.activeElement.labels && document.activeElement.labels[0] && "
-            "document.activeElement.labels[0].innerText) || '').trim()"
+            "() => { const e = document.activeElement;"
+            " return ((e.labels && e.labels.length ? e.labels[0].innerText : e.innerText || e.value) || '').trim(); }"
         )
         if focused == name:
             return

@@ -78,7 +78,7 @@ def web_report(client: Client) -> None:
             answers = {"anonymity": "anonymous"}
         page = client.post(f"/report/{slug}", answers, follow=True)
         assert page.status_code == 200, (slug, page.content[:500])
-    sent = client.post("/report/check-your-answers")
+    sent = client.post("/report/check-your-answers", follow=True)
     assert sent.status_code == 200 and b"Report sent" in sent.content
 
 

@@ -84,6 +84,11 @@ def test_the_follow_up_page_asks_the_question_when_a_check_in_is_due() -> None:
         client.post("/check", {"reference": submitted.report.reference, "access_code": submitted.access_code})
         page = client.get("/check/concern")
         assert b"Has anything happened to you" in page.content
-        assert client.post("/check/concern/check-in", {}).status_code == 400
+        # Post/redirect/get: the errors are shown on the follow-up page itself, with a 400.
+        refused = client.post("/check/concern/check-in", {})
+        assert refused.status_code == 302 and refused["Location"] == "/check/concern#checkin"
+        shown = client.get(refused["Location"])
+        assert shown.status_code == 400 and b"govuk-error-summary" in shown.content
+        assert client.get("/check/concern").status_code == 200, "shown once"
         assert client.post("/check/concern/check-in", {"answer": "yes", "details": "moved"}).status_code == 302
     assert Report.objects.filter(retaliation_of=submitted.report).exists()

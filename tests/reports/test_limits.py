@@ -216,8 +216,8 @@ def test_a_web_submission_over_the_limit_is_refused_and_its_answers_kept(setting
     # The draft was not used up: the same answers can still be sent from another connection.
     assert Draft.objects.filter(purpose=Draft.Purpose.DRAFT).count() == 1
     assert reporter.get(CHECK).status_code == 200
-    sent = client_with_cookies(reporter, "127.0.0.34").post(CHECK)
-    assert sent.status_code == 200
+    sent = client_with_cookies(reporter, "127.0.0.34").post(CHECK, follow=True)
+    assert sent.status_code == 200 and sent.redirect_chain == [("/report/confirmation", 302)]
     assert Report.objects.count() == 3
     assert Report.objects.filter(reference=sent.context["reference"], channel=Channel.WEB).exists()
 
@@ -292,10 +292,13 @@ def test_two_presses_of_send_at_once_file_one_report(monkeypatch: pytest.MonkeyP
     monkeypatch.undo()
 
     assert Report.objects.count() == 1
-    assert sorted(response.status_code for response in responses) == [200, 409]
-    sent = next(response for response in responses if response.status_code == 200)
-    again = next(response for response in responses if response.status_code == 409)
+    # Both go to the confirmation page (post/redirect/get); it shows the code once, to whichever comes first.
+    assert [(r.status_code, r["Location"]) for r in responses] == [(302, "/report/confirmation")] * 2
+    shown = [tab.get("/report/confirmation") for tab in tabs]
+    sent = next(response for response in shown if b'data-testid="access-code"' in response.content)
+    again = next(response for response in shown if response is not sent)
     assert "This report has already been sent" in again.content.decode()
+    assert "cannot show your access code again" in again.content.decode()
     assert 'data-testid="access-code"' not in again.content.decode()
     report = Report.objects.get()
     assert sent.context["reference"] == report.reference
@@ -313,22 +316,25 @@ def test_send_pressed_again_with_the_old_cookie_is_told_it_was_sent() -> None:
     reporter = Client(REMOTE_ADDR="127.0.0.52")
     walk_to_check(reporter)
     old_cookie = draft_cookie(reporter)
-    first = reporter.post(CHECK)
-    assert first.status_code == 200
-    assert draft_cookie(reporter) == "", "the confirmation deletes the draft cookie"
+    first = reporter.post(CHECK, follow=True)
+    assert first.status_code == 200 and 'data-testid="access-code"' in first.content.decode()
+    assert draft_cookie(reporter) == old_cookie, "the cookie names the sent draft, so Back says it was sent"
+    refreshed = reporter.get("/report/confirmation")
+    assert refreshed.status_code == 200 and "cannot show your access code again" in refreshed.content.decode()
 
     # The browser did not apply the deletion (a second tab, a resent form, the back button).
     reporter.cookies["report_draft"] = old_cookie
     again = reporter.post(CHECK)
-    assert again.status_code == 409
-    assert "This report has already been sent" in again.content.decode()
+    assert again.status_code == 302 and again["Location"] == "/report/confirmation"
     assert Report.objects.count() == 1
     shown = reporter.get(CHECK)
     assert shown.status_code == 200
     assert "This report has already been sent" in shown.content.decode()
+    told = reporter.get("/report/confirmation").content.decode()
+    assert "This report has already been sent" in told and 'data-testid="access-code"' not in told
 
     # Starting a new report starts a new draft, not the sent one.
     walk_to_check(reporter)
     assert draft_cookie(reporter).partition(".")[0] != old_cookie.partition(".")[0]
-    assert reporter.post(CHECK).status_code == 200
+    assert reporter.post(CHECK, follow=True).status_code == 200
     assert Report.objects.count() == 2

@@ -567,7 +567,8 @@ def test_no_canary_typed_into_the_question_pages_reaches_the_database_redis_logs
     # On submit the draft is emptied, leaving only the mark that it was sent (so Send again says so).
     left = Draft.objects.filter(pk=drafts_checked[-1]).values_list("purpose", "ciphertext").first()
     assert left is not None and left[0] == Draft.Purpose.SENT and bytes(left[1]) == b"", "the draft was not emptied"
-    assert "report_draft" not in client.cookies
+    # The cookie stays, naming the emptied draft (so Back says the report was sent); it holds no answers.
+    assert client.cookies.get("report_draft", "").partition(".")[0] == drafts_checked[-1].hex
 
     # The follow-up: open the concern with the code typed with hyphens, and send a message.
     page = client.submit("/check", {"reference": reference.lower(), "access_code": "-".join(access_code.split())})

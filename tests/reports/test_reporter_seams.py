@@ -84,7 +84,7 @@ def test_the_confirmation_for_a_concern_about_a_council_says_it_is_reviewed_inde
         if slug == "check-your-answers":
             break
         page = client.post(f"/report/{slug}", QUESTION_PAGE_ANSWERS[slug], follow=True)
-    confirmation = text(client.post("/report/check-your-answers"))
+    confirmation = text(client.post("/report/check-your-answers", follow=True))
     assert "Report sent" in confirmation
     assert "it will be reviewed independently, by a national review team" in confirmation
     assert "It will not be sent to Barnsley, and nobody there will see it." in confirmation
@@ -100,7 +100,7 @@ def test_the_confirmation_of_an_ordinary_concern_says_nothing_about_a_council_re
         if slug == "check-your-answers":
             break
         page = client.post(f"/report/{slug}", answers[slug], follow=True)
-    confirmation = text(client.post("/report/check-your-answers"))
+    confirmation = text(client.post("/report/check-your-answers", follow=True))
     assert "Report sent" in confirmation and "reviewed independently" not in confirmation
 
 
