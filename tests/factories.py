@@ -109,3 +109,20 @@ def rolled_back_block() -> Any:
     block = transaction.atomic()
     block._from_testcase = True  # type: ignore[attr-defined]
     return block
+
+
+def web_report_sent(client: Any, **changes: dict[str, str | list[str]]) -> Any:
+    """Walk the question pages with QUESTION_PAGE_ANSWERS (a step's answers replaced by ``changes``, keyed by
+    slug with "-" as "_"), send the report, and return the confirmation page it leads to."""
+    answers = {**QUESTION_PAGE_ANSWERS, **{slug.replace("_", "-"): value for slug, value in changes.items()}}
+    assert client.post("/report/begin").status_code == 302
+    page = client.get("/report/anonymity")
+    for _ in range(len(answers) + 1):
+        slug = page.wsgi_request.path.rsplit("/", 1)[-1]
+        if slug == "check-your-answers":
+            break
+        page = client.post(f"/report/{slug}", answers[slug], follow=True)
+        assert page.status_code == 200, (slug, page.content[:500])
+    sent = client.post("/report/check-your-answers", follow=True)
+    assert sent.status_code == 200 and b"Report sent" in sent.content, sent.content[:500]
+    return sent

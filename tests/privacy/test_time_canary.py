@@ -27,7 +27,7 @@ from outbox.models import OutboxMessage
 from outbox.services import outbox_process
 from reports.models import Report
 from tests.database import pg_dump_text
-from tests.factories import QUESTION_PAGE_ANSWERS, staff_user
+from tests.factories import staff_user, web_report_sent
 from triage import case_actions
 from triage.escalations import deadlines_sweep
 from triage.models import Case
@@ -65,23 +65,6 @@ def traces_in(dump: str) -> list[tuple[str, str, str]]:
     return found
 
 
-def web_report(client: Client) -> None:
-    """The question pages as a reporter answers them, then Send."""
-    assert client.post("/report/begin").status_code == 302
-    page = client.get("/report/anonymity")
-    for _ in range(len(QUESTION_PAGE_ANSWERS) + 1):
-        slug = page.wsgi_request.path.rsplit("/", 1)[-1]
-        if slug == "check-your-answers":
-            break
-        answers = dict(QUESTION_PAGE_ANSWERS[slug])
-        if slug == "anonymity":
-            answers = {"anonymity": "anonymous"}
-        page = client.post(f"/report/{slug}", answers, follow=True)
-        assert page.status_code == 200, (slug, page.content[:500])
-    sent = client.post("/report/check-your-answers", follow=True)
-    assert sent.status_code == 200 and b"Report sent" in sent.content
-
-
 def api_report(client: Client) -> dict[str, str]:
     body = {
         "anonymity": "anonymous",
@@ -113,7 +96,7 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
     supervisor = staff_user("supervisor", email="supervisor@helpline.test")
     with time_machine.travel(CANARY_MOMENT, tick=False):
         web = Client(REMOTE_ADDR="192.0.2.10")
-        web_report(web)
+        web_report_sent(web, anonymity={"anonymity": "anonymous"})
         api = Client(REMOTE_ADDR="192.0.2.11")
         urgent = api_report(api)
         opened = api.post(
