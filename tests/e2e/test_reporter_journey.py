@@ -40,7 +40,7 @@ def test_a_worker_reports_a_concern_and_follows_it_up(
     visit.screenshot(screens, "01-start")
     visit.submit("Start now")
     assert visit.path() == "/report/anonymity"
-    assert page.title() == "How do you want to report your concern? – GOV.UK"
+    assert page.title() == "How do you want to report your concern? – Report a concern – GOV.UK"
 
     # Nothing chosen: the GOV.UK error pattern.
     visit.submit(status=400)
@@ -126,7 +126,7 @@ def test_a_worker_reports_a_concern_and_follows_it_up(
 
     visit.submit("Send report")
     expect(page.locator(".govuk-panel__title")).to_have_text("Report sent")
-    assert page.title() == "Report sent – GOV.UK"
+    assert page.title() == "Report sent – Report a concern – GOV.UK"
     reference = page.get_by_test_id("reference").inner_text().strip()
     access_code = page.get_by_test_id("access-code").inner_text().strip()
     words = access_code.split()

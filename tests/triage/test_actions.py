@@ -420,7 +420,7 @@ def test_a_confidential_reporter_is_emailed_that_there_is_an_update_and_nothing_
     assert record.recipient == "reporter", "the reporter's address must never be stored outside the sealed report"
     assert not EmailRecord.objects.filter(recipient__icontains="private.example").exists()
     text = email_text(sent)
-    assert "There is an update" in text
+    assert "You have a new message" in text
     for secret in (CANARY, case.report.reference, case.case_number, access_code, REPORTER_EMAIL):
         assert secret not in text
     assert reporter_messages(case, access_code) == [f"{CANARY} question"]

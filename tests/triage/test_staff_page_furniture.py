@@ -1,0 +1,41 @@
+"""Staff pages: the current page is marked in the navigation, page titles carry the service's name, and a
+case page has a skip link to its actions (issue 13, GOV.UK details)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from tests.factories import sign_in, staff_with_mfa, submit_report
+from triage.intake import report_route
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
+
+
+def signed_in_handler() -> Client:
+    user, _ = staff_with_mfa("furniture", role=User.Role.CALL_HANDLER)
+    client = Client()
+    sign_in(client, user)
+    return client
+
+
+@pytest.mark.parametrize(("path", "current"), [("/staff/", "Queues"), ("/staff/cases", "Cases")])
+def test_the_current_page_is_marked_in_the_navigation(path: str, current: str) -> None:
+    page = signed_in_handler().get(path).content.decode()
+    assert page.count('aria-current="page"') == 1
+    assert f'aria-current="page">{current}</a>' in page
+    assert "govuk-header__navigation-item--active" in page
+
+
+def test_staff_and_public_titles_name_their_service() -> None:
+    assert "<title>Queues – Helpline workspace – GOV.UK</title>" in signed_in_handler().get("/staff/").content.decode()
+    public = Client().get("/privacy").content.decode()
+    assert " – Report a concern – GOV.UK</title>" in public
+
+
+def test_a_case_page_can_skip_to_its_actions() -> None:
+    case = report_route(report_id=submit_report().report.pk)
+    page = signed_in_handler().get(f"/staff/cases/{case.case_number}").content.decode()
+    assert '<a href="#actions" class="govuk-skip-link"' in page and 'id="actions"' in page
+    assert page.index("Skip to case actions") < page.index("govuk-header")
