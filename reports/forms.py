@@ -172,6 +172,7 @@ class WhatHappenedForm(GovukForm):
     summary = CleanTextField(
         label="Summarise your concern in a sentence",
         max_length=SUMMARY_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={
             "required": "Enter a short summary of your concern",
             "max_length": f"Summary must be {SUMMARY_MAX} characters or fewer",

@@ -19,7 +19,13 @@ def govuk_field(field: BoundField, heading: bool = False, size: str = "m", width
         describedby.append(f"{auto_id}-hint")
     if field.errors:
         describedby.append(f"{auto_id}-error")
+    # A long answer with a limit gets GOV.UK's character count (the limit is said in words without JS).
+    max_length = getattr(field.field, "max_length", None) if widget_type == "textarea" else None
+    if max_length:
+        describedby.append(f"{auto_id}-info")
     context: dict[str, Any] = {
+        "max_length": max_length,
+        "max_length_text": f"{max_length:,}" if max_length else "",
         "field": field,
         "id": auto_id,
         "heading": heading,
