@@ -34,6 +34,7 @@ var/soak/results.json, logs in var/soak/logs/). Exits 1 when there was any error
 
 from __future__ import annotations
 
+import abc
 import argparse
 import contextlib
 import http.client
@@ -520,7 +521,7 @@ class Account:
     last_step: int = -1
 
 
-class VirtualUser:
+class VirtualUser(abc.ABC):
     kind = "user"
     think = (1.0, 3.0)
 
@@ -538,8 +539,9 @@ class VirtualUser:
         if self.stop.wait(self.rng.uniform(low, high) * scale):
             raise Stopped
 
+    @abc.abstractmethod
     def iteration(self) -> None:
-        raise NotImplementedError
+        """One round of this kind of user's work."""
 
     def recover(self) -> None:
         """After an error: start the next iteration afresh."""
@@ -782,8 +784,9 @@ class Staff(VirtualUser):
             self.pause()
         self.work()
 
+    @abc.abstractmethod
     def work(self) -> None:
-        raise NotImplementedError
+        """What this role does once signed in, one round."""
 
 
 CASE_LINK = r'href="/staff/cases/([0-9A-Z]{4}-[0-9A-Z]+)"'

@@ -48,7 +48,7 @@ def _page(
         opened = referrals.referral_open(case=case, acting_user=staff_user(request))
     except ActionNotAllowed as missing:  # no referral record: nothing an officer may open
         raise Http404 from missing
-    selectors.thread_numbered(case, [action for action, _ in opened.actions])
+    thread = selectors.thread_numbered([action for action, _ in opened.actions])
     action_forms = {name: (form_class(prefix=name) if form_class else None) for name, form_class in FORMS.items()}
     action_forms.update(bound or {})
     return render(
@@ -60,7 +60,7 @@ def _page(
             "forms": action_forms,
             "error": error,
             "open": case.status == Case.Status.REFERRED,
-            "open_questions": selectors.unanswered_questions(case).count(),
+            "open_questions": thread.unanswered,
         },
         status=status,
     )

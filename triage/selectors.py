@@ -257,12 +257,23 @@ def question_numbers(case: Case) -> dict[int, int]:
     return {pk: number for number, pk in enumerate(ids.values_list("pk", flat=True), start=1)}
 
 
-def thread_numbered(case: Case, actions: list[AuthorityAction]) -> None:
-    """Name the questions in a thread, and the question each reply answers (``number``, ``answers``)."""
-    numbers = question_numbers(case)
+@dataclass(frozen=True)
+class Thread:
+    """A referral's thread as a page shows it: its questions in the order asked, and how many wait."""
+
+    questions: list[AuthorityAction]
+    unanswered: int
+
+
+def thread_numbered(actions: list[AuthorityAction]) -> Thread:
+    """Name the questions of a whole thread (every action of one case, already loaded) and the question
+    each reply answers (``number``, ``answers``), numbered as ``question_numbers`` does, without a query."""
+    questions = [action for action in actions if action.kind == AuthorityAction.Kind.QUESTION]
+    numbers = {question.pk: number for number, question in enumerate(questions, start=1)}
     for action in actions:
         action.number = numbers.get(action.pk)  # type: ignore[attr-defined]
         action.answers = numbers.get(action.reply_to_id) if action.reply_to_id else None  # type: ignore[attr-defined]
+    return Thread(questions=questions, unanswered=sum(1 for question in questions if question.answered_at is None))
 
 
 def unanswered_question_choices(case: Case) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from triage import forms as case_forms
 from triage import selectors, workflow
 from triage.case_content import case_open
 from triage.deadlines import case_deadlines, is_overdue, question_deadline
-from triage.models import AuthorityAction, Case
+from triage.models import Case
 from triage.staff_actions import ACTION_FORMS, action_form, case_act, page_actions
 
 
@@ -74,7 +74,8 @@ def _case_page(
 ) -> HttpResponse:
     user = staff_user(request)
     opened = case_open(case=case, acting_user=user)
-    selectors.thread_numbered(case, [action for action, _ in opened.authority_actions])
+    thread = selectors.thread_numbered([action for action, _ in opened.authority_actions])
+    now = timezone.now()
     action_forms = {name: action_form(name, case=case) for name in page_actions(case)}
     action_forms.update(forms_bound or {})
     return render(
@@ -87,19 +88,17 @@ def _case_page(
             "error": error,
             "action_forms": action_forms,
             "allowed": workflow.allowed_actions(case),
-            "deadlines": [(d.clock.label, d.due, d.state) for d in case_deadlines(case, timezone.now())]
+            "deadlines": [(d.clock.label, d.due, d.state) for d in case_deadlines(case, now)]
             + [
                 (f"{d.clock.label} {number}", d.due, d.state)
-                for number, q in enumerate(
-                    case.authority_actions.filter(kind=AuthorityAction.Kind.QUESTION).order_by("id"), start=1
-                )
-                for d in [question_deadline(q, timezone.now())]
+                for number, question in enumerate(thread.questions, start=1)
+                for d in [question_deadline(question, now)]
             ],
             "timeline": selectors.case_timeline(case=case),
             "access_history": selectors.case_access_history(user=user, case=case),
             "emails": case.emails.order_by("id"),
             "links": case.links.select_related("other"),
-            "unanswered_count": selectors.unanswered_questions(case).count(),
+            "unanswered_count": thread.unanswered,
         },
         status=status,
     )
