@@ -143,7 +143,7 @@ class AboutCouncilForm(GovukForm):
         widget=forms.RadioSelect,
         error_messages={"required": "Select yes if your concern is about a council"},
     )
-    which_council = forms.ChoiceField(label="If yes, which council?", required=False)
+    which_council = forms.ChoiceField(label="Which council?", required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

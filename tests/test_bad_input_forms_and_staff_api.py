@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -159,7 +160,7 @@ def post_form(client: Client, path: str, body: str) -> Any:
     """POST the form; a page that shows its errors by post/redirect/get is followed to them."""
     with rolled_back(client):
         response = client.generic("POST", path, body.encode("ascii"), content_type=FORM)
-        if response.status_code == 302 and urlsplit(response["Location"]).path in PRG_PAGES.get(path, {path}):
+        if response.status_code == 302 and urlsplit(response["Location"]).path in prg_pages(path):
             response = client.get(response["Location"])
         return response
 
@@ -169,6 +170,14 @@ PRG_PAGES = {
     "/check/concern/message": {"/check/concern"},
     "/check/concern/check-in": {"/check/concern"},
 }
+# The staff actions show theirs on the case or referral page: /staff/cases/<number>/<action> on
+# /staff/cases/<number>.
+STAFF_ACTION = re.compile(r"^(/staff/(?:cases|referrals)/[^/]+)/[^/]+$")
+
+
+def prg_pages(path: str) -> set[str]:
+    action = STAFF_ACTION.match(path)
+    return {action.group(1)} if action else PRG_PAGES.get(path, {path})
 
 
 def assert_gov_uk_answer(response: Any, what: object, *, refused: bool = False) -> None:
@@ -414,7 +423,7 @@ def test_bad_form_input_on_the_phone_report_is_a_gov_uk_page() -> None:
         fields[f"{step.slug}-{name}"] = field
     fields["where-council"] = journey.STEP_BY_SLUG["where"].form_class.base_fields["council"]
     with rolled_back(client):
-        response = client.post("/staff/phone-report", valid)
+        response = client.post("/staff/phone-report", valid, follow=True)
     assert response.status_code == 200 and b"access code" in response.content.lower(), response.content[:300]
     assert_every_variant_answered(client, "/staff/phone-report", form_variants(valid, fields))
 

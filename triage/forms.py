@@ -84,6 +84,32 @@ class TextForm(forms.Form):
     )
 
 
+class ReporterMessageForm(TextForm):
+    body = CleanTextField(
+        label="Message to the reporter",
+        help_text="The reporter reads this on their follow-up page. Do not name anyone they have not named.",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": "Enter the message to the reporter",
+            "max_length": f"Message must be {MESSAGE_MAX:,} characters or fewer",
+        },
+    )
+
+
+class NoteForm(TextForm):
+    body = CleanTextField(
+        label="Internal note",
+        help_text="Only helpline staff can see internal notes. They are never sent to the reporter or the authority.",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": "Enter the internal note",
+            "max_length": f"Internal note must be {MESSAGE_MAX:,} characters or fewer",
+        },
+    )
+
+
 class AssignForm(GovukForm):
     assignee = forms.ChoiceField(label="Assign to", error_messages={"required": "Choose who to assign the case to"})
 

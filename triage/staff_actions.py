@@ -19,8 +19,8 @@ ACTION_FORMS: dict[str, type[forms.Form] | None] = {
     "set_priority": case_forms.PriorityForm,
     "set_concern_types": case_forms.ConcernTypesForm,
     "set_authority": case_forms.AuthorityForm,
-    "ask_reporter": case_forms.TextForm,
-    "add_note": case_forms.TextForm,
+    "ask_reporter": case_forms.ReporterMessageForm,
+    "add_note": case_forms.NoteForm,
     "refer": case_forms.ReferForm,
     "escalate": case_forms.EscalateForm,
     "link_duplicate": case_forms.LinkForm,
@@ -29,6 +29,31 @@ ACTION_FORMS: dict[str, type[forms.Form] | None] = {
     "relay_to_reporter": case_forms.RelayToReporterForm,
     "update_authority": case_forms.AuthorityUpdateForm,
 }
+# Each action's place on the case page: (what the disclosure says, what its button says). Buttons name what
+# they do; "{authority}" is the case's authority.
+ACTION_LABELS: dict[str, tuple[str, str]] = {
+    "assign": ("Assign", "Assign case"),
+    "set_priority": ("Set priority", "Set priority"),
+    "set_concern_types": ("Set concern types", "Save concern types"),
+    "set_authority": ("Confirm or change the authority", "Confirm authority"),
+    "ask_reporter": ("Message the reporter", "Send message"),
+    "add_note": ("Add an internal note", "Add internal note"),
+    "refer": ("Refer to the local authority", "Refer to {authority}"),
+    "escalate": ("Escalate", "Escalate case"),
+    "link_duplicate": ("Link a duplicate", "Link case"),
+    "close": ("Close with an outcome", "Close case"),
+    "reopen": ("Reopen the case", "Reopen case"),
+    "reply_to_authority": ("Reply to the authority", "Send reply"),
+    "relay_to_reporter": ("Ask the reporter for the authority", "Send message to the reporter"),
+    "update_authority": ("Send an update to the authority", "Send update"),
+}
+
+
+def action_labels(case: Case) -> dict[str, tuple[str, str]]:
+    authority = case.authority.name if case.authority_id and case.authority else "the authority"
+    return {name: (heading, button.format(authority=authority)) for name, (heading, button) in ACTION_LABELS.items()}
+
+
 # Offered only while the authority has a question waiting for an answer.
 QUESTION_ACTIONS = frozenset({"reply_to_authority", "relay_to_reporter"})
 
@@ -64,9 +89,46 @@ def page_actions(case: Case) -> list[str]:
     return offered
 
 
-def case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: User) -> None:
-    """Run one named action with its form's cleaned data. Every case or person named in the data is
-    looked up through the selectors, so an action can only reach what the acting user may see."""
+def case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: User) -> str:
+    """Run one named action with its form's cleaned data, and say what happened (the page's notification
+    banner). Every case or person named in the data is looked up through the selectors, so an action can
+    only reach what the acting user may see."""
+    _case_act(case=case, action=action, data=data, acting_user=acting_user)
+    case.refresh_from_db()
+    return _done(case=case, action=action, data=data)
+
+
+def _done(*, case: Case, action: str, data: dict[str, Any]) -> str:
+    authority = case.authority.name if case.authority else "the authority"
+    if action == "assign":
+        return f"Case assigned to {data['assignee']}"
+    if action == "set_priority":
+        return f"Priority set to {case.get_priority_display().lower()}"
+    if action == "set_authority":
+        return f"Authority set to {authority}"
+    if action == "refer":
+        return f"Case referred to {authority}. They have been told by email, with no case details in it."
+    if action == "escalate":
+        return f"Case escalated: {case.get_status_display().lower()}"
+    if action == "link_duplicate":
+        return f"Case linked to {str(data['other']).strip().upper()}"
+    if action == "close":
+        return f"Case closed with the outcome: {case.get_outcome_display().lower()}"
+    return DONE.get(action, "Done")
+
+
+DONE = {
+    "claim": "You have claimed this case",
+    "set_concern_types": "Concern types updated",
+    "ask_reporter": "Message sent to the reporter",
+    "add_note": "Internal note added. Only helpline staff can see it.",
+    "reply_to_authority": "Reply sent to the authority",
+    "relay_to_reporter": "Message sent to the reporter. The authority's question stays open until you reply to it.",
+    "update_authority": "Update sent to the authority",
+}
+
+
+def _case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: User) -> None:
     if action == "claim":
         case_actions.case_claim(case=case, acting_user=acting_user)
     elif action == "assign":

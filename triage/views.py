@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import HELPLINE, staff_required, staff_user
 from accounts.models import User
+from core.form_retry import retry_redirect, retry_take
 from reports import journey, services
 from reports.models import Anonymity, Channel
 from triage import forms as case_forms
@@ -19,7 +23,7 @@ from triage import selectors, workflow
 from triage.case_content import case_open
 from triage.deadlines import case_deadlines, is_overdue, question_deadline
 from triage.models import Case
-from triage.staff_actions import ACTION_FORMS, action_form, case_act, page_actions
+from triage.staff_actions import ACTION_FORMS, action_form, action_labels, case_act, page_actions
 
 
 @staff_required()
@@ -78,6 +82,7 @@ def _case_page(
     now = timezone.now()
     action_forms = {name: action_form(name, case=case) for name in page_actions(case)}
     action_forms.update(forms_bound or {})
+    labels = action_labels(case)
     return render(
         request,
         "triage/case_detail.html",
@@ -87,6 +92,11 @@ def _case_page(
             "opened": opened,
             "error": error,
             "action_forms": action_forms,
+            "action_rows": [
+                {"name": name, "form": form, "heading": labels[name][0], "button": labels[name][1]}
+                for name, form in action_forms.items()
+                if form is not None and name in labels
+            ],
             "allowed": workflow.allowed_actions(case),
             "deadlines": [(d.clock.label, d.due, d.state) for d in case_deadlines(case, now)]
             + [
@@ -104,42 +114,77 @@ def _case_page(
     )
 
 
+def _case_slot(case_number: str) -> str:
+    return f"case:{case_number}"
+
+
 @staff_required(*HELPLINE)
 @require_GET
 def case_detail(request: HttpRequest, case_number: str) -> HttpResponse:
     case = selectors.case_get_for(user=staff_user(request), case_number=case_number)
-    return _case_page(request, case)
+    retry = retry_take(request, slot=_case_slot(case.case_number))
+    if retry is None:
+        return _case_page(request, case)
+    # An action that failed: its form again, bound to what was typed, with its errors and its status.
+    action = retry.extra.get("action", "")
+    bound = action_form(action, retry.data, case=case) if action in ACTION_FORMS else None
+    if bound is not None:
+        bound.is_valid()
+    return _case_page(
+        request, case, error=retry.error, forms_bound={action: bound} if bound else None, status=retry.status
+    )
 
 
 @sensitive_post_parameters()
 @staff_required(*HELPLINE)
 @require_POST
 def case_action(request: HttpRequest, case_number: str, action: str) -> HttpResponse:
+    """Post/redirect/get: success and failure both redirect to the case page, so Back and refresh never
+    send an action again. A failed form is kept sealed for that page (core/form_retry.py)."""
     user = staff_user(request)
     case = selectors.case_get_for(user=user, case_number=case_number)
+    page = reverse("triage:case_detail", kwargs={"case_number": case.case_number})
+    slot = _case_slot(case.case_number)
     if action not in ACTION_FORMS:
-        return _case_page(request, case, error="That action does not exist.", status=404)
+        return retry_redirect(request, page + "#actions", slot=slot, error="That action does not exist.", status=404)
     form = action_form(action, request.POST, case=case)
     if form is not None and not form.is_valid():
-        return _case_page(request, case, forms_bound={action: form}, status=400)
+        return retry_redirect(
+            request, page + f"#action-{action}", slot=slot, data=request.POST, status=400, extra={"action": action}
+        )
     try:
-        case_act(case=case, action=action, data=form.cleaned_data if form else {}, acting_user=user)
+        done = case_act(case=case, action=action, data=form.cleaned_data if form else {}, acting_user=user)
     except workflow.ActionNotAllowed as refused:
-        case.refresh_from_db()
-        return _case_page(request, case, error=str(refused), status=409)
-    return redirect(reverse("triage:case_detail", kwargs={"case_number": case.case_number}) + "#timeline")
+        return retry_redirect(
+            request,
+            page + "#actions",
+            slot=slot,
+            data=request.POST,
+            error=str(refused),
+            status=409,
+            extra={"action": action},
+        )
+    messages.success(request, done)
+    return redirect(page)
 
 
 PHONE_STEPS = [step for step in journey.STEPS if step.slug != "council"]
 
 
+PHONE_SLOT = "phone-report"
+PHONE_SENT_SLOT = "phone-report-sent"
+
+
 @sensitive_post_parameters()
-@sensitive_variables("answers", "submitted", "step_forms")
+@sensitive_variables("answers", "submitted", "step_forms", "retry")
 @staff_required(*HELPLINE)
 @require_http_methods(["GET", "POST"])
 def phone_report(request: HttpRequest) -> HttpResponse:
-    """A call handler records a concern for a caller, through the same service as web intake."""
-    data = request.POST if request.method == "POST" else None
+    """A call handler records a concern for a caller, through the same service as web intake. Post/redirect/
+    get: answers with errors are kept sealed for the form page (core/form_retry.py), and the confirmation is
+    shown once at its own address, so neither Back nor refresh can send the report twice."""
+    retry = retry_take(request, slot=PHONE_SLOT) if request.method == "GET" else None
+    data = request.POST if request.method == "POST" else (retry.data if retry else None)
     step_forms = {step.slug: step.form_class(data, prefix=step.slug) for step in PHONE_STEPS}
     anonymity = step_forms["anonymity"]
     anonymous = anonymity.is_valid() and anonymity.cleaned_data["anonymity"] == Anonymity.ANONYMOUS
@@ -156,19 +201,41 @@ def phone_report(request: HttpRequest) -> HttpResponse:
                 "postcode",
                 "That postcode covers more than one council: ask for the full postcode or choose the council",
             )
-        else:
+        elif request.method == "POST":
             submitted = services.report_submit(
                 data=journey.report_input(answers), channel=Channel.PHONE, acting_user=staff_user(request)
             )
-            return render(
+            return retry_redirect(
                 request,
-                "triage/phone_confirmation.html",
-                {
-                    "reference": submitted.report.reference,
-                    "access_code": submitted.access_code,
-                },
+                reverse("triage:phone_report_sent"),
+                slot=PHONE_SENT_SLOT,
+                status=200,
+                extra={"reference": submitted.report.reference, "access_code": submitted.access_code},
             )
     errors = [(slug, step_forms[slug]) for slug in required if step_forms[slug].errors]
+    if request.method == "POST" and errors:
+        return retry_redirect(request, reverse("triage:phone_report"), slot=PHONE_SLOT, data=request.POST)
     return render(
         request, "triage/phone_report.html", {"step_forms": step_forms, "errors": errors}, status=400 if errors else 200
+    )
+
+
+@sensitive_variables("sent")
+@staff_required(*HELPLINE)
+@require_GET
+def phone_report_sent(request: HttpRequest) -> HttpResponse:
+    """The reference and access code of the report just recorded, once: a refresh or Back cannot show the
+    code again, and says so."""
+    sent = retry_take(request, slot=PHONE_SENT_SLOT)
+    if sent is None or "reference" not in sent.extra:
+        return render(request, "triage/phone_confirmation.html", {"shown": True}, status=200)
+    reference = sent.extra["reference"]
+    return render(
+        request,
+        "triage/phone_confirmation.html",
+        {
+            "reference": reference,
+            "access_code": sent.extra.get("access_code", ""),
+            "case_search": reverse("triage:case_list") + "?" + urlencode({"search": reference, "status": ""}),
+        },
     )

@@ -11,7 +11,17 @@ CHOICE_WIDGETS = {"radioselect": "radios", "checkboxselectmultiple": "checkboxes
 
 
 @register.inclusion_tag("govuk/field.html")
-def govuk_field(field: BoundField, heading: bool = False, size: str = "m", width: str = "") -> dict[str, Any]:
+def govuk_field(
+    field: BoundField,
+    heading: bool = False,
+    size: str = "m",
+    width: str = "",
+    reveal: BoundField | None = None,
+    reveal_on: str = "",
+) -> dict[str, Any]:
+    """One field in GOV.UK markup. ``reveal`` is a field shown under the radio ``reveal_on`` (GOV.UK's
+    conditional reveal: hidden by the radios' JavaScript until that radio is chosen, always shown without
+    JavaScript)."""
     widget_type = field.widget_type
     auto_id = field.auto_id
     describedby = []
@@ -53,9 +63,11 @@ def govuk_field(field: BoundField, heading: bool = False, size: str = "m", width
                     "label": label,
                     "hint": item_hints.get(value, ""),
                     "checked": str(value) in selected,
+                    "reveal": reveal if reveal is not None and str(value) == reveal_on else None,
                 }
             )
         context["items"] = items
+        context["reveal_any"] = any(item["reveal"] for item in items)
     elif widget_type == "select":
         raw = field.value()
         context["options"] = [

@@ -218,6 +218,8 @@ def test_the_journey_works_with_javascript_off(new_context, live_server, fast_kd
     visit.submit(axe=False)
     page.get_by_label("Or choose the council").select_option("unknown")
     visit.submit(axe=False)
+    # Without JavaScript the conditional "Which council?" is always shown, and "No" ignores it.
+    expect(page.get_by_label("Which council?")).to_be_visible()
     page.get_by_label("No", exact=True).check()
     visit.submit(axe=False)
     visit.submit(axe=False)  # the organisation is optional

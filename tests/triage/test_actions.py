@@ -611,7 +611,7 @@ def test_link_duplicate_links_both_ways_and_each_reporter_sees_only_their_own_th
     link = staff_actions.case_act(
         case=case_a, action="link_duplicate", data={"other": case_b.case_number.lower()}, acting_user=handler
     )
-    assert link is None  # the dispatcher returns nothing
+    assert link == f"Case linked to {case_b.case_number}"  # what the banner says
     assert CaseLink.objects.filter(case=case_a, other=case_b).count() == 1
     assert CaseLink.objects.filter(case=case_b, other=case_a).count() == 1
     assert one_event(case_a, "link_duplicate", handler).detail == {

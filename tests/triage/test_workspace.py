@@ -327,7 +327,11 @@ def test_an_action_redirects_to_the_timeline(handler: User, handler_client: Clie
     case = make_case()
     response = handler_client.post(f"/staff/cases/{case.case_number}/claim")
     assert response.status_code == 302
-    assert response["Location"] == f"/staff/cases/{case.case_number}#timeline"
+    assert response["Location"] == f"/staff/cases/{case.case_number}"
+    # The case page says what happened, once.
+    page = handler_client.get(response["Location"])
+    assert "You have claimed this case" in text(page)
+    assert "You have claimed this case" not in text(handler_client.get(response["Location"]))
     case.refresh_from_db()
     assert (case.status, case.assignee) == (S.IN_TRIAGE, handler)
 
@@ -342,14 +346,17 @@ def test_an_action_redirects_to_the_timeline(handler: User, handler_client: Clie
 
 def test_an_action_not_allowed_now_is_a_409_with_the_reason(handler: User, handler_client: Client) -> None:
     case = with_status(make_case(), S.REFERRED)
-    response = handler_client.post(f"/staff/cases/{case.case_number}/claim")
+    response = handler_client.post(f"/staff/cases/{case.case_number}/claim", follow=True)
+    assert response.redirect_chain == [(f"/staff/cases/{case.case_number}#actions", 302)]
     assert response.status_code == 409
     assert "You cannot claim while the case is referred to the local authority." in error_summary(response)
     case.refresh_from_db()
     assert (case.status, case.assignee) == (S.REFERRED, None)
 
     unknown = make_case(local_authority=None)
-    response = handler_client.post(f"/staff/cases/{unknown.case_number}/refer", {"refer-summary": "Please visit"})
+    response = handler_client.post(
+        f"/staff/cases/{unknown.case_number}/refer", {"refer-summary": "Please visit"}, follow=True
+    )
     assert response.status_code == 409
     assert "Confirm the local authority before referring the case." in error_summary(response)
     assert not case_events(unknown).filter(kind="refer").exists()
@@ -358,7 +365,7 @@ def test_an_action_not_allowed_now_is_a_409_with_the_reason(handler: User, handl
 @pytest.mark.parametrize(
     ("action", "data", "message"),
     [
-        ("ask_reporter", {"ask_reporter-body": "   "}, "Enter the text"),
+        ("ask_reporter", {"ask_reporter-body": "   "}, "Enter the message to the reporter"),
         ("close", {"close-feedback": "Thanks"}, "Choose an outcome"),
         ("set_priority", {"set_priority-priority": "whenever"}, "Select a valid choice"),
         ("refer", {}, "Write a summary for the authority"),
@@ -368,9 +375,13 @@ def test_an_invalid_action_form_is_a_400_with_the_error_summary(
     action: str, data: dict[str, str], message: str, handler_client: Client
 ) -> None:
     case = make_case()
-    response = handler_client.post(f"/staff/cases/{case.case_number}/{action}", data)
+    response = handler_client.post(f"/staff/cases/{case.case_number}/{action}", data, follow=True)
+    # Shown by the case page's own address (post/redirect/get), with what was typed.
+    assert response.redirect_chain == [(f"/staff/cases/{case.case_number}#action-{action}", 302)]
     assert response.status_code == 400
     assert message in error_summary(response)
+    # Once: a refresh shows the page afresh.
+    assert handler_client.get(f"/staff/cases/{case.case_number}").status_code == 200
     case.refresh_from_db()
     assert case.status == S.NEW
     assert not case_events(case).filter(kind=action).exists()
@@ -378,7 +389,7 @@ def test_an_invalid_action_form_is_a_400_with_the_error_summary(
 
 def test_an_unknown_action_is_a_404(handler_client: Client) -> None:
     case = make_case()
-    response = handler_client.post(f"/staff/cases/{case.case_number}/shred")
+    response = handler_client.post(f"/staff/cases/{case.case_number}/shred", follow=True)
     assert response.status_code == 404
     assert "That action does not exist." in text(response)
 
@@ -470,7 +481,8 @@ def test_a_call_handler_records_a_phone_report_and_reads_back_the_reference_and_
     handler: User, handler_client: Client
 ) -> None:
     assert handler_client.get("/staff/phone-report").status_code == 200
-    response = handler_client.post("/staff/phone-report", phone_answers())
+    response = handler_client.post("/staff/phone-report", phone_answers(), follow=True)
+    assert response.redirect_chain == [("/staff/phone-report/sent", 302)]
     assert response.status_code == 200, text(response)[:1000]
     body = text(response)
     reference = response.context["reference"]
@@ -478,6 +490,11 @@ def test_a_call_handler_records_a_phone_report_and_reads_back_the_reference_and_
     assert f'data-testid="reference">{reference}<' in body
     assert f'data-testid="access-code">{access_code}<' in body
     assert "ask them to read both back to you" in body
+    # Shown once: a refresh says so and shows no code, and records nothing again.
+    again = text(handler_client.get("/staff/phone-report/sent"))
+    assert "The access code has already been shown" in again
+    assert access_code not in again
+    assert Report.objects.count() == 1
 
     report = Report.objects.get(reference=reference)
     assert report.channel == Channel.PHONE
@@ -498,7 +515,9 @@ def test_a_call_handler_records_a_phone_report_and_reads_back_the_reference_and_
 
 
 def test_an_anonymous_phone_report_keeps_no_contact_details(handler_client: Client) -> None:
-    response = handler_client.post("/staff/phone-report", phone_answers(**{"anonymity-anonymity": "anonymous"}))
+    response = handler_client.post(
+        "/staff/phone-report", phone_answers(**{"anonymity-anonymity": "anonymous"}), follow=True
+    )
     assert response.status_code == 200, text(response)[:1000]
     report = Report.objects.get(reference=response.context["reference"])
     assert report.anonymity == Anonymity.ANONYMOUS
@@ -513,7 +532,8 @@ def test_a_phone_report_with_missing_answers_is_a_400_with_the_error_summary(han
     answers = phone_answers()
     for field in ("what-happened-details", "concern-concern_types", "contact-name"):
         answers.pop(field)
-    response = handler_client.post("/staff/phone-report", answers)
+    response = handler_client.post("/staff/phone-report", answers, follow=True)
+    assert response.redirect_chain == [("/staff/phone-report", 302)]
     assert response.status_code == 400
     body = error_summary(response)
     assert "Enter what happened" in body
@@ -524,7 +544,7 @@ def test_a_phone_report_with_missing_answers_is_a_400_with_the_error_summary(han
 
 
 def test_an_empty_phone_report_is_a_400(handler_client: Client) -> None:
-    response = handler_client.post("/staff/phone-report", {})
+    response = handler_client.post("/staff/phone-report", {}, follow=True)
     assert response.status_code == 400
     assert "Select how you want to report your concern" in error_summary(response)
     assert not Report.objects.exists()
@@ -535,7 +555,7 @@ def test_an_anonymous_caller_is_never_asked_for_a_name_when_other_answers_are_mi
 ) -> None:
     answers = phone_answers(**{"anonymity-anonymity": "anonymous", "contact-name": "", "contact-email": ""})
     answers.pop("what-happened-details")
-    response = handler_client.post("/staff/phone-report", answers)
+    response = handler_client.post("/staff/phone-report", answers, follow=True)
     assert response.status_code == 400
     body = error_summary(response)
     assert "Enter what happened" in body
