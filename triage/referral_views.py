@@ -1,19 +1,25 @@
-"""The local authority workspace: referrals to the officer's own authorities, by case number."""
+"""The local authority workspace: referrals to the officer's own authorities, by case number.
+
+Post/redirect/get: an action, done or refused, always redirects to the referral page, so Back and refresh
+never send it again. A refused form is kept sealed for that page (core/form_retry.py) and shown there once,
+bound to what was typed, with the status it was refused with; a done action says so in a banner
+(django.contrib.messages)."""
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import staff_required, staff_user
 from accounts.models import User
+from core.form_retry import retry_redirect, retry_take
+from triage import referral_list as listing
 from triage import referrals, selectors
-from triage.deadlines import AUTHORITY_ACK, AUTHORITY_OUTCOME, deadline_state
 from triage.forms import OutcomeForm, QuestionForm, RecordActionForm
 from triage.models import Case
 from triage.workflow import ActionNotAllowed
@@ -27,22 +33,59 @@ FORMS: dict[str, type[forms.Form] | None] = {
     "record_outcome": OutcomeForm,
     "ask_helpline": QuestionForm,
 }
+# Each action's <details> summary and button, and what the banner says once it is done.
+HEADINGS = {
+    "record_action": "Record what was done",
+    "record_outcome": "Record the outcome",
+    "ask_helpline": "Ask the helpline a question",
+}
+BUTTONS = {
+    "acknowledge": "Acknowledge referral",
+    "record_action": "Record action",
+    "record_outcome": "Record outcome",
+    "ask_helpline": "Send question to the helpline",
+}
+DONE = {
+    "acknowledge": "Referral acknowledged",
+    "record_action": "Action recorded",
+    "record_outcome": "Outcome recorded",
+    "ask_helpline": "Question sent to the helpline",
+}
 
 
 @staff_required(*OFFICER)
 @require_GET
 def referral_list(request: HttpRequest) -> HttpResponse:
-    user = staff_user(request)
-    rows = selectors.referral_list_for(user=user, include_closed=request.GET.get("closed") == "1")
-    now = timezone.now()
-    for row in rows:
-        row["ack_state"] = deadline_state(row, AUTHORITY_ACK, now)
-        row["outcome_state"] = deadline_state(row, AUTHORITY_OUTCOME, now)
-    return render(request, "triage/authority/referral_list.html", {"rows": rows})
+    form = listing.ReferralFilterForm(request.GET or None)
+    page = listing.referral_list(user=staff_user(request), filters=form.filters())
+    query = request.GET.copy()
+    query.pop("page", None)
+    refused = form.is_bound and not form.is_valid()
+    return render(
+        request,
+        "triage/authority/referral_list.html",
+        {"form": form, "page": page, "rows": page.rows, "query": query.urlencode(), "has_error": refused},
+        status=400 if refused else 200,
+    )
 
 
+def _slot(case_number: str) -> str:
+    return f"referral:{case_number}"
+
+
+def _page_url(case: Case) -> str:
+    return reverse("triage:referral_detail", kwargs={"case_number": case.case_number})
+
+
+@sensitive_variables("opened")
 def _page(
-    request: HttpRequest, case: Case, *, error: str = "", bound: dict[str, forms.Form] | None = None, status: int = 200
+    request: HttpRequest,
+    case: Case,
+    *,
+    error: str = "",
+    bound: dict[str, forms.Form] | None = None,
+    status: int = 200,
+    retried: str = "",
 ) -> HttpResponse:
     try:
         opened = referrals.referral_open(case=case, acting_user=staff_user(request))
@@ -57,8 +100,21 @@ def _page(
         {
             "case": case,
             "opened": opened,
-            "forms": action_forms,
+            "action_rows": [
+                {
+                    "name": name,
+                    "form": form,
+                    "heading": HEADINGS[name],
+                    "button": BUTTONS[name],
+                    "open": name == retried,
+                }
+                for name, form in action_forms.items()
+                if form is not None
+            ],
+            "acknowledge_button": BUTTONS["acknowledge"],
+            "bound": [form for form in action_forms.values() if form is not None and form.errors],
             "error": error,
+            "has_error": bool(error) or any(form is not None and form.errors for form in action_forms.values()),
             "open": case.status == Case.Status.REFERRED,
             "open_questions": thread.unanswered,
         },
@@ -66,10 +122,22 @@ def _page(
     )
 
 
+@sensitive_variables("retry")
 @staff_required(*OFFICER)
 @require_GET
 def referral_detail(request: HttpRequest, case_number: str) -> HttpResponse:
-    return _page(request, selectors.referral_get_for(user=staff_user(request), case_number=case_number))
+    case = selectors.referral_get_for(user=staff_user(request), case_number=case_number)
+    retry = retry_take(request, slot=_slot(case.case_number))
+    if retry is None:
+        return _page(request, case)
+    # An action that was refused: its form again, bound to what was typed, with its errors and its status.
+    action = retry.extra.get("action", "")
+    form_class = FORMS.get(action)
+    bound: dict[str, forms.Form] = {}
+    if form_class is not None:
+        bound[action] = form_class(retry.data, prefix=action)
+        bound[action].is_valid()
+    return _page(request, case, error=retry.error, bound=bound, status=retry.status, retried=action)
 
 
 @sensitive_post_parameters()
@@ -78,12 +146,15 @@ def referral_detail(request: HttpRequest, case_number: str) -> HttpResponse:
 def referral_action(request: HttpRequest, case_number: str, action: str) -> HttpResponse:
     user = staff_user(request)
     case = selectors.referral_get_for(user=user, case_number=case_number)
+    page, slot = _page_url(case), _slot(case.case_number)
     if action not in FORMS:
-        return _page(request, case, error="That action does not exist.", status=404)
+        return retry_redirect(request, f"{page}#actions", slot=slot, error="That action does not exist.", status=404)
     form_class = FORMS[action]
     form = form_class(request.POST, prefix=action) if form_class else None
     if form is not None and not form.is_valid():
-        return _page(request, case, bound={action: form}, status=400)
+        return retry_redirect(
+            request, f"{page}#action-{action}", slot=slot, data=request.POST, status=400, extra={"action": action}
+        )
     data = form.cleaned_data if form else {}
     try:
         if action == "acknowledge":
@@ -95,6 +166,14 @@ def referral_action(request: HttpRequest, case_number: str, action: str) -> Http
         else:
             referrals.referral_ask_helpline(case=case, question=data["note"], acting_user=user)
     except ActionNotAllowed as refused:
-        case.refresh_from_db()
-        return _page(request, case, error=str(refused), status=409)
-    return redirect(reverse("triage:referral_detail", kwargs={"case_number": case.case_number}))
+        return retry_redirect(
+            request,
+            f"{page}#actions",
+            slot=slot,
+            data=request.POST,
+            error=str(refused),
+            status=409,
+            extra={"action": action},
+        )
+    messages.success(request, DONE[action])
+    return redirect(page)
