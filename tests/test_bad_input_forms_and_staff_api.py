@@ -328,7 +328,8 @@ def case_action_answers(supervisor: User, other: Case) -> dict[str, dict[str, st
         "refer": {"summary": "Please look into this.", "share_identity": ""},
         "escalate": {"route": "national_review"},
         "link_duplicate": {"other": other.case_number},
-        "close": {"outcome": "no_further_action", "feedback": "Thank you."},
+        "close": {"outcome": "no_further_action", "feedback": "Thank you.", "confirm": "on"},
+        "reopen": {"reason": "The authority sent new information."},
         "reply_to_authority": {"question": "1", "body": "The reporter says it was Year 9."},
         "relay_to_reporter": {"question": "1", "body": "Can you tell us which year group?"},
         "update_authority": {"summary": "The man drives a silver hatchback."},
@@ -524,6 +525,7 @@ API_WRONG_SHAPES: dict[str, Any] = {
 def api_answers(supervisor: User, other: Case) -> dict[str, dict[str, Any]]:
     answers: dict[str, dict[str, Any]] = dict(case_action_answers(supervisor, other))
     answers["refer"] = {"summary": "Please look into this.", "share_identity": False}
+    answers["close"] = {**answers["close"], "confirm": True}
     return answers
 
 

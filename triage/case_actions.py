@@ -315,3 +315,26 @@ def case_close(*, case: Case, outcome: str, feedback: str, acting_user: User) ->
     case.closed_at = timezone.now()
     case.save(update_fields=["outcome", "closed_at"])
     return _move(case, "close", acting_user, {"outcome": outcome, "message_id": message.pk})
+
+
+@transaction.atomic(durable=True)
+def case_reopen(*, case: Case, reason: str, acting_user: User) -> Case:
+    """Undo a closure: a supervisor only, with a reason kept as a sealed internal note. The case goes back
+    to triage with its outcome cleared; what the reporter was told stays in their messages."""
+    case = _locked(case)
+    workflow.check_allowed(case, "reopen")
+    if acting_user.role != User.Role.SUPERVISOR:
+        raise workflow.ActionNotAllowed("Only a supervisor can reopen a closed case.")
+    if not reason.strip():
+        raise workflow.ActionNotAllowed("Give the reason for reopening the case.")
+    note = CaseNote.objects.create(
+        case=case,
+        author=acting_user,
+        body=crypto.seal_text(case_data_key(case), f"Reopened: {reason.strip()}"),
+        created_at=timezone.now(),
+    )
+    previous = case.outcome
+    case.outcome = ""
+    case.closed_at = None
+    case.save(update_fields=["outcome", "closed_at"])
+    return _move(case, "reopen", acting_user, {"note_id": note.pk, "previous_outcome": previous})

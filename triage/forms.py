@@ -240,6 +240,20 @@ class CloseForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": "Write the feedback the reporter will read"},
     )
+    confirm = forms.BooleanField(
+        label="Yes, close this case. The reporter will read the feedback.",
+        error_messages={"required": "Confirm that you want to close this case"},
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = CleanTextField(
+        label="Why is the case being reopened?",
+        help_text="Kept as an internal note. Only helpline staff can see it.",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter why the case is being reopened"},
+    )
 
 
 # --- the authority officer's forms -----------------------------------------------------------------

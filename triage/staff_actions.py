@@ -25,6 +25,7 @@ ACTION_FORMS: dict[str, type[forms.Form] | None] = {
     "escalate": case_forms.EscalateForm,
     "link_duplicate": case_forms.LinkForm,
     "close": case_forms.CloseForm,
+    "reopen": case_forms.ReopenForm,
     "reply_to_authority": case_forms.AuthorityReplyForm,
     "relay_to_reporter": case_forms.RelayToReporterForm,
     "update_authority": case_forms.AuthorityUpdateForm,
@@ -125,6 +126,7 @@ DONE = {
     "reply_to_authority": "Reply sent to the authority",
     "relay_to_reporter": "Message sent to the reporter. The authority's question stays open until you reply to it.",
     "update_authority": "Update sent to the authority",
+    "reopen": "Case reopened. It is back in triage, and the reason is kept as an internal note.",
 }
 
 
@@ -171,6 +173,8 @@ def _case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: Use
         case_actions.case_close(
             case=case, outcome=str(data["outcome"]), feedback=str(data["feedback"]), acting_user=acting_user
         )
+    elif action == "reopen":
+        case_actions.case_reopen(case=case, reason=str(data["reason"]), acting_user=acting_user)
     elif action == "reply_to_authority":
         case_actions.case_reply_to_authority(
             case=case, question_id=int(data["question"]), body=str(data["body"]), acting_user=acting_user

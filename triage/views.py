@@ -80,7 +80,11 @@ def _case_page(
     opened = case_open(case=case, acting_user=user)
     thread = selectors.thread_numbered([action for action, _ in opened.authority_actions])
     now = timezone.now()
-    action_forms = {name: action_form(name, case=case) for name in page_actions(case)}
+    action_forms = {
+        name: action_form(name, case=case)
+        for name in page_actions(case)
+        if name != "reopen" or user.role == User.Role.SUPERVISOR  # only a supervisor may reopen
+    }
     action_forms.update(forms_bound or {})
     labels = action_labels(case)
     return render(

@@ -33,6 +33,8 @@ TRANSITIONS: dict[str, Transition] = {
     "escalate_police": Transition(OPEN, None, "Refer to the police"),
     "link_duplicate": Transition(OPEN | {S.CLOSED}, None, "Link a duplicate"),
     "close": Transition(OPEN, S.CLOSED, "Close with an outcome"),
+    # Undoing a closure: a supervisor's, with a reason (case_actions.case_reopen); back to the helpline's triage.
+    "reopen": Transition(frozenset({S.CLOSED}), S.IN_TRIAGE, "Reopen"),
     # The thread with the authority: a question may be answered even after the case is closed.
     "reply_to_authority": Transition(OPEN | {S.CLOSED}, None, "Reply to the authority"),
     "relay_to_reporter": Transition(OPEN, None, "Ask the reporter for the authority"),

@@ -264,6 +264,7 @@ def test_an_authority_asks_the_helpline_asks_the_reporter_replies_and_updates_th
     def close(form: Locator) -> None:
         form.get_by_label("Outcome").select_option(Outcome.REFERRED_AND_ACTED_ON)
         form.get_by_label("Feedback for the reporter").fill(FEEDBACK)
+        form.get_by_label("Yes, close this case.").check()
 
     helpline.act("Close with an outcome", "close", close)
     status = page.get_by_test_id("case-status")

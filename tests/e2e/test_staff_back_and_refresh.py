@@ -15,7 +15,7 @@ from tests.e2e.test_back_and_refresh import by_get
 from tests.e2e.test_reporter_journey import answer_radio, start_a_report
 from tests.e2e.test_staff_journeys import NewContext, StaffVisit, main, signed_in_tab
 from tests.factories import staff_with_mfa, submit_report
-from triage import intake
+from triage import case_actions, intake
 from triage.models import CaseNote
 
 
@@ -136,3 +136,46 @@ def test_which_council_is_revealed_under_yes(visit: Visit, authorities: None) ->
     expect(page.get_by_label("Which council?")).to_be_visible()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Choose the council your concern is about")
 
+
+def test_closing_asks_for_confirmation_and_a_supervisor_can_reopen(
+    new_context: NewContext, live_server: LiveServer, fast_kdf: None
+) -> None:
+    supervisor, _ = staff_with_mfa("supervisor", role=User.Role.SUPERVISOR)
+    case = intake.report_route(report_id=submit_report().report.pk)
+    visit = signed_in_tab(new_context, live_server, supervisor)
+    page = visit.page
+    visit.goto(f"/staff/cases/{case.case_number}")
+
+    details = page.locator("details#action-close")
+    details.locator("summary").click()
+    details.get_by_label("Outcome").select_option("not_substantiated")
+    details.get_by_label("Feedback for the reporter").fill("Thank you for telling us.")
+    visit.press(details.get_by_role("button", name="Close case"), status=400)
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Confirm that you want to close this case")
+    expect(page.get_by_test_id("case-status")).not_to_have_text("Closed")
+
+    details = page.locator("details#action-close")
+    expect(details.get_by_label("Feedback for the reporter")).to_have_value("Thank you for telling us.")
+    details.get_by_label("Yes, close this case.").check()
+    visit.press(details.get_by_role("button", name="Close case"))
+    expect(page.get_by_test_id("notification-banner")).to_contain_text("Case closed with the outcome")
+    expect(page.get_by_test_id("case-status")).to_have_text("Closed")
+
+    details = page.locator("details#action-reopen")
+    details.locator("summary").click()
+    details.get_by_label("Why is the case being reopened?").fill("The school sent new information.")
+    visit.press(details.get_by_role("button", name="Reopen case"))
+    expect(page.get_by_test_id("notification-banner")).to_contain_text("Case reopened")
+    expect(page.get_by_test_id("case-status")).to_have_text("In triage")
+
+
+def test_a_call_handler_is_not_offered_reopening(
+    new_context: NewContext, live_server: LiveServer, fast_kdf: None
+) -> None:
+    handler, _ = staff_with_mfa("handler", role=User.Role.CALL_HANDLER)
+    case = intake.report_route(report_id=submit_report().report.pk)
+    case_actions.case_close(case=case, outcome="not_substantiated", feedback="Thank you.", acting_user=handler)
+    visit = signed_in_tab(new_context, live_server, handler)
+    visit.goto(f"/staff/cases/{case.case_number}")
+    expect(visit.page.locator("details#action-reopen")).to_have_count(0)
+    expect(visit.page.locator("details#action-add_note")).to_have_count(1)

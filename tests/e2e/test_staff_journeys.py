@@ -382,6 +382,7 @@ def test_an_authority_officer_acknowledges_and_records_an_outcome_and_the_report
     def close(form: Locator) -> None:
         form.get_by_label("Outcome").select_option("referred_and_acted_on")
         form.get_by_label("Feedback for the reporter").fill(feedback)
+        form.get_by_label("Yes, close this case.").check()
 
     helpline.act("Close with an outcome", "close", close)
     expect(helpline.page.get_by_test_id("case-status")).to_have_text("Closed")

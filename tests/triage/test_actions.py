@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -170,6 +171,10 @@ RUNNERS: dict[str, Runner] = {
     "close": lambda case, user: actions.case_close(
         case=case, outcome="no_further_action", feedback=f"{CANARY} feedback", acting_user=user
     ),
+    # The matrix's actor as a supervisor (the only role that may reopen), the same user otherwise.
+    "reopen": lambda case, user: actions.case_reopen(
+        case=case, reason=f"{CANARY} reason", acting_user=_as_role(user, User.Role.SUPERVISOR)
+    ),
     "reply_to_authority": lambda case, user: actions.case_reply_to_authority(
         case=case, question_id=_asked(case, user), body=f"{CANARY} reply", acting_user=user
     ),
@@ -216,7 +221,9 @@ def test_each_action_in_each_status_is_taken_or_refused_as_the_workflow_says(
     assert_no_free_text_in_audit()
 
 
-@pytest.mark.parametrize("action", sorted(set(STAFF_ACTIONS) - {"add_note", "link_duplicate", "reply_to_authority"}))
+@pytest.mark.parametrize(
+    "action", sorted(set(STAFF_ACTIONS) - {"add_note", "link_duplicate", "reply_to_authority", "reopen"})
+)
 def test_a_closed_case_refuses_everything_but_a_note_a_link_or_an_answer(action: str, handler: User) -> None:
     case = with_status(make_case()[0], S.CLOSED)
     with pytest.raises(ActionNotAllowed, match="while the case is closed"):
@@ -232,6 +239,41 @@ def test_a_closed_case_still_takes_a_note_and_a_duplicate_link(handler: User) ->
     assert case.status == S.CLOSED
     assert CaseNote.objects.filter(case=case).count() == 1
     assert CaseLink.objects.filter(case=case).count() == 1
+
+
+def _as_role(user: User, role: str) -> User:
+    acting = copy.copy(user)
+    acting.role = role
+    return acting
+
+
+def test_a_supervisor_reopens_a_closed_case_with_a_reason(handler: User) -> None:
+    supervisor = staff_user("reopening-supervisor", role=User.Role.SUPERVISOR)
+    case, _ = make_case()
+    actions.case_close(case=case, outcome="not_substantiated", feedback="Thank you.", acting_user=handler)
+    actions.case_reopen(case=case, reason=f"{CANARY} new information", acting_user=supervisor)
+    case.refresh_from_db()
+    assert (case.status, case.outcome, case.closed_at) == (S.IN_TRIAGE, "", None)
+    event = one_event(case, "reopen", supervisor)
+    assert event.detail["previous_outcome"] == "not_substantiated"
+    note = CaseNote.objects.get(pk=event.detail["note_id"])
+    assert CANARY.encode() not in bytes(note.body), "the reason is sealed like any note"
+    assert_no_free_text_in_audit()
+    # Reopened, it can be closed again.
+    actions.case_close(case=case, outcome="substantiated", feedback="We looked again.", acting_user=handler)
+
+
+def test_only_a_supervisor_may_reopen_and_only_with_a_reason(handler: User) -> None:
+    supervisor = staff_user("reopening-supervisor", role=User.Role.SUPERVISOR)
+    case, _ = make_case()
+    actions.case_close(case=case, outcome="not_substantiated", feedback="Thank you.", acting_user=handler)
+    with pytest.raises(ActionNotAllowed, match="Only a supervisor can reopen"):
+        actions.case_reopen(case=case, reason="I think it should be open", acting_user=handler)
+    with pytest.raises(ActionNotAllowed, match="Give the reason"):
+        actions.case_reopen(case=case, reason="   ", acting_user=supervisor)
+    case.refresh_from_db()
+    assert case.status == S.CLOSED
+    assert events(case, "reopen") == []
 
 
 def test_the_dispatcher_refuses_an_unknown_action(handler: User) -> None:

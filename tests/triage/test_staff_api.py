@@ -86,7 +86,7 @@ def test_an_action_not_allowed_now_is_a_409_with_the_reason(cases: dict[str, Cas
     assert (
         client.post(
             f"/api/v1/cases/{number}/close",
-            {"outcome": "not_substantiated", "feedback": "Done."},
+            {"outcome": "not_substantiated", "feedback": "Done.", "confirm": True},
             content_type="application/json",
         ).status_code
         == 200

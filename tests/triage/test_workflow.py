@@ -28,6 +28,7 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "escalate_police": OPEN,
     "link_duplicate": ALL,
     "close": OPEN,
+    "reopen": frozenset({S.CLOSED}),
     "reply_to_authority": ALL,
     "relay_to_reporter": OPEN,
     "update_authority": frozenset({S.REFERRED}),
@@ -94,8 +95,8 @@ def test_allowed_actions_lists_the_staff_actions_allowed_now_in_workflow_order(s
     assert "reporter_replied" not in allowed_actions(case_in(status))
 
 
-def test_a_closed_case_offers_only_a_note_a_duplicate_link_or_an_answer_to_the_authority() -> None:
-    assert allowed_actions(case_in(S.CLOSED)) == ["add_note", "link_duplicate", "reply_to_authority"]
+def test_a_closed_case_offers_only_a_note_a_duplicate_link_reopening_or_an_answer_to_the_authority() -> None:
+    assert allowed_actions(case_in(S.CLOSED)) == ["add_note", "link_duplicate", "reopen", "reply_to_authority"]
 
 
 @pytest.mark.parametrize(
@@ -111,6 +112,7 @@ def test_a_closed_case_offers_only_a_note_a_duplicate_link_or_an_answer_to_the_a
         ("refer", S.IN_TRIAGE, S.REFERRED),
         ("escalate_national_review", S.REFERRED, S.NATIONAL_REVIEW),
         ("close", S.NATIONAL_REVIEW, S.CLOSED),
+        ("reopen", S.CLOSED, S.IN_TRIAGE),
         ("reporter_replied", S.AWAITING_REPORTER, S.IN_TRIAGE),
         ("assign", S.REFERRED, S.REFERRED),
         ("set_priority", S.NEW, S.NEW),
