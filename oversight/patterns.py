@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
+from django.utils.text import slugify
 
 from oversight.models import ConcernFact
 from reports.models import ConcernType, Report
@@ -22,11 +23,21 @@ from triage.models import Case
 
 @dataclass(frozen=True)
 class Alert:
+    """One pattern, with the metadata behind it (``evidence``: one row per report, referral or window)."""
+
     kind: str
+    key: str  # stable while the pattern lasts: the address of its metadata page
     title: str
     detail: str
     count: int
+    date: date  # the latest day in the data behind the alert
+    evidence_columns: list[str] = field(default_factory=list)
+    evidence: list[list[str]] = field(default_factory=list)
     case_numbers: list[str] = field(default_factory=list)
+
+
+def _day(moment: datetime | None) -> str:
+    return f"{timezone.localtime(moment):%-d %B %Y}" if moment else ""
 
 
 def same_organisation(now: datetime) -> list[Alert]:
@@ -39,15 +50,34 @@ def same_organisation(now: datetime) -> list[Alert]:
         .filter(reports__gte=settings.PATTERN_ORGANISATION_MIN_REPORTS)
         .order_by("-reports")[:20]
     )
+    concern_labels = dict(ConcernType.choices)
+    status_labels = dict(Case.Status.choices)
     alerts = []
     for group in groups:
         cases = Case.objects.filter(
             report__organisation_hash=group["organisation_hash"], report__submitted_at__gte=since
         )
         names = sorted(cases.exclude(authority__isnull=True).values_list("authority__name", flat=True).distinct()[:20])
+        behind = list(
+            cases.order_by("report__submitted_at").values_list(
+                "report__submitted_at", "authority__name", "report__concern_types", "status"
+            )
+        )
         alerts.append(
             Alert(
                 kind="same_organisation",
+                key=f"organisation-{group['organisation_hash'][:16]}",
+                date=timezone.localdate(behind[-1][0]) if behind else timezone.localdate(now),
+                evidence_columns=["Submitted", "Authority", "Concern types", "Status"],
+                evidence=[
+                    [
+                        _day(submitted),
+                        authority or "Not known",
+                        ", ".join(str(concern_labels.get(code, code)) for code in concerns or []),
+                        str(status_labels.get(status, status)),
+                    ]
+                    for submitted, authority, concerns, status in behind
+                ],
                 title=f"The same organisation named in {group['reports']} reports",
                 detail=f"Organisation {group['organisation_hash'][:8]} in the last "
                 f"{settings.PATTERN_ORGANISATION_DAYS} days, across: {', '.join(names) or 'authorities not known'}",
@@ -63,23 +93,36 @@ def missed_acknowledgements(now: datetime) -> list[Alert]:
     missed = Q(authority_acknowledged_at__isnull=True, authority_ack_due_at__lt=now) | Q(
         authority_acknowledged_at__gt=F("authority_ack_due_at")
     )
+    referrals = Case.objects.filter(referred_at__gte=since, authority__isnull=False).filter(missed)
     rows = (
-        Case.objects.filter(referred_at__gte=since, authority__isnull=False)
-        .filter(missed)
-        .values("authority__name")
+        referrals.values("authority__name", "authority__gss_code")
         .annotate(missed=Count("id"))
         .filter(missed__gte=settings.PATTERN_MISSED_ACK_MIN)
         .order_by("-missed")
     )
-    return [
-        Alert(
-            kind="missed_acknowledgements",
-            title=f"{row['authority__name']} missed {row['missed']} acknowledgement deadlines",
-            detail=f"Referrals in the last {settings.PATTERN_MISSED_ACK_DAYS} days acknowledged late or not at all",
-            count=row["missed"],
+    alerts = []
+    for row in rows:
+        behind = list(
+            referrals.filter(authority__gss_code=row["authority__gss_code"])
+            .order_by("authority_ack_due_at")
+            .values_list("referred_at", "authority_ack_due_at", "authority_acknowledged_at")
         )
-        for row in rows
-    ]
+        alerts.append(
+            Alert(
+                kind="missed_acknowledgements",
+                key=f"missed-{row['authority__gss_code']}",
+                title=f"{row['authority__name']} missed {row['missed']} acknowledgement deadlines",
+                detail=f"Referrals in the last {settings.PATTERN_MISSED_ACK_DAYS} days acknowledged late or not at all",
+                count=row["missed"],
+                date=timezone.localdate(behind[-1][1]) if behind else timezone.localdate(now),
+                evidence_columns=["Referred", "Acknowledgement due", "Acknowledged"],
+                evidence=[
+                    [_day(referred), _day(due), _day(acknowledged) or "Not acknowledged"]
+                    for referred, due, acknowledged in behind
+                ],
+            )
+        )
+    return alerts
 
 
 def rising_concerns(today: date) -> list[Alert]:
@@ -100,6 +143,8 @@ def rising_concerns(today: date) -> list[Alert]:
         .annotate(total=Sum("cases"))
     }
     labels = dict(ConcernType.choices)
+    current_from, baseline_from = start.replace(day=1), baseline_start.replace(day=1)
+    previous_month = current_from - timedelta(days=1)
     alerts = []
     for (region, concern), count in current.items():
         expected = baseline.get((region, concern), 0.0)
@@ -111,14 +156,26 @@ def rising_concerns(today: date) -> list[Alert]:
             alerts.append(
                 Alert(
                     kind="rising_concern",
+                    key=f"rising-{slugify(region)}-{concern}",
                     title=f"{labels.get(concern, concern)} rising in {region}",
                     detail=f"{count} in the last 90 days against a baseline of {expected:.1f} per 90 days",
                     count=count,
+                    date=today,
+                    evidence_columns=["Months counted", "Reports of this concern type"],
+                    evidence=[
+                        [f"{current_from:%B %Y} to {today:%B %Y}", str(count)],
+                        [
+                            f"{baseline_from:%B %Y} to {previous_month:%B %Y} (four 90-day windows)",
+                            str(round(expected * 4)),
+                        ],
+                        ["Baseline per 90 days", f"{expected:.1f}"],
+                    ],
                 )
             )
     return sorted(alerts, key=lambda a: -a.count)
 
 
 def pattern_alerts(now: datetime | None = None) -> list[Alert]:
+    """Every alert as of ``now``: organisations, then missed acknowledgements, then rising concerns."""
     now = now or timezone.now()
     return same_organisation(now) + missed_acknowledgements(now) + rising_concerns(timezone.localdate(now))

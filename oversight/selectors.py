@@ -3,19 +3,21 @@ the summary views; suppression applied before anything is shown or exported."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import QuerySet, Sum
+from django.db.models import Min, QuerySet, Sum
 
 from accounts.models import User
 from directory.models import LocalAuthority
 from oversight import patterns
 from oversight.models import CaseFact, ConcernFact
-from oversight.suppression import Table, suppress
+from oversight.periods import Measure, Period, publish_year, quarter_of
+from oversight.suppression import Table
 from reports.models import ConcernType
 from triage.models import AuthorityOutcome, Outcome
 
@@ -67,6 +69,13 @@ def pattern_alerts_for(user: User) -> PatternView:
     return PatternView(alerts=patterns.pattern_alerts(), show_cases=user.is_helpline)
 
 
+def pattern_alert_for(user: User, *, key: str) -> tuple[patterns.Alert, bool] | None:
+    """One current alert and whether its cases may be opened; None when no such alert stands now."""
+    view = pattern_alerts_for(user)
+    found = next((alert for alert in view.alerts if alert.key == key), None)
+    return (found, view.show_cases) if found else None
+
+
 FactT = TypeVar("FactT", CaseFact, ConcernFact)
 
 
@@ -84,22 +93,27 @@ def stats_refresh() -> None:
         cursor.execute("SELECT oversight_refresh_summaries()")
 
 
-def _pivot(
-    rows: list[dict[str, Any]],
+def first_month() -> date | None:
+    """The first month any statistics exist for: where the choice of periods starts."""
+    first: date | None = CaseFact.objects.aggregate(first=Min("month"))["first"]
+    return first
+
+
+def _quarter_counts(
+    rows: Sequence[Mapping[str, Any]],
     row_key: str,
-    col_key: str,
+    col_key: str | None,
     row_labels: list[tuple[str, str]],
     col_labels: list[tuple[str, str]],
-) -> Table:
-    index = {(str(r[row_key]), str(r[col_key])): int(r["total"] or 0) for r in rows}
-    counts = [[index.get((rk, ck), 0) for ck, _ in col_labels] for rk, _ in row_labels]
-    return suppress(
-        Table(
-            row_labels=[label for _, label in row_labels],
-            column_labels=[label for _, label in col_labels],
-            counts=counts,
-        )
-    )
+) -> list[list[list[int]]]:
+    """Counts by quarter ([quarter - 1][row][column]) from summary rows carrying a month and a total;
+    with no ``col_key``, each quarter has the one column."""
+    index: dict[tuple[str, str, int], int] = {}
+    for r in rows:
+        key = (str(r[row_key]), str(r[col_key]) if col_key else "", quarter_of(r["month"]))
+        index[key] = index.get(key, 0) + int(r["total"] or 0)
+    columns = [ck for ck, _ in col_labels] if col_key else [""]
+    return [[[index.get((rk, ck, q), 0) for ck in columns] for rk, _ in row_labels] for q in range(1, 5)]
 
 
 def authority_rows(scope: Scope) -> list[tuple[str, str]]:
@@ -109,54 +123,93 @@ def authority_rows(scope: Scope) -> list[tuple[str, str]]:
     return [(str(pk), name) for pk, name in authorities.values_list("pk", "name")]
 
 
-def timeliness(scope: Scope, *, since: date, column: str = "ack") -> Table:
-    """Per authority: referrals acknowledged (or outcomes recorded) on time, late, overdue, pending."""
-    facts = _scoped(CaseFact.objects.filter(month__gte=since, **{f"{column}__isnull": False}), scope)
-    rows = list(facts.values("authority_id", column).annotate(total=Sum("cases")))
-    columns = ACK_COLUMNS if column == "ack" else OUTCOME_COLUMNS
-    return _pivot(rows, "authority_id", column, authority_rows(scope), columns)
+def _measure(
+    slug: str,
+    title: str,
+    rows: Sequence[Mapping[str, Any]],
+    keys: tuple[str, str | None],
+    row_labels: list[tuple[str, str]],
+    col_labels: list[tuple[str, str]],
+    *,
+    columns_are_quarters: bool = False,
+) -> Measure:
+    return Measure(
+        slug=slug,
+        title=title,
+        row_labels=[label for _, label in row_labels],
+        column_labels=[label for _, label in col_labels],
+        quarter_counts=_quarter_counts(rows, keys[0], keys[1], row_labels, col_labels),
+        columns_are_quarters=columns_are_quarters,
+    )
 
 
-def outcomes(scope: Scope, *, since: date) -> Table:
-    facts = _scoped(CaseFact.objects.filter(month__gte=since, status="closed"), scope)
-    rows = [{**r, "col": "closed"} for r in facts.values("outcome").annotate(total=Sum("cases"))]
-    return _pivot(rows, "outcome", "col", list(Outcome.choices), [("closed", "Closed cases")])
+def statistics_tables(scope: Scope, *, period: Period) -> list[tuple[str, str, Table]]:
+    """The statistics tables for one whole quarter or year, as (slug, title, table).
 
-
-def authority_outcomes(scope: Scope, *, since: date) -> Table:
-    facts = _scoped(CaseFact.objects.filter(month__gte=since).exclude(authority_outcome=""), scope)
-    rows = [{**r, "col": "recorded"} for r in facts.values("authority_outcome").annotate(total=Sum("cases"))]
-    return _pivot(rows, "authority_outcome", "col", list(AuthorityOutcome.choices), [("recorded", "Referrals")])
-
-
-def quarter_of(month: date) -> str:
-    return f"{month.year} Q{(month.month - 1) // 3 + 1}"
-
-
-def concern_trends(scope: Scope, *, quarters: list[str], since: date) -> Table:
-    """Concern types by quarter. A report can have several types, so columns do not sum to reports."""
-    facts = _scoped(ConcernFact.objects.filter(month__gte=since), scope)
-    totals: dict[tuple[str, str], int] = {}
-    for row in facts.values("concern_type", "month").annotate(total=Sum("cases")):
-        key = (row["concern_type"], quarter_of(row["month"]))
-        totals[key] = totals.get(key, 0) + int(row["total"] or 0)
-    rows = [{"concern_type": k[0], "quarter": k[1], "total": v} for k, v in totals.items()]
-    table = _pivot(rows, "concern_type", "quarter", list(ConcernType.choices), [(q, q) for q in quarters])
-    return table
-
-
-def closed_case_list(scope: Scope, *, since: date) -> list[tuple[str, str, str, str]]:
-    """A coarse list of closed cases: outcome, authority outcome, month and count, small groups hidden."""
-    facts = _scoped(CaseFact.objects.filter(month__gte=since, status="closed"), scope)
-    grouped = facts.values("month", "outcome", "authority_outcome").annotate(total=Sum("cases")).order_by("-month")
-    outcome_labels = dict(Outcome.choices)
-    authority_labels = dict(AuthorityOutcome.choices)
-    return [
-        (
-            row["month"].strftime("%B %Y"),
-            outcome_labels.get(row["outcome"], row["outcome"] or "Not recorded"),
-            authority_labels.get(row["authority_outcome"], row["authority_outcome"] or "None recorded"),
-            "fewer than 5" if int(row["total"] or 0) < 5 else str(row["total"]),
+    The year holding the period is suppressed as a whole (the year and its four quarters together), so
+    that no hidden figure of any of them can be worked out from the others."""
+    year = period.year_period
+    case_facts = _scoped(CaseFact.objects.filter(month__gte=year.start, month__lt=year.end), scope)
+    concern_facts = _scoped(ConcernFact.objects.filter(month__gte=year.start, month__lt=year.end), scope)
+    authorities = authority_rows(scope)
+    referred = {
+        column: list(
+            case_facts.filter(**{f"{column}__isnull": False})
+            .values("authority_id", column, "month")
+            .annotate(total=Sum("cases"))
         )
-        for row in grouped[:240]
+        for column in ("ack", "outcome_timeliness")
+    }
+    closed = list(case_facts.filter(status="closed").values("outcome", "month").annotate(total=Sum("cases")))
+    recorded = list(
+        case_facts.exclude(authority_outcome="").values("authority_outcome", "month").annotate(total=Sum("cases"))
+    )
+    concerns = list(concern_facts.values("concern_type", "month").annotate(total=Sum("cases")))
+    quarters = [(q.slug, q.short_label) for q in year.quarters()]
+    measures = [
+        _measure(
+            "acknowledgements",
+            "Acknowledgement of referrals, by authority",
+            referred["ack"],
+            ("authority_id", "ack"),
+            authorities,
+            ACK_COLUMNS,
+        ),
+        _measure(
+            "outcome-timeliness",
+            "Outcomes within 45 working days, by authority",
+            referred["outcome_timeliness"],
+            ("authority_id", "outcome_timeliness"),
+            authorities,
+            OUTCOME_COLUMNS,
+        ),
+        _measure(
+            "outcomes",
+            "Closed cases by outcome",
+            closed,
+            ("outcome", None),
+            list(Outcome.choices),
+            [("", "Closed cases")],
+        ),
+        _measure(
+            "authority-outcomes",
+            "What authorities recorded",
+            recorded,
+            ("authority_outcome", None),
+            list(AuthorityOutcome.choices),
+            [("", "Referrals")],
+        ),
+        _measure(
+            "concern-trends",
+            "Concern types by quarter" if period.quarter is None else "Concern types",
+            concerns,
+            ("concern_type", None),
+            list(ConcernType.choices),
+            quarters,
+            columns_are_quarters=True,
+        ),
     ]
+    published = publish_year(
+        measures, year=period.year, shared_row_totals=(("acknowledgements", "outcome-timeliness"),)
+    )
+    return [(m.slug, m.title, published[(m.slug, period)]) for m in measures]

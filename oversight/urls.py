@@ -8,4 +8,5 @@ urlpatterns = [
     path("statistics", views.statistics, name="statistics"),
     path("statistics.csv", views.statistics_csv, name="statistics_csv"),
     path("patterns", views.pattern_alerts, name="patterns"),
+    path("patterns/<slug:key>", views.pattern_alert_detail, name="pattern_detail"),
 ]

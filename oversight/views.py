@@ -4,10 +4,10 @@ free text: codes and suppressed counts, with a CSV export of exactly what is on 
 from __future__ import annotations
 
 import csv
-from datetime import date
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -15,85 +15,145 @@ from django.views.decorators.http import require_GET
 from accounts.decorators import staff_required, staff_user
 from accounts.models import User
 from oversight import selectors
+from oversight.periods import Period, period_parse, periods_allowed
 from oversight.suppression import LEGEND, SUPPRESSED, Table
 
 # Who may see what is decided by oversight.selectors (scope_for, pattern_alerts_for): these views only
 # require a signed-in, verified member of staff.
 
-
-def _periods(today: date) -> tuple[date, date, list[str]]:
-    since = date(today.year - 1, today.month, 1)
-    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    quarters = []
-    year, q = quarter_start.year, (quarter_start.month - 1) // 3 + 1
-    for _ in range(8):
-        quarters.append(f"{year} Q{q}")
-        q -= 1
-        if q == 0:
-            year, q = year - 1, 4
-    quarters.reverse()
-    first_year, first_q = int(quarters[0][:4]), int(quarters[0][-1])
-    return since, date(first_year, 3 * (first_q - 1) + 1, 1), quarters
+# The chart is drawn at the width of the page's main column (960 px), in GOV.UK's typeface and type
+# scale (16 px for labels, as govuk-body-s on a wide screen), one row per authority with a figure.
+CHART = {
+    "width": 960,
+    "font_family": '"GDS Transport", arial, sans-serif',
+    "font_size": 16,
+    "label_width": 260,
+    "text_colour": "#0b0c0c",
+    "bar_colour": "#1d70b8",
+}
+CHART_BAR_WIDTH = 600
+CHART_ROW = 28
 
 
-def chart_bars(table: Table, column: int) -> list[dict[str, Any]]:
-    """Bars for one column: the share of each row's total, only where neither is suppressed."""
-    bars = []
+class PeriodForm(forms.Form):
+    period = forms.ChoiceField(
+        label="Period",
+        error_messages={
+            "invalid_choice": "Choose a year or a quarter from the list",
+            "required": "Choose a year or a quarter from the list",
+        },
+    )
+
+    def __init__(self, *args: Any, periods: list[Period], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["period"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared just above
+        field.choices = [
+            (p.slug, p.label if p.quarter is None else f"{p.label} (quarter {p.quarter})") for p in periods
+        ]
+
+
+def chart_bars(table: Table, column: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """Bars for one column: the share of each row's total, where neither is suppressed and the total is
+    not zero; and the labels of the rows with no figure, said once under the chart rather than as bars."""
+    bars: list[dict[str, Any]] = []
+    without: list[str] = []
     for r, label in enumerate(table.row_labels):
         total = table.row_total(r)
-        shown = table.cell(r, column) not in SUPPRESSED and table.row_total_text(r) not in SUPPRESSED and total > 0
-        share = table.counts[r][column] / total if shown else None
+        if table.cell(r, column) in SUPPRESSED or table.row_total_text(r) in SUPPRESSED or total == 0:
+            without.append(label)
+            continue
+        share = table.counts[r][column] / total
         bars.append(
             {
                 "label": label,
                 "share": share,
-                "percent": round(share * 100) if share is not None else None,
-                "width": round(share * 300) if share is not None else 0,
-                "y": 24 * r,
+                "percent": round(share * 100),
+                "width": round(share * CHART_BAR_WIDTH),
+                "y": CHART_ROW * len(bars),
             }
         )
-    return bars
+    return bars, without
 
 
-def statistics_context(user: User) -> dict[str, Any]:
+def statistics_context(user: User, period: Period | None = None) -> dict[str, Any]:
+    """Everything the statistics page and its CSV show, for one whole year (this one by default) or
+    quarter; PeriodNotAllowed for any other period."""
     scope = selectors.scope_for(user)
-    since, quarters_since, quarters = _periods(timezone.localdate())
-    ack = selectors.timeliness(scope, since=since, column="ack")
-    outcome_timeliness = selectors.timeliness(scope, since=since, column="outcome_timeliness")
+    today = timezone.localdate()
+    periods = periods_allowed(first_month=selectors.first_month(), today=today)
+    chosen = period or Period(today.year)
+    if chosen not in periods:
+        raise PeriodNotAllowed(periods)
+    tables = selectors.statistics_tables(scope, period=chosen)
+    ack = next(table for slug, _, table in tables if slug == "acknowledgements")
+    bars, without = chart_bars(ack, 0)
     return {
         "scope": scope,
-        "since": since,
-        "tables": [
-            ("acknowledgements", "Acknowledgement of referrals, by authority", ack),
-            ("outcome-timeliness", "Outcomes within 45 working days, by authority", outcome_timeliness),
-            ("outcomes", "Closed cases by outcome", selectors.outcomes(scope, since=since)),
-            ("authority-outcomes", "What authorities recorded", selectors.authority_outcomes(scope, since=since)),
-            (
-                "concern-trends",
-                "Concern types by quarter",
-                selectors.concern_trends(scope, quarters=quarters, since=quarters_since),
-            ),
-        ],
-        "ack_bars": chart_bars(ack, 0),
-        "ack_chart_height": 24 * len(ack.row_labels),
-        "closed_cases": selectors.closed_case_list(scope, since=since),
+        "period": chosen,
+        "periods": periods,
+        "form": PeriodForm({"period": chosen.slug}, periods=periods),
+        "tables": tables,
+        "ack_bars": bars,
+        "ack_without_figure": without,
+        "ack_chart_height": CHART_ROW * max(len(bars), 1),  # one line says so when there are no bars
+        "chart": CHART,
     }
+
+
+class PeriodNotAllowed(Exception):
+    def __init__(self, periods: list[Period]) -> None:
+        super().__init__("not an allowed period")
+        self.periods = periods
+
+
+def _period_chosen(request: HttpRequest) -> Period | None:
+    """The period asked for; PeriodNotAllowed when the address names one that is not a whole year or
+    quarter on offer (checked against the list in statistics_context)."""
+    text = request.GET.get("period")
+    if text is None:
+        return None
+    found = period_parse(text)
+    if found is None:
+        raise PeriodNotAllowed([])
+    return found
+
+
+def _period_refused(request: HttpRequest, user: User) -> HttpResponse:
+    """The page with the choice of periods and GOV.UK's error summary, and no figures: a 400."""
+    scope = selectors.scope_for(user)
+    periods = periods_allowed(first_month=selectors.first_month(), today=timezone.localdate())
+    form = PeriodForm(request.GET, periods=periods)
+    form.is_valid()
+    if not form.errors:
+        form.add_error("period", "Choose a year or a quarter from the list")
+    return render(request, "oversight/statistics.html", {"scope": scope, "form": form, "periods": periods}, status=400)
 
 
 @staff_required()
 @require_GET
 def statistics(request: HttpRequest) -> HttpResponse:
-    return render(request, "oversight/statistics.html", statistics_context(staff_user(request)))
+    user = staff_user(request)
+    try:
+        context = statistics_context(user, _period_chosen(request))
+    except PeriodNotAllowed:
+        return _period_refused(request, user)
+    return render(request, "oversight/statistics.html", context)
 
 
 @staff_required()
 @require_GET
 def statistics_csv(request: HttpRequest) -> HttpResponse:
-    context = statistics_context(staff_user(request))
+    user = staff_user(request)
+    try:
+        context = statistics_context(user, _period_chosen(request))
+    except PeriodNotAllowed:
+        return _period_refused(request, user)
+    period: Period = context["period"]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="statistics.csv"'
+    response["Content-Disposition"] = f'attachment; filename="statistics-{period.slug}.csv"'
     writer = csv.writer(response)
-    writer.writerow([f"Statistics for {context['scope'].label} since {context['since']:%B %Y}", LEGEND])
+    writer.writerow([f"Statistics for {context['scope'].label}, {period.label}", LEGEND])
     for _, title, table in context["tables"]:
         writer.writerow([])
         writer.writerow([title])
@@ -101,10 +161,6 @@ def statistics_csv(request: HttpRequest) -> HttpResponse:
         for label, cells, total in table.rows():
             writer.writerow([label, *cells, total])
         writer.writerow(["Total", *table.totals(), table.grand_total_text()])
-    writer.writerow([])
-    writer.writerow(["Closed cases"])
-    writer.writerow(["Month", "Outcome", "Authority outcome", "Cases"])
-    writer.writerows(context["closed_cases"])
     return response
 
 
@@ -113,3 +169,13 @@ def statistics_csv(request: HttpRequest) -> HttpResponse:
 def pattern_alerts(request: HttpRequest) -> HttpResponse:
     view = selectors.pattern_alerts_for(staff_user(request))
     return render(request, "oversight/patterns.html", {"alerts": view.alerts, "show_cases": view.show_cases})
+
+
+@staff_required()
+@require_GET
+def pattern_alert_detail(request: HttpRequest, key: str) -> HttpResponse:
+    found = selectors.pattern_alert_for(staff_user(request), key=key)
+    if found is None:
+        raise Http404("No such pattern alert at the moment")
+    alert, show_cases = found
+    return render(request, "oversight/pattern_detail.html", {"alert": alert, "show_cases": show_cases})

@@ -1,0 +1,156 @@
+"""The periods statistics are published for: whole calendar quarters and whole calendar years, nothing else.
+
+Free date ranges would let a reader subtract one overlapping range from another and recover a count that
+each range hides. Quarters and years form a hierarchy instead: periods never overlap unless one holds the
+other, and a year is exactly the sum of its four quarters. So a year and its quarters are suppressed
+together (``publish_year``), with "the year is the sum of its quarters" as extra lines of the same
+equations, and whichever of the five a board looks at, it is one of the same five consistent tables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from oversight.suppression import Line, Table, suppress_together
+
+QUARTER_MONTHS = ("January to March", "April to June", "July to September", "October to December")
+PERIOD_PATTERN = re.compile(r"(?P<year>[0-9]{4})(?:-Q(?P<quarter>[1-4]))?")
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """A calendar year (``quarter`` None) or one of its quarters."""
+
+    year: int
+    quarter: int | None = None
+
+    @property
+    def slug(self) -> str:
+        """How the period is written in the address: ``2025`` or ``2025-Q2``."""
+        return str(self.year) if self.quarter is None else f"{self.year}-Q{self.quarter}"
+
+    @property
+    def label(self) -> str:
+        if self.quarter is None:
+            return f"January to December {self.year}"
+        return f"{QUARTER_MONTHS[self.quarter - 1]} {self.year}"
+
+    @property
+    def short_label(self) -> str:
+        return str(self.year) if self.quarter is None else f"{self.year} Q{self.quarter}"
+
+    @property
+    def start(self) -> date:
+        return date(self.year, 1 if self.quarter is None else 3 * self.quarter - 2, 1)
+
+    @property
+    def end(self) -> date:
+        """The first day after the period."""
+        if self.quarter is None or self.quarter == 4:
+            return date(self.year + 1, 1, 1)
+        return date(self.year, 3 * self.quarter + 1, 1)
+
+    @property
+    def year_period(self) -> Period:
+        return Period(self.year)
+
+    def quarters(self) -> list[Period]:
+        return [Period(self.year, q) for q in range(1, 5)] if self.quarter is None else [self]
+
+
+def quarter_of(day: date) -> int:
+    return (day.month - 1) // 3 + 1
+
+
+def period_parse(text: str) -> Period | None:
+    """``2025`` or ``2025-Q2``; None for anything else."""
+    match = PERIOD_PATTERN.fullmatch(text)
+    if match is None:
+        return None
+    quarter = match.group("quarter")
+    return Period(int(match.group("year")), int(quarter) if quarter else None)
+
+
+def periods_allowed(*, first_month: date | None, today: date) -> list[Period]:
+    """Every year and quarter from the first month with data (this quarter when there is none) to today,
+    newest first, each year before its quarters."""
+    first = first_month if first_month is not None and first_month <= today else today
+    periods = []
+    for year in range(today.year, first.year - 1, -1):
+        periods.append(Period(year))
+        last_quarter = quarter_of(today) if year == today.year else 4
+        first_quarter = quarter_of(first) if year == first.year else 1
+        periods += [Period(year, q) for q in range(last_quarter, first_quarter - 1, -1)]
+    return periods
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One table's counts for each quarter of a year. Unless ``columns_are_quarters`` (a table of
+    counts by quarter), every quarter has the same columns and the year's counts are their sum."""
+
+    slug: str
+    title: str
+    row_labels: list[str]
+    column_labels: list[str]
+    quarter_counts: list[list[list[int]]]  # [quarter - 1][row][column]
+    columns_are_quarters: bool = False
+
+
+def _year_counts(measure: Measure) -> list[list[int]]:
+    if measure.columns_are_quarters:
+        return [[quarter[r][0] for quarter in measure.quarter_counts] for r in range(len(measure.row_labels))]
+    return [
+        [sum(quarter[r][c] for quarter in measure.quarter_counts) for c in range(len(measure.column_labels))]
+        for r in range(len(measure.row_labels))
+    ]
+
+
+def publish_year(
+    measures: list[Measure], *, year: int, shared_row_totals: tuple[tuple[str, str], ...] = ()
+) -> dict[tuple[str, Period], Table]:
+    """Every measure's table for the year and for each of its quarters, suppressed together.
+
+    ``shared_row_totals`` names pairs of measures whose row totals (and grand totals) are the same
+    numbers, such as referrals by acknowledgement and the same referrals by outcome: a total one table
+    hides must not be printed by the other."""
+    tables: list[Table] = []
+    index: dict[tuple[str, Period], int] = {}
+    for measure in measures:
+        for q, counts in enumerate(measure.quarter_counts, start=1):
+            columns = [measure.column_labels[q - 1]] if measure.columns_are_quarters else list(measure.column_labels)
+            index[(measure.slug, Period(year, q))] = len(tables)
+            tables.append(
+                Table(row_labels=list(measure.row_labels), column_labels=columns, counts=[list(r) for r in counts])
+            )
+        index[(measure.slug, Period(year))] = len(tables)
+        tables.append(
+            Table(
+                row_labels=list(measure.row_labels),
+                column_labels=list(measure.column_labels),
+                counts=_year_counts(measure),
+            )
+        )
+    links: list[Line] = []
+    for measure in measures:
+        n_rows, n_cols = len(measure.row_labels), len(measure.column_labels)
+        whole = index[(measure.slug, Period(year))]
+        parts = [index[(measure.slug, Period(year, q))] for q in range(1, 5)]
+        if measure.columns_are_quarters:
+            # The year's column for a quarter is that quarter's only column.
+            for q, part in enumerate(parts):
+                links += [([(part, r, 0)], (whole, r, q)) for r in range(n_rows + 1)]
+        else:
+            links += [
+                ([(part, r, c) for part in parts], (whole, r, c)) for r in range(n_rows + 1) for c in range(n_cols + 1)
+            ]
+    by_slug = {measure.slug: measure for measure in measures}
+    for first, second in shared_row_totals:
+        for period in [Period(year), *Period(year).quarters()]:
+            a, b = index[(first, period)], index[(second, period)]
+            a_cols, b_cols = tables[a].n_cols, tables[b].n_cols
+            links += [([(a, r, a_cols)], (b, r, b_cols)) for r in range(len(by_slug[first].row_labels) + 1)]
+    suppress_together(tables, links)
+    return {key: tables[i] for key, i in index.items()}
