@@ -18,6 +18,11 @@ TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an event name, not a secret
 SESSIONS_ENDED = "sessions_ended"
 INVITATION_ISSUED = "invitation_issued"
 INVITATION_USED = "invitation_used"
+ACCESS_CHANGED = "staff_access_changed"
+USER_DISABLED = "user_disabled"
+MFA_RESET_REQUESTED = "mfa_reset_requested"
+MFA_RESET_APPROVED = "mfa_reset_approved"
+MFA_RESET_CANCELLED = "mfa_reset_cancelled"
 
 
 def auth_event(

@@ -2,8 +2,13 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from accounts.models import User
+from core.forms import GovukForm, HintedChoiceField
+from core.text import CleanTextField
+from directory import lookup
+from directory.models import LocalAuthority
 
 
 class SignInForm(forms.Form):
@@ -71,3 +76,150 @@ class InvitationForm(forms.Form):
             except forms.ValidationError as problems:
                 self.add_error("password", problems)
         return cleaned
+
+
+# --- administrators' staff management --------------------------------------------------------------------
+
+ROLE_HINTS: dict[str, str] = {
+    User.Role.AUTHORITY_OFFICER: "Sees referrals for the authorities you list below.",
+    User.Role.BOARD_REVIEWER: "Sees outcomes and statistics for the region you choose below.",
+    User.Role.OVERSIGHT_ANALYST: "Sees national statistics and patterns, never who reported.",
+    User.Role.ADMINISTRATOR: "Manages staff accounts and authorities; no case content.",
+}
+
+
+def _authority(name: str) -> LocalAuthority | None:
+    return lookup.authority_by_code(name) or LocalAuthority.objects.filter(name__iexact=name).first()
+
+
+def authorities_named(text: str) -> tuple[list[str], list[str]]:
+    """(the GSS codes of the authorities listed one per line by code or name, the lines that match none). Some
+    names have commas in them ("Bournemouth, Christchurch and Poole"), so a line is tried whole before it is
+    read as a list separated by commas."""
+    codes: list[str] = []
+    unknown: list[str] = []
+    for line in (line.strip() for line in text.splitlines()):
+        if not line:
+            continue
+        found = [_authority(line)]
+        if found[0] is None and "," in line:
+            parts = [part.strip() for part in line.split(",") if part.strip()]
+            if not parts:
+                continue
+            found = [_authority(part) for part in parts]
+        if None in found:
+            unknown.append(line)
+            continue
+        for authority in found:
+            if authority is not None and authority.gss_code not in codes:
+                codes.append(authority.gss_code)
+    return codes, unknown
+
+
+class StaffFilterForm(GovukForm):
+    role = forms.ChoiceField(
+        label="Role",
+        required=False,
+        choices=[("", "All roles"), *User.Role.choices],
+        error_messages={"invalid_choice": "Select a role from the list"},
+    )
+
+
+class StaffAccessForm(GovukForm):
+    """A role and the scope it needs. The region list is the authority directory's."""
+
+    role = HintedChoiceField(
+        label="Role",
+        choices=User.Role.choices,
+        item_hints=ROLE_HINTS,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select a role", "invalid_choice": "Select a role"},
+    )
+    authorities = CleanTextField(
+        label="Authorities (local authority officers only)",
+        help_text="One per line, by name or GSS code, like Rotherham or E08000018",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "Authorities must be 2,000 characters or fewer"},
+    )
+    area = forms.ChoiceField(
+        label="Region (safeguarding board reviewers only)",
+        required=False,
+        choices=[],
+        error_messages={"invalid_choice": "Select a region from the list"},
+    )
+
+    def __init__(self, *args: Any, regions: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_choices("area", [("", "Not a board reviewer"), *((region, region) for region in regions)])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        role = cleaned.get("role")
+        cleaned["authority_codes"] = []
+        if role == User.Role.AUTHORITY_OFFICER and "authorities" in cleaned:
+            codes, unknown = authorities_named(cleaned["authorities"])
+            if unknown:
+                self.add_error("authorities", f"There is no authority called {', '.join(unknown)}")
+            elif not codes:
+                self.add_error("authorities", "Enter at least one authority for a local authority officer")
+            cleaned["authority_codes"] = codes
+        if role == User.Role.BOARD_REVIEWER and "area" in cleaned and not cleaned["area"]:
+            self.add_error("area", "Select the region of the board reviewer's partnership")
+        return cleaned
+
+
+class StaffInviteForm(StaffAccessForm):
+    username = CleanTextField(
+        label="Username",
+        max_length=150,
+        validators=[UnicodeUsernameValidator(message="A username can only have letters, digits and @ . + - _")],
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text="What they sign in with. Letters, digits and @ . + - _ only.",
+        error_messages={
+            "required": "Enter a username",
+            "max_length": "Username must be 150 characters or fewer",
+        },
+    )
+    email = forms.EmailField(
+        label="Work email address",
+        max_length=254,
+        help_text="Where their alerts go. The invitation link is not emailed: you pass it on yourself.",
+        widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter their work email address",
+            "invalid": "Enter an email address in the correct format, like name@council.gov.uk",
+            "max_length": "Email address must be 254 characters or fewer",
+        },
+    )
+    field_order = ["username", "email", "role", "authorities", "area"]
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(f"There is already an account called {username}")
+        return username
+
+
+class MfaResetRequestForm(GovukForm):
+    reason = CleanTextField(
+        label="Why does their second factor need resetting?",
+        help_text="For example, a lost or replaced phone. Another administrator reads this before approving.",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Enter why their second factor needs resetting",
+            "max_length": "The reason must be 500 characters or fewer",
+        },
+    )
+
+
+class ConfirmForm(GovukForm):
+    """A confirmation with nothing to fill in; it carries a refusal to the page's error summary."""
+
+
+class MfaResetDecisionForm(GovukForm):
+    """Which waiting request an approval or a cancellation is about (so a stale page decides nothing new)."""
+
+    request = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)

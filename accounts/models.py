@@ -104,3 +104,43 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"invitation {self.pk} for user {self.user_id}"
+
+
+class MfaResetRequest(models.Model):
+    """An administrator's request to reset a member of staff's second factor. Nothing happens until a second
+    administrator (never the one who asked) approves it; either may cancel it while it waits. Rows are kept
+    after the decision, so who asked, why and who decided stays on record."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        CANCELLED = "cancelled", "Cancelled"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mfa_reset_requests")
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    # Why the administrator asked (a lost or replaced phone): about the account, never case content.
+    reason = models.TextField(max_length=500)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="pending"), name="one_pending_mfa_reset_per_user"
+            ),
+            # The two-person rule, kept by the database too.
+            models.CheckConstraint(
+                condition=~models.Q(status="approved") | ~models.Q(decided_by=models.F("requested_by")),
+                name="mfa_reset_approved_by_another_administrator",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending", decided_by__isnull=True, decided_at__isnull=True)
+                | (~models.Q(status="pending") & models.Q(decided_by__isnull=False, decided_at__isnull=False)),
+                name="mfa_reset_decided_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"MFA reset request {self.pk} for user {self.user_id}"

@@ -161,11 +161,22 @@ def recovery_codes_issue(*, user: User) -> list[str]:
     return codes
 
 
+class StaffChangeRefused(Exception):
+    """A change to a staff account that cannot be made; the message says why, for the administrator."""
+
+
 @transaction.atomic(durable=True)
 def user_disable(*, user: User, acting_user: User) -> None:
-    """Disable an account and end its sessions and API tokens at once."""
+    """Disable an account and end its sessions and API tokens at once. Nobody disables their own account:
+    an administrator could otherwise lock the last administrator out by a slip."""
+    if user.pk == acting_user.pk:
+        raise StaffChangeRefused("You cannot disable your own account.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        raise StaffChangeRefused(f"The account {user.username} is already disabled.")
     user.is_active = False
     user.save(update_fields=["is_active"])
+    events.auth_event(kind=events.USER_DISABLED, user=user, actor=acting_user)
     user_sessions_end(user=user, acting_user=acting_user, reason="disabled")
 
 
@@ -214,20 +225,39 @@ def staff_invite(
 ) -> IssuedInvitation:
     """A new account with no password and no authenticator, and a one-time link to set both up.
     ``acting_user`` is the administrator (None when issued with manage.py invite_staff)."""
-    if role not in User.Role.values:
-        raise InvitationRefused(f"There is no role called {role!r}.")
     if User.objects.filter(username__iexact=username).exists():
         raise InvitationRefused(f"There is already an account called {username}.")
     authorities = [lookup.authority_by_code(code) for code in authority_codes]
-    if role == User.Role.AUTHORITY_OFFICER and (not authorities or None in authorities):
-        raise InvitationRefused("An authority officer needs the GSS code of at least one authority.")
-    if role == User.Role.BOARD_REVIEWER and not LocalAuthority.objects.filter(region=area).exists():
-        raise InvitationRefused("A board reviewer needs the region their partnership covers.")
+    problem = scope_problem(role=role, authorities=authorities, area=area)
+    if problem:
+        raise InvitationRefused(problem)
     user = User.objects.create_user(username=username, email=email, role=role, area=area if area else "")
     user.set_unusable_password()
     user.save(update_fields=["password"])
     user.authorities.set([a for a in authorities if a is not None])
+    events.auth_event(kind=events.ACCESS_CHANGED, user=user, actor=acting_user, detail=access_detail(user))
     return _invitation_issue(user=user, acting_user=acting_user)
+
+
+def access_detail(user: User) -> dict[str, object]:
+    """What an account may reach, for the audit trail: codes only."""
+    return {
+        "role": user.role,
+        "authorities": sorted(user.authorities.values_list("gss_code", flat=True)),
+        "area": user.area,
+    }
+
+
+def scope_problem(*, role: str, authorities: Sequence[LocalAuthority | None], area: str) -> str | None:
+    """Why a role cannot have this scope (an authority officer's authorities, a board reviewer's region), or
+    None when it can. ``authorities`` holds None for a code that matched no authority."""
+    if role not in User.Role.values:
+        return f"There is no role called {role!r}."
+    if role == User.Role.AUTHORITY_OFFICER and (not authorities or None in authorities):
+        return "An authority officer needs the GSS code of at least one authority."
+    if role == User.Role.BOARD_REVIEWER and not LocalAuthority.objects.filter(region=area).exists():
+        return "A board reviewer needs the region their partnership covers."
+    return None
 
 
 def _invitation_issue(*, user: User, acting_user: User | None) -> IssuedInvitation:
@@ -279,8 +309,13 @@ def invitation_accept(
 @transaction.atomic(durable=True)
 def mfa_reset(*, user: User, acting_user: User) -> IssuedInvitation:
     """A lost authenticator: its secret and the recovery codes go, every session and token ends, and the
-    user gets a new invitation to enrol again (with a new password). The administration pages will add a
-    second administrator's approval in front of this."""
+    user gets a new invitation to enrol again (with a new password). The administration pages reach this
+    only through a second administrator's approval (accounts.administration.mfa_reset_approve)."""
+    return mfa_reset_in_transaction(user=user, acting_user=acting_user)
+
+
+def mfa_reset_in_transaction(*, user: User, acting_user: User) -> IssuedInvitation:
+    """mfa_reset, in the caller's transaction."""
     SealedTOTPDevice.objects.filter(user=user).delete()
     RecoveryCodes.objects.filter(user=user).delete()
     user.set_unusable_password()

@@ -37,6 +37,7 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
 SIGN_IN = "/staff/sign-in"  # accounts/urls.py "sign-in" under /staff/ (helpline/urls.py)
 UNKNOWN_CASE = "2026-ZZZZZZ"
+UNKNOWN_USER = 999_999_999
 
 # --- what each view module serves ------------------------------------------------------------------------
 
@@ -81,6 +82,16 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     # triage/admin_views.py
     ("/staff/admin/authorities", GET, ADMIN, {}),
     (f"/staff/admin/authorities/{ROTHERHAM}", GET_POST, ADMIN, {"referral_email": "x@council.example"}),
+    # accounts/admin_views.py (at triage/urls.py's admin paths); refused before the account is looked up
+    ("/staff/admin/staff", GET, ADMIN, {}),
+    ("/staff/admin/staff/invite", GET_POST, ADMIN, {"username": "access-check", "role": R.CALL_HANDLER}),
+    (f"/staff/admin/staff/{UNKNOWN_USER}", GET, ADMIN, {}),
+    (f"/staff/admin/staff/{UNKNOWN_USER}/invitation", GET, ADMIN, {}),
+    (f"/staff/admin/staff/{UNKNOWN_USER}/access", GET_POST, ADMIN, {"role": R.ADMINISTRATOR}),
+    (f"/staff/admin/staff/{UNKNOWN_USER}/disable", GET_POST, ADMIN, {}),
+    (f"/staff/admin/staff/{UNKNOWN_USER}/mfa-reset", GET_POST, ADMIN, {"reason": "Access check"}),
+    (f"/staff/admin/staff/{UNKNOWN_USER}/mfa-reset/approve", POST, ADMIN, {"request": "1"}),
+    (f"/staff/admin/staff/{UNKNOWN_USER}/mfa-reset/cancel", POST, ADMIN, {"request": "1"}),
     # triage/referral_views.py
     ("/staff/referrals", GET, OFFICER, {}),
     ("/staff/referrals/{case}", GET, OFFICER, {}),

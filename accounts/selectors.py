@@ -1,0 +1,49 @@
+"""Reads about staff accounts for administrators: who has which access. Only administrators' views call these."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from accounts.models import MfaResetRequest, SealedTOTPDevice, User
+from directory.models import LocalAuthority
+
+
+def staff_list(*, role: str = "") -> QuerySet[User]:
+    """Every staff account (or those with ``role``), with its authorities and whether it has a confirmed
+    authenticator and a reset waiting: a fixed number of queries, however many accounts there are."""
+    users = (
+        User.objects.order_by("username")
+        .annotate(
+            mfa_enrolled=Exists(SealedTOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+            mfa_reset_pending=Exists(
+                MfaResetRequest.objects.filter(user=OuterRef("pk"), status=MfaResetRequest.Status.PENDING)
+            ),
+        )
+        .prefetch_related(Prefetch("authorities", queryset=LocalAuthority.objects.order_by("name")))
+    )
+    return users.filter(role=role) if role else users
+
+
+def staff_member(*, user_id: int) -> User | None:
+    """One account as staff_list shows it, or None."""
+    found: User | None = staff_list().filter(pk=user_id).first()
+    return found
+
+
+def mfa_resets_pending() -> QuerySet[MfaResetRequest]:
+    """Resets waiting for a second administrator, oldest first."""
+    return (
+        MfaResetRequest.objects.filter(status=MfaResetRequest.Status.PENDING)
+        .select_related("user", "requested_by")
+        .order_by("requested_at")
+    )
+
+
+def mfa_reset_pending_for(*, user: User) -> MfaResetRequest | None:
+    found: MfaResetRequest | None = mfa_resets_pending().filter(user=user).first()
+    return found
+
+
+def regions() -> list[str]:
+    """The regions of the authority directory, which a board reviewer's area is one of."""
+    return list(LocalAuthority.objects.order_by("region").values_list("region", flat=True).distinct())
