@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 import nacl.exceptions
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
-from django.utils.datastructures import MultiValueDict
 
 from core import crypto
 
@@ -107,7 +106,9 @@ def retry_take(request: HttpRequest, *, slot: str) -> Retry | None:
     data = QueryDict(mutable=True)
     fields = opened.get("fields")
     if isinstance(fields, dict):
-        data.update(MultiValueDict({str(k): [str(v) for v in vs] for k, vs in fields.items() if isinstance(vs, list)}))
+        for name, values in fields.items():
+            if isinstance(values, list):
+                data.setlist(str(name), [str(value) for value in values])
     data._mutable = False
     status = opened.get("status")
     extra = opened.get("extra")

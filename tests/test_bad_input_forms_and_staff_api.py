@@ -63,6 +63,7 @@ from triage.admin_views import ReferralInboxForm
 from triage.forms import CaseFilterForm
 from triage.intake import report_route
 from triage.models import Case
+from triage.referral_list import ReferralFilterForm
 from triage.referral_views import FORMS as REFERRAL_FORMS
 from triage.staff_actions import ACTION_FORMS, action_form
 from triage.views import PHONE_STEPS
@@ -449,11 +450,14 @@ def query_variants(names: list[str]) -> Iterator[tuple[str, str, bool]]:
 
 
 CASE_FILTERS = list(CaseFilterForm.base_fields)
+REFERRAL_VALIDATED = {
+    name for name, field in ReferralFilterForm.base_fields.items() if not isinstance(field, forms.BooleanField)
+}
 # Parameters that are read: a bad value is refused (a checkbox takes any text as "on").
 VALIDATED = {name for name, field in CaseFilterForm.base_fields.items() if not isinstance(field, forms.BooleanField)}
 STAFF_QUERY_PAGES = [
     (User.Role.SUPERVISOR, "/staff/cases", CASE_FILTERS),
-    (User.Role.AUTHORITY_OFFICER, "/staff/referrals", ["closed", "page"]),
+    (User.Role.AUTHORITY_OFFICER, "/staff/referrals", list(ReferralFilterForm.base_fields)),
     # The statistics and pattern pages take no parameters: whatever is sent is ignored.
     (User.Role.SUPERVISOR, "/staff/statistics", ["authority"]),
     (User.Role.BOARD_REVIEWER, "/staff/statistics", ["since"]),
@@ -472,11 +476,11 @@ def test_bad_bytes_in_a_staff_query_string_are_a_page_or_a_form_error(role: str,
         assert rotherham is not None
         User.objects.filter(pk=user.pk).update(area=rotherham.region)
     assert client.get(path).status_code == 200
-    validated = path == "/staff/cases"
+    validated = path in {"/staff/cases", "/staff/referrals"}
     for what, query, refusable in query_variants(names):
         with rolled_back(client):
             response = client.get(f"{path}?{query}")
-        refused = validated and refusable and query.split("=")[0] in VALIDATED
+        refused = validated and refusable and query.split("=")[0] in (VALIDATED | REFERRAL_VALIDATED)
         assert_gov_uk_answer(response, f"{path}: {what}", refused=refused)
         if not validated:
             assert response.status_code == 200, (path, what, response.status_code)

@@ -14,6 +14,7 @@ from reports.models import ConcernType
 from triage.models import AuthorityAction, AuthorityOutcome, Case, Outcome, Queue
 from triage.referrals import RECORDABLE
 from triage.selectors import PAGE_SIZES, SORTS, CaseFilters, helpline_staff
+from triage.templatetags.case_events import event_label
 
 
 class CaseFilterForm(GovukForm):
@@ -70,6 +71,24 @@ def case_filter_form(params: Any) -> CaseFilterForm:
         authorities=authority_choices(),
         assignees=list(helpline_staff().values_list("username", flat=True)),
     )
+
+
+class TimelineFilterForm(GovukForm):
+    """The case timeline's filter: one kind of event, from those the timeline holds."""
+
+    kind = forms.ChoiceField(
+        label="Show",
+        required=False,
+        error_messages={"invalid_choice": "Choose a kind of event from the list"},
+    )
+
+    def __init__(self, *args: Any, kinds: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_choices("kind", [("", "All events"), *((kind, event_label(kind)) for kind in kinds)])
+
+    @property
+    def chosen(self) -> str:
+        return str(self.cleaned_data.get("kind") or "") if self.is_bound and self.is_valid() else ""
 
 
 class TextForm(forms.Form):

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Min, Q, QuerySet, Subquery
+from django.db.models import Count, Max, Min, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -185,16 +185,38 @@ def case_get_for(*, user: User, case_number: str) -> Case:
     return case
 
 
-def case_timeline(*, case: Case) -> list[AuditEvent]:
-    """The case's events, and its report's (the phone call that brought the report in came before the case)."""
-    return list(case_timeline_events(case).select_related("actor").order_by("id"))
+# Each view of a case's content is an audit event; the timeline leaves them out and the "Who has opened this
+# case" panel counts them per person.
+VIEWED = "content_viewed"
 
 
-def case_access_history(*, user: User, case: Case) -> list[AuditEvent]:
-    """Who opened the case's content, for supervisors only."""
+def case_timeline(*, case: Case, kind: str = "") -> list[AuditEvent]:
+    """The case's events, and its report's (the phone call that brought the report in came before the case),
+    but its views; only those of one kind when asked."""
+    events = case_timeline_events(case).exclude(kind=VIEWED)
+    if kind:
+        events = events.filter(kind=kind)
+    return list(events.select_related("actor").order_by("id"))
+
+
+def case_timeline_kinds(*, case: Case) -> list[str]:
+    """The kinds of event the case's timeline holds, in the order they first happened: the filter's choices."""
+    kinds = case_timeline_events(case).exclude(kind=VIEWED).values_list("kind", flat=True).order_by("id")
+    return list(dict.fromkeys(kinds))
+
+
+def case_access_history(*, user: User, case: Case) -> list[dict[str, object]]:
+    """Who opened the case's content, how often and when last, for supervisors only."""
     if not user.is_supervisor:
         return []
-    return list(case_events(case).filter(kind="content_viewed").select_related("actor").order_by("-id"))
+    rows = (
+        case_events(case)
+        .filter(kind=VIEWED)
+        .values("actor__username")
+        .annotate(views=Count("id"), first=Min("created_at"), last=Max("created_at"))
+        .order_by("-last")
+    )
+    return [dict(row) for row in rows]
 
 
 def helpline_staff() -> QuerySet[User]:

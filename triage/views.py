@@ -87,6 +87,9 @@ def _case_page(
     }
     action_forms.update(forms_bound or {})
     labels = action_labels(case)
+    timeline_filter = case_forms.TimelineFilterForm(request.GET or None, kinds=selectors.case_timeline_kinds(case=case))
+    if timeline_filter.is_bound and not timeline_filter.is_valid() and status == 200:
+        status = 400
     return render(
         request,
         "triage/case_detail.html",
@@ -108,7 +111,8 @@ def _case_page(
                 for number, question in enumerate(thread.questions, start=1)
                 for d in [question_deadline(question, now)]
             ],
-            "timeline": selectors.case_timeline(case=case),
+            "timeline": selectors.case_timeline(case=case, kind=timeline_filter.chosen),
+            "timeline_filter": timeline_filter,
             "access_history": selectors.case_access_history(user=user, case=case),
             "emails": case.emails.order_by("id"),
             "links": case.links.select_related("other"),

@@ -123,7 +123,7 @@ def main(page: Page) -> Locator:
 
 
 def timeline_kinds(page: Page) -> list[str]:
-    return [text.strip() for text in page.locator("#timeline + .app-timeline li strong").all_inner_texts()]
+    return [text.strip() for text in page.locator("ol.app-timeline li strong").all_inner_texts()]
 
 
 def reporter_opens_their_concern(visit: Visit, reference: str, access_code: str) -> None:

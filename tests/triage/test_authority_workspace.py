@@ -143,6 +143,14 @@ def post(client: Client, case: Case, action: str, data: dict[str, str] | None = 
     return client.post(f"/staff/referrals/{case.case_number}/{action}", data or {})
 
 
+def refused(client: Client, case: Case, action: str, data: dict[str, str] | None = None) -> Any:
+    """A refused action redirects to the referral page (post/redirect/get), which shows why, once."""
+    response = post(client, case, action, data)
+    assert response.status_code == 302, response.status_code
+    assert response["Location"].startswith(f"/staff/referrals/{case.case_number}#")
+    return client.get(f"/staff/referrals/{case.case_number}")
+
+
 # --- what an officer sees -------------------------------------------------------------------------------
 
 
@@ -257,7 +265,7 @@ def test_acknowledging_is_recorded_and_audited_and_a_second_acknowledgement_is_r
     assert event.actor == officer
     assert event.detail == {"action_id": action.pk}
 
-    again = post(officer_client, referral, "acknowledge")
+    again = refused(officer_client, referral, "acknowledge")
 
     assert again.status_code == 409
     assert "already been acknowledged" in text(again)
@@ -283,10 +291,10 @@ def test_recording_what_was_done_needs_an_acknowledgement_first(
     note = f"{CANARY} enquiry opened"
     data = {"record_action-kind": kind, "record_action-note": note}
 
-    refused = post(officer_client, referral, "record_action", data)
+    refused_page = refused(officer_client, referral, "record_action", data)
 
-    assert refused.status_code == 409
-    assert "Acknowledge the referral first" in text(refused)
+    assert refused_page.status_code == 409
+    assert "Acknowledge the referral first" in text(refused_page)
     assert not AuthorityAction.objects.filter(case=referral).exists()
 
     assert post(officer_client, referral, "acknowledge").status_code == 302
@@ -306,7 +314,7 @@ def test_recording_what_was_done_needs_an_acknowledgement_first(
 def test_an_action_not_on_the_list_is_refused(officer_client: Client, referral: Case) -> None:
     assert post(officer_client, referral, "acknowledge").status_code == 302
     for kind in ("outcome", "question", "acknowledged", "made_up"):
-        response = post(officer_client, referral, "record_action", {"record_action-kind": kind})
+        response = refused(officer_client, referral, "record_action", {"record_action-kind": kind})
         assert response.status_code == 400
     assert AuthorityAction.objects.filter(case=referral).count() == 1
 
@@ -321,7 +329,7 @@ def test_recording_the_outcome_emails_the_helpline_with_the_reference_and_nobody
     staff_user("board", role=User.Role.BOARD_REVIEWER, email="board@yorkshire.test", area="Yorkshire and The Humber")
     data = {"record_outcome-outcome": "early_help", "record_outcome-note": f"{CANARY} family supported"}
 
-    too_soon = post(officer_client, referral, "record_outcome", data)
+    too_soon = refused(officer_client, referral, "record_outcome", data)
 
     assert too_soon.status_code == 409
     assert not EmailRecord.objects.filter(template="authority_outcome_recorded").exists()
@@ -350,7 +358,7 @@ def test_recording_the_outcome_emails_the_helpline_with_the_reference_and_nobody
         if referral.report.reference in rendered.subject + str(rendered.body):
             assert record.recipient in helpline_addresses, record.template
 
-    twice = post(officer_client, referral, "record_outcome", {"record_outcome-outcome": "concern_not_upheld"})
+    twice = refused(officer_client, referral, "record_outcome", {"record_outcome-outcome": "concern_not_upheld"})
     assert twice.status_code == 409
     referral.refresh_from_db()
     assert referral.authority_outcome == "early_help"
@@ -374,7 +382,7 @@ def test_an_officer_can_ask_the_helpline_a_question(
     rendered = notifications.email_render(record)
     assert CANARY not in rendered.subject + str(rendered.body)
     # An empty question is refused with an error.
-    empty = post(officer_client, referral, "ask_helpline", {"ask_helpline-note": "   "})
+    empty = refused(officer_client, referral, "ask_helpline", {"ask_helpline-note": "   "})
     assert empty.status_code == 400
     assert AuthorityAction.objects.filter(case=referral, kind=AuthorityAction.Kind.QUESTION).count() == 1
 
@@ -382,7 +390,7 @@ def test_an_officer_can_ask_the_helpline_a_question(
 def test_a_closed_referral_takes_no_more_actions(officer_client: Client, referral: Case, supervisor: User) -> None:
     actions.case_close(case=referral, outcome="referred_and_acted_on", feedback="Thank you.", acting_user=supervisor)
 
-    response = post(officer_client, referral, "acknowledge")
+    response = refused(officer_client, referral, "acknowledge")
 
     assert response.status_code == 409
     referral.refresh_from_db()

@@ -22,6 +22,7 @@ from tests.factories import report_input, staff_user, submit_report
 from triage import case_actions as actions
 from triage import selectors
 from triage.case_content import content_viewed
+from triage.events import case_events
 from triage.intake import report_route
 from triage.models import Case
 from triage.selectors import CaseFilters
@@ -245,13 +246,26 @@ def test_the_timeline_starts_with_the_phone_call_recorded_on_the_report(handler:
 
 def test_only_supervisors_see_who_opened_a_case_newest_first(handler: User, supervisor: User) -> None:
     case = make_case()
-    content_viewed(case=case, acting_user=handler)
+    for _ in range(3):
+        content_viewed(case=case, acting_user=handler)
     content_viewed(case=case, acting_user=supervisor)
     content_viewed(case=make_case(), acting_user=handler)  # another case
     history = selectors.case_access_history(user=supervisor, case=case)
-    assert [event.actor.username for event in history] == ["sup", "handler"]
-    assert {event.kind for event in history} == {"content_viewed"}
+    assert [(row["actor__username"], row["views"]) for row in history] == [("sup", 1), ("handler", 3)]
     assert selectors.case_access_history(user=handler, case=case) == []
+
+
+def test_views_stay_out_of_the_timeline_and_it_filters_by_kind(handler: User) -> None:
+    case = make_case()
+    actions.case_claim(case=case, acting_user=handler)
+    for _ in range(27):
+        content_viewed(case=case, acting_user=handler)
+    actions.case_add_note(case=case, body="Called the school.", acting_user=handler)
+    assert [event.kind for event in selectors.case_timeline(case=case)] == ["case_routed", "claim", "add_note"]
+    assert selectors.case_timeline_kinds(case=case) == ["case_routed", "claim", "add_note"]
+    assert [event.kind for event in selectors.case_timeline(case=case, kind="add_note")] == ["add_note"]
+    # Every view is still an audit event.
+    assert case_events(case).filter(kind="content_viewed").count() == 27
 
 
 # --- reporter_status ---------------------------------------------------------------------------------------

@@ -315,8 +315,20 @@ def test_supervisors_see_who_opened_a_case_and_call_handlers_do_not(
     body = text(page)
     assert 'data-testid="access-history"' in body
     history = body.split('data-testid="access-history"', 1)[1]
-    assert "handler," in history and "super," in history
-    assert [event.actor.username for event in page.context["access_history"]] == ["super", "handler"]
+    assert ">handler<" in history and ">super<" in history
+    assert [row["actor__username"] for row in page.context["access_history"]] == ["super", "handler"]
+    # The views are counted there, and kept out of the timeline.
+    assert "Case opened" not in body.split('id="timeline"', 1)[1].split("</ol>", 1)[0]
+
+
+def test_the_timeline_filters_by_kind_and_refuses_an_unknown_one(handler: User, handler_client: Client) -> None:
+    case = make_case()
+    handler_client.post(f"/staff/cases/{case.case_number}/add_note", {"add_note-body": "Called the school."})
+    page = handler_client.get(f"/staff/cases/{case.case_number}", {"kind": "add_note"})
+    assert [event.kind for event in page.context["timeline"]] == ["add_note"]
+    bad = handler_client.get(f"/staff/cases/{case.case_number}", {"kind": "shred"})
+    assert bad.status_code == 400
+    assert "Choose a kind of event from the list" in error_summary(bad)
 
 
 def test_an_unknown_case_number_is_a_404(handler_client: Client) -> None:
