@@ -18,7 +18,12 @@ from triage.templatetags.case_events import event_label
 
 
 class CaseFilterForm(GovukForm):
-    search = forms.CharField(label="Reference or case number", required=False, max_length=20)
+    search = forms.CharField(
+        label="Reference, case number or organisation",
+        help_text="The organisation's whole name, as the reporter gave it",
+        required=False,
+        max_length=200,
+    )
     queue = forms.ChoiceField(label="Queue", required=False)
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Open cases"), *Case.Status.choices])
     priority = forms.ChoiceField(label="Priority", required=False, choices=[("", "Any"), *Case.Priority.choices])
@@ -51,7 +56,7 @@ class CaseFilterForm(GovukForm):
         super().__init__(*args, **kwargs)
         self.set_choices("queue", [("", "All queues"), *queues])
         self.set_choices("authority", [("", "Any"), ("unknown", "Not known"), *authorities])
-        self.set_choices("assignee", [("", "Anyone"), ("none", "Nobody"), *((u, u) for u in assignees)])
+        self.set_choices("assignee", [("", "Anyone"), ("me", "Me"), ("none", "Nobody"), *((u, u) for u in assignees)])
 
     def clean_sort(self) -> str:
         sort = self.cleaned_data.get("sort") or "deadline"

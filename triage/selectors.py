@@ -7,14 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, Min, Q, QuerySet, Subquery
+from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
 from accounts.models import User
 from audit.models import AuditEvent
-from reports.models import Report
+from core.crypto import organisation_hash
+from reports.models import Message, Report
 from triage import workflow
 from triage.deadlines import overdue_q
 from triage.events import case_events, case_timeline_events
@@ -40,7 +41,11 @@ LIST_FIELDS = (
     "authority__name",
     "assignee__username",
     "report__reference",
+    "report__concern_types",
 )
+# More than this many cases in a list is shown as "more than": counting a million rows on every page view
+# would cost more than the page.
+COUNT_CAP = 10_000
 
 
 def case_queryset_for(user: User) -> QuerySet[Case]:
@@ -121,19 +126,25 @@ class CasePage:
     page_size: int
     has_next: bool
     filters: CaseFilters
+    total: int = 0  # capped at COUNT_CAP + 1
     now: datetime = field(default_factory=timezone.now)
 
 
 def case_list(*, user: User, filters: CaseFilters) -> CasePage:
-    """One page of cases: one query whatever the page, page size or filter (no total count)."""
+    """One page of cases, and how many cases match (up to COUNT_CAP): two queries whatever the page, page
+    size or filter."""
     require_helpline(user)
     now = timezone.now()
     cases = case_queryset_for(user)
     if filters.search:
         term = filters.search.strip().upper()
-        # A subquery, not a join: PostgreSQL then uses both unique indexes instead of joining 1M rows.
+        # Subqueries, not joins: PostgreSQL then uses the unique and hash indexes instead of joining 1M rows.
+        # An organisation is found through its keyed hash: its name is never stored in clear to search.
         report = Report.objects.filter(reference=term).values("pk")[:1]
-        cases = cases.filter(Q(case_number=term) | Q(report_id=Subquery(report)))
+        by_organisation = Report.objects.filter(organisation_hash=organisation_hash(filters.search)).values("pk")
+        cases = cases.filter(
+            Q(case_number=term) | Q(report_id=Subquery(report)) | Q(report_id__in=Subquery(by_organisation))
+        )
     else:
         if not filters.include_closed and not filters.status:
             cases = cases.exclude(status=Case.Status.CLOSED)
@@ -149,6 +160,8 @@ def case_list(*, user: User, filters: CaseFilters) -> CasePage:
             cases = cases.filter(authority__gss_code=filters.authority)
         if filters.assignee == "none":
             cases = cases.filter(assignee__isnull=True)
+        elif filters.assignee == "me":
+            cases = cases.filter(assignee=user)
         elif filters.assignee:
             cases = cases.filter(assignee__username=filters.assignee)
         if filters.overdue:
@@ -159,9 +172,25 @@ def case_list(*, user: User, filters: CaseFilters) -> CasePage:
     order = SORTS.get(filters.sort, SORTS["deadline"])
     # Pick the page's ids on the case table alone, then join only those rows (still one query).
     ids = cases.order_by(*order).values("pk")[offset : offset + page_size + 1]
-    rows = list(Case.objects.filter(pk__in=ids).order_by(*order).values(*LIST_FIELDS))
+    # Whether the reporter wrote last: a message the helpline has not answered yet.
+    last_from = Message.objects.filter(report_id=OuterRef("report_id")).order_by("-id").values("direction")[:1]
+    rows = list(
+        Case.objects.filter(pk__in=ids)
+        .order_by(*order)
+        .annotate(last_message_from=Subquery(last_from))
+        .values(*LIST_FIELDS, "last_message_from")
+    )
+    for row in rows:
+        row["unread"] = row.pop("last_message_from") == Message.Direction.FROM_REPORTER
+    total = cases.order_by().values("pk")[: COUNT_CAP + 1].count()
     return CasePage(
-        rows=rows[:page_size], page=page, page_size=page_size, has_next=len(rows) > page_size, filters=filters, now=now
+        rows=rows[:page_size],
+        page=page,
+        page_size=page_size,
+        has_next=len(rows) > page_size,
+        filters=filters,
+        now=now,
+        total=total,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlencode
 
 from django import forms
@@ -61,10 +62,33 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "rows": [{**row, "overdue": is_overdue(row, page.now)} for row in page.rows],
+            "rows": [_list_row(row, page.now) for row in page.rows],
+            "count_cap": selectors.COUNT_CAP,
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
+
+
+def _list_row(row: dict[str, object], now: datetime) -> dict[str, object]:
+    """A case list row in words: its status's label, how old it is, and its next deadline (triage while in
+    triage, then the reporter's feedback)."""
+    status = Case.Status(str(row["status"]))
+    created = row["created_at"]
+    due = (
+        row["triage_due_at"]
+        if status in workflow.IN_TRIAGE
+        else None
+        if status == Case.Status.CLOSED
+        else row["reporter_feedback_due_at"]
+    )
+    return {
+        **row,
+        "status_label": status.label,
+        "age_days": (now - created).days if isinstance(created, datetime) else None,
+        "due": due,
+        "due_label": "Triage" if status in workflow.IN_TRIAGE else "Feedback",
+        "overdue": is_overdue(row, now),
+    }
 
 
 @sensitive_variables("opened")
