@@ -202,6 +202,48 @@ def case_action(request: HttpRequest, case_number: str, action: str) -> HttpResp
 
 PHONE_STEPS = [step for step in journey.STEPS if step.slug != "council"]
 
+# The reporter's questions, worded for the call handler who asks them: (step, field) -> label, hint, and the
+# error when it is left out. The answers and their validation are the reporter's own.
+PHONE_WORDING: dict[tuple[str, str], tuple[str, str | None, str | None]] = {
+    ("anonymity", "anonymity"): (
+        "How does the caller want to report?",
+        None,
+        "Select how the caller wants to report",
+    ),
+    ("about-you", "reporter_sector"): (
+        "Where does the caller work?",
+        "Ask which sector, not which employer. It is not used to identify them.",
+        "Select where the caller works",
+    ),
+    ("concern", "concern_types"): ("What is the caller's concern about?", "Select all that apply.", None),
+    ("what-happened", "details"): (
+        "What happened?",
+        "What the caller saw or was told, when, and who was involved. If they want to stay anonymous, do not "
+        "write their name.",
+        None,
+    ),
+    ("raised-internally", "raised_internally"): (
+        "Did the caller or anyone else raise this concern inside the organisation?",
+        None,
+        None,
+    ),
+    ("contact", "name"): ("The caller's name", None, "Enter the caller's name"),
+    ("contact", "email"): ("The caller's email address (optional)", "A personal address, not a work one.", None),
+    ("contact", "phone"): ("The caller's phone number (optional)", None, None),
+}
+
+
+def _worded_for_the_handler(slug: str, form: forms.Form) -> forms.Form:
+    for (step, name), (label, hint, required) in PHONE_WORDING.items():
+        if step == slug and name in form.fields:
+            field = form.fields[name]
+            field.label = label
+            if hint is not None:
+                field.help_text = hint
+            if required is not None:
+                field.error_messages = {**field.error_messages, "required": required}
+    return form
+
 
 PHONE_SLOT = "phone-report"
 PHONE_SENT_SLOT = "phone-report-sent"
@@ -217,13 +259,17 @@ def phone_report(request: HttpRequest) -> HttpResponse:
     shown once at its own address, so neither Back nor refresh can send the report twice."""
     retry = retry_take(request, slot=PHONE_SLOT) if request.method == "GET" else None
     data = request.POST if request.method == "POST" else (retry.data if retry else None)
-    step_forms = {step.slug: step.form_class(data, prefix=step.slug) for step in PHONE_STEPS}
+    step_forms = {
+        step.slug: _worded_for_the_handler(step.slug, step.form_class(data, prefix=step.slug)) for step in PHONE_STEPS
+    }
     anonymity = step_forms["anonymity"]
     anonymous = anonymity.is_valid() and anonymity.cleaned_data["anonymity"] == Anonymity.ANONYMOUS
     # An anonymous caller is never asked for contact details.
     required = [slug for slug in step_forms if not (anonymous and slug == "contact")]
     if anonymous:
-        step_forms["contact"] = journey.STEP_BY_SLUG["contact"].form_class(prefix="contact")
+        step_forms["contact"] = _worded_for_the_handler(
+            "contact", journey.STEP_BY_SLUG["contact"].form_class(prefix="contact")
+        )
     if data is not None and all([step_forms[slug].is_valid() for slug in required]):  # noqa: C419 - validate all
         answers: journey.Answers = {}
         for slug in required:

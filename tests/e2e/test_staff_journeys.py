@@ -176,9 +176,9 @@ def test_a_call_handler_takes_a_phone_report_triages_it_messages_the_reporter_an
     radio("raised-internally-raised_internally", "yes")
     form.get_by_label("If yes, what came of it? (optional)").fill("The head told me to keep out of it.")
     radio("immediate-risk-child_at_immediate_risk", "no")
-    form.get_by_label("Your name").fill("Pat Caller")
-    form.get_by_label("Email address (optional)").fill("pat.caller@private.example")
-    form.get_by_label("Phone number (optional)").fill("07700 900 982")
+    form.get_by_label("The caller's name").fill("Pat Caller")
+    form.get_by_label("The caller's email address (optional)").fill("pat.caller@private.example")
+    form.get_by_label("The caller's phone number (optional)").fill("07700 900 982")
     visit.submit("Record the report")
 
     expect(page.locator(".govuk-panel__title")).to_have_text("Report recorded")

@@ -494,7 +494,12 @@ def phone_answers(**overrides: str) -> dict[str, str]:
 def test_a_call_handler_records_a_phone_report_and_reads_back_the_reference_and_code(
     handler: User, handler_client: Client
 ) -> None:
-    assert handler_client.get("/staff/phone-report").status_code == 200
+    form_page = handler_client.get("/staff/phone-report")
+    assert form_page.status_code == 200
+    # Worded for the handler who asks, not the caller who answers.
+    assert "Where does the caller work?" in text(form_page)
+    assert "Where do you work?" not in text(form_page)
+    assert "Do not include your own name" not in text(form_page)
     response = handler_client.post("/staff/phone-report", phone_answers(), follow=True)
     assert response.redirect_chain == [("/staff/phone-report/sent", 302)]
     assert response.status_code == 200, text(response)[:1000]
@@ -552,7 +557,7 @@ def test_a_phone_report_with_missing_answers_is_a_400_with_the_error_summary(han
     body = error_summary(response)
     assert "Enter what happened" in body
     assert "Select what your concern is about" in body
-    assert "Enter your name" in body
+    assert "Enter the caller's name" in body
     assert not Report.objects.exists()
     assert not AuditEvent.objects.filter(kind="report_taken_by_phone").exists()
 
@@ -560,7 +565,7 @@ def test_a_phone_report_with_missing_answers_is_a_400_with_the_error_summary(han
 def test_an_empty_phone_report_is_a_400(handler_client: Client) -> None:
     response = handler_client.post("/staff/phone-report", {}, follow=True)
     assert response.status_code == 400
-    assert "Select how you want to report your concern" in error_summary(response)
+    assert "Select how the caller wants to report" in error_summary(response)
     assert not Report.objects.exists()
 
 
@@ -573,4 +578,4 @@ def test_an_anonymous_caller_is_never_asked_for_a_name_when_other_answers_are_mi
     assert response.status_code == 400
     body = error_summary(response)
     assert "Enter what happened" in body
-    assert "Enter your name" not in body, "an anonymous caller's contact details must not be asked for"
+    assert "Enter the caller's name" not in body, "an anonymous caller's contact details must not be asked for"
