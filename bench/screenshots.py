@@ -18,6 +18,9 @@ authenticator code) and saves full-page screenshots in docs/screenshots/:
   referral-list.png       the officer's referrals with their open questions
   referral-page.png       the officer's referral: the thread, the helpline's reply and update
   reporter-follow-up.png  the reporter's follow-up page with the helpline's message
+  case-list.png           the helpline's case list: statuses in words, concern types, age, due, new messages
+  admin-staff.png         the administrator's list of who has which access
+  statistics.png          a board's statistics for this year, and national oversight's
 
 The gunicorn log is var/screenshots/gunicorn.log. Nothing touches the development database.
 """
@@ -278,6 +281,23 @@ def shots(base_url: str, situation: Situation) -> list[Path]:
             go(handler, f"/staff/cases/{situation.case_number}")
             expect(handler.get_by_test_id("thread-helpline_update")).to_be_visible()
             save(handler, "helpline-case-page")
+            go(handler, "/staff/cases")
+            expect(handler.get_by_test_id("case-total")).to_be_visible()
+            save(handler, "case-list")
+
+            admin = new_page()
+            sign_in(admin, "admin")
+            go(admin, "/staff/admin/staff")
+            save(admin, "admin-staff")
+
+            board = new_page()
+            sign_in(board, "board")
+            go(board, "/staff/statistics")
+            save(board, "statistics")
+            oversight = new_page()
+            sign_in(oversight, "oversight")
+            go(oversight, "/staff/statistics")
+            save(oversight, "statistics-national")
 
             officer = new_page()
             sign_in(officer, "rotherham")
