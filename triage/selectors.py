@@ -276,20 +276,6 @@ REFERRAL_FIELDS = (
 UNANSWERED = Q(authority_actions__kind=AuthorityAction.Kind.QUESTION, authority_actions__answered_at__isnull=True)
 
 
-def referral_list_for(*, user: User, include_closed: bool = False) -> list[dict[str, object]]:
-    """An officer's referrals by case number, with how many of their questions wait for an answer:
-    never the reporter's reference."""
-    require_authority_officer(user)
-    referrals = case_queryset_for(user)
-    if not include_closed:
-        referrals = referrals.filter(status=Case.Status.REFERRED)
-    return list(
-        referrals.order_by("authority_ack_due_at", "id")
-        .annotate(open_questions=Count("authority_actions", filter=UNANSWERED))
-        .values(*REFERRAL_FIELDS, "open_questions")[:500]
-    )
-
-
 # --- the thread with the authority ---------------------------------------------------------------------
 
 
