@@ -96,41 +96,36 @@ class TimelineFilterForm(GovukForm):
         return str(self.cleaned_data.get("kind") or "") if self.is_bound and self.is_valid() else ""
 
 
-class TextForm(forms.Form):
-    body = CleanTextField(
-        label="Message",
+def message_field(*, label: str, what: str, required: str, help_text: str = "") -> CleanTextField:
+    """A message box of up to MESSAGE_MAX characters; ``what`` names it in the too-long error."""
+    return CleanTextField(
+        label=label,
+        help_text=help_text,
         max_length=MESSAGE_MAX,
         widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={
-            "required": "Enter the text",
-            "max_length": f"Text must be {MESSAGE_MAX:,} characters or fewer",
-        },
+        error_messages={"required": required, "max_length": f"{what} must be {MESSAGE_MAX:,} characters or fewer"},
     )
 
 
+class TextForm(forms.Form):
+    body = message_field(label="Message", what="Text", required="Enter the text")
+
+
 class ReporterMessageForm(TextForm):
-    body = CleanTextField(
+    body = message_field(
         label="Message to the reporter",
         help_text="The reporter reads this on their follow-up page. Do not name anyone they have not named.",
-        max_length=MESSAGE_MAX,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={
-            "required": "Enter the message to the reporter",
-            "max_length": f"Message must be {MESSAGE_MAX:,} characters or fewer",
-        },
+        what="Message",
+        required="Enter the message to the reporter",
     )
 
 
 class NoteForm(TextForm):
-    body = CleanTextField(
+    body = message_field(
         label="Internal note",
         help_text="Only helpline staff can see internal notes. They are never sent to the reporter or the authority.",
-        max_length=MESSAGE_MAX,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={
-            "required": "Enter the internal note",
-            "max_length": f"Internal note must be {MESSAGE_MAX:,} characters or fewer",
-        },
+        what="Internal note",
+        required="Enter the internal note",
     )
 
 
