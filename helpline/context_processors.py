@@ -3,12 +3,22 @@ from django.http import HttpRequest
 
 PUBLIC_SERVICE_NAME = "Report a concern about child sexual exploitation practice"
 STAFF_SERVICE_NAME = "Helpline workspace"
+# Each staff role's own name for the part of the service it uses, in the header and the page titles: an
+# authority officer or a board member is not working in the helpline's workspace.
+STAFF_SERVICE_NAMES = {
+    "authority_officer": "Local authority referrals",
+    "board_reviewer": "Safeguarding statistics",
+    "oversight_analyst": "National oversight",
+    "administrator": "Service administration",
+}
 
 
 def service(request: HttpRequest) -> dict[str, object]:
+    user = getattr(request, "user", None)
+    role = getattr(user, "role", "") if user is not None and user.is_authenticated else ""
     return {
         "service_name": PUBLIC_SERVICE_NAME,
-        "staff_service_name": STAFF_SERVICE_NAME,
+        "staff_service_name": STAFF_SERVICE_NAMES.get(role, STAFF_SERVICE_NAME),
         "helpline_role": settings.HELPLINE_ROLE,
         "helpline_phone": settings.HELPLINE_PHONE,
         "helpline_hours": settings.HELPLINE_HOURS,

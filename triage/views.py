@@ -215,7 +215,32 @@ PHONE_WORDING: dict[tuple[str, str], tuple[str, str | None, str | None]] = {
         "Ask which sector, not which employer. It is not used to identify them.",
         "Select where the caller works",
     ),
-    ("concern", "concern_types"): ("What is the caller's concern about?", "Select all that apply.", None),
+    ("concern", "concern_types"): (
+        "What is the caller's concern about?",
+        "Select all that apply.",
+        "Select what the caller's concern is about",
+    ),
+    ("where", "postcode"): (
+        "Postcode",
+        "The postcode of the place or organisation the concern is about, for example S60 1AA.",
+        None,
+    ),
+    ("about-council", "about_council"): (
+        "Is the concern about a council or its children's services?",
+        "For example, a council hiding what happened, or punishing staff who spoke up. If it is, it is never "
+        "referred to that council: it goes to an independent national review.",
+        "Select yes if the concern is about a council",
+    ),
+    ("organisation", "organisation_name"): (
+        "Which organisation is the concern about? (optional)",
+        None,
+        None,
+    ),
+    ("what-happened", "summary"): (
+        "Summarise the concern in a sentence",
+        None,
+        "Enter a short summary of the concern",
+    ),
     ("what-happened", "details"): (
         "What happened?",
         "What the caller saw or was told, when, and who was involved. If they want to stay anonymous, do not "

@@ -78,12 +78,12 @@ def test_back_and_refresh_on_a_phone_report(
     page = visit.page
     visit.goto("/staff/phone-report")
     form = main(page).locator("form")
-    form.get_by_label("Summarise your concern in a sentence").fill("A disclosure was dismissed")
+    form.get_by_label("Summarise the concern in a sentence").fill("A disclosure was dismissed")
     visit.submit("Record the report", status=400)
     assert visit.path() == "/staff/phone-report"
     expect(page.locator(".govuk-error-summary")).to_be_visible()
     # What was typed is kept across the redirect.
-    expect(main(page).get_by_label("Summarise your concern in a sentence")).to_have_value("A disclosure was dismissed")
+    expect(main(page).get_by_label("Summarise the concern in a sentence")).to_have_value("A disclosure was dismissed")
     by_get(page.reload(), status=200)
 
     def radio(name: str, value: str) -> None:
@@ -94,7 +94,7 @@ def test_back_and_refresh_on_a_phone_report(
     form.locator("input[type=checkbox][name='concern-concern_types'][value='concern_not_acted_on']").check()
     form.get_by_label("Postcode", exact=True).fill("S60 2TH")
     radio("about-council-about_council", "no")
-    form.get_by_label("Summarise your concern in a sentence").fill("A disclosure was dismissed")
+    form.get_by_label("Summarise the concern in a sentence").fill("A disclosure was dismissed")
     form.get_by_label("What happened?").fill("A pupil's disclosure was not passed on.")
     radio("raised-internally-raised_internally", "no")
     radio("immediate-risk-child_at_immediate_risk", "no")

@@ -168,8 +168,8 @@ def test_a_call_handler_takes_a_phone_report_triages_it_messages_the_reporter_an
     form.locator("input[type=checkbox][name='concern-concern_types'][value='victim_disbelieved_or_blamed']").check()
     form.get_by_label("Postcode", exact=True).fill("S60 2TH")
     radio("about-council-about_council", "no")
-    form.get_by_label("Which organisation is your concern about? (optional)").fill("Oakwood Academy")
-    form.get_by_label("Summarise your concern in a sentence").fill("A pupil's disclosure was dismissed")
+    form.get_by_label("Which organisation is the concern about? (optional)").fill("Oakwood Academy")
+    form.get_by_label("Summarise the concern in a sentence").fill("A pupil's disclosure was dismissed")
     form.get_by_label("What happened?").fill(
         "A year 9 pupil told her form tutor an older man collects her from school.\nThe head said she was lying."
     )

@@ -39,3 +39,30 @@ def test_a_case_page_can_skip_to_its_actions() -> None:
     page = signed_in_handler().get(f"/staff/cases/{case.case_number}").content.decode()
     assert '<a href="#actions" class="govuk-skip-link"' in page and 'id="actions"' in page
     assert page.index("Skip to case actions") < page.index("govuk-header")
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "name"),
+    [
+        (User.Role.CALL_HANDLER, "/staff/", "Helpline workspace"),
+        (User.Role.SUPERVISOR, "/staff/cases", "Helpline workspace"),
+        (User.Role.AUTHORITY_OFFICER, "/staff/referrals", "Local authority referrals"),
+        (User.Role.BOARD_REVIEWER, "/staff/statistics", "Safeguarding statistics"),
+        (User.Role.OVERSIGHT_ANALYST, "/staff/statistics", "National oversight"),
+        (User.Role.ADMINISTRATOR, "/staff/admin/staff", "Service administration"),
+    ],
+)
+def test_each_role_sees_its_own_service_name_in_the_header_and_title(role: str, path: str, name: str) -> None:
+    user, _ = staff_with_mfa(f"named-{role}", role=role)
+    if role == User.Role.BOARD_REVIEWER:
+        user.area = "Yorkshire and The Humber"
+        user.save(update_fields=["area"])
+    client = Client()
+    sign_in(client, user)
+    response = client.get(path)
+    assert response.status_code == 200, response.content[:300]
+    page = response.content.decode()
+    assert f'govuk-header__service-name">{name}</a>' in page
+    assert f" – {name} – GOV.UK</title>" in page
+    if name != "Helpline workspace":
+        assert "Helpline workspace" not in page

@@ -504,6 +504,7 @@ def test_a_call_handler_records_a_phone_report_and_reads_back_the_reference_and_
     assert "Where does the caller work?" in text(form_page)
     assert "Where do you work?" not in text(form_page)
     assert "Do not include your own name" not in text(form_page)
+    assert "your concern" not in text(form_page).lower()
     response = handler_client.post("/staff/phone-report", phone_answers(), follow=True)
     assert response.redirect_chain == [("/staff/phone-report/sent", 302)]
     assert response.status_code == 200, text(response)[:1000]
@@ -560,7 +561,7 @@ def test_a_phone_report_with_missing_answers_is_a_400_with_the_error_summary(han
     assert response.status_code == 400
     body = error_summary(response)
     assert "Enter what happened" in body
-    assert "Select what your concern is about" in body
+    assert "Select what the caller's concern is about" in body
     assert "Enter the caller's name" in body
     assert not Report.objects.exists()
     assert not AuditEvent.objects.filter(kind="report_taken_by_phone").exists()
