@@ -29,8 +29,10 @@ def test_an_administrator_sets_an_authoritys_referral_inbox() -> None:
 
 def test_a_malformed_inbox_address_gets_the_error_summary() -> None:
     response = signed_in(User.Role.ADMINISTRATOR).post(
-        "/staff/admin/authorities/E08000018", {"referral_email": "not an address"}
+        "/staff/admin/authorities/E08000018", {"referral_email": "not an address"}, follow=True
     )
+    # Shown by the inbox page's own GET (post/redirect/get).
+    assert response.redirect_chain == [("/staff/admin/authorities/E08000018", 302)]
     assert response.status_code == 400
     assert b"govuk-error-summary" in response.content
 
