@@ -126,8 +126,8 @@ SOAK_MINUTES ?= 10
 soak: setup
 	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python bench/soak.py
 
-# Full-page screenshots at 1280 px (the helpline's home, case page and case list, the authority's
-# referral list and referral, the reporter's follow-up page) into docs/screenshots/, from their own database
+# Full-page screenshots at 1280 px (the helpline's home, case page and case list, staff administration,
+# statistics, the authority's referral list and referral, the reporter's follow-up page) into docs/screenshots/, from their own database
 # (helpline_screenshots) served by gunicorn: bench/screenshots.py. Not part of `make test`.
 screenshots: setup
 	$(BIN)/python bench/screenshots.py

@@ -19,8 +19,8 @@ authenticator code) and saves full-page screenshots in docs/screenshots/:
   referral-page.png       the officer's referral: the thread, the helpline's reply and update
   reporter-follow-up.png  the reporter's follow-up page with the helpline's message
   case-list.png           the helpline's case list: statuses in words, concern types, age, due, new messages
-  admin-staff.png         the administrator's list of who has which access
-  statistics.png          a board's statistics for this year, and national oversight's
+  admin-staff*.png        the administrator's list of who has which access, one account, its access, an invitation
+  statistics*.png         a board's statistics for this year, and national oversight's (statistics-national.png)
 
 The gunicorn log is var/screenshots/gunicorn.log. Nothing touches the development database.
 """
@@ -66,6 +66,9 @@ REPLY = "The reporter says Year 9."
 ADDED = "The man drives a silver hatchback. I have seen it outside the school gates three times this week."
 UPDATE = "The reporter has since told us that the man drives a silver hatchback, seen at the school gates this week."
 SECOND_QUESTION = "Has the school's designated safeguarding lead been told?"
+
+
+STATISTICS_CASES = 20_000
 
 
 def say(message: str) -> None:
@@ -141,6 +144,20 @@ class Situation:
     case_number: str
     reference: str
     access_code: str
+
+
+def statistics_seed() -> None:
+    """Enough cases (seed_cases, once) for the statistics pages to have figures above the suppression
+    threshold, and the summary views refreshed as the workers would every 5 minutes."""
+    from django.core.management import call_command
+
+    from oversight.tasks import refresh_statistics
+    from triage.models import Case
+
+    if Case.objects.count() < STATISTICS_CASES:
+        call_command("seed_cases", "--count", str(STATISTICS_CASES), "--writers", "1", stdout=io.StringIO())
+    refresh_statistics()
+    say(f"{Case.objects.count():,} cases; statistics refreshed")
 
 
 def situation_build() -> Situation:
@@ -233,6 +250,7 @@ def totp_code(username: str) -> str:
 def shots(base_url: str, situation: Situation) -> list[Path]:
     from playwright.sync_api import Page, expect, sync_playwright
 
+    from accounts.models import User
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
     from triage.management.commands.seed_demo import DEMO_PASSWORD
 
@@ -289,6 +307,13 @@ def shots(base_url: str, situation: Situation) -> list[Path]:
             sign_in(admin, "admin")
             go(admin, "/staff/admin/staff")
             save(admin, "admin-staff")
+            officer_id = User.objects.get(username="rotherham").pk
+            go(admin, f"/staff/admin/staff/{officer_id}")
+            save(admin, "admin-staff-detail")
+            go(admin, f"/staff/admin/staff/{officer_id}/access")
+            save(admin, "admin-staff-access")
+            go(admin, "/staff/admin/staff/invite")
+            save(admin, "admin-staff-invite")
 
             board = new_page()
             sign_in(board, "board")
@@ -334,6 +359,7 @@ def main() -> int:
     database_seed()
     situation = situation_build()
     say(f"case {situation.case_number}, report {situation.reference}")
+    statistics_seed()
 
     from django.db import connection
 

@@ -41,7 +41,12 @@ class CaseFilterForm(GovukForm):
         ],
     )
     page_size = forms.TypedChoiceField(
-        label="Per page", required=False, coerce=int, choices=[(n, str(n)) for n in PAGE_SIZES], empty_value=None
+        label="Per page",
+        required=False,
+        coerce=int,
+        choices=[(n, str(n)) for n in PAGE_SIZES],
+        empty_value=None,
+        initial=50,  # what the list shows when none is chosen, so the select says so
     )
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
 

@@ -39,7 +39,7 @@ def test_statuses_are_words_and_the_columns_say_what_matters(handler: User, hand
     assert row["status_label"] == "In triage"
     assert ">in_triage<" not in body and "In triage" in body
     assert row["age_days"] == 0 and "0 days" in body
-    assert row["due"] == case.triage_due_at and "Triage:" in body
+    assert row["due"] == case.triage_due_at and "Triage<br>" in body
     assert "Concern types" in body
     assert row["report__concern_types"] and not row["unread"]
 
@@ -102,3 +102,10 @@ def test_the_list_takes_the_same_number_of_queries_for_2_or_20_cases(
         actions.case_ask_reporter(case=case, body="Which school?", acting_user=handler)
     assert Case.objects.count() == 20
     assert queries() == few
+
+
+def test_the_page_size_select_says_the_size_shown(handler_client: Client) -> None:
+    make_case()
+    body = text(page(handler_client))
+    assert '<option value="50" selected>50</option>' in body
+    assert page(handler_client).context["page"].page_size == 50
