@@ -221,19 +221,36 @@ def _decided_request(request: HttpRequest, member: User) -> MfaResetRequest | No
 NOT_WAITING = "This reset request is no longer waiting: it has been approved or cancelled, or never existed"
 
 
-@staff_required(ADMINISTRATOR)
-@require_POST
-def staff_mfa_reset_approve(request: HttpRequest, user_id: int) -> HttpResponse:
-    """The second administrator approves: the reset runs and the new invitation link is shown once."""
+def _decide(
+    request: HttpRequest, user_id: int, decide: Callable[[MfaResetRequest], object]
+) -> tuple[User, str, HttpResponse | object]:
+    """Run an administrator's decision on a waiting reset request: (the member, their page, what the decision
+    returned, or the redirect that shows why it was refused)."""
     member = _member(user_id)
     detail = reverse("triage:admin_staff_detail", kwargs={"user_id": member.pk})
     reset_request = _decided_request(request, member)
     if reset_request is None:
-        return retry_redirect(request, detail, slot=f"staff-{member.pk}", error=NOT_WAITING)
+        return member, detail, retry_redirect(request, detail, slot=f"staff-{member.pk}", error=NOT_WAITING)
     try:
-        issued = administration.mfa_reset_approve(reset_request=reset_request, acting_user=staff_user(request))
+        return member, detail, decide(reset_request)
     except services.StaffChangeRefused as refused:
-        return retry_redirect(request, detail, slot=f"staff-{member.pk}", error=str(refused))
+        return member, detail, retry_redirect(request, detail, slot=f"staff-{member.pk}", error=str(refused))
+
+
+@staff_required(ADMINISTRATOR)
+@require_POST
+def staff_mfa_reset_approve(request: HttpRequest, user_id: int) -> HttpResponse:
+    """The second administrator approves: the reset runs and the new invitation link is shown once."""
+    member, _, issued = _decide(
+        request,
+        user_id,
+        lambda reset_request: administration.mfa_reset_approve(
+            reset_request=reset_request, acting_user=staff_user(request)
+        ),
+    )
+    if isinstance(issued, HttpResponse):
+        return issued
+    assert isinstance(issued, services.IssuedInvitation)  # noqa: S101 - what mfa_reset_approve returns
     messages.success(
         request, f"MFA reset for {member.username} approved: their sessions have ended and they must enrol again"
     )
@@ -243,14 +260,14 @@ def staff_mfa_reset_approve(request: HttpRequest, user_id: int) -> HttpResponse:
 @staff_required(ADMINISTRATOR)
 @require_POST
 def staff_mfa_reset_cancel(request: HttpRequest, user_id: int) -> HttpResponse:
-    member = _member(user_id)
-    detail = reverse("triage:admin_staff_detail", kwargs={"user_id": member.pk})
-    reset_request = _decided_request(request, member)
-    if reset_request is None:
-        return retry_redirect(request, detail, slot=f"staff-{member.pk}", error=NOT_WAITING)
-    try:
-        administration.mfa_reset_cancel(reset_request=reset_request, acting_user=staff_user(request))
-    except services.StaffChangeRefused as refused:
-        return retry_redirect(request, detail, slot=f"staff-{member.pk}", error=str(refused))
+    member, detail, refused = _decide(
+        request,
+        user_id,
+        lambda reset_request: administration.mfa_reset_cancel(
+            reset_request=reset_request, acting_user=staff_user(request)
+        ),
+    )
+    if isinstance(refused, HttpResponse):
+        return refused
     messages.success(request, f"MFA reset request for {member.username} cancelled")
     return redirect(detail)
