@@ -5,17 +5,20 @@ from __future__ import annotations
 import base64
 import time
 
+from django import forms
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from accounts import services
 from accounts.forms import CodeForm, InvitationForm, SignInForm
 from accounts.models import SealedTOTPDevice, User
+from core.form_retry import retry_redirect, retry_take, with_kept_errors
 from core.http import client_of
 
 PENDING = "pending_user_id"
@@ -35,12 +38,42 @@ def _sign_in(request: HttpRequest, user: User, device: object) -> HttpResponse:
     return redirect("triage:home")
 
 
+SIGN_IN_SLOT = "sign-in"
+CODE_SLOT = "sign-in-code"
+INVITATION_SLOT = "invitation"
+RECOVERY_CODES_SLOT = "recovery-codes"
+
+
+def _refused(request: HttpRequest, *, to: str, slot: str, form: forms.Form, status: int) -> HttpResponse:
+    """Post/redirect/get for the sign-in forms: the page shows the errors after a redirect, so Back and
+    refresh never send a password or a code again. Passwords and codes are not kept, even sealed: the form
+    comes back with its errors and what else was typed (core/form_retry.py)."""
+    errors = {name: [str(message) for message in messages] for name, messages in form.errors.items()}
+    return retry_redirect(request, to, slot=slot, data=request.POST, status=status, errors=errors)
+
+
+def _page_instead(request: HttpRequest, *, to: str, slot: str, page: str, status: int) -> HttpResponse:
+    """Redirect to ``to``, which then shows one of the sign-in's refusal pages (throttled, not set up)."""
+    return retry_redirect(request, to, slot=slot, status=status, extra={"page": page})
+
+
+REFUSAL_PAGES = {"throttled": "accounts/throttled.html", "not_set_up": "accounts/not_set_up.html"}
+
+
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
-    timed_out = request.session.pop("signed_out_reason", None) == "timeout"
-    form = SignInForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    here = reverse("accounts:login")
+    if request.method == "GET":
+        timed_out = request.session.pop("signed_out_reason", None) == "timeout"
+        retry = retry_take(request, slot=SIGN_IN_SLOT)
+        if retry is not None and retry.extra.get("page") in REFUSAL_PAGES:
+            return render(request, REFUSAL_PAGES[retry.extra["page"]], status=retry.status)
+        form = with_kept_errors(SignInForm(retry.data), retry) if retry else SignInForm()
+        context = {"form": form, "timed_out": timed_out}
+        return render(request, "accounts/login.html", context, status=retry.status if retry else 200)
+    form = SignInForm(request.POST)
+    if form.is_valid():
         try:
             user = services.login_check_password(
                 request=request,
@@ -49,17 +82,16 @@ def login(request: HttpRequest) -> HttpResponse:
                 client=client_of(request),
             )
         except services.LoginThrottled:
-            return render(request, "accounts/throttled.html", status=429)
+            return _page_instead(request, to=here, slot=SIGN_IN_SLOT, page="throttled", status=429)
         if user is not None:
             if services.confirmed_totp(user) is None:
                 # Enrolment happens only through an invitation link, never after a password alone.
-                return render(request, "accounts/not_set_up.html", status=403)
+                return _page_instead(request, to=here, slot=SIGN_IN_SLOT, page="not_set_up", status=403)
             request.session.cycle_key()
             request.session[PENDING] = user.pk
             return redirect("accounts:code")
         form.add_error(None, "Enter a correct username and password")
-    status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/login.html", {"form": form, "timed_out": timed_out}, status=status)
+    return _refused(request, to=here, slot=SIGN_IN_SLOT, form=form, status=400)
 
 
 @sensitive_post_parameters("code")
@@ -68,19 +100,26 @@ def code(request: HttpRequest) -> HttpResponse:
     user = _pending_user(request)
     if user is None:
         return redirect("accounts:login")
+    here = reverse("accounts:code")
+    retry = retry_take(request, slot=CODE_SLOT) if request.method == "GET" else None
     if services.login_throttled(username=user.username, client=client_of(request)):
+        if request.method == "POST":
+            return _page_instead(request, to=here, slot=CODE_SLOT, page="throttled", status=429)
         return render(request, "accounts/throttled.html", status=429)
-    form = CodeForm(request.POST if request.method == "POST" else None)
     wait = services.second_factor_wait(user=user)
+    if request.method == "GET":
+        form = with_kept_errors(CodeForm(retry.data), retry) if retry else CodeForm()
+        return render(
+            request, "accounts/code.html", {"form": form, "wait": wait}, status=retry.status if retry else 200
+        )
+    form = CodeForm(request.POST)
     if wait:
         # While the account waits no code is checked, right or wrong, and the page says only that.
-        if request.method == "POST":
-            form.is_valid()
-            form.errors.clear()
-            form.add_error("code", services.wait_message(wait))
-        status = 429 if request.method == "POST" else 200
-        return render(request, "accounts/code.html", {"form": form, "wait": wait}, status=status)
-    if request.method == "POST" and form.is_valid():
+        form.is_valid()
+        form.errors.clear()
+        form.add_error("code", services.wait_message(wait))
+        return _refused(request, to=here, slot=CODE_SLOT, form=form, status=429)
+    if form.is_valid():
         device = services.otp_verify(user=user, token=form.cleaned_data["code"])
         if device is not None:
             request.session.pop(PENDING, None)
@@ -89,8 +128,7 @@ def code(request: HttpRequest) -> HttpResponse:
         form.add_error(
             "code", services.wait_message(delay) if delay else "The security code is wrong or has already been used"
         )
-    status = 400 if request.method == "POST" else 200
-    return render(request, "accounts/code.html", {"form": form}, status=status)
+    return _refused(request, to=here, slot=CODE_SLOT, form=form, status=400)
 
 
 def _totp_context(device: SealedTOTPDevice) -> dict[str, str]:
@@ -101,24 +139,44 @@ def _totp_context(device: SealedTOTPDevice) -> dict[str, str]:
 @sensitive_post_parameters("password", "password_again", "code")
 @require_http_methods(["GET", "POST"])
 def invitation(request: HttpRequest, secret: str) -> HttpResponse:
-    """The only way to enrol: an administrator's one-time link. Set a password, add the authenticator."""
+    """The only way to enrol: an administrator's one-time link. Set a password, add the authenticator.
+    Post/redirect/get: errors come back after a redirect, and the recovery codes are shown once at their own
+    address."""
     found = services.invitation_open(secret=secret)
     if found is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
     user = found.user
     device = services.mfa_enrolment_device(user=user)
-    form = InvitationForm(request.POST if request.method == "POST" else None, user=user)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "GET":
+        retry = retry_take(request, slot=INVITATION_SLOT)
+        form = with_kept_errors(InvitationForm(retry.data, user=user), retry) if retry else InvitationForm(user=user)
+        context = {"form": form, "invited": user, **_totp_context(device)}
+        return render(request, "accounts/invitation.html", context, status=retry.status if retry else 200)
+    form = InvitationForm(request.POST, user=user)
+    if form.is_valid():
         enrolled = services.invitation_accept(
             invitation=found, password=form.cleaned_data["password"], device=device, token=form.cleaned_data["code"]
         )
         if enrolled is not None:
             user.refresh_from_db()  # its new password, so the session's auth hash matches
             _sign_in(request, user, enrolled.device)
-            return render(request, "accounts/recovery_codes.html", {"codes": enrolled.recovery_codes})
+            return retry_redirect(
+                request,
+                reverse("accounts:recovery_codes"),
+                slot=RECOVERY_CODES_SLOT,
+                status=200,
+                extra={"codes": "\n".join(enrolled.recovery_codes)},
+            )
         form.add_error("code", "The security code is wrong: check the time on your phone and try again")
-    context = {"form": form, "invited": user, **_totp_context(device)}
-    return render(request, "accounts/invitation.html", context, status=400 if request.method == "POST" else 200)
+    return _refused(request, to=request.path, slot=INVITATION_SLOT, form=form, status=400)
+
+
+@require_GET
+def recovery_codes(request: HttpRequest) -> HttpResponse:
+    """The new recovery codes, once: a refresh or Back says they were shown and cannot be shown again."""
+    shown = retry_take(request, slot=RECOVERY_CODES_SLOT)
+    codes = shown.extra.get("codes", "").split("\n") if shown else []
+    return render(request, "accounts/recovery_codes.html", {"codes": [c for c in codes if c], "shown": not codes})
 
 
 @require_POST

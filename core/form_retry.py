@@ -14,9 +14,12 @@ import base64
 import binascii
 import json
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import nacl.exceptions
+from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 
@@ -26,8 +29,13 @@ COOKIE_NAME = "form_retry"
 SESSION_KEY = "form_retry"
 # Long enough for a redirect to be followed; not a store of what was typed.
 FORM_RETRY_SECONDS = 10 * 60
-# Never kept: the CSRF token is the page's, and passwords and codes are never stored, even sealed.
+# Never kept: the CSRF token is the page's, and passwords and codes are never stored, even sealed (any field
+# whose name has "password" in it, too).
 NOT_KEPT = frozenset({"csrfmiddlewaretoken", "password", "otp_token", "token", "code"})
+
+
+def _kept(name: str) -> bool:
+    return name not in NOT_KEPT and "password" not in name
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,8 @@ class Retry:
     error: str = ""
     status: int = 400
     extra: dict[str, str] = field(default_factory=dict)
+    # The form's own errors, for a form whose fields cannot all be kept (a password): shown as they were.
+    errors: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _cookie_key(request: HttpRequest) -> bytes | None:
@@ -58,11 +68,12 @@ def retry_redirect(
     error: str = "",
     status: int = 400,
     extra: dict[str, str] | None = None,
+    errors: Mapping[str, Iterable[str]] | None = None,
 ) -> HttpResponse:
-    """Keep a failed form (its fields, the refusal and the status the page should answer with) for the
-    page at ``to``, and redirect there."""
+    """Keep a failed form (its fields, the refusal and the status the page should answer with, and its
+    errors when given) for the page at ``to``, and redirect there."""
     key = _cookie_key(request) or crypto.new_data_key()
-    fields = {name: values for name, values in (data or QueryDict()).lists() if name not in NOT_KEPT}
+    fields = {name: values for name, values in (data or QueryDict()).lists() if _kept(name)}
     sealed = crypto.seal_content(
         key,
         {
@@ -71,6 +82,7 @@ def retry_redirect(
             "error": error,
             "status": status,
             "extra": extra or {},
+            "errors": {name: [str(message) for message in messages] for name, messages in (errors or {}).items()},
             "until": int(time.time()) + FORM_RETRY_SECONDS,
         },
     )
@@ -112,10 +124,29 @@ def retry_take(request: HttpRequest, *, slot: str) -> Retry | None:
     data._mutable = False
     status = opened.get("status")
     extra = opened.get("extra")
+    errors = opened.get("errors")
     return Retry(
         slot=slot,
         data=data,
         error=str(opened.get("error") or ""),
         status=status if isinstance(status, int) else 400,
         extra={str(k): str(v) for k, v in extra.items()} if isinstance(extra, dict) else {},
+        errors={str(k): [str(m) for m in v] for k, v in errors.items() if isinstance(v, list)}
+        if isinstance(errors, dict)
+        else {},
     )
+
+
+FormT = TypeVar("FormT", bound=forms.Form)
+
+
+def with_kept_errors(form: FormT, retry: Retry) -> FormT:
+    """A form bound to what was kept, showing the errors it had when it was sent (not those of what was kept:
+    a password that was not kept is not "missing")."""
+    form.is_valid()
+    if retry.errors:
+        form.errors.clear()
+        for name, messages in retry.errors.items():
+            for message in messages:
+                form.add_error(name if name in form.fields else None, message)
+    return form

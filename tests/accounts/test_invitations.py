@@ -40,7 +40,8 @@ def code_for(user: User) -> str:
 def accept(client: Client, path: str, user: User, **overrides: str) -> object:
     assert client.get(path).status_code == 200  # the page the invitee reads the key from
     body = {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD, "code": code_for(user), **overrides}
-    return client.post(path, body)
+    # Post/redirect/get: followed to the recovery codes, or back to the form with its errors.
+    return client.post(path, body, follow=True)
 
 
 def test_the_invitee_sets_a_password_and_an_authenticator_and_is_signed_in_with_recovery_codes() -> None:
@@ -53,7 +54,11 @@ def test_the_invitee_sets_a_password_and_an_authenticator_and_is_signed_in_with_
     assert b"totp-secret" in page.content
     done = accept(client, path, user)
     assert done.status_code == 200
+    assert done.redirect_chain == [("/staff/recovery-codes", 302)]
     assert done.content.decode().count('data-testid="recovery-code"') == services.RECOVERY_CODES
+    # Shown once: a refresh says so, and shows none of them.
+    again = client.get("/staff/recovery-codes").content.decode()
+    assert "have already been shown" in again and 'data-testid="recovery-code"' not in again
     assert client.get("/staff/").status_code == 200
     user.refresh_from_db()
     assert user.check_password(NEW_PASSWORD)
@@ -89,8 +94,10 @@ def test_a_wrong_code_or_a_weak_password_sets_nothing_up(overrides: dict[str, st
     path = invite()
     user = User.objects.get(username="newbie")
     response = accept(Client(), path, user, **overrides)
+    assert response.redirect_chain == [(path, 302)]
     assert response.status_code == 400
     assert message in response.content.decode()
+    assert NEW_PASSWORD not in response.content.decode(), "a password is never written back into the page"
     user.refresh_from_db()
     assert not user.has_usable_password()
     assert Invitation.objects.get(user=user).used_at is None

@@ -47,11 +47,12 @@ def test_wrong_codes_from_many_places_make_the_account_wait_and_the_page_says_so
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         for n in range(3):  # each from a different client: the per-client throttle never trips
-            response = at_code_page("supervisor", f"10.0.0.{n}").post(CODE_PAGE, {"code": "000000"})
+            response = at_code_page("supervisor", f"10.0.0.{n}").post(CODE_PAGE, {"code": "000000"}, follow=True)
         assert "Wait 5 seconds before you try another security code" in text(response)
         client = at_code_page("supervisor", "10.0.1.1")
         # During the wait even the right code is not checked, and the page never says "wrong".
-        refused = client.post(CODE_PAGE, {"code": code_now(key)})
+        refused = client.post(CODE_PAGE, {"code": code_now(key)}, follow=True)
+        assert refused.redirect_chain == [(CODE_PAGE, 302)]  # post/redirect/get
         assert refused.status_code == 429
         assert "Wait 5 seconds before you try another security code" in text(refused)
         assert "wrong" not in text(refused)

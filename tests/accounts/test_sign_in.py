@@ -1,5 +1,6 @@
 import time
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -21,8 +22,20 @@ def current_code(user: User) -> str:
     return f"{TOTP(device.bin_key, device.step, device.t0, device.digits).token():06d}"
 
 
-def password_step(client: Client, username: str, password: str = PASSWORD) -> object:
-    return client.post("/staff/sign-in", {"username": username, "password": password})
+def refused_shown(client: Client, response: Any, page: str) -> Any:
+    """Post/redirect/get: a refused sign-in step redirects to its own page, whose GET shows why."""
+    if response.status_code == 302 and response["Location"] == page:
+        return client.get(page)
+    return response
+
+
+def password_step(client: Client, username: str, password: str = PASSWORD) -> Any:
+    response = client.post("/staff/sign-in", {"username": username, "password": password})
+    return refused_shown(client, response, "/staff/sign-in")
+
+
+def code_step(client: Client, code: str) -> Any:
+    return refused_shown(client, client.post("/staff/sign-in/code", {"code": code}), "/staff/sign-in/code")
 
 
 def test_staff_need_a_password_and_a_code_to_reach_the_workspace() -> None:
@@ -32,7 +45,7 @@ def test_staff_need_a_password_and_a_code_to_reach_the_workspace() -> None:
     response = password_step(client, "handler")
     assert response["Location"] == "/staff/sign-in/code"
     assert client.get("/staff/").status_code == 302, "a password alone must not open the workspace"
-    assert client.post("/staff/sign-in/code", {"code": current_code(user)}).status_code == 302
+    assert code_step(client, current_code(user)).status_code == 302
     assert client.get("/staff/").status_code == 200
 
 
@@ -41,9 +54,9 @@ def test_a_code_cannot_be_used_twice() -> None:
     first, second = Client(), Client()
     password_step(first, "handler")
     code = current_code(user)
-    assert first.post("/staff/sign-in/code", {"code": code}).status_code == 302
+    assert code_step(first, code).status_code == 302
     password_step(second, "handler")
-    replay = second.post("/staff/sign-in/code", {"code": code})
+    replay = code_step(second, code)
     assert replay.status_code == 400
     assert "already been used" in replay.content.decode()
 
@@ -53,10 +66,10 @@ def test_a_recovery_code_works_once() -> None:
     codes = services.recovery_codes_issue(user=user)
     first = Client()
     password_step(first, "handler")
-    assert first.post("/staff/sign-in/code", {"code": codes[0]}).status_code == 302
+    assert code_step(first, codes[0]).status_code == 302
     second = Client()
     password_step(second, "handler")
-    assert second.post("/staff/sign-in/code", {"code": codes[0]}).status_code == 400
+    assert code_step(second, codes[0]).status_code == 400
 
 
 def test_a_password_alone_never_reaches_enrolment() -> None:
@@ -85,8 +98,8 @@ def test_wrong_codes_count_towards_the_throttle() -> None:
     client = Client(REMOTE_ADDR="10.9.9.9")
     password_step(client, "handler")
     for _ in range(5):
-        client.post("/staff/sign-in/code", {"code": "000000"})
-    assert client.post("/staff/sign-in/code", {"code": "000000"}).status_code == 429
+        code_step(client, "000000")
+    assert code_step(client, "000000").status_code == 429
 
 
 def test_a_session_ends_after_30_idle_minutes() -> None:
@@ -141,3 +154,25 @@ def test_a_refused_password_is_never_written_back_into_the_page() -> None:
     response = password_step(Client(), "handler", "my secret pass phrase")
     assert response.status_code == 400
     assert b"my secret pass phrase" not in response.content
+
+
+def test_a_refused_sign_in_is_shown_after_a_redirect_so_back_never_resends_it() -> None:
+    staff_with_mfa("handler")
+    client = Client()
+    response = client.post("/staff/sign-in", {"username": "handler", "password": "my secret pass phrase"})
+    assert (response.status_code, response["Location"]) == (302, "/staff/sign-in")
+    page = client.get("/staff/sign-in")
+    assert page.status_code == 400
+    body = page.content.decode()
+    assert "Enter a correct username and password" in body
+    assert 'value="handler"' in body, "the username is kept"
+    assert "my secret pass phrase" not in body
+    assert "Enter your password" not in body, "the password was given: it is not kept, but not missing either"
+    assert client.get("/staff/sign-in").status_code == 200, "shown once"
+
+    password_step(client, "handler")
+    response = client.post("/staff/sign-in/code", {"code": "000000"})
+    assert (response.status_code, response["Location"]) == (302, "/staff/sign-in/code")
+    page = client.get("/staff/sign-in/code")
+    assert page.status_code == 400
+    assert "The security code is wrong" in page.content.decode()

@@ -179,3 +179,19 @@ def test_a_call_handler_is_not_offered_reopening(
     visit.goto(f"/staff/cases/{case.case_number}")
     expect(visit.page.locator("details#action-reopen")).to_have_count(0)
     expect(visit.page.locator("details#action-add_note")).to_have_count(1)
+
+
+def test_back_and_refresh_after_a_refused_sign_in(new_context: NewContext, live_server: LiveServer) -> None:
+    staff_with_mfa("handler", role=User.Role.CALL_HANDLER)
+    visit = StaffVisit(new_context().new_page(), base_url=live_server.url)
+    page = visit.page
+    visit.goto("/staff/sign-in")
+    page.get_by_label("Username").fill("handler")
+    page.get_by_label("Password").fill("not the password")
+    visit.submit("Continue", status=400)
+    assert visit.path() == "/staff/sign-in", "the refusal is shown by the sign-in page's own GET"
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a correct username and password")
+    expect(page.get_by_label("Username")).to_have_value("handler")
+    expect(page.get_by_label("Password")).to_have_value("")
+    by_get(page.reload(), status=200)
+    by_get(page.go_back(), status=200)
