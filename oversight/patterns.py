@@ -94,19 +94,23 @@ def missed_acknowledgements(now: datetime) -> list[Alert]:
         authority_acknowledged_at__gt=F("authority_ack_due_at")
     )
     referrals = Case.objects.filter(referred_at__gte=since, authority__isnull=False).filter(missed)
-    rows = (
+    rows = list(
         referrals.values("authority__name", "authority__gss_code")
         .annotate(missed=Count("id"))
         .filter(missed__gte=settings.PATTERN_MISSED_ACK_MIN)
         .order_by("-missed")
     )
+    # The referrals behind every alert, in one query, grouped by authority.
+    behind_by_authority: dict[str, list[tuple[datetime | None, datetime | None, datetime | None]]] = {}
+    for gss_code, *dates in (
+        referrals.filter(authority__gss_code__in=[row["authority__gss_code"] for row in rows])
+        .order_by("authority_ack_due_at")
+        .values_list("authority__gss_code", "referred_at", "authority_ack_due_at", "authority_acknowledged_at")
+    ):
+        behind_by_authority.setdefault(gss_code, []).append((dates[0], dates[1], dates[2]))
     alerts = []
     for row in rows:
-        behind = list(
-            referrals.filter(authority__gss_code=row["authority__gss_code"])
-            .order_by("authority_ack_due_at")
-            .values_list("referred_at", "authority_ack_due_at", "authority_acknowledged_at")
-        )
+        behind = behind_by_authority.get(row["authority__gss_code"], [])
         alerts.append(
             Alert(
                 kind="missed_acknowledgements",

@@ -156,7 +156,7 @@ class CaseActionApi(APIView):
             case_act(case=case, action=action, data=form.cleaned_data if form else {}, acting_user=user)
         except workflow.ActionNotAllowed as refused:
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
-        case.refresh_from_db()
+        # case_act has reloaded the case: its status is the one the action left.
         return Response({"case_number": case.case_number, "status": case.status})
 
 

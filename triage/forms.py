@@ -18,6 +18,8 @@ from triage.templatetags.case_events import event_label
 
 
 class CaseFilterForm(GovukForm):
+    # Where the error summary points for the hidden page field: the filters.
+    error_anchor = "case-filters"
     search = forms.CharField(
         label="Reference, case number or organisation",
         help_text="The organisation's whole name, as the reporter gave it",
@@ -204,24 +206,22 @@ class QuestionChoiceForm(GovukForm):
 
 
 class AuthorityReplyForm(QuestionChoiceForm):
-    body = CleanTextField(
+    body = message_field(
         label="Your reply to the authority",
         help_text="The authority reads this. Pass on only what it needs from the reporter's answers, and "
         "nothing that could identify them.",
-        max_length=MESSAGE_MAX,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "Write your reply to the authority"},
+        what="Reply",
+        required="Write your reply to the authority",
     )
 
 
 class RelayToReporterForm(QuestionChoiceForm):
-    body = CleanTextField(
+    body = message_field(
         label="Your message to the reporter",
         help_text="The reporter reads this on their follow-up page. Ask in your own words what the "
         "authority needs to know.",
-        max_length=MESSAGE_MAX,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "Write the message to the reporter"},
+        what="Message",
+        required="Write the message to the reporter",
     )
 
 

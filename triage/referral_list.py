@@ -79,6 +79,9 @@ def stage(row: dict[str, Any]) -> str:
 class ReferralFilterForm(GovukForm):
     """The list's GET form. Every parameter it reads is checked; a bad one is a 400 with the error summary."""
 
+    # Where the error summary points for the hidden page field: the filters.
+    error_anchor = "referral-filters"
+
     case_number = forms.CharField(
         label="Case number",
         help_text="All or part of it, for example 2026-K7M3QX",
