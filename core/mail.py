@@ -19,13 +19,13 @@ from django.core.mail.backends.filebased import EmailBackend
 class PrivateFileEmailBackend(EmailBackend):
     """Django's file backend with owner-only permissions on the folder and on every file."""
 
-    def __init__(self, *args: Any, file_path: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, file_path: str | None = None, **kwargs: Any) -> None:
         folder = Path(file_path or settings.EMAIL_FILE_PATH).absolute()
         # Made owner-only before Django's own makedirs, which would use the umask; a folder made earlier
         # with a looser mode is tightened.
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder.chmod(0o700)
-        super().__init__(*args, file_path=str(folder), **kwargs)
+        super().__init__(file_path=str(folder), **kwargs)
 
     def open(self) -> bool:
         if self.stream is not None:
