@@ -4,7 +4,8 @@ Every report has a random data key. Its content is sealed with that key (XSalsa2
 The data key is stored twice: sealed to the helpline's X25519 public key (a sealed box, which only the
 staff service and workers can open) and sealed with a key derived from the reporter's access code
 (Argon2id, parameters stored per row). The public service holds only the public key, so a compromise of
-it cannot read stored reports.
+it cannot read stored reports. What is sealed with a data key is first padded to a bucket (core.padding),
+so the stored length does not give away the length of what was written.
 
 Other apps use this module; nothing else touches PyNaCl.
 """
@@ -31,6 +32,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from nacl.public import PrivateKey, PublicKey, SealedBox
 from nacl.secret import SecretBox
+
+from core import padding
 
 KEY_BYTES = SecretBox.KEY_SIZE
 SALT_BYTES = nacl.pwhash.argon2id.SALTBYTES
@@ -134,24 +137,46 @@ def new_data_key() -> bytes:
     return nacl.utils.random(KEY_BYTES)
 
 
+# What people wrote is padded to a bucket before it is sealed (core.padding), so a stored ciphertext's
+# length says only which bucket its text falls in; opening accepts rows sealed before padding too.
+
+
+def _seal_padded(data_key: bytes, plaintext: bytes) -> bytes:
+    return bytes(SecretBox(data_key).encrypt(padding.pad(plaintext)))
+
+
+def _open_padded(data_key: bytes, ciphertext: bytes) -> bytes:
+    return padding.unpad(bytes(SecretBox(data_key).decrypt(ciphertext)))
+
+
 def seal_content(data_key: bytes, content: dict[str, object]) -> bytes:
     plaintext = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return bytes(SecretBox(data_key).encrypt(plaintext))
+    return _seal_padded(data_key, plaintext)
 
 
 def open_content(data_key: bytes, ciphertext: bytes) -> dict[str, object]:
-    opened = json.loads(SecretBox(data_key).decrypt(ciphertext).decode("utf-8"))
+    opened = json.loads(_open_padded(data_key, ciphertext).decode("utf-8"))
     if not isinstance(opened, dict):
         raise ValueError("Sealed content is not an object")
     return opened
 
 
 def seal_text(data_key: bytes, text: str) -> bytes:
-    return bytes(SecretBox(data_key).encrypt(text.encode("utf-8")))
+    return _seal_padded(data_key, text.encode("utf-8"))
 
 
 def open_text(data_key: bytes, ciphertext: bytes) -> str:
-    return SecretBox(data_key).decrypt(ciphertext).decode("utf-8")
+    return _open_padded(data_key, ciphertext).decode("utf-8")
+
+
+def reseal_padded(data_key: bytes, ciphertext: bytes) -> bytes | None:
+    """``ciphertext`` sealed again with its plaintext padded (and a new nonce), or None when it is padded
+    already. For rows sealed before padding existed; what they say is unchanged. Raises CryptoError for a
+    wrong key or a damaged row."""
+    opened = bytes(SecretBox(data_key).decrypt(ciphertext))
+    if padding.is_padded(opened):
+        return None
+    return _seal_padded(data_key, opened)
 
 
 def seal_key_for_helpline(data_key: bytes) -> tuple[str, bytes]:
