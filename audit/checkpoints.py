@@ -6,37 +6,70 @@ left is a shorter chain that still verifies. So every AUDIT_CHECKPOINT_SECONDS (
 last event's id and hash and how many events there are up to it, signed with the Ed25519 key
 AUDIT_SIGNING_KEY, appended as one JSON line to a sink the database cannot reach (a file by default).
 
-``verify_audit`` then checks the latest checkpoint against the table: a tail removed before that
-checkpoint, or rows rewritten by someone holding the MAC key, no longer match it. Rows written since the
-last checkpoint are protected by the chain alone, so the interval bounds what can vanish unnoticed.
+A checkpoint is only worth something if the next one cannot quietly forget it. So before it signs, the
+checkpointer checks that the new head *extends* the previous checkpoint: that checkpoint's event is still
+there with the same hash, every link from it to the new head holds, and the count grew by exactly the
+events in between. Otherwise a deleted tail, or a TRUNCATE, would be signed over at the next run and the
+trail would verify again. It checks with what it holds, the signing key: MAC checks stay in
+``verify_audit`` (docs/deploy.md keeps the MAC key away from the checkpointer). On a break it signs no
+checkpoint, appends a signed *break* line saying why, and raises an alert (audit.alerts).
 
-A checkpoint names its database, so checkpoints of the development database and of throwaway test
-databases written to the same local file never get in each other's way.
+Lines name their trail (audit.identity), so a sink is matched against this trail only, whatever database
+names it shares; and each links to the trail's line before it, so a line removed from the middle of the
+sink shows. Every line also carries the trail's carry-over point (where its unkeyed legacy chain ends), so
+the first checkpoint signs it and every later one repeats it unchanged.
+
+``verify_audit`` checks every checkpoint of the trail against the table in one ordered pass over the
+events, and the sink's lines against each other. Rows written since the last checkpoint are protected by
+the chain alone, so the interval bounds what can vanish unnoticed.
+
+Lines of format /1, written before trails had ids, are still read: as legacy checkpoints of the database
+they name, checked like the others.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
+import hashlib
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import nacl.exceptions
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.utils import timezone
-from nacl.signing import VerifyKey
+from nacl.signing import SigningKey, VerifyKey
 
 from audit import keys
+from audit.alerts import alert_raise
+from audit.identity import CarryOver, TrailIdentity, trail_identity, trail_mark_seen
 from audit.models import AuditEvent
+from audit.trail import GENESIS_HASH, KEYED_VERSION, UNKEYED_VERSIONS, carried_over
 
-FORMAT = "helpline-audit-checkpoint/1"
-SIGNED_FIELDS = ("format", "database", "last_event_id", "row_hash", "event_count", "created_at", "key_id")
+FORMAT = "helpline-audit-checkpoint/2"
+LEGACY_FORMAT = "helpline-audit-checkpoint/1"
+LEGACY_SIGNED_FIELDS = ("format", "database", "last_event_id", "row_hash", "event_count", "created_at", "key_id")
+SIGNED_FIELDS = (
+    *LEGACY_SIGNED_FIELDS,
+    "kind",
+    "trail_id",
+    "carry_over_event_id",
+    "carry_over_hash",
+    "previous_line",
+    "reason",
+)
+CHECKPOINT = "checkpoint"
+BREAK = "break"
+# Only one checkpointer at a time, so two lines never link to the same line before them.
+_CHECKPOINT_LOCK = 0x4353_4543  # "CSEC"
 
 
 # --- sinks ----------------------------------------------------------------------------------------
@@ -108,42 +141,122 @@ def checkpoint_sink() -> CheckpointSink:
     return FileSink(Path(settings.AUDIT_CHECKPOINT_PATH))
 
 
-# --- checkpoints ----------------------------------------------------------------------------------
+# --- lines ----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Checkpoint:
+    """One signed line of the sink: a checkpoint of the head, or (kind "break") a head the checkpointer
+    refused to sign, with its reason. A legacy line (format /1) has only the fields up to key_id."""
+
     database: str
-    last_event_id: int
+    last_event_id: int  # the head: for a break, the head it refused (0 if there were no events)
     row_hash: str
     event_count: int
     created_at: str
     key_id: str
+    trail_id: str = ""
+    carry_over_event_id: int | None = None
+    carry_over_hash: str = ""
+    previous_line: str = ""  # line_digest of the trail's line before this one; "" for its first line
+    kind: str = CHECKPOINT
+    reason: str = ""
     signature: str = ""
     format: str = FORMAT
 
+    @property
+    def legacy(self) -> bool:
+        return self.format == LEGACY_FORMAT
+
+    @property
+    def is_break(self) -> bool:
+        return self.kind == BREAK
+
+    @property
+    def carry_over(self) -> CarryOver | None:
+        if self.carry_over_event_id is None:
+            return None
+        return CarryOver(self.carry_over_event_id, self.carry_over_hash)
+
+    def _fields(self) -> tuple[str, ...]:
+        return LEGACY_SIGNED_FIELDS if self.legacy else SIGNED_FIELDS
+
     def signed_bytes(self) -> bytes:
         """The canonical JSON of every field but the signature: what the signature covers."""
-        fields = {name: getattr(self, name) for name in SIGNED_FIELDS}
+        fields = {name: getattr(self, name) for name in self._fields()}
         return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
     def to_line(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        data = {name: getattr(self, name) for name in (*self._fields(), "signature")}
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
     @classmethod
     def from_line(cls, line: str) -> Checkpoint:
-        """Parse one line; ValueError if it is not a well-formed checkpoint."""
+        """Parse one line; ValueError if it is not a well-formed line of a known format."""
         data: Any = json.loads(line)
-        if not isinstance(data, dict) or set(data) != {*SIGNED_FIELDS, "signature"}:
+        if not isinstance(data, dict):
             raise ValueError("not a checkpoint")
-        if data["format"] != FORMAT:
+        names = {FORMAT: SIGNED_FIELDS, LEGACY_FORMAT: LEGACY_SIGNED_FIELDS}.get(str(data.get("format")))
+        if names is None:
             raise ValueError("unknown checkpoint format")
-        types = {"last_event_id": int, "event_count": int}
-        for name in (*SIGNED_FIELDS, "signature"):
-            expected = types.get(name, str)
+        if set(data) != {*names, "signature"}:
+            raise ValueError("not a checkpoint")
+        types: dict[str, tuple[type, ...]] = {
+            "last_event_id": (int,),
+            "event_count": (int,),
+            "carry_over_event_id": (int, type(None)),
+        }
+        for name in (*names, "signature"):
+            expected = types.get(name, (str,))
             if not isinstance(data[name], expected) or isinstance(data[name], bool):
-                raise ValueError(f"{name} is not a {expected.__name__}")
+                raise ValueError(f"{name} is not a {expected[0].__name__}")
+        if data.get("kind", CHECKPOINT) not in (CHECKPOINT, BREAK):
+            raise ValueError("unknown kind of line")
         return cls(**data)
+
+
+def line_digest(line: str) -> str:
+    """What the next line of the trail links to."""
+    return hashlib.sha256(line.encode("utf-8")).hexdigest()
+
+
+class SinkLine(NamedTuple):
+    number: int  # 1-based, as messages print it
+    text: str
+    checkpoint: Checkpoint
+
+
+def _lines(sink: CheckpointSink) -> Iterator[SinkLine | int]:
+    """Every readable line of the sink, and the number of every unreadable one."""
+    for number, text in enumerate(sink.lines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            yield SinkLine(number, text, Checkpoint.from_line(text))
+        except ValueError:
+            yield number
+
+
+OURS, FOREIGN, OTHER = "ours", "foreign", "other"
+
+
+def _belonging(checkpoint: Checkpoint, database: str, trail_id: str) -> str:
+    """Whose line: this trail's (a legacy line by its database's name), a line of this database's name under
+    another trail (it was replaced), or another database's (development and tests share a local sink)."""
+    if checkpoint.legacy:
+        return OURS if checkpoint.database == database else OTHER
+    if checkpoint.trail_id == trail_id:
+        return OURS
+    return FOREIGN if checkpoint.database == database else OTHER
+
+
+def _signature_holds(checkpoint: Checkpoint, verify: VerifyKey) -> bool:
+    try:
+        signature = base64.b64decode(checkpoint.signature.encode("ascii"), validate=True)
+        verify.verify(checkpoint.signed_bytes(), signature)
+    except (nacl.exceptions.BadSignatureError, ValueError):  # also bad base64 and a signature of the wrong size
+        return False
+    return True
 
 
 def _database_name() -> str:
@@ -153,34 +266,208 @@ def _database_name() -> str:
     return str(row[0]) if row else ""
 
 
-def checkpoint_write(*, sink: CheckpointSink | None = None) -> Checkpoint | None:
-    """Sign the chain's current head and append it to the sink; None if there are no events yet.
+# --- writing --------------------------------------------------------------------------------------
 
-    The head and the count come from one statement, so they describe one moment. No lock is taken:
+
+class TrailBroken(Exception):
+    """The checkpointer refused to sign: the trail does not extend its last checkpoint. The break is in the
+    sink and the alert raised by the time this is raised."""
+
+
+@dataclass(frozen=True)
+class Head:
+    database: str
+    last_event_id: int  # 0 when there are no events
+    row_hash: str
+    event_count: int
+
+
+@dataclass
+class TrailHistory:
+    """What the checkpointer needs from the sink about this trail."""
+
+    last_line: str = ""  # digest of its last line, which the next links to
+    previous: SinkLine | None = None  # its latest checkpoint (a legacy one counts)
+    break_recorded: bool = False  # its last line is a break already: one is enough
+    foreign: SinkLine | None = None  # a line of this database's name under another trail
+
+
+def _head() -> Head:
+    """The head and the count up to it, from one statement, so they describe one moment. No lock is needed:
     writers chain in commit order under their advisory lock, so every id below a visible head is final."""
-    signing = keys.signing_key()  # first: a missing key fails before anything is read
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT current_database(), head.id, head.row_hash,"
             " (SELECT count(*) FROM audit_event WHERE id <= head.id)"
-            " FROM audit_event AS head ORDER BY head.id DESC LIMIT 1"
+            " FROM (SELECT 1) AS one LEFT JOIN LATERAL"
+            " (SELECT id, row_hash FROM audit_event ORDER BY id DESC LIMIT 1) AS head ON true"
         )
-        head = cursor.fetchone()
-    if head is None:
-        return None
-    database, last_id, row_hash, count = head
+        database, last_id, row_hash, count = cursor.fetchone() or ("", None, None, 0)
+    return Head(str(database), int(last_id or 0), str(row_hash or ""), int(count or 0))
+
+
+def _history(sink: CheckpointSink, database: str, trail_id: str) -> TrailHistory:
+    history = TrailHistory()
+    for line in _lines(sink):
+        if isinstance(line, int):
+            continue  # unreadable: verify_audit reports it; it is nobody's line
+        belonging = _belonging(line.checkpoint, database, trail_id)
+        if belonging == FOREIGN and history.foreign is None:
+            history.foreign = line
+        if belonging != OURS:
+            continue
+        history.last_line = line_digest(line.text)
+        history.break_recorded = line.checkpoint.is_break
+        if not line.checkpoint.is_break:
+            history.previous = line
+    return history
+
+
+@contextlib.contextmanager
+def _checkpointer_lock() -> Iterator[None]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_CHECKPOINT_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_CHECKPOINT_LOCK])
+
+
+def checkpoint_write(*, sink: CheckpointSink | None = None) -> Checkpoint | None:
+    """Sign the chain's current head and append it to the sink, if it extends the previous checkpoint; None
+    if there is nothing to sign yet. Raises TrailBroken, after recording the break and raising the alert,
+    if it does not."""
+    signing = keys.signing_key()  # first: a missing key fails before anything is read
+    sink = sink or checkpoint_sink()
+    with _checkpointer_lock():
+        identity = trail_identity()
+        head = _head()
+        history = _history(sink, head.database, identity.trail_id if identity else "")
+        if identity is not None and head.event_count:
+            trail_mark_seen(timezone.now())
+        nothing_yet = not head.event_count and history.previous is None and history.foreign is None
+        if nothing_yet and (identity is not None or not history.last_line):
+            return None
+        refusal = _refusal(identity, head, history, signing.verify_key)
+        line = _line(signing, identity, head, history, refusal[1] if refusal else "")
+        if refusal is None:
+            sink.append(line.to_line())
+            return line
+        fingerprint, reason = refusal
+        alert_raise(fingerprint=fingerprint, reason=reason)
+        if not history.break_recorded:
+            sink.append(line.to_line())
+        raise TrailBroken(reason)
+
+
+def _line(
+    signing: SigningKey, identity: TrailIdentity | None, head: Head, history: TrailHistory, reason: str
+) -> Checkpoint:
+    carry_over = identity.carry_over if identity else None
     unsigned = Checkpoint(
-        database=str(database),
-        last_event_id=int(last_id),
-        row_hash=str(row_hash),
-        event_count=int(count),
+        database=head.database,
+        last_event_id=head.last_event_id,
+        row_hash=head.row_hash,
+        event_count=head.event_count,
         created_at=timezone.now().isoformat(),
         key_id=keys.key_id(signing.verify_key),
+        trail_id=identity.trail_id if identity else "",
+        carry_over_event_id=carry_over.event_id if carry_over else None,
+        carry_over_hash=carry_over.row_hash if carry_over else "",
+        previous_line=history.last_line,
+        kind=BREAK if reason else CHECKPOINT,
+        reason=reason,
     )
-    signature = keys.b64(signing.sign(unsigned.signed_bytes()).signature)
-    signed = Checkpoint(**{**asdict(unsigned), "signature": signature})
-    (sink or checkpoint_sink()).append(signed.to_line())
-    return signed
+    return replace(unsigned, signature=keys.b64(signing.sign(unsigned.signed_bytes()).signature))
+
+
+def _refusal(
+    identity: TrailIdentity | None, head: Head, history: TrailHistory, verify: VerifyKey
+) -> tuple[str, str] | None:
+    """(what broke, why) if the head must not be signed: the alert's fingerprint and the reason."""
+    if identity is None:
+        return "trail-record-missing", "the database has no trail record (audit_trail): removed or replaced?"
+    if history.foreign is not None:
+        other = history.foreign.checkpoint
+        reason = (
+            f"checkpoint line {history.foreign.number} is of database {other.database} under trail "
+            f"{other.trail_id or '(none)'}, not this database's trail {identity.trail_id}: its trail record "
+            "was replaced (or, in development, the database re-created: then move the sink aside)"
+        )
+        return f"foreign-trail:{other.trail_id}", reason
+    previous = history.previous
+    fingerprint = line_digest(previous.text) if previous else f"first:{identity.trail_id}"
+    reason = _extension_problem(identity, head, previous, verify)
+    if reason and previous and previous.checkpoint.legacy:
+        reason += (
+            f"; line {previous.number} is a legacy line (format /1), matched by the database's name only: for a "
+            "re-created development database, move the sink aside"
+        )
+    return (fingerprint, reason) if reason else None
+
+
+def _extension_problem(identity: TrailIdentity, head: Head, previous: SinkLine | None, verify: VerifyKey) -> str:
+    """Why the head does not extend the previous checkpoint (from the first event, if there is none); "" if
+    it does. One ordered pass over the events from that checkpoint's to the head."""
+    if previous is None:
+        return _walk(identity.carry_over, head, None, 0)
+    checkpoint = previous.checkpoint
+    if checkpoint.key_id == keys.key_id(verify) and not _signature_holds(checkpoint, verify):
+        return f"checkpoint line {previous.number}, the latest, does not verify (the sink was altered?)"
+    if not checkpoint.legacy and checkpoint.carry_over != identity.carry_over:
+        return (
+            f"the trail record's carry-over point differs from the one checkpoint line {previous.number} signed "
+            "(the record was rewritten?)"
+        )
+    if not head.event_count:
+        return (
+            f"there are no events, but checkpoint line {previous.number} counted {checkpoint.event_count} up to "
+            f"event {checkpoint.last_event_id} (emptied?)"
+        )
+    return _walk(identity.carry_over, head, checkpoint, previous.number)
+
+
+def _walk(carry_over: CarryOver | None, head: Head, checkpoint: Checkpoint | None, line: int) -> str:
+    start = checkpoint.last_event_id if checkpoint else 0
+    rows = (
+        AuditEvent.objects.filter(id__gte=start, id__lte=head.last_event_id)
+        .order_by("id")
+        .values_list("id", "previous_hash", "row_hash", "chain_version")
+    )
+    expected_link = GENESIS_HASH
+    walked = 0
+    for event_id, previous_hash, row_hash, version in rows.iterator(chunk_size=2000):
+        if checkpoint is not None and walked == 0:
+            if event_id != checkpoint.last_event_id:
+                break
+            if row_hash != checkpoint.row_hash:
+                return f"event {event_id}'s hash differs from checkpoint line {line}'s (altered and re-chained?)"
+        elif previous_hash != expected_link:
+            return f"event {event_id} does not link to the event before it (events removed or inserted?)"
+        problem = _legacy_problem(event_id, row_hash, version, carry_over)
+        if problem:
+            return problem
+        expected_link = row_hash
+        walked += 1
+    if checkpoint is not None and walked == 0:
+        return f"event {checkpoint.last_event_id}, named by checkpoint line {line}, is missing (events removed?)"
+    if checkpoint is not None and head.event_count != checkpoint.event_count + walked - 1:
+        return (
+            f"the table has {head.event_count} events up to event {head.last_event_id}, but checkpoint line {line} "
+            f"counted {checkpoint.event_count} up to event {start} and {walked - 1} follow it (events removed or "
+            "inserted before it?)"
+        )
+    return ""
+
+
+def _legacy_problem(event_id: int, row_hash: str, version: int, carry_over: CarryOver | None) -> str:
+    """Unkeyed events belong to the carried-over legacy chain only (audit.trail); this needs no key."""
+    if version != KEYED_VERSION and not (version in UNKEYED_VERSIONS and carried_over(event_id, carry_over)):
+        return f"event {event_id} is unkeyed (version {version}) outside the carried-over legacy chain"
+    if carry_over is not None and event_id == carry_over.event_id and row_hash != carry_over.row_hash:
+        return f"event {event_id}, the legacy chain's head, differs from its carry-over point"
+    return ""
 
 
 # --- checking -------------------------------------------------------------------------------------
@@ -195,86 +482,178 @@ class CheckpointProblem:
 @dataclass
 class CheckpointReport:
     sink: str
-    latest: Checkpoint | None = None  # the latest checkpoint of this database whose signature holds
+    trail_id: str = ""
+    latest: Checkpoint | None = None  # the latest checkpoint of this trail whose signature holds
     latest_line: int = 0
-    events_since: int = 0  # written after it: protected by the chain alone
+    checked: int = 0  # checkpoints of this trail checked against the table
+    legacy: int = 0  # of them, legacy lines (format /1, no trail id) matched by database name
+    events_since: int = 0  # written after the latest: protected by the chain alone
     other_databases: int = 0
+    first_seen_at: datetime | None = None  # when the checkpointer first saw events of this trail
+    breaks: list[tuple[int, Checkpoint]] = field(default_factory=list)  # breaks the checkpointer recorded
     problems: list[CheckpointProblem] = field(default_factory=list)
 
-
-def _signature_holds(checkpoint: Checkpoint, verify: VerifyKey) -> bool:
-    try:
-        signature = base64.b64decode(checkpoint.signature.encode("ascii"), validate=True)
-        verify.verify(checkpoint.signed_bytes(), signature)
-    except (nacl.exceptions.BadSignatureError, ValueError):  # also bad base64 and a signature of the wrong size
-        return False
-    return True
+    def problem(self, where: str, reason: str) -> None:
+        self.problems.append(CheckpointProblem(where, reason))
 
 
 def checkpoint_verify(*, verify_key: str = "", sink: CheckpointSink | None = None) -> CheckpointReport:
-    """Check every checkpoint of this database in the sink, then the table against the latest.
+    """Check the sink's lines of this trail, then every checkpoint among them against the table.
 
-    Every line of this database signed with our key must verify (an edited line is reported wherever
-    it is). Lines signed by another key are older keys' (after a rotation) and are skipped, unless the
-    newest line is one of them. The latest good checkpoint's event must exist with the same hash, and the
-    number of events up to it must be the number it counted."""
+    Every line of this trail signed with our key must verify and link to the line before it (an edited or
+    removed line is reported wherever it is); lines signed by another key are older keys' (after a
+    rotation) and are skipped, unless the newest line is one of them. Counts never go down from one
+    checkpoint to the next, and each named event must exist with the same hash and the same number of
+    events up to it."""
     sink = sink or checkpoint_sink()
     report = CheckpointReport(sink=sink.describe())
     database = _database_name()
+    identity = trail_identity()
+    report.trail_id = identity.trail_id if identity else ""
+    ours: list[SinkLine] = []
     verify: VerifyKey | None = None
-    newest_line = 0
-    newest_key = ""
-    for number, line in enumerate(sink.lines(), start=1):
-        if not line.strip():
+    for line in _lines(sink):
+        if isinstance(line, int):
+            report.problem(f"checkpoint line {line}", "not a readable checkpoint (altered, or cut short?)")
             continue
-        try:
-            checkpoint = Checkpoint.from_line(line)
-        except ValueError:
-            where = f"checkpoint line {number}"
-            report.problems.append(CheckpointProblem(where, "not a readable checkpoint (altered, or cut short?)"))
-            continue
-        if checkpoint.database != database:
+        belonging = _belonging(line.checkpoint, database, report.trail_id)
+        if belonging == OTHER:
             report.other_databases += 1
             continue
         if verify is None:
             try:
                 verify = keys.verify_key(verify_key)
             except ImproperlyConfigured as exc:
-                report.problems.append(CheckpointProblem(f"checkpoint line {number}", f"cannot be checked: {exc}"))
+                report.problem(f"checkpoint line {line.number}", f"cannot be checked: {exc}")
                 return report
-        newest_line, newest_key = number, checkpoint.key_id
-        if checkpoint.key_id != keys.key_id(verify):
+        if belonging == FOREIGN:
+            reason = (
+                f"a line of this database under trail {line.checkpoint.trail_id or '(none)'}, but its trail is "
+                f"{report.trail_id or 'missing'}: the trail record was replaced or removed (or, in development, "
+                "the database re-created: then move the sink aside)"
+            )
+            report.problem(f"checkpoint line {line.number}", reason)
             continue
-        if not _signature_holds(checkpoint, verify):
-            reason = "signature does not verify (the line was altered?)"
-            report.problems.append(CheckpointProblem(f"checkpoint line {number}", reason))
-            continue
-        report.latest, report.latest_line = checkpoint, number
-    if verify is not None and newest_key != keys.key_id(verify):
-        reason = f"signed by {newest_key}, but the verify key is {keys.key_id(verify)}: it cannot be checked"
-        report.problems.append(CheckpointProblem(f"checkpoint line {newest_line}", reason))
-    if report.latest is None and report.other_databases and settings.PRODUCTION and not report.problems:
-        reason = f"no checkpoint of database {database!r}, but {report.other_databases} of others (wrong sink?)"
-        report.problems.append(CheckpointProblem("checkpoints", reason))
-    if report.latest is not None:
-        _check_table(report, report.latest, report.latest_line)
+        ours.append(line)
+    targets = _check_lines(report, ours, verify, identity) if verify is not None else []
+    _check_seen(report, identity, ours, database)
+    _check_table(report, targets)
     return report
 
 
-def _check_table(report: CheckpointReport, checkpoint: Checkpoint, line: int) -> None:
+def _check_lines(
+    report: CheckpointReport, ours: list[SinkLine], verify: VerifyKey, identity: TrailIdentity | None
+) -> list[tuple[int, Checkpoint]]:
+    """The trail's lines against each other; returns the checkpoints to check against the table."""
+    if identity is None and ours:
+        report.problem("trail", f"the sink has {len(ours)} line(s) of this database, but it has no trail record")
+    targets: list[tuple[int, Checkpoint]] = []
+    last_text: str | None = None
+    signed_carry_over: tuple[int, CarryOver | None] | None = None  # (line, point) of the first line signing it
+    for number, text, checkpoint in ours:
+        if not checkpoint.legacy and checkpoint.previous_line != (line_digest(last_text) if last_text else ""):
+            reason = "does not follow the line of this trail before it (a line removed, or inserted?)"
+            report.problem(f"checkpoint line {number}", reason)
+        last_text = text
+        if checkpoint.key_id != keys.key_id(verify):
+            continue
+        if not _signature_holds(checkpoint, verify):
+            report.problem(f"checkpoint line {number}", "signature does not verify (the line was altered?)")
+            continue
+        if not checkpoint.legacy:
+            signed_carry_over = signed_carry_over or (number, checkpoint.carry_over)
+            if checkpoint.carry_over != signed_carry_over[1]:
+                reason = f"its carry-over point differs from the one line {signed_carry_over[0]} signed"
+                report.problem(f"checkpoint line {number}", reason)
+        if checkpoint.is_break:
+            report.breaks.append((number, checkpoint))
+            continue
+        _check_count_grows(report, targets, number, checkpoint)
+        targets.append((number, checkpoint))
+        report.latest, report.latest_line = checkpoint, number
+        report.legacy += checkpoint.legacy
+    if ours and ours[-1].checkpoint.key_id != keys.key_id(verify):
+        reason = (
+            f"signed by {ours[-1].checkpoint.key_id}, but the verify key is {keys.key_id(verify)}: it cannot be checked"
+        )
+        report.problem(f"checkpoint line {ours[-1].number}", reason)
+    if signed_carry_over and identity and identity.carry_over != signed_carry_over[1]:
+        reason = f"the trail record's carry-over point differs from the one checkpoint line {signed_carry_over[0]}"
+        report.problem("trail", reason + " signed (the record was rewritten?)")
+    return targets
+
+
+def _check_count_grows(
+    report: CheckpointReport, targets: list[tuple[int, Checkpoint]], number: int, checkpoint: Checkpoint
+) -> None:
+    if not targets:
+        return
+    before_line, before = targets[-1]
+    if checkpoint.event_count < before.event_count or checkpoint.last_event_id < before.last_event_id:
+        reason = (
+            f"counts {checkpoint.event_count} events up to event {checkpoint.last_event_id}, fewer than line "
+            f"{before_line}'s {before.event_count} up to event {before.last_event_id} (a shortened trail signed?)"
+        )
+        report.problem(f"checkpoint line {number}", reason)
+
+
+def _check_seen(report: CheckpointReport, identity: TrailIdentity | None, ours: list[SinkLine], database: str) -> None:
+    """No checkpoint is only "not yet" while the checkpointer has not had an interval to write one since it
+    first saw events: it notes that moment in the trail record and in its first line, never the events'
+    own times (kept to the day for reporters' events)."""
+    seen = [identity.first_seen_at] if identity and identity.first_seen_at else []
+    first_line = next((line.checkpoint for line in ours if not line.checkpoint.legacy), None)
+    if first_line is not None:
+        seen.append(datetime.fromisoformat(first_line.created_at))
+    report.first_seen_at = min(seen) if seen else None
+    if report.latest is not None:
+        return
+    interval = int(settings.AUDIT_CHECKPOINT_SECONDS)
+    if report.first_seen_at is not None and timezone.now() - report.first_seen_at > timedelta(seconds=interval):
+        reason = (
+            f"the checkpointer first saw this trail's events at {report.first_seen_at.isoformat()}, more than one "
+            f"interval ({interval} s) ago, but the sink has no checkpoint of it (lines removed, or the wrong sink?)"
+        )
+        report.problem("checkpoints", reason)
+    if report.other_databases and settings.PRODUCTION and not report.problems:
+        reason = f"no checkpoint of database {database!r}, but {report.other_databases} of others (wrong sink?)"
+        report.problem("checkpoints", reason)
+
+
+def _check_table(report: CheckpointReport, targets: list[tuple[int, Checkpoint]]) -> None:
+    """Every checkpoint against the table in one ordered pass over the events, however many there are."""
+    if not targets:
+        return
+    pending = sorted(targets, key=lambda target: (target[1].last_event_id, target[0]))
+    latest_id = report.latest.last_event_id if report.latest else None
+    index = count = 0
+    rows = AuditEvent.objects.order_by("id").values_list("id", "row_hash")
+    for event_id, row_hash in rows.iterator(chunk_size=5000):
+        while index < len(pending) and pending[index][1].last_event_id < event_id:
+            _compare(report, *pending[index], None, count)  # passed over: it is not there
+            index += 1
+        count += 1
+        while index < len(pending) and pending[index][1].last_event_id == event_id:
+            _compare(report, *pending[index], row_hash, count)
+            index += 1
+        if latest_id is not None and event_id > latest_id:
+            report.events_since += 1
+    for line, checkpoint in pending[index:]:
+        _compare(report, line, checkpoint, None, count)
+    report.checked = len(targets)
+
+
+def _compare(report: CheckpointReport, line: int, checkpoint: Checkpoint, row_hash: str | None, count: int) -> None:
     event_id = checkpoint.last_event_id
-    row_hash = AuditEvent.objects.filter(id=event_id).values_list("row_hash", flat=True).first()
     if row_hash is None:
         reason = f"named by checkpoint line {line} ({checkpoint.created_at}) but missing (events removed?)"
-        report.problems.append(CheckpointProblem(f"event {event_id}", reason))
+        report.problem(f"event {event_id}", reason)
     elif row_hash != checkpoint.row_hash:
         reason = f"its hash differs from checkpoint line {line}'s ({checkpoint.created_at}): altered and re-chained?"
-        report.problems.append(CheckpointProblem(f"event {event_id}", reason))
-    count = AuditEvent.objects.filter(id__lte=event_id).count()
+        report.problem(f"event {event_id}", reason)
     if count != checkpoint.event_count:
         reason = (
             f"counted {checkpoint.event_count} events up to event {event_id}, the table now has {count} "
             "(events removed or inserted?)"
         )
-        report.problems.append(CheckpointProblem(f"checkpoint line {line}", reason))
-    report.events_since = AuditEvent.objects.filter(id__gt=event_id).count()
+        report.problem(f"checkpoint line {line}", reason)

@@ -45,3 +45,33 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
+
+
+class AuditAlert(models.Model):
+    """A break the checkpointer found: the trail no longer extends its last signed checkpoint, or cannot be
+    matched to it at all. The checkpointer then signs nothing, so the alert stays until a person acts: it is
+    shown on /staff/health and emailed to the supervisors and administrators again every
+    AUDIT_ALERT_REPEAT_SECONDS until one of them acknowledges it (manage.py audit_alert_acknowledge).
+
+    A superuser who deletes the row gains nothing: the break is recorded in the checkpoint sink, which the
+    database cannot reach, and the checkpointer raises the alert again at its next run."""
+
+    # What was broken, so one break is one alert however many runs find it: the digest of the checkpoint
+    # line the trail no longer extends, or a name for a trail that cannot be matched to the sink at all.
+    fingerprint = models.CharField(max_length=100, unique=True)
+    # Ids, counts and line numbers only.
+    reason = models.TextField()
+    raised_at = models.DateTimeField()
+    last_found_at = models.DateTimeField()
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        db_table = "audit_alert"
+        ordering = ["-raised_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"audit alert #{self.pk}"

@@ -6,8 +6,12 @@ so a removed, inserted or altered row breaks the chain at that point.
 A plain hash only shows accidents, though: whoever can switch the trigger off can edit a row and recompute
 every later hash. So rows are now MACed (chain_version 3): the hash is an HMAC-SHA256 under AUDIT_MAC_KEY,
 which the database does not hold. Rows written before keep their plain hashes (versions 1 and 2) and the
-first keyed row links to the last of them, so the old chain carries over. Once the keyed chain has begun,
-an unkeyed row can only be a forgery (someone rewriting keyed rows without the key), so it is a break.
+first keyed row links to the last of them, so the old chain carries over.
+
+That legacy chain ends at its carry-over point (audit.identity): recorded by migration 0003 and signed by the
+first checkpoint. An unkeyed row after it, or any unkeyed row in a trail that never had legacy rows, can only
+be a forgery: someone without the key rewriting rows, possibly every row from the first, so that no keyed
+row is left to show the step back.
 
 What the chain cannot show is a missing tail: deleting the newest rows leaves a shorter, intact chain.
 Signed checkpoints of the head (audit.checkpoints) close that gap.
@@ -28,6 +32,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit import keys
+from audit.identity import CarryOver, trail_identity
 from audit.models import AuditEvent, Subject
 
 GENESIS_HASH = "0" * 64
@@ -37,6 +42,7 @@ _CHAIN_LOCK = 0x4353_4541  # "CSEA"
 UNKEYED_VERSIONS = (1, 2)
 KEYED_VERSION = 3
 CURRENT_VERSION = KEYED_VERSION
+OUTSIDE_CARRY_OVER = "unkeyed row outside the carried-over legacy chain (rewritten without the key?)"
 
 
 # The fields each row's hash covers, besides the hash itself.
@@ -128,24 +134,27 @@ def _carried_subject_holds(row: Mapping[str, Any]) -> bool:
 
 
 def audit_verify() -> list[ChainBreak]:
-    """Walk the chain; report every row whose hash or link does not hold.
+    """Walk the chain; report every row whose hash or link does not hold, and every unkeyed row outside the
+    carried-over legacy chain.
 
-    The MAC key is read at the first keyed row only, so a trail that has none verifies without it."""
+    The MAC key is read at the first keyed row only, so a trail that has none verifies without it. Whether
+    the carry-over point itself is the one the first checkpoint signed is audit.checkpoints' to check."""
+    identity = trail_identity()
+    carry_over = identity.carry_over if identity else None
     breaks: list[ChainBreak] = []
     previous = GENESIS_HASH
     key: bytes | None = None
-    keyed_chain_begun = False
+    carry_over_seen = False
     for row in AuditEvent.objects.order_by("id").values("id", "row_hash", *HASHED_FIELDS).iterator():
         if row["previous_hash"] != previous:
             breaks.append(ChainBreak(row["id"], "link to the previous row is broken (a row removed?)"))
         previous = row["row_hash"]
         version = row["chain_version"]
         if version == KEYED_VERSION:
-            keyed_chain_begun = True
             key = key or keys.mac_key()
             holds = hmac.compare_digest(_row_mac(row, key), row["row_hash"])
-        elif version in UNKEYED_VERSIONS and keyed_chain_begun:
-            breaks.append(ChainBreak(row["id"], "unkeyed row after the keyed chain began (rewritten without the key?)"))
+        elif version in UNKEYED_VERSIONS and not carried_over(row["id"], carry_over):
+            breaks.append(ChainBreak(row["id"], OUTSIDE_CARRY_OVER))
             continue
         elif version in UNKEYED_VERSIONS:
             holds = _plain_hash(row) == row["row_hash"]
@@ -155,4 +164,17 @@ def audit_verify() -> list[ChainBreak]:
             breaks.append(ChainBreak(row["id"], "row contents do not match its hash (altered?)"))
         elif version == 1 and not _carried_subject_holds(row):
             breaks.append(ChainBreak(row["id"], "row subject does not match its hash (altered?)"))
+        if carry_over and row["id"] == carry_over.event_id:
+            carry_over_seen = True
+            if row["row_hash"] != carry_over.row_hash:
+                breaks.append(
+                    ChainBreak(row["id"], "the legacy chain's head differs from its recorded carry-over point")
+                )
+    if carry_over and not carry_over_seen:
+        breaks.append(ChainBreak(carry_over.event_id, "the legacy chain's head (its carry-over point) is missing"))
     return breaks
+
+
+def carried_over(event_id: int, carry_over: CarryOver | None) -> bool:
+    """Whether an unkeyed row may be there: only up to the legacy chain's recorded head."""
+    return carry_over is not None and event_id <= carry_over.event_id

@@ -19,11 +19,13 @@ from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_safe
 from kombu import Connection
 
 from accounts.decorators import staff_required
 from accounts.models import User
+from audit.alerts import alerts_health
 from outbox.models import OutboxMessage, WorkerHeartbeat
 
 
@@ -67,6 +69,9 @@ def health() -> tuple[bool, dict[str, Any]]:
             "longest_wait_sweeps": pending["waited"] or 0,
             "sweep_seconds": settings.OUTBOX_SWEEP_SECONDS,
         }
+        # A break the checkpointer found in the audit trail: shown to staff until someone acts. It does not
+        # change /healthz, since the service can still take reports.
+        body["audit"] = alerts_health()
     if not db:
         body["status"] = "down"
     elif broker and body["worker"]["ok"]:
@@ -88,4 +93,13 @@ def staff_health(request: HttpRequest) -> HttpResponse:
     _, body = health()
     if request.GET.get("format") == "json":
         return JsonResponse(body)
-    return render(request, "staff/health.html", {"health": body, "stale_after": settings.WORKER_STALE_SECONDS})
+    audit_alerts = [
+        {
+            **alert,
+            "raised_at": parse_datetime(alert["raised_at"]),
+            "last_found_at": parse_datetime(alert["last_found_at"]),
+        }
+        for alert in body.get("audit", {}).get("alerts", [])
+    ]
+    context = {"health": body, "audit_alerts": audit_alerts, "stale_after": settings.WORKER_STALE_SECONDS}
+    return render(request, "staff/health.html", context)

@@ -98,6 +98,8 @@ AUDIT_MAC_KEY = envsecret("AUDIT_MAC_KEY")
 AUDIT_SIGNING_KEY = envsecret("AUDIT_SIGNING_KEY")
 AUDIT_CHECKPOINT_PATH = os.environ.get("AUDIT_CHECKPOINT_PATH", str(BASE_DIR / "var" / "audit-checkpoints.jsonl"))
 AUDIT_CHECKPOINT_SECONDS = envint("AUDIT_CHECKPOINT_SECONDS", 300)
+# How often the supervisors and administrators are emailed again about a break in the audit trail, until one acts.
+AUDIT_ALERT_REPEAT_SECONDS = envint("AUDIT_ALERT_REPEAT_SECONDS", 3600)
 # The checkpoints' verify key (base64), for checking them where the signing key is not held.
 AUDIT_VERIFY_KEY = envsecret("AUDIT_VERIFY_KEY")
 # Argon2id cost for access-code keys (libsodium's interactive class by default), stored per row.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -10,31 +11,34 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.db import connection
 from nacl.signing import SigningKey, VerifyKey
 
 from audit import keys
 from audit.checkpoints import Checkpoint, checkpoint_verify, checkpoint_write
+from audit.identity import trail_identity
 from audit.models import AuditEvent
 from audit.tasks import checkpoint as checkpoint_task
 from audit.trail import audit_verify
-from tests.audit.conftest import record, rewrite_chain_from, superuser_sql
+from tests.audit.conftest import record, rewrite_chain_from, sink_lines, superuser_sql, verify_fails
 
 pytestmark = pytest.mark.django_db
 
-SIGNED = ("created_at", "database", "event_count", "format", "key_id", "last_event_id", "row_hash")
-
-
-def sink_lines(settings: Any) -> list[str]:
-    return Path(settings.AUDIT_CHECKPOINT_PATH).read_text().splitlines()
-
-
-def verify_fails(capsys: pytest.CaptureFixture[str]) -> str:
-    """Run verify_audit, expect exit 1, return what it wrote to stderr."""
-    with pytest.raises(CommandError, match="broken"):
-        call_command("verify_audit")
-    return capsys.readouterr().err
+SIGNED = (
+    "carry_over_event_id",
+    "carry_over_hash",
+    "created_at",
+    "database",
+    "event_count",
+    "format",
+    "key_id",
+    "kind",
+    "last_event_id",
+    "previous_line",
+    "reason",
+    "row_hash",
+    "trail_id",
+)
 
 
 def database_name() -> str:
@@ -53,6 +57,12 @@ def test_a_checkpoint_is_one_signed_json_line_naming_the_head(settings: Any, aud
     assert data["event_count"] == 3
     assert data["database"] == database_name()
     assert data["created_at"].endswith("+00:00")
+    assert (data["format"], data["kind"], data["reason"]) == ("helpline-audit-checkpoint/2", "checkpoint", "")
+    # The trail it belongs to, and the carry-over point (none: this database never had unkeyed events).
+    identity = trail_identity()
+    assert identity is not None and data["trail_id"] == identity.trail_id
+    assert (data["carry_over_event_id"], data["carry_over_hash"]) == (None, "")
+    assert data["previous_line"] == ""  # the trail's first line
     verify = VerifyKey(base64.b64decode(audit_keys["verify"]))
     assert data["key_id"] == keys.key_id(verify)
     # The signature covers the canonical JSON of every other field (re-derived here, not imported).
@@ -76,6 +86,8 @@ def test_checkpoints_are_appended_and_fsynced(settings: Any, monkeypatch: pytest
     assert first and second
     lines = sink_lines(settings)
     assert [json.loads(line)["event_count"] for line in lines] == [1, 2]
+    # Each line links to the one before it, so a line removed from the middle shows.
+    assert json.loads(lines[1])["previous_line"] == hashlib.sha256(lines[0].encode()).hexdigest()
     assert len(synced) >= 2  # each append (and the new file's directory)
 
 
@@ -161,13 +173,14 @@ def test_rows_rechained_with_a_stolen_mac_key_are_caught_by_the_checkpoint(
     assert f"event {events[-1].pk}: its hash differs from checkpoint line 1" in err
 
 
-def test_a_keyed_chain_rewritten_as_unkeyed_throughout_is_caught_by_the_checkpoint(
+def test_a_keyed_chain_rewritten_as_unkeyed_throughout_is_caught_by_the_chain_and_the_checkpoint(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     events = record(3)
     checkpoint_write()
     rewrite_chain_from(events[0].pk, {"detail": {"n": 99}}, version=2)
-    assert audit_verify() == []  # no keyed row is left to show the downgrade
+    # No keyed row is left to show the downgrade, but the trail never had unkeyed rows: each is a break.
+    assert [b.event_id for b in audit_verify()] == [e.pk for e in events]
     assert f"event {events[-1].pk}: its hash differs" in verify_fails(capsys)
 
 

@@ -10,8 +10,9 @@ from audit.trail import audit_verify
 
 class Command(BaseCommand):
     help = (
-        "Check the audit trail's chain, then the table against the latest signed checkpoint: reports any "
-        "removed, inserted or altered event, and a removed tail older than that checkpoint. Exit 1 if broken."
+        "Check the audit trail's chain, the sink's checkpoint lines of this trail, and the table against every "
+        "signed checkpoint: reports any removed, inserted or altered event, a removed tail older than the latest "
+        "checkpoint, and unkeyed events outside the carried-over legacy chain. Exit 1 if broken."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,6 +33,11 @@ class Command(BaseCommand):
             self.stderr.write(f"event {item.event_id}: {item.reason}")
         for problem in report.problems:
             self.stderr.write(f"{problem.where}: {problem.reason}")
+        if breaks or report.problems:
+            for line, broken in report.breaks:
+                self.stderr.write(
+                    f"checkpoint line {line}: the checkpointer refused to sign ({broken.created_at}): {broken.reason}"
+                )
         if breaks and report.problems:
             raise CommandError(
                 f"The audit trail is broken in {len(breaks)} place(s), and {len(report.problems)} checkpoint "
@@ -48,17 +54,36 @@ class Command(BaseCommand):
         self.stdout.write(self.checkpoint_summary(report))
 
     def checkpoint_summary(self, report: CheckpointReport) -> str:
-        others = ""
-        if report.other_databases:
-            others = f" ({report.other_databases} checkpoints of other databases ignored.)"
         latest = report.latest
         if latest is None:
-            return (
+            seen = ""
+            if report.first_seen_at is not None:
+                seen = f" The checkpointer first saw events at {report.first_seen_at.isoformat()}, within one interval."
+            summary = (
                 f"No checkpoint yet in {report.sink}: the chain alone was checked, so removed newest events "
-                f"cannot be detected until the first checkpoint (manage.py audit_checkpoint).{others}"
+                f"cannot be detected until the first checkpoint (manage.py audit_checkpoint).{seen}"
             )
-        return (
-            f"The latest checkpoint holds: event {latest.last_event_id}, {latest.event_count} events, "
-            f"at {latest.created_at}, signed by {latest.key_id} (line {report.latest_line} of {report.sink}). "
-            f"{report.events_since} event(s) written since are covered by the chain alone.{others}"
-        )
+        else:
+            summary = (
+                f"The latest checkpoint holds: event {latest.last_event_id}, {latest.event_count} events, "
+                f"at {latest.created_at}, signed by {latest.key_id} (line {report.latest_line} of {report.sink}). "
+                f"{report.events_since} event(s) written since are covered by the chain alone. "
+                f"All {report.checked} checkpoint(s) of trail {report.trail_id or '(none)'} hold."
+            )
+        return summary + "".join(self.notes(report))
+
+    def notes(self, report: CheckpointReport) -> list[str]:
+        notes = []
+        if report.legacy:
+            notes.append(
+                f" {report.legacy} of them are legacy lines (format /1, written before checkpoints named their "
+                "trail), matched by the database's name."
+            )
+        for line, broken in report.breaks:
+            notes.append(
+                f" The checkpointer recorded a break at line {line} ({broken.created_at}): {broken.reason}; "
+                "the table now matches every checkpoint."
+            )
+        if report.other_databases:
+            notes.append(f" ({report.other_databases} checkpoints of other databases ignored.)")
+        return notes
