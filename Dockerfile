@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # One image for every role: the public and staff web services, the Celery worker and beat.
 # The role and the secrets come from the environment at run time (see docker-compose.yml); the image
-# holds no secret and no key.
+# holds no secret and no key. The default target is that image (`app`); `--target proxy` builds the front
+# door, Debian's nginx (docker-compose.yml's proxy service, docs/deploy.md section 4).
 
 # --- Stage 1: GOV.UK Frontend assets, from the npm registry, never committed -----------------------
 FROM node:22-bookworm-slim AS assets
@@ -11,8 +12,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
  && mkdir -p /out \
  && cp -R node_modules/govuk-frontend/dist/govuk /out/govuk
 
-# --- Stage 2: the application -----------------------------------------------------------------------
-FROM python:3.11-slim-bookworm AS app
+# --- Stage 2: the application's files -------------------------------------------------------------
+FROM python:3.11-slim-bookworm AS app-files
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -47,6 +48,39 @@ COPY --from=assets /out/govuk/ static/vendor/govuk/
 
 # collectstatic only imports settings: run it with the development defaults, which need no secret.
 RUN HELPLINE_ENV=development python manage.py collectstatic --noinput
+
+# --- Stage 3: the pages the front door answers with itself (413, 502, ...), from the GOV.UK templates ----
+# Rendered as collectstatic runs. They give the helpline's number and hours: the settings' defaults, unless
+# the build is given the values the services run with (--build-arg HELPLINE_PHONE=… HELPLINE_HOURS=…).
+FROM app-files AS proxy-pages
+ARG HELPLINE_PHONE
+ARG HELPLINE_HOURS
+COPY deploy/nginx/ deploy/nginx/
+RUN [ -n "$HELPLINE_PHONE" ] || unset HELPLINE_PHONE; [ -n "$HELPLINE_HOURS" ] || unset HELPLINE_HOURS; \
+    HELPLINE_ENV=development python deploy/nginx/error_pages.py /out/pages
+
+# --- Stage 4: the front door -------------------------------------------------------------------------
+# Debian bookworm's own nginx package (this base image is Debian bookworm), as `make run` and the tests use.
+# deploy/nginx/proxy.py (standard library only) renders its configuration into a tmpfs at each start and
+# runs it; the collected static files let it style its pages while gunicorn is down.
+FROM python:3.11-slim-bookworm AS proxy
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nginx \
+ && rm -rf /var/lib/apt/lists/*
+COPY deploy/nginx/ /srv/helpline/deploy/nginx/
+COPY --from=app-files /app/staticfiles/ /srv/helpline/staticfiles/
+COPY --from=proxy-pages /out/pages/ /srv/helpline/proxy-pages/
+ENV NGINX_MODE=tls \
+    NGINX_PAGES=/srv/helpline/proxy-pages \
+    NGINX_STATIC=/srv/helpline/staticfiles \
+    NGINX_RUNTIME=/run/helpline-nginx
+# nginx's own user: it listens on unprivileged ports (compose publishes 443 and 80 to them).
+USER www-data
+EXPOSE 8443 8080
+CMD ["python", "/srv/helpline/deploy/nginx/proxy.py", "run"]
+
+# --- Stage 5: the application (the default target) ----------------------------------------------------
+FROM app-files AS app
 
 # Files stay owned by root and read-only to the service user.
 USER 10001:10001

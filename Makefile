@@ -5,7 +5,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-export PORT
+# make run: nginx (the front door, deploy/nginx/) listens on PORT; gunicorn listens behind it, on loopback only.
+GUNICORN_PORT ?= $(shell echo $$(( $(PORT) + 1 )))
+export PORT GUNICORN_PORT
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/helpline
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export DATABASE_URL REDIS_URL
@@ -63,8 +65,10 @@ data: migrate
 	$(BIN)/python manage.py load_local_authorities
 	$(BIN)/python manage.py seed_demo -v 0
 
-setup: venv assets data
+# The last step renders the GOV.UK pages nginx answers with itself (413, 502, …) from the project's templates.
+setup: venv assets data /usr/sbin/nginx
 	$(BIN)/python manage.py collectstatic --no-input -v 0
+	$(BIN)/python deploy/nginx/error_pages.py var/nginx/pages
 
 # Debian's Chromium for the browser tests, and Debian's docker-compose to validate docker-compose.yml.
 /usr/bin/chromium:
@@ -73,7 +77,14 @@ setup: venv assets data
 /usr/bin/docker-compose:
 	$(APT_GET) update -qq && $(APT_GET) install -y -qq docker-compose >/dev/null
 
-setup-test: venv assets database /usr/bin/chromium /usr/bin/docker-compose
+# Debian's nginx, the front door of `make run` and of the tests that need one (deploy/nginx/). apt-get update only
+# when the install fails without it. RUNLEVEL=1: without systemd (CI), the package does not start its own default
+# server on port 80; ours is started by make run and the tests, with its own configuration.
+NGINX_INSTALL := RUNLEVEL=1 $(APT_GET) install -y -qq --no-install-recommends nginx >/dev/null
+/usr/sbin/nginx:
+	$(NGINX_INSTALL) 2>&1 || { $(APT_GET) update -qq && $(NGINX_INSTALL); }
+
+setup-test: venv assets database /usr/bin/chromium /usr/bin/docker-compose /usr/sbin/nginx
 	$(BIN)/python manage.py generate_dev_keys
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 

@@ -1,7 +1,12 @@
 """Gunicorn settings for every web process: `make run`, the benchmarks and the containers.
 
+Never expose gunicorn's sync workers to clients: each holds one connection for as long as its client takes,
+so two clients sending one byte at a time hold them all. In `make run` and docker-compose.yml nginx
+(deploy/nginx/) is in front: it reads whole requests first and hands gunicorn only complete ones.
+
 Everything is read from the environment so that one file serves them all:
-  BIND                where to listen (default 127.0.0.1:$PORT; the image sets 0.0.0.0:8000)
+  BIND                where to listen (default 127.0.0.1:$PORT; the image sets 0.0.0.0:8000; make run sets
+                      127.0.0.1:$GUNICORN_PORT, behind nginx on $PORT)
   PORT                port for the default bind (8000)
   WEB_CONCURRENCY     worker processes (2); each may hold ACCESS_CODE_KDF_CONCURRENCY x 64 MiB of Argon2
   GUNICORN_TIMEOUT    seconds before a silent worker is restarted (30)

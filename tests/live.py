@@ -226,3 +226,147 @@ def gunicorn_server(tmp_path: Path, test_broker: str, transactional_db: None) ->
         yield base_url, server
     finally:
         server.stop()
+
+
+# --- nginx, the front door (deploy/nginx/) ------------------------------------------------------------------------
+
+NGINX = Path("/usr/sbin/nginx")
+PROXY = ROOT / "deploy" / "nginx" / "proxy.py"
+ERROR_PAGES = ROOT / "deploy" / "nginx" / "error_pages.py"
+
+
+def write_proxy_pages(directory: Path) -> Path:
+    """The GOV.UK pages nginx answers with itself, rendered by deploy/nginx/error_pages.py with this process's
+    settings (as `make run` renders them into var/nginx/pages)."""
+    import runpy
+
+    runpy.run_path(str(ERROR_PAGES))["write_pages"](directory)
+    return directory
+
+
+def child_pids(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def answers_http(port: int) -> bool:
+    """Anything that answers HTTP on the port. The path is nginx's own (an internal location, so 404 at once),
+    which never waits for what is behind it."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET /_proxy_errors/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            return sock.recv(12).startswith(b"HTTP/1.1 ")
+    except OSError:
+        return False
+
+
+@dataclass
+class FrontDoor:
+    """nginx as deploy/nginx/proxy.py runs it: the launcher, its nginx master and workers, and its error log."""
+
+    url: str
+    port: int
+    launcher: Process
+    error_log: Path
+
+    def master_pid(self) -> int:
+        pids = child_pids(self.launcher.popen.pid)
+        assert pids, "nginx is not running"
+        return pids[0]
+
+    def worker_pids(self) -> list[int]:
+        return child_pids(self.master_pid())
+
+    def runtime(self) -> Path:
+        """The runtime folder: nginx's prefix, configuration, pid file and temporary folders."""
+        # nginx rewrites its command line into its title: "nginx: master process /usr/sbin/nginx -p <folder>/ …".
+        arguments = Path(f"/proc/{self.master_pid()}/cmdline").read_bytes().replace(b"\0", b" ").split()
+        return Path(arguments[arguments.index(b"-p") + 1].decode())
+
+    def logs(self) -> str:
+        """Everything nginx and its launcher wrote."""
+        error_log = self.error_log.read_text(errors="replace") if self.error_log.exists() else ""
+        return self.launcher.log() + error_log
+
+    def stop(self) -> None:
+        self.launcher.stop()
+
+
+def start_nginx(directory: Path, upstream: str, pages: Path, attempts: int = 3, **options: str) -> FrontDoor:
+    """nginx started the way `make run` starts it (deploy/nginx/proxy.py run) on a free loopback port, in front of
+    `upstream` (host:port). `options` are proxy.py's settings: client_body_timeout="2s" is --client-body-timeout 2s.
+    Its error log is a file in `directory`, so a test can read everything it wrote."""
+    for _ in range(attempts):
+        port = free_port()
+        error_log = directory / f"nginx-{port}.error.log"
+        args = [
+            sys.executable,
+            str(PROXY),
+            "run",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--upstream",
+            upstream,
+            "--pages",
+            str(pages),
+            "--static",
+            str(settings.STATIC_ROOT),
+            "--error-log",
+            str(error_log),
+        ]
+        for name, value in options.items():
+            args += [f"--{name.replace('_', '-')}", value]
+        door = FrontDoor(
+            f"http://127.0.0.1:{port}", port, start_process(args, directory / f"nginx-{port}.log"), error_log
+        )
+        try:
+            wait_for(
+                lambda port=port, door=door: answers_http(port) or door.launcher.popen.poll() is not None,
+                timeout=30,
+                what="nginx",
+            )
+        except AssertionError:
+            door.stop()
+            raise
+        if door.launcher.popen.poll() is None:
+            return door
+        if "Address already in use" not in door.logs():
+            raise AssertionError(f"nginx exited:\n{door.logs()}")
+    raise AssertionError(f"nginx found no free port in {attempts} attempts")
+
+
+def start_front_door(
+    directory: Path, pages: Path, gunicorn_env: dict[str, str] | None = None, **nginx_options: str
+) -> tuple[FrontDoor, Process]:
+    """gunicorn behind nginx, as `make run` has them: gunicorn on a loopback port of its own, taking the client's
+    address from X-Real-IP (which nginx sets and no client can)."""
+    base_url, server = start_gunicorn(
+        directory / "gunicorn.log", **{"CLIENT_ADDRESS_HEADER": "HTTP_X_REAL_IP", **(gunicorn_env or {})}
+    )
+    try:
+        return start_nginx(directory, base_url.removeprefix("http://"), pages, **nginx_options), server
+    except BaseException:
+        server.stop()
+        raise
+
+
+@pytest.fixture(scope="session")
+def proxy_pages(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not NGINX.exists():
+        pytest.fail(f"{NGINX} is missing: `make /usr/sbin/nginx` installs Debian's nginx (make test does)")
+    return write_proxy_pages(tmp_path_factory.mktemp("proxy") / "pages")
+
+
+@pytest.fixture
+def front_door(
+    tmp_path: Path, proxy_pages: Path, test_broker: str, transactional_db: None
+) -> Iterator[tuple[FrontDoor, Process]]:
+    """nginx in front of gunicorn (one worker), with nginx's default settings."""
+    nginx, server = start_front_door(tmp_path, proxy_pages)
+    try:
+        yield nginx, server
+    finally:
+        nginx.stop()
+        server.stop()

@@ -31,6 +31,8 @@ SECRETS = (
     "otp_key",
     "audit_mac_key",
     "audit_signing_key",
+    "tls_certificate",
+    "tls_certificate_key",
 )
 PRIVATE_SECRET = "helpline_private_keys"
 PRIVATE_ENV = ("HELPLINE_PRIVATE_KEYS", "HELPLINE_PRIVATE_KEYS_FILE")
@@ -54,10 +56,16 @@ def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return compose["services"]
 
 
+def builds_the_app(service: dict[str, Any]) -> bool:
+    """Built from the Dockerfile's default target, the application (its proxy target is the front door)."""
+    build = service.get("build")
+    return build is not None and (isinstance(build, str) or build.get("target", "app") == "app")
+
+
 def app_services(services: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The services that run the project's own image (built from the Dockerfile)."""
-    app_images = {svc["image"] for svc in services.values() if "build" in svc and "image" in svc}
-    return {name: svc for name, svc in services.items() if "build" in svc or svc.get("image") in app_images}
+    app_images = {svc["image"] for svc in services.values() if builds_the_app(svc) and "image" in svc}
+    return {name: svc for name, svc in services.items() if builds_the_app(svc) or svc.get("image") in app_images}
 
 
 def environment(service: dict[str, Any]) -> dict[str, str]:
@@ -259,10 +267,16 @@ def test_postgres_and_redis_are_never_published_beyond_the_host(services: dict[s
                 assert host_ip in {"127.0.0.1", "::1"}, (name, host_ip, container_port)
 
 
-def test_every_published_port_is_on_the_host_loopback(services: dict[str, dict[str, Any]]) -> None:
+def test_only_the_front_door_is_published_beyond_the_host_loopback(services: dict[str, dict[str, Any]]) -> None:
+    """Clients connect to nginx itself, so the address it passes on is theirs; everything else stays on the host."""
     for name, service in services.items():
+        if name == "proxy":
+            assert sorted(service["ports"]) == ["443:8443", "80:8080"]
+            continue
         for host_ip, _container_port in published_ports(service):
             assert host_ip in {"127.0.0.1", "::1"}, (name, host_ip)
+    for name in ("public", "staff"):
+        assert not services[name].get("ports"), f"{name} is reached through the proxy only"
 
 
 def test_the_database_password_has_no_committed_default() -> None:
@@ -380,3 +394,62 @@ def test_the_image_copies_every_app_of_the_project() -> None:
     assert apps, "no apps found"
     missing = [app for app in apps if f"COPY {app}/ {app}/" not in dockerfile]
     assert not missing, f"Dockerfile does not copy: {missing}"
+
+
+# --- the front door (deploy/nginx/, docs/deploy.md section 4) ---------------------------------------------------
+
+
+def test_the_front_door_holds_the_tls_key_and_nothing_else(services: dict[str, dict[str, Any]]) -> None:
+    proxy = services["proxy"]
+    assert proxy["build"] == {"context": ".", "target": "proxy"}
+    assert secret_names(proxy) == {"tls_certificate", "tls_certificate_key"}
+    env = environment(proxy)
+    assert env["TLS_CERTIFICATE"] == "/run/secrets/tls_certificate"
+    assert env["TLS_CERTIFICATE_KEY"] == "/run/secrets/tls_certificate_key"
+    assert not any(key.startswith(("HELPLINE_", "SECRET_KEY", "DATABASE", "OTP_", "AUDIT_")) for key in env)
+    assert "volumes" not in proxy and "env_file" not in proxy
+    # It cannot reach PostgreSQL, Redis or the workers: only the two web services share its network.
+    assert proxy["networks"] == ["edge"]
+    on_edge = {name for name, svc in services.items() if "edge" in (svc.get("networks") or [])}
+    assert on_edge == {"proxy", "public", "staff"}
+
+
+def test_the_front_door_runs_locked_down_with_its_temporary_folders_in_memory(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    proxy = services["proxy"]
+    assert proxy["read_only"] is True
+    assert proxy["cap_drop"] == ["ALL"] and proxy["security_opt"] == ["no-new-privileges:true"]
+    # deploy/nginx/proxy.py puts nginx's runtime folder (configuration, pid, temporary folders) under
+    # NGINX_RUNTIME, and refuses a folder that is not on a tmpfs; the image sets it to this mount.
+    dockerfile = DOCKERFILE.read_text()
+    runtime = re.search(r"NGINX_RUNTIME=(\S+)", dockerfile)
+    assert runtime
+    (mount,) = [entry for entry in proxy["tmpfs"] if entry.split(":", 1)[0] == runtime.group(1)]
+    options = dict(option.split("=", 1) for option in mount.split(":", 1)[1].split(","))
+    assert options["mode"] == "0700" and options["uid"] == "33"  # www-data, which the image runs nginx as
+
+
+def test_the_front_door_passes_to_both_web_services_and_they_read_the_address_it_sets(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    env = environment(services["proxy"])
+    assert env["NGINX_MODE"] == "tls"
+    assert (env["PUBLIC_UPSTREAM"], env["STAFF_UPSTREAM"]) == ("public:8000", "staff:8000")
+    assert env["NGINX_RESOLVER"] == "127.0.0.11", "docker's DNS: a replaced web container's new address is found"
+    assert env["PUBLIC_HOSTNAME"] == environment(services["public"])["ALLOWED_HOSTS"]
+    assert env["STAFF_HOSTNAME"] == environment(services["staff"])["ALLOWED_HOSTS"]
+    for name in ("public", "staff"):
+        assert environment(services[name])["CLIENT_ADDRESS_HEADER"] == "HTTP_X_REAL_IP", name
+        assert services["proxy"]["depends_on"][name]["condition"] == "service_healthy"
+
+
+def test_the_front_door_image_is_debians_nginx_run_unprivileged() -> None:
+    stages = re.split(r"(?m)^FROM ", DOCKERFILE.read_text())
+    (proxy,) = [stage for stage in stages if re.match(r"\S+ AS proxy\n", stage)]
+    assert re.match(r"\S*bookworm\S* AS proxy\n", proxy), "Debian bookworm, so apt's nginx is Debian's"
+    assert re.search(r"apt-get install -y --no-install-recommends nginx\b", proxy)
+    assert re.search(r"(?m)^USER www-data$", proxy)
+    assert 'CMD ["python", "/srv/helpline/deploy/nginx/proxy.py", "run"]' in proxy
+    # The default target is still the application.
+    assert re.match(r"\S+ AS app\b", stages[-1])
