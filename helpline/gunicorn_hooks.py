@@ -3,6 +3,10 @@
 - ``ScrubbingLogger`` removes every IP address (v4 and v6, with or without a port) from every line that
   gunicorn logs. Gunicorn logs the peer's address itself when a request cannot even be parsed
   ("Invalid request from ip=…"), before Django's middleware could strip it.
+- ``ScrubbingLogger`` also writes no access line for a public request (the reporter's pages and API): a log
+  collector stamps every line it receives, so one line per request would be a record of when somebody was
+  here, which the privacy page promises we do not keep. Staff requests keep their coarse access line.
+  ``ACCESS_LOG_PUBLIC=true`` brings public lines back for a local investigation only.
 - ``SyncWorker`` answers a request that gunicorn itself refuses or fails (a garbage request line, an
   oversized header, an application crash) with our static error page and every security header, instead
   of gunicorn's bare page, which also quotes the refused request line back.
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import re
 from http import HTTPStatus
 from typing import Any
@@ -62,7 +67,22 @@ class AddressScrubFilter(logging.Filter):
         return True
 
 
+# Paths of the staff tier: their access lines may be kept. Everything else is the reporter's tier.
+STAFF_PATH_PREFIXES = ("/staff/", "/api/v1/auth/", "/api/v1/cases")
+
+
+def is_staff_path(path: str) -> bool:
+    return path == "/staff" or path.startswith(STAFF_PATH_PREFIXES)
+
+
 class ScrubbingLogger(Logger):
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        """Only staff requests get an access line, unless ACCESS_LOG_PUBLIC is set (see the module's doc)."""
+        public_logged = os.environ.get("ACCESS_LOG_PUBLIC", "").lower() in {"1", "true", "yes"}
+        if not public_logged and not is_staff_path(str(environ.get("PATH_INFO") or "")):
+            return
+        super().access(resp, req, environ, request_time)
+
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
         scrub = AddressScrubFilter()
