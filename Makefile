@@ -41,13 +41,15 @@ static/vendor/govuk/.built: package.json package-lock.json
 
 assets: static/vendor/govuk/.built
 
-# PostgreSQL and Redis normally run already; start them if not (commands from the machine notes).
+# PostgreSQL and Redis normally run already; start them if not (commands from the machine notes). Redis on the
+# port REDIS_URL names (6379 when it names none).
+REDIS_PORT := $(or $(shell echo '$(REDIS_URL)' | sed -nE 's#^rediss?://([^@/]*@)?[^:/]+:([0-9]+).*#\2#p'),6379)
 services:
 	@pg_isready -q -h $(PG_HOST) || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@for i in $$(seq 1 30); do pg_isready -q -h $(PG_HOST) && break; sleep 1; done
-	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 \
-		--save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
-	@for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
+	@redis-cli -h 127.0.0.1 -p $(REDIS_PORT) ping >/dev/null 2>&1 || redis-server --daemonize yes --bind 127.0.0.1 -::1 \
+		--port $(REDIS_PORT) --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci-$(REDIS_PORT).log
+	@for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 -p $(REDIS_PORT) ping >/dev/null 2>&1 && break; sleep 1; done
 
 # The database DATABASE_URL names (its last path segment), created if it is missing.
 DB_NAME := $(firstword $(subst ?, ,$(lastword $(subst /, ,$(DATABASE_URL)))))
