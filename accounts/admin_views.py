@@ -1,12 +1,16 @@
-"""Administrators' staff pages: who has which access, invitations, role and scope, disabling, and MFA resets
-that a second administrator approves. Every form is post/redirect/get (core.form_retry): a refused POST
-redirects to its page, which shows the form again with its errors and a 400; a done one redirects with a
-notification banner. The URLs are in triage/urls.py, beside the authority administration."""
+"""Administrators' staff pages: who has which access, invitations (revoked or re-issued by one administrator),
+role and scope (confirmed on a page of its own), disabling, and the requests a second administrator approves:
+MFA resets and enabling a disabled account again. Every form is post/redirect/get (core.form_retry): a refused
+POST redirects to its page, which shows the form again with its errors and a 400; a done one redirects with a
+notification banner. The URLs are in triage/urls.py, beside the authority administration, and in
+accounts/urls.py for the pages added since (the same admin/staff/ addresses)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import TypeVar
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -23,12 +27,15 @@ from accounts.forms import (
     ConfirmForm,
     MfaResetDecisionForm,
     MfaResetRequestForm,
+    StaffAccessConfirmForm,
     StaffAccessForm,
     StaffFilterForm,
     StaffInviteForm,
+    UserEnableRequestForm,
 )
-from accounts.models import MfaResetRequest, User
+from accounts.models import Invitation, MfaResetRequest, User
 from core.form_retry import retry_redirect, retry_take
+from directory import lookup
 
 ADMINISTRATOR = User.Role.ADMINISTRATOR
 INVITATION_SLOT = "staff-invitation-{user_id}"
@@ -74,11 +81,15 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     filters = StaffFilterForm(request.GET or None)
     role = filters.cleaned_data["role"] if filters.is_valid() else ""
     members = list(selectors.staff_list(role=role))
+    me = staff_user(request)
+    pending = list(selectors.mfa_resets_pending())
+    mine = [waiting for waiting in pending if waiting.requested_by_id != me.pk and waiting.user_id != me.pk]
     context = {
         "form": filters,
         "members": members,
         "role_label": User.Role(role).label if role else "",
-        "pending": list(selectors.mfa_resets_pending()),
+        "waiting_for_you": mine,
+        "pending": [waiting for waiting in pending if waiting not in mine],
     }
     return render(request, "triage/admin/staff_list.html", context, status=400 if filters.errors else 200)
 
@@ -129,13 +140,24 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     member = _member(user_id)
     slot = f"staff-{member.pk}"
     form, status = _retried(request, slot=slot, make=lambda data: ConfirmForm(data))
-    context = {"member": member, "form": form, "pending": selectors.mfa_reset_pending_for(user=member)}
+    invitation = selectors.invitation_latest(user=member)
+    context = {
+        "member": member,
+        "form": form,
+        "pending": selectors.mfa_reset_pending_for(user=member),
+        "invitation": invitation,
+        "invitation_state": invitation.state(timezone.now()) if invitation else "",
+        "reissue_problem": administration.reissue_problem(
+            user=member, latest=invitation, enrolled=bool(getattr(member, "mfa_enrolled", False))
+        ),
+    }
     return render(request, "triage/admin/staff_detail.html", context, status=status)
 
 
 @staff_required(ADMINISTRATOR)
 @require_http_methods(["GET", "POST"])
 def staff_access(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Choose a role and scope; the change is made only on the confirmation page that follows."""
     member = _member(user_id)
     here = reverse("triage:admin_staff_access", kwargs={"user_id": member.pk})
     slot = f"staff-access-{member.pk}"
@@ -144,18 +166,26 @@ def staff_access(request: HttpRequest, user_id: int) -> HttpResponse:
         form = StaffAccessForm(request.POST, regions=regions)
         if not form.is_valid():
             return retry_redirect(request, here, slot=slot, data=request.POST)
+        role = form.cleaned_data["role"]
+        codes = form.cleaned_data["authority_codes"] if role == User.Role.AUTHORITY_OFFICER else []
+        area = form.cleaned_data["area"] if role == User.Role.BOARD_REVIEWER else ""
         try:
-            administration.staff_access_change(
-                user=member,
-                role=form.cleaned_data["role"],
-                authority_codes=form.cleaned_data["authority_codes"],
-                area=form.cleaned_data["area"],
-                acting_user=staff_user(request),
+            changes = administration.staff_access_check(
+                user=member, role=role, authority_codes=codes, area=area, acting_user=staff_user(request)
             )
         except services.StaffChangeRefused as refused:
             return retry_redirect(request, here, slot=slot, data=request.POST, error=str(refused))
-        messages.success(request, f"Role and scope changed for {member.username}")
-        return redirect("triage:admin_staff_detail", user_id=member.pk)
+        if not changes:
+            messages.success(request, f"Nothing changed: {member.username} already has this role and scope")
+            return redirect("triage:admin_staff_detail", user_id=member.pk)
+        query = {
+            "role": role,
+            "authorities": ",".join(codes),
+            "area": area,
+            "version": administration.access_version(member),
+        }
+        confirm = reverse("accounts:admin_staff_access_confirm", kwargs={"user_id": member.pk})
+        return redirect(f"{confirm}?{urlencode(query)}")
     initial = {
         "role": member.role,
         "authorities": "\n".join(authority.name for authority in member.authorities.all()),
@@ -165,6 +195,54 @@ def staff_access(request: HttpRequest, user_id: int) -> HttpResponse:
         request, slot=slot, make=lambda data: StaffAccessForm(data, regions=regions, initial=initial)
     )
     return render(request, "triage/admin/staff_access.html", {"member": member, "form": form}, status=status)
+
+
+def _access_after(role: str, codes: list[str], area: str) -> SimpleNamespace:
+    """The account's access once changed, shaped like the account for triage/admin/staff_scope.html."""
+    authorities = sorted(
+        (found for code in codes if (found := lookup.authority_by_code(code)) is not None), key=lambda a: a.name
+    )
+    return SimpleNamespace(role=role, area=area, authorities=SimpleNamespace(all=authorities))
+
+
+@staff_required(ADMINISTRATOR)
+@require_http_methods(["GET", "POST"])
+def staff_access_confirm(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Confirm a role and scope change: the page shows the account's access now and after, and the change is
+    made only from here. Chosen on the role and scope page, it arrives in the address (GSS codes, so a refresh
+    or Back shows the same page) and is posted back as hidden fields; anything else goes back to that page."""
+    member = _member(user_id)
+    access = reverse("triage:admin_staff_access", kwargs={"user_id": member.pk})
+    slot = f"staff-access-{member.pk}"
+    form = StaffAccessConfirmForm(request.POST if request.method == "POST" else request.GET)
+    if not form.is_valid():
+        error = "Choose the role and scope again: the change to confirm was incomplete"
+        return retry_redirect(request, access, slot=slot, error=error)
+    data = form.cleaned_data
+    if request.method == "POST":
+        try:
+            administration.staff_access_change(
+                user=member,
+                role=data["role"],
+                authority_codes=data["authorities"],
+                area=data["area"],
+                acting_user=staff_user(request),
+                version=data["version"],
+            )
+        except services.StaffChangeRefused as refused:
+            return retry_redirect(request, access, slot=slot, error=str(refused))
+        messages.success(request, f"Role and scope changed for {member.username}")
+        return redirect("triage:admin_staff_detail", user_id=member.pk)
+    if data["version"] != administration.access_version(member):
+        error = f"{member.username}'s role or scope changed while you were choosing: check it and choose again."
+        return retry_redirect(request, access, slot=slot, error=error)
+    context = {
+        "member": member,
+        "form": form,
+        "role_after": User.Role(data["role"]).label,
+        "after": _access_after(data["role"], data["authorities"], data["area"]),
+    }
+    return render(request, "triage/admin/staff_access_confirm.html", context)
 
 
 @staff_required(ADMINISTRATOR)
@@ -251,9 +329,12 @@ def staff_mfa_reset_approve(request: HttpRequest, user_id: int) -> HttpResponse:
     if isinstance(issued, HttpResponse):
         return issued
     assert isinstance(issued, services.IssuedInvitation)  # noqa: S101 - what mfa_reset_approve returns
-    messages.success(
-        request, f"MFA reset for {member.username} approved: their sessions have ended and they must enrol again"
-    )
+    if issued.invitation.origin == Invitation.Origin.RE_ENABLE:
+        messages.success(request, f"{member.username}'s account is enabled again: they must enrol with this invitation")
+    else:
+        messages.success(
+            request, f"MFA reset for {member.username} approved: their sessions have ended and they must enrol again"
+        )
     return _invitation_shown_once(request, issued)
 
 
@@ -269,5 +350,83 @@ def staff_mfa_reset_cancel(request: HttpRequest, user_id: int) -> HttpResponse:
     )
     if isinstance(refused, HttpResponse):
         return refused
-    messages.success(request, f"MFA reset request for {member.username} cancelled")
+    what = "Request to enable" if not member.is_active else "MFA reset request for"
+    messages.success(request, f"{what} {member.username} cancelled")
     return redirect(detail)
+
+
+# --- invitations: revoked or re-issued by one administrator -------------------------------------------------
+
+
+@staff_required(ADMINISTRATOR)
+@require_http_methods(["GET", "POST"])
+def staff_invitation_revoke(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Asks first; revoking stops the invitation link at once."""
+    member = _member(user_id)
+    here = reverse("accounts:admin_staff_invitation_revoke", kwargs={"user_id": member.pk})
+    slot = f"staff-invitation-revoke-{member.pk}"
+    if request.method == "POST":
+        try:
+            administration.invitation_revoke(user=member, acting_user=staff_user(request))
+        except services.StaffChangeRefused as refused:
+            return retry_redirect(request, here, slot=slot, error=str(refused))
+        messages.success(request, f"{member.username}'s invitation is revoked: its link no longer works")
+        return redirect("triage:admin_staff_detail", user_id=member.pk)
+    form, status = _retried(request, slot=slot, make=lambda data: ConfirmForm(data))
+    context = {"member": member, "form": form, "invitation": selectors.invitation_waiting(user=member)}
+    return render(request, "triage/admin/staff_invitation_revoke.html", context, status=status)
+
+
+@staff_required(ADMINISTRATOR)
+@require_http_methods(["GET", "POST"])
+def staff_invitation_reissue(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Asks first; a new link is then shown once and the old one stops working. Only for an invitation to a
+    new account that was never used: one from an MFA reset or from enabling an account again is replaced
+    only by a new request that a second administrator approves."""
+    member = _member(user_id)
+    here = reverse("accounts:admin_staff_invitation_reissue", kwargs={"user_id": member.pk})
+    slot = f"staff-invitation-reissue-{member.pk}"
+    if request.method == "POST":
+        try:
+            issued = administration.invitation_reissue(user=member, acting_user=staff_user(request))
+        except services.StaffChangeRefused as refused:
+            return retry_redirect(request, here, slot=slot, error=str(refused))
+        messages.success(request, f"New invitation created for {member.username}: the old link no longer works")
+        return _invitation_shown_once(request, issued)
+    form, status = _retried(request, slot=slot, make=lambda data: ConfirmForm(data))
+    latest = selectors.invitation_latest(user=member)
+    problem = administration.reissue_problem(
+        user=member, latest=latest, enrolled=bool(getattr(member, "mfa_enrolled", False))
+    )
+    if member.pk == staff_user(request).pk:
+        problem = "You cannot re-issue your own invitation: ask another administrator."
+    context = {"member": member, "form": form, "problem": problem, "invitation_hours": settings.INVITATION_TTL_HOURS}
+    return render(request, "triage/admin/staff_invitation_reissue.html", context, status=status)
+
+
+# --- enabling a disabled account again: a request a second administrator approves ---------------------------
+
+
+@staff_required(ADMINISTRATOR)
+@require_http_methods(["GET", "POST"])
+def staff_enable(request: HttpRequest, user_id: int) -> HttpResponse:
+    """The first administrator's request, with a reason; once another approves, the account is active again
+    with a new invitation (its old password and authenticator never come back)."""
+    member = _member(user_id)
+    here = reverse("accounts:admin_staff_enable", kwargs={"user_id": member.pk})
+    slot = f"staff-enable-{member.pk}"
+    if request.method == "POST":
+        form = UserEnableRequestForm(request.POST)
+        if not form.is_valid():
+            return retry_redirect(request, here, slot=slot, data=request.POST)
+        try:
+            administration.user_enable_request(
+                user=member, reason=form.cleaned_data["reason"], acting_user=staff_user(request)
+            )
+        except services.StaffChangeRefused as refused:
+            return retry_redirect(request, here, slot=slot, data=request.POST, error=str(refused))
+        messages.success(request, f"Request to enable {member.username} sent: another administrator must approve it")
+        return redirect("triage:admin_staff_detail", user_id=member.pk)
+    form, status = _retried(request, slot=slot, make=lambda data: UserEnableRequestForm(data))
+    context = {"member": member, "form": form, "pending": selectors.mfa_reset_pending_for(user=member)}
+    return render(request, "triage/admin/staff_enable.html", context, status=status)

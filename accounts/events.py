@@ -18,11 +18,16 @@ TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an event name, not a secret
 SESSIONS_ENDED = "sessions_ended"
 INVITATION_ISSUED = "invitation_issued"
 INVITATION_USED = "invitation_used"
+INVITATION_REVOKED = "invitation_revoked"
 ACCESS_CHANGED = "staff_access_changed"
 USER_DISABLED = "user_disabled"
 MFA_RESET_REQUESTED = "mfa_reset_requested"
 MFA_RESET_APPROVED = "mfa_reset_approved"
 MFA_RESET_CANCELLED = "mfa_reset_cancelled"
+USER_ENABLE_REQUESTED = "user_enable_requested"
+USER_ENABLE_APPROVED = "user_enable_approved"
+USER_ENABLE_CANCELLED = "user_enable_cancelled"
+USER_ENABLED = "user_enabled"
 
 
 def auth_event(

@@ -36,8 +36,8 @@ class CodeForm(forms.Form):
     )
 
 
-class InvitationForm(forms.Form):
-    """A new member of staff's password, and the first code of their authenticator app."""
+class InvitationPasswordForm(forms.Form):
+    """Enrolment, first step: the new member of staff's password."""
 
     password = forms.CharField(
         label="Create a password",
@@ -53,12 +53,6 @@ class InvitationForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         error_messages={"required": "Enter the password again"},
-    )
-    code = forms.CharField(
-        label="Security code from your authenticator app",
-        max_length=32,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false"}),
-        error_messages={"required": "Enter the security code from your authenticator app"},
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -76,6 +70,18 @@ class InvitationForm(forms.Form):
             except forms.ValidationError as problems:
                 self.add_error("password", problems)
         return cleaned
+
+
+class InvitationCodeForm(forms.Form):
+    """Enrolment, second step: the first code of the authenticator app."""
+
+    code = forms.CharField(
+        label="Security code from your authenticator app",
+        help_text="The 6-digit code the app shows for this account.",
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "spellcheck": "false", "inputmode": "numeric"}),
+        error_messages={"required": "Enter the security code from your authenticator app"},
+    )
 
 
 # --- administrators' staff management --------------------------------------------------------------------
@@ -223,3 +229,32 @@ class MfaResetDecisionForm(GovukForm):
     """Which waiting request an approval or a cancellation is about (so a stale page decides nothing new)."""
 
     request = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
+
+
+class StaffAccessConfirmForm(forms.Form):
+    """The change an administrator chose on the role and scope page, carried to its confirmation page (in the
+    address, then as hidden fields) and checked again there: authority GSS codes, not names."""
+
+    role = forms.ChoiceField(choices=User.Role.choices, widget=forms.HiddenInput)
+    authorities = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
+    area = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    version = forms.CharField(max_length=16, widget=forms.HiddenInput)
+
+    def clean_authorities(self) -> list[str]:
+        codes = [code.strip() for code in self.cleaned_data["authorities"].split(",") if code.strip()]
+        if any(lookup.authority_by_code(code) is None for code in codes):
+            raise forms.ValidationError("There is no authority with that code")
+        return codes
+
+
+class UserEnableRequestForm(GovukForm):
+    reason = CleanTextField(
+        label="Why should this account be enabled again?",
+        help_text="For example, they have come back from leave. Another administrator reads this before approving.",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Enter why the account should be enabled again",
+            "max_length": "The reason must be 500 characters or fewer",
+        },
+    )

@@ -1,5 +1,6 @@
 import hashlib
 import hmac
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -92,30 +93,64 @@ class RecoveryCode(models.Model):
 
 
 class Invitation(models.Model):
-    """A one-time link with which a new member of staff sets their password and enrols their authenticator.
-    Only a hash of the link's secret is kept; it expires, and works once."""
+    """A one-time link with which a member of staff sets their password and enrols their authenticator, in
+    two steps. Only a hash of the link's secret is kept; it expires, works once, and an administrator can
+    revoke it."""
+
+    class Origin(models.TextChoices):
+        """Why it was made. One administrator may re-issue an unused invitation to a new account; one that came
+        from a decision of two administrators (an MFA reset, enabling a disabled account) is replaced only by
+        a new such decision."""
+
+        INVITE = "invite", "Invited"
+        MFA_RESET = "mfa_reset", "MFA reset"
+        RE_ENABLE = "re_enable", "Account enabled again"
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
     digest = models.CharField(max_length=64, unique=True)
+    origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.INVITE)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+    # The password chosen at the first step, as Django's password hash (never the password), until the
+    # authenticator is confirmed at the second: only then does it become the account's password.
+    password_hash = models.CharField(max_length=128, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     def __str__(self) -> str:
         return f"invitation {self.pk} for user {self.user_id}"
 
+    @property
+    def from_two_administrators(self) -> bool:
+        return self.origin != self.Origin.INVITE
+
+    def state(self, now: datetime) -> str:
+        """One of used, revoked, expired or waiting (its link still works while the account is active)."""
+        if self.used_at is not None:
+            return "used"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= now else "waiting"
+
 
 class MfaResetRequest(models.Model):
-    """An administrator's request to reset a member of staff's second factor. Nothing happens until a second
-    administrator (never the one who asked) approves it; either may cancel it while it waits. Rows are kept
-    after the decision, so who asked, why and who decided stays on record."""
+    """An administrator's request to reset a member of staff's second factor, or to enable a disabled account
+    again (``action``): either gives the account a new invitation to enrol with, so nothing happens until a
+    second administrator (never the one who asked) approves it; either may cancel it while it waits. Rows are
+    kept after the decision, so who asked, why and who decided stays on record."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting for approval"
         APPROVED = "approved", "Approved"
         CANCELLED = "cancelled", "Cancelled"
 
+    class Action(models.TextChoices):
+        MFA_RESET = "mfa_reset", "MFA reset"
+        RE_ENABLE = "re_enable", "Enable the account again"
+
+    action = models.CharField(max_length=16, choices=Action.choices, default=Action.MFA_RESET)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="mfa_reset_requests")
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
-from accounts.models import MfaResetRequest, SealedTOTPDevice, User
+from accounts.models import Invitation, MfaResetRequest, SealedTOTPDevice, User
 from directory.models import LocalAuthority
 
 
@@ -31,7 +32,7 @@ def staff_member(*, user_id: int) -> User | None:
 
 
 def mfa_resets_pending() -> QuerySet[MfaResetRequest]:
-    """Resets waiting for a second administrator, oldest first."""
+    """Requests (MFA resets, accounts to enable again) waiting for a second administrator, oldest first."""
     return (
         MfaResetRequest.objects.filter(status=MfaResetRequest.Status.PENDING)
         .select_related("user", "requested_by")
@@ -41,6 +42,34 @@ def mfa_resets_pending() -> QuerySet[MfaResetRequest]:
 
 def mfa_reset_pending_for(*, user: User) -> MfaResetRequest | None:
     found: MfaResetRequest | None = mfa_resets_pending().filter(user=user).first()
+    return found
+
+
+def approvals_waiting_for(*, user: User) -> QuerySet[MfaResetRequest]:
+    """The waiting requests ``user`` may approve: neither asked by them nor about their own account."""
+    return mfa_resets_pending().exclude(Q(requested_by=user) | Q(user=user))
+
+
+def invitation_latest(*, user: User) -> Invitation | None:
+    """The account's newest invitation (what the account page says about it), with who made and revoked it."""
+    found: Invitation | None = (
+        Invitation.objects.filter(user=user)
+        .select_related("created_by", "revoked_by")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return found
+
+
+def invitation_waiting(*, user: User) -> Invitation | None:
+    """The account's invitation whose link still works, if any."""
+    found: Invitation | None = (
+        Invitation.objects.filter(
+            user=user, used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
     return found
 
 

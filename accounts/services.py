@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import HttpRequest
@@ -178,6 +179,7 @@ def user_disable(*, user: User, acting_user: User) -> None:
     user.save(update_fields=["is_active"])
     events.auth_event(kind=events.USER_DISABLED, user=user, actor=acting_user)
     user_sessions_end(user=user, acting_user=acting_user, reason="disabled")
+    invitations_revoke(user=user, acting_user=acting_user, reason="disabled")
 
 
 def user_sessions_end(*, user: User, acting_user: User | None, reason: str) -> None:
@@ -236,7 +238,7 @@ def staff_invite(
     user.save(update_fields=["password"])
     user.authorities.set([a for a in authorities if a is not None])
     events.auth_event(kind=events.ACCESS_CHANGED, user=user, actor=acting_user, detail=access_detail(user))
-    return _invitation_issue(user=user, acting_user=acting_user)
+    return invitation_issue(user=user, acting_user=acting_user, origin=Invitation.Origin.INVITE)
 
 
 def access_detail(user: User) -> dict[str, object]:
@@ -260,47 +262,96 @@ def scope_problem(*, role: str, authorities: Sequence[LocalAuthority | None], ar
     return None
 
 
-def _invitation_issue(*, user: User, acting_user: User | None) -> IssuedInvitation:
+def invitation_issue(*, user: User, acting_user: User | None, origin: str) -> IssuedInvitation:
+    """A new one-time link for ``user``, in the caller's transaction (``origin``: why, Invitation.Origin)."""
     secret = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         user=user,
         digest=_invitation_digest(secret),
+        origin=origin,
         created_by=acting_user,
         expires_at=timezone.now() + timedelta(hours=settings.INVITATION_TTL_HOURS),
     )
     expires = invitation.expires_at.isoformat()
-    events.auth_event(kind=events.INVITATION_ISSUED, user=user, actor=acting_user, detail={"expires": expires})
+    events.auth_event(
+        kind=events.INVITATION_ISSUED, user=user, actor=acting_user, detail={"expires": expires, "origin": origin}
+    )
     return IssuedInvitation(invitation=invitation, link=f"{settings.STAFF_SITE_URL}/staff/invitation/{secret}")
 
 
+def invitations_revoke(*, user: User, acting_user: User | None, reason: str) -> int:
+    """Stop every link of ``user``'s that has not been used (in the caller's transaction); audited when there
+    was one. ``reason``: "revoked" by an administrator, "reissued", "disabled", "mfa_reset", "re_enable"."""
+    revoked = Invitation.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=acting_user, password_hash=""
+    )
+    if revoked:
+        events.auth_event(
+            kind=events.INVITATION_REVOKED,
+            user=user,
+            actor=acting_user,
+            detail={"reason": reason, "invitations": revoked},
+        )
+    return revoked
+
+
 def invitation_open(*, secret: str) -> Invitation | None:
-    """The unused, unexpired invitation this link's secret opens, or None (the same for every reason)."""
+    """The unused, unrevoked, unexpired invitation this link's secret opens, or None (the same for every
+    reason)."""
     invitation: Invitation | None = (
         Invitation.objects.select_related("user")
-        .filter(digest=_invitation_digest(secret), used_at__isnull=True, expires_at__gt=timezone.now())
+        .filter(
+            digest=_invitation_digest(secret),
+            used_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
         .filter(user__is_active=True)
         .first()
     )
     return invitation
 
 
-@transaction.atomic(durable=True)
-def invitation_accept(
-    *, invitation: Invitation, password: str, device: SealedTOTPDevice, token: str
-) -> Enrolled | None:
-    """Set the password and confirm the authenticator with its first code, once; None if the code is wrong."""
-    invitation = Invitation.objects.select_for_update().select_related("user").get(pk=invitation.pk)
-    if invitation.used_at is not None or invitation.expires_at <= timezone.now():
+def _locked_open(invitation: Invitation) -> Invitation | None:
+    """The invitation, locked, while it still works (it may have been used or revoked since it was opened)."""
+    locked = Invitation.objects.select_for_update().select_related("user").get(pk=invitation.pk)
+    if locked.used_at is not None or locked.revoked_at is not None or locked.expires_at <= timezone.now():
         return None
-    user = invitation.user
+    if not locked.user.is_active:
+        return None
+    return locked
+
+
+@transaction.atomic(durable=True)
+def invitation_password_set(*, invitation: Invitation, password: str) -> bool:
+    """The first step of enrolment: the password, already validated, kept as Django's password hash on the
+    invitation (never in clear, never in the session) until the authenticator is confirmed. Choosing again
+    replaces it. False if the invitation no longer works."""
+    locked = _locked_open(invitation)
+    if locked is None:
+        return False
+    locked.password_hash = make_password(password)
+    locked.save(update_fields=["password_hash"])
+    return True
+
+
+@transaction.atomic(durable=True)
+def invitation_accept(*, invitation: Invitation, device: SealedTOTPDevice, token: str) -> Enrolled | None:
+    """The second step: confirm the authenticator with its first code, and only then give the account the
+    password chosen at the first step; once. None if the code is wrong or no password was chosen yet."""
+    locked = _locked_open(invitation)
+    if locked is None or not locked.password_hash:
+        return None
+    user = locked.user
     if device.user_id != user.pk or not device.verify_token("".join(token.split())):
         return None
-    user.set_password(password)
+    user.password = locked.password_hash
     user.save(update_fields=["password"])
     device.confirmed = True
     device.save(update_fields=["confirmed", "last_t"])
-    invitation.used_at = timezone.now()
-    invitation.save(update_fields=["used_at"])
+    locked.used_at = timezone.now()
+    locked.password_hash = ""  # the account holds it now
+    locked.save(update_fields=["used_at", "password_hash"])
     events.auth_event(kind=events.INVITATION_USED, user=user, actor=user)
     events.auth_event(kind=events.MFA_ENROLLED, user=user, actor=user)
     return Enrolled(device=device, recovery_codes=recovery_codes_issue(user=user))
@@ -314,12 +365,14 @@ def mfa_reset(*, user: User, acting_user: User) -> IssuedInvitation:
     return mfa_reset_in_transaction(user=user, acting_user=acting_user)
 
 
-def mfa_reset_in_transaction(*, user: User, acting_user: User) -> IssuedInvitation:
-    """mfa_reset, in the caller's transaction."""
+def mfa_reset_in_transaction(
+    *, user: User, acting_user: User, origin: str = Invitation.Origin.MFA_RESET
+) -> IssuedInvitation:
+    """mfa_reset, in the caller's transaction; ``origin`` says which two-person decision it carries out."""
     SealedTOTPDevice.objects.filter(user=user).delete()
     RecoveryCodes.objects.filter(user=user).delete()
     user.set_unusable_password()
     user.save(update_fields=["password"])
-    user_sessions_end(user=user, acting_user=acting_user, reason="mfa_reset")
-    Invitation.objects.filter(user=user, used_at__isnull=True).delete()
-    return _invitation_issue(user=user, acting_user=acting_user)
+    user_sessions_end(user=user, acting_user=acting_user, reason=origin)
+    invitations_revoke(user=user, acting_user=acting_user, reason=origin)
+    return invitation_issue(user=user, acting_user=acting_user, origin=origin)

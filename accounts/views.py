@@ -1,4 +1,5 @@
-"""Staff sign-in: password, then a TOTP code or a recovery code; first sign-in sets up the app."""
+"""Staff sign-in: password, then a TOTP code or a recovery code. Enrolment, only through an invitation link, in
+two steps: a password, then the authenticator app (its key and QR code) and its first code. Sign-out."""
 
 from __future__ import annotations
 
@@ -16,12 +17,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_otp import login as otp_login
 
 from accounts import services
-from accounts.forms import CodeForm, InvitationForm, SignInForm
-from accounts.models import SealedTOTPDevice, User
+from accounts.forms import CodeForm, InvitationCodeForm, InvitationPasswordForm, SignInForm
+from accounts.models import Invitation, SealedTOTPDevice, User
+from accounts.otp_qr import otpauth_qr_svg
 from core.form_retry import retry_redirect, retry_take, with_kept_errors
 from core.http import client_of
 
 PENDING = "pending_user_id"
+# The invitation whose first step (the password) this browser completed: the second step opens only here.
+ENROLLING = "enrolling_invitation_id"
+SIGNED_OUT = "signed_out_reason"
 
 
 def _pending_user(request: HttpRequest) -> User | None:
@@ -41,6 +46,7 @@ def _sign_in(request: HttpRequest, user: User, device: object) -> HttpResponse:
 SIGN_IN_SLOT = "sign-in"
 CODE_SLOT = "sign-in-code"
 INVITATION_SLOT = "invitation"
+AUTHENTICATOR_SLOT = "invitation-authenticator"
 RECOVERY_CODES_SLOT = "recovery-codes"
 
 
@@ -65,7 +71,7 @@ REFUSAL_PAGES = {"throttled": "accounts/throttled.html", "not_set_up": "accounts
 def login(request: HttpRequest) -> HttpResponse:
     here = reverse("accounts:login")
     if request.method == "GET":
-        timed_out = request.session.pop("signed_out_reason", None) == "timeout"
+        timed_out = request.session.pop(SIGNED_OUT, None) == "timeout"
         retry = retry_take(request, slot=SIGN_IN_SLOT)
         if retry is not None and retry.extra.get("page") in REFUSAL_PAGES:
             return render(request, REFUSAL_PAGES[retry.extra["page"]], status=retry.status)
@@ -133,32 +139,77 @@ def code(request: HttpRequest) -> HttpResponse:
 
 def _totp_context(device: SealedTOTPDevice) -> dict[str, str]:
     secret = base64.b32encode(device.bin_key).decode("ascii")
-    return {"secret": " ".join(secret[i : i + 4] for i in range(0, 32, 4)), "otpauth": device.config_url}
+    return {
+        "totp_key": " ".join(secret[i : i + 4] for i in range(0, 32, 4)),
+        "otpauth": device.config_url,
+        "qr_code": otpauth_qr_svg(device.config_url, label="QR code of your authenticator app's key"),
+    }
 
 
-@sensitive_post_parameters("password", "password_again", "code")
-@require_http_methods(["GET", "POST"])
-def invitation(request: HttpRequest, secret: str) -> HttpResponse:
-    """The only way to enrol: an administrator's one-time link. Set a password, add the authenticator.
-    Post/redirect/get: errors come back after a redirect, and the recovery codes are shown once at their own
-    address."""
+def _invitation_or_404(request: HttpRequest, secret: str) -> Invitation | HttpResponse:
     found = services.invitation_open(secret=secret)
     if found is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
+    return found
+
+
+@sensitive_post_parameters("password", "password_again")
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, secret: str) -> HttpResponse:
+    """The only way to enrol: an administrator's one-time link. Step 1 of 2: create a password. It is kept
+    only as a hash, on the invitation, until step 2 confirms the authenticator. Post/redirect/get: a refused
+    password comes back with its errors, never with what was typed."""
+    found = _invitation_or_404(request, secret)
+    if isinstance(found, HttpResponse):
+        return found
     user = found.user
-    device = services.mfa_enrolment_device(user=user)
+    here = reverse("accounts:invitation", kwargs={"secret": secret})
     if request.method == "GET":
         retry = retry_take(request, slot=INVITATION_SLOT)
-        form = with_kept_errors(InvitationForm(retry.data, user=user), retry) if retry else InvitationForm(user=user)
-        context = {"form": form, "invited": user, **_totp_context(device)}
+        if retry:
+            form = with_kept_errors(InvitationPasswordForm(retry.data, user=user), retry)
+        else:
+            form = InvitationPasswordForm(user=user)
+        chosen = request.session.get(ENROLLING) == found.pk and bool(found.password_hash)
+        context = {"form": form, "invited": user, "chosen": chosen, "secret": secret}
         return render(request, "accounts/invitation.html", context, status=retry.status if retry else 200)
-    form = InvitationForm(request.POST, user=user)
+    form = InvitationPasswordForm(request.POST, user=user)
     if form.is_valid():
-        enrolled = services.invitation_accept(
-            invitation=found, password=form.cleaned_data["password"], device=device, token=form.cleaned_data["code"]
-        )
+        if not services.invitation_password_set(invitation=found, password=form.cleaned_data["password"]):
+            return render(request, "accounts/invitation_invalid.html", status=404)
+        request.session[ENROLLING] = found.pk
+        return redirect("accounts:invitation_authenticator", secret=secret)
+    return _refused(request, to=here, slot=INVITATION_SLOT, form=form, status=400)
+
+
+@sensitive_post_parameters("code")
+@require_http_methods(["GET", "POST"])
+def invitation_authenticator(request: HttpRequest, secret: str) -> HttpResponse:
+    """Step 2 of 2: the authenticator app's key and its QR code, and its first code. A wrong code keeps the
+    password chosen at step 1; the recovery codes are then shown once at their own address."""
+    found = _invitation_or_404(request, secret)
+    if isinstance(found, HttpResponse):
+        return found
+    if request.session.get(ENROLLING) != found.pk or not found.password_hash:
+        return redirect("accounts:invitation", secret=secret)  # step 1 first, in this browser
+    user = found.user
+    device = services.mfa_enrolment_device(user=user)
+    here = reverse("accounts:invitation_authenticator", kwargs={"secret": secret})
+    if request.method == "GET":
+        retry = retry_take(request, slot=AUTHENTICATOR_SLOT)
+        form = with_kept_errors(InvitationCodeForm(retry.data), retry) if retry else InvitationCodeForm()
+        context = {"form": form, "invited": user, "secret": secret, **_totp_context(device)}
+        return render(request, "accounts/invitation_authenticator.html", context, status=retry.status if retry else 200)
+    form = InvitationCodeForm(request.POST)
+    if form.is_valid() and not device.verify_is_allowed()[0]:
+        # django-otp waits a little longer after each wrong code (OTP_TOTP_THROTTLE_FACTOR); meanwhile even
+        # the right code is refused, so say that rather than "wrong".
+        form.add_error("code", "Wait a few seconds, then enter the code your app shows at that moment")
+    elif form.is_valid():
+        enrolled = services.invitation_accept(invitation=found, device=device, token=form.cleaned_data["code"])
         if enrolled is not None:
             user.refresh_from_db()  # its new password, so the session's auth hash matches
+            request.session.pop(ENROLLING, None)
             _sign_in(request, user, enrolled.device)
             return retry_redirect(
                 request,
@@ -168,7 +219,7 @@ def invitation(request: HttpRequest, secret: str) -> HttpResponse:
                 extra={"codes": "\n".join(enrolled.recovery_codes)},
             )
         form.add_error("code", "The security code is wrong: check the time on your phone and try again")
-    return _refused(request, to=request.path, slot=INVITATION_SLOT, form=form, status=400)
+    return _refused(request, to=here, slot=AUTHENTICATOR_SLOT, form=form, status=400)
 
 
 @require_GET
@@ -182,4 +233,14 @@ def recovery_codes(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
-    return redirect("accounts:login")
+    request.session[SIGNED_OUT] = "signed_out"  # the new, empty session's: for the next page only
+    return redirect("accounts:signed_out")
+
+
+@require_GET
+def signed_out(request: HttpRequest) -> HttpResponse:
+    """Confirms a sign-out, once: afterwards (a refresh, a bookmark) this address is the sign-in page."""
+    if request.user.is_authenticated or request.session.get(SIGNED_OUT) != "signed_out":
+        return redirect("accounts:login")
+    request.session.pop(SIGNED_OUT, None)
+    return render(request, "accounts/signed_out.html")

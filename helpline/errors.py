@@ -32,7 +32,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.template.loader import render_to_string
 
-from helpline.context_processors import PUBLIC_SERVICE_NAME, STAFF_SERVICE_NAME
+from helpline.context_processors import PUBLIC_SERVICE_NAME
 from helpline.headers import headers_outside_django
 
 logger = logging.getLogger("helpline.requests")
@@ -59,6 +59,10 @@ API_DETAIL = {
     500: "Something went wrong on our side. Nothing you sent has been logged.",
     503: "The service is unavailable. Try again in a few minutes.",
 }
+# The staff side's name on an error page. The page is rendered without the request, so it cannot know whose
+# workspace it is in: never the helpline's own name ("Helpline workspace"), which authority officers, boards and
+# national oversight would read as someone else's service (helpline.context_processors names each role's).
+STAFF_SIDE_SERVICE_NAME = "Staff services"
 # The database cannot be reached, or the connection broke under a query (a restart, a failover).
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
@@ -100,7 +104,8 @@ def error_context(*, staff: bool) -> dict[str, Any]:
     reach the helpline (shown on the public side only). Never who is asking or what they sent."""
     return {
         "staff": staff,
-        "service_name": STAFF_SERVICE_NAME if staff else PUBLIC_SERVICE_NAME,
+        # Not the helpline's name: the page cannot know whose workspace it is (an authority officer's, a board's).
+        "service_name": STAFF_SIDE_SERVICE_NAME if staff else PUBLIC_SERVICE_NAME,
         "helpline_phone": settings.HELPLINE_PHONE,
         "helpline_hours": settings.HELPLINE_HOURS,
     }

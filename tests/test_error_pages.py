@@ -81,12 +81,13 @@ def assert_public(page: str, way_back: str = TO_THE_START) -> None:
     assert way_back in page
     assert call_the_helpline() in page
     assert EXIT_BUTTON in page
-    assert "/staff/" not in page and "Helpline workspace" not in page
+    assert "/staff/" not in page and "Helpline workspace" not in page and "Staff services" not in page
 
 
 def assert_staff(page: str) -> None:
     assert TO_THE_WORKSPACE in page
-    assert "Helpline workspace" in page
+    # Rendered without the request, so not one role's name: an authority officer is not in the helpline's workspace.
+    assert "– Staff services – GOV.UK</title>" in page and "Helpline workspace" not in page
     assert PHONE not in page and "Get help" not in page
     assert EXIT_BUTTON not in page
     assert "How we protect your identity" not in page
@@ -432,3 +433,15 @@ def test_the_staff_service_on_its_own_renders_its_pages(settings: Any) -> None:
     assert response.status_code == 200
     page = page_of(response)
     assert "Sign in to the helpline workspace" in page and PHONE not in page
+
+
+@pytest.mark.parametrize("role", [User.Role.AUTHORITY_OFFICER, User.Role.BOARD_REVIEWER, User.Role.OVERSIGHT_ANALYST])
+def test_a_staff_error_page_never_calls_itself_the_helpline_workspace(role: str) -> None:
+    """Issue 22: error page titles said "Helpline workspace" to authority officers."""
+    client = signed_in(role)
+    for path, status in (("/staff/no-such-page", 404), ("/staff/cases", 403)):
+        response = client.get(path)
+        assert response.status_code == status, (path, response.status_code)
+        page = response.content.decode()
+        assert "Helpline workspace" not in page, path
+        assert "– Staff services – GOV.UK</title>" in page, path

@@ -301,7 +301,7 @@ def test_a_nul_in_a_public_path_is_a_404(path: str) -> None:
 def test_a_staff_page_not_found_points_back_to_the_workspace_and_a_public_one_to_the_start() -> None:
     client = signed_in(User.Role.SUPERVISOR)
     staff_page = client.get("/staff/cases/NO-SUCH-CASE").content.decode()
-    assert "Helpline workspace" in staff_page and 'href="/staff/"' in staff_page
+    assert "Staff services" in staff_page and 'href="/staff/"' in staff_page
     assert "NO-SUCH-CASE" not in staff_page, "the address is not quoted back"
     public_page = Client().get("/report/no-such-step").content.decode()
     assert 'href="/">Go to the start page' in public_page and "Helpline workspace" not in public_page

@@ -61,7 +61,9 @@ ACCOUNT_PAGES: dict[str, tuple[str, ...]] = {
     "/staff/sign-in": GET_POST,
     "/staff/sign-in/code": GET_POST,
     "/staff/invitation/not-a-real-invitation": GET_POST,
+    "/staff/invitation/not-a-real-invitation/authenticator": GET_POST,
     "/staff/sign-out": POST,
+    "/staff/signed-out": GET,
 }
 # reports/api.py (helpline/urls.py api_v1): AllowAny.
 PUBLIC_API: dict[str, tuple[str, ...]] = {
@@ -92,6 +94,11 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     (f"/staff/admin/staff/{UNKNOWN_USER}/mfa-reset", GET_POST, ADMIN, {"reason": "Access check"}),
     (f"/staff/admin/staff/{UNKNOWN_USER}/mfa-reset/approve", POST, ADMIN, {"request": "1"}),
     (f"/staff/admin/staff/{UNKNOWN_USER}/mfa-reset/cancel", POST, ADMIN, {"request": "1"}),
+    # accounts/admin_views.py (at accounts/urls.py's admin paths)
+    (f"/staff/admin/staff/{UNKNOWN_USER}/access/confirm", GET_POST, ADMIN, {"role": R.CALL_HANDLER}),
+    (f"/staff/admin/staff/{UNKNOWN_USER}/invitation/revoke", GET_POST, ADMIN, {}),
+    (f"/staff/admin/staff/{UNKNOWN_USER}/invitation/reissue", GET_POST, ADMIN, {}),
+    (f"/staff/admin/staff/{UNKNOWN_USER}/enable", GET_POST, ADMIN, {"reason": "Access check"}),
     # triage/referral_views.py
     ("/staff/referrals", GET, OFFICER, {}),
     ("/staff/referrals/{case}", GET, OFFICER, {}),

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.notices import ApprovalWaiting
 from core import crypto
 from core.timetrail import day_start, is_day_only, recorded_now
 from outbox.registry import Retry
@@ -38,8 +39,9 @@ SEND_EMAIL = "send_email"
 # --- who gets which email ----------------------------------------------------------------------------
 
 
-def email_queue(*, case: Case, recipient: str, template: str, occasion: str = "") -> EmailRecord:
-    """Record one email, once per (case, recipient, template, occasion), and send it after commit."""
+def email_queue(*, case: Case | None, recipient: str, template: str, occasion: str = "") -> EmailRecord:
+    """Record one email, once per (case, recipient, template, occasion), and send it after commit. ``case``
+    None: an email about no case (ADMIN_TEMPLATES)."""
     record, created = EmailRecord.objects.get_or_create(
         case=case,
         recipient=recipient,
@@ -103,6 +105,13 @@ def helpline_tell(*, case: Case, template: str, occasion: str) -> None:
         email_queue(case=case, recipient=recipient, template=template, occasion=occasion)
 
 
+def approval_waiting_tell(notice: ApprovalWaiting) -> None:
+    """accounts.notices' sender (registered in TriageConfig.ready): each administrator who may approve a request
+    (an MFA reset, an account to enable again) gets one email per request, in the transaction that made it."""
+    for recipient in notice.recipients:
+        email_queue(case=None, recipient=recipient, template=APPROVAL_WAITING, occasion=f"request-{notice.request_id}")
+
+
 def reporter_tell(*, case: Case, template: str, occasion: str) -> None:
     """An email to the reporter, when they gave an address: it is unsealed only to send."""
     if case.report.has_contact_email:
@@ -125,6 +134,9 @@ AUTHORITY_TEMPLATES = frozenset({"authority_referral", "authority_reply", "autho
 OVERSIGHT_TEMPLATES = frozenset({"authority_ack_overdue_national", "authority_outcome_overdue_national"})
 OUTSIDE_HELPLINE_TEMPLATES = AUTHORITY_TEMPLATES | OVERSIGHT_TEMPLATES
 REPORTER_TEMPLATES = frozenset({"reporter_update", "reporter_checkin"})
+# Administrators, about staff accounts: no case at all; the link is the staff page that lists what waits.
+APPROVAL_WAITING = "admin_approval_waiting"
+ADMIN_TEMPLATES = frozenset({APPROVAL_WAITING})
 
 
 def email_context(record: EmailRecord) -> dict[str, object]:
@@ -139,6 +151,8 @@ def email_context(record: EmailRecord) -> dict[str, object]:
         return f"{settings.STAFF_SITE_URL.rstrip('/')}/staff{reverse(name, urlconf=urlconf, kwargs=kwargs or None)}"
 
     case = record.case
+    if record.template in ADMIN_TEMPLATES:
+        return {"staff_url": staff_link("triage.urls", "admin_staff")}
     if record.template in REPORTER_TEMPLATES:
         return {"check_url": settings.SITE_URL.rstrip("/") + reverse("check_start", urlconf="reports.urls")}
     case_number = case.case_number if case else ""

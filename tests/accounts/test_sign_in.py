@@ -176,3 +176,22 @@ def test_a_refused_sign_in_is_shown_after_a_redirect_so_back_never_resends_it() 
     page = client.get("/staff/sign-in/code")
     assert page.status_code == 400
     assert "The security code is wrong" in page.content.decode()
+
+
+@pytest.mark.parametrize("role", [User.Role.CALL_HANDLER, User.Role.AUTHORITY_OFFICER, User.Role.ADMINISTRATOR])
+def test_signing_out_is_confirmed_on_a_page_of_its_own_once(role: str) -> None:
+    user, _ = staff_with_mfa("leaving", role=role)
+    client = Client()
+    sign_in(client, user)
+    response = client.post("/staff/sign-out", follow=True)
+    assert response.redirect_chain == [("/staff/signed-out", 302)]
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "You have signed out" in page and 'href="/staff/sign-in"' in page
+    assert "Sign out leaving" not in page  # nobody is signed in any more
+    assert client.get("/staff/").status_code == 302
+    # Shown once: afterwards the address is the sign-in page, and it never says so to someone signed in.
+    assert client.get("/staff/signed-out")["Location"] == "/staff/sign-in"
+    assert Client().get("/staff/signed-out")["Location"] == "/staff/sign-in"
+    sign_in(client, user)
+    assert client.get("/staff/signed-out")["Location"] == "/staff/sign-in"

@@ -76,6 +76,25 @@ def kinds_about(user: User) -> list[str]:
     )
 
 
+def hidden_fields(html: str) -> dict[str, str]:
+    """The hidden inputs of a page's form, by name (HTML-unescaped values)."""
+    import html as html_module
+    import re
+
+    found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)
+    return {name: html_module.unescape(value) for name, value in found if name != "csrfmiddlewaretoken"}
+
+
+def confirmed(client: Client, path: str, data: dict[str, Any]) -> Any:
+    """Choose a role and scope, and confirm it on the page that follows (nothing changes before)."""
+    response = client.post(path, data)
+    confirm = response["Location"]
+    assert redirected_to(response) == f"{path}/confirm", response["Location"]
+    shown = page(client, confirm)
+    assert "Confirm the new role and scope" in shown
+    return client.post(urlsplit(confirm).path, hidden_fields(shown))
+
+
 def signed_in_client(user: User) -> Client:
     client = Client()
     sign_in(client, user)
@@ -221,7 +240,7 @@ def test_an_administrator_changes_a_role_and_scope_and_it_is_audited() -> None:
     assert 'value="call_handler" checked' in page(client, path)
     # One per line, by name or code; a name with commas in it is still one authority.
     authorities = "sheffield\nBournemouth, Christchurch and Poole\nE08000039"
-    response = client.post(path, {"role": R.AUTHORITY_OFFICER, "authorities": authorities, "area": YORKSHIRE})
+    response = confirmed(client, path, {"role": R.AUTHORITY_OFFICER, "authorities": authorities, "area": YORKSHIRE})
     assert redirected_to(response) == f"{STAFF}/{handler.pk}"
     assert "Role and scope changed for handler" in page(client, response["Location"])
     handler.refresh_from_db()
@@ -237,9 +256,7 @@ def test_an_administrator_changes_a_role_and_scope_and_it_is_audited() -> None:
         "was": {"role": R.CALL_HANDLER, "authorities": [], "area": ""},
     }
 
-    assert (
-        client.post(path, {"role": R.BOARD_REVIEWER, "authorities": "Rotherham", "area": YORKSHIRE}).status_code == 302
-    )
+    assert confirmed(client, path, {"role": R.BOARD_REVIEWER, "authorities": "Rotherham", "area": YORKSHIRE})
     handler.refresh_from_db()
     assert (handler.role, handler.area, handler.authorities.count()) == (R.BOARD_REVIEWER, YORKSHIRE, 0)
 

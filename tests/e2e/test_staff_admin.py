@@ -68,6 +68,8 @@ def test_administrators_invite_change_reset_mfa_with_approval_and_disable(
     expect(page.locator(".govuk-error-summary")).to_contain_text("Select the region")
     page.get_by_label("Region (safeguarding board reviewers only)").select_option("Yorkshire and The Humber")
     visit.submit("Change role and scope")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the new role and scope")
+    visit.submit("Confirm the new role and scope")
     expect(page.get_by_test_id("notification-banner")).to_contain_text("Role and scope changed for handler")
     expect(main(page)).to_contain_text("Yorkshire and The Humber")
 

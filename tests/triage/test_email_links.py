@@ -21,6 +21,7 @@ from django.test import Client
 from django.urls import resolve
 
 from accounts.models import User
+from accounts.notices import ApprovalWaiting
 from directory.models import LocalAuthority
 from reports.models import Anonymity
 from reports.services import Contact
@@ -47,12 +48,15 @@ PAGE = {
     "authority": "triage:referral_detail",
     "oversight": "oversight:statistics",
     "helpline": "triage:case_detail",
+    "admin": "triage:admin_staff",
 }
 # The same, for an email that has no case: the list the reader starts from.
 LIST_PAGE = {**PAGE, "authority": "triage:referral_list", "helpline": "triage:case_list"}
 
 
 def audience(template: str) -> str:
+    if template in notifications.ADMIN_TEMPLATES:
+        return "admin"
     if template in notifications.REPORTER_TEMPLATES:
         return "reporter"
     if template in notifications.AUTHORITY_TEMPLATES:
@@ -94,6 +98,7 @@ def people() -> dict[str, User]:
         "officer": officer,
         "analyst": person("analyst-links", User.Role.OVERSIGHT_ANALYST, "analyst@oversight.test"),
         "board": person("board-links", User.Role.BOARD_REVIEWER, "board@yh.test", area=YORKSHIRE),
+        "admin": person("admin-links", User.Role.ADMINISTRATOR, "admin@helpline.test"),
     }
 
 
@@ -128,6 +133,10 @@ def queue(case: Case, template: str, people: dict[str, User]) -> list[EmailRecor
         notifications.email_queue(case=case, recipient=people["officer"].email, template=template, occasion="links")
     elif kind == "oversight":
         notifications.oversight_alert(case=case, template=template)
+    elif kind == "admin":  # about a staff account: no case
+        waiting = ApprovalWaiting(request_id=1, action="mfa_reset", recipients=(people["admin"].email,))
+        notifications.approval_waiting_tell(waiting)
+        return list(EmailRecord.objects.filter(case=None, template=template).order_by("pk"))
     else:
         notifications.helpline_tell(case=case, template=template, occasion="links")
     return list(EmailRecord.objects.filter(case=case, template=template).order_by("pk"))
@@ -211,7 +220,7 @@ def test_every_link_is_the_exact_page_and_opens_for_its_recipient(
         everything = " ".join(rendered.values())
         assert CANARY not in everything
         assert REPORTER_EMAIL not in everything
-        if kind == "reporter":
+        if kind in {"reporter", "admin"}:
             assert case.case_number not in everything
             assert case.report.reference not in everything
         elif kind == "helpline":
@@ -228,7 +237,9 @@ def test_an_email_without_a_case_links_to_the_list_its_reader_starts_from(
     template: str, people: dict[str, User]
 ) -> None:
     kind = audience(template)
-    reader = {"reporter": None, "authority": "officer", "oversight": "board", "helpline": "handler"}[kind]
+    reader = {"reporter": None, "authority": "officer", "oversight": "board", "helpline": "handler", "admin": "admin"}[
+        kind
+    ]
     recipient = people[reader].email if reader else EmailRecord.REPORTER_RECIPIENT
     record = EmailRecord(pk=1, case=None, recipient=recipient, template=template)
     context = notifications.email_context(record)
