@@ -22,7 +22,7 @@ class CaseFilterForm(GovukForm):
     error_anchor = "case-filters"
     search = forms.CharField(
         label="Reference, case number or organisation",
-        help_text="The organisation's whole name, as the reporter gave it",
+        help_text="All or the start of a reference or case number, or an organisation's whole name",
         required=False,
         max_length=200,
     )
@@ -247,7 +247,10 @@ class EscalateForm(forms.Form):
 
 class LinkForm(forms.Form):
     other = forms.CharField(
-        label="Case number of the duplicate", max_length=16, error_messages={"required": "Enter the case number"}
+        label="Case number of the duplicate",
+        help_text="Or the reporter's reference, for example HX7K-29QM",
+        max_length=16,
+        error_messages={"required": "Enter the case number"},
     )
 
 

@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case as Choose
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, When, Window
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -15,11 +16,13 @@ from django.utils.dateformat import format as date_format
 from accounts.models import User
 from audit.models import AuditEvent
 from core.crypto import organisation_hash
+from core.identifiers import ALPHABET, normalise_reference
+from core.timetrail import day_end
 from reports.models import Message, Report
 from triage import workflow
 from triage.deadlines import overdue_q
 from triage.events import case_events, case_timeline_events
-from triage.models import AuthorityAction, Case, Queue
+from triage.models import AuthorityAction, AuthorityOutcome, Case, Queue
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = {
@@ -72,12 +75,14 @@ class QueueSummary:
     open: int
     overdue: int
     due_today: int
+    # The soonest triage clock still running in the queue (overdue or not): the urgent queue shows the time
+    # left on it, since "due today" says nothing about a 1-hour clock.
+    next_due: datetime | None = None
 
 
 def queue_overview(*, user: User) -> list[QueueSummary]:
     require_helpline(user)
     now = timezone.now()
-    end_of_day = timezone.localtime(now).replace(hour=23, minute=59, second=59)
     counts = (
         Case.objects.exclude(status=Case.Status.CLOSED)
         .values("queue")
@@ -85,23 +90,93 @@ def queue_overview(*, user: User) -> list[QueueSummary]:
             open=Count("id"),
             overdue=Count("id", filter=overdue_q(now)),
             due_today=Count(
-                "id", filter=Q(status__in=workflow.IN_TRIAGE, triage_due_at__gte=now, triage_due_at__lte=end_of_day)
+                "id", filter=Q(status__in=workflow.IN_TRIAGE, triage_due_at__gte=now, triage_due_at__lte=day_end(now))
             ),
+            next_due=Min("triage_due_at", filter=Q(status__in=workflow.IN_TRIAGE)),
         )
     )
-    by_queue = {
-        row["queue"]: {"open": row["open"], "overdue": row["overdue"], "due_today": row["due_today"]} for row in counts
-    }
-    empty = {"open": 0, "overdue": 0, "due_today": 0}
+    by_queue: dict[int, dict[str, Any]] = {row["queue"]: dict(row) for row in counts}
     return [
         QueueSummary(
             queue=queue,
-            open=by_queue.get(queue.pk, empty)["open"],
-            overdue=by_queue.get(queue.pk, empty)["overdue"],
-            due_today=by_queue.get(queue.pk, empty)["due_today"],
+            open=row.get("open", 0),
+            overdue=row.get("overdue", 0),
+            due_today=row.get("due_today", 0),
+            next_due=row.get("next_due"),
         )
         for queue in Queue.objects.order_by("kind", "name")
+        for row in [by_queue.get(queue.pk, {})]
     ]
+
+
+def _last_message_from() -> Subquery:
+    """Who wrote the case's last message with the reporter (for "New message": the reporter wrote last,
+    the helpline has not answered yet)."""
+    return Subquery(Message.objects.filter(report_id=OuterRef("report_id")).order_by("-id").values("direction")[:1])
+
+
+# How many cases each list on the helpline's home page shows (the counts are whole).
+HOME_LIST_SIZE = 20
+
+
+@dataclass(frozen=True)
+class HelplineWork:
+    """The helpline's home page beside its queues: the user's own open cases, the open cases whose reporter
+    wrote last, and those whose authority has recorded its outcome, so the reporter's feedback (given by
+    closing the case) is what is left to do."""
+
+    assigned_to_me: int
+    new_messages: int
+    feedback_due: int
+    new_message_cases: list[dict[str, Any]]
+    feedback_due_cases: list[dict[str, Any]]
+
+
+def _unanswered_reporter_message() -> Subquery:
+    """The id of the case's last message when the reporter wrote it, else None: the same "reporter wrote
+    last" as the case list's flag, as one number to filter and sort by (the longest waiting first)."""
+    last = Message.objects.filter(report_id=OuterRef("report_id")).order_by("-id")
+    mine = When(direction=Message.Direction.FROM_REPORTER, then=F("id"))
+    return Subquery(last.annotate(waiting=Choose(mine, default=None)).values("waiting")[:1])
+
+
+def helpline_work(*, user: User) -> HelplineWork:
+    """Three queries whatever the number of cases: the plain counts, and each list's first HOME_LIST_SIZE
+    cases, the first with its whole count (a window over the same pass: the reporter's last message is looked
+    up once per open case, the one cost here that grows with the open cases)."""
+    require_helpline(user)
+    open_cases = Case.objects.exclude(status=Case.Status.CLOSED)
+    counts = open_cases.aggregate(
+        assigned_to_me=Count("id", filter=Q(assignee=user)),
+        feedback_due=Count("id", filter=Q(authority_outcome_at__isnull=False)),
+    )
+    fields = ("case_number", "status", "priority", "assignee__username", "reporter_feedback_due_at")
+    last_sent_on = Message.objects.filter(report_id=OuterRef("report_id")).order_by("-id").values("sent_on")[:1]
+    new_message_cases = list(
+        open_cases.annotate(waiting=_unanswered_reporter_message())
+        .filter(waiting__isnull=False)
+        .annotate(total=Window(Count("id")), last_message_on=Subquery(last_sent_on))
+        .order_by("waiting")
+        .values(*fields, "waiting", "total", "last_message_on")[:HOME_LIST_SIZE]
+    )
+    feedback_due_cases = list(
+        open_cases.filter(authority_outcome_at__isnull=False)
+        .order_by("reporter_feedback_due_at", "id")
+        .values(*fields, "authority__name", "authority_outcome", "authority_outcome_at")[:HOME_LIST_SIZE]
+    )
+    outcomes = dict(AuthorityOutcome.choices)
+    statuses = dict(Case.Status.choices)
+    for row in new_message_cases + feedback_due_cases:
+        row["status_label"] = statuses.get(row["status"], row["status"])
+        if "authority_outcome" in row:
+            row["outcome_label"] = outcomes.get(row["authority_outcome"], row["authority_outcome"])
+    return HelplineWork(
+        assigned_to_me=counts["assigned_to_me"],
+        new_messages=new_message_cases[0]["total"] if new_message_cases else 0,
+        feedback_due=counts["feedback_due"],
+        new_message_cases=new_message_cases,
+        feedback_due_cases=feedback_due_cases,
+    )
 
 
 @dataclass(frozen=True)
@@ -130,6 +205,56 @@ class CasePage:
     now: datetime = field(default_factory=timezone.now)
 
 
+# The least of a reference or case number (once spaces and hyphens are dropped) that is searched as the start
+# of one: half a reference ("HX7K", 1 in 456,976 references), and a year with two more characters ("2026-K7",
+# 1 in 676 of that year's cases: a year alone would name every case of the year).
+MIN_REFERENCE_PREFIX = 4
+MIN_CASE_NUMBER_PREFIX = 2  # characters after the year
+CASE_NUMBER_LENGTH = len("2026-K7M3QX")
+
+
+def _identifier_characters(text: str) -> str:
+    """What /check reads of a typed reference (core.identifiers.normalise_reference): letters and digits,
+    upper case; spaces, hyphens and anything else dropped."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def reference_prefix(text: str) -> str | None:
+    """A whole reference or the start of one (at least MIN_REFERENCE_PREFIX characters), written as references
+    are stored ("9vna2hrg" → "9VNA-2HRG", "hx7k 2" → "HX7K-2"); None when it cannot start a reference."""
+    chars = _identifier_characters(text)
+    if not MIN_REFERENCE_PREFIX <= len(chars) <= 8 or any(ch not in ALPHABET for ch in chars):
+        return None
+    return chars[:4] + (f"-{chars[4:]}" if len(chars) > 4 else "")
+
+
+def case_number_prefix(text: str) -> str | None:
+    """A whole case number or the start of one: its year and at least MIN_CASE_NUMBER_PREFIX more characters
+    ("2026k7" → "2026-K7"); None when it cannot start a case number."""
+    chars = _identifier_characters(text)
+    year, rest = chars[:4], chars[4:]
+    if not MIN_CASE_NUMBER_PREFIX <= len(rest) <= 6 or not (year.isascii() and year.isdigit()):
+        return None
+    if any(ch not in ALPHABET for ch in rest):
+        return None
+    return year + (f"-{rest}" if rest else "")
+
+
+def _search_report_ids(search: str) -> list[int]:
+    """The reports a search names, in one query: by the start of a reference or a case number (normalised
+    as /check does, through their LIKE 'PREFIX%' indexes), or by an organisation's whole name through its
+    keyed hash (no name is stored in clear to search). At most COUNT_CAP of each. The case list then picks
+    its cases by report: an IN (subquery) of cases here made PostgreSQL scan a million cases."""
+    by_report = Q(organisation_hash=organisation_hash(search))
+    if reference := reference_prefix(search):
+        by_report |= Q(reference__startswith=reference)
+    reports = Report.objects.filter(by_report).order_by().values_list("pk", flat=True)[:COUNT_CAP]
+    if number := case_number_prefix(search):
+        by_case = Case.objects.filter(case_number__startswith=number).order_by().values_list("report_id", flat=True)
+        reports = reports.union(by_case[:COUNT_CAP], all=True)
+    return list(reports)
+
+
 def case_list(*, user: User, filters: CaseFilters) -> CasePage:
     """One page of cases, and how many cases match (up to COUNT_CAP): two queries whatever the page, page
     size or filter."""
@@ -137,14 +262,10 @@ def case_list(*, user: User, filters: CaseFilters) -> CasePage:
     now = timezone.now()
     cases = case_queryset_for(user)
     if filters.search:
-        term = filters.search.strip().upper()
-        # The reports first (by reference, or by organisation through its keyed hash: no name is stored in
-        # clear to search), then the cases by their own indexes: an IN (subquery) here made PostgreSQL scan a
-        # million cases.
-        reports = Report.objects.filter(
-            Q(reference=term) | Q(organisation_hash=organisation_hash(filters.search))
-        ).values_list("pk", flat=True)[:COUNT_CAP]
-        cases = cases.filter(Q(case_number=term) | Q(report_id__in=list(reports)))
+        named = _search_report_ids(filters.search)
+        # A search that names no report still runs the page's two queries, which find nothing (an empty IN
+        # would skip them): every search costs the same number of queries.
+        cases = cases.filter(report_id__in=named) if named else cases.filter(report_id__isnull=True)
     else:
         if not filters.include_closed and not filters.status:
             cases = cases.exclude(status=Case.Status.CLOSED)
@@ -173,11 +294,10 @@ def case_list(*, user: User, filters: CaseFilters) -> CasePage:
     # Pick the page's ids on the case table alone, then join only those rows (still one query).
     ids = cases.order_by(*order).values("pk")[offset : offset + page_size + 1]
     # Whether the reporter wrote last: a message the helpline has not answered yet.
-    last_from = Message.objects.filter(report_id=OuterRef("report_id")).order_by("-id").values("direction")[:1]
     rows = list(
         Case.objects.filter(pk__in=ids)
         .order_by(*order)
-        .annotate(last_message_from=Subquery(last_from))
+        .annotate(last_message_from=_last_message_from())
         .values(*LIST_FIELDS, "last_message_from")
     )
     for row in rows:
@@ -192,6 +312,20 @@ def case_list(*, user: User, filters: CaseFilters) -> CasePage:
         now=now,
         total=total,
     )
+
+
+def case_by_identifier(*, user: User, text: str) -> Case | None:
+    """The case a person names by its whole case number or its report's whole reference, typed as people
+    type them ("2026-k7m3qx", "9vna2hrg": normalised as /check does), among the cases ``user`` may see."""
+    number = case_number_prefix(text)
+    reference = normalise_reference(text)
+    if number is not None and len(number) == CASE_NUMBER_LENGTH:
+        named = Q(case_number=number)
+    elif reference is not None:
+        named = Q(report__reference=reference)
+    else:
+        return None
+    return case_queryset_for(user).filter(named).first()
 
 
 def case_get_for(*, user: User, case_number: str) -> Case:

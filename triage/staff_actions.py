@@ -94,9 +94,9 @@ def case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: User
     """Run one named action with its form's cleaned data, and say what happened (the page's notification
     banner). Every case or person named in the data is looked up through the selectors, so an action can
     only reach what the acting user may see."""
-    _case_act(case=case, action=action, data=data, acting_user=acting_user)
+    linked = _case_act(case=case, action=action, data=data, acting_user=acting_user)
     case.refresh_from_db()
-    return _done(case=case, action=action, data=data)
+    return f"Case linked to {linked.case_number}" if linked else _done(case=case, action=action, data=data)
 
 
 def _done(*, case: Case, action: str, data: dict[str, Any]) -> str:
@@ -111,8 +111,6 @@ def _done(*, case: Case, action: str, data: dict[str, Any]) -> str:
         return f"Case referred to {authority}. They have been told by email, with no case details in it."
     if action == "escalate":
         return f"Case escalated: {case.get_status_display().lower()}"
-    if action == "link_duplicate":
-        return f"Case linked to {str(data['other']).strip().upper()}"
     if action == "close":
         return f"Case closed with the outcome: {case.get_outcome_display().lower()}"
     return DONE.get(action, "Done")
@@ -130,7 +128,8 @@ DONE = {
 }
 
 
-def _case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: User) -> None:
+def _case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: User) -> Case | None:
+    """Run the action; for "link_duplicate", the case it linked to (named by case number or reference)."""
     if action == "claim":
         case_actions.case_claim(case=case, acting_user=acting_user)
     elif action == "assign":
@@ -164,11 +163,11 @@ def _case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: Use
     elif action == "escalate":
         case_actions.case_escalate(case=case, route=str(data["route"]), acting_user=acting_user)
     elif action == "link_duplicate":
-        number = str(data["other"]).strip().upper()
-        other = selectors.case_queryset_for(acting_user).filter(case_number=number).first()
+        other = selectors.case_by_identifier(user=acting_user, text=str(data["other"]))
         if other is None:
             raise workflow.ActionNotAllowed("There is no case with that number.")
         case_actions.case_link_duplicate(case=case, other=other, acting_user=acting_user)
+        return other
     elif action == "close":
         case_actions.case_close(
             case=case, outcome=str(data["outcome"]), feedback=str(data["feedback"]), acting_user=acting_user
@@ -187,3 +186,4 @@ def _case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: Use
         case_actions.case_update_authority(case=case, summary=str(data["summary"]), acting_user=acting_user)
     else:
         raise workflow.ActionNotAllowed(f"There is no action called {action!r}.")
+    return None

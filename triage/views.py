@@ -44,7 +44,16 @@ def home(request: HttpRequest) -> HttpResponse:
         {**row, "overdue": row["due"] is not None and row["due"] < now}
         for row in selectors.questions_waiting(user=user)
     ]
-    return render(request, "triage/home.html", {"queues": selectors.queue_overview(user=user), "questions": questions})
+    return render(
+        request,
+        "triage/home.html",
+        {
+            "queues": selectors.queue_overview(user=user),
+            "questions": questions,
+            "work": selectors.helpline_work(user=user),
+            "now": now,
+        },
+    )
 
 
 @staff_required(*HELPLINE)

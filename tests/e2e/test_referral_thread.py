@@ -17,6 +17,7 @@ from playwright.sync_api import BrowserContext, Locator, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
+from core.templatetags.deadlines import deadline
 from directory.lookup import authority_by_code
 from outbox.models import OutboxMessage
 from outbox.services import outbox_process
@@ -146,7 +147,7 @@ def test_an_authority_asks_the_helpline_asks_the_reporter_replies_and_updates_th
     expect(waiting).to_contain_text(case.case_number)
     expect(waiting).to_contain_text("Rotherham")
     expect(waiting.locator("td").nth(1)).to_have_text("1")
-    expect(waiting).to_contain_text(date_format(timezone.localtime(question.answer_due_at), "j M H:i"))
+    expect(waiting).to_contain_text(deadline(question.answer_due_at, "timed"))  # "11:59pm on Monday 7 December 2026"
     expect(waiting).not_to_contain_text("overdue")
     with page.expect_navigation():
         waiting.get_by_role("link", name=case.case_number).click()

@@ -510,7 +510,7 @@ def test_refer_sends_the_case_to_the_authority_with_deadlines_and_content_free_e
     case.refresh_from_db()
     assert case.status == S.REFERRED
     assert case.referred_at == now
-    assert case.authority_ack_due_at == datetime(2026, 3, 12, 10, 0, tzinfo=LONDON)  # 1 working day
+    assert case.authority_ack_due_at == datetime(2026, 3, 12, 23, 59, 59, tzinfo=LONDON)  # the end of 1 working day
     assert case.authority_outcome_due_at is not None
     stored = Referral.objects.get(case=case)
     assert stored.pk == referral.pk
@@ -544,15 +544,16 @@ def test_refer_sends_the_case_to_the_authority_with_deadlines_and_content_free_e
 
 
 @time_machine.travel(datetime(2026, 3, 11, 10, 0, tzinfo=LONDON), tick=False)  # a Wednesday, in GMT
-def test_referral_deadlines_keep_the_london_time_of_day_across_the_clock_change(handler: User) -> None:
-    """Working days are London days: 45 working days after 10:00 on 11 March is 10:00 (BST) on 18 May.
+def test_referral_deadlines_end_at_the_end_of_a_london_day_across_the_clock_change(handler: User) -> None:
+    """Working days are London days: 45 working days after 11 March end at the end of 18 May in London
+    time (BST), not at the end of a UTC day.
 
-    The services pass ``timezone.now()`` (UTC) to triage.calendar.working_days_after, which counts in
-    the zone it is given: the deadline lands at 10:00 UTC, 11:00 in London, an hour late."""
+    The services pass ``timezone.now()`` (UTC) to core.calendar.working_days_after: counted in UTC the
+    deadline would land at 23:59:59 UTC, 00:59:59 on 19 May in London, an hour late."""
     case, _ = make_case()
     actions.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
     case.refresh_from_db()
-    assert case.authority_outcome_due_at == datetime(2026, 5, 18, 10, 0, tzinfo=LONDON)
+    assert case.authority_outcome_due_at == datetime(2026, 5, 18, 23, 59, 59, tzinfo=LONDON)
 
 
 @time_machine.travel(datetime(2026, 3, 13, 16, 0, tzinfo=LONDON), tick=False)  # a Friday
@@ -560,7 +561,7 @@ def test_a_friday_referral_is_due_for_acknowledgement_on_monday(handler: User) -
     case, _ = make_case()
     actions.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
     case.refresh_from_db()
-    assert case.authority_ack_due_at == datetime(2026, 3, 16, 16, 0, tzinfo=LONDON)
+    assert case.authority_ack_due_at == datetime(2026, 3, 16, 23, 59, 59, tzinfo=LONDON)  # the end of Monday
 
 
 def test_refer_is_refused_until_the_authority_is_known(handler: User) -> None:

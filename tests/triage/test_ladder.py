@@ -30,13 +30,14 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_
 
 LONDON = ZoneInfo("Europe/London")
 MINUTE = timedelta(minutes=1)
-# Monday 2 March 2026, 10:00 in London (GMT): no bank holiday within the first week.
+# Monday 2 March 2026, 10:00 in London (GMT): no bank holiday within the first week. Every rung ends at the
+# end (23:59:59 London time) of its Nth working day after the day of the referral.
 REFERRED_AT = datetime(2026, 3, 2, 10, 0, tzinfo=LONDON)
-ACK_DUE = datetime(2026, 3, 3, 10, 0, tzinfo=LONDON)  # 1 working day
-ACK_ESCALATE = datetime(2026, 3, 5, 10, 0, tzinfo=LONDON)  # 3 working days
+ACK_DUE = datetime(2026, 3, 3, 23, 59, 59, tzinfo=LONDON)  # 1 working day: the end of Tuesday
+ACK_ESCALATE = datetime(2026, 3, 5, 23, 59, 59, tzinfo=LONDON)  # 3 working days: the end of Thursday
 # 45 and 47 working days, past Good Friday and Easter Monday (3 and 6 April) and into BST.
-OUTCOME_DUE = datetime(2026, 5, 7, 10, 0, tzinfo=LONDON)
-OUTCOME_ESCALATE = datetime(2026, 5, 11, 10, 0, tzinfo=LONDON)
+OUTCOME_DUE = datetime(2026, 5, 7, 23, 59, 59, tzinfo=LONDON)
+OUTCOME_ESCALATE = datetime(2026, 5, 11, 23, 59, 59, tzinfo=LONDON)
 YORKSHIRE = "Yorkshire and The Humber"
 
 
@@ -114,12 +115,14 @@ def test_the_referral_sets_every_rung_of_the_ladder_in_working_days(case: Case) 
 def test_a_friday_evening_referral_is_not_overdue_over_the_weekend(people: dict[str, User]) -> None:
     friday = datetime(2026, 3, 6, 17, 0, tzinfo=LONDON)
     case = refer_at(friday, people["supervisor"])
-    assert case.authority_ack_due_at == datetime(2026, 3, 9, 17, 0, tzinfo=LONDON)  # Monday
-    assert case.authority_ack_escalate_at == datetime(2026, 3, 11, 17, 0, tzinfo=LONDON)  # Wednesday
+    assert case.authority_ack_due_at == datetime(2026, 3, 9, 23, 59, 59, tzinfo=LONDON)  # the end of Monday
+    assert case.authority_ack_escalate_at == datetime(2026, 3, 11, 23, 59, 59, tzinfo=LONDON)  # of Wednesday
 
     sweep(datetime(2026, 3, 8, 23, 0, tzinfo=LONDON))  # Sunday night
     assert steps(case) == []
-    sweep(datetime(2026, 3, 9, 17, 1, tzinfo=LONDON))
+    sweep(datetime(2026, 3, 9, 23, 59, tzinfo=LONDON))  # late on Monday: still Monday
+    assert steps(case) == []
+    sweep(datetime(2026, 3, 10, 0, 0, 1, tzinfo=LONDON))  # Monday has ended
     assert steps(case) == ["ack_overdue"]
 
 

@@ -71,8 +71,16 @@ def test_urgent_triage_is_due_in_an_hour() -> None:
         ),  # Friday -> end of Monday
         (
             datetime(2026, 11, 21, 10, 0, tzinfo=LONDON),
-            datetime(2026, 11, 24, 23, 59, 59, tzinfo=LONDON),
-        ),  # Saturday -> counted from Monday: end of Tuesday
+            datetime(2026, 11, 23, 23, 59, 59, tzinfo=LONDON),
+        ),  # Saturday -> end of Monday, the next working day after the day sent
+        (
+            datetime(2026, 11, 22, 10, 0, tzinfo=LONDON),
+            datetime(2026, 11, 23, 23, 59, 59, tzinfo=LONDON),
+        ),  # Sunday -> end of Monday
+        (
+            datetime(2026, 8, 31, 10, 0, tzinfo=LONDON),
+            datetime(2026, 9, 1, 23, 59, 59, tzinfo=LONDON),
+        ),  # the summer bank holiday (Monday) -> end of Tuesday
         (
             datetime(2026, 12, 24, 10, 0, tzinfo=LONDON),
             datetime(2026, 12, 29, 23, 59, 59, tzinfo=LONDON),
@@ -85,11 +93,11 @@ def test_standard_triage_is_due_by_the_end_of_the_next_working_day(submitted: da
     assert deadlines.triage_due(submitted.replace(hour=0), urgent=False) == due
 
 
-def test_the_authority_outcome_is_due_45_working_days_after_referral() -> None:
+def test_the_authority_outcome_is_due_at_the_end_of_the_45th_working_day_after_referral() -> None:
     # Counted by hand: 21 working days left in March, 20 in April (Good Friday 3rd and Easter Monday 6th
     # skipped), then Friday 1 May, the early May bank holiday on the 4th skipped, and 5th, 6th, 7th.
     referred = datetime(2026, 3, 2, 9, 0, tzinfo=LONDON)
-    assert deadlines.authority_outcome_due(referred) == datetime(2026, 5, 7, 9, 0, tzinfo=LONDON)
+    assert deadlines.authority_outcome_due(referred) == datetime(2026, 5, 7, 23, 59, 59, tzinfo=LONDON)
 
 
 def test_reporter_feedback_is_due_three_calendar_months_later_clamped_to_month_end() -> None:
