@@ -224,7 +224,10 @@ def test_every_link_is_the_exact_page_and_opens_for_its_recipient(
             assert case.case_number not in everything
             assert case.report.reference not in everything
         elif kind == "helpline":
-            for name in ("subject", "text", "html"):
+            # A subject is what an inbox lists and a phone's lock screen shows: the case number, never the
+            # reporter's reference (issue 22).
+            assert case.case_number in rendered["subject"] and case.report.reference not in rendered["subject"]
+            for name in ("text", "html"):
                 assert case.report.reference in rendered[name] or case.case_number in rendered[name], name
         else:
             assert case.report.reference not in everything
