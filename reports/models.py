@@ -153,6 +153,11 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # "Who wrote last" per case (the case list's "New message", the helpline home's count): the newest
+            # message of a report and its direction, read from the index alone.
+            models.Index(fields=["report", "-id"], include=["direction"], name="reports_msg_last_direction"),
+        ]
 
     def __str__(self) -> str:
         return f"message {self.pk} on report {self.report_id}"
