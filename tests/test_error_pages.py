@@ -439,9 +439,9 @@ def test_the_staff_service_on_its_own_renders_its_pages(settings: Any) -> None:
 def test_a_staff_error_page_never_calls_itself_the_helpline_workspace(role: str) -> None:
     """Issue 22: error page titles said "Helpline workspace" to authority officers."""
     client = signed_in(role)
-    for path, status in (("/staff/no-such-page", 404), ("/staff/cases", 403)):
-        response = client.get(path)
-        assert response.status_code == status, (path, response.status_code)
+    for url, status in (("/staff/no-such-page", 404), ("/staff/cases", 403)):
+        response = client.get(url)
+        assert response.status_code == status, (url, response.status_code)
         page = response.content.decode()
-        assert "Helpline workspace" not in page, path
+        assert "Helpline workspace" not in page, url
         assert "– Staff services – GOV.UK</title>" in page, path
