@@ -444,4 +444,4 @@ def test_a_staff_error_page_never_calls_itself_the_helpline_workspace(role: str)
         assert response.status_code == status, (url, response.status_code)
         page = response.content.decode()
         assert "Helpline workspace" not in page, url
-        assert "– Staff services – GOV.UK</title>" in page, path
+        assert "– Staff services – GOV.UK</title>" in page, url
