@@ -99,6 +99,18 @@ class Measure:
     columns_are_quarters: bool = False
 
 
+@dataclass(frozen=True)
+class Rollup:
+    """A measure whose rows add up rows of another, column by column (regions of authorities, say):
+    row ``i`` of ``summary`` is the sum of the rows ``groups[i]`` of ``detail``, and the two tables' total
+    rows are the same figures. Suppressed together, so that no hidden figure of the detail can be worked
+    out from the sums."""
+
+    detail: str
+    summary: str
+    groups: tuple[tuple[int, ...], ...]
+
+
 def _year_counts(measure: Measure) -> list[list[int]]:
     if measure.columns_are_quarters:
         return [[quarter[r][0] for quarter in measure.quarter_counts] for r in range(len(measure.row_labels))]
@@ -109,13 +121,19 @@ def _year_counts(measure: Measure) -> list[list[int]]:
 
 
 def publish_year(
-    measures: list[Measure], *, year: int, shared_row_totals: tuple[tuple[str, str], ...] = ()
+    measures: list[Measure],
+    *,
+    year: int,
+    shared_row_totals: tuple[tuple[str, str], ...] = (),
+    rollups: tuple[Rollup, ...] = (),
 ) -> dict[tuple[str, Period], Table]:
     """Every measure's table for the year and for each of its quarters, suppressed together.
 
     ``shared_row_totals`` names pairs of measures whose row totals (and grand totals) are the same
     numbers, such as referrals by acknowledgement and the same referrals by outcome: a total one table
-    hides must not be printed by the other."""
+    hides must not be printed by the other. ``rollups`` names measures whose rows add up another's rows
+    (``Rollup``): each summary figure is the sum of its group's figures, in every period, the row total
+    included, and the two tables' total rows are the same figures."""
     tables: list[Table] = []
     index: dict[tuple[str, Period], int] = {}
     for measure in measures:
@@ -152,5 +170,12 @@ def publish_year(
             a, b = index[(first, period)], index[(second, period)]
             a_cols, b_cols = tables[a].n_cols, tables[b].n_cols
             links += [([(a, r, a_cols)], (b, r, b_cols)) for r in range(len(by_slug[first].row_labels) + 1)]
+    for rollup in rollups:
+        detail_rows, summary_rows = len(by_slug[rollup.detail].row_labels), len(by_slug[rollup.summary].row_labels)
+        for period in [Period(year), *Period(year).quarters()]:
+            d, s = index[(rollup.detail, period)], index[(rollup.summary, period)]
+            for c in range(tables[d].n_cols + 1):
+                links += [([(d, r, c) for r in group], (s, g, c)) for g, group in enumerate(rollup.groups)]
+                links.append(([(d, detail_rows, c)], (s, summary_rows, c)))
     suppress_together(tables, links)
     return {key: tables[i] for key, i in index.items()}

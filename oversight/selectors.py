@@ -16,7 +16,7 @@ from accounts.models import User
 from directory.models import LocalAuthority
 from oversight import patterns
 from oversight.models import CaseFact, ConcernFact
-from oversight.periods import Measure, Period, publish_year, quarter_of
+from oversight.periods import Measure, Period, Rollup, publish_year, quarter_of
 from oversight.suppression import Table
 from reports.models import ConcernType
 from triage.models import AuthorityOutcome, Outcome
@@ -117,10 +117,33 @@ def _quarter_counts(
 
 
 def authority_rows(scope: Scope) -> list[tuple[str, str]]:
+    return [(pk, name) for pk, name, _ in _authorities(scope)]
+
+
+def _authorities(scope: Scope) -> list[tuple[str, str, str]]:
+    """(id, name, region) of the authorities in scope, by name: one query."""
     authorities = LocalAuthority.objects.order_by("name")
     if not scope.national:
         authorities = authorities.filter(region=scope.region)
-    return [(str(pk), name) for pk, name in authorities.values_list("pk", "name")]
+    return [(str(pk), name, region) for pk, name, region in authorities.values_list("pk", "name", "region")]
+
+
+def _region_rollup(slug: str, title: str, detail: Measure, regions: list[str]) -> tuple[Measure, Rollup]:
+    """The detail's rows (authorities) added up by region, and how (no query: from the detail's counts)."""
+    groups = tuple(tuple(r for r, region in enumerate(regions) if region == name) for name in sorted(set(regions)))
+    columns = range(len(detail.column_labels))
+    measure = Measure(
+        slug=slug,
+        title=title,
+        row_labels=sorted(set(regions)),
+        column_labels=list(detail.column_labels),
+        quarter_counts=[
+            [[sum(quarter[r][c] for r in group) for c in columns] for group in groups]
+            for quarter in detail.quarter_counts
+        ],
+        columns_are_quarters=detail.columns_are_quarters,
+    )
+    return measure, Rollup(detail=detail.slug, summary=slug, groups=groups)
 
 
 def _measure(
@@ -151,7 +174,8 @@ def statistics_tables(scope: Scope, *, period: Period) -> list[tuple[str, str, T
     year = period.year_period
     case_facts = _scoped(CaseFact.objects.filter(month__gte=year.start, month__lt=year.end), scope)
     concern_facts = _scoped(ConcernFact.objects.filter(month__gte=year.start, month__lt=year.end), scope)
-    authorities = authority_rows(scope)
+    listed = _authorities(scope)
+    authorities = [(pk, name) for pk, name, _ in listed]
     referred = {
         column: list(
             case_facts.filter(**{f"{column}__isnull": False})
@@ -209,7 +233,21 @@ def statistics_tables(scope: Scope, *, period: Period) -> list[tuple[str, str, T
             columns_are_quarters=True,
         ),
     ]
-    published = publish_year(
-        measures, year=period.year, shared_row_totals=(("acknowledgements", "outcome-timeliness"),)
-    )
+    shared: tuple[tuple[str, str], ...] = (("acknowledgements", "outcome-timeliness"),)
+    rollups: tuple[Rollup, ...] = ()
+    if scope.national:
+        # National oversight also sees each region's figures: suppressed with the authorities' (each region
+        # is the sum of its authorities), so that no hidden figure can be worked out by subtraction.
+        regions = [region or "Region not recorded" for _, _, region in listed]
+        by_region = [
+            _region_rollup(f"{m.slug}-by-region", title, m, regions)
+            for m, title in (
+                (measures[0], "Acknowledgement of referrals, by region"),
+                (measures[1], "Outcomes within 45 working days, by region"),
+            )
+        ]
+        measures += [measure for measure, _ in by_region]
+        rollups = tuple(rollup for _, rollup in by_region)
+        shared += (("acknowledgements-by-region", "outcome-timeliness-by-region"),)
+    published = publish_year(measures, year=period.year, shared_row_totals=shared, rollups=rollups)
     return [(m.slug, m.title, published[(m.slug, period)]) for m in measures]

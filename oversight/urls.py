@@ -7,6 +7,11 @@ app_name = "oversight"
 urlpatterns = [
     path("statistics", views.statistics, name="statistics"),
     path("statistics.csv", views.statistics_csv, name="statistics_csv"),
+    path(
+        "statistics/annual-report-<int:year>.<str:extension>",
+        views.annual_report_download,
+        name="annual_report",
+    ),
     path("patterns", views.pattern_alerts, name="patterns"),
     path("patterns/<slug:key>", views.pattern_alert_detail, name="pattern_detail"),
 ]

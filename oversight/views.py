@@ -1,12 +1,13 @@
-"""Boards see their area; national oversight sees every area and the pattern alerts. No identity, no
-free text: codes and suppressed counts, with a CSV export of exactly what is on screen."""
+"""Boards see their area; national oversight sees every area, each region's figures, the pattern alerts
+and the annual report. No identity, no free text: codes and suppressed counts, with a CSV export of exactly
+what is on screen (``oversight.presentation`` decides what is shown, for both)."""
 
 from __future__ import annotations
 
 import csv
 from typing import Any
 
-from django import forms
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,8 +16,11 @@ from django.views.decorators.http import require_GET
 from accounts.decorators import staff_required, staff_user
 from accounts.models import User
 from oversight import selectors
+from oversight.annual_export import annual_report_files
+from oversight.forms import PERIOD_ERROR, PeriodForm
 from oversight.periods import Period, period_parse, periods_allowed
-from oversight.suppression import LEGEND, SUPPRESSED, Table
+from oversight.presentation import NO_REFERRALS, NO_ROWS, statistics_csv_rows, statistics_shown
+from oversight.suppression import SUPPRESSED, Table
 
 # Who may see what is decided by oversight.selectors (scope_for, pattern_alerts_for): these views only
 # require a signed-in, verified member of staff.
@@ -35,33 +39,19 @@ CHART_BAR_WIDTH = 600
 CHART_ROW = 28
 
 
-class PeriodForm(forms.Form):
-    period = forms.ChoiceField(
-        label="Period",
-        error_messages={
-            "invalid_choice": "Choose a year or a quarter from the list",
-            "required": "Choose a year or a quarter from the list",
-        },
-    )
-
-    def __init__(self, *args: Any, periods: list[Period], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["period"]
-        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - declared just above
-        field.choices = [
-            (p.slug, p.label if p.quarter is None else f"{p.label} (quarter {p.quarter})") for p in periods
-        ]
-
-
-def chart_bars(table: Table, column: int) -> tuple[list[dict[str, Any]], list[str]]:
+def chart_bars(
+    table: Table, column: int, *, named_elsewhere: frozenset[str] = frozenset()
+) -> tuple[list[dict[str, Any]], list[str]]:
     """Bars for one column: the share of each row's total, where neither is suppressed and the total is
-    not zero; and the labels of the rows with no figure, said once under the chart rather than as bars."""
+    not zero; and the labels of the other rows, said once under the chart rather than as bars, except
+    those ``named_elsewhere`` (the authorities with no referrals, named once for the whole page)."""
     bars: list[dict[str, Any]] = []
     without: list[str] = []
     for r, label in enumerate(table.row_labels):
         total = table.row_total(r)
         if table.cell(r, column) in SUPPRESSED or table.row_total_text(r) in SUPPRESSED or total == 0:
-            without.append(label)
+            if label not in named_elsewhere:
+                without.append(label)
             continue
         share = table.counts[r][column] / total
         bars.append(
@@ -86,14 +76,21 @@ def statistics_context(user: User, period: Period | None = None) -> dict[str, An
     if chosen not in periods:
         raise PeriodNotAllowed(periods)
     tables = selectors.statistics_tables(scope, period=chosen)
+    shown = statistics_shown(tables)
     ack = next(table for slug, _, table in tables if slug == "acknowledgements")
-    bars, without = chart_bars(ack, 0)
+    bars, without = chart_bars(ack, 0, named_elsewhere=frozenset(shown.no_referrals))
     return {
         "scope": scope,
         "period": chosen,
         "periods": periods,
         "form": PeriodForm({"period": chosen.slug}, periods=periods),
-        "tables": tables,
+        "tables": tables,  # as published (suppressed); "shown" is what the page and the CSV show of them
+        "shown": shown,
+        # The yearly report on disclosures is national: offered to national oversight, for the period's year.
+        "annual_report_year": chosen.year if scope.national else None,
+        "annual_report_so_far": chosen.year >= today.year,
+        "no_referrals_heading": NO_REFERRALS,
+        "no_rows": NO_ROWS,
         "ack_bars": bars,
         "ack_without_figure": without,
         "ack_chart_height": CHART_ROW * max(len(bars), 1),  # one line says so when there are no bars
@@ -126,7 +123,7 @@ def _period_refused(request: HttpRequest, user: User) -> HttpResponse:
     form = PeriodForm(request.GET, periods=periods)
     form.is_valid()
     if not form.errors:
-        form.add_error("period", "Choose a year or a quarter from the list")
+        form.add_error("period", PERIOD_ERROR)
     return render(request, "oversight/statistics.html", {"scope": scope, "form": form, "periods": periods}, status=400)
 
 
@@ -152,15 +149,24 @@ def statistics_csv(request: HttpRequest) -> HttpResponse:
     period: Period = context["period"]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statistics-{period.slug}.csv"'
-    writer = csv.writer(response)
-    writer.writerow([f"Statistics for {context['scope'].label}, {period.label}", LEGEND])
-    for _, title, table in context["tables"]:
-        writer.writerow([])
-        writer.writerow([title])
-        writer.writerow(["", *table.column_labels, "Total"])
-        for label, cells, total in table.rows():
-            writer.writerow([label, *cells, total])
-        writer.writerow(["Total", *table.totals(), table.grand_total_text()])
+    heading = f"Statistics for {context['scope'].label}, {period.label}"
+    csv.writer(response).writerows(statistics_csv_rows(heading, context["shown"]))
+    return response
+
+
+@staff_required()
+@require_GET
+def annual_report_download(request: HttpRequest, year: int, extension: str) -> HttpResponse:
+    """The annual report on disclosures, as ``manage.py annual_report`` writes it: national oversight
+    only (national totals), for a year the statistics page offers."""
+    if not selectors.scope_for(staff_user(request)).national:
+        raise PermissionDenied
+    offered = {p.year for p in periods_allowed(first_month=selectors.first_month(), today=timezone.localdate())}
+    if year not in offered or extension not in ("csv", "html"):
+        raise Http404("No annual report for that year")
+    report_file = annual_report_files(year)[extension]
+    response = HttpResponse(report_file.text, content_type=report_file.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{report_file.name}"'
     return response
 
 
