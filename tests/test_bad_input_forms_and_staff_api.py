@@ -302,17 +302,24 @@ def test_bad_form_input_on_the_security_code_page_is_a_gov_uk_page() -> None:
     assert_every_variant_answered(client, path, variants)
 
 
-def test_bad_form_input_on_the_invitation_page_is_a_gov_uk_page() -> None:
+def test_bad_form_input_on_the_invitation_pages_is_a_gov_uk_page() -> None:
+    """Both steps of enrolment: the password (step 1), then the authenticator's code (step 2), which opens only
+    in the browser that did step 1."""
     from accounts.services import staff_invite
 
     link = staff_invite(username="bad-input-invited", email="", role=User.Role.CALL_HANDLER, acting_user=None).link
     path = urlsplit(link).path
-    valid = {"password": "a long enough password 1", "password_again": "a long enough password 1", "code": "123456"}
-    fields = {"password": forms.CharField(), "password_again": forms.CharField(), "code": forms.CharField()}
+    valid = {"password": "a long enough password 1", "password_again": "a long enough password 1"}
+    fields = {"password": forms.CharField(), "password_again": forms.CharField()}
     client = Client()
     with rolled_back(client):
-        assert client.post(path, valid, follow=True).status_code == 400  # a wrong code: the form again
+        assert client.post(path, {**valid, "password_again": "x"}, follow=True).status_code == 400  # refused
     assert_every_variant_answered(client, path, form_variants(valid, fields))
+    assert client.post(path, valid)["Location"] == f"{path}/authenticator"
+    with rolled_back(client):
+        assert client.post(f"{path}/authenticator", {"code": "123456"}, follow=True).status_code == 400  # wrong
+    code = {"code": forms.CharField()}
+    assert_every_variant_answered(client, f"{path}/authenticator", form_variants({"code": "123456"}, code))
 
 
 # --- the helpline's case actions -------------------------------------------------------------------------

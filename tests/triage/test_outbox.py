@@ -84,7 +84,7 @@ def test_an_urgent_case_queues_one_alert_per_supervisor_each_sent_once(mailoutbo
         outbox_process(outbox_id=row.pk)
         outbox_process(outbox_id=row.pk)
     assert sorted(m.to[0] for m in mailoutbox) == ["a@helpline.test", "b@helpline.test"]
-    assert all(case.report.reference in m.subject for m in mailoutbox)
+    assert all(case.case_number in m.subject and case.report.reference not in m.subject for m in mailoutbox)
     assert all(m.track_opens is False and m.track_clicks is False for m in mailoutbox)
     assert set(EmailRecord.objects.values_list("state", flat=True)) == {"sent"}
 
