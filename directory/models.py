@@ -7,6 +7,9 @@ The tables keep the names they were created with when these models lived in tria
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+# GOV.UK's "Find your local council" page for one council: this prefix and the council's gov_uk_slug.
+GOV_UK_COUNCIL_URL = "https://www.gov.uk/find-local-council/"
+
 
 class LocalAuthority(models.Model):
     """An English upper-tier authority that runs children's services (153 of them)."""
@@ -20,6 +23,14 @@ class LocalAuthority(models.Model):
     gov_uk_slug = models.CharField(max_length=128, blank=True)
     former_gss_codes = ArrayField(models.CharField(max_length=9), default=list, blank=True)
     referral_email = models.EmailField(blank=True, help_text="The authority's referral inbox.")
+    # Telephone numbers, as the council publishes them (set by administrators or import_authority_contacts).
+    # Blank when nobody has given one: never invented (demo data uses Ofcom's drama range, 01632 960xxx).
+    emergency_duty_phone = models.CharField(
+        max_length=32, blank=True, help_text="The council's emergency duty team (out of hours)."
+    )
+    childrens_services_contact = models.CharField(
+        max_length=32, blank=True, help_text="The council's children's services front door (office hours)."
+    )
 
     class Meta:
         db_table = "triage_localauthority"
@@ -28,6 +39,11 @@ class LocalAuthority(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def gov_uk_url(self) -> str:
+        """The council's page on GOV.UK (its contact details and website), or "" without a slug."""
+        return f"{GOV_UK_COUNCIL_URL}{self.gov_uk_slug}" if self.gov_uk_slug else ""
 
 
 class PostcodeArea(models.Model):

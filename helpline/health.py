@@ -27,6 +27,7 @@ from accounts.decorators import staff_required
 from accounts.models import User
 from audit.alerts import alerts_health
 from outbox.models import OutboxMessage, WorkerHeartbeat
+from triage.selectors import authorities_unreached
 
 
 def database_ok() -> bool:
@@ -72,6 +73,8 @@ def health() -> tuple[bool, dict[str, Any]]:
         # A break the checkpointer found in the audit trail: shown to staff until someone acts. It does not
         # change /healthz, since the service can still take reports.
         body["audit"] = alerts_health()
+        # Authorities a referral email reaches nobody at: the helpline must tell them some other way.
+        body["authorities"] = authorities_unreached()
     if not db:
         body["status"] = "down"
     elif broker and body["worker"]["ok"]:

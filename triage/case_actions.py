@@ -5,6 +5,8 @@ Callers find the case through triage.selectors first; triage.staff_actions runs 
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -13,7 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from core import crypto
 from core.timetrail import day_start
-from directory.models import LocalAuthority
+from directory.models import LocalAuthority, PostcodeArea
 from reports.models import URGENT_TRIAGE, Anonymity, ConcernType, Message
 from triage import deadlines, workflow
 from triage.case_content import case_data_key
@@ -156,10 +158,66 @@ def case_add_note(*, case: Case, body: str, acting_user: User) -> CaseNote:
     return note
 
 
+# How the helpline will make sure an authority that no email reaches knows of a referral (the refer form's
+# choice, kept on the follow-up note and, as its code, on the audit event).
+HOW_TOLD: dict[str, str] = {
+    "phone": "Phone the council's children's services (or its emergency duty team) and tell them",
+    "email_manual": "Email a named address at the council by hand, with no case details in it",
+    "other": "Another way, written in the note",
+}
+# Which of a named reporter's contact details their consent may cover, besides their name.
+SHARED_CONTACT = ("email", "phone")
+
+
+def postcode_district_clean(text: str) -> str:
+    """A postcode district ("S60"), upper case, or "" for none; ActionNotAllowed for anything else (a full
+    postcode is refused: the authority needs the area, and a full postcode can point at one house)."""
+    district = (text or "").strip().upper()
+    if not district:
+        return ""
+    if not re.fullmatch(r"[A-Z][A-HJ-Y]?[0-9][A-Z0-9]?", district):
+        raise workflow.ActionNotAllowed("Enter a postcode district only, like S60: not a full postcode.")
+    return district
+
+
+def _district_outside(district: str, authority: LocalAuthority) -> bool:
+    """Whether the directory knows the district and it touches none of the authority's area."""
+    area = PostcodeArea.objects.filter(level=PostcodeArea.Level.DISTRICT, code=district).first()
+    if area is None:
+        return False
+    codes = {area.authority_code, *(str(c[0]) for c in area.candidates if c)}
+    return authority.gss_code not in codes and not set(authority.former_gss_codes) & codes
+
+
+def referral_particulars(referral: Referral, key: bytes) -> dict[str, object]:
+    """What else the helpline passed on with a referral (empty for referrals made before it was kept)."""
+    if not referral.particulars:
+        return {}
+    opened = json.loads(crypto.open_text(key, bytes(referral.particulars)))
+    return opened if isinstance(opened, dict) else {}
+
+
 @transaction.atomic(durable=True)
-def case_refer(*, case: Case, summary: str, share_identity: bool, acting_user: User) -> Referral:
+def case_refer(
+    *,
+    case: Case,
+    summary: str,
+    share_identity: bool,
+    acting_user: User,
+    postcode_district: str = "",
+    share_organisation: bool = False,
+    shared_contact: Sequence[str] = (),
+    how_told: str = "",
+    how_told_note: str = "",
+) -> Referral:
     """Refer to the case's authority with a summary written for it. A confidential or anonymous
-    reporter's identity never leaves the helpline; a named reporter's only with recorded consent."""
+    reporter's identity never leaves the helpline; a named reporter's only with recorded consent, and only
+    the contact details that consent covers.
+
+    The authority is told by email only when it has a referral inbox or an active officer with an
+    address. When nothing reaches it, no email is claimed: the referral stands (its acknowledgement clock
+    starts now) and a follow-up note on the case says the helpline must confirm that the authority knows,
+    and how (``how_told``; the refer form requires it)."""
     case = _locked(case)
     workflow.check_allowed(case, "refer")
     authority = case.authority
@@ -171,12 +229,29 @@ def case_refer(*, case: Case, summary: str, share_identity: bool, acting_user: U
         )
     if share_identity and case.report.anonymity != Anonymity.NAMED:
         raise workflow.ActionNotAllowed("Only a named reporter's identity can be shared, and only with consent.")
+    contact = sorted(set(shared_contact))
+    if contact and not share_identity:
+        raise workflow.ActionNotAllowed(
+            "Contact details are shared only with the reporter's consent to share who they are."
+        )
+    if any(item not in SHARED_CONTACT for item in contact):
+        raise workflow.ActionNotAllowed("Choose which contact details to share from the list.")
+    if share_organisation and not case.report.organisation_hash:
+        raise workflow.ActionNotAllowed("The reporter named no organisation.")
+    district = postcode_district_clean(postcode_district)
+    if district and _district_outside(district, authority):
+        raise workflow.ActionNotAllowed(f"{district} is not in {authority.name}'s area: check the postcode district.")
+    if how_told and how_told not in HOW_TOLD:
+        raise workflow.ActionNotAllowed("Choose how the helpline will make sure the authority knows.")
+    key = case_data_key(case)
     now = timezone.now()
+    particulars = {"postcode_district": district, "organisation": share_organisation, "contact": contact}
     referral = Referral.objects.create(
         case=case,
         authority=authority,
-        summary=crypto.seal_text(case_data_key(case), summary),
+        summary=crypto.seal_text(key, summary),
         identity_shared=share_identity,
+        particulars=crypto.seal_text(key, json.dumps(particulars)),
         referred_by=acting_user,
         referred_at=now,
     )
@@ -194,9 +269,47 @@ def case_refer(*, case: Case, summary: str, share_identity: bool, acting_user: U
             "authority_outcome_escalate_at",
         ]
     )
-    _move(case, "refer", acting_user, {"authority": authority.gss_code, "identity_shared": share_identity})
-    authority_tell(case=case, template="authority_referral", occasion=f"referral-{referral.pk}")
+    emails = authority_tell(case=case, template="authority_referral", occasion=f"referral-{referral.pk}")
+    _move(
+        case,
+        "refer",
+        acting_user,
+        {
+            "authority": authority.gss_code,
+            "identity_shared": share_identity,
+            "contact_shared": contact,
+            "organisation_shared": share_organisation,
+            "emails": emails,
+        },
+    )
+    if not emails:
+        _follow_up(case, authority, how_told, how_told_note, acting_user)
     return referral
+
+
+def _follow_up(case: Case, authority: LocalAuthority, how: str, note: str, acting_user: User) -> CaseNote:
+    """The task left on the case when no email reached the authority: a sealed internal note, and an
+    audited event with its code (never the note's words)."""
+    lines = [
+        f"Follow-up: no email told {authority.name} of this referral (it has no referral inbox and no "
+        f"officer with an account). The helpline must confirm that {authority.name} knows.",
+        f"How: {HOW_TOLD.get(how, 'not chosen yet')}.",
+    ]
+    if note.strip():
+        lines.append(f"Note: {note.strip()}")
+    follow_up = CaseNote.objects.create(
+        case=case,
+        author=acting_user,
+        body=crypto.seal_text(case_data_key(case), "\n".join(lines)),
+        created_at=timezone.now(),
+    )
+    case_event(
+        kind="referral_follow_up",
+        case=case,
+        actor=acting_user,
+        detail={"authority": authority.gss_code, "how": how or "not_chosen", "note_id": follow_up.pk},
+    )
+    return follow_up
 
 
 # --- the thread with the authority ---------------------------------------------------------------------

@@ -10,11 +10,13 @@ from core.forms import GovukForm
 from core.text import CleanTextField
 from directory.lookup import authority_choices
 from reports.forms import DETAILS_MAX, MESSAGE_MAX
-from reports.models import ConcernType
+from reports.models import Anonymity, ConcernType
+from triage.case_actions import HOW_TOLD, postcode_district_clean
 from triage.models import AuthorityAction, AuthorityOutcome, Case, Outcome, Queue
 from triage.referrals import RECORDABLE
-from triage.selectors import PAGE_SIZES, SORTS, CaseFilters, helpline_staff
+from triage.selectors import PAGE_SIZES, SORTS, CaseFilters, authority_reach, helpline_staff
 from triage.templatetags.case_events import event_label
+from triage.workflow import ActionNotAllowed
 
 
 class CaseFilterForm(GovukForm):
@@ -170,7 +172,11 @@ class AuthorityForm(GovukForm):
         self.set_choices("authority", [("", "Choose an authority"), *authorities])
 
 
-class ReferForm(forms.Form):
+class ReferForm(GovukForm):
+    """Refer the case to its authority. Offers only what can succeed for this case: the consent boxes only
+    for a named reporter, "name the organisation" only when one was given, and, when no email would reach
+    the authority (no referral inbox, no active officer), requires how the helpline will tell it."""
+
     summary = CleanTextField(
         label="Summary for the authority",
         help_text="Written for the authority: what the concern is and what you ask them to do. Leave out "
@@ -179,10 +185,75 @@ class ReferForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={"required": "Write a summary for the authority"},
     )
+    postcode_district = forms.CharField(
+        label="Postcode district (optional)",
+        help_text="Where the concern is, as the first half of the postcode only, for example S60. The "
+        "authority sees it with the area's name.",
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    share_organisation = forms.BooleanField(
+        label="Name the organisation the concern is about to the authority", required=False
+    )
     share_identity = forms.BooleanField(
         label="The reporter is named and has agreed that their identity may be shared with the authority",
         required=False,
     )
+    shared_contact = forms.MultipleChoiceField(
+        label="Which of their contact details did they agree to share? (optional)",
+        help_text="Only what the reporter agreed to for this referral. Their name is shared with the box above.",
+        required=False,
+        choices=[("email", "Their email address"), ("phone", "Their phone number")],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    how_told = forms.ChoiceField(
+        label="How will the helpline make sure the authority knows?",
+        widget=forms.RadioSelect,
+        required=False,
+        choices=list(HOW_TOLD.items()),
+        error_messages={"required": "Choose how the helpline will make sure the authority knows of the referral"},
+    )
+    how_told_note = CleanTextField(
+        label="Note for the follow-up",
+        help_text="Who you will call or write to, and when. Kept as an internal note; only helpline staff see it.",
+        required=False,
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Write who the helpline will contact at the authority, and when"},
+    )
+
+    def __init__(self, *args: Any, case: Case | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.reach = authority_reach(case.authority) if case is not None and case.authority else None
+        if case is None:
+            return
+        report = case.report
+        if report.anonymity != Anonymity.NAMED:
+            del self.fields["share_identity"], self.fields["shared_contact"]
+        elif not report.has_contact_email:
+            self.set_choices("shared_contact", [("phone", "Their phone number")])
+        if not report.organisation_hash:
+            del self.fields["share_organisation"]
+        if self.reach is None or self.reach.reachable:
+            del self.fields["how_told"], self.fields["how_told_note"]
+        else:
+            self.fields["how_told"].required = True
+            self.fields["how_told_note"].required = True
+
+    def clean_postcode_district(self) -> str:
+        try:
+            return postcode_district_clean(self.cleaned_data.get("postcode_district") or "")
+        except ActionNotAllowed as refused:
+            raise forms.ValidationError(str(refused)) from refused
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("shared_contact") and not cleaned.get("share_identity"):
+            self.add_error(
+                "shared_contact", "Contact details are shared only when the reporter agreed to share who they are"
+            )
+        return cleaned
 
 
 class QuestionChoiceForm(GovukForm):

@@ -201,6 +201,10 @@ class Referral(models.Model):
     authority = models.ForeignKey("directory.LocalAuthority", on_delete=models.PROTECT, related_name="referrals")
     summary = models.BinaryField()
     identity_shared = models.BooleanField(default=False)
+    # What else the helpline chose to pass on (sealed JSON, triage.case_actions.REFERRAL_PARTICULARS): the
+    # postcode district, whether the organisation is named, which of a named reporter's contact details
+    # their consent covers. Empty for referrals made before it.
+    particulars = models.BinaryField(default=b"")
     referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     referred_at = models.DateTimeField()
 

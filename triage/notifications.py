@@ -73,17 +73,20 @@ def supervisors_alert(*, case: Case, template: str, occasion: str = "") -> list[
     return staff_alert(case=case, template=template, recipients=supervisors(), occasion=occasion)
 
 
-def authority_tell(*, case: Case, template: str, occasion: str) -> None:
-    """The authority the case is referred to: its referral inbox and its active officers with an address."""
+def authority_tell(*, case: Case, template: str, occasion: str) -> int:
+    """The authority the case is referred to: its referral inbox and its active officers with an address.
+    How many emails were queued: 0 when the authority has neither (nobody is told; callers must say so)."""
     referral = case.referrals.select_related("authority").order_by("-id").first()
     if referral is None:
-        return
+        return 0
     authority = referral.authority
     recipients = {authority.referral_email} | set(
         authority.officers.filter(is_active=True).exclude(email="").values_list("email", flat=True)
     )
-    for recipient in sorted(r for r in recipients if r):
+    queued = sorted(r for r in recipients if r)
+    for recipient in queued:
         email_queue(case=case, recipient=recipient, template=template, occasion=occasion)
+    return len(queued)
 
 
 def oversight_alert(*, case: Case, template: str) -> list[EmailRecord]:

@@ -109,7 +109,7 @@ def _page(
                     "open": name == retried,
                 }
                 for name, form in action_forms.items()
-                if form is not None
+                if form is not None and not (name == "record_outcome" and case.authority_outcome_at is not None)
             ],
             "acknowledge_button": BUTTONS["acknowledge"],
             "bound": [form for form in action_forms.values() if form is not None and form.errors],

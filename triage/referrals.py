@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from core import crypto
+from triage.case_actions import referral_particulars
 from triage.case_content import case_data_key, content_viewed
 from triage.deadlines import question_answer_due
 from triage.events import case_event
@@ -101,27 +103,49 @@ class OpenedReferral:
     summary: str
     reporter_name: str  # only when a named reporter consented; otherwise empty
     actions: list[tuple[AuthorityAction, str]]
+    # What the helpline chose to pass on with this referral, each empty when it did not.
+    reporter_email: str = ""
+    reporter_phone: str = ""
+    organisation: str = ""
+    postcode_district: str = ""
+    area: str = ""
+    child_at_immediate_risk: bool = False
+    helpline_phone: str = ""
 
 
 def referral_open(*, case: Case, acting_user: User) -> OpenedReferral:
-    """What an authority may read: the summary written for it, its own records, and a named
-    reporter's name only with recorded consent. Never the reporter's own words or reference."""
+    """What an authority may read: the summary written for it, its own records, where (the postcode
+    district the helpline gave, and the authority's area), whether a child is at immediate risk, the
+    organisation when the helpline chose to name it, and a named reporter's name and the contact details
+    their consent for this referral covers. Never the reporter's own words or reference."""
     key = case_data_key(case)
     referral = case.referrals.select_related("authority").order_by("-id").first()
     if referral is None:
         raise ActionNotAllowed("This case has not been referred.")
-    reporter_name = ""
-    if referral.identity_shared:
-        contact = crypto.open_content(key, bytes(case.report.content)).get("contact")
-        reporter_name = str(contact.get("name", "")) if isinstance(contact, dict) else ""
+    particulars = referral_particulars(referral, key)
+    content: dict[str, object] = {}
+    if referral.identity_shared or particulars.get("organisation"):
+        content = crypto.open_content(key, bytes(case.report.content))
+    contact = content.get("contact") if referral.identity_shared else None
+    contact = contact if isinstance(contact, dict) else {}
+    shared = particulars.get("contact") or []
+    shared = shared if isinstance(shared, list) else []
     actions = [
         (a, crypto.open_text(key, bytes(a.note)) if a.note else "")
         for a in case.authority_actions.select_related("recorded_by")
     ]
     content_viewed(case=case, acting_user=acting_user, what="referral")
+    authority = referral.authority
     return OpenedReferral(
         referral=referral,
         summary=crypto.open_text(key, bytes(referral.summary)),
-        reporter_name=reporter_name,
+        reporter_name=str(contact.get("name", "")),
+        reporter_email=str(contact.get("email", "")) if "email" in shared else "",
+        reporter_phone=str(contact.get("phone", "")) if "phone" in shared else "",
+        organisation=str(content.get("organisation_name", "")) if particulars.get("organisation") else "",
+        postcode_district=str(particulars.get("postcode_district") or ""),
+        area=f"{authority.name}, {authority.region}" if authority.region else authority.name,
+        child_at_immediate_risk=bool(case.report.child_at_immediate_risk),
+        helpline_phone=settings.HELPLINE_PHONE,
         actions=actions,
     )

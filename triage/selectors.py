@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case as Choose
-from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, When, Window
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, When, Window
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -18,6 +18,7 @@ from audit.models import AuditEvent
 from core.crypto import organisation_hash
 from core.identifiers import ALPHABET, normalise_reference
 from core.timetrail import day_end
+from directory.models import LocalAuthority
 from reports.models import Message, Report
 from triage import workflow
 from triage.deadlines import overdue_q
@@ -512,3 +513,34 @@ def reporter_status(report: Report) -> ReporterStatus:
     status = Case.objects.filter(report=report).values_list("status", flat=True).first()
     code, label, explanation = _REPORTER_STATUS.get(status, _REPORTER_STATUS[None])
     return ReporterStatus(code=code, label=label, explanation=explanation)
+
+
+@dataclass(frozen=True)
+class AuthorityReach:
+    """Who an email about a referral to ``authority`` would reach: its referral inbox and its active
+    officers with an address (as triage.notifications.authority_tell sends)."""
+
+    name: str
+    inbox: str
+    officers: int
+
+    @property
+    def reachable(self) -> bool:
+        return bool(self.inbox) or self.officers > 0
+
+
+def authority_reach(authority: LocalAuthority) -> AuthorityReach:
+    officers = authority.officers.filter(is_active=True).exclude(email="").count()
+    return AuthorityReach(name=authority.name, inbox=authority.referral_email, officers=officers)
+
+
+def authorities_unreached() -> dict[str, int]:
+    """For the health page and the administration list: how many authorities have no referral inbox, and
+    how many of those have no active officer with an address either (a referral reaches nobody)."""
+    officer = User.objects.filter(authorities=OuterRef("pk"), is_active=True).exclude(email="")
+    no_inbox = LocalAuthority.objects.filter(referral_email="")
+    return {
+        "authorities": LocalAuthority.objects.count(),
+        "without_inbox": no_inbox.count(),
+        "unreached": no_inbox.filter(~Exists(officer)).count(),
+    }

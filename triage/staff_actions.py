@@ -11,7 +11,7 @@ from accounts.models import User
 from directory.lookup import authority_by_code, authority_choices
 from triage import case_actions, selectors, workflow
 from triage import forms as case_forms
-from triage.models import Case
+from triage.models import AuthorityAction, Case, EmailRecord
 
 ACTION_FORMS: dict[str, type[forms.Form] | None] = {
     "claim": None,
@@ -70,7 +70,15 @@ def action_form(action: str, data: Any = None, case: Case | None = None) -> form
         kwargs["authorities"] = authority_choices()
     if issubclass(form_class, case_forms.QuestionChoiceForm):
         kwargs["questions"] = selectors.unanswered_question_choices(case) if case else []
+    if form_class is case_forms.ReferForm:
+        kwargs["case"] = case
     return form_class(data, **kwargs)
+
+
+def referable(case: Case) -> bool:
+    """Whether "refer" can succeed: an authority confirmed, and the concern not about that council (nor
+    sent to independent national review). Otherwise the page does not offer it."""
+    return bool(case.authority_id and not case.independent_review and case.conflict_authority_id != case.authority_id)
 
 
 def page_actions(case: Case) -> list[str]:
@@ -84,7 +92,7 @@ def page_actions(case: Case) -> list[str]:
         ]
     else:
         allowed = [name for name in allowed if name not in QUESTION_ACTIONS]
-    offered = [name for name in allowed if name in ACTION_FORMS]
+    offered = [name for name in allowed if name in ACTION_FORMS and (name != "refer" or referable(case))]
     if {"escalate_national_review", "escalate_police"} & set(allowed):
         offered.append("escalate")
     return offered
@@ -108,7 +116,9 @@ def _done(*, case: Case, action: str, data: dict[str, Any]) -> str:
     if action == "set_authority":
         return f"Authority set to {authority}"
     if action == "refer":
-        return f"Case referred to {authority}. They have been told by email, with no case details in it."
+        return _referred(case, authority)
+    if action in ("reply_to_authority", "update_authority"):
+        return _sent_to_authority(case, action)
     if action == "escalate":
         return f"Case escalated: {case.get_status_display().lower()}"
     if action == "close":
@@ -116,14 +126,49 @@ def _done(*, case: Case, action: str, data: dict[str, Any]) -> str:
     return DONE.get(action, "Done")
 
 
+def _emails_for(case: Case, template: str, occasion: str) -> int:
+    return EmailRecord.objects.filter(case=case, template=template, occasion=occasion).count()
+
+
+def _referred(case: Case, authority: str) -> str:
+    """What the referral did, and only that: how many emails were queued, or that none was and why."""
+    referral = case.referrals.order_by("-id").first()
+    emails = _emails_for(case, "authority_referral", f"referral-{referral.pk}") if referral else 0
+    if emails:
+        return (
+            f"Case referred to {authority}. An email saying a referral is waiting (with no case details in it) "
+            f"is being sent to {emails} address{'es' if emails != 1 else ''} there."
+        )
+    return (
+        f"Case referred to {authority}. No email was sent: {authority} has no referral inbox and no officer "
+        f"with an account. A follow-up is on the case: the helpline must make sure {authority} knows of the "
+        "referral. Their acknowledgement deadline has started."
+    )
+
+
+def _sent_to_authority(case: Case, action: str) -> str:
+    template, kind, what = (
+        ("authority_reply", AuthorityAction.Kind.HELPLINE_REPLY, "Reply")
+        if action == "reply_to_authority"
+        else ("authority_update", AuthorityAction.Kind.HELPLINE_UPDATE, "Update")
+    )
+    latest = case.authority_actions.filter(kind=kind).order_by("-id").first()
+    prefix = "reply" if action == "reply_to_authority" else "update"
+    emails = _emails_for(case, template, f"{prefix}-{latest.pk}") if latest else 0
+    told = (
+        "The authority has been emailed that it is there."
+        if emails
+        else "No email was sent: the authority has no referral inbox and no officer with an account."
+    )
+    return f"{what} added to the authority's referral page. {told}"
+
+
 DONE = {
     "claim": "You have claimed this case",
     "set_concern_types": "Concern types updated",
     "ask_reporter": "Message sent to the reporter",
     "add_note": "Internal note added. Only helpline staff can see it.",
-    "reply_to_authority": "Reply sent to the authority",
     "relay_to_reporter": "Message sent to the reporter. The authority's question stays open until you reply to it.",
-    "update_authority": "Update sent to the authority",
     "reopen": "Case reopened. It is back in triage, and the reason is kept as an internal note.",
 }
 
@@ -158,6 +203,11 @@ def _case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: Use
             case=case,
             summary=str(data["summary"]),
             share_identity=bool(data.get("share_identity")),
+            postcode_district=str(data.get("postcode_district") or ""),
+            share_organisation=bool(data.get("share_organisation")),
+            shared_contact=[str(item) for item in data.get("shared_contact") or []],
+            how_told=str(data.get("how_told") or ""),
+            how_told_note=str(data.get("how_told_note") or ""),
             acting_user=acting_user,
         )
     elif action == "escalate":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -17,12 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import HELPLINE, staff_required, staff_user
 from accounts.models import User
 from core.form_retry import retry_redirect, retry_take
+from directory.contacts import authority_contacts
 from reports import journey, services
 from reports.models import Anonymity, Channel
 from triage import forms as case_forms
 from triage import selectors, workflow
 from triage.case_content import case_open
-from triage.deadlines import case_deadlines, is_overdue, question_deadline
+from triage.deadlines import REPORTER_FEEDBACK, TRIAGE, Clock, case_deadlines, is_overdue, question_deadline
 from triage.models import Case
 from triage.staff_actions import ACTION_FORMS, action_form, action_labels, case_act, page_actions
 
@@ -138,12 +140,14 @@ def _case_page(
                 if form is not None and name in labels
             ],
             "allowed": workflow.allowed_actions(case),
-            "deadlines": [(d.clock.label, d.due, d.state) for d in case_deadlines(case, now)]
+            "deadlines": [(d.clock.label, d.due, d.state, _done_at(case, d.clock)) for d in case_deadlines(case, now)]
             + [
-                (f"{d.clock.label} {number}", d.due, d.state)
+                (f"{d.clock.label} {number}", d.due, d.state, question.answered_at)
                 for number, question in enumerate(thread.questions, start=1)
                 for d in [question_deadline(question, now)]
             ],
+            "refer_reach": getattr(action_forms.get("refer"), "reach", None),
+            "authority_contacts": authority_contacts(case.authority) if case.authority_id else None,
             "timeline": selectors.case_timeline(case=case, kind=timeline_filter.chosen),
             "timeline_filter": timeline_filter,
             "access_history": selectors.case_access_history(user=user, case=case),
@@ -153,6 +157,23 @@ def _case_page(
         },
         status=status,
     )
+
+
+def _done_at(case: Case, clock: Clock) -> datetime | None:
+    """When a clock was met, when the case records it: the field that meets it (the authority's
+    acknowledgement or outcome), the closure for the reporter's feedback, and the referral or closure
+    for triage (an escalation keeps no time of its own: None, and the page says only "done")."""
+    if clock.met_field:
+        value = getattr(case, clock.met_field)
+        return value if isinstance(value, datetime) else None
+    if clock is TRIAGE:
+        if case.independent_review or case.escalated_to_police:
+            return None  # it may have left triage by the escalation, whose time the case does not keep
+        times = [t for t in (case.referred_at, case.closed_at) if t is not None]
+        return min(times) if times else None
+    if clock is REPORTER_FEEDBACK:
+        return case.closed_at
+    return None
 
 
 def _case_slot(case_number: str) -> str:
@@ -267,6 +288,34 @@ PHONE_WORDING: dict[tuple[str, str], tuple[str, str | None, str | None]] = {
 }
 
 
+# The hints under the reporter's choices, worded for the handler (the reporter's speak to "you").
+PHONE_CHOICE_HINTS: dict[tuple[str, str], dict[str, str]] = {
+    ("anonymity", "anonymity"): {
+        Anonymity.ANONYMOUS: "Nobody, not even the helpline, will know who the caller is. The helpline cannot "
+        "contact them: they check for replies with their reference and access code. Do not write their name.",
+        Anonymity.CONFIDENTIAL: "Only the helpline will know who the caller is. It never tells their employer or "
+        "the local authority without their agreement.",
+        Anonymity.NAMED: "The caller is happy for the helpline to tell the local authority who they are.",
+    },
+}
+PHONE_HINTS_EXTRA: dict[tuple[str, str], str] = {
+    (
+        "immediate-risk",
+        "child_at_immediate_risk",
+    ): "If a child is in immediate danger, tell the caller to call 999 now.",
+}
+# Errors the reporter's forms word for the reporter, as the handler reads them.
+PHONE_ERRORS: dict[str, str] = {
+    "Enter an email address or a phone number so the helpline can contact you": (
+        "Enter the caller's email address or phone number, so the helpline can contact them"
+    ),
+}
+ANONYMOUS_WITH_CONTACT = (
+    "The caller chose to be anonymous, so their name and contact details are not kept: clear them, or "
+    "choose confidential or named"
+)
+
+
 def _worded_for_the_handler(slug: str, form: forms.Form) -> forms.Form:
     for (step, name), (label, hint, required) in PHONE_WORDING.items():
         if step == slug and name in form.fields:
@@ -276,7 +325,25 @@ def _worded_for_the_handler(slug: str, form: forms.Form) -> forms.Form:
                 field.help_text = hint
             if required is not None:
                 field.error_messages = {**field.error_messages, "required": required}
+    for (step, name), hints in PHONE_CHOICE_HINTS.items():
+        if step == slug and name in form.fields and hasattr(form.fields[name], "item_hints"):
+            form.fields[name].item_hints = {**form.fields[name].item_hints, **hints}  # type: ignore[attr-defined]
+    for (step, name), hint in PHONE_HINTS_EXTRA.items():
+        if step == slug and name in form.fields:
+            form.fields[name].help_text = hint
     return form
+
+
+def _errors_worded_for_the_handler(form: forms.Form) -> None:
+    for errors in form.errors.values():
+        errors[:] = [PHONE_ERRORS.get(str(error), error) for error in errors]
+
+
+def _contact_typed(data: Any) -> bool:
+    """Whether any contact detail was typed (``data``: the POST or the kept answers, or None)."""
+    if data is None:
+        return False
+    return any(str(data.get(f"contact-{name}") or "").strip() for name in ("name", "email", "phone"))
 
 
 PHONE_SLOT = "phone-report"
@@ -298,9 +365,12 @@ def phone_report(request: HttpRequest) -> HttpResponse:
     }
     anonymity = step_forms["anonymity"]
     anonymous = anonymity.is_valid() and anonymity.cleaned_data["anonymity"] == Anonymity.ANONYMOUS
-    # An anonymous caller is never asked for contact details.
+    # An anonymous caller is never asked for contact details; a name typed for one is refused, not dropped.
     required = [slug for slug in step_forms if not (anonymous and slug == "contact")]
-    if anonymous:
+    contact_typed = anonymous and _contact_typed(data)
+    if contact_typed:
+        anonymity.add_error("anonymity", ANONYMOUS_WITH_CONTACT)
+    elif anonymous:
         step_forms["contact"] = _worded_for_the_handler(
             "contact", journey.STEP_BY_SLUG["contact"].form_class(prefix="contact")
         )
@@ -325,6 +395,8 @@ def phone_report(request: HttpRequest) -> HttpResponse:
                 extra={"reference": submitted.report.reference, "access_code": submitted.access_code},
             )
     errors = [(slug, step_forms[slug]) for slug in required if step_forms[slug].errors]
+    for _, form in errors:
+        _errors_worded_for_the_handler(form)
     if request.method == "POST" and errors:
         return retry_redirect(request, reverse("triage:phone_report"), slot=PHONE_SLOT, data=request.POST)
     return render(

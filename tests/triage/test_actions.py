@@ -520,6 +520,10 @@ def test_refer_sends_the_case_to_the_authority_with_deadlines_and_content_free_e
         "status": "referred",
         "authority": ROTHERHAM,
         "identity_shared": False,
+        # Issue 22: what was passed on, and how many emails were queued (codes and counts only).
+        "contact_shared": [],
+        "organisation_shared": False,
+        "emails": 3,
     }
 
     records = EmailRecord.objects.filter(case=case, template="authority_referral")

@@ -92,7 +92,12 @@ def test_a_met_triage_clock_keeps_the_day_only_and_shows_no_time(people: dict[st
         actions.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=people["handler"])
         page = text(signed_in(people["handler"]).get(f"/staff/cases/{case.case_number}"))
     deadlines = section(page, '<h2 class="govuk-heading-m">Deadlines</h2>', "</dl>")
-    assert "by Monday 7 December 2026 (done)" in deadlines  # the triage clock: its day only
+    # The triage clock: done when the case was referred (issue 22: when it was done, not its due date), and
+    # its due date kept to the day only.
+    assert (
+        'Done at 2:15pm on Sunday 6 December 2026 <span class="govuk-body-s">(due by Monday 7 December 2026)'
+        in deadlines
+    )
     assert f"by {END_OF_MONDAY} (on time)" in deadlines  # the authority's acknowledgement
     assert not TWENTY_FOUR_HOUR.search(deadlines)
 

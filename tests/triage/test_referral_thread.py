@@ -235,7 +235,8 @@ def test_the_helpline_case_page_marks_met_clocks_done_and_a_closed_case_clearly(
     assert "due soon" not in page and "(overdue)" not in page
     for label in ("Triage", "Authority acknowledgement", "Authority outcome", "Feedback to the reporter"):
         assert f"{label}</dt>" in page
-    assert page.count("(done)") == 4
+    # Each says when it was done, not only its due date (issue 22).
+    assert page.count("Done at ") == 4 and "(done)" not in page
     assert 'govuk-tag--grey" data-testid="case-status">Closed' in page
     assert "with the outcome <strong>Referred; the authority acted</strong>" in page
 

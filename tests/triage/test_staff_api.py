@@ -7,6 +7,7 @@ from django.test import Client
 
 from accounts.models import User
 from directory import lookup as authorities
+from directory.models import LocalAuthority
 from tests.factories import sign_in, staff_with_mfa, submit_report
 from triage.events import case_events
 from triage.intake import report_route
@@ -145,6 +146,8 @@ def test_a_value_of_the_wrong_json_type_is_a_field_error_and_changes_nothing(
 
 
 def test_share_identity_given_as_a_json_boolean_is_accepted(cases: dict[str, Case]) -> None:
+    # An authority an email reaches (issue 22: otherwise the refer form asks how the helpline will tell it).
+    LocalAuthority.objects.filter(pk=cases["own"].authority_id).update(referral_email="referrals@council.example")
     client = client_for(User.Role.SUPERVISOR)
     response = client.post(
         f"/api/v1/cases/{cases['own'].case_number}/refer",

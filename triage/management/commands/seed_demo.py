@@ -63,6 +63,13 @@ DEMO_REPORTS = [
 ]
 
 
+# Rotherham and Sheffield: drama-range numbers for the demo (directory.phones.DRAMA_PREFIX).
+DEMO_PHONES = {
+    "E08000018": ("01632 960001", "01632 960002"),
+    "E08000039": ("01632 960003", "01632 960004"),
+}
+
+
 class Command(BaseCommand):
     help = "Create demo staff accounts and demo cases (development only), then print the logins."
 
@@ -103,6 +110,13 @@ class Command(BaseCommand):
         if rotherham is not None and not rotherham.referral_email:
             rotherham.referral_email = "referrals@rotherham.localhost"
             rotherham.save(update_fields=["referral_email"])
+        # Demo telephone numbers only from Ofcom's drama range (01632 960xxx), which reaches nobody: never a
+        # real council's number. Other authorities keep none, and pages show 999, 101 and GOV.UK instead.
+        for code, (front_door, duty) in DEMO_PHONES.items():
+            authority = lookup.authority_by_code(code)
+            if authority is not None and not (authority.childrens_services_contact or authority.emergency_duty_phone):
+                authority.childrens_services_contact, authority.emergency_duty_phone = front_door, duty
+                authority.save(update_fields=["childrens_services_contact", "emergency_duty_phone"])
         created = []
         for template in DEMO_REPORTS:
             data = ReportInput(**{**template.__dict__, "local_authority": rotherham})
