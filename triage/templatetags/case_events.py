@@ -68,6 +68,7 @@ EVENT_LABELS = {
     "ask_reporter": "Message sent to the reporter",
     "add_note": "Internal note added",
     "refer": "Referred to the local authority",
+    "referral_follow_up": "Follow-up needed: the helpline must make sure the authority knows",
     "escalate_national_review": "Sent for independent national review",
     "escalate_police": "Referred to the police",
     "link_duplicate": "Linked to a duplicate",
