@@ -88,6 +88,8 @@ def stack(
         {
             "GUNICORN_TIMEOUT": str(GUNICORN_TIMEOUT),
             "SUBMISSION_LIMIT": str(SUBMISSION_LIMIT),
+            # Access lines for public requests too, so the tests can count what reached gunicorn.
+            "ACCESS_LOG_PUBLIC": "true",
             "ACCESS_CODE_KDF_OPSLIMIT": "1",
             "ACCESS_CODE_KDF_MEMLIMIT": str(8 * 1024 * 1024),
         },

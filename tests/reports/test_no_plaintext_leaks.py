@@ -238,6 +238,9 @@ def stack(
         EMAIL_FILE_PATH=str(mail_dir),
     )
     try:
+        # The reporter's tier writes no access lines by default; they are turned on here so that the test
+        # searches lines that exist, and proves even those carry nothing typed.
+        monkeypatch.setenv("ACCESS_LOG_PUBLIC", "true")
         base_url, server = request.getfixturevalue("gunicorn_server")
         running = Stack(base_url=base_url, server=server, worker=worker, monitor=monitor, mail_dir=mail_dir)
         yield running
