@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.views.decorators.debug import sensitive_variables
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from knox.auth import TokenAuthentication
 from knox.views import LoginView, LogoutView
 from rest_framework import serializers, status
@@ -20,11 +20,20 @@ from rest_framework.response import Response
 
 from accounts import events, services
 from accounts.decorators import staff_user
+from core import throttle
 from core.http import client_of
 
 REFUSED = {"detail": "Enter a correct username, password and security code."}
 THROTTLED = {"detail": "Too many failed sign-ins for this username from here. Try again later."}
 NO_SECOND_FACTOR = {"detail": "Set up your authenticator app on the staff pages before using the API."}
+
+
+def _throttled(*, username: str, client: str) -> Response:
+    """Too many failed sign-ins for this username from this client: 429, with the seconds until the
+    throttle's window ends (when its counter expires) as Retry-After, as the README promises."""
+    # The (username, client) counter's key is accounts.services'; its expiry is the window's end.
+    seconds = throttle.throttle_wait(key=services._login_key(username, client))
+    return Response(THROTTLED, status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(max(seconds, 1))})
 
 
 def _wait(seconds: int) -> Response:
@@ -48,6 +57,15 @@ class SignInApi(LoginView):
     @extend_schema(
         operation_id="auth_sign_in",
         request=SignInSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Retry-After",
+                int,
+                OpenApiParameter.HEADER,
+                response=[429],
+                description="Seconds to wait before the next try is counted",
+            )
+        ],
         responses={
             200: inline_serializer(
                 "TokenIssued", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
@@ -55,7 +73,11 @@ class SignInApi(LoginView):
             400: OpenApiResponse(description="Field errors"),
             401: OpenApiResponse(description="Wrong username, password or code"),
             403: OpenApiResponse(description="No authenticator set up, or too many tokens"),
-            429: OpenApiResponse(description="Too many failed sign-ins"),
+            429: OpenApiResponse(
+                description="Too many failed sign-ins for this username from this client, or a wait before "
+                "another security code; Retry-After says how many seconds",
+                response=inline_serializer("SignInThrottled", {"detail": serializers.CharField()}),
+            ),
         },
         auth=[],
     )
@@ -70,7 +92,7 @@ class SignInApi(LoginView):
                 request=request._request, username=data["username"], password=data["password"], client=client
             )
         except services.LoginThrottled:
-            return Response(THROTTLED, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            return _throttled(username=data["username"], client=client)
         if user is None:
             return Response(REFUSED, status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": "Token"})
         if services.confirmed_totp(user) is None:

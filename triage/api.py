@@ -1,13 +1,19 @@
-"""The staff API: the same selectors and actions as the workspace pages, one endpoint per action."""
+"""The staff API: the same selectors and actions as the workspace pages, one endpoint per action.
+
+Its OpenAPI document is written from the same forms that validate the API (the case list's filters, each
+action's form), so it says what they accept: enums, lengths, and patterns for text and for the values
+only the directory or the staff list can confirm."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.http import Http404
 from django.utils.datastructures import MultiValueDict
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -18,11 +24,15 @@ from rest_framework.views import APIView
 
 from accounts.decorators import staff_user
 from accounts.models import User
-from triage import selectors, workflow
+from core.identifiers import CASE_NUMBER_ALPHABET
+from core.text import CleanTextField
+from reports.api import MessageOutputSerializer, text_pattern
+from triage import routing, selectors, workflow
 from triage.case_content import case_open
 from triage.deadlines import CASE_PAGE_CLOCKS
-from triage.forms import case_filter_form
-from triage.staff_actions import ACTION_FORMS, action_form, case_act
+from triage.forms import CaseFilterForm, case_filter_form
+from triage.models import Case
+from triage.staff_actions import ACTION_FORMS, action_form, case_act, page_actions
 
 
 class HelplineStaffVerified(BasePermission):
@@ -38,44 +48,167 @@ class HelplineStaffVerified(BasePermission):
         return user.is_helpline
 
 
+# --- what the forms accept, as JSON Schema ------------------------------------------------------------------
+# A current GSS code, as the directory's choice lists hold it (capitals; former codes are not in the lists).
+CURRENT_GSS_CODE = "E(?:0[689]|10)[0-9]{6}"
+# A username as Django's username validator allows it (letters, digits and @.+-_), ASCII spelled out.
+USERNAME = "[A-Za-z0-9_.@+-]{1,150}"
+CASE_NUMBER_PATTERN = f"^[0-9]{{4}}-[{CASE_NUMBER_ALPHABET}]{{6}}$"
+
+
+def field_schema(field: forms.Field, *, in_query: bool = False) -> dict[str, Any]:
+    """The JSON Schema of what ``field`` accepts: as a query parameter, or as the API's JSON (where every
+    value but a list of codes and a yes or no is a string: staff_actions' forms validate both)."""
+    schema: dict[str, Any]
+    if isinstance(field, forms.MultipleChoiceField):
+        schema = {"type": "array", "items": {"type": "string", "enum": _choices(field)}}
+        if field.required:
+            schema["minItems"] = 1
+    elif isinstance(field, forms.BooleanField):
+        # A required box must be ticked: true is the only answer.
+        schema = {"type": "boolean", "enum": [True]} if field.required else {"type": "boolean"}
+    elif isinstance(field, forms.TypedChoiceField) and field.coerce is int and in_query:
+        schema = {"type": "integer", "enum": [int(value) for value in _choices(field)]}
+    elif isinstance(field, forms.ChoiceField):
+        if not _choices(field):
+            raise ValueError(f"The choices of {field!r} come from the database: give its schema")
+        schema = {"type": "string", "enum": _choices(field) + ([] if field.required else [""])}
+    elif isinstance(field, forms.IntegerField):
+        low, high = field.min_value, field.max_value
+        if not isinstance(low, int) or not isinstance(high, int):
+            raise ValueError(f"No schema for an integer field from {low!r} to {high!r}")
+        if in_query:
+            schema = {"type": "integer", "minimum": low, "maximum": high}
+        elif low == 1 and high >= 10**18:
+            # A whole number written as text: at most 18 digits is within the field's bounds.
+            schema = {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}
+        else:
+            raise ValueError(f"No pattern for an integer field from {low} to {high}")
+    elif isinstance(field, forms.CharField):
+        schema = {
+            "type": "string",
+            "pattern": text_pattern(
+                cleaned=isinstance(field, CleanTextField), trimmed=field.strip, blank_allowed=not field.required
+            ),
+        }
+        if field.max_length is not None:
+            schema["maxLength"] = field.max_length
+    else:
+        raise ValueError(f"No schema for {type(field).__name__}")
+    if field.help_text:
+        schema["description"] = str(field.help_text)
+    return schema
+
+
+def _choices(field: forms.ChoiceField) -> list[str]:
+    choices = cast("Iterable[tuple[Any, Any]]", field.choices)
+    return [str(value) for value, _ in choices if value != ""]
+
+
+def form_schema(form_class: type[forms.Form] | None, overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The JSON body a form validates: its fields, the required ones required. Fields the API does not
+    know are ignored, so other properties are allowed."""
+    fields = form_class.base_fields if form_class is not None else {}
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {name: overrides.get(name) or field_schema(field) for name, field in fields.items()},
+    }
+    if not fields:
+        # An action without a form takes no body: say so, or its schema would be every object.
+        schema["additionalProperties"] = False
+    required = [name for name, field in fields.items() if field.required]
+    if required:  # OpenAPI 3.0: a list of required properties has at least one
+        schema["required"] = required
+    return schema
+
+
+def _queue_slugs() -> list[str]:
+    regions = list(settings.REGIONAL_QUEUES)
+    regional = [routing.queue_slug(urgent=False, region=r, regional_queues=frozenset(regions)) for r in regions]
+    return ["urgent", "national", *regional]
+
+
+def case_list_parameters() -> list[OpenApiParameter]:
+    """The case list's filters, from CaseFilterForm: its choices come from the database (queues, the
+    directory, staff), so those three are described by what a value looks like."""
+    dynamic: dict[str, dict[str, Any]] = {
+        "queue": {
+            "type": "string",
+            "enum": ["", *_queue_slugs()],
+            "description": "A queue's slug (regional queues as configured); a queue no case has entered yet is refused",
+        },
+        "authority": {
+            "type": "string",
+            "pattern": f"^(?:unknown|{CURRENT_GSS_CODE})?$",
+            "description": "unknown, or the current GSS code of an authority in the directory",
+        },
+        "assignee": {
+            "type": "string",
+            "pattern": f"^(?:{USERNAME})?$",
+            "description": "me, none, or the username of active helpline staff",
+        },
+    }
+    return [
+        OpenApiParameter(name, dynamic.get(name) or field_schema(field, in_query=True), required=False)
+        for name, field in CaseFilterForm.base_fields.items()
+    ]
+
+
+# The actions' fields whose choices come from the database (AssignForm's, AuthorityForm's), by name.
+ACTION_BODY_OVERRIDES: dict[str, dict[str, Any]] = {
+    "assignee": {
+        "type": "string",
+        "pattern": f"^{USERNAME}$",
+        "description": "The username of active helpline staff",
+    },
+    "authority": {
+        "type": "string",
+        "pattern": f"^{CURRENT_GSS_CODE}$",
+        "description": "The current GSS code of an authority in the directory",
+    },
+}
+
+
+def action_body_schema(action: str) -> dict[str, Any]:
+    """The body ``action`` takes, from the form that validates it, titled with the action's name."""
+    return {"title": action, **form_schema(ACTION_FORMS[action], ACTION_BODY_OVERRIDES)}
+
+
+def case_action_request() -> dict[str, Any]:
+    return {
+        "application/json": {
+            "anyOf": [action_body_schema(action) for action in ACTION_FORMS],
+            "description": "The body of the action named in the URL: the alternative titled with its name.",
+        }
+    }
+
+
+class CaseRowSerializer(serializers.Serializer[dict[str, Any]]):
+    case_number = serializers.CharField()
+    reference = serializers.CharField(source="report__reference")
+    priority = serializers.ChoiceField(choices=Case.Priority.choices)
+    status = serializers.ChoiceField(choices=Case.Status.choices)
+    queue = serializers.CharField(source="queue__slug")
+    authority = serializers.CharField(source="authority__name", allow_null=True)
+    assignee = serializers.CharField(source="assignee__username", allow_null=True)
+    independent_review = serializers.BooleanField()
+    triage_due_at = serializers.DateTimeField()
+
+
+class CasePageSerializer(serializers.Serializer[Any]):
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    has_next = serializers.BooleanField()
+    results = CaseRowSerializer(many=True)
+
+
 class CaseListApi(APIView):
     authentication_classes = [SessionAuthentication, TokenAuthentication]
     permission_classes = [HelplineStaffVerified]
 
-    class CaseRowSerializer(serializers.Serializer[dict[str, Any]]):
-        case_number = serializers.CharField()
-        reference = serializers.CharField(source="report__reference")
-        priority = serializers.CharField()
-        status = serializers.CharField()
-        queue = serializers.CharField(source="queue__slug")
-        authority = serializers.CharField(source="authority__name", allow_null=True)
-        assignee = serializers.CharField(source="assignee__username", allow_null=True)
-        independent_review = serializers.BooleanField()
-        triage_due_at = serializers.DateTimeField()
-
-    class CasePageSerializer(serializers.Serializer[Any]):
-        page = serializers.IntegerField()
-        page_size = serializers.IntegerField()
-        has_next = serializers.BooleanField()
-        results = serializers.ListField(child=serializers.DictField())
-
     @extend_schema(
         operation_id="case_list",
-        parameters=[
-            OpenApiParameter(name, str, required=False)
-            for name in (
-                "search",
-                "queue",
-                "status",
-                "priority",
-                "authority",
-                "assignee",
-                "overdue",
-                "sort",
-                "page",
-                "page_size",
-            )
-        ],
+        parameters=case_list_parameters(),
         responses={
             200: CasePageSerializer,
             400: OpenApiResponse(description="Field errors"),
@@ -92,16 +225,50 @@ class CaseListApi(APIView):
                 "page": page.page,
                 "page_size": page.page_size,
                 "has_next": page.has_next,
-                "results": [self.CaseRowSerializer(row).data for row in page.rows],
+                "results": [CaseRowSerializer(row).data for row in page.rows],
             }
         )
+
+
+def offered_actions(case: Case, user: User) -> list[str]:
+    """The actions the staff API (and the case page) offers ``user`` on ``case``: what the page offers in
+    the case's status, less what the user's role may not take, by the rule that refuses it (workflow)."""
+    return page_actions(case, user)
+
+
+CASE_NUMBER_PARAMETER = OpenApiParameter(
+    "case_number", {"type": "string", "pattern": CASE_NUMBER_PATTERN}, OpenApiParameter.PATH
+)
+
+
+class CaseDetailSerializer(serializers.Serializer[Any]):
+    case_number = serializers.CharField()
+    reference = serializers.CharField()
+    status = serializers.ChoiceField(choices=Case.Status.choices)
+    priority = serializers.ChoiceField(choices=Case.Priority.choices)
+    queue = serializers.CharField()
+    authority = serializers.CharField(allow_null=True, help_text="Its GSS code")
+    independent_review = serializers.BooleanField()
+    concern_types = serializers.ListField(child=serializers.CharField())
+    allowed_actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(ACTION_FORMS)),
+        help_text="The actions you may take now: each is accepted at /cases/{case_number}/{action}, the case's "
+        "state and the body's validity aside.",
+    )
+    deadlines = serializers.DictField(child=serializers.DateTimeField(allow_null=True))
+    content = serializers.DictField(help_text="The decrypted concern")
+    messages = MessageOutputSerializer(many=True)
 
 
 class CaseDetailApi(APIView):
     authentication_classes = [SessionAuthentication, TokenAuthentication]
     permission_classes = [HelplineStaffVerified]
 
-    @extend_schema(operation_id="case_detail", responses={200: serializers.DictField(), 404: None})
+    @extend_schema(
+        operation_id="case_detail",
+        parameters=[CASE_NUMBER_PARAMETER],
+        responses={200: CaseDetailSerializer, 403: OpenApiResponse(description="Not helpline staff"), 404: None},
+    )
     def get(self, request: Request, case_number: str) -> Response:
         user = staff_user(request)
         case = selectors.case_get_for(user=user, case_number=case_number)
@@ -116,7 +283,7 @@ class CaseDetailApi(APIView):
                 "authority": case.authority.gss_code if case.authority else None,
                 "independent_review": case.independent_review,
                 "concern_types": case.report.concern_types,
-                "allowed_actions": workflow.allowed_actions(case),
+                "allowed_actions": offered_actions(case, user),
                 "deadlines": {clock.key: getattr(case, clock.due_field) for clock in CASE_PAGE_CLOCKS},
                 "content": opened.content,
                 "messages": [
@@ -133,10 +300,18 @@ class CaseActionApi(APIView):
 
     @extend_schema(
         operation_id="case_action",
-        request=serializers.DictField(),
+        parameters=[
+            CASE_NUMBER_PARAMETER,
+            OpenApiParameter("action", {"type": "string", "enum": list(ACTION_FORMS)}, OpenApiParameter.PATH),
+        ],
+        request=case_action_request(),
         responses={
-            200: serializers.DictField(),
+            200: inline_serializer(
+                "CaseActionDone",
+                {"case_number": serializers.CharField(), "status": serializers.ChoiceField(Case.Status.choices)},
+            ),
             400: OpenApiResponse(description="Field errors"),
+            403: OpenApiResponse(description="Not helpline staff, or an action your role may not take"),
             404: None,
             409: OpenApiResponse(description="Not allowed in the case's current state"),
         },
@@ -146,6 +321,11 @@ class CaseActionApi(APIView):
         case = selectors.case_get_for(user=user, case_number=case_number)
         if action not in ACTION_FORMS:
             raise Http404
+        try:
+            # The rule allowed_actions is drawn from: what is not offered to this role is refused, 403.
+            workflow.check_permitted(user, action)
+        except workflow.ActionNotPermitted as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_403_FORBIDDEN)
         data, wrong_types = _as_form_data(request.data, action)
         if wrong_types:
             return Response(wrong_types, status=status.HTTP_400_BAD_REQUEST)
@@ -154,6 +334,8 @@ class CaseActionApi(APIView):
             return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
         try:
             case_act(case=case, action=action, data=form.cleaned_data if form else {}, acting_user=user)
+        except workflow.ActionNotPermitted as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_403_FORBIDDEN)
         except workflow.ActionNotAllowed as refused:
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         # case_act has reloaded the case: its status is the one the action left.

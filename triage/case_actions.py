@@ -436,8 +436,7 @@ def case_reopen(*, case: Case, reason: str, acting_user: User) -> Case:
     to triage with its outcome cleared; what the reporter was told stays in their messages."""
     case = _locked(case)
     workflow.check_allowed(case, "reopen")
-    if acting_user.role != User.Role.SUPERVISOR:
-        raise workflow.ActionNotAllowed("Only a supervisor can reopen a closed case.")
+    workflow.check_permitted(acting_user, "reopen")
     if not reason.strip():
         raise workflow.ActionNotAllowed("Give the reason for reopening the case.")
     note = CaseNote.objects.create(

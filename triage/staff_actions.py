@@ -81,10 +81,11 @@ def referable(case: Case) -> bool:
     return bool(case.authority_id and not case.independent_review and case.conflict_authority_id != case.authority_id)
 
 
-def page_actions(case: Case) -> list[str]:
-    """The actions a case page offers in the case's status: escalate stands for both its routes, and the
+def page_actions(case: Case, user: User) -> list[str]:
+    """The actions a case page offers ``user`` in the case's status: only those the user's role may take
+    (workflow.permitted, the rule that refuses the rest), escalate standing for both its routes, and the
     question actions only while the authority has a question waiting."""
-    allowed = workflow.allowed_actions(case)
+    allowed = workflow.allowed_actions(case, user)
     if selectors.unanswered_questions(case).exists():
         # The authority is waiting: answering comes first.
         allowed = [name for name in allowed if name in QUESTION_ACTIONS] + [

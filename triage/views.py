@@ -115,11 +115,7 @@ def _case_page(
     opened = case_open(case=case, acting_user=user)
     thread = selectors.thread_numbered([action for action, _ in opened.authority_actions])
     now = timezone.now()
-    action_forms = {
-        name: action_form(name, case=case)
-        for name in page_actions(case)
-        if name != "reopen" or user.role == User.Role.SUPERVISOR  # only a supervisor may reopen
-    }
+    action_forms = {name: action_form(name, case=case) for name in page_actions(case, user)}
     action_forms.update(forms_bound or {})
     labels = action_labels(case)
     timeline_filter = case_forms.TimelineFilterForm(request.GET or None, kinds=selectors.case_timeline_kinds(case=case))
@@ -139,7 +135,7 @@ def _case_page(
                 for name, form in action_forms.items()
                 if form is not None and name in labels
             ],
-            "allowed": workflow.allowed_actions(case),
+            "allowed": workflow.allowed_actions(case, user),
             "deadlines": [(d.clock.label, d.due, d.state, _done_at(case, d.clock)) for d in case_deadlines(case, now)]
             + [
                 (f"{d.clock.label} {number}", d.due, d.state, question.answered_at)

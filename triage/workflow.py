@@ -1,9 +1,11 @@
-"""Which action is allowed in which case status, and where it leaves the case: defined here only."""
+"""Which action is allowed in which case status, who may take it, and where it leaves the case: defined here
+only, so that what a page or the staff API offers is what it accepts."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accounts.models import User
 from triage.models import Case
 
 S = Case.Status
@@ -48,6 +50,34 @@ class ActionNotAllowed(Exception):
     """The action cannot be taken in the case's current state. The message says why, for the user."""
 
 
+class ActionNotPermitted(ActionNotAllowed):
+    """The user's role may not take the action, whatever the case's state (the staff API answers 403)."""
+
+
+# Actions only some of the helpline may take, whatever the case's status: who, and what anyone else is told.
+ROLE_RULES: dict[str, tuple[frozenset[str], str]] = {
+    "reopen": (frozenset({User.Role.SUPERVISOR}), "Only a supervisor can reopen a closed case."),
+}
+NOT_HELPLINE = "Only helpline staff can act on a case."
+
+
+def permitted(user: User, action: str) -> bool:
+    """Whether ``user`` may take ``action`` at all (the case's status aside): helpline staff, and for the
+    actions of ROLE_RULES only the roles named there. The rule the actions and the lists of what is
+    offered both ask."""
+    if not user.is_helpline:
+        return False
+    rule = ROLE_RULES.get(action)
+    return rule is None or user.role in rule[0]
+
+
+def check_permitted(user: User, action: str) -> None:
+    """Refuse, with ActionNotPermitted, an action ``user`` may not take (see permitted)."""
+    if not permitted(user, action):
+        rule = ROLE_RULES.get(action)
+        raise ActionNotPermitted(rule[1] if rule and user.is_helpline else NOT_HELPLINE)
+
+
 def check_allowed(case: Case, action: str) -> Transition:
     transition = TRANSITIONS.get(action)
     if transition is None:
@@ -62,8 +92,14 @@ def check_allowed(case: Case, action: str) -> Transition:
 STAFF_ACTIONS = [name for name in TRANSITIONS if name != "reporter_replied"]
 
 
-def allowed_actions(case: Case) -> list[str]:
-    return [name for name in STAFF_ACTIONS if case.status in TRANSITIONS[name].allowed_from]
+def allowed_actions(case: Case, user: User | None = None) -> list[str]:
+    """The staff actions allowed in the case's status, in workflow order; given ``user``, only those the
+    user may take (permitted), so that nothing offered is then refused for the user's role."""
+    return [
+        name
+        for name in STAFF_ACTIONS
+        if case.status in TRANSITIONS[name].allowed_from and (user is None or permitted(user, name))
+    ]
 
 
 def status_after(case: Case, action: str) -> str:

@@ -76,7 +76,9 @@ def api_report(client: Client) -> dict[str, str]:
         "child_at_immediate_risk": True,
         "raised_internally": "yes",
     }
-    response = client.post("/api/v1/reports", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="canary-1")
+    response = client.post(
+        "/api/v1/reports", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="canary-idempotency-key-0001"
+    )
     assert response.status_code == 201, response.content
     return response.json()
 

@@ -1,13 +1,33 @@
-"""triage.workflow on its own: which action is allowed in which status, the refusal messages, the actions
-offered for a case, and the status an action leaves a case in. Pure: unsaved cases, no database."""
+"""triage.workflow on its own: which action is allowed in which status and to whom, the refusal messages,
+the actions offered for a case, and the status an action leaves a case in. Pure (unsaved cases and users,
+no database), but for the last tests, which show through the staff API that every action it offers a
+role is one it accepts from that role."""
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
-from triage import workflow
+import pytest
+from django.db import transaction
+from django.test import Client
+from knox.models import AuthToken
+
+from accounts.models import User
+from directory import lookup as authorities
+from tests.factories import rolled_back_block, staff_user, submit_report
+from triage import case_actions, referrals, selectors, workflow
+from triage.intake import report_route
 from triage.models import Case
-from triage.workflow import ActionNotAllowed, allowed_actions, check_allowed, status_after
+from triage.staff_actions import ACTION_FORMS
+from triage.workflow import (
+    ActionNotAllowed,
+    ActionNotPermitted,
+    allowed_actions,
+    check_allowed,
+    check_permitted,
+    permitted,
+    status_after,
+)
 
 S = Case.Status
 ALL = frozenset(S.values)
@@ -97,6 +117,155 @@ def test_allowed_actions_lists_the_staff_actions_allowed_now_in_workflow_order(s
 
 def test_a_closed_case_offers_only_a_note_a_duplicate_link_reopening_or_an_answer_to_the_authority() -> None:
     assert allowed_actions(case_in(S.CLOSED)) == ["add_note", "link_duplicate", "reopen", "reply_to_authority"]
+
+
+# --- who may take an action -----------------------------------------------------------------------------
+
+R = User.Role
+HELPLINE = [R.CALL_HANDLER, R.SUPERVISOR]
+# Written out independently of the module: the actions only some of the helpline may take, and who.
+ONLY: dict[str, frozenset[str]] = {"reopen": frozenset({R.SUPERVISOR})}
+
+
+def user_in(role: str) -> User:
+    return User(username=f"unsaved-{role}", role=role)
+
+
+@pytest.mark.parametrize("role", R.values)
+@pytest.mark.parametrize("action", STAFF)
+def test_permitted_lets_the_helpline_take_each_action_and_only_the_named_roles_the_restricted_ones(
+    action: str, role: str
+) -> None:
+    expected = role in HELPLINE and role in ONLY.get(action, frozenset(HELPLINE))
+    assert permitted(user_in(role), action) is expected
+    if expected:
+        check_permitted(user_in(role), action)
+    else:
+        with pytest.raises(ActionNotPermitted):
+            check_permitted(user_in(role), action)
+
+
+def test_a_call_handler_is_told_only_a_supervisor_can_reopen() -> None:
+    with pytest.raises(ActionNotPermitted) as refused:
+        check_permitted(user_in(R.CALL_HANDLER), "reopen")
+    assert str(refused.value) == "Only a supervisor can reopen a closed case."
+    assert isinstance(refused.value, ActionNotAllowed), "callers catching ActionNotAllowed still refuse it"
+
+
+@pytest.mark.parametrize("role", R.values)
+@pytest.mark.parametrize("status", sorted(ALL))
+def test_allowed_actions_for_a_user_are_exactly_those_neither_check_refuses(status: str, role: str) -> None:
+    """One rule: an action is offered to a user exactly when neither the status check nor the role check,
+    which the actions themselves run, would refuse it."""
+    case, user = case_in(status), user_in(role)
+
+    def accepted(action: str) -> bool:
+        try:
+            check_allowed(case, action)
+            check_permitted(user, action)
+        except ActionNotAllowed:
+            return False
+        return True
+
+    assert allowed_actions(case, user) == [action for action in STAFF if accepted(action)]
+
+
+def test_reopen_is_offered_to_a_supervisor_and_never_to_a_call_handler() -> None:
+    closed = case_in(S.CLOSED)
+    assert "reopen" in allowed_actions(closed, user_in(R.SUPERVISOR))
+    assert "reopen" not in allowed_actions(closed, user_in(R.CALL_HANDLER))
+    assert allowed_actions(closed, user_in(R.AUTHORITY_OFFICER)) == []
+
+
+# --- through the staff API: what it offers, it accepts --------------------------------------------------
+
+ROTHERHAM = "E08000018"
+
+
+def api_bodies(case: Case, other: Case, assignee: User) -> dict[str, dict[str, Any]]:
+    """A valid body for each of the API's actions on ``case``."""
+    question = next(iter(selectors.unanswered_question_choices(case)), ("1", ""))[0]
+    return {
+        "claim": {},
+        "assign": {"assignee": assignee.username},
+        "set_priority": {"priority": "urgent"},
+        "set_concern_types": {"concern_types": ["other"]},
+        "set_authority": {"authority": ROTHERHAM},
+        "ask_reporter": {"body": "Can you tell us more?"},
+        "add_note": {"body": "Called the school."},
+        "refer": {"summary": "Please look into this."},
+        "escalate": {"route": "police"},
+        "link_duplicate": {"other": other.case_number},
+        "close": {"outcome": "no_further_action", "feedback": "Thank you.", "confirm": True},
+        "reopen": {"reason": "The school sent new information."},
+        "reply_to_authority": {"question": question, "body": "It was Year 9."},
+        "relay_to_reporter": {"question": question, "body": "Which year group?"},
+        "update_authority": {"summary": "The man drives a silver hatchback."},
+    }
+
+
+def cases_in_every_state(supervisor: User) -> dict[str, Case]:
+    def new() -> Case:
+        return report_route(report_id=submit_report(local_authority=authorities.authority_by_code(ROTHERHAM)).report.pk)
+
+    officer = staff_user("workflow-officer", role=R.AUTHORITY_OFFICER)
+    rotherham = authorities.authority_by_code(ROTHERHAM)
+    assert rotherham is not None
+    officer.authorities.set([rotherham])
+    cases = {name: new() for name in ("new", "awaiting_reporter", "referred", "national_review", "closed")}
+    case_actions.case_ask_reporter(case=cases["awaiting_reporter"], body="Which school?", acting_user=supervisor)
+    case_actions.case_refer(
+        case=cases["referred"], summary="Please look.", share_identity=False, acting_user=supervisor
+    )
+    referrals.referral_ask_helpline(case=cases["referred"], question="Which year group?", acting_user=officer)
+    case_actions.case_escalate(case=cases["national_review"], route="national_review", acting_user=supervisor)
+    case_actions.case_close(case=cases["closed"], outcome="duplicate", feedback="Thank you.", acting_user=supervisor)
+    for case in cases.values():
+        case.refresh_from_db()
+    return cases
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_kdf", "local_authorities")
+@pytest.mark.parametrize("role", HELPLINE)
+def test_every_action_the_staff_api_offers_a_role_is_one_it_accepts_from_that_role(role: str) -> None:
+    supervisor = staff_user("workflow-supervisor", role=R.SUPERVISOR)
+    user = staff_user(f"workflow-{role}", role=role)
+    cases = cases_in_every_state(supervisor)
+    other = report_route(report_id=submit_report().report.pk)
+    token = AuthToken.objects.create(user)[1]
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+    offered_anywhere: set[str] = set()
+    refused: list[tuple[str, str, int]] = []  # (state, action, status) for every offer that was not taken
+    for state, case in cases.items():
+        assert case.status == state
+        detail = client.get(f"/api/v1/cases/{case.case_number}")
+        assert detail.status_code == 200, detail.content
+        offered = detail.json()["allowed_actions"]
+        offered_anywhere |= set(offered)
+        bodies = api_bodies(case, other, supervisor)
+        for action in offered:
+            with rolled_back_block():
+                done = client.post(
+                    f"/api/v1/cases/{case.case_number}/{action}",
+                    bodies.get(action, {}),
+                    content_type="application/json",
+                )
+                transaction.set_rollback(True)
+            if done.status_code != 200:
+                refused.append((state, action, done.status_code))
+    assert refused == [], f"offered to a {role}, then refused"
+    if role == R.SUPERVISOR:
+        assert offered_anywhere == set(ACTION_FORMS), "each of the API's actions was offered, and taken, here"
+    else:
+        assert offered_anywhere == set(ACTION_FORMS) - {"reopen"}, "reopen is not offered to a call handler"
+        refused = client.post(
+            f"/api/v1/cases/{cases['closed'].case_number}/reopen",
+            {"reason": "I think it should be open."},
+            content_type="application/json",
+        )
+        assert refused.status_code == 403
+        assert refused.json() == {"detail": "Only a supervisor can reopen a closed case."}
 
 
 @pytest.mark.parametrize(
