@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.views.decorators.debug import sensitive_variables
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from knox.auth import TokenAuthentication
 from knox.views import LoginView, LogoutView
 from rest_framework import serializers, status
@@ -43,9 +43,58 @@ def _wait(seconds: int) -> Response:
 
 
 class SignInSerializer(serializers.Serializer[dict[str, str]]):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=256, trim_whitespace=False)
-    code = serializers.CharField(max_length=32, help_text="A code from the authenticator app, or a recovery code.")
+    username = serializers.CharField(max_length=150, help_text="The staff member's username, e.g. a.khan.")
+    password = serializers.CharField(
+        max_length=256, trim_whitespace=False, help_text="The staff member's password, exactly as set."
+    )
+    code = serializers.CharField(
+        max_length=32,
+        help_text="The current 6-digit code from the authenticator app, e.g. 492039, or one of the recovery "
+        "codes given when the authenticator was set up.",
+    )
+
+
+BEARER_HELP = (
+    "The bearer token for the staff API: send it as the header Authorization: Token <token>. Shown once. "
+    "It ends after SESSION_IDLE_SECONDS (30 minutes by default) without use, on sign-out, and at the latest "
+    "a session's absolute limit after sign-in."
+)
+EXPIRY_HELP = (
+    "When the token ends unless used again, as an ISO 8601 date and time, e.g. 2026-03-02T17:30:00.000000Z: "
+    "each use moves it on, up to the absolute limit."
+)
+DETAIL_HELP = "Why the request was refused, in plain English."
+
+SIGN_IN_EXAMPLES = [
+    OpenApiExample(
+        "Sign in",
+        request_only=True,
+        value={"username": "a.khan", "password": "correct horse battery staple", "code": "492039"},
+    ),
+    OpenApiExample(
+        "Signed in",
+        response_only=True,
+        status_codes=["200"],
+        value={
+            "token": "3f9a1c2e7b8d4f60a5c1e2d3b4a59687f0e1d2c3b4a5968778695a4b3c2d1e0f",
+            "expiry": "2026-03-02T17:30:00.000000Z",
+        },
+    ),
+    OpenApiExample(
+        "Too many failed sign-ins",
+        response_only=True,
+        status_codes=["429"],
+        value=THROTTLED,
+    ),
+]
+SIGN_OUT_EXAMPLES = [
+    OpenApiExample(
+        "No token or an ended token",
+        response_only=True,
+        status_codes=["401"],
+        value={"detail": "Invalid token."},
+    ),
+]
 
 
 class SignInApi(LoginView):
@@ -57,6 +106,7 @@ class SignInApi(LoginView):
     @extend_schema(
         operation_id="auth_sign_in",
         request=SignInSerializer,
+        examples=SIGN_IN_EXAMPLES,
         parameters=[
             OpenApiParameter(
                 "Retry-After",
@@ -68,7 +118,11 @@ class SignInApi(LoginView):
         ],
         responses={
             200: inline_serializer(
-                "TokenIssued", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
+                "TokenIssued",
+                {
+                    "token": serializers.CharField(help_text=BEARER_HELP),
+                    "expiry": serializers.DateTimeField(help_text=EXPIRY_HELP),
+                },
             ),
             400: OpenApiResponse(description="Field errors"),
             401: OpenApiResponse(description="Wrong username, password or code"),
@@ -76,7 +130,7 @@ class SignInApi(LoginView):
             429: OpenApiResponse(
                 description="Too many failed sign-ins for this username from this client, or a wait before "
                 "another security code; Retry-After says how many seconds",
-                response=inline_serializer("SignInThrottled", {"detail": serializers.CharField()}),
+                response=inline_serializer("SignInThrottled", {"detail": serializers.CharField(help_text=DETAIL_HELP)}),
             ),
         },
         auth=[],
@@ -119,7 +173,18 @@ class SignOutApi(LogoutView):
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(operation_id="auth_sign_out", request=None, responses={204: None, 401: None})
+    @extend_schema(
+        operation_id="auth_sign_out",
+        request=None,
+        responses={
+            204: OpenApiResponse(description="Signed out: the token no longer works"),
+            401: OpenApiResponse(
+                description="No token was sent, or it had already ended",
+                response=inline_serializer("SignOutRefused", {"detail": serializers.CharField(help_text=DETAIL_HELP)}),
+            ),
+        },
+        examples=SIGN_OUT_EXAMPLES,
+    )
     def post(self, request: Request, format: Any = None) -> Response:  # noqa: A002 - knox's signature
         user = staff_user(request)
         response: Response = super().post(request, format)

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -83,10 +83,31 @@ class TextFieldSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-untyp
 
 
 class ContactSerializer(serializers.Serializer[dict[str, str]]):
-    name = CleanTextApiField(max_length=limits.NAME_MAX, allow_blank=True, required=False, default="")
+    """How the helpline can reach the reporter: only for a confidential or named report."""
+
+    name = CleanTextApiField(
+        max_length=limits.NAME_MAX,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="The reporter's name, e.g. Sam Taylor. Required for a confidential or named report.",
+    )
     # No default: "" is not an email address, and a schema's default must be valid for its own format.
-    email = serializers.EmailField(max_length=254, allow_blank=True, required=False)
-    phone = CleanTextApiField(max_length=limits.PHONE_MAX, allow_blank=True, required=False, default="")
+    email = serializers.EmailField(
+        max_length=254,
+        allow_blank=True,
+        required=False,
+        help_text="An email address the helpline can use to contact the reporter, e.g. sam.taylor@example.org. "
+        "A confidential or named report needs this or a phone number.",
+    )
+    phone = CleanTextApiField(
+        max_length=limits.PHONE_MAX,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="A phone number the helpline can use to contact the reporter, as typed, e.g. 01632 960123. "
+        "A confidential or named report needs this or an email address.",
+    )
 
 
 # The GSS codes of English children's services authorities: unitary authorities (E06), metropolitan
@@ -177,9 +198,39 @@ def idempotency_key_valid(key: str) -> bool:
     return _UUID4.fullmatch(key) is not None or _UUID_FORM.fullmatch(key) is None
 
 
+REFERENCE_HELP = "The report's reference, given when it was filed, e.g. HX7K-29QM."
+ACCESS_CODE_HELP = (
+    "The report's access code: the 7 words given once when it was filed, separated by spaces, "
+    "e.g. harbour lantern maple orbit velvet copper meadow."
+)
+
+
 class AccessSerializer(serializers.Serializer[dict[str, str]]):
-    reference = CleanTextApiField(max_length=20)
-    access_code = CleanTextApiField(max_length=200)
+    reference = CleanTextApiField(max_length=20, help_text=REFERENCE_HELP)
+    access_code = CleanTextApiField(max_length=200, help_text=ACCESS_CODE_HELP)
+
+
+def choices_help(intro: str, choices: list[tuple[str, str]]) -> str:
+    """A field's description that explains each of its values: the intro, then "value: meaning" for each."""
+    return intro + " One of: " + "; ".join(f"{value} ({meaning})" for value, meaning in choices) + "."
+
+
+ANONYMITY_HELP = choices_help(
+    "How much the reporter tells the helpline about who they are.",
+    [
+        ("anonymous", "no name or contact details; leave out contact"),
+        ("confidential", "the reporter gives the helpline their name and contact details, to keep confidential"),
+        ("named", "the reporter gives their name and contact details and is willing to be named"),
+    ],
+)
+RAISED_INTERNALLY_HELP = choices_help(
+    "Whether the reporter has already raised this concern inside their own organisation.",
+    [("yes", "they have"), ("no", "they have not"), ("not_sure", "they do not know, or are not sure")],
+)
+AUTHORITY_CODE_FORMAT = (
+    "GSS code of an English children's services authority: E06, E08, E09 or E10 and 6 digits "
+    "(current or former codes; any case), e.g. E08000018 (Rotherham)."
+)
 
 
 # The rules between a report's fields, which its schema does not state: the anonymity chosen and the
@@ -189,30 +240,183 @@ CONTACT_NEEDS_A_NAME = "A confidential or named report needs a name."
 CONTACT_NEEDS_A_WAY = "A confidential or named report needs an email address or phone number."
 
 
+ACCESS_CODE_EXAMPLE = "harbour lantern maple orbit velvet copper meadow"
+SUBMIT_EXAMPLES = [
+    OpenApiExample(
+        "A confidential report",
+        request_only=True,
+        value={
+            "anonymity": "confidential",
+            "reporter_sector": "childrens_social_care",
+            "concern_types": ["concern_not_acted_on", "information_not_shared"],
+            "local_authority": "E08000018",
+            "organisation_name": "Northfield Children's Services",
+            "summary": "Referrals about a 14-year-old were closed without a visit",
+            "details": "Three referrals since March about the same child were closed without anyone visiting.",
+            "child_at_immediate_risk": False,
+            "raised_internally": "yes",
+            "internal_response": "My manager said the threshold was not met.",
+            "contact": {"name": "Sam Taylor", "email": "sam.taylor@example.org", "phone": "01632 960123"},
+        },
+    ),
+    OpenApiExample(
+        "An anonymous report about a council",
+        request_only=True,
+        value={
+            "anonymity": "anonymous",
+            "reporter_sector": "local_council",
+            "concern_types": ["records_altered_or_suppressed"],
+            "postcode": "S60 2TH",
+            "about_authority": "E08000018",
+            "summary": "Case notes were changed after a complaint",
+            "details": "Notes of a strategy meeting were rewritten after the family complained.",
+            "child_at_immediate_risk": False,
+            "raised_internally": "not_sure",
+        },
+    ),
+    OpenApiExample(
+        "Filed",
+        response_only=True,
+        status_codes=["201"],
+        value={
+            "reference": "HX7K-29QM",
+            "access_code": ACCESS_CODE_EXAMPLE,
+            "status": "received",
+            "local_authority": "E08000018",
+        },
+    ),
+]
+ACCESS_EXAMPLES = [
+    OpenApiExample(
+        "Open a report",
+        request_only=True,
+        value={"reference": "HX7K-29QM", "access_code": ACCESS_CODE_EXAMPLE},
+    ),
+    OpenApiExample(
+        "A report with a question from the helpline",
+        response_only=True,
+        status_codes=["200"],
+        value={
+            "reference": "HX7K-29QM",
+            "status": "question_for_you",
+            "status_label": "The helpline has a question for you",
+            "status_explanation": "Please read the messages below and reply.",
+            "submitted_on": "2026-03-02",
+            "summary": "Referrals about a 14-year-old were closed without a visit",
+            "messages": [
+                {
+                    "from": "from_helpline",
+                    "sent_on": "2026-03-04",
+                    "kind": "message",
+                    "body": "Thank you. Do you know the dates of the referrals?",
+                },
+                {
+                    "from": "from_reporter",
+                    "sent_on": "2026-03-05",
+                    "kind": "more_information",
+                    "body": "The first was on 3 March, the second on 17 April.",
+                },
+            ],
+        },
+    ),
+]
+MESSAGE_EXAMPLES = [
+    OpenApiExample(
+        "Reply with more information",
+        request_only=True,
+        value={
+            "reference": "HX7K-29QM",
+            "access_code": ACCESS_CODE_EXAMPLE,
+            "body": "The first referral was on 3 March, the second on 17 April.",
+            "kind": "more_information",
+        },
+    ),
+    OpenApiExample("Sent", response_only=True, status_codes=["201"], value={"sent_on": "2026-03-05"}),
+]
+LOCAL_AUTHORITIES_EXAMPLES = [
+    OpenApiExample(
+        "The council for a postcode",
+        response_only=True,
+        status_codes=["200"],
+        value=[{"gss_code": "E08000018", "name": "Rotherham"}],
+    ),
+]
+
+
 class ReportSubmitApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
 
     class ReportSubmitInputSerializer(serializers.Serializer[dict[str, Any]]):
-        anonymity = serializers.ChoiceField(choices=Anonymity.choices)
-        reporter_sector = serializers.ChoiceField(choices=ReporterSector.choices)
+        anonymity = serializers.ChoiceField(choices=Anonymity.choices, help_text=ANONYMITY_HELP)
+        reporter_sector = serializers.ChoiceField(
+            choices=ReporterSector.choices,
+            help_text=choices_help("The sector the reporter works or volunteers in.", ReporterSector.choices),
+        )
         concern_types = serializers.ListField(
-            child=serializers.ChoiceField(choices=ConcernType.choices), min_length=1, max_length=len(ConcernType)
+            child=serializers.ChoiceField(choices=ConcernType.choices),
+            min_length=1,
+            max_length=len(ConcernType),
+            help_text=choices_help("What went wrong: one or more of these, each at most once.", ConcernType.choices),
         )
-        local_authority = AuthorityCodeField(required=False, allow_null=True, default=None)
-        postcode = PostcodeField()
-        about_authority = AuthorityCodeField(required=False, allow_null=True, default=None)
+        local_authority = AuthorityCodeField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="The council whose area the children concerned live in. "
+            + AUTHORITY_CODE_FORMAT
+            + " Optional: leave it out (or null) and give postcode instead, or give neither if not known. "
+            "GET /api/v1/local-authorities lists the codes.",
+        )
+        postcode = PostcodeField(
+            help_text="A postcode in the area the concern is about, used to find local_authority when that is "
+            "not given: a full postcode (e.g. S60 1AA, any spacing or case), or an outward code or sector "
+            "(e.g. S60, S60 1) if that covers only one council. Ignored when local_authority is given."
+        )
+        about_authority = AuthorityCodeField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Only when the concern is about a council itself (its staff, managers or decisions), that "
+            "council: so the report is not handled by the council it is about. "
+            + AUTHORITY_CODE_FORMAT
+            + " Leave it out (or null) otherwise.",
+        )
         organisation_name = CleanTextApiField(
-            max_length=limits.ORGANISATION_MAX, required=False, allow_blank=True, default=""
+            max_length=limits.ORGANISATION_MAX,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="The organisation the concern is about, as the reporter names it, e.g. Northfield Academy. "
+            "Optional.",
         )
-        summary = CleanTextApiField(max_length=limits.SUMMARY_MAX)
-        details = CleanTextApiField(max_length=limits.DETAILS_MAX)
-        child_at_immediate_risk = serializers.BooleanField()
-        raised_internally = serializers.ChoiceField(choices=RaisedInternally.choices)
+        summary = CleanTextApiField(
+            max_length=limits.SUMMARY_MAX,
+            help_text="A one-line summary of the concern, in the reporter's words. Shown back to the reporter.",
+        )
+        details = CleanTextApiField(
+            max_length=limits.DETAILS_MAX,
+            help_text="The full account: what happened, when, who was involved and what was done about it.",
+        )
+        child_at_immediate_risk = serializers.BooleanField(
+            help_text="true if the reporter believes a child is at risk of harm right now. Such a report is "
+            "triaged urgently, within an hour; false otherwise."
+        )
+        raised_internally = serializers.ChoiceField(choices=RaisedInternally.choices, help_text=RAISED_INTERNALLY_HELP)
         internal_response = CleanTextApiField(
-            max_length=limits.INTERNAL_RESPONSE_MAX, required=False, allow_blank=True, default=""
+            max_length=limits.INTERNAL_RESPONSE_MAX,
+            required=False,
+            allow_blank=True,
+            default="",
+            help_text="If the concern was raised internally, what the organisation did or said. Optional.",
         )
-        contact = ContactSerializer(required=False, allow_null=True, default=None)
+        contact = ContactSerializer(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="The reporter's contact details. Required for a confidential or named report (a name, and "
+            "an email address or phone number); must be left out, null or empty for an anonymous one.",
+        )
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
             errors: dict[str, str] = {}
@@ -242,14 +446,28 @@ class ReportSubmitApi(APIView):
             return attrs
 
     class ReportSubmittedSerializer(serializers.Serializer[dict[str, Any]]):
-        reference = serializers.CharField()
-        access_code = serializers.CharField(help_text="Shown once. Never stored by the service.")
-        status = serializers.CharField()
-        local_authority = serializers.CharField(allow_null=True)
+        reference = serializers.CharField(
+            help_text="The new report's reference, e.g. HX7K-29QM. Give it with access_code to follow the report."
+        )
+        access_code = serializers.CharField(
+            help_text="The report's access code: 7 words separated by spaces. Shown once. Never stored by the "
+            "service, so it cannot be sent again: the reporter must keep it."
+        )
+        status = serializers.CharField(
+            help_text="Always received (the report has been filed and is being passed to the helpline team)."
+        )
+        local_authority = serializers.CharField(
+            allow_null=True,
+            help_text="GSS code of the council the report was routed by, e.g. E08000018 (Rotherham), whether given "
+            "or found from the postcode; null if neither was given.",
+        )
 
     @extend_schema(
         operation_id="report_submit",
+        description="File a report. The answer gives its reference and access code: the access code is shown "
+        "only this once.",
         request=ReportSubmitInputSerializer,
+        examples=SUBMIT_EXAMPLES,
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_HEADER,
@@ -390,10 +608,14 @@ MessageOutputSerializer = type(
     "ReporterMessageSerializer",
     (serializers.Serializer,),
     {
-        "from": serializers.CharField(help_text="from_reporter or from_helpline"),
-        "sent_on": serializers.DateField(),
-        "kind": serializers.CharField(),
-        "body": serializers.CharField(),
+        "from": serializers.CharField(
+            help_text="Who sent the message: from_reporter (the reporter) or from_helpline (the helpline team)."
+        ),
+        "sent_on": serializers.DateField(help_text="The day it was sent, as YYYY-MM-DD, e.g. 2026-03-04."),
+        "kind": serializers.CharField(
+            help_text="message (an ordinary message) or more_information (the reporter adding to their report)."
+        ),
+        "body": serializers.CharField(help_text="The message's text."),
     },
 )
 
@@ -403,17 +625,35 @@ class ReportAccessApi(APIView):
     authentication_classes: list[type] = []
 
     class ReportFollowUpSerializer(serializers.Serializer[Any]):
-        reference = serializers.CharField()
-        status = serializers.CharField()
-        status_label = serializers.CharField()
-        status_explanation = serializers.CharField()
-        submitted_on = serializers.DateField()
-        summary = serializers.CharField()
-        messages = MessageOutputSerializer(many=True)
+        reference = serializers.CharField(help_text=REFERENCE_HELP)
+        status = serializers.CharField(
+            help_text=choices_help(
+                "Where the concern is, as the reporter may know it.",
+                [
+                    ("received", "filed, and being passed to the helpline team"),
+                    ("with_helpline", "in the helpline's queue or being looked at"),
+                    ("question_for_you", "the helpline has asked the reporter something: see messages"),
+                    ("referred", "passed to the local authority"),
+                    ("national_review", "being looked at independently of the council it is about"),
+                    ("closed", "finished; the helpline's feedback is in messages"),
+                ],
+            )
+        )
+        status_label = serializers.CharField(help_text="status in words for the reporter, e.g. With the helpline.")
+        status_explanation = serializers.CharField(
+            help_text="A sentence for the reporter on what status means, e.g. Your concern is in the helpline's queue."
+        )
+        submitted_on = serializers.DateField(help_text="The day the report was filed, as YYYY-MM-DD.")
+        summary = serializers.CharField(help_text="The summary given when the report was filed.")
+        messages = MessageOutputSerializer(
+            many=True, help_text="The messages between the reporter and the helpline, oldest first."
+        )
 
     @extend_schema(
         operation_id="report_access",
+        description="Open a report with its reference and access code: where it is, and its messages.",
         request=AccessSerializer,
+        examples=ACCESS_EXAMPLES,
         responses={
             200: ReportFollowUpSerializer,
             400: OpenApiResponse(description="Field errors"),
@@ -455,16 +695,29 @@ class ReportMessageApi(APIView):
     authentication_classes: list[type] = []
 
     class ReportMessageInputSerializer(AccessSerializer):
-        body = CleanTextApiField(max_length=limits.MESSAGE_MAX)
+        body = CleanTextApiField(max_length=limits.MESSAGE_MAX, help_text="The message to send to the helpline.")
         kind = serializers.ChoiceField(
-            choices=[("message", "Message"), ("more_information", "More information")], default="message"
+            choices=[("message", "Message"), ("more_information", "More information")],
+            default="message",
+            help_text=choices_help(
+                "What the message is.",
+                [
+                    ("message", "an ordinary message, such as a reply; the default"),
+                    ("more_information", "information to add to the report"),
+                ],
+            ),
         )
 
     @extend_schema(
         operation_id="report_message",
+        description="Send a message to the helpline on a report, with its reference and access code.",
         request=ReportMessageInputSerializer,
+        examples=MESSAGE_EXAMPLES,
         responses={
-            201: inline_serializer("MessageSent", {"sent_on": serializers.DateField()}),
+            201: inline_serializer(
+                "MessageSent",
+                {"sent_on": serializers.DateField(help_text="The day it was sent, as YYYY-MM-DD, e.g. 2026-03-05.")},
+            ),
             400: OpenApiResponse(description="Field errors"),
             404: OpenApiResponse(description="No report opens with this pair"),
             409: OpenApiResponse(description="The concern is closed: nothing more can be sent on it"),
@@ -496,15 +749,22 @@ class LocalAuthoritiesApi(APIView):
     authentication_classes: list[type] = []
 
     class LocalAuthorityQuerySerializer(serializers.Serializer[Any]):
-        postcode = PostcodeField()
+        postcode = PostcodeField(
+            help_text="A full postcode (e.g. S60 2TH), an outward code (e.g. EC1A) or a sector: the councils it "
+            "covers. Leave it out for every English children's services authority."
+        )
 
     class LocalAuthoritySerializer(serializers.Serializer[Any]):
-        gss_code = serializers.CharField()
-        name = serializers.CharField()
+        gss_code = serializers.CharField(
+            help_text="The council's GSS code, e.g. E08000018: give it as local_authority or about_authority."
+        )
+        name = serializers.CharField(help_text="The council's name, e.g. Rotherham.")
 
     @extend_schema(
         operation_id="local_authorities",
+        description="The councils a report can name, with their GSS codes: all of them, or those a postcode covers.",
         parameters=[LocalAuthorityQuerySerializer],
+        examples=LOCAL_AUTHORITIES_EXAMPLES,
         responses={200: LocalAuthoritySerializer(many=True), 400: OpenApiResponse(description="Field errors")},
         auth=[],
     )
