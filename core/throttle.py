@@ -54,6 +54,14 @@ def throttle_take(*, key: str, limit: int, window_seconds: int) -> bool:
     return throttle_failure(key=key, window_seconds=window_seconds) <= limit
 
 
+def throttle_remaining(*, key: str, limit: int) -> int:
+    """How many of ``limit`` attempts are left in ``key``'s current window (all of them when it has none)."""
+    failures = (
+        AccessThrottle.objects.filter(key=key, expires_at__gt=timezone.now()).values_list("failures", flat=True).first()
+    )
+    return max(limit - (failures or 0), 0)
+
+
 def throttle_refund(*, key: str) -> None:
     """Give back one attempt taken with throttle_take (the window keeps its end)."""
     AccessThrottle.objects.filter(key=key, failures__gt=0).update(failures=F("failures") - 1)

@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 import uuid
+from dataclasses import dataclass
 
 import nacl.exceptions
 from django.conf import settings
@@ -64,18 +65,31 @@ def draft_sent(request: HttpRequest) -> bool:
 
 
 def sent_note_seal(request: HttpRequest, *, note: dict[str, object]) -> None:
-    """Keep what the confirmation page shows (the reference and the access code) in the sent draft, sealed
-    with the key in the reporter's cookie, until that page has shown it once (``sent_note_take``)."""
+    """Keep what the confirmation page shows (the reference, the access code and what happens next) in the
+    sent draft, sealed with the key in the reporter's cookie (``sent_confirmation``)."""
     parsed = _parse_cookie(request, Draft.Purpose.DRAFT)
     if parsed is not None:
         draft_id, key = parsed
         Draft.objects.filter(pk=draft_id, purpose=Draft.Purpose.SENT).update(ciphertext=crypto.seal_content(key, note))
 
 
-@transaction.atomic
-def sent_note_take(request: HttpRequest) -> dict[str, object] | None:
-    """The confirmation of a report just sent from this browser, once: it is wiped as it is read, so a
-    refresh, a second tab or Back cannot show the access code again."""
+@dataclass(frozen=True)
+class SentConfirmation:
+    """What the confirmation page may show of the report just sent from this browser."""
+
+    reference: str
+    urgent: bool
+    about_council: str
+    # Only on the view that may show it: the first, or the one after "Continue" without confirming.
+    access_code: str | None
+    # The reporter said they saved the code.
+    code_saved: bool
+    # "Continue" was pressed without confirming that the code was saved.
+    not_confirmed: bool
+
+
+def _sent_note(request: HttpRequest) -> tuple[Draft, bytes, dict[str, object]] | None:
+    """The sent draft this browser's cookie names, locked, with its key and its note (None when emptied)."""
     parsed = _parse_cookie(request, Draft.Purpose.DRAFT)
     if parsed is None:
         return None
@@ -86,10 +100,60 @@ def sent_note_take(request: HttpRequest) -> dict[str, object] | None:
     try:
         note = crypto.open_content(key, bytes(row.ciphertext))
     except (nacl.exceptions.CryptoError, ValueError, json.JSONDecodeError):
-        note = None
-    row.ciphertext = b""
+        return None
+    return row, key, note
+
+
+def _sent_note_keep(row: Draft, key: bytes, note: dict[str, object]) -> None:
+    row.ciphertext = crypto.seal_content(key, note)
     row.save(update_fields=["ciphertext"])
-    return note
+
+
+@transaction.atomic
+def sent_confirmation(request: HttpRequest, *, may_show_code: bool) -> SentConfirmation | None:
+    """The confirmation of a report sent from this browser, for as long as its sent draft lives.
+
+    The reference is not secret and stays, so a refresh still shows it. The access code is shown once: on
+    the first view of the confirmation page (``may_show_code``), and again only with the error when
+    "Continue" was pressed without confirming it was saved. Any other view (a refresh, Back, a second tab)
+    wipes it, so it is never shown twice to whoever uses the browser next."""
+    found = _sent_note(request)
+    if found is None:
+        return None
+    row, key, note = found
+    code = note.get("access_code")
+    not_confirmed = bool(note.pop("not_confirmed", False))
+    shown: str | None = None
+    if isinstance(code, str) and may_show_code and (not note.get("code_shown") or not_confirmed):
+        shown = code
+        note["code_shown"] = True
+    else:
+        note.pop("access_code", None)
+    _sent_note_keep(row, key, note)
+    return SentConfirmation(
+        reference=str(note.get("reference", "")),
+        urgent=bool(note.get("urgent")),
+        about_council=str(note.get("about_council", "")),
+        access_code=shown,
+        code_saved=bool(note.get("code_saved")),
+        not_confirmed=not_confirmed and shown is not None,
+    )
+
+
+@transaction.atomic
+def sent_code_saved(request: HttpRequest, *, saved: bool) -> None:
+    """The reporter pressed "Continue" under the access code. Saved: the code is forgotten. Not confirmed: the
+    next view shows it once more, with the error (when it is still held)."""
+    found = _sent_note(request)
+    if found is None:
+        return
+    row, key, note = found
+    if saved:
+        note.pop("access_code", None)
+        note["code_saved"] = True
+    elif note.get("access_code"):
+        note["not_confirmed"] = True
+    _sent_note_keep(row, key, note)
 
 
 def state_save(request: HttpRequest, response: HttpResponse, *, purpose: str, state: dict[str, object]) -> None:
@@ -121,6 +185,17 @@ def state_clear(request: HttpRequest, response: HttpResponse, *, purpose: str) -
         # A sent draft stays (empty) until it expires, so that Send pressed again is told it was sent.
         Draft.objects.filter(pk=parsed[0]).exclude(purpose=Draft.Purpose.SENT).delete()
     response.delete_cookie(COOKIE_NAMES[Draft.Purpose(purpose)], samesite="Strict")
+
+
+def reporter_forget(request: HttpRequest, response: HttpResponse) -> None:
+    """Exit this page: everything this browser holds of a reporter on the server ends now (answers in
+    progress, an unlocked concern, the confirmation of a report just sent) and the cookies go. A sent draft
+    stays, emptied, so that Send pressed again is still told the report was sent."""
+    for purpose in COOKIE_NAMES:
+        parsed = _parse_cookie(request, purpose)
+        if parsed is not None:
+            Draft.objects.filter(pk=parsed[0], purpose=Draft.Purpose.SENT).update(ciphertext=b"")
+        state_clear(request, response, purpose=purpose)
 
 
 def drafts_purge() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from email.utils import parseaddr
 from typing import Any
 
@@ -68,6 +69,35 @@ class ConcernTypesForm(GovukForm):
     )
 
 
+@dataclass(frozen=True)
+class CouncilConflict:
+    """A postcode in one council (or several, for part of a postcode) and a different council chosen."""
+
+    postcode: str
+    postcode_councils: list[tuple[str, str]]
+    chosen: tuple[str, str]
+
+    def as_answer(self) -> dict[str, Any]:
+        return {
+            "postcode": self.postcode,
+            "postcode_councils": [list(council) for council in self.postcode_councils],
+            "chosen": list(self.chosen),
+        }
+
+    @classmethod
+    def from_answer(cls, answer: dict[str, Any]) -> CouncilConflict:
+        return cls(
+            postcode=str(answer["postcode"]),
+            postcode_councils=[(str(code), str(name)) for code, name in answer["postcode_councils"]],
+            chosen=(str(answer["chosen"][0]), str(answer["chosen"][1])),
+        )
+
+    def question(self) -> str:
+        names = [name for _, name in self.postcode_councils]
+        where = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+        return f"Your postcode {self.postcode} is in {where}, but you chose {self.chosen[1]}. Which is right?"
+
+
 class WhereForm(GovukForm):
     postcode = forms.CharField(
         label="Postcode",
@@ -85,26 +115,42 @@ class WhereForm(GovukForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.choice_field("council").choices = council_choices(include_unknown=True)
+        choices = council_choices(include_unknown=True)
+        self.choice_field("council").choices = choices
+        self.council_names = dict(choices)
         self.lookup: lookup.PostcodeLookup | None = None
+        self.conflict: CouncilConflict | None = None
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         council = cleaned.get("council")
         postcode = (cleaned.get("postcode") or "").strip()
-        if council:
-            return cleaned
+        chosen = council if council and council != UNKNOWN_AUTHORITY else None
         if not postcode:
-            if not self.errors:
+            if not council and not self.errors:
                 self.add_error("postcode", "Enter a postcode, or choose the council")
             return cleaned
         found = lookup.resolve_postcode(postcode)
         problem = lookup.postcode_problem(found)
+        if chosen:
+            # Both given: the council chosen stands, unless the postcode is in another one, which we ask about.
+            self.conflict = None if problem else self._conflict(found, chosen)
+            return cleaned
         if problem:
             self.add_error("postcode", problem)
         else:
             self.lookup = found
         return cleaned
+
+    def _conflict(self, found: lookup.PostcodeLookup, chosen: str) -> CouncilConflict | None:
+        councils = [found.authority] if found.kind == "resolved" and found.authority else found.candidates
+        if not councils or chosen in {council.gss_code for council in councils}:
+            return None
+        return CouncilConflict(
+            postcode=found.postcode or "",
+            postcode_councils=[(council.gss_code, council.name) for council in councils],
+            chosen=(chosen, self.council_names.get(chosen, chosen)),
+        )
 
 
 class CouncilChoiceForm(GovukForm):
@@ -117,15 +163,44 @@ class CouncilChoiceForm(GovukForm):
     )
     other_council = forms.ChoiceField(label="Or choose another council", required=False)
 
-    def __init__(self, *args: Any, candidates: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, candidates: list[tuple[str, str]], conflict: CouncilConflict | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.conflict = conflict
+        if conflict is not None:
+            # Which of the two is right: the postcode's council (or councils) or the one chosen.
+            postcode_hint = (
+                f"The council for {conflict.postcode}"
+                if len(conflict.postcode_councils) == 1
+                else f"Covers part of {conflict.postcode}"
+            )
+            self.fields["council"] = HintedChoiceField(
+                label=conflict.question(),
+                choices=[*conflict.postcode_councils, conflict.chosen],
+                widget=forms.RadioSelect,
+                error_messages={
+                    "required": "Select which council is right",
+                    "invalid_choice": "Select which council is right",
+                },
+                item_hints={
+                    **{code: postcode_hint for code, _ in conflict.postcode_councils},
+                    conflict.chosen[0]: "The council you chose",
+                },
+            )
+            del self.fields["other_council"]
+            return
         self.choice_field("council").choices = candidates
         if not candidates:
             self.fields["council"].widget = forms.HiddenInput()
+            # Nothing was offered above, so this is not "another" council.
+            self.fields["other_council"].label = "Choose the council"
         self.choice_field("other_council").choices = council_choices(include_unknown=True)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if self.conflict is not None:
+            return cleaned
         if not cleaned.get("council") and not cleaned.get("other_council") and not self.errors:
             if self.choice_field("council").choices:
                 self.add_error("council", "Select the council, or choose another one from the list")
@@ -314,4 +389,28 @@ class CheckinAnswerForm(GovukForm):
         max_length=DETAILS_MAX,
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"max_length": f"This must be {DETAILS_MAX:,} characters or fewer"},
+    )
+
+
+class ReportInProgressForm(GovukForm):
+    """Asked when "Start now" is pressed while a report is already in progress in this browser."""
+
+    next = HintedChoiceField(
+        label="You have already started a report. Do you want to continue it?",
+        help_text="Your answers so far have not been sent. They are kept for 30 minutes after the last page "
+        "you answered.",
+        choices=[("continue", "Yes, continue my report"), ("restart", "No, delete my answers and start again")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether you want to continue your report or start again"},
+        item_hints={
+            "continue": "You go back to the first question you have not answered yet.",
+            "restart": "Nothing you have written so far is kept.",
+        },
+    )
+
+
+class CodeSavedForm(GovukForm):
+    saved = forms.BooleanField(
+        label="I have saved my access code",
+        error_messages={"required": "Confirm that you have saved your access code"},
     )

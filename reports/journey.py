@@ -24,7 +24,8 @@ class Step:
 
     def applies(self, answers: Answers) -> bool:
         if self.slug == "council":
-            return bool(answers.get("where", {}).get("candidates") is not None and not answers["where"].get("council"))
+            where = answers.get("where", {})
+            return bool((where.get("candidates") is not None or where.get("conflict")) and not where.get("council"))
         if self.slug == "contact":
             return answers.get("anonymity", {}).get("anonymity") not in (None, Anonymity.ANONYMOUS)
         return True
@@ -77,8 +78,13 @@ def previous_step(answers: Answers, slug: str) -> str | None:
 
 def form_kwargs(slug: str, answers: Answers) -> dict[str, Any]:
     if slug == "council":
-        codes = answers.get("where", {}).get("candidates") or []
-        return {"candidates": [(code, name) for code, name in codes]}
+        where = answers.get("where", {})
+        codes = where.get("candidates") or []
+        conflict = where.get("conflict")
+        return {
+            "candidates": [(code, name) for code, name in codes],
+            "conflict": report_forms.CouncilConflict.from_answer(conflict) if conflict else None,
+        }
     return {}
 
 
@@ -88,11 +94,15 @@ def answers_from_form(slug: str, form: forms.Form, answers: Answers) -> Answers:
     updated = dict(answers)
     if slug == "where":
         lookup = getattr(form, "lookup", None)
-        if data.get("council"):
-            data["candidates"] = None
+        conflict = getattr(form, "conflict", None)
+        data["candidates"] = None
+        data["conflict"] = None
+        if conflict is not None:
+            # The postcode is in another council than the one chosen: the "council" step asks which is right.
+            data["council"] = ""
+            data["conflict"] = conflict.as_answer()
         elif lookup is not None and lookup.kind == "resolved" and lookup.authority:
             data["council"] = lookup.authority.gss_code
-            data["candidates"] = None
         elif lookup is not None:
             data["council"] = ""
             data["candidates"] = [[a.gss_code, a.name] for a in lookup.candidates]

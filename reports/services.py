@@ -321,6 +321,11 @@ def access_throttled(*, reference: str, client: str) -> bool:
     return throttle.throttle_blocked(key=_throttle_key(reference, client), limit=settings.ACCESS_THROTTLE_LIMIT)
 
 
+def access_tries_left(*, reference: str, client: str) -> int:
+    """How many more wrong tries at this reference this client has before the hour's wait (for /check)."""
+    return throttle.throttle_remaining(key=_throttle_key(reference, client), limit=settings.ACCESS_THROTTLE_LIMIT)
+
+
 def _derivation_key(client: str) -> str:
     return throttle.throttle_key("report-derivation", client)
 

@@ -10,14 +10,27 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.http import client_of
+from directory.contacts import urgent_out_of_hours_context
 from reports import checkins, journey, services
-from reports.drafts import draft_id, draft_sent, sent_note_seal, sent_note_take, state_clear, state_load, state_save
-from reports.forms import AccessForm, CheckinAnswerForm, ReporterMessageForm
+from reports.drafts import (
+    draft_id,
+    draft_sent,
+    reporter_forget,
+    sent_code_saved,
+    sent_confirmation,
+    sent_note_seal,
+    state_clear,
+    state_load,
+    state_save,
+)
+from reports.forms import AccessForm, CheckinAnswerForm, CodeSavedForm, ReporterMessageForm, ReportInProgressForm
 from reports.models import Draft, Report
 
 # Rendering only: what the reporter may know of their case's progress is triage's to say (ADR 0001).
@@ -27,6 +40,8 @@ DRAFT = Draft.Purpose.DRAFT
 # The reporter status of a closed case: nothing more can be sent on it.
 CLOSED = "closed"
 FOLLOW_UP = Draft.Purpose.FOLLOW_UP
+# Where "Exit this page" goes once the reporter's session has ended: a page that says nothing about this one.
+NEUTRAL_PAGE = "https://www.bbc.co.uk/weather"
 
 
 @require_GET
@@ -42,6 +57,19 @@ def session_ended(request: HttpRequest) -> HttpResponse:
 @require_GET
 def privacy(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/privacy.html")
+
+
+# A beacon carries no form token. Nothing to protect: this only ends the session of the browser that asks, and
+# its cookies are SameSite=Strict, so another site cannot make it send them here.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def exit_page(request: HttpRequest) -> HttpResponse:
+    """Exit this page: the reporter's answers, unlocked concern and confirmation end on the server and the
+    cookies go, so Back and a new tab show nothing. JavaScript posts here before the page goes (js/exit.mjs),
+    then replaces the page with the neutral page; without it the button is a link here."""
+    response = HttpResponse(status=204) if request.method == "POST" else HttpResponseRedirect(NEUTRAL_PAGE)
+    reporter_forget(request, response)
+    return response
 
 
 def _answers(request: HttpRequest) -> journey.Answers:
@@ -68,9 +96,64 @@ def _rebound(data: dict[str, Any]) -> MultiValueDict[str, str]:
 
 @require_POST
 def begin(request: HttpRequest) -> HttpResponse:
+    if _answers(request):
+        # "Start now" in a second tab, or after going back to the start page: never wipe a report in progress
+        # without asking.
+        return redirect("reports:in_progress")
+    return _start_answers(request)
+
+
+def _start_answers(request: HttpRequest) -> HttpResponse:
     response = redirect("reports:question", step=journey.STEPS[0].slug)
     state_save(request, response, purpose=DRAFT, state={"answers": {}})
     return response
+
+
+IN_PROGRESS = "in-progress"
+
+
+@sensitive_variables("answers")
+@require_http_methods(["GET", "POST"])
+def in_progress(request: HttpRequest) -> HttpResponse:
+    """Continue the report in progress in this browser, or delete its answers and start again."""
+    state = state_load(request, purpose=DRAFT) or {}
+    answers = _answers_of(state)
+    if not answers:
+        return redirect("reports:start")  # nothing in progress any more: sent, expired, or exited
+    if request.method == "POST":
+        form = ReportInProgressForm(request.POST)
+        if not form.is_valid():
+            response: HttpResponse = HttpResponseRedirect(request.path)
+            state_save(
+                request, response, purpose=DRAFT, state={"answers": answers, PENDING: _pending(IN_PROGRESS, request)}
+            )
+            return response
+        if form.cleaned_data["next"] == "restart":
+            return _start_answers(request)
+        missing = journey.first_missing(answers)
+        response = redirect("reports:question", step=missing) if missing else redirect("reports:check")
+        state_save(request, response, purpose=DRAFT, state={"answers": answers})
+        return response
+    pending = state.get(PENDING)
+    if isinstance(pending, dict) and pending.get("step") == IN_PROGRESS and isinstance(pending.get("data"), dict):
+        form = ReportInProgressForm(_rebound(pending["data"]))
+        status = 200 if form.is_valid() else 400
+    else:
+        form = ReportInProgressForm()
+        status = 200
+    return render(request, "reports/in_progress.html", {"form": form}, status=status)
+
+
+def _without_answers(request: HttpRequest) -> HttpResponse:
+    """A question page with no answers in progress behind it."""
+    if draft_sent(request):
+        return redirect("reports:confirmation")
+    if request.method == "GET" and draft_id(request, purpose=DRAFT) is None:
+        # A bookmark or a shared link: a new visitor starts at the beginning, not with "answers deleted".
+        return redirect("reports:start")
+    # The answers before this one have gone (30 idle minutes, or the browser was closed): say so, and never
+    # start a new draft holding this answer alone as if nothing had happened.
+    return redirect("reports:session_ended")
 
 
 @sensitive_post_parameters()
@@ -80,11 +163,9 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
     page = journey.STEP_BY_SLUG.get(step)
     if page is None:
         raise Http404
-    if request.method == "POST" and state_load(request, purpose=DRAFT) is None:
-        # The answers before this one have gone (30 idle minutes, or the browser was closed): never start
-        # a new draft holding this answer alone as if nothing had happened.
-        return redirect("reports:session_ended")
-    state = state_load(request, purpose=DRAFT) or {}
+    state = state_load(request, purpose=DRAFT)
+    if state is None:
+        return _without_answers(request)
     answers = _answers_of(state)
     if not page.applies(answers):
         return (
@@ -143,12 +224,12 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
     if draft_sent(request):
-        # Send pressed again, Back to this page, or a second tab: the confirmation page says what it can.
-        return (
-            redirect("reports:confirmation")
-            if request.method == "POST"
-            else render(request, "reports/already_sent.html")
-        )
+        # Send pressed again, Back to this page, or a second tab: the report was sent once, and its reference
+        # is shown again.
+        if request.method == "POST":
+            return redirect("reports:confirmation")
+        sent = sent_confirmation(request, may_show_code=False)
+        return render(request, "reports/already_sent.html", {"sent": sent, "sent_again": True})
     answers = _answers(request)
     missing = journey.first_missing(answers)
     if missing:
@@ -179,17 +260,39 @@ def check(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/check.html", {"rows": journey.summary_rows(answers)})
 
 
-@sensitive_variables("note")
-@require_GET
+@sensitive_variables("sent")
+@require_http_methods(["GET", "POST"])
 def confirmation(request: HttpRequest) -> HttpResponse:
-    """The reference and access code, shown once. A refresh, Back or a second tab gets the page that says
-    the report was sent and the code cannot be shown again, with what to do."""
-    note = sent_note_take(request)
-    # The draft cookie stays (it names an emptied, sent draft until that expires), so Back to check your
-    # answers says the report was sent instead of starting question 1 again.
-    if note:
-        return render(request, "reports/confirmation.html", note)
-    return render(request, "reports/already_sent.html", {"after_confirmation": True})
+    """The reference, and the access code once, with a way to copy or print it and a confirmation that it was
+    saved before going on. A refresh, Back or a second tab still shows the reference and what happens next;
+    the access code only ever on one view (reports.drafts.sent_confirmation)."""
+    if not draft_sent(request):
+        return redirect("reports:start")  # nothing was sent from this browser (or it has exited since)
+    if request.method == "POST":
+        sent_code_saved(request, saved=CodeSavedForm(request.POST).is_valid())
+        return redirect("reports:confirmation")
+    sent = sent_confirmation(request, may_show_code=True)
+    urgent = _urgent_promise(sent.reference) if sent is not None and sent.urgent else {}
+    if sent is not None and sent.access_code:
+        form = CodeSavedForm(data={}) if sent.not_confirmed else CodeSavedForm()
+        return render(
+            request,
+            "reports/confirmation.html",
+            {"sent": sent, "form": form, **urgent},
+            status=400 if sent.not_confirmed else 200,
+        )
+    return render(request, "reports/already_sent.html", {"sent": sent, **urgent})
+
+
+def _urgent_promise(reference: str) -> dict[str, object]:
+    """What an urgent report is promised, by the helpline's hours: inside them a look within the hour; outside
+    them 999, the council's emergency duty team and 101 first, and when the helpline next opens. The council's
+    numbers are never offered for a concern about that council itself."""
+    report = Report.objects.filter(reference=reference).only("local_authority", "about_authority").first()
+    authority = None
+    if report is not None and report.about_authority_id != report.local_authority_id:
+        authority = report.local_authority
+    return urgent_out_of_hours_context(authority=authority)
 
 
 # --- check a concern --------------------------------------------------------------------------------
@@ -204,19 +307,24 @@ def check_start(request: HttpRequest) -> HttpResponse:
     form = AccessForm(request.POST)
     if not form.is_valid():
         return render(request, "reports/check_start.html", {"form": form}, status=400)
+    reference = form.cleaned_data["reference"]
+    client = client_of(request)
     try:
         report, data_key = services.report_unlock(
-            reference=form.cleaned_data["reference"],
-            access_code=form.cleaned_data["access_code"],
-            client=client_of(request),
+            reference=reference, access_code=form.cleaned_data["access_code"], client=client
         )
     except services.AccessThrottled:
         return render(request, "reports/check_throttled.html", status=429)
     except services.DerivationsExhausted:
         return render(request, "reports/check_limited.html", status=429)
     except services.ReportNotFound:
-        form = AccessForm(initial={"reference": form.cleaned_data["reference"]})
-        context = {"form": form, "not_found": True, "has_error": True}
+        context = {
+            "form": AccessForm(initial={"reference": reference}),
+            "not_found": True,
+            "has_error": True,
+            # How many more wrong tries at this reference before the hour's wait.
+            "tries_left": services.access_tries_left(reference=reference, client=client),
+        }
         return render(request, "reports/check_start.html", context, status=404)
     response = redirect("reports:follow_up")
     state_save(
@@ -308,6 +416,7 @@ def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **
         "checkin": checkins.checkin_due(report=report),
         "checkin_form": extra.pop("checkin_form", CheckinAnswerForm()),
         "checkin_done": request.GET.get("checkin"),
+        "today": timezone.localdate(),
         **extra,
     }
 

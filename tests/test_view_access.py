@@ -45,7 +45,10 @@ UNKNOWN_USER = 999_999_999
 PUBLIC_PAGES: dict[str, tuple[str, ...]] = {
     "/": GET,
     "/privacy": GET,
+    "/exit": GET_POST,
     "/report/begin": POST,
+    "/report/in-progress": GET_POST,
+    "/report/confirmation": GET_POST,
     "/report/anonymity": GET_POST,
     "/report/check-your-answers": GET_POST,
     "/check": GET_POST,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -483,6 +483,15 @@ class ReporterStatus:
     code: str
     label: str
     explanation: str
+    # What the reporter is waiting for, to the day (never a time): the authority's outcome, while the case is
+    # referred and the authority has not recorded one, and the helpline's feedback, while the case is open.
+    outcome_due_on: date | None = None
+    feedback_due_on: date | None = None
+    # The helpline's last message asks the reporter something (ask_reporter, or an authority's question
+    # relayed) and the reporter has not written since.
+    question_waiting: bool = False
+    # The day a closed case was last reopened, while it is open again.
+    reopened_on: date | None = None
 
 
 _REPORTER_STATUS: dict[str | None, tuple[str, str, str]] = {
@@ -508,11 +517,48 @@ _REPORTER_STATUS: dict[str | None, tuple[str, str, str]] = {
 }
 
 
+# The actions whose message to the reporter asks for an answer.
+_ASKING_THE_REPORTER = ("ask_reporter", "relay_to_reporter")
+
+
+def _day(moment: datetime | None) -> date | None:
+    return timezone.localdate(moment) if moment else None
+
+
 def reporter_status(report: Report) -> ReporterStatus:
-    """Where the reporter's concern is, in their words: never who holds it or what was decided."""
-    status = Case.objects.filter(report=report).values_list("status", flat=True).first()
-    code, label, explanation = _REPORTER_STATUS.get(status, _REPORTER_STATUS[None])
-    return ReporterStatus(code=code, label=label, explanation=explanation)
+    """Where the reporter's concern is, in their words: never who holds it or what was decided. At most four
+    queries: the case, the last message, whether it asked something, and the last reopening."""
+    case = (
+        Case.objects.filter(report=report)
+        .only("status", "reporter_feedback_due_at", "authority_outcome_due_at", "authority_outcome_at")
+        .first()
+    )
+    code, label, explanation = _REPORTER_STATUS.get(case.status if case else None, _REPORTER_STATUS[None])
+    if case is None or case.status == Case.Status.CLOSED:
+        return ReporterStatus(code=code, label=label, explanation=explanation)
+    events = case_events(case)
+    last = Message.objects.filter(report=report).order_by("-id").values("id", "direction").first()
+    # The case waits for the reporter, or the helpline asked after the referral (the status stays); either way
+    # only until the reporter writes (their reply reaches the case through the outbox, a moment later).
+    question_waiting = (
+        last is not None
+        and last["direction"] == Message.Direction.FROM_HELPLINE
+        and (
+            case.status == Case.Status.AWAITING_REPORTER
+            or events.filter(kind__in=_ASKING_THE_REPORTER, detail__message_id=last["id"]).exists()
+        )
+    )
+    outcome_awaited = case.status == Case.Status.REFERRED and case.authority_outcome_at is None
+    reopened = events.filter(kind="reopen").order_by("-id").values_list("created_at", flat=True).first()
+    return ReporterStatus(
+        code=code,
+        label=label,
+        explanation=explanation,
+        outcome_due_on=_day(case.authority_outcome_due_at) if outcome_awaited else None,
+        feedback_due_on=_day(case.reporter_feedback_due_at),
+        question_waiting=question_waiting,
+        reopened_on=_day(reopened),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Post/redirect/get on the reporter's forms (issue 13, point 1): after a validation error, after sending a
 report and after a message, Back and refresh load pages with GET, never "Confirm Form Resubmission", and a
-refreshed confirmation says plainly that the access code cannot be shown again."""
+refreshed confirmation keeps the reference and says plainly that the access code cannot be shown again."""
 
 from __future__ import annotations
 
@@ -59,15 +59,18 @@ def test_refreshing_the_confirmation_says_the_code_cannot_be_shown_again(visit: 
     visit.submit("Send report")
     assert visit.path() == "/report/confirmation"
     expect(page.get_by_test_id("access-code")).to_be_visible()
+    reference = page.get_by_test_id("reference").inner_text().strip()
 
     by_get(page.reload(), status=200)
-    expect(page.get_by_role("heading", level=1)).to_have_text("This report has already been sent")
-    expect(page.get_by_text("cannot show your access code again")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your report has been sent")
+    expect(page.get_by_test_id("reference")).to_have_text(reference)
+    expect(page.get_by_text("it cannot be shown again")).to_be_visible()
     expect(page.get_by_test_id("access-code")).to_have_count(0)
 
     by_get(page.go_back(), status=200)
     assert visit.path() == "/report/check-your-answers"
-    expect(page.get_by_role("heading", level=1)).to_have_text("This report has already been sent")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your report has been sent")
+    expect(page.get_by_text("They have not been sent again.")).to_be_visible()
 
 
 def test_back_and_refresh_after_a_message_error_and_a_message(visit: Visit, fast_kdf: None) -> None:

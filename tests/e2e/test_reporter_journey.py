@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Request, expect
 
+from tests.e2e.axe import axe_check
 from tests.e2e.pages import Visit
 
 pytestmark = pytest.mark.e2e
@@ -25,6 +26,47 @@ def start_a_report(visit: Visit) -> None:
     visit.goto("/")
     visit.submit("Start now")
     assert visit.path() == "/report/anonymity"
+
+
+def send_an_anonymous_report(visit: Visit, *, summary: str = "Reports were not passed on") -> None:
+    """From the start page to the confirmation page, answering as briefly as the pages allow (no council, so
+    no authority data is needed). axe runs on each page when JavaScript is on (it cannot run without)."""
+    page = visit.page
+    axe = visit.javascript
+    visit.goto("/", axe=axe)
+    visit.submit("Start now", axe=axe)
+    for label in ("Anonymous", "Education", "A concern was raised but not acted on"):
+        page.get_by_label(label, exact=True).check()
+        visit.submit(axe=axe)
+    page.get_by_label("Or choose the council").select_option("unknown")
+    visit.submit(axe=axe)
+    page.get_by_label("No", exact=True).check()
+    visit.submit(axe=axe)
+    visit.submit(axe=axe)  # the organisation is optional
+    page.get_by_label("Summarise your concern in a sentence").fill(summary)
+    page.get_by_label("What happened?").fill("Two reports were filed and nothing was done.")
+    visit.submit(axe=axe)
+    for _ in range(2):
+        page.get_by_label("No", exact=True).check()
+        visit.submit(axe=axe)
+    assert visit.path() == "/report/check-your-answers"
+    visit.submit("Send report", axe=axe)
+    assert visit.path() == "/report/confirmation"
+
+
+SHOTS = Path("/tmp/shots")
+
+
+def screenshot_at_both_widths(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """The page as a phone (375 px) and a desktop (1280 px) show it, into /tmp/shots, checked by axe at each."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    viewport = page.viewport_size
+    for width in (375, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+        axe_check(page)
+    if viewport:
+        page.set_viewport_size(viewport)
 
 
 def test_a_worker_reports_a_concern_and_follows_it_up(
@@ -135,6 +177,13 @@ def test_a_worker_reports_a_concern_and_follows_it_up(
     assert len(_no_task_messages) == 1  # routing the report was queued
     visit.screenshot(screens, "04-confirmation")
 
+    # Before going on, the reporter confirms they saved the code; then what happens next, and the way back.
+    page.get_by_label("I have saved my access code").check()
+    visit.submit("Continue")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your report has been sent")
+    expect(page.get_by_test_id("reference")).to_have_text(reference)
+    expect(page.get_by_test_id("access-code")).to_have_count(0)
+
     # Come back later: a wrong access code first.
     visit.follow("Check your concern")
     assert visit.path() == "/check"
@@ -147,7 +196,9 @@ def test_a_worker_reports_a_concern_and_follows_it_up(
     expect(summary).to_contain_text("We could not open a concern with that reference and access code.")
     expect(page.get_by_label("Reference")).to_have_value(reference)
     expect(page.get_by_label("Access code")).to_have_value("")
+    expect(page.get_by_test_id("tries-left")).to_have_text("You have 4 more tries before you must wait an hour.")
     visit.screenshot(screens, "05a-check-wrong-code")
+    screenshot_at_both_widths(page, "check-wrong-code")
 
     page.get_by_label("Access code").fill(access_code)
     visit.submit()
@@ -294,7 +345,8 @@ def test_an_unknown_postcode_asks_for_the_council_from_the_list(visit: Visit) ->
     page.get_by_label("Postcode", exact=True).fill("BX1 1LT")  # a real, non-geographic postcode
     visit.submit()
     assert visit.path() == "/report/council"
-    expect(page.get_by_text("We could not find that postcode. Choose the council from the list.")).to_be_visible()
+    expect(page.get_by_text("We could not find that postcode in our list.")).to_be_visible()
+    expect(page.get_by_label("Choose the council", exact=True)).to_be_visible()
     visit.submit(status=400)  # Visit.check: each error summary link must point at a field on the page
     expect(page.locator(".govuk-form-group--error")).to_have_count(1)
 

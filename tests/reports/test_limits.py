@@ -219,7 +219,7 @@ def test_a_web_submission_over_the_limit_is_refused_and_its_answers_kept(setting
     sent = client_with_cookies(reporter, "127.0.0.34").post(CHECK, follow=True)
     assert sent.status_code == 200 and sent.redirect_chain == [("/report/confirmation", 302)]
     assert Report.objects.count() == 3
-    assert Report.objects.filter(reference=sent.context["reference"], channel=Channel.WEB).exists()
+    assert Report.objects.filter(reference=sent.context["sent"].reference, channel=Channel.WEB).exists()
 
 
 @pytest.mark.django_db
@@ -292,16 +292,17 @@ def test_two_presses_of_send_at_once_file_one_report(monkeypatch: pytest.MonkeyP
     monkeypatch.undo()
 
     assert Report.objects.count() == 1
-    # Both go to the confirmation page (post/redirect/get); it shows the code once, to whichever comes first.
+    # Both go to the confirmation page (post/redirect/get); it shows the code once, to whichever comes first,
+    # and the reference to both.
     assert [(r.status_code, r["Location"]) for r in responses] == [(302, "/report/confirmation")] * 2
     shown = [tab.get("/report/confirmation") for tab in tabs]
     sent = next(response for response in shown if b'data-testid="access-code"' in response.content)
     again = next(response for response in shown if response is not sent)
-    assert "This report has already been sent" in again.content.decode()
-    assert "cannot show your access code again" in again.content.decode()
+    assert "Your report has been sent" in again.content.decode()
+    assert "it cannot be shown again" in again.content.decode()
     assert 'data-testid="access-code"' not in again.content.decode()
     report = Report.objects.get()
-    assert sent.context["reference"] == report.reference
+    assert sent.context["sent"].reference == again.context["sent"].reference == report.reference
     opened, _ = services.report_unlock(
         reference=report.reference, access_code=shown_access_code(sent), client=crypto.client_hash("x")
     )
@@ -320,7 +321,7 @@ def test_send_pressed_again_with_the_old_cookie_is_told_it_was_sent() -> None:
     assert first.status_code == 200 and 'data-testid="access-code"' in first.content.decode()
     assert draft_cookie(reporter) == old_cookie, "the cookie names the sent draft, so Back says it was sent"
     refreshed = reporter.get("/report/confirmation")
-    assert refreshed.status_code == 200 and "cannot show your access code again" in refreshed.content.decode()
+    assert refreshed.status_code == 200 and "it cannot be shown again" in refreshed.content.decode()
 
     # The browser did not apply the deletion (a second tab, a resent form, the back button).
     reporter.cookies["report_draft"] = old_cookie
@@ -329,9 +330,9 @@ def test_send_pressed_again_with_the_old_cookie_is_told_it_was_sent() -> None:
     assert Report.objects.count() == 1
     shown = reporter.get(CHECK)
     assert shown.status_code == 200
-    assert "This report has already been sent" in shown.content.decode()
+    assert "They have not been sent again." in shown.content.decode()
     told = reporter.get("/report/confirmation").content.decode()
-    assert "This report has already been sent" in told and 'data-testid="access-code"' not in told
+    assert "Your report has been sent" in told and 'data-testid="access-code"' not in told
 
     # Starting a new report starts a new draft, not the sent one.
     walk_to_check(reporter)

@@ -567,11 +567,15 @@ def test_no_canary_typed_into_the_question_pages_reaches_the_database_redis_logs
         client, text, anonymity=Anonymity.CONFIDENTIAL, mid_journey_check=draft_holds_only_ciphertext
     )
     assert len(drafts_checked) == 2
-    # On submit the draft is emptied, leaving only the mark that it was sent (so Send again says so).
-    left = Draft.objects.filter(pk=drafts_checked[-1]).values_list("purpose", "ciphertext").first()
-    assert left is not None and left[0] == Draft.Purpose.SENT and bytes(left[1]) == b"", "the draft was not emptied"
-    # The cookie stays, naming the emptied draft (so Back says the report was sent); it holds no answers.
+    # On submit the answers go: the draft keeps only the mark that it was sent (so Send again says so) and what
+    # the confirmation shows, sealed with the cookie's key. The access code goes at the next view of it.
     assert client.cookies.get("report_draft", "").partition(".")[0] == drafts_checked[-1].hex
+    assert "access-code" not in client.get("/report/confirmation").body, "the access code is shown once"
+    draft_id, key = draft_key(client)
+    left = Draft.objects.get(pk=draft_id)
+    assert draft_id == drafts_checked[-1] and left.purpose == Draft.Purpose.SENT
+    note = crypto.open_content(key, bytes(left.ciphertext))
+    assert set(note) <= {"reference", "urgent", "about_council", "code_shown", "code_saved"}, sorted(note)
 
     # The follow-up: open the concern with the code typed with hyphens, and send a message.
     page = client.submit("/check", {"reference": reference.lower(), "access_code": "-".join(access_code.split())})
