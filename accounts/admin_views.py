@@ -269,23 +269,44 @@ def staff_disable(request: HttpRequest, user_id: int) -> HttpResponse:
 def staff_mfa_reset(request: HttpRequest, user_id: int) -> HttpResponse:
     """The first administrator's request for an MFA reset, with a reason; nothing is reset yet."""
     member = _member(user_id)
-    here = reverse("triage:admin_staff_mfa_reset", kwargs={"user_id": member.pk})
-    slot = f"staff-mfa-reset-{member.pk}"
+    return _two_person_request(
+        request,
+        member,
+        here=reverse("triage:admin_staff_mfa_reset", kwargs={"user_id": member.pk}),
+        slot=f"staff-mfa-reset-{member.pk}",
+        form_class=MfaResetRequestForm,
+        ask=administration.mfa_reset_request,
+        asked=f"MFA reset for {member.username} requested: another administrator must approve it",
+        template="triage/admin/staff_mfa_reset.html",
+    )
+
+
+def _two_person_request(
+    request: HttpRequest,
+    member: User,
+    *,
+    here: str,
+    slot: str,
+    form_class: type[forms.Form],
+    ask: Callable[..., object],
+    asked: str,
+    template: str,
+) -> HttpResponse:
+    """The first administrator's half of a two-person change (an MFA reset, re-enabling an account): a reason,
+    then the request, which another administrator must approve. Refusals follow post/redirect/get."""
     if request.method == "POST":
-        form = MfaResetRequestForm(request.POST)
+        form = form_class(request.POST)
         if not form.is_valid():
             return retry_redirect(request, here, slot=slot, data=request.POST)
         try:
-            administration.mfa_reset_request(
-                user=member, reason=form.cleaned_data["reason"], acting_user=staff_user(request)
-            )
+            ask(user=member, reason=form.cleaned_data["reason"], acting_user=staff_user(request))
         except services.StaffChangeRefused as refused:
             return retry_redirect(request, here, slot=slot, data=request.POST, error=str(refused))
-        messages.success(request, f"MFA reset for {member.username} requested: another administrator must approve it")
+        messages.success(request, asked)
         return redirect("triage:admin_staff_detail", user_id=member.pk)
-    form, status = _retried(request, slot=slot, make=lambda data: MfaResetRequestForm(data))
+    form, status = _retried(request, slot=slot, make=lambda data: form_class(data))
     context = {"member": member, "form": form, "pending": selectors.mfa_reset_pending_for(user=member)}
-    return render(request, "triage/admin/staff_mfa_reset.html", context, status=status)
+    return render(request, template, context, status=status)
 
 
 def _decided_request(request: HttpRequest, member: User) -> MfaResetRequest | None:
@@ -413,20 +434,13 @@ def staff_enable(request: HttpRequest, user_id: int) -> HttpResponse:
     """The first administrator's request, with a reason; once another approves, the account is active again
     with a new invitation (its old password and authenticator never come back)."""
     member = _member(user_id)
-    here = reverse("accounts:admin_staff_enable", kwargs={"user_id": member.pk})
-    slot = f"staff-enable-{member.pk}"
-    if request.method == "POST":
-        form = UserEnableRequestForm(request.POST)
-        if not form.is_valid():
-            return retry_redirect(request, here, slot=slot, data=request.POST)
-        try:
-            administration.user_enable_request(
-                user=member, reason=form.cleaned_data["reason"], acting_user=staff_user(request)
-            )
-        except services.StaffChangeRefused as refused:
-            return retry_redirect(request, here, slot=slot, data=request.POST, error=str(refused))
-        messages.success(request, f"Request to enable {member.username} sent: another administrator must approve it")
-        return redirect("triage:admin_staff_detail", user_id=member.pk)
-    form, status = _retried(request, slot=slot, make=lambda data: UserEnableRequestForm(data))
-    context = {"member": member, "form": form, "pending": selectors.mfa_reset_pending_for(user=member)}
-    return render(request, "triage/admin/staff_enable.html", context, status=status)
+    return _two_person_request(
+        request,
+        member,
+        here=reverse("accounts:admin_staff_enable", kwargs={"user_id": member.pk}),
+        slot=f"staff-enable-{member.pk}",
+        form_class=UserEnableRequestForm,
+        ask=administration.user_enable_request,
+        asked=f"Request to enable {member.username} sent: another administrator must approve it",
+        template="triage/admin/staff_enable.html",
+    )
