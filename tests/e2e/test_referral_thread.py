@@ -46,12 +46,15 @@ MET_AFTER_ACKNOWLEDGEMENT = ("Triage", "Authority acknowledgement")
 
 
 def deadlines(page: Page) -> dict[str, str]:
-    """The case page's Deadlines list: label -> the text after the date, e.g. "done" or "on time"."""
+    """The case page's Deadlines list: label -> "done", or the text after the date, e.g. "on time"."""
     column = main(page).locator(".govuk-grid-column-one-third").locator(".govuk-summary-list").first
     rows = {}
     for row in column.locator(".govuk-summary-list__row").all():
         label = row.locator("dt").inner_text().strip()
         value = row.locator("dd").inner_text().strip()
+        if value.startswith("Done"):  # "Done at <when> (due by <date>)"
+            rows[label] = "done"
+            continue
         state = re.search(r"\(([^()]*)\)$", value)
         rows[label] = state.group(1) if state else value
     return rows
