@@ -108,8 +108,8 @@ def test_administrators_invite_change_reset_mfa_with_approval_and_disable(
     # --- the authority inbox, post/redirect/get with a banner -------------------------------------------
     visit.goto(f"/staff/admin/authorities/{ROTHERHAM}")
     page.get_by_label("Referral inbox").fill("not an address")
-    visit.submit("Set referral inbox", status=400)
+    visit.submit("Save contact details", status=400)
     assert visit.path() == f"/staff/admin/authorities/{ROTHERHAM}"
     page.get_by_label("Referral inbox").fill("referrals@rotherham.gov.test")
-    visit.submit("Set referral inbox")
+    visit.submit("Save contact details")
     expect(page.get_by_test_id("notification-banner")).to_contain_text("Referral inbox for Rotherham set to")
