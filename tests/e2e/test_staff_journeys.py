@@ -264,6 +264,9 @@ def test_a_call_handler_takes_a_phone_report_triages_it_messages_the_reporter_an
     outbox_process(outbox_id=replied.pk)
 
     # --- back at the helpline: the reply is on the case; the handler refers the case ---------------
+    # Rotherham has a referral inbox here; referring to an authority no email reaches is its own journey
+    # (tests/e2e/test_referral_reach.py).
+    LocalAuthority.objects.filter(pk=case.authority_id).update(referral_email="referrals@rotherham.gov.test")
     visit.goto(f"/staff/cases/{case.case_number}")
     expect(page.get_by_test_id("case-message")).to_have_text([question, answer])
     expect(main(page).locator(".app-message").filter(has_text=answer)).to_contain_text("Reporter")
