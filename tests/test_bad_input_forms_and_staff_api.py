@@ -363,7 +363,7 @@ def test_bad_form_input_on_any_case_action_is_a_gov_uk_page(action: str) -> None
     with rolled_back(client):
         valid = client.post(path, prefixed(action, answer))
     assert valid.status_code in {302, 409}, valid.content[:300]  # done, or not allowed in this state
-    form = action_form(action)
+    form = action_form(action, case=case)
     fields = form.fields if form is not None else {"anything": forms.CharField()}
     variants = form_variants(answer, fields, prefix=action if form is not None else "", validated=form is not None)
     assert_every_variant_answered(client, path, variants)
@@ -553,6 +553,15 @@ def json_errors(response: Any, what: object) -> dict[str, Any]:
     return errors
 
 
+@pytest.fixture(autouse=True)
+def authorities_with_an_inbox(local_authorities: None) -> None:
+    """Every authority has a referral inbox here, so a referral needs only its summary: referring to one no
+    email reaches asks more, and has tests of its own (tests/triage/test_referral_reach.py)."""
+    from directory.models import LocalAuthority
+
+    LocalAuthority.objects.update(referral_email="referrals@council.test")
+
+
 @pytest.fixture
 def api_case() -> tuple[Client, User, Case, Case]:
     client, supervisor = signed_in(User.Role.SUPERVISOR)
@@ -568,7 +577,7 @@ def test_a_nul_or_an_over_long_string_in_any_staff_action_field_is_a_field_error
     answer = api_answers(supervisor, other)[action]
     valid = post_json(client, path, answer)
     assert valid.status_code in {200, 409}, valid.content[:300]
-    form = action_form(action)
+    form = action_form(action, case=case)
     for field_name in form.fields if form is not None else {}:
         for label, value in API_BAD_TEXT.items():
             what = (action, field_name, label)
@@ -585,7 +594,7 @@ def test_a_value_of_the_wrong_shape_in_any_staff_action_field_is_never_a_500(
     client, supervisor, case, other = api_case
     path = f"/api/v1/cases/{case.case_number}/{action}"
     answer = api_answers(supervisor, other)[action]
-    form = action_form(action)
+    form = action_form(action, case=case)
     for field_name, field in (form.fields if form is not None else {"anything": forms.CharField()}).items():
         for label, value in API_WRONG_SHAPES.items():
             what = (action, field_name, label)
@@ -636,7 +645,7 @@ def test_a_json_body_that_is_not_an_object_names_the_required_fields(
     client, _, case, _ = api_case
     for action in ACTION_FORMS:
         response = post_json(client, f"/api/v1/cases/{case.case_number}/{action}", body)
-        form = action_form(action)
+        form = action_form(action, case=case)
         if form is None:
             assert response.status_code in {200, 409}, (action, body, response.status_code)
             continue

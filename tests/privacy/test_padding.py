@@ -231,6 +231,9 @@ NOT_WRITTEN_TEXT = {
     "reports.Report.reporter_kdf_salt": "a 16-byte Argon2id salt",
     "reports.Report.reporter_wrapped_key": "the 32-byte data key in a secretbox: always 72 bytes",
     "accounts.RecoveryCodes.salt": "the salt of a user's recovery-code hashes, of fixed size",
+    # Padded by seal_text like every sealed column, and always within the first bucket: a postcode district,
+    # whether the organisation is named and which contact details were shared (codes, never free text).
+    "triage.Referral.particulars": "the referral's particulars: codes and a district, always the 552-byte bucket",
 }
 
 
