@@ -13,24 +13,25 @@ large case load, through gunicorn, as a signed-in helpline supervisor:
   4. each page variant (default list, page 50, page sizes, every filter, searches, sorts, the
      overview) requested REQUESTS times in a row after WARMUP requests: p50/p95 against 150 ms.
 
-Only 127.0.0.1 is used. There are no assertions: the machine is shared and noisy, so PASS/MISS only
-says how this run compared with the target. `--explain` also prints EXPLAIN (ANALYZE, BUFFERS) of the
-list query of every variant. Figures are written to bench/results/list_page.json (list_page-only.json
-with --only). Other options: --database (another scratch database, e.g. helpline_seed), --app and
---pythonpath (serve a wrapper WSGI module, e.g. one that patches a selector, to try a change).
+Only 127.0.0.1 is used. There are no assertions on time: the machine is shared and noisy, so PASS/MISS
+only says how this run compared with the target. Each page's case rows are counted by parsing its table
+(bench/pages.py), and a variant that should list cases but shows none, or a page without the case table,
+stops the run with an error (exit status 1): a page that lists nothing is fast for the wrong reason.
+`--explain` also prints EXPLAIN (ANALYZE, BUFFERS) of the list query of every variant. Figures are written
+to bench/results/list_page.json (list_page-only.json with --only). Other options: --database (another
+scratch database, e.g. helpline_seed; BENCH_LIST_DATABASE sets the default), --app and --pythonpath (serve
+a wrapper WSGI module, e.g. one that patches a selector, to try a change). The broker is Redis database
+14 (BENCH_REDIS_URL).
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import re
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,10 +51,11 @@ if __name__ == "__main__":
 
 import psycopg  # noqa: E402
 
-from bench import load, procs  # noqa: E402
+from bench import load, pages, procs, staff  # noqa: E402
+from bench.staff import Browser  # noqa: E402
 
-DB_NAME = "helpline_bench_list"  # --database changes it (before anything connects)
-DATABASE_URL = f"postgres://postgres@{procs.PG_HOST}:5432/{DB_NAME}"
+DB_NAME = os.environ.get("BENCH_LIST_DATABASE") or "helpline_bench_list"  # --database changes it
+DATABASE_URL = procs.database_url(DB_NAME)
 RESULTS = ROOT / "bench" / "results" / "list_page.json"
 
 DEFAULT_CASES = 1_000_000
@@ -84,9 +86,9 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def use_database(name: str) -> None:
     global DB_NAME, DATABASE_URL
-    if name in {"helpline", "helpline_bench"} or name.startswith("test_"):
-        raise SystemExit(f"refusing {name}: that database belongs to the portal, bench/run.py or the tests")
-    DB_NAME, DATABASE_URL = name, f"postgres://postgres@{procs.PG_HOST}:5432/{name}"
+    if name == procs.DB_NAME:
+        raise SystemExit(f"refusing {name}: bench/run.py empties that database on every run")
+    DB_NAME, DATABASE_URL = procs.own_database(name), procs.database_url(name)
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -95,46 +97,12 @@ def env(**extra: str) -> dict[str, str]:
 
 
 def connect() -> psycopg.Connection[tuple[Any, ...]]:
-    return psycopg.connect(host=procs.PG_HOST, user="postgres", dbname=DB_NAME, autocommit=True)
-
-
-def manage(*args: str, timeout: float | None = 600) -> None:
-    subprocess.run(
-        [str(procs.PYTHON), "manage.py", *args],
-        cwd=ROOT,
-        env=env(DJANGO_SETTINGS_MODULE="helpline.settings"),
-        check=True,
-        timeout=timeout,
-    )
+    return procs.connect(DB_NAME)
 
 
 def database_prepare(cases: int) -> dict[str, Any]:
     """Create and migrate helpline_bench_list if needed; seed it up to ``cases``. Never truncates."""
-    with closing(psycopg.connect(host=procs.PG_HOST, user="postgres", dbname="postgres", autocommit=True)) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-    if not exists:
-        subprocess.run(["createdb", "-h", procs.PG_HOST, "-U", "postgres", DB_NAME], check=True, timeout=60)
-    manage("migrate", "--no-input", "-v", "0")
-    manage("generate_dev_keys")
-    with closing(connect()) as conn:
-        authorities = conn.execute("SELECT count(*) FROM triage_localauthority").fetchone()
-        existing = int(conn.execute("SELECT count(*) FROM triage_case").fetchone()[0])  # type: ignore[index]
-    if not authorities or not authorities[0]:
-        manage("load_local_authorities")
-    seeding: dict[str, Any] = {"existing": existing, "seeded": 0, "seconds": 0.0}
-    if existing < cases:
-        missing = cases - existing
-        say(f"{DB_NAME} holds {existing:,} cases: seeding {missing:,} more (about 4,000-6,000 a second here)")
-        began = time.monotonic()
-        manage("seed_cases", "--count", str(missing), timeout=None)
-        seeding.update(seeded=missing, seconds=round(time.monotonic() - began, 1))
-        say(f"seeded {missing:,} cases in {seeding['seconds']:.0f}s; vacuuming (visibility map) and analysing")
-        with closing(connect()) as conn:
-            conn.execute("VACUUM (ANALYZE) triage_case")
-            conn.execute("VACUUM (ANALYZE) reports_report")
-    else:
-        say(f"{DB_NAME} already holds {existing:,} cases (>= {cases:,}): reusing them")
-    return seeding
+    return procs.seeded_database(DB_NAME, cases, say)
 
 
 # --- Django in this process: the bench user and the variants' values ------------------------------------
@@ -152,24 +120,9 @@ def django_setup() -> None:
 
 def bench_user() -> bytes:
     """A helpline supervisor with a password and a brand-new confirmed authenticator; its key."""
-    from accounts.models import SealedTOTPDevice, User
-    from accounts.services import totp_device_create
+    from accounts.models import User
 
-    user, _ = User.objects.get_or_create(username=USERNAME, defaults={"role": User.Role.SUPERVISOR, "email": ""})
-    user.role = User.Role.SUPERVISOR
-    user.is_active = True
-    user.set_password(PASSWORD)
-    user.save()
-    # A fresh device each run: TOTP refuses a code from a time step it has already accepted.
-    SealedTOTPDevice.objects.filter(user=user).delete()
-    device = totp_device_create(user=user, name="bench", confirmed=True)
-    return bytes(device.bin_key)
-
-
-def totp_code(key: bytes) -> str:
-    from django_otp.oath import TOTP
-
-    return f"{TOTP(key).token():06d}"
+    return staff.staff_account(USERNAME, User.Role.SUPERVISOR, password=PASSWORD)
 
 
 @dataclass(frozen=True)
@@ -178,6 +131,7 @@ class Variant:
     path: str
     params: dict[str, str] = field(default_factory=dict)
     extra: bool = False  # beyond the variants the target was set for
+    rows_expected: bool = True  # a list that must show cases (False: it may be empty)
 
     @property
     def url(self) -> str:
@@ -225,7 +179,13 @@ def variants() -> list[Variant]:
         Variant("sort=-deadline", cases, {"sort": "-deadline"}, extra=True),
         Variant("sort=newest", cases, {"sort": "newest"}, extra=True),
         Variant("sort=oldest", cases, {"sort": "oldest"}, extra=True),
-        Variant("queue=urgent, status=new, page 2", cases, {"queue": "urgent", "status": "new", "page": "2"}, True),
+        Variant(
+            "queue=urgent, status=new, page 2",
+            cases,
+            {"queue": "urgent", "status": "new", "page": "2"},
+            extra=True,
+            rows_expected=False,  # new urgent cases are few: the second page may be empty
+        ),
     ]
 
 
@@ -256,47 +216,15 @@ def explain(variant: Variant) -> str:
 # --- HTTP ---------------------------------------------------------------------------------------------
 
 
-class Browser:
-    """One signed-in client: cookies, CSRF token, one http.client connection (reopened as needed)."""
-
-    def __init__(self, port: int) -> None:
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, url: str, form: dict[str, str] | None = None) -> tuple[int, bytes, str]:
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
-        body = None
-        if form is not None:
-            form = {**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            self.conn.request(method, url, body, headers)
-            response = self.conn.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            raise
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return response.status, data, response.headers.get("Location", "")
-
-    def sign_in(self, key: bytes) -> None:
-        self.request("GET", "/staff/sign-in")
-        status, body, location = self.request("POST", "/staff/sign-in", {"username": USERNAME, "password": PASSWORD})
-        if status != 302:
-            raise RuntimeError(f"password step answered {status}: {body[:300]!r}")
-        status, body, location = self.request("GET", location)
-        status, body, location = self.request("POST", "/staff/sign-in/code", {"code": totp_code(key)})
-        if status != 302:
-            raise RuntimeError(f"code step answered {status}: {body[:300]!r}")
-        status, body, _ = self.request("GET", "/staff/cases")
-        if status != 200:
-            raise RuntimeError(f"/staff/cases answered {status} after signing in")
-
-
-ROW = re.compile(rb'<tr class="govuk-table__row">\s*<td class="govuk-table__cell"><a ')
+def case_rows(variant: Variant, body: bytes) -> int:
+    """The cases a list page shows (-1 for pages that are not the case list); pages.PageError when it
+    has no case table, or no case where ``variant`` expects some."""
+    if variant.path != "/staff/cases":
+        return -1
+    try:
+        return pages.linked_rows(body, "case-table", "/staff/cases/", expected=variant.rows_expected)
+    except pages.PageError as error:
+        raise type(error)(f"{variant.name} ({variant.url}): {error}") from None
 
 
 def measure(browser: Browser, variant: Variant) -> dict[str, Any]:
@@ -310,7 +238,8 @@ def measure(browser: Browser, variant: Variant) -> dict[str, Any]:
         statuses[status] = statuses.get(status, 0) + 1
         if n >= WARMUP and status == 200:
             latencies.append(elapsed)
-        rows = len(ROW.findall(body)) if variant.path == "/staff/cases" else -1
+        if n == 0 or status == 200:
+            rows = case_rows(variant, body) if status == 200 else rows
     p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
     p95 = load.percentile(latencies, 95) * 1000 if latencies else float("nan")
     return {
@@ -416,7 +345,7 @@ def main() -> int:
         with gunicorn(log_dir, args.app, args.pythonpath) as port:
             say(f"gunicorn on 127.0.0.1:{port}, {WEB_WORKERS} workers; {total:,} cases, {open_cases:,} open")
             browser = Browser(port)
-            browser.sign_in(key)
+            browser.sign_in(USERNAME, key, landing="/staff/cases", password=PASSWORD)
             say(f"signed in as {USERNAME}; {WARMUP} warm-up + {REQUESTS} requests per variant, one at a time")
             results = []
             for variant in chosen:
@@ -444,6 +373,9 @@ def main() -> int:
         say(f"wrote {results_path.relative_to(ROOT)}")
         succeeded = True
         return 0
+    except pages.PageError as error:
+        say(f"FAILED: {error}")
+        return 1
     except (Stopped, KeyboardInterrupt) as stop:
         say(f"interrupted: {str(stop) or 'Ctrl-C'}")
         return 130

@@ -1,7 +1,9 @@
 """Processes for the benchmark: the bench database, gunicorn, a Celery worker, and their memory.
 
 Every child runs in its own process group (its own session), so stopping one stops its workers too.
-Only 127.0.0.1 is used; the database is `helpline_bench` and the broker is Redis database 14.
+Only 127.0.0.1 is used; the database is `helpline_bench` and the broker is Redis database 14, unless
+BENCH_DATABASE (a database name) and BENCH_REDIS_URL say otherwise, so that two people can run it at once.
+The servers run with the per-client limits raised (SERVER_LIMITS): every request comes from 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import redis
@@ -27,23 +30,50 @@ BIN = ROOT / ".venv" / "bin"
 PYTHON = BIN / "python" if (BIN / "python").exists() else Path(sys.executable)
 
 PG_HOST = "127.0.0.1"
-DB_NAME = "helpline_bench"
-DATABASE_URL = f"postgres://postgres@{PG_HOST}:5432/{DB_NAME}"
-BROKER_URL = "redis://127.0.0.1:6379/14"
 
-# Everything a run writes into: emptied at the start of each run so runs are comparable. The bench's own
-# database only: the audit trail's TRUNCATE guard is lifted for this one statement, in one transaction.
+# Databases no benchmark may create, fill or empty: the portal's own, PostgreSQL's, and the tests'.
+NOT_OURS = frozenset({"helpline", "postgres", "template0", "template1"})
+
+
+def own_database(name: str) -> str:
+    """``name``, unless it belongs to the portal, PostgreSQL or the tests (then the run stops)."""
+    if not name or name in NOT_OURS or name.startswith("test"):
+        raise SystemExit(f"refusing the database {name!r}: it belongs to the portal, PostgreSQL or the tests")
+    return name
+
+
+def database_url(name: str, user: str = "postgres") -> str:
+    return f"postgres://{user}@{PG_HOST}:5432/{name}"
+
+
+DB_NAME = own_database(os.environ.get("BENCH_DATABASE") or "helpline_bench")
+DATABASE_URL = database_url(DB_NAME)
+BROKER_URL = os.environ.get("BENCH_REDIS_URL") or "redis://127.0.0.1:6379/14"
+
+# Every virtual client is 127.0.0.1, so one client hash: no per-client limit may refuse the bench's own
+# servers. (The portal's defaults are 30 submissions and 20 key derivations an hour, 5 failed sign-ins.)
+SERVER_LIMITS = {
+    "ACCESS_DERIVATION_LIMIT": "1000000",
+    "SUBMISSION_LIMIT": "1000000",
+    "LOGIN_THROTTLE_LIMIT": "1000000",
+    "SECOND_FACTOR_FREE_FAILURES": "1000000",
+}
+
+# Everything a run writes into: emptied at the start of each run so runs are comparable, the per-client
+# counters (reports_accessthrottle) and idempotency keys too. The bench's own database only: the audit
+# trail's TRUNCATE guard is lifted for this one statement, in one transaction.
 TRUNCATE = (
     "BEGIN; ALTER TABLE audit_event DISABLE TRIGGER audit_event_refuse_truncate; "
     "TRUNCATE reports_report, reports_message, triage_case, audit_event, triage_outboxmessage, "
-    "triage_emailrecord, bench_floor CASCADE; "
+    "triage_emailrecord, reports_accessthrottle, reports_idempotencykey, bench_floor CASCADE; "
     "ALTER TABLE audit_event ENABLE TRIGGER audit_event_refuse_truncate; COMMIT"
 )
 CREATE_FLOOR_TABLE = "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, a text, b text, c int)"
 
 
 def bench_env(**extra: str) -> dict[str, str]:
-    """The environment of every child: the bench database and broker, development role, no DEBUG."""
+    """The environment of every child: the bench database and broker, development role, no DEBUG, the
+    per-client limits raised."""
     env = dict(os.environ)
     for key in ("BIND", "PORT", "DJANGO_SETTINGS_MODULE"):
         env.pop(key, None)
@@ -55,27 +85,69 @@ def bench_env(**extra: str) -> dict[str, str]:
             "HELPLINE_ENV": "development",
             "DEBUG": "false",
             "PYTHONUNBUFFERED": "1",
+            **SERVER_LIMITS,
         }
     )
     env.update(extra)
     return env
 
 
-def connect() -> psycopg.Connection[tuple[object, ...]]:
-    return psycopg.connect(host=PG_HOST, user="postgres", dbname=DB_NAME, autocommit=True)
+def connect(name: str | None = None) -> psycopg.Connection[tuple[Any, ...]]:
+    return psycopg.connect(host=PG_HOST, user="postgres", dbname=name or DB_NAME, autocommit=True)
 
 
-def manage(*args: str, timeout: float = 180) -> None:
+def database_create(name: str) -> bool:
+    """Create the database ``name`` (one of ours) when it is missing; whether it was."""
+    with closing(connect("postgres")) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [own_database(name)]).fetchone():
+            return False
+    subprocess.run(["createdb", "-h", PG_HOST, "-U", "postgres", name], check=True, timeout=60)
+    return True
+
+
+def manage(*args: str, timeout: float | None = 180, database: str | None = None) -> None:
+    """A management command on the bench database (or ``database``, another of ours)."""
     env = bench_env(DJANGO_SETTINGS_MODULE="helpline.settings")
+    if database is not None:
+        env["DATABASE_URL"] = database_url(own_database(database))
     subprocess.run([str(PYTHON), "manage.py", *args], cwd=ROOT, env=env, check=True, timeout=timeout)
 
 
+def seeded_database(name: str, cases: int, say: Callable[[str], None]) -> dict[str, object]:
+    """Create and migrate the database ``name`` if needed, with the authorities, and seed it up to ``cases``
+    cases (``manage.py seed_cases``), then vacuum. Never empties it: seeding a million takes minutes, so
+    later runs reuse the rows. What was there and what was seeded."""
+    database_create(name)
+    manage("migrate", "--no-input", "-v", "0", timeout=600, database=name)
+    manage("generate_dev_keys", database=name)
+    with closing(connect(name)) as conn:
+        authorities = conn.execute("SELECT count(*) FROM triage_localauthority").fetchone()
+        found = conn.execute("SELECT count(*) FROM triage_case").fetchone()
+    existing = int(found[0]) if found else 0
+    if not authorities or not authorities[0]:
+        manage("load_local_authorities", database=name)
+    seeding: dict[str, object] = {"existing": existing, "seeded": 0, "seconds": 0.0}
+    if existing < cases:
+        missing = cases - existing
+        say(f"{name} holds {existing:,} cases: seeding {missing:,} more (about 3,500-6,000 a second here)")
+        began = time.monotonic()
+        manage("seed_cases", "--count", str(missing), timeout=None, database=name)
+        seeding.update(seeded=missing, seconds=round(time.monotonic() - began, 1))
+        say(f"seeded {missing:,} cases in {seeding['seconds']:.0f}s; vacuuming (visibility map) and analysing")
+        with closing(connect(name)) as conn:
+            conn.execute("VACUUM (ANALYZE) triage_case")
+            conn.execute("VACUUM (ANALYZE) reports_report")
+    else:
+        say(f"{name} already holds {existing:,} cases (>= {cases:,}): reusing them")
+    return seeding
+
+
 def database_prepare() -> None:
-    """Create helpline_bench if missing, migrate it, load the authorities, empty the run's tables."""
-    with closing(psycopg.connect(host=PG_HOST, user="postgres", dbname="postgres", autocommit=True)) as admin:
-        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-    if not exists:
-        subprocess.run(["createdb", "-h", PG_HOST, "-U", "postgres", DB_NAME], check=True, timeout=60)
+    """Create helpline_bench if missing, migrate it, load the authorities, empty the run's tables and
+    counters, and note new cases for the routing clock (bench/routing.py)."""
+    from bench import routing
+
+    database_create(DB_NAME)
     manage("migrate", "--no-input", "-v", "0")
     manage("load_local_authorities")
     # The development key file is shared with `make run`; create it here (once) rather than letting two
@@ -83,6 +155,7 @@ def database_prepare() -> None:
     manage("generate_dev_keys")
     with closing(connect()) as conn:
         conn.execute(CREATE_FLOOR_TABLE)
+        conn.execute(routing.NOTIFY_NEW_CASES)
         conn.execute(TRUNCATE)
     redis.Redis.from_url(BROKER_URL).flushdb()
 
@@ -159,8 +232,9 @@ def port_open(port: int) -> bool:
         return False
 
 
-def gunicorn_start(log_dir: Path, *, port: int, workers: int) -> Process:
-    """The portal with the floor mounted, under the project's own gunicorn.conf.py."""
+def gunicorn_start(log_dir: Path, *, port: int, workers: int, **env: str) -> Process:
+    """The portal with the floor mounted, under the project's own gunicorn.conf.py (``env``: more of
+    its environment, e.g. another DATABASE_URL)."""
     server = start(
         "gunicorn",
         [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--chdir", str(ROOT), "bench.wsgi:application"],
@@ -169,6 +243,7 @@ def gunicorn_start(log_dir: Path, *, port: int, workers: int) -> Process:
         BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY=str(workers),
         DJANGO_SETTINGS_MODULE="bench.settings",
+        **env,
     )
     wait_for(lambda: port_open(port) or not server.alive(), timeout=30, what="gunicorn to listen")
     if not server.alive():

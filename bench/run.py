@@ -1,7 +1,9 @@
 """Intake benchmark: `make bench`, or `.venv/bin/python bench/run.py` from the project root.
 
-One run, one to two minutes (stopped at 5.5 at most), only on 127.0.0.1, against its own database (helpline_bench) and
-broker (Redis database 14), never the development data:
+One run, one to two minutes (stopped at 5.5 at most), only on 127.0.0.1, against its own database (helpline_bench,
+or BENCH_DATABASE) and broker (Redis database 14, or BENCH_REDIS_URL), never the development data. The servers
+run with the per-client limits raised and the run starts from empty counters (bench/procs.py), so it can be run
+again at once:
 
   1. one access-code key derivation, in this process (Argon2id with the configured parameters), timed
      before and again after the HTTP phases;
@@ -9,7 +11,9 @@ broker (Redis database 14), never the development data:
      served by the same gunicorn as the portal, at concurrency 2;
   3. POST /api/v1/reports at concurrency 2, compared with floor + one derivation;
   4. POST /api/v1/reports at concurrency 16 for 20 s: throughput, errors, peak RSS of gunicorn;
-  5. submit -> case routing latency through one Celery worker.
+  5. submit -> case routing latency through one Celery worker, on the bench's own clock: from the moment the
+     201 is read to the moment the case's transaction commits (bench/routing.py). The database keeps both
+     times to the day only, so it cannot tell.
 
 Figures are printed as a table and written to bench/results/latest.json. There are no assertions: the
 machine is shared and noisy, so PASS/MISS only says how this run compared with the targets.
@@ -41,7 +45,7 @@ if __name__ == "__main__":
     # `bench.*`, `helpline.*` etc. import as packages and bench's modules never shadow anything.
     sys.path[0] = str(ROOT)
 
-from bench import load, procs  # noqa: E402
+from bench import load, procs, routing  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 TIME_LIMIT_SECONDS = 330  # the whole run stops itself after this, cleaning up
@@ -279,19 +283,11 @@ def measure_throughput(port: int, master_pid: int, where: load.Places) -> dict[s
     return figures
 
 
-def cases_for(references: list[str]) -> list[float]:
-    """Submit -> case latency in seconds of every listed report that has a case by now."""
-    with closing(procs.connect()) as conn:
-        rows = conn.execute(
-            "SELECT EXTRACT(EPOCH FROM c.created_at - r.submitted_at) FROM reports_report r "
-            "JOIN triage_case c ON c.report_id = r.id WHERE r.reference = ANY(%s)",
-            [references],
-        ).fetchall()
-    return [float(row[0]) for row in rows]
-
-
-def submit_paced(port: int, where: load.Places, *, count: int, first_seed: int) -> tuple[list[str], int]:
-    """``count`` sequential submissions, at most ROUTING_RATE a second; their references and errors."""
+def submit_paced(
+    port: int, where: load.Places, watch: routing.CaseWatch, *, count: int, first_seed: int
+) -> tuple[list[str], int]:
+    """``count`` sequential submissions, at most ROUTING_RATE a second, each noted on the watch's clock as
+    soon as its answer is read; their references and errors."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     references: list[str] = []
     errors = 0
@@ -301,8 +297,11 @@ def submit_paced(port: int, where: load.Places, *, count: int, first_seed: int) 
         if pause > 0:
             time.sleep(pause)
         sample = load.post(conn, "/api/v1/reports", load.intake_body(first_seed + n, where))
+        answered = watch.clock()
         if sample.status == 201:
-            references.append(json.loads(sample.body)["reference"])
+            reference = json.loads(sample.body)["reference"]
+            watch.answered(reference, at=answered)
+            references.append(reference)
         else:
             errors += 1
     conn.close()
@@ -313,27 +312,27 @@ def measure_routing(port: int, where: load.Places, log_dir: Path) -> dict[str, A
     # Reports from the intake phases are still queued (no worker ran): drop them and their rows, so the
     # worker starts with an empty queue. The rows' outbox entries go with them; no beat runs to sweep.
     procs.reports_reset()
-    with running(procs.worker_start(log_dir)) as worker:
+    with running(procs.worker_start(log_dir)) as worker, routing.CaseWatch(procs.connect) as watch:
         say("celery worker ready")
-        warm, _ = submit_paced(port, where, count=3, first_seed=2 * 10**5)
+        warm, _ = submit_paced(port, where, watch, count=3, first_seed=2 * 10**5)
         try:
-            procs.wait_for(lambda: len(cases_for(warm)) == len(warm), timeout=30, what="warm-up cases", interval=0.2)
+            procs.wait_for(lambda: watch.routed(warm) == len(warm), timeout=30, what="warm-up cases", interval=0.1)
         except TimeoutError as error:
             # Usually a task failing (the worker's log says why), e.g. a migration newer than the run's.
             raise RuntimeError(f"{error}; the worker's log ends:\n{worker.log_tail(15)}") from None
-        references, errors = submit_paced(port, where, count=ROUTING_REPORTS, first_seed=3 * 10**5)
+        references, errors = submit_paced(port, where, watch, count=ROUTING_REPORTS, first_seed=3 * 10**5)
         submitted = time.monotonic()
         try:
             procs.wait_for(
-                lambda: len(cases_for(references)) == len(references),
+                lambda: watch.routed(references) == len(references),
                 timeout=ROUTING_WAIT_SECONDS,
                 what="every report to have a case",
-                interval=0.2,
+                interval=0.1,
             )
         except TimeoutError as error:
             say(f"routing: {error}; counting the reports routed so far")
         drained = time.monotonic() - submitted
-        latencies = cases_for(references)
+        latencies = watch.latencies(references)
         if not worker.alive():
             raise RuntimeError(f"celery worker died:\n{worker.log_tail()}")
     figures: dict[str, Any] = {
@@ -341,10 +340,9 @@ def measure_routing(port: int, where: load.Places, log_dir: Path) -> dict[str, A
         "submitted": len(references),
         "submit_errors": errors,
         "routed": len(latencies),
+        "clock": "bench: 201 read -> case committed (LISTEN/NOTIFY)",
         "drain_after_last_submit_s": round(drained, 2),
-        "p50_ms": ms(statistics.median(latencies)) if latencies else None,
-        "p95_ms": ms(load.percentile(latencies, 95)) if latencies else None,
-        "max_ms": ms(max(latencies)) if latencies else None,
+        **routing.summary_ms(latencies),
     }
     say(
         f"routing: {len(latencies)}/{len(references)} routed, p50 {figures['p50_ms']} ms, "

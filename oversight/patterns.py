@@ -8,17 +8,22 @@ Thresholds come from settings (PATTERN_*).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property, lru_cache, partial
 
 from django.conf import settings
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.text import slugify
 
 from oversight.models import ConcernFact
 from reports.models import ConcernType, Report
 from triage.models import Case
+
+Evidence = list[list[str]]
 
 
 @dataclass(frozen=True)
@@ -32,52 +37,51 @@ class Alert:
     count: int
     date: date  # the latest day in the data behind the alert
     evidence_columns: list[str] = field(default_factory=list)
-    evidence: list[list[str]] = field(default_factory=list)
     case_numbers: list[str] = field(default_factory=list)
+    # Reads the metadata behind the alert: only its own page shows it, so the list of alerts never reads
+    # the tens of thousands of referrals a national alert can stand on.
+    evidence_rows: Callable[[], Evidence] = field(default=list, repr=False, compare=False)
+
+    @cached_property
+    def evidence(self) -> Evidence:
+        return self.evidence_rows()
 
 
-def _day(moment: datetime | None) -> str:
-    return f"{timezone.localtime(moment):%-d %B %Y}" if moment else ""
+def _day(day: date | None) -> str:
+    """A day as the evidence shows it ("6 December 2026"); "" for none. The database gives the day
+    (``TruncDate``, in the current time zone) and each day is written out once: alerts can stand on tens
+    of thousands of referrals but only a few hundred days."""
+    return _day_text(day) if day else ""
+
+
+@lru_cache(maxsize=4096)
+def _day_text(day: date) -> str:
+    return f"{day:%-d %B %Y}"
 
 
 def same_organisation(now: datetime) -> list[Alert]:
     since = now - timedelta(days=settings.PATTERN_ORGANISATION_DAYS)
-    groups = (
+    groups = list(
         Report.objects.filter(submitted_at__gte=since)
         .exclude(organisation_hash="")
         .values("organisation_hash")
-        .annotate(reports=Count("id"))
+        .annotate(reports=Count("id"), latest=Max(TruncDate("submitted_at")))
         .filter(reports__gte=settings.PATTERN_ORGANISATION_MIN_REPORTS)
         .order_by("-reports")[:20]
     )
-    concern_labels = dict(ConcernType.choices)
-    status_labels = dict(Case.Status.choices)
     alerts = []
     for group in groups:
         cases = Case.objects.filter(
             report__organisation_hash=group["organisation_hash"], report__submitted_at__gte=since
         )
         names = sorted(cases.exclude(authority__isnull=True).values_list("authority__name", flat=True).distinct()[:20])
-        behind = list(
-            cases.order_by("report__submitted_at").values_list(
-                "report__submitted_at", "authority__name", "report__concern_types", "status"
-            )
-        )
         alerts.append(
             Alert(
                 kind="same_organisation",
                 key=f"organisation-{group['organisation_hash'][:16]}",
-                date=timezone.localdate(behind[-1][0]) if behind else timezone.localdate(now),
+                date=group["latest"],  # the day of the latest report counted
                 evidence_columns=["Submitted", "Authority", "Concern types", "Status"],
-                evidence=[
-                    [
-                        _day(submitted),
-                        authority or "Not known",
-                        ", ".join(str(concern_labels.get(code, code)) for code in concerns or []),
-                        str(status_labels.get(status, status)),
-                    ]
-                    for submitted, authority, concerns, status in behind
-                ],
+                evidence_rows=partial(_reports_behind, cases),
                 title=f"The same organisation named in {group['reports']} reports",
                 detail=f"Organisation {group['organisation_hash'][:8]} in the last "
                 f"{settings.PATTERN_ORGANISATION_DAYS} days, across: {', '.join(names) or 'authorities not known'}",
@@ -88,6 +92,22 @@ def same_organisation(now: datetime) -> list[Alert]:
     return alerts
 
 
+def _reports_behind(cases: QuerySet[Case]) -> Evidence:
+    concern_labels = dict(ConcernType.choices)
+    status_labels = dict(Case.Status.choices)
+    return [
+        [
+            _day(submitted),
+            authority or "Not known",
+            ", ".join(str(concern_labels.get(code, code)) for code in concerns or []),
+            str(status_labels.get(status, status)),
+        ]
+        for submitted, authority, concerns, status in cases.order_by("report__submitted_at").values_list(
+            TruncDate("report__submitted_at"), "authority__name", "report__concern_types", "status"
+        )
+    ]
+
+
 def missed_acknowledgements(now: datetime) -> list[Alert]:
     since = now - timedelta(days=settings.PATTERN_MISSED_ACK_DAYS)
     missed = Q(authority_acknowledged_at__isnull=True, authority_ack_due_at__lt=now) | Q(
@@ -96,37 +116,32 @@ def missed_acknowledgements(now: datetime) -> list[Alert]:
     referrals = Case.objects.filter(referred_at__gte=since, authority__isnull=False).filter(missed)
     rows = list(
         referrals.values("authority__name", "authority__gss_code")
-        .annotate(missed=Count("id"))
+        .annotate(missed=Count("id"), latest_due=Max(TruncDate("authority_ack_due_at")))
         .filter(missed__gte=settings.PATTERN_MISSED_ACK_MIN)
         .order_by("-missed")
     )
-    # The referrals behind every alert, in one query, grouped by authority.
-    behind_by_authority: dict[str, list[tuple[datetime | None, datetime | None, datetime | None]]] = {}
-    for gss_code, *dates in (
-        referrals.filter(authority__gss_code__in=[row["authority__gss_code"] for row in rows])
-        .order_by("authority_ack_due_at")
-        .values_list("authority__gss_code", "referred_at", "authority_ack_due_at", "authority_acknowledged_at")
-    ):
-        behind_by_authority.setdefault(gss_code, []).append((dates[0], dates[1], dates[2]))
-    alerts = []
-    for row in rows:
-        behind = behind_by_authority.get(row["authority__gss_code"], [])
-        alerts.append(
-            Alert(
-                kind="missed_acknowledgements",
-                key=f"missed-{row['authority__gss_code']}",
-                title=f"{row['authority__name']} missed {row['missed']} acknowledgement deadlines",
-                detail=f"Referrals in the last {settings.PATTERN_MISSED_ACK_DAYS} days acknowledged late or not at all",
-                count=row["missed"],
-                date=timezone.localdate(behind[-1][1]) if behind else timezone.localdate(now),
-                evidence_columns=["Referred", "Acknowledgement due", "Acknowledged"],
-                evidence=[
-                    [_day(referred), _day(due), _day(acknowledged) or "Not acknowledged"]
-                    for referred, due, acknowledged in behind
-                ],
-            )
+    return [
+        Alert(
+            kind="missed_acknowledgements",
+            key=f"missed-{row['authority__gss_code']}",
+            title=f"{row['authority__name']} missed {row['missed']} acknowledgement deadlines",
+            detail=f"Referrals in the last {settings.PATTERN_MISSED_ACK_DAYS} days acknowledged late or not at all",
+            count=row["missed"],
+            date=row["latest_due"] or timezone.localdate(now),
+            evidence_columns=["Referred", "Acknowledgement due", "Acknowledged"],
+            evidence_rows=partial(_referrals_behind, referrals.filter(authority__gss_code=row["authority__gss_code"])),
         )
-    return alerts
+        for row in rows
+    ]
+
+
+def _referrals_behind(referrals: QuerySet[Case]) -> Evidence:
+    return [
+        [_day(referred), _day(due), _day(acknowledged) or "Not acknowledged"]
+        for referred, due, acknowledged in referrals.order_by("authority_ack_due_at").values_list(
+            TruncDate("referred_at"), TruncDate("authority_ack_due_at"), TruncDate("authority_acknowledged_at")
+        )
+    ]
 
 
 def rising_concerns(today: date) -> list[Alert]:
@@ -157,6 +172,14 @@ def rising_concerns(today: date) -> list[Alert]:
             and count >= settings.PATTERN_RISING_MIN
             and count >= settings.PATTERN_RISING_FACTOR * max(expected, 1.0)
         ):
+            evidence = [
+                [f"{current_from:%B %Y} to {today:%B %Y}", str(count)],
+                [
+                    f"{baseline_from:%B %Y} to {previous_month:%B %Y} (four 90-day windows)",
+                    str(round(expected * 4)),
+                ],
+                ["Baseline per 90 days", f"{expected:.1f}"],
+            ]
             alerts.append(
                 Alert(
                     kind="rising_concern",
@@ -166,14 +189,7 @@ def rising_concerns(today: date) -> list[Alert]:
                     count=count,
                     date=today,
                     evidence_columns=["Months counted", "Reports of this concern type"],
-                    evidence=[
-                        [f"{current_from:%B %Y} to {today:%B %Y}", str(count)],
-                        [
-                            f"{baseline_from:%B %Y} to {previous_month:%B %Y} (four 90-day windows)",
-                            str(round(expected * 4)),
-                        ],
-                        ["Baseline per 90 days", f"{expected:.1f}"],
-                    ],
+                    evidence_rows=partial(list, evidence),
                 )
             )
     return sorted(alerts, key=lambda a: -a.count)

@@ -1,0 +1,148 @@
+"""Set-up in the soak's own process (Django, as the database's owner): staff accounts, the world the
+virtual users see, the seeded deadlines caught up before the load."""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import closing
+from typing import Any
+
+from bench.soaking.config import DB_NAME, OWNER_URL, PASSWORD, say, soak_env
+from bench.soaking.servers import backlog, connect
+from bench.soaking.users import Account, World
+
+
+def django_setup() -> None:
+    """Django in this process, as the soak database's owner: the soak's staff accounts and its world."""
+    os.environ.update(soak_env(DATABASE_URL=OWNER_URL))
+    import django
+
+    django.setup()
+
+
+def make_accounts(spec: dict[str, int], officer_codes: list[str], board_area: str) -> dict[str, list[Account]]:
+    """One account per staff virtual user, each with a fresh authenticator (a TOTP code is accepted once
+    per time step and per device, so users must not share one)."""
+    from accounts.models import User
+    from accounts.services import totp_device_create
+    from directory.models import LocalAuthority
+
+    roles = {
+        "handler": [User.Role.CALL_HANDLER, User.Role.SUPERVISOR],
+        "officer": [User.Role.AUTHORITY_OFFICER],
+        "board": [User.Role.BOARD_REVIEWER, User.Role.OVERSIGHT_ANALYST],
+    }
+    accounts: dict[str, list[Account]] = {}
+    for kind, count in spec.items():
+        for n in range(count):
+            role = roles[kind][n % len(roles[kind])]
+            username = f"soak-{kind}-{n + 1}"
+            user = User.objects.create(
+                username=username,
+                role=role,
+                email=f"{username}@soak.localhost",
+                area=board_area if role == User.Role.BOARD_REVIEWER else "",
+            )
+            user.set_password(PASSWORD)
+            user.save()
+            if role == User.Role.AUTHORITY_OFFICER:
+                user.authorities.set(LocalAuthority.objects.filter(gss_code=officer_codes[n % len(officer_codes)]))
+            device = totp_device_create(user=user, name="soak", confirmed=True)
+            accounts.setdefault(kind, []).append(Account(username, str(role), bytes(device.bin_key)))
+    return accounts
+
+
+def seeded_referrals_complete(codes: list[str]) -> int:
+    """Give the seeded cases referred to ``codes`` the Referral row a real referral has.
+
+    `seed_cases` marks cases referred (status, referred_at, the authority's deadlines) without writing a
+    triage_referral row. Officers are shown such cases (the officer's scope is referred_at) and every one
+    then answers 500 (referral_open raises "This case has not been referred."). A real referral
+    (case_refer) always writes both, so the soak completes the seeded ones for its officers' authorities;
+    --seeded-referrals-as-is leaves them, to see the defect."""
+    from accounts.models import User
+    from core import crypto
+    from triage.case_content import case_data_key
+    from triage.models import Case, Referral
+
+    referrer = User.objects.filter(role=User.Role.SUPERVISOR).order_by("id").first()
+    if referrer is None:
+        raise RuntimeError("no helpline supervisor to refer the seeded cases: did seed_demo run?")
+    cases = (
+        Case.objects.filter(authority__gss_code__in=codes, referred_at__isnull=False, referrals__isnull=True)
+        .select_related("report", "authority")
+        .order_by("id")
+    )
+    made = [
+        Referral(
+            case=case,
+            authority=case.authority,
+            summary=crypto.seal_text(case_data_key(case), "Seeded referral: the helpline's summary for the authority."),
+            identity_shared=False,
+            referred_by=referrer,
+            referred_at=case.referred_at,
+        )
+        for case in cases
+        if case.authority is not None and case.referred_at is not None
+    ]
+    Referral.objects.bulk_create(made, batch_size=1000)
+    return len(made)
+
+
+def settle(stop_after: float) -> dict[str, Any]:
+    """Before the load: let the deadline ladder catch up with the seeded cases (the first sweeps escalate
+    thousands of long-overdue seeded deadlines and queue their emails) and the worker send them all, so
+    the soak measures steady work, not the seeding's backlog."""
+    from triage.escalations import deadlines_sweep
+
+    began = time.monotonic()
+    swept = 0
+    while taken := deadlines_sweep():
+        swept += taken
+    say(f"settling: {swept:,} seeded deadlines escalated; waiting for the worker to send their emails")
+    last = 0.0
+    while (pending := backlog()["outbox_pending"]) and time.monotonic() - began < stop_after:
+        if time.monotonic() - last >= 30:
+            say(f"settling: {pending:,} outbox rows pending")
+            last = time.monotonic()
+        time.sleep(2)
+    return {"escalated": swept, "seconds": round(time.monotonic() - began, 1), "pending": pending}
+
+
+def make_world(port: int) -> World:
+    from django.db.models import Count
+
+    from directory.models import LocalAuthority
+    from oversight.selectors import stats_refresh
+    from triage.models import Case, Queue
+
+    codes = list(LocalAuthority.objects.order_by("gss_code").values_list("gss_code", flat=True))
+    if not codes:
+        raise RuntimeError(f"{DB_NAME} has no local authorities: did load_local_authorities run?")
+    busiest = (
+        Case.objects.filter(status=Case.Status.REFERRED)
+        .exclude(authority=None)
+        .values("authority__gss_code")
+        .annotate(n=Count("id"))
+        .order_by("-n")[:2]
+    )
+    officer_codes = [row["authority__gss_code"] for row in busiest] or ["E08000018"]
+    region = LocalAuthority.objects.filter(gss_code=officer_codes[0]).values_list("region", flat=True).first()
+    with closing(connect()) as conn:  # postcode sectors that resolve to one English authority, as bench/run.py
+        sectors = [
+            str(row[0])
+            for row in conn.execute(
+                "SELECT code FROM triage_postcodearea WHERE level = 'sector' AND authority_code LIKE 'E%' "
+                "AND jsonb_array_length(candidates) = 1 ORDER BY md5(code) LIMIT 300"
+            )
+        ]
+    stats_refresh()
+    return World(
+        port=port,
+        authority_codes=codes,
+        officer_codes=officer_codes,
+        sectors=sectors,
+        queues=list(Queue.objects.values_list("slug", flat=True)),
+        board_area=region or "Yorkshire and The Humber",
+    )

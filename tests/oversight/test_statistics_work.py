@@ -1,0 +1,136 @@
+"""How much work the statistics take, counted rather than timed (issue 22.20: the national page took 9.7 s
+in the soak, nearly all of it exact-fraction arithmetic in the suppression, solved again from scratch for
+the page, for its CSV and after every figure it protected). Timings belong to the benchmarks
+(``bench/oversight_stats.py``); these tests pin the work that made them slow.
+
+What is suppressed is not in question here: ``test_suppression_equivalence.py`` checks it is exactly what
+the rule published before it was made fast."""
+
+from __future__ import annotations
+
+import fractions
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from accounts.models import User
+from oversight import periods, selectors, suppression
+from oversight.periods import Measure, Period
+from tests.oversight.helpers import ROTHERHAM, SHEFFIELD, YORKSHIRE, referred_case, signed_in_as
+
+YEAR = 2025
+
+
+@pytest.fixture(autouse=True)
+def _nothing_remembered() -> Iterator[None]:
+    forget = getattr(suppression, "forget", None)
+    if forget:
+        forget()
+    yield
+    if forget:
+        forget()
+
+
+def sparse_year(seed: int, rows: int = 12, cols: int = 4) -> list[list[list[int]]]:
+    rng = random.Random(seed)
+    pick = [0] * 6 + [1, 2, 3, 4, 5, 7, 12, 30]
+    return [[[rng.choice(pick) for _ in range(cols)] for _ in range(rows)] for _ in range(4)]
+
+
+def measures(seed: int = 2) -> list[Measure]:
+    return [
+        Measure(
+            slug=slug,
+            title=slug,
+            row_labels=[f"authority {r}" for r in range(12)],
+            column_labels=["on time", "late", "missed", "pending"],
+            quarter_counts=sparse_year(seed + n),
+        )
+        for n, slug in enumerate(("ack", "outcome"))
+    ]
+
+
+def published(result: dict[tuple[str, Period], suppression.Table]) -> dict[Any, tuple[set[Any], set[Any]]]:
+    return {key: (set(t.primary), set(t.secondary)) for key, t in result.items()}
+
+
+class Calls:
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def counting(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> Calls:
+    calls = Calls()
+    original = getattr(owner, name)
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.count += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
+def test_the_same_figures_are_suppressed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page, its CSV and the five periods of a year are the same tables: what they hide is worked out
+    once for the same figures (the lines of the tables are set up once per suppression worked out), and
+    each caller gets tables of its own."""
+    solved = counting(monkeypatch, suppression, "_lines")
+    shared = (("ack", "outcome"),)
+
+    first = periods.publish_year(measures(), year=YEAR, shared_row_totals=shared)
+    expected = published(first)
+    first[("ack", Period(YEAR))].secondary.add((99, 99))  # a caller changing its copy changes nothing else
+    again = periods.publish_year(measures(), year=YEAR, shared_row_totals=shared)
+    other = periods.publish_year(measures(seed=7), year=YEAR, shared_row_totals=shared)
+
+    assert solved.count == 2  # the first figures, then the other figures
+    assert published(again) == expected
+    assert published(other) != expected
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_kdf", "local_authorities")
+def test_the_statistics_page_and_its_csv_suppress_the_year_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    for code in (ROTHERHAM, ROTHERHAM, SHEFFIELD):
+        referred_case(code)
+    selectors.stats_refresh()
+    board, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    solved = counting(monkeypatch, suppression, "_lines")
+
+    assert board.get("/staff/statistics").status_code == 200
+    assert board.get("/staff/statistics.csv").status_code == 200
+
+    assert solved.count == 1
+
+
+def test_suppression_counts_in_whole_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exact fractions made each step of the elimination cost an object and a greatest common divisor:
+    rows are kept as whole numbers instead (a whole multiple of the fraction row, so just as exact)."""
+    made = Calls()
+    original = fractions.Fraction.__new__
+
+    def counted(cls: type, *args: Any, **kwargs: Any) -> Any:
+        made.count += 1
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(fractions.Fraction, "__new__", counted)
+
+    periods.publish_year(measures(), year=YEAR, shared_row_totals=(("ack", "outcome"),))
+
+    assert made.count == 0
+
+
+def test_the_equations_are_solved_once_and_kept_solved_as_figures_are_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each figure protected hides another, and the equations must be solved again with it hidden: a year
+    at 100,000 cases took 57 such rounds. The equations are set up and solved once per suppression, then
+    only brought up to date with the figures hidden since."""
+    set_up = counting(monkeypatch, suppression._Equations, "__init__")
+    rounds = counting(monkeypatch, suppression._Equations, "add")
+
+    periods.publish_year(measures(), year=YEAR, shared_row_totals=(("ack", "outcome"),))
+
+    assert set_up.count == 1
+    assert rounds.count > 2  # this year needs several rounds: the test would prove nothing otherwise
