@@ -34,7 +34,8 @@ def page(reporter: Client, path: str = "/check/concern") -> str:
 
 def day(moment: object) -> str:
     assert moment is not None
-    return timezone.localdate(moment).strftime("%-d %B %Y")  # type: ignore[arg-type]
+    # GOV.UK's date style, as the deadline filter writes a day: "Saturday 6 March 2027".
+    return timezone.localdate(moment).strftime("%A %-d %B %Y")  # type: ignore[arg-type]
 
 
 @pytest.fixture
