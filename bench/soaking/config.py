@@ -21,6 +21,9 @@ OUT_DIR = ROOT / "var" / "soak"
 LOG_DIR = OUT_DIR / "logs"
 SUMMARY = OUT_DIR / "summary.md"
 RESULTS = OUT_DIR / "results.json"
+# The audit trail's signed checkpoints (AUDIT_CHECKPOINT_PATH): they belong to one incarnation of the
+# database, so each run, which creates the database afresh, starts them afresh.
+CHECKPOINTS = OUT_DIR / "audit-checkpoints.jsonl"
 
 WEB_WORKERS = 2  # gunicorn.conf.py's default, as `make run`
 CELERY_CONCURRENCY = 2  # as deploy/supervisord.dev.conf
@@ -70,7 +73,7 @@ def soak_env(**extra: str) -> dict[str, str]:
             "HELPLINE_ENV": "development",
             "DEBUG": "false",
             "PYTHONUNBUFFERED": "1",
-            "AUDIT_CHECKPOINT_PATH": str(OUT_DIR / "audit-checkpoints.jsonl"),
+            "AUDIT_CHECKPOINT_PATH": str(CHECKPOINTS),
             **SERVER_LIMITS,
         }
     )
