@@ -201,28 +201,24 @@ class _Release:
         shown = sorted((self.values[p], p) for p in members if p not in self.hidden and self.values[p] > 0)
         return [p for _, p in shown] + ([total] if total not in self.hidden else [])
 
-    def rehearse(self, order: list[Cell], lines_of: dict[Cell, list[Line]]) -> list[tuple[set[Cell], Cell | None]]:
-        """What ``protect`` would do for each of these in turn, hiding nothing: the figures of the lines it
-        would look at, and the figure it would hide."""
+    def rehearse(self, order: list[Cell], lines_of: dict[Cell, list[Line]]) -> list[Cell | None]:
+        """What ``protect`` would hide for each of these in turn, hiding nothing."""
         extra: set[Cell] = set()
         hidden = _Both(self.hidden, extra)
-        done: list[tuple[set[Cell], Cell | None]] = []
+        chosen: list[Cell | None] = []
         for position in order:
-            seen: set[Cell] = set()
-            chosen = None
+            cell = None
             for zeros in (False, True):
                 for members, total in lines_of.get(position, []):
-                    seen.update(members)
-                    seen.add(total)
-                    chosen = self.another(members, total, zeros=zeros, hidden=hidden)
-                    if chosen is not None:
+                    cell = self.another(members, total, zeros=zeros, hidden=hidden)
+                    if cell is not None:
                         break
-                if chosen is not None:
+                if cell is not None:
                     break
-            if chosen is not None:
-                extra.add(chosen)
-            done.append((seen, chosen))
-        return done
+            if cell is not None:
+                extra.add(cell)
+            chosen.append(cell)
+        return chosen
 
     def recoverable(self) -> list[Cell]:
         """Hidden figures that the published ones determine exactly: those whose unit vector lies in the
@@ -467,8 +463,9 @@ def _protection_order(release: _Release, equations: _Equations, lines_of: dict[C
     each line gives up the head of its queue whatever the order, and any order hides the same.
 
     Figures that break that (the ``tangled``) need their true order (``_Equations.in_line_order``, for
-    them alone): rehearsed in it, if what they hide and what they look at stay clear of what the others
-    take, the others may come in any order after them; otherwise the true order of all is worked out."""
+    them alone). Rehearsed in it, if none of them hides a figure the others take, the others may come in
+    any order after them (hiding a figure other than the one a figure would hide never changes its
+    choice, so neither side changes the other's); otherwise the true order of all is worked out."""
     found = sorted(equations.determined())
     if len(found) < 2:
         return found
@@ -496,13 +493,12 @@ def _protection_order(release: _Release, equations: _Equations, lines_of: dict[C
                 tangled.update(groups[key][2])
     if not tangled:
         return found
-    if 2 * len(tangled) > len(found):
-        return equations.in_line_order(set(found))  # most of them: one pass for all
+    if 4 * len(tangled) > len(found):
+        return equations.in_line_order(set(found))  # a quarter of them or more: one pass for all
     in_order = equations.in_line_order(tangled)
     clear = {cell for key, cells in taken.items() if not tangled.intersection(groups[key][2]) for cell in cells}
-    for seen, chosen in release.rehearse(in_order, lines_of):
-        if chosen in clear or not clear.isdisjoint(seen):
-            return equations.in_line_order(set(found))
+    if any(chosen in clear for chosen in release.rehearse(in_order, lines_of)):
+        return equations.in_line_order(set(found))
     return in_order + [position for position in found if position not in tangled]
 
 
