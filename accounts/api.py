@@ -30,7 +30,7 @@ NO_SECOND_FACTOR = {"detail": "Set up your authenticator app on the staff pages 
 
 def _throttled(*, username: str, client: str) -> Response:
     """Too many failed sign-ins for this username from this client: 429, with the seconds until the
-    throttle's window ends (when its counter expires) as Retry-After, as the README promises."""
+    throttle's window ends (when its counter expires) as Retry-After, as docs/reference.md promises."""
     # The (username, client) counter's key is accounts.services'; its expiry is the window's end.
     seconds = throttle.throttle_wait(key=services._login_key(username, client))
     return Response(THROTTLED, status=status.HTTP_429_TOO_MANY_REQUESTS, headers={"Retry-After": str(max(seconds, 1))})

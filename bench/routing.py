@@ -2,7 +2,7 @@
 is committed, both read from this process's monotonic clock.
 
 The database cannot say: a report's ``submitted_at`` and its case's ``created_at`` are both kept to the day
-(README, "No time trail of a reporter"), so their difference is always zero. Instead the bench database
+(docs/architecture.md, "No time trail of a reporter"), so their difference is always zero. Instead the bench database
 gets a trigger (``NOTIFY_NEW_CASES``, the bench's own database only) that announces each new case's report
 reference on a notification channel when the case's transaction commits; ``CaseWatch`` listens on a
 connection of its own and notes when each reference arrives. The submitting side notes when the 201 was

@@ -3,7 +3,7 @@
 A reporter's exact times, put beside an employer's network logs, could identify them. So what a reporter
 originates is kept to the day (``day_start``), expiries set from a reporter's page view are rounded up to
 a bucket (``expiry_in``), and the only precise time is the urgent 1-hour triage clock while it runs. The
-README's "Time trail" section lists every column and its precision.
+"No time trail of a reporter" in docs/architecture.md lists every column and its precision.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The staff API's sign-in answers its password throttle's 429 with Retry-After: the seconds until the
-(username, client) window ends, as the README says, like the second factor's wait already did."""
+(username, client) window ends, as docs/reference.md says, like the second factor's wait already did."""
 
 from __future__ import annotations
 

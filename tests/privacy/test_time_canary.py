@@ -4,7 +4,8 @@ The clock is frozen at 13:37:42.123456 (London, in winter, so UTC too) while rep
 report on the web pages, an urgent one through the API with an Idempotency-Key, a message, more
 information on the follow-up page, check-ins chosen. The routing and email work runs at that moment too,
 as a worker would within the second. Then ``pg_dump`` of the whole database may show that minute only in
-the urgent triage clock, which is the one precise time kept while it runs (README, "Time trail").
+the urgent triage clock, which is the one precise time kept while it runs (docs/architecture.md, "No time
+trail of a reporter").
 
 The urgent hour runs out at 14:37:42, and the sweeper alerts the supervisors at 14:38. Helpline staff
 triage at 14:52: their own actions keep their time (staff are accountable for it). After

@@ -19,7 +19,7 @@ class SlowFileBackend(EmailBackend):
     While it waits, before anything is written, it leaves a marker holding the time the wait began. A test
     that kills a process during that wait kills it before the provider "accepted" the message, so a resend
     is not a duplicate. (A kill just after the provider accepted it and before the row is marked sent does
-    repeat the email: delivery is at least once, as the README says; such a kill is not what these tests
+    repeat the email: delivery is at least once, as docs/architecture.md says; such a kill is not what these tests
     are about, and killing at random would make them fail at random.)"""
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
