@@ -4,10 +4,8 @@ list), exact clocks with their time ("by 3:15pm on …"), and never "00:00"."""
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +15,7 @@ from django.test import Client
 from accounts.models import User
 from directory.lookup import authority_by_code
 from tests.factories import sign_in, staff_with_mfa, submit_report
+from tests.triage.page_text import section, text
 from triage import case_actions as actions
 from triage import referrals
 from triage.escalations import deadlines_sweep
@@ -31,16 +30,6 @@ SUNDAY = datetime(2026, 12, 6, 14, 15, tzinfo=LONDON)
 END_OF_MONDAY = "11:59pm on Monday 7 December 2026"
 # A clock time as Django's old formats printed it ("00:00", "23:59", "15:15").
 TWENTY_FOUR_HOUR = re.compile(r"\b\d{2}:\d{2}\b")
-
-
-def text(response: Any) -> str:
-    assert response.status_code == 200, response.content[:300]
-    return html.unescape(response.content.decode())
-
-
-def section(body: str, start: str, end: str) -> str:
-    part = body[body.index(start) :]
-    return part[: part.index(end)]
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ urgent queue, the time left on the soonest clock instead of "Due today"."""
 
 from __future__ import annotations
 
-import html
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +16,7 @@ from accounts.models import User
 from directory.lookup import authority_by_code
 from reports.services import message_send_from_reporter, report_unlock
 from tests.factories import SubmittedReport, sign_in, staff_with_mfa, submit_report
+from tests.triage.page_text import section, text
 from triage import case_actions as actions
 from triage import referrals
 from triage.intake import report_route
@@ -27,16 +27,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_
 LONDON = ZoneInfo("Europe/London")
 ROTHERHAM = "E08000018"
 NOW = datetime(2026, 3, 11, 14, 30, tzinfo=LONDON)  # a Wednesday afternoon
-
-
-def text(response: Any) -> str:
-    assert response.status_code == 200, response.content[:300]
-    return html.unescape(response.content.decode())
-
-
-def section(body: str, start: str, end: str) -> str:
-    part = body[body.index(start) :]
-    return part[: part.index(end)]
 
 
 @pytest.fixture
