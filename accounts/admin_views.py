@@ -250,18 +250,40 @@ def staff_access_confirm(request: HttpRequest, user_id: int) -> HttpResponse:
 def staff_disable(request: HttpRequest, user_id: int) -> HttpResponse:
     """Asks first; disabling ends every session and API token of the account at once."""
     member = _member(user_id)
-    here = reverse("triage:admin_staff_disable", kwargs={"user_id": member.pk})
-    slot = f"staff-disable-{member.pk}"
+    return _confirmed_change(
+        request,
+        member,
+        here=reverse("triage:admin_staff_disable", kwargs={"user_id": member.pk}),
+        slot=f"staff-disable-{member.pk}",
+        act=services.user_disable,
+        done=f"{member.username} is disabled: their sessions and API tokens have ended",
+        template="triage/admin/staff_disable.html",
+        context={"is_self": member.pk == staff_user(request).pk},
+    )
+
+
+def _confirmed_change(
+    request: HttpRequest,
+    member: User,
+    *,
+    here: str,
+    slot: str,
+    act: Callable[..., object],
+    done: str,
+    template: str,
+    context: dict[str, object],
+) -> HttpResponse:
+    """A change one administrator makes after a confirmation page: on POST it is made (a refusal comes back
+    through post/redirect/get) and the account page says so; on GET the confirmation is shown."""
     if request.method == "POST":
         try:
-            services.user_disable(user=member, acting_user=staff_user(request))
+            act(user=member, acting_user=staff_user(request))
         except services.StaffChangeRefused as refused:
             return retry_redirect(request, here, slot=slot, error=str(refused))
-        messages.success(request, f"{member.username} is disabled: their sessions and API tokens have ended")
+        messages.success(request, done)
         return redirect("triage:admin_staff_detail", user_id=member.pk)
     form, status = _retried(request, slot=slot, make=lambda data: ConfirmForm(data))
-    context = {"member": member, "form": form, "is_self": member.pk == staff_user(request).pk}
-    return render(request, "triage/admin/staff_disable.html", context, status=status)
+    return render(request, template, {"member": member, "form": form, **context}, status=status)
 
 
 @staff_required(ADMINISTRATOR)
@@ -384,18 +406,16 @@ def staff_mfa_reset_cancel(request: HttpRequest, user_id: int) -> HttpResponse:
 def staff_invitation_revoke(request: HttpRequest, user_id: int) -> HttpResponse:
     """Asks first; revoking stops the invitation link at once."""
     member = _member(user_id)
-    here = reverse("accounts:admin_staff_invitation_revoke", kwargs={"user_id": member.pk})
-    slot = f"staff-invitation-revoke-{member.pk}"
-    if request.method == "POST":
-        try:
-            administration.invitation_revoke(user=member, acting_user=staff_user(request))
-        except services.StaffChangeRefused as refused:
-            return retry_redirect(request, here, slot=slot, error=str(refused))
-        messages.success(request, f"{member.username}'s invitation is revoked: its link no longer works")
-        return redirect("triage:admin_staff_detail", user_id=member.pk)
-    form, status = _retried(request, slot=slot, make=lambda data: ConfirmForm(data))
-    context = {"member": member, "form": form, "invitation": selectors.invitation_waiting(user=member)}
-    return render(request, "triage/admin/staff_invitation_revoke.html", context, status=status)
+    return _confirmed_change(
+        request,
+        member,
+        here=reverse("accounts:admin_staff_invitation_revoke", kwargs={"user_id": member.pk}),
+        slot=f"staff-invitation-revoke-{member.pk}",
+        act=administration.invitation_revoke,
+        done=f"{member.username}'s invitation is revoked: its link no longer works",
+        template="triage/admin/staff_invitation_revoke.html",
+        context={"invitation": selectors.invitation_waiting(user=member)},
+    )
 
 
 @staff_required(ADMINISTRATOR)
