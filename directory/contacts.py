@@ -49,7 +49,7 @@ def urgent_out_of_hours_context(*, authority: LocalAuthority | None, now: dateti
     open, when it next opens, and the authority's numbers (or where to find them)."""
     hours = helpline_hours(now)
     return {
-        "helpline_hours": hours,
+        "opening": hours,
         "contacts": authority_contacts(authority),
         "helpline_phone": settings.HELPLINE_PHONE,
     }

@@ -28,7 +28,9 @@ def start_a_report(visit: Visit) -> None:
     assert visit.path() == "/report/anonymity"
 
 
-def send_an_anonymous_report(visit: Visit, *, summary: str = "Reports were not passed on") -> None:
+def send_an_anonymous_report(
+    visit: Visit, *, summary: str = "Reports were not passed on", urgent: bool = False
+) -> None:
     """From the start page to the confirmation page, answering as briefly as the pages allow (no council, so
     no authority data is needed). axe runs on each page when JavaScript is on (it cannot run without)."""
     page = visit.page
@@ -46,8 +48,9 @@ def send_an_anonymous_report(visit: Visit, *, summary: str = "Reports were not p
     page.get_by_label("Summarise your concern in a sentence").fill(summary)
     page.get_by_label("What happened?").fill("Two reports were filed and nothing was done.")
     visit.submit(axe=axe)
-    for _ in range(2):
-        page.get_by_label("No", exact=True).check()
+    for question in ("raised internally", "immediate risk"):
+        answer = "Yes" if urgent and question == "immediate risk" else "No"
+        page.get_by_label(answer, exact=True).check()
         visit.submit(axe=axe)
     assert visit.path() == "/report/check-your-answers"
     visit.submit("Send report", axe=axe)
