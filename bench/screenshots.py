@@ -164,12 +164,13 @@ def situation_build() -> Situation:
     """The referral thread of issue 12, built through the services the pages call."""
     from accounts.models import User
     from directory.lookup import authority_by_code
+    from referrals import services as referrals
+    from referrals.models import AuthorityAction
     from reports.models import Anonymity, Message
     from reports.services import Contact, message_send_from_reporter, report_unlock
     from tests.factories import submit_report
-    from triage import case_actions, referrals
+    from triage import case_actions
     from triage.intake import report_route
-    from triage.models import AuthorityAction
 
     rotherham = authority_by_code("E08000018")
     if rotherham is None:
@@ -190,32 +191,32 @@ def situation_build() -> Situation:
     report = submitted.report
     case = report_route(report_id=report.pk)
     case_actions.case_claim(case=case, acting_user=handler)
-    case_actions.case_refer(
+    referral = referrals.case_refer(
         case=case,
         summary="Two secondary pupils at Oakwood Academy are collected from school by an adult man the school "
         "believes is family; the pupils say he is not. Please consider a strategy discussion.",
         share_identity=False,
         acting_user=handler,
     )
-    referrals.referral_acknowledge(case=case, acting_user=officer)
+    referrals.referral_acknowledge(referral=referral, acting_user=officer)
     referrals.referral_record_action(
-        case=case,
+        referral=referral,
         kind=AuthorityAction.Kind.STRATEGY_DISCUSSION,
         note="Strategy discussion held with the police and the school.",
         acting_user=officer,
     )
-    question = referrals.referral_ask_helpline(case=case, question=QUESTION, acting_user=officer)
-    case_actions.case_relay_to_reporter(case=case, question_id=question.pk, body=RELAYED, acting_user=handler)
+    question = referrals.referral_ask_helpline(referral=referral, question=QUESTION, acting_user=officer)
+    referrals.case_relay_to_reporter(case=case, question_id=question.pk, body=RELAYED, acting_user=handler)
 
     _, data_key = report_unlock(reference=report.reference, access_code=submitted.access_code, client="screenshots")
     message_send_from_reporter(report=report, data_key=data_key, body=ANSWER)
     outbox_drain()
-    case_actions.case_reply_to_authority(case=case, question_id=question.pk, body=REPLY, acting_user=handler)
+    referrals.case_reply_to_authority(case=case, question_id=question.pk, body=REPLY, acting_user=handler)
 
     message_send_from_reporter(report=report, data_key=data_key, body=ADDED, kind=Message.Kind.MORE_INFORMATION)
     outbox_drain()
-    case_actions.case_update_authority(case=case, summary=UPDATE, acting_user=handler)
-    referrals.referral_ask_helpline(case=case, question=SECOND_QUESTION, acting_user=officer)
+    referrals.case_update_authority(case=case, summary=UPDATE, acting_user=handler)
+    referrals.referral_ask_helpline(referral=referral, question=SECOND_QUESTION, acting_user=officer)
 
     # A second referral to Rotherham, acknowledged, with no question: the list has something to compare.
     other = report_route(
@@ -224,13 +225,13 @@ def situation_build() -> Situation:
         ).report.pk
     )
     case_actions.case_claim(case=other, acting_user=handler)
-    case_actions.case_refer(
+    other_referral = referrals.case_refer(
         case=other,
         summary="A girl placed at Northside Children's Home goes missing most weekends; managers do not report it.",
         share_identity=False,
         acting_user=handler,
     )
-    referrals.referral_acknowledge(case=other, acting_user=officer)
+    referrals.referral_acknowledge(referral=other_referral, acting_user=officer)
     say(f"{outbox_drain()} outbox rows processed")
     return Situation(case_number=case.case_number, reference=report.reference, access_code=submitted.access_code)
 

@@ -61,8 +61,8 @@ REPADDED_COLUMNS: dict[str, SealedColumn] = {
         SealedColumn("reports.Report", "content", ""),
         SealedColumn("reports.Message", "body", "report"),
         SealedColumn("triage.CaseNote", "body", "case__report"),
-        SealedColumn("triage.Referral", "summary", "case__report"),
-        SealedColumn("triage.AuthorityAction", "note", "case__report"),
+        SealedColumn("referrals.Referral", "summary", "case__report"),
+        SealedColumn("referrals.AuthorityAction", "note", "case__report"),
     )
 }
 

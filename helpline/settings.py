@@ -131,6 +131,7 @@ INSTALLED_APPS = [
     "outbox",
     "reports",
     "triage",
+    "referrals",
     "oversight",
 ]
 
@@ -374,6 +375,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models have a "status": each enum named for its model.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "triage.models.Case.Status",
+        "ReferralStatusEnum": "referrals.models.Referral.Status",
+    },
 }
 
 # Pattern detection thresholds (oversight/patterns.py).

@@ -24,6 +24,7 @@ urlpatterns = [
 
 if settings.HELPLINE_ROLE in {"staff", "combined"}:
     from accounts import api as accounts_api
+    from referrals import api as referrals_api
     from triage import api as triage_api
 
     urlpatterns += [
@@ -34,8 +35,18 @@ if settings.HELPLINE_ROLE in {"staff", "combined"}:
         path(
             "api/v1/cases/<slug:case_number>/<slug:action>", triage_api.CaseActionApi.as_view(), name="case_action_api"
         ),
+        path("api/v1/referrals", referrals_api.ReferralListApi.as_view(), name="referral_list_api"),
+        path(
+            "api/v1/referrals/<int:referral_id>", referrals_api.ReferralDetailApi.as_view(), name="referral_detail_api"
+        ),
+        path(
+            "api/v1/referrals/<int:referral_id>/<slug:action>",
+            referrals_api.ReferralActionApi.as_view(),
+            name="referral_action_api",
+        ),
         path("staff/health", staff_health, name="staff_health"),
         path("staff/", include("triage.urls")),
+        path("staff/", include("referrals.urls")),
         path("staff/", include("oversight.urls")),
         path("staff/", include("accounts.urls")),
     ]

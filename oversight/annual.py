@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from oversight.suppression import THRESHOLD, Table, suppress
+from referrals.models import AuthorityAction, AuthorityOutcome, Referral
 from reports.models import Channel, Report
-from triage.models import AuthorityAction, AuthorityOutcome, Case, Outcome
+from triage.models import Case, Outcome
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -65,24 +66,27 @@ def annual_report(year: int) -> AnnualReport:
     reports = Report.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
     cases = Case.objects.filter(report__in=reports)
     channels = dict(reports.values_list("channel").annotate(n=Count("id")).values_list("channel", "n"))
+    referred = Referral.objects.filter(case=OuterRef("pk"))
     action = cases.aggregate(
-        referred=Count("id", filter=Q(referred_at__isnull=False)),
+        referred=Count("id", filter=Q(Exists(referred))),
         independent=Count("id", filter=Q(independent_review=True)),
         police=Count("id", filter=Q(escalated_to_police=True)),
         closed=Count("id", filter=Q(status=Case.Status.CLOSED)),
         open=Count("id", filter=~Q(status=Case.Status.CLOSED)),
     )
     further_action = cases.filter(
-        Q(referred_at__isnull=False) | Q(independent_review=True) | Q(escalated_to_police=True)
+        Q(Exists(referred)) | Q(independent_review=True) | Q(escalated_to_police=True)
     ).count()
     outcomes = dict(
         cases.exclude(outcome="").values_list("outcome").annotate(n=Count("id")).values_list("outcome", "n")
     )
+    # Each referral's outcome: a case referred to two authorities has two.
     authority_outcomes = dict(
-        cases.exclude(authority_outcome="")
-        .values_list("authority_outcome")
+        Referral.objects.filter(case__in=cases)
+        .exclude(outcome="")
+        .values_list("outcome")
         .annotate(n=Count("id"))
-        .values_list("authority_outcome", "n")
+        .values_list("outcome", "n")
     )
     authority_actions = dict(
         AuthorityAction.objects.filter(case__in=cases)

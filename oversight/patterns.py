@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from oversight.models import ConcernFact
+from referrals.models import Referral
 from reports.models import ConcernType, Report
 from triage.models import Case
 
@@ -110,13 +111,11 @@ def _reports_behind(cases: QuerySet[Case]) -> Evidence:
 
 def missed_acknowledgements(now: datetime) -> list[Alert]:
     since = now - timedelta(days=settings.PATTERN_MISSED_ACK_DAYS)
-    missed = Q(authority_acknowledged_at__isnull=True, authority_ack_due_at__lt=now) | Q(
-        authority_acknowledged_at__gt=F("authority_ack_due_at")
-    )
-    referrals = Case.objects.filter(referred_at__gte=since, authority__isnull=False).filter(missed)
+    missed = Q(acknowledged_at__isnull=True, ack_due_at__lt=now) | Q(acknowledged_at__gt=F("ack_due_at"))
+    referrals = Referral.objects.filter(referred_at__gte=since).filter(missed)
     rows = list(
         referrals.values("authority__name", "authority__gss_code")
-        .annotate(missed=Count("id"), latest_due=Max(TruncDate("authority_ack_due_at")))
+        .annotate(missed=Count("id"), latest_due=Max(TruncDate("ack_due_at")))
         .filter(missed__gte=settings.PATTERN_MISSED_ACK_MIN)
         .order_by("-missed")
     )
@@ -135,11 +134,11 @@ def missed_acknowledgements(now: datetime) -> list[Alert]:
     ]
 
 
-def _referrals_behind(referrals: QuerySet[Case]) -> Evidence:
+def _referrals_behind(referrals: QuerySet[Referral]) -> Evidence:
     return [
         [_day(referred), _day(due), _day(acknowledged) or "Not acknowledged"]
-        for referred, due, acknowledged in referrals.order_by("authority_ack_due_at").values_list(
-            TruncDate("referred_at"), TruncDate("authority_ack_due_at"), TruncDate("authority_acknowledged_at")
+        for referred, due, acknowledged in referrals.order_by("ack_due_at", "id").values_list(
+            TruncDate("referred_at"), TruncDate("ack_due_at"), TruncDate("acknowledged_at")
         )
     ]
 

@@ -18,8 +18,9 @@ from oversight import patterns
 from oversight.models import CaseFact, ConcernFact
 from oversight.periods import Measure, Period, Rollup, publish_year, quarter_of
 from oversight.suppression import Table
+from referrals.models import AuthorityOutcome
 from reports.models import ConcernType
-from triage.models import AuthorityOutcome, Outcome
+from triage.models import Outcome
 
 ACK_COLUMNS = [
     ("on_time", "Acknowledged on time"),
@@ -174,7 +175,7 @@ SELECT authority_id, ack, outcome_timeliness, closed_outcome, recorded, month, S
        GROUPING(authority_id, ack, outcome_timeliness, closed_outcome, recorded)
 FROM (
     SELECT authority_id, ack, outcome_timeliness, month, cases,
-           CASE WHEN status = 'closed' THEN outcome END AS closed_outcome,
+           CASE WHEN status = 'closed' AND outcome <> '' THEN outcome END AS closed_outcome,
            CASE WHEN authority_outcome <> '' THEN authority_outcome END AS recorded
     FROM ({facts}) facts
 ) f

@@ -126,3 +126,37 @@ def web_report_sent(client: Any, **changes: dict[str, str | list[str]]) -> Any:
     sent = client.post("/report/check-your-answers", follow=True)
     assert sent.status_code == 200 and b"Report sent" in sent.content, sent.content[:500]
     return sent
+
+
+def referral_of(case: Any) -> Any:
+    """The case's latest referral (most cases in the tests have one)."""
+    from referrals.models import Referral
+
+    return Referral.objects.select_related("case", "authority").filter(case=case).order_by("-id").first()
+
+
+def referral_make(case: Any, *, authority: Any = None, **fields: Any) -> Any:
+    """A referral row for ``case`` (to its authority unless told), written directly with the clocks a
+    referral made now would have, ``fields`` overriding: for tests of what reads referrals (clocks, lists,
+    statistics). The case is marked referred. Tests of referring itself go through referrals.services."""
+    from django.utils import timezone
+
+    from referrals.deadlines import clocks_start
+    from referrals.models import Referral
+    from triage.models import Case
+
+    referred_at = fields.pop("referred_at", None) or timezone.now()
+    referral = Referral(
+        case=case,
+        authority=authority or case.authority,
+        summary=b"",
+        referred_by=staff_user("referrer", role=User.Role.CALL_HANDLER),
+        referred_at=referred_at,
+    )
+    clocks_start(referral, referred_at)
+    for name, value in fields.items():
+        setattr(referral, name, value)
+    referral.save()
+    if case.status != Case.Status.REFERRED and fields.get("status") != Referral.Status.WITHDRAWN:
+        Case.objects.filter(pk=case.pk).update(status=Case.Status.REFERRED)
+    return referral

@@ -45,26 +45,27 @@ from django.test import Client
 from accounts.models import User
 from directory import lookup as authorities
 from helpline.json_codec import MAX_ERROR_DEPTH, unencodable_fields
+from referrals import services as authority_service
+from referrals import services as referral_services
+from referrals.listing import ReferralFilterForm
+from referrals.views import FORMS as REFERRAL_FORMS
 from reports import journey
 from reports.forms import AccessForm, ReporterMessageForm
 from tests.factories import (
     PASSWORD,
     QUESTION_PAGE_ANSWERS,
     client_with_a_draft,
+    referral_of,
     rolled_back_block,
     sign_in,
     staff_user,
     staff_with_mfa,
     submit_report,
 )
-from triage import case_actions as actions
-from triage import referrals as authority_service
 from triage.admin_views import ReferralInboxForm
 from triage.forms import CaseFilterForm
 from triage.intake import report_route
 from triage.models import Case
-from triage.referral_list import ReferralFilterForm
-from triage.referral_views import FORMS as REFERRAL_FORMS
 from triage.staff_actions import ACTION_FORMS, action_form
 from triage.views import PHONE_STEPS
 
@@ -388,9 +389,11 @@ def test_bad_form_input_on_any_referral_action_is_a_gov_uk_page(action: str) -> 
     supervisor = staff_user("bad-input-referrer", role=User.Role.SUPERVISOR)
     client, officer = signed_in(User.Role.AUTHORITY_OFFICER, ROTHERHAM)
     case = new_case()
-    actions.case_refer(case=case, summary="Please look into this.", share_identity=False, acting_user=supervisor)
+    referral_services.case_refer(
+        case=case, summary="Please look into this.", share_identity=False, acting_user=supervisor
+    )
     if action != "acknowledge":
-        authority_service.referral_acknowledge(case=case, acting_user=officer)
+        authority_service.referral_acknowledge(referral=referral_of(case), acting_user=officer)
     path = f"/staff/referrals/{case.case_number}/{action}"
     answer = REFERRAL_ANSWERS[action]
     with rolled_back(client):

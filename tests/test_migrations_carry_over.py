@@ -198,6 +198,17 @@ def write_old_data(conn: psycopg.Connection, access_code: str) -> list[int]:
     return event_ids
 
 
+# The case's columns that moved to its referral.
+REFERRAL_STATE = {
+    "referred_at",
+    "authority_ack_due_at",
+    "authority_outcome_due_at",
+    "authority_ack_escalate_at",
+    "authority_outcome_escalate_at",
+    "authority_acknowledged_at",
+    "authority_outcome",
+    "authority_outcome_at",
+}
 # Reporter times that triage 0010 keeps to the (London) day, by table.
 LONDON = ZoneInfo("Europe/London")
 DAY_ONLY = {
@@ -240,8 +251,15 @@ def test_a_pre_move_database_migrates_with_its_rows_keys_and_audit_chain(carry_d
         for table, _ in KEPT_TABLES:
             # Columns added by later migrations (e.g. the outbox's sweep count) are not the move's concern,
             # and the times a later migration kept to the day (triage 0010) must keep their day.
+            # The referral's state left the case for the referral (referrals 0002-0004, triage 0014): the
+            # test below follows it there.
             kept = [
-                {column: row[column] for column in old} for row, old in zip(after[table], before[table], strict=True)
+                {column: row[column] for column in old if column not in REFERRAL_STATE}
+                for row, old in zip(after[table], before[table], strict=True)
+            ]
+            before[table] = [
+                {column: value for column, value in row.items() if column not in REFERRAL_STATE}
+                for row in before[table]
             ]
             assert [day_kept(table, row) for row in kept] == [day_kept(table, row) for row in before[table]], (
                 f"{table} changed in the migration"
@@ -308,3 +326,164 @@ def test_a_pre_move_database_migrates_with_its_rows_keys_and_audit_chain(carry_d
     cleared = manage(carry_db, "verify_audit", check=False)
     assert cleared.returncode != 0
     assert f"event {report_event}: row subject does not match its hash" in cleared.stderr
+
+
+# --- the referral's state moves from the case to the referral (referrals 0001-0004, triage 0014) ----------
+
+BEFORE_REFERRALS = [("triage", "0012_referral_particulars"), ("oversight", "0004_refresh_function")]
+# Writes cases in the schema before referrals owned their state, through the historical models of that
+# state (so every column the schema had gets a value), and prints the ids as JSON.
+OLD_REFERRALS = """
+import json
+from datetime import datetime, timedelta, timezone
+from django.core.management import call_command
+from django.db import connection, models
+from django.db.migrations.executor import MigrationExecutor
+
+TARGETS = %(targets)r
+for app, name in TARGETS:
+    call_command("migrate", app, name, verbosity=0)
+apps = MigrationExecutor(connection).loader.project_state(TARGETS).apps
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
+DAY = timedelta(days=1)
+
+def make(model, **given):
+    values = {}
+    for field in apps.get_model(*model.split("."))._meta.concrete_fields:
+        if field.name in given or field.attname in given or field.null or field.has_default() or field.primary_key:
+            continue
+        kind = field.get_internal_type()
+        values[field.name] = 1 if kind.endswith("IntegerField") else {
+            "BinaryField": b"sealed", "DateTimeField": T0, "BooleanField": False, "JSONField": {},
+            "ArrayField": [], "DateField": T0.date(),
+        }.get(kind, "x")
+    values.update(given)
+    return apps.get_model(*model.split(".")).objects.create(**values)
+
+north = make("directory.LocalAuthority", gss_code="E06000901", name="Northtown", region="North East")
+south = make("directory.LocalAuthority", gss_code="E06000902", name="Southtown", region="South West")
+handler = make("accounts.User", username="carry.handler", role="call_handler")
+Queue = apps.get_model("triage", "Queue")
+queue = Queue.objects.get_or_create(slug="national", defaults={"name": "National", "kind": "national"})[0]
+numbers = iter(range(1, 100))
+from core import crypto
+KEY_ID, SEALED_KEY = crypto.seal_key_for_helpline(crypto.new_data_key())
+
+def case(**given):
+    given = {"outcome": "", "authority_outcome": "", **given}
+    n = next(numbers)
+    report = make("reports.Report", reference=f"HX7K-{n:04d}", local_authority=north, submitted_at=T0,
+                  helpline_key_id=KEY_ID, helpline_sealed_key=SEALED_KEY,
+                    concern_types=["concern_not_acted_on"])
+    return make("triage.Case", case_number=f"2025-CARRY{n}", report=report, authority=north, queue=queue,
+                priority="standard", created_at=T0, triage_due_at=T0 + DAY, reporter_feedback_due_at=T0 + 90 * DAY,
+                **given)
+
+def referral(on, at, authority=north):
+    return make("triage.Referral", case=on, authority=authority, summary=b"sealed-summary", referred_by=handler,
+                referred_at=at)
+
+def action(on, kind, at):
+    return make("triage.AuthorityAction", case=on, kind=kind, recorded_by=handler, created_at=at, note=b"")
+
+# Once: referred, acknowledged, a question asked, the first rung of the outcome ladder taken.
+once = case(status="referred", referred_at=T0, authority_ack_due_at=T0 + DAY, authority_ack_escalate_at=T0 + 3 * DAY,
+            authority_outcome_due_at=T0 + 60 * DAY, authority_outcome_escalate_at=T0 + 62 * DAY,
+            authority_acknowledged_at=T0 + DAY / 2)
+once_referral = referral(once, T0)
+once_actions = [action(once, "acknowledged", T0 + DAY / 2).pk, action(once, "question", T0 + DAY).pk]
+make("triage.Escalation", case=once, step="outcome_overdue", deadline=T0 + 60 * DAY, created_at=T0 + 61 * DAY)
+make("triage.Escalation", case=once, step="triage_overdue", deadline=T0 + DAY, created_at=T0 + DAY)
+# Twice: referred, reopened, referred again; the authority answered the second referral.
+T2 = T0 + 10 * DAY
+twice = case(status="referred", referred_at=T2, authority_ack_due_at=T2 + DAY, authority_ack_escalate_at=T2 + 3 * DAY,
+             authority_outcome_due_at=T2 + 60 * DAY, authority_outcome_escalate_at=T2 + 62 * DAY,
+             authority_acknowledged_at=T2 + DAY, authority_outcome="early_help", authority_outcome_at=T2 + 5 * DAY)
+first, second = referral(twice, T0), referral(twice, T2)
+twice_actions = [action(twice, "acknowledged", T0 + DAY).pk, action(twice, "outcome", T2 + 5 * DAY).pk]
+# Legacy: marked referred with no referral row; and a case never referred.
+legacy = case(status="closed", referred_at=T0, authority_ack_due_at=T0 + DAY, authority_ack_escalate_at=T0 + 3 * DAY,
+              authority_outcome_due_at=T0 + 60 * DAY, authority_outcome_escalate_at=T0 + 62 * DAY,
+              assignee=handler, closed_at=T0 + 20 * DAY, outcome="no_further_action")
+never = case(status="in_triage")
+print(json.dumps({"once": once.pk, "once_referral": once_referral.pk, "once_actions": once_actions,
+                  "twice": twice.pk, "first": first.pk, "second": second.pk, "twice_actions": twice_actions,
+                  "legacy": legacy.pk, "never": never.pk, "handler": handler.pk}))
+"""
+READ_REFERRALS = """
+import json
+from django.db import connection
+from referrals.models import AuthorityAction, Referral, ReferralEscalation
+from triage.models import Case, Escalation
+
+def when(moment):
+    return moment.isoformat() if moment else None
+
+print(json.dumps({
+    "referrals": [
+        {"id": r.id, "case": r.case_id, "authority": r.authority.gss_code, "status": r.status,
+         "ack_due_at": when(r.ack_due_at), "ack_escalate_at": when(r.ack_escalate_at),
+         "outcome_due_at": when(r.outcome_due_at), "acknowledged_at": when(r.acknowledged_at),
+         "outcome": r.outcome, "outcome_at": when(r.outcome_at), "withdrawn_at": when(r.withdrawn_at),
+         "summary": bytes(r.summary).decode(), "referred_by": r.referred_by_id}
+        for r in Referral.objects.order_by("case_id", "referred_at", "id")
+    ],
+    "actions": {str(a.id): a.referral_id for a in AuthorityAction.objects.all()},
+    "referral_escalations": [[e.referral_id, e.step, when(e.deadline)] for e in ReferralEscalation.objects.all()],
+    "case_escalations": sorted(Escalation.objects.values_list("step", flat=True)),
+    "case_columns": [
+        column.name for column in connection.introspection.get_table_description(connection.cursor(), "triage_case")
+    ],
+}))
+"""
+
+
+@pytest.mark.slow
+def test_each_cases_referral_state_moves_onto_its_referral(carry_db, fast_kdf):
+    script = OLD_REFERRALS % {"targets": BEFORE_REFERRALS}
+    ids = json.loads(manage(carry_db, "shell", "--no-imports", "-c", script).stdout)
+    manage(carry_db, "migrate", "--no-input")
+    after = json.loads(manage(carry_db, "shell", "--no-imports", "-c", READ_REFERRALS).stdout)
+
+    day = "2025-03-0{}T09:00:00+00:00".format
+    by_id = {row["id"]: row for row in after["referrals"]}
+    once = by_id[ids["once_referral"]]
+    assert once == {
+        "id": ids["once_referral"],
+        "case": ids["once"],
+        "authority": "E06000901",
+        "status": "acknowledged",
+        "ack_due_at": day(4),
+        "ack_escalate_at": day(6),
+        "outcome_due_at": "2025-05-02T09:00:00+00:00",
+        "acknowledged_at": "2025-03-03T21:00:00+00:00",
+        "outcome": "",
+        "outcome_at": None,
+        "withdrawn_at": None,
+        "summary": "sealed-summary",
+        "referred_by": ids["handler"],
+    }
+    # Referred twice: the earlier referral was superseded (withdrawn when the second was made), the latest
+    # has the case's state; each thread entry is on the referral current when it was written.
+    first, second = by_id[ids["first"]], by_id[ids["second"]]
+    assert (first["status"], first["withdrawn_at"], first["outcome"]) == ("withdrawn", "2025-03-13T09:00:00+00:00", "")
+    assert (second["status"], second["outcome"], second["outcome_at"]) == (
+        "outcome_recorded",
+        "early_help",
+        "2025-03-18T09:00:00+00:00",
+    )
+    assert first["ack_due_at"] is not None and first["ack_due_at"] < second["ack_due_at"]
+    assert [after["actions"][str(pk)] for pk in ids["once_actions"]] == [ids["once_referral"]] * 2
+    assert [after["actions"][str(pk)] for pk in ids["twice_actions"]] == [ids["first"], ids["second"]]
+    # A case marked referred with no referral row gets one, made by its assignee, with no summary; closed
+    # before the authority answered, it is withdrawn.
+    (legacy,) = [row for row in after["referrals"] if row["case"] == ids["legacy"]]
+    assert (legacy["status"], legacy["summary"], legacy["referred_by"]) == ("withdrawn", "", ids["handler"])
+    assert legacy["ack_due_at"] == day(4) and legacy["withdrawn_at"] == "2025-03-23T09:00:00+00:00"
+    assert not [row for row in after["referrals"] if row["case"] == ids["never"]]
+    assert len(after["referrals"]) == 4
+    # The authority's ladder moved to the referral; the helpline's stayed on the case.
+    assert after["referral_escalations"] == [[ids["once_referral"], "outcome_overdue", "2025-05-02T09:00:00+00:00"]]
+    assert after["case_escalations"] == ["triage_overdue"]
+    moved = {"referred_at", "authority_ack_due_at", "authority_outcome_due_at", "authority_acknowledged_at"}
+    assert not moved & set(after["case_columns"])

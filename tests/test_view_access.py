@@ -20,7 +20,8 @@ from accounts.models import User
 from audit.models import AuditEvent
 from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
-from tests.factories import sign_in, staff_user, staff_with_mfa
+from referrals.models import Referral
+from tests.factories import referral_make, referral_of, sign_in, staff_user, staff_with_mfa
 from tests.triage.test_authority_workspace import ROTHERHAM, SHEFFIELD, new_case, referred
 from tests.triage.test_staff_api import client_for
 from triage.models import Case
@@ -102,7 +103,7 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     (f"/staff/admin/staff/{UNKNOWN_USER}/invitation/revoke", GET_POST, ADMIN, {}),
     (f"/staff/admin/staff/{UNKNOWN_USER}/invitation/reissue", GET_POST, ADMIN, {}),
     (f"/staff/admin/staff/{UNKNOWN_USER}/enable", GET_POST, ADMIN, {"reason": "Access check"}),
-    # triage/referral_views.py
+    # referrals/views.py
     ("/staff/referrals", GET, OFFICER, {}),
     ("/staff/referrals/{case}", GET, OFFICER, {}),
     ("/staff/referrals/{case}/acknowledge", POST, OFFICER, {}),
@@ -119,6 +120,12 @@ STAFF_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = 
     ("/api/v1/cases", GET, HELPLINE, {}),
     ("/api/v1/cases/{case}", GET, HELPLINE, {}),
     ("/api/v1/cases/{case}/add_note", POST, HELPLINE, {"body": "Access check"}),
+]
+# referrals/api.py (AuthorityOfficerVerified): the authority API, for officers only.
+AUTHORITY_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = [
+    ("/api/v1/referrals", GET, OFFICER, {}),
+    ("/api/v1/referrals/{referral}", GET, OFFICER, {}),
+    ("/api/v1/referrals/{referral}/acknowledge", POST, OFFICER, {}),
 ]
 
 
@@ -166,11 +173,12 @@ def call(client: Client, method: str, path: str, data: dict[str, str] | None = N
 
 
 def case_path(path: str) -> str:
-    """The path, with "{case}" as a real case referred to Rotherham (only built when the path needs one)."""
-    if "{case}" not in path:
+    """The path, with "{case}" as a real case referred to Rotherham and "{referral}" as its referral (only
+    built when the path needs one)."""
+    if "{case}" not in path and "{referral}" not in path:
         return path
     case = referred(staff_user("access-referrer", role=R.SUPERVISOR))
-    return path.format(case=case.case_number)
+    return path.format(case=case.case_number, referral=referral_of(case).pk)
 
 
 def unverified_client() -> Client:
@@ -289,7 +297,18 @@ def test_a_staff_page_sends_a_session_without_a_second_factor_to_sign_in(
     assert (response.status_code, response["Location"]) == (302, SIGN_IN)
 
 
-@pytest.mark.parametrize(("method", "path", "data"), _every_method(STAFF_API))
+@pytest.mark.parametrize(("role", "method", "path", "data"), _refused_roles(AUTHORITY_API))
+def test_the_authority_api_is_forbidden_to_a_role_that_is_not_an_officer(
+    role: str, method: str, path: str, data: dict[str, str]
+) -> None:
+    client, url = client_for(role), case_path(path)
+    events = AuditEvent.objects.count()
+    response = call(client, method, url, data, api=True)
+    assert response.status_code == 403, (response.status_code, response.content[:200])
+    assert AuditEvent.objects.count() == events
+
+
+@pytest.mark.parametrize(("method", "path", "data"), _every_method(STAFF_API + AUTHORITY_API))
 @pytest.mark.parametrize("who", ["anonymous", "no second factor"])
 def test_the_staff_api_is_forbidden_without_a_verified_session(
     who: str, method: str, path: str, data: dict[str, str]
@@ -340,7 +359,33 @@ def test_a_case_outside_the_officers_authorities_is_not_found(scenario: str, met
     assert number.encode() not in response.content
     assert AuditEvent.objects.count() == events
     if scenario != "unknown case number":
-        assert Case.objects.get(case_number=number).authority_acknowledged_at is None
+        assert not Referral.objects.filter(case__case_number=number, acknowledged_at__isnull=False).exists()
+
+
+@pytest.mark.parametrize(
+    "scenario", ["referred to another authority", "about the officer's own council", "unknown referral"]
+)
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/api/v1/referrals/{referral}"), ("POST", "/api/v1/referrals/{referral}/acknowledge")]
+)
+def test_a_referral_outside_the_officers_authorities_is_not_found_in_the_api(
+    scenario: str, method: str, path: str
+) -> None:
+    client = client_for(R.AUTHORITY_OFFICER)
+    if scenario == "unknown referral":
+        referral_id = 10**9
+    else:
+        number = _out_of_scope_case(scenario)
+        case = Case.objects.get(case_number=number)
+        if scenario == "about the officer's own council":
+            # However it came to carry a referral to Rotherham, it stays invisible to Rotherham.
+            referral_make(case, authority=authority_by_code(ROTHERHAM))
+        referral_id = referral_of(case).pk
+    events = AuditEvent.objects.count()
+    response = call(client, method, path.format(referral=referral_id), {}, api=True)
+    assert response.status_code == 404, (response.status_code, response.content[:200])
+    assert AuditEvent.objects.count() == events
+    assert not Referral.objects.filter(pk=referral_id, acknowledged_at__isnull=False).exists()
 
 
 @pytest.mark.parametrize(

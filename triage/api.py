@@ -26,6 +26,7 @@ from accounts.decorators import staff_user
 from accounts.models import User
 from core.identifiers import CASE_NUMBER_ALPHABET
 from core.text import CleanTextField
+from referrals.api import ReferralSerializer, referral_row
 from reports.api import MessageOutputSerializer, text_pattern
 from triage import routing, selectors, workflow
 from triage.case_content import case_open
@@ -166,6 +167,25 @@ ACTION_BODY_OVERRIDES: dict[str, dict[str, Any]] = {
         "pattern": f"^{CURRENT_GSS_CODE}$",
         "description": "The current GSS code of an authority in the directory",
     },
+    # What case_actions.postcode_district_clean takes: a district, in either case, spaces around it, or none.
+    "postcode_district": {
+        "type": "string",
+        "maxLength": 8,
+        "pattern": "^[ \\t\\n\\r]*(?:[A-Za-z][A-HJ-Ya-hj-y]?[0-9][A-Za-z0-9]?)?[ \\t\\n\\r]*$",
+        "description": "A postcode district only, like S60 (never a full postcode), or empty",
+    },
+    # Who a referral goes to (refer), or which referral an update is for (update_authority).
+    "recipient": {
+        "type": "object",
+        "properties": {
+            "kind": {"type": "string", "enum": ["local_authority"]},
+            "code": {"type": "string", "pattern": f"^{CURRENT_GSS_CODE}$"},
+        },
+        "required": ["kind", "code"],
+        "additionalProperties": False,
+        "description": "A local authority by its current GSS code. For refer, left out: the case's own "
+        "authority; a second call with another recipient adds a second referral.",
+    },
 }
 
 
@@ -256,6 +276,7 @@ class CaseDetailSerializer(serializers.Serializer[Any]):
         "state and the body's validity aside.",
     )
     deadlines = serializers.DictField(child=serializers.DateTimeField(allow_null=True))
+    referrals = ReferralSerializer(many=True, help_text="Each referral of the case, with its own status and clocks")
     content = serializers.DictField(help_text="The decrypted concern")
     messages = MessageOutputSerializer(many=True)
 
@@ -285,6 +306,7 @@ class CaseDetailApi(APIView):
                 "concern_types": case.report.concern_types,
                 "allowed_actions": offered_actions(case, user),
                 "deadlines": {clock.key: getattr(case, clock.due_field) for clock in CASE_PAGE_CLOCKS},
+                "referrals": [referral_row(referral) for referral, _ in opened.referrals],
                 "content": opened.content,
                 "messages": [
                     {"from": m.direction, "sent_on": m.sent_on, "kind": m.kind, "body": body}
@@ -356,7 +378,13 @@ def _as_form_data(data: Any, action: str) -> tuple[MultiValueDict[str, Any], dic
         if field is None or value is None:
             continue  # unknown fields are ignored; a missing or null required field is the form's error
         name = f"{action}-{key}"
-        if isinstance(field, forms.MultipleChoiceField):
+        if key == "recipient":
+            code = _recipient_code(value)
+            if code is None:
+                errors[key] = ['Give the recipient as {"kind": "local_authority", "code": its GSS code}.']
+            else:
+                values[name] = code
+        elif isinstance(field, forms.MultipleChoiceField):
             if isinstance(value, list) and all(isinstance(item, str) for item in value):
                 values.setlist(name, value)
             else:
@@ -372,3 +400,11 @@ def _as_form_data(data: Any, action: str) -> tuple[MultiValueDict[str, Any], dic
         else:
             errors[key] = ["Must be text."]
     return values, errors
+
+
+def _recipient_code(value: Any) -> str | None:
+    """A recipient's GSS code from ``{"kind": "local_authority", "code": ...}``; None for anything else."""
+    if not isinstance(value, dict) or value.get("kind") != "local_authority":
+        return None
+    code = value.get("code")
+    return code if isinstance(code, str) and code else None

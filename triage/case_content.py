@@ -6,6 +6,7 @@ The caller has already found the case through triage.selectors, which decides wh
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.views.decorators.debug import sensitive_variables
 
@@ -13,7 +14,7 @@ from accounts.models import User
 from core import crypto
 from reports.models import Message
 from triage.events import case_event
-from triage.models import AuthorityAction, Case, CaseNote, Referral
+from triage.models import Case, CaseNote
 
 
 @sensitive_variables("report")
@@ -33,8 +34,9 @@ class OpenedCase:
     content: dict[str, object]
     messages: list[tuple[Message, str]]
     notes: list[tuple[CaseNote, str]]
-    referrals: list[tuple[Referral, str]]
-    authority_actions: list[tuple[AuthorityAction, str]]
+    # The case's referrals and their threads (referrals.models, a layer above: read through the case).
+    referrals: list[tuple[Any, str]]
+    authority_actions: list[tuple[Any, str]]
 
 
 @sensitive_variables("key")
@@ -45,7 +47,10 @@ def case_open(*, case: Case, acting_user: User) -> OpenedCase:
         content=crypto.open_content(key, bytes(case.report.content)),
         messages=[(m, crypto.open_text(key, bytes(m.body))) for m in case.report.messages.select_related("author")],
         notes=[(n, crypto.open_text(key, bytes(n.body))) for n in case.notes.select_related("author")],
-        referrals=[(r, crypto.open_text(key, bytes(r.summary))) for r in case.referrals.select_related("authority")],
+        referrals=[
+            (r, crypto.open_text(key, bytes(r.summary)))
+            for r in case.referrals.select_related("authority").order_by("id")
+        ],
         authority_actions=[
             (a, crypto.open_text(key, bytes(a.note)) if a.note else "")
             for a in case.authority_actions.select_related("recorded_by")

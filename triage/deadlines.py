@@ -1,6 +1,7 @@
 """Every clock a case runs, defined once: when it is due, when it is done, and when it is overdue.
 
-The due dates are set on the case when its clock starts (routing, referral). Whether a clock is done,
+The due dates are set on the case when its clock starts (routing); a referral's on the referral when it is
+made (referrals.deadlines defines its clocks with the Clock here). Whether a clock is done,
 overdue or due soon is derived here and only here, both for one case (``deadline_state``) and as a query
 (``overdue_q``), so every page, the API and the escalation sweeper agree.
 """
@@ -71,8 +72,9 @@ def authority_outcome_escalate(referred_at: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Clock:
-    """One deadline of a case. It runs while the case is in one of ``running``; it is met once the case
-    leaves them or, for a clock with ``met_field``, once that field is set."""
+    """One deadline of a case (or of a referral, by the referral's status). It runs while the row is in one
+    of ``running``; it is met once the row leaves them or, for a clock with ``met_field``, once that field
+    is set."""
 
     key: str
     label: str
@@ -95,34 +97,6 @@ class Clock:
 
 S = Case.Status
 TRIAGE = Clock("triage", "Triage", "triage_due_at", IN_TRIAGE)
-AUTHORITY_ACK = Clock(
-    "authority_acknowledgement",
-    "Authority acknowledgement",
-    "authority_ack_due_at",
-    frozenset({S.REFERRED}),
-    "authority_acknowledged_at",
-)
-AUTHORITY_ACK_ESCALATION = Clock(
-    "authority_acknowledgement_escalation",
-    "Authority acknowledgement (national oversight)",
-    "authority_ack_escalate_at",
-    frozenset({S.REFERRED}),
-    "authority_acknowledged_at",
-)
-AUTHORITY_OUTCOME = Clock(
-    "authority_outcome",
-    "Authority outcome",
-    "authority_outcome_due_at",
-    frozenset({S.REFERRED}),
-    "authority_outcome_at",
-)
-AUTHORITY_OUTCOME_ESCALATION = Clock(
-    "authority_outcome_escalation",
-    "Authority outcome (national oversight)",
-    "authority_outcome_escalate_at",
-    frozenset({S.REFERRED}),
-    "authority_outcome_at",
-)
 # Closing a case sends the reporter its feedback.
 REPORTER_FEEDBACK = Clock("reporter_feedback", "Feedback to the reporter", "reporter_feedback_due_at", OPEN)
 # One question's clock, on an AuthorityAction rather than the case (see question_deadline).
@@ -132,7 +106,8 @@ QUESTION_ANSWER = Clock(
 )
 # The helpline's clocks and the authority's, in the order pages list them.
 HELPLINE_CLOCKS = (TRIAGE, REPORTER_FEEDBACK)
-CASE_PAGE_CLOCKS = (TRIAGE, AUTHORITY_ACK, AUTHORITY_OUTCOME, REPORTER_FEEDBACK)
+# A referral's own clocks are referrals.deadlines' (each referral shows them on the case page).
+CASE_PAGE_CLOCKS = (TRIAGE, REPORTER_FEEDBACK)
 
 
 def _value(case: Case | Mapping[str, Any], field: str) -> Any:
@@ -174,8 +149,8 @@ class Deadline:
     state: str
 
 
-def case_deadlines(case: Case, now: datetime, clocks: tuple[Clock, ...] = CASE_PAGE_CLOCKS) -> list[Deadline]:
-    """The case's started clocks with their states, for its page and the staff API."""
+def case_deadlines(case: Any, now: datetime, clocks: tuple[Clock, ...] = CASE_PAGE_CLOCKS) -> list[Deadline]:
+    """The started clocks of a case (or a referral) with their states, for its page and the API."""
     return [
         Deadline(clock=clock, due=due, state=deadline_state(case, clock, now))
         for clock in clocks

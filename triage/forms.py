@@ -12,8 +12,7 @@ from directory.lookup import authority_choices
 from reports.forms import DETAILS_MAX, MESSAGE_MAX
 from reports.models import Anonymity, ConcernType
 from triage.case_actions import HOW_TOLD, postcode_district_clean
-from triage.models import AuthorityAction, AuthorityOutcome, Case, Outcome, Queue
-from triage.referrals import RECORDABLE
+from triage.models import Case, Outcome, Queue
 from triage.selectors import PAGE_SIZES, SORTS, CaseFilters, authority_reach, helpline_staff
 from triage.templatetags.case_events import event_label
 from triage.workflow import ActionNotAllowed
@@ -177,6 +176,15 @@ class ReferForm(GovukForm):
     for a named reporter, "name the organisation" only when one was given, and, when no email would reach
     the authority (no referral inbox, no active officer), requires how the helpline will tell it."""
 
+    # Which authority: the case's own unless another is chosen (a child placed out of area: the placing and
+    # the host authority each get a referral, with a summary written for each).
+    recipient = forms.ChoiceField(
+        label="Refer to",
+        help_text="Leave as it is to refer to the case's authority. Choose another to refer the case to it as "
+        "well, with a summary written for it.",
+        required=False,
+        error_messages={"invalid_choice": "Choose an English children's services authority"},
+    )
     summary = CleanTextField(
         label="Summary for the authority",
         help_text="Written for the authority: what the concern is and what you ask them to do. Leave out "
@@ -223,9 +231,13 @@ class ReferForm(GovukForm):
         error_messages={"required": "Write who the helpline will contact at the authority, and when"},
     )
 
-    def __init__(self, *args: Any, case: Case | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, case: Case | None = None, authorities: list[tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.reach = authority_reach(case.authority) if case is not None and case.authority else None
+        own = case.authority if case is not None and case.authority else None
+        self.set_choices("recipient", [("", own.name if own else "Choose an authority"), *(authorities or [])])
+        self.reach = authority_reach(own) if own else None
         if case is None:
             return
         report = case.report
@@ -296,7 +308,13 @@ class RelayToReporterForm(QuestionChoiceForm):
     )
 
 
-class AuthorityUpdateForm(forms.Form):
+class AuthorityUpdateForm(GovukForm):
+    # Asked only while the case is with more than one authority: the update is written for one of them.
+    recipient = forms.ChoiceField(
+        label="Which authority",
+        required=False,
+        error_messages={"invalid_choice": "Choose an authority the case is referred to"},
+    )
     summary = CleanTextField(
         label="Update for the authority",
         help_text="Written for the authority: what is new since the referral. Leave out anything that "
@@ -305,6 +323,17 @@ class AuthorityUpdateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"required": "Write the update for the authority"},
     )
+
+    def __init__(self, *args: Any, recipients: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        recipients = recipients or []
+        if len(recipients) > 1:
+            self.set_choices("recipient", [("", "Choose an authority"), *recipients])
+            self.fields["recipient"].required = True
+            self.fields["recipient"].error_messages["required"] = "Choose which authority to update"
+        else:
+            # One authority (or none): the update goes to it.
+            del self.fields["recipient"]
 
 
 class EscalateForm(forms.Form):
@@ -351,42 +380,4 @@ class ReopenForm(forms.Form):
         max_length=MESSAGE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Enter why the case is being reopened"},
-    )
-
-
-# --- the authority officer's forms -----------------------------------------------------------------
-
-
-class RecordActionForm(forms.Form):
-    kind = forms.ChoiceField(
-        label="What was done",
-        widget=forms.RadioSelect,
-        choices=[(k, AuthorityAction.Kind(k).label) for k in RECORDABLE],
-        error_messages={"required": "Choose what was done"},
-    )
-    note = CleanTextField(
-        label="Details (optional)", required=False, max_length=MESSAGE_MAX, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
-class OutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(
-        label="Outcome",
-        choices=[("", "Choose an outcome"), *AuthorityOutcome.choices],
-        error_messages={"required": "Choose an outcome"},
-    )
-    note = CleanTextField(
-        label="What happened (optional)",
-        required=False,
-        max_length=MESSAGE_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-
-
-class QuestionForm(forms.Form):
-    note = CleanTextField(
-        label="Your question for the helpline",
-        max_length=MESSAGE_MAX,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": "Enter your question"},
     )

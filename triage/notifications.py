@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.notices import ApprovalWaiting
 from core import crypto
 from core.timetrail import day_start, is_day_only, recorded_now
+from directory.models import LocalAuthority
 from outbox.registry import Retry
 from outbox.services import outbox_add
 from triage.case_content import case_data_key
@@ -73,30 +74,18 @@ def supervisors_alert(*, case: Case, template: str, occasion: str = "") -> list[
     return staff_alert(case=case, template=template, recipients=supervisors(), occasion=occasion)
 
 
-def authority_tell(*, case: Case, template: str, occasion: str) -> int:
-    """The authority the case is referred to: its referral inbox and its active officers with an address.
-    How many emails were queued: 0 when the authority has neither (nobody is told; callers must say so)."""
-    referral = case.referrals.select_related("authority").order_by("-id").first()
-    if referral is None:
-        return 0
-    authority = referral.authority
-    recipients = {authority.referral_email} | set(
-        authority.officers.filter(is_active=True).exclude(email="").values_list("email", flat=True)
-    )
-    queued = sorted(r for r in recipients if r)
-    for recipient in queued:
-        email_queue(case=case, recipient=recipient, template=template, occasion=occasion)
-    return len(queued)
-
-
-def oversight_alert(*, case: Case, template: str) -> list[EmailRecord]:
-    """National oversight and the safeguarding partnership of the case's area (never for a case
-    about that area's own council, which is never referred there in the first place)."""
-    region = case.authority.region if case.authority else None
+def oversight_alert(
+    *, case: Case, template: str, authority: LocalAuthority | None = None, occasion: str = ""
+) -> list[EmailRecord]:
+    """National oversight and the safeguarding partnership of the area of ``authority`` (a referral's),
+    else of the case's (never for a case about that area's own council, which is never referred there in
+    the first place)."""
+    authority = authority or case.authority
+    region = authority.region if authority else None
     recipients = User.objects.filter(role=User.Role.OVERSIGHT_ANALYST)
     if region and not case.independent_review:
         recipients = recipients | User.objects.filter(role=User.Role.BOARD_REVIEWER, area=region)
-    return staff_alert(case=case, template=template, recipients=recipients)
+    return staff_alert(case=case, template=template, recipients=recipients, occasion=occasion)
 
 
 def helpline_tell(*, case: Case, template: str, occasion: str) -> None:
@@ -161,9 +150,9 @@ def email_context(record: EmailRecord) -> dict[str, object]:
     case_number = case.case_number if case else ""
     if record.template in AUTHORITY_TEMPLATES:
         referral_url = (
-            staff_link("triage.urls", "referral_detail", case_number=case_number)
+            staff_link("referrals.urls", "referral_detail", case_number=case_number)
             if case_number
-            else staff_link("triage.urls", "referral_list")
+            else staff_link("referrals.urls", "referral_list")
         )
         return {"case_number": case_number, "referral_url": referral_url}
     if record.template in OVERSIGHT_TEMPLATES:

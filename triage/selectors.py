@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.postgres.aggregates import ArrayAgg, StringAgg
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Case as Choose
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet, Subquery, When, Window
 from django.http import Http404
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 
 from accounts.models import User
 from audit.models import AuditEvent
@@ -23,7 +24,7 @@ from reports.models import Message, Report
 from triage import workflow
 from triage.deadlines import overdue_q
 from triage.events import case_events, case_timeline_events
-from triage.models import AuthorityAction, AuthorityOutcome, Case, Queue
+from triage.models import Case, Queue
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = {
@@ -59,8 +60,11 @@ def case_queryset_for(user: User) -> QuerySet[Case]:
         return Case.objects.all()
     if user.role == User.Role.AUTHORITY_OFFICER:
         mine = user.authorities.values_list("pk", flat=True)
-        return Case.objects.filter(authority__in=mine, referred_at__isnull=False, independent_review=False).exclude(
-            conflict_authority__in=mine
+        # The cases referred to them; what of each they may read is their referral's (referrals.selectors).
+        return (
+            Case.objects.filter(referrals__authority__in=mine, independent_review=False)
+            .exclude(conflict_authority__in=mine)
+            .distinct()
         )
     return Case.objects.none()
 
@@ -141,15 +145,38 @@ def _unanswered_reporter_message() -> Subquery:
     return Subquery(last.annotate(waiting=Choose(mine, default=None)).values("waiting")[:1])
 
 
+# A referral's status once its authority recorded the outcome, and while it is open (referrals.models).
+OUTCOME_RECORDED = "outcome_recorded"
+REFERRAL_OPEN = ("awaiting_acknowledgement", "acknowledged")
+
+
+def done_with_authorities() -> QuerySet[Case, Any]:
+    """The ids of cases done with their authorities: every referral has an outcome (or was withdrawn), at
+    least one an outcome, so the reporter's feedback is what is left."""
+    return (
+        Case.objects.filter(referrals__status=OUTCOME_RECORDED)
+        .exclude(referrals__status__in=REFERRAL_OPEN)
+        .values("pk")
+    )
+
+
+def referral_outcome_labels() -> dict[str, str]:
+    """What an authority may record, by code: the choices of the referral's outcome field (the model is in
+    the layer above; its field is read through the case's relation)."""
+    field = cast("models.Field[Any, Any]", Case._meta.get_field("referrals").related_model._meta.get_field("outcome"))
+    return {str(code): str(label) for code, label in field.choices or []}
+
+
 def helpline_work(*, user: User) -> HelplineWork:
     """Three queries whatever the number of cases: the plain counts, and each list's first HOME_LIST_SIZE
     cases, the first with its whole count (a window over the same pass: the reporter's last message is looked
     up once per open case, the one cost here that grows with the open cases)."""
     require_helpline(user)
     open_cases = Case.objects.exclude(status=Case.Status.CLOSED)
+    done = done_with_authorities()
     counts = open_cases.aggregate(
         assigned_to_me=Count("id", filter=Q(assignee=user)),
-        feedback_due=Count("id", filter=Q(authority_outcome_at__isnull=False)),
+        feedback_due=Count("id", filter=Q(pk__in=done)),
     )
     fields = ("case_number", "status", "priority", "assignee__username", "reporter_feedback_due_at")
     last_sent_on = Message.objects.filter(report_id=OuterRef("report_id")).order_by("-id").values("sent_on")[:1]
@@ -160,17 +187,23 @@ def helpline_work(*, user: User) -> HelplineWork:
         .order_by("waiting")
         .values(*fields, "waiting", "total", "last_message_on")[:HOME_LIST_SIZE]
     )
+    recorded = Q(referrals__status=OUTCOME_RECORDED)
     feedback_due_cases = list(
-        open_cases.filter(authority_outcome_at__isnull=False)
-        .order_by("reporter_feedback_due_at", "id")
-        .values(*fields, "authority__name", "authority_outcome", "authority_outcome_at")[:HOME_LIST_SIZE]
+        open_cases.filter(pk__in=done)
+        .values(*fields)
+        .annotate(
+            authorities=StringAgg("referrals__authority__name", ", ", filter=recorded, ordering="referrals__id"),
+            outcomes=ArrayAgg("referrals__outcome", filter=recorded, ordering="referrals__id"),
+        )
+        .order_by("reporter_feedback_due_at", "case_number")[:HOME_LIST_SIZE]
     )
-    outcomes = dict(AuthorityOutcome.choices)
+    outcomes = referral_outcome_labels()
     statuses = dict(Case.Status.choices)
     for row in new_message_cases + feedback_due_cases:
         row["status_label"] = statuses.get(row["status"], row["status"])
-        if "authority_outcome" in row:
-            row["outcome_label"] = outcomes.get(row["authority_outcome"], row["authority_outcome"])
+        if "outcomes" in row:
+            row["authority__name"] = row.pop("authorities")
+            row["outcome_label"] = "; ".join(outcomes.get(code, code) for code in row.pop("outcomes"))
     return HelplineWork(
         assigned_to_me=counts["assigned_to_me"],
         new_messages=new_message_cases[0]["total"] if new_message_cases else 0,
@@ -394,68 +427,30 @@ def require_authority_officer(user: User) -> None:
         raise PermissionDenied
 
 
-REFERRAL_FIELDS = (
-    "case_number",
-    "status",
-    "referred_at",
-    "authority__name",
-    "authority_ack_due_at",
-    "authority_acknowledged_at",
-    "authority_outcome_due_at",
-    "authority_outcome_at",
-    "escalated",
-    "priority",
-)
-
-
-UNANSWERED = Q(authority_actions__kind=AuthorityAction.Kind.QUESTION, authority_actions__answered_at__isnull=True)
-
-
-# --- the thread with the authority ---------------------------------------------------------------------
-
-
-def unanswered_questions(case: Case) -> QuerySet[AuthorityAction]:
-    return AuthorityAction.objects.filter(case=case, kind=AuthorityAction.Kind.QUESTION, answered_at__isnull=True)
-
-
-def _when(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "j F Y, H:i")
-
-
-def question_numbers(case: Case) -> dict[int, int]:
-    """Each of the case's questions by id, numbered 1, 2, … in the order the authority asked them: the
-    name both sides use for a question (its words are sealed)."""
-    ids = AuthorityAction.objects.filter(case=case, kind=AuthorityAction.Kind.QUESTION).order_by("id")
-    return {pk: number for number, pk in enumerate(ids.values_list("pk", flat=True), start=1)}
+# The thread with an authority (referrals.models.AuthorityAction, in the layer above, read through the
+# case): a question waits until the helpline replies.
+QUESTION = "question"
+UNANSWERED = Q(authority_actions__kind=QUESTION, authority_actions__answered_at__isnull=True)
 
 
 @dataclass(frozen=True)
 class Thread:
     """A referral's thread as a page shows it: its questions in the order asked, and how many wait."""
 
-    questions: list[AuthorityAction]
+    questions: list[Any]
     unanswered: int
 
 
-def thread_numbered(actions: list[AuthorityAction]) -> Thread:
-    """Name the questions of a whole thread (every action of one case, already loaded) and the question
-    each reply answers (``number``, ``answers``), numbered as ``question_numbers`` does, without a query."""
-    questions = [action for action in actions if action.kind == AuthorityAction.Kind.QUESTION]
+def thread_numbered(actions: list[Any]) -> Thread:
+    """Name the questions of a whole thread (every action of one referral, already loaded) and the question
+    each reply answers (``number``, ``answers``), numbered as referrals.selectors.question_numbers does,
+    without a query."""
+    questions = [action for action in actions if action.kind == QUESTION]
     numbers = {question.pk: number for number, question in enumerate(questions, start=1)}
     for action in actions:
         action.number = numbers.get(action.pk)  # type: ignore[attr-defined]
         action.answers = numbers.get(action.reply_to_id) if action.reply_to_id else None  # type: ignore[attr-defined]
     return Thread(questions=questions, unanswered=sum(1 for question in questions if question.answered_at is None))
-
-
-def unanswered_question_choices(case: Case) -> list[tuple[str, str]]:
-    """The case's unanswered questions as form choices, by number and when they were asked (the page
-    shows their words above the form)."""
-    numbers = question_numbers(case)
-    return [
-        (str(question.pk), f"Question {numbers[question.pk]}, asked {_when(question.created_at)}")
-        for question in unanswered_questions(case).order_by("id")
-    ]
 
 
 def questions_waiting(*, user: User) -> list[dict[str, Any]]:
@@ -468,11 +463,6 @@ def questions_waiting(*, user: User) -> list[dict[str, Any]]:
         .order_by("due", "case_number")[:200]
     )
     return [dict(row) for row in rows]
-
-
-def referral_get_for(*, user: User, case_number: str) -> Case:
-    require_authority_officer(user)
-    return case_get_for(user=user, case_number=case_number)
 
 
 # --- what a reporter may know ----------------------------------------------------------------------
@@ -530,7 +520,8 @@ def reporter_status(report: Report) -> ReporterStatus:
     queries: the case, the last message, whether it asked something, and the last reopening."""
     case = (
         Case.objects.filter(report=report)
-        .only("status", "reporter_feedback_due_at", "authority_outcome_due_at", "authority_outcome_at")
+        .only("status", "reporter_feedback_due_at")
+        .annotate(outcome_due=Max("referrals__outcome_due_at", filter=Q(referrals__status__in=REFERRAL_OPEN)))
         .first()
     )
     code, label, explanation = _REPORTER_STATUS.get(case.status if case else None, _REPORTER_STATUS[None])
@@ -548,13 +539,15 @@ def reporter_status(report: Report) -> ReporterStatus:
             or events.filter(kind__in=_ASKING_THE_REPORTER, detail__message_id=last["id"]).exists()
         )
     )
-    outcome_awaited = case.status == Case.Status.REFERRED and case.authority_outcome_at is None
+    # The latest an open referral's outcome is due: the reporter hears when every authority has answered.
+    outcome_due: datetime | None = getattr(case, "outcome_due", None)
+    outcome_awaited = case.status == Case.Status.REFERRED and outcome_due is not None
     reopened = events.filter(kind="reopen").order_by("-id").values_list("created_at", flat=True).first()
     return ReporterStatus(
         code=code,
         label=label,
         explanation=explanation,
-        outcome_due_on=_day(case.authority_outcome_due_at) if outcome_awaited else None,
+        outcome_due_on=_day(outcome_due) if outcome_awaited else None,
         feedback_due_on=_day(case.reporter_feedback_due_at),
         question_waiting=question_waiting,
         reopened_on=_day(reopened),

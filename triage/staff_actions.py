@@ -3,6 +3,7 @@ data. Shared by the workspace pages and the staff API, so both accept and refuse
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -11,7 +12,8 @@ from accounts.models import User
 from directory.lookup import authority_by_code, authority_choices
 from triage import case_actions, selectors, workflow
 from triage import forms as case_forms
-from triage.models import AuthorityAction, Case, EmailRecord
+from triage.models import Case
+from triage.ports import referral_port
 
 ACTION_FORMS: dict[str, type[forms.Form] | None] = {
     "claim": None,
@@ -59,7 +61,13 @@ def action_labels(case: Case) -> dict[str, tuple[str, str]]:
 QUESTION_ACTIONS = frozenset({"reply_to_authority", "relay_to_reporter"})
 
 
-def action_form(action: str, data: Any = None, case: Case | None = None) -> forms.Form | None:
+def action_form(
+    action: str,
+    data: Any = None,
+    case: Case | None = None,
+    authorities: Callable[[], list[tuple[str, str]]] = authority_choices,
+    recipients: list[tuple[str, str]] | None = None,
+) -> forms.Form | None:
     form_class = ACTION_FORMS.get(action)
     if form_class is None:
         return None
@@ -67,18 +75,39 @@ def action_form(action: str, data: Any = None, case: Case | None = None) -> form
     if form_class is case_forms.AssignForm:
         kwargs["assignees"] = list(selectors.helpline_staff().values_list("username", flat=True))
     if form_class is case_forms.AuthorityForm:
-        kwargs["authorities"] = authority_choices()
+        kwargs["authorities"] = authorities()
     if issubclass(form_class, case_forms.QuestionChoiceForm):
-        kwargs["questions"] = selectors.unanswered_question_choices(case) if case else []
+        kwargs["questions"] = referral_port().question_choices(case) if case else []
     if form_class is case_forms.ReferForm:
         kwargs["case"] = case
+        kwargs["authorities"] = authorities()
+    if form_class is case_forms.AuthorityUpdateForm:
+        if recipients is None:
+            recipients = referral_port().open_recipients(case) if case else []
+        kwargs["recipients"] = recipients
     return form_class(data, **kwargs)
 
 
+def action_forms(
+    names: list[str], case: Case, recipients: list[tuple[str, str]] | None = None
+) -> dict[str, forms.Form | None]:
+    """The forms of a page's actions: the directory's list of authorities (set_authority's, refer's) is read
+    once for all of them; ``recipients``, the authorities with an open referral, when the page has them."""
+    read: list[list[tuple[str, str]]] = []
+
+    def authorities() -> list[tuple[str, str]]:
+        if not read:
+            read.append(authority_choices())
+        return read[0]
+
+    return {name: action_form(name, case=case, authorities=authorities, recipients=recipients) for name in names}
+
+
 def referable(case: Case) -> bool:
-    """Whether "refer" can succeed: an authority confirmed, and the concern not about that council (nor
-    sent to independent national review). Otherwise the page does not offer it."""
-    return bool(case.authority_id and not case.independent_review and case.conflict_authority_id != case.authority_id)
+    """Whether "refer" can succeed: an authority confirmed, and the case not sent to independent national
+    review. Otherwise the page does not offer it. (Referring to the council the concern is about is refused
+    by the service, whichever authority is chosen.)"""
+    return bool(case.authority_id and not case.independent_review)
 
 
 def page_actions(case: Case, user: User) -> list[str]:
@@ -86,7 +115,7 @@ def page_actions(case: Case, user: User) -> list[str]:
     (workflow.permitted, the rule that refuses the rest), escalate standing for both its routes, and the
     question actions only while the authority has a question waiting."""
     allowed = workflow.allowed_actions(case, user)
-    if selectors.unanswered_questions(case).exists():
+    if referral_port().has_unanswered_question(case):
         # The authority is waiting: answering comes first.
         allowed = [name for name in allowed if name in QUESTION_ACTIONS] + [
             name for name in allowed if name not in QUESTION_ACTIONS
@@ -103,6 +132,11 @@ def case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: User
     """Run one named action with its form's cleaned data, and say what happened (the page's notification
     banner). Every case or person named in the data is looked up through the selectors, so an action can
     only reach what the acting user may see."""
+    referral_actions = referral_port().actions
+    if action in referral_actions:
+        done = referral_actions[action](case, data, acting_user)
+        case.refresh_from_db()
+        return done
     linked = _case_act(case=case, action=action, data=data, acting_user=acting_user)
     case.refresh_from_db()
     return f"Case linked to {linked.case_number}" if linked else _done(case=case, action=action, data=data)
@@ -116,10 +150,6 @@ def _done(*, case: Case, action: str, data: dict[str, Any]) -> str:
         return f"Priority set to {case.get_priority_display().lower()}"
     if action == "set_authority":
         return f"Authority set to {authority}"
-    if action == "refer":
-        return _referred(case, authority)
-    if action in ("reply_to_authority", "update_authority"):
-        return _sent_to_authority(case, action)
     if action == "escalate":
         return f"Case escalated: {case.get_status_display().lower()}"
     if action == "close":
@@ -127,49 +157,11 @@ def _done(*, case: Case, action: str, data: dict[str, Any]) -> str:
     return DONE.get(action, "Done")
 
 
-def _emails_for(case: Case, template: str, occasion: str) -> int:
-    return EmailRecord.objects.filter(case=case, template=template, occasion=occasion).count()
-
-
-def _referred(case: Case, authority: str) -> str:
-    """What the referral did, and only that: how many emails were queued, or that none was and why."""
-    referral = case.referrals.order_by("-id").first()
-    emails = _emails_for(case, "authority_referral", f"referral-{referral.pk}") if referral else 0
-    if emails:
-        return (
-            f"Case referred to {authority}. An email saying a referral is waiting (with no case details in it) "
-            f"is being sent to {emails} address{'es' if emails != 1 else ''} there."
-        )
-    return (
-        f"Case referred to {authority}. No email was sent: {authority} has no referral inbox and no officer "
-        f"with an account. A follow-up is on the case: the helpline must make sure {authority} knows of the "
-        "referral. Their acknowledgement deadline has started."
-    )
-
-
-def _sent_to_authority(case: Case, action: str) -> str:
-    template, kind, what = (
-        ("authority_reply", AuthorityAction.Kind.HELPLINE_REPLY, "Reply")
-        if action == "reply_to_authority"
-        else ("authority_update", AuthorityAction.Kind.HELPLINE_UPDATE, "Update")
-    )
-    latest = case.authority_actions.filter(kind=kind).order_by("-id").first()
-    prefix = "reply" if action == "reply_to_authority" else "update"
-    emails = _emails_for(case, template, f"{prefix}-{latest.pk}") if latest else 0
-    told = (
-        "The authority has been emailed that it is there."
-        if emails
-        else "No email was sent: the authority has no referral inbox and no officer with an account."
-    )
-    return f"{what} added to the authority's referral page. {told}"
-
-
 DONE = {
     "claim": "You have claimed this case",
     "set_concern_types": "Concern types updated",
     "ask_reporter": "Message sent to the reporter",
     "add_note": "Internal note added. Only helpline staff can see it.",
-    "relay_to_reporter": "Message sent to the reporter. The authority's question stays open until you reply to it.",
     "reopen": "Case reopened. It is back in triage, and the reason is kept as an internal note.",
 }
 
@@ -199,18 +191,6 @@ def _case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: Use
         case_actions.case_ask_reporter(case=case, body=str(data["body"]), acting_user=acting_user)
     elif action == "add_note":
         case_actions.case_add_note(case=case, body=str(data["body"]), acting_user=acting_user)
-    elif action == "refer":
-        case_actions.case_refer(
-            case=case,
-            summary=str(data["summary"]),
-            share_identity=bool(data.get("share_identity")),
-            postcode_district=str(data.get("postcode_district") or ""),
-            share_organisation=bool(data.get("share_organisation")),
-            shared_contact=[str(item) for item in data.get("shared_contact") or []],
-            how_told=str(data.get("how_told") or ""),
-            how_told_note=str(data.get("how_told_note") or ""),
-            acting_user=acting_user,
-        )
     elif action == "escalate":
         case_actions.case_escalate(case=case, route=str(data["route"]), acting_user=acting_user)
     elif action == "link_duplicate":
@@ -225,16 +205,6 @@ def _case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: Use
         )
     elif action == "reopen":
         case_actions.case_reopen(case=case, reason=str(data["reason"]), acting_user=acting_user)
-    elif action == "reply_to_authority":
-        case_actions.case_reply_to_authority(
-            case=case, question_id=int(data["question"]), body=str(data["body"]), acting_user=acting_user
-        )
-    elif action == "relay_to_reporter":
-        case_actions.case_relay_to_reporter(
-            case=case, question_id=int(data["question"]), body=str(data["body"]), acting_user=acting_user
-        )
-    elif action == "update_authority":
-        case_actions.case_update_authority(case=case, summary=str(data["summary"]), acting_user=acting_user)
     else:
         raise workflow.ActionNotAllowed(f"There is no action called {action!r}.")
     return None

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from accounts import admin_views as staff_admin
-from triage import admin_views, referral_views, views
+from triage import admin_views, views
 
 app_name = "triage"
 
@@ -31,7 +31,4 @@ urlpatterns = [
         staff_admin.staff_mfa_reset_cancel,
         name="admin_staff_mfa_reset_cancel",
     ),
-    path("referrals", referral_views.referral_list, name="referral_list"),
-    path("referrals/<slug:case_number>", referral_views.referral_detail, name="referral_detail"),
-    path("referrals/<slug:case_number>/<slug:action>", referral_views.referral_action, name="referral_action"),
 ]

@@ -19,14 +19,16 @@ from accounts.decorators import HELPLINE, staff_required, staff_user
 from accounts.models import User
 from core.form_retry import retry_redirect, retry_take
 from directory.contacts import authority_contacts
+from referrals.selectors import ReferralPanel, case_referral_panels
 from reports import journey, services
 from reports.models import Anonymity, Channel
 from triage import forms as case_forms
 from triage import selectors, workflow
 from triage.case_content import case_open
-from triage.deadlines import REPORTER_FEEDBACK, TRIAGE, Clock, case_deadlines, is_overdue, question_deadline
+from triage.deadlines import REPORTER_FEEDBACK, TRIAGE, Clock, case_deadlines, is_overdue
 from triage.models import Case
 from triage.staff_actions import ACTION_FORMS, action_form, action_labels, case_act, page_actions
+from triage.staff_actions import action_forms as staff_action_forms
 
 
 @staff_required()
@@ -34,7 +36,7 @@ from triage.staff_actions import ACTION_FORMS, action_form, action_labels, case_
 def home(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     if user.role == User.Role.AUTHORITY_OFFICER:
-        return redirect("triage:referral_list")
+        return redirect("referrals:referral_list")
     if user.role == User.Role.ADMINISTRATOR:
         return redirect("triage:admin_authorities")
     if user.role in (User.Role.BOARD_REVIEWER, User.Role.OVERSIGHT_ANALYST):
@@ -113,9 +115,14 @@ def _case_page(
 ) -> HttpResponse:
     user = staff_user(request)
     opened = case_open(case=case, acting_user=user)
-    thread = selectors.thread_numbered([action for action, _ in opened.authority_actions])
     now = timezone.now()
-    action_forms = {name: action_form(name, case=case) for name in page_actions(case, user)}
+    # Each referral with its own clocks and thread (rendering only: referrals is the layer above).
+    referrals = case_referral_panels(opened.referrals, opened.authority_actions, now)
+    # The authorities an update may go to: the open referrals case_open has already read.
+    recipients = [
+        (r.authority.gss_code, r.authority.name) for r, _ in opened.referrals if r.status in selectors.REFERRAL_OPEN
+    ]
+    action_forms = staff_action_forms(page_actions(case, user), case, recipients)
     action_forms.update(forms_bound or {})
     labels = action_labels(case)
     timeline_filter = case_forms.TimelineFilterForm(request.GET or None, kinds=selectors.case_timeline_kinds(case=case))
@@ -136,12 +143,11 @@ def _case_page(
                 if form is not None and name in labels
             ],
             "allowed": workflow.allowed_actions(case, user),
-            "deadlines": [(d.clock.label, d.due, d.state, _done_at(case, d.clock)) for d in case_deadlines(case, now)]
-            + [
-                (f"{d.clock.label} {number}", d.due, d.state, question.answered_at)
-                for number, question in enumerate(thread.questions, start=1)
-                for d in [question_deadline(question, now)]
-            ],
+            "deadlines": [
+                (d.clock.label, d.due, d.state, _done_at(case, d.clock, referrals)) for d in case_deadlines(case, now)
+            ]
+            + _referral_deadlines(referrals),
+            "referrals": referrals,
             "refer_reach": getattr(action_forms.get("refer"), "reach", None),
             "authority_contacts": authority_contacts(case.authority) if case.authority_id else None,
             "timeline": selectors.case_timeline(case=case, kind=timeline_filter.chosen),
@@ -149,23 +155,39 @@ def _case_page(
             "access_history": selectors.case_access_history(user=user, case=case),
             "emails": case.emails.order_by("id"),
             "links": case.links.select_related("other"),
-            "unanswered_count": thread.unanswered,
+            "unanswered_count": sum(panel.thread.unanswered for panel in referrals if panel.thread),
         },
         status=status,
     )
 
 
-def _done_at(case: Case, clock: Clock) -> datetime | None:
-    """When a clock was met, when the case records it: the field that meets it (the authority's
-    acknowledgement or outcome), the closure for the reporter's feedback, and the referral or closure
-    for triage (an escalation keeps no time of its own: None, and the page says only "done")."""
-    if clock.met_field:
-        value = getattr(case, clock.met_field)
-        return value if isinstance(value, datetime) else None
+def _referral_deadlines(referrals: list[ReferralPanel]) -> list[tuple[str, datetime, str, datetime | None]]:
+    """Each referral's clocks and its questions', named for its authority when there are several."""
+    rows = []
+    for panel in referrals:
+        referral = panel.referral
+        whose = f" ({referral.authority.name})" if len(referrals) > 1 else ""
+        rows += [
+            (f"{d.clock.label}{whose}", d.due, d.state, getattr(referral, d.clock.met_field or "", None))
+            for d in panel.deadlines
+        ]
+        questions = panel.thread.questions if panel.thread else []
+        rows += [
+            (f"{d.clock.label} {number}{whose}", d.due, d.state, question.answered_at)
+            for number, (question, d) in enumerate(zip(questions, panel.question_deadlines, strict=True), start=1)
+        ]
+    return rows
+
+
+def _done_at(case: Case, clock: Clock, referrals: list[ReferralPanel]) -> datetime | None:
+    """When a clock was met, when the case records it: the closure for the reporter's feedback, and the
+    first referral or the closure for triage (an escalation keeps no time of its own: None, and the page
+    says only "done")."""
     if clock is TRIAGE:
         if case.independent_review or case.escalated_to_police:
             return None  # it may have left triage by the escalation, whose time the case does not keep
-        times = [t for t in (case.referred_at, case.closed_at) if t is not None]
+        referred = min((panel.referral.referred_at for panel in referrals), default=None)
+        times = [t for t in (referred, case.closed_at) if t is not None]
         return min(times) if times else None
     if clock is REPORTER_FEEDBACK:
         return case.closed_at

@@ -28,7 +28,8 @@ TRANSITIONS: dict[str, Transition] = {
     "set_authority": Transition(IN_TRIAGE, None, "Confirm or change the authority"),
     "ask_reporter": Transition(OPEN, None, "Message the reporter"),
     "add_note": Transition(OPEN | {S.CLOSED}, None, "Add an internal note"),
-    "refer": Transition(IN_TRIAGE, S.REFERRED, "Refer to the local authority"),
+    # Again while referred: to another authority too (a child placed out of area), each its own referral.
+    "refer": Transition(IN_TRIAGE | {S.REFERRED}, S.REFERRED, "Refer to the local authority"),
     "escalate_national_review": Transition(
         OPEN - {S.NATIONAL_REVIEW}, S.NATIONAL_REVIEW, "Independent national review"
     ),

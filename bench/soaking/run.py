@@ -82,8 +82,7 @@ def main() -> int:
     parser.add_argument(
         "--seeded-referrals-as-is",
         action="store_true",
-        help="do not give seeded referred cases their Referral rows (officers then get 500s: see the docstring "
-        "of seeded_referrals_complete)",
+        help="no effect any more: seed_cases writes each seeded referral's row (kept so old command lines run)",
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed of the virtual users (1)")
     args = parser.parse_args()

@@ -54,40 +54,11 @@ def make_accounts(spec: dict[str, int], officer_codes: list[str], board_area: st
 
 
 def seeded_referrals_complete(codes: list[str]) -> int:
-    """Give the seeded cases referred to ``codes`` the Referral row a real referral has.
-
-    `seed_cases` marks cases referred (status, referred_at, the authority's deadlines) without writing a
-    triage_referral row. Officers are shown such cases (the officer's scope is referred_at) and every one
-    then answers 500 (referral_open raises "This case has not been referred."). A real referral
-    (case_refer) always writes both, so the soak completes the seeded ones for its officers' authorities;
-    --seeded-referrals-as-is leaves them, to see the defect."""
-    from accounts.models import User
-    from core import crypto
-    from triage.case_content import case_data_key
-    from triage.models import Case, Referral
-
-    referrer = User.objects.filter(role=User.Role.SUPERVISOR).order_by("id").first()
-    if referrer is None:
-        raise RuntimeError("no helpline supervisor to refer the seeded cases: did seed_demo run?")
-    cases = (
-        Case.objects.filter(authority__gss_code__in=codes, referred_at__isnull=False, referrals__isnull=True)
-        .select_related("report", "authority")
-        .order_by("id")
-    )
-    made = [
-        Referral(
-            case=case,
-            authority=case.authority,
-            summary=crypto.seal_text(case_data_key(case), "Seeded referral: the helpline's summary for the authority."),
-            identity_shared=False,
-            referred_by=referrer,
-            referred_at=case.referred_at,
-        )
-        for case in cases
-        if case.authority is not None and case.referred_at is not None
-    ]
-    Referral.objects.bulk_create(made, batch_size=1000)
-    return len(made)
+    """Nothing to complete any more: `seed_cases` writes each seeded referral's own row (its state lives on
+    the referral since referrals/ took it over), so officers of ``codes`` open them as they open any
+    referral. Kept, returning 0, so the soak's report keeps its shape."""
+    del codes
+    return 0
 
 
 def settle(stop_after: float) -> dict[str, Any]:

@@ -16,13 +16,12 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
 from directory.lookup import authority_by_code
+from referrals import services as referral_services
+from referrals.models import AuthorityAction, Referral
 from tests.e2e.test_back_and_refresh import by_get
 from tests.e2e.test_staff_journeys import ROTHERHAM, main, signed_in_tab
-from tests.factories import staff_with_mfa, submit_report
-from triage import case_actions as actions
-from triage import referrals
+from tests.factories import referral_of, staff_with_mfa, submit_report
 from triage.intake import report_route
-from triage.models import AuthorityAction, Case
 
 pytestmark = pytest.mark.e2e
 
@@ -51,9 +50,11 @@ def test_an_officer_filters_searches_and_acts_on_a_referral_with_back_and_refres
         report_route(report_id=submit_report(local_authority=rotherham).report.pk) for _ in range(3)
     )
     for case in (waiting, acknowledged, late):
-        actions.case_refer(case=case, summary="Please look into this.", share_identity=False, acting_user=helpline)
-    referrals.referral_acknowledge(case=acknowledged, acting_user=officer)
-    Case.objects.filter(pk=late.pk).update(authority_ack_due_at=timezone.now() - timedelta(hours=2))
+        referral_services.case_refer(
+            case=case, summary="Please look into this.", share_identity=False, acting_user=helpline
+        )
+    referral_services.referral_acknowledge(referral=referral_of(acknowledged), acting_user=officer)
+    Referral.objects.filter(case_id=late.pk).update(ack_due_at=timezone.now() - timedelta(hours=2))
 
     # --- the list: the officer's own service name, and every open referral counted -----------------------
     visit = signed_in_tab(new_context, live_server, officer)

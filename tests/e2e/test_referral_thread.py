@@ -21,6 +21,8 @@ from core.templatetags.deadlines import deadline
 from directory.lookup import authority_by_code
 from outbox.models import OutboxMessage
 from outbox.services import outbox_process
+from referrals import services as referral_services
+from referrals.models import AuthorityAction, AuthorityOutcome
 from reports.models import Anonymity
 from reports.services import Contact
 from tests.e2e.pages import Visit
@@ -28,7 +30,7 @@ from tests.e2e.test_staff_journeys import ROTHERHAM, StaffVisit, main, reporter_
 from tests.factories import staff_with_mfa, submit_report
 from triage import case_actions as actions
 from triage import intake as services
-from triage.models import AuthorityAction, AuthorityOutcome, Case, Outcome
+from triage.models import Case, Outcome
 
 pytestmark = pytest.mark.e2e
 
@@ -112,7 +114,7 @@ def test_an_authority_asks_the_helpline_asks_the_reporter_replies_and_updates_th
         "Two secondary pupils are collected from school by an unrelated adult man. "
         "Please consider a strategy discussion."
     )
-    actions.case_refer(case=case, summary=summary, share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary=summary, share_identity=False, acting_user=handler)
 
     # --- the officer signs in, acknowledges, and asks the helpline a question --------------------------
     authority = StaffVisit(new_context().new_page(), base_url=live_server.url)

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
+from referrals import services as referral_services
 from tests.e2e.pages import Visit
 from tests.e2e.test_reporter_journey import screenshot_at_both_widths
 from tests.factories import staff_user, submit_report
@@ -22,7 +23,7 @@ def test_a_question_waiting_the_days_to_hear_by_and_the_check_ins_banner(
     handler = staff_user("handler", role=User.Role.CALL_HANDLER)
     submitted = submit_report()
     case = report_route(report_id=submitted.report.pk)
-    case_actions.case_refer(case=case, summary="Missing episodes", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Missing episodes", share_identity=False, acting_user=handler)
     case_actions.case_ask_reporter(case=case, body="Did it happen again this week?", acting_user=handler)
 
     page = visit.page

@@ -20,16 +20,18 @@ from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
 from outbox.models import OutboxMessage
 from outbox.services import outbox_process
+from referrals import services as authority
+from referrals import services as referral_services
+from referrals.models import AuthorityAction, AuthorityOutcome
 from reports.models import Anonymity, Report
 from reports.services import Contact
 from tests.e2e.axe import axe_check
 from tests.e2e.pages import Visit
-from tests.factories import PASSWORD, staff_user, staff_with_mfa, submit_report
+from tests.factories import PASSWORD, referral_of, staff_user, staff_with_mfa, submit_report
 from tests.factories import sign_in as factory_sign_in
 from triage import case_actions as actions
 from triage import intake as services
-from triage import referrals as authority
-from triage.models import AuthorityAction, AuthorityOutcome, Case
+from triage.models import Case
 
 pytestmark = pytest.mark.e2e
 
@@ -317,7 +319,7 @@ def test_an_authority_officer_acknowledges_and_records_an_outcome_and_the_report
     case = services.report_route(report_id=submitted.report.pk)
     actions.case_claim(case=case, acting_user=helper)
     summary = "Two girls from a children's home are collected by taxi at night. Please consider a strategy discussion."
-    actions.case_refer(case=case, summary=summary, share_identity=False, acting_user=helper)
+    referral_services.case_refer(case=case, summary=summary, share_identity=False, acting_user=helper)
 
     # --- the officer ------------------------------------------------------------------------------
     visit = StaffVisit(new_context().new_page(), base_url=live_server.url)
@@ -407,7 +409,7 @@ def test_what_the_authority_recorded_is_shown_in_words_to_the_officer_and_the_he
     """Two app bugs, found by the journeys above:
 
     1. The referral page shows the outcome's code ("recorded: disciplinary_or_lado"), not its name:
-       ``Case.authority_outcome`` has no choices, so ``get_authority_outcome_display`` does not exist.
+       ``Case.authority_outcome`` has no choices, so ``get_outcome_display`` does not exist.
     2. The helpline's case page shows nothing the authority recorded (the outcome, its notes, what was
        done, the authority's question), though the "outcome recorded" and "authority question" emails tell
        the helpline to sign in and read it, and the supervisor needs it to write the reporter's feedback.
@@ -426,14 +428,19 @@ def test_what_the_authority_recorded_is_shown_in_words_to_the_officer_and_the_he
     helper = staff_user("helper", role=User.Role.CALL_HANDLER)
     case = services.report_route(report_id=submitted.report.pk)
     actions.case_claim(case=case, acting_user=helper)
-    actions.case_refer(case=case, summary="Please look into this.", share_identity=False, acting_user=helper)
-    authority.referral_acknowledge(case=case, acting_user=officer)
+    referral_services.case_refer(case=case, summary="Please look into this.", share_identity=False, acting_user=helper)
+    authority.referral_acknowledge(referral=referral_of(case), acting_user=officer)
     authority.referral_record_action(
-        case=case, kind=AuthorityAction.Kind.LADO, note="LADO strategy meeting held on 3 March.", acting_user=officer
+        referral=referral_of(case),
+        kind=AuthorityAction.Kind.LADO,
+        note="LADO strategy meeting held on 3 March.",
+        acting_user=officer,
     )
-    authority.referral_ask_helpline(case=case, question="Can the reporter name the manager?", acting_user=officer)
+    authority.referral_ask_helpline(
+        referral=referral_of(case), question="Can the reporter name the manager?", acting_user=officer
+    )
     authority.referral_record_outcome(
-        case=case,
+        referral=referral_of(case),
         outcome=AuthorityOutcome.DISCIPLINARY_OR_LADO,
         note="The manager has been suspended.",
         acting_user=officer,
@@ -486,9 +493,9 @@ def test_statistics_pattern_alerts_and_administration_pages_pass_axe(
         case = services.report_route(
             report_id=submit_report(local_authority=rotherham, organisation_name="Northside Academy").report.pk
         )
-        actions.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=helper)
+        referral_services.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=helper)
         if number < 6:
-            authority.referral_acknowledge(case=case, acting_user=helper)
+            authority.referral_acknowledge(referral=referral_of(case), acting_user=helper)
     stats_refresh()
 
     board, _ = staff_with_mfa("board", role=User.Role.BOARD_REVIEWER, area="Yorkshire and The Humber")

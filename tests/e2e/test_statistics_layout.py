@@ -15,10 +15,10 @@ from pytest_django.live_server_helper import LiveServer
 from accounts.models import User
 from directory.lookup import authority_by_code
 from oversight.selectors import stats_refresh
+from referrals import services as referral_services
+from referrals.models import Referral
 from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
-from triage import case_actions as actions
 from triage import intake
-from triage.models import Case
 
 pytestmark = pytest.mark.usefixtures("authorities", "fast_kdf")
 
@@ -31,8 +31,8 @@ def referrals_acknowledged(code: str, count: int) -> None:
     helper = staff_user(f"helper-{code}", role=User.Role.CALL_HANDLER)
     for _ in range(count):
         case = intake.report_route(report_id=submit_report(local_authority=local_authority).report.pk)
-        actions.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=helper)
-    Case.objects.filter(authority=local_authority).update(authority_acknowledged_at=F("authority_ack_due_at"))
+        referral_services.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=helper)
+    Referral.objects.filter(authority=local_authority).update(acknowledged_at=F("ack_due_at"))
 
 
 def test_the_national_statistics_fit_1280_px_with_fewer_than_5_on_one_line(

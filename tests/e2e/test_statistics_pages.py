@@ -23,6 +23,8 @@ from accounts.models import User
 from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
 from oversight.selectors import stats_refresh
+from referrals import services as referral_services
+from referrals.models import Referral
 from tests.e2e.axe import axe_check
 from tests.e2e.test_staff_journeys import StaffVisit, signed_in_tab
 from tests.factories import staff_user, staff_with_mfa, submit_report
@@ -45,10 +47,10 @@ def referrals(code: str, count: int, *, late: bool = False) -> list[Case]:
     cases = []
     for _ in range(count):
         case = intake.report_route(report_id=submit_report(local_authority=local_authority).report.pk)
-        actions.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=helper)
+        referral_services.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=helper)
         cases.append(case)
     shift = F("authority_ack_due_at") + timedelta(hours=1) if late else F("authority_ack_due_at")
-    Case.objects.filter(pk__in=[c.pk for c in cases]).update(authority_acknowledged_at=shift)
+    Referral.objects.filter(case__in=[c.pk for c in cases]).update(acknowledged_at=shift)
     return cases
 
 

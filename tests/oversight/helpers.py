@@ -12,8 +12,8 @@ from django.test import Client
 from accounts.models import User
 from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
+from referrals import services as referral_services
 from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
-from triage import case_actions as actions
 from triage.intake import report_route
 from triage.models import Case
 
@@ -49,7 +49,7 @@ def new_case(code: str = ROTHERHAM, **overrides: Any) -> Case:
 
 def referred_case(code: str = ROTHERHAM, **overrides: Any) -> Case:
     case = new_case(code, **overrides)
-    actions.case_refer(
+    referral_services.case_refer(
         case=case, summary=f"{CANARY} referral summary", share_identity=False, acting_user=helpline_supervisor()
     )
     case.refresh_from_db()

@@ -18,7 +18,8 @@ from django.core.management import call_command
 
 from accounts.models import User
 from directory.models import LocalAuthority
-from tests.factories import staff_user
+from referrals import services as authority_actions
+from tests.factories import referral_of, staff_user
 from tests.oversight.helpers import (
     CANARY,
     MANCHESTER,
@@ -31,7 +32,6 @@ from tests.oversight.helpers import (
     referred_case,
 )
 from triage import case_actions as actions
-from triage import referrals as authority_actions
 from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -70,28 +70,30 @@ def known_year() -> list[Case]:
     assert cases[-1].independent_review
 
     for case in cases[:4]:
-        with time_machine.travel(case.referred_at, tick=False) as traveller:
+        with time_machine.travel(referral_of(case).referred_at, tick=False) as traveller:
             traveller.shift(3600)
-            authority_actions.referral_acknowledge(case=case, acting_user=officer)
+            authority_actions.referral_acknowledge(referral=referral_of(case), acting_user=officer)
             authority_actions.referral_record_action(
-                case=case, kind="section_47", note=f"{CANARY} enquiry", acting_user=officer
+                referral=referral_of(case), kind="section_47", note=f"{CANARY} enquiry", acting_user=officer
             )
             authority_actions.referral_record_outcome(
-                case=case, outcome="early_help", note=f"{CANARY} outcome", acting_user=officer
+                referral=referral_of(case), outcome="early_help", note=f"{CANARY} outcome", acting_user=officer
             )
             case.refresh_from_db()
             actions.case_close(
                 case=case, outcome="referred_and_acted_on", feedback=f"{CANARY} thank you", acting_user=supervisor
             )
     for case, outcome in zip(cases[4:6], ("no_further_action", ""), strict=True):
-        with time_machine.travel(case.referred_at, tick=False) as traveller:
+        with time_machine.travel(referral_of(case).referred_at, tick=False) as traveller:
             traveller.shift(3600)
-            authority_actions.referral_acknowledge(case=case, acting_user=officer)
+            authority_actions.referral_acknowledge(referral=referral_of(case), acting_user=officer)
             if outcome:
                 authority_actions.referral_record_action(
-                    case=case, kind="strategy_discussion", note="", acting_user=officer
+                    referral=referral_of(case), kind="strategy_discussion", note="", acting_user=officer
                 )
-                authority_actions.referral_record_outcome(case=case, outcome=outcome, note="", acting_user=officer)
+                authority_actions.referral_record_outcome(
+                    referral=referral_of(case), outcome=outcome, note="", acting_user=officer
+                )
 
     # Other years: not counted.
     for moment in (at(12, 31, 2024), at(1, 1, 2026), at(6, 1, 2024)):
@@ -161,9 +163,11 @@ def test_the_annual_report_gives_the_years_figures_in_csv_and_html(known_year: l
 def test_counts_of_5_or_more_are_given_exactly(known_year: list[Case], tmp_path: Path) -> None:
     """A section 47 enquiry on the still-open Sheffield referral makes five: shown exactly."""
     officer = User.objects.get(username="officer")
-    with time_machine.travel(known_year[5].referred_at, tick=False) as traveller:
+    with time_machine.travel(referral_of(known_year[5]).referred_at, tick=False) as traveller:
         traveller.shift(7200)
-        authority_actions.referral_record_action(case=known_year[5], kind="section_47", note="", acting_user=officer)
+        authority_actions.referral_record_action(
+            referral=referral_of(known_year[5]), kind="section_47", note="", acting_user=officer
+        )
 
     in_csv = figures(run(tmp_path)[0])
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.models import User
 from oversight import selectors
 from oversight.patterns import Alert, pattern_alerts
+from referrals.models import Referral
 from reports.models import ConcernType
 from tests.oversight.helpers import (
     MANCHESTER,
@@ -23,7 +24,6 @@ from tests.oversight.helpers import (
     signed_in_as,
     text,
 )
-from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -81,7 +81,7 @@ def test_a_missed_acknowledgements_alert_is_dated_by_its_latest_missed_deadline(
 
     alert = only("missed_acknowledgements", pattern_alerts(later))
 
-    due = max(Case.objects.filter(pk__in=[c.pk for c in cases]).values_list("authority_ack_due_at", flat=True))
+    due = max(Referral.objects.filter(case__in=[c.pk for c in cases]).values_list("ack_due_at", flat=True))
     assert alert.date == timezone.localdate(due)
     assert alert.key == f"missed-{ROTHERHAM}"
     assert alert.evidence_columns == ["Referred", "Acknowledgement due", "Acknowledged"]

@@ -13,7 +13,9 @@ from django.utils import timezone
 from accounts.models import User
 from oversight import selectors
 from oversight.patterns import Alert, pattern_alerts
+from referrals.models import Referral
 from reports.models import ConcernType
+from tests.factories import referral_of
 from tests.oversight.helpers import (
     MANCHESTER,
     ROTHERHAM,
@@ -118,11 +120,11 @@ def test_reports_naming_no_organisation_are_never_grouped() -> None:
 def test_an_authority_missing_three_acknowledgements_raises_an_alert() -> None:
     rotherham = [referred_case(ROTHERHAM) for _ in range(3)]
     # One of the three was acknowledged, but late: that is a miss too.
-    Case.objects.filter(pk=rotherham[0].pk).update(
-        authority_acknowledged_at=rotherham[0].authority_ack_due_at + timedelta(hours=2)
+    Referral.objects.filter(case_id=rotherham[0].pk).update(
+        acknowledged_at=referral_of(rotherham[0]).ack_due_at + timedelta(hours=2)
     )
     sheffield = [referred_case(SHEFFIELD) for _ in range(3)]
-    Case.objects.filter(pk=sheffield[0].pk).update(authority_acknowledged_at=timezone.now())  # on time
+    Referral.objects.filter(case_id=sheffield[0].pk).update(acknowledged_at=timezone.now())  # on time
     later = timezone.now() + timedelta(days=7)
 
     found = alerts("missed_acknowledgements", later)

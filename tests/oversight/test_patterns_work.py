@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from oversight.patterns import Alert, pattern_alerts
+from referrals.models import Referral
 from tests.oversight.helpers import ROTHERHAM, SHEFFIELD, referred_case, signed_in_as
-from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -80,19 +80,19 @@ def test_the_days_behind_an_alert_are_london_days() -> None:
     moment = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
     with time_machine.travel(moment, tick=False):
         cases = [referred_case(ROTHERHAM) for _ in range(3)]
-    Case.objects.filter(pk__in=[c.pk for c in cases]).update(referred_at=moment)
+    Referral.objects.filter(case__in=[c.pk for c in cases]).update(referred_at=moment)
 
     [alert] = missed(moment + timedelta(days=20))
 
     assert [row[0] for row in alert.evidence] == ["1 July 2026"] * 3
-    due = max(Case.objects.filter(pk__in=[c.pk for c in cases]).values_list("authority_ack_due_at", flat=True))
+    due = max(Referral.objects.filter(case__in=[c.pk for c in cases]).values_list("ack_due_at", flat=True))
     assert alert.date == timezone.localdate(due)
 
 
 def test_the_metadata_page_of_an_alert_still_shows_every_referral_behind_it() -> None:
     cases = [referred_case(ROTHERHAM) for _ in range(3)]
     overdue = timezone.now() - timedelta(days=1)
-    Case.objects.filter(pk__in=[c.pk for c in cases]).update(authority_ack_due_at=overdue)
+    Referral.objects.filter(case__in=[c.pk for c in cases]).update(ack_due_at=overdue)
     supervisor, _ = signed_in_as(User.Role.SUPERVISOR)
 
     page = supervisor.get(f"/staff/patterns/missed-{ROTHERHAM}")

@@ -13,6 +13,7 @@ from accounts.models import User
 from directory.models import LocalAuthority
 from oversight import selectors
 from oversight.suppression import FEWER, Table
+from referrals.models import Referral
 from reports.models import ConcernType, ReporterSector
 from tests.oversight.helpers import (
     CANARY,
@@ -49,9 +50,7 @@ def row(t: Table, label: str) -> tuple[list[str], str]:
 
 def acknowledge(cases: list[Case], *, late: bool) -> None:
     shift = HOUR if late else -HOUR
-    Case.objects.filter(pk__in=[c.pk for c in cases]).update(
-        authority_acknowledged_at=F("authority_ack_due_at") + shift
-    )
+    Referral.objects.filter(case__in=[c.pk for c in cases]).update(acknowledged_at=F("ack_due_at") + shift)
 
 
 # --- scope ----------------------------------------------------------------------------------------------
@@ -200,8 +199,8 @@ def test_neither_page_nor_csv_carries_a_reference_case_number_sector_organisatio
     cases.append(new_case(SHEFFIELD, reporter_sector=sector))
     acknowledge(cases[:6], late=False)
     for case in cases[:6]:
-        Case.objects.filter(pk=case.pk).update(
-            authority_outcome="early_help", authority_outcome_at=timezone.now() - HOUR
+        Referral.objects.filter(case_id=case.pk).update(
+            outcome="early_help", outcome_at=timezone.now() - HOUR, status="outcome_recorded"
         )
         case.refresh_from_db()
         actions.case_close(
@@ -236,9 +235,9 @@ def test_timeliness_by_authority_on_known_data() -> None:
     missed = [referred_case(ROTHERHAM) for _ in range(5)]
     acknowledge(on_time, late=False)
     acknowledge(late, late=True)
-    Case.objects.filter(pk__in=[c.pk for c in missed]).update(authority_ack_due_at=timezone.now() - timedelta(days=2))
-    Case.objects.filter(pk__in=[c.pk for c in on_time]).update(
-        authority_outcome="early_help", authority_outcome_at=F("authority_outcome_due_at") - timedelta(days=1)
+    Referral.objects.filter(case__in=[c.pk for c in missed]).update(ack_due_at=timezone.now() - timedelta(days=2))
+    Referral.objects.filter(case__in=[c.pk for c in on_time]).update(
+        outcome="early_help", outcome_at=F("outcome_due_at") - timedelta(days=1), status="outcome_recorded"
     )
     selectors.stats_refresh()
     client, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)

@@ -17,6 +17,7 @@ from accounts.models import User
 from directory.models import LocalAuthority
 from oversight import selectors
 from oversight.suppression import FEWER, HIDDEN
+from referrals.models import Referral
 from tests.oversight.helpers import (
     ROTHERHAM,
     SHEFFIELD,
@@ -96,8 +97,8 @@ def mentions(body: str, name: str) -> int:
 
 def acknowledged(code: str, count: int, *, late: bool = False) -> list[Case]:
     cases = [referred_case(code) for _ in range(count)]
-    Case.objects.filter(pk__in=[c.pk for c in cases]).update(
-        authority_acknowledged_at=F("authority_ack_due_at") + (HOUR if late else -HOUR)
+    Referral.objects.filter(case__in=[c.pk for c in cases]).update(
+        acknowledged_at=F("ack_due_at") + (HOUR if late else -HOUR)
     )
     return cases
 

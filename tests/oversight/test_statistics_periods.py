@@ -13,17 +13,15 @@ from accounts.models import User
 from directory.models import LocalAuthority
 from oversight import selectors
 from oversight.periods import Period
+from referrals.models import Referral
 from tests.oversight.helpers import ROTHERHAM, YORKSHIRE, csv_rows, referred_case, signed_in_as, text
-from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
 
 def acknowledged_on_time(count: int) -> None:
     cases = [referred_case(ROTHERHAM) for _ in range(count)]
-    Case.objects.filter(pk__in=[c.pk for c in cases]).update(
-        authority_acknowledged_at=F("authority_ack_due_at") - timedelta(hours=1)
-    )
+    Referral.objects.filter(case__in=[c.pk for c in cases]).update(acknowledged_at=F("ack_due_at") - timedelta(hours=1))
     selectors.stats_refresh()
 
 

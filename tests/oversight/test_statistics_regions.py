@@ -17,10 +17,10 @@ from accounts.models import User
 from directory.models import LocalAuthority
 from oversight import selectors
 from oversight.suppression import FEWER, SUPPRESSED, Table, suppress
+from referrals.models import Referral
 from tests.fuzzing import examples
 from tests.oversight.helpers import MANCHESTER, ROTHERHAM, SHEFFIELD, YORKSHIRE, csv_rows, referred_case, signed_in_as
 from tests.oversight.test_statistics_pages import csv_sections, page_tables
-from triage.models import Case
 
 BOLTON = "E08000001"
 NORTH_WEST = "North West"
@@ -230,9 +230,7 @@ def test_no_combination_of_regions_authorities_and_periods_reveals_a_hidden_figu
 
 def acknowledged_on_time(code: str, count: int) -> None:
     cases = [referred_case(code) for _ in range(count)]
-    Case.objects.filter(pk__in=[c.pk for c in cases]).update(
-        authority_acknowledged_at=F("authority_ack_due_at") - timedelta(hours=1)
-    )
+    Referral.objects.filter(case__in=[c.pk for c in cases]).update(acknowledged_at=F("ack_due_at") - timedelta(hours=1))
 
 
 @pytest.mark.django_db

@@ -22,11 +22,11 @@ from accounts.models import User
 from directory.lookup import authority_by_code
 from oversight import selectors
 from oversight.suppression import FEWER, HIDDEN, SUPPRESSED, THRESHOLD, Table, suppress
+from referrals import services as referral_services
+from referrals.models import Referral
 from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
 from tests.fuzzing import examples
-from triage import case_actions as actions
 from triage.intake import report_route
-from triage.models import Case
 
 
 def table(counts: list[list[int]]) -> Table:
@@ -303,9 +303,9 @@ def test_the_csv_export_applies_exactly_the_suppression_on_the_page() -> None:
     for authority_, n in ((rotherham, 7), (sheffield, 2)):
         for _ in range(n):
             case = report_route(report_id=submit_report(local_authority=authority_).report.pk)
-            actions.case_refer(case=case, summary="s", share_identity=False, acting_user=supervisor)
+            referral_services.case_refer(case=case, summary="s", share_identity=False, acting_user=supervisor)
             acknowledged.append(case.pk)
-    Case.objects.filter(pk__in=acknowledged).update(authority_acknowledged_at=timezone.now())
+    Referral.objects.filter(case__in=acknowledged).update(acknowledged_at=timezone.now())
     selectors.stats_refresh()
     board = staff_with_mfa("board", role=User.Role.BOARD_REVIEWER, area=YORKSHIRE)[0]
     client = Client()

@@ -39,16 +39,18 @@ from nacl.secret import SecretBox
 from accounts.models import User
 from core import crypto, form_retry
 from directory.lookup import authority_by_code
+from referrals import services as referral_services
+from referrals.models import AuthorityAction, Referral
 from reports import checkins
 from reports.drafts import COOKIE_NAMES
 from reports.models import Anonymity, Draft, Message, Report
 from reports.services import Contact, message_send_from_reporter, report_unlock
 from tests import live
-from tests.factories import client_with_a_draft, staff_user, submit_report
-from triage import case_actions, referrals
+from tests.factories import client_with_a_draft, referral_of, staff_user, submit_report
+from triage import case_actions
 from triage.case_content import case_data_key
 from triage.intake import report_route
-from triage.models import AuthorityAction, Case, CaseNote, Referral
+from triage.models import Case, CaseNote
 
 ROTHERHAM = "E08000018"
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,12 +99,13 @@ class World:
 
     def referred(self) -> Case:
         case = self.routed()
-        case_actions.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=self.handler)
+        referral_services.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=self.handler)
         return Case.objects.get(pk=case.pk)
 
     def acknowledged(self) -> Case:
         case = self.referred()
-        return referrals.referral_acknowledge(case=case, acting_user=self.officer)
+        referral_services.referral_acknowledge(referral=referral_of(case), acting_user=self.officer)
+        return case
 
 
 def report_details(world: World, text: str) -> int:
@@ -146,35 +149,42 @@ def case_note(world: World, text: str) -> int:
 
 
 def referral_summary(world: World, text: str) -> int:
-    referral = case_actions.case_refer(
+    referral = referral_services.case_refer(
         case=world.routed(), summary=text, share_identity=False, acting_user=world.handler
     )
     return stored_length(Referral, "summary", referral.pk)
 
 
 def authority_note(world: World, text: str) -> int:
-    action = referrals.referral_record_action(
-        case=world.acknowledged(), kind=AuthorityAction.Kind.OTHER, note=text, acting_user=world.officer
+    action = referral_services.referral_record_action(
+        referral=referral_of(world.acknowledged()),
+        kind=AuthorityAction.Kind.OTHER,
+        note=text,
+        acting_user=world.officer,
     )
     return stored_length(AuthorityAction, "note", action.pk)
 
 
 def authority_question(world: World, text: str) -> int:
-    action = referrals.referral_ask_helpline(case=world.referred(), question=text, acting_user=world.officer)
+    action = referral_services.referral_ask_helpline(
+        referral=referral_of(world.referred()), question=text, acting_user=world.officer
+    )
     return stored_length(AuthorityAction, "note", action.pk)
 
 
 def helpline_reply(world: World, text: str) -> int:
     case = world.referred()
-    question = referrals.referral_ask_helpline(case=case, question="Which year?", acting_user=world.officer)
-    reply = case_actions.case_reply_to_authority(
+    question = referral_services.referral_ask_helpline(
+        referral=referral_of(case), question="Which year?", acting_user=world.officer
+    )
+    reply = referral_services.case_reply_to_authority(
         case=case, question_id=question.pk, body=text, acting_user=world.handler
     )
     return stored_length(AuthorityAction, "note", reply.pk)
 
 
 def helpline_update(world: World, text: str) -> int:
-    update = case_actions.case_update_authority(case=world.referred(), summary=text, acting_user=world.handler)
+    update = referral_services.case_update_authority(case=world.referred(), summary=text, acting_user=world.handler)
     return stored_length(AuthorityAction, "note", update.pk)
 
 
@@ -215,8 +225,8 @@ WRITERS: dict[str, dict[str, Callable[[World, str], int]]] = {
     "reports.Message.body": {"reporter's message": message_from_reporter, "helpline's message": message_from_helpline},
     "reports.Draft.ciphertext": {"answers between question pages": draft_answers},
     "triage.CaseNote.body": {"internal note": case_note},
-    "triage.Referral.summary": {"referral summary": referral_summary},
-    "triage.AuthorityAction.note": {
+    "referrals.Referral.summary": {"referral summary": referral_summary},
+    "referrals.AuthorityAction.note": {
         "authority's note": authority_note,
         "authority's question": authority_question,
         "helpline's reply": helpline_reply,
@@ -233,7 +243,7 @@ NOT_WRITTEN_TEXT = {
     "accounts.RecoveryCodes.salt": "the salt of a user's recovery-code hashes, of fixed size",
     # Padded by seal_text like every sealed column, and always within the first bucket: a postcode district,
     # whether the organisation is named and which contact details were shared (codes, never free text).
-    "triage.Referral.particulars": "the referral's particulars: codes and a district, always the 552-byte bucket",
+    "referrals.Referral.particulars": "the referral's particulars: codes and a district, always the 552-byte bucket",
 }
 
 
@@ -395,13 +405,15 @@ def old_rows_in_every_column(handler: User, officer: User) -> list[OldRow]:
         rows.append(unpad_in_place(Message, "body", message.pk, key))
         note = case_actions.case_add_note(case=case, body=f"{CANARY}note {n}", acting_user=handler)
         rows.append(unpad_in_place(CaseNote, "body", note.pk, key))
-        referral = case_actions.case_refer(
+        referral = referral_services.case_refer(
             case=case, summary=f"{CANARY}summary {n}", share_identity=False, acting_user=handler
         )
         rows.append(unpad_in_place(Referral, "summary", referral.pk, key))
         case = Case.objects.get(pk=case.pk)
-        referrals.referral_acknowledge(case=case, acting_user=officer)
-        question = referrals.referral_ask_helpline(case=case, question=f"{CANARY}question {n}", acting_user=officer)
+        referral_services.referral_acknowledge(referral=referral_of(case), acting_user=officer)
+        question = referral_services.referral_ask_helpline(
+            referral=referral_of(case), question=f"{CANARY}question {n}", acting_user=officer
+        )
         rows.append(unpad_in_place(AuthorityAction, "note", question.pk, key))
     return rows
 

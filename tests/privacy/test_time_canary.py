@@ -26,6 +26,7 @@ from django.test import Client
 from accounts.models import User
 from outbox.models import OutboxMessage
 from outbox.services import outbox_process
+from referrals import services as referral_services
 from reports.models import Report
 from tests.database import pg_dump_text
 from tests.factories import staff_user, web_report_sent
@@ -140,7 +141,7 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
         handler = staff_user("handler", role=User.Role.CALL_HANDLER, email="handler@helpline.test")
         for case in cases.values():
             case_actions.case_claim(case=case, acting_user=handler)
-        case_actions.case_refer(
+        referral_services.case_refer(
             case=cases[Case.Priority.URGENT],
             summary="Child seen at a flat; manager did not act.",
             share_identity=False,

@@ -119,6 +119,11 @@ def _not_an_authority_in_the_list(value: Any, messages: Any) -> bool:
     return not LocalAuthority.objects.filter(gss_code=str(value)).exists()
 
 
+def _not_a_recipient_in_the_list(value: Any, messages: Any) -> bool:
+    code = value.get("code") if isinstance(value, dict) else None
+    return not LocalAuthority.objects.filter(gss_code=str(code)).exists()
+
+
 def _not_helpline_staff(value: Any, messages: Any) -> bool:
     return str(value) not in _helpline_usernames()
 
@@ -148,6 +153,7 @@ REFUSALS_THE_SCHEMA_CANNOT_STATE: dict[str, dict[str, Explanation]] = {
     "POST /api/v1/cases/{case_number}/{action}": {
         "assignee": _not_helpline_staff,
         "authority": _not_an_authority_in_the_list,
+        "recipient": _not_a_recipient_in_the_list,
     },
 }
 

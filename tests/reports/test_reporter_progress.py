@@ -14,8 +14,9 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
+from referrals import services as referral_services
 from reports.services import SubmittedReport
-from tests.factories import staff_user, submit_report
+from tests.factories import referral_of, staff_user, submit_report
 from triage import case_actions
 from triage.intake import report_route, reporter_replied
 from triage.models import Case
@@ -51,7 +52,7 @@ def supervisor() -> User:
 def referred(handler: User) -> tuple[Case, SubmittedReport]:
     submitted = submit_report()
     case = report_route(report_id=submitted.report.pk)
-    case_actions.case_refer(case=case, summary="Missing episodes", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Missing episodes", share_identity=False, acting_user=handler)
     case.refresh_from_db()
     return case, submitted
 
@@ -99,10 +100,10 @@ def test_the_days_by_which_the_reporter_will_hear_are_on_their_page(open_concern
     )
     assert "The local authority must tell the helpline" not in shown, "not referred yet"
 
-    case_actions.case_refer(case=case, summary="Missing episodes", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Missing episodes", share_identity=False, acting_user=handler)
     case.refresh_from_db()
     shown = page(reporter)
-    assert f"what it has done by {day(case.authority_outcome_due_at)}." in shown
+    assert f"what it has done by {day(referral_of(case).outcome_due_at)}." in shown
     assert f"outcome here by {day(case.reporter_feedback_due_at)} at the latest" in shown
     when = shown.split('data-testid="when-you-will-hear">', 1)[1].split("</ul>", 1)[0]
     assert ":" not in when, "days only, never a time"

@@ -19,14 +19,17 @@ from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
 from outbox.models import OutboxMessage
 from outbox.services import outbox_process
+from referrals import services as referral_services
+from referrals.deadlines import clocks_start
+from referrals.models import AuthorityAction, Referral
 from reports.models import Anonymity, Message
 from reports.services import Contact, report_read, report_unlock
-from tests.factories import staff_user, submit_report
+from tests.factories import referral_of, staff_user, submit_report
 from triage import case_actions as actions
 from triage import deadlines, staff_actions, workflow
 from triage.events import case_events
 from triage.intake import report_route
-from triage.models import AuthorityAction, Case, CaseLink, CaseNote, EmailRecord, Referral
+from triage.models import Case, CaseLink, CaseNote, EmailRecord
 from triage.workflow import STAFF_ACTIONS, TRANSITIONS, ActionNotAllowed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -124,16 +127,20 @@ def _other_case() -> Case:
 
 def _asked(case: Case, user: User) -> int:
     """The case as referred, with a question from its authority: what the thread actions need."""
-    if not case.referrals.exists():
-        Referral.objects.create(
+    referral = case.referrals.order_by("-id").first()
+    if referral is None:
+        referral = Referral(
             case=case,
             authority=case.authority or authority_by_code(SHEFFIELD),
             summary=b"",
             referred_by=user,
             referred_at=timezone.now(),
         )
+        clocks_start(referral, referral.referred_at)
+        referral.save()
     officer = User.objects.filter(username="officer").first() or staff_user("officer", role=User.Role.AUTHORITY_OFFICER)
     question = AuthorityAction.objects.create(
+        referral=referral,
         case=case,
         kind=AuthorityAction.Kind.QUESTION,
         note=b"",
@@ -160,7 +167,7 @@ RUNNERS: dict[str, Runner] = {
         case=case, body=f"{CANARY} question", acting_user=user
     ),
     "add_note": lambda case, user: actions.case_add_note(case=case, body=f"{CANARY} note", acting_user=user),
-    "refer": lambda case, user: actions.case_refer(
+    "refer": lambda case, user: referral_services.case_refer(
         case=case, summary=f"{CANARY} summary for the LA", share_identity=False, acting_user=user
     ),
     "escalate_national_review": lambda case, user: actions.case_escalate(
@@ -175,15 +182,15 @@ RUNNERS: dict[str, Runner] = {
     "reopen": lambda case, user: actions.case_reopen(
         case=case, reason=f"{CANARY} reason", acting_user=_as_role(user, User.Role.SUPERVISOR)
     ),
-    "reply_to_authority": lambda case, user: actions.case_reply_to_authority(
+    "reply_to_authority": lambda case, user: referral_services.case_reply_to_authority(
         case=case, question_id=_asked(case, user), body=f"{CANARY} reply", acting_user=user
     ),
-    "relay_to_reporter": lambda case, user: actions.case_relay_to_reporter(
+    "relay_to_reporter": lambda case, user: referral_services.case_relay_to_reporter(
         case=case, question_id=_asked(case, user), body=f"{CANARY} relayed", acting_user=user
     ),
     "update_authority": lambda case, user: (
         _asked(case, user),
-        actions.case_update_authority(case=case, summary=f"{CANARY} update", acting_user=user),
+        referral_services.case_update_authority(case=case, summary=f"{CANARY} update", acting_user=user),
     ),
 }
 
@@ -503,21 +510,22 @@ def test_refer_sends_the_case_to_the_authority_with_deadlines_and_content_free_e
 ) -> None:
     case, _ = make_case()
     actions.case_claim(case=case, acting_user=handler)
-    referral = actions.case_refer(
+    referral = referral_services.case_refer(
         case=case, summary=f"{CANARY} please visit the home", share_identity=False, acting_user=handler
     )
     now = datetime(2026, 3, 11, 10, 0, tzinfo=LONDON)
     case.refresh_from_db()
     assert case.status == S.REFERRED
-    assert case.referred_at == now
-    assert case.authority_ack_due_at == datetime(2026, 3, 12, 23, 59, 59, tzinfo=LONDON)  # the end of 1 working day
-    assert case.authority_outcome_due_at is not None
+    assert referral_of(case).referred_at == now
+    assert referral_of(case).ack_due_at == datetime(2026, 3, 12, 23, 59, 59, tzinfo=LONDON)  # the end of 1 working day
+    assert referral_of(case).outcome_due_at is not None
     stored = Referral.objects.get(case=case)
     assert stored.pk == referral.pk
     assert (stored.authority, stored.identity_shared, stored.referred_by) == (rotherham_inbox, False, handler)
     assert CANARY.encode() not in bytes(stored.summary)
     assert one_event(case, "refer", handler).detail == {
         "status": "referred",
+        "referral_id": referral.pk,
         "authority": ROTHERHAM,
         "identity_shared": False,
         # Issue 22: what was passed on, and how many emails were queued (codes and counts only).
@@ -555,23 +563,23 @@ def test_referral_deadlines_end_at_the_end_of_a_london_day_across_the_clock_chan
     The services pass ``timezone.now()`` (UTC) to core.calendar.working_days_after: counted in UTC the
     deadline would land at 23:59:59 UTC, 00:59:59 on 19 May in London, an hour late."""
     case, _ = make_case()
-    actions.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
     case.refresh_from_db()
-    assert case.authority_outcome_due_at == datetime(2026, 5, 18, 23, 59, 59, tzinfo=LONDON)
+    assert referral_of(case).outcome_due_at == datetime(2026, 5, 18, 23, 59, 59, tzinfo=LONDON)
 
 
 @time_machine.travel(datetime(2026, 3, 13, 16, 0, tzinfo=LONDON), tick=False)  # a Friday
 def test_a_friday_referral_is_due_for_acknowledgement_on_monday(handler: User) -> None:
     case, _ = make_case()
-    actions.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
     case.refresh_from_db()
-    assert case.authority_ack_due_at == datetime(2026, 3, 16, 23, 59, 59, tzinfo=LONDON)  # the end of Monday
+    assert referral_of(case).ack_due_at == datetime(2026, 3, 16, 23, 59, 59, tzinfo=LONDON)  # the end of Monday
 
 
 def test_refer_is_refused_until_the_authority_is_known(handler: User) -> None:
     case, _ = make_case(local_authority=None)
     with pytest.raises(ActionNotAllowed, match="Confirm the local authority before referring the case"):
-        actions.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
+        referral_services.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
     case.refresh_from_db()
     assert case.status == S.NEW
     assert not Referral.objects.filter(case=case).exists()
@@ -583,7 +591,7 @@ def test_refer_is_refused_for_a_case_under_independent_review(handler: User) -> 
     case, _ = make_case(about_authority=authority_by_code(SHEFFIELD))
     assert case.independent_review and case.authority.gss_code == ROTHERHAM
     with pytest.raises(ActionNotAllowed, match="send it to independent national review"):
-        actions.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
+        referral_services.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
     case.refresh_from_db()
     assert case.status == S.NEW
     assert not Referral.objects.filter(case=case).exists()
@@ -596,7 +604,7 @@ def test_refer_is_refused_to_the_council_the_concern_is_about(handler: User) -> 
     Case.objects.filter(pk=case.pk).update(authority=case.conflict_authority)
     case.refresh_from_db()
     with pytest.raises(ActionNotAllowed, match="send it to independent national review"):
-        actions.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
+        referral_services.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
     assert not Referral.objects.filter(case=case).exists()
     assert not EmailRecord.objects.filter(case=case, template="authority_referral").exists()
 
@@ -606,13 +614,13 @@ def test_sharing_identity_is_refused_unless_the_reporter_is_named(anonymity: str
     overrides = confidential() if anonymity == Anonymity.CONFIDENTIAL else {}
     case, _ = make_case(**overrides)
     with pytest.raises(ActionNotAllowed, match="Only a named reporter's identity can be shared"):
-        actions.case_refer(case=case, summary="x", share_identity=True, acting_user=handler)
+        referral_services.case_refer(case=case, summary="x", share_identity=True, acting_user=handler)
     assert not Referral.objects.filter(case=case).exists()
 
 
 def test_a_named_reporter_identity_is_shared_when_consent_is_recorded(handler: User) -> None:
     case, _ = make_case(**confidential(anonymity=Anonymity.NAMED))
-    referral = actions.case_refer(case=case, summary="x", share_identity=True, acting_user=handler)
+    referral = referral_services.case_refer(case=case, summary="x", share_identity=True, acting_user=handler)
     assert referral.identity_shared
     assert one_event(case, "refer", handler).detail["identity_shared"] is True
 
@@ -628,7 +636,7 @@ def test_escalating_to_national_review_marks_the_case_and_stops_a_referral(handl
     assert case.independent_review
     one_event(case, "escalate_national_review", handler)
     with pytest.raises(ActionNotAllowed):
-        actions.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
+        referral_services.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
 
 
 def test_escalating_to_the_police_keeps_the_status(handler: User) -> None:

@@ -11,20 +11,21 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from accounts.models import User
 from core import crypto
 from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
+from referrals import services as referral_services
+from referrals.models import AuthorityAction
 from reports.models import Anonymity
 from reports.services import Contact
-from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
+from tests.factories import referral_make, referral_of, sign_in, staff_user, staff_with_mfa, submit_report
 from triage import case_actions as actions
 from triage import case_content, notifications
 from triage.events import case_events
 from triage.intake import report_route
-from triage.models import AuthorityAction, Case, EmailRecord
+from triage.models import Case, EmailRecord
 from triage.workflow import ActionNotAllowed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -60,7 +61,7 @@ def new_case(**overrides: Any) -> Case:
 
 def referred(referrer: User, *, share_identity: bool = False, **overrides: Any) -> Case:
     case = new_case(**overrides)
-    actions.case_refer(case=case, summary=SUMMARY, share_identity=share_identity, acting_user=referrer)
+    referral_services.case_refer(case=case, summary=SUMMARY, share_identity=share_identity, acting_user=referrer)
     case.refresh_from_db()
     return case
 
@@ -223,9 +224,9 @@ def test_only_a_named_reporters_identity_can_be_shared(supervisor: User) -> None
     ]:
         case = new_case(anonymity=anonymity, contact=contact)
         with pytest.raises(ActionNotAllowed):
-            actions.case_refer(case=case, summary=SUMMARY, share_identity=True, acting_user=supervisor)
+            referral_services.case_refer(case=case, summary=SUMMARY, share_identity=True, acting_user=supervisor)
         case.refresh_from_db()
-        assert case.referred_at is None
+        assert case.status != Case.Status.REFERRED
         assert not case.referrals.exists()
 
 
@@ -256,21 +257,21 @@ def test_acknowledging_is_recorded_and_audited_and_a_second_acknowledgement_is_r
     assert response.status_code == 302
     assert response["Location"] == f"/staff/referrals/{referral.case_number}"
     referral.refresh_from_db()
-    assert referral.authority_acknowledged_at is not None
-    acknowledged_at = referral.authority_acknowledged_at
+    assert referral_of(referral).acknowledged_at is not None
+    acknowledged_at = referral_of(referral).acknowledged_at
     action = AuthorityAction.objects.get(case=referral)
     assert action.kind == AuthorityAction.Kind.ACKNOWLEDGED
     assert action.recorded_by == officer
     event = case_events(referral).get(kind="authority_acknowledged")
     assert event.actor == officer
-    assert event.detail == {"action_id": action.pk}
+    assert event.detail == {"action_id": action.pk, "referral_id": action.referral_id}
 
     again = refused(officer_client, referral, "acknowledge")
 
     assert again.status_code == 409
     assert "already been acknowledged" in text(again)
     referral.refresh_from_db()
-    assert referral.authority_acknowledged_at == acknowledged_at
+    assert referral_of(referral).acknowledged_at == acknowledged_at
     assert AuthorityAction.objects.filter(case=referral).count() == 1
     assert case_events(referral).filter(kind="authority_acknowledged").count() == 1
 
@@ -339,8 +340,8 @@ def test_recording_the_outcome_emails_the_helpline_with_the_reference_and_nobody
 
     assert response.status_code == 302
     referral.refresh_from_db()
-    assert referral.authority_outcome == "early_help"
-    assert referral.authority_outcome_at is not None
+    assert referral_of(referral).outcome == "early_help"
+    assert referral_of(referral).outcome_at is not None
     assert referral.status == Case.Status.REFERRED  # the helpline closes the case, with feedback
     event = case_events(referral).get(kind="authority_outcome")
     assert event.actor == officer
@@ -361,7 +362,7 @@ def test_recording_the_outcome_emails_the_helpline_with_the_reference_and_nobody
     twice = refused(officer_client, referral, "record_outcome", {"record_outcome-outcome": "concern_not_upheld"})
     assert twice.status_code == 409
     referral.refresh_from_db()
-    assert referral.authority_outcome == "early_help"
+    assert referral_of(referral).outcome == "early_help"
 
 
 def test_an_officer_can_ask_the_helpline_a_question(
@@ -394,7 +395,7 @@ def test_a_closed_referral_takes_no_more_actions(officer_client: Client, referra
 
     assert response.status_code == 409
     referral.refresh_from_db()
-    assert referral.authority_acknowledged_at is None
+    assert referral_of(referral).acknowledged_at is None
     assert referral.case_number not in [
         r["case_number"] for r in officer_client.get("/staff/referrals").context["rows"]
     ]
@@ -423,7 +424,7 @@ def test_an_officer_of_another_authority_gets_404_on_the_referral_and_every_acti
         assert post(client, referral, action, data).status_code == 404, action
 
     referral.refresh_from_db()
-    assert referral.authority_acknowledged_at is None
+    assert referral_of(referral).acknowledged_at is None
     assert not AuthorityAction.objects.filter(case=referral).exists()
     assert case_events(referral).count() == events_before  # not even a content view
 
@@ -442,10 +443,9 @@ def test_a_case_about_rotherham_itself_never_reaches_a_rotherham_officer(
     assert about_us.conflict_authority_id == rotherham.pk
     assert about_us.authority_id is None
     if routed_to_rotherham_anyway:
-        # However it came to carry Rotherham as its authority and a referral date, it stays invisible.
-        Case.objects.filter(pk=about_us.pk).update(
-            authority=rotherham, referred_at=timezone.now(), status=Case.Status.REFERRED
-        )
+        # However it came to carry Rotherham as its authority and a referral row, it stays invisible.
+        Case.objects.filter(pk=about_us.pk).update(authority=rotherham)
+        referral_make(about_us, authority=rotherham)
 
     listed = officer_client.get("/staff/referrals?closed=1")
     assert about_us.case_number not in text(listed)
@@ -461,7 +461,7 @@ def test_a_case_about_rotherham_cannot_be_referred_to_rotherham(supervisor: User
     Case.objects.filter(pk=about_us.pk).update(authority=rotherham)
     about_us.refresh_from_db()
     with pytest.raises(ActionNotAllowed):
-        actions.case_refer(case=about_us, summary=SUMMARY, share_identity=False, acting_user=supervisor)
+        referral_services.case_refer(case=about_us, summary=SUMMARY, share_identity=False, acting_user=supervisor)
     assert not about_us.referrals.exists()
 
 
@@ -495,7 +495,7 @@ def test_only_authority_officers_may_open_the_referral_workspace(role: str, refe
     for action, data in ACTION_POSTS:
         assert post(client, referral, action, data).status_code == 403, action
     referral.refresh_from_db()
-    assert referral.authority_acknowledged_at is None
+    assert referral_of(referral).acknowledged_at is None
 
 
 def test_the_workspace_needs_a_signed_in_verified_officer(referral: Case) -> None:
@@ -505,4 +505,4 @@ def test_the_workspace_needs_a_signed_in_verified_officer(referral: Case) -> Non
     assert response["Location"].startswith("/staff/sign-in")
     assert anonymous.post(f"/staff/referrals/{referral.case_number}/acknowledge").status_code == 302
     referral.refresh_from_db()
-    assert referral.authority_acknowledged_at is None
+    assert referral_of(referral).acknowledged_at is None

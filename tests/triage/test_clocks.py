@@ -1,5 +1,6 @@
 """triage.deadlines' clocks: deadline_state for each clock in each state, for a Case and for a .values()
-row, and the query form (Clock.overdue_q, overdue_q) selecting exactly what the Python form calls overdue."""
+row, and the query form (Clock.overdue_q, overdue_q) selecting exactly what the Python form calls overdue.
+A referral's clocks, on the referral, are tested in tests/referrals/test_clocks.py."""
 
 from __future__ import annotations
 
@@ -12,10 +13,6 @@ import pytest
 from tests.factories import submit_report
 from triage import deadlines
 from triage.deadlines import (
-    AUTHORITY_ACK,
-    AUTHORITY_ACK_ESCALATION,
-    AUTHORITY_OUTCOME,
-    AUTHORITY_OUTCOME_ESCALATION,
     CASE_PAGE_CLOCKS,
     REPORTER_FEEDBACK,
     TRIAGE,
@@ -32,8 +29,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_
 NOW = datetime(2026, 3, 11, 9, 0, tzinfo=ZoneInfo("Europe/London"))
 S = Case.Status
 HOUR = timedelta(hours=1)
-AUTHORITY_CLOCKS = (AUTHORITY_ACK, AUTHORITY_ACK_ESCALATION, AUTHORITY_OUTCOME, AUTHORITY_OUTCOME_ESCALATION)
-ALL_CLOCKS = (TRIAGE, REPORTER_FEEDBACK, *AUTHORITY_CLOCKS)
+ALL_CLOCKS = (TRIAGE, REPORTER_FEEDBACK)
 FAR = timedelta(days=30)  # the other clocks' deadlines, out of the way
 
 
@@ -41,8 +37,6 @@ def case_with(status: str, **fields: Any) -> Case:
     """A routed case put into ``status``, its deadlines far off unless ``fields`` says otherwise."""
     case = report_route(report_id=submit_report().report.pk)
     values: dict[str, Any] = {"status": status, "triage_due_at": NOW + FAR, "reporter_feedback_due_at": NOW + FAR}
-    if status == S.REFERRED or any(field.startswith("authority_") for field in fields):
-        values.update({clock.due_field: NOW + FAR for clock in AUTHORITY_CLOCKS})
     values.update(fields)
     Case.objects.filter(pk=case.pk).update(**values)
     return Case.objects.get(pk=case.pk)
@@ -65,17 +59,6 @@ SCENARIOS: list[tuple[Clock, str, timedelta | None, bool, str]] = [
     (REPORTER_FEEDBACK, S.NEW, timedelta(days=2), False, "on time"),
     (REPORTER_FEEDBACK, S.CLOSED, -HOUR, False, "done"),
 ]
-for _clock in AUTHORITY_CLOCKS:
-    SCENARIOS += [
-        (_clock, S.IN_TRIAGE, None, False, ""),
-        (_clock, S.REFERRED, -HOUR, True, "done"),
-        (_clock, S.CLOSED, -HOUR, True, "done"),
-        (_clock, S.CLOSED, -HOUR, False, "stopped"),
-        (_clock, S.NATIONAL_REVIEW, HOUR, False, "stopped"),
-        (_clock, S.REFERRED, -HOUR, False, "overdue"),
-        (_clock, S.REFERRED, HOUR, False, "due soon"),
-        (_clock, S.REFERRED, timedelta(days=2), False, "on time"),
-    ]
 
 
 def scenario_case(clock: Clock, status: str, due: timedelta | None, met: bool) -> Case:
@@ -119,12 +102,7 @@ def test_a_clock_without_a_met_field_is_done_rather_than_stopped_when_the_case_m
 
 def test_each_clock_names_the_fields_a_row_needs() -> None:
     assert TRIAGE.fields == ("status", "triage_due_at")
-    assert AUTHORITY_ACK.fields == ("status", "authority_ack_due_at", "authority_acknowledged_at")
-    assert AUTHORITY_OUTCOME_ESCALATION.fields == (
-        "status",
-        "authority_outcome_escalate_at",
-        "authority_outcome_at",
-    )
+    assert REPORTER_FEEDBACK.fields == ("status", "reporter_feedback_due_at")
 
 
 # --- the query form agrees with the Python form --------------------------------------------------------
@@ -135,15 +113,12 @@ def population() -> dict[str, Case]:
     """Every scenario above as its own case, cases due exactly now, and the two the brief names."""
     cases = {f"scenario-{i}": scenario_case(*scenario[:4]) for i, scenario in enumerate(SCENARIOS)}
     cases["waiting, past triage"] = case_with(S.AWAITING_REPORTER, triage_due_at=NOW - HOUR)
-    cases["due exactly now"] = case_with(
-        S.REFERRED, reporter_feedback_due_at=NOW, **{clock.due_field: NOW for clock in AUTHORITY_CLOCKS}
-    )
+    cases["due exactly now"] = case_with(S.REFERRED, reporter_feedback_due_at=NOW)
     cases["triage due exactly now"] = case_with(S.NEW, triage_due_at=NOW)
     cases["closed, past everything"] = case_with(
         S.CLOSED,
         triage_due_at=NOW - FAR,
         reporter_feedback_due_at=NOW - FAR,
-        **{clock.due_field: NOW - FAR for clock in AUTHORITY_CLOCKS},
     )
     return cases
 
@@ -176,7 +151,3 @@ def test_overdue_q_and_is_overdue_default_to_the_helpline_clocks(population: dic
     assert deadlines.HELPLINE_CLOCKS == (TRIAGE, REPORTER_FEEDBACK)
     by_python = {case.pk for case in population.values() if is_overdue(case, NOW)}
     assert selected(overdue_q(NOW)) == by_python
-    only_authority_late = case_with(S.REFERRED, authority_ack_due_at=NOW - HOUR)
-    assert deadline_state(only_authority_late, AUTHORITY_ACK, NOW) == "overdue"
-    assert not is_overdue(only_authority_late, NOW)
-    assert not Case.objects.filter(overdue_q(NOW), pk=only_authority_late.pk).exists()

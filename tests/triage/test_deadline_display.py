@@ -14,10 +14,10 @@ from django.test import Client
 
 from accounts.models import User
 from directory.lookup import authority_by_code
-from tests.factories import sign_in, staff_with_mfa, submit_report
+from referrals import services as referral_services
+from referrals.models import Referral
+from tests.factories import referral_of, sign_in, staff_with_mfa, submit_report
 from tests.triage.page_text import section, text
-from triage import case_actions as actions
-from triage import referrals
 from triage.escalations import deadlines_sweep
 from triage.intake import report_route
 from triage.models import Case
@@ -78,7 +78,9 @@ def test_the_urgent_one_hour_clock_shows_its_time(people: dict[str, User]) -> No
 def test_a_met_triage_clock_keeps_the_day_only_and_shows_no_time(people: dict[str, User]) -> None:
     with time_machine.travel(SUNDAY, tick=False):
         case = report_route(report_id=submit_report(local_authority=authority_by_code(ROTHERHAM)).report.pk)
-        actions.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=people["handler"])
+        referral_services.case_refer(
+            case=case, summary="Please visit", share_identity=False, acting_user=people["handler"]
+        )
         page = text(signed_in(people["handler"]).get(f"/staff/cases/{case.case_number}"))
     deadlines = section(page, '<h2 class="govuk-heading-m">Deadlines</h2>', "</dl>")
     # The triage clock: done when the case was referred (issue 22: when it was done, not its due date), and
@@ -94,14 +96,18 @@ def test_a_met_triage_clock_keeps_the_day_only_and_shows_no_time(people: dict[st
 def referred_on_saturday(people: dict[str, User]) -> Case:
     case = report_route(report_id=submit_report(local_authority=authority_by_code(ROTHERHAM)).report.pk)
     with time_machine.travel(datetime(2026, 12, 5, 10, 0, tzinfo=LONDON), tick=False):
-        actions.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=people["handler"])
+        referral_services.case_refer(
+            case=case, summary="Please visit", share_identity=False, acting_user=people["handler"]
+        )
     return Case.objects.get(pk=case.pk)
 
 
 def test_the_authority_sees_its_deadlines_in_gov_uk_style(people: dict[str, User]) -> None:
     case = referred_on_saturday(people)
     with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=LONDON), tick=False):
-        referrals.referral_ask_helpline(case=case, question="Which school?", acting_user=people["officer"])
+        referral_services.referral_ask_helpline(
+            referral=referral_of(case), question="Which school?", acting_user=people["officer"]
+        )
         officer = signed_in(people["officer"])
         page = text(officer.get(f"/staff/referrals/{case.case_number}"))
         listing = text(officer.get("/staff/referrals"))
@@ -129,7 +135,7 @@ def test_a_midnight_deadline_stored_before_the_rule_changed_reads_as_the_end_of_
     """The old rule counted a weekend referral from Monday's midnight: its acknowledgement was stored as
     midnight on Tuesday 8 December, shown as "8 December 2026 00:00" and read as the end of the 8th."""
     case = referred_on_saturday(people)
-    Case.objects.filter(pk=case.pk).update(authority_ack_due_at=datetime(2026, 12, 8, 0, 0, tzinfo=LONDON))
+    Referral.objects.filter(case_id=case.pk).update(ack_due_at=datetime(2026, 12, 8, 0, 0, tzinfo=LONDON))
     with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=LONDON), tick=False):
         page = text(signed_in(people["officer"]).get(f"/staff/referrals/{case.case_number}"))
         case_page = text(signed_in(people["handler"]).get(f"/staff/cases/{case.case_number}"))

@@ -23,10 +23,11 @@ from django.urls import resolve
 from accounts.models import User
 from accounts.notices import ApprovalWaiting
 from directory.models import LocalAuthority
+from referrals import services as referral_services
 from reports.models import Anonymity
 from reports.services import Contact
 from tests.factories import sign_in, staff_with_mfa, submit_report
-from triage import case_actions, notifications
+from triage import notifications
 from triage.intake import report_route
 from triage.models import Case, EmailRecord
 
@@ -45,13 +46,13 @@ URL = re.compile(r"https?://[^\s<>\"']+")
 # Who reads each template, and the page (view name) its link must open for them.
 PAGE = {
     "reporter": "reports:check_start",
-    "authority": "triage:referral_detail",
+    "authority": "referrals:referral_detail",
     "oversight": "oversight:statistics",
     "helpline": "triage:case_detail",
     "admin": "triage:admin_staff",
 }
 # The same, for an email that has no case: the list the reader starts from.
-LIST_PAGE = {**PAGE, "authority": "triage:referral_list", "helpline": "triage:case_list"}
+LIST_PAGE = {**PAGE, "authority": "referrals:referral_list", "helpline": "triage:case_list"}
 
 
 def audience(template: str) -> str:
@@ -114,7 +115,7 @@ def case(people: dict[str, User]) -> Case:
         organisation_name=f"{CANARY} Children's Home",
     )
     routed = report_route(report_id=submitted.report.pk)
-    case_actions.case_refer(
+    referral_services.case_refer(
         case=routed, summary=f"{CANARY} referral", share_identity=False, acting_user=people["supervisor"]
     )
     Case.objects.filter(pk=routed.pk).update(assignee=people["handler"])

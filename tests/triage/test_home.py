@@ -14,11 +14,11 @@ from django.test import Client
 
 from accounts.models import User
 from directory.lookup import authority_by_code
+from referrals import services as referral_services
 from reports.services import message_send_from_reporter, report_unlock
-from tests.factories import SubmittedReport, sign_in, staff_with_mfa, submit_report
+from tests.factories import SubmittedReport, referral_of, sign_in, staff_with_mfa, submit_report
 from tests.triage.page_text import section, text
 from triage import case_actions as actions
-from triage import referrals
 from triage.intake import report_route
 from triage.models import Case
 
@@ -104,13 +104,17 @@ def test_cases_with_the_authoritys_outcome_recorded_show_that_feedback_is_due(pe
         done, _ = routed()
         acknowledged, _ = routed()
         for case in (done, acknowledged):
-            actions.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
-            referrals.referral_acknowledge(case=case, acting_user=officer)
-        referrals.referral_record_outcome(case=done, outcome="early_help", note="", acting_user=officer)
+            referral_services.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
+            referral_services.referral_acknowledge(referral=referral_of(case), acting_user=officer)
+        referral_services.referral_record_outcome(
+            referral=referral_of(done), outcome="early_help", note="", acting_user=officer
+        )
         told, _ = routed()
-        actions.case_refer(case=told, summary="Please visit", share_identity=False, acting_user=handler)
-        referrals.referral_acknowledge(case=told, acting_user=officer)
-        referrals.referral_record_outcome(case=told, outcome="early_help", note="", acting_user=officer)
+        referral_services.case_refer(case=told, summary="Please visit", share_identity=False, acting_user=handler)
+        referral_services.referral_acknowledge(referral=referral_of(told), acting_user=officer)
+        referral_services.referral_record_outcome(
+            referral=referral_of(told), outcome="early_help", note="", acting_user=officer
+        )
         actions.case_close(case=told, outcome="referred_and_acted_on", feedback="Thank you", acting_user=handler)
         response = home(handler)
 
@@ -152,6 +156,8 @@ def test_the_urgent_queue_shows_the_time_left_on_its_soonest_clock(people: dict[
 def test_an_urgent_queue_with_no_clock_running_says_so(people: dict[str, User]) -> None:
     with time_machine.travel(NOW, tick=False):
         case, _ = routed(child_at_immediate_risk=True)
-        actions.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=people["handler"])
+        referral_services.case_refer(
+            case=case, summary="Please visit", share_identity=False, acting_user=people["handler"]
+        )
         urgent = section(text(home(people["handler"])), 'data-testid="due-urgent"', "</td>")
     assert "No clock running" in urgent

@@ -17,10 +17,12 @@ from accounts.models import User
 from core.calendar import add_months, working_days_after
 from core.timetrail import day_end
 from directory.lookup import authority_by_code
-from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
+from referrals import services as authority
+from referrals import services as referral_services
+from referrals.models import ReferralEscalation
+from tests.factories import referral_of, sign_in, staff_user, staff_with_mfa, submit_report
 from triage import case_actions as actions
 from triage import notifications
-from triage import referrals as authority
 from triage.escalations import deadlines_sweep
 from triage.events import case_events
 from triage.intake import report_route
@@ -58,7 +60,9 @@ def people() -> dict[str, User]:
 def refer_at(moment: datetime, referrer: User) -> Case:
     with time_machine.travel(moment, tick=False):
         case = report_route(report_id=submit_report().report.pk)
-        actions.case_refer(case=case, summary="Summary for the authority", share_identity=False, acting_user=referrer)
+        referral_services.case_refer(
+            case=case, summary="Summary for the authority", share_identity=False, acting_user=referrer
+        )
     case.refresh_from_db()
     return case
 
@@ -78,7 +82,11 @@ def sweep(moment: datetime) -> int:
 
 
 def steps(case: Case) -> list[str]:
-    return list(Escalation.objects.filter(case=case).order_by("id").values_list("step", flat=True))
+    """The steps taken for the case: the helpline's ladder (on the case) and its referrals' ladders, in the
+    order they were taken."""
+    taken = list(Escalation.objects.filter(case=case).values_list("created_at", "step"))
+    taken += ReferralEscalation.objects.filter(referral__case=case).order_by("id").values_list("created_at", "step")
+    return [step for _, step in sorted(taken, key=lambda item: item[0])]
 
 
 def recipients(case: Case, template: str) -> set[str]:
@@ -95,28 +103,28 @@ def national(people: dict[str, User]) -> set[str]:
 
 def act_as_officer(case: Case, officer: User, moment: datetime, *, outcome: str = "") -> None:
     with time_machine.travel(moment, tick=False):
-        authority.referral_acknowledge(case=case, acting_user=officer)
+        authority.referral_acknowledge(referral=referral_of(case), acting_user=officer)
         if outcome:
-            authority.referral_record_outcome(case=case, outcome=outcome, note="", acting_user=officer)
+            authority.referral_record_outcome(referral=referral_of(case), outcome=outcome, note="", acting_user=officer)
 
 
 # --- the deadlines themselves ---------------------------------------------------------------------------
 
 
 def test_the_referral_sets_every_rung_of_the_ladder_in_working_days(case: Case) -> None:
-    assert case.referred_at == REFERRED_AT
-    assert case.authority_ack_due_at == ACK_DUE
-    assert case.authority_ack_escalate_at == ACK_ESCALATE
-    assert case.authority_outcome_due_at == OUTCOME_DUE
-    assert case.authority_outcome_escalate_at == OUTCOME_ESCALATE
-    assert case.authority_outcome_due_at == working_days_after(REFERRED_AT, 45)
+    assert referral_of(case).referred_at == REFERRED_AT
+    assert referral_of(case).ack_due_at == ACK_DUE
+    assert referral_of(case).ack_escalate_at == ACK_ESCALATE
+    assert referral_of(case).outcome_due_at == OUTCOME_DUE
+    assert referral_of(case).outcome_escalate_at == OUTCOME_ESCALATE
+    assert referral_of(case).outcome_due_at == working_days_after(REFERRED_AT, 45)
 
 
 def test_a_friday_evening_referral_is_not_overdue_over_the_weekend(people: dict[str, User]) -> None:
     friday = datetime(2026, 3, 6, 17, 0, tzinfo=LONDON)
     case = refer_at(friday, people["supervisor"])
-    assert case.authority_ack_due_at == datetime(2026, 3, 9, 23, 59, 59, tzinfo=LONDON)  # the end of Monday
-    assert case.authority_ack_escalate_at == datetime(2026, 3, 11, 23, 59, 59, tzinfo=LONDON)  # of Wednesday
+    assert referral_of(case).ack_due_at == datetime(2026, 3, 9, 23, 59, 59, tzinfo=LONDON)  # the end of Monday
+    assert referral_of(case).ack_escalate_at == datetime(2026, 3, 11, 23, 59, 59, tzinfo=LONDON)  # of Wednesday
 
     sweep(datetime(2026, 3, 8, 23, 0, tzinfo=LONDON))  # Sunday night
     assert steps(case) == []
@@ -277,7 +285,8 @@ def test_each_step_is_on_the_case_timeline_with_the_deadline_it_missed(case: Cas
     assert [(e.detail["step"], datetime.fromisoformat(e.detail["deadline"])) for e in events] == expected
     assert [e.detail["missed_by_seconds"] for e in events] == [60, 60, 60, 60]
     assert all(e.actor is None for e in events)  # the sweeper, not a person
-    for escalation, (step, deadline) in zip(Escalation.objects.filter(case=case).order_by("id"), expected, strict=True):
+    taken = ReferralEscalation.objects.filter(referral__case=case).order_by("id")
+    for escalation, (step, deadline) in zip(taken, expected, strict=True):
         assert (escalation.step, escalation.deadline) == (step, deadline)
 
 
@@ -299,7 +308,7 @@ def test_the_helpline_case_page_timeline_names_each_step_and_the_deadline_it_mis
     assert len(escalated) == 2
     for item, step, deadline in zip(
         escalated,
-        (Escalation.Step.ACK_OVERDUE, Escalation.Step.ACK_OVERDUE_NATIONAL),
+        (ReferralEscalation.Step.ACK_OVERDUE, ReferralEscalation.Step.ACK_OVERDUE_NATIONAL),
         (ACK_DUE, ACK_ESCALATE),
         strict=True,
     ):
@@ -313,7 +322,7 @@ def test_steps_are_taken_once_however_often_the_sweeper_runs(case: Case) -> None
         for _ in range(3):
             sweep(moment)
     counts = (
-        Escalation.objects.filter(case=case).count(),
+        ReferralEscalation.objects.filter(referral__case=case).count(),
         case_events(case).filter(kind="escalated").count(),
         EmailRecord.objects.filter(case=case).exclude(template="authority_referral").count(),
     )
@@ -321,7 +330,7 @@ def test_steps_are_taken_once_however_often_the_sweeper_runs(case: Case) -> None
         sweep(OUTCOME_ESCALATE + timedelta(hours=1))
     assert (
         (
-            Escalation.objects.filter(case=case).count(),
+            ReferralEscalation.objects.filter(referral__case=case).count(),
             case_events(case).filter(kind="escalated").count(),
             EmailRecord.objects.filter(case=case).exclude(template="authority_referral").count(),
         )

@@ -13,11 +13,11 @@ from django.test import Client
 
 from accounts.models import User
 from directory.lookup import authority_by_code
-from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
-from triage import case_actions as actions
-from triage import referrals
+from referrals import services as referral_services
+from referrals.models import AuthorityAction
+from tests.factories import referral_of, sign_in, staff_user, staff_with_mfa, submit_report
 from triage.intake import report_route
-from triage.models import AuthorityAction, Case
+from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -48,7 +48,7 @@ def client(officer: User) -> Client:
 @pytest.fixture
 def case() -> Case:
     referred = report_route(report_id=submit_report(local_authority=authority_by_code(ROTHERHAM)).report.pk)
-    actions.case_refer(
+    referral_services.case_refer(
         case=referred,
         summary="Please look into this.",
         share_identity=False,
@@ -65,7 +65,7 @@ def page_of(case: Case) -> str:
 def test_a_form_with_errors_redirects_and_the_page_shows_it_once_with_what_was_typed(
     client: Client, case: Case, officer: User
 ) -> None:
-    referrals.referral_acknowledge(case=case, acting_user=officer)
+    referral_services.referral_acknowledge(referral=referral_of(case), acting_user=officer)
 
     posted = client.post(f"{page_of(case)}/record_action", {"record_action-note": NOTE})
 
@@ -102,7 +102,7 @@ def test_a_refused_action_redirects_and_the_page_says_why_with_a_409(client: Cli
     assert '<details class="govuk-details" id="action-record_outcome" open>' in body
     assert client.get(page_of(case)).status_code == 200
     case.refresh_from_db()
-    assert case.authority_outcome_at is None
+    assert referral_of(case).outcome_at is None
 
 
 def test_an_unknown_action_redirects_to_the_page_with_a_404(client: Client, case: Case) -> None:
@@ -115,7 +115,7 @@ def test_an_unknown_action_redirects_to_the_page_with_a_404(client: Client, case
 
 def test_a_failure_kept_for_one_referral_is_not_shown_on_another(client: Client, case: Case, officer: User) -> None:
     other = report_route(report_id=submit_report(local_authority=authority_by_code(ROTHERHAM)).report.pk)
-    actions.case_refer(
+    referral_services.case_refer(
         case=other, summary="Another.", share_identity=False, acting_user=staff_user("prg-referrer", role="supervisor")
     )
     client.post(f"{page_of(case)}/ask_helpline", {"ask_helpline-note": ""})
@@ -136,7 +136,7 @@ def test_a_done_action_redirects_to_the_page_with_a_banner_saying_what_happened_
     client: Client, case: Case, officer: User, action: str, data: dict[str, str], banner: str
 ) -> None:
     if action != "acknowledge":
-        referrals.referral_acknowledge(case=case, acting_user=officer)
+        referral_services.referral_acknowledge(referral=referral_of(case), acting_user=officer)
 
     posted = client.post(f"{page_of(case)}/{action}", data)
 

@@ -18,9 +18,10 @@ from django.utils import timezone
 from accounts.models import User
 from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
-from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
-from triage import case_actions as actions
-from triage import referral_list, referrals
+from referrals import listing as referral_list
+from referrals import services as referral_services
+from referrals.models import Referral
+from tests.factories import referral_of, sign_in, staff_user, staff_with_mfa, submit_report
 from triage.intake import report_route
 from triage.models import Case
 
@@ -66,7 +67,9 @@ def client(officer: User) -> Client:
 
 def refer(helpline: User, code: str = ROTHERHAM) -> Case:
     case = report_route(report_id=submit_report(local_authority=authority(code)).report.pk)
-    actions.case_refer(case=case, summary="Please look into this.", share_identity=False, acting_user=helpline)
+    referral_services.case_refer(
+        case=case, summary="Please look into this.", share_identity=False, acting_user=helpline
+    )
     case.refresh_from_db()
     return case
 
@@ -76,8 +79,10 @@ def stages(helpline: User, officer: User) -> dict[str, Case]:
     """One referral at each stage: waiting for acknowledgement, acknowledged, outcome recorded, and closed."""
     waiting, acknowledged, outcome, closed = (refer(helpline) for _ in range(4))
     for case in (acknowledged, outcome, closed):
-        referrals.referral_acknowledge(case=case, acting_user=officer)
-    referrals.referral_record_outcome(case=outcome, outcome="early_help", note="", acting_user=officer)
+        referral_services.referral_acknowledge(referral=referral_of(case), acting_user=officer)
+    referral_services.referral_record_outcome(
+        referral=referral_of(outcome), outcome="early_help", note="", acting_user=officer
+    )
     Case.objects.filter(pk=closed.pk).update(status=Case.Status.CLOSED, closed_at=timezone.now())
     return {"waiting": waiting, "acknowledged": acknowledged, "outcome": outcome, "closed": closed}
 
@@ -136,11 +141,11 @@ def test_overdue_only_lists_referrals_past_either_of_the_authoritys_deadlines(
     client: Client, stages: dict[str, Case]
 ) -> None:
     past = timezone.now() - timedelta(hours=1)
-    Case.objects.filter(pk=stages["waiting"].pk).update(authority_ack_due_at=past)
-    Case.objects.filter(pk=stages["acknowledged"].pk).update(authority_outcome_due_at=past)
+    Referral.objects.filter(case_id=stages["waiting"].pk).update(ack_due_at=past)
+    Referral.objects.filter(case_id=stages["acknowledged"].pk).update(outcome_due_at=past)
     # Met or closed clocks are never overdue, however late their due date.
-    Case.objects.filter(pk__in=[stages["outcome"].pk, stages["closed"].pk]).update(
-        authority_ack_due_at=past, authority_outcome_due_at=past
+    Referral.objects.filter(case__in=[stages["outcome"].pk, stages["closed"].pk]).update(
+        ack_due_at=past, outcome_due_at=past
     )
 
     response = client.get("/staff/referrals?overdue=1")
@@ -219,7 +224,9 @@ def test_each_row_shows_its_due_dates_with_their_state_its_open_questions_and_it
 ) -> None:
     acknowledged = stages["acknowledged"]
     for question in ("Which school?", "Which year group?"):
-        referrals.referral_ask_helpline(case=acknowledged, question=question, acting_user=officer)
+        referral_services.referral_ask_helpline(
+            referral=referral_of(acknowledged), question=question, acting_user=officer
+        )
 
     response = client.get("/staff/referrals?status=all")
     page = response.content.decode()
@@ -273,8 +280,10 @@ def test_the_list_takes_the_same_number_of_queries_for_2_and_for_20_referrals(
     def add(count: int) -> None:
         for _ in range(count):
             case = refer(helpline)
-            referrals.referral_ask_helpline(case=case, question="Which school?", acting_user=officer)
-            Case.objects.filter(pk=case.pk).update(authority_ack_due_at=timezone.now() - timedelta(hours=1))
+            referral_services.referral_ask_helpline(
+                referral=referral_of(case), question="Which school?", acting_user=officer
+            )
+            Referral.objects.filter(case_id=case.pk).update(ack_due_at=timezone.now() - timedelta(hours=1))
 
     add(2)
     with_two = queries_for(client, f"/staff/referrals?{query}")

@@ -15,11 +15,11 @@ from audit.models import AuditEvent
 from core import crypto
 from directory import lookup
 from directory.models import LocalAuthority
+from referrals import services as referral_services
 from reports.models import Anonymity
 from reports.services import Contact
-from tests.factories import sign_in, staff_with_mfa, submit_report
+from tests.factories import referral_of, sign_in, staff_with_mfa, submit_report
 from triage import case_actions as actions
-from triage import referrals
 from triage.case_content import case_data_key
 from triage.intake import report_route
 from triage.models import Case, CaseNote, EmailRecord
@@ -92,7 +92,7 @@ def test_a_referral_that_reaches_nobody_says_so_and_leaves_an_audited_follow_up(
     assert "the helpline must make sure Sheffield knows" in page
     assert not EmailRecord.objects.filter(case=case, template="authority_referral").exists()
     case.refresh_from_db()
-    assert case.status == Case.Status.REFERRED and case.authority_ack_due_at is not None
+    assert case.status == Case.Status.REFERRED and referral_of(case).ack_due_at is not None
     note = CaseNote.objects.get(case=case)
     body = crypto.open_text(case_data_key(case), bytes(note.body))
     assert "The helpline must confirm that Sheffield knows" in body
@@ -110,7 +110,7 @@ def test_a_referral_that_reaches_nobody_says_so_and_leaves_an_audited_follow_up(
 
 def test_the_service_leaves_a_follow_up_even_when_called_without_the_form(handler: User) -> None:
     case = routed(SHEFFIELD)
-    actions.case_refer(case=case, summary="Please look.", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Please look.", share_identity=False, acting_user=handler)
     assert AuditEvent.objects.get(kind="referral_follow_up").detail["how"] == "not_chosen"
 
 
@@ -130,7 +130,9 @@ def test_a_referral_to_an_authority_with_an_inbox_says_exactly_what_was_queued(c
 
 def test_an_update_to_an_authority_no_email_reaches_does_not_claim_an_email(client: Client, handler: User) -> None:
     case = routed(SHEFFIELD)
-    actions.case_refer(case=case, summary="Please look.", share_identity=False, acting_user=handler, how_told="phone")
+    referral_services.case_refer(
+        case=case, summary="Please look.", share_identity=False, acting_user=handler, how_told="phone"
+    )
     response = client.post(
         f"/staff/cases/{case.case_number}/update_authority", {"update_authority-summary": "More."}, follow=True
     )
@@ -173,7 +175,9 @@ def test_a_full_postcode_or_a_district_in_another_area_is_refused(client: Client
     response = refer(client, case, postcode_district="S1 2HH", how_told="phone", how_told_note="Call")
     assert response.status_code == 400 and "Enter a postcode district only" in text(response)
     with pytest.raises(actions.workflow.ActionNotAllowed, match="not in Sheffield"):
-        actions.case_refer(case=case, summary="s", share_identity=False, acting_user=handler, postcode_district="LS1")
+        referral_services.case_refer(
+            case=case, summary="s", share_identity=False, acting_user=handler, postcode_district="LS1"
+        )
 
 
 # --- point 12: what the authority's referral page shows ----------------------------------------------
@@ -227,7 +231,9 @@ def test_the_referral_page_has_where_risk_organisation_phone_and_consented_conta
 
 def test_the_referral_page_shows_nothing_the_helpline_did_not_pass_on(officer: User, handler: User) -> None:
     case = routed(SHEFFIELD, anonymity=Anonymity.NAMED, contact=Contact(name="Sam Jones", email="sam@private.example"))
-    actions.case_refer(case=case, summary="Please look.", share_identity=False, acting_user=handler, how_told="phone")
+    referral_services.case_refer(
+        case=case, summary="Please look.", share_identity=False, acting_user=handler, how_told="phone"
+    )
     page = officer_page(officer, case)
     assert "Sam Jones" not in page and "sam@private.example" not in page
     assert "Northside" not in page
@@ -237,10 +243,14 @@ def test_the_referral_page_shows_nothing_the_helpline_did_not_pass_on(officer: U
 
 def test_record_the_outcome_is_not_offered_once_recorded(officer: User, handler: User) -> None:
     case = routed(SHEFFIELD)
-    actions.case_refer(case=case, summary="Please look.", share_identity=False, acting_user=handler, how_told="phone")
-    referrals.referral_acknowledge(case=case, acting_user=officer)
+    referral_services.case_refer(
+        case=case, summary="Please look.", share_identity=False, acting_user=handler, how_told="phone"
+    )
+    referral_services.referral_acknowledge(referral=referral_of(case), acting_user=officer)
     assert "Record the outcome" in officer_page(officer, case)
-    referrals.referral_record_outcome(case=case, outcome="early_help", note="", acting_user=officer)
+    referral_services.referral_record_outcome(
+        referral=referral_of(case), outcome="early_help", note="", acting_user=officer
+    )
     page = officer_page(officer, case)
     assert "Record the outcome" not in page
     assert "Record what was done" in page
@@ -251,12 +261,14 @@ def test_record_the_outcome_is_not_offered_once_recorded(officer: User, handler:
 
 def test_a_met_clock_says_when_it_was_done(client: Client, officer: User, handler: User) -> None:
     case = routed(SHEFFIELD)
-    actions.case_refer(case=case, summary="Please look.", share_identity=False, acting_user=handler, how_told="phone")
-    referrals.referral_acknowledge(case=case, acting_user=officer)
+    referral_services.case_refer(
+        case=case, summary="Please look.", share_identity=False, acting_user=handler, how_told="phone"
+    )
+    referral_services.referral_acknowledge(referral=referral_of(case), acting_user=officer)
     case.refresh_from_db()
     page = text(client.get(f"/staff/cases/{case.case_number}"))
     from core.templatetags.deadlines import deadline
 
     row = page.split("Authority acknowledgement</dt>", 1)[1].split("</dd>", 1)[0]
-    assert f"Done at {deadline(case.authority_acknowledged_at)}" in row
+    assert f"Done at {deadline(referral_of(case).acknowledged_at)}" in row
     assert "(done)" not in page

@@ -16,14 +16,15 @@ from django.utils import timezone
 from accounts.models import User
 from core.calendar import working_days_after
 from directory.lookup import authority_by_code
+from referrals import services as referral_services
+from referrals.models import AuthorityAction
 from reports.services import report_read, report_unlock
-from tests.factories import sign_in, staff_with_mfa, submit_report
+from tests.factories import referral_of, sign_in, staff_with_mfa, submit_report
 from triage import case_actions as actions
-from triage import referrals
 from triage.escalations import deadlines_sweep
 from triage.events import case_events
 from triage.intake import report_route
-from triage.models import AuthorityAction, Case, EmailRecord
+from triage.models import Case, EmailRecord
 from triage.workflow import ActionNotAllowed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -56,7 +57,7 @@ def people() -> dict[str, User]:
 def referred(people: dict[str, User]) -> tuple[Case, str]:
     submitted = submit_report(local_authority=authority_by_code(ROTHERHAM))
     case = report_route(report_id=submitted.report.pk)
-    actions.case_refer(
+    referral_services.case_refer(
         case=case, summary="A girl goes missing from a home.", share_identity=False, acting_user=people["handler"]
     )
     case.refresh_from_db()
@@ -70,7 +71,7 @@ def signed_in(user: User) -> Client:
 
 
 def ask(case: Case, officer: User) -> AuthorityAction:
-    return referrals.referral_ask_helpline(case=case, question=QUESTION, acting_user=officer)
+    return referral_services.referral_ask_helpline(referral=referral_of(case), question=QUESTION, acting_user=officer)
 
 
 def emails(case: Case, template: str) -> list[str]:
@@ -147,12 +148,18 @@ def test_a_question_cannot_be_answered_twice_or_from_another_case(
 ) -> None:
     case, _ = referred
     question = ask(case, people["officer"])
-    actions.case_reply_to_authority(case=case, question_id=question.pk, body=REPLY, acting_user=people["handler"])
+    referral_services.case_reply_to_authority(
+        case=case, question_id=question.pk, body=REPLY, acting_user=people["handler"]
+    )
     with pytest.raises(ActionNotAllowed, match="already been answered"):
-        actions.case_reply_to_authority(case=case, question_id=question.pk, body=REPLY, acting_user=people["handler"])
+        referral_services.case_reply_to_authority(
+            case=case, question_id=question.pk, body=REPLY, acting_user=people["handler"]
+        )
     other = report_route(report_id=submit_report().report.pk)
     with pytest.raises(ActionNotAllowed, match="no such question"):
-        actions.case_reply_to_authority(case=other, question_id=question.pk, body=REPLY, acting_user=people["handler"])
+        referral_services.case_reply_to_authority(
+            case=other, question_id=question.pk, body=REPLY, acting_user=people["handler"]
+        )
 
 
 def test_a_question_is_answered_even_after_the_case_is_closed(
@@ -164,7 +171,9 @@ def test_a_question_is_answered_even_after_the_case_is_closed(
         case=case, outcome="referred_and_acted_on", feedback="Thank you.", acting_user=people["supervisor"]
     )
     case.refresh_from_db()
-    actions.case_reply_to_authority(case=case, question_id=question.pk, body=REPLY, acting_user=people["handler"])
+    referral_services.case_reply_to_authority(
+        case=case, question_id=question.pk, body=REPLY, acting_user=people["handler"]
+    )
     referral = text(signed_in(people["officer"]).get(f"/staff/referrals/{case.case_number}"))
     assert "The helpline has closed this case" in referral and "Referred; the authority acted" in referral
     assert REPLY in referral
@@ -191,7 +200,7 @@ def test_later_information_goes_to_the_authority_as_an_update(
 def test_an_update_needs_a_referral(people: dict[str, User]) -> None:
     case = report_route(report_id=submit_report().report.pk)
     with pytest.raises(ActionNotAllowed):
-        actions.case_update_authority(case=case, summary=UPDATE, acting_user=people["handler"])
+        referral_services.case_update_authority(case=case, summary=UPDATE, acting_user=people["handler"])
 
 
 def test_a_missed_answer_alerts_the_supervisors_once_per_question(
@@ -224,9 +233,9 @@ def test_the_helpline_case_page_marks_met_clocks_done_and_a_closed_case_clearly(
     referred: tuple[Case, str], people: dict[str, User]
 ) -> None:
     case, _ = referred
-    referrals.referral_acknowledge(case=case, acting_user=people["officer"])
-    referrals.referral_record_outcome(
-        case=case, outcome="child_protection_plan", note="", acting_user=people["officer"]
+    referral_services.referral_acknowledge(referral=referral_of(case), acting_user=people["officer"])
+    referral_services.referral_record_outcome(
+        referral=referral_of(case), outcome="child_protection_plan", note="", acting_user=people["officer"]
     )
     actions.case_close(
         case=case, outcome="referred_and_acted_on", feedback="Thank you.", acting_user=people["supervisor"]

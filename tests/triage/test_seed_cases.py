@@ -18,7 +18,7 @@ from core import crypto
 from core.identifiers import CASE_NUMBER_ALPHABET, REFERENCE_ALPHABET
 from reports.models import Anonymity, Report
 from reports.services import report_read, report_unlock
-from tests.factories import sign_in, staff_with_mfa, submit_report
+from tests.factories import referral_of, sign_in, staff_with_mfa, submit_report
 from triage import deadlines, routing, workflow
 from triage.intake import report_route, routing_facts
 from triage.models import Case, Outcome
@@ -97,12 +97,14 @@ def test_deadlines_are_the_routing_rules_deadlines(codes: list[str]) -> None:
         urgent = case.report.child_at_immediate_risk
         assert same_instant(case.triage_due_at, deadlines.triage_due(submitted, urgent=urgent))
         assert same_instant(case.reporter_feedback_due_at, deadlines.reporter_feedback_due(submitted))
-        if case.referred_at is not None:
-            referred = case.referred_at
-            assert same_instant(case.authority_ack_due_at, deadlines.authority_ack_due(referred))
-            assert same_instant(case.authority_outcome_due_at, deadlines.authority_outcome_due(referred))
-            assert same_instant(case.authority_ack_escalate_at, deadlines.authority_ack_escalate(referred))
-            assert same_instant(case.authority_outcome_escalate_at, deadlines.authority_outcome_escalate(referred))
+        referral = referral_of(case)
+        if referral is not None:
+            referred = referral.referred_at
+            assert referral.authority_id == case.authority_id
+            assert same_instant(referral.ack_due_at, deadlines.authority_ack_due(referred))
+            assert same_instant(referral.outcome_due_at, deadlines.authority_outcome_due(referred))
+            assert same_instant(referral.ack_escalate_at, deadlines.authority_ack_escalate(referred))
+            assert same_instant(referral.outcome_escalate_at, deadlines.authority_outcome_escalate(referred))
 
 
 def test_the_per_day_deadline_cache_gives_the_rules_answer_at_any_time() -> None:

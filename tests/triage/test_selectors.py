@@ -16,9 +16,10 @@ from django.utils import timezone
 from accounts.models import User
 from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
+from referrals import services as referral_services
 from reports.models import Channel
 from reports.services import report_submit
-from tests.factories import report_input, staff_user, submit_report
+from tests.factories import referral_make, report_input, staff_user, submit_report
 from triage import case_actions as actions
 from triage import selectors
 from triage.case_content import content_viewed
@@ -72,7 +73,7 @@ def officer_of(*authorities: LocalAuthority, username: str = "officer") -> User:
 
 def referred(referrer: User, **overrides: Any) -> Case:
     case = make_case(**overrides)
-    actions.case_refer(case=case, summary="For the authority", share_identity=False, acting_user=referrer)
+    referral_services.case_refer(case=case, summary="For the authority", share_identity=False, acting_user=referrer)
     case.refresh_from_db()
     return case
 
@@ -104,8 +105,9 @@ def test_an_officer_sees_only_the_referred_cases_of_their_own_authorities(
 def test_an_officer_never_sees_a_case_about_their_own_council(supervisor: User, rotherham: LocalAuthority) -> None:
     about_us = make_case(about_authority=rotherham)
     assert about_us.conflict_authority_id == rotherham.pk
-    # However it came to carry Rotherham as its authority and a referral date, it stays invisible.
-    Case.objects.filter(pk=about_us.pk).update(authority=rotherham, referred_at=timezone.now(), status=S.REFERRED)
+    # However it came to carry Rotherham as its authority and a referral row, it stays invisible.
+    Case.objects.filter(pk=about_us.pk).update(authority=rotherham)
+    referral_make(about_us, authority=rotherham)
     visible = referred(supervisor)
     assert numbers(selectors.case_queryset_for(officer_of(rotherham))) == {visible.case_number}
 
@@ -117,7 +119,7 @@ def test_an_officer_loses_sight_of_a_referral_sent_to_independent_review(
     officer = officer_of(rotherham)
     assert numbers(selectors.case_queryset_for(officer)) == {case.case_number}
     actions.case_escalate(case=case, route="national_review", acting_user=supervisor)
-    assert Case.objects.filter(pk=case.pk, referred_at__isnull=False, independent_review=True).exists()
+    assert Case.objects.filter(pk=case.pk, referrals__isnull=False, independent_review=True).exists()
     assert not selectors.case_queryset_for(officer).exists()
 
 

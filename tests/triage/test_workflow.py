@@ -14,8 +14,10 @@ from knox.models import AuthToken
 
 from accounts.models import User
 from directory import lookup as authorities
-from tests.factories import rolled_back_block, staff_user, submit_report
-from triage import case_actions, referrals, selectors, workflow
+from referrals import selectors as referral_selectors
+from referrals import services as referral_services
+from tests.factories import referral_of, rolled_back_block, staff_user, submit_report
+from triage import case_actions, workflow
 from triage.intake import report_route
 from triage.models import Case
 from triage.staff_actions import ACTION_FORMS
@@ -43,7 +45,8 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "set_authority": TRIAGE,
     "ask_reporter": OPEN,
     "add_note": ALL,
-    "refer": TRIAGE,
+    # Again while referred: to another authority (issue 23).
+    "refer": TRIAGE | {S.REFERRED},
     "escalate_national_review": OPEN - {S.NATIONAL_REVIEW},
     "escalate_police": OPEN,
     "link_duplicate": ALL,
@@ -180,11 +183,12 @@ def test_reopen_is_offered_to_a_supervisor_and_never_to_a_call_handler() -> None
 # --- through the staff API: what it offers, it accepts --------------------------------------------------
 
 ROTHERHAM = "E08000018"
+SHEFFIELD = "E08000039"
 
 
 def api_bodies(case: Case, other: Case, assignee: User) -> dict[str, dict[str, Any]]:
     """A valid body for each of the API's actions on ``case``."""
-    question = next(iter(selectors.unanswered_question_choices(case)), ("1", ""))[0]
+    question = next(iter(referral_selectors.unanswered_question_choices(case)), ("1", ""))[0]
     return {
         "claim": {},
         "assign": {"assignee": assignee.username},
@@ -193,7 +197,9 @@ def api_bodies(case: Case, other: Case, assignee: User) -> dict[str, dict[str, A
         "set_authority": {"authority": ROTHERHAM},
         "ask_reporter": {"body": "Can you tell us more?"},
         "add_note": {"body": "Called the school."},
-        "refer": {"summary": "Please look into this."},
+        # Once referred, a second referral goes to another authority (the placing or the host council).
+        "refer": {"summary": "Please look into this."}
+        | ({"recipient": {"kind": "local_authority", "code": SHEFFIELD}} if case.status == S.REFERRED else {}),
         "escalate": {"route": "police"},
         "link_duplicate": {"other": other.case_number},
         "close": {"outcome": "no_further_action", "feedback": "Thank you.", "confirm": True},
@@ -214,10 +220,12 @@ def cases_in_every_state(supervisor: User) -> dict[str, Case]:
     officer.authorities.set([rotherham])
     cases = {name: new() for name in ("new", "awaiting_reporter", "referred", "national_review", "closed")}
     case_actions.case_ask_reporter(case=cases["awaiting_reporter"], body="Which school?", acting_user=supervisor)
-    case_actions.case_refer(
+    referral_services.case_refer(
         case=cases["referred"], summary="Please look.", share_identity=False, acting_user=supervisor
     )
-    referrals.referral_ask_helpline(case=cases["referred"], question="Which year group?", acting_user=officer)
+    referral_services.referral_ask_helpline(
+        referral=referral_of(cases["referred"]), question="Which year group?", acting_user=officer
+    )
     case_actions.case_escalate(case=cases["national_review"], route="national_review", acting_user=supervisor)
     case_actions.case_close(case=cases["closed"], outcome="duplicate", feedback="Thank you.", acting_user=supervisor)
     for case in cases.values():

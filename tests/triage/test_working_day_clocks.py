@@ -14,9 +14,9 @@ import time_machine
 
 from accounts.models import User
 from directory.lookup import authority_by_code
-from tests.factories import staff_user, submit_report
-from triage import case_actions as actions
-from triage import deadlines, referrals
+from referrals import services as referral_services
+from tests.factories import referral_of, staff_user, submit_report
+from triage import deadlines
 from triage.intake import report_route
 from triage.models import Case
 
@@ -97,10 +97,12 @@ def test_a_saturday_referral_and_a_bank_holiday_question_are_due_the_next_workin
     officer.authorities.add(rotherham)
     case = report_route(report_id=submit_report(local_authority=rotherham).report.pk)
     with time_machine.travel(datetime(2026, 12, 5, 10, 0, tzinfo=LONDON), tick=False):  # Saturday 5 December
-        actions.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
+        referral_services.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
     case = Case.objects.get(pk=case.pk)
-    assert case.authority_ack_due_at == end_of(date(2026, 12, 7))  # the end of Monday, not midnight on Tuesday
-    assert case.authority_ack_escalate_at == end_of(date(2026, 12, 9))
+    assert referral_of(case).ack_due_at == end_of(date(2026, 12, 7))  # the end of Monday, not midnight on Tuesday
+    assert referral_of(case).ack_escalate_at == end_of(date(2026, 12, 9))
     with time_machine.travel(datetime(2026, 12, 28, 10, 0, tzinfo=LONDON), tick=False):  # Boxing Day's substitute
-        question = referrals.referral_ask_helpline(case=case, question="Which school?", acting_user=officer)
+        question = referral_services.referral_ask_helpline(
+            referral=referral_of(case), question="Which school?", acting_user=officer
+        )
     assert question.answer_due_at == end_of(date(2026, 12, 30))  # Tuesday 29th, Wednesday 30th

@@ -19,6 +19,7 @@ from audit.models import AuditEvent
 from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
 from outbox.models import OutboxMessage
+from referrals import services as referral_services
 from reports.models import Anonymity, Channel, Message, Report
 from reports.services import report_read, report_unlock
 from tests.factories import PASSWORD, sign_in, staff_with_mfa, submit_report
@@ -151,7 +152,9 @@ def varied(handler: User) -> dict[str, Case]:
         "overdue": make_case(),
     }
     actions.case_claim(case=cases["urgent_claimed"], acting_user=handler)
-    actions.case_refer(case=cases["referred"], summary="Please visit", share_identity=False, acting_user=handler)
+    referral_services.case_refer(
+        case=cases["referred"], summary="Please visit", share_identity=False, acting_user=handler
+    )
     actions.case_close(case=cases["closed"], outcome="duplicate", feedback="Thank you", acting_user=handler)
     Case.objects.filter(pk=cases["overdue"].pk).update(triage_due_at=timezone.now() - timedelta(hours=2))
     for case in cases.values():
@@ -426,7 +429,7 @@ def test_an_unknown_action_is_a_404(handler_client: Client) -> None:
 @pytest.mark.parametrize("role", NON_HELPLINE_ROLES)
 def test_other_staff_roles_are_kept_out_of_the_helpline_workspace(role: str, handler: User) -> None:
     case = make_case()
-    actions.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
     extra = {"area": "Yorkshire and The Humber"} if role == User.Role.BOARD_REVIEWER else {}
     user = staff_with_mfa(f"user-{role}", role=role, **extra)[0]
     if role == User.Role.AUTHORITY_OFFICER:

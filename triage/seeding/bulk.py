@@ -19,7 +19,7 @@ from django.db import connection, models, transaction
 from reports.models import ENVELOPE_FIELDS, Report
 from triage.models import Case
 from triage.seeding import rules
-from triage.seeding.generator import Planned
+from triage.seeding.generator import Planned, referral_model
 
 REPORT_FIELDS = (
     "id",
@@ -53,14 +53,6 @@ CASE_FIELDS = (
     "created_at",
     "triage_due_at",
     "reporter_feedback_due_at",
-    "referred_at",
-    "authority_ack_due_at",
-    "authority_outcome_due_at",
-    "authority_ack_escalate_at",
-    "authority_outcome_escalate_at",
-    "authority_acknowledged_at",
-    "authority_outcome",
-    "authority_outcome_at",
     "closed_at",
     "outcome",
     "escalated",
@@ -122,8 +114,30 @@ class Table:
             )
 
 
-def report_and_case_tables() -> tuple[Table, Table]:
-    return Table(Report, REPORT_FIELDS), Table(Case, CASE_FIELDS)
+REFERRAL_FIELDS = (
+    "id",
+    "case_id",
+    "authority_id",
+    "summary",
+    "identity_shared",
+    "particulars",
+    "referred_by_id",
+    "referred_at",
+    "status",
+    "ack_due_at",
+    "ack_escalate_at",
+    "outcome_due_at",
+    "outcome_escalate_at",
+    "acknowledged_at",
+    "outcome",
+    "outcome_at",
+    "withdrawn_at",
+    "escalated",
+)
+
+
+def report_and_case_tables() -> tuple[Table, Table, Table]:
+    return Table(Report, REPORT_FIELDS), Table(Case, CASE_FIELDS), Table(referral_model(), REFERRAL_FIELDS)
 
 
 class Claims:
@@ -191,7 +205,12 @@ def unique(
 
 
 def write_batch(
-    planned: list[Planned], reports: Table, cases: Table, claims: dict[str, Claims], rng: random.Random
+    planned: list[Planned],
+    reports: Table,
+    cases: Table,
+    claims: dict[str, Claims],
+    rng: random.Random,
+    referrals: Table | None = None,
 ) -> int:
     """One batch, one transaction: unique references and case numbers, ids, then COPY. Returns how many
     identifiers had to be drawn again."""
@@ -227,6 +246,13 @@ def write_batch(
                 item.case["id"] = case_id
             reports.copy(reports.row(item.report) for item in planned)
             cases.copy(cases.row(item.case) for item in planned)
+            referred = [item for item in planned if item.referral is not None]
+            if referrals is not None and referred:
+                for item, referral_id in zip(referred, referrals.reserve_ids(len(referred)), strict=True):
+                    assert item.referral is not None  # noqa: S101 - filtered above
+                    item.referral["id"] = referral_id
+                    item.referral["case_id"] = item.case["id"]
+                referrals.copy(referrals.row(item.referral) for item in referred if item.referral is not None)
     finally:
         for column, values in held.items():
             claims[column].release(values)

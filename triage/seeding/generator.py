@@ -13,9 +13,11 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+from django.apps import apps
 from django.core.management.base import CommandError
+from django.db import models
 
 from accounts.models import User
 from core import crypto
@@ -24,11 +26,19 @@ from reports.models import Anonymity, ConcernType, Report
 from reports.services import envelope
 from triage import deadlines, routing
 from triage.intake import queue_for, settings_regional_queues
-from triage.models import AuthorityOutcome, Case
+from triage.models import Case
 from triage.seeding import choices, rules
 from triage.seeding.choices import Weighted
 
 DAY = timedelta(days=1)
+# What a seeded referral's summary says (sealed like every summary; the same words for every referral).
+SEEDED_SUMMARY = "Seeded referral: a summary written for the authority would be here."
+
+
+def referral_model() -> type[models.Model]:
+    """The referral model, in the layer above triage: seeding writes its rows by name (it moves out of
+    triage with the rest of the demo and bench seeding)."""
+    return apps.get_model("referrals", "Referral")
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,8 @@ class Planned:
 
     report: dict[str, Any]
     case: dict[str, Any]
+    # The case's referral (referrals.models.Referral's columns), when it was referred.
+    referral: dict[str, Any] | None = None
 
 
 class Generator:
@@ -128,7 +140,10 @@ class Generator:
         self.open_tau = open_tau(open_fraction, self.span_days)
         self.open_by_age = [(days, Weighted(statuses)) for days, statuses in choices.OPEN_BY_AGE]
         self.outcomes = Weighted(choices.OUTCOMES)
-        self.authority_outcomes = list(AuthorityOutcome.values)
+        referral = referral_model()
+        outcome = cast("models.Field[Any, Any]", referral._meta.get_field("outcome"))
+        self.authority_outcomes = [str(code) for code, _ in outcome.choices or []]
+        self.referral_status: Any = referral.Status  # type: ignore[attr-defined]
         # The sealed content is JSON as crypto.seal_content writes it, assembled from pieces encoded once.
         self.organisations = [(_json(name), crypto.organisation_hash(name)) for name in choices.organisation_names()]
         self.summaries = [_json("Seeded: " + self._text(20, 90)) for _ in range(512)]
@@ -193,6 +208,9 @@ class Generator:
             f'"contact":{{"name":"{name}","email":"{email}","phone":"{phone}"}}}}'
         )
         case = self._case(decision, age=age, independent=decision.independent_review)
+        referral = case.pop("referral", None)
+        if referral is not None:
+            referral["summary"] = crypto.seal_text(key.data_key, SEEDED_SUMMARY)
         submitted_at = case.pop("submitted_at")
         case["case_number"] = rules.case_number(rng, submitted_at.year)
         report = {
@@ -212,7 +230,7 @@ class Generator:
             "content": crypto.seal_text(key.data_key, content),
             **key.envelope,
         }
-        return Planned(report=report, case=case)
+        return Planned(report=report, case=case, referral=referral)
 
     def _case(self, decision: routing.RoutingDecision, *, age: float, independent: bool) -> dict[str, Any]:
         rng = self.rng
@@ -248,15 +266,22 @@ class Generator:
             closed and outcome in choices.REFERRED_OUTCOMES and authority_id is not None and not independent
         )
         closed_at = self.at_most_now(submitted_at + DAY * rng.uniform(1, 120), after=submitted_at) if closed else None
+        case["escalated"] = False
         if referred:
-            case.update(self._referral(submitted_at, closed_at))
-            if closed_at is not None and case["authority_outcome_at"] is not None:
-                closed_at = max(closed_at, self.at_most_now(case["authority_outcome_at"] + DAY, after=submitted_at))
+            referral = self._referral(submitted_at, closed_at, status)
+            referral["authority_id"] = authority_id
+            referral["referred_by_id"] = case["assignee_id"] or rng.choice(self.staff)
+            case["referral"] = referral
+            case["escalated"] = referral["escalated"]
+            if closed_at is not None and referral["outcome_at"] is not None:
+                closed_at = max(closed_at, self.at_most_now(referral["outcome_at"] + DAY, after=submitted_at))
+            if referral["status"] == self.referral_status.WITHDRAWN:
+                referral["withdrawn_at"] = closed_at or referral["referred_at"]
         case["closed_at"] = closed_at
         case["outcome"] = outcome
         return case
 
-    def _referral(self, submitted_at: datetime, closed_at: datetime | None) -> dict[str, Any]:
+    def _referral(self, submitted_at: datetime, closed_at: datetime | None, case_status: str) -> dict[str, Any]:
         rng = self.rng
         end = closed_at or self.now
         referred_at = self.at_most_now(submitted_at + DAY * rng.uniform(0.2, 5), after=submitted_at)
@@ -272,15 +297,27 @@ class Generator:
             candidate = referred_at + DAY * rng.uniform(5, 75)
             if candidate < end and (closed_at or rng.random() < 0.5):
                 outcome_at = candidate
+        if outcome_at is not None:
+            status = self.referral_status.OUTCOME_RECORDED
+        elif case_status != Case.Status.REFERRED:
+            status = self.referral_status.WITHDRAWN  # closed before the authority answered
+        else:
+            status = (
+                self.referral_status.ACKNOWLEDGED if acknowledged_at else self.referral_status.AWAITING_ACKNOWLEDGEMENT
+            )
         return {
+            "status": status,
             "referred_at": referred_at,
-            "authority_ack_due_at": ack_due,
-            "authority_outcome_due_at": outcome_due,
-            "authority_ack_escalate_at": ack_escalate,
-            "authority_outcome_escalate_at": outcome_escalate,
-            "authority_acknowledged_at": acknowledged_at,
-            "authority_outcome": rng.choice(self.authority_outcomes) if outcome_at else "",
-            "authority_outcome_at": outcome_at,
+            "ack_due_at": ack_due,
+            "outcome_due_at": outcome_due,
+            "ack_escalate_at": ack_escalate,
+            "outcome_escalate_at": outcome_escalate,
+            "acknowledged_at": acknowledged_at,
+            "outcome": rng.choice(self.authority_outcomes) if outcome_at else "",
+            "outcome_at": outcome_at,
+            "withdrawn_at": None,
+            "identity_shared": False,
+            "particulars": b"",
             # What the deadline sweeper would have done: the second rung passed without an answer.
             "escalated": (acknowledged_at is None and ack_escalate < end)
             or (outcome_at is None and outcome_escalate < end),

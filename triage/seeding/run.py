@@ -118,7 +118,7 @@ def seed(*, count: int, batch: int, open_fraction: float, keys: int, writers: in
     began = clock.perf_counter()
     pool = key_pool(keys)
     say(f"Key pool of {keys} ready in {clock.perf_counter() - began:.1f}s.")
-    reports, cases = report_and_case_tables()
+    reports, cases, referrals = report_and_case_tables()
     generator = Generator(pool=pool, open_fraction=open_fraction, now=datetime.now(UTC))
     # Other threads have connections of their own, outside this transaction: inside one, write here only.
     if connection.in_atomic_block:
@@ -128,15 +128,15 @@ def seed(*, count: int, batch: int, open_fraction: float, keys: int, writers: in
     # A thread plans batches (pure Python) while the writers' COPY and commits wait for the server.
     with Planner(generator, count=count, batch=batch) as planner:
         if writers == 1:
-            _write_all(planner, reports, cases, claims, progress.add)
+            _write_all(planner, reports, cases, claims, progress.add, referrals)
         else:
-            _write_in_threads(planner, reports, cases, claims, progress, writers)
-    for table in (reports, cases):
+            _write_in_threads(planner, reports, cases, claims, progress, writers, referrals)
+    for table in (reports, cases, referrals):
         table.sequence_check()
     # Fresh statistics: until autovacuum gets round to it the planner would guess from an empty table
     # (seconds-long case lists at a million cases, where milliseconds are possible).
     with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {reports.table}, {cases.table}")
+        cursor.execute(f"ANALYZE {reports.table}, {cases.table}, {referrals.table}")
     return SeedResult(
         cases=progress.done,
         seconds=clock.perf_counter() - progress.started,
@@ -146,23 +146,34 @@ def seed(*, count: int, batch: int, open_fraction: float, keys: int, writers: in
 
 
 def _write_all(
-    planner: Planner, reports: Table, cases: Table, claims: dict[str, Claims], done: Callable[[int, int], None]
+    planner: Planner,
+    reports: Table,
+    cases: Table,
+    claims: dict[str, Claims],
+    done: Callable[[int, int], None],
+    referrals: Table,
 ) -> None:
     """Write batches on this thread's connection until the planner has no more."""
     rng = random.Random()  # noqa: S311 - synthetic data
     while (planned := planner.take()) is not None:
-        done(len(planned), write_batch(planned, reports, cases, claims, rng))
+        done(len(planned), write_batch(planned, reports, cases, claims, rng, referrals))
 
 
 def _write_in_threads(
-    planner: Planner, reports: Table, cases: Table, claims: dict[str, Claims], progress: Progress, writers: int
+    planner: Planner,
+    reports: Table,
+    cases: Table,
+    claims: dict[str, Claims],
+    progress: Progress,
+    writers: int,
+    referrals: Table,
 ) -> None:
     """``writers`` threads, each with its own connection; progress is counted here, on the caller's thread."""
     events: queue.Queue[tuple[int, int] | BaseException | None] = queue.Queue()
 
     def writer() -> None:
         try:
-            _write_all(planner, reports, cases, claims, lambda size, redrawn: events.put((size, redrawn)))
+            _write_all(planner, reports, cases, claims, lambda size, redrawn: events.put((size, redrawn)), referrals)
             events.put(None)
         except BaseException as error:  # handed to the main thread, which raises it
             planner.stop.set()

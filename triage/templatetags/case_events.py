@@ -13,12 +13,21 @@ from triage.models import Escalation
 register = template.Library()
 
 
+# A referral's ladder (referrals.models.ReferralEscalation.Step, in the layer above): its steps' labels.
+REFERRAL_STEPS = {
+    "ack_overdue": "No acknowledgement in 1 working day: supervisors alerted",
+    "ack_overdue_national": "No acknowledgement in 3 working days: national oversight and the partnership alerted",
+    "outcome_overdue": "No outcome in 45 working days: supervisors alerted",
+    "outcome_overdue_national": "No outcome in 47 working days: national oversight and the partnership alerted",
+}
+
+
 @register.filter
 def escalation_step(step: str) -> str:
     try:
         return str(Escalation.Step(step).label)
     except ValueError:
-        return step
+        return REFERRAL_STEPS.get(step, step)
 
 
 # A colour per case status, so that a closed case never looks like a working one.
@@ -82,6 +91,7 @@ EVENT_LABELS = {
     "authority_acknowledged": "The authority acknowledged the referral",
     "authority_outcome": "The authority recorded an outcome",
     "authority_question": "The authority asked a question",
+    "referral_withdrawn": "A referral was withdrawn (the case left its authorities)",
     "reply_to_authority": "Replied to the authority",
     "relay_to_reporter": "Asked the reporter on the authority's behalf",
     "update_authority": "Update sent to the authority",

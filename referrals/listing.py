@@ -1,8 +1,9 @@
-"""The local authority officer's list of referrals: filters, search by case number, the authority's two
+"""The local authority officer's list of referrals: filters, search by case number, each referral's two
 clocks, open questions and a total count, in two queries whatever the number of rows.
 
-Which cases an officer may see is decided by triage.selectors (``case_queryset_for``); this module only
-narrows and pages that set.
+Which referrals an officer may see is decided by referrals.selectors (``referral_queryset_for``); this
+module only narrows and pages that set. A row is a referral: a case referred to two of the officer's
+authorities is two rows, each with its own clocks.
 """
 
 from __future__ import annotations
@@ -14,24 +15,40 @@ from typing import Any
 
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 from core.forms import GovukForm
-from triage.deadlines import AUTHORITY_ACK, AUTHORITY_OUTCOME, deadline_state, overdue_q
+from referrals.deadlines import ACK, OUTCOME
+from referrals.models import AuthorityAction, Referral
+from referrals.selectors import referral_queryset_for, require_authority_officer
+from triage.deadlines import deadline_state, overdue_q
 from triage.models import Case
-from triage.selectors import REFERRAL_FIELDS, UNANSWERED, case_queryset_for, require_authority_officer
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
 SEARCH_MAX = 20
 # Case numbers are like 2026-K7M3QX: letters, digits and a hyphen. Part of one is enough to search.
 SEARCHABLE = re.compile(r"^[A-Za-z0-9-]*$")
-AUTHORITY_CLOCKS = (AUTHORITY_ACK, AUTHORITY_OUTCOME)
+AUTHORITY_CLOCKS = (ACK, OUTCOME)
 
-# The columns and the open-questions filter are the selectors' own (triage/selectors.py).
-FIELDS = REFERRAL_FIELDS
+# A row's columns: the referral's own, and the few of its case an officer sees.
+FIELDS = (
+    "id",
+    "status",
+    "referred_at",
+    "authority__name",
+    "authority__gss_code",
+    "ack_due_at",
+    "acknowledged_at",
+    "outcome_due_at",
+    "outcome",
+    "outcome_at",
+    "escalated",
+)
+CASE_FIELDS = {"case_number": F("case__case_number"), "priority": F("case__priority"), "case_status": F("case__status")}
+UNANSWERED = Q(actions__kind=AuthorityAction.Kind.QUESTION, actions__answered_at__isnull=True)
 
 
 class Status:
@@ -52,14 +69,19 @@ class Status:
     ]
 
 
-def _narrowed(referrals: QuerySet[Case], status: str) -> QuerySet[Case]:
-    referred = Q(status=Case.Status.REFERRED)
+R = Referral.Status
+
+
+def _narrowed(referrals: QuerySet[Referral], status: str) -> QuerySet[Referral]:
+    """By the referral's own status; "open" is a referral waiting for the authority on a case still with its
+    authorities (its outcome recorded, it stays open until the helpline closes the case, as before)."""
+    referred = Q(case__status=Case.Status.REFERRED) & ~Q(status=R.WITHDRAWN)
     if status == Status.AWAITING_ACKNOWLEDGEMENT:
-        return referrals.filter(referred, authority_acknowledged_at__isnull=True)
+        return referrals.filter(referred, status=R.AWAITING_ACKNOWLEDGEMENT)
     if status == Status.AWAITING_OUTCOME:
-        return referrals.filter(referred, authority_acknowledged_at__isnull=False, authority_outcome_at__isnull=True)
+        return referrals.filter(referred, status=R.ACKNOWLEDGED)
     if status == Status.OUTCOME_RECORDED:
-        return referrals.filter(Q(authority_outcome_at__isnull=False) | ~referred)
+        return referrals.filter(Q(status=R.OUTCOME_RECORDED) | ~referred)
     if status == Status.ALL:
         return referrals
     return referrals.filter(referred)
@@ -67,13 +89,19 @@ def _narrowed(referrals: QuerySet[Case], status: str) -> QuerySet[Case]:
 
 def stage(row: dict[str, Any]) -> str:
     """The referral's stage in words, for the list's Status column."""
-    if row["status"] != Case.Status.REFERRED:
-        return "Closed" if row["status"] == Case.Status.CLOSED else Case.Status(row["status"]).label
-    if row["authority_outcome_at"] is not None:
-        return "Outcome recorded"
-    if row["authority_acknowledged_at"] is not None:
-        return "Acknowledged"
-    return "Waiting for acknowledgement"
+    if row["status"] == R.WITHDRAWN or row["case_status"] != Case.Status.REFERRED:
+        if row["status"] == R.OUTCOME_RECORDED:
+            return "Outcome recorded"
+        return "Closed" if row["case_status"] == Case.Status.CLOSED else Case.Status(row["case_status"]).label
+    return str(R(row["status"]).label)
+
+
+def _clock_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as its clocks read it: an open referral of a case no longer with its authorities has
+    stopped, like a withdrawn one (closing the case withdraws it; this also covers rows from before)."""
+    if row["case_status"] != Case.Status.REFERRED and row["status"] in Referral.OPEN:
+        return {**row, "status": R.WITHDRAWN}
+    return row
 
 
 class ReferralFilterForm(GovukForm):
@@ -172,20 +200,22 @@ def referral_list(*, user: User, filters: ReferralFilters, page_size: int = PAGE
     queries (the count, and the page with its open questions counted in the same query)."""
     require_authority_officer(user)
     now = timezone.now()
-    referrals = _narrowed(case_queryset_for(user), filters.status)
+    referrals = _narrowed(referral_queryset_for(user), filters.status)
     if filters.case_number:
-        referrals = referrals.filter(case_number__contains=filters.case_number)
+        referrals = referrals.filter(case__case_number__contains=filters.case_number)
     if filters.overdue:
-        referrals = referrals.filter(overdue_q(now, AUTHORITY_CLOCKS))
+        # A referral's clocks run only while its case is with its authorities.
+        referrals = referrals.filter(overdue_q(now, AUTHORITY_CLOCKS), case__status=Case.Status.REFERRED)
     offset = (filters.page - 1) * page_size
     total = referrals.count()
     rows = list(
-        referrals.order_by("authority_ack_due_at", "id")
-        .annotate(open_questions=Count("authority_actions", filter=UNANSWERED))
-        .values(*FIELDS, "open_questions")[offset : offset + page_size]
+        referrals.order_by("ack_due_at", "id")
+        .annotate(open_questions=Count("actions", filter=UNANSWERED))
+        .values(*FIELDS, "open_questions", **CASE_FIELDS)[offset : offset + page_size]
     )
     for row in rows:
         row["stage"] = stage(row)
-        row["ack_state"] = deadline_state(row, AUTHORITY_ACK, now)
-        row["outcome_state"] = deadline_state(row, AUTHORITY_OUTCOME, now)
+        clocks = _clock_row(row)
+        row["ack_state"] = deadline_state(clocks, ACK, now)
+        row["outcome_state"] = deadline_state(clocks, OUTCOME, now)
     return ReferralPage(rows=rows, total=total, page=filters.page, page_size=page_size, filters=filters, now=now)

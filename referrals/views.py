@@ -7,9 +7,11 @@ bound to what was typed, with the status it was refused with; a done action says
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -18,10 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.decorators import staff_required, staff_user
 from accounts.models import User
 from core.form_retry import retry_redirect, retry_take
-from triage import referral_list as listing
-from triage import referrals, selectors
-from triage.forms import OutcomeForm, QuestionForm, RecordActionForm
+from referrals import listing, selectors, services
+from referrals.forms import OutcomeForm, QuestionForm, RecordActionForm
+from referrals.models import Referral
 from triage.models import Case
+from triage.selectors import thread_numbered
 from triage.workflow import ActionNotAllowed
 
 OFFICER = (User.Role.AUTHORITY_OFFICER,)
@@ -53,6 +56,24 @@ DONE = {
 }
 
 
+def referral_act(*, referral: Referral, action: str, data: dict[str, Any], acting_user: User) -> None:
+    """Run one of the officer's actions with its form's cleaned data (the pages and the API alike)."""
+    if action == "acknowledge":
+        services.referral_acknowledge(referral=referral, acting_user=acting_user)
+    elif action == "record_action":
+        services.referral_record_action(
+            referral=referral, kind=data["kind"], note=data["note"], acting_user=acting_user
+        )
+    elif action == "record_outcome":
+        services.referral_record_outcome(
+            referral=referral, outcome=data["outcome"], note=data["note"], acting_user=acting_user
+        )
+    elif action == "ask_helpline":
+        services.referral_ask_helpline(referral=referral, question=data["note"], acting_user=acting_user)
+    else:
+        raise ActionNotAllowed(f"There is no action called {action!r}.")
+
+
 @staff_required(*OFFICER)
 @require_GET
 def referral_list(request: HttpRequest) -> HttpResponse:
@@ -63,7 +84,7 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     refused = form.is_bound and not form.is_valid()
     return render(
         request,
-        "triage/authority/referral_list.html",
+        "referrals/referral_list.html",
         {"form": form, "page": page, "rows": page.rows, "query": query.urlencode(), "has_error": refused},
         status=400 if refused else 200,
     )
@@ -74,31 +95,30 @@ def _slot(case_number: str) -> str:
 
 
 def _page_url(case: Case) -> str:
-    return reverse("triage:referral_detail", kwargs={"case_number": case.case_number})
+    return reverse("referrals:referral_detail", kwargs={"case_number": case.case_number})
 
 
 @sensitive_variables("opened")
 def _page(
     request: HttpRequest,
-    case: Case,
+    referral: Referral,
     *,
     error: str = "",
     bound: dict[str, forms.Form] | None = None,
     status: int = 200,
     retried: str = "",
 ) -> HttpResponse:
-    try:
-        opened = referrals.referral_open(case=case, acting_user=staff_user(request))
-    except ActionNotAllowed as missing:  # no referral record: nothing an officer may open
-        raise Http404 from missing
-    thread = selectors.thread_numbered([action for action, _ in opened.actions])
+    case = referral.case
+    opened = services.referral_open(referral=referral, acting_user=staff_user(request))
+    thread = thread_numbered([action for action, _ in opened.actions])
     action_forms = {name: (form_class(prefix=name) if form_class else None) for name, form_class in FORMS.items()}
     action_forms.update(bound or {})
     return render(
         request,
-        "triage/authority/referral.html",
+        "referrals/referral.html",
         {
             "case": case,
+            "referral": referral,
             "opened": opened,
             "action_rows": [
                 {
@@ -109,13 +129,13 @@ def _page(
                     "open": name == retried,
                 }
                 for name, form in action_forms.items()
-                if form is not None and not (name == "record_outcome" and case.authority_outcome_at is not None)
+                if form is not None and not (name == "record_outcome" and referral.outcome_at is not None)
             ],
             "acknowledge_button": BUTTONS["acknowledge"],
             "bound": [form for form in action_forms.values() if form is not None and form.errors],
             "error": error,
             "has_error": bool(error) or any(form is not None and form.errors for form in action_forms.values()),
-            "open": case.status == Case.Status.REFERRED,
+            "open": case.status == Case.Status.REFERRED and referral.status != Referral.Status.WITHDRAWN,
             "open_questions": thread.unanswered,
         },
         status=status,
@@ -126,10 +146,10 @@ def _page(
 @staff_required(*OFFICER)
 @require_GET
 def referral_detail(request: HttpRequest, case_number: str) -> HttpResponse:
-    case = selectors.referral_get_for(user=staff_user(request), case_number=case_number)
-    retry = retry_take(request, slot=_slot(case.case_number))
+    referral = selectors.referral_get_for(user=staff_user(request), case_number=case_number)
+    retry = retry_take(request, slot=_slot(referral.case.case_number))
     if retry is None:
-        return _page(request, case)
+        return _page(request, referral)
     # An action that was refused: its form again, bound to what was typed, with its errors and its status.
     action = retry.extra.get("action", "")
     form_class = FORMS.get(action)
@@ -137,7 +157,7 @@ def referral_detail(request: HttpRequest, case_number: str) -> HttpResponse:
     if form_class is not None:
         bound[action] = form_class(retry.data, prefix=action)
         bound[action].is_valid()
-    return _page(request, case, error=retry.error, bound=bound, status=retry.status, retried=action)
+    return _page(request, referral, error=retry.error, bound=bound, status=retry.status, retried=action)
 
 
 @sensitive_post_parameters()
@@ -145,8 +165,8 @@ def referral_detail(request: HttpRequest, case_number: str) -> HttpResponse:
 @require_POST
 def referral_action(request: HttpRequest, case_number: str, action: str) -> HttpResponse:
     user = staff_user(request)
-    case = selectors.referral_get_for(user=user, case_number=case_number)
-    page, slot = _page_url(case), _slot(case.case_number)
+    referral = selectors.referral_get_for(user=user, case_number=case_number)
+    page, slot = _page_url(referral.case), _slot(referral.case.case_number)
     if action not in FORMS:
         return retry_redirect(request, f"{page}#actions", slot=slot, error="That action does not exist.", status=404)
     form_class = FORMS[action]
@@ -157,14 +177,7 @@ def referral_action(request: HttpRequest, case_number: str, action: str) -> Http
         )
     data = form.cleaned_data if form else {}
     try:
-        if action == "acknowledge":
-            referrals.referral_acknowledge(case=case, acting_user=user)
-        elif action == "record_action":
-            referrals.referral_record_action(case=case, kind=data["kind"], note=data["note"], acting_user=user)
-        elif action == "record_outcome":
-            referrals.referral_record_outcome(case=case, outcome=data["outcome"], note=data["note"], acting_user=user)
-        else:
-            referrals.referral_ask_helpline(case=case, question=data["note"], acting_user=user)
+        referral_act(referral=referral, action=action, data=data, acting_user=user)
     except ActionNotAllowed as refused:
         return retry_redirect(
             request,

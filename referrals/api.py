@@ -1,0 +1,330 @@
+"""The authority API: a council's case-management system takes its referrals without screen scraping.
+
+``GET /api/v1/referrals`` (the officer's referrals, filtered as the page filters them),
+``GET /api/v1/referrals/{id}`` (what the referral page shows) and ``POST /api/v1/referrals/{id}/{action}``
+(acknowledge, record an action, ask the helpline a question, record the outcome). The same knox tokens,
+scoping (referrals.selectors), services and audit events as the pages; typed serializers, so the OpenAPI
+document describes every field. A referral's recipient is ``{kind, code, name}``: a local authority by
+its GSS code for now; national bodies are to come."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from knox.auth import TokenAuthentication
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.decorators import staff_user
+from accounts.models import User
+from referrals import listing, selectors, services
+from referrals.models import AuthorityAction, AuthorityOutcome, Referral
+from referrals.views import FORMS, referral_act
+from reports.forms import MESSAGE_MAX
+from triage.workflow import ActionNotAllowed
+
+LOCAL_AUTHORITY = "local_authority"
+
+
+class AuthorityOfficerVerified(BasePermission):
+    """Signed in with a second factor (a verified session, or a knox token, issued only after one), and an
+    authority officer."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not isinstance(user, User) or not user.is_active:
+            return False
+        if request.auth is None and not getattr(user, "is_verified", lambda: False)():
+            return False
+        return user.role == User.Role.AUTHORITY_OFFICER
+
+
+class RecipientSerializer(serializers.Serializer[dict[str, Any]]):
+    kind = serializers.ChoiceField(choices=[(LOCAL_AUTHORITY, "Local authority")])
+    code = serializers.CharField(help_text="The recipient's code: a local authority's current GSS code")
+    name = serializers.CharField()
+
+
+class ReferralSerializer(serializers.Serializer[dict[str, Any]]):
+    id = serializers.IntegerField()
+    case_number = serializers.CharField()
+    recipient = RecipientSerializer()
+    status = serializers.ChoiceField(choices=Referral.Status.choices)
+    referred_at = serializers.DateTimeField()
+    acknowledgement_due_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    outcome_due_at = serializers.DateTimeField()
+    outcome = serializers.ChoiceField(choices=AuthorityOutcome.choices, allow_blank=True)
+    outcome_at = serializers.DateTimeField(allow_null=True)
+    escalated = serializers.BooleanField(help_text="National oversight has been alerted about this referral")
+
+
+def _row(
+    *,
+    pk: int,
+    case_number: str,
+    code: str,
+    name: str,
+    status: str,
+    referred_at: datetime,
+    ack_due_at: datetime,
+    acknowledged_at: datetime | None,
+    outcome_due_at: datetime,
+    outcome: str,
+    outcome_at: datetime | None,
+    escalated: bool,
+) -> dict[str, Any]:
+    return {
+        "id": pk,
+        "case_number": case_number,
+        "recipient": {"kind": LOCAL_AUTHORITY, "code": code, "name": name},
+        "status": status,
+        "referred_at": referred_at,
+        "acknowledgement_due_at": ack_due_at,
+        "acknowledged_at": acknowledged_at,
+        "outcome_due_at": outcome_due_at,
+        "outcome": outcome,
+        "outcome_at": outcome_at,
+        "escalated": escalated,
+    }
+
+
+def referral_row(referral: Referral, case_number: str | None = None) -> dict[str, Any]:
+    """A referral as the API gives it (``case_number`` given when the caller has the case at hand)."""
+    return _row(
+        pk=referral.pk,
+        case_number=case_number or referral.case.case_number,
+        code=referral.authority.gss_code,
+        name=referral.authority.name,
+        status=referral.status,
+        referred_at=referral.referred_at,
+        ack_due_at=referral.ack_due_at,
+        acknowledged_at=referral.acknowledged_at,
+        outcome_due_at=referral.outcome_due_at,
+        outcome=referral.outcome,
+        outcome_at=referral.outcome_at,
+        escalated=referral.escalated,
+    )
+
+
+def _listing_row(row: dict[str, Any]) -> dict[str, Any]:
+    return _row(
+        pk=row["id"],
+        case_number=row["case_number"],
+        code=row["authority__gss_code"],
+        name=row["authority__name"],
+        status=row["status"],
+        referred_at=row["referred_at"],
+        ack_due_at=row["ack_due_at"],
+        acknowledged_at=row["acknowledged_at"],
+        outcome_due_at=row["outcome_due_at"],
+        outcome=row.get("outcome", ""),
+        outcome_at=row["outcome_at"],
+        escalated=row["escalated"],
+    )
+
+
+class ReferralPageSerializer(serializers.Serializer[Any]):
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    total = serializers.IntegerField()
+    has_next = serializers.BooleanField()
+    results = ReferralSerializer(many=True)
+
+
+class ThreadEntrySerializer(serializers.Serializer[dict[str, Any]]):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=AuthorityAction.Kind.choices)
+    note = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    from_helpline = serializers.BooleanField()
+    reply_to = serializers.IntegerField(allow_null=True, help_text="The question a reply answers")
+    answer_due_at = serializers.DateTimeField(allow_null=True)
+    answered_at = serializers.DateTimeField(allow_null=True)
+
+
+class ReporterSerializer(serializers.Serializer[dict[str, Any]]):
+    name = serializers.CharField(allow_blank=True, help_text="Only when a named reporter consented")
+    email = serializers.CharField(allow_blank=True)
+    phone = serializers.CharField(allow_blank=True)
+
+
+class ReferralDetailSerializer(ReferralSerializer):
+    summary = serializers.CharField()
+    child_at_immediate_risk = serializers.BooleanField()
+    area = serializers.CharField()
+    postcode_district = serializers.CharField(allow_blank=True)
+    organisation = serializers.CharField(allow_blank=True)
+    concern_types = serializers.ListField(child=serializers.CharField())
+    reporter = ReporterSerializer()
+    thread = ThreadEntrySerializer(many=True)
+
+
+class ReferralFilterSerializer(serializers.Serializer[dict[str, Any]]):
+    """The list's query parameters, as the page's filter form takes them (and validates them)."""
+
+    case_number = serializers.CharField(required=False, allow_blank=True, max_length=listing.SEARCH_MAX)
+    status = serializers.ChoiceField(choices=listing.Status.CHOICES, required=False, allow_blank=True)
+    overdue = serializers.BooleanField(required=False)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=listing.MAX_PAGE)
+
+
+class NoInput(serializers.Serializer[dict[str, Any]]):
+    """Acknowledge: no body."""
+
+
+class RecordActionInput(serializers.Serializer[dict[str, Any]]):
+    kind = serializers.ChoiceField(choices=[(k, AuthorityAction.Kind(k).label) for k in services.RECORDABLE])
+    note = serializers.CharField(required=False, allow_blank=True, max_length=MESSAGE_MAX, trim_whitespace=False)
+
+
+class RecordOutcomeInput(serializers.Serializer[dict[str, Any]]):
+    outcome = serializers.ChoiceField(choices=AuthorityOutcome.choices)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=MESSAGE_MAX, trim_whitespace=False)
+
+
+class AskHelplineInput(serializers.Serializer[dict[str, Any]]):
+    note = serializers.CharField(max_length=MESSAGE_MAX, trim_whitespace=False, help_text="The question")
+
+
+ACTION_INPUTS: dict[str, type[serializers.Serializer[dict[str, Any]]]] = {
+    "acknowledge": NoInput,
+    "record_action": RecordActionInput,
+    "record_outcome": RecordOutcomeInput,
+    "ask_helpline": AskHelplineInput,
+}
+REFERRAL_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
+
+
+class ReferralListApi(APIView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [AuthorityOfficerVerified]
+
+    @extend_schema(
+        operation_id="referral_list",
+        parameters=[ReferralFilterSerializer],
+        responses={
+            200: ReferralPageSerializer,
+            400: OpenApiResponse(description="Field errors"),
+            403: OpenApiResponse(description="Not an authority officer"),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = ReferralFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        # The page's own filter form decides what the filters mean (and refuses what it refuses).
+        form = listing.ReferralFilterForm(request.query_params or None)
+        if form.is_bound and not form.is_valid():
+            return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
+        page = listing.referral_list(user=staff_user(request), filters=form.filters())
+        return Response(
+            {
+                "page": page.page,
+                "page_size": page.page_size,
+                "total": page.total,
+                "has_next": page.has_next,
+                "results": [_listing_row(row) for row in page.rows],
+            }
+        )
+
+
+class ReferralDetailApi(APIView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [AuthorityOfficerVerified]
+
+    @extend_schema(
+        operation_id="referral_detail",
+        parameters=[REFERRAL_ID],
+        responses={
+            200: ReferralDetailSerializer,
+            403: OpenApiResponse(description="Not an authority officer"),
+            404: OpenApiResponse(description="No such referral to your authorities"),
+        },
+    )
+    def get(self, request: Request, referral_id: int) -> Response:
+        user = staff_user(request)
+        referral = selectors.referral_by_id_for(user=user, referral_id=referral_id)
+        opened = services.referral_open(referral=referral, acting_user=user)
+        return Response(
+            {
+                **referral_row(referral),
+                "summary": opened.summary,
+                "child_at_immediate_risk": opened.child_at_immediate_risk,
+                "area": opened.area,
+                "postcode_district": opened.postcode_district,
+                "organisation": opened.organisation,
+                "concern_types": list(referral.case.report.concern_types or []),
+                "reporter": {
+                    "name": opened.reporter_name,
+                    "email": opened.reporter_email,
+                    "phone": opened.reporter_phone,
+                },
+                "thread": [
+                    {
+                        "id": action.pk,
+                        "kind": action.kind,
+                        "note": note,
+                        "created_at": action.created_at,
+                        "from_helpline": action.from_helpline,
+                        "reply_to": action.reply_to_id,
+                        "answer_due_at": action.answer_due_at,
+                        "answered_at": action.answered_at,
+                    }
+                    for action, note in opened.actions
+                ],
+            }
+        )
+
+
+class ReferralActionApi(APIView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [AuthorityOfficerVerified]
+
+    @extend_schema(
+        operation_id="referral_action",
+        parameters=[
+            REFERRAL_ID,
+            OpenApiParameter("action", {"type": "string", "enum": list(ACTION_INPUTS)}, OpenApiParameter.PATH),
+        ],
+        request=PolymorphicProxySerializer(
+            component_name="ReferralActionBody",
+            serializers=list(ACTION_INPUTS.values()),
+            resource_type_field_name=None,
+        ),
+        responses={
+            200: ReferralSerializer,
+            400: OpenApiResponse(description="Field errors"),
+            403: OpenApiResponse(description="Not an authority officer"),
+            404: OpenApiResponse(description="No such referral to your authorities, or no such action"),
+            409: OpenApiResponse(description="Not allowed in the referral's current state"),
+        },
+    )
+    def post(self, request: Request, referral_id: int, action: str) -> Response:
+        user = staff_user(request)
+        referral = selectors.referral_by_id_for(user=user, referral_id=referral_id)
+        if action not in ACTION_INPUTS:
+            raise Http404
+        body = ACTION_INPUTS[action](data=request.data if isinstance(request.data, dict) else {})
+        if not body.is_valid():
+            return Response(body.errors, status=status.HTTP_400_BAD_REQUEST)
+        # The page's form cleans the text as the page does (CleanTextField): one rule for both.
+        form_class = FORMS[action]
+        data: dict[str, Any] = {}
+        if form_class is not None:
+            form = form_class({f"{action}-{k}": v for k, v in body.validated_data.items()}, prefix=action)
+            if not form.is_valid():
+                return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
+            data = form.cleaned_data
+        try:
+            referral_act(referral=referral, action=action, data=data, acting_user=user)
+        except ActionNotAllowed as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        referral.refresh_from_db()
+        return Response(referral_row(referral))

@@ -1,0 +1,105 @@
+"""The referral app's side of triage's port (triage/ports.py): the helpline's referral actions by name,
+the questions an authority waits on, withdrawing a case's open referrals, and the referrals' sweeper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.models import User
+from directory.lookup import authority_by_code
+from referrals import escalations, selectors, services
+from referrals.models import AuthorityAction, Referral
+from triage.models import Case, EmailRecord
+from triage.ports import ReferralPort
+from triage.ports import register as port_register
+from triage.workflow import ActionNotAllowed
+
+
+def _emails_for(case: Case, template: str, occasion: str) -> int:
+    return EmailRecord.objects.filter(case=case, template=template, occasion=occasion).count()
+
+
+def _refer(case: Case, data: dict[str, Any], acting_user: User) -> str:
+    recipient = None
+    if code := str(data.get("recipient") or ""):
+        recipient = authority_by_code(code)
+        if recipient is None:
+            raise ActionNotAllowed("Choose an English children's services authority.")
+    referral = services.case_refer(
+        case=case,
+        summary=str(data["summary"]),
+        share_identity=bool(data.get("share_identity")),
+        recipient=recipient,
+        postcode_district=str(data.get("postcode_district") or ""),
+        share_organisation=bool(data.get("share_organisation")),
+        shared_contact=[str(item) for item in data.get("shared_contact") or []],
+        how_told=str(data.get("how_told") or ""),
+        how_told_note=str(data.get("how_told_note") or ""),
+        acting_user=acting_user,
+    )
+    return _referred(referral)
+
+
+def _referred(referral: Referral) -> str:
+    """What the referral did, and only that: how many emails were queued, or that none was and why."""
+    authority = referral.authority.name
+    emails = _emails_for(referral.case, "authority_referral", f"referral-{referral.pk}")
+    if emails:
+        return (
+            f"Case referred to {authority}. An email saying a referral is waiting (with no case details in it) "
+            f"is being sent to {emails} address{'es' if emails != 1 else ''} there."
+        )
+    return (
+        f"Case referred to {authority}. No email was sent: {authority} has no referral inbox and no officer "
+        f"with an account. A follow-up is on the case: the helpline must make sure {authority} knows of the "
+        "referral. Their acknowledgement deadline has started."
+    )
+
+
+def _sent(action: AuthorityAction, what: str, template: str, prefix: str) -> str:
+    emails = _emails_for(action.case, template, f"{prefix}-{action.pk}")
+    told = (
+        "The authority has been emailed that it is there."
+        if emails
+        else "No email was sent: the authority has no referral inbox and no officer with an account."
+    )
+    return f"{what} added to the authority's referral page. {told}"
+
+
+def _reply(case: Case, data: dict[str, Any], acting_user: User) -> str:
+    reply = services.case_reply_to_authority(
+        case=case, question_id=int(data["question"]), body=str(data["body"]), acting_user=acting_user
+    )
+    return _sent(reply, "Reply", "authority_reply", "reply")
+
+
+def _relay(case: Case, data: dict[str, Any], acting_user: User) -> str:
+    services.case_relay_to_reporter(
+        case=case, question_id=int(data["question"]), body=str(data["body"]), acting_user=acting_user
+    )
+    return "Message sent to the reporter. The authority's question stays open until you reply to it."
+
+
+def _update(case: Case, data: dict[str, Any], acting_user: User) -> str:
+    update = services.case_update_authority(
+        case=case, summary=str(data["summary"]), recipient=str(data.get("recipient") or ""), acting_user=acting_user
+    )
+    return _sent(update, "Update", "authority_update", "update")
+
+
+def register() -> None:
+    port_register(
+        ReferralPort(
+            actions={
+                "refer": _refer,
+                "reply_to_authority": _reply,
+                "relay_to_reporter": _relay,
+                "update_authority": _update,
+            },
+            has_unanswered_question=lambda case: selectors.unanswered_questions(case).exists(),
+            question_choices=selectors.unanswered_question_choices,
+            open_recipients=selectors.open_recipients,
+            withdraw_open=services.referrals_withdraw_open,
+            sweep=escalations.referrals_sweep,
+        )
+    )

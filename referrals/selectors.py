@@ -1,0 +1,154 @@
+"""Who may see which referrals, decided here: helpline staff see every referral; an authority officer sees
+only referrals to their own authorities (never a case about their own council, never one in independent
+review), so an officer of Sheffield sees nothing of Rotherham's referral on the same case: its summary,
+thread and outcome are on Rotherham's referral row alone. And the reads the case page makes of a case's
+referrals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from accounts.models import User
+from referrals.deadlines import referral_deadlines
+from referrals.models import AuthorityAction, Referral
+from triage.deadlines import Deadline, question_deadline
+from triage.models import Case
+from triage.selectors import Thread, thread_numbered
+
+
+def require_authority_officer(user: User) -> None:
+    if user.role != User.Role.AUTHORITY_OFFICER:
+        raise PermissionDenied
+
+
+def referral_queryset_for(user: User) -> QuerySet[Referral]:
+    """Every referral this user may open."""
+    if user.is_helpline:
+        return Referral.objects.all()
+    if user.role == User.Role.AUTHORITY_OFFICER:
+        mine = user.authorities.values_list("pk", flat=True)
+        return Referral.objects.filter(authority__in=mine, case__independent_review=False).exclude(
+            case__conflict_authority__in=mine
+        )
+    return Referral.objects.none()
+
+
+def _with_case(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    return referrals.select_related("case__report", "case__assignee", "authority")
+
+
+def referral_get_for(*, user: User, case_number: str) -> Referral:
+    """The officer's referral of the case: their latest, if the case was referred to them more than once."""
+    require_authority_officer(user)
+    referral = _with_case(referral_queryset_for(user)).filter(case__case_number=case_number).order_by("-id").first()
+    if referral is None:
+        raise Http404
+    return referral
+
+
+def referral_by_id_for(*, user: User, referral_id: int) -> Referral:
+    require_authority_officer(user)
+    referral = _with_case(referral_queryset_for(user)).filter(pk=referral_id).first()
+    if referral is None:
+        raise Http404
+    return referral
+
+
+def case_done_with_authorities(case: Case) -> bool:
+    """The case is done with its authorities when it was referred and every referral has an outcome (or
+    was withdrawn)."""
+    statuses = set(Referral.objects.filter(case=case).values_list("status", flat=True))
+    return bool(statuses) and not statuses & set(Referral.OPEN)
+
+
+# --- the thread, as the helpline answers it ------------------------------------------------------------
+
+
+def unanswered_questions(case: Case) -> QuerySet[AuthorityAction]:
+    return AuthorityAction.objects.filter(case=case, kind=AuthorityAction.Kind.QUESTION, answered_at__isnull=True)
+
+
+def _when(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "j F Y, H:i")
+
+
+def question_numbers(case: Case) -> dict[int, int]:
+    """Each question by id, numbered 1, 2, … within its referral's thread in the order the authority asked:
+    the name both sides use for a question (its words are sealed)."""
+    numbers: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    questions = AuthorityAction.objects.filter(case=case, kind=AuthorityAction.Kind.QUESTION).order_by("id")
+    for pk, referral_id in questions.values_list("pk", "referral_id"):
+        counts[referral_id] = counts.get(referral_id, 0) + 1
+        numbers[pk] = counts[referral_id]
+    return numbers
+
+
+def unanswered_question_choices(case: Case) -> list[tuple[str, str]]:
+    """The case's unanswered questions as form choices, by number and when they were asked, and by which
+    authority when more than one is waiting (the page shows their words above the form)."""
+    numbers = question_numbers(case)
+    questions = list(unanswered_questions(case).select_related("referral__authority").order_by("id"))
+    several = len({question.referral_id for question in questions}) > 1
+    return [
+        (
+            str(question.pk),
+            f"Question {numbers[question.pk]}, asked {_when(question.created_at)}"
+            + (f", from {question.referral.authority.name}" if several else ""),
+        )
+        for question in questions
+    ]
+
+
+def open_recipients(case: Case) -> list[tuple[str, str]]:
+    """The authorities the case has an open referral to, as (GSS code, name)."""
+    rows = (
+        Referral.objects.filter(case=case, status__in=Referral.OPEN)
+        .order_by("id")
+        .values_list("authority__gss_code", "authority__name")
+    )
+    return [(str(code), str(name)) for code, name in rows]
+
+
+# --- the case page's referrals ---------------------------------------------------------------------------
+
+
+@dataclass
+class ReferralPanel:
+    """One referral as the case page shows it: its summary, its own clocks and its own thread."""
+
+    referral: Referral
+    summary: str
+    deadlines: list[Deadline]
+    actions: list[tuple[AuthorityAction, str]] = field(default_factory=list)
+    thread: Thread | None = None
+    question_deadlines: list[Deadline] = field(default_factory=list)
+
+
+def case_referral_panels(
+    referrals: list[tuple[Any, str]], actions: list[tuple[Any, str]], now: datetime
+) -> list[ReferralPanel]:
+    """Each referral of a case opened by triage.case_content.case_open, with its thread: no query."""
+    panels = []
+    for referral, summary in referrals:
+        own = [(action, note) for action, note in actions if action.referral_id == referral.pk]
+        thread = thread_numbered([action for action, _ in own])
+        panels.append(
+            ReferralPanel(
+                referral=referral,
+                summary=summary,
+                deadlines=referral_deadlines(referral, now),
+                actions=own,
+                thread=thread,
+                question_deadlines=[question_deadline(question, now) for question in thread.questions],
+            )
+        )
+    return panels

@@ -1,0 +1,431 @@
+"""Every write to a referral. The helpline refers a case (to one authority or several, and again after a
+reopen), replies to and updates each authority, and passes an authority's question on to the reporter; an
+authority officer acknowledges, records actions and the outcome, and asks the helpline a question. Each
+acts on one referral and its own state and thread; each is one transaction and one audit event on the
+case (codes and ids only); notes are sealed. Callers find the case or referral through the selectors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core import crypto
+from directory.models import LocalAuthority
+from referrals.deadlines import clocks_start
+from referrals.models import AuthorityAction, AuthorityOutcome, Referral
+from referrals.notifications import authority_tell
+from reports.models import Anonymity, Message
+from triage import workflow
+from triage.case_actions import (
+    HOW_TOLD,
+    SHARED_CONTACT,
+    case_locked,
+    case_move,
+    district_outside,
+    message_to_reporter,
+    postcode_district_clean,
+)
+from triage.case_content import case_data_key, content_viewed
+from triage.deadlines import question_answer_due
+from triage.events import case_event
+from triage.models import Case, CaseNote
+from triage.notifications import helpline_tell
+from triage.workflow import ActionNotAllowed
+
+RECORDABLE = [
+    AuthorityAction.Kind.STRATEGY_DISCUSSION,
+    AuthorityAction.Kind.SECTION_47,
+    AuthorityAction.Kind.POLICE_REFERRAL,
+    AuthorityAction.Kind.LADO,
+    AuthorityAction.Kind.PRACTICE_REVIEW,
+    AuthorityAction.Kind.OTHER,
+]
+
+
+def referral_particulars(referral: Referral, key: bytes) -> dict[str, object]:
+    """What else the helpline passed on with a referral (empty for referrals made before it was kept)."""
+    if not referral.particulars:
+        return {}
+    opened = json.loads(crypto.open_text(key, bytes(referral.particulars)))
+    return opened if isinstance(opened, dict) else {}
+
+
+# --- the helpline's side ----------------------------------------------------------------------------
+
+
+def _check_recipient(case: Case, authority: LocalAuthority | None) -> LocalAuthority:
+    if authority is None:
+        raise ActionNotAllowed("Confirm the local authority before referring the case.")
+    if case.conflict_authority_id == authority.pk:
+        raise ActionNotAllowed(
+            f"The concern is about {authority.name}: it is never referred to that council; send it to "
+            "independent national review."
+        )
+    if case.independent_review:
+        raise ActionNotAllowed(
+            "This concern is about a council: send it to independent national review, not to an authority."
+        )
+    if case.referrals.filter(authority=authority, status__in=Referral.OPEN).exists():
+        raise ActionNotAllowed(f"The case is already referred to {authority.name} and waiting for its outcome.")
+    return authority
+
+
+@transaction.atomic(durable=True)
+def case_refer(
+    *,
+    case: Case,
+    summary: str,
+    share_identity: bool,
+    acting_user: User,
+    recipient: LocalAuthority | None = None,
+    postcode_district: str = "",
+    share_organisation: bool = False,
+    shared_contact: Sequence[str] = (),
+    how_told: str = "",
+    how_told_note: str = "",
+) -> Referral:
+    """Refer the case to ``recipient`` (by default its own authority) with a summary written for it. A case
+    may be referred to several authorities (a child placed out of area: the placing and the host authority),
+    each with its own summary, clocks and thread, and referred again after a reopen; never to the council
+    the concern is about. A confidential or anonymous reporter's identity never leaves the helpline; a named
+    reporter's only with recorded consent, and only the contact details that consent covers.
+
+    The authority is told by email only when it has a referral inbox or an active officer with an
+    address. When nothing reaches it, no email is claimed: the referral stands (its acknowledgement clock
+    starts now) and a follow-up note on the case says the helpline must confirm that the authority knows,
+    and how (``how_told``; the refer form requires it)."""
+    case = case_locked(case)
+    workflow.check_allowed(case, "refer")
+    authority = _check_recipient(case, recipient or case.authority)
+    if share_identity and case.report.anonymity != Anonymity.NAMED:
+        raise ActionNotAllowed("Only a named reporter's identity can be shared, and only with consent.")
+    contact = sorted(set(shared_contact))
+    if contact and not share_identity:
+        raise ActionNotAllowed("Contact details are shared only with the reporter's consent to share who they are.")
+    if any(item not in SHARED_CONTACT for item in contact):
+        raise ActionNotAllowed("Choose which contact details to share from the list.")
+    if share_organisation and not case.report.organisation_hash:
+        raise ActionNotAllowed("The reporter named no organisation.")
+    district = postcode_district_clean(postcode_district)
+    if district and district_outside(district, authority):
+        raise ActionNotAllowed(f"{district} is not in {authority.name}'s area: check the postcode district.")
+    if how_told and how_told not in HOW_TOLD:
+        raise ActionNotAllowed("Choose how the helpline will make sure the authority knows.")
+    key = case_data_key(case)
+    now = timezone.now()
+    particulars = {"postcode_district": district, "organisation": share_organisation, "contact": contact}
+    referral = Referral(
+        case=case,
+        authority=authority,
+        summary=crypto.seal_text(key, summary),
+        identity_shared=share_identity,
+        particulars=crypto.seal_text(key, json.dumps(particulars)),
+        referred_by=acting_user,
+        referred_at=now,
+    )
+    clocks_start(referral, now)
+    referral.save()
+    emails = authority_tell(referral=referral, template="authority_referral", occasion=f"referral-{referral.pk}")
+    case_move(
+        case,
+        "refer",
+        acting_user,
+        {
+            "referral_id": referral.pk,
+            "authority": authority.gss_code,
+            "identity_shared": share_identity,
+            "contact_shared": contact,
+            "organisation_shared": share_organisation,
+            "emails": emails,
+        },
+    )
+    if not emails:
+        _follow_up(case, authority, how_told, how_told_note, acting_user)
+    return referral
+
+
+def _follow_up(case: Case, authority: LocalAuthority, how: str, note: str, acting_user: User) -> CaseNote:
+    """The task left on the case when no email reached the authority: a sealed internal note, and an
+    audited event with its code (never the note's words)."""
+    lines = [
+        f"Follow-up: no email told {authority.name} of this referral (it has no referral inbox and no "
+        f"officer with an account). The helpline must confirm that {authority.name} knows.",
+        f"How: {HOW_TOLD.get(how, 'not chosen yet')}.",
+    ]
+    if note.strip():
+        lines.append(f"Note: {note.strip()}")
+    follow_up = CaseNote.objects.create(
+        case=case,
+        author=acting_user,
+        body=crypto.seal_text(case_data_key(case), "\n".join(lines)),
+        created_at=timezone.now(),
+    )
+    case_event(
+        kind="referral_follow_up",
+        case=case,
+        actor=acting_user,
+        detail={"authority": authority.gss_code, "how": how or "not_chosen", "note_id": follow_up.pk},
+    )
+    return follow_up
+
+
+def _question(case: Case, question_id: int) -> AuthorityAction:
+    question = (
+        AuthorityAction.objects.select_for_update()
+        .select_related("referral__authority")
+        .filter(case=case, pk=question_id, kind=AuthorityAction.Kind.QUESTION)
+        .first()
+    )
+    if question is None:
+        raise ActionNotAllowed("The authority asked no such question on this case.")
+    return question
+
+
+def _to_authority(
+    referral: Referral, kind: str, body: str, acting_user: User, reply_to: AuthorityAction | None = None
+) -> AuthorityAction:
+    return AuthorityAction.objects.create(
+        referral=referral,
+        case_id=referral.case_id,
+        kind=kind,
+        note=crypto.seal_text(case_data_key(referral.case), body),
+        recorded_by=acting_user,
+        created_at=timezone.now(),
+        reply_to=reply_to,
+    )
+
+
+@transaction.atomic(durable=True)
+def case_reply_to_authority(*, case: Case, question_id: int, body: str, acting_user: User) -> AuthorityAction:
+    """Answer an authority's question on its own referral, in words the helpline chose (a reporter's answer
+    is passed on only as the helpline writes it here). The question's clock stops; that authority alone is
+    told by email."""
+    case = case_locked(case)
+    workflow.check_allowed(case, "reply_to_authority")
+    question = _question(case, question_id)
+    if question.answered_at is not None:
+        raise ActionNotAllowed("This question has already been answered.")
+    referral = question.referral
+    referral.case = case
+    reply = _to_authority(referral, AuthorityAction.Kind.HELPLINE_REPLY, body, acting_user, reply_to=question)
+    question.answered_at = reply.created_at
+    question.save(update_fields=["answered_at"])
+    case_move(
+        case,
+        "reply_to_authority",
+        acting_user,
+        {"question_id": question.pk, "reply_id": reply.pk, "referral_id": referral.pk},
+    )
+    authority_tell(referral=referral, template="authority_reply", occasion=f"reply-{reply.pk}")
+    return reply
+
+
+@transaction.atomic(durable=True)
+def case_relay_to_reporter(*, case: Case, question_id: int, body: str, acting_user: User) -> Message:
+    """Ask the reporter what an authority wants to know, in the helpline's words. The question's clock
+    keeps running: it stops when the helpline replies to the authority."""
+    case = case_locked(case)
+    workflow.check_allowed(case, "relay_to_reporter")
+    question = _question(case, question_id)
+    if question.answered_at is not None:
+        raise ActionNotAllowed("This question has already been answered.")
+    message = message_to_reporter(case=case, body=body, acting_user=acting_user)
+    question.relayed_to_reporter = True
+    question.save(update_fields=["relayed_to_reporter"])
+    case_move(case, "relay_to_reporter", acting_user, {"question_id": question.pk, "message_id": message.pk})
+    return message
+
+
+def _open_referral_to(case: Case, recipient: str) -> Referral:
+    """The open referral an update goes to: to the authority named by GSS code, or the only open one."""
+    open_referrals = list(case.referrals.filter(status__in=Referral.OPEN).select_related("authority", "case"))
+    if recipient:
+        chosen = [r for r in open_referrals if r.authority.gss_code == recipient]
+        if not chosen:
+            raise ActionNotAllowed("The case has no open referral to that authority.")
+        return chosen[0]
+    if not open_referrals:
+        raise ActionNotAllowed("This case has no open referral to an authority.")
+    if len(open_referrals) > 1:
+        raise ActionNotAllowed("The case is referred to more than one authority: choose which to update.")
+    return open_referrals[0]
+
+
+@transaction.atomic(durable=True)
+def case_update_authority(*, case: Case, summary: str, acting_user: User, recipient: str = "") -> AuthorityAction:
+    """Pass later information to one authority the case is referred to (``recipient``, its GSS code; may be
+    left out when there is one), as a summary the helpline wrote for it. Audited, and that authority alone
+    is told by email, as for the referral."""
+    case = case_locked(case)
+    workflow.check_allowed(case, "update_authority")
+    referral = _open_referral_to(case, recipient)
+    update = _to_authority(referral, AuthorityAction.Kind.HELPLINE_UPDATE, summary, acting_user)
+    case_move(case, "update_authority", acting_user, {"update_id": update.pk, "referral_id": referral.pk})
+    authority_tell(referral=referral, template="authority_update", occasion=f"update-{update.pk}")
+    return update
+
+
+def referrals_withdraw_open(case: Case, acting_user: User | None) -> int:
+    """The case left its authorities (closed, or sent to independent national review): each open referral
+    is withdrawn, so its clocks stop. Inside the caller's transaction; one event per referral."""
+    withdrawn = 0
+    now = timezone.now()
+    for referral in Referral.objects.select_for_update().filter(case=case, status__in=Referral.OPEN):
+        referral.status = Referral.Status.WITHDRAWN
+        referral.withdrawn_at = now
+        referral.save(update_fields=["status", "withdrawn_at"])
+        case_event(
+            kind="referral_withdrawn",
+            case=case,
+            actor=acting_user,
+            detail={"referral_id": referral.pk, "authority_id": referral.authority_id},
+        )
+        withdrawn += 1
+    return withdrawn
+
+
+# --- the authority's side ---------------------------------------------------------------------------
+
+
+def _locked_open(referral: Referral) -> Referral:
+    referral = (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("case__report", "case__assignee", "authority")
+        .get(pk=referral.pk)
+    )
+    # After its outcome, an authority may still add to its thread while the case is with its authorities.
+    if referral.status == Referral.Status.WITHDRAWN or referral.case.status != Case.Status.REFERRED:
+        raise ActionNotAllowed("This referral is no longer open: the helpline has closed or moved it.")
+    return referral
+
+
+def _record(referral: Referral, kind: str, note: str, acting_user: User) -> AuthorityAction:
+    now = timezone.now()
+    case = referral.case
+    action = AuthorityAction.objects.create(
+        referral=referral,
+        case=case,
+        kind=kind,
+        recorded_by=acting_user,
+        created_at=now,
+        note=crypto.seal_text(case_data_key(case), note) if note else b"",
+        answer_due_at=question_answer_due(now) if kind == AuthorityAction.Kind.QUESTION else None,
+    )
+    case_event(
+        kind=f"authority_{kind}",
+        case=case,
+        actor=acting_user,
+        detail={"action_id": action.pk, "referral_id": referral.pk},
+    )
+    return action
+
+
+def _check_outcome_open(referral: Referral) -> None:
+    if referral.status == Referral.Status.OUTCOME_RECORDED:
+        raise ActionNotAllowed("An outcome has already been recorded.")
+
+
+@transaction.atomic(durable=True)
+def referral_acknowledge(*, referral: Referral, acting_user: User) -> Referral:
+    referral = _locked_open(referral)
+    if referral.acknowledged_at is not None:
+        raise ActionNotAllowed("This referral has already been acknowledged.")
+    referral.acknowledged_at = timezone.now()
+    referral.status = Referral.Status.ACKNOWLEDGED
+    referral.save(update_fields=["acknowledged_at", "status"])
+    _record(referral, AuthorityAction.Kind.ACKNOWLEDGED, "", acting_user)
+    return referral
+
+
+@transaction.atomic(durable=True)
+def referral_record_action(*, referral: Referral, kind: str, note: str, acting_user: User) -> AuthorityAction:
+    referral = _locked_open(referral)
+    if kind not in RECORDABLE:
+        raise ActionNotAllowed("Choose what was done from the list.")
+    if referral.acknowledged_at is None:
+        raise ActionNotAllowed("Acknowledge the referral first.")
+    return _record(referral, kind, note, acting_user)
+
+
+@transaction.atomic(durable=True)
+def referral_record_outcome(*, referral: Referral, outcome: str, note: str, acting_user: User) -> Referral:
+    referral = _locked_open(referral)
+    if outcome not in AuthorityOutcome.values:
+        raise ActionNotAllowed("Choose an outcome from the list.")
+    if referral.acknowledged_at is None:
+        raise ActionNotAllowed("Acknowledge the referral first.")
+    _check_outcome_open(referral)
+    referral.outcome = outcome
+    referral.outcome_at = timezone.now()
+    referral.status = Referral.Status.OUTCOME_RECORDED
+    referral.save(update_fields=["outcome", "outcome_at", "status"])
+    action = _record(referral, AuthorityAction.Kind.OUTCOME, note, acting_user)
+    helpline_tell(case=referral.case, template="authority_outcome_recorded", occasion=f"outcome-{action.pk}")
+    return referral
+
+
+@transaction.atomic(durable=True)
+def referral_ask_helpline(*, referral: Referral, question: str, acting_user: User) -> AuthorityAction:
+    referral = _locked_open(referral)
+    action = _record(referral, AuthorityAction.Kind.QUESTION, question, acting_user)
+    helpline_tell(case=referral.case, template="authority_question", occasion=f"question-{action.pk}")
+    return action
+
+
+@dataclass(frozen=True)
+class OpenedReferral:
+    referral: Referral
+    summary: str
+    reporter_name: str  # only when a named reporter consented; otherwise empty
+    actions: list[tuple[AuthorityAction, str]]
+    # What the helpline chose to pass on with this referral, each empty when it did not.
+    reporter_email: str = ""
+    reporter_phone: str = ""
+    organisation: str = ""
+    postcode_district: str = ""
+    area: str = ""
+    child_at_immediate_risk: bool = False
+    helpline_phone: str = ""
+
+
+def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
+    """What an authority may read of its referral: the summary written for it, its own thread (never
+    another authority's on the same case), where (the postcode district the helpline gave, and the
+    authority's area), whether a child is at immediate risk, the organisation when the helpline chose to
+    name it, and a named reporter's name and the contact details their consent for this referral covers.
+    Never the reporter's own words or reference."""
+    case = referral.case
+    key = case_data_key(case)
+    particulars = referral_particulars(referral, key)
+    content: dict[str, object] = {}
+    if referral.identity_shared or particulars.get("organisation"):
+        content = crypto.open_content(key, bytes(case.report.content))
+    contact = content.get("contact") if referral.identity_shared else None
+    contact = contact if isinstance(contact, dict) else {}
+    shared = particulars.get("contact") or []
+    shared = shared if isinstance(shared, list) else []
+    actions = [
+        (a, crypto.open_text(key, bytes(a.note)) if a.note else "")
+        for a in referral.actions.select_related("recorded_by")
+    ]
+    content_viewed(case=case, acting_user=acting_user, what="referral")
+    authority = referral.authority
+    return OpenedReferral(
+        referral=referral,
+        summary=crypto.open_text(key, bytes(referral.summary)) if referral.summary else "",
+        reporter_name=str(contact.get("name", "")),
+        reporter_email=str(contact.get("email", "")) if "email" in shared else "",
+        reporter_phone=str(contact.get("phone", "")) if "phone" in shared else "",
+        organisation=str(content.get("organisation_name", "")) if particulars.get("organisation") else "",
+        postcode_district=str(particulars.get("postcode_district") or ""),
+        area=f"{authority.name}, {authority.region}" if authority.region else authority.name,
+        child_at_immediate_risk=bool(case.report.child_at_immediate_risk),
+        helpline_phone=settings.HELPLINE_PHONE,
+        actions=actions,
+    )

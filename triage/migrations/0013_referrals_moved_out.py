@@ -1,0 +1,20 @@
+"""The referral and the authority's thread now belong to the referrals app (its migration 0001 takes them
+over): state only, no table changes."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("triage", "0012_referral_particulars"),
+        ("referrals", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.DeleteModel(name="AuthorityAction"),
+                migrations.DeleteModel(name="Referral"),
+            ],
+        ),
+    ]
