@@ -20,14 +20,28 @@ RUNTIME_DATABASE_URL := $(subst ://postgres@,://$(RUNTIME_ROLE)@,$(DATABASE_URL)
 PG_HOST := 127.0.0.1
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: run test fuzz setup setup-test venv assets services database migrate data lint typecheck bench soak screenshots clean
+.PHONY: run test fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench soak screenshots clean
 
-$(BIN)/.installed: pyproject.toml
+# Every package at the version and hash requirements/lock.txt pins (development extras included), then the
+# project itself: hash-checking refuses an editable install, so it goes in on its own, adding nothing.
+LOCK := requirements/lock.txt
+$(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 venv: $(BIN)/.installed
+
+# Regenerate the lock from pyproject.toml with pip-tools, in a venv of its own (var/lock-venv). Pins already in
+# the lock are kept while they still fit; `make lock LOCK_ARGS=--upgrade` moves everything to the newest.
+PIP_TOOLS := pip-tools==7.6.2
+LOCK_ARGS ?=
+lock:
+	test -x var/lock-venv/bin/pip-compile || { $(PYTHON) -m venv var/lock-venv \
+		&& var/lock-venv/bin/pip install --quiet --disable-pip-version-check '$(PIP_TOOLS)'; }
+	CUSTOM_COMPILE_COMMAND='make lock' var/lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra dev \
+		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) --output-file $(LOCK) pyproject.toml
 
 static/vendor/govuk/.built: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
