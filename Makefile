@@ -44,7 +44,8 @@ lock:
 		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) --output-file $(LOCK) pyproject.toml
 
 static/vendor/govuk/.built: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	# --ignore-scripts: vnu-jar's install script would fetch a Java runtime when none is found; ours is Debian's.
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	rm -rf static/vendor/govuk && mkdir -p static/vendor/govuk
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/vendor/govuk/
 	# The stylesheet points its fonts and images at /assets/: serve them from our static folder instead.
@@ -90,6 +91,10 @@ setup: venv assets data /usr/sbin/nginx
 /usr/bin/chromium:
 	$(APT_GET) update -qq && $(APT_GET) install -y -qq chromium >/dev/null
 
+# Java for the Nu HTML Checker (vnu-jar from npm), which checks every page the browser tests load.
+/usr/bin/java:
+	$(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null
+
 /usr/bin/docker-compose:
 	$(APT_GET) update -qq && $(APT_GET) install -y -qq docker-compose >/dev/null
 
@@ -100,7 +105,7 @@ NGINX_INSTALL := RUNLEVEL=1 $(APT_GET) install -y -qq --no-install-recommends ng
 /usr/sbin/nginx:
 	$(NGINX_INSTALL) 2>&1 || { $(APT_GET) update -qq && $(NGINX_INSTALL); }
 
-setup-test: venv assets database /usr/bin/chromium /usr/bin/docker-compose /usr/sbin/nginx
+setup-test: venv assets database /usr/bin/chromium /usr/bin/docker-compose /usr/sbin/nginx /usr/bin/java
 	$(BIN)/python manage.py generate_dev_keys
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 
