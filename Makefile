@@ -20,7 +20,7 @@ RUNTIME_DATABASE_URL := $(subst ://postgres@,://$(RUNTIME_ROLE)@,$(DATABASE_URL)
 PG_HOST := 127.0.0.1
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: run test fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench soak screenshots clean
+.PHONY: run test fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench bench-audit soak screenshots clean
 
 # Every package at the version and hash requirements/lock.txt pins (development extras included), then the
 # project itself: hash-checking refuses an editable install, so it goes in on its own, adding nothing.
@@ -150,6 +150,11 @@ fuzz: setup-test
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Events per second with 1, 2 and 8 concurrent audit writers, and the case page under concurrent views
+# (bench/audit_lock.py, its own database; docs/adr/0003-audit-chain-lock.md). Not part of `make test`.
+bench-audit: setup
+	$(BIN)/python bench/audit_lock.py
 
 # Every kind of user at once for SOAK_MINUTES against gunicorn, a Celery worker and beat on their own database
 # (helpline_soak) and Redis database 12: p95 per page type, errors, RSS per minute (bench/soak.py; the summary
