@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("helpline", "oversight", "triage", "reports", "outbox", "accounts", "directory", "audit", "core")
+APPS = ("helpline", "oversight", "triage", "reports", "accounts", "notify", "outbox", "directory", "audit", "core")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 

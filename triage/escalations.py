@@ -15,13 +15,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.timetrail import day_start, reporter_paced
-from reports.checkins import checkins_to_nudge
-from reports.models import RetaliationCheckin
+from reports.notifications import checkin_nudges
 from triage import deadlines
 from triage.deadlines import Clock
 from triage.events import case_event
 from triage.models import AuthorityAction, Case, Escalation
-from triage.notifications import oversight_alert, reporter_tell, supervisors_alert
+from triage.notifications import oversight_alert, supervisors_alert
 
 FEEDBACK_WARNING = timedelta(days=14)
 
@@ -97,19 +96,6 @@ def escalation_take(*, case: Case, rule: Rule, now: datetime) -> Escalation | No
     return escalation
 
 
-def checkin_nudges() -> int:
-    """A content-free "we would like to check in" email to reporters who gave an address."""
-    sent = 0
-    for checkin in checkins_to_nudge():
-        case = Case.objects.filter(report=checkin.report).select_related("report").first()
-        with transaction.atomic(durable=True):
-            RetaliationCheckin.objects.filter(pk=checkin.pk).update(nudged=True)
-            if case is not None:
-                reporter_tell(case=case, template="reporter_checkin", occasion=f"checkin-{checkin.pk}")
-                sent += 1
-    return sent
-
-
 def questions_overdue(*, now: datetime, limit: int = 500) -> int:
     """An authority's question not answered in 2 working days: the supervisors are alerted, once."""
     taken = 0
@@ -136,6 +122,7 @@ def questions_overdue(*, now: datetime, limit: int = 500) -> int:
 
 def deadlines_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     now = now or timezone.now()
+    # The reporters' check-in nudges are reports' own (sent through notify); they ride on this sweep.
     taken = checkin_nudges() + questions_overdue(now=now, limit=limit)
     for rule in RULES:
         cases = rule.due(now).exclude(escalations__step=rule.step).select_related("report").order_by("id")[:limit]

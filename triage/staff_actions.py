@@ -11,7 +11,8 @@ from accounts.models import User
 from directory.lookup import authority_by_code, authority_choices
 from triage import case_actions, selectors, workflow
 from triage import forms as case_forms
-from triage.models import AuthorityAction, Case, EmailRecord
+from triage.models import AuthorityAction, Case
+from triage.notifications import case_emails
 
 ACTION_FORMS: dict[str, type[forms.Form] | None] = {
     "claim": None,
@@ -128,7 +129,7 @@ def _done(*, case: Case, action: str, data: dict[str, Any]) -> str:
 
 
 def _emails_for(case: Case, template: str, occasion: str) -> int:
-    return EmailRecord.objects.filter(case=case, template=template, occasion=occasion).count()
+    return case_emails(case).filter(template=template, occasion=occasion).count()
 
 
 def _referred(case: Case, authority: str) -> str:

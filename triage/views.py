@@ -26,6 +26,7 @@ from triage import selectors, workflow
 from triage.case_content import case_open
 from triage.deadlines import REPORTER_FEEDBACK, TRIAGE, Clock, case_deadlines, is_overdue, question_deadline
 from triage.models import Case
+from triage.notifications import case_emails
 from triage.staff_actions import ACTION_FORMS, action_form, action_labels, case_act, page_actions
 
 
@@ -147,7 +148,7 @@ def _case_page(
             "timeline": selectors.case_timeline(case=case, kind=timeline_filter.chosen),
             "timeline_filter": timeline_filter,
             "access_history": selectors.case_access_history(user=user, case=case),
-            "emails": case.emails.order_by("id"),
+            "emails": case_emails(case).order_by("id"),
             "links": case.links.select_related("other"),
             "unanswered_count": thread.unanswered,
         },
