@@ -20,7 +20,7 @@ RUNTIME_DATABASE_URL := $(subst ://postgres@,://$(RUNTIME_ROLE)@,$(DATABASE_URL)
 PG_HOST := 127.0.0.1
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: run test fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench bench-audit soak screenshots clean
+.PHONY: run test fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench bench-audit bench-stats bench-list soak screenshots clean
 
 # Every package at the version and hash requirements/lock.txt pins (development extras included), then the
 # project itself: hash-checking refuses an editable install, so it goes in on its own, adding nothing.
@@ -135,7 +135,7 @@ FUZZ_MINUTES ?= 10
 FUZZ_EXAMPLES_FACTOR ?= 5
 FUZZ_SEED ?=
 FUZZ_TESTS := tests/reports/test_bad_input.py tests/reports/test_api_schemathesis.py tests/test_malformed_requests.py \
-	tests/oversight/test_suppression.py
+	tests/oversight/test_suppression.py tests/oversight/test_suppression_equivalence.py
 fuzz: setup-test
 	@start=$$(date +%s); end=$$(( start + $(FUZZ_MINUTES) * 60 )); round=0; \
 	while [ $$round -eq 0 ] || [ $$(date +%s) -lt $$end ]; do \
@@ -150,6 +150,15 @@ fuzz: setup-test
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Statistics, their CSVs and the alerts (bench/oversight_stats.py), and the helpline's case list and home
+# (bench/list_page.py), at BENCH_CASES cases (1,000,000 unless given) on their own databases. Not in `make test`.
+BENCH_CASES ?= 1000000
+bench-stats: setup
+	$(BIN)/python bench/oversight_stats.py --cases $(BENCH_CASES)
+
+bench-list: setup
+	$(BIN)/python bench/list_page.py --cases $(BENCH_CASES)
 
 # Events per second with 1, 2 and 8 concurrent audit writers, and the case page under concurrent views
 # (bench/audit_lock.py, its own database; docs/adr/0003-audit-chain-lock.md). Not part of `make test`.
