@@ -20,7 +20,7 @@ RUNTIME_DATABASE_URL := $(subst ://postgres@,://$(RUNTIME_ROLE)@,$(DATABASE_URL)
 PG_HOST := 127.0.0.1
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: run test fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench bench-audit bench-stats bench-list soak screenshots clean
+.PHONY: run test test-fast fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench bench-audit bench-stats bench-list soak screenshots clean
 
 # Every package at the version and hash requirements/lock.txt pins (development extras included), then the
 # project itself: hash-checking refuses an editable install, so it goes in on its own, adding nothing.
@@ -127,6 +127,13 @@ typecheck: venv
 test: setup-test lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest
+
+# The unit tier for the edit-test loop (about 2 minutes here): no browser (e2e), no real worker, gunicorn or
+# nginx (worker), nothing slow; two pytest-xdist workers, each with its own test database. Lint and types are
+# `make lint typecheck`. `make test` stays the whole suite and is what CI runs.
+test-fast: venv assets database
+	$(BIN)/python manage.py generate_dev_keys
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -q -n 2 -m "not e2e and not worker and not slow"
 
 # Hypothesis and schemathesis with fresh random seeds and FUZZ_EXAMPLES_FACTOR times the examples, round after
 # round until FUZZ_MINUTES have passed (a round that has started runs to its end). Stops at the first failure

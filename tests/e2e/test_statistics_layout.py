@@ -20,7 +20,7 @@ from triage import case_actions as actions
 from triage import intake
 from triage.models import Case
 
-pytestmark = pytest.mark.usefixtures("authorities", "fast_kdf")
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("authorities", "fast_kdf")]
 
 NewContext = Callable[..., BrowserContext]
 WIDTH = 1280
