@@ -39,6 +39,8 @@ COPY audit/ audit/
 COPY directory/ directory/
 COPY accounts/ accounts/
 COPY outbox/ outbox/
+COPY notify/ notify/
+COPY referrals/ referrals/
 COPY reports/ reports/
 COPY triage/ triage/
 COPY oversight/ oversight/

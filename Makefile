@@ -20,17 +20,32 @@ RUNTIME_DATABASE_URL := $(subst ://postgres@,://$(RUNTIME_ROLE)@,$(DATABASE_URL)
 PG_HOST := 127.0.0.1
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 
-.PHONY: run test fuzz setup setup-test venv assets services database migrate data lint typecheck bench soak screenshots clean
+.PHONY: run test test-fast fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench bench-audit bench-stats bench-list soak screenshots clean
 
-$(BIN)/.installed: pyproject.toml
+# Every package at the version and hash requirements/lock.txt pins (development extras included), then the
+# project itself: hash-checking refuses an editable install, so it goes in on its own, adding nothing.
+LOCK := requirements/lock.txt
+$(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 venv: $(BIN)/.installed
 
+# Regenerate the lock from pyproject.toml with pip-tools, in a venv of its own (var/lock-venv). Pins already in
+# the lock are kept while they still fit; `make lock LOCK_ARGS=--upgrade` moves everything to the newest.
+PIP_TOOLS := pip-tools==7.6.2
+LOCK_ARGS ?=
+lock:
+	test -x var/lock-venv/bin/pip-compile || { $(PYTHON) -m venv var/lock-venv \
+		&& var/lock-venv/bin/pip install --quiet --disable-pip-version-check '$(PIP_TOOLS)'; }
+	CUSTOM_COMPILE_COMMAND='make lock' var/lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra dev \
+		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) --output-file $(LOCK) pyproject.toml
+
 static/vendor/govuk/.built: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	# --ignore-scripts: vnu-jar's install script would fetch a Java runtime when none is found; ours is Debian's.
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	rm -rf static/vendor/govuk && mkdir -p static/vendor/govuk
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js static/vendor/govuk/
 	# The stylesheet points its fonts and images at /assets/: serve them from our static folder instead.
@@ -76,6 +91,10 @@ setup: venv assets data /usr/sbin/nginx
 /usr/bin/chromium:
 	$(APT_GET) update -qq && $(APT_GET) install -y -qq chromium >/dev/null
 
+# Java for the Nu HTML Checker (vnu-jar from npm), which checks every page the browser tests load.
+/usr/bin/java:
+	$(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null
+
 /usr/bin/docker-compose:
 	$(APT_GET) update -qq && $(APT_GET) install -y -qq docker-compose >/dev/null
 
@@ -86,7 +105,7 @@ NGINX_INSTALL := RUNLEVEL=1 $(APT_GET) install -y -qq --no-install-recommends ng
 /usr/sbin/nginx:
 	$(NGINX_INSTALL) 2>&1 || { $(APT_GET) update -qq && $(NGINX_INSTALL); }
 
-setup-test: venv assets database /usr/bin/chromium /usr/bin/docker-compose /usr/sbin/nginx
+setup-test: venv assets database /usr/bin/chromium /usr/bin/docker-compose /usr/sbin/nginx /usr/bin/java
 	$(BIN)/python manage.py generate_dev_keys
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 
@@ -109,6 +128,13 @@ test: setup-test lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest
 
+# The unit tier for the edit-test loop (about 2 minutes here): no browser (e2e), no real worker, gunicorn or
+# nginx (worker), nothing slow; two pytest-xdist workers, each with its own test database. Lint and types are
+# `make lint typecheck`. `make test` stays the whole suite and is what CI runs.
+test-fast: venv assets database
+	$(BIN)/python manage.py generate_dev_keys
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -q -n 2 -m "not e2e and not worker and not slow"
+
 # Hypothesis and schemathesis with fresh random seeds and FUZZ_EXAMPLES_FACTOR times the examples, round after
 # round until FUZZ_MINUTES have passed (a round that has started runs to its end). Stops at the first failure
 # and prints the round's seed: `make fuzz FUZZ_SEED=<seed>` replays that round. Not part of `make test`.
@@ -116,7 +142,7 @@ FUZZ_MINUTES ?= 10
 FUZZ_EXAMPLES_FACTOR ?= 5
 FUZZ_SEED ?=
 FUZZ_TESTS := tests/reports/test_bad_input.py tests/reports/test_api_schemathesis.py tests/test_malformed_requests.py \
-	tests/oversight/test_suppression.py
+	tests/oversight/test_suppression.py tests/oversight/test_suppression_equivalence.py
 fuzz: setup-test
 	@start=$$(date +%s); end=$$(( start + $(FUZZ_MINUTES) * 60 )); round=0; \
 	while [ $$round -eq 0 ] || [ $$(date +%s) -lt $$end ]; do \
@@ -131,6 +157,20 @@ fuzz: setup-test
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+# Statistics, their CSVs and the alerts (bench/oversight_stats.py), and the helpline's case list and home
+# (bench/list_page.py), at BENCH_CASES cases (1,000,000 unless given) on their own databases. Not in `make test`.
+BENCH_CASES ?= 1000000
+bench-stats: setup
+	$(BIN)/python bench/oversight_stats.py --cases $(BENCH_CASES)
+
+bench-list: setup
+	$(BIN)/python bench/list_page.py --cases $(BENCH_CASES)
+
+# Events per second with 1, 2 and 8 concurrent audit writers, and the case page under concurrent views
+# (bench/audit_lock.py, its own database; docs/adr/0003-audit-chain-lock.md). Not part of `make test`.
+bench-audit: setup
+	$(BIN)/python bench/audit_lock.py
 
 # Every kind of user at once for SOAK_MINUTES against gunicorn, a Celery worker and beat on their own database
 # (helpline_soak) and Redis database 12: p95 per page type, errors, RSS per minute (bench/soak.py; the summary

@@ -62,7 +62,7 @@ def _member(user_id: int) -> User:
 
 
 def _invitation_shown_once(request: HttpRequest, issued: services.IssuedInvitation) -> HttpResponse:
-    """Redirect to the page that shows the new link once: the link is carried there sealed (core.form_retry),
+    """Redirect to the page that shows the new code and link once: they are carried there sealed (core.form_retry),
     never rendered at the POST address nor kept readable on the server."""
     user_id = issued.invitation.user_id
     expires = timezone.localtime(issued.invitation.expires_at).strftime("%-d %B %Y at %H:%M")
@@ -71,7 +71,7 @@ def _invitation_shown_once(request: HttpRequest, issued: services.IssuedInvitati
         reverse("triage:admin_staff_invitation", kwargs={"user_id": user_id}),
         slot=INVITATION_SLOT.format(user_id=user_id),
         status=200,
-        extra={"link": issued.link, "expires": expires},
+        extra={"link": issued.link, "code": issued.enrolment_code, "expires": expires},
     )
 
 
@@ -125,12 +125,18 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
 @staff_required(ADMINISTRATOR)
 @require_http_methods(["GET"])
 def staff_invitation(request: HttpRequest, user_id: int) -> HttpResponse:
-    """The new invitation link, shown once: a refresh shows only that it was. (Every page is sent with
+    """The new invitation's enrolment code (and its link, also emailed), shown once: a refresh shows only that
+    it was. (Every page is sent with
     Cache-Control: no-store, helpline/headers.py, so the browser keeps no copy of it either.)"""
     member = _member(user_id)
     retry = retry_take(request, slot=INVITATION_SLOT.format(user_id=member.pk))
     link = retry.extra.get("link", "") if retry else ""
-    context = {"member": member, "link": link, "expires": retry.extra.get("expires", "") if retry else ""}
+    context = {
+        "member": member,
+        "link": link,
+        "code": retry.extra.get("code", "") if retry else "",
+        "expires": retry.extra.get("expires", "") if retry else "",
+    }
     return render(request, "triage/admin/staff_invitation.html", context)
 
 

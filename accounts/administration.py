@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import events, notices, services
+from accounts import events, services
 from accounts.models import Invitation, MfaResetRequest, SealedTOTPDevice, User
+from accounts.notifications import approval_waiting_tell
 from accounts.services import IssuedInvitation, StaffChangeRefused
 from directory import lookup
 from directory.models import LocalAuthority
@@ -177,8 +178,8 @@ def _approval_request(*, user: User, reason: str, acting_user: User, action: str
             f"{ALREADY_WAITING[A(action)]} for {user.username} is already waiting for approval."
         ) from clash
     events.auth_event(kind=REQUESTED[A(action)], user=user, actor=acting_user, detail={"request": request.pk})
-    recipients = tuple(admin.email for admin in deciders(reset_request=request) if admin.email)
-    notices.approval_waiting_tell(notices.ApprovalWaiting(request_id=request.pk, action=action, recipients=recipients))
+    recipients = [admin.email for admin in deciders(reset_request=request) if admin.email]
+    approval_waiting_tell(request_id=request.pk, recipients=recipients)
     return request
 
 

@@ -7,3 +7,6 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts import checks  # noqa: F401
+        from accounts.notifications import register_account_templates
+
+        register_account_templates()

@@ -5,7 +5,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from accounts.models import User
+from accounts.services import ENROLMENT_CODE_LENGTH, enrolment_code_normalised
 from core.forms import GovukForm, HintedChoiceField
+from core.identifiers import ALPHABET
 from core.text import CleanTextField
 from directory import lookup
 from directory.models import LocalAuthority
@@ -37,8 +39,16 @@ class CodeForm(forms.Form):
 
 
 class InvitationPasswordForm(forms.Form):
-    """Enrolment, first step: the new member of staff's password."""
+    """Enrolment, first step: the enrolment code the administrator gave, and the new member of staff's
+    password."""
 
+    enrolment_code = forms.CharField(
+        label="Enrolment code",
+        help_text="The 8-character code your administrator gave you by phone or in person. It is not in the email.",
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+        error_messages={"required": "Enter the enrolment code your administrator gave you"},
+    )
     password = forms.CharField(
         label="Create a password",
         help_text="At least 12 characters. Use three random words, or your password manager.",
@@ -58,6 +68,12 @@ class InvitationPasswordForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+
+    def clean_enrolment_code(self) -> str:
+        code = enrolment_code_normalised(self.cleaned_data["enrolment_code"])
+        if len(code) != ENROLMENT_CODE_LENGTH or any(ch not in ALPHABET for ch in code):
+            raise forms.ValidationError("Enter the enrolment code in the correct format, like HX7K-29QM")
+        return code
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -191,7 +207,7 @@ class StaffInviteForm(StaffAccessForm):
     email = forms.EmailField(
         label="Work email address",
         max_length=254,
-        help_text="Where their alerts go. The invitation link is not emailed: you pass it on yourself.",
+        help_text="Where their invitation link and their alerts go.",
         widget=forms.EmailInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         error_messages={
             "required": "Enter their work email address",

@@ -95,7 +95,8 @@ class RecoveryCode(models.Model):
 class Invitation(models.Model):
     """A one-time link with which a member of staff sets their password and enrols their authenticator, in
     two steps. Only a hash of the link's secret is kept; it expires, works once, and an administrator can
-    revoke it."""
+    revoke it. The link is emailed, so it also needs an enrolment code the administrator was shown once and
+    passes on by phone or in person: a mailbox alone never takes an account."""
 
     class Origin(models.TextChoices):
         """Why it was made. One administrator may re-issue an unused invitation to a new account; one that came
@@ -108,6 +109,11 @@ class Invitation(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
     digest = models.CharField(max_length=64, unique=True)
+    # A keyed hash of the enrolment code (accounts.services.enrolment_code_digest), never the code.
+    code_digest = models.CharField(max_length=64, blank=True)
+    # The link's secret sealed with OTP_KEY, only until its email is sent (or given up): the worker needs it
+    # to write the email. Emptied then, and when the invitation is revoked.
+    secret_sealed = models.TextField(blank=True)
     origin = models.CharField(max_length=16, choices=Origin.choices, default=Origin.INVITE)
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +21,8 @@ from knox.models import AuthToken
 
 from accounts import events
 from accounts.models import Invitation, RecoveryCode, RecoveryCodes, SealedTOTPDevice, User, recovery_code_digest
-from core import crypto, throttle
+from accounts.notifications import invitation_email_queue, invitation_link
+from core import crypto, identifiers, throttle
 from directory import lookup
 from directory.models import LocalAuthority
 
@@ -208,11 +211,40 @@ class InvitationRefused(Exception):
 @dataclass(frozen=True)
 class IssuedInvitation:
     invitation: Invitation
-    link: str  # shown once to whoever issued it; only its hash is kept
+    link: str  # emailed to the invitee, and shown once to whoever issued it; only its hash is kept
+    # Shown once to whoever issued it, who passes it on by phone or in person; only a keyed hash is kept.
+    enrolment_code: str
 
 
 def _invitation_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+# --- enrolment codes: what a mailbox alone does not have ---------------------------------------------------
+
+# 8 characters of an alphabet of 26 (about 37 bits), read out over the phone; guessed at most
+# ENROLMENT_CODE_TRIES times per invitation.
+ENROLMENT_CODE_LENGTH = 8
+ENROLMENT_CODE_TRIES = 5
+
+
+def enrolment_code_new() -> str:
+    """``HX7K-29QM``: letters and digits that cannot be confused when read aloud."""
+    chars = identifiers.random_characters(ENROLMENT_CODE_LENGTH)
+    return f"{chars[:4]}-{chars[4:]}"
+
+
+def enrolment_code_normalised(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def enrolment_code_digest(*, invitation_digest: str, code: str) -> str:
+    """A keyed hash (the server's HMAC key, so the database alone cannot test guesses), bound to the link."""
+    return throttle.throttle_key("enrolment-code", invitation_digest, enrolment_code_normalised(code))
+
+
+def _enrolment_tries_key(invitation: Invitation) -> str:
+    return throttle.throttle_key("enrolment-code-tries", str(invitation.pk))
 
 
 @transaction.atomic(durable=True)
@@ -265,9 +297,14 @@ def scope_problem(*, role: str, authorities: Sequence[LocalAuthority | None], ar
 def invitation_issue(*, user: User, acting_user: User | None, origin: str) -> IssuedInvitation:
     """A new one-time link for ``user``, in the caller's transaction (``origin``: why, Invitation.Origin)."""
     secret = secrets.token_urlsafe(32)
+    code = enrolment_code_new()
+    digest = _invitation_digest(secret)
     invitation = Invitation.objects.create(
         user=user,
-        digest=_invitation_digest(secret),
+        digest=digest,
+        code_digest=enrolment_code_digest(invitation_digest=digest, code=code),
+        # Sealed only until the worker has emailed the link (accounts.notifications).
+        secret_sealed=crypto.seal_otp_secret(secret.encode("ascii")),
         origin=origin,
         created_by=acting_user,
         expires_at=timezone.now() + timedelta(hours=settings.INVITATION_TTL_HOURS),
@@ -276,14 +313,15 @@ def invitation_issue(*, user: User, acting_user: User | None, origin: str) -> Is
     events.auth_event(
         kind=events.INVITATION_ISSUED, user=user, actor=acting_user, detail={"expires": expires, "origin": origin}
     )
-    return IssuedInvitation(invitation=invitation, link=f"{settings.STAFF_SITE_URL}/staff/invitation/{secret}")
+    invitation_email_queue(invitation=invitation)
+    return IssuedInvitation(invitation=invitation, link=invitation_link(secret), enrolment_code=code)
 
 
 def invitations_revoke(*, user: User, acting_user: User | None, reason: str) -> int:
     """Stop every link of ``user``'s that has not been used (in the caller's transaction); audited when there
     was one. ``reason``: "revoked" by an administrator, "reissued", "disabled", "mfa_reset", "re_enable"."""
     revoked = Invitation.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoked_by=acting_user, password_hash=""
+        revoked_at=timezone.now(), revoked_by=acting_user, password_hash="", secret_sealed=""
     )
     if revoked:
         events.auth_event(
@@ -322,17 +360,37 @@ def _locked_open(invitation: Invitation) -> Invitation | None:
     return locked
 
 
+class PasswordStep(enum.Enum):
+    DONE = "done"
+    GONE = "gone"  # the invitation no longer works
+    WRONG_CODE = "wrong_code"
+    TOO_MANY_TRIES = "too_many_tries"
+
+
 @transaction.atomic(durable=True)
-def invitation_password_set(*, invitation: Invitation, password: str) -> bool:
-    """The first step of enrolment: the password, already validated, kept as Django's password hash on the
-    invitation (never in clear, never in the session) until the authenticator is confirmed. Choosing again
-    replaces it. False if the invitation no longer works."""
+def invitation_password_set(*, invitation: Invitation, password: str, enrolment_code: str) -> PasswordStep:
+    """The first step of enrolment: the enrolment code, then the password, already validated, kept as Django's
+    password hash on the invitation (never in clear, never in the session) until the authenticator is
+    confirmed; the second step opens only once this is done. Choosing again replaces it, with the code again.
+    Wrong codes are counted per invitation: after ENROLMENT_CODE_TRIES no code opens it, and the
+    administrator must issue a new one."""
     locked = _locked_open(invitation)
     if locked is None:
-        return False
+        return PasswordStep.GONE
+    key = _enrolment_tries_key(locked)
+    # Counted before checking, so concurrent guesses cannot pass the limit; a right code gives its try back.
+    if not throttle.throttle_take(
+        key=key, limit=ENROLMENT_CODE_TRIES, window_seconds=settings.INVITATION_TTL_HOURS * 3600
+    ):
+        return PasswordStep.TOO_MANY_TRIES
+    expected = locked.code_digest
+    given = enrolment_code_digest(invitation_digest=locked.digest, code=enrolment_code)
+    if not expected or not hmac.compare_digest(expected, given):
+        return PasswordStep.WRONG_CODE
+    throttle.throttle_refund(key=key)
     locked.password_hash = make_password(password)
     locked.save(update_fields=["password_hash"])
-    return True
+    return PasswordStep.DONE
 
 
 @transaction.atomic(durable=True)

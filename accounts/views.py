@@ -153,12 +153,21 @@ def _invitation_or_404(request: HttpRequest, secret: str) -> Invitation | HttpRe
     return found
 
 
-@sensitive_post_parameters("password", "password_again")
+ENROLMENT_CODE_REFUSED = {
+    services.PasswordStep.WRONG_CODE: "The enrolment code is wrong. Check it with the administrator who gave it to you",
+    services.PasswordStep.TOO_MANY_TRIES: (
+        "You have entered a wrong enrolment code too many times. Ask your administrator for a new invitation"
+    ),
+}
+
+
+@sensitive_post_parameters("password", "password_again", "enrolment_code")
 @require_http_methods(["GET", "POST"])
 def invitation(request: HttpRequest, secret: str) -> HttpResponse:
-    """The only way to enrol: an administrator's one-time link. Step 1 of 2: create a password. It is kept
-    only as a hash, on the invitation, until step 2 confirms the authenticator. Post/redirect/get: a refused
-    password comes back with its errors, never with what was typed."""
+    """The only way to enrol: an administrator's one-time link, emailed, and the enrolment code the administrator
+    gave by phone or in person. Step 1 of 2: the code, and create a password. The password is kept only as a
+    hash, on the invitation, until step 2 confirms the authenticator. Post/redirect/get: a refused password
+    or code comes back with its errors, never with what was typed."""
     found = _invitation_or_404(request, secret)
     if isinstance(found, HttpResponse):
         return found
@@ -174,12 +183,23 @@ def invitation(request: HttpRequest, secret: str) -> HttpResponse:
         context = {"form": form, "invited": user, "chosen": chosen, "secret": secret}
         return render(request, "accounts/invitation.html", context, status=retry.status if retry else 200)
     form = InvitationPasswordForm(request.POST, user=user)
+    status = 400
     if form.is_valid():
-        if not services.invitation_password_set(invitation=found, password=form.cleaned_data["password"]):
+        step = services.invitation_password_set(
+            invitation=found, password=form.cleaned_data["password"], enrolment_code=form.cleaned_data["enrolment_code"]
+        )
+        if step == services.PasswordStep.GONE:
             return render(request, "accounts/invitation_invalid.html", status=404)
-        request.session[ENROLLING] = found.pk
-        return redirect("accounts:invitation_authenticator", secret=secret)
-    return _refused(request, to=here, slot=INVITATION_SLOT, form=form, status=400)
+        if step == services.PasswordStep.DONE:
+            request.session[ENROLLING] = found.pk
+            return redirect("accounts:invitation_authenticator", secret=secret)
+        status = 429 if step == services.PasswordStep.TOO_MANY_TRIES else 400
+        form.add_error("enrolment_code", ENROLMENT_CODE_REFUSED[step])
+    # The code is not kept for the page that shows the errors, like the passwords.
+    kept = request.POST.copy()
+    kept.pop("enrolment_code", None)
+    errors = {name: [str(message) for message in messages] for name, messages in form.errors.items()}
+    return retry_redirect(request, here, slot=INVITATION_SLOT, data=kept, status=status, errors=errors)
 
 
 @sensitive_post_parameters("code")

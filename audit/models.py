@@ -1,11 +1,14 @@
 """The audit trail: one append-only stream of events about every kind of subject.
 
-A database trigger refuses UPDATE and DELETE; rows are hash-chained (audit.trail). The subject is a kind
-and an id rather than a foreign key, so this app sits below every app that writes to it.
+A database trigger refuses UPDATE and DELETE; rows are MAC-chained (audit.trail) as their transaction
+commits (audit.staging). The subject is a kind and an id rather than a foreign key, so this app sits below
+every app that writes to it.
 """
 
+from __future__ import annotations
+
 from django.conf import settings
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 
 
@@ -14,6 +17,17 @@ class Subject(models.TextChoices):
     CASE = "case", "A case"
     REPORT = "report", "A report"
     USER = "user", "A member of staff"
+
+
+class AuditEventManager(models.Manager["AuditEvent"]):
+    def get_queryset(self) -> models.QuerySet[AuditEvent]:
+        """A transaction reads its own events: those it staged for its commit are chained first (audit.staging)."""
+        from audit import staging
+
+        connection = connections[self.db]
+        if staging.staged_events(connection):
+            staging.chain_staged(connection)
+        return super().get_queryset()
 
 
 class AuditEvent(models.Model):
@@ -26,10 +40,14 @@ class AuditEvent(models.Model):
     # Codes and ids only: never what anybody wrote.
     detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
-    # How the row's hash is computed: 1 for rows carried over from the case-only trail, 2 since.
+    # How the row's hash is computed (audit.trail): 1 for rows carried over from the case-only trail, 2 for the
+    # plain SHA-256 chain after it, 3 (every row written now) for the same payload MACed with AUDIT_MAC_KEY.
+    # The default is never used: audit.trail always sets the version.
     chain_version = models.PositiveSmallIntegerField(default=2)
     previous_hash = models.CharField(max_length=64)
     row_hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventManager()
 
     class Meta:
         db_table = "audit_event"

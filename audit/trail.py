@@ -28,15 +28,17 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
-from audit import keys
+from audit import keys, staging
 from audit.identity import CarryOver, trail_identity
 from audit.models import AuditEvent, Subject
 
 GENESIS_HASH = "0" * 64
-# Writers take this lock for the rest of their transaction, so rows are chained in commit order.
+# Writers take this lock just before they commit and hold it through the commit, so rows are chained in
+# commit order (audit.staging).
 _CHAIN_LOCK = 0x4353_4541  # "CSEA"
 # 1: carried over from the case-only trail; 2: plain SHA-256 over every field; 3: the same payload, MACed.
 UNKEYED_VERSIONS = (1, 2)
@@ -94,24 +96,82 @@ def event_record(
     to record, now by default; a caller recording what a reporter caused passes the day only (the trail
     is ordered by id, so events of one day keep their order).
 
+    Inside a larger transaction the event is chained just before that transaction commits (audit.staging):
+    until then the returned event has no id, and the chain's lock is not held.
+
     Without the MAC key (production misconfigured) this raises ImproperlyConfigured and the caller's
     transaction rolls back: an action that cannot be audited does not happen."""
-    key = keys.mac_key()  # before the lock, so a first read of the key file never holds up other writers
+    key = keys.mac_key()  # now, so a missing key fails here, in the caller, and never at the commit
     subject_kind, subject_id = subject if subject else (Subject.NONE, None)
+    event = AuditEvent(
+        chain_version=CURRENT_VERSION,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        actor_id=actor.pk if actor else None,
+        kind=kind,
+        detail=detail or {},
+        created_at=at or timezone.now(),
+    )
+    connection = transaction.get_connection()
+    staged = staging.StagedEvent(event, key)
+    if staging.application_outermost(connection):
+        chain_events(connection, [staged])  # nothing else follows in this transaction: its commit is next
+    else:
+        staging.stage(connection, staged)
+    return event
+
+
+def chain_events(connection: BaseDatabaseWrapper, waiting: list[staging.StagedEvent]) -> None:
+    """Link ``waiting`` to the head and insert them, under the chain's lock, which the transaction then holds
+    until it commits: so rows are chained in commit order, and every id below a visible head is final.
+
+    The head is read by a statement of its own after the lock is granted: under READ COMMITTED it then sees
+    every row committed before, where one statement would have taken its snapshot before waiting."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK])
-    previous = AuditEvent.objects.order_by("-id").values_list("row_hash", flat=True).first() or GENESIS_HASH
-    row: dict[str, Any] = {
-        "chain_version": CURRENT_VERSION,
-        "previous_hash": previous,
-        "subject_kind": subject_kind,
-        "subject_id": subject_id,
-        "actor_id": actor.pk if actor else None,
-        "kind": kind,
-        "detail": detail or {},
-        "created_at": at or timezone.now(),
-    }
-    return AuditEvent.objects.create(**row, row_hash=_row_mac(row, key))
+        cursor.execute("SELECT row_hash FROM audit_event ORDER BY id DESC LIMIT 1")
+        head = cursor.fetchone()
+        previous = str(head[0]) if head else GENESIS_HASH
+        values: list[Any] = []
+        for staged in waiting:
+            event = staged.event
+            event.previous_hash = previous
+            event.row_hash = previous = _row_mac(_fields(event), staged.key)
+            values += [
+                *(getattr(event, name) for name in _COLUMNS[:-3]),
+                json.dumps(event.detail),
+                event.previous_hash,
+                event.row_hash,
+            ]
+        rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, %s)"] * len(waiting))
+        cursor.execute(
+            f"INSERT INTO audit_event ({', '.join(_COLUMNS)}) VALUES {rows} RETURNING id",  # noqa: S608 - constants only
+            values,
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    for staged, event_id in zip(waiting, ids, strict=True):
+        staged.event.pk = event_id
+        staged.event._state.adding = False
+        staged.event._state.db = connection.alias
+        staged.chained = True
+
+
+# The columns chain_events inserts, detail and the two hashes last.
+_COLUMNS = (
+    "chain_version",
+    "subject_kind",
+    "subject_id",
+    "actor_id",
+    "kind",
+    "created_at",
+    "detail",
+    "previous_hash",
+    "row_hash",
+)
+
+
+def _fields(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in HASHED_FIELDS}
 
 
 @dataclass(frozen=True)

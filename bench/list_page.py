@@ -17,8 +17,10 @@ Only 127.0.0.1 is used. There are no assertions on time: the machine is shared a
 only says how this run compared with the target. Each page's case rows are counted by parsing its table
 (bench/pages.py), and a variant that should list cases but shows none, or a page without the case table,
 stops the run with an error (exit status 1): a page that lists nothing is fast for the wrong reason.
-`--explain` also prints EXPLAIN (ANALYZE, BUFFERS) of the list query of every variant. Figures are written
-to bench/results/list_page.json (list_page-only.json with --only). Other options: --database (another
+`--explain` also prints EXPLAIN (ANALYZE, BUFFERS) of the list query of every variant. The floor (a bare
+Django POST that validates three fields and inserts one row, as in `make bench`) is measured first in the
+same run, and each p50 is also given as a ratio to it. Figures are written to bench/results/list_page.json
+(list_page-<N>.json for other sizes, list_page-only.json with --only). Other options: --database (another
 scratch database, e.g. helpline_seed; BENCH_LIST_DATABASE sets the default), --app and --pythonpath (serve
 a wrapper WSGI module, e.g. one that patches a selector, to try a change). The broker is Redis database
 14 (BENCH_REDIS_URL).
@@ -35,7 +37,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -156,13 +158,18 @@ def variants() -> list[Variant]:
     sample = Case.objects.order_by("id").values("case_number", "report__reference")
     total = Case.objects.count()
     middle = sample[total // 2] if total else {"case_number": "2025-AAAAAA", "report__reference": "AAAA-AAAA"}
+    # Page 50 lists cases only when there are more open cases than 49 pages hold (at 5,000 cases, some 500
+    # are open: page 50 is rightly empty then, and still measured).
+    open_cases = Case.objects.exclude(status=Case.Status.CLOSED).count()
     cases = "/staff/cases"
     return [
         Variant("default: open, by deadline (p1, 50)", cases),
-        Variant("page 50", cases, {"page": "50"}),
+        Variant("page 50", cases, {"page": "50"}, rows_expected=open_cases > 49 * 50),
         Variant("page_size 25", cases, {"page_size": "25"}),
         Variant("page_size 100", cases, {"page_size": "100"}),
-        Variant("page 50, page_size 100", cases, {"page": "50", "page_size": "100"}),
+        Variant(
+            "page 50, page_size 100", cases, {"page": "50", "page_size": "100"}, rows_expected=open_cases > 49 * 100
+        ),
         Variant("queue=national", cases, {"queue": "national"}),
         Variant("queue=urgent", cases, {"queue": "urgent"}),
         Variant("status=in_triage", cases, {"status": "in_triage"}),
@@ -199,6 +206,7 @@ def explain(variant: Variant) -> str:
     from triage import selectors
     from triage.forms import case_filter_form
 
+    call: Callable[[], object]
     if variant.path != "/staff/cases":
         call = lambda: selectors.queue_overview(user=User.objects.get(username=USERNAME))  # noqa: E731
     else:
@@ -257,8 +265,21 @@ def measure(browser: Browser, variant: Variant) -> dict[str, Any]:
     }
 
 
-def print_table(results: list[dict[str, Any]]) -> None:
-    header = ("variant", "rows", "p50 ms", "p95 ms", "max ms", f"p95 < {TARGET_P95_MS:.0f}")
+FLOOR_REQUESTS = 100
+
+
+def floor(port: int) -> float:
+    """p50 of the floor (a bare Django POST that validates three fields and inserts one row, as in `make
+    bench`), in ms: what any request costs on this machine right now, to compare the pages with."""
+    result = load.run_load(port, "/bench/floor", load.floor_body, clients=1, total=FLOOR_REQUESTS)
+    latencies = result.latencies()
+    if len(latencies) != FLOOR_REQUESTS:
+        raise pages.PageError(f"the floor answered {dict(result.statuses())}")
+    return round(statistics.median(latencies) * 1000, 1)
+
+
+def print_table(results: list[dict[str, Any]], floor_p50: float) -> None:
+    header = ("variant", "rows", "p50 ms", "p95 ms", "max ms", "p50 / floor", f"p95 < {TARGET_P95_MS:.0f}")
     lines = [
         (
             r["variant"] + (" [extra]" if r["extra"] else ""),
@@ -266,10 +287,12 @@ def print_table(results: list[dict[str, Any]]) -> None:
             f"{r['p50_ms']:.1f}",
             f"{r['p95_ms']:.1f}",
             f"{r['max_ms']:.1f}" if r["max_ms"] is not None else "-",
+            str(r["p50_over_floor"]),
             ("PASS" if r["pass"] else "MISS") + ("" if r["ok"] == r["requests"] else f" ({r['statuses']})"),
         )
         for r in results
     ]
+    lines.insert(0, ("floor POST (bare Django view, one insert)", "", f"{floor_p50:.1f}", "", "", "1", ""))
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
     print()
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
@@ -281,7 +304,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
 
 @contextmanager
 def gunicorn(log_dir: Path, app: str, pythonpath: str) -> Iterator[int]:
-    """The portal (helpline.wsgi) under the project's gunicorn.conf.py, on the list database."""
+    """The portal (bench.wsgi: the floor mounted) under the project's gunicorn.conf.py, on the list database."""
     port = procs.free_port()
     extra = ["--pythonpath", pythonpath] if pythonpath else []
     server = procs.start(
@@ -291,7 +314,7 @@ def gunicorn(log_dir: Path, app: str, pythonpath: str) -> Iterator[int]:
         PORT=str(port),
         BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY=str(WEB_WORKERS),
-        DJANGO_SETTINGS_MODULE="helpline.settings",
+        DJANGO_SETTINGS_MODULE="bench.settings",
         DATABASE_URL=DATABASE_URL,
         GUNICORN_LOG_LEVEL="warning",
     )
@@ -317,8 +340,9 @@ def main() -> int:
     parser.add_argument("--database", default=DB_NAME, help=f"database to use, created if missing ({DB_NAME})")
     parser.add_argument(
         "--app",
-        default="helpline.wsgi:application",
-        help="WSGI app for gunicorn, e.g. a wrapper that patches a selector to try a change (helpline.wsgi)",
+        default="bench.wsgi:application",
+        help="WSGI app for gunicorn, e.g. a wrapper that patches a selector to try a change (bench.wsgi: the "
+        "portal with the floor mounted)",
     )
     parser.add_argument("--pythonpath", default="", help="extra import path for --app")
     args = parser.parse_args()
@@ -337,6 +361,8 @@ def main() -> int:
             for variant in chosen:
                 print(f"\n=== {variant.name}: {variant.url}\n{explain(variant)}")
         with closing(connect()) as conn:
+            conn.execute(procs.CREATE_FLOOR_TABLE)
+            conn.execute("TRUNCATE bench_floor")
             total = int(conn.execute("SELECT count(*) FROM triage_case").fetchone()[0])  # type: ignore[index]
             open_cases = int(
                 conn.execute("SELECT count(*) FROM triage_case WHERE status <> 'closed'").fetchone()[0]  # type: ignore[index]
@@ -344,6 +370,8 @@ def main() -> int:
         load_start = os.getloadavg()[0]
         with gunicorn(log_dir, args.app, args.pythonpath) as port:
             say(f"gunicorn on 127.0.0.1:{port}, {WEB_WORKERS} workers; {total:,} cases, {open_cases:,} open")
+            floor_p50 = floor(port)
+            say(f"floor: p50 {floor_p50} ms")
             browser = Browser(port)
             browser.sign_in(USERNAME, key, landing="/staff/cases", password=PASSWORD)
             say(f"signed in as {USERNAME}; {WARMUP} warm-up + {REQUESTS} requests per variant, one at a time")
@@ -351,8 +379,9 @@ def main() -> int:
             for variant in chosen:
                 results.append(measure(browser, variant))
                 r = results[-1]
+                r["p50_over_floor"] = round(r["p50_ms"] / floor_p50, 1) if floor_p50 else None
                 say(f"{variant.name}: p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms, rows {r['rows']}")
-        print_table(results)
+        print_table(results, floor_p50)
         load_end = os.getloadavg()[0]
         print(f"machine load (1-min average) {load_start:.2f} at the start, {load_end:.2f} at the end")
         report = {
@@ -365,9 +394,11 @@ def main() -> int:
             "app": args.app,
             "target_p95_ms": TARGET_P95_MS,
             "loadavg_1min": [round(load_start, 2), round(load_end, 2)],
+            "floor_p50_ms": floor_p50,
             "results": results,
         }
-        results_path = RESULTS.with_name("list_page-only.json") if args.only else RESULTS
+        results_path = RESULTS if args.cases == DEFAULT_CASES else RESULTS.with_name(f"list_page-{args.cases}.json")
+        results_path = results_path.with_name("list_page-only.json") if args.only else results_path
         results_path.parent.mkdir(parents=True, exist_ok=True)
         results_path.write_text(json.dumps(report, indent=2) + "\n")
         say(f"wrote {results_path.relative_to(ROOT)}")

@@ -22,7 +22,6 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import nacl.exceptions
@@ -261,13 +260,16 @@ def dummy_derivation() -> None:
     derive_access_key("dummy", _DUMMY_SALT, KdfParams.current())
 
 
-_ACCESS_CODE_BLOCKLIST = Path(__file__).resolve().parent / "wordlists" / "blocklist.txt"
+_WORDLISTS = Path(__file__).resolve().parent / "wordlists"
+# The EFF large word list exactly as EFF publishes it (core/wordlists/README.md says where from and its hash).
+_ACCESS_CODE_WORDLIST = _WORDLISTS / "eff_large_wordlist.txt"
+_ACCESS_CODE_BLOCKLIST = _WORDLISTS / "blocklist.txt"
 
 
 @cache
 def accepted_access_code_words() -> tuple[str, ...]:
     """Every word a code may hold on entry: the EFF large list, so codes issued before the curation still open."""
-    text = (resources.files("diceware") / "wordlists" / "wordlist_en_eff.txt").read_text("utf-8")
+    text = _ACCESS_CODE_WORDLIST.read_text("utf-8")
     words = {line.split()[-1] for line in text.splitlines() if line.strip()}
     # Hyphens separate words on entry, so words that contain one are left out.
     return tuple(sorted(word for word in words if word.isalpha() and word.isascii()))

@@ -1,4 +1,4 @@
-"""The base of every form: GOV.UK markup (reports/templatetags/govuk.py) and typed access to choices."""
+"""The base of every form: GOV.UK markup (core/templatetags/govuk.py) and typed access to choices."""
 
 from __future__ import annotations
 

@@ -74,7 +74,7 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 
-# Content keys (see reports/crypto.py). Locally, make run generates them into var/dev-keys.json.
+# Content keys (see core/crypto.py). Locally, make run generates them into var/dev-keys.json.
 HELPLINE_KEY_FILE = os.environ.get("HELPLINE_DEV_KEY_FILE", str(BASE_DIR / "var" / "dev-keys.json"))
 HELPLINE_PUBLIC_KEY = envsecret("HELPLINE_PUBLIC_KEY")
 HELPLINE_PRIVATE_KEYS = envsecret("HELPLINE_PRIVATE_KEYS")
@@ -127,8 +127,9 @@ INSTALLED_APPS = [
     "core",
     "audit",
     "directory",
-    "accounts",
     "outbox",
+    "notify",
+    "accounts",
     "reports",
     "triage",
     "referrals",

@@ -44,3 +44,70 @@ class ConcernFact(Fact):
     class Meta:
         managed = False
         db_table = "oversight_concern_facts"
+
+
+class StoredSuppression(models.Model):
+    """What the suppression hid in a year's tables, under a digest of their figures and of the rule
+    (``oversight.suppression.digest``): positions in the tables only, no figure. The workers store it for
+    every year and scope after each refresh, so that no page works it out from nothing (seconds for a
+    sparse national year)."""
+
+    digest = models.CharField(max_length=64, primary_key=True)
+    hidden = models.JSONField()  # per table: [primary positions, secondary positions], each [row, column]
+    stored_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "oversight_stored_suppression"
+
+    def __str__(self) -> str:
+        return self.digest
+
+
+class StoredAlerts(models.Model):
+    """The pattern alerts as the workers last worked them out (``oversight.patterns.alerts_store``): titles,
+    counts and case numbers as the page shows them, and where each alert's metadata comes from (an
+    organisation's keyed hash, an authority's code, or the rows themselves). No plaintext, no identity."""
+
+    worked_out_at = models.DateTimeField()
+    alerts = models.JSONField()
+
+    class Meta:
+        db_table = "oversight_stored_alerts"
+
+    def __str__(self) -> str:
+        return f"alerts worked out at {self.worked_out_at:%Y-%m-%d %H:%M}"
+
+
+class FactsVersion(models.Model):
+    """Which refresh of the summary views the figures come from: one row, counted up by each refresh
+    (``oversight.selectors.stats_refresh``), so that statistics stored for earlier figures are never read."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+    refreshed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "oversight_facts_version"
+
+    def __str__(self) -> str:
+        return f"figures of refresh {self.version}"
+
+
+class StoredStatistics(models.Model):
+    """A year's statistics tables for one scope (national oversight, or a region's board), as published:
+    labels, counts and what is hidden, for the year and each of its quarters. Worked out by the workers
+    after each refresh (``oversight.selectors.statistics_prepare``) for the figures of that refresh."""
+
+    version = models.BigIntegerField()
+    scope = models.CharField(max_length=80)
+    year = models.IntegerField()
+    tables = models.JSONField()
+
+    class Meta:
+        db_table = "oversight_stored_statistics"
+        constraints = [
+            models.UniqueConstraint(fields=["version", "scope", "year"], name="stored_statistics_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.year} (figures of refresh {self.version})"

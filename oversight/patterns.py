@@ -4,6 +4,11 @@
 * an authority that repeatedly misses the acknowledgement deadline;
 * a concern type rising in a region against its own baseline.
 Thresholds come from settings (PATTERN_*).
+
+Working them out reads hundreds of thousands of reports and referrals at a million cases (about a second
+on the shared 2-core machine), so the workers do it after each refresh of the summary views
+(``alerts_store``) and the pages read what they stored, at most STORED_ALERTS_FRESH old; with nothing
+that recent stored (no worker yet, a test), a page works them out itself.
 """
 
 from __future__ import annotations
@@ -12,14 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property, lru_cache, partial
+from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.text import slugify
 
-from oversight.models import ConcernFact
+from oversight.models import ConcernFact, StoredAlerts
 from referrals.models import Referral
 from reports.models import ConcernType, Report
 from triage.models import Case
@@ -39,13 +46,42 @@ class Alert:
     date: date  # the latest day in the data behind the alert
     evidence_columns: list[str] = field(default_factory=list)
     case_numbers: list[str] = field(default_factory=list)
-    # Reads the metadata behind the alert: only its own page shows it, so the list of alerts never reads
-    # the tens of thousands of referrals a national alert can stand on.
-    evidence_rows: Callable[[], Evidence] = field(default=list, repr=False, compare=False)
+    # Where the metadata behind the alert comes from (the organisation's keyed hash, the authority, or the
+    # rows themselves), so that an alert stored by the workers can read it again: only the alert's own page
+    # shows it, so the list of alerts never reads the tens of thousands of referrals a national alert can
+    # stand on.
+    source: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def evidence(self) -> Evidence:
-        return self.evidence_rows()
+        return _evidence_rows(self.kind, self.source)()
+
+    def stored_form(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "key": self.key,
+            "title": self.title,
+            "detail": self.detail,
+            "count": self.count,
+            "date": self.date.isoformat(),
+            "evidence_columns": self.evidence_columns,
+            "case_numbers": self.case_numbers,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_stored(cls, stored: dict[str, Any]) -> Alert:
+        return cls(**{**stored, "date": date.fromisoformat(stored["date"])})
+
+
+def _evidence_rows(kind: str, source: dict[str, Any]) -> Callable[[], Evidence]:
+    if kind == "same_organisation":
+        since = datetime.fromisoformat(source["since"])
+        return partial(_reports_behind, _organisation_cases(source["organisation"], since))
+    if kind == "missed_acknowledgements":
+        referrals = _missed_referrals(datetime.fromisoformat(source["now"]))
+        return partial(_referrals_behind, referrals.filter(authority__gss_code=source["authority"]))
+    return partial(list, source.get("evidence", []))
 
 
 def _day(day: date | None) -> str:
@@ -72,9 +108,7 @@ def same_organisation(now: datetime) -> list[Alert]:
     )
     alerts = []
     for group in groups:
-        cases = Case.objects.filter(
-            report__organisation_hash=group["organisation_hash"], report__submitted_at__gte=since
-        )
+        cases = _organisation_cases(group["organisation_hash"], since)
         names = sorted(cases.exclude(authority__isnull=True).values_list("authority__name", flat=True).distinct()[:20])
         alerts.append(
             Alert(
@@ -82,7 +116,7 @@ def same_organisation(now: datetime) -> list[Alert]:
                 key=f"organisation-{group['organisation_hash'][:16]}",
                 date=group["latest"],  # the day of the latest report counted
                 evidence_columns=["Submitted", "Authority", "Concern types", "Status"],
-                evidence_rows=partial(_reports_behind, cases),
+                source={"organisation": group["organisation_hash"], "since": since.isoformat()},
                 title=f"The same organisation named in {group['reports']} reports",
                 detail=f"Organisation {group['organisation_hash'][:8]} in the last "
                 f"{settings.PATTERN_ORGANISATION_DAYS} days, across: {', '.join(names) or 'authorities not known'}",
@@ -91,6 +125,10 @@ def same_organisation(now: datetime) -> list[Alert]:
             )
         )
     return alerts
+
+
+def _organisation_cases(organisation_hash: str, since: datetime) -> QuerySet[Case]:
+    return Case.objects.filter(report__organisation_hash=organisation_hash, report__submitted_at__gte=since)
 
 
 def _reports_behind(cases: QuerySet[Case]) -> Evidence:
@@ -109,10 +147,14 @@ def _reports_behind(cases: QuerySet[Case]) -> Evidence:
     ]
 
 
-def missed_acknowledgements(now: datetime) -> list[Alert]:
+def _missed_referrals(now: datetime) -> QuerySet[Referral]:
     since = now - timedelta(days=settings.PATTERN_MISSED_ACK_DAYS)
     missed = Q(acknowledged_at__isnull=True, ack_due_at__lt=now) | Q(acknowledged_at__gt=F("ack_due_at"))
-    referrals = Referral.objects.filter(referred_at__gte=since).filter(missed)
+    return Referral.objects.filter(referred_at__gte=since).filter(missed)
+
+
+def missed_acknowledgements(now: datetime) -> list[Alert]:
+    referrals = _missed_referrals(now)
     rows = list(
         referrals.values("authority__name", "authority__gss_code")
         .annotate(missed=Count("id"), latest_due=Max(TruncDate("ack_due_at")))
@@ -128,7 +170,7 @@ def missed_acknowledgements(now: datetime) -> list[Alert]:
             count=row["missed"],
             date=row["latest_due"] or timezone.localdate(now),
             evidence_columns=["Referred", "Acknowledgement due", "Acknowledged"],
-            evidence_rows=partial(_referrals_behind, referrals.filter(authority__gss_code=row["authority__gss_code"])),
+            source={"authority": row["authority__gss_code"], "now": now.isoformat()},
         )
         for row in rows
     ]
@@ -188,13 +230,45 @@ def rising_concerns(today: date) -> list[Alert]:
                     count=count,
                     date=today,
                     evidence_columns=["Months counted", "Reports of this concern type"],
-                    evidence_rows=partial(list, evidence),
+                    source={"evidence": evidence},
                 )
             )
     return sorted(alerts, key=lambda a: -a.count)
 
 
-def pattern_alerts(now: datetime | None = None) -> list[Alert]:
+def alerts_worked_out(now: datetime) -> list[Alert]:
     """Every alert as of ``now``: organisations, then missed acknowledgements, then rising concerns."""
-    now = now or timezone.now()
     return same_organisation(now) + missed_acknowledgements(now) + rising_concerns(timezone.localdate(now))
+
+
+def stored_alerts_fresh() -> timedelta:
+    """How old stored alerts may be: two of the workers' refreshes, so that one late refresh does not send
+    every page back to working them out."""
+    entry: dict[str, Any] = settings.CELERY_BEAT_SCHEDULE.get("refresh-statistics", {})
+    return timedelta(seconds=2 * float(entry.get("schedule", 300.0)))
+
+
+def alerts_store(now: datetime | None = None) -> int:
+    """Work the alerts out and keep them for the pages (after each refresh, in the workers); how many."""
+    now = now or timezone.now()
+    alerts = alerts_worked_out(now)
+    with transaction.atomic():
+        StoredAlerts.objects.all().delete()
+        StoredAlerts.objects.create(worked_out_at=now, alerts=[alert.stored_form() for alert in alerts])
+    return len(alerts)
+
+
+def pattern_alerts(now: datetime | None = None) -> list[Alert]:
+    """The alerts as of now (as the workers last stored them, if recently enough) or as of ``now``."""
+    if now is None:
+        current = timezone.now()
+        stored = (
+            StoredAlerts.objects.filter(worked_out_at__gte=current - stored_alerts_fresh(), worked_out_at__lte=current)
+            .order_by("-worked_out_at")
+            .values_list("alerts", flat=True)
+            .first()
+        )
+        if stored is not None:
+            return [Alert.from_stored(alert) for alert in stored]
+        now = current
+    return alerts_worked_out(now)

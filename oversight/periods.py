@@ -9,11 +9,15 @@ equations, and whichever of the five a board looks at, it is one of the same fiv
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Protocol
 
-from oversight.suppression import Line, Table, suppress_together
+from oversight import suppression
+from oversight.suppression import Hidden, Line, Table, suppress_together
 
 QUARTER_MONTHS = ("January to March", "April to June", "July to September", "October to December")
 PERIOD_PATTERN = re.compile(r"(?P<year>[0-9]{4})(?:-Q(?P<quarter>[1-4]))?")
@@ -120,12 +124,37 @@ def _year_counts(measure: Measure) -> list[list[int]]:
     ]
 
 
+class SuppressionStore(Protocol):
+    """Somewhere every process can read what a year's tables hide, by a digest of their figures
+    (``oversight.stored.DatabaseStore``: the workers fill it after each refresh of the summary views)."""
+
+    def get(self, digest: str) -> Hidden | None: ...
+
+    def put(self, digest: str, hidden: Hidden) -> None: ...
+
+
+# What a year's tables hide follows from their figures, the sums between them (built here) and the rule
+# (oversight.suppression): a stored answer is kept under a digest of all of them, so that new figures or a
+# changed rule never read an old one.
+RULE = hashlib.sha256(Path(suppression.__file__).read_bytes() + Path(__file__).read_bytes()).hexdigest()
+
+
+def year_digest(
+    measures: list[Measure], *, year: int, shared_row_totals: tuple[tuple[str, str], ...], rollups: tuple[Rollup, ...]
+) -> str:
+    """The digest of everything ``publish_year`` suppresses a year from (labels aside: they hide nothing)."""
+    figures = [(m.slug, m.columns_are_quarters, len(m.column_labels), m.quarter_counts) for m in measures]
+    sums = (shared_row_totals, [(r.detail, r.summary, r.groups) for r in rollups])
+    return hashlib.sha256(repr((RULE, year, figures, sums)).encode()).hexdigest()
+
+
 def publish_year(
     measures: list[Measure],
     *,
     year: int,
     shared_row_totals: tuple[tuple[str, str], ...] = (),
     rollups: tuple[Rollup, ...] = (),
+    store: SuppressionStore | None = None,
 ) -> dict[tuple[str, Period], Table]:
     """Every measure's table for the year and for each of its quarters, suppressed together.
 
@@ -133,7 +162,27 @@ def publish_year(
     numbers, such as referrals by acknowledgement and the same referrals by outcome: a total one table
     hides must not be printed by the other. ``rollups`` names measures whose rows add up another's rows
     (``Rollup``): each summary figure is the sum of its group's figures, in every period, the row total
-    included, and the two tables' total rows are the same figures."""
+    included, and the two tables' total rows are the same figures.
+
+    With a ``store``, what these figures hide is read from it when it holds it (without even setting up
+    the sums: a national year's are some 50,000 numbers), else worked out and kept in it."""
+    tables, index = _year_tables(measures, year)
+    digest = ""
+    if store is not None:
+        digest = year_digest(measures, year=year, shared_row_totals=shared_row_totals, rollups=rollups)
+        found = store.get(digest)
+        if found is not None and len(found) == len(tables):
+            for table, (primary, secondary) in zip(tables, found, strict=True):
+                table.primary, table.secondary = set(primary), set(secondary)
+            return {key: tables[i] for key, i in index.items()}
+    suppress_together(tables, _year_links(measures, year, tables, index, shared_row_totals, rollups))
+    if store is not None:
+        store.put(digest, tuple((frozenset(t.primary), frozenset(t.secondary)) for t in tables))
+    return {key: tables[i] for key, i in index.items()}
+
+
+def _year_tables(measures: list[Measure], year: int) -> tuple[list[Table], dict[tuple[str, Period], int]]:
+    """Each measure's four quarters' tables and the year's, and where each is among them."""
     tables: list[Table] = []
     index: dict[tuple[str, Period], int] = {}
     for measure in measures:
@@ -151,6 +200,18 @@ def publish_year(
                 counts=_year_counts(measure),
             )
         )
+    return tables, index
+
+
+def _year_links(
+    measures: list[Measure],
+    year: int,
+    tables: list[Table],
+    index: dict[tuple[str, Period], int],
+    shared_row_totals: tuple[tuple[str, str], ...],
+    rollups: tuple[Rollup, ...],
+) -> list[Line]:
+    """The sums that hold between the tables: the year of its quarters, shared row totals, roll-ups."""
     links: list[Line] = []
     for measure in measures:
         n_rows, n_cols = len(measure.row_labels), len(measure.column_labels)
@@ -177,5 +238,4 @@ def publish_year(
             for c in range(tables[d].n_cols + 1):
                 links += [([(d, r, c) for r in group], (s, g, c)) for g, group in enumerate(rollup.groups)]
                 links.append(([(d, detail_rows, c)], (s, summary_rows, c)))
-    suppress_together(tables, links)
-    return {key: tables[i] for key, i in index.items()}
+    return links

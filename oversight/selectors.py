@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Min, QuerySet, Sum
+from django.db.models import Min, QuerySet, Subquery, Sum
+from django.utils import timezone
 
 from accounts.models import User
 from directory.models import LocalAuthority
 from oversight import patterns
-from oversight.models import CaseFact, ConcernFact
-from oversight.periods import Measure, Period, Rollup, publish_year, quarter_of
+from oversight.models import CaseFact, ConcernFact, FactsVersion, StoredStatistics, StoredSuppression
+from oversight.periods import Measure, Period, Rollup, SuppressionStore, publish_year, quarter_of
+from oversight.stored import DatabaseStore
 from oversight.suppression import Table
 from referrals.models import AuthorityOutcome
 from reports.models import ConcernType
@@ -89,9 +91,105 @@ def _scoped(facts: QuerySet[FactT], scope: Scope) -> QuerySet[FactT]:
 
 
 def stats_refresh() -> None:
+    """Refresh the summary views, and count the refresh: statistics stored for earlier figures are not read."""
     # The owner's SECURITY DEFINER function (oversight migration 0004): the runtime role may run it.
     with connection.cursor() as cursor:
         cursor.execute("SELECT oversight_refresh_summaries()")
+        cursor.execute(
+            "INSERT INTO oversight_facts_version (id, version, refreshed_at) VALUES (1, 1, now()) "
+            "ON CONFLICT (id) DO UPDATE SET version = oversight_facts_version.version + 1, refreshed_at = now()"
+        )
+
+
+STORED_GRACE = timedelta(minutes=10)
+
+
+def _scope_key(scope: Scope) -> str:
+    return "national" if scope.national else f"region:{scope.region}"
+
+
+def _facts_version() -> int | None:
+    found: int | None = FactsVersion.objects.filter(id=1).values_list("version", flat=True).first()
+    return found
+
+
+def statistics_prepare() -> int:
+    """Work out and store the statistics of every year on offer, for national oversight and each region's
+    board, for the figures of the last refresh; drop what earlier figures gave. After each refresh, in the
+    workers, so that no page works a year out itself. How many (year, scope) were prepared."""
+    version = _facts_version()
+    if version is None:
+        return 0  # never refreshed: no figures to work out
+    store = DatabaseStore()
+    regions = sorted({r for r in LocalAuthority.objects.values_list("region", flat=True) if r})
+    scopes = [Scope(region=None, national=True)] + [Scope(region=r, national=False) for r in regions]
+    today = timezone.localdate()
+    first = first_month()
+    years = range(today.year, (first.year if first is not None and first <= today else today.year) - 1, -1)
+    for year in years:
+        for scope in scopes:
+            if not StoredStatistics.objects.filter(version=version, scope=_scope_key(scope), year=year).exists():
+                _store_year(scope, year, version, _year_tables(scope, Period(year), store))
+    StoredStatistics.objects.exclude(version=version).delete()
+    # What earlier figures hid goes, once no page that read those figures can still be asking for it.
+    stale = timezone.now() - STORED_GRACE
+    StoredSuppression.objects.exclude(digest__in=store.used).filter(stored_at__lt=stale).delete()
+    return len(years) * len(scopes)
+
+
+Published = tuple[list[tuple[str, str]], dict[tuple[str, Period], Table]]  # (slug, title) of each, the tables
+
+
+def _store_year(scope: Scope, year: int, version: int | None, published: Published) -> None:
+    if version is None:
+        return  # never refreshed: there are no figures to keep it for
+    measures, tables = published
+    encoded = [
+        {
+            "slug": slug,
+            "title": title,
+            "periods": {
+                period.slug: {
+                    "rows": table.row_labels,
+                    "columns": table.column_labels,
+                    "counts": table.counts,
+                    "primary": sorted(table.primary),
+                    "secondary": sorted(table.secondary),
+                }
+                for (measure, period), table in tables.items()
+                if measure == slug
+            },
+        }
+        for slug, title in measures
+    ]
+    StoredStatistics.objects.bulk_create(
+        [StoredStatistics(version=version, scope=_scope_key(scope), year=year, tables=encoded)],
+        ignore_conflicts=True,
+    )
+
+
+def _stored_year(scope: Scope, year: int) -> list[dict[str, Any]] | None:
+    """The year's tables stored for the figures of the last refresh, if any: one query."""
+    current = FactsVersion.objects.filter(id=1).values("version")[:1]
+    found: list[dict[str, Any]] | None = (
+        StoredStatistics.objects.filter(version=Subquery(current), scope=_scope_key(scope), year=year)
+        .values_list("tables", flat=True)
+        .first()
+    )
+    return found
+
+
+def _stored_tables(stored: list[dict[str, Any]], period: Period) -> list[tuple[str, str, Table]]:
+    def table(saved: dict[str, Any]) -> Table:
+        return Table(
+            row_labels=saved["rows"],
+            column_labels=saved["columns"],
+            counts=saved["counts"],
+            primary={(r, c) for r, c in saved["primary"]},
+            secondary={(r, c) for r, c in saved["secondary"]},
+        )
+
+    return [(m["slug"], m["title"], table(m["periods"][period.slug])) for m in stored]
 
 
 def first_month() -> date | None:
@@ -220,8 +318,26 @@ def statistics_tables(scope: Scope, *, period: Period) -> list[tuple[str, str, T
     """The statistics tables for one whole quarter or year, as (slug, title, table).
 
     The year holding the period is suppressed as a whole (the year and its four quarters together), so
-    that no hidden figure of any of them can be worked out from the others."""
-    year = period.year_period
+    that no hidden figure of any of them can be worked out from the others. The workers store every year's
+    tables after each refresh (``statistics_prepare``): they are read from there, and only worked out here
+    (and stored) when nothing is stored for the figures of the last refresh."""
+    stored = _stored_year(scope, period.year)
+    if stored is None:
+        version = _facts_version()
+        published = _year_tables(scope, period.year_period, DatabaseStore())
+        _store_year(scope, period.year, version, published)
+        measures, tables = published
+        return [(slug, _titled(slug, title, period), tables[(slug, period)]) for slug, title in measures]
+    return [(slug, _titled(slug, title, period), table) for slug, title, table in _stored_tables(stored, period)]
+
+
+def _titled(slug: str, title: str, period: Period) -> str:
+    """A quarter's table of concern types has the one quarter: not "by quarter"."""
+    return "Concern types" if slug == "concern-trends" and period.quarter is not None else title
+
+
+def _year_tables(scope: Scope, year: Period, store: SuppressionStore | None) -> Published:
+    """Every table of the year and of its quarters, from the summary views, suppressed together."""
     case_facts = _scoped(CaseFact.objects.filter(month__gte=year.start, month__lt=year.end), scope)
     concern_facts = _scoped(ConcernFact.objects.filter(month__gte=year.start, month__lt=year.end), scope)
     listed = _authorities(scope)
@@ -264,7 +380,7 @@ def statistics_tables(scope: Scope, *, period: Period) -> list[tuple[str, str, T
         ),
         _measure(
             "concern-trends",
-            "Concern types by quarter" if period.quarter is None else "Concern types",
+            "Concern types by quarter",
             concerns,
             ("concern_type", None),
             list(ConcernType.choices),
@@ -288,5 +404,5 @@ def statistics_tables(scope: Scope, *, period: Period) -> list[tuple[str, str, T
         measures += [measure for measure, _ in by_region]
         rollups = tuple(rollup for _, rollup in by_region)
         shared += (("acknowledgements-by-region", "outcome-timeliness-by-region"),)
-    published = publish_year(measures, year=period.year, shared_row_totals=shared, rollups=rollups)
-    return [(m.slug, m.title, published[(m.slug, period)]) for m in measures]
+    published = publish_year(measures, year=year.year, shared_row_totals=shared, rollups=rollups, store=store)
+    return [(m.slug, m.title) for m in measures], published

@@ -546,10 +546,11 @@ def suppress_together(tables: list[Table], links: list[Line] | None = None) -> l
 
 
 Counts = tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]  # each table's number of columns and counts
+Hidden = tuple[tuple[frozenset[Position], frozenset[Position]], ...]  # each table's (primary, secondary)
 
 
 @lru_cache(maxsize=16)
-def _suppressed(counts: Counts, sums: tuple[int, ...]) -> tuple[tuple[frozenset[Position], frozenset[Position]], ...]:
+def _suppressed(counts: Counts, sums: tuple[int, ...]) -> Hidden:
     """What ``suppress_together`` hides in each table (primary, secondary) for these figures."""
     tables = [
         Table(row_labels=[""] * len(rows), column_labels=[""] * n_cols, counts=[list(row) for row in rows])

@@ -200,7 +200,7 @@ ACTION_INPUTS: dict[str, type[serializers.Serializer[dict[str, Any]]]] = {
     "record_outcome": RecordOutcomeInput,
     "ask_helpline": AskHelplineInput,
 }
-REFERRAL_ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
+REFERRAL_ID = OpenApiParameter("referral_id", int, OpenApiParameter.PATH, description="The referral's id")
 
 
 class ReferralListApi(APIView):

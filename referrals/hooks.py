@@ -9,14 +9,15 @@ from accounts.models import User
 from directory.lookup import authority_by_code
 from referrals import escalations, selectors, services
 from referrals.models import AuthorityAction, Referral
-from triage.models import Case, EmailRecord
+from triage.models import Case
+from triage.notifications import case_emails
 from triage.ports import ReferralPort
 from triage.ports import register as port_register
 from triage.workflow import ActionNotAllowed
 
 
 def _emails_for(case: Case, template: str, occasion: str) -> int:
-    return EmailRecord.objects.filter(case=case, template=template, occasion=occasion).count()
+    return case_emails(case).filter(template=template, occasion=occasion).count()
 
 
 def _refer(case: Case, data: dict[str, Any], acting_user: User) -> str:

@@ -7,3 +7,6 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from reports import checks  # noqa: F401
+        from reports.notifications import register_reporter_notifications
+
+        register_reporter_notifications()

@@ -18,3 +18,24 @@ def fast_kdf(settings):  # type: ignore[no-untyped-def]
     """Cheap Argon2 parameters for tests that are not about the derivation itself."""
     settings.ACCESS_CODE_KDF_OPSLIMIT = 1
     settings.ACCESS_CODE_KDF_MEMLIMIT = 8 * 1024 * 1024
+
+
+# The fast lane (`make test-fast`: -m "not e2e and not worker and not slow") starts no process, server or
+# browser. A test that uses one of these fixtures must carry one of the markers that leave it out, or the
+# run stops before any test does. Tests that start programs themselves (subprocess) are marked by hand.
+OUT_OF_THE_FAST_LANE = frozenset({"e2e", "worker", "slow"})
+STARTS_SOMETHING = frozenset({"playwright", "live_server", "celery_worker", "gunicorn_server", "front_door"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unmarked = [
+        item.nodeid
+        for item in items
+        if STARTS_SOMETHING & set(getattr(item, "fixturenames", ()))
+        and not OUT_OF_THE_FAST_LANE & {marker.name for marker in item.iter_markers()}
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "These tests start a browser, a server or a worker but are not marked e2e, worker or slow:\n"
+            + "\n".join(unmarked)
+        )

@@ -85,6 +85,7 @@ def test_nobody_else_may_run_the_refresh_function(runtime_role: str) -> None:
     stats_refresh()  # the owner still can
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not os.environ.get("DATABASE_RUNTIME_ROLE"), reason="make test names the runtime role")
 def test_processes_the_tests_start_run_as_the_runtime_role() -> None:

@@ -10,8 +10,22 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("helpline", "oversight", "referrals", "triage", "reports", "outbox", "accounts", "directory", "audit", "core")
+APPS = (
+    "helpline",
+    "oversight",
+    "referrals",
+    "triage",
+    "reports",
+    "accounts",
+    "notify",
+    "outbox",
+    "directory",
+    "audit",
+    "core",
+)
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 

@@ -328,9 +328,9 @@ def test_a_pre_move_database_migrates_with_its_rows_keys_and_audit_chain(carry_d
     assert f"event {report_event}: row subject does not match its hash" in cleared.stderr
 
 
-# --- the referral's state moves from the case to the referral (referrals 0001-0004, triage 0014) ----------
+# --- the referral's state moves from the case to the referral (referrals 0001-0004, triage 0015) ----------
 
-BEFORE_REFERRALS = [("triage", "0012_referral_particulars"), ("oversight", "0004_refresh_function")]
+BEFORE_REFERRALS = [("triage", "0013_emailrecord_to_notify"), ("oversight", "0005_stored_statistics")]
 # Writes cases in the schema before referrals owned their state, through the historical models of that
 # state (so every column the schema had gets a value), and prints the ids as JSON.
 OLD_REFERRALS = """

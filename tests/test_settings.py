@@ -10,6 +10,8 @@ import pytest
 from audit import keys as audit_keys
 from core import crypto
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -6,10 +6,8 @@ class TriageConfig(AppConfig):
     verbose_name = "Triage"
 
     def ready(self) -> None:
-        from accounts import notices
         from triage.handlers import register_handlers
-        from triage.notifications import approval_waiting_tell
+        from triage.notifications import register_case_templates
 
         register_handlers()
-        # Administrators hear that a request waits for their approval (accounts cannot import the mail queue).
-        notices.register(approval_waiting_tell)
+        register_case_templates()

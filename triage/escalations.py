@@ -16,13 +16,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.timetrail import day_start, reporter_paced
-from reports.checkins import checkins_to_nudge
-from reports.models import RetaliationCheckin
+from reports.notifications import checkin_nudges
 from triage import deadlines
 from triage.deadlines import Clock
 from triage.events import case_event
 from triage.models import Case, Escalation
-from triage.notifications import reporter_tell, supervisors_alert
+from triage.notifications import supervisors_alert
 from triage.ports import referral_port
 
 FEEDBACK_WARNING = timedelta(days=14)
@@ -80,22 +79,10 @@ def escalation_take(*, case: Case, rule: Rule, now: datetime) -> Escalation | No
     return escalation
 
 
-def checkin_nudges() -> int:
-    """A content-free "we would like to check in" email to reporters who gave an address."""
-    sent = 0
-    for checkin in checkins_to_nudge():
-        case = Case.objects.filter(report=checkin.report).select_related("report").first()
-        with transaction.atomic(durable=True):
-            RetaliationCheckin.objects.filter(pk=checkin.pk).update(nudged=True)
-            if case is not None:
-                reporter_tell(case=case, template="reporter_checkin", occasion=f"checkin-{checkin.pk}")
-                sent += 1
-    return sent
-
-
 def deadlines_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     now = now or timezone.now()
-    # The referrals' clocks (acknowledgement, outcome, the authority's questions) are the referrals app's.
+    # The reporters' check-in nudges are reports' own (sent through notify) and the referrals' clocks
+    # (acknowledgement, outcome, the authority's questions) the referrals app's; both ride on this sweep.
     taken = checkin_nudges() + referral_port().sweep(now, limit)
     for rule in RULES:
         cases = rule.due(now).exclude(escalations__step=rule.step).select_related("report").order_by("id")[:limit]

@@ -1,14 +1,12 @@
-"""The outbox kinds triage does the work for, registered when the app is ready (triage/apps.py)."""
+"""The outbox kinds triage does the work for, registered when the app is ready (triage/apps.py). Sending email
+is notify's kind (notify/apps.py)."""
 
 from outbox.registry import register
 from reports.outbox_kinds import REPORTER_REPLIED, ROUTE_REPORT
 from triage.intake import report_route_handler, reporter_replied
-from triage.notifications import SEND_EMAIL, email_deliver
 
 
 def register_handlers() -> None:
     # Database work only: it commits together with the row being marked processed.
     register(ROUTE_REPORT, report_route_handler, atomic=True)
     register(REPORTER_REPLIED, reporter_replied, atomic=True)
-    # Sends an email, then records that it did: its own transactions.
-    register(SEND_EMAIL, email_deliver, atomic=False)

@@ -94,42 +94,6 @@ class Case(models.Model):
         return self.authority_id is None
 
 
-class EmailRecord(models.Model):
-    """An email we sent or tried to send: recipient, template and delivery state. Never content."""
-
-    REPORTER_RECIPIENT = "reporter"
-
-    class State(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        RETRYING = "retrying", "Retrying"
-        FAILED = "failed", "Notification failed"
-
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="emails")
-    # Staff and authority addresses are stored; a reporter's address is never stored outside the sealed
-    # report: REPORTER_RECIPIENT stands in, and the worker unseals the address only to send.
-    recipient = models.CharField(max_length=254)
-    template = models.CharField(max_length=64)
-    # Tells apart emails of one template to one recipient about one case (e.g. each helpline message).
-    occasion = models.CharField(max_length=64, blank=True)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    provider_message_id = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["case", "recipient", "template", "occasion"], name="email_once_per_occasion"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.template} to {self.recipient} ({self.state})"
-
-
 class Escalation(models.Model):
     """One step of the helpline's escalation ladder taken for a case: taken once, recorded with the deadline
     missed. A referral's own ladder is referrals.models.ReferralEscalation."""

@@ -1,61 +1,49 @@
-"""Content-free emails: who gets which (queueing), and sending them (delivery).
+"""Who on a case is told what: the triage part of notifications. Queueing, sending, retries and exactly-once
+are notify's (notify.services); this module decides the audience of each case email and what its template may
+name, and registers that (register_case_templates, from TriageConfig.ready).
 
-Each email is recorded once per occasion and sent by its own outbox row after the change that caused it
-commits. Templated as subject / text / html, sent through anymail, tracking off. Each email says only
-that something awaits and links to it. Helpline-internal emails may name the reporter's reference;
-emails to authorities use the case number. Never content, names or other cases.
+Each email says only that something awaits and links to it. Helpline-internal emails may name the reporter's
+reference; emails to authorities and oversight use the case number; a reporter's email names nothing at all.
+Never content, names or other cases.
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
-
-from anymail.message import AnymailMessage
 from django.conf import settings
-from django.db import transaction
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import User
-from accounts.notices import ApprovalWaiting
-from core import crypto
-from core.timetrail import day_start, is_day_only, recorded_now
 from directory.models import LocalAuthority
-from outbox.registry import Retry
-from outbox.services import outbox_add
-from triage.case_content import case_data_key
+from notify.models import Notification
+from notify.registry import register_resolver, register_templates
+from notify.selectors import notifications_about
+from notify.services import notification_queue
+from reports.notifications import REPORT, reporter_address, reporter_context
 from triage.events import case_event
-from triage.models import Case, EmailRecord
+from triage.models import Case
 
-log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 6
-# The outbox kind whose rows send one EmailRecord each.
-SEND_EMAIL = "send_email"
+# What a case email is about, in notify's terms (a kind and an id, as in the audit stream).
+CASE = "case"
 
 
-# --- who gets which email ----------------------------------------------------------------------------
+# --- who gets which email --------------------------------------------------------------------------------
 
 
-def email_queue(*, case: Case | None, recipient: str, template: str, occasion: str = "") -> EmailRecord:
-    """Record one email, once per (case, recipient, template, occasion), and send it after commit. ``case``
-    None: an email about no case (ADMIN_TEMPLATES)."""
-    record, created = EmailRecord.objects.get_or_create(
-        case=case,
-        recipient=recipient,
-        template=template,
-        occasion=occasion,
-        defaults={"created_at": day_start() if recipient == EmailRecord.REPORTER_RECIPIENT else recorded_now()},
+def email_queue(*, case: Case, recipient: str, template: str, occasion: str = "") -> Notification:
+    """Record one email about the case, once per (case, recipient, template, occasion); notify sends it after
+    commit."""
+    return notification_queue(
+        recipient=recipient, template=template, subject_kind=CASE, subject_id=case.pk, occasion=occasion
     )
-    if created:
-        outbox_add(kind=SEND_EMAIL, target_id=record.pk)
-    return record
 
 
-def staff_alert(*, case: Case, template: str, recipients: QuerySet[User], occasion: str = "") -> list[EmailRecord]:
+def case_emails(case: Case) -> QuerySet[Notification]:
+    """The emails about a case, and about its report (reports' check-in nudges): its page lists them."""
+    return notifications_about(subjects=[(CASE, case.pk), (REPORT, case.report_id)])
+
+
+def staff_alert(*, case: Case, template: str, recipients: QuerySet[User], occasion: str = "") -> list[Notification]:
     """One email per active recipient with an address, and an event saying how many."""
     records = [
         email_queue(case=case, recipient=user.email, template=template, occasion=occasion)
@@ -70,13 +58,13 @@ def supervisors() -> QuerySet[User]:
     return User.objects.filter(role=User.Role.SUPERVISOR)
 
 
-def supervisors_alert(*, case: Case, template: str, occasion: str = "") -> list[EmailRecord]:
+def supervisors_alert(*, case: Case, template: str, occasion: str = "") -> list[Notification]:
     return staff_alert(case=case, template=template, recipients=supervisors(), occasion=occasion)
 
 
 def oversight_alert(
     *, case: Case, template: str, authority: LocalAuthority | None = None, occasion: str = ""
-) -> list[EmailRecord]:
+) -> list[Notification]:
     """National oversight and the safeguarding partnership of the area of ``authority`` (a referral's),
     else of the case's (never for a case about that area's own council, which is never referred there in
     the first place)."""
@@ -97,41 +85,41 @@ def helpline_tell(*, case: Case, template: str, occasion: str) -> None:
         email_queue(case=case, recipient=recipient, template=template, occasion=occasion)
 
 
-def approval_waiting_tell(notice: ApprovalWaiting) -> None:
-    """accounts.notices' sender (registered in TriageConfig.ready): each administrator who may approve a request
-    (an MFA reset, an account to enable again) gets one email per request, in the transaction that made it."""
-    for recipient in notice.recipients:
-        email_queue(case=None, recipient=recipient, template=APPROVAL_WAITING, occasion=f"request-{notice.request_id}")
-
-
 def reporter_tell(*, case: Case, template: str, occasion: str) -> None:
     """An email to the reporter, when they gave an address: it is unsealed only to send."""
     if case.report.has_contact_email:
-        email_queue(case=case, recipient=EmailRecord.REPORTER_RECIPIENT, template=template, occasion=occasion)
+        email_queue(case=case, recipient=Notification.REPORTER, template=template, occasion=occasion)
 
 
-# --- sending -----------------------------------------------------------------------------------------
-
-
-def retry_delay(attempt: int) -> timedelta:
-    """Growing delays between tries: 1, 2, 4, 8, 16 minutes."""
-    return timedelta(minutes=2 ** max(attempt - 1, 0))
+# --- what each email may name --------------------------------------------------------------------------
 
 
 # Who reads each template decides what it may name and where it links: the reference stays inside the
 # helpline; people outside it (authorities, boards, national oversight) see only the case number; a
-# reporter's email names nothing at all. A template in none of these sets is read by helpline staff.
+# reporter's email names nothing at all.
 AUTHORITY_TEMPLATES = frozenset({"authority_referral", "authority_reply", "authority_update"})
 # National oversight and the area's board: they may open no case, only the statistics that count it.
 OVERSIGHT_TEMPLATES = frozenset({"authority_ack_overdue_national", "authority_outcome_overdue_national"})
 OUTSIDE_HELPLINE_TEMPLATES = AUTHORITY_TEMPLATES | OVERSIGHT_TEMPLATES
-REPORTER_TEMPLATES = frozenset({"reporter_update", "reporter_checkin"})
-# Administrators, about staff accounts: no case at all; the link is the staff page that lists what waits.
-APPROVAL_WAITING = "admin_approval_waiting"
-ADMIN_TEMPLATES = frozenset({APPROVAL_WAITING})
+REPORTER_TEMPLATES = frozenset({"reporter_update"})
+# Read by helpline staff.
+HELPLINE_TEMPLATES = frozenset(
+    {
+        "urgent_case",
+        "triage_overdue",
+        "feedback_due_soon",
+        "feedback_overdue",
+        "authority_ack_overdue",
+        "authority_outcome_overdue",
+        "authority_outcome_recorded",
+        "authority_question",
+        "authority_question_overdue",
+    }
+)
+CASE_TEMPLATES = OUTSIDE_HELPLINE_TEMPLATES | REPORTER_TEMPLATES | HELPLINE_TEMPLATES
 
 
-def email_context(record: EmailRecord) -> dict[str, object]:
+def case_email_context(template: str, case: Case | None) -> dict[str, object]:
     """What a template may name, and the one page its reader can open: the referral for an authority, the
     statistics for oversight and boards, the case for helpline staff, the check page for a reporter.
 
@@ -142,20 +130,17 @@ def email_context(record: EmailRecord) -> dict[str, object]:
     def staff_link(urlconf: str, name: str, **kwargs: str) -> str:
         return f"{settings.STAFF_SITE_URL.rstrip('/')}/staff{reverse(name, urlconf=urlconf, kwargs=kwargs or None)}"
 
-    case = record.case
-    if record.template in ADMIN_TEMPLATES:
-        return {"staff_url": staff_link("triage.urls", "admin_staff")}
-    if record.template in REPORTER_TEMPLATES:
-        return {"check_url": settings.SITE_URL.rstrip("/") + reverse("check_start", urlconf="reports.urls")}
+    if template in REPORTER_TEMPLATES:
+        return reporter_context()
     case_number = case.case_number if case else ""
-    if record.template in AUTHORITY_TEMPLATES:
+    if template in AUTHORITY_TEMPLATES:
         referral_url = (
             staff_link("referrals.urls", "referral_detail", case_number=case_number)
             if case_number
             else staff_link("referrals.urls", "referral_list")
         )
         return {"case_number": case_number, "referral_url": referral_url}
-    if record.template in OVERSIGHT_TEMPLATES:
+    if template in OVERSIGHT_TEMPLATES:
         return {"case_number": case_number, "statistics_url": staff_link("oversight.urls", "statistics")}
     case_url = (
         staff_link("triage.urls", "case_detail", case_number=case_number)
@@ -165,71 +150,23 @@ def email_context(record: EmailRecord) -> dict[str, object]:
     return {"case_number": case_number, "reference": case.report.reference if case else "", "case_url": case_url}
 
 
-def email_address(record: EmailRecord) -> str:
-    """The recipient; a reporter's address is unsealed here, only to send, and never stored."""
-    if record.recipient != EmailRecord.REPORTER_RECIPIENT:
-        return record.recipient
-    if record.case is None:
-        return ""  # reporter emails are always about a case; without one there is nobody to send to
-    content = crypto.open_content(case_data_key(record.case), bytes(record.case.report.content))
-    contact = content.get("contact")
-    return str(contact.get("email", "")) if isinstance(contact, dict) else ""
-
-
-def email_render(record: EmailRecord) -> AnymailMessage:
-    context = email_context(record)
-    base = f"emails/{record.template}"
-    subject = render_to_string(f"{base}/subject.txt", context).strip()
-    from_email = settings.DEFAULT_FROM_EMAIL
-    if record.template in REPORTER_TEMPLATES:
-        # A reporter's inbox must not give away the service: a neutral sender and subject (configurable).
-        subject, from_email = settings.REPORTER_EMAIL_SUBJECT, settings.REPORTER_EMAIL_FROM
-    message = AnymailMessage(
-        subject=subject,
-        body=render_to_string(f"{base}/body.txt", context),
-        from_email=from_email,
-        to=[email_address(record)],
-        # The same id on every retry lets providers and mail servers recognise a repeat.
-        headers={"Message-ID": f"<email-{record.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"},
+def email_context(notification: Notification) -> dict[str, object]:
+    """notify's context for a case email: the case it is about, read when it is sent."""
+    case = (
+        Case.objects.select_related("report").filter(pk=notification.subject_id).first()
+        if notification.subject_kind == CASE and notification.subject_id is not None
+        else None
     )
-    message.attach_alternative(render_to_string(f"{base}/body.html", context), "text/html")
-    # Anymail: no open or click tracking (it would record when and where a person reads).
-    message.track_opens = False
-    message.track_clicks = False
-    return message
+    return case_email_context(notification.template, case)
 
 
-def email_deliver(email_id: int) -> Retry | None:
-    """Send one recorded email (the SEND_EMAIL outbox handler). Failures are retried with growing delays,
-    then marked failed for staff to see; either way the row is done once the record says so."""
-    record = EmailRecord.objects.select_related("case__report").get(pk=email_id)
-    if record.state in {EmailRecord.State.SENT, EmailRecord.State.FAILED}:
-        return None
-    attempt = record.attempts + 1
-    try:
-        message = email_render(record)
-        message.send(fail_silently=False)
-    except Exception as error:  # noqa: BLE001 - any provider failure is retried, never lost
-        log.warning("email %s attempt %s failed: %s", record.pk, attempt, type(error).__name__)
-        record.attempts = attempt
-        if attempt >= MAX_ATTEMPTS:
-            record.state = EmailRecord.State.FAILED
-            record.next_attempt_at = None
-        else:
-            record.state = EmailRecord.State.RETRYING
-            record.next_attempt_at = timezone.now() + retry_delay(attempt)
-        record.save(update_fields=["state", "next_attempt_at", "attempts"])
-        if record.next_attempt_at is None:
-            return None
-        return Retry(at=record.next_attempt_at, error=type(error).__name__)
-    with transaction.atomic():
-        record.state = EmailRecord.State.SENT
-        record.attempts = attempt
-        # The day only for mail to a reporter, or caused by one (an urgent report's alert): its time would
-        # say when they were here. Other mail keeps the time it went.
-        reporter_paced = record.recipient == EmailRecord.REPORTER_RECIPIENT or is_day_only(record.created_at)
-        record.sent_at = day_start() if reporter_paced else timezone.now()
-        status = getattr(message, "anymail_status", None)
-        record.provider_message_id = (getattr(status, "message_id", None) or "")[:255] if status else ""
-        record.save(update_fields=["state", "attempts", "sent_at", "provider_message_id"])
-    return None
+def case_reporter_address(case_id: int) -> str:
+    """notify's resolver for a case's reporter: the report's own (reports.notifications), unsealed only to send."""
+    report_id = Case.objects.values_list("report_id", flat=True).get(pk=case_id)
+    return reporter_address(report_id)
+
+
+def register_case_templates() -> None:
+    """Called from TriageConfig.ready: what each case email may name, and how to find the reporter."""
+    register_templates(CASE_TEMPLATES, context=email_context)
+    register_resolver(audience=Notification.REPORTER, subject_kind=CASE, resolver=case_reporter_address)

@@ -27,6 +27,7 @@ from triage import selectors, workflow
 from triage.case_content import case_open
 from triage.deadlines import REPORTER_FEEDBACK, TRIAGE, Clock, case_deadlines, is_overdue
 from triage.models import Case
+from triage.notifications import case_emails
 from triage.staff_actions import ACTION_FORMS, action_form, action_labels, case_act, page_actions
 from triage.staff_actions import action_forms as staff_action_forms
 
@@ -153,7 +154,7 @@ def _case_page(
             "timeline": selectors.case_timeline(case=case, kind=timeline_filter.chosen),
             "timeline_filter": timeline_filter,
             "access_history": selectors.case_access_history(user=user, case=case),
-            "emails": case.emails.order_by("id"),
+            "emails": case_emails(case).order_by("id"),
             "links": case.links.select_related("other"),
             "unanswered_count": sum(panel.thread.unanswered for panel in referrals if panel.thread),
         },

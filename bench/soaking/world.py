@@ -85,7 +85,7 @@ def make_world(port: int) -> World:
     from django.db.models import Count
 
     from directory.models import LocalAuthority
-    from oversight.selectors import stats_refresh
+    from oversight.tasks import refresh_statistics
     from triage.models import Case, Queue
 
     codes = list(LocalAuthority.objects.order_by("gss_code").values_list("gss_code", flat=True))
@@ -108,7 +108,7 @@ def make_world(port: int) -> World:
                 "AND jsonb_array_length(candidates) = 1 ORDER BY md5(code) LIMIT 300"
             )
         ]
-    stats_refresh()
+    refresh_statistics()  # what the workers do every 5 minutes: the views, the suppression, the alerts
     return World(
         port=port,
         authority_codes=codes,

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("referrals", "0001_initial"),
-        ("triage", "0013_referrals_moved_out"),
+        ("triage", "0014_referrals_moved_out"),
     ]
 
     operations = [

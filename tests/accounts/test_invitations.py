@@ -28,6 +28,8 @@ from tests.factories import staff_user
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "three random words here"
+# Each invitation's enrolment code, by the path of its link: what the administrator gives the invitee.
+ENROLMENT_CODES: dict[str, str] = {}
 
 
 def invite(username: str = "newbie", **extra: object) -> str:
@@ -35,7 +37,9 @@ def invite(username: str = "newbie", **extra: object) -> str:
     issued = services.staff_invite(
         username=username, acting_user=staff_user("admin", role=User.Role.ADMINISTRATOR), **values
     )  # type: ignore[arg-type]
-    return urlsplit(issued.link).path
+    path = urlsplit(issued.link).path
+    ENROLMENT_CODES[path] = issued.enrolment_code
+    return path
 
 
 def code_for(user: User) -> str:
@@ -46,13 +50,13 @@ def code_for(user: User) -> str:
 def password_step(client: Client, path: str, **overrides: str) -> Any:
     """Step 1: create the password. Post/redirect/get: followed to step 2, or back to step 1 with its errors."""
     assert client.get(path).status_code == 200
-    body = {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD, **overrides}
-    return client.post(path, body, follow=True)
+    body = {"enrolment_code": ENROLMENT_CODES[path], "password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+    return client.post(path, body | overrides, follow=True)
 
 
 def accept(client: Client, path: str, user: User, **overrides: str) -> Any:
     """Both steps; ``overrides`` may replace the password fields (step 1) or the code (step 2)."""
-    passwords = {name: value for name, value in overrides.items() if name.startswith("password")}
+    passwords = {name: value for name, value in overrides.items() if name != "code"}
     chosen = password_step(client, path, **passwords)
     if chosen.redirect_chain != [(f"{path}/authenticator", 302)]:
         return chosen

@@ -20,6 +20,8 @@ from core import crypto
 from tests.concurrency import at_once
 from tests.factories import PASSWORD
 
+pytestmark = pytest.mark.slow
+
 USERNAME = "supervisor"
 
 

@@ -44,6 +44,7 @@ def listening_connection() -> psycopg.Connection[Any]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("fast_kdf", "authorities_committed", "cases_announced")
 def test_routing_is_timed_from_the_answer_to_the_committed_case_on_the_benchs_own_clock() -> None:

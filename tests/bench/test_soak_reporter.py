@@ -15,7 +15,11 @@ from bench.soaking.users import WebReporter, World
 from reports.models import Report
 from tests.oversight.helpers import ROTHERHAM, SHEFFIELD, YORKSHIRE
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_kdf", "authorities_committed")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fast_kdf", "authorities_committed"),
+]
 
 
 def reporter(live_server: LiveServer, stats: Stats) -> WebReporter:

@@ -116,6 +116,7 @@ def compose_command() -> list[str] | None:
     return None
 
 
+@pytest.mark.slow
 def test_the_compose_tool_accepts_the_file(tmp_path: Path) -> None:
     command = compose_command()
     if command is None:

@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 PROXY = ROOT / "deploy" / "nginx" / "proxy.py"
 NGINX = Path("/usr/sbin/nginx")

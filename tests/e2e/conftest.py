@@ -1,6 +1,7 @@
 """Browser fixtures for the end-to-end tests: Debian's Chromium driven by Playwright against ``live_server``.
 
-The browser comes from the system (/usr/bin/chromium); Playwright never downloads one.
+The browser comes from the system (/usr/bin/chromium); Playwright never downloads one. Every page of the live
+server that a test's browser loads is checked by the Nu HTML Checker when the test ends (tests/e2e/nu_checker.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright  # noqa: E402
 
+from tests.e2e.nu_checker import NuChecker, ServedMarkup  # noqa: E402
 from tests.e2e.pages import Visit  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,6 +36,8 @@ SCREENS = Path("/tmp/screens")
 # helpline/csrf.py accepts them. True would make the test browser send the real origin instead.
 SEND_REAL_ORIGIN = False
 TIMEOUT_MS = 15_000
+NU_CHECKER_LOG = Path(f"/tmp/nu-checker-{os.getpid()}.log")
+NU_CHECKER = pytest.StashKey[NuChecker]()
 
 
 @pytest.fixture(autouse=True)
@@ -83,8 +87,41 @@ def _new_context(browser: Browser, base_url: str, **options: object) -> BrowserC
     return context
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the Nu HTML Checker as soon as the tests that use it are known: its JVM takes seconds to start
+    and warm up, which it does while the test database is made. Stopped by pytest_sessionfinish."""
+    if session.config.option.collectonly:
+        return
+    if any("nu_checker" in getattr(item, "fixturenames", ()) for item in session.items):
+        session.config.stash[NU_CHECKER] = NuChecker(NU_CHECKER_LOG)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    checker = session.config.stash.get(NU_CHECKER, None)
+    if checker is not None:
+        checker.stop()
+
+
+@pytest.fixture(scope="session")
+def nu_checker(pytestconfig: pytest.Config) -> NuChecker:
+    """The session's one Nu HTML Checker service, started by pytest_collection_finish."""
+    if NU_CHECKER not in pytestconfig.stash:
+        pytestconfig.stash[NU_CHECKER] = NuChecker(NU_CHECKER_LOG)
+    return pytestconfig.stash[NU_CHECKER]
+
+
 @pytest.fixture
-def new_context(browser: Browser, live_server: object) -> Iterator[object]:
+def served_markup(nu_checker: NuChecker, live_server: object) -> Iterator[ServedMarkup]:
+    """The pages this test's browser loaded, checked by the Nu HTML Checker once the test is over."""
+    served = ServedMarkup(base_url=str(live_server.url))  # type: ignore[attr-defined]
+    yield served
+    nu_checker.unreadable += served.unreadable
+    problems = served.problems(nu_checker)
+    assert not problems, f"the Nu HTML Checker found problems in pages this test loaded:\n{problems}"
+
+
+@pytest.fixture
+def new_context(browser: Browser, live_server: object, served_markup: ServedMarkup) -> Iterator[object]:
     """Make more contexts (for example with JavaScript off); all are closed after the test."""
     made: list[BrowserContext] = []
     base_url = str(live_server.url)  # type: ignore[attr-defined]
@@ -93,11 +130,13 @@ def new_context(browser: Browser, live_server: object) -> Iterator[object]:
         if real_origin:
             options.setdefault("extra_http_headers", {"Origin": base_url})
         context = _new_context(browser, base_url, **options)
+        served_markup.watch(context)
         made.append(context)
         return context
 
     yield make
     for context in made:
+        served_markup.settle(context)
         context.close()
 
 
@@ -122,3 +161,14 @@ def authorities(transactional_db: None) -> None:
 def screens() -> Path:
     SCREENS.mkdir(parents=True, exist_ok=True)
     return SCREENS
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    checker = config.stash.get(NU_CHECKER, None)
+    if checker is not None:
+        terminalreporter.write_line(
+            f"Nu HTML Checker: {checker.checks} pages checked ({checker.distinct_documents} distinct documents), "
+            f"{checker.checking_s:.1f}s checking, {checker.waited_s:.1f}s waiting for the checker to start"
+        )
+        for page in checker.unreadable:
+            terminalreporter.write_line(f"  not checked, its markup could not be read: {page}")

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.pages import Visit
+
+pytestmark = pytest.mark.e2e
 
 
 def tab_to(page: Page, name: str, *, limit: int = 60) -> None:

@@ -4,11 +4,14 @@ refreshed confirmation keeps the reference and says plainly that the access code
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import Response, expect
 
 from tests.e2e.pages import Visit
 from tests.e2e.test_reporter_journey import answer_radio, start_a_report
 from tests.factories import submit_report
+
+pytestmark = pytest.mark.e2e
 
 
 def by_get(response: Response | None, *, status: int) -> Response:

@@ -4,6 +4,7 @@ case" and kept out of the timeline, and the timeline filtered by kind. axe runs 
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
@@ -12,6 +13,8 @@ from tests.e2e.test_staff_journeys import NewContext, main, signed_in_tab
 from tests.factories import staff_with_mfa, submit_report
 from triage import case_actions
 from triage.intake import report_route
+
+pytestmark = pytest.mark.e2e
 
 
 def test_the_case_list_in_words_with_its_total_my_cases_and_organisation_search(

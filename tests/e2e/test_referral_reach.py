@@ -19,7 +19,7 @@ from reports.services import Contact
 from tests.e2e.test_staff_journeys import main, signed_in_tab
 from tests.factories import staff_with_mfa, submit_report
 from triage.intake import report_route
-from triage.models import EmailRecord
+from triage.notifications import case_emails
 
 pytestmark = pytest.mark.e2e
 
@@ -68,7 +68,7 @@ def test_a_referral_to_an_authority_nobody_is_emailed_at_says_so_and_the_officer
     expect(main(page)).to_contain_text("The helpline must confirm that Sheffield knows")
     visit.check()
     page.screenshot(path=str(SHOTS / "refer-done.png"))
-    assert not EmailRecord.objects.filter(case=case, template="authority_referral").exists()
+    assert not case_emails(case).filter(template="authority_referral").exists()
 
     officer, _ = staff_with_mfa("officer", role=User.Role.AUTHORITY_OFFICER)
     officer.authorities.set([sheffield])

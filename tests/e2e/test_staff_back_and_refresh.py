@@ -5,6 +5,7 @@ errors, a refused action and a successful one all redirect, so Back and refresh 
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
@@ -17,6 +18,8 @@ from tests.e2e.test_staff_journeys import NewContext, StaffVisit, main, signed_i
 from tests.factories import staff_with_mfa, submit_report
 from triage import case_actions, intake
 from triage.models import CaseNote
+
+pytestmark = pytest.mark.e2e
 
 
 def test_back_and_refresh_after_a_case_action_error_a_refusal_and_a_success(

@@ -1,11 +1,13 @@
-"""Issue 22 in a real browser: a new member of staff enrols in two steps (a password, then the authenticator app
-from a key beside a QR code drawn on the server), a refused step keeping what is safe; administrators revoke and
+"""Issue 22 in a real browser: a new member of staff enrols in two steps (the enrolment code and a password, then
+the authenticator app from a key beside a QR code drawn on the server), a refused step keeping what is safe (a
+link without its code enrols nobody: issue 23); administrators revoke and
 re-issue invitations, confirm a scope change, ask for a disabled account to be enabled again and see what waits
 for their approval on their landing page; signing out is confirmed. axe runs on every page, at 1280 and 375 px,
 and each state is photographed."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -60,16 +62,30 @@ def test_a_new_member_of_staff_enrols_in_two_steps_with_a_qr_code_beside_the_key
     visit = StaffVisit(new_context().new_page(), base_url=live_server.url)
     page = visit.page
 
-    # --- step 1: the password; a refused one comes back with its errors, never with what was typed ---------
+    # --- step 1: the enrolment code and the password; a refused one comes back with its errors, never with what
+    # was typed; the link alone (a mailbox) is not enough ---------------------------------------------------------
     visit.goto(link)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Create a password")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your enrolment code and create a password")
     shoot(visit, screens, "1-password")
+    page.get_by_label("Create a password").fill(PASSWORD)
+    page.get_by_label("Enter the password again").fill(PASSWORD)
+    visit.submit("Continue", status=400)
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the enrolment code your administrator gave you")
+    page.get_by_label("Enrolment code").fill("ACDE-FGHJ" if issued.enrolment_code != "ACDE-FGHJ" else "ACDE-FGHK")
+    page.get_by_label("Create a password").fill(PASSWORD)
+    page.get_by_label("Enter the password again").fill(PASSWORD)
+    visit.submit("Continue", status=400)
+    expect(page.locator(".govuk-error-summary")).to_contain_text("The enrolment code is wrong")
+    expect(page.get_by_label("Enrolment code")).to_have_value("")
+    shoot(visit, screens, "1-code-refused")
+    page.get_by_label("Enrolment code").fill(issued.enrolment_code)
     page.get_by_label("Create a password").fill(PASSWORD)
     page.get_by_label("Enter the password again").fill("something else")
     visit.submit("Continue", status=400)
     expect(page.locator(".govuk-error-summary")).to_contain_text("The passwords do not match")
     expect(page.get_by_label("Create a password")).to_have_value("")
     shoot(visit, screens, "1-password-refused")
+    page.get_by_label("Enrolment code").fill(issued.enrolment_code)
     page.get_by_label("Create a password").fill(PASSWORD)
     page.get_by_label("Enter the password again").fill(PASSWORD)
     visit.submit("Continue")
@@ -140,6 +156,7 @@ def test_administrators_revoke_re_issue_confirm_a_scope_enable_again_and_see_wha
     visit.follow("Re-issue the invitation")
     shoot(visit, screens, "admin-3-reissue")
     visit.submit("Re-issue the invitation")
+    expect(page.get_by_test_id("enrolment-code")).to_have_text(re.compile(r"^[A-Z0-9]{4}-[A-Z0-9]{4}$"))
     expect(page.get_by_test_id("invitation-link")).to_contain_text("/staff/invitation/")
     shoot(visit, screens, "admin-4-reissued")
 

@@ -20,7 +20,7 @@ from referrals.models import Referral
 from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
 from triage import intake
 
-pytestmark = pytest.mark.usefixtures("authorities", "fast_kdf")
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("authorities", "fast_kdf")]
 
 NewContext = Callable[..., BrowserContext]
 WIDTH = 1280

@@ -49,7 +49,7 @@ def referrals(code: str, count: int, *, late: bool = False) -> list[Case]:
         case = intake.report_route(report_id=submit_report(local_authority=local_authority).report.pk)
         referral_services.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=helper)
         cases.append(case)
-    shift = F("authority_ack_due_at") + timedelta(hours=1) if late else F("authority_ack_due_at")
+    shift = F("ack_due_at") + timedelta(hours=1) if late else F("ack_due_at")
     Referral.objects.filter(case__in=[c.pk for c in cases]).update(acknowledged_at=shift)
     return cases
 

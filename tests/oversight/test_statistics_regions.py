@@ -204,6 +204,7 @@ year_counts = st.tuples(st.integers(2, 5), st.integers(1, 3)).flatmap(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=examples(60), deadline=None)
 @given(year_counts)
 @example((LEAKY, [0, 0, 1, 1]))
@@ -233,6 +234,7 @@ def acknowledged_on_time(code: str, count: int) -> None:
     Referral.objects.filter(case__in=[c.pk for c in cases]).update(acknowledged_at=F("ack_due_at") - timedelta(hours=1))
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fast_kdf", "local_authorities")
 def test_national_oversight_sees_each_regions_figures_and_a_board_does_not() -> None:
@@ -280,6 +282,7 @@ def test_national_oversight_sees_each_regions_figures_and_a_board_does_not() -> 
     assert "by region" not in board.get("/staff/statistics.csv").content.decode()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fast_kdf", "local_authorities")
 def test_no_region_on_the_national_page_gives_an_authoritys_hidden_figure_away() -> None:

@@ -26,6 +26,8 @@ from oversight.suppression import Line, Table
 from tests.fuzzing import examples
 from tests.oversight import suppression_reference as reference
 
+pytestmark = pytest.mark.slow
+
 YEAR = 2025
 Published = list[tuple[set[tuple[int, int]], set[tuple[int, int]]]]
 

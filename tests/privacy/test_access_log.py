@@ -7,6 +7,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from helpline.gunicorn_hooks import is_staff_path
 from tests.live import Process
 
@@ -24,6 +26,7 @@ def lines_after(server: Process, before: int) -> list[str]:
     return server.log().splitlines()[before:]
 
 
+@pytest.mark.worker
 def test_public_requests_leave_no_access_line_and_staff_requests_do(gunicorn_server: tuple[str, Process]) -> None:
     base_url, server = gunicorn_server
     before = len(server.log().splitlines())

@@ -13,13 +13,13 @@ import pytest
 from django.conf import settings
 from django.db import transaction
 
+from notify.models import Notification
 from reports.models import Anonymity
 from reports.services import Contact
 from tests.factories import submit_report
 from tests.live import start_worker, wait_for
 from triage import notifications
 from triage.intake import report_route
-from triage.models import EmailRecord
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("fast_kdf", "authorities_committed")]
 
@@ -45,8 +45,8 @@ def test_a_reporter_email_sent_by_a_worker_under_development_settings_stays_out_
         with transaction.atomic():
             notifications.reporter_tell(case=case, template="reporter_update", occasion="dev-mail-test")
         wait_for(
-            lambda: EmailRecord.objects.filter(
-                recipient=EmailRecord.REPORTER_RECIPIENT, state=EmailRecord.State.SENT
+            lambda: Notification.objects.filter(
+                recipient=Notification.REPORTER, state=Notification.State.SENT
             ).exists(),
             timeout=60,
             what="the reporter's email sent",

@@ -34,7 +34,11 @@ from triage import case_actions
 from triage.escalations import deadlines_sweep
 from triage.models import Case
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_kdf", "authorities_committed")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("fast_kdf", "authorities_committed"),
+]
 
 LONDON = ZoneInfo("Europe/London")
 CANARY_MOMENT = datetime(2026, 12, 2, 13, 37, 42, 123456, tzinfo=LONDON)

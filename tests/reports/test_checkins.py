@@ -6,12 +6,13 @@ from django.test import Client
 from django.utils import timezone
 
 from core import crypto
+from notify.models import Notification
 from reports import checkins, services
 from reports.models import Report, RetaliationCheckin
 from tests.factories import submit_report
 from triage.escalations import deadlines_sweep
 from triage.intake import report_route
-from triage.models import CaseLink, EmailRecord
+from triage.models import CaseLink
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -70,7 +71,7 @@ def test_a_reporter_with_an_email_gets_a_content_free_nudge_once(mailoutbox) -> 
     with time_machine.travel(later):
         deadlines_sweep(now=later)
         deadlines_sweep(now=later)
-    records = EmailRecord.objects.filter(template="reporter_checkin")
+    records = Notification.objects.filter(template="reporter_checkin")
     assert records.count() == 1 and records.get().recipient == "reporter"
 
 

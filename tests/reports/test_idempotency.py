@@ -211,6 +211,7 @@ def test_a_replay_is_not_counted_against_the_submission_limit(settings: Any) -> 
     assert Report.objects.count() == 1
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_two_requests_with_the_same_key_at_once_file_one_report(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     settings.SUBMISSION_LIMIT = 5

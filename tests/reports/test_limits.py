@@ -241,6 +241,7 @@ def test_phone_reports_taken_by_staff_are_not_counted(settings: Any) -> None:
 # --- races ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_wrong_codes_run_no_more_derivations_than_the_limit(
     settings: Any, monkeypatch: pytest.MonkeyPatch
@@ -279,6 +280,7 @@ def test_concurrent_wrong_codes_run_no_more_derivations_than_the_limit(
     assert sorted(outcomes) == ["not found"] * 5 + ["throttled"] * 5
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_two_presses_of_send_at_once_file_one_report(monkeypatch: pytest.MonkeyPatch) -> None:
     reporter = Client(REMOTE_ADDR="127.0.0.51")

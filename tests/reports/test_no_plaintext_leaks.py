@@ -38,13 +38,14 @@ import pytest
 from django.db import connection
 
 from core import crypto
+from notify.models import Notification
 from outbox.models import OutboxMessage
 from reports.models import Anonymity, Draft, RaisedInternally, Report, ReporterSector
 from reports.services import Contact, message_send_from_reporter, report_read, report_unlock
 from tests import live
 from tests.database import pg_dump_text
 from tests.factories import staff_user, submit_report
-from triage.models import Case, EmailRecord
+from triage.models import Case
 
 LEAK_BROKER_URL = os.environ.get("LEAK_TEST_BROKER_URL", "redis://127.0.0.1:6379/13")
 TASK_NAME = "outbox.process"
@@ -284,7 +285,7 @@ def wait_for_routing(reports: int, emails: int) -> None:
     live.wait_for(
         lambda: (
             Case.objects.count() == reports
-            and EmailRecord.objects.filter(state="sent").count() == emails
+            and Notification.objects.filter(state="sent").count() == emails
             and not OutboxMessage.objects.filter(processed_at__isnull=True).exists()
         ),
         timeout=60,

@@ -10,13 +10,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from notify import services as notify_services
+from notify.models import Notification
 from reports import checkins
 from reports.models import Anonymity, RetaliationCheckin
+from reports.notifications import CHECKIN_NUDGE
 from reports.services import Contact
 from tests.factories import submit_report, web_report_sent
 from triage import notifications
 from triage.intake import report_route
-from triage.models import EmailRecord
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -46,7 +48,7 @@ def test_signing_out_of_a_concern_says_the_report_is_unaffected() -> None:
     opened(submitted.report.reference, submitted.access_code)  # the report itself still opens
 
 
-@pytest.mark.parametrize("template", sorted(notifications.REPORTER_TEMPLATES))
+@pytest.mark.parametrize("template", sorted(notifications.REPORTER_TEMPLATES | {CHECKIN_NUDGE}))
 def test_a_reporter_email_gives_nothing_away(template: str, settings: Any) -> None:
     settings.REPORTER_EMAIL_FROM = "Online service <noreply@service.test>"
     settings.REPORTER_EMAIL_SUBJECT = "You have a new message"
@@ -54,10 +56,16 @@ def test_a_reporter_email_gives_nothing_away(template: str, settings: Any) -> No
         anonymity=Anonymity.CONFIDENTIAL, contact=Contact(name="Sam", email="sam@private.test", phone="")
     )
     case = report_route(report_id=submitted.report.pk)
-    record = EmailRecord.objects.create(
-        case=case, recipient=EmailRecord.REPORTER_RECIPIENT, template=template, created_at=case.created_at
+    # A check-in nudge is about the report (reports sends it); a reply's email about the case.
+    subject = ("report", case.report_id) if template == CHECKIN_NUDGE else ("case", case.pk)
+    record = Notification.objects.create(
+        subject_kind=subject[0],
+        subject_id=subject[1],
+        recipient=Notification.REPORTER,
+        template=template,
+        created_at=case.created_at,
     )
-    message = notifications.email_render(record)
+    message = notify_services.email_render(record)
     assert message.subject == "You have a new message"
     assert message.from_email == "Online service <noreply@service.test>"
     shown = " ".join([message.subject, message.from_email, message.body, *(c for c, _ in message.alternatives)])

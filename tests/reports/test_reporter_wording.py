@@ -8,12 +8,14 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from notify import services as notify_services
+from notify.models import Notification
 from reports.models import Anonymity
+from reports.notifications import CHECKIN_NUDGE
 from reports.services import Contact
 from tests.factories import submit_report
 from triage import notifications
 from triage.intake import report_route
-from triage.models import EmailRecord
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -27,16 +29,22 @@ def test_the_phase_banner_promises_only_what_is_true_for_a_named_reporter_too(pa
     assert 'href="/privacy">How we protect your identity</a>' in banner
 
 
-@pytest.mark.parametrize("template", sorted(notifications.REPORTER_TEMPLATES))
+@pytest.mark.parametrize("template", sorted(notifications.REPORTER_TEMPLATES | {CHECKIN_NUDGE}))
 def test_a_reporter_email_says_to_enter_the_reference_and_code_not_to_sign_in(template: str, settings: Any) -> None:
     submitted = submit_report(
         anonymity=Anonymity.CONFIDENTIAL, contact=Contact(name="Sam", email="sam@private.test", phone="")
     )
     case = report_route(report_id=submitted.report.pk)
-    record = EmailRecord.objects.create(
-        case=case, recipient=EmailRecord.REPORTER_RECIPIENT, template=template, created_at=case.created_at
+    # A check-in nudge is about the report (reports sends it); a reply's email about the case.
+    subject = ("report", case.report_id) if template == CHECKIN_NUDGE else ("case", case.pk)
+    record = Notification.objects.create(
+        subject_kind=subject[0],
+        subject_id=subject[1],
+        recipient=Notification.REPORTER,
+        template=template,
+        created_at=case.created_at,
     )
-    message = notifications.email_render(record)
+    message = notify_services.email_render(record)
     for body in (message.body, *(content for content, _ in message.alternatives)):
         assert "sign in" not in str(body).lower()
         assert "enter your reference and access code" in str(body)

@@ -16,16 +16,19 @@ from accounts.models import User
 from core import crypto
 from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
+from notify import services as notify_services
+from notify.models import Notification
 from referrals import services as referral_services
 from referrals.models import AuthorityAction
 from reports.models import Anonymity
 from reports.services import Contact
 from tests.factories import referral_make, referral_of, sign_in, staff_user, staff_with_mfa, submit_report
 from triage import case_actions as actions
-from triage import case_content, notifications
+from triage import case_content
 from triage.events import case_events
 from triage.intake import report_route
-from triage.models import Case, EmailRecord
+from triage.models import Case
+from triage.notifications import case_emails
 from triage.workflow import ActionNotAllowed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -233,10 +236,10 @@ def test_only_a_named_reporters_identity_can_be_shared(supervisor: User) -> None
 def test_the_referral_email_to_the_authority_names_the_case_number_and_never_the_reference(
     referral: Case, officer: User
 ) -> None:
-    records = EmailRecord.objects.filter(case=referral, template="authority_referral")
+    records = case_emails(referral).filter(template="authority_referral")
     assert {r.recipient for r in records} == {REFERRAL_INBOX, officer.email}
     for record in records:
-        message = notifications.email_render(record)
+        message = notify_services.email_render(record)
         alternative = str(message.alternatives[0][0])  # type: ignore[index]
         assert referral.case_number in message.subject
         assert referral.case_number in str(message.body)
@@ -333,7 +336,7 @@ def test_recording_the_outcome_emails_the_helpline_with_the_reference_and_nobody
     too_soon = refused(officer_client, referral, "record_outcome", data)
 
     assert too_soon.status_code == 409
-    assert not EmailRecord.objects.filter(template="authority_outcome_recorded").exists()
+    assert not Notification.objects.filter(template="authority_outcome_recorded").exists()
 
     assert post(officer_client, referral, "acknowledge").status_code == 302
     response = post(officer_client, referral, "record_outcome", data)
@@ -345,17 +348,17 @@ def test_recording_the_outcome_emails_the_helpline_with_the_reference_and_nobody
     assert referral.status == Case.Status.REFERRED  # the helpline closes the case, with feedback
     event = case_events(referral).get(kind="authority_outcome")
     assert event.actor == officer
-    records = list(EmailRecord.objects.filter(case=referral, template="authority_outcome_recorded"))
+    records = list(case_emails(referral).filter(template="authority_outcome_recorded"))
     assert {r.recipient for r in records} == {supervisor.email, second_supervisor.email, handler.email}
     for record in records:
-        message = notifications.email_render(record)
+        message = notify_services.email_render(record)
         assert referral.case_number in message.subject and referral.report.reference not in message.subject
         assert referral.case_number in str(message.body)
         assert CANARY not in str(message.body)
     # Every email about this case carrying the reference went to a helpline address.
     helpline_addresses = {supervisor.email, second_supervisor.email, handler.email}
-    for record in EmailRecord.objects.filter(case=referral):
-        rendered = notifications.email_render(record)
+    for record in case_emails(referral):
+        rendered = notify_services.email_render(record)
         if referral.report.reference in rendered.subject + str(rendered.body):
             assert record.recipient in helpline_addresses, record.template
 
@@ -378,9 +381,9 @@ def test_an_officer_can_ask_the_helpline_a_question(
     assert question.encode() not in bytes(action.note)
     assert crypto.open_text(case_content.case_data_key(referral), bytes(action.note)) == question
     assert case_events(referral).filter(kind="authority_question", actor=officer).count() == 1
-    record = EmailRecord.objects.get(case=referral, template="authority_question")
+    record = case_emails(referral).get(template="authority_question")
     assert record.recipient == supervisor.email
-    rendered = notifications.email_render(record)
+    rendered = notify_services.email_render(record)
     assert CANARY not in rendered.subject + str(rendered.body)
     # An empty question is refused with an error.
     empty = refused(officer_client, referral, "ask_helpline", {"ask_helpline-note": "   "})

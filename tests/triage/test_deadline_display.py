@@ -94,7 +94,10 @@ def test_a_met_triage_clock_keeps_the_day_only_and_shows_no_time(people: dict[st
 
 
 def referred_on_saturday(people: dict[str, User]) -> Case:
-    case = report_route(report_id=submit_report(local_authority=authority_by_code(ROTHERHAM)).report.pk)
+    # Reported well before, so that no other deadline on the page (triage's) falls in the week these tests
+    # read, whatever today's date is.
+    with time_machine.travel(datetime(2026, 11, 16, 10, 0, tzinfo=LONDON), tick=False):
+        case = report_route(report_id=submit_report(local_authority=authority_by_code(ROTHERHAM)).report.pk)
     with time_machine.travel(datetime(2026, 12, 5, 10, 0, tzinfo=LONDON), tick=False):
         referral_services.case_refer(
             case=case, summary="Please visit", share_identity=False, acting_user=people["handler"]

@@ -5,11 +5,13 @@ import time_machine
 from django.utils import timezone
 
 from core.timetrail import day_start, is_day_only
+from notify.models import Notification
 from tests.factories import staff_user, submit_report
 from triage.escalations import deadlines_sweep
 from triage.events import case_events
 from triage.intake import report_route
-from triage.models import Case, EmailRecord, Escalation
+from triage.models import Case, Escalation
+from triage.notifications import case_emails
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -32,13 +34,13 @@ def test_an_untriaged_urgent_case_alerts_supervisors_once_its_hour_has_passed(ur
     escalation = Escalation.objects.get(case=urgent_case)
     assert escalation.step == "triage_overdue"
     assert escalation.deadline == urgent_case.triage_due_at
-    assert EmailRecord.objects.filter(case=urgent_case, template="triage_overdue").count() == 1
+    assert case_emails(urgent_case).filter(template="triage_overdue").count() == 1
     event = case_events(urgent_case).get(kind="escalated")
     assert event.detail["step"] == "triage_overdue"
     # Counted from when the reporter sent it, so the trail keeps the day only (core.timetrail).
     assert event.detail == {"step": "triage_overdue", "deadline": day_start(urgent_case.triage_due_at).isoformat()}
     assert is_day_only(event.created_at) and is_day_only(escalation.created_at)
-    assert all(is_day_only(e.created_at) for e in EmailRecord.objects.filter(template="triage_overdue"))
+    assert all(is_day_only(e.created_at) for e in Notification.objects.filter(template="triage_overdue"))
 
 
 def test_a_triaged_case_does_not_escalate_for_triage(urgent_case: Case) -> None:

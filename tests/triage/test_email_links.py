@@ -20,16 +20,21 @@ import pytest
 from django.test import Client
 from django.urls import resolve
 
+from accounts import notifications as account_notifications
+from accounts import services as account_services
 from accounts.models import User
-from accounts.notices import ApprovalWaiting
 from directory.models import LocalAuthority
+from notify import services as notify_services
+from notify.models import Notification
 from referrals import services as referral_services
+from reports import notifications as report_notifications
 from reports.models import Anonymity
 from reports.services import Contact
 from tests.factories import sign_in, staff_with_mfa, submit_report
 from triage import notifications
 from triage.intake import report_route
-from triage.models import Case, EmailRecord
+from triage.models import Case
+from triage.notifications import case_emails
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -50,15 +55,18 @@ PAGE = {
     "oversight": "oversight:statistics",
     "helpline": "triage:case_detail",
     "admin": "triage:admin_staff",
+    "invitee": "accounts:invitation",
 }
 # The same, for an email that has no case: the list the reader starts from.
 LIST_PAGE = {**PAGE, "authority": "referrals:referral_list", "helpline": "triage:case_list"}
 
 
 def audience(template: str) -> str:
-    if template in notifications.ADMIN_TEMPLATES:
+    if template == account_notifications.APPROVAL_WAITING:
         return "admin"
-    if template in notifications.REPORTER_TEMPLATES:
+    if template == account_notifications.INVITATION:
+        return "invitee"
+    if template in notifications.REPORTER_TEMPLATES or template == report_notifications.CHECKIN_NUDGE:
         return "reporter"
     if template in notifications.AUTHORITY_TEMPLATES:
         return "authority"
@@ -125,9 +133,14 @@ def case(people: dict[str, User]) -> Case:
     return routed
 
 
-def queue(case: Case, template: str, people: dict[str, User]) -> list[EmailRecord]:
+def queue(case: Case, template: str, people: dict[str, User]) -> list[Notification]:
     """The template's emails about the case, queued the way the project queues that kind of email."""
     kind = audience(template)
+    if template == report_notifications.CHECKIN_NUDGE:  # about the report: reports sends it
+        notify_services.notification_queue(
+            recipient=Notification.REPORTER, template=template, subject_kind="report", subject_id=case.report_id
+        )
+        return list(Notification.objects.filter(template=template))
     if kind == "reporter":
         notifications.reporter_tell(case=case, template=template, occasion="links")
     elif kind == "authority":
@@ -135,12 +148,16 @@ def queue(case: Case, template: str, people: dict[str, User]) -> list[EmailRecor
     elif kind == "oversight":
         notifications.oversight_alert(case=case, template=template)
     elif kind == "admin":  # about a staff account: no case
-        waiting = ApprovalWaiting(request_id=1, action="mfa_reset", recipients=(people["admin"].email,))
-        notifications.approval_waiting_tell(waiting)
-        return list(EmailRecord.objects.filter(case=None, template=template).order_by("pk"))
+        account_notifications.approval_waiting_tell(request_id=1, recipients=[people["admin"].email])
+        return list(Notification.objects.filter(template=template).order_by("pk"))
+    elif kind == "invitee":  # a new member of staff: no case
+        account_services.staff_invite(
+            username="new-links", email="new@helpline.test", role=User.Role.CALL_HANDLER, acting_user=people["admin"]
+        )
+        return list(Notification.objects.filter(template=template).order_by("pk"))
     else:
         notifications.helpline_tell(case=case, template=template, occasion="links")
-    return list(EmailRecord.objects.filter(case=case, template=template).order_by("pk"))
+    return list(case_emails(case).filter(template=template).order_by("pk"))
 
 
 class Readers:
@@ -150,9 +167,9 @@ class Readers:
         self.people = people
         self.clients: dict[str, Client] = {}
 
-    def client_for(self, record: EmailRecord) -> Client:
-        if record.recipient == EmailRecord.REPORTER_RECIPIENT:
-            return Client()
+    def client_for(self, record: Notification) -> Client:
+        if record.recipient == Notification.REPORTER or record.template == account_notifications.INVITATION:
+            return Client()  # no account yet, or none ever
         user = User.objects.filter(email=record.recipient).first()
         # The authority's shared referral inbox is no account: one of its officers opens the link.
         user = user or self.people["officer"]
@@ -163,7 +180,9 @@ class Readers:
         return self.clients[user.username]
 
 
-def assert_link_opens(client: Client, url: str, *, host: str, view_name: str, case_number: str | None) -> None:
+def assert_link_opens(
+    client: Client, url: str, *, host: str, view_name: str, case_number: str | None, secret: bool = False
+) -> None:
     split = urlsplit(url)
     assert f"{split.scheme}://{split.netloc}" == host, url
     assert not split.query, url
@@ -171,6 +190,8 @@ def assert_link_opens(client: Client, url: str, *, host: str, view_name: str, ca
     assert match.view_name == view_name, url
     if case_number is not None:
         assert match.kwargs == {"case_number": case_number}, url
+    if secret:
+        assert set(match.kwargs) == {"secret"}, url
     response = client.get(split.path)
     assert response.status_code == 200, (url, response.status_code)
     if split.fragment:
@@ -206,7 +227,7 @@ def test_every_link_is_the_exact_page_and_opens_for_its_recipient(
         assert {r.recipient for r in records} == {people["supervisor"].email, people["handler"].email}
     readers = Readers(people)
     for record in records:
-        rendered = parts(notifications.email_render(record))
+        rendered = parts(notify_services.email_render(record))
         for name in ("text", "html"):
             found = links(rendered[name])
             assert found, f"{template} {name}: no link"
@@ -217,11 +238,12 @@ def test_every_link_is_the_exact_page_and_opens_for_its_recipient(
                     host=PUBLIC if kind == "reporter" else STAFF,
                     view_name=PAGE[kind],
                     case_number=case.case_number if kind in {"authority", "helpline"} else None,
+                    secret=kind == "invitee",
                 )
         everything = " ".join(rendered.values())
         assert CANARY not in everything
         assert REPORTER_EMAIL not in everything
-        if kind in {"reporter", "admin"}:
+        if kind in {"reporter", "admin", "invitee"}:
             assert case.case_number not in everything
             assert case.report.reference not in everything
         elif kind == "helpline":
@@ -236,7 +258,8 @@ def test_every_link_is_the_exact_page_and_opens_for_its_recipient(
                 assert case.case_number in rendered[name], name
 
 
-@pytest.mark.parametrize("template", TEMPLATES)
+# An invitation's email is about its invitation, never a case: its link is tested above.
+@pytest.mark.parametrize("template", [t for t in TEMPLATES if t != account_notifications.INVITATION])
 def test_an_email_without_a_case_links_to_the_list_its_reader_starts_from(
     template: str, people: dict[str, User]
 ) -> None:
@@ -244,9 +267,9 @@ def test_an_email_without_a_case_links_to_the_list_its_reader_starts_from(
     reader = {"reporter": None, "authority": "officer", "oversight": "board", "helpline": "handler", "admin": "admin"}[
         kind
     ]
-    recipient = people[reader].email if reader else EmailRecord.REPORTER_RECIPIENT
-    record = EmailRecord(pk=1, case=None, recipient=recipient, template=template)
-    context = notifications.email_context(record)
+    recipient = people[reader].email if reader else Notification.REPORTER
+    record = Notification(pk=1, recipient=recipient, template=template)
+    context = notify_services.notification_context(record)
     url_keys = [key for key in context if key.endswith("_url")]
     assert len(url_keys) == 1, context
     client = Readers(people).client_for(record)
@@ -259,6 +282,7 @@ def test_an_email_without_a_case_links_to_the_list_its_reader_starts_from(
     )
 
 
+@pytest.mark.slow
 def test_the_page_check_would_catch_a_link_its_reader_cannot_open(case: Case, people: dict[str, User]) -> None:
     """Why the GETs above matter: the case page is closed to boards, oversight and authorities."""
     for who in ("board", "analyst", "officer"):
@@ -288,11 +312,11 @@ import json
 import django
 django.setup()
 from reports.models import Report
-from triage.models import Case, EmailRecord
-from triage.notifications import email_context
+from triage.models import Case
+from triage.notifications import case_email_context
 case = Case(case_number="C-0001", report=Report(reference="ABCD-EFGH"))
 names = ["reporter_update", "authority_referral", "authority_ack_overdue_national", "triage_overdue"]
-print(json.dumps({name: email_context(EmailRecord(case=case, template=name)) for name in names}))
+print(json.dumps({name: case_email_context(name, case) for name in names}))
 """
 
 

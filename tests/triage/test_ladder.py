@@ -17,16 +17,17 @@ from accounts.models import User
 from core.calendar import add_months, working_days_after
 from core.timetrail import day_end
 from directory.lookup import authority_by_code
+from notify import services as notify_services
 from referrals import services as authority
 from referrals import services as referral_services
 from referrals.models import ReferralEscalation
 from tests.factories import referral_of, sign_in, staff_user, staff_with_mfa, submit_report
 from triage import case_actions as actions
-from triage import notifications
 from triage.escalations import deadlines_sweep
 from triage.events import case_events
 from triage.intake import report_route
-from triage.models import Case, EmailRecord, Escalation
+from triage.models import Case, Escalation
+from triage.notifications import case_emails
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -90,7 +91,7 @@ def steps(case: Case) -> list[str]:
 
 
 def recipients(case: Case, template: str) -> set[str]:
-    return set(EmailRecord.objects.filter(case=case, template=template).values_list("recipient", flat=True))
+    return set(case_emails(case).filter(template=template).values_list("recipient", flat=True))
 
 
 def supervisors(people: dict[str, User]) -> set[str]:
@@ -140,7 +141,7 @@ def test_a_friday_evening_referral_is_not_overdue_over_the_weekend(people: dict[
 def test_nothing_happens_before_the_first_working_day_has_passed(case: Case) -> None:
     assert sweep(ACK_DUE - MINUTE) == 0
     assert steps(case) == []
-    assert not EmailRecord.objects.filter(case=case).exclude(template="authority_referral").exists()
+    assert not case_emails(case).exclude(template="authority_referral").exists()
 
 
 def test_no_acknowledgement_after_one_working_day_alerts_the_helpline_supervisors_once(
@@ -156,7 +157,7 @@ def test_no_acknowledgement_after_one_working_day_alerts_the_helpline_supervisor
 
     for later in (ACK_DUE + 2 * MINUTE, ACK_DUE + timedelta(hours=5)):
         assert sweep(later) == 0
-    assert EmailRecord.objects.filter(case=case, template="authority_ack_overdue").count() == 2
+    assert case_emails(case).filter(template="authority_ack_overdue").count() == 2
 
 
 def test_after_three_working_days_national_oversight_and_the_regions_board_are_alerted(
@@ -169,7 +170,7 @@ def test_after_three_working_days_national_oversight_and_the_regions_board_are_a
 
     assert steps(case) == ["ack_overdue", "ack_overdue_national"]
     assert recipients(case, "authority_ack_overdue_national") == national(people)
-    assert people["other_board"].email not in {r.recipient for r in EmailRecord.objects.filter(case=case)}
+    assert people["other_board"].email not in {r.recipient for r in case_emails(case)}
     case.refresh_from_db()
     assert case.escalated
     # The officer's list shows it as escalated.
@@ -184,10 +185,10 @@ def test_after_three_working_days_national_oversight_and_the_regions_board_are_a
 
 def test_the_national_alert_names_the_case_number_and_never_the_reference(case: Case, people: dict[str, User]) -> None:
     sweep(ACK_ESCALATE + MINUTE)
-    records = EmailRecord.objects.filter(case=case, template="authority_ack_overdue_national")
+    records = case_emails(case).filter(template="authority_ack_overdue_national")
     assert records.count() == 2
     for record in records:
-        message = notifications.email_render(record)
+        message = notify_services.email_render(record)
         parts = [message.subject, str(message.body), str(message.alternatives[0][0])]  # type: ignore[index]
         assert case.case_number in message.subject
         assert case.case_number in parts[1]
@@ -195,7 +196,7 @@ def test_the_national_alert_names_the_case_number_and_never_the_reference(case: 
             assert case.report.reference not in part
             assert f"cases/{case.case_number}" not in part  # no link into the helpline's own case page
     # The supervisors' first-rung email stays inside the helpline and may name the reference.
-    internal = EmailRecord.objects.filter(case=case, template="authority_ack_overdue").first()
+    internal = case_emails(case).filter(template="authority_ack_overdue").first()
     assert internal is not None
     assert internal.recipient in supervisors(people)
 
@@ -216,7 +217,7 @@ def test_an_acknowledged_referral_does_not_escalate_for_acknowledgement(case: Ca
     assert steps(case) == []
     case.refresh_from_db()
     assert not case.escalated
-    assert not EmailRecord.objects.filter(case=case, template__startswith="authority_ack_overdue").exists()
+    assert not case_emails(case).filter(template__startswith="authority_ack_overdue").exists()
 
 
 def test_a_late_acknowledgement_stops_the_ladder_before_the_national_rung(case: Case, people: dict[str, User]) -> None:
@@ -251,8 +252,8 @@ def test_no_outcome_by_45_working_days_alerts_supervisors_and_by_47_national_ove
     assert recipients(case, "authority_outcome_overdue_national") == national(people)
     case.refresh_from_db()
     assert case.escalated
-    for record in EmailRecord.objects.filter(case=case, template="authority_outcome_overdue_national"):
-        message = notifications.email_render(record)
+    for record in case_emails(case).filter(template="authority_outcome_overdue_national"):
+        message = notify_services.email_render(record)
         assert case.case_number in str(message.body)
         assert case.report.reference not in message.subject + str(message.body)
 
@@ -324,7 +325,7 @@ def test_steps_are_taken_once_however_often_the_sweeper_runs(case: Case) -> None
     counts = (
         ReferralEscalation.objects.filter(referral__case=case).count(),
         case_events(case).filter(kind="escalated").count(),
-        EmailRecord.objects.filter(case=case).exclude(template="authority_referral").count(),
+        case_emails(case).exclude(template="authority_referral").count(),
     )
     for _ in range(3):
         sweep(OUTCOME_ESCALATE + timedelta(hours=1))
@@ -332,7 +333,7 @@ def test_steps_are_taken_once_however_often_the_sweeper_runs(case: Case) -> None
         (
             ReferralEscalation.objects.filter(referral__case=case).count(),
             case_events(case).filter(kind="escalated").count(),
-            EmailRecord.objects.filter(case=case).exclude(template="authority_referral").count(),
+            case_emails(case).exclude(template="authority_referral").count(),
         )
         == counts
         == (4, 4, 2 + 2 + 2 + 2)

@@ -1,26 +1,26 @@
-"""triage.notifications, function by function: queueing an email once per occasion with its outbox row, who
-each alert goes to, and delivering one email (sent, retried with a Retry, then failed)."""
+"""triage.notifications, function by function: queueing a case email once per occasion with its outbox row, and
+who each alert goes to. Delivering, retrying and the reporter's address are notify's: tests/notify."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from accounts.models import User
 from directory.lookup import authority_by_code
+from notify.models import Notification
 from outbox.models import OutboxMessage
-from outbox.registry import Retry
 from reports.models import Anonymity
 from reports.services import Contact
 from tests.factories import staff_user, submit_report
 from triage import notifications
 from triage.events import case_events
 from triage.intake import report_route
-from triage.models import Case, EmailRecord
+from triage.models import Case
+from triage.notifications import case_emails
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -32,15 +32,15 @@ REPORTER_EMAIL = "reporter@private.example"
 def make_case(**overrides: Any) -> Case:
     """A standard case: routing queues no email for it."""
     case = report_route(report_id=submit_report(**overrides).report.pk)
-    assert not EmailRecord.objects.filter(case=case).exists()
+    assert not case_emails(case).exists()
     return case
 
 
 def recipients(case: Case, template: str) -> set[str]:
-    return set(EmailRecord.objects.filter(case=case, template=template).values_list("recipient", flat=True))
+    return set(case_emails(case).filter(template=template).values_list("recipient", flat=True))
 
 
-def send_rows(record: EmailRecord) -> list[OutboxMessage]:
+def send_rows(record: Notification) -> list[OutboxMessage]:
     return list(OutboxMessage.objects.filter(kind="send_email", target_id=record.pk))
 
 
@@ -52,7 +52,7 @@ def test_an_email_is_recorded_once_per_occasion_with_one_outbox_row() -> None:
     first = notifications.email_queue(case=case, recipient="a@helpline.test", template="urgent_case", occasion="x")
     again = notifications.email_queue(case=case, recipient="a@helpline.test", template="urgent_case", occasion="x")
     assert again.pk == first.pk
-    assert (first.state, first.attempts) == (EmailRecord.State.QUEUED, 0)
+    assert (first.state, first.attempts) == (Notification.State.QUEUED, 0)
     assert len(send_rows(first)) == 1
     assert OutboxMessage.objects.filter(kind="send_email").count() == 1
 
@@ -93,7 +93,7 @@ def test_staff_alert_to_nobody_records_nothing() -> None:
     staff_user("gone", email="gone@helpline.test", is_active=False)
     assert notifications.staff_alert(case=case, template="triage_overdue", recipients=User.objects.all()) == []
     assert not case_events(case).filter(kind="staff_alerted").exists()
-    assert not EmailRecord.objects.filter(case=case).exists()
+    assert not case_emails(case).exists()
 
 
 @pytest.fixture
@@ -138,8 +138,8 @@ def test_helpline_tell_goes_to_active_supervisors_and_the_assignee_once_each() -
     for _ in range(2):
         notifications.helpline_tell(case=case, template="authority_question", occasion="action-1")
     assert recipients(case, "authority_question") == {"a@helpline.test", "handler@helpline.test"}
-    assert EmailRecord.objects.filter(case=case).count() == 2
-    assert set(EmailRecord.objects.filter(case=case).values_list("occasion", flat=True)) == {"action-1"}
+    assert case_emails(case).count() == 2
+    assert set(case_emails(case).values_list("occasion", flat=True)) == {"action-1"}
 
 
 def test_helpline_tell_names_a_supervisor_assignee_once() -> None:
@@ -148,7 +148,7 @@ def test_helpline_tell_names_a_supervisor_assignee_once() -> None:
     Case.objects.filter(pk=case.pk).update(assignee=supervisor)
     case.refresh_from_db()
     notifications.helpline_tell(case=case, template="authority_question", occasion="action-1")
-    assert list(EmailRecord.objects.filter(case=case).values_list("recipient", flat=True)) == ["a@helpline.test"]
+    assert list(case_emails(case).values_list("recipient", flat=True)) == ["a@helpline.test"]
 
 
 @pytest.mark.parametrize(
@@ -163,68 +163,8 @@ def test_helpline_tell_names_a_supervisor_assignee_once() -> None:
 def test_reporter_tell_only_when_the_reporter_gave_an_email(report: dict[str, Any], emailed: bool) -> None:
     case = make_case(**report)
     notifications.reporter_tell(case=case, template="reporter_update", occasion="message-1")
-    records = list(EmailRecord.objects.filter(case=case))
+    records = list(case_emails(case))
     assert [(r.recipient, r.template, r.occasion) for r in records] == (
         [("reporter", "reporter_update", "message-1")] if emailed else []
     )
-    assert not EmailRecord.objects.filter(recipient=REPORTER_EMAIL).exists()
-
-
-# --- delivery --------------------------------------------------------------------------------------------
-
-
-def queued(case: Case | None = None) -> EmailRecord:
-    return notifications.email_queue(case=case or make_case(), recipient="a@helpline.test", template="urgent_case")
-
-
-def test_a_delivered_email_returns_none_and_is_sent_once(mailoutbox: list[Any]) -> None:
-    record = queued()
-    with time_machine.travel(NOW, tick=False):
-        assert notifications.email_deliver(record.pk) is None
-    record.refresh_from_db()
-    assert (record.state, record.attempts, record.sent_at) == (EmailRecord.State.SENT, 1, NOW)
-    assert [message.to for message in mailoutbox] == [["a@helpline.test"]]
-    assert notifications.email_deliver(record.pk) is None  # already sent: nothing more
-    assert len(mailoutbox) == 1
-
-
-def test_a_provider_failure_returns_a_retry_after_the_first_delay(settings: Any, mailoutbox: list[Any]) -> None:
-    settings.EMAIL_BACKEND = "tests.triage.failing_mail.FailingBackend"
-    record = queued()
-    with time_machine.travel(NOW, tick=False):
-        retry = notifications.email_deliver(record.pk)
-    assert retry == Retry(at=NOW + timedelta(minutes=1), error="ConnectionError")
-    record.refresh_from_db()
-    assert (record.state, record.attempts, record.next_attempt_at) == (EmailRecord.State.RETRYING, 1, retry.at)
-    assert mailoutbox == []
-
-
-def test_after_max_attempts_the_email_is_failed_and_no_longer_retried(settings: Any) -> None:
-    settings.EMAIL_BACKEND = "tests.triage.failing_mail.FailingBackend"
-    record = queued()
-    results = []
-    delays = []
-    for attempt in range(notifications.MAX_ATTEMPTS):
-        moment = NOW + timedelta(hours=attempt)
-        with time_machine.travel(moment, tick=False):
-            results.append(result := notifications.email_deliver(record.pk))
-        if isinstance(result, Retry):
-            delays.append(result.at - moment)
-    assert delays == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16)]
-    assert results[-1] is None
-    record.refresh_from_db()
-    assert (record.state, record.attempts, record.next_attempt_at) == (EmailRecord.State.FAILED, 6, None)
-    assert notifications.email_deliver(record.pk) is None
-    record.refresh_from_db()
-    assert record.attempts == 6, "a failed email is not tried again"
-
-
-def test_a_retried_email_that_then_goes_through_is_sent(settings: Any, mailoutbox: list[Any]) -> None:
-    settings.EMAIL_BACKEND = "tests.triage.failing_mail.FailingBackend"
-    record = queued()
-    assert isinstance(notifications.email_deliver(record.pk), Retry)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert notifications.email_deliver(record.pk) is None
-    record.refresh_from_db()
-    assert (record.state, record.attempts) == (EmailRecord.State.SENT, 2)
-    assert len(mailoutbox) == 1
+    assert not Notification.objects.filter(recipient=REPORTER_EMAIL).exists()

@@ -6,13 +6,15 @@ from django.utils import timezone
 
 from audit.trail import audit_verify
 from core.timetrail import day_start
+from notify.models import Notification
 from outbox import services as outbox
 from outbox.models import OutboxMessage
 from outbox.services import outbox_process
 from tests.factories import staff_user, submit_report
 from triage.events import case_events
 from triage.intake import report_route
-from triage.models import Case, EmailRecord
+from triage.models import Case
+from triage.notifications import case_emails
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -86,7 +88,7 @@ def test_an_urgent_case_queues_one_alert_per_supervisor_each_sent_once(mailoutbo
     assert sorted(m.to[0] for m in mailoutbox) == ["a@helpline.test", "b@helpline.test"]
     assert all(case.case_number in m.subject and case.report.reference not in m.subject for m in mailoutbox)
     assert all(m.track_opens is False and m.track_clicks is False for m in mailoutbox)
-    assert set(EmailRecord.objects.values_list("state", flat=True)) == {"sent"}
+    assert set(Notification.objects.values_list("state", flat=True)) == {"sent"}
 
 
 def test_a_failing_mail_provider_is_retried_with_growing_delays_then_marked_failed(settings) -> None:  # type: ignore[no-untyped-def]
@@ -99,11 +101,11 @@ def test_a_failing_mail_provider_is_retried_with_growing_delays_then_marked_fail
     for _ in range(6):
         with time_machine.travel(now):
             outbox_process(outbox_id=row.pk)
-        record = EmailRecord.objects.get(case=case)
+        record = case_emails(case).get()
         if record.next_attempt_at:
             delays.append(record.next_attempt_at - now)
             now = record.next_attempt_at + timedelta(seconds=1)
-    assert record.state == EmailRecord.State.FAILED
+    assert record.state == Notification.State.FAILED
     assert record.attempts == 6
     assert delays == sorted(delays) and len(set(delays)) == len(delays)
     assert OutboxMessage.objects.get(pk=row.pk).processed_at is not None

@@ -22,7 +22,8 @@ from tests.factories import referral_of, sign_in, staff_with_mfa, submit_report
 from triage import case_actions as actions
 from triage.case_content import case_data_key
 from triage.intake import report_route
-from triage.models import Case, CaseNote, EmailRecord
+from triage.models import Case, CaseNote
+from triage.notifications import case_emails
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -90,7 +91,7 @@ def test_a_referral_that_reaches_nobody_says_so_and_leaves_an_audited_follow_up(
     assert "told by email" not in page
     assert "No email was sent: Sheffield has no referral inbox and no officer with an account." in page
     assert "the helpline must make sure Sheffield knows" in page
-    assert not EmailRecord.objects.filter(case=case, template="authority_referral").exists()
+    assert not case_emails(case).filter(template="authority_referral").exists()
     case.refresh_from_db()
     assert case.status == Case.Status.REFERRED and referral_of(case).ack_due_at is not None
     note = CaseNote.objects.get(case=case)
@@ -124,7 +125,7 @@ def test_a_referral_to_an_authority_with_an_inbox_says_exactly_what_was_queued(c
     body = text(response)
     assert "is being sent to 1 address there" in body
     assert "told by email" not in body
-    assert EmailRecord.objects.filter(case=case, template="authority_referral").count() == 1
+    assert case_emails(case).filter(template="authority_referral").count() == 1
     assert not AuditEvent.objects.filter(kind="referral_follow_up").exists()
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from core.calendar import working_days_after
 from directory.lookup import authority_by_code
+from notify.models import Notification
 from referrals import services as referral_services
 from referrals.models import AuthorityAction
 from reports.services import report_read, report_unlock
@@ -24,7 +25,8 @@ from triage import case_actions as actions
 from triage.escalations import deadlines_sweep
 from triage.events import case_events
 from triage.intake import report_route
-from triage.models import Case, EmailRecord
+from triage.models import Case
+from triage.notifications import case_emails
 from triage.workflow import ActionNotAllowed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -75,7 +77,7 @@ def ask(case: Case, officer: User) -> AuthorityAction:
 
 
 def emails(case: Case, template: str) -> list[str]:
-    return sorted(EmailRecord.objects.filter(case=case, template=template).values_list("recipient", flat=True))
+    return sorted(case_emails(case).filter(template=template).values_list("recipient", flat=True))
 
 
 def test_a_question_gets_a_two_working_day_clock_counted_on_both_sides(
@@ -212,12 +214,12 @@ def test_a_missed_answer_alerts_the_supervisors_once_per_question(
     assert first.answer_due_at is not None
     before = first.answer_due_at - timedelta(minutes=1)
     deadlines_sweep(now=before)
-    assert not EmailRecord.objects.filter(template="authority_question_overdue").exists()
+    assert not Notification.objects.filter(template="authority_question_overdue").exists()
     after = max(first.answer_due_at, second.answer_due_at or first.answer_due_at) + timedelta(minutes=1)
     with time_machine.travel(after, tick=False):
         deadlines_sweep(now=after)
         deadlines_sweep(now=after + timedelta(hours=1))
-    overdue = EmailRecord.objects.filter(case=case, template="authority_question_overdue")
+    overdue = case_emails(case).filter(template="authority_question_overdue")
     assert sorted(overdue.values_list("occasion", flat=True)) == sorted(
         [f"question-{first.pk}", f"question-{second.pk}"]
     )

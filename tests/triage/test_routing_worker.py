@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from notify.models import Notification
 from outbox.models import OutboxMessage
 from reports.models import Report
 from tests.factories import staff_user, submit_report
 from tests.live import Process, point_publisher_at, start_worker, wait_for
-from triage.models import Case, EmailRecord
+from triage.models import Case
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("fast_kdf", "authorities_committed")]
 
@@ -43,7 +44,7 @@ def test_an_urgent_report_alerts_the_supervisors_naming_only_the_reference(tmp_p
     try:
         submitted = submit_report(child_at_immediate_risk=True, details="CANARY-urgent-details")
         wait_for(
-            lambda: EmailRecord.objects.filter(state=EmailRecord.State.SENT).count() == 2,
+            lambda: Notification.objects.filter(state=Notification.State.SENT).count() == 2,
             timeout=60,
             what="two alert emails",
         )
@@ -56,7 +57,7 @@ def test_an_urgent_report_alerts_the_supervisors_naming_only_the_reference(tmp_p
     assert sent.count(submitted.report.reference) >= 2
     assert "CANARY" not in sent
     assert "Northside" not in sent
-    assert {"sup1@helpline.test", "sup2@helpline.test"} == set(EmailRecord.objects.values_list("recipient", flat=True))
+    assert {"sup1@helpline.test", "sup2@helpline.test"} == set(Notification.objects.values_list("recipient", flat=True))
 
 
 def test_reports_submitted_while_redis_is_down_are_routed_once_it_is_back(tmp_path: Path, test_broker: str) -> None:

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from notify.models import Notification
 from outbox.models import OutboxMessage
 from outbox.services import outbox_publish
 from tests.factories import staff_user, submit_report
 from tests.live import Process, point_publisher_at, start_beat, start_worker, wait_for
 from tests.triage.slow_mail import LATENCY, sending_marker
-from triage.models import Case, EmailRecord
+from triage.models import Case
 
 pytestmark = [pytest.mark.worker, pytest.mark.usefixtures("fast_kdf", "authorities_committed")]
 
@@ -76,26 +77,26 @@ def test_killing_workers_mid_batch_routes_every_report_once_and_sends_every_emai
 
     first = start_worker(tmp_path / "first.log", concurrency=1, **worker_env(mail_dir))
     try:
-        wait_for(lambda: EmailRecord.objects.filter(state="sent").count() >= 2, timeout=60, what="some emails")
+        wait_for(lambda: Notification.objects.filter(state="sent").count() >= 2, timeout=60, what="some emails")
         wait_for(lambda: len(children_of(first)) == 1, timeout=30, what="the pool child")
         wait_until_sending(mail_dir, children_of(first)[0])
         os.kill(first.popen.pid, signal.SIGKILL)  # the main process: its child loses its parent
     finally:
         first.stop(signal.SIGKILL)  # and the child, mid-send
-    assert EmailRecord.objects.filter(state="sent").count() < expected_emails, "the kill came too late to test"
+    assert Notification.objects.filter(state="sent").count() < expected_emails, "the kill came too late to test"
 
     second = start_worker(tmp_path / "second.log", concurrency=2, **worker_env(mail_dir))
     beat = start_beat(tmp_path / "beat.log", **worker_env(mail_dir))
     try:
         wait_for(lambda: len(children_of(second)) >= 1, timeout=30, what="pool children")
-        wait_for(lambda: EmailRecord.objects.filter(state="sent").count() >= 4, timeout=60, what="more emails")
+        wait_for(lambda: Notification.objects.filter(state="sent").count() >= 4, timeout=60, what="more emails")
         victim = children_of(second)[0]
         wait_until_sending(mail_dir, victim)
         os.kill(victim, signal.SIGKILL)  # a pool child, mid-batch
         try:
             wait_for(
                 lambda: (
-                    EmailRecord.objects.filter(state="sent").count() == expected_emails
+                    Notification.objects.filter(state="sent").count() == expected_emails
                     and Case.objects.count() == REPORTS
                 ),
                 timeout=120,
@@ -103,7 +104,7 @@ def test_killing_workers_mid_batch_routes_every_report_once_and_sends_every_emai
             )
         except AssertionError as error:
             pending = list(OutboxMessage.objects.filter(processed_at__isnull=True).values())
-            states = list(EmailRecord.objects.values_list("state", flat=True))
+            states = list(Notification.objects.values_list("state", flat=True))
             raise AssertionError(
                 f"{error}\ncases {Case.objects.count()}, emails {states}\npending: {pending}\n"
                 f"worker log:\n{second.log()[-3000:]}"

@@ -233,6 +233,7 @@ def cases_in_every_state(supervisor: User) -> dict[str, Case]:
     return cases
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fast_kdf", "local_authorities")
 @pytest.mark.parametrize("role", HELPLINE)

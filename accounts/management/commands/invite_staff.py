@@ -14,7 +14,8 @@ from accounts.models import User
 
 class Command(BaseCommand):
     help = (
-        "Create a staff account and print its one-time invitation link (valid for INVITATION_TTL_HOURS). "
+        "Create a staff account and print its one-time invitation link (valid for INVITATION_TTL_HOURS) and "
+        "enrolment code. "
         "--scope: the GSS codes of an authority officer's authorities, or a board reviewer's region."
     )
 
@@ -40,4 +41,8 @@ class Command(BaseCommand):
         until = timezone.localtime(issued.invitation.expires_at)
         self.stdout.write(f"Invitation for {issued.invitation.user.username}, valid until {until:%d %b %Y %H:%M}:")
         self.stdout.write(issued.link)
-        self.stdout.write("Send it to them by a channel you trust; it works once. It is not shown again.")
+        self.stdout.write(f"Enrolment code: {issued.enrolment_code}")
+        self.stdout.write(
+            "The link is emailed to them when they have an address; give them the code by phone or in person, "
+            "separately. The link works once, with the code. Neither is shown again."
+        )

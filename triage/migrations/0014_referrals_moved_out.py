@@ -6,7 +6,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("triage", "0012_referral_particulars"),
+        ("triage", "0013_emailrecord_to_notify"),
         ("referrals", "0001_initial"),
     ]
 

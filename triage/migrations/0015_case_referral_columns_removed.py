@@ -6,9 +6,9 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("triage", "0013_referrals_moved_out"),
+        ("triage", "0014_referrals_moved_out"),
         ("referrals", "0004_referral_state_required"),
-        ("oversight", "0005_case_facts_from_referrals"),
+        ("oversight", "0006_case_facts_from_referrals"),
     ]
 
     operations = [

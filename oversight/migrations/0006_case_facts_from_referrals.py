@@ -49,10 +49,11 @@ FROM (
 ) facts;
 CREATE UNIQUE INDEX oversight_case_facts_key ON oversight_case_facts (key);
 CREATE INDEX oversight_case_facts_region ON oversight_case_facts (region, month);
+CREATE INDEX oversight_case_facts_month ON oversight_case_facts (month);
 """
 
 
 class Migration(migrations.Migration):
-    dependencies = [("oversight", "0004_refresh_function"), ("referrals", "0004_referral_state_required")]
+    dependencies = [("oversight", "0005_stored_statistics"), ("referrals", "0004_referral_state_required")]
 
     operations = [migrations.RunSQL(DROP + CASE_FACTS, migrations.RunSQL.noop)]

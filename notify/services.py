@@ -1,0 +1,175 @@
+"""Queueing a notification once per occasion, and sending it through the outbox with retries.
+
+A notification is recorded in the caller's transaction with its own outbox row, and sent by a worker after
+that transaction commits: templated as subject / text / html, through anymail, tracking off. What a template
+may name is decided by the app that registered it (notify.registry); every template says only that something
+awaits and links to it: never what anybody wrote, never a reporter's reference.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from anymail.message import AnymailMessage
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from core.timetrail import day_start, is_day_only, recorded_now
+from notify import registry
+from notify.models import Notification
+from outbox.registry import Retry, register
+from outbox.services import outbox_add
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+# The outbox kind whose rows send one email Notification each (the name it had when triage sent email).
+SEND_EMAIL = "send_email"
+
+
+class UnknownTemplate(Exception):
+    pass
+
+
+def notification_queue(
+    *, recipient: str, template: str, subject_kind: str = "", subject_id: int | None = None, occasion: str = ""
+) -> Notification:
+    """Record one email, once per (subject, recipient, template, occasion), and send it after commit.
+    ``recipient`` is an address, or a placeholder (Notification.REPORTER) that a registered resolver turns
+    into one only when it is sent."""
+    if registry.template_for(template) is None:
+        raise UnknownTemplate(f"No app registered the template {template!r}")
+    notification, created = Notification.objects.get_or_create(
+        channel=Notification.Channel.EMAIL,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        recipient=recipient,
+        template=template,
+        occasion=occasion,
+        # A reporter's mail keeps the day only: its time would say when they were here (core.timetrail).
+        defaults={"created_at": day_start() if recipient == Notification.REPORTER else recorded_now()},
+    )
+    if created:
+        outbox_add(kind=SEND_EMAIL, target_id=notification.pk)
+    return notification
+
+
+# --- sending -----------------------------------------------------------------------------------------
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Growing delays between tries: 1, 2, 4, 8, 16 minutes."""
+    return timedelta(minutes=2 ** max(attempt - 1, 0))
+
+
+def is_placeholder(recipient: str) -> bool:
+    return "@" not in recipient
+
+
+def notification_address(notification: Notification) -> str:
+    """The address to send to: the recipient, or what the resolver for its placeholder finds (e.g. the
+    reporter's address, unsealed here only to send and never stored). "" when there is nobody to send to."""
+    if not is_placeholder(notification.recipient):
+        return notification.recipient
+    resolver = registry.resolver_for(audience=notification.recipient, subject_kind=notification.subject_kind)
+    if resolver is None or notification.subject_id is None:
+        return ""
+    return resolver(notification.subject_id)
+
+
+def notification_context(notification: Notification) -> dict[str, object]:
+    template = registry.template_for(notification.template)
+    if template is None:
+        raise UnknownTemplate(f"No app registered the template {notification.template!r}")
+    return template.context(notification)
+
+
+def email_render(notification: Notification, address: str | None = None) -> AnymailMessage:
+    """The email as it is sent (to ``address``, or to whoever notification_address finds)."""
+    context = notification_context(notification)
+    address = notification_address(notification) if address is None else address
+    base = f"emails/{notification.template}"
+    subject = render_to_string(f"{base}/subject.txt", context).strip()
+    from_email = settings.DEFAULT_FROM_EMAIL
+    if notification.recipient == Notification.REPORTER:
+        # A reporter's inbox must not give away the service: a neutral sender and subject (configurable).
+        subject, from_email = settings.REPORTER_EMAIL_SUBJECT, settings.REPORTER_EMAIL_FROM
+    message = AnymailMessage(
+        subject=subject,
+        body=render_to_string(f"{base}/body.txt", context),
+        from_email=from_email,
+        to=[address],
+        # The same id on every retry lets providers and mail servers recognise a repeat.
+        headers={"Message-ID": f"<email-{notification.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"},
+    )
+    message.attach_alternative(render_to_string(f"{base}/body.html", context), "text/html")
+    # Anymail: no open or click tracking (it would record when and where a person reads).
+    message.track_opens = False
+    message.track_clicks = False
+    return message
+
+
+def _settled(notification: Notification) -> None:
+    template = registry.template_for(notification.template)
+    if template is not None and template.settled is not None:
+        template.settled(notification)
+
+
+def _failed(notification: Notification, attempt: int, error: str) -> Retry | None:
+    log.warning("notification %s attempt %s failed: %s", notification.pk, attempt, error)
+    notification.attempts = attempt
+    if attempt >= MAX_ATTEMPTS or error == "NoAddress":
+        notification.state = Notification.State.FAILED
+        notification.next_attempt_at = None
+    else:
+        notification.state = Notification.State.RETRYING
+        notification.next_attempt_at = timezone.now() + retry_delay(attempt)
+    notification.save(update_fields=["state", "next_attempt_at", "attempts"])
+    if notification.next_attempt_at is None:
+        _settled(notification)
+        return None
+    return Retry(at=notification.next_attempt_at, error=error)
+
+
+def notification_deliver(notification_id: int) -> Retry | None:
+    """Send one recorded email (the SEND_EMAIL outbox handler). Failures are retried with growing delays,
+    then marked failed for staff to see; either way the row is done once the record says so."""
+    notification = Notification.objects.get(pk=notification_id)
+    if notification.state in {Notification.State.SENT, Notification.State.FAILED, Notification.State.CANCELLED}:
+        return None
+    attempt = notification.attempts + 1
+    try:
+        address = notification_address(notification)
+        if not address:
+            # Nobody to send to (a reporter who gave no address): trying again would find nobody either.
+            return _failed(notification, attempt, "NoAddress")
+        message = email_render(notification, address)
+        message.send(fail_silently=False)
+    except registry.NothingToSend:
+        notification.state = Notification.State.CANCELLED
+        notification.attempts = attempt
+        notification.save(update_fields=["state", "attempts"])
+        _settled(notification)
+        return None
+    except Exception as error:  # noqa: BLE001 - any provider failure is retried, never lost
+        return _failed(notification, attempt, type(error).__name__)
+    with transaction.atomic():
+        notification.state = Notification.State.SENT
+        notification.attempts = attempt
+        # The day only for mail to a reporter, or caused by one (an urgent report's alert): its time would
+        # say when they were here. Other mail keeps the time it went.
+        reporter_paced = notification.recipient == Notification.REPORTER or is_day_only(notification.created_at)
+        notification.sent_at = day_start() if reporter_paced else timezone.now()
+        status = getattr(message, "anymail_status", None)
+        notification.provider_message_id = (getattr(status, "message_id", None) or "")[:255] if status else ""
+        notification.save(update_fields=["state", "attempts", "sent_at", "provider_message_id"])
+    _settled(notification)
+    return None
+
+
+def register_outbox_handler() -> None:
+    # Sends an email, then records that it did: its own transactions.
+    register(SEND_EMAIL, notification_deliver, atomic=False)
