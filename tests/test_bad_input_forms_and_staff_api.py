@@ -477,12 +477,14 @@ def ready_for(action: str, case: Case, supervisor: User) -> dict[str, str]:
     if action == "reopen":
         actions.case_close(case=case, outcome="no_further_action", feedback="Thank you.", acting_user=supervisor)
     if action in {"update_authority", "reply_to_authority", "relay_to_reporter"}:
-        referral_services.case_refer(
+        referral = referral_services.case_refer(
             case=case, summary="Please look into this.", share_identity=False, acting_user=supervisor
         )
     if action in {"reply_to_authority", "relay_to_reporter"}:
         _, officer = signed_in(User.Role.AUTHORITY_OFFICER, ROTHERHAM)
-        question = authority_service.referral_ask_helpline(case=case, question="Which year?", acting_user=officer)
+        question = referral_services.referral_ask_helpline(
+            referral=referral, question="Which year?", acting_user=officer
+        )
         return {"question": str(question.pk)}
     return {}
 
