@@ -377,6 +377,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Two models have a "status": each enum named for its model.
+    # The enum hook, leaving each staff action's body as its form writes it (triage/api.py).
+    "POSTPROCESSING_HOOKS": ["triage.api.postprocess_schema"],
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "triage.models.Case.Status",
         "ReferralStatusEnum": "referrals.models.Referral.Status",

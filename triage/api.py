@@ -7,16 +7,19 @@ only the directory or the staff list can confirm."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.conf import settings
 from django.http import Http404
 from django.utils.datastructures import MultiValueDict
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.hooks import postprocess_schema_enums
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.fields import empty
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,7 +36,7 @@ from triage.case_content import case_open
 from triage.deadlines import CASE_PAGE_CLOCKS
 from triage.forms import CaseFilterForm, case_filter_form
 from triage.models import Case
-from triage.staff_actions import ACTION_FORMS, action_form, case_act, page_actions
+from triage.staff_actions import ACTION_FORMS, ACTIONS, action_form, case_act, page_actions
 
 
 class HelplineStaffVerified(BasePermission):
@@ -194,13 +197,69 @@ def action_body_schema(action: str) -> dict[str, Any]:
     return {"title": action, **form_schema(ACTION_FORMS[action], ACTION_BODY_OVERRIDES)}
 
 
-def case_action_request() -> dict[str, Any]:
-    return {
-        "application/json": {
-            "anyOf": [action_body_schema(action) for action in ACTION_FORMS],
+class ActionInputSerializer(serializers.Serializer[dict[str, Any]]):
+    """The JSON body of one staff action, validated by the action's form (staff_actions.ACTIONS), so the
+    page and the API accept and refuse exactly the same; its schema is the form's (ActionInputSchema).
+    Give the case as ``context={"case": case}``: some forms' choices are the case's."""
+
+    action: ClassVar[str] = ""
+
+    def run_validation(self, data: Any = empty) -> dict[str, Any]:
+        values, wrong_types = _as_form_data(data, self.action)
+        if wrong_types:
+            raise serializers.ValidationError(wrong_types)
+        form = action_form(self.action, values, case=self.context.get("case"))
+        if form is None:
+            return {}
+        if not form.is_valid():
+            raise serializers.ValidationError(
+                {name: [str(message) for message in errors] for name, errors in form.errors.items()}
+            )
+        return dict(form.cleaned_data)
+
+
+def _action_serializer(action: str) -> type[ActionInputSerializer]:
+    camel = "".join(part.capitalize() for part in action.split("_"))
+    return type(f"{camel}ActionSerializer", (ActionInputSerializer,), {"action": action, "__module__": __name__})
+
+
+# One typed input serializer per staff action, by name (components "<Action>ActionRequest" in the schema).
+ACTION_SERIALIZERS: dict[str, type[ActionInputSerializer]] = {name: _action_serializer(name) for name in ACTIONS}
+
+
+class CaseActionBodySerializer(serializers.Serializer[dict[str, Any]]):
+    """Only for the schema: the body of the action named in the URL, one of ACTION_SERIALIZERS."""
+
+
+class ActionInputSchema(OpenApiSerializerExtension):  # type: ignore[no-untyped-call]
+    target_class = ActionInputSerializer
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        return action_body_schema(self.target.action)
+
+
+class CaseActionBodySchema(OpenApiSerializerExtension):  # type: ignore[no-untyped-call]
+    target_class = CaseActionBodySerializer
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        return {
+            "anyOf": [auto_schema.resolve_serializer(cls, direction).ref for cls in ACTION_SERIALIZERS.values()],
             "description": "The body of the action named in the URL: the alternative titled with its name.",
         }
-    }
+
+
+def postprocess_schema(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular's enum hook, with each action's body left as its form writes it (field_schema): pulled
+    out into shared enums, fields of the same name with other choices (priority, outcome) would be renamed
+    across the whole document."""
+    schemas = result.get("components", {}).get("schemas", {})
+    names = {f"{serializer.__name__.removesuffix('Serializer')}Request" for serializer in ACTION_SERIALIZERS.values()}
+    bodies = {name: schemas.pop(name) for name in names if name in schemas}
+    result = postprocess_schema_enums(result, generator, **kwargs)
+    schemas = result["components"]["schemas"]
+    result["components"]["schemas"] = dict(sorted({**schemas, **bodies}.items()))
+    return result
 
 
 class CaseRowSerializer(serializers.Serializer[dict[str, Any]]):
@@ -326,7 +385,7 @@ class CaseActionApi(APIView):
             CASE_NUMBER_PARAMETER,
             OpenApiParameter("action", {"type": "string", "enum": list(ACTION_FORMS)}, OpenApiParameter.PATH),
         ],
-        request=case_action_request(),
+        request=CaseActionBodySerializer,
         responses={
             200: inline_serializer(
                 "CaseActionDone",
@@ -341,21 +400,18 @@ class CaseActionApi(APIView):
     def post(self, request: Request, case_number: str, action: str) -> Response:
         user = staff_user(request)
         case = selectors.case_get_for(user=user, case_number=case_number)
-        if action not in ACTION_FORMS:
+        if action not in ACTIONS:
             raise Http404
         try:
             # The rule allowed_actions is drawn from: what is not offered to this role is refused, 403.
             workflow.check_permitted(user, action)
         except workflow.ActionNotPermitted as refused:
             return Response({"detail": str(refused)}, status=status.HTTP_403_FORBIDDEN)
-        data, wrong_types = _as_form_data(request.data, action)
-        if wrong_types:
-            return Response(wrong_types, status=status.HTTP_400_BAD_REQUEST)
-        form = action_form(action, data, case=case)
-        if form is not None and not form.is_valid():
-            return Response(form.errors, status=status.HTTP_400_BAD_REQUEST)
+        body = ACTION_SERIALIZERS[action](data=request.data, context={"case": case})
+        if not body.is_valid():
+            return Response(body.errors, status=status.HTTP_400_BAD_REQUEST)
         try:
-            case_act(case=case, action=action, data=form.cleaned_data if form else {}, acting_user=user)
+            case_act(case=case, action=action, data=body.validated_data, acting_user=user)
         except workflow.ActionNotPermitted as refused:
             return Response({"detail": str(refused)}, status=status.HTTP_403_FORBIDDEN)
         except workflow.ActionNotAllowed as refused:

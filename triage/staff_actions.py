@@ -4,6 +4,7 @@ data. Shared by the workspace pages and the staff API, so both accept and refuse
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -15,46 +16,196 @@ from triage import forms as case_forms
 from triage.models import Case
 from triage.ports import referral_port
 
-ACTION_FORMS: dict[str, type[forms.Form] | None] = {
-    "claim": None,
-    "assign": case_forms.AssignForm,
-    "set_priority": case_forms.PriorityForm,
-    "set_concern_types": case_forms.ConcernTypesForm,
-    "set_authority": case_forms.AuthorityForm,
-    "ask_reporter": case_forms.ReporterMessageForm,
-    "add_note": case_forms.NoteForm,
-    "refer": case_forms.ReferForm,
-    "escalate": case_forms.EscalateForm,
-    "link_duplicate": case_forms.LinkForm,
-    "close": case_forms.CloseForm,
-    "reopen": case_forms.ReopenForm,
-    "reply_to_authority": case_forms.AuthorityReplyForm,
-    "relay_to_reporter": case_forms.RelayToReporterForm,
-    "update_authority": case_forms.AuthorityUpdateForm,
+
+@dataclass(frozen=True)
+class StaffAction:
+    """One helpline action, declared once: the form that validates its input (the page's, and through
+    triage/api.py's serializers the API's), its place on the case page, its service call and its banner.
+    Which statuses it is allowed from and who may take it are the workflow's (``transitions``, workflow.py)."""
+
+    form: type[forms.Form] | None
+    heading: str  # the disclosure on the case page ("" for an action that is only a button)
+    button: str  # its button; "{authority}" is the case's authority
+    # The service call, with the form's cleaned data; what it returns is handed to ``banner``.
+    run: Callable[[Case, dict[str, Any], User], Any]
+    # What happened, for the page's notification banner, said once the case is reloaded.
+    banner: Callable[[Case, dict[str, Any], Any], str]
+    # The workflow's entries this action stands for (escalate stands for both of its routes).
+    transitions: tuple[str, ...] = ()
+
+
+def _said(text: str) -> Callable[[Case, dict[str, Any], Any], str]:
+    return lambda case, data, result: text
+
+
+def _authority(case: Case) -> str:
+    return case.authority.name if case.authority else "the authority"
+
+
+def _by_referrals(name: str) -> Callable[[Case, dict[str, Any], User], str]:
+    """A referral action: the referrals app runs it and says what it did (triage/ports.py)."""
+    return lambda case, data, user: referral_port().actions[name](case, data, user)
+
+
+def _assign(case: Case, data: dict[str, Any], user: User) -> None:
+    assignee = selectors.helpline_staff().filter(username=data["assignee"]).first()
+    if assignee is None:
+        raise workflow.ActionNotAllowed("There is no such member of staff.")
+    case_actions.case_assign(case=case, assignee=assignee, acting_user=user)
+
+
+def _set_concern_types(case: Case, data: dict[str, Any], user: User) -> None:
+    codes = data["concern_types"]
+    case_actions.case_set_concern_types(
+        case=case, concern_types=list(codes) if isinstance(codes, list) else [], acting_user=user
+    )
+
+
+def _set_authority(case: Case, data: dict[str, Any], user: User) -> None:
+    authority = authority_by_code(str(data["authority"]))
+    if authority is None:
+        raise workflow.ActionNotAllowed("Choose an English children's services authority.")
+    case_actions.case_set_authority(case=case, authority=authority, acting_user=user)
+
+
+def _link_duplicate(case: Case, data: dict[str, Any], user: User) -> Case:
+    other = selectors.case_by_identifier(user=user, text=str(data["other"]))
+    if other is None:
+        raise workflow.ActionNotAllowed("There is no case with that number.")
+    case_actions.case_link_duplicate(case=case, other=other, acting_user=user)
+    return other
+
+
+def _reported(case: Case, data: dict[str, Any], said: Any) -> str:
+    return str(said)
+
+
+# Every helpline action, in the order the case page offers them.
+ACTIONS: dict[str, StaffAction] = {
+    "claim": StaffAction(
+        None,
+        "",
+        "",
+        run=lambda case, data, user: case_actions.case_claim(case=case, acting_user=user),
+        banner=_said("You have claimed this case"),
+    ),
+    "assign": StaffAction(
+        case_forms.AssignForm,
+        "Assign",
+        "Assign case",
+        run=_assign,
+        banner=lambda case, data, _: f"Case assigned to {data['assignee']}",
+    ),
+    "set_priority": StaffAction(
+        case_forms.PriorityForm,
+        "Set priority",
+        "Set priority",
+        run=lambda case, data, user: case_actions.case_set_priority(
+            case=case, priority=str(data["priority"]), acting_user=user
+        ),
+        banner=lambda case, data, _: f"Priority set to {case.get_priority_display().lower()}",
+    ),
+    "set_concern_types": StaffAction(
+        case_forms.ConcernTypesForm,
+        "Set concern types",
+        "Save concern types",
+        run=_set_concern_types,
+        banner=_said("Concern types updated"),
+    ),
+    "set_authority": StaffAction(
+        case_forms.AuthorityForm,
+        "Confirm or change the authority",
+        "Confirm authority",
+        run=_set_authority,
+        banner=lambda case, data, _: f"Authority set to {_authority(case)}",
+    ),
+    "ask_reporter": StaffAction(
+        case_forms.ReporterMessageForm,
+        "Message the reporter",
+        "Send message",
+        run=lambda case, data, user: case_actions.case_ask_reporter(
+            case=case, body=str(data["body"]), acting_user=user
+        ),
+        banner=_said("Message sent to the reporter"),
+    ),
+    "add_note": StaffAction(
+        case_forms.NoteForm,
+        "Add an internal note",
+        "Add internal note",
+        run=lambda case, data, user: case_actions.case_add_note(case=case, body=str(data["body"]), acting_user=user),
+        banner=_said("Internal note added. Only helpline staff can see it."),
+    ),
+    "refer": StaffAction(
+        case_forms.ReferForm,
+        "Refer to the local authority",
+        "Refer to {authority}",
+        run=_by_referrals("refer"),
+        banner=_reported,
+    ),
+    "escalate": StaffAction(
+        case_forms.EscalateForm,
+        "Escalate",
+        "Escalate case",
+        run=lambda case, data, user: case_actions.case_escalate(case=case, route=str(data["route"]), acting_user=user),
+        banner=lambda case, data, _: f"Case escalated: {case.get_status_display().lower()}",
+        transitions=("escalate_national_review", "escalate_police"),
+    ),
+    "link_duplicate": StaffAction(
+        case_forms.LinkForm,
+        "Link a duplicate",
+        "Link case",
+        run=_link_duplicate,
+        banner=lambda case, data, other: f"Case linked to {other.case_number}",
+    ),
+    "close": StaffAction(
+        case_forms.CloseForm,
+        "Close with an outcome",
+        "Close case",
+        run=lambda case, data, user: case_actions.case_close(
+            case=case, outcome=str(data["outcome"]), feedback=str(data["feedback"]), acting_user=user
+        ),
+        banner=lambda case, data, _: f"Case closed with the outcome: {case.get_outcome_display().lower()}",
+    ),
+    "reopen": StaffAction(
+        case_forms.ReopenForm,
+        "Reopen the case",
+        "Reopen case",
+        run=lambda case, data, user: case_actions.case_reopen(case=case, reason=str(data["reason"]), acting_user=user),
+        banner=_said("Case reopened. It is back in triage, and the reason is kept as an internal note."),
+    ),
+    "reply_to_authority": StaffAction(
+        case_forms.AuthorityReplyForm,
+        "Reply to the authority",
+        "Send reply",
+        run=_by_referrals("reply_to_authority"),
+        banner=_reported,
+    ),
+    "relay_to_reporter": StaffAction(
+        case_forms.RelayToReporterForm,
+        "Ask the reporter for the authority",
+        "Send message to the reporter",
+        run=_by_referrals("relay_to_reporter"),
+        banner=_reported,
+    ),
+    "update_authority": StaffAction(
+        case_forms.AuthorityUpdateForm,
+        "Send an update to the authority",
+        "Send update",
+        run=_by_referrals("update_authority"),
+        banner=_reported,
+    ),
 }
-# Each action's place on the case page: (what the disclosure says, what its button says). Buttons name what
-# they do; "{authority}" is the case's authority.
-ACTION_LABELS: dict[str, tuple[str, str]] = {
-    "assign": ("Assign", "Assign case"),
-    "set_priority": ("Set priority", "Set priority"),
-    "set_concern_types": ("Set concern types", "Save concern types"),
-    "set_authority": ("Confirm or change the authority", "Confirm authority"),
-    "ask_reporter": ("Message the reporter", "Send message"),
-    "add_note": ("Add an internal note", "Add internal note"),
-    "refer": ("Refer to the local authority", "Refer to {authority}"),
-    "escalate": ("Escalate", "Escalate case"),
-    "link_duplicate": ("Link a duplicate", "Link case"),
-    "close": ("Close with an outcome", "Close case"),
-    "reopen": ("Reopen the case", "Reopen case"),
-    "reply_to_authority": ("Reply to the authority", "Send reply"),
-    "relay_to_reporter": ("Ask the reporter for the authority", "Send message to the reporter"),
-    "update_authority": ("Send an update to the authority", "Send update"),
-}
+# Drawn from ACTIONS, for what reads only the forms (the API's schema, the tests).
+ACTION_FORMS: dict[str, type[forms.Form] | None] = {name: action.form for name, action in ACTIONS.items()}
 
 
 def action_labels(case: Case) -> dict[str, tuple[str, str]]:
     authority = case.authority.name if case.authority_id and case.authority else "the authority"
-    return {name: (heading, button.format(authority=authority)) for name, (heading, button) in ACTION_LABELS.items()}
+    return {
+        name: (action.heading, action.button.format(authority=authority))
+        for name, action in ACTIONS.items()
+        if action.heading
+    }
 
 
 # Offered only while the authority has a question waiting for an answer.
@@ -132,79 +283,9 @@ def case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: User
     """Run one named action with its form's cleaned data, and say what happened (the page's notification
     banner). Every case or person named in the data is looked up through the selectors, so an action can
     only reach what the acting user may see."""
-    referral_actions = referral_port().actions
-    if action in referral_actions:
-        done = referral_actions[action](case, data, acting_user)
-        case.refresh_from_db()
-        return done
-    linked = _case_act(case=case, action=action, data=data, acting_user=acting_user)
-    case.refresh_from_db()
-    return f"Case linked to {linked.case_number}" if linked else _done(case=case, action=action, data=data)
-
-
-def _done(*, case: Case, action: str, data: dict[str, Any]) -> str:
-    authority = case.authority.name if case.authority else "the authority"
-    if action == "assign":
-        return f"Case assigned to {data['assignee']}"
-    if action == "set_priority":
-        return f"Priority set to {case.get_priority_display().lower()}"
-    if action == "set_authority":
-        return f"Authority set to {authority}"
-    if action == "escalate":
-        return f"Case escalated: {case.get_status_display().lower()}"
-    if action == "close":
-        return f"Case closed with the outcome: {case.get_outcome_display().lower()}"
-    return DONE.get(action, "Done")
-
-
-DONE = {
-    "claim": "You have claimed this case",
-    "set_concern_types": "Concern types updated",
-    "ask_reporter": "Message sent to the reporter",
-    "add_note": "Internal note added. Only helpline staff can see it.",
-    "reopen": "Case reopened. It is back in triage, and the reason is kept as an internal note.",
-}
-
-
-def _case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: User) -> Case | None:
-    """Run the action; for "link_duplicate", the case it linked to (named by case number or reference)."""
-    if action == "claim":
-        case_actions.case_claim(case=case, acting_user=acting_user)
-    elif action == "assign":
-        assignee = selectors.helpline_staff().filter(username=data["assignee"]).first()
-        if assignee is None:
-            raise workflow.ActionNotAllowed("There is no such member of staff.")
-        case_actions.case_assign(case=case, assignee=assignee, acting_user=acting_user)
-    elif action == "set_priority":
-        case_actions.case_set_priority(case=case, priority=str(data["priority"]), acting_user=acting_user)
-    elif action == "set_concern_types":
-        codes = data["concern_types"]
-        case_actions.case_set_concern_types(
-            case=case, concern_types=list(codes) if isinstance(codes, list) else [], acting_user=acting_user
-        )
-    elif action == "set_authority":
-        authority = authority_by_code(str(data["authority"]))
-        if authority is None:
-            raise workflow.ActionNotAllowed("Choose an English children's services authority.")
-        case_actions.case_set_authority(case=case, authority=authority, acting_user=acting_user)
-    elif action == "ask_reporter":
-        case_actions.case_ask_reporter(case=case, body=str(data["body"]), acting_user=acting_user)
-    elif action == "add_note":
-        case_actions.case_add_note(case=case, body=str(data["body"]), acting_user=acting_user)
-    elif action == "escalate":
-        case_actions.case_escalate(case=case, route=str(data["route"]), acting_user=acting_user)
-    elif action == "link_duplicate":
-        other = selectors.case_by_identifier(user=acting_user, text=str(data["other"]))
-        if other is None:
-            raise workflow.ActionNotAllowed("There is no case with that number.")
-        case_actions.case_link_duplicate(case=case, other=other, acting_user=acting_user)
-        return other
-    elif action == "close":
-        case_actions.case_close(
-            case=case, outcome=str(data["outcome"]), feedback=str(data["feedback"]), acting_user=acting_user
-        )
-    elif action == "reopen":
-        case_actions.case_reopen(case=case, reason=str(data["reason"]), acting_user=acting_user)
-    else:
+    declared = ACTIONS.get(action)
+    if declared is None:
         raise workflow.ActionNotAllowed(f"There is no action called {action!r}.")
-    return None
+    result = declared.run(case, data, acting_user)
+    case.refresh_from_db()
+    return declared.banner(case, data, result)

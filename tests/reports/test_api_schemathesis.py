@@ -257,7 +257,9 @@ def supervisor_token() -> str:
 
 def _action_bodies() -> dict[str, dict[str, Any]]:
     operation = schema.raw_schema["paths"]["/api/v1/cases/{case_number}/{action}"]["post"]
-    alternatives = operation["requestBody"]["content"]["application/json"]["schema"].get("anyOf", [])
+    components = schema.raw_schema["components"]["schemas"]
+    body = components[operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]]
+    alternatives = [components[alternative["$ref"].rsplit("/", 1)[-1]] for alternative in body.get("anyOf", [])]
     return {alternative["title"]: alternative for alternative in alternatives}
 
 
