@@ -31,7 +31,8 @@ COPY pyproject.toml ./
 RUN pip install .
 
 # The code, directory by directory: a plain `COPY . .` would also take var/dev-keys.json, ./secrets/
-# and .env from a deployer's checkout into the image.
+# and .env from a deployer's checkout into the image. devdata/ (demo and bench seeding) stays out: production
+# never installs it.
 COPY manage.py gunicorn.conf.py ./
 COPY helpline/ helpline/
 COPY core/ core/

@@ -2,8 +2,7 @@
 role and scope (confirmed on a page of its own), disabling, and the requests a second administrator approves:
 MFA resets and enabling a disabled account again. Every form is post/redirect/get (core.form_retry): a refused
 POST redirects to its page, which shows the form again with its errors and a 400; a done one redirects with a
-notification banner. The URLs are in triage/urls.py, beside the authority administration, and in
-accounts/urls.py for the pages added since (the same admin/staff/ addresses)."""
+notification banner. The URLs are accounts/urls.py's, under admin/staff/ (the `accounts:` namespace)."""
 
 from __future__ import annotations
 
@@ -68,7 +67,7 @@ def _invitation_shown_once(request: HttpRequest, issued: services.IssuedInvitati
     expires = timezone.localtime(issued.invitation.expires_at).strftime("%-d %B %Y at %H:%M")
     return retry_redirect(
         request,
-        reverse("triage:admin_staff_invitation", kwargs={"user_id": user_id}),
+        reverse("accounts:admin_staff_invitation", kwargs={"user_id": user_id}),
         slot=INVITATION_SLOT.format(user_id=user_id),
         status=200,
         extra={"link": issued.link, "code": issued.enrolment_code, "expires": expires},
@@ -91,13 +90,13 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         "waiting_for_you": mine,
         "pending": [waiting for waiting in pending if waiting not in mine],
     }
-    return render(request, "triage/admin/staff_list.html", context, status=400 if filters.errors else 200)
+    return render(request, "accounts/admin/staff_list.html", context, status=400 if filters.errors else 200)
 
 
 @staff_required(ADMINISTRATOR)
 @require_http_methods(["GET", "POST"])
 def staff_invite(request: HttpRequest) -> HttpResponse:
-    here = reverse("triage:admin_staff_invite")
+    here = reverse("accounts:admin_staff_invite")
     regions = selectors.regions()
     if request.method == "POST":
         form = StaffInviteForm(request.POST, regions=regions)
@@ -119,7 +118,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
         return _invitation_shown_once(request, issued)
     form, status = _retried(request, slot="staff-invite", make=lambda data: StaffInviteForm(data, regions=regions))
     context = {"form": form, "invitation_hours": settings.INVITATION_TTL_HOURS}
-    return render(request, "triage/admin/staff_invite.html", context, status=status)
+    return render(request, "accounts/admin/staff_invite.html", context, status=status)
 
 
 @staff_required(ADMINISTRATOR)
@@ -137,7 +136,7 @@ def staff_invitation(request: HttpRequest, user_id: int) -> HttpResponse:
         "code": retry.extra.get("code", "") if retry else "",
         "expires": retry.extra.get("expires", "") if retry else "",
     }
-    return render(request, "triage/admin/staff_invitation.html", context)
+    return render(request, "accounts/admin/staff_invitation.html", context)
 
 
 @staff_required(ADMINISTRATOR)
@@ -157,7 +156,7 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
             user=member, latest=invitation, enrolled=bool(getattr(member, "mfa_enrolled", False))
         ),
     }
-    return render(request, "triage/admin/staff_detail.html", context, status=status)
+    return render(request, "accounts/admin/staff_detail.html", context, status=status)
 
 
 @staff_required(ADMINISTRATOR)
@@ -165,7 +164,7 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
 def staff_access(request: HttpRequest, user_id: int) -> HttpResponse:
     """Choose a role and scope; the change is made only on the confirmation page that follows."""
     member = _member(user_id)
-    here = reverse("triage:admin_staff_access", kwargs={"user_id": member.pk})
+    here = reverse("accounts:admin_staff_access", kwargs={"user_id": member.pk})
     slot = f"staff-access-{member.pk}"
     regions = selectors.regions()
     if request.method == "POST":
@@ -183,7 +182,7 @@ def staff_access(request: HttpRequest, user_id: int) -> HttpResponse:
             return retry_redirect(request, here, slot=slot, data=request.POST, error=str(refused))
         if not changes:
             messages.success(request, f"Nothing changed: {member.username} already has this role and scope")
-            return redirect("triage:admin_staff_detail", user_id=member.pk)
+            return redirect("accounts:admin_staff_detail", user_id=member.pk)
         query = {
             "role": role,
             "authorities": ",".join(codes),
@@ -200,11 +199,11 @@ def staff_access(request: HttpRequest, user_id: int) -> HttpResponse:
     form, status = _retried(
         request, slot=slot, make=lambda data: StaffAccessForm(data, regions=regions, initial=initial)
     )
-    return render(request, "triage/admin/staff_access.html", {"member": member, "form": form}, status=status)
+    return render(request, "accounts/admin/staff_access.html", {"member": member, "form": form}, status=status)
 
 
 def _access_after(role: str, codes: list[str], area: str) -> SimpleNamespace:
-    """The account's access once changed, shaped like the account for triage/admin/staff_scope.html."""
+    """The account's access once changed, shaped like the account for accounts/admin/staff_scope.html."""
     authorities = sorted(
         (found for code in codes if (found := lookup.authority_by_code(code)) is not None), key=lambda a: a.name
     )
@@ -218,7 +217,7 @@ def staff_access_confirm(request: HttpRequest, user_id: int) -> HttpResponse:
     made only from here. Chosen on the role and scope page, it arrives in the address (GSS codes, so a refresh
     or Back shows the same page) and is posted back as hidden fields; anything else goes back to that page."""
     member = _member(user_id)
-    access = reverse("triage:admin_staff_access", kwargs={"user_id": member.pk})
+    access = reverse("accounts:admin_staff_access", kwargs={"user_id": member.pk})
     slot = f"staff-access-{member.pk}"
     form = StaffAccessConfirmForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
@@ -238,7 +237,7 @@ def staff_access_confirm(request: HttpRequest, user_id: int) -> HttpResponse:
         except services.StaffChangeRefused as refused:
             return retry_redirect(request, access, slot=slot, error=str(refused))
         messages.success(request, f"Role and scope changed for {member.username}")
-        return redirect("triage:admin_staff_detail", user_id=member.pk)
+        return redirect("accounts:admin_staff_detail", user_id=member.pk)
     if data["version"] != administration.access_version(member):
         error = f"{member.username}'s role or scope changed while you were choosing: check it and choose again."
         return retry_redirect(request, access, slot=slot, error=error)
@@ -248,7 +247,7 @@ def staff_access_confirm(request: HttpRequest, user_id: int) -> HttpResponse:
         "role_after": User.Role(data["role"]).label,
         "after": _access_after(data["role"], data["authorities"], data["area"]),
     }
-    return render(request, "triage/admin/staff_access_confirm.html", context)
+    return render(request, "accounts/admin/staff_access_confirm.html", context)
 
 
 @staff_required(ADMINISTRATOR)
@@ -259,11 +258,11 @@ def staff_disable(request: HttpRequest, user_id: int) -> HttpResponse:
     return _confirmed_change(
         request,
         member,
-        here=reverse("triage:admin_staff_disable", kwargs={"user_id": member.pk}),
+        here=reverse("accounts:admin_staff_disable", kwargs={"user_id": member.pk}),
         slot=f"staff-disable-{member.pk}",
         act=services.user_disable,
         done=f"{member.username} is disabled: their sessions and API tokens have ended",
-        template="triage/admin/staff_disable.html",
+        template="accounts/admin/staff_disable.html",
         context={"is_self": member.pk == staff_user(request).pk},
     )
 
@@ -287,7 +286,7 @@ def _confirmed_change(
         except services.StaffChangeRefused as refused:
             return retry_redirect(request, here, slot=slot, error=str(refused))
         messages.success(request, done)
-        return redirect("triage:admin_staff_detail", user_id=member.pk)
+        return redirect("accounts:admin_staff_detail", user_id=member.pk)
     form, status = _retried(request, slot=slot, make=lambda data: ConfirmForm(data))
     return render(request, template, {"member": member, "form": form, **context}, status=status)
 
@@ -300,12 +299,12 @@ def staff_mfa_reset(request: HttpRequest, user_id: int) -> HttpResponse:
     return _two_person_request(
         request,
         member,
-        here=reverse("triage:admin_staff_mfa_reset", kwargs={"user_id": member.pk}),
+        here=reverse("accounts:admin_staff_mfa_reset", kwargs={"user_id": member.pk}),
         slot=f"staff-mfa-reset-{member.pk}",
         form_class=MfaResetRequestForm,
         ask=administration.mfa_reset_request,
         asked=f"MFA reset for {member.username} requested: another administrator must approve it",
-        template="triage/admin/staff_mfa_reset.html",
+        template="accounts/admin/staff_mfa_reset.html",
     )
 
 
@@ -331,7 +330,7 @@ def _two_person_request(
         except services.StaffChangeRefused as refused:
             return retry_redirect(request, here, slot=slot, data=request.POST, error=str(refused))
         messages.success(request, asked)
-        return redirect("triage:admin_staff_detail", user_id=member.pk)
+        return redirect("accounts:admin_staff_detail", user_id=member.pk)
     form, status = _retried(request, slot=slot, make=lambda data: form_class(data))
     context = {"member": member, "form": form, "pending": selectors.mfa_reset_pending_for(user=member)}
     return render(request, template, context, status=status)
@@ -354,7 +353,7 @@ def _decide(
     """Run an administrator's decision on a waiting reset request: (the member, their page, what the decision
     returned, or the redirect that shows why it was refused)."""
     member = _member(user_id)
-    detail = reverse("triage:admin_staff_detail", kwargs={"user_id": member.pk})
+    detail = reverse("accounts:admin_staff_detail", kwargs={"user_id": member.pk})
     reset_request = _decided_request(request, member)
     if reset_request is None:
         return member, detail, retry_redirect(request, detail, slot=f"staff-{member.pk}", error=NOT_WAITING)
@@ -419,7 +418,7 @@ def staff_invitation_revoke(request: HttpRequest, user_id: int) -> HttpResponse:
         slot=f"staff-invitation-revoke-{member.pk}",
         act=administration.invitation_revoke,
         done=f"{member.username}'s invitation is revoked: its link no longer works",
-        template="triage/admin/staff_invitation_revoke.html",
+        template="accounts/admin/staff_invitation_revoke.html",
         context={"invitation": selectors.invitation_waiting(user=member)},
     )
 
@@ -448,7 +447,7 @@ def staff_invitation_reissue(request: HttpRequest, user_id: int) -> HttpResponse
     if member.pk == staff_user(request).pk:
         problem = "You cannot re-issue your own invitation: ask another administrator."
     context = {"member": member, "form": form, "problem": problem, "invitation_hours": settings.INVITATION_TTL_HOURS}
-    return render(request, "triage/admin/staff_invitation_reissue.html", context, status=status)
+    return render(request, "accounts/admin/staff_invitation_reissue.html", context, status=status)
 
 
 # --- enabling a disabled account again: a request a second administrator approves ---------------------------
@@ -468,5 +467,5 @@ def staff_enable(request: HttpRequest, user_id: int) -> HttpResponse:
         form_class=UserEnableRequestForm,
         ask=administration.user_enable_request,
         asked=f"Request to enable {member.username} sent: another administrator must approve it",
-        template="triage/admin/staff_enable.html",
+        template="accounts/admin/staff_enable.html",
     )

@@ -71,7 +71,7 @@ def approval_waiting_tell(*, request_id: int, recipients: Iterable[str]) -> None
 def approval_waiting_context(notification: Notification) -> dict[str, object]:
     """No account, no reason: only the staff page that lists what waits. Reversed in the staff pages' own
     URLconf, as the worker that sends it serves no pages."""
-    path = reverse("admin_staff", urlconf="triage.urls")
+    path = reverse("admin_staff", urlconf="accounts.urls")
     return {"staff_url": f"{settings.STAFF_SITE_URL.rstrip('/')}/staff{path}"}
 
 

@@ -12,7 +12,24 @@ urlpatterns = [
     path("recovery-codes", views.recovery_codes, name="recovery_codes"),
     path("sign-out", views.sign_out, name="sign_out"),
     path("signed-out", views.signed_out, name="signed_out"),
-    # Administrators' staff pages added here (the others are in triage/urls.py, under the same admin/staff/).
+    # Staff administration, for administrators (the authorities' referral inboxes stay in triage/urls.py).
+    path("admin/staff", admin_views.staff_list, name="admin_staff"),
+    path("admin/staff/invite", admin_views.staff_invite, name="admin_staff_invite"),
+    path("admin/staff/<int:user_id>", admin_views.staff_detail, name="admin_staff_detail"),
+    path("admin/staff/<int:user_id>/invitation", admin_views.staff_invitation, name="admin_staff_invitation"),
+    path("admin/staff/<int:user_id>/access", admin_views.staff_access, name="admin_staff_access"),
+    path("admin/staff/<int:user_id>/disable", admin_views.staff_disable, name="admin_staff_disable"),
+    path("admin/staff/<int:user_id>/mfa-reset", admin_views.staff_mfa_reset, name="admin_staff_mfa_reset"),
+    path(
+        "admin/staff/<int:user_id>/mfa-reset/approve",
+        admin_views.staff_mfa_reset_approve,
+        name="admin_staff_mfa_reset_approve",
+    ),
+    path(
+        "admin/staff/<int:user_id>/mfa-reset/cancel",
+        admin_views.staff_mfa_reset_cancel,
+        name="admin_staff_mfa_reset_cancel",
+    ),
     path(
         "admin/staff/<int:user_id>/access/confirm",
         admin_views.staff_access_confirm,

@@ -252,8 +252,8 @@ def shots(base_url: str, situation: Situation) -> list[Path]:
     from playwright.sync_api import Page, expect, sync_playwright
 
     from accounts.models import User
+    from devdata.management.commands.seed_demo import DEMO_PASSWORD
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-    from triage.management.commands.seed_demo import DEMO_PASSWORD
 
     saved: list[Path] = []
 

@@ -6,6 +6,7 @@ Secrets may be given directly (``NAME``) or as a path to a file (``NAME_FILE``).
 
 import os
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -135,6 +136,11 @@ INSTALLED_APPS = [
     "referrals",
     "oversight",
 ]
+# Demo accounts and bulk seeding (devdata/: seed_demo, demo_totp, seed_cases) for `make run`, the benchmarks and
+# the tests. Never installed in production, so its commands do not exist there. The image leaves the folder out
+# yet collects its static files with these development settings: installed only where the folder is.
+if not PRODUCTION and find_spec("devdata") is not None:
+    INSTALLED_APPS.append("devdata")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 APPS = (
     "helpline",
+    "devdata",
     "oversight",
     "referrals",
     "triage",
@@ -67,6 +68,9 @@ def test_the_project_keeps_its_layers(project_copy: Path) -> None:
         ("audit/trail.py", "from core import crypto", "Each app imports only the apps below it"),
         ("directory/lookup.py", "from accounts import models", "Each app imports only the apps below it"),
         ("oversight/patterns.py", "from core import crypto", "Oversight reads metadata and never decrypts"),
+        # Development data is not installed in production: nothing may import it, not even helpline.
+        ("helpline/urls.py", "from devdata.seeding import run", "Each app imports only the apps below it"),
+        ("triage/intake.py", "from devdata.seeding import rules", "Each app imports only the apps below it"),
     ],
 )
 def test_an_import_that_points_up_breaks_the_build(

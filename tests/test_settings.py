@@ -1,6 +1,7 @@
 """Production refuses unsafe configurations at start-up."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -98,6 +99,34 @@ def test_production_never_generates_keys(production_keys: dict[str, str]) -> Non
     result = start({**production_keys, "HELPLINE_ROLE": "staff"}, "generate_dev_keys")
     assert result.returncode != 0
     assert "never generates keys" in result.stderr
+
+
+def test_production_has_no_demo_or_seeding_commands(production_keys: dict[str, str]) -> None:
+    """devdata is installed only outside production: its commands do not exist there at all."""
+    for command in ("seed_demo", "demo_totp", "seed_cases"):
+        result = start({**production_keys, "HELPLINE_ROLE": "staff"}, command)
+        assert result.returncode != 0
+        assert f"Unknown command: '{command}'" in result.stderr
+
+
+def test_development_settings_start_without_devdata_as_the_image_build_does(tmp_path: Path) -> None:
+    """The image leaves devdata/ out but collects its static files with the development settings."""
+    folders = {path.parent for path in ROOT.glob("*/apps.py")} - {ROOT / "devdata"} | {ROOT / "helpline"}
+    for folder in folders:
+        shutil.copytree(folder, tmp_path / folder.name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "manage.py", tmp_path / "manage.py")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("HELPLINE_", "PYTHONPATH"))}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "check"],
+        cwd=tmp_path,
+        env={**base, "HELPLINE_ENV": "development"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "devdata").exists()
 
 
 def _production_setting(env: dict[str, str], *names: str) -> list[str]:

@@ -88,7 +88,7 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     # triage/admin_views.py
     ("/staff/admin/authorities", GET, ADMIN, {}),
     (f"/staff/admin/authorities/{ROTHERHAM}", GET_POST, ADMIN, {"referral_email": "x@council.example"}),
-    # accounts/admin_views.py (at triage/urls.py's admin paths); refused before the account is looked up
+    # accounts/admin_views.py (accounts/urls.py); refused before the account is looked up
     ("/staff/admin/staff", GET, ADMIN, {}),
     ("/staff/admin/staff/invite", GET_POST, ADMIN, {"username": "access-check", "role": R.CALL_HANDLER}),
     (f"/staff/admin/staff/{UNKNOWN_USER}", GET, ADMIN, {}),

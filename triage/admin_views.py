@@ -1,5 +1,5 @@
 """Administration for administrators: each authority's referral inbox. No case content here. The staff
-account pages are accounts.admin_views (beside these in triage/urls.py)."""
+account pages are accounts.admin_views (accounts/urls.py, under the same admin/ addresses)."""
 
 from __future__ import annotations
 

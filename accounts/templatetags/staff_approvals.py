@@ -14,7 +14,7 @@ from accounts.models import User
 register = template.Library()
 
 
-@register.inclusion_tag("triage/admin/approvals_waiting.html", takes_context=True)
+@register.inclusion_tag("accounts/admin/approvals_waiting.html", takes_context=True)
 def approvals_waiting(context: dict[str, Any]) -> dict[str, Any]:
     user = context.get("user")
     waiting = (

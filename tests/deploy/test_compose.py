@@ -388,13 +388,19 @@ def test_the_image_runs_as_a_non_root_user_and_copies_no_local_secrets() -> None
     assert any("collectstatic" in line for line in instructions)
 
 
-def test_the_image_copies_every_app_of_the_project() -> None:
+# Demo and bench seeding: production never installs it, so the image does not carry it.
+DEVELOPMENT_APPS = {"devdata"}
+
+
+def test_the_image_copies_every_app_of_the_project_but_the_development_data() -> None:
     """The Dockerfile copies the code folder by folder: a new app must be added to it."""
     dockerfile = (ROOT / "Dockerfile").read_text()
-    apps = [path.parent.name for path in ROOT.glob("*/apps.py")]
-    assert apps, "no apps found"
-    missing = [app for app in apps if f"COPY {app}/ {app}/" not in dockerfile]
+    apps = {path.parent.name for path in ROOT.glob("*/apps.py")}
+    assert apps >= DEVELOPMENT_APPS, "the development app moved: update DEVELOPMENT_APPS"
+    missing = [app for app in sorted(apps - DEVELOPMENT_APPS) if f"COPY {app}/ {app}/" not in dockerfile]
     assert not missing, f"Dockerfile does not copy: {missing}"
+    shipped = [app for app in sorted(DEVELOPMENT_APPS) if re.search(rf"^COPY\b.*\b{app}\b", dockerfile, re.MULTILINE)]
+    assert not shipped, f"Dockerfile copies development data into the image: {shipped}"
 
 
 # --- the front door (deploy/nginx/, docs/deploy.md section 4) ---------------------------------------------------

@@ -54,7 +54,7 @@ PAGE = {
     "authority": "referrals:referral_detail",
     "oversight": "oversight:statistics",
     "helpline": "triage:case_detail",
-    "admin": "triage:admin_staff",
+    "admin": "accounts:admin_staff",
     "invitee": "accounts:invitation",
 }
 # The same, for an email that has no case: the list the reader starts from.

@@ -2,7 +2,7 @@
 
     manage.py seed_cases --count 1000000 [--batch 20000] [--open-fraction 0.1] [--keys 8] [--writers 2]
 
-The options are read and checked here; triage.seeding does the work (its docstring says how). Refused in
+The options are read and checked here; devdata.seeding does the work (its docstring says how). Refused in
 production: seeded reports share data keys, which real reports never do.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from triage.seeding.run import seed
+from devdata.seeding.run import seed
 
 
 class Command(BaseCommand):

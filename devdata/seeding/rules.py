@@ -84,7 +84,7 @@ def cached_deadline(rule: Rule, start: datetime) -> datetime:
         return rule(start)
     # Compared by subtraction: == never matches a time in a clock-change gap against another zone (PEP 495).
     if next(_calls) % SPOT_CHECK_EVERY == 0 and due - rule(start) != timedelta(0):
-        raise CommandError(f"the cached deadline {due} for {start} differs from {rule.__name__}: fix triage.seeding")
+        raise CommandError(f"the cached deadline {due} for {start} differs from {rule.__name__}: fix devdata.seeding")
     return due
 
 

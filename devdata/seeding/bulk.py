@@ -16,10 +16,11 @@ from typing import Any
 from django.core.management.base import CommandError
 from django.db import connection, models, transaction
 
+from devdata.seeding import rules
+from devdata.seeding.generator import Planned
+from referrals.models import Referral
 from reports.models import ENVELOPE_FIELDS, Report
 from triage.models import Case
-from triage.seeding import rules
-from triage.seeding.generator import Planned, referral_model
 
 REPORT_FIELDS = (
     "id",
@@ -137,7 +138,7 @@ REFERRAL_FIELDS = (
 
 
 def report_and_case_tables() -> tuple[Table, Table, Table]:
-    return Table(Report, REPORT_FIELDS), Table(Case, CASE_FIELDS), Table(referral_model(), REFERRAL_FIELDS)
+    return Table(Report, REPORT_FIELDS), Table(Case, CASE_FIELDS), Table(Referral, REFERRAL_FIELDS)
 
 
 class Claims:

@@ -16,13 +16,13 @@ from django.test.utils import CaptureQueriesContext
 
 from core import crypto
 from core.identifiers import CASE_NUMBER_ALPHABET, REFERENCE_ALPHABET
+from devdata.seeding import rules as seed_cases
 from reports.models import Anonymity, Report
 from reports.services import report_read, report_unlock
 from tests.factories import referral_of, sign_in, staff_with_mfa, submit_report
 from triage import deadlines, routing, workflow
 from triage.intake import report_route, routing_facts
 from triage.models import Case, Outcome
-from triage.seeding import rules as seed_cases
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 

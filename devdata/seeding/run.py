@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from django.core.management.base import CommandError
 from django.db import connection
 
-from triage.seeding.bulk import Claims, Table, new_claims, report_and_case_tables, write_batch
-from triage.seeding.generator import Generator, Planned, key_pool
+from devdata.seeding.bulk import Claims, Table, new_claims, report_and_case_tables, write_batch
+from devdata.seeding.generator import Generator, Planned, key_pool
 
 Say = Callable[[str], None]
 

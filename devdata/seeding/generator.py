@@ -13,32 +13,25 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from django.apps import apps
 from django.core.management.base import CommandError
-from django.db import models
 
 from accounts.models import User
 from core import crypto
+from devdata.seeding import choices, rules
+from devdata.seeding.choices import Weighted
 from directory.models import LocalAuthority
+from referrals.models import AuthorityOutcome, Referral
 from reports.models import Anonymity, ConcernType, Report
 from reports.services import envelope
 from triage import deadlines, routing
 from triage.intake import queue_for, settings_regional_queues
 from triage.models import Case
-from triage.seeding import choices, rules
-from triage.seeding.choices import Weighted
 
 DAY = timedelta(days=1)
 # What a seeded referral's summary says (sealed like every summary; the same words for every referral).
 SEEDED_SUMMARY = "Seeded referral: a summary written for the authority would be here."
-
-
-def referral_model() -> type[models.Model]:
-    """The referral model, in the layer above triage: seeding writes its rows by name (it moves out of
-    triage with the rest of the demo and bench seeding)."""
-    return apps.get_model("referrals", "Referral")
 
 
 @dataclass(frozen=True)
@@ -140,10 +133,7 @@ class Generator:
         self.open_tau = open_tau(open_fraction, self.span_days)
         self.open_by_age = [(days, Weighted(statuses)) for days, statuses in choices.OPEN_BY_AGE]
         self.outcomes = Weighted(choices.OUTCOMES)
-        referral = referral_model()
-        outcome = cast("models.Field[Any, Any]", referral._meta.get_field("outcome"))
-        self.authority_outcomes = [str(code) for code, _ in outcome.choices or []]
-        self.referral_status: Any = referral.Status  # type: ignore[attr-defined]
+        self.authority_outcomes = list(AuthorityOutcome.values)
         # The sealed content is JSON as crypto.seal_content writes it, assembled from pieces encoded once.
         self.organisations = [(_json(name), crypto.organisation_hash(name)) for name in choices.organisation_names()]
         self.summaries = [_json("Seeded: " + self._text(20, 90)) for _ in range(512)]
@@ -275,7 +265,7 @@ class Generator:
             case["escalated"] = referral["escalated"]
             if closed_at is not None and referral["outcome_at"] is not None:
                 closed_at = max(closed_at, self.at_most_now(referral["outcome_at"] + DAY, after=submitted_at))
-            if referral["status"] == self.referral_status.WITHDRAWN:
+            if referral["status"] == Referral.Status.WITHDRAWN:
                 referral["withdrawn_at"] = closed_at or referral["referred_at"]
         case["closed_at"] = closed_at
         case["outcome"] = outcome
@@ -298,13 +288,11 @@ class Generator:
             if candidate < end and (closed_at or rng.random() < 0.5):
                 outcome_at = candidate
         if outcome_at is not None:
-            status = self.referral_status.OUTCOME_RECORDED
+            status = Referral.Status.OUTCOME_RECORDED
         elif case_status != Case.Status.REFERRED:
-            status = self.referral_status.WITHDRAWN  # closed before the authority answered
+            status = Referral.Status.WITHDRAWN  # closed before the authority answered
         else:
-            status = (
-                self.referral_status.ACKNOWLEDGED if acknowledged_at else self.referral_status.AWAITING_ACKNOWLEDGEMENT
-            )
+            status = Referral.Status.ACKNOWLEDGED if acknowledged_at else Referral.Status.AWAITING_ACKNOWLEDGEMENT
         return {
             "status": status,
             "referred_at": referred_at,
