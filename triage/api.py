@@ -256,7 +256,7 @@ def postprocess_schema(result: dict[str, Any], generator: Any, **kwargs: Any) ->
     schemas = result.get("components", {}).get("schemas", {})
     names = {f"{serializer.__name__.removesuffix('Serializer')}Request" for serializer in ACTION_SERIALIZERS.values()}
     bodies = {name: schemas.pop(name) for name in names if name in schemas}
-    result = postprocess_schema_enums(result, generator, **kwargs)
+    result = postprocess_schema_enums(result, generator, **kwargs)  # type: ignore[no-untyped-call]
     schemas = result["components"]["schemas"]
     result["components"]["schemas"] = dict(sorted({**schemas, **bodies}.items()))
     return result
