@@ -33,7 +33,7 @@ ACTION_FORMS: dict[str, type[forms.Form] | None] = {
     "update_authority": case_forms.AuthorityUpdateForm,
 }
 # Each action's place on the case page: (what the disclosure says, what its button says). Buttons name what
-# they do; "{authority}" is the case's authority.
+# they do.
 ACTION_LABELS: dict[str, tuple[str, str]] = {
     "assign": ("Assign", "Assign case"),
     "set_priority": ("Set priority", "Set priority"),
@@ -41,7 +41,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "set_authority": ("Confirm or change the authority", "Confirm authority"),
     "ask_reporter": ("Message the reporter", "Send message"),
     "add_note": ("Add an internal note", "Add internal note"),
-    "refer": ("Refer to the local authority", "Refer to {authority}"),
+    "refer": ("Refer to the local authority", "Refer the case"),
     "escalate": ("Escalate", "Escalate case"),
     "link_duplicate": ("Link a duplicate", "Link case"),
     "close": ("Close with an outcome", "Close case"),
