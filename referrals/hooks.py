@@ -9,6 +9,7 @@ from accounts.models import User
 from directory.lookup import authority_by_code
 from referrals import escalations, selectors, services
 from referrals.models import AuthorityAction, Referral
+from referrals.notifications import thread_occasion
 from triage.models import Case
 from triage.notifications import case_emails
 from triage.ports import ReferralPort
@@ -58,7 +59,7 @@ def _referred(referral: Referral) -> str:
 
 
 def _sent(action: AuthorityAction, what: str, template: str, prefix: str) -> str:
-    emails = _emails_for(action.case, template, f"{prefix}-{action.pk}")
+    emails = _emails_for(action.case, template, thread_occasion(prefix, action.pk, action.referral))
     told = (
         "The authority has been emailed that it is there."
         if emails

@@ -18,3 +18,9 @@ def authority_tell(*, referral: Referral, template: str, occasion: str) -> int:
     for recipient in queued:
         email_queue(case=referral.case, recipient=recipient, template=template, occasion=occasion)
     return len(queued)
+
+
+def thread_occasion(prefix: str, action_id: int, referral: Referral) -> str:
+    """The occasion of an email about one message in a referral's thread: it names the referral, so the
+    email links to that referral's page (triage.notifications.case_email_context)."""
+    return f"{prefix}-{action_id}-r{referral.pk}"

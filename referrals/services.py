@@ -19,7 +19,7 @@ from core import crypto
 from directory.models import LocalAuthority
 from referrals.deadlines import clocks_start
 from referrals.models import AuthorityAction, AuthorityOutcome, Referral
-from referrals.notifications import authority_tell
+from referrals.notifications import authority_tell, thread_occasion
 from reports.models import Anonymity, Message
 from triage import workflow
 from triage.case_actions import (
@@ -222,7 +222,7 @@ def case_reply_to_authority(*, case: Case, question_id: int, body: str, acting_u
         acting_user,
         {"question_id": question.pk, "reply_id": reply.pk, "referral_id": referral.pk},
     )
-    authority_tell(referral=referral, template="authority_reply", occasion=f"reply-{reply.pk}")
+    authority_tell(referral=referral, template="authority_reply", occasion=thread_occasion("reply", reply.pk, referral))
     return reply
 
 
@@ -267,7 +267,9 @@ def case_update_authority(*, case: Case, summary: str, acting_user: User, recipi
     referral = _open_referral_to(case, recipient)
     update = _to_authority(referral, AuthorityAction.Kind.HELPLINE_UPDATE, summary, acting_user)
     case_move(case, "update_authority", acting_user, {"update_id": update.pk, "referral_id": referral.pk})
-    authority_tell(referral=referral, template="authority_update", occasion=f"update-{update.pk}")
+    authority_tell(
+        referral=referral, template="authority_update", occasion=thread_occasion("update", update.pk, referral)
+    )
     return update
 
 

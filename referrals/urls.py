@@ -6,6 +6,10 @@ app_name = "referrals"
 
 urlpatterns = [
     path("referrals", views.referral_list, name="referral_list"),
-    path("referrals/<slug:case_number>", views.referral_detail, name="referral_detail"),
-    path("referrals/<slug:case_number>/<slug:action>", views.referral_action, name="referral_action"),
+    # A referral by its own id (a case may be referred to one authority more than once, after a reopen).
+    path("referrals/<slug:case_number>/<int:referral_id>", views.referral_detail, name="referral_detail"),
+    path("referrals/<slug:case_number>/<int:referral_id>/<slug:action>", views.referral_action, name="referral_action"),
+    # The case-number addresses of old emails and bookmarks: the officer's latest referral of the case.
+    path("referrals/<slug:case_number>", views.referral_latest, name="referral_latest"),
+    path("referrals/<slug:case_number>/<slug:action>", views.referral_latest_action, name="referral_latest_action"),
 ]

@@ -1,4 +1,5 @@
-"""The local authority workspace: referrals to the officer's own authorities, by case number.
+"""The local authority workspace: referrals to the officer's own authorities, each at its own address
+(the case number and the referral's id; the case number alone leads to the officer's latest).
 
 Post/redirect/get: an action, done or refused, always redirects to the referral page, so Back and refresh
 never send it again. A refused form is kept sealed for that page (core/form_retry.py) and shown there once,
@@ -11,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -90,12 +91,22 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _slot(case_number: str) -> str:
-    return f"referral:{case_number}"
+def _slot(referral: Referral) -> str:
+    return f"referral:{referral.pk}"
 
 
-def _page_url(case: Case) -> str:
-    return reverse("referrals:referral_detail", kwargs={"case_number": case.case_number})
+def referral_url(referral: Referral) -> str:
+    return reverse(
+        "referrals:referral_detail", kwargs={"case_number": referral.case.case_number, "referral_id": referral.pk}
+    )
+
+
+def _referral_for(request: HttpRequest, case_number: str, referral_id: int) -> Referral:
+    """The officer's referral by id, at its case's address only (another case's number is a 404)."""
+    referral = selectors.referral_by_id_for(user=staff_user(request), referral_id=referral_id)
+    if referral.case.case_number != case_number:
+        raise Http404
+    return referral
 
 
 @sensitive_variables("opened")
@@ -137,6 +148,7 @@ def _page(
             "has_error": bool(error) or any(form is not None and form.errors for form in action_forms.values()),
             "open": case.status == Case.Status.REFERRED and referral.status != Referral.Status.WITHDRAWN,
             "open_questions": thread.unanswered,
+            "withdrawn": referral.status == Referral.Status.WITHDRAWN,
         },
         status=status,
     )
@@ -145,9 +157,9 @@ def _page(
 @sensitive_variables("retry")
 @staff_required(*OFFICER)
 @require_GET
-def referral_detail(request: HttpRequest, case_number: str) -> HttpResponse:
-    referral = selectors.referral_get_for(user=staff_user(request), case_number=case_number)
-    retry = retry_take(request, slot=_slot(referral.case.case_number))
+def referral_detail(request: HttpRequest, case_number: str, referral_id: int) -> HttpResponse:
+    referral = _referral_for(request, case_number, referral_id)
+    retry = retry_take(request, slot=_slot(referral))
     if retry is None:
         return _page(request, referral)
     # An action that was refused: its form again, bound to what was typed, with its errors and its status.
@@ -163,10 +175,29 @@ def referral_detail(request: HttpRequest, case_number: str) -> HttpResponse:
 @sensitive_post_parameters()
 @staff_required(*OFFICER)
 @require_POST
-def referral_action(request: HttpRequest, case_number: str, action: str) -> HttpResponse:
+def referral_action(request: HttpRequest, case_number: str, referral_id: int, action: str) -> HttpResponse:
+    return _act(request, _referral_for(request, case_number, referral_id), action)
+
+
+@staff_required(*OFFICER)
+@require_GET
+def referral_latest(request: HttpRequest, case_number: str) -> HttpResponse:
+    referral = selectors.referral_get_for(user=staff_user(request), case_number=case_number)
+    return redirect(referral_url(referral))
+
+
+@sensitive_post_parameters()
+@staff_required(*OFFICER)
+@require_POST
+def referral_latest_action(request: HttpRequest, case_number: str, action: str) -> HttpResponse:
+    """A form posted to the case-number address (a page opened before referrals had their own): the
+    officer's latest referral of the case."""
+    return _act(request, selectors.referral_get_for(user=staff_user(request), case_number=case_number), action)
+
+
+def _act(request: HttpRequest, referral: Referral, action: str) -> HttpResponse:
     user = staff_user(request)
-    referral = selectors.referral_get_for(user=user, case_number=case_number)
-    page, slot = _page_url(referral.case), _slot(referral.case.case_number)
+    page, slot = referral_url(referral), _slot(referral)
     if action not in FORMS:
         return retry_redirect(request, f"{page}#actions", slot=slot, error="That action does not exist.", status=404)
     form_class = FORMS[action]

@@ -181,7 +181,7 @@ class ReferForm(GovukForm):
     recipient = forms.ChoiceField(
         label="Refer to",
         help_text="Leave as it is to refer to the case's authority. Choose another to refer the case to it as "
-        "well, with a summary written for it.",
+        "well, with a summary written for it. The next page says who was emailed.",
         required=False,
         error_messages={"invalid_choice": "Choose an English children's services authority"},
     )
@@ -236,7 +236,11 @@ class ReferForm(GovukForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         own = case.authority if case is not None and case.authority else None
-        self.set_choices("recipient", [("", own.name if own else "Choose an authority"), *(authorities or [])])
+        # The case's own authority first, named and chosen (an empty value still means it, for the API).
+        others = [(code, name) for code, name in authorities or [] if own is None or code != own.gss_code]
+        self.set_choices("recipient", [(own.gss_code, own.name) if own else ("", "Choose an authority"), *others])
+        if own is not None:
+            self.initial.setdefault("recipient", own.gss_code)
         self.reach = authority_reach(own) if own else None
         if case is None:
             return

@@ -9,6 +9,8 @@ Never content, names or other cases.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -119,7 +121,17 @@ HELPLINE_TEMPLATES = frozenset(
 CASE_TEMPLATES = OUTSIDE_HELPLINE_TEMPLATES | REPORTER_TEMPLATES | HELPLINE_TEMPLATES
 
 
-def case_email_context(template: str, case: Case | None) -> dict[str, object]:
+def referral_of_occasion(occasion: str) -> int | None:
+    """The referral an authority email is about, from its occasion: "referral-<id>" for the referral
+    itself, "<kind>-<id>-r<referral id>" for a message in its thread (referrals.notifications). None for an
+    email queued before occasions named it: its link leads to the officer's latest referral of the case."""
+    found = re.fullmatch(r"referral-(\d+)|[a-z_]+-\d+-r(\d+)", occasion)
+    if found is None:
+        return None
+    return int(found.group(1) or found.group(2))
+
+
+def case_email_context(template: str, case: Case | None, referral_id: int | None = None) -> dict[str, object]:
     """What a template may name, and the one page its reader can open: the referral for an authority, the
     statistics for oversight and boards, the case for helpline staff, the check page for a reporter.
 
@@ -134,11 +146,14 @@ def case_email_context(template: str, case: Case | None) -> dict[str, object]:
         return reporter_context()
     case_number = case.case_number if case else ""
     if template in AUTHORITY_TEMPLATES:
-        referral_url = (
-            staff_link("referrals.urls", "referral_detail", case_number=case_number)
-            if case_number
-            else staff_link("referrals.urls", "referral_list")
-        )
+        if case_number and referral_id:
+            referral_url = staff_link(
+                "referrals.urls", "referral_detail", case_number=case_number, referral_id=str(referral_id)
+            )
+        elif case_number:
+            referral_url = staff_link("referrals.urls", "referral_latest", case_number=case_number)
+        else:
+            referral_url = staff_link("referrals.urls", "referral_list")
         return {"case_number": case_number, "referral_url": referral_url}
     if template in OVERSIGHT_TEMPLATES:
         return {"case_number": case_number, "statistics_url": staff_link("oversight.urls", "statistics")}
@@ -157,7 +172,7 @@ def email_context(notification: Notification) -> dict[str, object]:
         if notification.subject_kind == CASE and notification.subject_id is not None
         else None
     )
-    return case_email_context(notification.template, case)
+    return case_email_context(notification.template, case, referral_of_occasion(notification.occasion))
 
 
 def case_reporter_address(case_id: int) -> str:

@@ -25,7 +25,7 @@ class StaffAction:
 
     form: type[forms.Form] | None
     heading: str  # the disclosure on the case page ("" for an action that is only a button)
-    button: str  # its button; "{authority}" is the case's authority
+    button: str  # its button: what it does
     # The service call, with the form's cleaned data; what it returns is handed to ``banner``.
     run: Callable[[Case, dict[str, Any], User], Any]
     # What happened, for the page's notification banner, said once the case is reloaded.
@@ -138,7 +138,7 @@ ACTIONS: dict[str, StaffAction] = {
     "refer": StaffAction(
         case_forms.ReferForm,
         "Refer to the local authority",
-        "Refer to {authority}",
+        "Refer the case",
         run=_by_referrals("refer"),
         banner=_reported,
     ),

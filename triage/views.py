@@ -157,6 +157,12 @@ def _case_page(
             "emails": case_emails(case).order_by("id"),
             "links": case.links.select_related("other"),
             "unanswered_count": sum(panel.thread.unanswered for panel in referrals if panel.thread),
+            # What closing would withdraw (referrals.services.referrals_withdraw_open), said on the close form.
+            "closing_withdraws": [
+                (panel.referral.authority.name, panel.thread.unanswered if panel.thread else 0)
+                for panel in referrals
+                if panel.referral.status in selectors.REFERRAL_OPEN
+            ],
         },
         status=status,
     )

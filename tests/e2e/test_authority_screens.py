@@ -6,6 +6,7 @@ runs on every page shown (StaffVisit.check)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -99,8 +100,8 @@ def test_an_officer_filters_searches_and_acts_on_a_referral_with_back_and_refres
     with page.expect_navigation():
         page.get_by_role("link", name=waiting.case_number).click()
     visit.check()
-    referral = f"/staff/referrals/{waiting.case_number}"
-    assert visit.path() == referral
+    referral = visit.path()  # the referral's own address: its case number and its id
+    assert re.fullmatch(rf"/staff/referrals/{waiting.case_number}/\d+", referral)
     assert page.title() == f"Referral {waiting.case_number} – {SERVICE} – GOV.UK"
     expect(page.locator(".govuk-header__service-name")).to_have_text(SERVICE)
     visit.submit("Acknowledge referral")

@@ -60,7 +60,7 @@ def test_a_referral_to_an_authority_nobody_is_emailed_at_says_so_and_the_officer
     form.get_by_label("Note for the follow-up").fill("Phone the MASH on Monday at 9am and ask for the duty manager.")
     form.screenshot(path=str(SHOTS / "refer-form.png"))
     page.screenshot(path=str(SHOTS / "refer-form-page.png"), full_page=True)
-    form.get_by_role("button", name="Refer to Sheffield").click()
+    form.get_by_role("button", name="Refer the case").click()
 
     banner = page.locator(".govuk-notification-banner")
     expect(banner).to_contain_text("No email was sent: Sheffield has no referral inbox")

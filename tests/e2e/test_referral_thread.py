@@ -69,7 +69,7 @@ def open_referral(visit: StaffVisit, case: Case) -> None:
     with visit.page.expect_navigation():
         row.get_by_role("link", name=case.case_number).click()
     visit.check()
-    assert visit.path() == f"/staff/referrals/{case.case_number}"
+    assert re.fullmatch(rf"/staff/referrals/{case.case_number}/\d+", visit.path())
 
 
 def process_reporter_message(body_count: int) -> None:

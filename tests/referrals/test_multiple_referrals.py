@@ -122,18 +122,18 @@ def test_each_officer_sees_only_their_own_referral_on_the_pages(placed: tuple[Ca
     referral_services.referral_record_outcome(
         referral=rotherham, outcome="child_protection_plan", note="", acting_user=officer_r
     )
-    sheffield_page = text(signed_in(officer_s).get(f"/staff/referrals/{case.case_number}"))
+    sheffield_page = text(signed_in(officer_s).get(f"/staff/referrals/{case.case_number}", follow=True))
     assert FOR_SHEFFIELD in sheffield_page
     # Rotherham's summary, thread and outcome (the form's lists of choices name every kind and outcome).
     for secret in (FOR_ROTHERHAM, ROTHERHAM_NOTE, "recorded: Child protection plan", "thread-strategy_discussion"):
         assert secret not in sheffield_page
-    rotherham_page = text(signed_in(officer_r).get(f"/staff/referrals/{case.case_number}"))
+    rotherham_page = text(signed_in(officer_r).get(f"/staff/referrals/{case.case_number}", follow=True))
     assert FOR_ROTHERHAM in rotherham_page and ROTHERHAM_NOTE in rotherham_page
     assert "recorded: Child protection plan" in rotherham_page
     assert FOR_SHEFFIELD not in rotherham_page
     # Each list shows the case once, with the officer's own referral's state.
     sheffield_list = text(signed_in(officer_s).get("/staff/referrals?status=all"))
-    assert sheffield_list.count(f'href="/staff/referrals/{case.case_number}"') == 1
+    assert sheffield_list.count(f'href="/staff/referrals/{case.case_number}/') == 1
     assert "Waiting for acknowledgement" in sheffield_list
 
 

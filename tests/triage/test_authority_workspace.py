@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 import pytest
@@ -151,8 +152,8 @@ def refused(client: Client, case: Case, action: str, data: dict[str, str] | None
     """A refused action redirects to the referral page (post/redirect/get), which shows why, once."""
     response = post(client, case, action, data)
     assert response.status_code == 302, response.status_code
-    assert response["Location"].startswith(f"/staff/referrals/{case.case_number}#")
-    return client.get(f"/staff/referrals/{case.case_number}")
+    assert re.fullmatch(rf"/staff/referrals/{case.case_number}/\d+#[a-z_-]+", response["Location"])
+    return client.get(f"/staff/referrals/{case.case_number}", follow=True)
 
 
 # --- what an officer sees -------------------------------------------------------------------------------
@@ -174,7 +175,7 @@ def test_an_officer_sees_only_referrals_to_their_own_authority_by_case_number(
     body = text(response)
     for case in mine:
         assert case.case_number in body
-        assert f'href="/staff/referrals/{case.case_number}"' in body
+        assert f'href="/staff/referrals/{case.case_number}/' in body
     for case in (theirs, not_yet_referred):
         assert case.case_number not in body
     for case in (*mine, theirs, not_yet_referred):
@@ -187,7 +188,7 @@ def test_an_officer_sees_only_referrals_to_their_own_authority_by_case_number(
 def test_the_referral_page_shows_the_helplines_summary_and_none_of_the_reporters_own_words(
     officer_client: Client, referral: Case
 ) -> None:
-    response = officer_client.get(f"/staff/referrals/{referral.case_number}")
+    response = officer_client.get(f"/staff/referrals/{referral.case_number}", follow=True)
 
     assert response.status_code == 200
     body = text(response)
@@ -210,8 +211,8 @@ def test_a_named_reporters_name_appears_only_when_they_consented_to_share_it(
     shared = referred(supervisor, share_identity=True, **named())
     withheld = referred(supervisor, share_identity=False, **named())
 
-    shared_body = text(officer_client.get(f"/staff/referrals/{shared.case_number}"))
-    withheld_body = text(officer_client.get(f"/staff/referrals/{withheld.case_number}"))
+    shared_body = text(officer_client.get(f"/staff/referrals/{shared.case_number}", follow=True))
+    withheld_body = text(officer_client.get(f"/staff/referrals/{withheld.case_number}", follow=True))
 
     assert REPORTER_NAME in shared_body
     assert "named, with consent" in shared_body
@@ -258,7 +259,7 @@ def test_acknowledging_is_recorded_and_audited_and_a_second_acknowledgement_is_r
     response = post(officer_client, referral, "acknowledge")
 
     assert response.status_code == 302
-    assert response["Location"] == f"/staff/referrals/{referral.case_number}"
+    assert re.fullmatch(rf"/staff/referrals/{referral.case_number}/\d+", response["Location"])
     referral.refresh_from_db()
     assert referral_of(referral).acknowledged_at is not None
     acknowledged_at = referral_of(referral).acknowledged_at
@@ -312,7 +313,7 @@ def test_recording_what_was_done_needs_an_acknowledgement_first(
     assert event.actor == officer
     assert CANARY not in json.dumps(event.detail)
     # The officer reads their own note back on the referral page.
-    assert note in text(officer_client.get(f"/staff/referrals/{referral.case_number}"))
+    assert note in text(officer_client.get(f"/staff/referrals/{referral.case_number}", follow=True))
 
 
 def test_an_action_not_on_the_list_is_refused(officer_client: Client, referral: Case) -> None:
@@ -421,7 +422,7 @@ def test_an_officer_of_another_authority_gets_404_on_the_referral_and_every_acti
     client = signed_in(sheffield_officer)
     events_before = case_events(referral).count()
 
-    assert client.get(f"/staff/referrals/{referral.case_number}").status_code == 404
+    assert client.get(f"/staff/referrals/{referral.case_number}", follow=True).status_code == 404
     assert referral.case_number not in text(client.get("/staff/referrals?closed=1"))
     for action, data in ACTION_POSTS:
         assert post(client, referral, action, data).status_code == 404, action
@@ -452,7 +453,7 @@ def test_a_case_about_rotherham_itself_never_reaches_a_rotherham_officer(
 
     listed = officer_client.get("/staff/referrals?closed=1")
     assert about_us.case_number not in text(listed)
-    assert officer_client.get(f"/staff/referrals/{about_us.case_number}").status_code == 404
+    assert officer_client.get(f"/staff/referrals/{about_us.case_number}", follow=True).status_code == 404
     for action, data in ACTION_POSTS:
         assert post(officer_client, about_us, action, data).status_code == 404, action
     assert not AuthorityAction.objects.filter(case=about_us).exists()
@@ -494,7 +495,7 @@ def test_only_authority_officers_may_open_the_referral_workspace(role: str, refe
     client = signed_in(user)
 
     assert client.get("/staff/referrals").status_code == 403
-    assert client.get(f"/staff/referrals/{referral.case_number}").status_code == 403
+    assert client.get(f"/staff/referrals/{referral.case_number}", follow=True).status_code == 403
     for action, data in ACTION_POSTS:
         assert post(client, referral, action, data).status_code == 403, action
     referral.refresh_from_db()

@@ -112,7 +112,7 @@ def test_the_authority_sees_its_deadlines_in_gov_uk_style(people: dict[str, User
             referral=referral_of(case), question="Which school?", acting_user=people["officer"]
         )
         officer = signed_in(people["officer"])
-        page = text(officer.get(f"/staff/referrals/{case.case_number}"))
+        page = text(officer.get(f"/staff/referrals/{case.case_number}", follow=True))
         listing = text(officer.get("/staff/referrals"))
         helpline = signed_in(people["handler"])
         home = text(helpline.get("/staff/"))
@@ -140,7 +140,7 @@ def test_a_midnight_deadline_stored_before_the_rule_changed_reads_as_the_end_of_
     case = referred_on_saturday(people)
     Referral.objects.filter(case_id=case.pk).update(ack_due_at=datetime(2026, 12, 8, 0, 0, tzinfo=LONDON))
     with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=LONDON), tick=False):
-        page = text(signed_in(people["officer"]).get(f"/staff/referrals/{case.case_number}"))
+        page = text(signed_in(people["officer"]).get(f"/staff/referrals/{case.case_number}", follow=True))
         case_page = text(signed_in(people["handler"]).get(f"/staff/cases/{case.case_number}"))
     assert f'Acknowledge by</dt><dd class="govuk-summary-list__value">{END_OF_MONDAY}' in page
     assert f"by {END_OF_MONDAY} (due soon)" in case_page

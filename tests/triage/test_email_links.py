@@ -144,7 +144,9 @@ def queue(case: Case, template: str, people: dict[str, User]) -> list[Notificati
     if kind == "reporter":
         notifications.reporter_tell(case=case, template=template, occasion="links")
     elif kind == "authority":
-        notifications.email_queue(case=case, recipient=people["officer"].email, template=template, occasion="links")
+        # As the referrals app queues them: the occasion names the referral, which the link opens.
+        occasion = f"referral-{case.referrals.latest('id').pk}"
+        notifications.email_queue(case=case, recipient=people["officer"].email, template=template, occasion=occasion)
     elif kind == "oversight":
         notifications.oversight_alert(case=case, template=template)
     elif kind == "admin":  # about a staff account: no case
@@ -189,7 +191,7 @@ def assert_link_opens(
     match = resolve(split.path)
     assert match.view_name == view_name, url
     if case_number is not None:
-        assert match.kwargs == {"case_number": case_number}, url
+        assert match.kwargs.get("case_number") == case_number, url
     if secret:
         assert set(match.kwargs) == {"secret"}, url
     response = client.get(split.path)

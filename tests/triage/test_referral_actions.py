@@ -59,7 +59,8 @@ def case() -> Case:
 
 
 def page_of(case: Case) -> str:
-    return f"/staff/referrals/{case.case_number}"
+    """The referral's own page: its case number and its id."""
+    return f"/staff/referrals/{case.case_number}/{case.referrals.latest('id').pk}"
 
 
 def test_a_form_with_errors_redirects_and_the_page_shows_it_once_with_what_was_typed(

@@ -102,7 +102,7 @@ def test_the_officers_header_and_titles_name_the_authority_service_not_the_helpl
         ("/staff/referrals", "Referrals"),
         (f"/staff/referrals/{case.case_number}", f"Referral {case.case_number}"),
     ]:
-        page = text(client.get(path))
+        page = text(client.get(path, follow=True))
         assert f"<title>{title} – {SERVICE} – GOV.UK</title>" in page
         assert f'govuk-header__service-name">{SERVICE}</a>' in page
         assert "Helpline workspace" not in page

@@ -194,7 +194,7 @@ def officer() -> User:
 def officer_page(officer: User, case: Case) -> str:
     c = Client()
     sign_in(c, officer)
-    response = c.get(f"/staff/referrals/{case.case_number}")
+    response = c.get(f"/staff/referrals/{case.case_number}", follow=True)
     assert response.status_code == 200
     return text(response)
 
