@@ -239,7 +239,7 @@ PRG_PAGES = {
 }
 # The staff actions show theirs on the case or referral page: /staff/cases/<number>/<action> on
 # /staff/cases/<number>.
-STAFF_ACTION = re.compile(r"^(/staff/(?:cases|referrals)/[^/]+)/[^/]+$")
+STAFF_ACTION = re.compile(r"^(/staff/cases/[^/]+|/staff/referrals/[^/]+/[0-9]+)/[^/]+$")
 
 
 def prg_pages(path: str) -> set[str]:
@@ -538,7 +538,7 @@ def test_bad_form_input_on_any_referral_action_is_a_gov_uk_page(action: str) -> 
     )
     if action != "acknowledge":
         authority_service.referral_acknowledge(referral=referral_of(case), acting_user=officer)
-    path = f"/staff/referrals/{case.case_number}/{action}"
+    path = f"/staff/referrals/{case.case_number}/{referral_of(case).pk}/{action}"
     answer = REFERRAL_ANSWERS[action]
     # Done: the redirect to the referral's page, which is then a 200 (a refusal would be a 400 or 409 there).
     assert post_form(client, path, joined(encoded(prefixed(action, answer)))).status_code == 200
