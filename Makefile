@@ -141,7 +141,7 @@ test-fast: venv assets database
 FUZZ_MINUTES ?= 10
 FUZZ_EXAMPLES_FACTOR ?= 5
 FUZZ_SEED ?=
-FUZZ_TESTS := tests/reports/test_bad_input.py tests/reports/test_api_schemathesis.py tests/test_malformed_requests.py \
+FUZZ_TESTS := tests/reports/test_bad_input.py tests/reports/test_api_schemathesis.py tests/helpline/test_malformed_requests.py \
 	tests/oversight/test_suppression.py tests/oversight/test_suppression_equivalence.py
 fuzz: setup-test
 	@start=$$(date +%s); end=$$(( start + $(FUZZ_MINUTES) * 60 )); round=0; \

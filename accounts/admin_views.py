@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import administration, selectors, services
+from accounts import administration, policy, selectors, services
 from accounts.decorators import staff_required, staff_user
 from accounts.forms import (
     ConfirmForm,
@@ -33,10 +33,10 @@ from accounts.forms import (
     UserEnableRequestForm,
 )
 from accounts.models import Invitation, MfaResetRequest, User
+from accounts.policy import Permission
 from core.form_retry import retry_redirect, retry_take
 from directory import lookup
 
-ADMINISTRATOR = User.Role.ADMINISTRATOR
 INVITATION_SLOT = "staff-invitation-{user_id}"
 FormT = TypeVar("FormT", bound=forms.Form)
 
@@ -74,7 +74,7 @@ def _invitation_shown_once(request: HttpRequest, issued: services.IssuedInvitati
     )
 
 
-@staff_required(ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_http_methods(["GET"])
 def staff_list(request: HttpRequest) -> HttpResponse:
     filters = StaffFilterForm(request.GET or None)
@@ -93,7 +93,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/admin/staff_list.html", context, status=400 if filters.errors else 200)
 
 
-@staff_required(ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def staff_invite(request: HttpRequest) -> HttpResponse:
     here = reverse("accounts:admin_staff_invite")
@@ -109,7 +109,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
                 email=data["email"],
                 role=data["role"],
                 authority_codes=data["authority_codes"],
-                area=data["area"] if data["role"] == User.Role.BOARD_REVIEWER else "",
+                area=data["area"] if policy.scoped_by_area(data["role"]) else "",
                 acting_user=staff_user(request),
             )
         except services.InvitationRefused as refused:
@@ -121,7 +121,7 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/admin/staff_invite.html", context, status=status)
 
 
-@staff_required(ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_http_methods(["GET"])
 def staff_invitation(request: HttpRequest, user_id: int) -> HttpResponse:
     """The new invitation's enrolment code (and its link, also emailed), shown once: a refresh shows only that
@@ -139,7 +139,7 @@ def staff_invitation(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(request, "accounts/admin/staff_invitation.html", context)
 
 
-@staff_required(ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_http_methods(["GET"])
 def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     member = _member(user_id)
@@ -159,7 +159,7 @@ def staff_detail(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(request, "accounts/admin/staff_detail.html", context, status=status)
 
 
-@staff_required(ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def staff_access(request: HttpRequest, user_id: int) -> HttpResponse:
     """Choose a role and scope; the change is made only on the confirmation page that follows."""
@@ -172,8 +172,8 @@ def staff_access(request: HttpRequest, user_id: int) -> HttpResponse:
         if not form.is_valid():
             return retry_redirect(request, here, slot=slot, data=request.POST)
         role = form.cleaned_data["role"]
-        codes = form.cleaned_data["authority_codes"] if role == User.Role.AUTHORITY_OFFICER else []
-        area = form.cleaned_data["area"] if role == User.Role.BOARD_REVIEWER else ""
+        codes = form.cleaned_data["authority_codes"] if policy.scoped_by_authorities(role) else []
+        area = form.cleaned_data["area"] if policy.scoped_by_area(role) else ""
         try:
             changes = administration.staff_access_check(
                 user=member, role=role, authority_codes=codes, area=area, acting_user=staff_user(request)
@@ -210,7 +210,7 @@ def _access_after(role: str, codes: list[str], area: str) -> SimpleNamespace:
     return SimpleNamespace(role=role, area=area, authorities=SimpleNamespace(all=authorities))
 
 
-@staff_required(ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def staff_access_confirm(request: HttpRequest, user_id: int) -> HttpResponse:
     """Confirm a role and scope change: the page shows the account's access now and after, and the change is
@@ -250,7 +250,7 @@ def staff_access_confirm(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(request, "accounts/admin/staff_access_confirm.html", context)
 
 
-@staff_required(ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def staff_disable(request: HttpRequest, user_id: int) -> HttpResponse:
     """Asks first; disabling ends every session and API token of the account at once."""
@@ -291,7 +291,7 @@ def _confirmed_change(
     return render(request, template, {"member": member, "form": form, **context}, status=status)
 
 
-@staff_required(ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def staff_mfa_reset(request: HttpRequest, user_id: int) -> HttpResponse:
     """The first administrator's request for an MFA reset, with a reason; nothing is reset yet."""
@@ -363,7 +363,7 @@ def _decide(
         return member, detail, retry_redirect(request, detail, slot=f"staff-{member.pk}", error=str(refused))
 
 
-@staff_required(ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_POST
 def staff_mfa_reset_approve(request: HttpRequest, user_id: int) -> HttpResponse:
     """The second administrator approves: the reset runs and the new invitation link is shown once."""
@@ -386,7 +386,7 @@ def staff_mfa_reset_approve(request: HttpRequest, user_id: int) -> HttpResponse:
     return _invitation_shown_once(request, issued)
 
 
-@staff_required(ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_POST
 def staff_mfa_reset_cancel(request: HttpRequest, user_id: int) -> HttpResponse:
     member, detail, refused = _decide(
@@ -406,7 +406,7 @@ def staff_mfa_reset_cancel(request: HttpRequest, user_id: int) -> HttpResponse:
 # --- invitations: revoked or re-issued by one administrator -------------------------------------------------
 
 
-@staff_required(ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def staff_invitation_revoke(request: HttpRequest, user_id: int) -> HttpResponse:
     """Asks first; revoking stops the invitation link at once."""
@@ -423,7 +423,7 @@ def staff_invitation_revoke(request: HttpRequest, user_id: int) -> HttpResponse:
     )
 
 
-@staff_required(ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def staff_invitation_reissue(request: HttpRequest, user_id: int) -> HttpResponse:
     """Asks first; a new link is then shown once and the old one stops working. Only for an invitation to a
@@ -453,7 +453,7 @@ def staff_invitation_reissue(request: HttpRequest, user_id: int) -> HttpResponse
 # --- enabling a disabled account again: a request a second administrator approves ---------------------------
 
 
-@staff_required(ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def staff_enable(request: HttpRequest, user_id: int) -> HttpResponse:
     """The first administrator's request, with a reason; once another approves, the account is active again

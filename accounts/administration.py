@@ -11,16 +11,17 @@ from collections.abc import Sequence
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import events, services
+from accounts import events, policy, services
 from accounts.models import Invitation, MfaResetRequest, SealedTOTPDevice, User
 from accounts.notifications import approval_waiting_tell
+from accounts.policy import Permission
 from accounts.services import IssuedInvitation, StaffChangeRefused
 from directory import lookup
 from directory.models import LocalAuthority
 
 
 def _must_administer(acting_user: User) -> None:
-    if acting_user.role != User.Role.ADMINISTRATOR or not acting_user.is_active:
+    if not policy.may(acting_user, Permission.ADMINISTER):
         raise StaffChangeRefused("Only an administrator can change staff accounts.")
 
 
@@ -39,9 +40,9 @@ def _access_wanted(
     if user.pk == acting_user.pk:
         raise StaffChangeRefused("You cannot change your own role or scope: ask another administrator.")
     authorities = (
-        [lookup.authority_by_code(code) for code in authority_codes] if role == User.Role.AUTHORITY_OFFICER else []
+        [lookup.authority_by_code(code) for code in authority_codes] if policy.scoped_by_authorities(role) else []
     )
-    area = area if role == User.Role.BOARD_REVIEWER else ""
+    area = area if policy.scoped_by_area(role) else ""
     problem = services.scope_problem(role=role, authorities=authorities, area=area)
     if problem:
         raise StaffChangeRefused(problem)
@@ -158,7 +159,7 @@ def deciders(*, reset_request: MfaResetRequest) -> list[User]:
     """The administrators who may approve a waiting request: active, able to sign in, never the one who asked
     nor the account it is about."""
     return list(
-        User.objects.filter(role=User.Role.ADMINISTRATOR, is_active=True)
+        policy.holders(Permission.ADMINISTER)
         .exclude(pk__in=[reset_request.requested_by_id, reset_request.user_id])
         .filter(totpdevice__confirmed=True)
         .distinct()

@@ -1,4 +1,5 @@
-"""Who may open a staff page: signed in, verified with a second factor, and in one of the roles."""
+"""Who may open a staff page or call a staff API: signed in, verified with a second factor, and allowed by
+accounts.policy. Views name the permission they need, never a role."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -7,28 +8,47 @@ from typing import Any, Protocol
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 
+from accounts import policy
 from accounts.models import User
-
-HELPLINE = (User.Role.CALL_HANDLER, User.Role.SUPERVISOR)
 
 View = Callable[..., HttpResponse]
 
 
-def staff_required(*roles: str) -> Callable[[View], View]:
+def staff_required(*permissions: policy.Permission) -> Callable[[View], View]:
+    """Signed in with a second factor and, when ``permissions`` are named, allowed at least one of them."""
+
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             user = request.user
             if not isinstance(user, User) or not user.is_verified():
                 return redirect("accounts:login")
-            if roles and getattr(user, "role", None) not in roles:
+            if permissions and not any(policy.may(user, permission) for permission in permissions):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+class PolicyPermission(BasePermission):
+    """A DRF permission: signed in with a second factor (a session verified by OTP, or a knox token, which
+    accounts/api.py issues only after the second factor) and allowed ``permission`` by accounts.policy.
+    Subclass it with ``permission`` set."""
+
+    permission: policy.Permission
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not isinstance(user, User) or not user.is_active:
+            return False
+        if request.auth is None and not getattr(user, "is_verified", lambda: False)():
+            return False
+        return policy.may(user, self.permission)
 
 
 class _SignedIn(Protocol):

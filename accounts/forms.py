@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
+from accounts import policy
 from accounts.models import User
 from accounts.services import ENROLMENT_CODE_LENGTH, enrolment_code_normalised
 from core.forms import GovukForm, HintedChoiceField
@@ -180,14 +181,14 @@ class StaffAccessForm(GovukForm):
         cleaned = super().clean() or {}
         role = cleaned.get("role")
         cleaned["authority_codes"] = []
-        if role == User.Role.AUTHORITY_OFFICER and "authorities" in cleaned:
+        if policy.scoped_by_authorities(str(role)) and "authorities" in cleaned:
             codes, unknown = authorities_named(cleaned["authorities"])
             if unknown:
                 self.add_error("authorities", f"There is no authority called {', '.join(unknown)}")
             elif not codes:
                 self.add_error("authorities", "Enter at least one authority for a local authority officer")
             cleaned["authority_codes"] = codes
-        if role == User.Role.BOARD_REVIEWER and "area" in cleaned and not cleaned["area"]:
+        if policy.scoped_by_area(str(role)) and "area" in cleaned and not cleaned["area"]:
             self.add_error("area", "Select the region of the board reviewer's partnership")
         return cleaned
 

@@ -33,14 +33,6 @@ class User(AbstractUser):
         request's user; a user it never saw (an API token, a script) is not verified."""
         return False
 
-    @property
-    def is_helpline(self) -> bool:
-        return self.role in {self.Role.CALL_HANDLER, self.Role.SUPERVISOR}
-
-    @property
-    def is_supervisor(self) -> bool:
-        return self.role == self.Role.SUPERVISOR
-
 
 class SealedTOTPDevice(TOTPDevice):
     """A staff authenticator whose secret is sealed at rest with OTP_KEY: ``key`` holds the sealed form

@@ -19,7 +19,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from knox.models import AuthToken
 
-from accounts import events
+from accounts import events, policy
 from accounts.models import Invitation, RecoveryCode, RecoveryCodes, SealedTOTPDevice, User, recovery_code_digest
 from accounts.notifications import invitation_email_queue, invitation_link
 from core import crypto, identifiers, throttle
@@ -287,9 +287,9 @@ def scope_problem(*, role: str, authorities: Sequence[LocalAuthority | None], ar
     None when it can. ``authorities`` holds None for a code that matched no authority."""
     if role not in User.Role.values:
         return f"There is no role called {role!r}."
-    if role == User.Role.AUTHORITY_OFFICER and (not authorities or None in authorities):
+    if policy.scoped_by_authorities(role) and (not authorities or None in authorities):
         return "An authority officer needs the GSS code of at least one authority."
-    if role == User.Role.BOARD_REVIEWER and not LocalAuthority.objects.filter(region=area).exists():
+    if policy.scoped_by_area(role) and not LocalAuthority.objects.filter(region=area).exists():
         return "A board reviewer needs the region their partnership covers."
     return None
 

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_safe
 from kombu import Connection
 
 from accounts.decorators import staff_required
-from accounts.models import User
+from accounts.policy import Permission
 from audit.alerts import alerts_health
 from outbox.models import OutboxMessage, WorkerHeartbeat
 from triage.selectors import authorities_unreached
@@ -90,7 +90,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": body["status"]}, status=200 if can_take_reports else 503)
 
 
-@staff_required(User.Role.SUPERVISOR, User.Role.ADMINISTRATOR)
+@staff_required(Permission.SERVICE_HEALTH)
 @require_GET
 def staff_health(request: HttpRequest) -> HttpResponse:
     _, body = health()

@@ -172,6 +172,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "helpline.context_processors.service",
+                "accounts.context_processors.permissions",
             ],
         },
     },

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Min, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from accounts import policy
 from accounts.models import User
+from accounts.policy import Permission
 from directory.models import LocalAuthority
 from oversight import patterns
 from oversight.models import CaseFact, ConcernFact, FactsVersion, StoredStatistics, StoredSuppression
@@ -51,12 +52,9 @@ class Scope:
 
 
 def scope_for(user: User) -> Scope:
-    """What statistics this user may see; PermissionDenied for everybody else. Decided here only."""
-    if user.role == User.Role.OVERSIGHT_ANALYST or user.role == User.Role.SUPERVISOR:
-        return Scope(region=None, national=True)
-    if user.role == User.Role.BOARD_REVIEWER and user.area:
-        return Scope(region=user.area, national=False)
-    raise PermissionDenied
+    """What statistics this user may see (accounts.policy decides); PermissionDenied for everybody else."""
+    region = policy.statistics_area(user)
+    return Scope(region=region, national=region is None)
 
 
 @dataclass(frozen=True)
@@ -67,9 +65,8 @@ class PatternView:
 
 def pattern_alerts_for(user: User) -> PatternView:
     """National pattern alerts, for national oversight and helpline supervisors only."""
-    if user.role not in (User.Role.OVERSIGHT_ANALYST, User.Role.SUPERVISOR):
-        raise PermissionDenied
-    return PatternView(alerts=patterns.pattern_alerts(), show_cases=user.is_helpline)
+    policy.require(user, Permission.PATTERN_ALERTS)
+    return PatternView(alerts=patterns.pattern_alerts(), show_cases=policy.may(user, Permission.HELPLINE_WORK))
 
 
 def pattern_alert_for(user: User, *, key: str) -> tuple[patterns.Alert, bool] | None:

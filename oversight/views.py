@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.decorators import staff_required, staff_user
 from accounts.models import User
+from accounts.policy import Permission
 from oversight import selectors
 from oversight.annual_export import annual_report_files
 from oversight.forms import PERIOD_ERROR, PeriodForm
@@ -22,8 +22,8 @@ from oversight.periods import Period, period_parse, periods_allowed
 from oversight.presentation import NO_REFERRALS, NO_ROWS, statistics_csv_rows, statistics_shown
 from oversight.suppression import SUPPRESSED, Table
 
-# Who may see what is decided by oversight.selectors (scope_for, pattern_alerts_for): these views only
-# require a signed-in, verified member of staff.
+# Who may see what is decided by accounts.policy: each view names its permission, and the selectors
+# (scope_for, pattern_alerts_for) ask the policy again for the area the figures cover.
 
 # The chart is drawn at the width of the page's main column (960 px), in GOV.UK's typeface and type
 # scale (16 px for labels, as govuk-body-s on a wide screen), one row per authority with a figure.
@@ -127,7 +127,7 @@ def _period_refused(request: HttpRequest, user: User) -> HttpResponse:
     return render(request, "oversight/statistics.html", {"scope": scope, "form": form, "periods": periods}, status=400)
 
 
-@staff_required()
+@staff_required(Permission.STATISTICS)
 @require_GET
 def statistics(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
@@ -138,7 +138,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
     return render(request, "oversight/statistics.html", context)
 
 
-@staff_required()
+@staff_required(Permission.STATISTICS)
 @require_GET
 def statistics_csv(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
@@ -154,13 +154,11 @@ def statistics_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@staff_required()
+@staff_required(Permission.NATIONAL_STATISTICS)
 @require_GET
 def annual_report_download(request: HttpRequest, year: int, extension: str) -> HttpResponse:
     """The annual report on disclosures, as ``manage.py annual_report`` writes it: national oversight
     only (national totals), for a year the statistics page offers."""
-    if not selectors.scope_for(staff_user(request)).national:
-        raise PermissionDenied
     offered = {p.year for p in periods_allowed(first_month=selectors.first_month(), today=timezone.localdate())}
     if year not in offered or extension not in ("csv", "html"):
         raise Http404("No annual report for that year")
@@ -170,14 +168,14 @@ def annual_report_download(request: HttpRequest, year: int, extension: str) -> H
     return response
 
 
-@staff_required()
+@staff_required(Permission.PATTERN_ALERTS)
 @require_GET
 def pattern_alerts(request: HttpRequest) -> HttpResponse:
     view = selectors.pattern_alerts_for(staff_user(request))
     return render(request, "oversight/patterns.html", {"alerts": view.alerts, "show_cases": view.show_cases})
 
 
-@staff_required()
+@staff_required(Permission.PATTERN_ALERTS)
 @require_GET
 def pattern_alert_detail(request: HttpRequest, key: str) -> HttpResponse:
     found = selectors.pattern_alert_for(staff_user(request), key=key)

@@ -17,13 +17,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, Polymorphic
 from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.decorators import staff_user
-from accounts.models import User
+from accounts.decorators import PolicyPermission, staff_user
+from accounts.policy import Permission
 from referrals import listing, selectors, services
 from referrals.models import AuthorityAction, AuthorityOutcome, Referral
 from referrals.views import FORMS, referral_act
@@ -33,17 +32,11 @@ from triage.workflow import ActionNotAllowed
 LOCAL_AUTHORITY = "local_authority"
 
 
-class AuthorityOfficerVerified(BasePermission):
+class AuthorityOfficerVerified(PolicyPermission):
     """Signed in with a second factor (a verified session, or a knox token, issued only after one), and an
     authority officer."""
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        if not isinstance(user, User) or not user.is_active:
-            return False
-        if request.auth is None and not getattr(user, "is_verified", lambda: False)():
-            return False
-        return user.role == User.Role.AUTHORITY_OFFICER
+    permission = Permission.AUTHORITY_WORK
 
 
 class RecipientSerializer(serializers.Serializer[dict[str, Any]]):

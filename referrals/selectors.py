@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
+from accounts import policy
 from accounts.models import User
+from accounts.policy import Permission
 from referrals.deadlines import referral_deadlines
 from referrals.models import AuthorityAction, Referral
 from triage.deadlines import Deadline, question_deadline
@@ -25,20 +26,13 @@ from triage.selectors import Thread, thread_numbered
 
 
 def require_authority_officer(user: User) -> None:
-    if user.role != User.Role.AUTHORITY_OFFICER:
-        raise PermissionDenied
+    policy.require(user, Permission.AUTHORITY_WORK)
 
 
 def referral_queryset_for(user: User) -> QuerySet[Referral]:
-    """Every referral this user may open."""
-    if user.is_helpline:
-        return Referral.objects.all()
-    if user.role == User.Role.AUTHORITY_OFFICER:
-        mine = user.authorities.values_list("pk", flat=True)
-        return Referral.objects.filter(authority__in=mine, case__independent_review=False).exclude(
-            case__conflict_authority__in=mine
-        )
-    return Referral.objects.none()
+    """Every referral this user may open (accounts.policy.referral_scope)."""
+    scope = policy.referral_scope(user)
+    return Referral.objects.all() if scope is None else Referral.objects.filter(scope)
 
 
 def _with_case(referrals: QuerySet[Referral]) -> QuerySet[Referral]:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import staff_required, staff_user
 from accounts.models import User
+from accounts.policy import Permission
 from core.form_retry import retry_redirect, retry_take
 from referrals import listing, selectors, services
 from referrals.forms import OutcomeForm, QuestionForm, RecordActionForm
@@ -27,9 +28,6 @@ from referrals.models import Referral
 from triage.models import Case
 from triage.selectors import thread_numbered
 from triage.workflow import ActionNotAllowed
-
-OFFICER = (User.Role.AUTHORITY_OFFICER,)
-
 
 FORMS: dict[str, type[forms.Form] | None] = {
     "acknowledge": None,
@@ -75,7 +73,7 @@ def referral_act(*, referral: Referral, action: str, data: dict[str, Any], actin
         raise ActionNotAllowed(f"There is no action called {action!r}.")
 
 
-@staff_required(*OFFICER)
+@staff_required(Permission.AUTHORITY_WORK)
 @require_GET
 def referral_list(request: HttpRequest) -> HttpResponse:
     form = listing.ReferralFilterForm(request.GET or None)
@@ -155,7 +153,7 @@ def _page(
 
 
 @sensitive_variables("retry")
-@staff_required(*OFFICER)
+@staff_required(Permission.AUTHORITY_WORK)
 @require_GET
 def referral_detail(request: HttpRequest, case_number: str, referral_id: int) -> HttpResponse:
     referral = _referral_for(request, case_number, referral_id)
@@ -173,13 +171,13 @@ def referral_detail(request: HttpRequest, case_number: str, referral_id: int) ->
 
 
 @sensitive_post_parameters()
-@staff_required(*OFFICER)
+@staff_required(Permission.AUTHORITY_WORK)
 @require_POST
 def referral_action(request: HttpRequest, case_number: str, referral_id: int, action: str) -> HttpResponse:
     return _act(request, _referral_for(request, case_number, referral_id), action)
 
 
-@staff_required(*OFFICER)
+@staff_required(Permission.AUTHORITY_WORK)
 @require_GET
 def referral_latest(request: HttpRequest, case_number: str) -> HttpResponse:
     referral = selectors.referral_get_for(user=staff_user(request), case_number=case_number)
@@ -187,7 +185,7 @@ def referral_latest(request: HttpRequest, case_number: str) -> HttpResponse:
 
 
 @sensitive_post_parameters()
-@staff_required(*OFFICER)
+@staff_required(Permission.AUTHORITY_WORK)
 @require_POST
 def referral_latest_action(request: HttpRequest, case_number: str, action: str) -> HttpResponse:
     """A form posted to the case-number address (a page opened before referrals had their own): the

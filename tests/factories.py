@@ -1,4 +1,6 @@
-"""Test data built through the services, as users would create it."""
+"""Test data built through the services, as users would create it: reports, cases, referrals, staff and
+signed-in clients. The one place test modules share such helpers: no test module imports another's
+(tests/test_test_kit.py checks it)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,15 @@ from accounts.models import User
 from directory import lookup as authorities
 from reports.models import Anonymity, ConcernType, RaisedInternally, ReporterSector
 from reports.services import Contact, ReportInput, SubmittedReport, report_submit
+
+ROTHERHAM, SHEFFIELD = "E08000018", "E08000039"
+
+
+def authority(code: str) -> Any:
+    """The local authority with this code (the test database loads them all: the local_authorities fixture)."""
+    found = authorities.authority_by_code(code)
+    assert found is not None, code
+    return found
 
 
 def report_input(**overrides: Any) -> ReportInput:
@@ -34,6 +45,43 @@ def report_input(**overrides: Any) -> ReportInput:
 
 def submit_report(**overrides: Any) -> SubmittedReport:
     return report_submit(data=report_input(**overrides))
+
+
+def routed_case(**overrides: Any) -> Any:
+    """A report sent (``overrides`` as for report_input) and routed into a case, as the worker does."""
+    from triage.intake import report_route
+
+    return report_route(report_id=submit_report(**overrides).report.pk)
+
+
+def referred_case(referrer: User, *, summary: str = "Please look into this.", **overrides: Any) -> Any:
+    """A routed case referred to its authority by ``referrer`` through the referral service."""
+    from referrals import services as referral_services
+
+    case = routed_case(**overrides)
+    referral_services.case_refer(case=case, summary=summary, share_identity=False, acting_user=referrer)
+    case.refresh_from_db()
+    return case
+
+
+def valid_api_report(**overrides: Any) -> dict[str, Any]:
+    """A body the reporters' JSON API accepts (POST /api/v1/reports), ``overrides`` replacing fields."""
+    body: dict[str, Any] = {
+        "anonymity": "confidential",
+        "reporter_sector": "police",
+        "concern_types": ["information_not_shared", "records_altered_or_suppressed"],
+        "postcode": "S60 2TH",
+        "about_authority": None,
+        "organisation_name": "Northside Academy",
+        "summary": "Records changed after a disclosure",
+        "details": "A disclosure was recorded and later removed from the system.",
+        "child_at_immediate_risk": False,
+        "raised_internally": "yes",
+        "internal_response": "Nothing happened.",
+        "contact": {"name": "Sam", "email": "sam@example.com", "phone": ""},
+    }
+    body.update(overrides)
+    return body
 
 
 def staff_user(username: str = "supervisor", role: str = User.Role.SUPERVISOR, **extra: Any) -> User:
@@ -75,6 +123,21 @@ def sign_in(client: Any, user: User) -> None:
     assert response.status_code == 302, response.content[:300]
 
 
+def signed_in(user: User) -> Client:
+    """A fresh client signed in as ``user`` through the real sign-in."""
+    client = Client()
+    sign_in(client, user)
+    return client
+
+
+def signed_in_as(role: str, *authority_codes: str, username: str | None = None, **extra: Any) -> tuple[Client, User]:
+    """A new staff member with this role (and these authorities), signed in through the real sign-in."""
+    user = staff_with_mfa(username or f"user-{role}", role=role, **extra)[0]
+    if authority_codes:
+        user.authorities.set([authority(code) for code in authority_codes])
+    return signed_in(user), user
+
+
 def client_with_a_draft() -> Client:
     """A reporter part-way through the question pages: confidential (so "contact" applies) with a postcode
     that covers two councils (so "council" applies), so that every question page shows its form."""
@@ -101,6 +164,28 @@ QUESTION_PAGE_ANSWERS: dict[str, dict[str, str | list[str]]] = {
     "immediate-risk": {"child_at_immediate_risk": "no"},
     "contact": {"name": "Sam Taylor", "email": "sam@example.com", "phone": "07700 900 982"},
 }
+
+
+def phone_report_answers(**overrides: str) -> dict[str, str]:
+    """A valid phone report as a call handler fills in /staff/phone-report, ``overrides`` replacing fields."""
+    answers = {
+        "anonymity-anonymity": "confidential",
+        "about-you-reporter_sector": "education",
+        "concern-concern_types": "victim_disbelieved_or_blamed",
+        "where-postcode": "S60 1AA",
+        "about-council-about_council": "no",
+        "organisation-organisation_name": "Riverside Academy",
+        "what-happened-summary": "Pupil's disclosure dismissed",
+        "what-happened-details": "A pupil told a teacher; the head said she was making it up.",
+        "raised-internally-raised_internally": "yes",
+        "raised-internally-internal_response": "Nothing happened.",
+        "immediate-risk-child_at_immediate_risk": "no",
+        "contact-name": "Caller Name",
+        "contact-email": "caller@private.example",
+        "contact-phone": "",
+    }
+    answers.update(overrides)
+    return answers
 
 
 def rolled_back_block() -> Any:
@@ -160,3 +245,28 @@ def referral_make(case: Any, *, authority: Any = None, **fields: Any) -> Any:
     if case.status != Case.Status.REFERRED and fields.get("status") != Referral.Status.WITHDRAWN:
         Case.objects.filter(pk=case.pk).update(status=Case.Status.REFERRED)
     return referral
+
+
+def cases_in_every_status(supervisor: User) -> dict[str, Any]:
+    """One case in each status staff can act in, keyed by status, got there through the services: new, waiting
+    for the reporter, referred to Rotherham (whose officer has asked the helpline a question), under national
+    review and closed."""
+    from referrals import services as referral_services
+    from triage import case_actions
+
+    officer = staff_user("workflow-officer", role=User.Role.AUTHORITY_OFFICER)
+    officer.authorities.set([authority(ROTHERHAM)])
+    statuses = ("new", "awaiting_reporter", "referred", "national_review", "closed")
+    cases = {status: routed_case(local_authority=authority(ROTHERHAM)) for status in statuses}
+    case_actions.case_ask_reporter(case=cases["awaiting_reporter"], body="Which school?", acting_user=supervisor)
+    referral_services.case_refer(
+        case=cases["referred"], summary="Please look.", share_identity=False, acting_user=supervisor
+    )
+    referral_services.referral_ask_helpline(
+        referral=referral_of(cases["referred"]), question="Which year group?", acting_user=officer
+    )
+    case_actions.case_escalate(case=cases["national_review"], route="national_review", acting_user=supervisor)
+    case_actions.case_close(case=cases["closed"], outcome="duplicate", feedback="Thank you.", acting_user=supervisor)
+    for case in cases.values():
+        case.refresh_from_db()
+    return cases

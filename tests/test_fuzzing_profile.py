@@ -11,13 +11,18 @@ import os
 from typing import Any
 
 import pytest
+import schemathesis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpline.wsgi import application
 from tests import fuzzing
-from tests.reports.test_api_schemathesis import schema
 
 pytestmark = pytest.mark.skipif(fuzzing.PROFILE != "ci", reason="make fuzz draws fresh inputs on purpose")
+
+# Loaded at import, as tests/reports/test_api_schemathesis.py loads it: inside a test the schema view's
+# request would need the database.
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 
 
 def draws(strategy: st.SearchStrategy[Any], count: int = 25) -> list[Any]:

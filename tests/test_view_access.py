@@ -16,14 +16,25 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from accounts import policy
 from accounts.models import User
+from accounts.policy import Permission
 from audit.models import AuditEvent
 from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
 from referrals.models import Referral
-from tests.factories import referral_make, referral_of, sign_in, staff_user, staff_with_mfa
-from tests.triage.test_authority_workspace import ROTHERHAM, SHEFFIELD, new_case, referred
-from tests.triage.test_staff_api import client_for
+from tests.factories import (
+    ROTHERHAM,
+    SHEFFIELD,
+    referral_make,
+    referral_of,
+    referred_case,
+    routed_case,
+    sign_in,
+    signed_in_as,
+    staff_user,
+    staff_with_mfa,
+)
 from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -76,6 +87,15 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     "/api/v1/reports/messages": POST,
     "/api/v1/local-authorities": GET,
 }
+
+
+def client_for(role: str) -> Client:
+    """Signed in as a new member of staff with ``role``; the authority officer is Rotherham's, the board
+    reviewer Yorkshire and the Humber's."""
+    area = "Yorkshire and The Humber" if role == R.BOARD_REVIEWER else ""
+    return signed_in_as(role, *([ROTHERHAM] if role == R.AUTHORITY_OFFICER else []), area=area)[0]
+
+
 # (path, allowed methods, roles allowed, form data for a POST). "{case}" is a case referred to Rotherham, whose
 # officer is the authority officer of client_for(); a refused role must not reach it even though it exists.
 STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = [
@@ -129,6 +149,39 @@ AUTHORITY_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]
 ]
 
 
+# The accounts.policy permission guarding each staff URL, by the start of its path (the longest that matches):
+# the roles each row above serves must be exactly those the policy gives that permission, so the table, the
+# policy and the views all agree. None: any verified member of staff.
+GUARDS: dict[str, Permission | None] = {
+    "/staff/": None,
+    "/staff/cases": Permission.HELPLINE_WORK,
+    "/staff/phone-report": Permission.HELPLINE_WORK,
+    "/api/v1/cases": Permission.HELPLINE_WORK,
+    "/staff/admin/": Permission.ADMINISTER,
+    "/staff/referrals": Permission.AUTHORITY_WORK,
+    "/api/v1/referrals": Permission.AUTHORITY_WORK,
+    "/staff/statistics": Permission.STATISTICS,
+    "/staff/statistics/annual-report-": Permission.NATIONAL_STATISTICS,
+    "/staff/patterns": Permission.PATTERN_ALERTS,
+    "/staff/health": Permission.SERVICE_HEALTH,
+}
+
+
+def guard(path: str) -> Permission | None:
+    return GUARDS[max((prefix for prefix in GUARDS if path.startswith(prefix)), key=len)]
+
+
+@pytest.mark.parametrize(
+    ("path", "roles"), [(path, roles) for path, _, roles, _ in STAFF_PAGES + STAFF_API + AUTHORITY_API]
+)
+def test_each_url_serves_exactly_the_roles_the_policy_gives_its_permission(path: str, roles: tuple[str, ...]) -> None:
+    permission = guard(path)
+    allowed = (
+        set(ALL_ROLES) if permission is None else {role for role in ALL_ROLES if policy.role_may(role, permission)}
+    )
+    assert allowed == set(roles), (path, permission)
+
+
 def _wrong_methods(urls: dict[str, tuple[str, ...]]) -> list[Any]:
     return [
         pytest.param(path, method, allowed, id=f"{method} {path}")
@@ -177,7 +230,7 @@ def case_path(path: str) -> str:
     built when the path needs one)."""
     if "{case}" not in path and "{referral}" not in path:
         return path
-    case = referred(staff_user("access-referrer", role=R.SUPERVISOR))
+    case = referred_case(staff_user("access-referrer", role=R.SUPERVISOR))
     return path.format(case=case.case_number, referral=referral_of(case).pk)
 
 
@@ -331,11 +384,11 @@ def test_a_staff_page_with_a_wrong_method_still_sends_an_anonymous_visitor_to_si
 def _out_of_scope_case(scenario: str) -> str:
     supervisor = staff_user("access-referrer", role=R.SUPERVISOR)
     if scenario == "referred to another authority":
-        return referred(supervisor, local_authority=authority_by_code(SHEFFIELD)).case_number
+        return referred_case(supervisor, local_authority=authority_by_code(SHEFFIELD)).case_number
     if scenario == "not referred yet":
-        return new_case().case_number
+        return routed_case().case_number
     if scenario == "about the officer's own council":
-        return new_case(about_authority=authority_by_code(ROTHERHAM)).case_number
+        return routed_case(about_authority=authority_by_code(ROTHERHAM)).case_number
     return UNKNOWN_CASE
 
 

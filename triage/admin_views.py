@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import staff_required, staff_user
-from accounts.models import User
+from accounts.policy import Permission
 from core.form_retry import retry_redirect, retry_take
 from directory.models import LocalAuthority
 from directory.phones import PhoneInvalid, phone_normalise
@@ -57,7 +57,7 @@ class ReferralInboxForm(forms.Form):
         return self._phone("emergency_duty_phone")
 
 
-@staff_required(User.Role.ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_http_methods(["GET"])
 def authority_list(request: HttpRequest) -> HttpResponse:
     authorities = LocalAuthority.objects.order_by("name").values(
@@ -70,7 +70,7 @@ def authority_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(User.Role.ADMINISTRATOR)
+@staff_required(Permission.ADMINISTER)
 @require_http_methods(["GET", "POST"])
 def authority_inbox(request: HttpRequest, gss_code: str) -> HttpResponse:
     """Post/redirect/get: a refused address comes back to this page's GET with its error and a 400."""

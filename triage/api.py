@@ -20,13 +20,13 @@ from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.fields import empty
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.decorators import staff_user
+from accounts.decorators import PolicyPermission, staff_user
 from accounts.models import User
+from accounts.policy import Permission
 from core.identifiers import CASE_NUMBER_ALPHABET
 from core.text import CleanTextField
 from referrals.api import ReferralSerializer, referral_row
@@ -39,17 +39,11 @@ from triage.models import Case
 from triage.staff_actions import ACTION_FORMS, ACTIONS, action_form, case_act, page_actions
 
 
-class HelplineStaffVerified(BasePermission):
+class HelplineStaffVerified(PolicyPermission):
     """Signed in with a second factor (a session verified by OTP, or a knox token, which accounts/api.py
     issues only after the second factor), and helpline staff."""
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        if not isinstance(user, User) or not user.is_active:
-            return False
-        if request.auth is None and not getattr(user, "is_verified", lambda: False)():
-            return False
-        return user.is_helpline
+    permission = Permission.HELPLINE_WORK
 
 
 # --- what the forms accept, as JSON Schema ------------------------------------------------------------------

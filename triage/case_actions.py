@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import policy
 from accounts.models import User
+from accounts.policy import Permission
 from core import crypto
 from core.timetrail import day_start
 from directory.models import LocalAuthority, PostcodeArea
@@ -74,7 +76,7 @@ def case_claim(*, case: Case, acting_user: User) -> Case:
 def case_assign(*, case: Case, assignee: User, acting_user: User) -> Case:
     case = case_locked(case)
     workflow.check_allowed(case, "assign")
-    if not assignee.is_helpline or not assignee.is_active:
+    if not policy.may(assignee, Permission.HELPLINE_WORK):
         raise workflow.ActionNotAllowed("Cases can only be assigned to active helpline staff.")
     case.assignee = assignee
     case.save(update_fields=["assignee"])

@@ -15,7 +15,9 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from accounts import policy
 from accounts.models import User
+from accounts.policy import Permission
 from directory.models import LocalAuthority
 from notify.models import Notification
 from notify.registry import register_resolver, register_templates
@@ -57,7 +59,7 @@ def staff_alert(*, case: Case, template: str, recipients: QuerySet[User], occasi
 
 
 def supervisors() -> QuerySet[User]:
-    return User.objects.filter(role=User.Role.SUPERVISOR)
+    return policy.holders(Permission.TOLD_OF_ESCALATIONS)
 
 
 def supervisors_alert(*, case: Case, template: str, occasion: str = "") -> list[Notification]:
@@ -72,9 +74,9 @@ def oversight_alert(
     the first place)."""
     authority = authority or case.authority
     region = authority.region if authority else None
-    recipients = User.objects.filter(role=User.Role.OVERSIGHT_ANALYST)
+    recipients = policy.holders(Permission.TOLD_OF_OVERSIGHT_ALERTS)
     if region and not case.independent_review:
-        recipients = recipients | User.objects.filter(role=User.Role.BOARD_REVIEWER, area=region)
+        recipients = recipients | policy.holders(Permission.STATISTICS).filter(area=region)
     return staff_alert(case=case, template=template, recipients=recipients, occasion=occasion)
 
 

@@ -7,13 +7,14 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from django.contrib.postgres.aggregates import ArrayAgg, StringAgg
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery, Window
 from django.http import Http404
 from django.utils import timezone
 
+from accounts import policy
 from accounts.models import User
+from accounts.policy import Permission
 from audit.models import AuditEvent
 from core.crypto import organisation_hash
 from core.identifiers import ALPHABET, normalise_reference
@@ -55,22 +56,15 @@ COUNT_CAP = 10_000
 def case_queryset_for(user: User) -> QuerySet[Case]:
     """Every case this user may open. Helpline staff see all; an authority officer sees referrals to
     their own authorities, never a case about their own council; nobody else sees cases."""
-    if user.is_helpline:
+    scope = policy.case_scope(user)
+    if scope is None:
         return Case.objects.all()
-    if user.role == User.Role.AUTHORITY_OFFICER:
-        mine = user.authorities.values_list("pk", flat=True)
-        # The cases referred to them; what of each they may read is their referral's (referrals.selectors).
-        return (
-            Case.objects.filter(referrals__authority__in=mine, independent_review=False)
-            .exclude(conflict_authority__in=mine)
-            .distinct()
-        )
-    return Case.objects.none()
+    # An officer's: the cases referred to them; what of each they may read is their referral's.
+    return Case.objects.filter(scope).distinct()
 
 
 def require_helpline(user: User) -> None:
-    if not user.is_helpline:
-        raise PermissionDenied
+    policy.require(user, Permission.HELPLINE_WORK)
 
 
 @dataclass(frozen=True)
@@ -417,7 +411,7 @@ def case_timeline_kinds(*, case: Case) -> list[str]:
 
 def case_access_history(*, user: User, case: Case) -> list[dict[str, object]]:
     """Who opened the case's content, how often and when last, for supervisors only."""
-    if not user.is_supervisor:
+    if not policy.may(user, Permission.CASE_ACCESS_HISTORY):
         return []
     rows = (
         case_events(case)
@@ -430,14 +424,7 @@ def case_access_history(*, user: User, case: Case) -> list[dict[str, object]]:
 
 
 def helpline_staff() -> QuerySet[User]:
-    return User.objects.filter(role__in=[User.Role.CALL_HANDLER, User.Role.SUPERVISOR], is_active=True).order_by(
-        "username"
-    )
-
-
-def require_authority_officer(user: User) -> None:
-    if user.role != User.Role.AUTHORITY_OFFICER:
-        raise PermissionDenied
+    return policy.holders(Permission.HELPLINE_WORK).order_by("username")
 
 
 # The thread with an authority (referrals.models.AuthorityAction, in the layer above, read through the

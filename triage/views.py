@@ -15,8 +15,9 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.decorators import HELPLINE, staff_required, staff_user
-from accounts.models import User
+from accounts import policy
+from accounts.decorators import staff_required, staff_user
+from accounts.policy import Permission
 from core.form_retry import retry_redirect, retry_take
 from directory.contacts import authority_contacts
 from referrals.selectors import ReferralPanel, case_referral_panels
@@ -36,14 +37,11 @@ from triage.staff_actions import action_forms as staff_action_forms
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
-    if user.role == User.Role.AUTHORITY_OFFICER:
-        return redirect("referrals:referral_list")
-    if user.role == User.Role.ADMINISTRATOR:
-        return redirect("triage:admin_authorities")
-    if user.role in (User.Role.BOARD_REVIEWER, User.Role.OVERSIGHT_ANALYST):
-        return redirect("oversight:statistics")
-    if not user.is_helpline:
-        return render(request, "triage/not_yet.html", status=200)
+    if not policy.may(user, Permission.HELPLINE_WORK):
+        first_page = policy.home(user)
+        if first_page == "triage:home":  # no role's page is open to them (a board reviewer with no area)
+            return render(request, "triage/not_yet.html", status=200)
+        return redirect(first_page)
     now = timezone.now()
     questions = [
         {**row, "overdue": row["due"] is not None and row["due"] < now}
@@ -61,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(*HELPLINE)
+@staff_required(Permission.HELPLINE_WORK)
 @require_GET
 def case_list(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
@@ -205,7 +203,7 @@ def _case_slot(case_number: str) -> str:
     return f"case:{case_number}"
 
 
-@staff_required(*HELPLINE)
+@staff_required(Permission.HELPLINE_WORK)
 @require_GET
 def case_detail(request: HttpRequest, case_number: str) -> HttpResponse:
     case = selectors.case_get_for(user=staff_user(request), case_number=case_number)
@@ -223,7 +221,7 @@ def case_detail(request: HttpRequest, case_number: str) -> HttpResponse:
 
 
 @sensitive_post_parameters()
-@staff_required(*HELPLINE)
+@staff_required(Permission.HELPLINE_WORK)
 @require_POST
 def case_action(request: HttpRequest, case_number: str, action: str) -> HttpResponse:
     """Post/redirect/get: success and failure both redirect to the case page, so Back and refresh never
@@ -377,7 +375,7 @@ PHONE_SENT_SLOT = "phone-report-sent"
 
 @sensitive_post_parameters()
 @sensitive_variables("answers", "submitted", "step_forms", "retry")
-@staff_required(*HELPLINE)
+@staff_required(Permission.HELPLINE_WORK)
 @require_http_methods(["GET", "POST"])
 def phone_report(request: HttpRequest) -> HttpResponse:
     """A call handler records a concern for a caller, through the same service as web intake. Post/redirect/
@@ -430,7 +428,7 @@ def phone_report(request: HttpRequest) -> HttpResponse:
 
 
 @sensitive_variables("sent")
-@staff_required(*HELPLINE)
+@staff_required(Permission.HELPLINE_WORK)
 @require_GET
 def phone_report_sent(request: HttpRequest) -> HttpResponse:
     """The reference and access code of the report just recorded, once: a refresh or Back cannot show the

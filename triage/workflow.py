@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from accounts import policy
 from accounts.models import User
+from accounts.policy import Permission
 from triage.models import Case
 
 S = Case.Status
@@ -18,6 +20,8 @@ class Transition:
     allowed_from: frozenset[str]
     to: str | None  # None: the status does not change
     label: str
+    # Who may take it (accounts.policy): every action is the helpline's; some only a supervisor's.
+    permission: Permission = Permission.HELPLINE_WORK
 
 
 TRANSITIONS: dict[str, Transition] = {
@@ -37,7 +41,7 @@ TRANSITIONS: dict[str, Transition] = {
     "link_duplicate": Transition(OPEN | {S.CLOSED}, None, "Link a duplicate"),
     "close": Transition(OPEN, S.CLOSED, "Close with an outcome"),
     # Undoing a closure: a supervisor's, with a reason (case_actions.case_reopen); back to the helpline's triage.
-    "reopen": Transition(frozenset({S.CLOSED}), S.IN_TRIAGE, "Reopen"),
+    "reopen": Transition(frozenset({S.CLOSED}), S.IN_TRIAGE, "Reopen", Permission.REOPEN_CASE),
     # The thread with the authority: a question may be answered even after the case is closed.
     "reply_to_authority": Transition(OPEN | {S.CLOSED}, None, "Reply to the authority"),
     "relay_to_reporter": Transition(OPEN, None, "Ask the reporter for the authority"),
@@ -55,28 +59,22 @@ class ActionNotPermitted(ActionNotAllowed):
     """The user's role may not take the action, whatever the case's state (the staff API answers 403)."""
 
 
-# Actions only some of the helpline may take, whatever the case's status: who, and what anyone else is told.
-ROLE_RULES: dict[str, tuple[frozenset[str], str]] = {
-    "reopen": (frozenset({User.Role.SUPERVISOR}), "Only a supervisor can reopen a closed case."),
-}
-NOT_HELPLINE = "Only helpline staff can act on a case."
-
-
 def permitted(user: User, action: str) -> bool:
-    """Whether ``user`` may take ``action`` at all (the case's status aside): helpline staff, and for the
-    actions of ROLE_RULES only the roles named there. The rule the actions and the lists of what is
+    """Whether ``user`` may take ``action`` at all (the case's status aside): helpline staff, and only those
+    the transition's permission allows (accounts.policy). The rule the actions and the lists of what is
     offered both ask."""
-    if not user.is_helpline:
-        return False
-    rule = ROLE_RULES.get(action)
-    return rule is None or user.role in rule[0]
+    transition = TRANSITIONS.get(action)
+    permission = transition.permission if transition else Permission.HELPLINE_WORK
+    return policy.may(user, Permission.HELPLINE_WORK) and policy.may(user, permission)
 
 
 def check_permitted(user: User, action: str) -> None:
     """Refuse, with ActionNotPermitted, an action ``user`` may not take (see permitted)."""
     if not permitted(user, action):
-        rule = ROLE_RULES.get(action)
-        raise ActionNotPermitted(rule[1] if rule and user.is_helpline else NOT_HELPLINE)
+        transition = TRANSITIONS.get(action)
+        raise ActionNotPermitted(
+            policy.refusal(user, transition.permission if transition else Permission.HELPLINE_WORK)
+        )
 
 
 def check_allowed(case: Case, action: str) -> Transition:

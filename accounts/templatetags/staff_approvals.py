@@ -8,8 +8,9 @@ from typing import Any
 
 from django import template
 
-from accounts import selectors
+from accounts import policy, selectors
 from accounts.models import User
+from accounts.policy import Permission
 
 register = template.Library()
 
@@ -19,7 +20,7 @@ def approvals_waiting(context: dict[str, Any]) -> dict[str, Any]:
     user = context.get("user")
     waiting = (
         list(selectors.approvals_waiting_for(user=user))
-        if isinstance(user, User) and user.role == User.Role.ADMINISTRATOR
+        if isinstance(user, User) and policy.may(user, Permission.ADMINISTER)
         else []
     )
     return {"waiting": waiting, "user": user}

@@ -20,7 +20,7 @@ from accounts.notifications import APPROVAL_WAITING
 from audit.models import AuditEvent
 from directory.models import LocalAuthority
 from notify.models import Notification
-from tests.accounts.test_staff_admin import (
+from tests.accounts.helpers import (
     STAFF,
     administrator,
     hidden_fields,

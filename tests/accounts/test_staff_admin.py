@@ -14,16 +14,26 @@ from knox.models import AuthToken
 
 from accounts import administration, events, services
 from accounts.models import Invitation, MfaResetRequest, RecoveryCodes, SealedTOTPDevice, User
-from audit.models import AuditEvent, Subject
-from directory.lookup import authority_by_code
+from audit.models import AuditEvent
 from directory.models import LocalAuthority
-from tests.factories import sign_in, staff_user, staff_with_mfa
-from tests.test_bad_input_forms_and_staff_api import (
+from tests.accounts.helpers import (
+    STAFF,
+    administrator,
+    confirmed,
+    council,
+    kinds_about,
+    page,
+    redirected_to,
+    refused,
+    signed_in_client,
+)
+from tests.bad_input import (
     assert_every_variant_answered,
     assert_gov_uk_answer,
     form_variants,
     query_variants,
 )
+from tests.factories import staff_user, staff_with_mfa
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_authorities")]
 
@@ -31,75 +41,6 @@ R = User.Role
 ROTHERHAM, SHEFFIELD = "E08000018", "E08000039"
 BCP = "E06000058"  # Bournemouth, Christchurch and Poole
 YORKSHIRE = "Yorkshire and The Humber"
-STAFF = "/staff/admin/staff"
-
-
-def council(code: str) -> LocalAuthority:
-    found = authority_by_code(code)
-    assert found is not None
-    return found
-
-
-def administrator(username: str = "admin-a") -> tuple[User, Client]:
-    user, _ = staff_with_mfa(username, role=R.ADMINISTRATOR)
-    client = Client()
-    sign_in(client, user)
-    return user, client
-
-
-def page(client: Client, path: str, status: int = 200) -> str:
-    response = client.get(path)
-    assert response.status_code == status, (path, response.status_code, response.content[:300])
-    return response.content.decode()
-
-
-def redirected_to(response: Any) -> str:
-    assert response.status_code == 302, (response.status_code, response.content[:300])
-    return str(urlsplit(response["Location"]).path)
-
-
-def refused(client: Client, path: str, data: dict[str, Any], *, back_to: str | None = None) -> str:
-    """A refused POST redirects to its form page (never rendering there), which shows it with a 400."""
-    response = client.post(path, data)
-    assert redirected_to(response) == (back_to or path)
-    assert b"govuk-error-summary" not in response.content
-    shown = page(client, back_to or path, status=400)
-    assert "govuk-error-summary" in shown
-    return shown
-
-
-def kinds_about(user: User) -> list[str]:
-    return list(
-        AuditEvent.objects.filter(subject_kind=Subject.USER, subject_id=user.pk)
-        .order_by("pk")
-        .values_list("kind", flat=True)
-    )
-
-
-def hidden_fields(html: str) -> dict[str, str]:
-    """The hidden inputs of a page's form, by name (HTML-unescaped values)."""
-    import html as html_module
-    import re
-
-    found = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html)
-    return {name: html_module.unescape(value) for name, value in found if name != "csrfmiddlewaretoken"}
-
-
-def confirmed(client: Client, path: str, data: dict[str, Any]) -> Any:
-    """Choose a role and scope, and confirm it on the page that follows (nothing changes before)."""
-    response = client.post(path, data)
-    confirm = response["Location"]
-    assert redirected_to(response) == f"{path}/confirm", response["Location"]
-    shown = page(client, confirm)
-    assert "Confirm the new role and scope" in shown
-    return client.post(urlsplit(confirm).path, hidden_fields(shown))
-
-
-def signed_in_client(user: User) -> Client:
-    client = Client()
-    sign_in(client, user)
-    assert client.get("/staff/").status_code == 200
-    return client
 
 
 # --- the list: who has which access ---------------------------------------------------------------------

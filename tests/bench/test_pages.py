@@ -10,7 +10,8 @@ from django.test import Client
 from accounts.models import User
 from bench import pages
 from bench.list_page import Variant, case_rows
-from tests.oversight.helpers import ROTHERHAM, new_case, signed_in_as
+from tests.factories import signed_in_as
+from tests.oversight.helpers import ROTHERHAM, new_case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 

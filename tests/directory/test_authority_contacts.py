@@ -9,25 +9,17 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import Client
 
 from accounts.models import User
 from audit.models import AuditEvent
 from directory import lookup
 from directory.models import LocalAuthority
 from directory.phones import PhoneInvalid, phone_normalise
-from tests.factories import sign_in, staff_with_mfa
+from tests.factories import signed_in_as, staff_with_mfa
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_authorities")]
 
 SHEFFIELD, ROTHERHAM = "E08000039", "E08000018"
-
-
-def signed_in(role: str) -> Client:
-    user, _ = staff_with_mfa(f"user-{role}", role=role)
-    client = Client()
-    sign_in(client, user)
-    return client
 
 
 def csv_file(tmp_path: Path, body: str) -> Path:
@@ -117,7 +109,7 @@ def test_a_file_without_the_columns_is_refused(tmp_path: Path) -> None:
 
 
 def test_an_administrator_sets_an_authoritys_numbers_and_they_are_audited() -> None:
-    client = signed_in(User.Role.ADMINISTRATOR)
+    client = signed_in_as(User.Role.ADMINISTRATOR)[0]
     form = client.get(f"/staff/admin/authorities/{ROTHERHAM}").content.decode()
     assert "Emergency duty team telephone number" in form and "Children&#x27;s services telephone number" in form
     response = client.post(
@@ -132,7 +124,7 @@ def test_an_administrator_sets_an_authoritys_numbers_and_they_are_audited() -> N
 
 
 def test_a_number_that_is_not_one_gets_the_error_summary() -> None:
-    response = signed_in(User.Role.ADMINISTRATOR).post(
+    response = signed_in_as(User.Role.ADMINISTRATOR)[0].post(
         f"/staff/admin/authorities/{ROTHERHAM}", {"emergency_duty_phone": "ring the council"}, follow=True
     )
     assert response.status_code == 400
@@ -141,7 +133,7 @@ def test_a_number_that_is_not_one_gets_the_error_summary() -> None:
 
 def test_the_administration_list_counts_authorities_without_an_inbox() -> None:
     LocalAuthority.objects.filter(gss_code=ROTHERHAM).update(referral_email="referrals@rotherham.example")
-    page = signed_in(User.Role.ADMINISTRATOR).get("/staff/admin/authorities").content.decode()
+    page = signed_in_as(User.Role.ADMINISTRATOR)[0].get("/staff/admin/authorities").content.decode()
     assert "152 of 153 authorities have no referral inbox" in page
     assert "import_authority_contacts" in page
 
@@ -150,7 +142,7 @@ def test_the_staff_health_page_counts_authorities_without_an_inbox() -> None:
     LocalAuthority.objects.filter(gss_code=ROTHERHAM).update(referral_email="referrals@rotherham.example")
     officer, _ = staff_with_mfa("officer", role=User.Role.AUTHORITY_OFFICER)
     officer.authorities.set([LocalAuthority.objects.get(gss_code=SHEFFIELD)])
-    client = signed_in(User.Role.SUPERVISOR)
+    client = signed_in_as(User.Role.SUPERVISOR)[0]
     page = client.get("/staff/health").content.decode()
     assert "152 of 153 authorities have no referral inbox; 151 of them have no officer with an account" in page
     body = client.get("/staff/health", {"format": "json"}).json()

@@ -118,3 +118,11 @@ class Visit:
 
     def screenshot(self, directory: Path, name: str) -> None:
         self.page.screenshot(path=str(directory / f"{name}.png"), full_page=True)
+
+
+def by_get(response: Response | None, *, status: int) -> Response:
+    """A page (re)loaded by GET: what Back and refresh do when every form redirects after its POST."""
+    assert response is not None, "no page was loaded"
+    assert response.request.method == "GET", response.request.method
+    assert response.status == status, (response.url, response.status)
+    return response

@@ -19,8 +19,8 @@ from accounts.models import User
 from directory.lookup import authority_by_code
 from referrals import services as referral_services
 from referrals.models import AuthorityAction, Referral
-from tests.e2e.test_back_and_refresh import by_get
-from tests.e2e.test_staff_journeys import ROTHERHAM, main, signed_in_tab
+from tests.e2e.pages import by_get
+from tests.e2e.staff import ROTHERHAM, main, signed_in_tab
 from tests.factories import referral_of, staff_with_mfa, submit_report
 from triage.intake import report_route
 

@@ -5,21 +5,13 @@ refreshed confirmation keeps the reference and says plainly that the access code
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Response, expect
+from playwright.sync_api import expect
 
-from tests.e2e.pages import Visit
-from tests.e2e.test_reporter_journey import answer_radio, start_a_report
+from tests.e2e.pages import Visit, by_get
+from tests.e2e.reporter import answer_radio, start_a_report
 from tests.factories import submit_report
 
 pytestmark = pytest.mark.e2e
-
-
-def by_get(response: Response | None, *, status: int) -> Response:
-    """A page (re)loaded by GET: what Back and refresh do when every form redirects after its POST."""
-    assert response is not None, "no page was loaded"
-    assert response.request.method == "GET", response.request.method
-    assert response.status == status, (response.url, response.status)
-    return response
 
 
 def test_back_and_refresh_after_a_question_page_error(visit: Visit) -> None:

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
-from tests.e2e.test_staff_journeys import NewContext, main, signed_in_tab
+from tests.e2e.staff import NewContext, main, signed_in_tab
 from tests.factories import staff_with_mfa, submit_report
 from triage import case_actions
 from triage.intake import report_route

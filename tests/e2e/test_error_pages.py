@@ -147,7 +147,7 @@ def test_an_unknown_public_address_is_the_govuk_page_not_found(visit: Visit, sho
 def test_the_500_page_as_served_loads_its_styles(visit: Visit, live_server: LiveServer, shots: Path) -> None:
     """The static 500 page (what the WSGI wrapper and gunicorn send when Django cannot answer), served at
     an address of the live server, so its stylesheets and fonts come from the real static files. The
-    page's own trigger is covered by tests/test_error_pages.py: nothing honest makes this server fail."""
+    page's own trigger is covered by tests/helpline/test_error_pages.py: nothing honest makes this server fail."""
     page = visit.page
     body = static_page(500)
 

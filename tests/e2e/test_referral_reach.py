@@ -16,7 +16,7 @@ from accounts.models import User
 from directory.lookup import authority_by_code
 from reports.models import Anonymity
 from reports.services import Contact
-from tests.e2e.test_staff_journeys import main, signed_in_tab
+from tests.e2e.staff import main, signed_in_tab
 from tests.factories import staff_with_mfa, submit_report
 from triage.intake import report_route
 from triage.notifications import case_emails

@@ -26,7 +26,7 @@ from referrals.models import AuthorityAction, AuthorityOutcome
 from reports.models import Anonymity
 from reports.services import Contact
 from tests.e2e.pages import Visit
-from tests.e2e.test_staff_journeys import ROTHERHAM, StaffVisit, main, reporter_opens_their_concern, sign_in
+from tests.e2e.staff import ROTHERHAM, StaffVisit, main, reporter_opens_their_concern, sign_in
 from tests.factories import staff_with_mfa, submit_report
 from triage import case_actions as actions
 from triage import intake as services

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Response, expect
 
 from tests.e2e.pages import Visit
-from tests.e2e.test_reporter_journey import screenshot_at_both_widths, send_an_anonymous_report
+from tests.e2e.reporter import screenshot_at_both_widths, send_an_anonymous_report
 
 pytestmark = pytest.mark.e2e
 

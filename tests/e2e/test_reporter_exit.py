@@ -13,7 +13,7 @@ from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from reports.models import Draft
 from tests.e2e.pages import Visit
-from tests.e2e.test_reporter_journey import answer_radio, screenshot_at_both_widths, start_a_report
+from tests.e2e.reporter import answer_radio, screenshot_at_both_widths, start_a_report
 from tests.factories import submit_report
 
 pytestmark = pytest.mark.e2e

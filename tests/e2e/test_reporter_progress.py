@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from referrals import services as referral_services
 from tests.e2e.pages import Visit
-from tests.e2e.test_reporter_journey import screenshot_at_both_widths
+from tests.e2e.reporter import screenshot_at_both_widths
 from tests.factories import staff_user, submit_report
 from triage import case_actions
 from triage.intake import report_route

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.pages import Visit
-from tests.e2e.test_reporter_journey import answer_radio, screenshot_at_both_widths, start_a_report
+from tests.e2e.reporter import answer_radio, screenshot_at_both_widths, start_a_report
 
 pytestmark = pytest.mark.e2e
 

@@ -13,7 +13,7 @@ from playwright.sync_api import BrowserContext, expect
 from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import SealedTOTPDevice, User
-from tests.e2e.test_staff_journeys import main, signed_in_tab
+from tests.e2e.staff import main, signed_in_tab
 from tests.factories import staff_user, staff_with_mfa
 
 pytestmark = pytest.mark.e2e

@@ -11,10 +11,9 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import User
 from reports.models import Report
-from tests.e2e.pages import Visit
-from tests.e2e.test_back_and_refresh import by_get
-from tests.e2e.test_reporter_journey import answer_radio, start_a_report
-from tests.e2e.test_staff_journeys import NewContext, StaffVisit, main, signed_in_tab
+from tests.e2e.pages import Visit, by_get
+from tests.e2e.reporter import answer_radio, start_a_report
+from tests.e2e.staff import NewContext, StaffVisit, main, signed_in_tab
 from tests.factories import staff_with_mfa, submit_report
 from triage import case_actions, intake
 from triage.models import CaseNote

@@ -21,7 +21,7 @@ from pytest_django.live_server_helper import LiveServer
 from accounts import administration, services
 from accounts.models import SealedTOTPDevice, User
 from directory.models import LocalAuthority
-from tests.e2e.test_staff_journeys import StaffVisit, main, signed_in_tab
+from tests.e2e.staff import StaffVisit, main, signed_in_tab
 from tests.factories import staff_user, staff_with_mfa
 
 pytestmark = pytest.mark.e2e

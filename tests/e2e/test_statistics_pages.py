@@ -26,7 +26,7 @@ from oversight.selectors import stats_refresh
 from referrals import services as referral_services
 from referrals.models import Referral
 from tests.e2e.axe import axe_check
-from tests.e2e.test_staff_journeys import StaffVisit, signed_in_tab
+from tests.e2e.staff import StaffVisit, signed_in_tab
 from tests.factories import staff_user, staff_with_mfa, submit_report
 from triage import case_actions as actions
 from triage import intake

@@ -34,9 +34,9 @@ import psycopg
 import pytest
 import redis
 
+from tests.factories import valid_api_report
 from tests.faults.postgres import OWNER, Cluster, create_cluster, postgres_bin
 from tests.live import ROOT, Process, process_env, start_gunicorn, start_worker, wait_for
-from tests.reports.test_api import valid_report
 
 pytestmark = [
     pytest.mark.worker,
@@ -144,7 +144,7 @@ def submit(base_url: str) -> Answer:
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
     try:
         conn.request(
-            "POST", "/api/v1/reports", json.dumps(valid_report()), headers={"Content-Type": "application/json"}
+            "POST", "/api/v1/reports", json.dumps(valid_api_report()), headers={"Content-Type": "application/json"}
         )
         response = conn.getresponse()
         raw = response.read()

@@ -30,7 +30,7 @@ NOW = datetime(2026, 3, 11, 9, 0, tzinfo=ZoneInfo("Europe/London"))
 TEMPLATE = CHECKIN_NUDGE
 THING = "test-thing"
 ADDRESS = "resolved@private.example"
-FAILING = "tests.triage.failing_mail.FailingBackend"
+FAILING = "tests.failing_mail.FailingBackend"
 
 
 def queue(**overrides: Any) -> Notification:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import csv
 import html
 import io
+from html.parser import HTMLParser
 from typing import Any
-
-from django.test import Client
 
 from accounts.models import User
 from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
 from referrals import services as referral_services
-from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
+from tests.factories import staff_user, submit_report
 from triage.intake import report_route
 from triage.models import Case
 
@@ -56,16 +55,61 @@ def referred_case(code: str = ROTHERHAM, **overrides: Any) -> Case:
     return case
 
 
-def signed_in_as(role: str, username: str | None = None, **extra: Any) -> tuple[Client, User]:
-    user = staff_with_mfa(username or f"user-{role}", role=role, **extra)[0]
-    client = Client()
-    sign_in(client, user)
-    return client, user
-
-
 def text(response: Any) -> str:
     return html.unescape(response.content.decode())
 
 
 def csv_rows(response: Any) -> list[list[str]]:
     return list(csv.reader(io.StringIO(response.content.decode())))
+
+
+# --- reading the page and the CSV -----------------------------------------------------------------------
+
+
+class _Tables(HTMLParser):
+    """Every <table id=…> on a page: its rows as lists of cell texts, the heading row first."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: list[list[str]] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self._table = self.tables.setdefault(dict(attrs).get("id") or "", [])
+        elif tag == "tr" and self._table is not None:
+            self._table.append([])
+        elif tag in ("td", "th") and self._table is not None:
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._table is not None and self._cell is not None:
+            self._table[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data.replace("\xa0", " "))
+
+
+def page_tables(response: Any) -> dict[str, list[list[str]]]:
+    parser = _Tables()
+    parser.feed(response.content.decode())
+    return parser.tables
+
+
+def csv_sections(lines: list[list[str]]) -> dict[str, list[list[str]]]:
+    """The CSV's sections (after the heading line), by their title: the rows under each, up to a blank."""
+    sections: dict[str, list[list[str]]] = {}
+    current: list[list[str]] | None = None
+    for line in lines[1:]:
+        if not line:
+            current = None
+        elif current is None:
+            current = sections.setdefault(line[0], [])
+        else:
+            current.append(line)
+    return sections

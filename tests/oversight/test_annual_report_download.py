@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from oversight import selectors
-from tests.oversight.helpers import ROTHERHAM, YORKSHIRE, csv_rows, referred_case, signed_in_as, text
-from tests.oversight.test_annual_report import EXPECTED, YEAR, figures, known_year  # noqa: F401 - a fixture
+from tests.factories import signed_in_as
+from tests.oversight.helpers import ROTHERHAM, YORKSHIRE, csv_rows, referred_case, text
+from tests.oversight.known_year import EXPECTED, YEAR, figures
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -28,7 +29,7 @@ def written_by_the_command(tmp_path: Path, year: int) -> dict[str, bytes]:
 @pytest.mark.parametrize("role", [User.Role.OVERSIGHT_ANALYST, User.Role.SUPERVISOR])
 def test_national_oversight_downloads_the_files_the_command_writes(
     role: str,
-    known_year: list[object],  # noqa: F811 - the fixture imported above
+    known_year: list[object],
     tmp_path: Path,
 ) -> None:
     selectors.stats_refresh()
@@ -50,7 +51,7 @@ def test_national_oversight_downloads_the_files_the_command_writes(
 
 
 def test_the_statistics_page_offers_the_annual_report_for_the_year_of_the_period_shown(
-    known_year: list[object],  # noqa: F811 - the fixture imported above
+    known_year: list[object],
 ) -> None:
     selectors.stats_refresh()
     analyst, _ = signed_in_as(User.Role.OVERSIGHT_ANALYST)

@@ -13,6 +13,7 @@ from oversight import selectors
 from oversight.patterns import Alert, pattern_alerts
 from referrals.models import Referral
 from reports.models import ConcernType
+from tests.factories import signed_in_as
 from tests.oversight.helpers import (
     MANCHESTER,
     ORGANISATION,
@@ -21,7 +22,6 @@ from tests.oversight.helpers import (
     YORKSHIRE,
     new_case,
     referred_case,
-    signed_in_as,
     text,
 )
 

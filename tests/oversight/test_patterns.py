@@ -15,17 +15,8 @@ from oversight import selectors
 from oversight.patterns import Alert, pattern_alerts
 from referrals.models import Referral
 from reports.models import ConcernType
-from tests.factories import referral_of
-from tests.oversight.helpers import (
-    MANCHESTER,
-    ROTHERHAM,
-    SHEFFIELD,
-    YORKSHIRE,
-    new_case,
-    referred_case,
-    signed_in_as,
-    text,
-)
+from tests.factories import referral_of, signed_in_as
+from tests.oversight.helpers import MANCHESTER, ROTHERHAM, SHEFFIELD, YORKSHIRE, new_case, referred_case, text
 from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]

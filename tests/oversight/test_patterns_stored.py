@@ -17,7 +17,8 @@ from accounts.models import User
 from oversight import patterns, tasks
 from oversight.models import StoredAlerts
 from referrals.models import Referral
-from tests.oversight.helpers import MANCHESTER, ROTHERHAM, SHEFFIELD, new_case, referred_case, signed_in_as, text
+from tests.factories import signed_in_as
+from tests.oversight.helpers import MANCHESTER, ROTHERHAM, SHEFFIELD, new_case, referred_case, text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 

@@ -18,7 +18,8 @@ from django.utils import timezone
 from accounts.models import User
 from oversight.patterns import Alert, pattern_alerts
 from referrals.models import Referral
-from tests.oversight.helpers import ROTHERHAM, SHEFFIELD, referred_case, signed_in_as
+from tests.factories import signed_in_as
+from tests.oversight.helpers import ROTHERHAM, SHEFFIELD, referred_case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 

@@ -15,6 +15,7 @@ from oversight import selectors
 from oversight.suppression import FEWER, Table
 from referrals.models import Referral
 from reports.models import ConcernType, ReporterSector
+from tests.factories import signed_in_as
 from tests.oversight.helpers import (
     CANARY,
     MANCHESTER,
@@ -27,7 +28,6 @@ from tests.oversight.helpers import (
     helpline_supervisor,
     new_case,
     referred_case,
-    signed_in_as,
     text,
 )
 from triage import case_actions as actions

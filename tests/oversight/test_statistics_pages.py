@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from html.parser import HTMLParser
-from typing import Any
 
 import pytest
 from django.db.models import F
@@ -18,15 +16,17 @@ from directory.models import LocalAuthority
 from oversight import selectors
 from oversight.suppression import FEWER, HIDDEN
 from referrals.models import Referral
+from tests.factories import signed_in_as
 from tests.oversight.helpers import (
     ROTHERHAM,
     SHEFFIELD,
     YORKSHIRE,
     csv_rows,
+    csv_sections,
     helpline_supervisor,
     new_case,
+    page_tables,
     referred_case,
-    signed_in_as,
     text,
 )
 from triage import case_actions as actions
@@ -35,58 +35,6 @@ from triage.models import Case
 HOUR = timedelta(hours=1)
 LEEDS = "E08000035"
 NO_REFERRALS = "Authorities with no referrals in this period"
-
-
-# --- reading the page and the CSV -----------------------------------------------------------------------
-
-
-class _Tables(HTMLParser):
-    """Every <table id=…> on a page: its rows as lists of cell texts, the heading row first."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tables: dict[str, list[list[str]]] = {}
-        self._table: list[list[str]] | None = None
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            self._table = self.tables.setdefault(dict(attrs).get("id") or "", [])
-        elif tag == "tr" and self._table is not None:
-            self._table.append([])
-        elif tag in ("td", "th") and self._table is not None:
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._table is not None and self._cell is not None:
-            self._table[-1].append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "table":
-            self._table = None
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data.replace("\xa0", " "))
-
-
-def page_tables(response: Any) -> dict[str, list[list[str]]]:
-    parser = _Tables()
-    parser.feed(response.content.decode())
-    return parser.tables
-
-
-def csv_sections(lines: list[list[str]]) -> dict[str, list[list[str]]]:
-    """The CSV's sections (after the heading line), by their title: the rows under each, up to a blank."""
-    sections: dict[str, list[list[str]]] = {}
-    current: list[list[str]] | None = None
-    for line in lines[1:]:
-        if not line:
-            current = None
-        elif current is None:
-            current = sections.setdefault(line[0], [])
-        else:
-            current.append(line)
-    return sections
 
 
 def mentions(body: str, name: str) -> int:

@@ -14,7 +14,8 @@ from directory.models import LocalAuthority
 from oversight import selectors
 from oversight.periods import Period
 from referrals.models import Referral
-from tests.oversight.helpers import ROTHERHAM, YORKSHIRE, csv_rows, referred_case, signed_in_as, text
+from tests.factories import signed_in_as
+from tests.oversight.helpers import ROTHERHAM, YORKSHIRE, csv_rows, referred_case, text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 

@@ -18,9 +18,18 @@ from directory.models import LocalAuthority
 from oversight import selectors
 from oversight.suppression import FEWER, SUPPRESSED, Table, suppress
 from referrals.models import Referral
+from tests.factories import signed_in_as
 from tests.fuzzing import examples
-from tests.oversight.helpers import MANCHESTER, ROTHERHAM, SHEFFIELD, YORKSHIRE, csv_rows, referred_case, signed_in_as
-from tests.oversight.test_statistics_pages import csv_sections, page_tables
+from tests.oversight.helpers import (
+    MANCHESTER,
+    ROTHERHAM,
+    SHEFFIELD,
+    YORKSHIRE,
+    csv_rows,
+    csv_sections,
+    page_tables,
+    referred_case,
+)
 
 BOLTON = "E08000001"
 NORTH_WEST = "North West"

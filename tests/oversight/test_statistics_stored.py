@@ -20,7 +20,8 @@ from oversight import selectors, suppression, tasks
 from oversight.models import StoredStatistics, StoredSuppression
 from oversight.periods import Period, quarter_of
 from oversight.suppression import Hidden
-from tests.oversight.helpers import MANCHESTER, ROTHERHAM, SHEFFIELD, YORKSHIRE, referred_case, signed_in_as
+from tests.factories import signed_in_as
+from tests.oversight.helpers import MANCHESTER, ROTHERHAM, SHEFFIELD, YORKSHIRE, referred_case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 

@@ -18,7 +18,8 @@ import pytest
 from accounts.models import User
 from oversight import periods, selectors, suppression
 from oversight.periods import Measure, Period
-from tests.oversight.helpers import ROTHERHAM, SHEFFIELD, YORKSHIRE, referred_case, signed_in_as
+from tests.factories import signed_in_as
+from tests.oversight.helpers import ROTHERHAM, SHEFFIELD, YORKSHIRE, referred_case
 
 YEAR = 2025
 

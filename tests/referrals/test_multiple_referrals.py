@@ -9,14 +9,13 @@ import html
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from accounts.models import User
 from directory.lookup import authority_by_code
 from referrals import selectors
 from referrals import services as referral_services
 from referrals.models import AuthorityAction, Referral
-from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
+from tests.factories import signed_in, staff_user, staff_with_mfa, submit_report
 from triage import case_actions
 from triage.intake import report_route
 from triage.models import Case
@@ -40,12 +39,6 @@ def officer(code: str) -> User:
     user, _ = staff_with_mfa(f"officer-{code}", role=User.Role.AUTHORITY_OFFICER)
     user.authorities.set([authority_by_code(code)])
     return user
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    sign_in(client, user)
-    return client
 
 
 def text(response: Any) -> str:

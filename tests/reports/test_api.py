@@ -4,27 +4,9 @@ import pytest
 from django.test import Client
 
 from reports.models import Report
+from tests.factories import valid_api_report
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
-
-
-def valid_report(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "anonymity": "confidential",
-        "reporter_sector": "police",
-        "concern_types": ["information_not_shared", "records_altered_or_suppressed"],
-        "postcode": "S60 2TH",
-        "about_authority": None,
-        "organisation_name": "Northside Academy",
-        "summary": "Records changed after a disclosure",
-        "details": "A disclosure was recorded and later removed from the system.",
-        "child_at_immediate_risk": False,
-        "raised_internally": "yes",
-        "internal_response": "Nothing happened.",
-        "contact": {"name": "Sam", "email": "sam@example.com", "phone": ""},
-    }
-    body.update(overrides)
-    return body
 
 
 def post(client: Client, path: str, body: dict[str, Any]) -> Any:
@@ -32,7 +14,7 @@ def post(client: Client, path: str, body: dict[str, Any]) -> Any:
 
 
 def test_submitting_returns_the_reference_and_a_seven_word_access_code(client: Client) -> None:
-    response = post(client, "/api/v1/reports", valid_report())
+    response = post(client, "/api/v1/reports", valid_api_report())
     assert response.status_code == 201, response.json()
     body = response.json()
     assert len(body["access_code"].split(" ")) == 7
@@ -43,13 +25,13 @@ def test_submitting_returns_the_reference_and_a_seven_word_access_code(client: C
 
 
 def test_a_gss_code_can_be_given_instead_of_a_postcode(client: Client) -> None:
-    response = post(client, "/api/v1/reports", valid_report(postcode="", local_authority="E10000025"))
+    response = post(client, "/api/v1/reports", valid_api_report(postcode="", local_authority="E10000025"))
     assert response.status_code == 201
     assert response.json()["local_authority"] == "E10000025"
 
 
 def test_the_council_a_concern_is_about_is_recorded(client: Client) -> None:
-    response = post(client, "/api/v1/reports", valid_report(about_authority="E08000018"))
+    response = post(client, "/api/v1/reports", valid_api_report(about_authority="E08000018"))
     assert Report.objects.get(reference=response.json()["reference"]).about_authority.gss_code == "E08000018"
 
 
@@ -71,23 +53,23 @@ def test_the_council_a_concern_is_about_is_recorded(client: Client) -> None:
     ],
 )
 def test_invalid_fields_get_a_400_naming_the_field(client: Client, overrides: dict[str, Any], field: str) -> None:
-    response = post(client, "/api/v1/reports", valid_report(**overrides))
+    response = post(client, "/api/v1/reports", valid_api_report(**overrides))
     assert response.status_code == 400
     assert field in response.json()
     assert not Report.objects.exists()
 
 
 def test_a_scottish_postcode_is_told_the_service_covers_england(client: Client) -> None:
-    response = post(client, "/api/v1/reports", valid_report(postcode="EH1 1YZ"))
+    response = post(client, "/api/v1/reports", valid_api_report(postcode="EH1 1YZ"))
     assert "England" in " ".join(response.json()["postcode"])
 
 
 def test_details_of_exactly_20000_characters_are_accepted(client: Client) -> None:
-    assert post(client, "/api/v1/reports", valid_report(details="x" * 20_000)).status_code == 201
+    assert post(client, "/api/v1/reports", valid_api_report(details="x" * 20_000)).status_code == 201
 
 
 def test_the_reporter_reads_status_and_messages_and_can_reply(client: Client) -> None:
-    created = post(client, "/api/v1/reports", valid_report()).json()
+    created = post(client, "/api/v1/reports", valid_api_report()).json()
     pair = {"reference": created["reference"], "access_code": created["access_code"].replace(" ", "-")}
     sent = post(client, "/api/v1/reports/messages", {**pair, "body": "More detail", "kind": "more_information"})
     assert sent.status_code == 201
@@ -101,7 +83,7 @@ def test_the_reporter_reads_status_and_messages_and_can_reply(client: Client) ->
 
 
 def test_every_pair_that_does_not_open_a_report_gets_an_identical_404(client: Client) -> None:
-    created = post(client, "/api/v1/reports", valid_report()).json()
+    created = post(client, "/api/v1/reports", valid_api_report()).json()
     answers = [
         post(client, "/api/v1/reports/access", pair)
         for pair in (

@@ -43,9 +43,8 @@ from directory.models import LocalAuthority
 from helpline.json_codec import unencodable_fields
 from helpline.wsgi import application
 from reports.api import CONTACT_NEEDS_A_NAME, CONTACT_NEEDS_A_WAY, CONTACT_WHEN_ANONYMOUS, UNKNOWN_GSS_CODE
-from tests.factories import staff_user, submit_report
+from tests.factories import cases_in_every_status, staff_user, submit_report
 from tests.fuzzing import examples
-from tests.triage.test_workflow import cases_in_every_state
 from triage import selectors
 from triage.intake import queue_for, report_route
 from triage.models import Case, Queue
@@ -247,7 +246,7 @@ SUPERVISOR = "fuzz-supervisor"
 def supervisor_token() -> str:
     supervisor = staff_user(SUPERVISOR, role=User.Role.SUPERVISOR)
     staff_user("fuzz-handler", role=User.Role.CALL_HANDLER)
-    for state, case in cases_in_every_state(supervisor).items():
+    for state, case in cases_in_every_status(supervisor).items():
         Case.objects.filter(pk=case.pk).update(case_number=CASE_NUMBERS[state])
     report_route(report_id=submit_report().report.pk)  # one more, under a number nobody names
     for slug in ("urgent", "national"):

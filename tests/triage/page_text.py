@@ -1,4 +1,5 @@
-"""Reading a staff page's text in the Django test client: the page must have answered 200."""
+"""Reading a staff page's text in the Django test client: the page must have answered 200 (its error summary,
+whatever it answered)."""
 
 from __future__ import annotations
 
@@ -15,3 +16,11 @@ def section(body: str, start: str, end: str) -> str:
     """The part of ``body`` from ``start`` up to (not including) ``end``."""
     part = body[body.index(start) :]
     return part[: part.index(end)]
+
+
+def error_summary(response: Any) -> str:
+    """The page's text, which must show the GOV.UK error summary."""
+    body = html.unescape(response.content.decode())
+    assert 'class="govuk-error-summary"' in body
+    assert "There is a problem" in body
+    return body

@@ -1,23 +1,15 @@
 import pytest
-from django.test import Client
 
 from accounts.models import User
 from audit.models import AuditEvent
 from directory import lookup as authorities
-from tests.factories import sign_in, staff_with_mfa
+from tests.factories import signed_in_as
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_authorities")]
 
 
-def signed_in(role: str) -> Client:
-    user, _ = staff_with_mfa(f"user-{role}", role=role)
-    client = Client()
-    sign_in(client, user)
-    return client
-
-
 def test_an_administrator_sets_an_authoritys_referral_inbox() -> None:
-    client = signed_in(User.Role.ADMINISTRATOR)
+    client = signed_in_as(User.Role.ADMINISTRATOR)[0]
     assert client.get("/staff/").url == "/staff/admin/authorities"
     page = client.get("/staff/admin/authorities")
     assert page.status_code == 200 and b"Rotherham" in page.content
@@ -28,7 +20,7 @@ def test_an_administrator_sets_an_authoritys_referral_inbox() -> None:
 
 
 def test_a_malformed_inbox_address_gets_the_error_summary() -> None:
-    response = signed_in(User.Role.ADMINISTRATOR).post(
+    response = signed_in_as(User.Role.ADMINISTRATOR)[0].post(
         "/staff/admin/authorities/E08000018", {"referral_email": "not an address"}, follow=True
     )
     # Shown by the inbox page's own GET (post/redirect/get).
@@ -48,6 +40,6 @@ def test_a_malformed_inbox_address_gets_the_error_summary() -> None:
     ],
 )
 def test_only_administrators_may_change_inboxes(role: str) -> None:
-    client = signed_in(role)
+    client = signed_in_as(role)[0]
     assert client.get("/staff/admin/authorities").status_code == 403
     assert client.post("/staff/admin/authorities/E08000018", {"referral_email": "x@example.com"}).status_code == 403

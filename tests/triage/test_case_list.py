@@ -13,13 +13,11 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from reports.services import message_send_from_reporter, report_unlock
-from tests.factories import submit_report
-from tests.triage.test_workspace import handler, handler_client, make_case, text
+from tests.factories import routed_case, submit_report
+from tests.triage.page_text import text
 from triage import case_actions as actions
 from triage.intake import report_route
 from triage.models import Case
-
-__all__ = ["handler", "handler_client"]  # fixtures
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -31,7 +29,7 @@ def page(client: Client, **params: Any) -> Any:
 
 
 def test_statuses_are_words_and_the_columns_say_what_matters(handler: User, handler_client: Client) -> None:
-    case = make_case()
+    case = routed_case()
     actions.case_claim(case=case, acting_user=handler)
     response = page(handler_client)
     body = text(response)
@@ -59,8 +57,8 @@ def test_a_message_from_the_reporter_is_flagged_until_the_helpline_writes_back(
 
 
 def test_the_total_and_assigned_to_me(handler: User, handler_client: Client) -> None:
-    mine = [make_case() for _ in range(3)]
-    make_case()
+    mine = [routed_case() for _ in range(3)]
+    routed_case()
     for case in mine:
         actions.case_claim(case=case, acting_user=handler)
     assert page(handler_client).context["page"].total == 4
@@ -93,11 +91,11 @@ def test_the_list_takes_the_same_number_of_queries_for_2_or_20_cases(
         return len(captured)
 
     for _ in range(2):
-        case = make_case()
+        case = routed_case()
         actions.case_claim(case=case, acting_user=handler)
     few = queries()
     for _ in range(18):
-        case = make_case()
+        case = routed_case()
         actions.case_claim(case=case, acting_user=handler)
         actions.case_ask_reporter(case=case, body="Which school?", acting_user=handler)
     assert Case.objects.count() == 20
@@ -105,7 +103,7 @@ def test_the_list_takes_the_same_number_of_queries_for_2_or_20_cases(
 
 
 def test_the_page_size_select_says_the_size_shown(handler_client: Client) -> None:
-    make_case()
+    routed_case()
     body = text(page(handler_client))
     assert '<option value="50" selected>50</option>' in body
     assert page(handler_client).context["page"].page_size == 50

@@ -4,25 +4,18 @@ their LIKE indexes. Organisations are still matched by their whole name only, th
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.db import connection
 
 from accounts.models import User
 from core.identifiers import normalise_reference
-from tests.factories import staff_user, submit_report
+from tests.factories import routed_case, staff_user
 from triage import selectors, staff_actions
-from triage.intake import report_route
 from triage.models import Case, CaseLink
 from triage.selectors import CaseFilters
 from triage.workflow import ActionNotAllowed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
-
-
-def make_case(**overrides: Any) -> Case:
-    return report_route(report_id=submit_report(**overrides).report.pk)
 
 
 @pytest.fixture
@@ -40,8 +33,8 @@ def typed_as_people_type_it(reference: str) -> str:
 
 
 def test_a_reference_is_found_however_it_is_typed(handler: User) -> None:
-    case = make_case()
-    make_case()
+    case = routed_case()
+    routed_case()
     reference = case.report.reference
     for typed in (
         typed_as_people_type_it(reference),  # "9vna2hrg", which /check accepts
@@ -54,9 +47,9 @@ def test_a_reference_is_found_however_it_is_typed(handler: User) -> None:
 
 
 def test_the_start_of_a_reference_finds_it(handler: User) -> None:
-    case = make_case()
+    case = routed_case()
     reference = case.report.reference
-    others = [make_case() for _ in range(3)]
+    others = [routed_case() for _ in range(3)]
     for typed in (reference[:4], reference[:4].lower() + "-", typed_as_people_type_it(reference)[:6]):
         listed = found(handler, typed)
         assert case.case_number in listed, typed
@@ -67,7 +60,7 @@ def test_the_start_of_a_reference_finds_it(handler: User) -> None:
 
 
 def test_the_start_of_a_case_number_finds_it(handler: User) -> None:
-    case = make_case()
+    case = routed_case()
     number = case.case_number  # e.g. 2026-K7M3QX
     for typed in (number, number.lower(), number.replace("-", "").lower(), number[:7], number[:7].lower()):
         assert case.case_number in found(handler, typed), typed
@@ -77,7 +70,7 @@ def test_the_start_of_a_case_number_finds_it(handler: User) -> None:
 
 
 def test_a_search_too_short_or_not_an_identifier_finds_nothing(handler: User) -> None:
-    case = make_case()
+    case = routed_case()
     assert found(handler, case.report.reference[:3]) == []  # shorter than half a reference
     assert found(handler, case.case_number[:3]) == []
     assert found(handler, "ZZZZ-ZZZZ-ZZZZ") == []
@@ -85,7 +78,7 @@ def test_a_search_too_short_or_not_an_identifier_finds_nothing(handler: User) ->
 
 
 def test_organisations_are_still_matched_by_their_whole_name_only(handler: User) -> None:
-    case = make_case(organisation_name="Oakwood Academy")
+    case = routed_case(organisation_name="Oakwood Academy")
     assert found(handler, "  oakwood academy ") == [case.case_number]
     assert found(handler, "Oakw") == []
 
@@ -137,7 +130,7 @@ def link(case: Case, other: str, user: User) -> str:
 
 
 def test_a_duplicate_is_linked_by_its_reference_typed_as_people_type_it(handler: User) -> None:
-    case, duplicate = make_case(), make_case()
+    case, duplicate = routed_case(), routed_case()
     assert link(case, typed_as_people_type_it(duplicate.report.reference), handler) == (
         f"Case linked to {duplicate.case_number}"
     )
@@ -145,14 +138,14 @@ def test_a_duplicate_is_linked_by_its_reference_typed_as_people_type_it(handler:
 
 
 def test_a_duplicate_is_linked_by_its_case_number_without_the_hyphen(handler: User) -> None:
-    case, duplicate = make_case(), make_case()
+    case, duplicate = routed_case(), routed_case()
     assert link(case, duplicate.case_number.replace("-", "").lower(), handler) == (
         f"Case linked to {duplicate.case_number}"
     )
 
 
 def test_a_duplicate_is_never_linked_by_the_start_of_an_identifier(handler: User) -> None:
-    case, duplicate = make_case(), make_case()
+    case, duplicate = routed_case(), routed_case()
     for partial in (duplicate.report.reference[:6], duplicate.case_number[:8]):
         with pytest.raises(ActionNotAllowed, match="no case with that number"):
             link(case, partial, handler)
@@ -161,7 +154,7 @@ def test_a_duplicate_is_never_linked_by_the_start_of_an_identifier(handler: User
 
 def test_an_authority_officer_cannot_name_a_case_outside_their_referrals(handler: User) -> None:
     officer = staff_user("officer", role=User.Role.AUTHORITY_OFFICER)
-    case = make_case()
+    case = routed_case()
     assert selectors.case_by_identifier(user=handler, text=typed_as_people_type_it(case.report.reference)) == case
     assert selectors.case_by_identifier(user=officer, text=case.report.reference) is None
     assert selectors.case_by_identifier(user=officer, text=case.case_number) is None

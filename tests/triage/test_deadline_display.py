@@ -10,13 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.test import Client
 
 from accounts.models import User
 from directory.lookup import authority_by_code
 from referrals import services as referral_services
 from referrals.models import Referral
-from tests.factories import referral_of, sign_in, staff_with_mfa, submit_report
+from tests.factories import referral_of, signed_in, staff_with_mfa, submit_report
 from tests.triage.page_text import section, text
 from triage.escalations import deadlines_sweep
 from triage.intake import report_route
@@ -43,12 +42,6 @@ def people() -> dict[str, User]:
         "supervisor": staff_with_mfa("supervisor", role=User.Role.SUPERVISOR)[0],
         "officer": officer,
     }
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    sign_in(client, user)
-    return client
 
 
 def test_a_sunday_reports_triage_deadline_reads_by_11_59pm_on_monday(people: dict[str, User]) -> None:

@@ -9,15 +9,14 @@ from django.test import Client
 
 from accounts.models import User
 from core.form_retry import COOKIE_NAME
-from tests.triage.test_workspace import error_summary, handler, handler_client, make_case
-
-__all__ = ["handler", "handler_client"]  # fixtures
+from tests.factories import routed_case
+from tests.triage.page_text import error_summary
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
 
 def test_a_failed_note_is_kept_sealed_and_shown_once(handler: User, handler_client: Client) -> None:
-    case = make_case()
+    case = routed_case()
     canary = "CANARY-RETRY " + "x" * 30_000  # too long: refused, and kept for the page to show again
     response = handler_client.post(f"/staff/cases/{case.case_number}/add_note", {"add_note-body": canary})
     assert response.status_code == 302
@@ -36,7 +35,7 @@ def test_a_failed_note_is_kept_sealed_and_shown_once(handler: User, handler_clie
 
 
 def test_without_its_key_a_kept_form_is_not_shown(handler: User, handler_client: Client) -> None:
-    case = make_case()
+    case = routed_case()
     handler_client.post(f"/staff/cases/{case.case_number}/add_note", {"add_note-body": ""})
     handler_client.cookies[COOKIE_NAME] = "AAAA" + handler_client.cookies[COOKIE_NAME].value[4:]
     page = handler_client.get(f"/staff/cases/{case.case_number}")

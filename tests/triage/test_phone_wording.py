@@ -9,19 +9,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from accounts.models import User
 from reports.models import Report
-from tests.factories import sign_in, staff_with_mfa
-from tests.triage.test_workspace import phone_answers
+from tests.factories import phone_report_answers
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
-
-
-@pytest.fixture
-def handler_client() -> Client:
-    client = Client()
-    sign_in(client, staff_with_mfa("handler", role=User.Role.CALL_HANDLER)[0])
-    return client
 
 
 def text(response: Any) -> str:
@@ -38,7 +29,7 @@ def test_the_phone_form_never_speaks_to_the_handler_as_the_caller(handler_client
 
 def test_a_name_typed_for_an_anonymous_caller_is_refused_not_dropped(handler_client: Client) -> None:
     response = handler_client.post(
-        "/staff/phone-report", phone_answers(**{"anonymity-anonymity": "anonymous"}), follow=True
+        "/staff/phone-report", phone_report_answers(**{"anonymity-anonymity": "anonymous"}), follow=True
     )
     assert response.status_code == 400
     assert "The caller chose to be anonymous, so their name and contact details are not kept" in text(response)
@@ -47,7 +38,7 @@ def test_a_name_typed_for_an_anonymous_caller_is_refused_not_dropped(handler_cli
 
 
 def test_the_result_page_names_only_queues_that_exist(handler_client: Client) -> None:
-    response = handler_client.post("/staff/phone-report", phone_answers(), follow=True)
+    response = handler_client.post("/staff/phone-report", phone_report_answers(), follow=True)
     page = text(response)
     assert "local authority&#x27;s queue" not in page and "local authority's queue" not in page
     assert "Urgent queue" in page and "National triage" in page

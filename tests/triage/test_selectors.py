@@ -19,7 +19,7 @@ from directory.models import LocalAuthority
 from referrals import services as referral_services
 from reports.models import Channel
 from reports.services import report_submit
-from tests.factories import referral_make, report_input, staff_user, submit_report
+from tests.factories import referral_make, report_input, routed_case, staff_user, submit_report
 from triage import case_actions as actions
 from triage import selectors
 from triage.case_content import content_viewed
@@ -33,10 +33,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 3, 11, 9, 0, tzinfo=LONDON)  # a Wednesday
 S = Case.Status
-
-
-def make_case(**overrides: Any) -> Case:
-    return report_route(report_id=submit_report(**overrides).report.pk)
 
 
 def authority(code: str) -> LocalAuthority:
@@ -72,7 +68,7 @@ def officer_of(*authorities: LocalAuthority, username: str = "officer") -> User:
 
 
 def referred(referrer: User, **overrides: Any) -> Case:
-    case = make_case(**overrides)
+    case = routed_case(**overrides)
     referral_services.case_refer(case=case, summary="For the authority", share_identity=False, acting_user=referrer)
     case.refresh_from_db()
     return case
@@ -87,7 +83,7 @@ def numbers(cases: Any) -> set[str]:
 
 @pytest.mark.parametrize("role", [User.Role.CALL_HANDLER, User.Role.SUPERVISOR])
 def test_helpline_staff_see_every_case(role: str, supervisor: User, rotherham: LocalAuthority) -> None:
-    cases = [make_case(), referred(supervisor), make_case(about_authority=rotherham)]
+    cases = [routed_case(), referred(supervisor), routed_case(about_authority=rotherham)]
     assert numbers(selectors.case_queryset_for(staff_user("someone", role=role))) == numbers(cases)
 
 
@@ -95,7 +91,7 @@ def test_an_officer_sees_only_the_referred_cases_of_their_own_authorities(
     supervisor: User, rotherham: LocalAuthority, sheffield: LocalAuthority
 ) -> None:
     ours = referred(supervisor)
-    make_case()  # routed to Rotherham but not referred yet
+    routed_case()  # routed to Rotherham but not referred yet
     theirs = referred(supervisor, local_authority=sheffield)
     assert numbers(selectors.case_queryset_for(officer_of(rotherham))) == {ours.case_number}
     both = officer_of(rotherham, sheffield, username="officer-both")
@@ -103,7 +99,7 @@ def test_an_officer_sees_only_the_referred_cases_of_their_own_authorities(
 
 
 def test_an_officer_never_sees_a_case_about_their_own_council(supervisor: User, rotherham: LocalAuthority) -> None:
-    about_us = make_case(about_authority=rotherham)
+    about_us = routed_case(about_authority=rotherham)
     assert about_us.conflict_authority_id == rotherham.pk
     # However it came to carry Rotherham as its authority and a referral row, it stays invisible.
     Case.objects.filter(pk=about_us.pk).update(authority=rotherham)
@@ -126,7 +122,7 @@ def test_an_officer_loses_sight_of_a_referral_sent_to_independent_review(
 @pytest.mark.parametrize("role", [User.Role.BOARD_REVIEWER, User.Role.OVERSIGHT_ANALYST, User.Role.ADMINISTRATOR])
 def test_other_roles_see_no_cases(role: str, supervisor: User, rotherham: LocalAuthority) -> None:
     referred(supervisor)
-    make_case()
+    routed_case()
     user = staff_user("other", role=role, area="Yorkshire and The Humber")
     user.authorities.add(rotherham)  # even a stray authority link opens nothing
     assert not selectors.case_queryset_for(user).exists()
@@ -145,13 +141,13 @@ def test_the_case_list_is_for_helpline_staff_only(rotherham: LocalAuthority) -> 
 
 
 def test_the_case_list_filters(handler: User, supervisor: User) -> None:
-    plain = make_case()
-    unknown = make_case(local_authority=None)
-    urgent = make_case(child_at_immediate_risk=True)
+    plain = routed_case()
+    unknown = routed_case(local_authority=None)
+    urgent = routed_case(child_at_immediate_risk=True)
     actions.case_claim(case=urgent, acting_user=handler)
-    closed = make_case()
+    closed = routed_case()
     actions.case_close(case=closed, outcome="duplicate", feedback="Thank you", acting_user=supervisor)
-    late = make_case()
+    late = routed_case()
     Case.objects.filter(pk=late.pk).update(triage_due_at=timezone.now() - timedelta(hours=1))
     n = {"plain": plain, "unknown": unknown, "urgent": urgent, "closed": closed, "late": late}
     names = {case.case_number: name for name, case in n.items()}
@@ -173,9 +169,9 @@ def test_the_case_list_filters(handler: User, supervisor: User) -> None:
 
 
 def test_search_finds_one_case_by_reference_or_case_number_whatever_the_other_filters(supervisor: User) -> None:
-    closed = make_case()
+    closed = routed_case()
     actions.case_close(case=closed, outcome="duplicate", feedback="Thank you", acting_user=supervisor)
-    other = make_case()
+    other = routed_case()
     reference = closed.report.reference
     assert listed(supervisor, search=f"  {reference.lower()} ", queue="urgent") == [closed.case_number]
     assert listed(supervisor, search=other.case_number.lower()) == [other.case_number]
@@ -184,11 +180,11 @@ def test_search_finds_one_case_by_reference_or_case_number_whatever_the_other_fi
 
 def test_the_case_list_sorts_by_deadline_either_way_or_by_age(handler: User) -> None:
     with time_machine.travel(NOW, tick=False) as traveller:
-        first = make_case()  # due tomorrow 09:00
+        first = routed_case()  # due tomorrow 09:00
         traveller.move_to(NOW + timedelta(hours=1))
-        urgent = make_case(child_at_immediate_risk=True)  # due today 11:00
+        urgent = routed_case(child_at_immediate_risk=True)  # due today 11:00
         traveller.move_to(NOW + timedelta(hours=2))
-        last = make_case()  # due tomorrow 11:00
+        last = routed_case()  # due tomorrow 11:00
         a, b, c = first.case_number, urgent.case_number, last.case_number
         assert listed(handler) == [b, a, c]
         assert listed(handler, sort="deadline") == [b, a, c]
@@ -200,7 +196,7 @@ def test_the_case_list_sorts_by_deadline_either_way_or_by_age(handler: User) -> 
 
 def test_the_case_list_pages_and_says_whether_there_is_more(handler: User) -> None:
     for _ in range(26):
-        make_case()
+        routed_case()
     in_order = list(Case.objects.order_by("triage_due_at", "id").values_list("case_number", flat=True))
     first = selectors.case_list(user=handler, filters=CaseFilters(page_size=25))
     assert [row["case_number"] for row in first.rows] == in_order[:25]
@@ -235,7 +231,7 @@ def test_the_timeline_starts_with_the_phone_call_recorded_on_the_report(handler:
     report = report_submit(data=report_input(), channel=Channel.PHONE, acting_user=handler).report
     case = report_route(report_id=report.pk)
     actions.case_claim(case=case, acting_user=handler)
-    make_case()  # another case's events stay on its own timeline
+    routed_case()  # another case's events stay on its own timeline
     timeline = selectors.case_timeline(case=case)
     assert [(event.kind, event.subject_kind) for event in timeline] == [
         ("report_taken_by_phone", "report"),
@@ -247,18 +243,18 @@ def test_the_timeline_starts_with_the_phone_call_recorded_on_the_report(handler:
 
 
 def test_only_supervisors_see_who_opened_a_case_newest_first(handler: User, supervisor: User) -> None:
-    case = make_case()
+    case = routed_case()
     for _ in range(3):
         content_viewed(case=case, acting_user=handler)
     content_viewed(case=case, acting_user=supervisor)
-    content_viewed(case=make_case(), acting_user=handler)  # another case
+    content_viewed(case=routed_case(), acting_user=handler)  # another case
     history = selectors.case_access_history(user=supervisor, case=case)
     assert [(row["actor__username"], row["views"]) for row in history] == [("sup", 1), ("handler", 3)]
     assert selectors.case_access_history(user=handler, case=case) == []
 
 
 def test_views_stay_out_of_the_timeline_and_it_filters_by_kind(handler: User) -> None:
-    case = make_case()
+    case = routed_case()
     actions.case_claim(case=case, acting_user=handler)
     for _ in range(27):
         content_viewed(case=case, acting_user=handler)
@@ -288,7 +284,7 @@ def test_every_case_status_has_a_reporter_wording_in_this_test() -> None:
 
 @pytest.mark.parametrize("status", list(S.values))
 def test_each_case_status_is_told_to_the_reporter_in_their_words(status: str) -> None:
-    case = make_case()
+    case = routed_case()
     Case.objects.filter(pk=case.pk).update(status=status)
     told = selectors.reporter_status(case.report)
     assert told.code == REPORTER_CODES[status]

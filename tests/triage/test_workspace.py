@@ -22,10 +22,10 @@ from outbox.models import OutboxMessage
 from referrals import services as referral_services
 from reports.models import Anonymity, Channel, Message, Report
 from reports.services import report_read, report_unlock
-from tests.factories import PASSWORD, sign_in, staff_with_mfa, submit_report
+from tests.factories import PASSWORD, phone_report_answers, routed_case, sign_in, staff_with_mfa
+from tests.triage.page_text import error_summary
 from triage import case_actions as actions
 from triage.events import case_events
-from triage.intake import report_route
 from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -39,10 +39,6 @@ NON_HELPLINE_ROLES = [
     User.Role.OVERSIGHT_ANALYST,
     User.Role.ADMINISTRATOR,
 ]
-
-
-def make_case(**overrides: Any) -> Case:
-    return report_route(report_id=submit_report(**overrides).report.pk)
 
 
 def with_status(case: Case, status: str) -> Case:
@@ -65,28 +61,9 @@ def listed(client: Client, **params: Any) -> list[str]:
     return numbers
 
 
-def error_summary(response: Any) -> str:
-    body = text(response)
-    assert 'class="govuk-error-summary"' in body
-    assert "There is a problem" in body
-    return body
-
-
-@pytest.fixture
-def handler() -> User:
-    return staff_with_mfa("handler", role=User.Role.CALL_HANDLER)[0]
-
-
 @pytest.fixture
 def supervisor() -> User:
     return staff_with_mfa("super", role=User.Role.SUPERVISOR)[0]
-
-
-@pytest.fixture
-def handler_client(handler: User) -> Client:
-    client = Client()
-    sign_in(client, handler)
-    return client
 
 
 # --- queues ---------------------------------------------------------------------------------------------
@@ -99,7 +76,7 @@ def test_the_queues_show_open_overdue_and_due_today_counts(handler: User) -> Non
 
         def at(moment: datetime, **overrides: Any) -> Case:
             traveller.move_to(moment)
-            return make_case(**overrides)
+            return routed_case(**overrides)
 
         urgent = {"child_at_immediate_risk": True}
         # National queue.
@@ -144,12 +121,12 @@ def test_the_queues_with_no_cases_show_zeros(handler_client: Client) -> None:
 def varied(handler: User) -> dict[str, Case]:
     """Six cases that differ in one way each."""
     cases = {
-        "plain": make_case(),
-        "unknown_authority": make_case(local_authority=None),
-        "urgent_claimed": make_case(child_at_immediate_risk=True),
-        "referred": make_case(),
-        "closed": make_case(),
-        "overdue": make_case(),
+        "plain": routed_case(),
+        "unknown_authority": routed_case(local_authority=None),
+        "urgent_claimed": routed_case(child_at_immediate_risk=True),
+        "referred": routed_case(),
+        "closed": routed_case(),
+        "overdue": routed_case(),
     }
     actions.case_claim(case=cases["urgent_claimed"], acting_user=handler)
     referral_services.case_refer(
@@ -220,7 +197,7 @@ def test_the_list_sorts_by_deadline_soonest_first_and_the_other_way(
 def many_cases() -> list[str]:
     """120 open cases, numbers in deadline order."""
     for _ in range(120):
-        make_case()
+        routed_case()
     return list(Case.objects.order_by("triage_due_at", "id").values_list("case_number", flat=True))
 
 
@@ -303,7 +280,7 @@ def test_the_case_list_costs_the_same_queries_whatever_the_page_size_or_filter(
 
 
 def test_the_case_page_shows_decrypted_content_and_records_each_view(handler: User, handler_client: Client) -> None:
-    case = make_case(summary="Missing episodes ignored", details="A girl keeps going missing. <script>x()</script>")
+    case = routed_case(summary="Missing episodes ignored", details="A girl keeps going missing. <script>x()</script>")
     for _ in range(2):
         response = handler_client.get(f"/staff/cases/{case.case_number}")
         assert response.status_code == 200
@@ -320,7 +297,7 @@ def test_the_case_page_shows_decrypted_content_and_records_each_view(handler: Us
 def test_supervisors_see_who_opened_a_case_and_call_handlers_do_not(
     handler: User, supervisor: User, handler_client: Client
 ) -> None:
-    case = make_case()
+    case = routed_case()
     handler_page = handler_client.get(f"/staff/cases/{case.case_number}")
     assert 'data-testid="access-history"' not in text(handler_page)
     assert handler_page.context["access_history"] == []
@@ -339,7 +316,7 @@ def test_supervisors_see_who_opened_a_case_and_call_handlers_do_not(
 
 
 def test_the_timeline_filters_by_kind_and_refuses_an_unknown_one(handler: User, handler_client: Client) -> None:
-    case = make_case()
+    case = routed_case()
     handler_client.post(f"/staff/cases/{case.case_number}/add_note", {"add_note-body": "Called the school."})
     page = handler_client.get(f"/staff/cases/{case.case_number}", {"kind": "add_note"})
     assert [event.kind for event in page.context["timeline"]] == ["add_note"]
@@ -353,7 +330,7 @@ def test_an_unknown_case_number_is_a_404(handler_client: Client) -> None:
 
 
 def test_an_action_redirects_to_the_timeline(handler: User, handler_client: Client) -> None:
-    case = make_case()
+    case = routed_case()
     response = handler_client.post(f"/staff/cases/{case.case_number}/claim")
     assert response.status_code == 302
     assert response["Location"] == f"/staff/cases/{case.case_number}"
@@ -374,7 +351,7 @@ def test_an_action_redirects_to_the_timeline(handler: User, handler_client: Clie
 
 
 def test_an_action_not_allowed_now_is_a_409_with_the_reason(handler: User, handler_client: Client) -> None:
-    case = with_status(make_case(), S.REFERRED)
+    case = with_status(routed_case(), S.REFERRED)
     response = handler_client.post(f"/staff/cases/{case.case_number}/claim", follow=True)
     assert response.redirect_chain == [(f"/staff/cases/{case.case_number}#actions", 302)]
     assert response.status_code == 409
@@ -382,7 +359,7 @@ def test_an_action_not_allowed_now_is_a_409_with_the_reason(handler: User, handl
     case.refresh_from_db()
     assert (case.status, case.assignee) == (S.REFERRED, None)
 
-    unknown = make_case(local_authority=None)
+    unknown = routed_case(local_authority=None)
     response = handler_client.post(
         f"/staff/cases/{unknown.case_number}/refer", {"refer-summary": "Please visit"}, follow=True
     )
@@ -403,7 +380,7 @@ def test_an_action_not_allowed_now_is_a_409_with_the_reason(handler: User, handl
 def test_an_invalid_action_form_is_a_400_with_the_error_summary(
     action: str, data: dict[str, str], message: str, handler_client: Client
 ) -> None:
-    case = make_case()
+    case = routed_case()
     response = handler_client.post(f"/staff/cases/{case.case_number}/{action}", data, follow=True)
     # Shown by the case page's own address (post/redirect/get), with what was typed.
     assert response.redirect_chain == [(f"/staff/cases/{case.case_number}#action-{action}", 302)]
@@ -417,7 +394,7 @@ def test_an_invalid_action_form_is_a_400_with_the_error_summary(
 
 
 def test_an_unknown_action_is_a_404(handler_client: Client) -> None:
-    case = make_case()
+    case = routed_case()
     response = handler_client.post(f"/staff/cases/{case.case_number}/shred", follow=True)
     assert response.status_code == 404
     assert "That action does not exist." in text(response)
@@ -428,7 +405,7 @@ def test_an_unknown_action_is_a_404(handler_client: Client) -> None:
 
 @pytest.mark.parametrize("role", NON_HELPLINE_ROLES)
 def test_other_staff_roles_are_kept_out_of_the_helpline_workspace(role: str, handler: User) -> None:
-    case = make_case()
+    case = routed_case()
     referral_services.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
     extra = {"area": "Yorkshire and The Humber"} if role == User.Role.BOARD_REVIEWER else {}
     user = staff_with_mfa(f"user-{role}", role=role, **extra)[0]
@@ -455,7 +432,7 @@ def workspace_urls(case: Case) -> list[str]:
 
 
 def test_an_unauthenticated_visitor_is_sent_to_sign_in() -> None:
-    case = make_case()
+    case = routed_case()
     client = Client()
     for url in workspace_urls(case):
         response = client.get(url)
@@ -469,7 +446,7 @@ def test_an_unauthenticated_visitor_is_sent_to_sign_in() -> None:
 
 
 def test_a_password_without_the_second_factor_opens_nothing(handler: User) -> None:
-    case = make_case()
+    case = routed_case()
     client = Client()
     step = client.post("/staff/sign-in", {"username": "handler", "password": PASSWORD})
     assert step["Location"] == "/staff/sign-in/code"
@@ -485,27 +462,6 @@ def test_a_password_without_the_second_factor_opens_nothing(handler: User) -> No
 # --- phone reports ---------------------------------------------------------------------------------------
 
 
-def phone_answers(**overrides: str) -> dict[str, str]:
-    answers = {
-        "anonymity-anonymity": "confidential",
-        "about-you-reporter_sector": "education",
-        "concern-concern_types": "victim_disbelieved_or_blamed",
-        "where-postcode": "S60 1AA",
-        "about-council-about_council": "no",
-        "organisation-organisation_name": "Riverside Academy",
-        "what-happened-summary": "Pupil's disclosure dismissed",
-        "what-happened-details": "A pupil told a teacher; the head said she was making it up.",
-        "raised-internally-raised_internally": "yes",
-        "raised-internally-internal_response": "Nothing happened.",
-        "immediate-risk-child_at_immediate_risk": "no",
-        "contact-name": "Caller Name",
-        "contact-email": "caller@private.example",
-        "contact-phone": "",
-    }
-    answers.update(overrides)
-    return answers
-
-
 def test_a_call_handler_records_a_phone_report_and_reads_back_the_reference_and_code(
     handler: User, handler_client: Client
 ) -> None:
@@ -516,7 +472,7 @@ def test_a_call_handler_records_a_phone_report_and_reads_back_the_reference_and_
     assert "Where do you work?" not in text(form_page)
     assert "Do not include your own name" not in text(form_page)
     assert "your concern" not in text(form_page).lower()
-    response = handler_client.post("/staff/phone-report", phone_answers(), follow=True)
+    response = handler_client.post("/staff/phone-report", phone_report_answers(), follow=True)
     assert response.redirect_chain == [("/staff/phone-report/sent", 302)]
     assert response.status_code == 200, text(response)[:1000]
     body = text(response)
@@ -552,7 +508,7 @@ def test_a_call_handler_records_a_phone_report_and_reads_back_the_reference_and_
 def test_an_anonymous_phone_report_keeps_no_contact_details(handler_client: Client) -> None:
     # Issue 22: a name typed for an anonymous caller is refused, not dropped silently (see
     # tests/triage/test_phone_wording.py); with none typed, the report keeps no contact details.
-    answers = phone_answers(**{"anonymity-anonymity": "anonymous"})
+    answers = phone_report_answers(**{"anonymity-anonymity": "anonymous"})
     for field in ("contact-name", "contact-email", "contact-phone"):
         answers.pop(field, None)
     response = handler_client.post("/staff/phone-report", answers, follow=True)
@@ -567,7 +523,7 @@ def test_an_anonymous_phone_report_keeps_no_contact_details(handler_client: Clie
 
 
 def test_a_phone_report_with_missing_answers_is_a_400_with_the_error_summary(handler_client: Client) -> None:
-    answers = phone_answers()
+    answers = phone_report_answers()
     for field in ("what-happened-details", "concern-concern_types", "contact-name"):
         answers.pop(field)
     response = handler_client.post("/staff/phone-report", answers, follow=True)
@@ -591,7 +547,7 @@ def test_an_empty_phone_report_is_a_400(handler_client: Client) -> None:
 def test_an_anonymous_caller_is_never_asked_for_a_name_when_other_answers_are_missing(
     handler_client: Client,
 ) -> None:
-    answers = phone_answers(**{"anonymity-anonymity": "anonymous", "contact-name": "", "contact-email": ""})
+    answers = phone_report_answers(**{"anonymity-anonymity": "anonymous", "contact-name": "", "contact-email": ""})
     answers.pop("what-happened-details")
     response = handler_client.post("/staff/phone-report", answers, follow=True)
     assert response.status_code == 400

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from accounts import services
+from accounts import policy, services
 from accounts.models import User
 
 
@@ -32,8 +32,8 @@ class Command(BaseCommand):
                 username=options["username"],
                 email=options["email"],
                 role=role,
-                authority_codes=scope if role == User.Role.AUTHORITY_OFFICER else (),
-                area=" ".join(scope) if role == User.Role.BOARD_REVIEWER else "",
+                authority_codes=scope if policy.scoped_by_authorities(role) else (),
+                area=" ".join(scope) if policy.scoped_by_area(role) else "",
                 acting_user=None,
             )
         except services.InvitationRefused as refused:

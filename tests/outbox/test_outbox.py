@@ -92,7 +92,7 @@ def test_an_urgent_case_queues_one_alert_per_supervisor_each_sent_once(mailoutbo
 
 
 def test_a_failing_mail_provider_is_retried_with_growing_delays_then_marked_failed(settings) -> None:  # type: ignore[no-untyped-def]
-    settings.EMAIL_BACKEND = "tests.triage.failing_mail.FailingBackend"
+    settings.EMAIL_BACKEND = "tests.failing_mail.FailingBackend"
     staff_user("sup-a", email="a@helpline.test")
     case = report_route(report_id=submit_report(child_at_immediate_risk=True).report.pk)
     row = OutboxMessage.objects.get(kind="send_email")

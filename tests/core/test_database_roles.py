@@ -17,34 +17,38 @@ from core.roles import runtime_grants
 from oversight.selectors import stats_refresh
 from tests.live import process_env
 
-ROLE = "helpline_runtime_test"
+# Roles belong to the whole PostgreSQL cluster, not to one database: under pytest-xdist each worker has its own
+# test database but would share one role, and a worker could not drop a role the other had just granted
+# privileges to in its database. So each worker makes a role of its own ("master" when not distributed).
+ROLE_PREFIX = "helpline_runtime_test"
 
 
 @pytest.fixture
-def runtime_role(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def runtime_role(settings, worker_id: str) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A login role like the deployment's runtime role, granted exactly what core/roles.py grants."""
+    role = f"{ROLE_PREFIX}_{worker_id}"
     with connection.cursor() as cursor:
-        if role_exists():  # left behind by an interrupted run
-            cursor.execute(f"DROP OWNED BY {ROLE}")
-            cursor.execute(f"DROP ROLE {ROLE}")
-        cursor.execute(f"CREATE ROLE {ROLE} LOGIN")
-    settings.DATABASE_RUNTIME_ROLE = ROLE
+        if role_exists(role):  # left behind by an interrupted run
+            cursor.execute(f"DROP OWNED BY {role}")
+            cursor.execute(f"DROP ROLE {role}")
+        cursor.execute(f"CREATE ROLE {role} LOGIN")
+    settings.DATABASE_RUNTIME_ROLE = role
     assert runtime_grants(connection)
-    yield ROLE
+    yield role
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP OWNED BY {ROLE}")
-        cursor.execute(f"DROP ROLE {ROLE}")
+        cursor.execute(f"DROP OWNED BY {role}")
+        cursor.execute(f"DROP ROLE {role}")
 
 
-def role_exists() -> bool:
+def role_exists(role: str) -> bool:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [ROLE])
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
         return cursor.fetchone() is not None
 
 
-def as_runtime_role() -> psycopg.Connection[tuple[object, ...]]:
+def as_runtime_role(role: str) -> psycopg.Connection[tuple[object, ...]]:
     params = connection.settings_dict
-    return psycopg.connect(host=params["HOST"], port=params["PORT"], dbname=params["NAME"], user=ROLE, autocommit=True)
+    return psycopg.connect(host=params["HOST"], port=params["PORT"], dbname=params["NAME"], user=role, autocommit=True)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -54,7 +58,7 @@ def as_runtime_role() -> psycopg.Connection[tuple[object, ...]]:
 )
 def test_the_runtime_role_cannot_rewrite_the_audit_trail(runtime_role: str, statement: str) -> None:
     event_record(kind="content_viewed", detail={"n": 1})
-    with as_runtime_role() as conn:
+    with as_runtime_role(runtime_role) as conn:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(statement)
         assert conn.execute("SELECT count(*) FROM audit_event").fetchone() == (1,)
@@ -63,7 +67,7 @@ def test_the_runtime_role_cannot_rewrite_the_audit_trail(runtime_role: str, stat
 @pytest.mark.django_db(transaction=True)
 def test_the_runtime_role_adds_events_works_on_cases_and_refreshes_statistics(runtime_role: str) -> None:
     event_record(kind="content_viewed", detail={"n": 1})
-    with as_runtime_role() as conn:
+    with as_runtime_role(runtime_role) as conn:
         row = conn.execute("SELECT previous_hash, row_hash FROM audit_event").fetchone()
         assert row is not None
         conn.execute(
@@ -98,7 +102,7 @@ def test_processes_the_tests_start_run_as_the_runtime_role() -> None:
     )
     result = subprocess.run(  # noqa: S603 - our own manage.py
         [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         env=process_env(),
         capture_output=True,
         text=True,

@@ -19,8 +19,7 @@ from django.test import Client
 from accounts.models import User
 from helpline.errors import LastResortErrorPage
 from helpline.headers import PAGE_HEADERS
-from tests.factories import sign_in, staff_with_mfa
-from tests.reports.test_api import valid_report
+from tests.factories import sign_in, staff_with_mfa, valid_api_report
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -92,7 +91,7 @@ def assert_unavailable_page(response: Any, *, retry_after: str = "30") -> str:
 def test_an_api_submission_gets_a_503_in_json_with_retry_after(database_away: Callable[..., None], logged) -> None:  # type: ignore[no-untyped-def]
     database_away()
     response = client().post(
-        f"/api/v1/reports?q={CANARY}", valid_report(details=CANARY), content_type="application/json"
+        f"/api/v1/reports?q={CANARY}", valid_api_report(details=CANARY), content_type="application/json"
     )
     assert response.status_code == 503
     assert response["Retry-After"] == "30"

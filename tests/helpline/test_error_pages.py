@@ -25,7 +25,12 @@ from helpline import errors
 from helpline.errors import LastResortErrorPage, error_response, static_page
 from helpline.health import staff_health
 from helpline.pages import accessibility_statement
-from tests.factories import QUESTION_PAGE_ANSWERS, client_with_a_draft, sign_in, staff_with_mfa, submit_report
+from tests.factories import (
+    QUESTION_PAGE_ANSWERS,
+    client_with_a_draft,
+    signed_in_as,
+    submit_report,
+)
 from triage.intake import report_route
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -99,15 +104,6 @@ def authority(code: str) -> LocalAuthority:
     return found
 
 
-def signed_in(role: str, *authority_codes: str) -> Client:
-    user, _ = staff_with_mfa(f"errors-{role}", role=role)
-    if authority_codes:
-        user.authorities.set([authority(code) for code in authority_codes])
-    client = Client()
-    sign_in(client, user)
-    return client
-
-
 def request_for(path_: str) -> HttpRequest:
     return RequestFactory().get(path_, {"q": CANARY})
 
@@ -136,7 +132,7 @@ def test_an_unknown_staff_address_is_the_staff_page_not_found() -> None:
 
 def test_an_authority_officer_opening_a_helpline_case_gets_you_cannot_see_this_page() -> None:
     case = report_route(report_id=submit_report(local_authority=authority(ROTHERHAM)).report.pk)
-    officer = signed_in(User.Role.AUTHORITY_OFFICER, ROTHERHAM)
+    officer = signed_in_as(User.Role.AUTHORITY_OFFICER, ROTHERHAM)[0]
     response = officer.get(f"/staff/cases/{case.case_number}", {"q": CANARY})
     assert response.status_code == 403
     page = page_of(response)
@@ -201,7 +197,7 @@ def test_a_staff_form_sent_after_the_cookies_have_gone_is_the_staff_session_ende
 
 
 def test_a_staff_form_older_than_its_cookie_is_the_staff_page_has_expired_page() -> None:
-    client = signed_in(User.Role.SUPERVISOR)
+    client = signed_in_as(User.Role.SUPERVISOR)[0]
     client.handler.enforce_csrf_checks = True
     assert client.get("/staff/").status_code == 200
     response = client.post("/staff/phone-report", {"csrfmiddlewaretoken": "x" * 64, "summary": CANARY})
@@ -408,7 +404,7 @@ def test_the_throttle_and_limit_pages_give_the_helpline_in_the_footer_too(templa
 
 
 def test_staff_pages_give_neither_the_helpline_nor_the_public_footer_links() -> None:
-    pages = [page_of(Client().get("/staff/sign-in")), page_of(signed_in(User.Role.SUPERVISOR).get("/staff/"))]
+    pages = [page_of(Client().get("/staff/sign-in")), page_of(signed_in_as(User.Role.SUPERVISOR)[0].get("/staff/"))]
     for page in pages:
         assert "Helpline workspace" in page
         assert PHONE not in page and "Get help" not in page
@@ -440,7 +436,7 @@ def test_the_staff_service_on_its_own_renders_its_pages(settings: Any) -> None:
 @pytest.mark.parametrize("role", [User.Role.AUTHORITY_OFFICER, User.Role.BOARD_REVIEWER, User.Role.OVERSIGHT_ANALYST])
 def test_a_staff_error_page_never_calls_itself_the_helpline_workspace(role: str) -> None:
     """Issue 22: error page titles said "Helpline workspace" to authority officers."""
-    client = signed_in(role)
+    client = signed_in_as(role)[0]
     for url, status in (("/staff/no-such-page", 404), ("/staff/cases", 403)):
         response = client.get(url)
         assert response.status_code == status, (url, response.status_code)

@@ -60,7 +60,7 @@ def test_the_curated_list_keeps_at_least_7000_words_so_a_code_has_at_least_85_bi
 def test_the_readme_states_the_curated_word_count_and_the_bits() -> None:
     count = len(crypto.access_code_words())
     bits = 7 * math.log2(count)
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
     assert f"{count:,} words" in readme
     assert f"{bits:.1f} bits" in readme
 

@@ -23,7 +23,7 @@ from referrals import services as referral_services
 from referrals.models import AuthorityAction
 from reports.models import Anonymity
 from reports.services import Contact
-from tests.factories import referral_make, referral_of, sign_in, staff_user, staff_with_mfa, submit_report
+from tests.factories import referral_make, referral_of, signed_in, staff_user, staff_with_mfa, submit_report
 from triage import case_actions as actions
 from triage import case_content
 from triage.events import case_events
@@ -76,12 +76,6 @@ def named(**overrides: Any) -> dict[str, Any]:
         "contact": Contact(name=REPORTER_NAME, email=REPORTER_EMAIL, phone=REPORTER_PHONE),
         **overrides,
     }
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    sign_in(client, user)
-    return client
 
 
 def assert_nothing_of_the_reporter(body: str, case: Case) -> None:

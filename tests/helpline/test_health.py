@@ -9,19 +9,12 @@ from django.utils import timezone
 from accounts.models import User
 from helpline import health
 from outbox.models import WorkerHeartbeat
-from tests.factories import sign_in, staff_with_mfa, submit_report
+from tests.factories import signed_in_as, submit_report
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
 BROKER_UP = "redis://127.0.0.1:6379/15"
 BROKER_DOWN = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-
-
-def signed_in(role: str) -> Client:
-    user, _ = staff_with_mfa(f"health-{role}", role=role)
-    client = Client()
-    sign_in(client, user)
-    return client
 
 
 def test_healthz_is_ok_and_says_nothing_more(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
@@ -69,7 +62,7 @@ def test_the_staff_health_page_names_each_dependency(settings) -> None:  # type:
     settings.CELERY_BROKER_URL = BROKER_DOWN
     WorkerHeartbeat.objects.create(name="w1", beat_at=timezone.now() - timedelta(minutes=5))
     submit_report()
-    client = signed_in(User.Role.SUPERVISOR)
+    client = signed_in_as(User.Role.SUPERVISOR)[0]
     page = client.get("/staff/health")
     assert page.status_code == 200
     text = page.content.decode()
@@ -84,12 +77,12 @@ def test_the_staff_health_page_names_each_dependency(settings) -> None:  # type:
 
 def test_administrators_see_the_health_page_too(settings) -> None:  # type: ignore[no-untyped-def]
     settings.CELERY_BROKER_URL = BROKER_UP
-    assert signed_in(User.Role.ADMINISTRATOR).get("/staff/health").status_code == 200
+    assert signed_in_as(User.Role.ADMINISTRATOR)[0].get("/staff/health").status_code == 200
 
 
 @pytest.mark.parametrize("role", [User.Role.CALL_HANDLER, User.Role.AUTHORITY_OFFICER, User.Role.BOARD_REVIEWER])
 def test_other_staff_are_refused_the_health_page(role: str) -> None:
-    assert signed_in(role).get("/staff/health").status_code == 403
+    assert signed_in_as(role)[0].get("/staff/health").status_code == 403
 
 
 def test_the_health_page_needs_a_signed_in_user(client: Client) -> None:

@@ -13,7 +13,7 @@ from core import crypto
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def start(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

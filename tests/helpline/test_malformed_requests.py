@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from accounts.models import User
 from directory import lookup as authorities
 from helpline.json_codec import SafeJSONRenderer, unencodable_fields
-from tests.factories import sign_in, staff_with_mfa, submit_report
+from tests.factories import signed_in_as, submit_report
 from tests.fuzzing import examples
 from triage.intake import report_route
 from triage.models import Case
@@ -55,15 +55,6 @@ def assert_field_error(response: Any, *path: str) -> None:
         assert isinstance(node, dict) and key in node, (path, errors)
         node = node[key]
     assert isinstance(node, list) and "surrogate" in node[0], errors
-
-
-def signed_in(role: str, *authority_codes: str) -> Client:
-    user, _ = staff_with_mfa(f"malformed-{role}", role=role)
-    if authority_codes:
-        user.authorities.set([authorities.authority_by_code(code) for code in authority_codes])
-    client = Client()
-    sign_in(client, user)
-    return client
 
 
 @pytest.fixture
@@ -131,7 +122,7 @@ STAFF_ACTIONS = ["assign", "set_priority", "set_concern_types", "set_authority",
 
 @pytest.mark.parametrize("action", STAFF_ACTIONS)
 def test_a_lone_surrogate_in_any_staff_action_field_is_a_field_error(case: Case, action: str) -> None:
-    client = signed_in(User.Role.SUPERVISOR)
+    client = signed_in_as(User.Role.SUPERVISOR)[0]
     form = action_form(action)
     assert form is not None
     for field in form.fields:
@@ -229,7 +220,7 @@ STAFF_FORMS = {
 def test_a_staff_action_in_a_bad_charset_is_one_400_page(
     case: Case, role: str, path: str, charset: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = signed_in(role, ROTHERHAM)
+    client = signed_in_as(role, ROTHERHAM)[0]
     caplog.set_level(logging.INFO)
     caplog.clear()
     assert_one_line_400_page(form_post(client, path.format(case=case.case_number), charset), caplog)
@@ -283,7 +274,7 @@ NUL_PATHS = {
 @pytest.mark.parametrize("method", ["get", "post"])
 @pytest.mark.parametrize(("role", "path"), [(role, path) for role, paths in NUL_PATHS.items() for path in paths])
 def test_a_nul_in_a_staff_path_segment_is_a_404(role: str, path: str, method: str) -> None:
-    client = signed_in(role, ROTHERHAM)
+    client = signed_in_as(role, ROTHERHAM)[0]
     response = getattr(client, method)(path)
     assert response.status_code == 404, (path, response.status_code)
     if path.startswith("/api/"):
@@ -299,7 +290,7 @@ def test_a_nul_in_a_public_path_is_a_404(path: str) -> None:
 
 
 def test_a_staff_page_not_found_points_back_to_the_workspace_and_a_public_one_to_the_start() -> None:
-    client = signed_in(User.Role.SUPERVISOR)
+    client = signed_in_as(User.Role.SUPERVISOR)[0]
     staff_page = client.get("/staff/cases/NO-SUCH-CASE").content.decode()
     assert "Staff services" in staff_page and 'href="/staff/"' in staff_page
     assert "NO-SUCH-CASE" not in staff_page, "the address is not quoted back"

@@ -20,7 +20,7 @@ from notify.models import Notification
 from referrals import services as referral_services
 from referrals.models import AuthorityAction
 from reports.services import report_read, report_unlock
-from tests.factories import referral_of, sign_in, staff_with_mfa, submit_report
+from tests.factories import referral_of, signed_in, staff_with_mfa, submit_report
 from triage import case_actions as actions
 from triage.escalations import deadlines_sweep
 from triage.events import case_events
@@ -64,12 +64,6 @@ def referred(people: dict[str, User]) -> tuple[Case, str]:
     )
     case.refresh_from_db()
     return case, submitted.access_code
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    sign_in(client, user)
-    return client
 
 
 def ask(case: Case, officer: User) -> AuthorityAction:

@@ -1,0 +1,185 @@
+"""Who may do or see what: the one place the service decides it. Views (``staff_required``), the APIs
+(``PolicyPermission``), services, selectors and templates (the ``can`` context) ask this module, never a role.
+
+Two kinds of question:
+- **May this user do this?** ``may(user, Permission.X)``: a role rule, for an active account.
+- **Which of them?** ``authority_ids``, ``referral_scope``, ``case_scope``, ``statistics_area``: what an
+  authority officer or a board reviewer sees of the cases, referrals and figures their role opens.
+
+The role table in the README says the same in words; ``tests/accounts/test_policy.py`` holds it as a
+hand-written matrix, and ``tests/test_view_access.py`` checks every URL against both.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+from directory.models import LocalAuthority
+
+R = User.Role
+
+
+class Permission(StrEnum):
+    # The helpline's workspace: the case list, every case page and action, phone reports, the helpline API.
+    # Also who may be assigned a case and who may open the cases behind a pattern alert.
+    HELPLINE_WORK = "helpline_work"
+    # Reopen a closed case; see who has opened a case's content.
+    REOPEN_CASE = "reopen_case"
+    CASE_ACCESS_HISTORY = "case_access_history"
+    # The authority workspace and API: referrals to the officer's own authorities only (referral_scope).
+    AUTHORITY_WORK = "authority_work"
+    # Staff accounts, authorities' referral inboxes, approvals of another administrator's request.
+    ADMINISTER = "administer"
+    # The service health page (queues, outbox, mail, authorities without an inbox).
+    SERVICE_HEALTH = "service_health"
+    # Published statistics: of the board reviewer's own area, or national (NATIONAL_STATISTICS).
+    STATISTICS = "statistics"
+    NATIONAL_STATISTICS = "national_statistics"
+    # National pattern alerts and the annual report's figures.
+    PATTERN_ALERTS = "pattern_alerts"
+    # Emailed when a case escalates (an acknowledgement or outcome overdue, a question unanswered).
+    TOLD_OF_ESCALATIONS = "told_of_escalations"
+    # Emailed when a referral's outcome is overdue past the ladder's last rung, nationally.
+    TOLD_OF_OVERSIGHT_ALERTS = "told_of_oversight_alerts"
+
+
+RULES: dict[Permission, frozenset[str]] = {
+    Permission.HELPLINE_WORK: frozenset({R.CALL_HANDLER, R.SUPERVISOR}),
+    Permission.REOPEN_CASE: frozenset({R.SUPERVISOR}),
+    Permission.CASE_ACCESS_HISTORY: frozenset({R.SUPERVISOR}),
+    Permission.AUTHORITY_WORK: frozenset({R.AUTHORITY_OFFICER}),
+    Permission.ADMINISTER: frozenset({R.ADMINISTRATOR}),
+    Permission.SERVICE_HEALTH: frozenset({R.SUPERVISOR, R.ADMINISTRATOR}),
+    Permission.STATISTICS: frozenset({R.BOARD_REVIEWER, R.OVERSIGHT_ANALYST, R.SUPERVISOR}),
+    Permission.NATIONAL_STATISTICS: frozenset({R.OVERSIGHT_ANALYST, R.SUPERVISOR}),
+    Permission.PATTERN_ALERTS: frozenset({R.OVERSIGHT_ANALYST, R.SUPERVISOR}),
+    Permission.TOLD_OF_ESCALATIONS: frozenset({R.SUPERVISOR}),
+    Permission.TOLD_OF_OVERSIGHT_ALERTS: frozenset({R.OVERSIGHT_ANALYST}),
+}
+
+# Why a refused action was refused, where the page says so (a helpline member who is not a supervisor).
+REFUSALS: dict[Permission, str] = {
+    Permission.REOPEN_CASE: "Only a supervisor can reopen a closed case.",
+}
+NOT_HELPLINE = "Only helpline staff can act on a case."
+
+
+def role_may(role: str, permission: Permission) -> bool:
+    return role in RULES[permission]
+
+
+def may(user: object, permission: Permission) -> bool:
+    """Whether ``user`` (anybody, signed in or not) may do ``permission``. A disabled account may do nothing."""
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    if permission == Permission.STATISTICS and user.role == R.BOARD_REVIEWER and not user.area:
+        return False  # a board reviewer with no area has no figures to see
+    return role_may(user.role, permission)
+
+
+def require(user: object, permission: Permission) -> None:
+    if not may(user, permission):
+        raise PermissionDenied(REFUSALS.get(permission, ""))
+
+
+def refusal(user: User, permission: Permission) -> str:
+    """What to tell a member of staff who may not: the rule's own reason for helpline staff, else that only
+    the helpline acts on cases."""
+    if may(user, Permission.HELPLINE_WORK):
+        return REFUSALS.get(permission, NOT_HELPLINE)
+    return NOT_HELPLINE
+
+
+def holders(permission: Permission) -> QuerySet[User]:
+    """Every active account whose role holds ``permission`` (an email's audience, the assignee list)."""
+    return User.objects.filter(role__in=sorted(RULES[permission]), is_active=True)
+
+
+def capabilities(user: object) -> dict[str, bool]:
+    """Every permission by name, for templates: ``{% if can.service_health %}``."""
+    return {permission.value: may(user, permission) for permission in Permission}
+
+
+# --- which of them: scope ------------------------------------------------------------------------------
+
+
+def authority_ids(user: User) -> QuerySet[LocalAuthority, int]:
+    """The authorities whose referrals an officer works (their scope); nothing for every other role."""
+    if not may(user, Permission.AUTHORITY_WORK):
+        return user.authorities.none().values_list("pk", flat=True)
+    return user.authorities.values_list("pk", flat=True)
+
+
+def referral_scope(user: User, *, case: str = "case__", authority: str = "authority") -> Q | None:
+    """The referrals ``user`` may open, as a filter over a referral (``case`` and ``authority`` name the
+    paths to its case and recipient); None for all of them, and a filter matching nothing for a role that
+    sees none. An officer sees referrals to their own authorities, never one on a case about their own
+    council or one under independent review."""
+    if may(user, Permission.HELPLINE_WORK):
+        return None
+    if not may(user, Permission.AUTHORITY_WORK):
+        return Q(pk__in=[])
+    mine = authority_ids(user)
+    return Q(**{f"{authority}__in": mine, f"{case}independent_review": False}) & ~Q(
+        **{f"{case}conflict_authority__in": mine}
+    )
+
+
+def case_scope(user: User) -> Q | None:
+    """The cases ``user`` may open, as a filter over a case: all of them for the helpline (None), those
+    referred to an officer's own authorities (what of each they may read is their referral's), else none."""
+    if may(user, Permission.HELPLINE_WORK):
+        return None
+    if not may(user, Permission.AUTHORITY_WORK):
+        return Q(pk__in=[])
+    return referral_scope(user, case="", authority="referrals__authority")
+
+
+def scoped_by_authorities(role: str) -> bool:
+    """Whether an account with ``role`` is scoped to the authorities it lists (an officer's)."""
+    return role_may(role, Permission.AUTHORITY_WORK)
+
+
+def scoped_by_area(role: str) -> bool:
+    """Whether an account with ``role`` is scoped to one region (a partnership's board reviewer)."""
+    return role_may(role, Permission.STATISTICS) and not role_may(role, Permission.NATIONAL_STATISTICS)
+
+
+def scope_label(role: str, authority_names: list[str], area: str) -> str:
+    """What an account with ``role`` and this scope sees, in the administrator's words."""
+    if role_may(role, Permission.HELPLINE_WORK):
+        return "All helpline cases"
+    if scoped_by_authorities(role):
+        return ", ".join(authority_names) or "No authorities"
+    if scoped_by_area(role):
+        return area or "No region"
+    if role_may(role, Permission.NATIONAL_STATISTICS):
+        return "National"
+    return "Not scoped"
+
+
+def statistics_area(user: User) -> str | None:
+    """The region whose statistics ``user`` sees, or None for England; PermissionDenied for everybody else.
+    Supervisors see national statistics and alerts so the helpline can see what its own cases add up to."""
+    if may(user, Permission.NATIONAL_STATISTICS):
+        return None
+    if may(user, Permission.STATISTICS):
+        return str(user.area)
+    raise PermissionDenied
+
+
+def home(user: User) -> str:
+    """The URL name of each role's first page after signing in."""
+    for permission, url_name in (
+        (Permission.HELPLINE_WORK, "triage:home"),
+        (Permission.AUTHORITY_WORK, "referrals:referral_list"),
+        (Permission.ADMINISTER, "triage:admin_authorities"),
+        (Permission.STATISTICS, "oversight:statistics"),
+    ):
+        if may(user, permission):
+            return url_name
+    return "triage:home"
