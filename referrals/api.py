@@ -25,7 +25,7 @@ from accounts.decorators import PolicyPermission, staff_user
 from accounts.policy import Permission
 from referrals import listing, selectors, services
 from referrals.models import AuthorityAction, AuthorityOutcome, Referral
-from referrals.views import FORMS, referral_act
+from referrals.officer_actions import ACTIONS, referral_act
 from reports.forms import MESSAGE_MAX
 from triage.workflow import ActionNotAllowed
 
@@ -187,6 +187,8 @@ class AskHelplineInput(serializers.Serializer[dict[str, Any]]):
     note = serializers.CharField(max_length=MESSAGE_MAX, trim_whitespace=False, help_text="The question")
 
 
+# The typed API input of each action of referrals.officer_actions (a test holds them to the same names); the
+# action's form then cleans what it accepts, as on the page.
 ACTION_INPUTS: dict[str, type[serializers.Serializer[dict[str, Any]]]] = {
     "acknowledge": NoInput,
     "record_action": RecordActionInput,
@@ -308,7 +310,7 @@ class ReferralActionApi(APIView):
         if not body.is_valid():
             return Response(body.errors, status=status.HTTP_400_BAD_REQUEST)
         # The page's form cleans the text as the page does (CleanTextField): one rule for both.
-        form_class = FORMS[action]
+        form_class = ACTIONS[action].form
         data: dict[str, Any] = {}
         if form_class is not None:
             form = form_class({f"{action}-{k}": v for k, v in body.validated_data.items()}, prefix=action)

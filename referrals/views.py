@@ -8,8 +8,6 @@ bound to what was typed, with the status it was refused with; a done action says
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,58 +17,14 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import staff_required, staff_user
-from accounts.models import User
 from accounts.policy import Permission
 from core.form_retry import retry_redirect, retry_take
 from referrals import listing, selectors, services
-from referrals.forms import OutcomeForm, QuestionForm, RecordActionForm
 from referrals.models import Referral
+from referrals.officer_actions import ACTIONS, referral_act
 from triage.models import Case
 from triage.selectors import thread_numbered
 from triage.workflow import ActionNotAllowed
-
-FORMS: dict[str, type[forms.Form] | None] = {
-    "acknowledge": None,
-    "record_action": RecordActionForm,
-    "record_outcome": OutcomeForm,
-    "ask_helpline": QuestionForm,
-}
-# Each action's <details> summary and button, and what the banner says once it is done.
-HEADINGS = {
-    "record_action": "Record what was done",
-    "record_outcome": "Record the outcome",
-    "ask_helpline": "Ask the helpline a question",
-}
-BUTTONS = {
-    "acknowledge": "Acknowledge referral",
-    "record_action": "Record action",
-    "record_outcome": "Record outcome",
-    "ask_helpline": "Send question to the helpline",
-}
-DONE = {
-    "acknowledge": "Referral acknowledged",
-    "record_action": "Action recorded",
-    "record_outcome": "Outcome recorded",
-    "ask_helpline": "Question sent to the helpline",
-}
-
-
-def referral_act(*, referral: Referral, action: str, data: dict[str, Any], acting_user: User) -> None:
-    """Run one of the officer's actions with its form's cleaned data (the pages and the API alike)."""
-    if action == "acknowledge":
-        services.referral_acknowledge(referral=referral, acting_user=acting_user)
-    elif action == "record_action":
-        services.referral_record_action(
-            referral=referral, kind=data["kind"], note=data["note"], acting_user=acting_user
-        )
-    elif action == "record_outcome":
-        services.referral_record_outcome(
-            referral=referral, outcome=data["outcome"], note=data["note"], acting_user=acting_user
-        )
-    elif action == "ask_helpline":
-        services.referral_ask_helpline(referral=referral, question=data["note"], acting_user=acting_user)
-    else:
-        raise ActionNotAllowed(f"There is no action called {action!r}.")
 
 
 @staff_required(Permission.AUTHORITY_WORK)
@@ -120,7 +74,7 @@ def _page(
     case = referral.case
     opened = services.referral_open(referral=referral, acting_user=staff_user(request))
     thread = thread_numbered([action for action, _ in opened.actions])
-    action_forms = {name: (form_class(prefix=name) if form_class else None) for name, form_class in FORMS.items()}
+    action_forms = {name: (action.form(prefix=name) if action.form else None) for name, action in ACTIONS.items()}
     action_forms.update(bound or {})
     return render(
         request,
@@ -133,14 +87,14 @@ def _page(
                 {
                     "name": name,
                     "form": form,
-                    "heading": HEADINGS[name],
-                    "button": BUTTONS[name],
+                    "heading": ACTIONS[name].heading,
+                    "button": ACTIONS[name].button,
                     "open": name == retried,
                 }
                 for name, form in action_forms.items()
-                if form is not None and not (name == "record_outcome" and referral.outcome_at is not None)
+                if form is not None and ACTIONS[name].offered(referral)
             ],
-            "acknowledge_button": BUTTONS["acknowledge"],
+            "acknowledge_button": ACTIONS["acknowledge"].button,
             "bound": [form for form in action_forms.values() if form is not None and form.errors],
             "error": error,
             "has_error": bool(error) or any(form is not None and form.errors for form in action_forms.values()),
@@ -162,7 +116,8 @@ def referral_detail(request: HttpRequest, case_number: str, referral_id: int) ->
         return _page(request, referral)
     # An action that was refused: its form again, bound to what was typed, with its errors and its status.
     action = retry.extra.get("action", "")
-    form_class = FORMS.get(action)
+    declared = ACTIONS.get(action)
+    form_class = declared.form if declared else None
     bound: dict[str, forms.Form] = {}
     if form_class is not None:
         bound[action] = form_class(retry.data, prefix=action)
@@ -196,9 +151,9 @@ def referral_latest_action(request: HttpRequest, case_number: str, action: str) 
 def _act(request: HttpRequest, referral: Referral, action: str) -> HttpResponse:
     user = staff_user(request)
     page, slot = referral_url(referral), _slot(referral)
-    if action not in FORMS:
+    if action not in ACTIONS:
         return retry_redirect(request, f"{page}#actions", slot=slot, error="That action does not exist.", status=404)
-    form_class = FORMS[action]
+    form_class = ACTIONS[action].form
     form = form_class(request.POST, prefix=action) if form_class else None
     if form is not None and not form.is_valid():
         return retry_redirect(
@@ -206,7 +161,7 @@ def _act(request: HttpRequest, referral: Referral, action: str) -> HttpResponse:
         )
     data = form.cleaned_data if form else {}
     try:
-        referral_act(referral=referral, action=action, data=data, acting_user=user)
+        done = referral_act(referral=referral, action=action, data=data, acting_user=user)
     except ActionNotAllowed as refused:
         return retry_redirect(
             request,
@@ -217,5 +172,5 @@ def _act(request: HttpRequest, referral: Referral, action: str) -> HttpResponse:
             status=409,
             extra={"action": action},
         )
-    messages.success(request, DONE[action])
+    messages.success(request, done)
     return redirect(page)

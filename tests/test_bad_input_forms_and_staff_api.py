@@ -43,7 +43,7 @@ from helpline.json_codec import MAX_ERROR_DEPTH, unencodable_fields
 from referrals import services as authority_service
 from referrals import services as referral_services
 from referrals.listing import ReferralFilterForm
-from referrals.views import FORMS as REFERRAL_FORMS
+from referrals.officer_actions import ACTIONS as REFERRAL_ACTIONS
 from reports import journey
 from reports.forms import AccessForm, ReporterMessageForm
 from tests.bad_input import (
@@ -313,10 +313,10 @@ REFERRAL_ANSWERS: dict[str, dict[str, str | list[str]]] = {
 
 
 def test_every_referral_action_has_a_valid_answer_here() -> None:
-    assert set(REFERRAL_ANSWERS) == set(REFERRAL_FORMS)
+    assert set(REFERRAL_ANSWERS) == set(REFERRAL_ACTIONS)
 
 
-@pytest.mark.parametrize("action", list(REFERRAL_FORMS))
+@pytest.mark.parametrize("action", list(REFERRAL_ACTIONS))
 def test_bad_form_input_on_any_referral_action_is_a_gov_uk_page(action: str) -> None:
     supervisor = staff_user("bad-input-referrer", role=User.Role.SUPERVISOR)
     client, officer = signed_in_as(User.Role.AUTHORITY_OFFICER, ROTHERHAM)
@@ -330,7 +330,7 @@ def test_bad_form_input_on_any_referral_action_is_a_gov_uk_page(action: str) -> 
     answer = REFERRAL_ANSWERS[action]
     # Done: the redirect to the referral's page, which is then a 200 (a refusal would be a 400 or 409 there).
     assert post_form(client, path, joined(encoded(prefixed(action, answer)))).status_code == 200
-    form_class = REFERRAL_FORMS[action]
+    form_class = REFERRAL_ACTIONS[action].form
     fields = form_class.base_fields if form_class is not None else {"anything": forms.CharField()}
     has_form = form_class is not None
     prefix = action if has_form else ""

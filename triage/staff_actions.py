@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 
 from accounts.models import User
+from accounts.policy import Permission
 from directory.lookup import authority_by_code, authority_choices
 from triage import case_actions, selectors, workflow
 from triage import forms as case_forms
@@ -18,10 +19,26 @@ from triage.ports import referral_port
 
 
 @dataclass(frozen=True)
+class FormContext:
+    """What an action's form may offer as choices: the case, the directory's authorities (read once for
+    the whole page) and the authorities with an open referral (when the page already has them)."""
+
+    case: Case | None
+    authorities: Callable[[], list[tuple[str, str]]]
+    recipients: list[tuple[str, str]] | None = None
+
+
+def _no_options(context: FormContext) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
 class StaffAction:
     """One helpline action, declared once: the form that validates its input (the page's, and through
-    triage/api.py's serializers the API's), its place on the case page, its service call and its banner.
-    Which statuses it is allowed from and who may take it are the workflow's (``transitions``, workflow.py)."""
+    triage/api.py's serializers the API's) with the choices it offers, its place on the case page, its
+    service call and its banner. The statuses it is allowed from, where it leaves the case and who may take
+    it are its workflow transitions' (``transitions``; workflow.py, enforced by the services below this
+    module), read here through ``allowed_from`` and ``permission``."""
 
     form: type[forms.Form] | None
     heading: str  # the disclosure on the case page ("" for an action that is only a button)
@@ -32,6 +49,8 @@ class StaffAction:
     banner: Callable[[Case, dict[str, Any], Any], str]
     # The workflow's entries this action stands for (escalate stands for both of its routes).
     transitions: tuple[str, ...] = ()
+    # The choices its form offers (assignees, authorities, open questions, open referrals), by keyword.
+    form_options: Callable[[FormContext], dict[str, Any]] = _no_options
 
 
 def _said(text: str) -> Callable[[Case, dict[str, Any], Any], str]:
@@ -80,6 +99,29 @@ def _reported(case: Case, data: dict[str, Any], said: Any) -> str:
     return str(said)
 
 
+def _assignees(context: FormContext) -> dict[str, Any]:
+    return {"assignees": list(selectors.helpline_staff().values_list("username", flat=True))}
+
+
+def _authorities(context: FormContext) -> dict[str, Any]:
+    return {"authorities": context.authorities()}
+
+
+def _refer_options(context: FormContext) -> dict[str, Any]:
+    return {"case": context.case, "authorities": context.authorities()}
+
+
+def _questions(context: FormContext) -> dict[str, Any]:
+    return {"questions": referral_port().question_choices(context.case) if context.case else []}
+
+
+def _open_referrals(context: FormContext) -> dict[str, Any]:
+    recipients = context.recipients
+    if recipients is None:
+        recipients = referral_port().open_recipients(context.case) if context.case else []
+    return {"recipients": recipients}
+
+
 # Every helpline action, in the order the case page offers them.
 ACTIONS: dict[str, StaffAction] = {
     "claim": StaffAction(
@@ -94,6 +136,7 @@ ACTIONS: dict[str, StaffAction] = {
         "Assign",
         "Assign case",
         run=_assign,
+        form_options=_assignees,
         banner=lambda case, data, _: f"Case assigned to {data['assignee']}",
     ),
     "set_priority": StaffAction(
@@ -117,6 +160,7 @@ ACTIONS: dict[str, StaffAction] = {
         "Confirm or change the authority",
         "Confirm authority",
         run=_set_authority,
+        form_options=_authorities,
         banner=lambda case, data, _: f"Authority set to {_authority(case)}",
     ),
     "ask_reporter": StaffAction(
@@ -141,6 +185,7 @@ ACTIONS: dict[str, StaffAction] = {
         "Refer the case",
         run=_by_referrals("refer"),
         banner=_reported,
+        form_options=_refer_options,
     ),
     "escalate": StaffAction(
         case_forms.EscalateForm,
@@ -179,6 +224,7 @@ ACTIONS: dict[str, StaffAction] = {
         "Send reply",
         run=_by_referrals("reply_to_authority"),
         banner=_reported,
+        form_options=_questions,
     ),
     "relay_to_reporter": StaffAction(
         case_forms.RelayToReporterForm,
@@ -186,6 +232,7 @@ ACTIONS: dict[str, StaffAction] = {
         "Send message to the reporter",
         run=_by_referrals("relay_to_reporter"),
         banner=_reported,
+        form_options=_questions,
     ),
     "update_authority": StaffAction(
         case_forms.AuthorityUpdateForm,
@@ -193,8 +240,26 @@ ACTIONS: dict[str, StaffAction] = {
         "Send update",
         run=_by_referrals("update_authority"),
         banner=_reported,
+        form_options=_open_referrals,
     ),
 }
+
+
+def transitions_of(action: str) -> tuple[str, ...]:
+    """The workflow entries ``action`` stands for: its own name unless it declares them."""
+    return ACTIONS[action].transitions or (action,)
+
+
+def allowed_from(action: str) -> frozenset[str]:
+    """The case statuses ``action`` may be taken in (any of its transitions')."""
+    return frozenset().union(*(workflow.TRANSITIONS[entry].allowed_from for entry in transitions_of(action)))
+
+
+def permission_of(action: str) -> Permission:
+    """Who may take ``action`` (accounts.policy), as its transitions say (all of them alike)."""
+    return workflow.TRANSITIONS[transitions_of(action)[0]].permission
+
+
 # Drawn from ACTIONS, for what reads only the forms (the API's schema, the tests).
 ACTION_FORMS: dict[str, type[forms.Form] | None] = {name: action.form for name, action in ACTIONS.items()}
 
@@ -219,24 +284,11 @@ def action_form(
     authorities: Callable[[], list[tuple[str, str]]] = authority_choices,
     recipients: list[tuple[str, str]] | None = None,
 ) -> forms.Form | None:
-    form_class = ACTION_FORMS.get(action)
-    if form_class is None:
+    declared = ACTIONS.get(action)
+    if declared is None or declared.form is None:
         return None
-    kwargs: dict[str, Any] = {"prefix": action}
-    if form_class is case_forms.AssignForm:
-        kwargs["assignees"] = list(selectors.helpline_staff().values_list("username", flat=True))
-    if form_class is case_forms.AuthorityForm:
-        kwargs["authorities"] = authorities()
-    if issubclass(form_class, case_forms.QuestionChoiceForm):
-        kwargs["questions"] = referral_port().question_choices(case) if case else []
-    if form_class is case_forms.ReferForm:
-        kwargs["case"] = case
-        kwargs["authorities"] = authorities()
-    if form_class is case_forms.AuthorityUpdateForm:
-        if recipients is None:
-            recipients = referral_port().open_recipients(case) if case else []
-        kwargs["recipients"] = recipients
-    return form_class(data, **kwargs)
+    options = declared.form_options(FormContext(case=case, authorities=authorities, recipients=recipients))
+    return declared.form(data, prefix=action, **options)
 
 
 def action_forms(

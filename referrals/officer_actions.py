@@ -1,0 +1,79 @@
+"""Each of an authority officer's actions on a referral, declared once: the form that validates it (the
+page's, and through referrals/api.py's typed inputs the API's), its disclosure and button on the referral
+page, whether the page offers it, its service call and its banner. The pages, the API and the tests read it.
+Who may take them is accounts.policy's AUTHORITY_WORK (the views and the API's permission); which referral
+states allow each is the service's (referrals/services.py refuses, and the page and API answer 409)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+
+from accounts.models import User
+from referrals import services
+from referrals.forms import OutcomeForm, QuestionForm, RecordActionForm
+from referrals.models import Referral
+from triage.workflow import ActionNotAllowed
+
+
+@dataclass(frozen=True)
+class OfficerAction:
+    form: type[forms.Form] | None
+    heading: str  # the disclosure on the referral page ("" for a button on its own)
+    button: str
+    banner: str  # what the page says once it is done
+    run: Callable[[Referral, dict[str, Any], User], object]
+    # Whether the referral page offers it (the service refuses it either way when the state does not allow it).
+    offered: Callable[[Referral], bool] = lambda referral: True
+
+
+ACTIONS: dict[str, OfficerAction] = {
+    "acknowledge": OfficerAction(
+        None,
+        "",
+        "Acknowledge referral",
+        "Referral acknowledged",
+        run=lambda referral, data, user: services.referral_acknowledge(referral=referral, acting_user=user),
+    ),
+    "record_action": OfficerAction(
+        RecordActionForm,
+        "Record what was done",
+        "Record action",
+        "Action recorded",
+        run=lambda referral, data, user: services.referral_record_action(
+            referral=referral, kind=data["kind"], note=data["note"], acting_user=user
+        ),
+    ),
+    "record_outcome": OfficerAction(
+        OutcomeForm,
+        "Record the outcome",
+        "Record outcome",
+        "Outcome recorded",
+        run=lambda referral, data, user: services.referral_record_outcome(
+            referral=referral, outcome=data["outcome"], note=data["note"], acting_user=user
+        ),
+        offered=lambda referral: referral.outcome_at is None,
+    ),
+    "ask_helpline": OfficerAction(
+        QuestionForm,
+        "Ask the helpline a question",
+        "Send question to the helpline",
+        "Question sent to the helpline",
+        run=lambda referral, data, user: services.referral_ask_helpline(
+            referral=referral, question=data["note"], acting_user=user
+        ),
+    ),
+}
+
+
+def referral_act(*, referral: Referral, action: str, data: dict[str, Any], acting_user: User) -> str:
+    """Run one of the officer's actions with its form's cleaned data (the pages and the API alike), and say
+    what happened."""
+    declared = ACTIONS.get(action)
+    if declared is None:
+        raise ActionNotAllowed(f"There is no action called {action!r}.")
+    declared.run(referral, data, acting_user)
+    return declared.banner
