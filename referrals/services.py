@@ -72,7 +72,9 @@ def _check_recipient(case: Case, authority: LocalAuthority | None) -> LocalAutho
             "This concern is about a council: send it to independent national review, not to an authority."
         )
     if case.referrals.filter(authority=authority, status__in=Referral.OPEN).exists():
-        raise ActionNotAllowed(f"The case is already referred to {authority.name} and waiting for its outcome.")
+        raise ActionNotAllowed(
+            f"The case already has an open referral to {authority.name}: send an update on that referral instead."
+        )
     return authority
 
 
@@ -368,7 +370,10 @@ def referral_record_outcome(*, referral: Referral, outcome: str, note: str, acti
     referral.status = Referral.Status.OUTCOME_RECORDED
     referral.save(update_fields=["outcome", "outcome_at", "status"])
     action = _record(referral, AuthorityAction.Kind.OUTCOME, note, acting_user)
-    helpline_tell(case=referral.case, template="authority_outcome_recorded", occasion=f"outcome-{action.pk}")
+    # Feedback to the reporter waits for every authority's outcome: until then the helpline hears of one.
+    waiting = referral.case.referrals.filter(status__in=Referral.OPEN).exists()
+    template = "authority_outcome_recorded_one" if waiting else "authority_outcome_recorded"
+    helpline_tell(case=referral.case, template=template, occasion=f"outcome-{action.pk}")
     return referral
 
 

@@ -254,7 +254,7 @@ def prefixed(action: str, data: FormData) -> dict[str, str | list[str]]:
 # Fields that take only some text, by action.
 CASE_ACTION_KINDS: dict[str, dict[str, Kind]] = {
     "refer": {"postcode_district": Kind.CHECKED},  # a postcode district, like S60
-    # Any text, looked up: a number that is no case's is refused by the service (409), not the form.
+    # Any text, looked up: a number or reference that is no case's is a field error (400), like any other.
     "link_duplicate": {"other": Kind.LOOKED_UP},
 }
 
@@ -297,7 +297,7 @@ def test_bad_form_input_on_any_case_action_is_a_gov_uk_page(action: str) -> None
         validated=form is not None,
         answered=200,
         kinds=CASE_ACTION_KINDS.get(action),
-        unmatched=409,
+        unmatched=400,
     )
     assert_every_variant_answered(client, path, variants)
 

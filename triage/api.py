@@ -202,7 +202,7 @@ class ActionInputSerializer(serializers.Serializer[dict[str, Any]]):
         values, wrong_types = _as_form_data(data, self.action)
         if wrong_types:
             raise serializers.ValidationError(wrong_types)
-        form = action_form(self.action, values, case=self.context.get("case"))
+        form = action_form(self.action, values, case=self.context.get("case"), user=self.context.get("user"))
         if form is None:
             return {}
         if not form.is_valid():
@@ -401,7 +401,7 @@ class CaseActionApi(APIView):
             workflow.check_permitted(user, action)
         except workflow.ActionNotPermitted as refused:
             return Response({"detail": str(refused)}, status=status.HTTP_403_FORBIDDEN)
-        body = ACTION_SERIALIZERS[action](data=request.data, context={"case": case})
+        body = ACTION_SERIALIZERS[action](data=request.data, context={"case": case, "user": user})
         if not body.is_valid():
             return Response(body.errors, status=status.HTTP_400_BAD_REQUEST)
         try:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from core.forms import GovukForm
 from core.text import CleanTextField
@@ -356,6 +358,17 @@ class LinkForm(forms.Form):
         max_length=16,
         error_messages={"required": "Enter the case number"},
     )
+
+    def __init__(self, *args: Any, find: Callable[[str], object | None] | None = None, **kwargs: Any) -> None:
+        """``find`` looks a case number or reference up among the cases the user may open."""
+        super().__init__(*args, **kwargs)
+        self._find = find
+
+    def clean_other(self) -> str:
+        other = str(self.cleaned_data["other"])
+        if self._find is not None and self._find(other) is None:
+            raise ValidationError("There is no case with that number or reference. Check it and try again.")
+        return other
 
 
 class CloseForm(forms.Form):

@@ -116,6 +116,7 @@ HELPLINE_TEMPLATES = frozenset(
         "authority_ack_overdue",
         "authority_outcome_overdue",
         "authority_outcome_recorded",
+        "authority_outcome_recorded_one",
         "authority_question",
         "authority_question_overdue",
     }

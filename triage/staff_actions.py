@@ -26,6 +26,7 @@ class FormContext:
     case: Case | None
     authorities: Callable[[], list[tuple[str, str]]]
     recipients: list[tuple[str, str]] | None = None
+    user: User | None = None  # who acts: a case named in the form is looked up among those they may open
 
 
 def _no_options(context: FormContext) -> dict[str, Any]:
@@ -115,6 +116,13 @@ def _questions(context: FormContext) -> dict[str, Any]:
     return {"questions": referral_port().question_choices(context.case) if context.case else []}
 
 
+def _case_finder(context: FormContext) -> dict[str, Any]:
+    user = context.user
+    if user is None:
+        return {}
+    return {"find": lambda text: selectors.case_by_identifier(user=user, text=text)}
+
+
 def _open_referrals(context: FormContext) -> dict[str, Any]:
     recipients = context.recipients
     if recipients is None:
@@ -200,6 +208,7 @@ ACTIONS: dict[str, StaffAction] = {
         "Link a duplicate",
         "Link case",
         run=_link_duplicate,
+        form_options=_case_finder,
         banner=lambda case, data, other: f"Case linked to {other.case_number}",
     ),
     "close": StaffAction(
@@ -283,16 +292,17 @@ def action_form(
     case: Case | None = None,
     authorities: Callable[[], list[tuple[str, str]]] = authority_choices,
     recipients: list[tuple[str, str]] | None = None,
+    user: User | None = None,
 ) -> forms.Form | None:
     declared = ACTIONS.get(action)
     if declared is None or declared.form is None:
         return None
-    options = declared.form_options(FormContext(case=case, authorities=authorities, recipients=recipients))
+    options = declared.form_options(FormContext(case=case, authorities=authorities, recipients=recipients, user=user))
     return declared.form(data, prefix=action, **options)
 
 
 def action_forms(
-    names: list[str], case: Case, recipients: list[tuple[str, str]] | None = None
+    names: list[str], case: Case, recipients: list[tuple[str, str]] | None = None, user: User | None = None
 ) -> dict[str, forms.Form | None]:
     """The forms of a page's actions: the directory's list of authorities (set_authority's, refer's) is read
     once for all of them; ``recipients``, the authorities with an open referral, when the page has them."""
@@ -303,7 +313,9 @@ def action_forms(
             read.append(authority_choices())
         return read[0]
 
-    return {name: action_form(name, case=case, authorities=authorities, recipients=recipients) for name in names}
+    return {
+        name: action_form(name, case=case, authorities=authorities, recipients=recipients, user=user) for name in names
+    }
 
 
 def referable(case: Case) -> bool:

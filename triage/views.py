@@ -121,7 +121,7 @@ def _case_page(
     recipients = [
         (r.authority.gss_code, r.authority.name) for r, _ in opened.referrals if r.status in selectors.REFERRAL_OPEN
     ]
-    action_forms = staff_action_forms(page_actions(case, user), case, recipients)
+    action_forms = staff_action_forms(page_actions(case, user), case, recipients, user=user)
     action_forms.update(forms_bound or {})
     labels = action_labels(case)
     timeline_filter = case_forms.TimelineFilterForm(request.GET or None, kinds=selectors.case_timeline_kinds(case=case))
@@ -212,7 +212,7 @@ def case_detail(request: HttpRequest, case_number: str) -> HttpResponse:
         return _case_page(request, case)
     # An action that failed: its form again, bound to what was typed, with its errors and its status.
     action = retry.extra.get("action", "")
-    bound = action_form(action, retry.data, case=case) if action in ACTION_FORMS else None
+    bound = action_form(action, retry.data, case=case, user=staff_user(request)) if action in ACTION_FORMS else None
     if bound is not None:
         bound.is_valid()
     return _case_page(
@@ -232,7 +232,7 @@ def case_action(request: HttpRequest, case_number: str, action: str) -> HttpResp
     slot = _case_slot(case.case_number)
     if action not in ACTION_FORMS:
         return retry_redirect(request, page + "#actions", slot=slot, error="That action does not exist.", status=404)
-    form = action_form(action, request.POST, case=case)
+    form = action_form(action, request.POST, case=case, user=user)
     if form is not None and not form.is_valid():
         return retry_redirect(
             request, page + f"#action-{action}", slot=slot, data=request.POST, status=400, extra={"action": action}

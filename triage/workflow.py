@@ -35,7 +35,7 @@ TRANSITIONS: dict[str, Transition] = {
     # Again while referred: to another authority too (a child placed out of area), each its own referral.
     "refer": Transition(IN_TRIAGE | {S.REFERRED}, S.REFERRED, "Refer to the local authority"),
     "escalate_national_review": Transition(
-        OPEN - {S.NATIONAL_REVIEW}, S.NATIONAL_REVIEW, "Independent national review"
+        OPEN - {S.NATIONAL_REVIEW}, S.NATIONAL_REVIEW, "Send to independent national review"
     ),
     "escalate_police": Transition(OPEN, None, "Refer to the police"),
     "link_duplicate": Transition(OPEN | {S.CLOSED}, None, "Link a duplicate"),
@@ -47,7 +47,7 @@ TRANSITIONS: dict[str, Transition] = {
     "relay_to_reporter": Transition(OPEN, None, "Ask the reporter for the authority"),
     "update_authority": Transition(frozenset({S.REFERRED}), None, "Send an update to the authority"),
     # Not a staff action: the reporter's reply hands a waiting case back to the helpline.
-    "reporter_replied": Transition(frozenset({S.AWAITING_REPORTER}), S.IN_TRIAGE, "Reporter replied"),
+    "reporter_replied": Transition(frozenset({S.AWAITING_REPORTER}), S.IN_TRIAGE, "Take the reporter's reply"),
 }
 
 

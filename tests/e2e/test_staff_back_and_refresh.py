@@ -62,13 +62,14 @@ def test_back_and_refresh_after_a_case_action_error_a_refusal_and_a_success(
     expect(page.get_by_test_id("notification-banner")).to_contain_text("You have claimed this case")
     expect(main(page).get_by_role("button", name="Claim this case")).to_have_count(0)
 
-    # A refusal (a duplicate link to a case that does not exist): 409 at the case page's address.
+    # A refused form (a duplicate link to a case that does not exist): 400 at the case page's address, the
+    # field's error beside it.
     details = page.locator("details#action-link_duplicate")
     details.locator("summary").click()
     details.get_by_label("Case number of the duplicate").fill("CASE-NOPE")
-    visit.press(details.get_by_role("button", name="Link case"), status=409)
+    visit.press(details.get_by_role("button", name="Link case"), status=400)
     assert visit.path() == case_page
-    expect(page.locator(".govuk-error-summary")).to_contain_text("There is no case with that number.")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("There is no case with that number or reference.")
     by_get(page.reload(), status=200)
 
 

@@ -18,6 +18,7 @@ from referrals.models import AuthorityAction
 from tests.factories import referral_of, sign_in, staff_user, staff_with_mfa, submit_report
 from triage.intake import report_route
 from triage.models import Case
+from triage.notifications import case_emails
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -154,3 +155,31 @@ def test_each_button_names_its_action(client: Client, case: Case) -> None:
     for button in ("Acknowledge referral", "Record action", "Record outcome", "Send question to the helpline"):
         assert f">{button}</button>" in body
     assert ">Save</button>" not in body and ">Submit</button>" not in body
+
+
+def test_the_helpline_is_asked_for_feedback_only_once_every_authority_has_an_outcome() -> None:
+    """A child placed out of area: the case goes to Sheffield and to Rotherham. Sheffield's outcome tells the
+    helpline that one authority has answered; only Rotherham's, the last, says to send the reporter feedback."""
+    supervisor = staff_user("feedback-supervisor", role=User.Role.SUPERVISOR)
+    case = report_route(report_id=submit_report().report.pk)
+    referrals = [
+        referral_services.case_refer(
+            case=case, summary="Placed out of area.", share_identity=False, acting_user=supervisor, recipient=council
+        )
+        for council in (authority_by_code("E08000039"), authority_by_code("E08000018"))
+    ]
+    officer = staff_user("feedback-officer", role=User.Role.AUTHORITY_OFFICER)
+
+    def outcome(referral: Any) -> list[str]:
+        referral_services.referral_acknowledge(referral=referral, acting_user=officer)
+        referral_services.referral_record_outcome(
+            referral=referral, outcome="early_help", note="Family supported.", acting_user=officer
+        )
+        return list(
+            case_emails(case)
+            .filter(template__startswith="authority_outcome_recorded")
+            .values_list("template", flat=True)
+        )
+
+    assert outcome(referrals[0]) == ["authority_outcome_recorded_one"]
+    assert outcome(referrals[1]) == ["authority_outcome_recorded_one", "authority_outcome_recorded"]

@@ -37,7 +37,9 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
 )
 
+from accounts import policy
 from accounts.models import User
+from accounts.policy import Permission
 from directory import lookup
 from directory.models import LocalAuthority
 from helpline.json_codec import unencodable_fields
@@ -131,6 +133,11 @@ def _not_a_filter_by_staff(value: Any, messages: Any) -> bool:
     return str(value) not in _helpline_usernames() | {"me", "none", ""}
 
 
+def _no_such_case(value: Any, messages: Any) -> bool:
+    helpline = policy.holders(Permission.HELPLINE_WORK).first()
+    return helpline is not None and selectors.case_by_identifier(user=helpline, text=str(value)) is None
+
+
 def _no_such_queue_yet(value: Any, messages: Any) -> bool:
     return not Queue.objects.filter(slug=str(value)).exists()
 
@@ -153,6 +160,7 @@ REFUSALS_THE_SCHEMA_CANNOT_STATE: dict[str, dict[str, Explanation]] = {
         "assignee": _not_helpline_staff,
         "authority": _not_an_authority_in_the_list,
         "recipient": _not_a_recipient_in_the_list,
+        "other": _no_such_case,
     },
 }
 

@@ -119,7 +119,7 @@ def test_the_authority_sees_its_deadlines_in_gov_uk_style(people: dict[str, User
     assert f'data-testid="outcome-due-{case.case_number}">11:59pm on Wednesday 10 February 2027 (on time)' in listing
     questions = section(home, 'id="questions"', "</table>")
     assert "11:59pm on Wednesday 9 December 2026" in questions
-    assert "answer by 11:59pm on Wednesday 9 December 2026" in case_page
+    assert "reply by 11:59pm on Wednesday 9 December 2026" in case_page
     # No clock time but the referral's own (an event, not a deadline: "5 Dec 2026 10:00").
     for shown in (summary, section(listing, "<tbody", "</tbody>"), questions):
         assert TWENTY_FOUR_HOUR.findall(shown) in ([], ["10:00"]), shown

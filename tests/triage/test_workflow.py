@@ -309,3 +309,31 @@ def test_status_after_an_action(action: str, status: str, after: str) -> None:
 def test_status_after_refuses_what_check_allowed_refuses(action: str, status: str) -> None:
     with pytest.raises(ActionNotAllowed):
         status_after(case_in(status), action)
+
+
+def test_a_refusal_by_status_reads_as_a_sentence_for_every_transition() -> None:
+    """Each refusal is "You cannot <label> while the case is <status>": every label is what someone does."""
+    verbs = {
+        "claim",
+        "assign",
+        "set",
+        "confirm",
+        "message",
+        "add",
+        "refer",
+        "send",
+        "link",
+        "close",
+        "reopen",
+        "reply",
+        "ask",
+        "take",
+    }
+    for name, transition in workflow.TRANSITIONS.items():
+        assert transition.label.split()[0].lower() in verbs, name
+    case = Case(status=Case.Status.NATIONAL_REVIEW)
+    with pytest.raises(workflow.ActionNotAllowed) as refused:
+        workflow.check_allowed(case, "escalate_national_review")
+    assert str(refused.value) == (
+        "You cannot send to independent national review while the case is independent national review."
+    )

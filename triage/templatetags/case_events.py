@@ -108,6 +108,7 @@ EMAIL_LABELS = {
     "authority_question": "The authority's question",
     "authority_question_overdue": "Unanswered question alert",
     "authority_outcome_recorded": "The authority's outcome",
+    "authority_outcome_recorded_one": "One authority's outcome",
     "authority_ack_overdue": "Acknowledgement overdue alert",
     "authority_ack_overdue_national": "Acknowledgement overdue: national alert",
     "authority_outcome_overdue": "Outcome overdue alert",
