@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from core.forms import GovukForm
 from core.text import CleanTextField
-from directory.lookup import authority_choices
+from directory.lookup import authority_by_code, authority_choices
 from reports.forms import DETAILS_MAX, MESSAGE_MAX
 from reports.models import Anonymity, ConcernType
 from triage.case_actions import HOW_TOLD, postcode_district_clean
@@ -243,7 +243,14 @@ class ReferForm(GovukForm):
         self.set_choices("recipient", [(own.gss_code, own.name) if own else ("", "Choose an authority"), *others])
         if own is not None:
             self.initial.setdefault("recipient", own.gss_code)
-        self.reach = authority_reach(own) if own else None
+        # Whom it goes to: the authority chosen in what was sent, else the case's own. Whether the helpline
+        # must say how it will tell them depends on that authority's inbox and officers.
+        self.chosen = own
+        if self.is_bound:
+            code = str(self.data.get(self.add_prefix("recipient")) or "")
+            if code and (found := authority_by_code(code)) is not None:
+                self.chosen = found
+        self.reach = authority_reach(self.chosen) if self.chosen else None
         if case is None:
             return
         report = case.report

@@ -148,13 +148,18 @@ def _case_page(
             + _referral_deadlines(referrals),
             "referrals": referrals,
             "refer_reach": getattr(action_forms.get("refer"), "reach", None),
-            "authority_contacts": authority_contacts(case.authority) if case.authority_id else None,
+            "authority_contacts": _refer_contacts(action_forms.get("refer"), case),
             "timeline": selectors.case_timeline(case=case, kind=timeline_filter.chosen),
             "timeline_filter": timeline_filter,
             "access_history": selectors.case_access_history(user=user, case=case),
             "emails": case_emails(case).order_by("id"),
             "links": case.links.select_related("other"),
             "unanswered_count": sum(panel.thread.unanswered for panel in referrals if panel.thread),
+            # With several referrals, who is waiting, and which referral each timeline event is about.
+            "waiting_authorities": [
+                panel.referral.authority.name for panel in referrals if panel.thread and panel.thread.unanswered
+            ],
+            "referral_names": _referral_names(referrals) if len(referrals) > 1 else {},
             # What closing would withdraw (referrals.services.referrals_withdraw_open), said on the close form.
             "closing_withdraws": [
                 (panel.referral.authority.name, panel.thread.unanswered if panel.thread else 0)
@@ -251,6 +256,23 @@ def case_action(request: HttpRequest, case_number: str, action: str) -> HttpResp
         )
     messages.success(request, done)
     return redirect(page)
+
+
+def _refer_contacts(form: Any, case: Case) -> Any:
+    """The numbers of the authority the refer form is about (the one chosen, else the case's own)."""
+    chosen = getattr(form, "chosen", None) or case.authority
+    return authority_contacts(chosen) if chosen else None
+
+
+def _referral_names(referrals: list[Any]) -> dict[str, str]:
+    """Each referral's authority by the keys timeline events name it with: referral id, authority id, GSS code."""
+    names: dict[str, str] = {}
+    for panel in referrals:
+        authority = panel.referral.authority
+        names[f"referral:{panel.referral.pk}"] = authority.name
+        names[f"authority:{authority.pk}"] = authority.name
+        names[f"gss:{authority.gss_code}"] = authority.name
+    return names
 
 
 PHONE_STEPS = [step for step in journey.STEPS if step.slug != "council"]

@@ -273,3 +273,23 @@ def test_a_met_clock_says_when_it_was_done(client: Client, officer: User, handle
     row = page.split("Authority acknowledgement</dt>", 1)[1].split("</dd>", 1)[0]
     assert f"Done at {deadline(referral_of(case).acknowledged_at)}" in row
     assert "(done)" not in page
+
+
+def test_how_the_authority_will_be_told_follows_the_authority_chosen_not_the_cases_own(client: Client) -> None:
+    """A case of Leeds (which has an inbox) referred to Sheffield (which has none): the helpline must say how it
+    will tell Sheffield; the other way round, nothing more is asked."""
+    leeds = authority(LEEDS)
+    LocalAuthority.objects.filter(pk=leeds.pk).update(referral_email="referrals@leeds.example")
+    reachable = routed(LEEDS)
+    refused = refer(client, reachable, recipient=SHEFFIELD)
+    assert refused.status_code == 400
+    page = text(refused)
+    assert "Choose how the helpline will make sure the authority knows" in page
+    assert "No email will reach Sheffield" in page
+    assert reachable.referrals.count() == 0
+    assert refer(client, reachable, recipient=SHEFFIELD, how_told="phone", how_told_note="Call").status_code == 200
+    assert reachable.referrals.get().authority.gss_code == SHEFFIELD
+
+    unreachable = routed(SHEFFIELD)
+    assert refer(client, unreachable, recipient=LEEDS).status_code == 200
+    assert unreachable.referrals.get().authority.gss_code == LEEDS

@@ -135,6 +135,18 @@ def event_label(kind: str) -> str:
 
 
 @register.filter
+def event_authority(detail: object, names: dict[str, str]) -> str:
+    """The authority a timeline event is about, by its detail's referral, authority or GSS code ("" when it
+    names none, or the case has one referral)."""
+    if not isinstance(detail, dict) or not names:
+        return ""
+    for key, prefix in (("referral_id", "referral"), ("authority_id", "authority"), ("authority", "gss")):
+        if key in detail and (found := names.get(f"{prefix}:{detail[key]}")):
+            return found
+    return ""
+
+
+@register.filter
 def concern_labels(codes: list[str]) -> str:
     labels = dict(ConcernType.choices)
     return "; ".join(str(labels.get(code, code)) for code in codes)
