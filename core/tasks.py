@@ -67,8 +67,16 @@ REPADDED_COLUMNS: dict[str, SealedColumn] = {
 }
 
 
+# Columns by the names batches queued before a move carry: referrals moved out of triage keeping their tables
+# and ids (referrals migration 0001), so a batch queued by the older code still names the same rows.
+FORMER_NAMES = {
+    "triage.Referral.summary": "referrals.Referral.summary",
+    "triage.AuthorityAction.note": "referrals.AuthorityAction.note",
+}
+
+
 def column_named(name: str) -> SealedColumn:
-    column = REPADDED_COLUMNS.get(name)
+    column = REPADDED_COLUMNS.get(FORMER_NAMES.get(name, name))
     if column is None:
         raise ValueError(f"Not a column that is re-padded: {name!r}")
     return column

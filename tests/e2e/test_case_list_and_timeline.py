@@ -69,3 +69,24 @@ def test_views_are_counted_apart_from_the_timeline_which_filters_by_kind(
     page.get_by_test_id("timeline-filter").get_by_label("Show").select_option(label="Internal note added")
     visit.press(page.get_by_role("button", name="Filter the timeline"))
     assert timeline.all_inner_texts() == ["Internal note added"]
+
+
+def test_wide_tables_scroll_in_their_own_box_on_a_phone(
+    new_context: NewContext, live_server: LiveServer, fast_kdf: None
+) -> None:
+    """At 375 px the case list and the helpline home keep the page its own width: each wide table scrolls
+    inside a focusable box (axe checks the box is reachable by keyboard)."""
+    supervisor, _ = staff_with_mfa("narrow-supervisor", role=User.Role.SUPERVISOR)
+    report_route(
+        report_id=submit_report(organisation_name="Northside Children's Home and Residential School").report.pk
+    )
+    visit = signed_in_tab(new_context, live_server, supervisor)
+    page = visit.page
+    page.set_viewport_size({"width": 375, "height": 800})
+    for path in ("/staff/", "/staff/cases"):
+        visit.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
+    box = page.get_by_role("region", name="Cases (scrolls sideways on a narrow screen)")
+    expect(box).to_have_attribute("tabindex", "0")
+    assert box.evaluate("element => element.scrollWidth > element.clientWidth")
+    page.screenshot(path="/tmp/shots/case-list-375.png", full_page=True)

@@ -585,3 +585,23 @@ def test_the_workers_re_pad_what_the_command_queues_with_ids_only(
     log = celery_worker.log()
     assert "re-padded reports.Report.content: 2 re-sealed" in log
     assert CANARY not in log
+
+
+@pytest.mark.django_db
+def test_a_batch_queued_before_referrals_moved_out_of_triage_still_re_pads_its_rows(
+    local_authorities: None, fast_kdf: None
+) -> None:
+    """Batches queued by the code before the move name the columns triage.Referral.summary and
+    triage.AuthorityAction.note: the same tables and ids, now the referrals app's."""
+    from core.tasks import repad_batch
+
+    supervisor = staff_user("repad-supervisor", role=User.Role.SUPERVISOR)
+    case = report_route(report_id=submit_report(local_authority=authority_by_code(ROTHERHAM)).report.pk)
+    referral_services.case_refer(case=case, summary="Please look.", share_identity=False, acting_user=supervisor)
+    referral = referral_of(case)
+    old = unpad_in_place(Referral, "summary", referral.pk, case_data_key(case))
+
+    outcome = repad_batch(column="triage.Referral.summary", ids=[old.pk])
+
+    assert (outcome.resealed, outcome.unreadable) == (1, [])
+    assert_padded_and_unchanged([old])
