@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db import connection
@@ -103,6 +103,12 @@ STORED_GRACE = timedelta(minutes=10)
 
 def _scope_key(scope: Scope) -> str:
     return "national" if scope.national else f"region:{scope.region}"
+
+
+def figures_refreshed_at() -> datetime | None:
+    """When the workers last refreshed the summary views; None before the first refresh (every count 0)."""
+    found: datetime | None = FactsVersion.objects.filter(id=1).values_list("refreshed_at", flat=True).first()
+    return found
 
 
 def _facts_version() -> int | None:

@@ -95,6 +95,7 @@ def statistics_context(user: User, period: Period | None = None) -> dict[str, An
         "ack_without_figure": without,
         "ack_chart_height": CHART_ROW * max(len(bars), 1),  # one line says so when there are no bars
         "chart": CHART,
+        "refreshed_at": selectors.figures_refreshed_at(),
     }
 
 

@@ -240,3 +240,21 @@ def test_with_no_referrals_at_all_the_tables_by_authority_say_so_instead_of_fift
     sections = csv_sections(csv_rows(client.get("/staff/statistics.csv")))
     assert sections["Acknowledgement of referrals, by authority"] == [["No referrals in this period."]]
     assert sections[NO_REFERRALS] == [[name] for name in yorkshire()]
+
+
+# --- before the first refresh ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_kdf", "local_authorities")
+def test_before_the_first_refresh_the_page_says_its_zeros_are_not_figures_yet() -> None:
+    client, _ = signed_in_as(User.Role.OVERSIGHT_ANALYST)
+    referred_case(ROTHERHAM)
+
+    before = text(client.get("/staff/statistics"))
+    assert "The figures have not been worked out yet, so every count below shows as 0." in before
+
+    selectors.stats_refresh()
+    after = text(client.get("/staff/statistics"))
+    assert "have not been worked out yet" not in after
+    assert "these were worked out at" in after
