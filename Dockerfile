@@ -26,9 +26,13 @@ RUN groupadd --system --gid 10001 helpline \
 
 WORKDIR /app
 
-# Dependencies first, so code changes reuse this layer (pyproject.toml installs no package of its own).
+# Dependencies first, so code changes reuse this layer: every package at the version and hash the production
+# lock pins (`make lock` writes it beside the development one), then the project itself, which adds nothing
+# (pyproject.toml installs no package of its own; hash-checking needs it installed without dependencies).
+COPY requirements/production.txt requirements/production.txt
 COPY pyproject.toml ./
-RUN pip install .
+RUN pip install --require-hashes -r requirements/production.txt \
+ && pip install --no-deps .
 
 # The code, directory by directory: a plain `COPY . .` would also take var/dev-keys.json, ./secrets/
 # and .env from a deployer's checkout into the image. devdata/ (demo and bench seeding) stays out: production

@@ -25,6 +25,7 @@ APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 # Every package at the version and hash requirements/lock.txt pins (development extras included), then the
 # project itself: hash-checking refuses an editable install, so it goes in on its own, adding nothing.
 LOCK := requirements/lock.txt
+PRODUCTION_LOCK := requirements/production.txt
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
@@ -42,6 +43,11 @@ lock:
 		&& var/lock-venv/bin/pip install --quiet --disable-pip-version-check '$(PIP_TOOLS)'; }
 	CUSTOM_COMPILE_COMMAND='make lock' var/lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --extra dev \
 		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) --output-file $(LOCK) pyproject.toml
+	# The production image's lock (Dockerfile): the same pins without the development extras, seeded from the
+	# full lock so both name the same versions.
+	cp $(LOCK) $(PRODUCTION_LOCK)
+	CUSTOM_COMPILE_COMMAND='make lock' var/lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file $(PRODUCTION_LOCK) pyproject.toml
 
 static/vendor/govuk/.built: package.json package-lock.json
 	# --ignore-scripts: vnu-jar's install script would fetch a Java runtime when none is found; ours is Debian's.
