@@ -95,7 +95,7 @@ def test_an_authority_is_not_referred_the_same_case_twice_while_its_referral_is_
     placed: tuple[Case, Referral, Referral], handler: User
 ) -> None:
     case, _, _ = placed
-    with pytest.raises(ActionNotAllowed, match="already referred to Sheffield"):
+    with pytest.raises(ActionNotAllowed, match="already has an open referral to Sheffield: send an update"):
         referral_services.case_refer(
             case=case,
             summary="again",

@@ -80,7 +80,12 @@ def test_the_refer_form_button_is_neutral_and_the_default_option_is_the_named_au
     assert "If you refer it to Rotherham, an email" in page
     response = client.post(
         f"/staff/cases/{case.case_number}/refer",
-        {"refer-recipient": SHEFFIELD, "refer-summary": "Please look.", "refer-how_told": "phone"},
+        {
+            "refer-recipient": SHEFFIELD,
+            "refer-summary": "Please look.",
+            "refer-how_told": "phone",
+            "refer-how_told_note": "Call Sheffield's front door on Monday",
+        },
         follow=True,
     )
     body = text(response)
