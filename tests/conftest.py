@@ -24,7 +24,10 @@ def fast_kdf(settings):  # type: ignore[no-untyped-def]
 # browser. A test that uses one of these fixtures must carry one of the markers that leave it out, or the
 # run stops before any test does. Tests that start programs themselves (subprocess) are marked by hand.
 OUT_OF_THE_FAST_LANE = frozenset({"e2e", "worker", "slow"})
-STARTS_SOMETHING = frozenset({"playwright", "live_server", "celery_worker", "gunicorn_server", "front_door"})
+# The test broker too: the fast tier runs on two xdist workers, which would empty each other's queue.
+STARTS_SOMETHING = frozenset(
+    {"playwright", "live_server", "celery_worker", "gunicorn_server", "front_door", "test_broker"}
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

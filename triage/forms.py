@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -248,7 +248,9 @@ class ReferForm(GovukForm):
         self.chosen = own
         if self.is_bound:
             code = str(self.data.get(self.add_prefix("recipient")) or "")
-            if code and (found := authority_by_code(code)) is not None:
+            recipient = cast("forms.ChoiceField", self.fields["recipient"])
+            offered = {str(value) for value, _ in cast("list[tuple[str, str]]", recipient.choices)}
+            if code in offered and (found := authority_by_code(code)) is not None:
                 self.chosen = found
         self.reach = authority_reach(self.chosen) if self.chosen else None
         if case is None:
