@@ -26,6 +26,7 @@ from accounts.forms import (
     ConfirmForm,
     MfaResetDecisionForm,
     MfaResetRequestForm,
+    PartnershipForm,
     StaffAccessConfirmForm,
     StaffAccessForm,
     StaffFilterForm,
@@ -36,6 +37,8 @@ from accounts.models import Invitation, MfaResetRequest, User
 from accounts.policy import Permission
 from core.form_retry import retry_redirect, retry_take
 from directory import lookup
+from directory.models import Partnership
+from directory.services import PartnershipRefused, partnership_save
 
 INVITATION_SLOT = "staff-invitation-{user_id}"
 FormT = TypeVar("FormT", bound=forms.Form)
@@ -97,9 +100,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def staff_invite(request: HttpRequest) -> HttpResponse:
     here = reverse("accounts:admin_staff_invite")
-    regions = selectors.regions()
+    partnerships = selectors.partnerships()
     if request.method == "POST":
-        form = StaffInviteForm(request.POST, regions=regions)
+        form = StaffInviteForm(request.POST, partnerships=partnerships)
         if not form.is_valid():
             return retry_redirect(request, here, slot="staff-invite", data=request.POST)
         data = form.cleaned_data
@@ -109,14 +112,16 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
                 email=data["email"],
                 role=data["role"],
                 authority_codes=data["authority_codes"],
-                area=data["area"] if policy.scoped_by_area(data["role"]) else "",
+                partnership=data["partnership"] if policy.scoped_by_partnership(data["role"]) else None,
                 acting_user=staff_user(request),
             )
         except services.InvitationRefused as refused:
             return retry_redirect(request, here, slot="staff-invite", data=request.POST, error=str(refused))
         messages.success(request, f"Invitation created for {issued.invitation.user.username}")
         return _invitation_shown_once(request, issued)
-    form, status = _retried(request, slot="staff-invite", make=lambda data: StaffInviteForm(data, regions=regions))
+    form, status = _retried(
+        request, slot="staff-invite", make=lambda data: StaffInviteForm(data, partnerships=partnerships)
+    )
     context = {"form": form, "invitation_hours": settings.INVITATION_TTL_HOURS}
     return render(request, "accounts/admin/staff_invite.html", context, status=status)
 
@@ -166,17 +171,17 @@ def staff_access(request: HttpRequest, user_id: int) -> HttpResponse:
     member = _member(user_id)
     here = reverse("accounts:admin_staff_access", kwargs={"user_id": member.pk})
     slot = f"staff-access-{member.pk}"
-    regions = selectors.regions()
+    partnerships = selectors.partnerships()
     if request.method == "POST":
-        form = StaffAccessForm(request.POST, regions=regions)
+        form = StaffAccessForm(request.POST, partnerships=partnerships)
         if not form.is_valid():
             return retry_redirect(request, here, slot=slot, data=request.POST)
         role = form.cleaned_data["role"]
         codes = form.cleaned_data["authority_codes"] if policy.scoped_by_authorities(role) else []
-        area = form.cleaned_data["area"] if policy.scoped_by_area(role) else ""
+        partnership = form.cleaned_data["partnership"] if policy.scoped_by_partnership(role) else None
         try:
             changes = administration.staff_access_check(
-                user=member, role=role, authority_codes=codes, area=area, acting_user=staff_user(request)
+                user=member, role=role, authority_codes=codes, partnership=partnership, acting_user=staff_user(request)
             )
         except services.StaffChangeRefused as refused:
             return retry_redirect(request, here, slot=slot, data=request.POST, error=str(refused))
@@ -186,7 +191,7 @@ def staff_access(request: HttpRequest, user_id: int) -> HttpResponse:
         query = {
             "role": role,
             "authorities": ",".join(codes),
-            "area": area,
+            "partnership": partnership.pk if partnership is not None else "",
             "version": administration.access_version(member),
         }
         confirm = reverse("accounts:admin_staff_access_confirm", kwargs={"user_id": member.pk})
@@ -194,20 +199,20 @@ def staff_access(request: HttpRequest, user_id: int) -> HttpResponse:
     initial = {
         "role": member.role,
         "authorities": "\n".join(authority.name for authority in member.authorities.all()),
-        "area": member.area,
+        "partnership": str(member.partnership_id or ""),
     }
     form, status = _retried(
-        request, slot=slot, make=lambda data: StaffAccessForm(data, regions=regions, initial=initial)
+        request, slot=slot, make=lambda data: StaffAccessForm(data, partnerships=partnerships, initial=initial)
     )
     return render(request, "accounts/admin/staff_access.html", {"member": member, "form": form}, status=status)
 
 
-def _access_after(role: str, codes: list[str], area: str) -> SimpleNamespace:
+def _access_after(role: str, codes: list[str], partnership: Partnership | None) -> SimpleNamespace:
     """The account's access once changed, shaped like the account for accounts/admin/staff_scope.html."""
     authorities = sorted(
         (found for code in codes if (found := lookup.authority_by_code(code)) is not None), key=lambda a: a.name
     )
-    return SimpleNamespace(role=role, area=area, authorities=SimpleNamespace(all=authorities))
+    return SimpleNamespace(role=role, partnership=partnership, authorities=SimpleNamespace(all=authorities))
 
 
 @staff_required(Permission.ADMINISTER)
@@ -230,7 +235,7 @@ def staff_access_confirm(request: HttpRequest, user_id: int) -> HttpResponse:
                 user=member,
                 role=data["role"],
                 authority_codes=data["authorities"],
-                area=data["area"],
+                partnership=data["partnership"],
                 acting_user=staff_user(request),
                 version=data["version"],
             )
@@ -245,7 +250,7 @@ def staff_access_confirm(request: HttpRequest, user_id: int) -> HttpResponse:
         "member": member,
         "form": form,
         "role_after": User.Role(data["role"]).label,
-        "after": _access_after(data["role"], data["authorities"], data["area"]),
+        "after": _access_after(data["role"], data["authorities"], data["partnership"]),
     }
     return render(request, "accounts/admin/staff_access_confirm.html", context)
 
@@ -469,3 +474,53 @@ def staff_enable(request: HttpRequest, user_id: int) -> HttpResponse:
         asked=f"Request to enable {member.username} sent: another administrator must approve it",
         template="accounts/admin/staff_enable.html",
     )
+
+
+# --- safeguarding partnerships ------------------------------------------------------------------------------
+
+
+@staff_required(Permission.ADMINISTER)
+@require_http_methods(["GET"])
+def partnership_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/admin/partnership_list.html", {"partnerships": selectors.partnership_list()})
+
+
+@staff_required(Permission.ADMINISTER)
+@require_http_methods(["GET", "POST"])
+def partnership_edit(request: HttpRequest, partnership_id: int | None = None) -> HttpResponse:
+    """Set up a safeguarding partnership, or change its name and authorities (post/redirect/get)."""
+    partnership = None
+    if partnership_id is not None:
+        partnership = Partnership.objects.filter(pk=partnership_id).first()
+        if partnership is None:
+            raise Http404("There is no safeguarding partnership with that number.")
+        here = reverse("accounts:admin_partnership", kwargs={"partnership_id": partnership.pk})
+    else:
+        here = reverse("accounts:admin_partnership_new")
+    slot = f"partnership-{partnership_id or 'new'}"
+    if request.method == "POST":
+        form = PartnershipForm(request.POST)
+        if not form.is_valid():
+            return retry_redirect(request, here, slot=slot, data=request.POST)
+        try:
+            saved = partnership_save(
+                partnership=partnership,
+                name=form.cleaned_data["name"],
+                authorities=form.cleaned_data["authorities"],
+                acting_user=staff_user(request),
+            )
+        except PartnershipRefused as refused:
+            return retry_redirect(request, here, slot=slot, data=request.POST, error=str(refused))
+        messages.success(request, f"{saved.name} saved")
+        return redirect("accounts:admin_partnerships")
+    initial = (
+        {
+            "name": partnership.name,
+            "authorities": "\n".join(authority.name for authority in partnership.authorities.order_by("name")),
+        }
+        if partnership is not None
+        else {}
+    )
+    form, status = _retried(request, slot=slot, make=lambda data: PartnershipForm(data, initial=initial))
+    context = {"partnership": partnership, "form": form}
+    return render(request, "accounts/admin/partnership_edit.html", context, status=status)

@@ -12,12 +12,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts import events, policy, services
-from accounts.models import Invitation, MfaResetRequest, SealedTOTPDevice, User
+from accounts.models import Invitation, MfaResetRequest, SealedTOTPDevice, User, role_current
 from accounts.notifications import approval_waiting_tell
 from accounts.policy import Permission
 from accounts.services import IssuedInvitation, StaffChangeRefused
 from directory import lookup
-from directory.models import LocalAuthority
+from directory.models import LocalAuthority, Partnership
 
 
 def _must_administer(acting_user: User) -> None:
@@ -33,34 +33,41 @@ def access_version(user: User) -> str:
 
 
 def _access_wanted(
-    *, user: User, role: str, authority_codes: Sequence[str], area: str, acting_user: User
-) -> tuple[list[LocalAuthority | None], str]:
-    """(the authorities, the region) the role keeps, or StaffChangeRefused saying why it cannot have them."""
+    *, user: User, role: str, authority_codes: Sequence[str], partnership: Partnership | None, acting_user: User
+) -> tuple[list[LocalAuthority | None], Partnership | None]:
+    """(the authorities, the safeguarding partnership) the role keeps, or StaffChangeRefused saying why it
+    cannot have them."""
     _must_administer(acting_user)
     if user.pk == acting_user.pk:
         raise StaffChangeRefused("You cannot change your own role or scope: ask another administrator.")
     authorities = (
         [lookup.authority_by_code(code) for code in authority_codes] if policy.scoped_by_authorities(role) else []
     )
-    area = area if policy.scoped_by_area(role) else ""
-    problem = services.scope_problem(role=role, authorities=authorities, area=area)
+    partnership = partnership if policy.scoped_by_partnership(role) else None
+    problem = services.scope_problem(role=role, authorities=authorities, partnership=partnership)
     if problem:
         raise StaffChangeRefused(problem)
-    return authorities, area
+    return authorities, partnership
 
 
 def staff_access_check(
-    *, user: User, role: str, authority_codes: Sequence[str] = (), area: str = "", acting_user: User
+    *,
+    user: User,
+    role: str,
+    authority_codes: Sequence[str] = (),
+    partnership: Partnership | None = None,
+    acting_user: User,
 ) -> bool:
     """Whether the change may be made (StaffChangeRefused if not) and would change anything: what the
     administrator confirms next. Nothing is written."""
-    authorities, area = _access_wanted(
-        user=user, role=role, authority_codes=authority_codes, area=area, acting_user=acting_user
+    role = role_current(role)
+    authorities, partnership = _access_wanted(
+        user=user, role=role, authority_codes=authority_codes, partnership=partnership, acting_user=acting_user
     )
     after = {
         "role": role,
         "authorities": sorted(found.gss_code for found in authorities if found is not None),
-        "area": area,
+        "partnership": partnership.pk if partnership is not None else None,
     }
     return after != services.access_detail(user)
 
@@ -71,15 +78,17 @@ def staff_access_change(
     user: User,
     role: str,
     authority_codes: Sequence[str] = (),
-    area: str = "",
+    partnership: Partnership | None = None,
     acting_user: User,
     version: str | None = None,
 ) -> None:
-    """Give an account a role and the scope that role needs: authorities for an authority officer, a region
-    for a board reviewer, nothing for the others (a scope left over from an earlier role is cleared).
+    """Give an account a role and the scope that role needs: authorities for an authority officer, a
+    safeguarding partnership for a partnership member, nothing for the others (a scope left over from an
+    earlier role is cleared).
     ``version``: the access_version the administrator confirmed against; refused if it has changed since."""
-    authorities, area = _access_wanted(
-        user=user, role=role, authority_codes=authority_codes, area=area, acting_user=acting_user
+    role = role_current(role)
+    authorities, partnership = _access_wanted(
+        user=user, role=role, authority_codes=authority_codes, partnership=partnership, acting_user=acting_user
     )
     user = User.objects.select_for_update().get(pk=user.pk)
     if version is not None and version != access_version(user):
@@ -88,8 +97,8 @@ def staff_access_change(
         )
     before = services.access_detail(user)
     user.role = role
-    user.area = area
-    user.save(update_fields=["role", "area"])
+    user.partnership = partnership
+    user.save(update_fields=["role", "partnership"])
     user.authorities.set([found for found in authorities if found is not None])
     after = services.access_detail(user)
     if after != before:

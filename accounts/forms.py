@@ -5,13 +5,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 
 from accounts import policy
-from accounts.models import User
+from accounts.models import User, role_current
 from accounts.services import ENROLMENT_CODE_LENGTH, enrolment_code_normalised
 from core.forms import GovukForm, HintedChoiceField
 from core.identifiers import ALPHABET
 from core.text import CleanTextField
 from directory import lookup
-from directory.models import LocalAuthority
+from directory.models import LocalAuthority, Partnership
 
 
 class SignInForm(forms.Form):
@@ -105,7 +105,7 @@ class InvitationCodeForm(forms.Form):
 
 ROLE_HINTS: dict[str, str] = {
     User.Role.AUTHORITY_OFFICER: "Sees referrals for the authorities you list below.",
-    User.Role.BOARD_REVIEWER: "Sees outcomes and statistics for the region you choose below.",
+    User.Role.PARTNERSHIP: "Sees outcomes and statistics for the authorities of the partnership you choose below.",
     User.Role.OVERSIGHT_ANALYST: "Sees national statistics and patterns, never who reported.",
     User.Role.ADMINISTRATOR: "Manages staff accounts and authorities; no case content.",
 }
@@ -139,8 +139,20 @@ def authorities_named(text: str) -> tuple[list[str], list[str]]:
     return codes, unknown
 
 
+class FormerRolesAccepted(forms.ChoiceField):
+    """A role, by its value or a former one ("board_reviewer" is now "partnership": accounts.models.FORMER_ROLES),
+    so that a saved address or a script that sends the old value still works."""
+
+    def to_python(self, value: Any) -> str:
+        return role_current(str(super().to_python(value)))
+
+
+class RoleRadios(FormerRolesAccepted, HintedChoiceField):
+    pass
+
+
 class StaffFilterForm(GovukForm):
-    role = forms.ChoiceField(
+    role = FormerRolesAccepted(
         label="Role",
         required=False,
         choices=[("", "All roles"), *User.Role.choices],
@@ -149,9 +161,10 @@ class StaffFilterForm(GovukForm):
 
 
 class StaffAccessForm(GovukForm):
-    """A role and the scope it needs. The region list is the authority directory's."""
+    """A role and the scope it needs: authorities for an officer, a safeguarding partnership (as
+    administrators define them, accounts.partnerships) for a partnership member."""
 
-    role = HintedChoiceField(
+    role = RoleRadios(
         label="Role",
         choices=User.Role.choices,
         item_hints=ROLE_HINTS,
@@ -166,16 +179,24 @@ class StaffAccessForm(GovukForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"max_length": "Authorities must be 2,000 characters or fewer"},
     )
-    area = forms.ChoiceField(
-        label="Region (safeguarding board reviewers only)",
+    partnership = forms.ChoiceField(
+        label="Safeguarding partnership (partnership members only)",
+        help_text="The authorities it covers are set on the safeguarding partnerships page.",
         required=False,
         choices=[],
-        error_messages={"invalid_choice": "Select a region from the list"},
+        error_messages={"invalid_choice": "Select a safeguarding partnership from the list"},
     )
 
-    def __init__(self, *args: Any, regions: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, partnerships: list[Partnership], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.set_choices("area", [("", "Not a board reviewer"), *((region, region) for region in regions)])
+        self.set_choices(
+            "partnership",
+            [("", "Not a partnership member"), *((str(found.pk), found.name) for found in partnerships)],
+        )
+        self._partnerships = {str(found.pk): found for found in partnerships}
+
+    def clean_partnership(self) -> Partnership | None:
+        return self._partnerships.get(self.cleaned_data.get("partnership") or "")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -188,8 +209,8 @@ class StaffAccessForm(GovukForm):
             elif not codes:
                 self.add_error("authorities", "Enter at least one authority for a local authority officer")
             cleaned["authority_codes"] = codes
-        if policy.scoped_by_area(str(role)) and "area" in cleaned and not cleaned["area"]:
-            self.add_error("area", "Select the region of the board reviewer's partnership")
+        if policy.scoped_by_partnership(str(role)) and "partnership" in cleaned and not cleaned["partnership"]:
+            self.add_error("partnership", "Select the safeguarding partnership they belong to")
         return cleaned
 
 
@@ -216,7 +237,7 @@ class StaffInviteForm(StaffAccessForm):
             "max_length": "Email address must be 254 characters or fewer",
         },
     )
-    field_order = ["username", "email", "role", "authorities", "area"]
+    field_order = ["username", "email", "role", "authorities", "partnership"]
 
     def clean_username(self) -> str:
         username: str = self.cleaned_data["username"]
@@ -252,9 +273,9 @@ class StaffAccessConfirmForm(forms.Form):
     """The change an administrator chose on the role and scope page, carried to its confirmation page (in the
     address, then as hidden fields) and checked again there: authority GSS codes, not names."""
 
-    role = forms.ChoiceField(choices=User.Role.choices, widget=forms.HiddenInput)
+    role = FormerRolesAccepted(choices=User.Role.choices, widget=forms.HiddenInput)
     authorities = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)
-    area = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    partnership = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
     version = forms.CharField(max_length=16, widget=forms.HiddenInput)
 
     def clean_authorities(self) -> list[str]:
@@ -262,6 +283,15 @@ class StaffAccessConfirmForm(forms.Form):
         if any(lookup.authority_by_code(code) is None for code in codes):
             raise forms.ValidationError("There is no authority with that code")
         return codes
+
+    def clean_partnership(self) -> Partnership | None:
+        wanted = self.cleaned_data["partnership"]
+        if wanted is None:
+            return None
+        found = Partnership.objects.filter(pk=wanted).first()
+        if found is None:
+            raise forms.ValidationError("There is no such safeguarding partnership")
+        return found
 
 
 class UserEnableRequestForm(GovukForm):
@@ -275,3 +305,36 @@ class UserEnableRequestForm(GovukForm):
             "max_length": "The reason must be 500 characters or fewer",
         },
     )
+
+
+class PartnershipForm(GovukForm):
+    """A safeguarding partnership: its name and the authorities it covers (one or more)."""
+
+    name = CleanTextField(
+        label="Name",
+        help_text="As the partnership calls itself, like Rotherham Safeguarding Children Partnership.",
+        max_length=128,
+        error_messages={
+            "required": "Enter the partnership's name",
+            "max_length": "The name must be 128 characters or fewer",
+        },
+    )
+    authorities = CleanTextField(
+        label="Authorities it covers",
+        help_text="One per line, by name or GSS code, like Rotherham or E08000018. Its members see these "
+        "authorities' statistics and are emailed when one misses a deadline.",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Enter at least one authority the partnership covers",
+            "max_length": "Authorities must be 2,000 characters or fewer",
+        },
+    )
+
+    def clean_authorities(self) -> list[LocalAuthority]:
+        codes, unknown = authorities_named(self.cleaned_data["authorities"])
+        if unknown:
+            raise forms.ValidationError(f"There is no authority called {', '.join(unknown)}")
+        if not codes:
+            raise forms.ValidationError("Enter at least one authority the partnership covers")
+        return [found for code in codes if (found := lookup.authority_by_code(code)) is not None]

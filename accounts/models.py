@@ -17,21 +17,34 @@ class User(AbstractUser):
         CALL_HANDLER = "call_handler", "Helpline call handler"
         SUPERVISOR = "supervisor", "Helpline supervisor"
         AUTHORITY_OFFICER = "authority_officer", "Local authority officer"
-        BOARD_REVIEWER = "board_reviewer", "Safeguarding board reviewer"
+        PARTNERSHIP = "partnership", "Safeguarding partnership"
         OVERSIGHT_ANALYST = "oversight_analyst", "National oversight analyst"
         ADMINISTRATOR = "administrator", "Administrator"
 
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.CALL_HANDLER)
     # Local authority officers: the authorities whose referrals they handle.
     authorities = models.ManyToManyField("directory.LocalAuthority", blank=True, related_name="officers")
-    # Board reviewers: the region (as in the authority directory) their partnership covers.
-    area = models.CharField(max_length=64, blank=True)
+    # Safeguarding partnership members: the partnership whose authorities they see.
+    partnership = models.ForeignKey(
+        "directory.Partnership", null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
     is_demo = models.BooleanField(default=False, help_text="Created by make run; refused in production.")
 
     def is_verified(self) -> bool:
         """Whether this session passed the second factor. django-otp's middleware replaces this on each
         request's user; a user it never saw (an API token, a script) is not verified."""
         return False
+
+
+# Role values that were renamed, and what each is called now: still accepted where an API client, a script
+# (manage.py invite_staff --role) or a saved address may send one (``role_current``). "board_reviewer":
+# Local Safeguarding Children Boards became safeguarding partnerships (Children and Social Work Act 2017).
+FORMER_ROLES: dict[str, str] = {"board_reviewer": User.Role.PARTNERSHIP}
+
+
+def role_current(value: str) -> str:
+    """The role a value names today: a former name becomes the current one; anything else is unchanged."""
+    return FORMER_ROLES.get(value, value)
 
 
 class SealedTOTPDevice(TOTPDevice):

@@ -3,8 +3,9 @@
 
 Two kinds of question:
 - **May this user do this?** ``may(user, Permission.X)``: a role rule, for an active account.
-- **Which of them?** ``authority_ids``, ``referral_scope``, ``case_scope``, ``statistics_area``: what an
-  authority officer or a board reviewer sees of the cases, referrals and figures their role opens.
+- **Which of them?** ``authority_ids``, ``referral_scope``, ``case_scope``, ``statistics_partnership``: what
+  an authority officer or a safeguarding partnership sees of the cases, referrals and figures their role
+  opens, and ``partnership_audience``: which partnerships hear about an authority.
 
 The role table in the README says the same in words; ``tests/accounts/test_policy.py`` holds it as a
 hand-written matrix, and ``tests/test_view_access.py`` checks every URL against both.
@@ -18,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from directory.models import LocalAuthority
+from directory.models import LocalAuthority, Partnership
 
 R = User.Role
 
@@ -36,7 +37,7 @@ class Permission(StrEnum):
     ADMINISTER = "administer"
     # The service health page (queues, outbox, mail, authorities without an inbox).
     SERVICE_HEALTH = "service_health"
-    # Published statistics: of the board reviewer's own area, or national (NATIONAL_STATISTICS).
+    # Published statistics: of a safeguarding partnership's own authorities, or national (NATIONAL_STATISTICS).
     STATISTICS = "statistics"
     NATIONAL_STATISTICS = "national_statistics"
     # National pattern alerts and the annual report's figures.
@@ -54,7 +55,7 @@ RULES: dict[Permission, frozenset[str]] = {
     Permission.AUTHORITY_WORK: frozenset({R.AUTHORITY_OFFICER}),
     Permission.ADMINISTER: frozenset({R.ADMINISTRATOR}),
     Permission.SERVICE_HEALTH: frozenset({R.SUPERVISOR, R.ADMINISTRATOR}),
-    Permission.STATISTICS: frozenset({R.BOARD_REVIEWER, R.OVERSIGHT_ANALYST, R.SUPERVISOR}),
+    Permission.STATISTICS: frozenset({R.PARTNERSHIP, R.OVERSIGHT_ANALYST, R.SUPERVISOR}),
     Permission.NATIONAL_STATISTICS: frozenset({R.OVERSIGHT_ANALYST, R.SUPERVISOR}),
     Permission.PATTERN_ALERTS: frozenset({R.OVERSIGHT_ANALYST, R.SUPERVISOR}),
     Permission.TOLD_OF_ESCALATIONS: frozenset({R.SUPERVISOR}),
@@ -76,8 +77,8 @@ def may(user: object, permission: Permission) -> bool:
     """Whether ``user`` (anybody, signed in or not) may do ``permission``. A disabled account may do nothing."""
     if not isinstance(user, User) or not user.is_active:
         return False
-    if permission == Permission.STATISTICS and user.role == R.BOARD_REVIEWER and not user.area:
-        return False  # a board reviewer with no area has no figures to see
+    if permission == Permission.STATISTICS and scoped_by_partnership(user.role) and user.partnership_id is None:
+        return False  # a partnership member with no partnership has no figures to see
     return role_may(user.role, permission)
 
 
@@ -144,32 +145,47 @@ def scoped_by_authorities(role: str) -> bool:
     return role_may(role, Permission.AUTHORITY_WORK)
 
 
-def scoped_by_area(role: str) -> bool:
-    """Whether an account with ``role`` is scoped to one region (a partnership's board reviewer)."""
+def scoped_by_partnership(role: str) -> bool:
+    """Whether an account with ``role`` is scoped to a safeguarding partnership's authorities (one or more):
+    whoever sees statistics but not England's."""
     return role_may(role, Permission.STATISTICS) and not role_may(role, Permission.NATIONAL_STATISTICS)
 
 
-def scope_label(role: str, authority_names: list[str], area: str) -> str:
+def scope_label(role: str, authority_names: list[str], partnership: str) -> str:
     """What an account with ``role`` and this scope sees, in the administrator's words."""
     if role_may(role, Permission.HELPLINE_WORK):
         return "All helpline cases"
     if scoped_by_authorities(role):
         return ", ".join(authority_names) or "No authorities"
-    if scoped_by_area(role):
-        return area or "No region"
+    if scoped_by_partnership(role):
+        return partnership or "No partnership"
     if role_may(role, Permission.NATIONAL_STATISTICS):
         return "National"
     return "Not scoped"
 
 
-def statistics_area(user: User) -> str | None:
-    """The region whose statistics ``user`` sees, or None for England; PermissionDenied for everybody else.
-    Supervisors see national statistics and alerts so the helpline can see what its own cases add up to."""
+def statistics_partnership(user: User) -> Partnership | None:
+    """The safeguarding partnership whose authorities' statistics ``user`` sees, or None for England;
+    PermissionDenied for everybody else. Supervisors see national statistics and alerts so the helpline can
+    see what its own cases add up to. (Regions stay in the national figures, for oversight and patterns.)"""
     if may(user, Permission.NATIONAL_STATISTICS):
         return None
-    if may(user, Permission.STATISTICS):
-        return str(user.area)
+    if may(user, Permission.STATISTICS) and user.partnership is not None:
+        return user.partnership
     raise PermissionDenied
+
+
+def partnership_audience(authority: LocalAuthority, *, conflict: LocalAuthority | None = None) -> QuerySet[User]:
+    """The active members of the safeguarding partnerships that cover ``authority``: who hears that it
+    missed a deadline. Never a partnership that also covers ``conflict`` (the council a concern is about),
+    whose statistics leave that concern out too."""
+    members = holders(Permission.STATISTICS).filter(
+        role__in=[role for role in RULES[Permission.STATISTICS] if scoped_by_partnership(role)],
+        partnership__authorities=authority,
+    )
+    if conflict is not None:
+        members = members.exclude(partnership__authorities=conflict)
+    return members
 
 
 def home(user: User) -> str:

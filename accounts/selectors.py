@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Invitation, MfaResetRequest, SealedTOTPDevice, User
-from directory.models import LocalAuthority
+from directory.models import LocalAuthority, Partnership
 
 
 def staff_list(*, role: str = "") -> QuerySet[User]:
@@ -20,6 +20,7 @@ def staff_list(*, role: str = "") -> QuerySet[User]:
                 MfaResetRequest.objects.filter(user=OuterRef("pk"), status=MfaResetRequest.Status.PENDING)
             ),
         )
+        .select_related("partnership")
         .prefetch_related(Prefetch("authorities", queryset=LocalAuthority.objects.order_by("name")))
     )
     return users.filter(role=role) if role else users
@@ -73,6 +74,15 @@ def invitation_waiting(*, user: User) -> Invitation | None:
     return found
 
 
-def regions() -> list[str]:
-    """The regions of the authority directory, which a board reviewer's area is one of."""
-    return list(LocalAuthority.objects.order_by("region").values_list("region", flat=True).distinct())
+def partnerships() -> list[Partnership]:
+    """The safeguarding partnerships administrators have set up, one of which a partnership member belongs to."""
+    return list(Partnership.objects.order_by("name"))
+
+
+def partnership_list() -> QuerySet[Partnership]:
+    """Every safeguarding partnership with its authorities and how many active members it has: two queries."""
+    return (
+        Partnership.objects.order_by("name")
+        .annotate(active_members=Count("members", filter=Q(members__is_active=True)))
+        .prefetch_related(Prefetch("authorities", queryset=LocalAuthority.objects.order_by("name")))
+    )

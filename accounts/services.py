@@ -20,11 +20,19 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from accounts import events, policy
-from accounts.models import Invitation, RecoveryCode, RecoveryCodes, SealedTOTPDevice, User, recovery_code_digest
+from accounts.models import (
+    Invitation,
+    RecoveryCode,
+    RecoveryCodes,
+    SealedTOTPDevice,
+    User,
+    recovery_code_digest,
+    role_current,
+)
 from accounts.notifications import invitation_email_queue, invitation_link
 from core import crypto, identifiers, throttle
 from directory import lookup
-from directory.models import LocalAuthority
+from directory.models import LocalAuthority, Partnership
 
 RECOVERY_CODES = 10
 
@@ -254,7 +262,7 @@ def staff_invite(
     email: str,
     role: str,
     authority_codes: Sequence[str] = (),
-    area: str = "",
+    partnership: Partnership | None = None,
     acting_user: User | None,
 ) -> IssuedInvitation:
     """A new account with no password and no authenticator, and a one-time link to set both up.
@@ -262,10 +270,12 @@ def staff_invite(
     if User.objects.filter(username__iexact=username).exists():
         raise InvitationRefused(f"There is already an account called {username}.")
     authorities = [lookup.authority_by_code(code) for code in authority_codes]
-    problem = scope_problem(role=role, authorities=authorities, area=area)
+    role = role_current(role)  # "board_reviewer" (a script's or an old client's) is a partnership member
+    partnership = partnership if policy.scoped_by_partnership(role) else None
+    problem = scope_problem(role=role, authorities=authorities, partnership=partnership)
     if problem:
         raise InvitationRefused(problem)
-    user = User.objects.create_user(username=username, email=email, role=role, area=area if area else "")
+    user = User.objects.create_user(username=username, email=email, role=role, partnership=partnership)
     user.set_unusable_password()
     user.save(update_fields=["password"])
     user.authorities.set([a for a in authorities if a is not None])
@@ -278,19 +288,21 @@ def access_detail(user: User) -> dict[str, object]:
     return {
         "role": user.role,
         "authorities": sorted(user.authorities.values_list("gss_code", flat=True)),
-        "area": user.area,
+        "partnership": user.partnership_id,
     }
 
 
-def scope_problem(*, role: str, authorities: Sequence[LocalAuthority | None], area: str) -> str | None:
-    """Why a role cannot have this scope (an authority officer's authorities, a board reviewer's region), or
-    None when it can. ``authorities`` holds None for a code that matched no authority."""
+def scope_problem(
+    *, role: str, authorities: Sequence[LocalAuthority | None], partnership: Partnership | None
+) -> str | None:
+    """Why a role cannot have this scope (an authority officer's authorities, a partnership member's
+    safeguarding partnership), or None when it can. ``authorities`` holds None for a code that matched no authority."""
     if role not in User.Role.values:
         return f"There is no role called {role!r}."
     if policy.scoped_by_authorities(role) and (not authorities or None in authorities):
         return "An authority officer needs the GSS code of at least one authority."
-    if policy.scoped_by_area(role) and not LocalAuthority.objects.filter(region=area).exists():
-        return "A board reviewer needs the region their partnership covers."
+    if policy.scoped_by_partnership(role) and partnership is None:
+        return "A safeguarding partnership member needs the partnership they belong to."
     return None
 
 

@@ -14,6 +14,9 @@ urlpatterns = [
     path("signed-out", views.signed_out, name="signed_out"),
     # Staff administration, for administrators (the authorities' referral inboxes stay in triage/urls.py).
     path("admin/staff", admin_views.staff_list, name="admin_staff"),
+    path("admin/partnerships", admin_views.partnership_list, name="admin_partnerships"),
+    path("admin/partnerships/new", admin_views.partnership_edit, name="admin_partnership_new"),
+    path("admin/partnerships/<int:partnership_id>", admin_views.partnership_edit, name="admin_partnership"),
     path("admin/staff/invite", admin_views.staff_invite, name="admin_staff_invite"),
     path("admin/staff/<int:user_id>", admin_views.staff_detail, name="admin_staff_detail"),
     path("admin/staff/<int:user_id>/invitation", admin_views.staff_invitation, name="admin_staff_invitation"),

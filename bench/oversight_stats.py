@@ -341,7 +341,7 @@ def main() -> int:
         )
         keys = {
             "national": staff.staff_account(ANALYST, User.Role.OVERSIGHT_ANALYST),
-            "board": staff.staff_account(BOARD, User.Role.BOARD_REVIEWER, area=BOARD_AREA),
+            "board": staff.staff_account(BOARD, User.Role.PARTNERSHIP, partnership_region=BOARD_AREA),
         }
         users = {
             "national": User.objects.get(username=ANALYST),

@@ -20,7 +20,7 @@ authenticator code) and saves full-page screenshots in docs/screenshots/:
   reporter-follow-up.png  the reporter's follow-up page with the helpline's message
   case-list.png           the helpline's case list: statuses in words, concern types, age, due, new messages
   admin-staff*.png        the administrator's list of who has which access, one account, its access, an invitation
-  statistics*.png         a board's statistics for this year, and national oversight's (statistics-national.png)
+  statistics*.png         a partnership's statistics for this year, and national oversight's (statistics-national.png)
 
 The gunicorn log is var/screenshots/gunicorn.log. Nothing touches the development database.
 """
@@ -317,7 +317,7 @@ def shots(base_url: str, situation: Situation) -> list[Path]:
             save(admin, "admin-staff-invite")
 
             board = new_page()
-            sign_in(board, "board")
+            sign_in(board, "partnership")
             go(board, "/staff/statistics")
             save(board, "statistics")
             oversight = new_page()

@@ -5,21 +5,37 @@ from __future__ import annotations
 
 import http.client
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
+
+if TYPE_CHECKING:
+    from directory.models import Partnership
 
 PASSWORD = "bench-staff-password-not-secret"  # noqa: S105 - bench-only users in bench-only databases
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def staff_account(username: str, role: str, *, area: str = "", password: str = PASSWORD) -> bytes:
+def region_partnership(region: str) -> Partnership:
+    """A safeguarding partnership covering every authority of ``region`` (the benchmarks' stand-in for the
+    region-wide board they measured before partnerships), made once."""
+    from directory.models import LocalAuthority, Partnership
+
+    partnership, _ = Partnership.objects.get_or_create(name=f"{region} (benchmark)")
+    partnership.authorities.set(LocalAuthority.objects.filter(region=region))
+    return partnership
+
+
+def staff_account(username: str, role: str, *, partnership_region: str = "", password: str = PASSWORD) -> bytes:
     """A member of staff with this password and a brand-new confirmed authenticator; its key. Django must
-    be set up in this process, on the benchmark's database."""
+    be set up in this process, on the benchmark's database. ``partnership_region``: a partnership member's
+    partnership covers that region's authorities."""
     from accounts.models import SealedTOTPDevice, User
     from accounts.services import totp_device_create
 
-    user, _ = User.objects.get_or_create(username=username, defaults={"role": role, "email": "", "area": area})
+    partnership = region_partnership(partnership_region) if partnership_region else None
+    user, _ = User.objects.get_or_create(username=username, defaults={"role": role, "email": ""})
     user.role = role
-    user.area = area
+    user.partnership = partnership
     user.is_active = True
     user.set_password(password)
     user.save()

@@ -46,6 +46,22 @@ class LocalAuthority(models.Model):
         return f"{GOV_UK_COUNCIL_URL}{self.gov_uk_slug}" if self.gov_uk_slug else ""
 
 
+class Partnership(models.Model):
+    """A local safeguarding partnership (Children and Social Work Act 2017, Working Together): the local
+    authority, the police and the integrated care board of an area, which replaced the Local Safeguarding
+    Children Boards. It covers one authority or several; administrators say which. Its members see the
+    statistics of those authorities only (accounts.policy.statistics_partnership)."""
+
+    name = models.CharField(max_length=128, unique=True)
+    authorities = models.ManyToManyField(LocalAuthority, related_name="partnerships")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class PostcodeArea(models.Model):
     """A postcode district (``S60``) or sector (``S60 1``) and the authorities it touches.
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 from audit.trail import event_record
-from directory.models import LocalAuthority
+from directory.models import LocalAuthority, Partnership
 
 
 @transaction.atomic(durable=True)
@@ -49,3 +51,44 @@ def authority_contacts_set(
                 detail={"authority": authority.gss_code, "changed": phones},
             )
     return changed
+
+
+class PartnershipRefused(Exception):
+    """A safeguarding partnership that cannot be saved as asked; the message says why, for the page."""
+
+
+@transaction.atomic(durable=True)
+def partnership_save(
+    *,
+    partnership: Partnership | None,
+    name: str,
+    authorities: Sequence[LocalAuthority],
+    acting_user: AbstractBaseUser,
+) -> Partnership:
+    """Set up a safeguarding partnership (``partnership`` None) or change one: its name and the authorities
+    it covers, one or more. Its members see those authorities' statistics from then on. Audited with the
+    authorities' codes."""
+    if not authorities:
+        raise PartnershipRefused("A safeguarding partnership covers at least one authority.")
+    same_name = Partnership.objects.filter(name__iexact=name)
+    if partnership is not None:
+        same_name = same_name.exclude(pk=partnership.pk)
+    if same_name.exists():
+        raise PartnershipRefused(f"There is already a safeguarding partnership called {name}.")
+    created = partnership is None
+    if partnership is None:
+        partnership = Partnership.objects.create(name=name)
+    else:
+        partnership = Partnership.objects.select_for_update().get(pk=partnership.pk)
+        partnership.name = name
+        partnership.save(update_fields=["name"])
+    partnership.authorities.set(authorities)
+    event_record(
+        kind="partnership_created" if created else "partnership_changed",
+        actor=acting_user,
+        detail={
+            "partnership": partnership.pk,
+            "authorities": sorted(authority.gss_code for authority in authorities),
+        },
+    )
+    return partnership

@@ -4,10 +4,10 @@ from django.http import HttpRequest
 PUBLIC_SERVICE_NAME = "Report a concern about child sexual exploitation practice"
 STAFF_SERVICE_NAME = "Helpline workspace"
 # Each staff role's own name for the part of the service it uses, in the header and the page titles: an
-# authority officer or a board member is not working in the helpline's workspace.
+# authority officer or a safeguarding partnership member is not working in the helpline's workspace.
 STAFF_SERVICE_NAMES = {
     "authority_officer": "Local authority referrals",
-    "board_reviewer": "Safeguarding statistics",
+    "partnership": "Safeguarding statistics",
     "oversight_analyst": "National oversight",
     "administrator": "Service administration",
 }

@@ -60,7 +60,7 @@ API_DETAIL = {
     503: "The service is unavailable. Try again in a few minutes.",
 }
 # The staff side's name on an error page. The page is rendered without the request, so it cannot know whose
-# workspace it is in: never the helpline's own name ("Helpline workspace"), which authority officers, boards and
+# workspace it is in: never the helpline's own name ("Helpline workspace"), which authority officers, partnerships and
 # national oversight would read as someone else's service (helpline.context_processors names each role's).
 STAFF_SIDE_SERVICE_NAME = "Staff services"
 # The database cannot be reached, or the connection broke under a query (a restart, a failover).
@@ -104,7 +104,7 @@ def error_context(*, staff: bool) -> dict[str, Any]:
     reach the helpline (shown on the public side only). Never who is asking or what they sent."""
     return {
         "staff": staff,
-        # Not the helpline's name: the page cannot know whose workspace it is (an authority officer's, a board's).
+        # Not the helpline's name: the page cannot know whose workspace it is (an authority officer's, a partnership's).
         "service_name": STAFF_SIDE_SERVICE_NAME if staff else PUBLIC_SERVICE_NAME,
         "helpline_phone": settings.HELPLINE_PHONE,
         "helpline_hours": settings.HELPLINE_HOURS,

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class OversightConfig(AppConfig):
     name = "oversight"
-    verbose_name = "Boards and national oversight"
+    verbose_name = "Safeguarding partnerships and national oversight"

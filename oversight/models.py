@@ -1,4 +1,4 @@
-"""Summary tables for boards and national oversight: PostgreSQL materialized views over cases,
+"""Summary tables for safeguarding partnerships and national oversight: PostgreSQL materialized views over cases,
 refreshed by the workers (oversight.tasks), so statistics pages never scan a million cases.
 
 They hold codes, months and counts only: no identity, no free text, no reporter sector.
@@ -94,7 +94,7 @@ class FactsVersion(models.Model):
 
 
 class StoredStatistics(models.Model):
-    """A year's statistics tables for one scope (national oversight, or a region's board), as published:
+    """A year's statistics tables for one scope (national oversight, or a safeguarding partnership), as published:
     labels, counts and what is hidden, for the year and each of its quarters. Worked out by the workers
     after each refresh (``oversight.selectors.statistics_prepare``) for the figures of that refresh."""
 

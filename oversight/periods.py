@@ -4,7 +4,7 @@ Free date ranges would let a reader subtract one overlapping range from another 
 each range hides. Quarters and years form a hierarchy instead: periods never overlap unless one holds the
 other, and a year is exactly the sum of its four quarters. So a year and its quarters are suppressed
 together (``publish_year``), with "the year is the sum of its quarters" as extra lines of the same
-equations, and whichever of the five a board looks at, it is one of the same five consistent tables.
+equations, and whichever of the five a partnership looks at, it is one of the same five consistent tables.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ class ShownTable:
 
 @dataclass(frozen=True)
 class Shown:
-    regions: list[ShownTable]  # national oversight's tables by region (none for a board)
+    regions: list[ShownTable]  # national oversight's tables by region (none for a partnership)
     no_referrals: list[str]  # the authorities left out of the tables by authority, in the tables' order
     tables: list[ShownTable]  # the tables by authority, then the others
 

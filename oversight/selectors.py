@@ -1,8 +1,9 @@
-"""Statistics for boards (their area) and national oversight (every area). Codes and counts only, from
-the summary views; suppression applied before anything is shown or exported."""
+"""Statistics for safeguarding partnerships (their authorities) and national oversight (every area). Codes
+and counts only, from the summary views; suppression applied before anything is shown or exported."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,7 +16,7 @@ from django.utils import timezone
 from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
-from directory.models import LocalAuthority
+from directory.models import LocalAuthority, Partnership
 from oversight import patterns
 from oversight.models import CaseFact, ConcernFact, FactsVersion, StoredStatistics, StoredSuppression
 from oversight.periods import Measure, Period, Rollup, SuppressionStore, publish_year, quarter_of
@@ -41,20 +42,45 @@ OUTCOME_COLUMNS = [
 
 @dataclass(frozen=True)
 class Scope:
-    """What statistics a user may see: one region (a board) or all (national)."""
+    """What statistics a user may see: all of England (national), or a safeguarding partnership's
+    authorities (one or more: ``authority_ids``, with the partnership's ``name``)."""
 
-    region: str | None
     national: bool
+    name: str = ""
+    authority_ids: tuple[int, ...] = ()
+    partnership_id: int | None = None
 
     @property
     def label(self) -> str:
-        return "England" if self.national else str(self.region)
+        return "England" if self.national else self.name
+
+    @property
+    def key(self) -> str:
+        """What the stored statistics are kept under: a partnership's id and a digest of its authorities, so
+        that figures stored before an administrator changed which authorities it covers are never read."""
+        if self.national:
+            return "national"
+        covered = hashlib.sha256(",".join(map(str, self.authority_ids)).encode()).hexdigest()[:16]
+        return f"partnership:{self.partnership_id}:{covered}"
+
+
+NATIONAL = Scope(national=True)
+
+
+def partnership_scope(partnership: Partnership) -> Scope:
+    """A partnership's scope (its authorities as they are now: one query, or none when prefetched)."""
+    return Scope(
+        national=False,
+        name=partnership.name,
+        authority_ids=tuple(sorted(authority.pk for authority in partnership.authorities.all())),
+        partnership_id=partnership.pk,
+    )
 
 
 def scope_for(user: User) -> Scope:
     """What statistics this user may see (accounts.policy decides); PermissionDenied for everybody else."""
-    region = policy.statistics_area(user)
-    return Scope(region=region, national=region is None)
+    partnership = policy.statistics_partnership(user)
+    return NATIONAL if partnership is None else partnership_scope(partnership)
 
 
 @dataclass(frozen=True)
@@ -82,9 +108,9 @@ FactT = TypeVar("FactT", CaseFact, ConcernFact)
 def _scoped(facts: QuerySet[FactT], scope: Scope) -> QuerySet[FactT]:
     if scope.national:
         return facts
-    # A board never sees cases about a council of its own area (they go to independent review).
-    own = LocalAuthority.objects.filter(region=scope.region).values("pk")
-    return facts.filter(region=scope.region).exclude(conflict_authority__in=own)
+    # A partnership never sees concerns about a council it covers (they go to independent review).
+    own = list(scope.authority_ids)
+    return facts.filter(authority__in=own).exclude(conflict_authority__in=own)
 
 
 def stats_refresh() -> None:
@@ -101,10 +127,6 @@ def stats_refresh() -> None:
 STORED_GRACE = timedelta(minutes=10)
 
 
-def _scope_key(scope: Scope) -> str:
-    return "national" if scope.national else f"region:{scope.region}"
-
-
 def figures_refreshed_at() -> datetime | None:
     """When the workers last refreshed the summary views; None before the first refresh (every count 0)."""
     found: datetime | None = FactsVersion.objects.filter(id=1).values_list("refreshed_at", flat=True).first()
@@ -117,21 +139,21 @@ def _facts_version() -> int | None:
 
 
 def statistics_prepare() -> int:
-    """Work out and store the statistics of every year on offer, for national oversight and each region's
-    board, for the figures of the last refresh; drop what earlier figures gave. After each refresh, in the
+    """Work out and store the statistics of every year on offer, for national oversight and each safeguarding
+    partnership, for the figures of the last refresh; drop what earlier figures gave. After each refresh, in the
     workers, so that no page works a year out itself. How many (year, scope) were prepared."""
     version = _facts_version()
     if version is None:
         return 0  # never refreshed: no figures to work out
     store = DatabaseStore()
-    regions = sorted({r for r in LocalAuthority.objects.values_list("region", flat=True) if r})
-    scopes = [Scope(region=None, national=True)] + [Scope(region=r, national=False) for r in regions]
+    partnerships = Partnership.objects.prefetch_related("authorities").order_by("pk")
+    scopes = [NATIONAL, *(partnership_scope(partnership) for partnership in partnerships)]
     today = timezone.localdate()
     first = first_month()
     years = range(today.year, (first.year if first is not None and first <= today else today.year) - 1, -1)
     for year in years:
         for scope in scopes:
-            if not StoredStatistics.objects.filter(version=version, scope=_scope_key(scope), year=year).exists():
+            if not StoredStatistics.objects.filter(version=version, scope=scope.key, year=year).exists():
                 _store_year(scope, year, version, _year_tables(scope, Period(year), store))
     StoredStatistics.objects.exclude(version=version).delete()
     # What earlier figures hid goes, once no page that read those figures can still be asking for it.
@@ -166,7 +188,7 @@ def _store_year(scope: Scope, year: int, version: int | None, published: Publish
         for slug, title in measures
     ]
     StoredStatistics.objects.bulk_create(
-        [StoredStatistics(version=version, scope=_scope_key(scope), year=year, tables=encoded)],
+        [StoredStatistics(version=version, scope=scope.key, year=year, tables=encoded)],
         ignore_conflicts=True,
     )
 
@@ -175,7 +197,7 @@ def _stored_year(scope: Scope, year: int) -> list[dict[str, Any]] | None:
     """The year's tables stored for the figures of the last refresh, if any: one query."""
     current = FactsVersion.objects.filter(id=1).values("version")[:1]
     found: list[dict[str, Any]] | None = (
-        StoredStatistics.objects.filter(version=Subquery(current), scope=_scope_key(scope), year=year)
+        StoredStatistics.objects.filter(version=Subquery(current), scope=scope.key, year=year)
         .values_list("tables", flat=True)
         .first()
     )
@@ -226,7 +248,7 @@ def _authorities(scope: Scope) -> list[tuple[str, str, str]]:
     """(id, name, region) of the authorities in scope, by name: one query."""
     authorities = LocalAuthority.objects.order_by("name")
     if not scope.national:
-        authorities = authorities.filter(region=scope.region)
+        authorities = authorities.filter(pk__in=scope.authority_ids)
     return [(str(pk), name, region) for pk, name, region in authorities.values_list("pk", "name", "region")]
 
 

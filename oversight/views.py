@@ -1,6 +1,6 @@
-"""Boards see their area; national oversight sees every area, each region's figures, the pattern alerts
-and the annual report. No identity, no free text: codes and suppressed counts, with a CSV export of exactly
-what is on screen (``oversight.presentation`` decides what is shown, for both)."""
+"""Safeguarding partnerships see their authorities; national oversight sees every area, each region's
+figures, the pattern alerts and the annual report. No identity, no free text: codes and suppressed counts,
+with a CSV export of exactly what is on screen (``oversight.presentation`` decides what is shown, for both)."""
 
 from __future__ import annotations
 

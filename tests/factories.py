@@ -24,6 +24,25 @@ def authority(code: str) -> Any:
     return found
 
 
+def partnership_make(name: str, *codes: str) -> Any:
+    """A safeguarding partnership covering the authorities with these GSS codes."""
+    from directory.models import Partnership
+
+    made, _ = Partnership.objects.get_or_create(name=name)
+    made.authorities.set([authority(code) for code in codes])
+    return made
+
+
+def partnership_of_region(region: str) -> Any:
+    """A safeguarding partnership, named after ``region``, covering every authority of it: what a region's
+    board saw before partnerships (and what accounts migration 0011 turns one into)."""
+    from directory.models import LocalAuthority, Partnership
+
+    made, _ = Partnership.objects.get_or_create(name=region)
+    made.authorities.set(LocalAuthority.objects.filter(region=region))
+    return made
+
+
 def report_input(**overrides: Any) -> ReportInput:
     values: dict[str, Any] = {
         "anonymity": Anonymity.ANONYMOUS,

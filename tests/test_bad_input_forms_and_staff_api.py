@@ -37,6 +37,7 @@ import pytest
 from django import forms
 from django.test import Client
 
+from accounts.forms import PartnershipForm
 from accounts.models import User
 from directory import lookup as authorities
 from helpline.json_codec import MAX_ERROR_DEPTH, unencodable_fields
@@ -66,6 +67,7 @@ from tests.factories import (
     PASSWORD,
     QUESTION_PAGE_ANSWERS,
     client_with_a_draft,
+    partnership_make,
     referral_of,
     signed_in_as,
     staff_user,
@@ -353,6 +355,18 @@ def test_bad_form_input_on_an_authority_inbox_is_a_gov_uk_page() -> None:
     assert_every_variant_answered(client, path, variants)
 
 
+def test_bad_form_input_on_a_safeguarding_partnership_is_a_gov_uk_page() -> None:
+    client, _ = signed_in_as(User.Role.ADMINISTRATOR)
+    # A partnership of its own changed by every variant: none can clash with another's name.
+    path = f"/staff/admin/partnerships/{partnership_make('Pan-Dorset', 'E06000058').pk}"
+    valid = {"name": "Pan-Dorset Safeguarding Children Partnership", "authorities": "E06000058\nDorset Council"}
+    with rolled_back(client):
+        assert client.post(path, valid)["Location"] == "/staff/admin/partnerships"
+    authorities_named = {"authorities": Kind.CHECKED}  # each line must name an authority
+    variants = form_variants(valid, PartnershipForm.base_fields, answered=302, kinds=authorities_named)
+    assert_every_variant_answered(client, path, variants)
+
+
 PHONE_ANSWERS: dict[str, dict[str, str | list[str]]] = {
     **QUESTION_PAGE_ANSWERS,
     "where": {"postcode": "S60 1AA", "council": ""},
@@ -398,7 +412,7 @@ STAFF_QUERY_PAGES = [
     (User.Role.AUTHORITY_OFFICER, "/staff/referrals", list(ReferralFilterForm.base_fields)),
     # The statistics and pattern pages take no parameters: whatever is sent is ignored.
     (User.Role.SUPERVISOR, "/staff/statistics", ["authority"]),
-    (User.Role.BOARD_REVIEWER, "/staff/statistics", ["since"]),
+    (User.Role.PARTNERSHIP, "/staff/statistics", ["since"]),
     (User.Role.OVERSIGHT_ANALYST, "/staff/statistics.csv", ["authority"]),
     (User.Role.SUPERVISOR, "/staff/patterns", ["authority"]),
 ]
@@ -409,10 +423,8 @@ STAFF_QUERY_PAGES = [
 )
 def test_bad_bytes_in_a_staff_query_string_are_a_page_or_a_form_error(role: str, path: str, names: list[str]) -> None:
     client, user = signed_in_as(role, ROTHERHAM)
-    if role == User.Role.BOARD_REVIEWER:
-        rotherham = authorities.authority_by_code(ROTHERHAM)
-        assert rotherham is not None
-        User.objects.filter(pk=user.pk).update(area=rotherham.region)
+    if role == User.Role.PARTNERSHIP:
+        User.objects.filter(pk=user.pk).update(partnership=partnership_make("Rotherham partnership", ROTHERHAM))
     assert client.get(path).status_code == 200
     failures = []
     for name, what, query, effect in query_cases(names):

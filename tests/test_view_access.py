@@ -26,6 +26,7 @@ from referrals.models import Referral
 from tests.factories import (
     ROTHERHAM,
     SHEFFIELD,
+    partnership_make,
     referral_make,
     referral_of,
     referred_case,
@@ -44,7 +45,7 @@ ALL_ROLES: tuple[str, ...] = tuple(role for role, _ in R.choices)
 HELPLINE = (R.CALL_HANDLER, R.SUPERVISOR)
 OFFICER = (R.AUTHORITY_OFFICER,)
 ADMIN = (R.ADMINISTRATOR,)
-STATS = (R.BOARD_REVIEWER, R.OVERSIGHT_ANALYST, R.SUPERVISOR)
+STATS = (R.PARTNERSHIP, R.OVERSIGHT_ANALYST, R.SUPERVISOR)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
 SIGN_IN = "/staff/sign-in"  # accounts/urls.py "sign-in" under /staff/ (helpline/urls.py)
@@ -90,10 +91,10 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
 
 
 def client_for(role: str) -> Client:
-    """Signed in as a new member of staff with ``role``; the authority officer is Rotherham's, the board
-    reviewer Yorkshire and the Humber's."""
-    area = "Yorkshire and The Humber" if role == R.BOARD_REVIEWER else ""
-    return signed_in_as(role, *([ROTHERHAM] if role == R.AUTHORITY_OFFICER else []), area=area)[0]
+    """Signed in as a new member of staff with ``role``; the authority officer is Rotherham's, the
+    safeguarding partnership one covering Rotherham and Sheffield."""
+    partnership = partnership_make("Rotherham and Sheffield", ROTHERHAM, SHEFFIELD) if role == R.PARTNERSHIP else None
+    return signed_in_as(role, *([ROTHERHAM] if role == R.AUTHORITY_OFFICER else []), partnership=partnership)[0]
 
 
 # (path, allowed methods, roles allowed, form data for a POST). "{case}" is a case referred to Rotherham, whose
@@ -123,6 +124,14 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     (f"/staff/admin/staff/{UNKNOWN_USER}/invitation/revoke", GET_POST, ADMIN, {}),
     (f"/staff/admin/staff/{UNKNOWN_USER}/invitation/reissue", GET_POST, ADMIN, {}),
     (f"/staff/admin/staff/{UNKNOWN_USER}/enable", GET_POST, ADMIN, {"reason": "Access check"}),
+    ("/staff/admin/partnerships", GET, ADMIN, {}),
+    ("/staff/admin/partnerships/new", GET_POST, ADMIN, {"name": "Access check", "authorities": "Rotherham"}),
+    (
+        f"/staff/admin/partnerships/{UNKNOWN_USER}",
+        GET_POST,
+        ADMIN,
+        {"name": "Access check", "authorities": "Rotherham"},
+    ),
     # referrals/views.py
     ("/staff/referrals", GET, OFFICER, {}),
     ("/staff/referrals/{case}", GET, OFFICER, {}),
@@ -322,9 +331,9 @@ def test_the_admin_inbox_is_unchanged_by_a_refused_post() -> None:
     assert LocalAuthority.objects.get(pk=authority.pk).referral_email == before
 
 
-def test_a_board_reviewer_without_an_area_is_forbidden_the_statistics() -> None:
-    """Statistics are scoped to the reviewer's area: with none, the role alone opens nothing."""
-    user, _ = staff_with_mfa("reviewer-without-area", role=R.BOARD_REVIEWER, area="")
+def test_a_partnership_member_without_a_partnership_is_forbidden_the_statistics() -> None:
+    """Statistics are scoped to the member's partnership: with none, the role alone opens nothing."""
+    user, _ = staff_with_mfa("member-without-partnership", role=R.PARTNERSHIP)
     client = Client()
     sign_in(client, user)
     assert client.get("/staff/statistics").status_code == 403

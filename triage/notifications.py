@@ -69,14 +69,13 @@ def supervisors_alert(*, case: Case, template: str, occasion: str = "") -> list[
 def oversight_alert(
     *, case: Case, template: str, authority: LocalAuthority | None = None, occasion: str = ""
 ) -> list[Notification]:
-    """National oversight and the safeguarding partnership of the area of ``authority`` (a referral's),
-    else of the case's (never for a case about that area's own council, which is never referred there in
-    the first place)."""
+    """National oversight and the safeguarding partnerships that cover ``authority`` (a referral's), else
+    the case's (never for a case under independent review, nor a partnership that covers the council the
+    concern is about: its statistics leave that case out too)."""
     authority = authority or case.authority
-    region = authority.region if authority else None
     recipients = policy.holders(Permission.TOLD_OF_OVERSIGHT_ALERTS)
-    if region and not case.independent_review:
-        recipients = recipients | policy.holders(Permission.STATISTICS).filter(area=region)
+    if authority is not None and not case.independent_review:
+        recipients = recipients | policy.partnership_audience(authority, conflict=case.conflict_authority)
     return staff_alert(case=case, template=template, recipients=recipients, occasion=occasion)
 
 
@@ -99,10 +98,11 @@ def reporter_tell(*, case: Case, template: str, occasion: str) -> None:
 
 
 # Who reads each template decides what it may name and where it links: the reference stays inside the
-# helpline; people outside it (authorities, boards, national oversight) see only the case number; a
+# helpline; people outside it (authorities, safeguarding partnerships, national oversight) see only the case number; a
 # reporter's email names nothing at all.
 AUTHORITY_TEMPLATES = frozenset({"authority_referral", "authority_reply", "authority_update"})
-# National oversight and the area's board: they may open no case, only the statistics that count it.
+# National oversight and the authority's safeguarding partnerships: they may open no case, only the
+# statistics that count it.
 OVERSIGHT_TEMPLATES = frozenset({"authority_ack_overdue_national", "authority_outcome_overdue_national"})
 OUTSIDE_HELPLINE_TEMPLATES = AUTHORITY_TEMPLATES | OVERSIGHT_TEMPLATES
 REPORTER_TEMPLATES = frozenset({"reporter_update"})
@@ -136,7 +136,7 @@ def referral_of_occasion(occasion: str) -> int | None:
 
 def case_email_context(template: str, case: Case | None, referral_id: int | None = None) -> dict[str, object]:
     """What a template may name, and the one page its reader can open: the referral for an authority, the
-    statistics for oversight and boards, the case for helpline staff, the check page for a reporter.
+    statistics for oversight and partnerships, the case for helpline staff, the check page for a reporter.
 
     Paths are reversed in each app's own URLconf under the prefix helpline/urls.py mounts it at, not in
     ROOT_URLCONF: the worker that sends email (HELPLINE_ROLE=worker) serves no pages, so its ROOT_URLCONF

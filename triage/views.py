@@ -39,7 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     if not policy.may(user, Permission.HELPLINE_WORK):
         first_page = policy.home(user)
-        if first_page == "triage:home":  # no role's page is open to them (a board reviewer with no area)
+        if first_page == "triage:home":  # no role's page is open to them (a partnership member with no partnership)
             return render(request, "triage/not_yet.html", status=200)
         return redirect(first_page)
     now = timezone.now()

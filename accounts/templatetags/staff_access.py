@@ -14,4 +14,7 @@ def scope_of(member: Any) -> str:
     """``member`` is an account, or the account as a pending change would leave it (same attributes)."""
     authorities = member.authorities.all
     found = authorities() if callable(authorities) else authorities
-    return policy.scope_label(str(member.role), [authority.name for authority in found], str(member.area))
+    partnership = member.partnership
+    return policy.scope_label(
+        str(member.role), [authority.name for authority in found], partnership.name if partnership else ""
+    )

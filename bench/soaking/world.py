@@ -26,12 +26,13 @@ def make_accounts(spec: dict[str, int], officer_codes: list[str], board_area: st
     per time step and per device, so users must not share one)."""
     from accounts.models import User
     from accounts.services import totp_device_create
+    from bench.staff import region_partnership
     from directory.models import LocalAuthority
 
     roles = {
         "handler": [User.Role.CALL_HANDLER, User.Role.SUPERVISOR],
         "officer": [User.Role.AUTHORITY_OFFICER],
-        "board": [User.Role.BOARD_REVIEWER, User.Role.OVERSIGHT_ANALYST],
+        "board": [User.Role.PARTNERSHIP, User.Role.OVERSIGHT_ANALYST],
     }
     accounts: dict[str, list[Account]] = {}
     for kind, count in spec.items():
@@ -42,7 +43,7 @@ def make_accounts(spec: dict[str, int], officer_codes: list[str], board_area: st
                 username=username,
                 role=role,
                 email=f"{username}@soak.localhost",
-                area=board_area if role == User.Role.BOARD_REVIEWER else "",
+                partnership=region_partnership(board_area) if role == User.Role.PARTNERSHIP else None,
             )
             user.set_password(PASSWORD)
             user.save()

@@ -30,7 +30,7 @@ from tests.accounts.helpers import (
     refused,
     signed_in_client,
 )
-from tests.factories import sign_in, staff_user, staff_with_mfa
+from tests.factories import partnership_of_region, sign_in, staff_user, staff_with_mfa
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_authorities")]
 
@@ -383,7 +383,7 @@ def test_a_confirmation_made_stale_by_another_administrators_change_is_refused()
     other, _ = administrator("admin-b")
     handler = staff_user("handler", role=R.CALL_HANDLER)
     path = f"{STAFF}/{handler.pk}/access"
-    response = client.post(path, {"role": R.BOARD_REVIEWER, "area": YORKSHIRE})
+    response = client.post(path, {"role": R.PARTNERSHIP, "partnership": str(partnership_of_region(YORKSHIRE).pk)})
     confirm = page(client, response["Location"])
     administration.staff_access_change(user=handler, role=R.SUPERVISOR, acting_user=other)
     shown = refused(client, urlsplit(response["Location"]).path, hidden_fields(confirm), back_to=path)
@@ -407,7 +407,8 @@ def test_no_change_needs_no_confirmation() -> None:
         "role=emperor&version=x",
         "role=authority_officer&authorities=E99999999&version=x",
         "role=call_handler",
-        "role=board_reviewer&area=" + "x" * 100 + "&version=x",
+        "role=partnership&partnership=" + "9" * 100 + "&version=x",
+        "role=board_reviewer&partnership=x&version=x",
         "role=call_handler&version=%00",
     ],
 )

@@ -15,7 +15,16 @@ from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
 from referrals.models import Referral
-from tests.factories import ROTHERHAM, SHEFFIELD, authority, referral_make, routed_case, staff_user
+from tests.factories import (
+    ROTHERHAM,
+    SHEFFIELD,
+    authority,
+    partnership_make,
+    partnership_of_region,
+    referral_make,
+    routed_case,
+    staff_user,
+)
 from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -31,7 +40,7 @@ EXPECTED: dict[Permission, set[str]] = {
     P.AUTHORITY_WORK: {R.AUTHORITY_OFFICER},
     P.ADMINISTER: {R.ADMINISTRATOR},
     P.SERVICE_HEALTH: {R.SUPERVISOR, R.ADMINISTRATOR},
-    P.STATISTICS: {R.BOARD_REVIEWER, R.OVERSIGHT_ANALYST, R.SUPERVISOR},
+    P.STATISTICS: {R.PARTNERSHIP, R.OVERSIGHT_ANALYST, R.SUPERVISOR},
     P.NATIONAL_STATISTICS: {R.OVERSIGHT_ANALYST, R.SUPERVISOR},
     P.PATTERN_ALERTS: {R.OVERSIGHT_ANALYST, R.SUPERVISOR},
     P.TOLD_OF_ESCALATIONS: {R.SUPERVISOR},
@@ -46,7 +55,7 @@ def test_the_table_covers_every_permission() -> None:
 @pytest.mark.parametrize("permission", list(Permission), ids=str)
 @pytest.mark.parametrize("role", [role for role, _ in R.choices])
 def test_each_role_may_exactly_what_the_table_says(role: str, permission: Permission) -> None:
-    user = staff_user(f"policy-{role}", role=role, area="Yorkshire and The Humber")
+    user = staff_user(f"policy-{role}", role=role, partnership=partnership_of_region("Yorkshire and The Humber"))
     assert policy.may(user, permission) is (role in EXPECTED[permission])
 
 
@@ -58,26 +67,41 @@ def test_a_disabled_account_or_a_visitor_may_do_nothing(permission: Permission) 
     assert not policy.may(None, permission)
 
 
-def test_a_board_reviewer_without_an_area_sees_no_statistics() -> None:
-    reviewer = staff_user("policy-no-area", role=R.BOARD_REVIEWER, area="")
-    assert not policy.may(reviewer, P.STATISTICS)
+def test_a_partnership_member_without_a_partnership_sees_no_statistics() -> None:
+    member = staff_user("policy-no-partnership", role=R.PARTNERSHIP)
+    assert not policy.may(member, P.STATISTICS)
     with pytest.raises(PermissionDenied):
-        policy.statistics_area(reviewer)
+        policy.statistics_partnership(member)
 
 
-def test_statistics_are_national_for_oversight_and_supervisors_and_regional_for_a_board() -> None:
-    assert policy.statistics_area(staff_user("policy-sup", role=R.SUPERVISOR)) is None
-    assert policy.statistics_area(staff_user("policy-oa", role=R.OVERSIGHT_ANALYST)) is None
-    reviewer = staff_user("policy-br", role=R.BOARD_REVIEWER, area="Yorkshire and The Humber")
-    assert policy.statistics_area(reviewer) == "Yorkshire and The Humber"
+def test_statistics_are_national_for_oversight_and_supervisors_and_a_partnerships_for_its_members() -> None:
+    assert policy.statistics_partnership(staff_user("policy-sup", role=R.SUPERVISOR)) is None
+    assert policy.statistics_partnership(staff_user("policy-oa", role=R.OVERSIGHT_ANALYST)) is None
+    pan_dorset = partnership_make("Pan-Dorset", "E06000058", "E06000059")
+    member = staff_user("policy-member", role=R.PARTNERSHIP, partnership=pan_dorset)
+    assert policy.statistics_partnership(member) == pan_dorset
     for role in (R.CALL_HANDLER, R.AUTHORITY_OFFICER, R.ADMINISTRATOR):
         with pytest.raises(PermissionDenied):
-            policy.statistics_area(staff_user(f"policy-stats-{role}", role=role))
+            policy.statistics_partnership(staff_user(f"policy-stats-{role}", role=role, partnership=pan_dorset))
 
 
-def test_only_an_officer_is_scoped_by_authorities_and_only_a_board_reviewer_by_area() -> None:
+def test_only_an_officer_is_scoped_by_authorities_and_only_a_partnership_member_by_partnership() -> None:
     assert [role for role, _ in R.choices if policy.scoped_by_authorities(role)] == [R.AUTHORITY_OFFICER]
-    assert [role for role, _ in R.choices if policy.scoped_by_area(role)] == [R.BOARD_REVIEWER]
+    assert [role for role, _ in R.choices if policy.scoped_by_partnership(role)] == [R.PARTNERSHIP]
+
+
+def test_the_partnerships_told_about_an_authority_are_those_that_cover_it() -> None:
+    pan_dorset = partnership_make("Pan-Dorset", "E06000058", "E06000059")
+    rotherham = partnership_make("Rotherham", "E08000018")
+    dorset_member = staff_user("policy-dorset", role=R.PARTNERSHIP, partnership=pan_dorset)
+    staff_user("policy-rotherham", role=R.PARTNERSHIP, partnership=rotherham)
+    staff_user("policy-dorset-left", role=R.PARTNERSHIP, partnership=pan_dorset, is_active=False)
+    staff_user("policy-dorset-analyst", role=R.OVERSIGHT_ANALYST, partnership=pan_dorset)
+    for code in ("E06000058", "E06000059"):
+        assert list(policy.partnership_audience(authority(code))) == [dorset_member]
+    assert not policy.partnership_audience(authority("E06000052")).exists()  # Cornwall: nobody's here
+    # A concern about one of its own councils is never told to that partnership.
+    assert not policy.partnership_audience(authority("E06000058"), conflict=authority("E06000059")).exists()
 
 
 def test_each_role_starts_on_its_own_page() -> None:
@@ -86,11 +110,16 @@ def test_each_role_starts_on_its_own_page() -> None:
         R.SUPERVISOR: "triage:home",
         R.AUTHORITY_OFFICER: "referrals:referral_list",
         R.ADMINISTRATOR: "triage:admin_authorities",
-        R.BOARD_REVIEWER: "oversight:statistics",
+        R.PARTNERSHIP: "oversight:statistics",
         R.OVERSIGHT_ANALYST: "oversight:statistics",
     }
     for role, url_name in expected.items():
-        assert policy.home(staff_user(f"policy-home-{role}", role=role, area="London")) == url_name, role
+        assert (
+            policy.home(
+                staff_user(f"policy-home-{role}", role=role, partnership=partnership_make("London", "E09000001"))
+            )
+            == url_name
+        ), role
 
 
 def test_a_refusal_says_why_to_helpline_staff_and_only_that_it_is_the_helplines_to_others() -> None:
@@ -133,10 +162,10 @@ def test_the_helpline_sees_every_referral(role: str) -> None:
     assert policy.case_scope(staff_user(f"policy-all-{role}", role=role)) is None
 
 
-@pytest.mark.parametrize("role", [R.BOARD_REVIEWER, R.OVERSIGHT_ANALYST, R.ADMINISTRATOR])
+@pytest.mark.parametrize("role", [R.PARTNERSHIP, R.OVERSIGHT_ANALYST, R.ADMINISTRATOR])
 def test_partnership_oversight_and_administrators_see_no_referral_or_case(role: str) -> None:
     referral_make(routed_case())
-    user = staff_user(f"policy-none-{role}", role=role, area="Yorkshire and The Humber")
+    user = staff_user(f"policy-none-{role}", role=role, partnership=partnership_of_region("Yorkshire and The Humber"))
     referrals, cases = policy.referral_scope(user), policy.case_scope(user)
     assert referrals is not None and cases is not None
     assert Referral.objects.exists() and not Referral.objects.filter(referrals).exists()

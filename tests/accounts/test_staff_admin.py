@@ -33,13 +33,14 @@ from tests.bad_input import (
     form_variants,
     query_variants,
 )
-from tests.factories import staff_user, staff_with_mfa
+from tests.factories import partnership_make, partnership_of_region, staff_user, staff_with_mfa
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_authorities")]
 
 R = User.Role
 ROTHERHAM, SHEFFIELD = "E08000018", "E08000039"
 BCP = "E06000058"  # Bournemouth, Christchurch and Poole
+DORSET = "E06000059"
 YORKSHIRE = "Yorkshire and The Humber"
 
 
@@ -50,7 +51,7 @@ def test_the_list_shows_each_accounts_role_scope_mfa_status_and_last_sign_in() -
     admin, client = administrator()
     officer, _ = staff_with_mfa("officer-rotherham", role=R.AUTHORITY_OFFICER)
     officer.authorities.set([council(ROTHERHAM), council(SHEFFIELD)])
-    staff_user("board-yorkshire", role=R.BOARD_REVIEWER, area=YORKSHIRE, is_active=False)
+    staff_user("board-yorkshire", role=R.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE), is_active=False)
     staff_user("analyst", role=R.OVERSIGHT_ANALYST)
     html = page(client, STAFF)
     assert "4 staff accounts" in html
@@ -147,8 +148,11 @@ def test_an_invitation_link_is_shown_once_after_the_redirect_and_never_at_the_po
             {"username": "n", "email": "x@helpline.test", "role": R.AUTHORITY_OFFICER, "authorities": "Atlantis"},
             "no authority called Atlantis",
         ),
-        ({"username": "n", "email": "x@helpline.test", "role": R.BOARD_REVIEWER}, "Select the region"),
-        ({"username": "n", "email": "x@helpline.test", "role": R.BOARD_REVIEWER, "area": "Mars"}, "Select a region"),
+        ({"username": "n", "email": "x@helpline.test", "role": R.PARTNERSHIP}, "Select the safeguarding partnership"),
+        (
+            {"username": "n", "email": "x@helpline.test", "role": R.PARTNERSHIP, "partnership": "999999"},
+            "Select a safeguarding partnership from the list",
+        ),
     ],
 )
 def test_a_refused_invitation_is_shown_again_with_its_errors_and_creates_nobody(
@@ -164,11 +168,23 @@ def test_a_refused_invitation_is_shown_again_with_its_errors_and_creates_nobody(
     assert page(client, f"{STAFF}/invite", status=200).count("govuk-error-summary") == 0  # taken once
 
 
-def test_a_board_reviewer_is_invited_with_their_region() -> None:
+def test_a_partnership_member_is_invited_with_their_partnership() -> None:
     _, client = administrator()
-    data = {"username": "board", "email": "b@board.test", "role": R.BOARD_REVIEWER, "area": YORKSHIRE}
+    pan_dorset = partnership_make("Pan-Dorset Safeguarding Children Partnership", BCP, DORSET)
+    assert "Pan-Dorset Safeguarding Children Partnership" in page(client, f"{STAFF}/invite")
+    data = {"username": "dorset", "email": "d@dorset.test", "role": R.PARTNERSHIP, "partnership": str(pan_dorset.pk)}
     assert client.post(f"{STAFF}/invite", data).status_code == 302
-    assert User.objects.get(username="board").area == YORKSHIRE
+    assert User.objects.get(username="dorset").partnership == pan_dorset
+
+
+def test_an_old_client_sending_the_former_role_name_invites_a_partnership_member() -> None:
+    _, client = administrator()
+    pan_dorset = partnership_make("Pan-Dorset Safeguarding Children Partnership", BCP, DORSET)
+    data = {"username": "old", "email": "o@dorset.test", "role": "board_reviewer", "partnership": str(pan_dorset.pk)}
+    assert client.post(f"{STAFF}/invite", data).status_code == 302
+    invited = User.objects.get(username="old")
+    assert (invited.role, invited.partnership) == (R.PARTNERSHIP, pan_dorset)
+    assert "with the role Safeguarding partnership" in page(client, f"{STAFF}?role=board_reviewer")
 
 
 # --- role and scope --------------------------------------------------------------------------------------
@@ -181,11 +197,14 @@ def test_an_administrator_changes_a_role_and_scope_and_it_is_audited() -> None:
     assert 'value="call_handler" checked' in page(client, path)
     # One per line, by name or code; a name with commas in it is still one authority.
     authorities = "sheffield\nBournemouth, Christchurch and Poole\nE08000039"
-    response = confirmed(client, path, {"role": R.AUTHORITY_OFFICER, "authorities": authorities, "area": YORKSHIRE})
+    yorkshire = partnership_of_region(YORKSHIRE)
+    response = confirmed(
+        client, path, {"role": R.AUTHORITY_OFFICER, "authorities": authorities, "partnership": str(yorkshire.pk)}
+    )
     assert redirected_to(response) == f"{STAFF}/{handler.pk}"
     assert "Role and scope changed for handler" in page(client, response["Location"])
     handler.refresh_from_db()
-    assert (handler.role, handler.area) == (R.AUTHORITY_OFFICER, "")  # a region is only a board's scope
+    assert (handler.role, handler.partnership) == (R.AUTHORITY_OFFICER, None)  # only a partnership member's scope
     assert sorted(handler.authorities.values_list("gss_code", flat=True)) == [BCP, SHEFFIELD]
     assert "Bournemouth, Christchurch and Poole\nSheffield" in page(client, path)  # shown again as typed
     changed = AuditEvent.objects.get(kind=events.ACCESS_CHANGED, subject_id=handler.pk)
@@ -193,13 +212,17 @@ def test_an_administrator_changes_a_role_and_scope_and_it_is_audited() -> None:
     assert changed.detail == {
         "role": R.AUTHORITY_OFFICER,
         "authorities": [BCP, SHEFFIELD],
-        "area": "",
-        "was": {"role": R.CALL_HANDLER, "authorities": [], "area": ""},
+        "partnership": None,
+        "was": {"role": R.CALL_HANDLER, "authorities": [], "partnership": None},
     }
 
-    assert confirmed(client, path, {"role": R.BOARD_REVIEWER, "authorities": "Rotherham", "area": YORKSHIRE})
+    shown = page(client, path)
+    assert confirmed(
+        client, path, {"role": R.PARTNERSHIP, "authorities": "Rotherham", "partnership": str(yorkshire.pk)}
+    )
     handler.refresh_from_db()
-    assert (handler.role, handler.area, handler.authorities.count()) == (R.BOARD_REVIEWER, YORKSHIRE, 0)
+    assert (handler.role, handler.partnership, handler.authorities.count()) == (R.PARTNERSHIP, yorkshire, 0)
+    assert "Yorkshire and The Humber" in shown
 
 
 def test_an_officer_without_authorities_is_refused_and_nothing_changes() -> None:
@@ -443,7 +466,7 @@ def test_bad_form_input_on_the_staff_forms_is_a_gov_uk_page() -> None:
     from accounts.forms import MfaResetRequestForm, StaffAccessForm, StaffInviteForm
 
     invite = {"username": "fuzzed", "email": "f@helpline.test", "role": R.AUTHORITY_OFFICER, "authorities": ROTHERHAM}
-    access = {"role": R.BOARD_REVIEWER, "authorities": "", "area": YORKSHIRE}
+    access = {"role": R.PARTNERSHIP, "authorities": "", "partnership": str(partnership_of_region(YORKSHIRE).pk)}
     forms_and_answers = [
         (f"{STAFF}/invite", invite, StaffInviteForm.base_fields),
         (f"{STAFF}/{handler.pk}/access", access, StaffAccessForm.base_fields),

@@ -59,20 +59,33 @@ def test_administrators_invite_change_reset_mfa_with_approval_and_disable(
     visit.goto(visit.path())
     expect(page.get_by_test_id("invitation-gone")).to_be_visible()
 
+    # --- a safeguarding partnership of two authorities ------------------------------------------------------
+    visit.goto("/staff/admin/partnerships")
+    visit.submit("Set up a safeguarding partnership")  # a link styled as a GOV.UK button
+    page.get_by_label("Name").fill("Pan-Dorset Safeguarding Children Partnership")
+    page.get_by_label("Authorities it covers").fill("Bournemouth, Christchurch and Poole\nAtlantis")
+    visit.submit("Save safeguarding partnership", status=400)
+    expect(page.locator(".govuk-error-summary")).to_contain_text("There is no authority called Atlantis")
+    page.get_by_label("Authorities it covers").fill("Bournemouth, Christchurch and Poole\nDorset Council")
+    visit.submit("Save safeguarding partnership")
+    expect(page.get_by_test_id("partnerships")).to_contain_text("Bournemouth, Christchurch and Poole; Dorset Council")
+
     # --- change a role and scope -------------------------------------------------------------------------
     handler = User.objects.get(username="handler")
     visit.goto(f"/staff/admin/staff/{handler.pk}")
     expect(page.get_by_role("link", name="Staff", exact=True)).to_have_attribute("aria-current", "true")
     visit.follow("Change role and scope")
-    page.get_by_role("radio", name="Safeguarding board reviewer").check()
+    page.get_by_role("radio", name="Safeguarding partnership").check()
     visit.submit("Change role and scope", status=400)
-    expect(page.locator(".govuk-error-summary")).to_contain_text("Select the region")
-    page.get_by_label("Region (safeguarding board reviewers only)").select_option("Yorkshire and The Humber")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Select the safeguarding partnership")
+    page.get_by_label("Safeguarding partnership (partnership members only)").select_option(
+        "Pan-Dorset Safeguarding Children Partnership"
+    )
     visit.submit("Change role and scope")
     expect(page.get_by_role("heading", level=1)).to_have_text("Confirm the new role and scope")
     visit.submit("Confirm the new role and scope")
     expect(page.get_by_test_id("notification-banner")).to_contain_text("Role and scope changed for handler")
-    expect(main(page)).to_contain_text("Yorkshire and The Humber")
+    expect(main(page)).to_contain_text("Pan-Dorset Safeguarding Children Partnership")
 
     # --- an MFA reset: asked by one administrator, approved by another -----------------------------------
     visit.goto(f"/staff/admin/staff/{supervisor.pk}")

@@ -32,7 +32,7 @@ from tests.e2e.staff import (
     signed_in_tab,
     timeline_kinds,
 )
-from tests.factories import referral_of, staff_user, staff_with_mfa, submit_report
+from tests.factories import partnership_of_region, referral_of, staff_user, staff_with_mfa, submit_report
 from triage import case_actions as actions
 from triage import intake as services
 from triage.models import Case
@@ -400,7 +400,9 @@ def test_statistics_pattern_alerts_and_administration_pages_pass_axe(
             authority.referral_acknowledge(referral=referral_of(case), acting_user=helper)
     stats_refresh()
 
-    board, _ = staff_with_mfa("board", role=User.Role.BOARD_REVIEWER, area="Yorkshire and The Humber")
+    board, _ = staff_with_mfa(
+        "board", role=User.Role.PARTNERSHIP, partnership=partnership_of_region("Yorkshire and The Humber")
+    )
     visit = signed_in_tab(new_context, live_server, board)
     visit.goto("/staff/statistics")
     expect(visit.page.locator("svg[role=img] title")).to_contain_text("acknowledged on time")

@@ -27,7 +27,7 @@ from referrals import services as referral_services
 from referrals.models import Referral
 from tests.e2e.axe import axe_check
 from tests.e2e.staff import StaffVisit, signed_in_tab
-from tests.factories import staff_user, staff_with_mfa, submit_report
+from tests.factories import partnership_of_region, staff_user, staff_with_mfa, submit_report
 from triage import case_actions as actions
 from triage import intake
 from triage.models import Case
@@ -106,7 +106,7 @@ def test_the_boards_statistics_at_1280_px(
     new_context: NewContext, live_server: LiveServer, transactional_db: None
 ) -> None:
     figures()
-    board, _ = staff_with_mfa("board", role=User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    board, _ = staff_with_mfa("board", role=User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
     visit = signed_in_tab(new_context, live_server, board)
 
     page = at_1280(visit, "/staff/statistics")

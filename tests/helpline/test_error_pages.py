@@ -433,7 +433,7 @@ def test_the_staff_service_on_its_own_renders_its_pages(settings: Any) -> None:
     assert "Sign in to the helpline workspace" in page and PHONE not in page
 
 
-@pytest.mark.parametrize("role", [User.Role.AUTHORITY_OFFICER, User.Role.BOARD_REVIEWER, User.Role.OVERSIGHT_ANALYST])
+@pytest.mark.parametrize("role", [User.Role.AUTHORITY_OFFICER, User.Role.PARTNERSHIP, User.Role.OVERSIGHT_ANALYST])
 def test_a_staff_error_page_never_calls_itself_the_helpline_workspace(role: str) -> None:
     """Issue 22: error page titles said "Helpline workspace" to authority officers."""
     client = signed_in_as(role)[0]

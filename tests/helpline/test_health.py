@@ -80,7 +80,7 @@ def test_administrators_see_the_health_page_too(settings) -> None:  # type: igno
     assert signed_in_as(User.Role.ADMINISTRATOR)[0].get("/staff/health").status_code == 200
 
 
-@pytest.mark.parametrize("role", [User.Role.CALL_HANDLER, User.Role.AUTHORITY_OFFICER, User.Role.BOARD_REVIEWER])
+@pytest.mark.parametrize("role", [User.Role.CALL_HANDLER, User.Role.AUTHORITY_OFFICER, User.Role.PARTNERSHIP])
 def test_other_staff_are_refused_the_health_page(role: str) -> None:
     assert signed_in_as(role)[0].get("/staff/health").status_code == 403
 

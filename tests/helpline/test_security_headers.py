@@ -10,7 +10,7 @@ from django.test import Client
 from openapi_spec_validator import validate
 
 from accounts.models import User
-from tests.factories import sign_in, staff_with_mfa
+from tests.factories import partnership_of_region, sign_in, staff_with_mfa
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_authorities")]
 
@@ -86,12 +86,14 @@ def test_an_unreadable_form_body_gets_the_same_headers() -> None:
         (User.Role.SUPERVISOR, "/staff/cases/NO-SUCH-CASE", 404),
         (User.Role.CALL_HANDLER, "/staff/health", 403),
         (User.Role.AUTHORITY_OFFICER, "/staff/referrals", 200),
-        (User.Role.BOARD_REVIEWER, "/staff/statistics", 200),
+        (User.Role.PARTNERSHIP, "/staff/statistics", 200),
     ],
 )
 def test_staff_pages_and_their_errors_carry_the_same_headers(role: str, path: str, status: int, settings: Any) -> None:
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
-    user, _ = staff_with_mfa(f"headers-{role}", role=role, area="Yorkshire and The Humber")
+    user, _ = staff_with_mfa(
+        f"headers-{role}", role=role, partnership=partnership_of_region("Yorkshire and The Humber")
+    )
     client = Client()
     sign_in(client, user)
     response = client.get(path)

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from oversight import selectors
-from tests.factories import signed_in_as
+from tests.factories import partnership_of_region, signed_in_as
 from tests.oversight.helpers import ROTHERHAM, YORKSHIRE, csv_rows, referred_case, text
 from tests.oversight.known_year import EXPECTED, YEAR, figures
 
@@ -82,7 +82,7 @@ def test_the_report_for_this_year_says_it_is_the_year_so_far(tmp_path: Path) -> 
 def test_a_board_is_offered_no_annual_report_and_is_refused_one() -> None:
     referred_case(ROTHERHAM)
     selectors.stats_refresh()
-    board, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    board, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
     year = timezone.localdate().year
 
     assert "annual-report" not in board.get("/staff/statistics").content.decode()

@@ -13,7 +13,7 @@ from oversight import selectors
 from oversight.patterns import Alert, pattern_alerts
 from referrals.models import Referral
 from reports.models import ConcernType
-from tests.factories import signed_in_as
+from tests.factories import partnership_of_region, signed_in_as
 from tests.oversight.helpers import (
     MANCHESTER,
     ORGANISATION,
@@ -107,10 +107,12 @@ def test_an_alert_that_no_longer_stands_is_not_found() -> None:
     assert analyst.get("/staff/patterns/organisation-0123456789abcdef").status_code == 404
 
 
-@pytest.mark.parametrize("role", [User.Role.BOARD_REVIEWER, User.Role.CALL_HANDLER, User.Role.AUTHORITY_OFFICER])
+@pytest.mark.parametrize("role", [User.Role.PARTNERSHIP, User.Role.CALL_HANDLER, User.Role.AUTHORITY_OFFICER])
 def test_other_roles_are_refused_the_metadata(role: str) -> None:
     for code in (ROTHERHAM, SHEFFIELD, MANCHESTER):
         new_case(code)
     alert = only("same_organisation", pattern_alerts())
-    client, _ = signed_in_as(role, area=YORKSHIRE if role == User.Role.BOARD_REVIEWER else "")
+    client, _ = signed_in_as(
+        role, partnership=partnership_of_region(YORKSHIRE) if role == User.Role.PARTNERSHIP else None
+    )
     assert client.get(f"/staff/patterns/{alert.key}").status_code == 403

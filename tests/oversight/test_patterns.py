@@ -15,7 +15,7 @@ from oversight import selectors
 from oversight.patterns import Alert, pattern_alerts
 from referrals.models import Referral
 from reports.models import ConcernType
-from tests.factories import referral_of, signed_in_as
+from tests.factories import partnership_of_region, referral_of, signed_in_as
 from tests.oversight.helpers import MANCHESTER, ROTHERHAM, SHEFFIELD, YORKSHIRE, new_case, referred_case, text
 from triage.models import Case
 
@@ -199,8 +199,8 @@ def test_the_pattern_page_links_cases_only_for_helpline_supervisors() -> None:
 
 
 @pytest.mark.parametrize(
-    "role", [User.Role.BOARD_REVIEWER, User.Role.AUTHORITY_OFFICER, User.Role.CALL_HANDLER, User.Role.ADMINISTRATOR]
+    "role", [User.Role.PARTNERSHIP, User.Role.AUTHORITY_OFFICER, User.Role.CALL_HANDLER, User.Role.ADMINISTRATOR]
 )
 def test_the_pattern_page_is_refused_to_everyone_else(role: str) -> None:
-    client, _ = signed_in_as(role, area=YORKSHIRE)
+    client, _ = signed_in_as(role, partnership=partnership_of_region(YORKSHIRE))
     assert client.get("/staff/patterns").status_code == 403

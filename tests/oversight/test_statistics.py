@@ -1,5 +1,6 @@
-"""Statistics for boards (their own region) and national oversight (every region): scope, refusals, known
-figures, and nothing that points at a person — no reference, case number, sector, organisation or text."""
+"""Statistics for safeguarding partnerships (their own authorities) and national oversight (every region):
+scope, refusals, known figures, and nothing that points at a person — no reference, case number, sector,
+organisation or text."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from directory.models import LocalAuthority
-from oversight import selectors
+from oversight import selectors, tasks
 from oversight.suppression import FEWER, Table
 from referrals.models import Referral
 from reports.models import ConcernType, ReporterSector
-from tests.factories import signed_in_as
+from tests.factories import partnership_make, partnership_of_region, signed_in_as
 from tests.oversight.helpers import (
     CANARY,
     MANCHESTER,
@@ -56,11 +57,11 @@ def acknowledge(cases: list[Case], *, late: bool) -> None:
 # --- scope ----------------------------------------------------------------------------------------------
 
 
-def test_a_board_reviewer_sees_only_the_authorities_of_their_own_region() -> None:
+def test_a_partnership_of_a_whole_region_sees_only_that_regions_authorities() -> None:
     acknowledge([referred_case(ROTHERHAM) for _ in range(5)], late=False)
     acknowledge([referred_case(MANCHESTER) for _ in range(6)], late=False)
     selectors.stats_refresh()
-    client, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    client, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
 
     response = client.get("/staff/statistics")
 
@@ -77,6 +78,82 @@ def test_a_board_reviewer_sees_only_the_authorities_of_their_own_region() -> Non
     trends = tables(response)["concern-trends"]
     cells, total = row(trends, ConcernType.CONCERN_NOT_ACTED_ON.label)
     assert total == "5"
+
+
+BARNSLEY = "E08000016"  # in Yorkshire and The Humber too, but in neither partnership below
+
+
+def test_a_partnership_of_two_authorities_sees_both_and_no_third() -> None:
+    """A partnership covering Rotherham and Sheffield: both authorities' figures, and not Barnsley's (same
+    region) nor Manchester's; a single-authority partnership sees its one authority only."""
+    acknowledge([referred_case(ROTHERHAM) for _ in range(5)], late=False)
+    acknowledge([referred_case(SHEFFIELD) for _ in range(6)], late=True)
+    acknowledge([referred_case(BARNSLEY) for _ in range(7)], late=False)
+    acknowledge([referred_case(MANCHESTER) for _ in range(8)], late=False)
+    two = partnership_make("Rotherham and Sheffield Safeguarding Children Partnership", ROTHERHAM, SHEFFIELD)
+    one = partnership_make("Barnsley Safeguarding Children Partnership", BARNSLEY)
+    selectors.stats_refresh()
+    client, _ = signed_in_as(User.Role.PARTNERSHIP, username="two-authorities", partnership=two)
+    single, _ = signed_in_as(User.Role.PARTNERSHIP, username="one-authority", partnership=one)
+
+    response = client.get("/staff/statistics")
+
+    assert response.status_code == 200
+    for t in (tables(response)["acknowledgements"], tables(response)["outcome-timeliness"]):
+        assert t.row_labels == ["Rotherham", "Sheffield"]
+    assert row(tables(response)["acknowledgements"], "Rotherham") == (["5", "0", "0", "0"], "5")
+    assert row(tables(response)["acknowledgements"], "Sheffield") == (["0", "6", "0", "0"], "6")
+    assert tables(response)["acknowledgements"].totals() == ["5", "6", "0", "0"]
+    assert row(tables(response)["concern-trends"], ConcernType.CONCERN_NOT_ACTED_ON.label)[1] == "11"
+    body = text(response)
+    assert "Statistics for Rotherham and Sheffield Safeguarding Children Partnership" in body
+    assert "Barnsley" not in body and "Manchester" not in body
+    assert "acknowledgements-by-region" not in dict.fromkeys(tables(response))  # no regional tables
+    exported = text(client.get("/staff/statistics.csv"))
+    assert "Rotherham" in exported and "Sheffield" in exported
+    assert "Barnsley" not in exported and "Manchester" not in exported
+
+    alone = single.get("/staff/statistics")
+    assert tables(alone)["acknowledgements"].row_labels == ["Barnsley"]
+    assert row(tables(alone)["acknowledgements"], "Barnsley") == (["7", "0", "0", "0"], "7")
+    assert "Rotherham" not in text(alone) and "Sheffield" not in text(alone)
+
+
+def test_a_partnership_never_sees_a_concern_about_one_of_its_own_councils() -> None:
+    """Concerns about Sheffield council raised from Rotherham go to independent review: a partnership
+    covering Sheffield leaves them out; one covering only Rotherham (where they were routed) too, since
+    they are never referred there; national oversight counts them."""
+    supervisor = helpline_supervisor()
+    for _ in range(6):
+        case = new_case(
+            ROTHERHAM,
+            about_authority=authority(SHEFFIELD),
+            concern_types=(ConcernType.RECORDS_ALTERED_OR_SUPPRESSED,),
+        )
+        actions.case_close(case=case, outcome="substantiated", feedback="Thank you.", acting_user=supervisor)
+    two = partnership_make("Rotherham and Sheffield", ROTHERHAM, SHEFFIELD)
+    selectors.stats_refresh()
+    client, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=two)
+    analyst, _ = signed_in_as(User.Role.OVERSIGHT_ANALYST)
+
+    label = ConcernType.RECORDS_ALTERED_OR_SUPPRESSED.label
+    assert row(tables(client.get("/staff/statistics"))["concern-trends"], label)[1] == "0"
+    assert row(tables(analyst.get("/staff/statistics"))["concern-trends"], label)[1] == "6"
+
+
+def test_a_partnership_whose_authorities_change_sees_the_new_ones_at_once() -> None:
+    """An administrator adds Sheffield to a Rotherham partnership after the workers stored its figures: the
+    next page shows both (figures stored for the old authorities are never read)."""
+    acknowledge([referred_case(ROTHERHAM) for _ in range(5)], late=False)
+    acknowledge([referred_case(SHEFFIELD) for _ in range(6)], late=False)
+    partnership = partnership_make("Growing partnership", ROTHERHAM)
+    tasks.refresh_statistics()
+    client, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership)
+    assert tables(client.get("/staff/statistics"))["acknowledgements"].row_labels == ["Rotherham"]
+
+    partnership.authorities.add(authority(SHEFFIELD))
+
+    assert tables(client.get("/staff/statistics"))["acknowledgements"].row_labels == ["Rotherham", "Sheffield"]
 
 
 def test_an_oversight_analyst_sees_every_region() -> None:
@@ -96,7 +173,7 @@ def test_an_oversight_analyst_sees_every_region() -> None:
     assert "Statistics for England" in text(response)
 
 
-def test_a_board_reviewer_never_sees_a_case_about_a_council_in_their_region() -> None:
+def test_a_region_wide_partnership_never_sees_a_case_about_a_council_in_its_region() -> None:
     """Six concerns about Sheffield council, raised from Rotherham (so routed with Rotherham as the
     authority) and sent to independent review: the Yorkshire board must see none of them."""
     sheffield = authority(SHEFFIELD)
@@ -110,7 +187,7 @@ def test_a_board_reviewer_never_sees_a_case_about_a_council_in_their_region() ->
         actions.case_close(case=case, outcome="substantiated", feedback="Thank you.", acting_user=supervisor)
     acknowledge([referred_case(ROTHERHAM) for _ in range(5)], late=False)
     selectors.stats_refresh()
-    board, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    board, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
     analyst, _ = signed_in_as(User.Role.OVERSIGHT_ANALYST)
 
     seen_by_board = board.get("/staff/statistics")
@@ -155,15 +232,15 @@ def test_other_roles_are_refused_the_statistics_and_the_csv(role: str) -> None:
     assert client.get("/staff/statistics.csv").status_code == 403
 
 
-def test_a_board_reviewer_without_an_area_is_refused() -> None:
-    client, _ = signed_in_as(User.Role.BOARD_REVIEWER, area="")
+def test_a_partnership_member_without_a_partnership_is_refused() -> None:
+    client, _ = signed_in_as(User.Role.PARTNERSHIP)
     assert client.get("/staff/statistics").status_code == 403
     assert client.get("/staff/statistics.csv").status_code == 403
 
 
-def test_a_board_reviewer_cannot_reach_cases_referrals_the_api_or_the_pattern_alerts() -> None:
+def test_a_partnership_member_cannot_reach_cases_referrals_the_api_or_the_pattern_alerts() -> None:
     case = referred_case(ROTHERHAM)
-    client, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    client, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
     for path in (
         "/staff/cases",
         f"/staff/cases/{case.case_number}",
@@ -182,9 +259,11 @@ def test_a_board_reviewer_cannot_reach_cases_referrals_the_api_or_the_pattern_al
         assert case.report.reference not in body
 
 
-@pytest.mark.parametrize("role", [User.Role.BOARD_REVIEWER, User.Role.OVERSIGHT_ANALYST, User.Role.SUPERVISOR])
-def test_boards_oversight_and_helpline_supervisors_may_read_the_statistics(role: str) -> None:
-    client, _ = signed_in_as(role, area=YORKSHIRE if role == User.Role.BOARD_REVIEWER else "")
+@pytest.mark.parametrize("role", [User.Role.PARTNERSHIP, User.Role.OVERSIGHT_ANALYST, User.Role.SUPERVISOR])
+def test_partnerships_oversight_and_helpline_supervisors_may_read_the_statistics(role: str) -> None:
+    client, _ = signed_in_as(
+        role, partnership=partnership_of_region(YORKSHIRE) if role == User.Role.PARTNERSHIP else None
+    )
     assert client.get("/staff/statistics").status_code == 200
     assert client.get("/staff/statistics.csv").status_code == 200
 
@@ -211,7 +290,10 @@ def test_neither_page_nor_csv_carries_a_reference_case_number_sector_organisatio
     for case in cases:
         forbidden += [case.case_number, case.report.reference]
 
-    for role, extra in ((User.Role.BOARD_REVIEWER, {"area": YORKSHIRE}), (User.Role.OVERSIGHT_ANALYST, {})):
+    for role, extra in (
+        (User.Role.PARTNERSHIP, {"partnership": partnership_of_region(YORKSHIRE)}),
+        (User.Role.OVERSIGHT_ANALYST, {}),
+    ):
         client, _ = signed_in_as(role, **extra)
         page = client.get("/staff/statistics")
         export = client.get("/staff/statistics.csv")
@@ -240,7 +322,7 @@ def test_timeliness_by_authority_on_known_data() -> None:
         outcome="early_help", outcome_at=F("outcome_due_at") - timedelta(days=1), status="outcome_recorded"
     )
     selectors.stats_refresh()
-    client, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    client, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
 
     response = client.get("/staff/statistics")
 
@@ -270,7 +352,7 @@ def test_a_small_count_shows_as_fewer_than_5_and_its_neighbour_is_hidden_too() -
     acknowledge([referred_case(SHEFFIELD) for _ in range(5)], late=False)
     acknowledge([referred_case(SHEFFIELD)], late=True)
     selectors.stats_refresh()
-    client, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    client, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
 
     response = client.get("/staff/statistics")
 

@@ -16,7 +16,7 @@ from directory.models import LocalAuthority
 from oversight import selectors
 from oversight.suppression import FEWER, HIDDEN
 from referrals.models import Referral
-from tests.factories import signed_in_as
+from tests.factories import partnership_of_region, signed_in_as
 from tests.oversight.helpers import (
     ROTHERHAM,
     SHEFFIELD,
@@ -66,7 +66,7 @@ def test_a_boards_authorities_with_no_referrals_are_named_once_not_given_rows_of
     a row of zeros in each table by authority and again under the chart."""
     acknowledged(ROTHERHAM, 6)
     selectors.stats_refresh()
-    client, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    client, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
 
     response = client.get("/staff/statistics")
 
@@ -139,7 +139,7 @@ def test_an_authority_whose_figures_are_hidden_keeps_its_row_and_is_named_under_
     acknowledged(LEEDS, 7)
     acknowledged(LEEDS, 2, late=True)
     selectors.stats_refresh()
-    client, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    client, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
 
     response = client.get("/staff/statistics")
 
@@ -174,7 +174,7 @@ def test_a_one_column_table_shows_each_figure_once_with_its_suppression() -> Non
         for _ in range(count):
             actions.case_close(case=new_case(ROTHERHAM), outcome=outcome, feedback="Thank you.", acting_user=supervisor)
     selectors.stats_refresh()
-    client, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    client, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
 
     response = client.get("/staff/statistics")
 
@@ -199,7 +199,7 @@ def test_a_one_column_table_shows_each_figure_once_with_its_suppression() -> Non
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fast_kdf", "local_authorities")
-@pytest.mark.parametrize("role", [User.Role.BOARD_REVIEWER, User.Role.OVERSIGHT_ANALYST])
+@pytest.mark.parametrize("role", [User.Role.PARTNERSHIP, User.Role.OVERSIGHT_ANALYST])
 def test_the_csv_is_the_pages_tables_row_for_row(role: str) -> None:
     acknowledged(ROTHERHAM, 6)
     acknowledged(SHEFFIELD, 5)
@@ -208,7 +208,9 @@ def test_the_csv_is_the_pages_tables_row_for_row(role: str) -> None:
         case=new_case(SHEFFIELD), outcome="substantiated", feedback="x", acting_user=helpline_supervisor()
     )
     selectors.stats_refresh()
-    client, _ = signed_in_as(role, area=YORKSHIRE if role == User.Role.BOARD_REVIEWER else "")
+    client, _ = signed_in_as(
+        role, partnership=partnership_of_region(YORKSHIRE) if role == User.Role.PARTNERSHIP else None
+    )
 
     response = client.get("/staff/statistics")
     sections = csv_sections(csv_rows(client.get("/staff/statistics.csv")))
@@ -227,7 +229,7 @@ def test_the_csv_is_the_pages_tables_row_for_row(role: str) -> None:
 def test_with_no_referrals_at_all_the_tables_by_authority_say_so_instead_of_fifteen_rows_of_zeros() -> None:
     new_case(ROTHERHAM)  # a concern, not referred
     selectors.stats_refresh()
-    client, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    client, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
 
     response = client.get("/staff/statistics")
 

@@ -14,7 +14,7 @@ from directory.models import LocalAuthority
 from oversight import selectors
 from oversight.periods import Period
 from referrals.models import Referral
-from tests.factories import signed_in_as
+from tests.factories import partnership_of_region, signed_in_as
 from tests.oversight.helpers import ROTHERHAM, YORKSHIRE, csv_rows, referred_case, text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -67,7 +67,7 @@ def test_the_concern_trends_of_a_year_are_by_quarter() -> None:
 @pytest.mark.parametrize("address", ["/staff/statistics", "/staff/statistics.csv"])
 def test_any_other_period_gets_a_400_with_the_error_summary_and_no_figures(address: str, period: str) -> None:
     acknowledged_on_time(6)
-    client, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    client, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
 
     response = client.get(address, {"period": period})
 
@@ -90,7 +90,7 @@ def test_a_refused_role_is_refused_before_the_period_is_looked_at() -> None:
 
 def test_the_csv_is_for_the_chosen_period() -> None:
     acknowledged_on_time(6)
-    client, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    client, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
     year = timezone.localdate().year
 
     response = client.get("/staff/statistics.csv", {"period": str(year)})

@@ -18,7 +18,7 @@ from directory.models import LocalAuthority
 from oversight import selectors
 from oversight.suppression import FEWER, SUPPRESSED, Table, suppress
 from referrals.models import Referral
-from tests.factories import signed_in_as
+from tests.factories import partnership_of_region, signed_in_as
 from tests.fuzzing import examples
 from tests.oversight.helpers import (
     MANCHESTER,
@@ -252,7 +252,7 @@ def test_national_oversight_sees_each_regions_figures_and_a_board_does_not() -> 
     acknowledged_on_time(MANCHESTER, 7)
     selectors.stats_refresh()
     analyst, _ = signed_in_as(User.Role.OVERSIGHT_ANALYST)
-    board, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    board, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
 
     response = analyst.get("/staff/statistics")
 

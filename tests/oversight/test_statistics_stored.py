@@ -20,7 +20,7 @@ from oversight import selectors, suppression, tasks
 from oversight.models import StoredStatistics, StoredSuppression
 from oversight.periods import Period, quarter_of
 from oversight.suppression import Hidden
-from tests.factories import signed_in_as
+from tests.factories import partnership_of_region, signed_in_as
 from tests.oversight.helpers import MANCHESTER, ROTHERHAM, SHEFFIELD, YORKSHIRE, referred_case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -77,16 +77,17 @@ def shown(tables: list[tuple[str, str, suppression.Table]]) -> list[tuple[Any, .
 
 
 def scopes() -> list[selectors.Scope]:
-    return [selectors.Scope(region=None, national=True), selectors.Scope(region=YORKSHIRE, national=False)]
+    return [selectors.NATIONAL, selectors.partnership_scope(partnership_of_region(YORKSHIRE))]
 
 
 def test_after_a_refresh_no_page_works_the_suppression_out(worked_out: Counted) -> None:
     referrals()
+    yorkshire = partnership_of_region(YORKSHIRE)  # set up before the refresh: the workers prepare its figures
     tasks.refresh_statistics()
     suppression.forget()  # the pages run in other processes: nothing of the worker's is in their memory
     worked_out.calls = 0
     national, _ = signed_in_as(User.Role.OVERSIGHT_ANALYST)
-    board, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    board, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=yorkshire)
     first = selectors.first_month()
     assert first is not None
     quarter = Period(first.year, quarter_of(first)).slug

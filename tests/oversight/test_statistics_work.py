@@ -18,7 +18,7 @@ import pytest
 from accounts.models import User
 from oversight import periods, selectors, suppression
 from oversight.periods import Measure, Period
-from tests.factories import signed_in_as
+from tests.factories import partnership_of_region, signed_in_as
 from tests.oversight.helpers import ROTHERHAM, SHEFFIELD, YORKSHIRE, referred_case
 
 YEAR = 2025
@@ -98,7 +98,7 @@ def test_the_statistics_page_and_its_csv_suppress_the_year_once(monkeypatch: pyt
     for code in (ROTHERHAM, ROTHERHAM, SHEFFIELD):
         referred_case(code)
     selectors.stats_refresh()
-    board, _ = signed_in_as(User.Role.BOARD_REVIEWER, area=YORKSHIRE)
+    board, _ = signed_in_as(User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))
     solved = counting(monkeypatch, suppression, "_lines")
 
     assert board.get("/staff/statistics").status_code == 200
@@ -187,7 +187,7 @@ def test_the_case_facts_are_summed_in_one_scan_exactly_as_four_queries_summed_th
         rows = lambda found: sorted(tuple(sorted(row.items())) for row in found)  # noqa: E731
         return {column: rows(found) for column, found in referred.items()}, rows(closed), rows(recorded)
 
-    for scope in (selectors.Scope(region=None, national=True), selectors.Scope(region=YORKSHIRE, national=False)):
+    for scope in (selectors.NATIONAL, selectors.partnership_scope(partnership_of_region(YORKSHIRE))):
         facts = selectors._scoped(CaseFact.objects.all(), scope)
         expected = canonical(four_queries(facts))
         assert canonical(selectors._case_fact_sums(facts)) == expected, scope

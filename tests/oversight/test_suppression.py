@@ -24,7 +24,7 @@ from oversight import selectors
 from oversight.suppression import FEWER, HIDDEN, SUPPRESSED, THRESHOLD, Table, suppress
 from referrals import services as referral_services
 from referrals.models import Referral
-from tests.factories import sign_in, staff_user, staff_with_mfa, submit_report
+from tests.factories import partnership_of_region, sign_in, staff_user, staff_with_mfa, submit_report
 from tests.fuzzing import examples
 from triage.intake import report_route
 
@@ -307,7 +307,7 @@ def test_the_csv_export_applies_exactly_the_suppression_on_the_page() -> None:
             acknowledged.append(case.pk)
     Referral.objects.filter(case__in=acknowledged).update(acknowledged_at=timezone.now())
     selectors.stats_refresh()
-    board = staff_with_mfa("board", role=User.Role.BOARD_REVIEWER, area=YORKSHIRE)[0]
+    board = staff_with_mfa("board", role=User.Role.PARTNERSHIP, partnership=partnership_of_region(YORKSHIRE))[0]
     client = Client()
     sign_in(client, board)
 

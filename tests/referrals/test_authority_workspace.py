@@ -23,7 +23,15 @@ from referrals import services as referral_services
 from referrals.models import AuthorityAction
 from reports.models import Anonymity
 from reports.services import Contact
-from tests.factories import referral_make, referral_of, signed_in, staff_user, staff_with_mfa, submit_report
+from tests.factories import (
+    partnership_of_region,
+    referral_make,
+    referral_of,
+    signed_in,
+    staff_user,
+    staff_with_mfa,
+    submit_report,
+)
 from triage import case_actions as actions
 from triage import case_content
 from triage.events import case_events
@@ -325,7 +333,12 @@ def test_recording_the_outcome_emails_the_helpline_with_the_reference_and_nobody
     handler = staff_user("handler", role=User.Role.CALL_HANDLER, email="handler@helpline.test")
     Case.objects.filter(pk=referral.pk).update(assignee=handler)
     staff_user("analyst", role=User.Role.OVERSIGHT_ANALYST, email="analyst@oversight.test")
-    staff_user("board", role=User.Role.BOARD_REVIEWER, email="board@yorkshire.test", area="Yorkshire and The Humber")
+    staff_user(
+        "board",
+        role=User.Role.PARTNERSHIP,
+        email="board@yorkshire.test",
+        partnership=partnership_of_region("Yorkshire and The Humber"),
+    )
     data = {"record_outcome-outcome": "early_help", "record_outcome-note": f"{CANARY} family supported"}
 
     too_soon = refused(officer_client, referral, "record_outcome", data)
@@ -477,7 +490,7 @@ def test_helpline_pages_and_the_staff_api_are_refused_to_an_officer(officer_clie
 @pytest.mark.parametrize(
     "role",
     [
-        User.Role.BOARD_REVIEWER,
+        User.Role.PARTNERSHIP,
         User.Role.OVERSIGHT_ANALYST,
         User.Role.ADMINISTRATOR,
         User.Role.CALL_HANDLER,
@@ -485,7 +498,9 @@ def test_helpline_pages_and_the_staff_api_are_refused_to_an_officer(officer_clie
     ],
 )
 def test_only_authority_officers_may_open_the_referral_workspace(role: str, referral: Case) -> None:
-    user = staff_with_mfa(f"someone-{role}", role=role, area="Yorkshire and The Humber")[0]
+    user = staff_with_mfa(f"someone-{role}", role=role, partnership=partnership_of_region("Yorkshire and The Humber"))[
+        0
+    ]
     client = signed_in(user)
 
     assert client.get("/staff/referrals").status_code == 403

@@ -21,7 +21,7 @@ from notify import services as notify_services
 from referrals import services as authority
 from referrals import services as referral_services
 from referrals.models import ReferralEscalation
-from tests.factories import referral_of, sign_in, staff_user, staff_with_mfa, submit_report
+from tests.factories import partnership_of_region, referral_of, sign_in, staff_user, staff_with_mfa, submit_report
 from triage import case_actions as actions
 from triage.escalations import deadlines_sweep
 from triage.events import case_events
@@ -52,8 +52,15 @@ def people() -> dict[str, User]:
         "gone": staff_user("sup-gone", role=User.Role.SUPERVISOR, email="gone@helpline.test", is_active=False),
         "handler": staff_user("handler", role=User.Role.CALL_HANDLER, email="handler@helpline.test"),
         "analyst": staff_user("analyst", role=User.Role.OVERSIGHT_ANALYST, email="analyst@oversight.test"),
-        "board": staff_user("board-yh", role=User.Role.BOARD_REVIEWER, email="board@yh.test", area=YORKSHIRE),
-        "other_board": staff_user("board-nw", role=User.Role.BOARD_REVIEWER, email="board@nw.test", area="North West"),
+        "board": staff_user(
+            "board-yh", role=User.Role.PARTNERSHIP, email="board@yh.test", partnership=partnership_of_region(YORKSHIRE)
+        ),
+        "other_board": staff_user(
+            "board-nw",
+            role=User.Role.PARTNERSHIP,
+            email="board@nw.test",
+            partnership=partnership_of_region("North West"),
+        ),
         "officer": staff_user("officer", role=User.Role.AUTHORITY_OFFICER, email="officer@rotherham.gov.test"),
     }
 

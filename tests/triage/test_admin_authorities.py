@@ -35,7 +35,7 @@ def test_a_malformed_inbox_address_gets_the_error_summary() -> None:
         User.Role.CALL_HANDLER,
         User.Role.SUPERVISOR,
         User.Role.AUTHORITY_OFFICER,
-        User.Role.BOARD_REVIEWER,
+        User.Role.PARTNERSHIP,
         User.Role.OVERSIGHT_ANALYST,
     ],
 )

@@ -30,7 +30,7 @@ from referrals import services as referral_services
 from reports import notifications as report_notifications
 from reports.models import Anonymity
 from reports.services import Contact
-from tests.factories import sign_in, staff_with_mfa, submit_report
+from tests.factories import partnership_of_region, sign_in, staff_with_mfa, submit_report
 from triage import notifications
 from triage.intake import report_route
 from triage.models import Case
@@ -106,7 +106,9 @@ def people() -> dict[str, User]:
         "handler": person("handler-links", User.Role.CALL_HANDLER, "handler@helpline.test"),
         "officer": officer,
         "analyst": person("analyst-links", User.Role.OVERSIGHT_ANALYST, "analyst@oversight.test"),
-        "board": person("board-links", User.Role.BOARD_REVIEWER, "board@yh.test", area=YORKSHIRE),
+        "board": person(
+            "board-links", User.Role.PARTNERSHIP, "board@yh.test", partnership=partnership_of_region(YORKSHIRE)
+        ),
         "admin": person("admin-links", User.Role.ADMINISTRATOR, "admin@helpline.test"),
     }
 

@@ -15,7 +15,7 @@ from notify.models import Notification
 from outbox.models import OutboxMessage
 from reports.models import Anonymity
 from reports.services import Contact
-from tests.factories import staff_user, submit_report
+from tests.factories import partnership_make, partnership_of_region, staff_user, submit_report
 from triage import notifications
 from triage.events import case_events
 from triage.intake import report_route
@@ -100,24 +100,53 @@ def test_staff_alert_to_nobody_records_nothing() -> None:
 def oversight() -> dict[str, User]:
     return {
         "analyst": staff_user("analyst", role=User.Role.OVERSIGHT_ANALYST, email="analyst@oversight.test"),
-        "board": staff_user("board-yh", role=User.Role.BOARD_REVIEWER, email="board@yh.test", area=YORKSHIRE),
-        "other": staff_user("board-nw", role=User.Role.BOARD_REVIEWER, email="board@nw.test", area="North West"),
+        "board": staff_user(
+            "board-yh", role=User.Role.PARTNERSHIP, email="board@yh.test", partnership=partnership_of_region(YORKSHIRE)
+        ),
+        "other": staff_user(
+            "board-nw",
+            role=User.Role.PARTNERSHIP,
+            email="board@nw.test",
+            partnership=partnership_of_region("North West"),
+        ),
         "supervisor": staff_user("sup", role=User.Role.SUPERVISOR, email="sup@helpline.test"),
     }
 
 
-def test_oversight_alert_goes_to_national_oversight_and_the_regions_board(oversight: dict[str, User]) -> None:
+def test_oversight_alert_goes_to_national_oversight_and_the_region_wide_partnership(oversight: dict[str, User]) -> None:
     case = make_case()  # Rotherham, in Yorkshire and The Humber
     assert case.authority is not None and case.authority.region == YORKSHIRE
     notifications.oversight_alert(case=case, template="authority_ack_overdue_national")
     assert recipients(case, "authority_ack_overdue_national") == {"analyst@oversight.test", "board@yh.test"}
 
 
-def test_oversight_alert_leaves_the_board_out_of_a_case_under_independent_review(oversight: dict[str, User]) -> None:
+def test_oversight_alert_leaves_the_partnership_out_of_a_case_under_independent_review(
+    oversight: dict[str, User],
+) -> None:
     case = make_case(about_authority=authority_by_code("E08000039"))  # about Sheffield, same region
     assert case.independent_review and case.authority is not None and case.authority.region == YORKSHIRE
     notifications.oversight_alert(case=case, template="authority_ack_overdue_national")
     assert recipients(case, "authority_ack_overdue_national") == {"analyst@oversight.test"}
+
+
+def test_oversight_alert_goes_to_the_partnerships_covering_the_authority_not_to_its_region() -> None:
+    """A partnership covering Rotherham and Sheffield hears about both, and not about Barnsley (same region),
+    whose own partnership hears about it alone."""
+    staff_user("analyst", role=User.Role.OVERSIGHT_ANALYST, email="analyst@oversight.test")
+    two = partnership_make("Rotherham and Sheffield", "E08000018", "E08000039")
+    staff_user("two", role=User.Role.PARTNERSHIP, email="two@partnership.test", partnership=two)
+    staff_user("two-left", role=User.Role.PARTNERSHIP, email="left@partnership.test", partnership=two, is_active=False)
+    barnsley = partnership_make("Barnsley", "E08000016")
+    staff_user("one", role=User.Role.PARTNERSHIP, email="one@partnership.test", partnership=barnsley)
+    for code, partnership_emails in (
+        ("E08000018", {"two@partnership.test"}),
+        ("E08000039", {"two@partnership.test"}),
+        ("E08000016", {"one@partnership.test"}),
+        ("E08000003", set()),  # Manchester: no partnership covers it here
+    ):
+        case = make_case(local_authority=authority_by_code(code))
+        notifications.oversight_alert(case=case, template="authority_ack_overdue_national")
+        assert recipients(case, "authority_ack_overdue_national") == {"analyst@oversight.test", *partnership_emails}
 
 
 def test_oversight_alert_without_an_authority_goes_to_national_oversight_only(oversight: dict[str, User]) -> None:

@@ -19,7 +19,7 @@ from directory.models import LocalAuthority
 from referrals import services as referral_services
 from reports.models import Channel
 from reports.services import report_submit
-from tests.factories import referral_make, report_input, routed_case, staff_user, submit_report
+from tests.factories import partnership_of_region, referral_make, report_input, routed_case, staff_user, submit_report
 from triage import case_actions as actions
 from triage import selectors
 from triage.case_content import content_viewed
@@ -119,11 +119,11 @@ def test_an_officer_loses_sight_of_a_referral_sent_to_independent_review(
     assert not selectors.case_queryset_for(officer).exists()
 
 
-@pytest.mark.parametrize("role", [User.Role.BOARD_REVIEWER, User.Role.OVERSIGHT_ANALYST, User.Role.ADMINISTRATOR])
+@pytest.mark.parametrize("role", [User.Role.PARTNERSHIP, User.Role.OVERSIGHT_ANALYST, User.Role.ADMINISTRATOR])
 def test_other_roles_see_no_cases(role: str, supervisor: User, rotherham: LocalAuthority) -> None:
     referred(supervisor)
     routed_case()
-    user = staff_user("other", role=role, area="Yorkshire and The Humber")
+    user = staff_user("other", role=role, partnership=partnership_of_region("Yorkshire and The Humber"))
     user.authorities.add(rotherham)  # even a stray authority link opens nothing
     assert not selectors.case_queryset_for(user).exists()
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from tests.factories import sign_in, staff_with_mfa, submit_report
+from tests.factories import partnership_of_region, sign_in, staff_with_mfa, submit_report
 from triage.intake import report_route
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -47,16 +47,16 @@ def test_a_case_page_can_skip_to_its_actions() -> None:
         (User.Role.CALL_HANDLER, "/staff/", "Helpline workspace"),
         (User.Role.SUPERVISOR, "/staff/cases", "Helpline workspace"),
         (User.Role.AUTHORITY_OFFICER, "/staff/referrals", "Local authority referrals"),
-        (User.Role.BOARD_REVIEWER, "/staff/statistics", "Safeguarding statistics"),
+        (User.Role.PARTNERSHIP, "/staff/statistics", "Safeguarding statistics"),
         (User.Role.OVERSIGHT_ANALYST, "/staff/statistics", "National oversight"),
         (User.Role.ADMINISTRATOR, "/staff/admin/staff", "Service administration"),
     ],
 )
 def test_each_role_sees_its_own_service_name_in_the_header_and_title(role: str, path: str, name: str) -> None:
     user, _ = staff_with_mfa(f"named-{role}", role=role)
-    if role == User.Role.BOARD_REVIEWER:
-        user.area = "Yorkshire and The Humber"
-        user.save(update_fields=["area"])
+    if role == User.Role.PARTNERSHIP:
+        user.partnership = partnership_of_region("Yorkshire and The Humber")
+        user.save(update_fields=["partnership"])
     client = Client()
     sign_in(client, user)
     response = client.get(path)

@@ -22,7 +22,7 @@ from outbox.models import OutboxMessage
 from referrals import services as referral_services
 from reports.models import Anonymity, Channel, Message, Report
 from reports.services import report_read, report_unlock
-from tests.factories import PASSWORD, phone_report_answers, routed_case, sign_in, staff_with_mfa
+from tests.factories import PASSWORD, partnership_of_region, phone_report_answers, routed_case, sign_in, staff_with_mfa
 from tests.triage.page_text import error_summary
 from triage import case_actions as actions
 from triage.events import case_events
@@ -35,7 +35,7 @@ ROTHERHAM = "E08000018"
 S = Case.Status
 NON_HELPLINE_ROLES = [
     User.Role.AUTHORITY_OFFICER,
-    User.Role.BOARD_REVIEWER,
+    User.Role.PARTNERSHIP,
     User.Role.OVERSIGHT_ANALYST,
     User.Role.ADMINISTRATOR,
 ]
@@ -407,7 +407,7 @@ def test_an_unknown_action_is_a_404(handler_client: Client) -> None:
 def test_other_staff_roles_are_kept_out_of_the_helpline_workspace(role: str, handler: User) -> None:
     case = routed_case()
     referral_services.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
-    extra = {"area": "Yorkshire and The Humber"} if role == User.Role.BOARD_REVIEWER else {}
+    extra = {"partnership": partnership_of_region("Yorkshire and The Humber")} if role == User.Role.PARTNERSHIP else {}
     user = staff_with_mfa(f"user-{role}", role=role, **extra)[0]
     if role == User.Role.AUTHORITY_OFFICER:
         user.authorities.add(LocalAuthority.objects.get(gss_code=ROTHERHAM))  # the case is referred to them

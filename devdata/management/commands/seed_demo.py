@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import SealedTOTPDevice, User
 from accounts.services import totp_device_create
 from directory import lookup
+from directory.models import Partnership
 from reports.models import Anonymity, ConcernType, RaisedInternally, Report, ReporterSector
 from reports.services import Contact, ReportInput, report_submit
 from triage.intake import report_route
@@ -23,11 +24,32 @@ def demo_totp_key(username: str) -> str:
     return hashlib.sha1(f"demo-totp-{username}".encode(), usedforsecurity=False).hexdigest()
 
 
+# Two safeguarding partnerships, as administrators set them up: one for a single authority (where the demo
+# cases are) and one that covers two (as Pan-Dorset covers Bournemouth, Christchurch and Poole, and Dorset).
+DEMO_PARTNERSHIPS = {
+    "Rotherham Safeguarding Children Partnership": ["E08000018"],
+    "Pan-Dorset Safeguarding Children Partnership": ["E06000058", "E06000059"],
+}
+
+# (username, role, email, authorities' GSS codes, safeguarding partnership)
 DEMO_USERS = [
     ("handler", User.Role.CALL_HANDLER, "handler@helpline.localhost", [], ""),
     ("supervisor", User.Role.SUPERVISOR, "supervisor@helpline.localhost", [], ""),
     ("rotherham", User.Role.AUTHORITY_OFFICER, "lado@rotherham.localhost", ["E08000018"], ""),
-    ("board", User.Role.BOARD_REVIEWER, "board@yorkshire.localhost", [], "Yorkshire and The Humber"),
+    (
+        "partnership",
+        User.Role.PARTNERSHIP,
+        "partnership@rotherham.localhost",
+        [],
+        "Rotherham Safeguarding Children Partnership",
+    ),
+    (
+        "dorset",
+        User.Role.PARTNERSHIP,
+        "partnership@dorset.localhost",
+        [],
+        "Pan-Dorset Safeguarding Children Partnership",
+    ),
     ("oversight", User.Role.OVERSIGHT_ANALYST, "oversight@helpline.localhost", [], ""),
     ("admin", User.Role.ADMINISTRATOR, "admin@helpline.localhost", [], ""),
 ]
@@ -85,11 +107,24 @@ class Command(BaseCommand):
         if options["verbosity"] > 0:
             self._print()
 
+    def _partnerships(self) -> dict[str, Partnership]:
+        made = {}
+        for name, codes in DEMO_PARTNERSHIPS.items():
+            partnership, _ = Partnership.objects.get_or_create(name=name)
+            partnership.authorities.set([a for a in (lookup.authority_by_code(c) for c in codes) if a])
+            made[name] = partnership
+        return made
+
     def _users(self) -> None:
-        for username, role, email, codes, area in DEMO_USERS:
+        partnerships = self._partnerships()
+        for username, role, email, codes, partnership in DEMO_USERS:
             user, created = User.objects.get_or_create(
-                username=username, defaults={"role": role, "email": email, "is_demo": True, "area": area}
+                username=username,
+                defaults={"role": role, "email": email, "is_demo": True, "partnership": partnerships.get(partnership)},
             )
+            if partnership and user.partnership != partnerships[partnership]:
+                user.partnership = partnerships[partnership]  # a demo account from before partnerships
+                user.save(update_fields=["partnership"])
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
@@ -130,8 +165,8 @@ class Command(BaseCommand):
     def _print(self) -> None:
         self.stdout.write(f"Demo staff logins at {settings.STAFF_SITE_URL}/staff/ (password for all: {DEMO_PASSWORD}).")
         self.stdout.write("Each needs a security code: `.venv/bin/python manage.py demo_totp USERNAME` prints it.")
-        for username, role, email, _codes, _area in DEMO_USERS:
-            self.stdout.write(f"  {username:<11} {role.label:<32} {email}")
+        for username, role, email, _codes, partnership in DEMO_USERS:
+            self.stdout.write(f"  {username:<11} {role.label:<32} {email}{f'  ({partnership})' if partnership else ''}")
         path = self._reports_file()
         if path.exists():
             self.stdout.write("Demo reports you can check at /check (reference / access code):")
