@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 APPEND_ONLY_TABLES = ("audit_event",)
-RUNTIME_FUNCTIONS = ("oversight_refresh_summaries()",)
+RUNTIME_FUNCTIONS = ("oversight_refresh_summaries()", "oversight_refresh_picture()")
 
 
 def runtime_grants(connection: BaseDatabaseWrapper) -> bool:

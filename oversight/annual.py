@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from oversight.suppression import THRESHOLD, Table, suppress
 from referrals.models import AuthorityAction, AuthorityOutcome, Referral
 from reports.models import Channel, Report
+from triage.facts import COMPLETENESS_FIELDS, NOT_KNOWN, NOT_RECORDED, Known
 from triage.models import Case, Outcome
 
 LONDON = ZoneInfo("Europe/London")
@@ -43,16 +44,41 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Share:
+    """How complete one field of the national picture is: the cases where it is known out of all, with
+    the two counts suppressed together (a percentage only when neither is hidden)."""
+
+    label: str
+    known: int
+    cases: int
+
+    def rows(self) -> list[tuple[str, str]]:
+        table = suppress(
+            Table(
+                row_labels=["known", "not known"],
+                column_labels=["Count"],
+                counts=[[self.known], [self.cases - self.known]],
+            )
+        )
+        known, total = table.text(0, 0), table.grand_total_text()
+        if not self.cases:
+            return [(self.label, "0")]  # no case in the year: known in none, as every other count says
+        if table.hidden:
+            return [(self.label, f"known in {known} of {total} cases")]
+        return [(self.label, f"{round(100 * self.known / self.cases)}% ({known} of {total} cases)")]
+
+
+@dataclass(frozen=True)
 class AnnualReport:
     year: int
-    sections: list[tuple[str, list[tuple[str, int] | Part]]]
+    sections: list[tuple[str, list[tuple[str, int] | Part | Share]]]
 
     def section_rows(self) -> list[tuple[str, list[tuple[str, str]]]]:
         result = []
         for section, entries in self.sections:
             rows: list[tuple[str, str]] = []
             for entry in entries:
-                rows.extend(entry.rows() if isinstance(entry, Part) else [(entry[0], shown(entry[1]))])
+                rows.extend(entry.rows() if isinstance(entry, Part | Share) else [(entry[0], shown(entry[1]))])
             result.append((section, rows))
         return result
 
@@ -125,5 +151,28 @@ def annual_report(year: int) -> AnnualReport:
                 "Local authority outcomes",
                 [Part([(label, authority_outcomes.get(code, 0)) for code, label in AuthorityOutcome.choices])],
             ),
+            ("What is known about the cases (the share of cases where each is known)", completeness(cases)),
         ],
     )
+
+
+def completeness(cases: QuerySet[Case]) -> list[tuple[str, int] | Part | Share]:
+    """Each field of the national picture (triage.facts) and the share of the year's cases where it is
+    known, as the statistics count it (oversight migration 0007's "known" dimension): one query."""
+    gaps = [NOT_KNOWN, NOT_RECORDED]
+    with_suspects = Q(facts__suspects__gt=0)
+    known = {
+        "ofsted_class": ~Q(facts__ofsted_class="") & Q(facts__isnull=False),
+        "group_based": Q(facts__group_based__in=[Known.YES, Known.NO]),
+        "settings": Q(facts__settings__len__gt=0),
+        "looked_after": Q(facts__looked_after__in=[Known.YES, Known.NO]),
+        "placed_out_of_area": Q(facts__placed_out_of_area__in=[Known.YES, Known.NO]),
+        "missing_episodes": Q(facts__missing_episodes__in=[Known.YES, Known.NO]),
+        "suspects": Q(facts__suspects__isnull=False),
+        "suspect_ethnicity": with_suspects & ~Q(facts__suspect_ethnicity__has_any_keys=gaps),
+        "suspect_nationality": with_suspects & ~Q(facts__suspect_nationality__has_any_keys=gaps),
+    }
+    counts = cases.aggregate(
+        all=Count("id"), **{name: Count("id", filter=known[name]) for name, _ in COMPLETENESS_FIELDS}
+    )
+    return [Share(label, counts[name], counts["all"]) for name, label in COMPLETENESS_FIELDS]

@@ -46,6 +46,20 @@ class ConcernFact(Fact):
         db_table = "oversight_concern_facts"
 
 
+class PictureFact(Fact):
+    """The national picture (oversight migration 0008): per month and authority, how many cases have each
+    category of each dimension (``cases``) and, for suspects' ethnicity and nationality, how many suspects
+    (``suspects``). Dimension "known" counts the cases where each field is known; "cases" every case."""
+
+    dimension = models.CharField(max_length=24)
+    category = models.CharField(max_length=40)
+    suspects = models.IntegerField()
+
+    class Meta:
+        managed = False
+        db_table = "oversight_picture_facts"
+
+
 class StoredSuppression(models.Model):
     """What the suppression hid in a year's tables, under a digest of their figures and of the rule
     (``oversight.suppression.digest``): positions in the tables only, no figure. The workers store it for

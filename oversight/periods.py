@@ -115,6 +115,13 @@ class Rollup:
     groups: tuple[tuple[int, ...], ...]
 
 
+# Where a figure is in a measure's table: (slug, row, column), -1 for the totals' row or column.
+Figure = tuple[str, int, int]
+# Two figures of different measures that are the same number in every period (the cases not known in a
+# table by category, and the not known column's total of the completeness table of that field, say).
+SameFigure = tuple[Figure, Figure]
+
+
 def _year_counts(measure: Measure) -> list[list[int]]:
     if measure.columns_are_quarters:
         return [[quarter[r][0] for quarter in measure.quarter_counts] for r in range(len(measure.row_labels))]
@@ -140,11 +147,18 @@ RULE = hashlib.sha256(Path(suppression.__file__).read_bytes() + Path(__file__).r
 
 
 def year_digest(
-    measures: list[Measure], *, year: int, shared_row_totals: tuple[tuple[str, str], ...], rollups: tuple[Rollup, ...]
+    measures: list[Measure],
+    *,
+    year: int,
+    shared_row_totals: tuple[tuple[str, str], ...],
+    rollups: tuple[Rollup, ...],
+    same_figures: tuple[SameFigure, ...] = (),
 ) -> str:
     """The digest of everything ``publish_year`` suppresses a year from (labels aside: they hide nothing)."""
     figures = [(m.slug, m.columns_are_quarters, len(m.column_labels), m.quarter_counts) for m in measures]
-    sums = (shared_row_totals, [(r.detail, r.summary, r.groups) for r in rollups])
+    sums: tuple[object, ...] = (shared_row_totals, [(r.detail, r.summary, r.groups) for r in rollups])
+    if same_figures:  # only when given, so that the digests of years stored before them stand
+        sums = (*sums, same_figures)
     return hashlib.sha256(repr((RULE, year, figures, sums)).encode()).hexdigest()
 
 
@@ -155,6 +169,7 @@ def publish_year(
     shared_row_totals: tuple[tuple[str, str], ...] = (),
     rollups: tuple[Rollup, ...] = (),
     store: SuppressionStore | None = None,
+    same_figures: tuple[SameFigure, ...] = (),
 ) -> dict[tuple[str, Period], Table]:
     """Every measure's table for the year and for each of its quarters, suppressed together.
 
@@ -162,20 +177,24 @@ def publish_year(
     numbers, such as referrals by acknowledgement and the same referrals by outcome: a total one table
     hides must not be printed by the other. ``rollups`` names measures whose rows add up another's rows
     (``Rollup``): each summary figure is the sum of its group's figures, in every period, the row total
-    included, and the two tables' total rows are the same figures.
+    included, and the two tables' total rows are the same figures. ``same_figures`` names single figures
+    of two measures that are the same number in every period.
 
     With a ``store``, what these figures hide is read from it when it holds it (without even setting up
     the sums: a national year's are some 50,000 numbers), else worked out and kept in it."""
     tables, index = _year_tables(measures, year)
     digest = ""
     if store is not None:
-        digest = year_digest(measures, year=year, shared_row_totals=shared_row_totals, rollups=rollups)
+        digest = year_digest(
+            measures, year=year, shared_row_totals=shared_row_totals, rollups=rollups, same_figures=same_figures
+        )
         found = store.get(digest)
         if found is not None and len(found) == len(tables):
             for table, (primary, secondary) in zip(tables, found, strict=True):
                 table.primary, table.secondary = set(primary), set(secondary)
             return {key: tables[i] for key, i in index.items()}
-    suppress_together(tables, _year_links(measures, year, tables, index, shared_row_totals, rollups))
+    links = _year_links(measures, year, tables, index, shared_row_totals, rollups)
+    suppress_together(tables, links + _same_links(year, tables, index, same_figures))
     if store is not None:
         store.put(digest, tuple((frozenset(t.primary), frozenset(t.secondary)) for t in tables))
     return {key: tables[i] for key, i in index.items()}
@@ -239,3 +258,21 @@ def _year_links(
                 links += [([(d, r, c) for r in group], (s, g, c)) for g, group in enumerate(rollup.groups)]
                 links.append(([(d, detail_rows, c)], (s, summary_rows, c)))
     return links
+
+
+def _same_links(
+    year: int, tables: list[Table], index: dict[tuple[str, Period], int], same_figures: tuple[SameFigure, ...]
+) -> list[Line]:
+    """Each pair of same figures as a line of one figure and its "sum", in the year and each quarter."""
+    links: list[Line] = []
+    for period in [Period(year), *Period(year).quarters()]:
+        cells = []
+        for (slug_a, row_a, col_a), (slug_b, row_b, col_b) in same_figures:
+            a, b = index[(slug_a, period)], index[(slug_b, period)]
+            cells.append(((a, *_position(tables[a], row_a, col_a)), (b, *_position(tables[b], row_b, col_b))))
+        links += [([first], second) for first, second in cells]
+    return links
+
+
+def _position(table: Table, row: int, column: int) -> tuple[int, int]:
+    return (table.n_rows if row < 0 else row, table.n_cols if column < 0 else column)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from oversight.picture import COMPLETENESS_TITLE, completeness_rows, is_completeness
 from oversight.suppression import LEGEND, SUPPRESSED, Table
 
 AUTHORITY_TABLES = ("acknowledgements", "outcome-timeliness")
@@ -87,7 +88,20 @@ def statistics_shown(tables: Sequence[tuple[str, str, Table]]) -> Shown:
     shown = [
         _shown_table(slug, title, table, leave_out if slug in AUTHORITY_TABLES else set())
         for slug, title, table in sorted(tables, key=lambda entry: _order(entry[0]))
+        if not is_completeness(slug)
     ]
+    # The completeness of the national picture's record (oversight.picture): one table of shares, last.
+    completeness = completeness_rows(tables)
+    if completeness is not None:
+        shown.append(
+            ShownTable(
+                slug="completeness",
+                title=COMPLETENESS_TITLE,
+                columns=completeness.columns,
+                rows=completeness.rows,
+                total=completeness.total,
+            )
+        )
     return Shown(
         regions=[table for table in shown if table.slug in REGION_TABLES],
         no_referrals=no_referrals,

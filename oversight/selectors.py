@@ -18,8 +18,9 @@ from accounts.models import User
 from accounts.policy import Permission
 from directory.models import LocalAuthority, Partnership
 from oversight import patterns
-from oversight.models import CaseFact, ConcernFact, FactsVersion, StoredStatistics, StoredSuppression
+from oversight.models import CaseFact, ConcernFact, FactsVersion, PictureFact, StoredStatistics, StoredSuppression
 from oversight.periods import Measure, Period, Rollup, SuppressionStore, publish_year, quarter_of
+from oversight.picture import picture_measures
 from oversight.stored import DatabaseStore
 from oversight.suppression import Table
 from referrals.models import AuthorityOutcome
@@ -102,7 +103,7 @@ def pattern_alert_for(user: User, *, key: str) -> tuple[patterns.Alert, bool] | 
     return (found, view.show_cases) if found else None
 
 
-FactT = TypeVar("FactT", CaseFact, ConcernFact)
+FactT = TypeVar("FactT", CaseFact, ConcernFact, PictureFact)
 
 
 def _scoped(facts: QuerySet[FactT], scope: Scope) -> QuerySet[FactT]:
@@ -118,6 +119,7 @@ def stats_refresh() -> None:
     # The owner's SECURITY DEFINER function (oversight migration 0004): the runtime role may run it.
     with connection.cursor() as cursor:
         cursor.execute("SELECT oversight_refresh_summaries()")
+        cursor.execute("SELECT oversight_refresh_picture()")
         cursor.execute(
             "INSERT INTO oversight_facts_version (id, version, refreshed_at) VALUES (1, 1, now()) "
             "ON CONFLICT (id) DO UPDATE SET version = oversight_facts_version.version + 1, refreshed_at = now()"
@@ -429,5 +431,17 @@ def _year_tables(scope: Scope, year: Period, store: SuppressionStore | None) -> 
         measures += [measure for measure, _ in by_region]
         rollups = tuple(rollup for _, rollup in by_region)
         shared += (("acknowledgements-by-region", "outcome-timeliness-by-region"),)
-    published = publish_year(measures, year=year.year, shared_row_totals=shared, rollups=rollups, store=store)
+    # The national picture (oversight.picture): its tables suppressed with these, with the sums between them.
+    picture_facts = _scoped(PictureFact.objects.filter(month__gte=year.start, month__lt=year.end), scope)
+    picture = picture_measures(picture_facts, authorities)
+    measures += picture.measures
+    shared += picture.shared_row_totals
+    published = publish_year(
+        measures,
+        year=year.year,
+        shared_row_totals=shared,
+        rollups=rollups,
+        store=store,
+        same_figures=picture.same_figures,
+    )
     return [(m.slug, m.title) for m in measures], published

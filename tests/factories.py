@@ -289,3 +289,11 @@ def cases_in_every_status(supervisor: User) -> dict[str, Any]:
     for case in cases.values():
         case.refresh_from_db()
     return cases
+
+
+def facts_record(case: Any, acting_user: User, **fields: Any) -> list[str]:
+    """Record what is known about ``case`` for the national picture through the service; ``fields`` as for
+    triage.case_actions.FactsRecorded (anything left out: not known)."""
+    from triage.case_actions import FactsRecorded, case_record_facts
+
+    return case_record_facts(case=case, facts=FactsRecorded(**fields), acting_user=acting_user)

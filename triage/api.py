@@ -80,6 +80,10 @@ def field_schema(field: forms.Field, *, in_query: bool = False) -> dict[str, Any
         elif low == 1 and high >= 10**18:
             # A whole number written as text: at most 18 digits is within the field's bounds.
             schema = {"type": "string", "pattern": "^[1-9][0-9]{0,17}$"}
+        elif low == 0 and high in (9, 99, 999, 9999):
+            # A count written as text, up to as many digits as its limit has; empty when it is optional.
+            digits = f"(?:0|[1-9][0-9]{{0,{len(str(high)) - 1}}})"
+            schema = {"type": "string", "pattern": f"^{digits}$" if field.required else f"^{digits}?$"}
         else:
             raise ValueError(f"No pattern for an integer field from {low} to {high}")
     elif isinstance(field, forms.CharField):
@@ -171,6 +175,13 @@ ACTION_BODY_OVERRIDES: dict[str, dict[str, Any]] = {
         "pattern": "^[ \\t\\n\\r]*(?:[A-Za-z][A-HJ-Ya-hj-y]?[0-9][A-Za-z0-9]?)?[ \\t\\n\\r]*$",
         "description": "A postcode district only, like S60 (never a full postcode), or empty",
     },
+    # The authority that placed a child out of area (record_facts): one in the directory, or not known.
+    "placing_authority": {
+        "type": "string",
+        "pattern": f"^(?:{CURRENT_GSS_CODE})?$",
+        "description": "The current GSS code of the authority that placed the child (only for a child placed "
+        "out of area), or empty: not known",
+    },
     # Who a referral goes to (refer), or which referral an update is for (update_authority).
     "recipient": {
         "type": "object",
@@ -199,6 +210,12 @@ class ActionInputSerializer(serializers.Serializer[dict[str, Any]]):
     action: ClassVar[str] = ""
 
     def run_validation(self, data: Any = empty) -> dict[str, Any]:
+        form_class = ACTION_FORMS.get(self.action)
+        # Every field optional (record_facts): anything but an object would record "not known" for
+        # everything, which nobody sending it meant.
+        everything_optional = form_class is not None and not any(f.required for f in form_class.base_fields.values())
+        if everything_optional and not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Send the fields as a JSON object."]})
         values, wrong_types = _as_form_data(data, self.action)
         if wrong_types:
             raise serializers.ValidationError(wrong_types)

@@ -8,7 +8,8 @@ case_move and message_to_reporter are the steps they share with these."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -23,9 +24,18 @@ from reports.models import URGENT_TRIAGE, ConcernType, Message
 from triage import deadlines, workflow
 from triage.case_content import case_data_key
 from triage.events import case_event
+from triage.facts import (
+    ETHNICITY_ANSWERS,
+    NATIONALITY_ANSWERS,
+    NOT_KNOWN,
+    SUSPECTS_MAX,
+    Known,
+    OfstedClass,
+    Setting,
+)
 from triage.intake import queue_for
 from triage.links import cases_link
-from triage.models import Case, CaseLink, CaseNote, Escalation, Outcome
+from triage.models import Case, CaseFacts, CaseLink, CaseNote, Escalation, Outcome
 from triage.notifications import reporter_tell, supervisors_alert
 from triage.ports import referral_port
 
@@ -261,3 +271,89 @@ def case_reopen(*, case: Case, reason: str, acting_user: User) -> Case:
     case.closed_at = None
     case.save(update_fields=["outcome", "closed_at"])
     return case_move(case, "reopen", acting_user, {"note_id": note.pk, "previous_outcome": previous})
+
+
+@dataclass(frozen=True)
+class FactsRecorded:
+    """What the helpline knows about a case for the national picture, as the record_facts form cleans it:
+    every field is "not known" unless given (an empty code, None, an empty list or mapping)."""
+
+    ofsted_class: str = ""
+    group_based: str = Known.NOT_KNOWN
+    settings: tuple[str, ...] = ()
+    looked_after: str = Known.NOT_KNOWN
+    placed_out_of_area: str = Known.NOT_KNOWN
+    placing_authority: LocalAuthority | None = None
+    missing_episodes: str = Known.NOT_KNOWN
+    suspects: int | None = None
+    suspect_ethnicity: Mapping[str, int] = field(default_factory=dict)
+    suspect_nationality: Mapping[str, int] = field(default_factory=dict)
+
+
+def suspect_counts(
+    counts: Mapping[str, int], *, answers: Sequence[tuple[str, str]], suspects: int | None
+) -> dict[str, int]:
+    """Counts by category as stored: only the categories given with a count above 0, in the list's order,
+    adding up to the number of suspects (those not accounted for are counted as not known). ActionNotAllowed
+    for an unknown category, a negative count, counts without a number of suspects or more than it."""
+    codes = [code for code, _ in answers]
+    if any(code not in codes for code in counts) or any(count < 0 for count in counts.values()):
+        raise workflow.ActionNotAllowed("Give counts only for the categories on the list.")
+    given = {code: counts[code] for code in codes if counts.get(code, 0) > 0}
+    if suspects is None:
+        if given:
+            raise workflow.ActionNotAllowed("Enter how many suspects there are before counting them by category.")
+        return {}
+    left = suspects - sum(given.values())
+    if left < 0:
+        raise workflow.ActionNotAllowed(f"The counts add up to more than the {suspects} suspects.")
+    if left:
+        given[NOT_KNOWN] = given.get(NOT_KNOWN, 0) + left
+    return {code: given[code] for code in codes if code in given}
+
+
+@transaction.atomic(durable=True)
+def case_record_facts(*, case: Case, facts: FactsRecorded, acting_user: User) -> list[str]:
+    """Record what is known about the case for the national picture, replacing what was recorded: one
+    event naming the fields that changed (never their values, so the trail holds no answer a case page
+    does not show). The fields changed, in the record's order."""
+    case = case_locked(case)
+    workflow.check_allowed(case, "record_facts")
+    if facts.ofsted_class and facts.ofsted_class not in OfstedClass.values:
+        raise workflow.ActionNotAllowed("Choose one of Ofsted's classifications, or not known.")
+    for answer in (facts.group_based, facts.looked_after, facts.placed_out_of_area, facts.missing_episodes):
+        if answer not in Known.values:
+            raise workflow.ActionNotAllowed("Answer yes, no or not known.")
+    if any(code not in Setting.values for code in facts.settings):
+        raise workflow.ActionNotAllowed("Choose settings from the list.")
+    if facts.placing_authority is not None and facts.placed_out_of_area != Known.YES:
+        raise workflow.ActionNotAllowed("Name the placing authority only for a child placed out of area.")
+    if facts.suspects is not None and not 0 <= facts.suspects <= SUSPECTS_MAX:
+        raise workflow.ActionNotAllowed(f"Enter a number of suspects from 0 to {SUSPECTS_MAX}.")
+    values: dict[str, object] = {
+        "ofsted_class": facts.ofsted_class,
+        "group_based": facts.group_based,
+        "settings": [code for code in Setting.values if code in facts.settings],
+        "looked_after": facts.looked_after,
+        "placed_out_of_area": facts.placed_out_of_area,
+        "placing_authority_id": facts.placing_authority.pk if facts.placing_authority else None,
+        "missing_episodes": facts.missing_episodes,
+        "suspects": facts.suspects,
+        "suspect_ethnicity": suspect_counts(
+            facts.suspect_ethnicity, answers=ETHNICITY_ANSWERS, suspects=facts.suspects
+        ),
+        "suspect_nationality": suspect_counts(
+            facts.suspect_nationality, answers=NATIONALITY_ANSWERS, suspects=facts.suspects
+        ),
+    }
+    record = CaseFacts.objects.select_for_update().filter(case=case).first() or CaseFacts(case=case)
+    changed = [name for name, value in values.items() if getattr(record, name) != value]
+    for name in changed:
+        setattr(record, name, values[name])
+    if record._state.adding:
+        record.save(force_insert=True)
+    elif changed:
+        record.save(update_fields=changed)
+    recorded = [name.removesuffix("_id") for name in changed]
+    case_move(case, "record_facts", acting_user, {"changed": recorded})
+    return recorded

@@ -14,7 +14,8 @@ from directory.lookup import authority_by_code, authority_choices
 from reports.forms import DETAILS_MAX, MESSAGE_MAX
 from reports.models import Anonymity, ConcernType
 from triage.case_actions import HOW_TOLD, postcode_district_clean
-from triage.models import Case, Outcome, Queue
+from triage.facts import ETHNICITY_ANSWERS, NATIONALITY_ANSWERS, SUSPECTS_MAX, Known, OfstedClass, Setting
+from triage.models import Case, CaseFacts, Outcome, Queue
 from triage.selectors import PAGE_SIZES, SORTS, CaseFilters, authority_reach, helpline_staff
 from triage.templatetags.case_events import event_label
 from triage.workflow import ActionNotAllowed
@@ -407,3 +408,154 @@ class ReopenForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Enter why the case is being reopened"},
     )
+
+
+def _known_field(label: str, help_text: str = "") -> forms.ChoiceField:
+    """A yes, no or not known question; left unanswered it is not known."""
+    return forms.ChoiceField(
+        label=label,
+        help_text=help_text,
+        choices=Known.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        initial=Known.NOT_KNOWN,
+        error_messages={"invalid_choice": "Choose yes, no or not known"},
+    )
+
+
+def _count_field(label: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        required=False,
+        min_value=0,
+        max_value=SUSPECTS_MAX,
+        error_messages={
+            "invalid": f"Enter a whole number of suspects for {label}, or leave it empty",
+            "min_value": f"Enter a number of suspects from 0 to {SUSPECTS_MAX}",
+            "max_value": f"Enter a number of suspects from 0 to {SUSPECTS_MAX}",
+        },
+    )
+
+
+# The rules between the record's answers (the staff API's schema cannot state them: its tests name them).
+PLACING_ONLY_OUT_OF_AREA = "Choose the placing authority only when the child is placed out of area"
+SUSPECTS_BEFORE_COUNTS = "Enter how many suspects there are before counting them by "
+COUNTS_OVER_SUSPECTS = "Change the number of suspects or the counts"
+
+ETHNICITY_FIELDS = {f"ethnicity_{code}": code for code, _ in ETHNICITY_ANSWERS}
+NATIONALITY_FIELDS = {f"nationality_{code}": code for code, _ in NATIONALITY_ANSWERS}
+
+
+class RecordFactsFields(GovukForm):
+    """What the helpline knows about the case for the national picture (triage/facts.py). Every answer is
+    optional and starts as not known; the form shows what is recorded, and saving it replaces the record
+    (the staff API alike: a field left out is recorded as not known). Codes and counts only."""
+
+    ofsted_class = forms.ChoiceField(
+        label="Ofsted's classification",
+        choices=[("", "Not known"), *OfstedClass.choices],
+        required=False,
+        error_messages={"invalid_choice": "Choose one of Ofsted's classifications, or not known"},
+    )
+    group_based = _known_field("Group-based exploitation", "More than one perpetrator")
+    settings = forms.MultipleChoiceField(
+        label="Settings (optional)",
+        help_text="Where it happened or began. Choose all that apply; none chosen means not known.",
+        choices=Setting.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        error_messages={"invalid_choice": "Choose settings from the list"},
+    )
+    looked_after = _known_field("Is the child looked after?")
+    placed_out_of_area = _known_field("Is the child placed out of area?")
+    placing_authority = forms.ChoiceField(
+        label="Which authority placed the child? (optional)",
+        help_text="Only for a child placed out of area. The case can be referred to both authorities.",
+        required=False,
+        error_messages={"invalid_choice": "Choose an English children's services authority"},
+    )
+    missing_episodes = _known_field("Has the child had missing episodes?")
+    suspects = forms.IntegerField(
+        label="How many suspects? (optional)",
+        help_text="Leave empty if not known. Suspects not counted by ethnicity or nationality below are "
+        "counted as not known.",
+        required=False,
+        min_value=0,
+        max_value=SUSPECTS_MAX,
+        error_messages={
+            "invalid": "Enter the number of suspects as a whole number, or leave it empty",
+            "min_value": f"Enter a number of suspects from 0 to {SUSPECTS_MAX}",
+            "max_value": f"Enter a number of suspects from 0 to {SUSPECTS_MAX}",
+        },
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        authorities: list[tuple[str, str]] | None = None,
+        facts: CaseFacts | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_choices("placing_authority", [("", "Not known"), *(authorities or [])])
+        if facts is not None and not self.is_bound:
+            self.initial.update(facts_initial(facts))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in ("group_based", "looked_after", "placed_out_of_area", "missing_episodes"):
+            if name in cleaned and not cleaned[name]:
+                cleaned[name] = Known.NOT_KNOWN
+        if cleaned.get("placing_authority") and cleaned.get("placed_out_of_area") != Known.YES:
+            self.add_error("placing_authority", PLACING_ONLY_OUT_OF_AREA)
+        suspects = cleaned.get("suspects")
+        for what, fields in (("ethnicity", ETHNICITY_FIELDS), ("nationality", NATIONALITY_FIELDS)):
+            total = sum(cleaned.get(name) or 0 for name in fields)
+            if total and "suspects" in cleaned and suspects is None:
+                self.add_error("suspects", SUSPECTS_BEFORE_COUNTS + what)
+            elif suspects is not None and total > suspects:
+                self.add_error(
+                    "suspects",
+                    f"The counts by {what} add up to {total}: more than the {suspects} suspects. "
+                    + COUNTS_OVER_SUSPECTS,
+                )
+        return cleaned
+
+
+# The form, with a count field per category after the fields above (ethnicity_<code>, nationality_<code>):
+# a field each, so that the page, the API and its schema treat each count like any other field.
+RecordFactsForm = cast(
+    "type[RecordFactsFields]",
+    type(
+        "RecordFactsForm",
+        (RecordFactsFields,),
+        {
+            "__module__": __name__,
+            **{name: _count_field(label) for name, (_, label) in zip(ETHNICITY_FIELDS, ETHNICITY_ANSWERS, strict=True)},
+            **{
+                name: _count_field(label)
+                for name, (_, label) in zip(NATIONALITY_FIELDS, NATIONALITY_ANSWERS, strict=True)
+            },
+        },
+    ),
+)
+
+
+def facts_initial(facts: CaseFacts) -> dict[str, Any]:
+    """The form's answers for what is recorded, so that saving it again changes nothing."""
+    initial: dict[str, Any] = {
+        "ofsted_class": facts.ofsted_class,
+        "group_based": facts.group_based,
+        "settings": list(facts.settings),
+        "looked_after": facts.looked_after,
+        "placed_out_of_area": facts.placed_out_of_area,
+        "placing_authority": facts.placing_authority.gss_code if facts.placing_authority else "",
+        "missing_episodes": facts.missing_episodes,
+        "suspects": facts.suspects,
+    }
+    for fields, counts in (
+        (ETHNICITY_FIELDS, facts.suspect_ethnicity),
+        (NATIONALITY_FIELDS, facts.suspect_nationality),
+    ):
+        initial.update({name: counts[code] for name, code in fields.items() if code in counts})
+    return initial

@@ -1,6 +1,9 @@
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+
+from triage.facts import SUSPECTS_MAX, Known, OfstedClass, Setting
 
 
 class Queue(models.Model):
@@ -149,3 +152,42 @@ class CaseLink(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.case_id} linked to {self.other_id}"
+
+
+class CaseFacts(models.Model):
+    """What the helpline has learnt about a case for the national picture (triage/facts.py): codes and
+    counts only, each "not known" until recorded. Staff record and change it on the case page or the staff
+    API (case_actions.case_record_facts, audited); partnerships and oversight see it only in aggregate,
+    suppressed. Suspects are counts per category (``{code: count}``), never a row per person."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True, related_name="facts")
+    ofsted_class = models.CharField(max_length=24, blank=True, choices=OfstedClass.choices)
+    group_based = models.CharField(max_length=16, choices=Known.choices, default=Known.NOT_KNOWN)
+    settings = ArrayField(models.CharField(max_length=24, choices=Setting.choices), default=list, blank=True)
+    looked_after = models.CharField(max_length=16, choices=Known.choices, default=Known.NOT_KNOWN)
+    placed_out_of_area = models.CharField(max_length=16, choices=Known.choices, default=Known.NOT_KNOWN)
+    # The authority that placed the child (the case may be referred to it as well as to the host).
+    placing_authority = models.ForeignKey(
+        "directory.LocalAuthority", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    missing_episodes = models.CharField(max_length=16, choices=Known.choices, default=Known.NOT_KNOWN)
+    suspects = models.PositiveSmallIntegerField(null=True, blank=True)  # None: not known
+    # {category code: count}; the counts add up to ``suspects`` ("not_known" holds those not accounted for).
+    suspect_ethnicity = models.JSONField(default=dict, blank=True)
+    suspect_nationality = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name_plural = "case facts"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(placing_authority__isnull=True) | Q(placed_out_of_area="yes"),
+                name="case_facts_placing_authority_only_out_of_area",
+            ),
+            models.CheckConstraint(
+                condition=Q(suspects__isnull=True) | Q(suspects__lte=SUSPECTS_MAX),
+                name="case_facts_suspects_at_most_max",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"facts of case {self.case_id}"

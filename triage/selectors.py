@@ -24,7 +24,8 @@ from reports.models import Message, Report
 from triage import workflow
 from triage.deadlines import overdue_q
 from triage.events import case_events, case_timeline_events
-from triage.models import Case, Queue
+from triage.facts import ETHNICITY_ANSWERS, NATIONALITY_ANSWERS, Setting
+from triage.models import Case, CaseFacts, Queue
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = {
@@ -583,3 +584,29 @@ def authorities_unreached() -> dict[str, int]:
         "without_inbox": no_inbox.count(),
         "unreached": no_inbox.filter(~Exists(officer)).count(),
     }
+
+
+def case_facts_shown(*, case: Case) -> list[tuple[str, str]]:
+    """What is recorded about the case for the national picture, as the case page lists it (helpline staff
+    only: partnerships and oversight see these only in suppressed totals, oversight.selectors)."""
+    facts = CaseFacts.objects.select_related("placing_authority").filter(case=case).first() or CaseFacts(case=case)
+    not_known = "Not known"
+
+    def counts(mapping: dict[str, int], answers: tuple[tuple[str, str], ...]) -> str:
+        return "; ".join(f"{label}: {mapping[code]}" for code, label in answers if mapping.get(code)) or not_known
+
+    placed = facts.get_placed_out_of_area_display()
+    if facts.placing_authority is not None:
+        placed = f"{placed}, by {facts.placing_authority.name}"
+    labels = dict(Setting.choices)
+    return [
+        ("Ofsted's classification", facts.get_ofsted_class_display() or not_known),
+        ("Group-based (more than one perpetrator)", facts.get_group_based_display()),
+        ("Settings", "; ".join(str(labels.get(code, code)) for code in facts.settings) or not_known),
+        ("Looked after", facts.get_looked_after_display()),
+        ("Placed out of area", placed),
+        ("Missing episodes", facts.get_missing_episodes_display()),
+        ("Suspects", not_known if facts.suspects is None else str(facts.suspects)),
+        ("Suspects by ethnicity", counts(facts.suspect_ethnicity, ETHNICITY_ANSWERS)),
+        ("Suspects by nationality", counts(facts.suspect_nationality, NATIONALITY_ANSWERS)),
+    ]

@@ -14,7 +14,8 @@ from accounts.policy import Permission
 from directory.lookup import authority_by_code, authority_choices
 from triage import case_actions, selectors, workflow
 from triage import forms as case_forms
-from triage.models import Case
+from triage.facts import Known
+from triage.models import Case, CaseFacts
 from triage.ports import referral_port
 
 
@@ -96,6 +97,34 @@ def _link_duplicate(case: Case, data: dict[str, Any], user: User) -> Case:
     return other
 
 
+def _record_facts(case: Case, data: dict[str, Any], user: User) -> list[str]:
+    code = str(data.get("placing_authority") or "")
+    placing = authority_by_code(code) if code else None
+    if code and placing is None:
+        raise workflow.ActionNotAllowed("Choose an English children's services authority.")
+
+    def counts(fields: dict[str, str]) -> dict[str, int]:
+        return {category: int(data[name]) for name, category in fields.items() if data.get(name)}
+
+    facts = case_actions.FactsRecorded(
+        ofsted_class=str(data.get("ofsted_class") or ""),
+        group_based=str(data.get("group_based") or Known.NOT_KNOWN),
+        settings=tuple(data.get("settings") or ()),
+        looked_after=str(data.get("looked_after") or Known.NOT_KNOWN),
+        placed_out_of_area=str(data.get("placed_out_of_area") or Known.NOT_KNOWN),
+        placing_authority=placing,
+        missing_episodes=str(data.get("missing_episodes") or Known.NOT_KNOWN),
+        suspects=data.get("suspects"),
+        suspect_ethnicity=counts(case_forms.ETHNICITY_FIELDS),
+        suspect_nationality=counts(case_forms.NATIONALITY_FIELDS),
+    )
+    return case_actions.case_record_facts(case=case, facts=facts, acting_user=user)
+
+
+def _facts_recorded(case: Case, data: dict[str, Any], changed: Any) -> str:
+    return "What is known is recorded" if changed else "Nothing changed: what is known was already recorded"
+
+
 def _reported(case: Case, data: dict[str, Any], said: Any) -> str:
     return str(said)
 
@@ -110,6 +139,12 @@ def _authorities(context: FormContext) -> dict[str, Any]:
 
 def _refer_options(context: FormContext) -> dict[str, Any]:
     return {"case": context.case, "authorities": context.authorities()}
+
+
+def _facts_options(context: FormContext) -> dict[str, Any]:
+    """The authorities a child may be placed by, and what is recorded, for the form to start from."""
+    facts = CaseFacts.objects.filter(case=context.case).first() if context.case and context.case.pk else None
+    return {"authorities": context.authorities(), "facts": facts}
 
 
 def _questions(context: FormContext) -> dict[str, Any]:
@@ -250,6 +285,14 @@ ACTIONS: dict[str, StaffAction] = {
         run=_by_referrals("update_authority"),
         banner=_reported,
         form_options=_open_referrals,
+    ),
+    "record_facts": StaffAction(
+        case_forms.RecordFactsForm,
+        "Record what is known",
+        "Save what is known",
+        run=_record_facts,
+        banner=_facts_recorded,
+        form_options=_facts_options,
     ),
 }
 

@@ -141,6 +141,7 @@ def _case_page(
                 for name, form in action_forms.items()
                 if form is not None and name in labels
             ],
+            "facts": selectors.case_facts_shown(case=case),
             "allowed": workflow.allowed_actions(case, user),
             "deadlines": [
                 (d.clock.label, d.due, d.state, _done_at(case, d.clock, referrals)) for d in case_deadlines(case, now)

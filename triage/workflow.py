@@ -46,6 +46,8 @@ TRANSITIONS: dict[str, Transition] = {
     "reply_to_authority": Transition(OPEN | {S.CLOSED}, None, "Reply to the authority"),
     "relay_to_reporter": Transition(OPEN, None, "Ask the reporter for the authority"),
     "update_authority": Transition(frozenset({S.REFERRED}), None, "Send an update to the authority"),
+    # What is known for the national picture: learnt at any time, so recorded after closure too.
+    "record_facts": Transition(OPEN | {S.CLOSED}, None, "Record what is known"),
     # Not a staff action: the reporter's reply hands a waiting case back to the helpline.
     "reporter_replied": Transition(frozenset({S.AWAITING_REPORTER}), S.IN_TRIAGE, "Take the reporter's reply"),
 }

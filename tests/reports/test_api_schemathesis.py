@@ -48,6 +48,7 @@ from reports.api import CONTACT_NEEDS_A_NAME, CONTACT_NEEDS_A_WAY, CONTACT_WHEN_
 from tests.factories import cases_in_every_status, staff_user, submit_report
 from tests.fuzzing import examples
 from triage import selectors
+from triage.forms import COUNTS_OVER_SUSPECTS, PLACING_ONLY_OUT_OF_AREA, SUSPECTS_BEFORE_COUNTS
 from triage.intake import queue_for, report_route
 from triage.models import Case, Queue
 from triage.staff_actions import ACTION_FORMS
@@ -138,6 +139,18 @@ def _no_such_case(value: Any, messages: Any) -> bool:
     return helpline is not None and selectors.case_by_identifier(user=helpline, text=str(value)) is None
 
 
+def _counts_without_enough_suspects(value: Any, messages: Any) -> bool:
+    """record_facts: counts by category need the number of suspects, and may not add up to more."""
+    return isinstance(messages, list) and all(
+        str(m).startswith(SUSPECTS_BEFORE_COUNTS) or str(m).endswith(COUNTS_OVER_SUSPECTS) for m in messages
+    )
+
+
+def _placing_authority_refused(value: Any, messages: Any) -> bool:
+    """record_facts: an authority the directory does not hold, or one named for a child not placed out of area."""
+    return _not_an_authority_in_the_list(value, messages) or messages == [PLACING_ONLY_OUT_OF_AREA]
+
+
 def _no_such_queue_yet(value: Any, messages: Any) -> bool:
     return not Queue.objects.filter(slug=str(value)).exists()
 
@@ -161,6 +174,8 @@ REFUSALS_THE_SCHEMA_CANNOT_STATE: dict[str, dict[str, Explanation]] = {
         "authority": _not_an_authority_in_the_list,
         "recipient": _not_a_recipient_in_the_list,
         "other": _no_such_case,
+        "suspects": _counts_without_enough_suspects,
+        "placing_authority": _placing_authority_refused,
     },
 }
 

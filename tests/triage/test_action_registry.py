@@ -83,6 +83,7 @@ EXPECTED: dict[str, tuple[Permission, set[str]]] = {
     "reply_to_authority": (HELPLINE, OPEN | {CLOSED}),
     "relay_to_reporter": (HELPLINE, OPEN),
     "update_authority": (HELPLINE, {REFERRED}),
+    "record_facts": (HELPLINE, OPEN | {CLOSED}),
 }
 
 

@@ -55,6 +55,8 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "reply_to_authority": ALL,
     "relay_to_reporter": OPEN,
     "update_authority": frozenset({S.REFERRED}),
+    # What the helpline learns for the national picture: whenever it learns it, closed cases too (issue 24).
+    "record_facts": ALL,
     "reporter_replied": frozenset({S.AWAITING_REPORTER}),
 }
 STAFF = [name for name in ALLOWED_FROM if name != "reporter_replied"]
@@ -118,8 +120,14 @@ def test_allowed_actions_lists_the_staff_actions_allowed_now_in_workflow_order(s
     assert "reporter_replied" not in allowed_actions(case_in(status))
 
 
-def test_a_closed_case_offers_only_a_note_a_duplicate_link_reopening_or_an_answer_to_the_authority() -> None:
-    assert allowed_actions(case_in(S.CLOSED)) == ["add_note", "link_duplicate", "reopen", "reply_to_authority"]
+def test_a_closed_case_offers_only_a_note_a_duplicate_link_reopening_an_answer_or_what_is_known() -> None:
+    assert allowed_actions(case_in(S.CLOSED)) == [
+        "add_note",
+        "link_duplicate",
+        "reopen",
+        "reply_to_authority",
+        "record_facts",
+    ]
 
 
 # --- who may take an action -----------------------------------------------------------------------------
@@ -198,8 +206,17 @@ def api_bodies(case: Case, other: Case, assignee: User) -> dict[str, dict[str, A
         "ask_reporter": {"body": "Can you tell us more?"},
         "add_note": {"body": "Called the school."},
         # Once referred, a second referral goes to another authority (the placing or the host council).
+        # Sheffield has no inbox or officer here: the helpline says how it will tell them.
         "refer": {"summary": "Please look into this."}
-        | ({"recipient": {"kind": "local_authority", "code": SHEFFIELD}} if case.status == S.REFERRED else {}),
+        | (
+            {
+                "recipient": {"kind": "local_authority", "code": SHEFFIELD},
+                "how_told": "phone",
+                "how_told_note": "Call Sheffield's front door",
+            }
+            if case.status == S.REFERRED
+            else {}
+        ),
         "escalate": {"route": "police"},
         "link_duplicate": {"other": other.case_number},
         "close": {"outcome": "no_further_action", "feedback": "Thank you.", "confirm": True},
@@ -207,6 +224,7 @@ def api_bodies(case: Case, other: Case, assignee: User) -> dict[str, dict[str, A
         "reply_to_authority": {"question": question, "body": "It was Year 9."},
         "relay_to_reporter": {"question": question, "body": "Which year group?"},
         "update_authority": {"summary": "The man drives a silver hatchback."},
+        "record_facts": {"ofsted_class": "specific_child"},
     }
 
 
@@ -328,6 +346,7 @@ def test_a_refusal_by_status_reads_as_a_sentence_for_every_transition() -> None:
         "reply",
         "ask",
         "take",
+        "record",
     }
     for name, transition in workflow.TRANSITIONS.items():
         assert transition.label.split()[0].lower() in verbs, name

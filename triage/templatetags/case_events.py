@@ -95,6 +95,7 @@ EVENT_LABELS = {
     "reply_to_authority": "Replied to the authority",
     "relay_to_reporter": "Asked the reporter on the authority's behalf",
     "update_authority": "Update sent to the authority",
+    "record_facts": "What is known recorded (for the national picture)",
     "question_overdue": "The authority's question was not answered in 2 working days: supervisors alerted",
 }
 
