@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 
 class GovukForm(forms.Form):
@@ -27,3 +29,69 @@ class HintedChoiceField(forms.ChoiceField):
     def __init__(self, *, item_hints: dict[str, str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.item_hints = item_hints
+
+
+def past_day_problem(day: date, *, what: str, earliest_year: int = 1950) -> str:
+    """Why ``day`` cannot be a day something already happened on ("" when it can): the form's and the API's."""
+    if day > timezone.localdate():
+        return f"{what.capitalize()} must be today or in the past"
+    if day.year < earliest_year:
+        return f"{what.capitalize()} must be in {earliest_year} or later"
+    return ""
+
+
+class GovukDateWidget(forms.MultiWidget):
+    """GOV.UK's date input: day, month and year boxes named ``<name>-day``, ``-month`` and ``-year``."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(widgets=[forms.TextInput, forms.TextInput, forms.TextInput], attrs=attrs)
+        # GOV.UK's names: "<name>-day" (a dict of widgets would give "<name>_-day").
+        self.widgets_names = ["-day", "-month", "-year"]
+
+    def decompress(self, value: Any) -> list[str]:
+        """An ISO day ("2026-03-02") as its boxes; anything else as empty boxes."""
+        if isinstance(value, list | tuple):
+            return [str(part or "") for part in value][:3] + [""] * (3 - len(value))
+        parts = str(value or "").split("-")
+        if len(parts) != 3:
+            return ["", "", ""]
+        year, month, day = parts
+        return [day.lstrip("0"), month.lstrip("0"), year]
+
+
+class DayField(forms.MultiValueField):
+    """A day in the past, typed as day, month and year (GOV.UK's date input). Cleaned to an ISO string
+    ("2026-03-02") or "" when left empty, so it keeps in JSON as it is: a day, never a time."""
+
+    widget = GovukDateWidget
+
+    def __init__(self, *, what: str = "the date", earliest_year: int = 1950, **kwargs: Any) -> None:
+        self.what = what
+        self.earliest_year = earliest_year
+        parts = (forms.CharField(max_length=4), forms.CharField(max_length=4), forms.CharField(max_length=6))
+        super().__init__(fields=parts, require_all_fields=False, **kwargs)
+
+    def clean(self, value: Any) -> str:
+        boxes = [str(part or "").strip() for part in (value or [])][:3]
+        boxes += [""] * (3 - len(boxes))
+        if not any(boxes):
+            if self.required:
+                raise forms.ValidationError(f"Enter {self.what}", code="required")
+            return ""
+        if not all(boxes):
+            missing = [name for name, box in zip(("a day", "a month", "a year"), boxes, strict=True) if not box]
+            raise forms.ValidationError(f"{self.what.capitalize()} must include {' and '.join(missing)}")
+        if not all(box.isascii() and box.isdigit() for box in boxes) or len(boxes[2]) != 4:
+            raise forms.ValidationError(f"{self.what.capitalize()} must be a real date, like 27 3 2026")
+        day, month, year = (int(box) for box in boxes)
+        try:
+            chosen = date(year, month, day)
+        except ValueError:
+            raise forms.ValidationError(f"{self.what.capitalize()} must be a real date, like 27 3 2026") from None
+        problem = past_day_problem(chosen, what=self.what, earliest_year=self.earliest_year)
+        if problem:
+            raise forms.ValidationError(problem)
+        return chosen.isoformat()
+
+    def compress(self, data_list: list[Any]) -> str:  # clean() above does the work; Django requires it
+        return ""

@@ -129,8 +129,8 @@ def authority_choices() -> list[tuple[str, str]]:
 def authority_by_code(code: str) -> LocalAuthority | None:
     """The authority with this current or former GSS code (E08000016 finds Barnsley, now E08000038)."""
     code = code.strip().upper()
-    if len(code) != 9 or "\x00" in code:
-        return None  # not a GSS code (nine characters); a NUL would not even reach PostgreSQL
+    if not code or len(code) > 9 or "\x00" in code:
+        return None  # no GSS code is longer, and PostgreSQL refuses a NUL in a query (a 500, not "none")
     matches = list(LocalAuthority.objects.filter(Q(gss_code=code) | Q(former_gss_codes__contains=[code])))
     # Should ONS ever reuse a code, the authority that holds it now wins over one that used to.
     matches.sort(key=lambda authority: authority.gss_code != code)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Func, OuterRef, Q, QuerySet
 
 from oversight.suppression import THRESHOLD, Table, suppress
 from referrals.models import AuthorityAction, AuthorityOutcome, Referral
-from reports.models import Channel, Report
+from reports.models import AlreadyReported, Channel, ConcernType, Report
 from triage.facts import COMPLETENESS_FIELDS, NOT_KNOWN, NOT_RECORDED, Known
 from triage.models import Case, Outcome
 
@@ -92,6 +92,16 @@ def annual_report(year: int) -> AnnualReport:
     reports = Report.objects.filter(submitted_at__gte=start, submitted_at__lt=end)
     cases = Case.objects.filter(report__in=reports)
     channels = dict(reports.values_list("channel").annotate(n=Count("id")).values_list("channel", "n"))
+    # A report may name several concern types: each counts once for each it names (no total adds them up).
+    concern_types = dict(
+        reports.annotate(concern_type=Func("concern_types", function="unnest"))
+        .values_list("concern_type")
+        .annotate(n=Count("id"))
+        .values_list("concern_type", "n")
+    )
+    already_reported = dict(
+        reports.values_list("already_reported").annotate(n=Count("id")).values_list("already_reported", "n")
+    )
     referred = Referral.objects.filter(case=OuterRef("pk"))
     action = cases.aggregate(
         referred=Count("id", filter=Q(Exists(referred))),
@@ -129,6 +139,14 @@ def annual_report(year: int) -> AnnualReport:
                 [Part([(label, channels.get(code, 0)) for code, label in Channel.choices], total_label="Total")],
             ),
             (
+                "What the disclosures were about (a disclosure may name several)",
+                [(label, concern_types.get(code, 0)) for code, label in ConcernType.choices],
+            ),
+            (
+                "Already reported to the police or the council",
+                [Part([(label, already_reported.get(code, 0)) for code, label in AlreadyReported.choices])],
+            ),
+            (
                 "What was done",
                 [
                     ("Disclosures where further action was taken", further_action),
@@ -158,7 +176,7 @@ def annual_report(year: int) -> AnnualReport:
 
 def completeness(cases: QuerySet[Case]) -> list[tuple[str, int] | Part | Share]:
     """Each field of the national picture (triage.facts) and the share of the year's cases where it is
-    known, as the statistics count it (oversight migration 0007's "known" dimension): one query."""
+    known, as the statistics count it (oversight migration 0008's "known" dimension): one query."""
     gaps = [NOT_KNOWN, NOT_RECORDED]
     with_suspects = Q(facts__suspects__gt=0)
     known = {

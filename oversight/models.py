@@ -60,6 +60,17 @@ class PictureFact(Fact):
         db_table = "oversight_picture_facts"
 
 
+class ReportedFact(Fact):
+    """Cases by whether the concern was already reported to the police or the council (the duty to report):
+    reports.models.AlreadyReported's codes."""
+
+    already_reported = models.CharField(max_length=16)
+
+    class Meta:
+        managed = False
+        db_table = "oversight_reported_facts"
+
+
 class StoredSuppression(models.Model):
     """What the suppression hid in a year's tables, under a digest of their figures and of the rule
     (``oversight.suppression.digest``): positions in the tables only, no figure. The workers store it for

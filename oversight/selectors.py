@@ -18,13 +18,21 @@ from accounts.models import User
 from accounts.policy import Permission
 from directory.models import LocalAuthority, Partnership
 from oversight import patterns
-from oversight.models import CaseFact, ConcernFact, FactsVersion, PictureFact, StoredStatistics, StoredSuppression
+from oversight.models import (
+    CaseFact,
+    ConcernFact,
+    FactsVersion,
+    PictureFact,
+    ReportedFact,
+    StoredStatistics,
+    StoredSuppression,
+)
 from oversight.periods import Measure, Period, Rollup, SuppressionStore, publish_year, quarter_of
 from oversight.picture import picture_measures
 from oversight.stored import DatabaseStore
 from oversight.suppression import Table
 from referrals.models import AuthorityOutcome
-from reports.models import ConcernType
+from reports.models import AlreadyReported, ConcernType
 from triage.models import Outcome
 
 ACK_COLUMNS = [
@@ -103,7 +111,7 @@ def pattern_alert_for(user: User, *, key: str) -> tuple[patterns.Alert, bool] | 
     return (found, view.show_cases) if found else None
 
 
-FactT = TypeVar("FactT", CaseFact, ConcernFact, PictureFact)
+FactT = TypeVar("FactT", CaseFact, ConcernFact, PictureFact, ReportedFact)
 
 
 def _scoped(facts: QuerySet[FactT], scope: Scope) -> QuerySet[FactT]:
@@ -371,6 +379,8 @@ def _year_tables(scope: Scope, year: Period, store: SuppressionStore | None) -> 
     authorities = [(pk, name) for pk, name, _ in listed]
     referred, closed, recorded = _case_fact_sums(case_facts)
     concerns = list(concern_facts.values("concern_type", "month").annotate(total=Sum("cases")))
+    reported_facts = _scoped(ReportedFact.objects.filter(month__gte=year.start, month__lt=year.end), scope)
+    reported = list(reported_facts.values("already_reported", "month").annotate(total=Sum("cases")))
     quarters = [(q.slug, q.short_label) for q in year.quarters()]
     measures = [
         _measure(
@@ -413,6 +423,14 @@ def _year_tables(scope: Scope, year: Period, store: SuppressionStore | None) -> 
             list(ConcernType.choices),
             quarters,
             columns_are_quarters=True,
+        ),
+        _measure(
+            "already-reported",
+            "Already reported to the police or the council",
+            reported,
+            ("already_reported", None),
+            list(AlreadyReported.choices),
+            [("", "Cases")],
         ),
     ]
     shared: tuple[tuple[str, str], ...] = (("acknowledgements", "outcome-timeliness"),)

@@ -4,6 +4,7 @@ document says what the validation enforces (patterns, lengths, enums), which sch
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -16,12 +17,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.forms import past_day_problem
 from core.http import client_of
 from core.text import CleanTextApiField
 from directory import lookup
 from reports import forms as limits
 from reports import services
-from reports.models import Anonymity, Channel, ConcernType, RaisedInternally, ReporterSector
+from reports.models import (
+    AlreadyReported,
+    Anonymity,
+    Channel,
+    ConcernType,
+    PriorReportBy,
+    PriorReportTo,
+    RaisedInternally,
+    ReporterSector,
+)
 
 # Rendering only: what the reporter may know of their case's progress is triage's to say (ADR 0001).
 from triage.selectors import reporter_status
@@ -233,6 +244,55 @@ AUTHORITY_CODE_FORMAT = (
 )
 
 
+PRIOR_DAY = "the day it was reported"
+
+
+class PriorReportSerializer(serializers.Serializer[dict[str, Any]]):
+    """Whether the concern was already reported to the police or the council (the duty to report)."""
+
+    answer = serializers.ChoiceField(
+        choices=AlreadyReported.choices,
+        help_text=choices_help(
+            "Whether anyone has already reported this to the police or the council's children's services.",
+            AlreadyReported.choices,
+        ),
+    )
+    by = serializers.ChoiceField(
+        choices=PriorReportBy.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=choices_help("Who made that report. Ignored unless answer is yes.", PriorReportBy.choices),
+    )
+    to = serializers.ChoiceField(
+        choices=PriorReportTo.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=choices_help("Whom it was made to. Ignored unless answer is yes.", PriorReportTo.choices),
+    )
+    on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The day it was made (a day, not a time), e.g. 2026-03-02: today or earlier, and in 1950 or "
+        "later. Ignored unless answer is yes.",
+    )
+    reference = CleanTextApiField(
+        max_length=limits.PRIOR_REFERENCE_MAX,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The reference the police or the council gave, as given. Ignored unless answer is yes.",
+    )
+
+    def validate_on(self, value: date | None) -> date | None:
+        problem = past_day_problem(value, what=PRIOR_DAY) if value is not None else ""
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+
 # The rules between a report's fields, which its schema does not state: the anonymity chosen and the
 # contact details given.
 CONTACT_WHEN_ANONYMOUS = "An anonymous report must not include contact details."
@@ -256,6 +316,13 @@ SUBMIT_EXAMPLES = [
             "child_at_immediate_risk": False,
             "raised_internally": "yes",
             "internal_response": "My manager said the threshold was not met.",
+            "already_reported": {
+                "answer": "yes",
+                "by": "reporter",
+                "to": "council",
+                "on": "2026-02-27",
+                "reference": "MASH-40213",
+            },
             "contact": {"name": "Sam Taylor", "email": "sam.taylor@example.org", "phone": "01632 960123"},
         },
     ),
@@ -410,6 +477,13 @@ class ReportSubmitApi(APIView):
             default="",
             help_text="If the concern was raised internally, what the organisation did or said. Optional.",
         )
+        already_reported = PriorReportSerializer(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Optional: whether the concern was already reported to the police or the council, and if so "
+            "by whom, to whom, on which day and under which reference. Left out or null means not known.",
+        )
         contact = ContactSerializer(
             required=False,
             allow_null=True,
@@ -545,11 +619,27 @@ class ReportSubmitApi(APIView):
                 contact=services.Contact(
                     name=contact.get("name", ""), email=contact.get("email", ""), phone=contact.get("phone", "")
                 ),
+                already_reported=_prior_report(data.get("already_reported")),
             ),
             channel=Channel.API,
             client=client_of(request._request),
             idempotency=idempotency,
         )
+
+
+def _prior_report(given: dict[str, Any] | None) -> services.PriorReport:
+    if not given:
+        return services.PriorReport()
+    if given["answer"] != AlreadyReported.YES:
+        return services.PriorReport(answer=given["answer"])
+    on = given.get("on")
+    return services.PriorReport(
+        answer=AlreadyReported.YES,
+        by=given.get("by") or "",
+        to=given.get("to") or "",
+        on=on.isoformat() if on else "",
+        reference=given.get("reference") or "",
+    )
 
 
 ALREADY_FILED = "A report was already filed with this Idempotency-Key. Its access code was shown once only."

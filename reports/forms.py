@@ -9,10 +9,10 @@ from typing import Any
 from django import forms
 from django.conf import settings
 
-from core.forms import GovukForm, HintedChoiceField
+from core.forms import DayField, GovukForm, HintedChoiceField
 from core.text import CleanTextField
 from directory import lookup
-from reports.models import Anonymity, ConcernType, RaisedInternally, ReporterSector
+from reports.models import Anonymity, ConcernType, PriorReportTo, RaisedInternally, ReporterSector
 
 SUMMARY_MAX = 300
 DETAILS_MAX = 20_000
@@ -20,6 +20,7 @@ INTERNAL_RESPONSE_MAX = 5_000
 ORGANISATION_MAX = 200
 NAME_MAX = 200
 PHONE_MAX = 40
+PRIOR_REFERENCE_MAX = 100
 MESSAGE_MAX = 10_000
 UNKNOWN_AUTHORITY = "unknown"
 
@@ -280,6 +281,60 @@ class RaisedInternallyForm(GovukForm):
         widget=forms.Textarea(attrs={"rows": 5}),
         error_messages={"max_length": f"What came of it must be {INTERNAL_RESPONSE_MAX:,} characters or fewer"},
     )
+
+
+# "Did you report it?": the reporter's choice, and what it means in the clear answer and the sealed one.
+PRIOR_BY_ME, PRIOR_BY_SOMEONE_ELSE, PRIOR_NO, PRIOR_NOT_KNOWN = "by_me", "by_someone_else", "no", "not_known"
+PRIOR_CHOICES = [
+    (PRIOR_BY_ME, "Yes, I reported it"),
+    (PRIOR_BY_SOMEONE_ELSE, "Yes, someone else reported it"),
+    (PRIOR_NO, "No"),
+    (PRIOR_NOT_KNOWN, "I do not know"),
+]
+
+
+class AlreadyReportedForm(GovukForm):
+    """Whether the concern was already reported to the police or the council (optional, every field)."""
+
+    already_reported = forms.ChoiceField(
+        label="Has anyone reported this to the police or the council's children's services? (optional)",
+        help_text="For example, a report you made because you suspected a child was being abused, or one a "
+        "colleague made.",
+        required=False,
+        choices=PRIOR_CHOICES,
+        widget=forms.RadioSelect,
+    )
+    reported_to = forms.ChoiceField(
+        label="If yes, who was it reported to? (optional)",
+        required=False,
+        choices=PriorReportTo.choices,
+        widget=forms.RadioSelect,
+    )
+    reported_on = DayField(
+        label="If yes, when was it reported? (optional)",
+        help_text="For example, 27 3 2026. Leave it empty if you do not know the day.",
+        what="the day it was reported",
+        required=False,
+    )
+    reported_reference = CleanTextField(
+        label="If yes, what reference were you given? (optional)",
+        required=False,
+        max_length=PRIOR_REFERENCE_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"max_length": f"The reference must be {PRIOR_REFERENCE_MAX} characters or fewer"},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        """Details with "No" or "I do not know" are a contradiction to ask about; details with no answer at
+        all say it was reported (by whom, not given)."""
+        cleaned = super().clean() or {}
+        answered_no = cleaned.get("already_reported") in (PRIOR_NO, PRIOR_NOT_KNOWN)
+        details = any(cleaned.get(name) for name in ("reported_to", "reported_on", "reported_reference"))
+        if details and answered_no and not self.errors:
+            self.add_error(
+                "already_reported", "Select yes if it was reported, or leave who, when and the reference empty"
+            )
+        return cleaned
 
 
 class ImmediateRiskForm(GovukForm):

@@ -8,10 +8,11 @@ from typing import Any
 
 from django import forms
 
+from directory.contacts import AuthorityContacts, authority_contacts
 from directory.lookup import authority_by_code
 from reports import forms as report_forms
-from reports.models import Anonymity, ConcernType, RaisedInternally, ReporterSector
-from reports.services import Contact, ReportInput
+from reports.models import AlreadyReported, Anonymity, ConcernType, PriorReportBy, RaisedInternally, ReporterSector
+from reports.services import Contact, PriorReport, ReportInput
 
 Answers = dict[str, dict[str, Any]]
 
@@ -41,6 +42,7 @@ STEPS = [
     Step("organisation", report_forms.OrganisationForm, "Which organisation is your concern about?"),
     Step("what-happened", report_forms.WhatHappenedForm, "What happened?"),
     Step("raised-internally", report_forms.RaisedInternallyForm, "Was the concern raised inside the organisation?"),
+    Step("reported", report_forms.AlreadyReportedForm, "Has anyone reported this to the police or the council?"),
     Step("immediate-risk", report_forms.ImmediateRiskForm, "Is a child at immediate risk of harm?"),
     Step("contact", report_forms.ContactForm, "Your contact details"),
 ]
@@ -122,6 +124,12 @@ def chosen_authority_code(answers: Answers) -> str | None:
     return str(code)
 
 
+def duty_contacts(answers: Answers) -> AuthorityContacts | None:
+    """The chosen council's numbers, for where to make a mandatory report (None when it is not known)."""
+    code = chosen_authority_code(answers)
+    return authority_contacts(authority_by_code(code)) if code else None
+
+
 def authority_name(code: str | None) -> str:
     if not code:
         return "Not known"
@@ -171,6 +179,7 @@ def summary_rows(answers: Answers) -> list[SummaryRow]:
         SummaryRow(
             "What came of it", get("raised-internally", "internal_response") or "Not given", "raised-internally"
         ),
+        SummaryRow("Reported to the police or the council", prior_report_text(answers), "reported"),
         SummaryRow(
             "A child at immediate risk",
             "Yes" if get("immediate-risk", "child_at_immediate_risk") == "yes" else "No",
@@ -184,6 +193,37 @@ def summary_rows(answers: Answers) -> list[SummaryRow]:
             SummaryRow("Phone number", get("contact", "phone") or "Not given", "contact"),
         ]
     return rows
+
+
+def prior_report(answers: Answers) -> PriorReport:
+    """The "Did you report it?" answer as the service takes it: not answered is "not known"."""
+    given = answers.get("reported", {})
+    choice = given.get("already_reported") or ""
+    details = any(given.get(name) for name in ("reported_to", "reported_on", "reported_reference"))
+    if choice in (report_forms.PRIOR_NO, report_forms.PRIOR_NOT_KNOWN) or not (choice or details):
+        return PriorReport(answer=AlreadyReported.NO if choice == report_forms.PRIOR_NO else AlreadyReported.NOT_KNOWN)
+    # Yes, or no answer but who, when or the reference given: it was reported (by whom, not said).
+    by = {
+        report_forms.PRIOR_BY_ME: PriorReportBy.REPORTER,
+        report_forms.PRIOR_BY_SOMEONE_ELSE: PriorReportBy.SOMEONE_ELSE,
+    }
+    return PriorReport(
+        answer=AlreadyReported.YES,
+        by=by.get(choice, ""),
+        to=str(given.get("reported_to") or ""),
+        on=str(given.get("reported_on") or ""),
+        reference=str(given.get("reported_reference") or ""),
+    )
+
+
+def prior_report_text(answers: Answers) -> str:
+    """The answer in words, for check-your-answers (in the reporter's words)."""
+    choice = answers.get("reported", {}).get("already_reported") or ""
+    labels = dict(report_forms.PRIOR_CHOICES)
+    prior = prior_report(answers)
+    if prior.answer != AlreadyReported.YES:
+        return str(labels.get(choice, "Not answered"))
+    return ", ".join(part for part in (labels.get(choice, "Yes"), prior.where_and_when()) if part)
 
 
 def report_input(answers: Answers) -> ReportInput:
@@ -211,4 +251,5 @@ def report_input(answers: Answers) -> ReportInput:
         raised_internally=get("raised-internally", "raised_internally"),
         internal_response=get("raised-internally", "internal_response"),
         contact=contact,
+        already_reported=prior_report(answers),
     )

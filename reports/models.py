@@ -37,6 +37,13 @@ class ConcernType(models.TextChoices):
         "known_risk_person_with_access",
         "A person known to be a risk has access to children",
     )
+    # Deterring a report of child sexual abuse is an offence (the duty to report): never routed only to
+    # whoever did it, flagged for a supervisor, and offered to the police (triage.routing).
+    PREVENTED_FROM_REPORTING = "prevented_from_reporting", "I was stopped or discouraged from reporting abuse"
+    ACTION_AVOIDED_OVER_COMMUNITY_CONCERNS = (
+        "action_avoided_over_community_concerns",
+        "Action was avoided because of worries about ethnicity, religion or community relations",
+    )
     OTHER = "other", "Something else"
 
 
@@ -44,6 +51,30 @@ class RaisedInternally(models.TextChoices):
     YES = "yes", "Yes"
     NO = "no", "No"
     NOT_SURE = "not_sure", "I'm not sure"
+
+
+class AlreadyReported(models.TextChoices):
+    """Whether the concern was already reported to the police or the council (the duty to report): kept in
+    clear for the statistics; who reported it, to whom, the day and the reference are sealed."""
+
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    NOT_KNOWN = "not_known", "Not known"
+
+
+class PriorReportBy(models.TextChoices):
+    """Who made the earlier report (sealed, with the report's content)."""
+
+    REPORTER = "reporter", "The reporter"
+    SOMEONE_ELSE = "someone_else", "Someone else"
+
+
+class PriorReportTo(models.TextChoices):
+    """Whom the earlier report went to (sealed, with the report's content)."""
+
+    POLICE = "police", "The police"
+    COUNCIL = "council", "The council's children's services"
+    BOTH = "both", "The police and the council"
 
 
 class Channel(models.TextChoices):
@@ -81,6 +112,9 @@ class Report(models.Model):
     )
     child_at_immediate_risk = models.BooleanField()
     raised_internally = models.CharField(max_length=8, choices=RaisedInternally.choices)
+    already_reported = models.CharField(
+        max_length=16, choices=AlreadyReported.choices, default=AlreadyReported.NOT_KNOWN
+    )
     organisation_hash = models.CharField(max_length=64, blank=True, db_index=True)
     has_contact_email = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)

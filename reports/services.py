@@ -26,11 +26,14 @@ from outbox.services import outbox_add
 from reports.models import (
     ENVELOPE_FIELDS,
     URGENT_TRIAGE,
+    AlreadyReported,
     Anonymity,
     Channel,
     Draft,
     IdempotencyKey,
     Message,
+    PriorReportBy,
+    PriorReportTo,
     Report,
 )
 from reports.outbox_kinds import REPORTER_REPLIED, ROUTE_REPORT
@@ -96,6 +99,87 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class PriorReport:
+    """Whether the concern was already reported to the police or the council, and if so by whom, to whom,
+    on which day (an ISO day, "2026-03-02": never a time) and under which reference. ``answer`` is kept in
+    clear for the statistics (AlreadyReported); the rest is sealed with the report."""
+
+    answer: str = AlreadyReported.NOT_KNOWN
+    by: str = ""
+    to: str = ""
+    on: str = ""
+    reference: str = ""
+
+    def sealed(self) -> dict[str, str]:
+        if self.answer != AlreadyReported.YES:
+            return {"answer": self.answer}
+        return {"answer": self.answer, "by": self.by, "to": self.to, "on": self.on, "reference": self.reference}
+
+    @classmethod
+    def from_sealed(cls, sealed: object, *, answer: str = AlreadyReported.NOT_KNOWN) -> PriorReport:
+        """The answer as a report's opened content keeps it; ``answer`` (the report's clear one) for a
+        report sealed before the question was asked."""
+        if not isinstance(sealed, dict):
+            return cls(answer=answer)
+        return cls(**{key: str(sealed.get(key) or "") for key in ("answer", "by", "to", "on", "reference")})
+
+    def where_and_when(self) -> str:
+        """To whom, on which day and under which reference, in words ("" when none was given)."""
+        parts = []
+        if self.to in PriorReportTo.values:
+            to = str(PriorReportTo(self.to).label)
+            parts.append(f"to {to[0].lower()}{to[1:]}")
+        if self.on:
+            parts.append(f"on {day_words(self.on)}")
+        if self.reference:
+            parts.append(f"reference {self.reference}")
+        return ", ".join(parts)
+
+    def words(self) -> str:
+        """For helpline staff: the answer, who made the report, and where and when."""
+        if self.answer != AlreadyReported.YES:
+            return str(AlreadyReported(self.answer).label) if self.answer in AlreadyReported.values else "Not known"
+        who: dict[str, str] = {
+            PriorReportBy.REPORTER: "Yes, by the reporter",
+            PriorReportBy.SOMEONE_ELSE: "Yes, by someone else",
+        }
+        return ", ".join(part for part in (who.get(self.by, "Yes"), self.where_and_when()) if part)
+
+    def referral_line(self) -> str:
+        """What a referral's summary says of it by default: never who made the report, which could point to
+        the reporter."""
+        if self.answer != AlreadyReported.YES:
+            return ""
+        details = self.where_and_when()
+        return f"Already reported to the police or the council{': ' + details if details else ''}."
+
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def day_words(iso_day: str) -> str:
+    """An ISO day as GOV.UK writes dates: "2 March 2026" (as given when it is not one)."""
+    try:
+        year, month, day = (int(part) for part in iso_day.split("-"))
+        return f"{day} {MONTHS[month - 1]} {year}"
+    except (ValueError, IndexError):
+        return iso_day
+
+
+@dataclass(frozen=True)
 class ReportInput:
     anonymity: str
     reporter_sector: str
@@ -109,6 +193,7 @@ class ReportInput:
     raised_internally: str
     internal_response: str
     contact: Contact = field(default_factory=Contact)
+    already_reported: PriorReport = field(default_factory=PriorReport)
 
     def sealed_content(self) -> dict[str, object]:
         return {
@@ -117,6 +202,7 @@ class ReportInput:
             "organisation_name": self.organisation_name,
             "internal_response": self.internal_response,
             "contact": {"name": self.contact.name, "email": self.contact.email, "phone": self.contact.phone},
+            "already_reported": self.already_reported.sealed(),
         }
 
 
@@ -192,6 +278,8 @@ def report_submit(
     report however often Send is pressed. ``idempotency`` does the same for an API client's key."""
     if data.anonymity == Anonymity.ANONYMOUS and not data.contact.is_empty():
         raise ValueError("An anonymous report carries no contact details")
+    if data.already_reported.answer not in AlreadyReported.values:
+        raise ValueError("Whether the concern was already reported is yes, no or not known")
     if idempotency is not None:
         _idempotent_check(idempotency)
     slot = _submission_key(client) if client is not None else None
@@ -283,6 +371,7 @@ def _report_insert(
         about_authority=data.about_authority,
         child_at_immediate_risk=data.child_at_immediate_risk,
         raised_internally=data.raised_internally,
+        already_reported=data.already_reported.answer,
         organisation_hash=organisation_hash,
         has_contact_email=bool(data.contact.email) and data.anonymity != Anonymity.ANONYMOUS,
         submitted_at=day_start(now),

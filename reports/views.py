@@ -214,6 +214,8 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
             if changing
             else (reverse("reports:question", kwargs={"step": back}) if back else reverse("reports:start")),
             "answers": answers,
+            # "Has anyone reported this": where to make a mandatory report, with the council's own number.
+            "duty_contacts": journey.duty_contacts(answers) if step == "reported" else None,
         },
         status=status,
     )

@@ -122,7 +122,7 @@ def form_variants(
     whether it is required (``required`` names those the form's own checks require, not the field).
     ``unmatched`` is what a LOOKED_UP field's text that matches nothing gets."""
     kinds = kinds or {}
-    for name, field in fields.items():
+    for name, field in _as_sent(fields, valid, prefix):
         key = quote_plus(f"{prefix}-{name}" if prefix else name)
         others = [(n, v) for n, v in encoded(valid) if n != key]
         given = [(n, v) for n, v in encoded(valid) if n == key]
@@ -155,6 +155,20 @@ def form_variants(
     yield Variant("(none)", "an extra field named NUL", joined(extra), False, answered)
     # An empty POST was a bare 400 on the sign-in pages: the form was left unbound and showed no error.
     yield Variant("(none)", "an empty body", "", False, nothing)
+
+
+def _as_sent(fields: Mapping[str, forms.Field], valid: FormData, prefix: str) -> Iterator[tuple[str, forms.Field]]:
+    """Each field by the name a browser sends it under. A field of several boxes (GOV.UK's date input: day,
+    month and year) is each box: only some values (a number), and needed when the valid answer gives it
+    (one box alone is refused)."""
+    for name, field in fields.items():
+        widget = field.widget
+        if isinstance(field, forms.MultiValueField) and isinstance(widget, forms.MultiWidget):
+            for suffix in widget.widgets_names:  # type: ignore[attr-defined]  # django-stubs lacks it
+                box = f"{name}{suffix}"
+                yield box, forms.IntegerField(required=(f"{prefix}-{box}" if prefix else box) in valid)
+        else:
+            yield name, field
 
 
 @contextmanager

@@ -180,6 +180,14 @@ QUESTION_PAGE_ANSWERS: dict[str, dict[str, str | list[str]]] = {
     "organisation": {"organisation_name": "Northside Academy"},
     "what-happened": {"summary": "Not passed on", "details": "Nothing was recorded."},
     "raised-internally": {"raised_internally": "yes", "internal_response": "Told to leave it."},
+    "reported": {
+        "already_reported": "by_me",
+        "reported_to": "council",
+        "reported_on-day": "2",
+        "reported_on-month": "3",
+        "reported_on-year": "2026",
+        "reported_reference": "MASH-40213",
+    },
     "immediate-risk": {"child_at_immediate_risk": "no"},
     "contact": {"name": "Sam Taylor", "email": "sam@example.com", "phone": "07700 900 982"},
 }

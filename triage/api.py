@@ -31,11 +31,13 @@ from core.identifiers import CASE_NUMBER_ALPHABET
 from core.text import CleanTextField
 from referrals.api import ReferralSerializer, referral_row
 from reports.api import MessageOutputSerializer, text_pattern
+from reports.models import AlreadyReported
 from triage import routing, selectors, workflow
 from triage.case_content import case_open
 from triage.deadlines import CASE_PAGE_CLOCKS
 from triage.forms import CaseFilterForm, case_filter_form
 from triage.models import Case
+from triage.routing import needs_supervisor
 from triage.staff_actions import ACTION_FORMS, ACTIONS, action_form, case_act, page_actions
 
 
@@ -340,6 +342,15 @@ class CaseDetailSerializer(serializers.Serializer[Any]):
     authority = serializers.CharField(allow_null=True, help_text="Its GSS code")
     independent_review = serializers.BooleanField()
     concern_types = serializers.ListField(child=serializers.CharField())
+    supervisor_flag = serializers.BooleanField(
+        help_text="A supervisor must look at it: the reporter says they were stopped or discouraged from reporting "
+        "abuse, an offence (escalate with route police to refer it to the police)."
+    )
+    already_reported = serializers.ChoiceField(
+        choices=AlreadyReported.choices,
+        help_text="Whether it was already reported to the police or the council (who, to whom, when and the "
+        "reference are in content.already_reported).",
+    )
     allowed_actions = serializers.ListField(
         child=serializers.ChoiceField(choices=list(ACTION_FORMS)),
         help_text="The actions you may take now: each is accepted at /cases/{case_number}/{action}, the case's "
@@ -374,6 +385,8 @@ class CaseDetailApi(APIView):
                 "authority": case.authority.gss_code if case.authority else None,
                 "independent_review": case.independent_review,
                 "concern_types": case.report.concern_types,
+                "supervisor_flag": needs_supervisor(case.report.concern_types),
+                "already_reported": case.report.already_reported,
                 "allowed_actions": offered_actions(case, user),
                 "deadlines": {clock.key: getattr(case, clock.due_field) for clock in CASE_PAGE_CLOCKS},
                 "referrals": [referral_row(referral) for referral, _ in opened.referrals],

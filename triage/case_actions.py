@@ -36,8 +36,9 @@ from triage.facts import (
 from triage.intake import queue_for
 from triage.links import cases_link
 from triage.models import Case, CaseFacts, CaseLink, CaseNote, Escalation, Outcome
-from triage.notifications import reporter_tell, supervisors_alert
+from triage.notifications import SUPERVISOR_FLAG, reporter_tell, supervisors_alert
 from triage.ports import referral_port
+from triage.routing import needs_supervisor
 
 
 def case_locked(case: Case) -> Case:
@@ -128,9 +129,14 @@ def case_set_concern_types(*, case: Case, concern_types: Sequence[str], acting_u
     if not codes or any(code not in ConcernType.values for code in codes):
         raise workflow.ActionNotAllowed("Choose at least one concern type from the list.")
     report = case.report
+    flagged_before = needs_supervisor(report.concern_types)
     report.concern_types = codes
     report.save(update_fields=["concern_types"])
-    return case_move(case, "set_concern_types", acting_user, {"concern_types": codes})
+    case = case_move(case, "set_concern_types", acting_user, {"concern_types": codes})
+    if needs_supervisor(codes) and not flagged_before:
+        # As if it had come in so: the supervisors hear of it (once per case, whenever it was flagged).
+        supervisors_alert(case=case, template=SUPERVISOR_FLAG)
+    return case
 
 
 @transaction.atomic(durable=True)

@@ -16,7 +16,7 @@ from triage import deadlines, routing
 from triage.events import case_event
 from triage.links import cases_link
 from triage.models import Case, Queue
-from triage.notifications import supervisors_alert
+from triage.notifications import SUPERVISOR_FLAG, supervisors_alert
 from triage.workflow import TRANSITIONS
 
 
@@ -90,6 +90,8 @@ def _report_route(*, report_id: int) -> Case:
     )
     if decision.urgent:
         supervisors_alert(case=case, template="urgent_case")
+    if decision.supervisor_flag:
+        supervisors_alert(case=case, template=SUPERVISOR_FLAG)
     original_case = (
         Case.objects.filter(report_id=report.retaliation_of_id).first() if report.retaliation_of_id else None
     )

@@ -106,10 +106,14 @@ AUTHORITY_TEMPLATES = frozenset({"authority_referral", "authority_reply", "autho
 OVERSIGHT_TEMPLATES = frozenset({"authority_ack_overdue_national", "authority_outcome_overdue_national"})
 OUTSIDE_HELPLINE_TEMPLATES = AUTHORITY_TEMPLATES | OVERSIGHT_TEMPLATES
 REPORTER_TEMPLATES = frozenset({"reporter_update"})
+# A case flagged for a supervisor (triage.routing.needs_supervisor): once per case, at routing or when
+# staff add the concern type that flags it.
+SUPERVISOR_FLAG = "supervisor_flag"
 # Read by helpline staff.
 HELPLINE_TEMPLATES = frozenset(
     {
         "urgent_case",
+        SUPERVISOR_FLAG,
         "triage_overdue",
         "feedback_due_soon",
         "feedback_overdue",

@@ -6,6 +6,8 @@ Nothing here reads what the reporter wrote; the rules use only the structured an
 
 from dataclasses import dataclass
 
+from reports.models import ConcernType
+
 
 @dataclass(frozen=True)
 class RoutingFacts:
@@ -23,10 +25,20 @@ class RoutingDecision:
     independent_review: bool
     conflict_authority_code: str | None
     refer_to_authority_code: str | None
+    # A supervisor must look at it (and is emailed): a report that someone was deterred from reporting.
+    supervisor_flag: bool = False
 
 
 def is_urgent(facts: RoutingFacts) -> bool:
     return facts.child_at_immediate_risk
+
+
+def needs_supervisor(concern_types: tuple[str, ...] | list[str]) -> bool:
+    """Whether a case is flagged for a supervisor: someone was stopped or discouraged from reporting abuse,
+    an offence under the duty to report. Its triage clock is never longer than the 1-working-day one (every
+    clock is at most that: urgent cases have an hour), and the conflict rule below still applies, so such a
+    case is never routed to the council it is about."""
+    return ConcernType.PREVENTED_FROM_REPORTING in concern_types
 
 
 def conflict_authority(facts: RoutingFacts) -> str | None:
@@ -55,4 +67,5 @@ def decide(facts: RoutingFacts, *, regional_queues: frozenset[str] = frozenset()
         independent_review=conflict is not None,
         conflict_authority_code=conflict,
         refer_to_authority_code=refer_to,
+        supervisor_flag=needs_supervisor(facts.concern_types),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
@@ -21,14 +21,17 @@ from accounts.policy import Permission
 from core.form_retry import retry_redirect, retry_take
 from directory.contacts import authority_contacts
 from referrals.selectors import ReferralPanel, case_referral_panels
+from reports import forms as report_forms
 from reports import journey, services
 from reports.models import Anonymity, Channel
+from reports.services import PriorReport
 from triage import forms as case_forms
 from triage import selectors, workflow
 from triage.case_content import case_open
 from triage.deadlines import REPORTER_FEEDBACK, TRIAGE, Clock, case_deadlines, is_overdue
 from triage.models import Case
 from triage.notifications import case_emails
+from triage.routing import needs_supervisor
 from triage.staff_actions import ACTION_FORMS, action_form, action_labels, case_act, page_actions
 from triage.staff_actions import action_forms as staff_action_forms
 
@@ -100,6 +103,7 @@ def _list_row(row: dict[str, object], now: datetime) -> dict[str, object]:
         "due": due,
         "due_label": "Triage" if status in workflow.IN_TRIAGE else "Feedback",
         "overdue": is_overdue(row, now),
+        "supervisor_flag": needs_supervisor(cast(list[str], row.get("report__concern_types") or [])),
     }
 
 
@@ -123,6 +127,12 @@ def _case_page(
     ]
     action_forms = staff_action_forms(page_actions(case, user), case, recipients, user=user)
     action_forms.update(forms_bound or {})
+    prior = PriorReport.from_sealed(opened.content.get("already_reported"), answer=case.report.already_reported)
+    refer = action_forms.get("refer")
+    if refer is not None and not refer.is_bound and prior.referral_line():
+        # The referral summary starts with what the authority should know first: it was reported already.
+        refer.initial.setdefault("summary", prior.referral_line())
+    flagged = needs_supervisor(case.report.concern_types)
     labels = action_labels(case)
     timeline_filter = case_forms.TimelineFilterForm(request.GET or None, kinds=selectors.case_timeline_kinds(case=case))
     if timeline_filter.is_bound and not timeline_filter.is_valid() and status == 200:
@@ -143,6 +153,10 @@ def _case_page(
             ],
             "facts": selectors.case_facts_shown(case=case),
             "allowed": workflow.allowed_actions(case, user),
+            "prior_report": prior.words(),
+            "supervisor_flag": flagged,
+            # Deterring a report is an offence: the page offers the police route of "escalate" at the top.
+            "police_offer": flagged and not case.escalated_to_police and "escalate" in action_forms,
             "deadlines": [
                 (d.clock.label, d.due, d.state, _done_at(case, d.clock, referrals)) for d in case_deadlines(case, now)
             ]
@@ -328,6 +342,12 @@ PHONE_WORDING: dict[tuple[str, str], tuple[str, str | None, str | None]] = {
         None,
         None,
     ),
+    ("reported", "already_reported"): (
+        "Has anyone reported this to the police or the council's children's services? (optional)",
+        "For example, a report the caller made because they suspected a child was being abused. If a child is "
+        "being abused and nobody has told the police or the council, tell the caller how to.",
+        None,
+    ),
     ("contact", "name"): ("The caller's name", None, "Enter the caller's name"),
     ("contact", "email"): ("The caller's email address (optional)", "A personal address, not a work one.", None),
     ("contact", "phone"): ("The caller's phone number (optional)", None, None),
@@ -343,6 +363,15 @@ PHONE_CHOICE_HINTS: dict[tuple[str, str], dict[str, str]] = {
         "the local authority without their agreement.",
         Anonymity.NAMED: "The caller is happy for the helpline to tell the local authority who they are.",
     },
+}
+# The reporter's choices in the caller's words, where the reporter's say "I".
+PHONE_CHOICE_LABELS: dict[tuple[str, str], list[tuple[str, str]]] = {
+    ("reported", "already_reported"): [
+        (report_forms.PRIOR_BY_ME, "Yes, the caller reported it"),
+        (report_forms.PRIOR_BY_SOMEONE_ELSE, "Yes, someone else reported it"),
+        (report_forms.PRIOR_NO, "No"),
+        (report_forms.PRIOR_NOT_KNOWN, "The caller does not know"),
+    ],
 }
 PHONE_HINTS_EXTRA: dict[tuple[str, str], str] = {
     (
@@ -374,6 +403,10 @@ def _worded_for_the_handler(slug: str, form: forms.Form) -> forms.Form:
     for (step, name), hints in PHONE_CHOICE_HINTS.items():
         if step == slug and name in form.fields and hasattr(form.fields[name], "item_hints"):
             form.fields[name].item_hints = {**form.fields[name].item_hints, **hints}  # type: ignore[attr-defined]
+    for (step, name), choices in PHONE_CHOICE_LABELS.items():
+        choice_field = form.fields.get(name)
+        if step == slug and isinstance(choice_field, forms.ChoiceField):
+            choice_field.choices = choices
     for (step, name), hint in PHONE_HINTS_EXTRA.items():
         if step == slug and name in form.fields:
             form.fields[name].help_text = hint

@@ -68,6 +68,20 @@ def govuk_field(
             )
         context["items"] = items
         context["reveal_any"] = any(item["reveal"] for item in items)
+    elif widget_type == "govukdate":
+        # GOV.UK's date input: the first box carries the field's id, so the error summary's link lands on it.
+        parts = field.field.widget.decompress(field.value())
+        context["date_parts"] = [
+            {
+                "id": auto_id if index == 0 else f"{auto_id}-{name}",
+                "name": f"{field.html_name}-{name}",
+                "label": label,
+                "value": parts[index],
+                "width": 4 if name == "year" else 2,
+                "inputmode": "numeric",
+            }
+            for index, (name, label) in enumerate((("day", "Day"), ("month", "Month"), ("year", "Year")))
+        ]
     elif widget_type == "select":
         raw = field.value()
         context["options"] = [

@@ -33,6 +33,7 @@ REPORT_FIELDS = (
     "about_authority_id",
     "child_at_immediate_risk",
     "raised_internally",
+    "already_reported",
     "organisation_hash",
     "has_contact_email",
     "status",

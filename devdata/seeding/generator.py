@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from devdata.seeding import choices, rules
 from devdata.seeding.choices import Weighted
 from directory.models import LocalAuthority
 from referrals.models import AuthorityOutcome, Referral
-from reports.models import Anonymity, ConcernType, Report
+from reports.models import AlreadyReported, Anonymity, ConcernType, Report
 from reports.services import envelope
 from triage import deadlines, routing
 from triage.intake import queue_for, settings_regional_queues
@@ -203,8 +204,9 @@ class Generator:
             referral["summary"] = crypto.seal_text(key.data_key, SEEDED_SUMMARY)
         submitted_at = case.pop("submitted_at")
         case["case_number"] = rules.case_number(rng, submitted_at.year)
+        reference = rules.reference(rng)
         report = {
-            "reference": rules.reference(rng),
+            "reference": reference,
             "channel": self.channels.pick(rng),
             "anonymity": anonymity,
             "reporter_sector": self.sectors.pick(rng),
@@ -213,6 +215,7 @@ class Generator:
             "about_authority_id": about[0] if about else None,
             "child_at_immediate_risk": urgent_risk,
             "raised_internally": self.raised.pick(rng),
+            "already_reported": already_reported_of(reference),
             "organisation_hash": organisation_hash,
             "has_contact_email": has_email,
             "status": Report.Status.ROUTED,
@@ -310,3 +313,11 @@ class Generator:
             "escalated": (acknowledged_at is None and ack_escalate < end)
             or (outcome_at is None and outcome_escalate < end),
         }
+
+
+def already_reported_of(reference: str) -> str:
+    """Whether a seeded concern was already reported: a spread drawn from its reference, not from the seeded
+    random stream, so every other seeded figure stays as it was (a quarter yes, a third no, the rest not
+    known)."""
+    bucket = zlib.crc32(reference.encode("ascii")) % 12
+    return AlreadyReported.YES if bucket < 3 else AlreadyReported.NO if bucket < 7 else AlreadyReported.NOT_KNOWN

@@ -49,6 +49,7 @@ def test_refreshing_the_confirmation_says_the_code_cannot_be_shown_again(visit: 
     page.get_by_label("What happened?").fill("Two reports were filed and nothing was done.")
     visit.submit()
     answer_radio(visit, "No")
+    visit.submit()  # "Has anyone reported this" is optional
     answer_radio(visit, "No")
     assert visit.path() == "/report/check-your-answers"
     visit.submit("Send report")

@@ -46,6 +46,7 @@ def test_a_postcode_in_another_council_asks_which_is_right(visit: Visit, authori
     page.get_by_label("What happened?").fill("Nothing was recorded.")
     visit.submit()
     answer_radio(visit, "No")
+    visit.submit()  # "Has anyone reported this" is optional
     answer_radio(visit, "No")
     assert visit.path() == "/report/check-your-answers"
     expect(row(page, "Council area")).to_have_text("Rotherham")

@@ -81,6 +81,10 @@ def test_a_worker_reports_a_concern_and_follows_it_up(
     page.get_by_label("If yes, what came of it? (optional)").fill("My manager said it was a lifestyle choice.")
     visit.submit()
 
+    # Optional: left unanswered, it is "not known".
+    assert visit.path() == "/report/reported"
+    visit.submit()
+
     assert visit.path() == "/report/immediate-risk"
     answer_radio(visit, "No")
 
@@ -99,7 +103,7 @@ def test_a_worker_reports_a_concern_and_follows_it_up(
     expect(row(page, "Organisation")).to_have_text("Riverside children's home")
     expect(row(page, "What came of it")).to_have_text("My manager said it was a lifestyle choice.")
     expect(row(page, "Your name")).to_have_text("Sam Worker")
-    expect(answers.get_by_role("link", name="Change")).to_have_count(14)
+    expect(answers.get_by_role("link", name="Change")).to_have_count(15)
     visit.screenshot(screens, "03-check-your-answers")
 
     # Change one answer and come back to check-your-answers, not to the next question.
@@ -216,6 +220,8 @@ def test_the_journey_works_with_javascript_off(new_context, live_server, fast_kd
     page.get_by_label("What happened?").fill("Absences of a pupil at risk were recorded as present.")
     visit.submit(axe=False)
     page.get_by_label("I'm not sure", exact=True).check()
+    visit.submit(axe=False)
+    page.get_by_label("I do not know", exact=True).check()  # has anyone reported it
     visit.submit(axe=False)
     page.get_by_label("No", exact=True).check()
     visit.submit(axe=False)

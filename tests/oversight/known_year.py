@@ -97,10 +97,16 @@ def figures(rows: list[list[str]]) -> dict[tuple[str, str], str]:
     return {(section, measure): count for section, measure, count in rows[1:]}
 
 
+ABOUT = "What the disclosures were about (a disclosure may name several)"
 EXPECTED = {
     ("Disclosures received", "Total"): "7",
     ("Disclosures received", "Web"): "7",
     ("Disclosures received", "Phone"): "0",
+    (ABOUT, "A concern was raised but not acted on"): "7",
+    (ABOUT, "I was stopped or discouraged from reporting abuse"): "0",
+    ("Already reported to the police or the council", "Yes"): "0",
+    ("Already reported to the police or the council", "No"): "0",
+    ("Already reported to the police or the council", "Not known"): "7",
     ("What was done", "Disclosures where further action was taken"): "7",
     ("What was done", "Referred to a local authority"): "6",
     ("What was done", "Sent for independent national review"): "fewer than 5",

@@ -117,6 +117,16 @@ def _contact_rule(value: Any, messages: Any) -> bool:
     }
 
 
+def _day_not_past(value: Any, messages: Any) -> bool:
+    """The day a concern was already reported must be today or earlier, in 1950 or later: a rule on a date
+    that a schema's "format: date" cannot state."""
+    return (
+        isinstance(messages, dict)
+        and set(messages) == {"on"}
+        and all(message.startswith("The day it was reported must be ") for message in messages["on"])
+    )
+
+
 def _not_an_authority_in_the_list(value: Any, messages: Any) -> bool:
     return not LocalAuthority.objects.filter(gss_code=str(value)).exists()
 
@@ -162,6 +172,7 @@ REFUSALS_THE_SCHEMA_CANNOT_STATE: dict[str, dict[str, Explanation]] = {
         "about_authority": _unknown_authority,
         "postcode": _postcode_not_one_council,
         "contact": _contact_rule,
+        "already_reported": _day_not_past,
     },
     "GET /api/v1/local-authorities": {"postcode": _postcode_outside_england},
     "GET /api/v1/cases": {

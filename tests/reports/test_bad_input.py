@@ -421,7 +421,7 @@ UNREADABLE_BODIES = {
     "a body over the size limit": b"a=" + b"x" * 300_000,
 }
 # What each question page answers each of them with, written out. Invalid UTF-8 reads as U+FFFD: the page
-# then has no answer it needs (a 400), but for the organisation page, whose one question is optional.
+# then has no answer it needs (a 400), but for the organisation and "reported" pages, whose questions are optional.
 UNREADABLE_ANSWERS: dict[str, tuple[int, int, int]] = {
     "anonymity": (400, 400, 413),
     "about-you": (400, 400, 413),
@@ -432,6 +432,7 @@ UNREADABLE_ANSWERS: dict[str, tuple[int, int, int]] = {
     "organisation": (302, 302, 413),
     "what-happened": (400, 400, 413),
     "raised-internally": (400, 400, 413),
+    "reported": (302, 302, 413),  # every question optional, and none of them named
     "immediate-risk": (400, 400, 413),
     "contact": (400, 400, 413),
 }

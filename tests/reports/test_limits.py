@@ -44,6 +44,7 @@ WEB_ANSWERS: list[tuple[str, dict[str, Any]]] = [
     ("organisation", {"organisation_name": "Northside Academy"}),
     ("what-happened", {"summary": "Disclosure not passed on", "details": "Nothing was recorded."}),
     ("raised-internally", {"raised_internally": "yes", "internal_response": "Told to leave it."}),
+    ("reported", {"already_reported": "no"}),
     ("immediate-risk", {"child_at_immediate_risk": "no"}),
 ]
 

@@ -396,6 +396,17 @@ def web_answers(text: dict[str, str], *, anonymity: str) -> list[tuple[str, dict
                 "internal_response": f"Manager said {text['internal_response']}",
             },
         ),
+        (
+            "reported",
+            {
+                "already_reported": "by_me",
+                "reported_to": "police",
+                "reported_on-day": "2",
+                "reported_on-month": "3",
+                "reported_on-year": "2026",
+                "reported_reference": text["prior_reference"],
+            },
+        ),
         ("immediate-risk", {"child_at_immediate_risk": "yes"}),
     ]
     if anonymity != Anonymity.ANONYMOUS:
@@ -443,6 +454,7 @@ def field_canaries() -> dict[str, str]:
         "contact_email_local_part": f"canary{token}",
         "contact_phone": "07" + str(secrets.randbelow(10**11)).zfill(11),
         "message_body": canary(),
+        "prior_reference": canary(),
     }
 
 

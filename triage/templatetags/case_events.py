@@ -102,6 +102,7 @@ EVENT_LABELS = {
 # What each email is, as the case page lists them (by template name).
 EMAIL_LABELS = {
     "urgent_case": "Urgent case alert",
+    "supervisor_flag": "Flagged for a supervisor",
     "triage_overdue": "Triage overdue alert",
     "authority_referral": "Referral to the authority",
     "authority_reply": "Reply to the authority",

@@ -12,8 +12,17 @@ from accounts.models import SealedTOTPDevice, User
 from accounts.services import totp_device_create
 from directory import lookup
 from directory.models import Partnership
-from reports.models import Anonymity, ConcernType, RaisedInternally, Report, ReporterSector
-from reports.services import Contact, ReportInput, report_submit
+from reports.models import (
+    AlreadyReported,
+    Anonymity,
+    ConcernType,
+    PriorReportBy,
+    PriorReportTo,
+    RaisedInternally,
+    Report,
+    ReporterSector,
+)
+from reports.services import Contact, PriorReport, ReportInput, report_submit
 from triage.intake import report_route
 
 DEMO_PASSWORD = "demo-password-change-me"  # noqa: S105 - demo only; production refuses demo users
@@ -81,6 +90,26 @@ DEMO_REPORTS = [
         raised_internally=RaisedInternally.NO,
         internal_response="",
         contact=Contact(name="Demo Reporter", email="demo.reporter@example.com"),
+    ),
+    ReportInput(
+        anonymity=Anonymity.ANONYMOUS,
+        reporter_sector=ReporterSector.HEALTH,
+        concern_types=(ConcernType.PREVENTED_FROM_REPORTING, ConcernType.ACTION_AVOIDED_OVER_COMMUNITY_CONCERNS),
+        local_authority=None,
+        about_authority=None,
+        organisation_name="Demo Health Centre",
+        summary="Demo: told not to report a suspicion of abuse to the council",
+        details="Demo case. A practice manager told a nurse not to tell children's services, for fear of a row.",
+        child_at_immediate_risk=False,
+        raised_internally=RaisedInternally.YES,
+        internal_response="Demo: told it would cause trouble with the community.",
+        already_reported=PriorReport(
+            answer=AlreadyReported.YES,
+            by=PriorReportBy.SOMEONE_ELSE,
+            to=PriorReportTo.POLICE,
+            on="2026-03-02",
+            reference="DEMO-0001",
+        ),
     ),
 ]
 
