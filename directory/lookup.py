@@ -6,12 +6,13 @@ every coded postcode in Great Britain.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from django.db.models import Q
 
-from directory.models import LocalAuthority, PostcodeArea, PostcodeException
+from directory.models import LocalAuthority, NationalBody, PostcodeArea, PostcodeException
 
 LookupKind = Literal["resolved", "candidates", "malformed", "outside_england"]
 
@@ -126,10 +127,32 @@ def authority_choices() -> list[tuple[str, str]]:
     return list(LocalAuthority.objects.order_by("name").values_list("gss_code", "name"))
 
 
+def police_force_choices() -> list[tuple[str, str]]:
+    """``(code, name)`` for every police force of the national bodies directory, by name."""
+    return list(
+        NationalBody.objects.filter(kind=NationalBody.Kind.POLICE_FORCE).order_by("name").values_list("code", "name")
+    )
+
+
+def national_body_choices(kinds: Iterable[str]) -> list[tuple[str, str]]:
+    """``(code, name)`` for the national bodies of ``kinds``: the review panel and regulators first, then
+    the police forces by name."""
+    rows = (
+        NationalBody.objects.filter(kind__in=list(kinds)).order_by("kind", "name").values_list("code", "name", "kind")
+    )
+    ordered = sorted(rows, key=lambda row: (row[2] == NationalBody.Kind.POLICE_FORCE, row[1]))
+    return [(code, name) for code, name, _ in ordered]
+
+
+def national_body_by_code(code: str) -> NationalBody | None:
+    code = code.strip().lower()
+    return NationalBody.objects.filter(code=code).first() if code and "\x00" not in code else None
+
+
 def authority_by_code(code: str) -> LocalAuthority | None:
     """The authority with this current or former GSS code (E08000016 finds Barnsley, now E08000038)."""
     code = code.strip().upper()
-    if not code:
+    if not code or "\x00" in code:  # PostgreSQL text holds no NUL: no authority's code has one
         return None
     matches = list(LocalAuthority.objects.filter(Q(gss_code=code) | Q(former_gss_codes__contains=[code])))
     # Should ONS ever reuse a code, the authority that holds it now wins over one that used to.

@@ -171,6 +171,14 @@ ACTION_BODY_OVERRIDES: dict[str, dict[str, Any]] = {
         "pattern": "^[ \\t\\n\\r]*(?:[A-Za-z][A-HJ-Ya-hj-y]?[0-9][A-Za-z0-9]?)?[ \\t\\n\\r]*$",
         "description": "A postcode district only, like S60 (never a full postcode), or empty",
     },
+    # Which police force a case was passed to (escalate, route police): its code in the bodies directory.
+    "force": {
+        "type": "string",
+        "maxLength": 64,
+        "pattern": "^(police-[a-z0-9-]+)?$",
+        "description": "A police force's code in the national bodies directory, like police-south-yorkshire "
+        "(route police only)",
+    },
     # Who a referral goes to (refer), or which referral an update is for (update_authority).
     "recipient": {
         "type": "object",

@@ -29,6 +29,8 @@ EXPECTED: dict[Permission, set[str]] = {
     P.REOPEN_CASE: {R.SUPERVISOR},
     P.CASE_ACCESS_HISTORY: {R.SUPERVISOR},
     P.AUTHORITY_WORK: {R.AUTHORITY_OFFICER},
+    P.NATIONAL_REVIEW: {R.NATIONAL_REVIEWER},
+    P.REFERRAL_WORK: {R.AUTHORITY_OFFICER, R.NATIONAL_REVIEWER},
     P.ADMINISTER: {R.ADMINISTRATOR},
     P.SERVICE_HEALTH: {R.SUPERVISOR, R.ADMINISTRATOR},
     P.STATISTICS: {R.BOARD_REVIEWER, R.OVERSIGHT_ANALYST, R.SUPERVISOR},
@@ -88,6 +90,7 @@ def test_each_role_starts_on_its_own_page() -> None:
         R.ADMINISTRATOR: "triage:admin_authorities",
         R.BOARD_REVIEWER: "oversight:statistics",
         R.OVERSIGHT_ANALYST: "oversight:statistics",
+        R.NATIONAL_REVIEWER: "referrals:referral_list",
     }
     for role, url_name in expected.items():
         assert policy.home(staff_user(f"policy-home-{role}", role=role, area="London")) == url_name, role
