@@ -108,6 +108,8 @@ ROLE_HINTS: dict[str, str] = {
     User.Role.PARTNERSHIP: "Sees outcomes and statistics for the authorities of the partnership you choose below.",
     User.Role.OVERSIGHT_ANALYST: "Sees national statistics and patterns, never who reported.",
     User.Role.ADMINISTRATOR: "Manages staff accounts and authorities; no case content.",
+    User.Role.NATIONAL_REVIEWER: "Works the cases sent for independent national review; never who reported, "
+    "unless the reporter agreed.",
 }
 
 

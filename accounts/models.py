@@ -20,6 +20,9 @@ class User(AbstractUser):
         PARTNERSHIP = "partnership", "Safeguarding partnership"
         OVERSIGHT_ANALYST = "oversight_analyst", "National oversight analyst"
         ADMINISTRATOR = "administrator", "Administrator"
+        # Staff of the independent national review team (not of any council): they work the referrals of
+        # cases sent for independent review (accounts.policy.referral_scope).
+        NATIONAL_REVIEWER = "national_reviewer", "National reviewer"
 
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.CALL_HANDLER)
     # Local authority officers: the authorities whose referrals they handle.

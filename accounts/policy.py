@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from directory.models import LocalAuthority, Partnership
+from directory.models import LocalAuthority, NationalBody, Partnership
 
 R = User.Role
 
@@ -33,6 +33,11 @@ class Permission(StrEnum):
     CASE_ACCESS_HISTORY = "case_access_history"
     # The authority workspace and API: referrals to the officer's own authorities only (referral_scope).
     AUTHORITY_WORK = "authority_work"
+    # Independent national review: the referrals of cases sent for review (referral_scope), in the same
+    # workspace and API; records findings and refers a case on (Ofsted, the police, the review panel).
+    NATIONAL_REVIEW = "national_review"
+    # The referral workspace and API themselves: whoever works referrals sent to them (either of the above).
+    REFERRAL_WORK = "referral_work"
     # Staff accounts, authorities' referral inboxes, approvals of another administrator's request.
     ADMINISTER = "administer"
     # The service health page (queues, outbox, mail, authorities without an inbox).
@@ -53,6 +58,8 @@ RULES: dict[Permission, frozenset[str]] = {
     Permission.REOPEN_CASE: frozenset({R.SUPERVISOR}),
     Permission.CASE_ACCESS_HISTORY: frozenset({R.SUPERVISOR}),
     Permission.AUTHORITY_WORK: frozenset({R.AUTHORITY_OFFICER}),
+    Permission.NATIONAL_REVIEW: frozenset({R.NATIONAL_REVIEWER}),
+    Permission.REFERRAL_WORK: frozenset({R.AUTHORITY_OFFICER, R.NATIONAL_REVIEWER}),
     Permission.ADMINISTER: frozenset({R.ADMINISTRATOR}),
     Permission.SERVICE_HEALTH: frozenset({R.SUPERVISOR, R.ADMINISTRATOR}),
     Permission.STATISTICS: frozenset({R.PARTNERSHIP, R.OVERSIGHT_ANALYST, R.SUPERVISOR}),
@@ -115,13 +122,16 @@ def authority_ids(user: User) -> QuerySet[LocalAuthority, int]:
     return user.authorities.values_list("pk", flat=True)
 
 
-def referral_scope(user: User, *, case: str = "case__", authority: str = "authority") -> Q | None:
-    """The referrals ``user`` may open, as a filter over a referral (``case`` and ``authority`` name the
-    paths to its case and recipient); None for all of them, and a filter matching nothing for a role that
-    sees none. An officer sees referrals to their own authorities, never one on a case about their own
-    council or one under independent review."""
+def referral_scope(user: User, *, case: str = "case__", authority: str = "authority", body: str = "body") -> Q | None:
+    """The referrals ``user`` may open, as a filter over a referral (``case``, ``authority`` and ``body``
+    name the paths to its case and recipient); None for all of them, and a filter matching nothing for a
+    role that sees none. An officer sees referrals to their own authorities, never one on a case about their
+    own council or one under independent review; a national reviewer sees the referrals to the independent
+    national review team."""
     if may(user, Permission.HELPLINE_WORK):
         return None
+    if may(user, Permission.NATIONAL_REVIEW):
+        return Q(**{f"{body}__kind": NationalBody.Kind.REVIEW_TEAM})
     if not may(user, Permission.AUTHORITY_WORK):
         return Q(pk__in=[])
     mine = authority_ids(user)
@@ -135,9 +145,9 @@ def case_scope(user: User) -> Q | None:
     referred to an officer's own authorities (what of each they may read is their referral's), else none."""
     if may(user, Permission.HELPLINE_WORK):
         return None
-    if not may(user, Permission.AUTHORITY_WORK):
+    if not may(user, Permission.REFERRAL_WORK):
         return Q(pk__in=[])
-    return referral_scope(user, case="", authority="referrals__authority")
+    return referral_scope(user, case="", authority="referrals__authority", body="referrals__body")
 
 
 def scoped_by_authorities(role: str) -> bool:
@@ -161,6 +171,8 @@ def scope_label(role: str, authority_names: list[str], partnership: str) -> str:
         return partnership or "No partnership"
     if role_may(role, Permission.NATIONAL_STATISTICS):
         return "National"
+    if role_may(role, Permission.NATIONAL_REVIEW):
+        return "Cases sent for independent review"
     return "Not scoped"
 
 
@@ -192,7 +204,7 @@ def home(user: User) -> str:
     """The URL name of each role's first page after signing in."""
     for permission, url_name in (
         (Permission.HELPLINE_WORK, "triage:home"),
-        (Permission.AUTHORITY_WORK, "referrals:referral_list"),
+        (Permission.REFERRAL_WORK, "referrals:referral_list"),
         (Permission.ADMINISTER, "triage:admin_authorities"),
         (Permission.STATISTICS, "oversight:statistics"),
     ):

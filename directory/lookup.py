@@ -6,12 +6,13 @@ every coded postcode in Great Britain.
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from django.db.models import Q
 
-from directory.models import LocalAuthority, PostcodeArea, PostcodeException
+from directory.models import LocalAuthority, NationalBody, PostcodeArea, PostcodeException
 
 LookupKind = Literal["resolved", "candidates", "malformed", "outside_england"]
 
@@ -124,6 +125,28 @@ def postcode_problem(lookup: PostcodeLookup) -> str | None:
 def authority_choices() -> list[tuple[str, str]]:
     """``(gss_code, name)`` for every authority, by name, for a "choose your council" list."""
     return list(LocalAuthority.objects.order_by("name").values_list("gss_code", "name"))
+
+
+def police_force_choices() -> list[tuple[str, str]]:
+    """``(code, name)`` for every police force of the national bodies directory, by name."""
+    return list(
+        NationalBody.objects.filter(kind=NationalBody.Kind.POLICE_FORCE).order_by("name").values_list("code", "name")
+    )
+
+
+def national_body_choices(kinds: Iterable[str]) -> list[tuple[str, str]]:
+    """``(code, name)`` for the national bodies of ``kinds``: the review panel and regulators first, then
+    the police forces by name."""
+    rows = (
+        NationalBody.objects.filter(kind__in=list(kinds)).order_by("kind", "name").values_list("code", "name", "kind")
+    )
+    ordered = sorted(rows, key=lambda row: (row[2] == NationalBody.Kind.POLICE_FORCE, row[1]))
+    return [(code, name) for code, name, _ in ordered]
+
+
+def national_body_by_code(code: str) -> NationalBody | None:
+    code = code.strip().lower()
+    return NationalBody.objects.filter(code=code).first() if code and "\x00" not in code else None
 
 
 def authority_by_code(code: str) -> LocalAuthority | None:

@@ -97,3 +97,37 @@ class PostcodeException(models.Model):
 
     def __str__(self) -> str:
         return self.postcode
+
+
+class NationalBody(models.Model):
+    """A national body a case may be referred to besides a local authority: the independent national review
+    team (whose reviewers work the referral in this service), Ofsted, the Care Quality Commission, a police
+    force and the Child Safeguarding Practice Review Panel. As for authorities, an email to a body never
+    holds case content. Only the review team has accounts here; a referral to any other body is passed on
+    outside the service and records how it was sent and the reference given (referrals.models.Referral)."""
+
+    class Kind(models.TextChoices):
+        REVIEW_TEAM = "review_team", "Independent national review team"
+        OFSTED = "ofsted", "Ofsted"
+        CQC = "cqc", "Care Quality Commission"
+        POLICE_FORCE = "police_force", "Police force"
+        CSPR_PANEL = "cspr_panel", "Child Safeguarding Practice Review Panel"
+
+    # The bodies whose staff work referrals in this service (a role of accounts.policy holds the accounts).
+    WITH_WORKSPACE = frozenset({Kind.REVIEW_TEAM})
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=128)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    contact_email = models.EmailField(blank=True, help_text="Where notifications go. They never contain case details.")
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def has_workspace(self) -> bool:
+        """Whether its staff work referrals in this service (else a referral is passed on outside it)."""
+        return self.kind in self.WITH_WORKSPACE

@@ -389,6 +389,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "triage.models.Case.Status",
         "ReferralStatusEnum": "referrals.models.Referral.Status",
+        "AuthorityOutcomeEnum": "referrals.models.AuthorityOutcome",
+        "ReviewOutcomeEnum": "referrals.models.ReviewOutcome",
+        "ReferralOutcomeEnum": "referrals.models.REFERRAL_OUTCOMES",
     },
 }
 

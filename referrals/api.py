@@ -5,7 +5,8 @@
 (acknowledge, record an action, ask the helpline a question, record the outcome). The same knox tokens,
 scoping (referrals.selectors), services and audit events as the pages; typed serializers, so the OpenAPI
 document describes every field. A referral's recipient is ``{kind, code, name}``: a local authority by
-its GSS code for now; national bodies are to come."""
+its GSS code, or a national body (the independent national review team, whose reviewers use this API too)
+by its code in the bodies directory."""
 
 from __future__ import annotations
 
@@ -23,25 +24,37 @@ from rest_framework.views import APIView
 
 from accounts.decorators import PolicyPermission, staff_user
 from accounts.policy import Permission
+from directory.models import NationalBody
 from referrals import listing, selectors, services
-from referrals.models import AuthorityAction, AuthorityOutcome, Referral
+from referrals.models import (
+    LOCAL_AUTHORITY,
+    REFERRAL_OUTCOMES,
+    AuthorityAction,
+    AuthorityOutcome,
+    HowSent,
+    Referral,
+    ReviewOutcome,
+)
 from referrals.officer_actions import ACTIONS, referral_act
 from reports.forms import MESSAGE_MAX
 from triage.workflow import ActionNotAllowed
 
-LOCAL_AUTHORITY = "local_authority"
+RECIPIENT_KINDS = [(LOCAL_AUTHORITY, "Local authority"), *NationalBody.Kind.choices]
+OUTCOMES = REFERRAL_OUTCOMES
 
 
 class AuthorityOfficerVerified(PolicyPermission):
     """Signed in with a second factor (a verified session, or a knox token, issued only after one), and an
     authority officer."""
 
-    permission = Permission.AUTHORITY_WORK
+    permission = Permission.REFERRAL_WORK
 
 
 class RecipientSerializer(serializers.Serializer[dict[str, Any]]):
-    kind = serializers.ChoiceField(choices=[(LOCAL_AUTHORITY, "Local authority")])
-    code = serializers.CharField(help_text="The recipient's code: a local authority's current GSS code")
+    kind = serializers.ChoiceField(choices=RECIPIENT_KINDS)
+    code = serializers.CharField(
+        help_text="The recipient's code: a local authority's current GSS code, or a national body's code"
+    )
     name = serializers.CharField()
 
 
@@ -54,7 +67,7 @@ class ReferralSerializer(serializers.Serializer[dict[str, Any]]):
     acknowledgement_due_at = serializers.DateTimeField()
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     outcome_due_at = serializers.DateTimeField()
-    outcome = serializers.ChoiceField(choices=AuthorityOutcome.choices, allow_blank=True)
+    outcome = serializers.ChoiceField(choices=OUTCOMES, allow_blank=True)
     outcome_at = serializers.DateTimeField(allow_null=True)
     escalated = serializers.BooleanField(help_text="National oversight has been alerted about this referral")
 
@@ -63,6 +76,7 @@ def _row(
     *,
     pk: int,
     case_number: str,
+    kind: str,
     code: str,
     name: str,
     status: str,
@@ -77,7 +91,7 @@ def _row(
     return {
         "id": pk,
         "case_number": case_number,
-        "recipient": {"kind": LOCAL_AUTHORITY, "code": code, "name": name},
+        "recipient": {"kind": kind, "code": code, "name": name},
         "status": status,
         "referred_at": referred_at,
         "acknowledgement_due_at": ack_due_at,
@@ -94,8 +108,9 @@ def referral_row(referral: Referral, case_number: str | None = None) -> dict[str
     return _row(
         pk=referral.pk,
         case_number=case_number or referral.case.case_number,
-        code=referral.authority.gss_code,
-        name=referral.authority.name,
+        kind=referral.recipient_kind,
+        code=referral.recipient_code,
+        name=referral.recipient_name,
         status=referral.status,
         referred_at=referral.referred_at,
         ack_due_at=referral.ack_due_at,
@@ -111,8 +126,9 @@ def _listing_row(row: dict[str, Any]) -> dict[str, Any]:
     return _row(
         pk=row["id"],
         case_number=row["case_number"],
-        code=row["authority__gss_code"],
-        name=row["authority__name"],
+        kind=row["body__kind"] or LOCAL_AUTHORITY,
+        code=row["authority__gss_code"] or row["body__code"],
+        name=row["authority__name"] or row["body__name"],
         status=row["status"],
         referred_at=row["referred_at"],
         ack_due_at=row["ack_due_at"],
@@ -149,8 +165,21 @@ class ReporterSerializer(serializers.Serializer[dict[str, Any]]):
     phone = serializers.CharField(allow_blank=True)
 
 
+class PassedOnSerializer(serializers.Serializer[dict[str, Any]]):
+    recipient = RecipientSerializer()
+    how_sent = serializers.ChoiceField(choices=HowSent.choices)
+    reference = serializers.CharField(allow_blank=True, help_text="The reference the body gave, if any")
+    referred_at = serializers.DateTimeField()
+
+
 class ReferralDetailSerializer(ReferralSerializer):
     summary = serializers.CharField()
+    about_council = serializers.CharField(
+        allow_blank=True, help_text="Under independent review: the council the concern is about"
+    )
+    referred_on = PassedOnSerializer(
+        many=True, help_text="Under independent review: where the review referred the case on"
+    )
     child_at_immediate_risk = serializers.BooleanField()
     area = serializers.CharField()
     postcode_district = serializers.CharField(allow_blank=True)
@@ -187,6 +216,17 @@ class AskHelplineInput(serializers.Serializer[dict[str, Any]]):
     note = serializers.CharField(max_length=MESSAGE_MAX, trim_whitespace=False, help_text="The question")
 
 
+class RecordFindingsInput(serializers.Serializer[dict[str, Any]]):
+    outcome = serializers.ChoiceField(choices=ReviewOutcome.choices)
+    note = serializers.CharField(max_length=MESSAGE_MAX, trim_whitespace=False, help_text="The review's findings")
+
+
+class ReferOnInput(serializers.Serializer[dict[str, Any]]):
+    body = serializers.CharField(max_length=64, help_text="The national body's code: Ofsted, a police force, the panel")
+    how_sent = serializers.ChoiceField(choices=HowSent.choices)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
 # The typed API input of each action of referrals.officer_actions (a test holds them to the same names); the
 # action's form then cleans what it accepts, as on the page.
 ACTION_INPUTS: dict[str, type[serializers.Serializer[dict[str, Any]]]] = {
@@ -194,6 +234,8 @@ ACTION_INPUTS: dict[str, type[serializers.Serializer[dict[str, Any]]]] = {
     "record_action": RecordActionInput,
     "record_outcome": RecordOutcomeInput,
     "ask_helpline": AskHelplineInput,
+    "record_findings": RecordFindingsInput,
+    "refer_on": ReferOnInput,
 }
 REFERRAL_ID = OpenApiParameter("referral_id", int, OpenApiParameter.PATH, description="The referral's id")
 
@@ -251,6 +293,20 @@ class ReferralDetailApi(APIView):
             {
                 **referral_row(referral),
                 "summary": opened.summary,
+                "about_council": opened.about_council,
+                "referred_on": [
+                    {
+                        "recipient": {
+                            "kind": passed.referral.recipient_kind,
+                            "code": passed.referral.recipient_code,
+                            "name": passed.referral.recipient_name,
+                        },
+                        "how_sent": passed.referral.how_sent,
+                        "reference": passed.reference,
+                        "referred_at": passed.referral.referred_at,
+                    }
+                    for passed in opened.referred_on
+                ],
                 "child_at_immediate_risk": opened.child_at_immediate_risk,
                 "area": opened.area,
                 "postcode_district": opened.postcode_district,

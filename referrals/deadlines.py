@@ -42,4 +42,7 @@ def clocks_start(referral: Referral, now: datetime) -> None:
 
 
 def referral_deadlines(referral: Referral, now: datetime) -> list[Deadline]:
+    """A referral's clocks; none for one passed on outside the service (nobody here answers it)."""
+    if referral.status == Referral.Status.SENT:
+        return []
     return case_deadlines(referral, now, REFERRAL_CLOCKS)

@@ -49,7 +49,7 @@ def referral_escalation_take(*, referral: Referral, rule: Rule, now: datetime) -
         "deadline": deadline.isoformat(),
         "missed_by_seconds": int((now - deadline).total_seconds()),
         "referral_id": referral.pk,
-        "authority": referral.authority.gss_code,
+        "authority": referral.recipient_code,
     }
     occasion = f"referral-{referral.pk}"
     try:
@@ -99,7 +99,7 @@ def referrals_sweep(now: datetime, limit: int = 500) -> int:
         referrals = (
             rule.due(now)
             .exclude(escalations__step=rule.step)
-            .select_related("case__report", "authority")
+            .select_related("case__report", "authority", "body")
             .order_by("id")[:limit]
         )
         for referral in referrals:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
+from core.forms import GovukForm
 from core.text import CleanTextField
-from referrals.models import AuthorityAction, AuthorityOutcome
-from referrals.services import RECORDABLE
+from directory.lookup import national_body_choices
+from referrals.models import AuthorityAction, AuthorityOutcome, HowSent, ReviewOutcome
+from referrals.services import RECORDABLE, REFER_ON_KINDS, REFERENCE_MAX
 from reports.forms import MESSAGE_MAX
 
 
@@ -43,3 +47,50 @@ class QuestionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Enter your question"},
     )
+
+
+class FindingsForm(forms.Form):
+    """The independent review's findings (sealed, as every note) and its outcome."""
+
+    outcome = forms.ChoiceField(
+        label="Outcome of the review",
+        choices=[("", "Choose an outcome"), *ReviewOutcome.choices],
+        error_messages={"required": "Choose the outcome of the review"},
+    )
+    note = CleanTextField(
+        label="Findings",
+        help_text="What the review found and what it recommends. The helpline reads this and tells the reporter "
+        "what it can.",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"required": "Write the review's findings"},
+    )
+
+
+class ReferOnForm(GovukForm):
+    """The review refers the case on to a body with no accounts here: which, how it was sent (never by an
+    email with case details) and the reference the body gave."""
+
+    body = forms.ChoiceField(
+        label="Refer on to",
+        error_messages={"required": "Choose who to refer the case on to", "invalid_choice": "Choose from the list"},
+    )
+    how_sent = forms.ChoiceField(
+        label="How it was sent",
+        help_text="Never by an email with case details in it.",
+        widget=forms.RadioSelect,
+        choices=HowSent.choices,
+        error_messages={"required": "Choose how the case was sent"},
+    )
+    reference = forms.CharField(
+        label="Their reference (optional)",
+        help_text="The reference the body gave, for example a crime reference.",
+        required=False,
+        max_length=REFERENCE_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"max_length": f"The reference must be {REFERENCE_MAX} characters or fewer"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_choices("body", [("", "Choose a body"), *national_body_choices(REFER_ON_KINDS)])

@@ -7,6 +7,7 @@ from typing import Any
 
 from accounts.models import User
 from directory.lookup import authority_by_code
+from directory.models import NationalBody
 from referrals import escalations, selectors, services
 from referrals.models import AuthorityAction, Referral
 from referrals.notifications import thread_occasion
@@ -44,7 +45,7 @@ def _refer(case: Case, data: dict[str, Any], acting_user: User) -> str:
 
 def _referred(referral: Referral) -> str:
     """What the referral did, and only that: how many emails were queued, or that none was and why."""
-    authority = referral.authority.name
+    authority = referral.recipient_name
     emails = _emails_for(referral.case, "authority_referral", f"referral-{referral.pk}")
     if emails:
         return (
@@ -56,6 +57,45 @@ def _referred(referral: Referral) -> str:
         f"with an account. A follow-up is on the case: the helpline must make sure {authority} knows of the "
         "referral. Their acknowledgement deadline has started."
     )
+
+
+def _escalate(case: Case, data: dict[str, Any], acting_user: User) -> str:
+    """The helpline's escalate action: to independent national review (a referral to the review team, with
+    the reason) or to a police force (recorded as passed on, with how and the crime reference)."""
+    route = str(data.get("route") or "")
+    if route == "national_review":
+        referral = services.case_send_for_review(
+            case=case, reason=str(data.get("reason") or ""), acting_user=acting_user
+        )
+        emails = _emails_for(referral.case, "review_referral", f"referral-{referral.pk}")
+        told = (
+            f"An email saying a case is waiting (with no case details in it) is being sent to {emails} "
+            f"address{'es' if emails != 1 else ''} there."
+            if emails
+            else "No email was sent: the review team has no address and no reviewer with an account. A follow-up "
+            "is on the case: the helpline must make sure the review team knows."
+        )
+        return (
+            f"Case sent for independent national review. The review team must acknowledge it within 1 working "
+            f"day and record its findings within 45 working days. {told}"
+        )
+    if route == "police":
+        force = NationalBody.objects.filter(
+            code=str(data.get("force") or ""), kind=NationalBody.Kind.POLICE_FORCE
+        ).first()
+        referral = services.case_escalate_police(
+            case=case,
+            force=force,
+            how_sent=str(data.get("how_sent") or ""),
+            crime_reference=str(data.get("crime_reference") or ""),
+            acting_user=acting_user,
+        )
+        reference = " with its crime reference" if referral.sent_reference else ""
+        return (
+            f"Referral to {referral.recipient_name} recorded{reference}. No email was sent: nothing about the "
+            "case leaves this service by email."
+        )
+    raise ActionNotAllowed("Choose independent national review or the police.")
 
 
 def _sent(action: AuthorityAction, what: str, template: str, prefix: str) -> str:
@@ -94,6 +134,7 @@ def register() -> None:
         ReferralPort(
             actions={
                 "refer": _refer,
+                "escalate": _escalate,
                 "reply_to_authority": _reply,
                 "relay_to_reporter": _relay,
                 "update_authority": _update,

@@ -40,6 +40,9 @@ FIELDS = (
     "referred_at",
     "authority__name",
     "authority__gss_code",
+    "body__name",
+    "body__code",
+    "body__kind",
     "ack_due_at",
     "acknowledged_at",
     "outcome_due_at",
@@ -75,7 +78,7 @@ R = Referral.Status
 def _narrowed(referrals: QuerySet[Referral], status: str) -> QuerySet[Referral]:
     """By the referral's own status; "open" is a referral waiting for the authority on a case still with its
     authorities (its outcome recorded, it stays open until the helpline closes the case, as before)."""
-    referred = Q(case__status=Case.Status.REFERRED) & ~Q(status=R.WITHDRAWN)
+    referred = Q(case__status__in=Referral.CASE_WITH_RECIPIENTS) & ~Q(status=R.WITHDRAWN)
     if status == Status.AWAITING_ACKNOWLEDGEMENT:
         return referrals.filter(referred, status=R.AWAITING_ACKNOWLEDGEMENT)
     if status == Status.AWAITING_OUTCOME:
@@ -89,7 +92,7 @@ def _narrowed(referrals: QuerySet[Referral], status: str) -> QuerySet[Referral]:
 
 def stage(row: dict[str, Any]) -> str:
     """The referral's stage in words, for the list's Status column."""
-    if row["status"] == R.WITHDRAWN or row["case_status"] != Case.Status.REFERRED:
+    if row["status"] == R.WITHDRAWN or row["case_status"] not in Referral.CASE_WITH_RECIPIENTS:
         if row["status"] == R.OUTCOME_RECORDED:
             return "Outcome recorded"
         return "Closed" if row["case_status"] == Case.Status.CLOSED else Case.Status(row["case_status"]).label
@@ -99,7 +102,7 @@ def stage(row: dict[str, Any]) -> str:
 def _clock_row(row: dict[str, Any]) -> dict[str, Any]:
     """The row as its clocks read it: an open referral of a case no longer with its authorities has
     stopped, like a withdrawn one (closing the case withdraws it; this also covers rows from before)."""
-    if row["case_status"] != Case.Status.REFERRED and row["status"] in Referral.OPEN:
+    if row["case_status"] not in Referral.CASE_WITH_RECIPIENTS and row["status"] in Referral.OPEN:
         return {**row, "status": R.WITHDRAWN}
     return row
 
@@ -205,7 +208,7 @@ def referral_list(*, user: User, filters: ReferralFilters, page_size: int = PAGE
         referrals = referrals.filter(case__case_number__contains=filters.case_number)
     if filters.overdue:
         # A referral's clocks run only while its case is with its authorities.
-        referrals = referrals.filter(overdue_q(now, AUTHORITY_CLOCKS), case__status=Case.Status.REFERRED)
+        referrals = referrals.filter(overdue_q(now, AUTHORITY_CLOCKS), case__status__in=Referral.CASE_WITH_RECIPIENTS)
     offset = (filters.page - 1) * page_size
     total = referrals.count()
     rows = list(
@@ -214,6 +217,7 @@ def referral_list(*, user: User, filters: ReferralFilters, page_size: int = PAGE
         .values(*FIELDS, "open_questions", **CASE_FIELDS)[offset : offset + page_size]
     )
     for row in rows:
+        row["recipient_name"] = row["authority__name"] or row["body__name"]
         row["stage"] = stage(row)
         clocks = _clock_row(row)
         row["ack_state"] = deadline_state(clocks, ACK, now)

@@ -1,4 +1,4 @@
-"""A referral: one case passed to one recipient (a local authority for now), with everything that belongs
+"""A referral: one case passed to one recipient (a local authority or a national body), with everything that belongs
 to that referral alone: the summary written for it, its status and clocks, its escalation ladder and its
 thread with the helpline. A case may have several (the placing and the host authority; again after a
 reopen). The tables kept their triage names when the models moved here (docs/adr/0001-layers.md)."""
@@ -6,6 +6,12 @@ reopen). The tables kept their triage names when the models moved here (docs/adr
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from directory.models import LocalAuthority, NationalBody
+from triage.models import Case
+
+# A referral's recipient kind when it is a local authority (a national body's is its own kind).
+LOCAL_AUTHORITY = "local_authority"
 
 
 class AuthorityOutcome(models.TextChoices):
@@ -19,9 +25,32 @@ class AuthorityOutcome(models.TextChoices):
     CONCERN_NOT_UPHELD = "concern_not_upheld", "Concern not upheld"
 
 
+class ReviewOutcome(models.TextChoices):
+    """What the independent national review team found (its findings are the outcome's sealed note)."""
+
+    UPHELD = "review_upheld", "Concern upheld"
+    PARTLY_UPHELD = "review_partly_upheld", "Concern partly upheld"
+    NOT_UPHELD = "review_not_upheld", "Concern not upheld"
+    NO_FINDING = "review_no_finding", "No finding possible"
+
+
+# Every outcome a referral may record: an authority's or the review's.
+REFERRAL_OUTCOMES = [*AuthorityOutcome.choices, *ReviewOutcome.choices]
+
+
+class HowSent(models.TextChoices):
+    """How the helpline or the review team passed a referral to a body with no accounts here: never by an
+    email with case content in it."""
+
+    TELEPHONE = "telephone", "By telephone"
+    SECURE_CHANNEL = "secure_channel", "Through the body's own secure channel"
+
+
 class Referral(models.Model):
-    """A case referred to a local authority, with the redacted summary written for it (sealed), and the
-    authority's side of it: acknowledged by, outcome by, and what it recorded."""
+    """A case referred to a local authority or a national body (exactly one of the two), with the redacted
+    summary written for it (sealed), and the recipient's side of it: acknowledged by, outcome by, and what
+    it recorded. A body with no accounts here (Ofsted, a police force …) is sent nothing by the service:
+    the referral is recorded as passed on (``SENT``), with how and the reference the body gave."""
 
     class Status(models.TextChoices):
         AWAITING_ACKNOWLEDGEMENT = "awaiting_acknowledgement", "Waiting for acknowledgement"
@@ -29,11 +58,29 @@ class Referral(models.Model):
         OUTCOME_RECORDED = "outcome_recorded", "Outcome recorded"
         # The helpline closed the case, or sent it to independent review, before the authority finished.
         WITHDRAWN = "withdrawn", "Withdrawn"
+        # Passed to a body that works outside this service (by telephone, its own secure channel): no clocks
+        # and no thread here; the body's reference is kept.
+        SENT = "sent", "Passed on outside this service"
 
     OPEN = frozenset({Status.AWAITING_ACKNOWLEDGEMENT, Status.ACKNOWLEDGED})
+    # The case statuses in which a recipient works its referral: with its authorities, or under review.
+    CASE_WITH_RECIPIENTS = frozenset({Case.Status.REFERRED, Case.Status.NATIONAL_REVIEW})
 
     case = models.ForeignKey("triage.Case", on_delete=models.PROTECT, related_name="referrals")
-    authority = models.ForeignKey("directory.LocalAuthority", on_delete=models.PROTECT, related_name="referrals")
+    authority = models.ForeignKey(
+        "directory.LocalAuthority", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
+    body = models.ForeignKey(
+        "directory.NationalBody", null=True, blank=True, on_delete=models.PROTECT, related_name="referrals"
+    )
+    # A referral the independent review made of a case under review (to Ofsted, the police, the panel).
+    referred_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="referred_on"
+    )
+    # A referral passed on outside the service: how, and the reference the body gave (sealed: a crime
+    # reference names a police record). Blank for every other referral.
+    how_sent = models.CharField(max_length=16, blank=True, choices=HowSent.choices)
+    sent_reference = models.BinaryField(default=b"", blank=True)
     summary = models.BinaryField()
     identity_shared = models.BooleanField(default=False)
     # What else the helpline chose to pass on (sealed JSON, referrals.services.REFERRAL_PARTICULARS): the
@@ -50,7 +97,7 @@ class Referral(models.Model):
     outcome_due_at = models.DateTimeField()
     outcome_escalate_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=32, blank=True, choices=AuthorityOutcome.choices)
+    outcome = models.CharField(max_length=32, blank=True, choices=[*AuthorityOutcome.choices, *ReviewOutcome.choices])
     outcome_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     # National oversight has been alerted about this referral.
@@ -60,20 +107,56 @@ class Referral(models.Model):
         db_table = "triage_referral"
         indexes = [
             models.Index(fields=["authority", "status", "ack_due_at"], name="referral_authority_open"),
+            models.Index(fields=["body", "status", "ack_due_at"], name="referral_body_open"),
             models.Index(fields=["referred_at"], name="referral_referred_at"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome_at__isnull=True) | ~Q(outcome=""), name="referral_outcome_has_code"
             ),
+            models.CheckConstraint(
+                condition=Q(authority__isnull=False, body__isnull=True) | Q(authority__isnull=True, body__isnull=False),
+                name="referral_one_recipient",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="sent", body__isnull=False, how_sent__gt="") | ~Q(status="sent"),
+                name="referral_sent_says_how",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"referral {self.pk} of case {self.case_id} to {self.authority_id}"
+        return f"referral {self.pk} of case {self.case_id} to {self.recipient_code}"
 
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    # The recipient, whichever it is: pages, emails, events and the API name it through these.
+    @property
+    def recipient(self) -> LocalAuthority | NationalBody:
+        recipient = self.authority if self.authority_id else self.body
+        assert recipient is not None  # noqa: S101 - the referral_one_recipient constraint
+        return recipient
+
+    @property
+    def recipient_kind(self) -> str:
+        """ "local_authority", or the body's kind (directory.NationalBody.Kind)."""
+        return LOCAL_AUTHORITY if self.authority_id else self.recipient.kind
+
+    @property
+    def recipient_code(self) -> str:
+        """The authority's GSS code or the body's code."""
+        recipient = self.recipient
+        return recipient.gss_code if isinstance(recipient, LocalAuthority) else recipient.code
+
+    @property
+    def recipient_name(self) -> str:
+        return self.recipient.name
+
+    @property
+    def to_review(self) -> bool:
+        """A referral to the independent national review team."""
+        return self.body_id is not None and self.recipient.kind == NationalBody.Kind.REVIEW_TEAM
 
 
 class ReferralEscalation(models.Model):
@@ -122,6 +205,8 @@ class AuthorityAction(models.Model):
         # Written by the helpline, read by the authority.
         HELPLINE_REPLY = "helpline_reply", "Reply from the helpline"
         HELPLINE_UPDATE = "helpline_update", "Update from the helpline"
+        # Written by the review team: the case referred on to another body (the new referral is named).
+        REFERRED_ON = "referred_on", "Referred on"
 
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="actions")
     case = models.ForeignKey("triage.Case", on_delete=models.PROTECT, related_name="authority_actions")

@@ -1,8 +1,9 @@
 """Each of an authority officer's actions on a referral, declared once: the form that validates it (the
 page's, and through referrals/api.py's typed inputs the API's), its disclosure and button on the referral
 page, whether the page offers it, its service call and its banner. The pages, the API and the tests read it.
-Who may take them is accounts.policy's AUTHORITY_WORK (the views and the API's permission); which referral
-states allow each is the service's (referrals/services.py refuses, and the page and API answer 409)."""
+Who may take them is accounts.policy's REFERRAL_WORK (the views and the API's permission) with the scope of
+referral_scope (an officer's authorities, the review team's referrals for a national reviewer); which
+referral states allow each is the service's (referrals/services.py refuses, and the page and API answer 409)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from typing import Any
 from django import forms
 
 from accounts.models import User
+from directory.lookup import national_body_by_code
 from referrals import services
-from referrals.forms import OutcomeForm, QuestionForm, RecordActionForm
+from referrals.forms import FindingsForm, OutcomeForm, QuestionForm, RecordActionForm, ReferOnForm
 from referrals.models import Referral
 from triage.workflow import ActionNotAllowed
 
@@ -46,6 +48,7 @@ ACTIONS: dict[str, OfficerAction] = {
         run=lambda referral, data, user: services.referral_record_action(
             referral=referral, kind=data["kind"], note=data["note"], acting_user=user
         ),
+        offered=lambda referral: not referral.to_review,
     ),
     "record_outcome": OfficerAction(
         OutcomeForm,
@@ -55,7 +58,7 @@ ACTIONS: dict[str, OfficerAction] = {
         run=lambda referral, data, user: services.referral_record_outcome(
             referral=referral, outcome=data["outcome"], note=data["note"], acting_user=user
         ),
-        offered=lambda referral: referral.outcome_at is None,
+        offered=lambda referral: referral.outcome_at is None and not referral.to_review,
     ),
     "ask_helpline": OfficerAction(
         QuestionForm,
@@ -65,6 +68,31 @@ ACTIONS: dict[str, OfficerAction] = {
         run=lambda referral, data, user: services.referral_ask_helpline(
             referral=referral, question=data["note"], acting_user=user
         ),
+    ),
+    # The independent review's own: its findings and outcome, and referring the case on.
+    "record_findings": OfficerAction(
+        FindingsForm,
+        "Record the findings and outcome",
+        "Record findings",
+        "Findings recorded. The helpline has been told.",
+        run=lambda referral, data, user: services.referral_record_outcome(
+            referral=referral, outcome=data["outcome"], note=data["note"], acting_user=user
+        ),
+        offered=lambda referral: referral.outcome_at is None and referral.to_review,
+    ),
+    "refer_on": OfficerAction(
+        ReferOnForm,
+        "Refer on to Ofsted, the police or the review panel",
+        "Record referral",
+        "Referral recorded. The helpline has been told. No email with case details was sent.",
+        run=lambda referral, data, user: services.referral_refer_on(
+            referral=referral,
+            body=national_body_by_code(data["body"]),
+            how_sent=data["how_sent"],
+            reference=data["reference"],
+            acting_user=user,
+        ),
+        offered=lambda referral: referral.to_review,
     ),
 }
 

@@ -26,7 +26,8 @@ from triage.selectors import Thread, thread_numbered
 
 
 def require_authority_officer(user: User) -> None:
-    policy.require(user, Permission.AUTHORITY_WORK)
+    """An authority officer or a national reviewer: whoever works referrals sent to them."""
+    policy.require(user, Permission.REFERRAL_WORK)
 
 
 def referral_queryset_for(user: User) -> QuerySet[Referral]:
@@ -36,7 +37,7 @@ def referral_queryset_for(user: User) -> QuerySet[Referral]:
 
 
 def _with_case(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
-    return referrals.select_related("case__report", "case__assignee", "authority")
+    return referrals.select_related("case__report", "case__assignee", "authority", "body")
 
 
 def referral_get_for(*, user: User, case_number: str) -> Referral:
@@ -90,13 +91,13 @@ def unanswered_question_choices(case: Case) -> list[tuple[str, str]]:
     """The case's unanswered questions as form choices, by number and when they were asked, and by which
     authority when more than one is waiting (the page shows their words above the form)."""
     numbers = question_numbers(case)
-    questions = list(unanswered_questions(case).select_related("referral__authority").order_by("id"))
+    questions = list(unanswered_questions(case).select_related("referral__authority", "referral__body").order_by("id"))
     several = len({question.referral_id for question in questions}) > 1
     return [
         (
             str(question.pk),
             f"Question {numbers[question.pk]}, asked {_when(question.created_at)}"
-            + (f", from {question.referral.authority.name}" if several else ""),
+            + (f", from {question.referral.recipient_name}" if several else ""),
         )
         for question in questions
     ]
@@ -107,9 +108,9 @@ def open_recipients(case: Case) -> list[tuple[str, str]]:
     rows = (
         Referral.objects.filter(case=case, status__in=Referral.OPEN)
         .order_by("id")
-        .values_list("authority__gss_code", "authority__name")
+        .values_list("authority__gss_code", "authority__name", "body__code", "body__name")
     )
-    return [(str(code), str(name)) for code, name in rows]
+    return [(str(code or body_code), str(name or body_name)) for code, name, body_code, body_name in rows]
 
 
 # --- the case page's referrals ---------------------------------------------------------------------------
@@ -125,10 +126,15 @@ class ReferralPanel:
     actions: list[tuple[AuthorityAction, str]] = field(default_factory=list)
     thread: Thread | None = None
     question_deadlines: list[Deadline] = field(default_factory=list)
+    # Passed on outside the service: the reference the body gave ("" for none).
+    reference: str = ""
 
 
 def case_referral_panels(
-    referrals: list[tuple[Any, str]], actions: list[tuple[Any, str]], now: datetime
+    referrals: list[tuple[Any, str]],
+    actions: list[tuple[Any, str]],
+    now: datetime,
+    references: dict[int, str] | None = None,
 ) -> list[ReferralPanel]:
     """Each referral of a case opened by triage.case_content.case_open, with its thread: no query."""
     panels = []
@@ -143,6 +149,7 @@ def case_referral_panels(
                 actions=own,
                 thread=thread,
                 question_deadlines=[question_deadline(question, now) for question in thread.questions],
+                reference=(references or {}).get(referral.pk, ""),
             )
         )
     return panels

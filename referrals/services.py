@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from core import crypto
-from directory.models import LocalAuthority
+from directory.models import LocalAuthority, NationalBody
 from referrals.deadlines import clocks_start
-from referrals.models import AuthorityAction, AuthorityOutcome, Referral
-from referrals.notifications import authority_tell, thread_occasion
+from referrals.models import AuthorityAction, AuthorityOutcome, HowSent, Referral, ReviewOutcome
+from referrals.notifications import recipient_tell, thread_occasion
 from reports.models import Anonymity, Message
 from triage import workflow
 from triage.case_actions import (
@@ -133,7 +133,7 @@ def case_refer(
     )
     clocks_start(referral, now)
     referral.save()
-    emails = authority_tell(referral=referral, template="authority_referral", occasion=f"referral-{referral.pk}")
+    emails = recipient_tell(referral=referral, template="authority_referral", occasion=f"referral-{referral.pk}")
     case_move(
         case,
         "refer",
@@ -152,12 +152,16 @@ def case_refer(
     return referral
 
 
-def _follow_up(case: Case, authority: LocalAuthority, how: str, note: str, acting_user: User) -> CaseNote:
-    """The task left on the case when no email reached the authority: a sealed internal note, and an
+def _follow_up(
+    case: Case, recipient: LocalAuthority | NationalBody, how: str, note: str, acting_user: User
+) -> CaseNote:
+    """The task left on the case when no email reached the recipient: a sealed internal note, and an
     audited event with its code (never the note's words)."""
+    name = recipient.name
+    code = recipient.gss_code if isinstance(recipient, LocalAuthority) else recipient.code
     lines = [
-        f"Follow-up: no email told {authority.name} of this referral (it has no referral inbox and no "
-        f"officer with an account). The helpline must confirm that {authority.name} knows.",
+        f"Follow-up: no email told {name} of this referral (it has no referral inbox and no "
+        f"officer with an account). The helpline must confirm that {name} knows.",
         f"How: {HOW_TOLD.get(how, 'not chosen yet')}.",
     ]
     if note.strip():
@@ -172,15 +176,15 @@ def _follow_up(case: Case, authority: LocalAuthority, how: str, note: str, actin
         kind="referral_follow_up",
         case=case,
         actor=acting_user,
-        detail={"authority": authority.gss_code, "how": how or "not_chosen", "note_id": follow_up.pk},
+        detail={"authority": code, "how": how or "not_chosen", "note_id": follow_up.pk},
     )
     return follow_up
 
 
 def _question(case: Case, question_id: int) -> AuthorityAction:
     question = (
-        AuthorityAction.objects.select_for_update()
-        .select_related("referral__authority")
+        AuthorityAction.objects.select_for_update(of=("self",))
+        .select_related("referral__authority", "referral__body")
         .filter(case=case, pk=question_id, kind=AuthorityAction.Kind.QUESTION)
         .first()
     )
@@ -224,7 +228,7 @@ def case_reply_to_authority(*, case: Case, question_id: int, body: str, acting_u
         acting_user,
         {"question_id": question.pk, "reply_id": reply.pk, "referral_id": referral.pk},
     )
-    authority_tell(referral=referral, template="authority_reply", occasion=thread_occasion("reply", reply.pk, referral))
+    recipient_tell(referral=referral, template="authority_reply", occasion=thread_occasion("reply", reply.pk, referral))
     return reply
 
 
@@ -246,9 +250,9 @@ def case_relay_to_reporter(*, case: Case, question_id: int, body: str, acting_us
 
 def _open_referral_to(case: Case, recipient: str) -> Referral:
     """The open referral an update goes to: to the authority named by GSS code, or the only open one."""
-    open_referrals = list(case.referrals.filter(status__in=Referral.OPEN).select_related("authority", "case"))
+    open_referrals = list(case.referrals.filter(status__in=Referral.OPEN).select_related("authority", "body", "case"))
     if recipient:
-        chosen = [r for r in open_referrals if r.authority.gss_code == recipient]
+        chosen = [r for r in open_referrals if r.recipient_code == recipient]
         if not chosen:
             raise ActionNotAllowed("The case has no open referral to that authority.")
         return chosen[0]
@@ -269,7 +273,7 @@ def case_update_authority(*, case: Case, summary: str, acting_user: User, recipi
     referral = _open_referral_to(case, recipient)
     update = _to_authority(referral, AuthorityAction.Kind.HELPLINE_UPDATE, summary, acting_user)
     case_move(case, "update_authority", acting_user, {"update_id": update.pk, "referral_id": referral.pk})
-    authority_tell(
+    recipient_tell(
         referral=referral, template="authority_update", occasion=thread_occasion("update", update.pk, referral)
     )
     return update
@@ -288,10 +292,131 @@ def referrals_withdraw_open(case: Case, acting_user: User | None) -> int:
             kind="referral_withdrawn",
             case=case,
             actor=acting_user,
-            detail={"referral_id": referral.pk, "authority_id": referral.authority_id},
+            detail={"referral_id": referral.pk, "authority_id": referral.authority_id, "body_id": referral.body_id},
         )
         withdrawn += 1
     return withdrawn
+
+
+# --- independent national review and the national bodies ------------------------------------------------
+
+# What a referral to the review team passes on besides the reason: nothing of the reporter's identity (a
+# named reporter's consent is given per referral, to an authority).
+REVIEW_PARTICULARS: dict[str, object] = {"postcode_district": "", "organisation": False, "contact": []}
+# Where the review team may refer a case on to.
+REFER_ON_KINDS = (NationalBody.Kind.OFSTED, NationalBody.Kind.POLICE_FORCE, NationalBody.Kind.CSPR_PANEL)
+REFERENCE_MAX = 64
+
+
+def review_team() -> NationalBody | None:
+    """The independent national review team of the bodies directory (loaded by its migration)."""
+    return NationalBody.objects.filter(kind=NationalBody.Kind.REVIEW_TEAM).order_by("pk").first()
+
+
+@transaction.atomic(durable=True)
+def case_send_for_review(*, case: Case, reason: str, acting_user: User) -> Referral:
+    """Send the case to independent national review: a referral like any other, to the review team, with the
+    helpline's reason as what it reads (sealed), its clocks (acknowledgement in 1 working day, findings in
+    45) and its thread. The case's open referrals to authorities are withdrawn first (case_move). The team's
+    address and its reviewers are emailed that a case waits, with no content; when nobody there has an
+    address, a follow-up note says the helpline must tell it."""
+    case = case_locked(case)
+    workflow.check_allowed(case, "escalate_national_review")
+    reason = reason.strip()
+    if not reason:
+        raise ActionNotAllowed("Give the reason for sending the case for independent review.")
+    team = review_team()
+    if team is None:
+        raise ActionNotAllowed("There is no independent national review team in the directory: ask an administrator.")
+    case.independent_review = True
+    case.save(update_fields=["independent_review"])
+    case_move(case, "escalate_national_review", acting_user, {"body": team.code})
+    key = case_data_key(case)
+    now = timezone.now()
+    referral = Referral(
+        case=case,
+        body=team,
+        summary=crypto.seal_text(key, reason),
+        particulars=crypto.seal_text(key, json.dumps(REVIEW_PARTICULARS)),
+        referred_by=acting_user,
+        referred_at=now,
+    )
+    clocks_start(referral, now)
+    referral.save()
+    emails = recipient_tell(referral=referral, template="review_referral", occasion=f"referral-{referral.pk}")
+    case_event(
+        kind="review_referral_made",
+        case=case,
+        actor=acting_user,
+        detail={"referral_id": referral.pk, "body": team.code, "emails": emails},
+    )
+    if not emails:
+        _follow_up(case, team, "phone", "", acting_user)
+    return referral
+
+
+def _passed_on(
+    *,
+    case: Case,
+    body: NationalBody,
+    how_sent: str,
+    reference: str,
+    summary: str,
+    acting_user: User,
+    referred_from: Referral | None = None,
+) -> Referral:
+    """A referral recorded as passed to a body with no accounts here: the service sends it nothing, so it
+    keeps how it was sent and the reference the body gave (sealed). No clocks run (SENT)."""
+    if how_sent not in HowSent.values:
+        raise ActionNotAllowed("Choose how the case was passed on.")
+    reference = reference.strip()
+    if len(reference) > REFERENCE_MAX:
+        raise ActionNotAllowed(f"The reference must be {REFERENCE_MAX} characters or fewer.")
+    key = case_data_key(case)
+    now = timezone.now()
+    referral = Referral(
+        case=case,
+        body=body,
+        referred_from=referred_from,
+        summary=crypto.seal_text(key, summary),
+        status=Referral.Status.SENT,
+        how_sent=how_sent,
+        sent_reference=crypto.seal_text(key, reference) if reference else b"",
+        referred_by=acting_user,
+        referred_at=now,
+    )
+    clocks_start(referral, now)
+    referral.save()
+    return referral
+
+
+@transaction.atomic(durable=True)
+def case_escalate_police(
+    *, case: Case, force: NationalBody | None, how_sent: str, crime_reference: str = "", acting_user: User
+) -> Referral:
+    """Refer the case to a police force: recorded as a referral passed on outside the service (which force,
+    how it was sent, the crime reference when the force gave one). The case's status does not change."""
+    case = case_locked(case)
+    workflow.check_allowed(case, "escalate_police")
+    if force is None or force.kind != NationalBody.Kind.POLICE_FORCE:
+        raise ActionNotAllowed("Choose the police force.")
+    referral = _passed_on(
+        case=case, body=force, how_sent=how_sent, reference=crime_reference, summary="", acting_user=acting_user
+    )
+    case.escalated_to_police = True
+    case.save(update_fields=["escalated_to_police"])
+    case_move(
+        case,
+        "escalate_police",
+        acting_user,
+        {
+            "referral_id": referral.pk,
+            "body": force.code,
+            "how_sent": how_sent,
+            "reference_given": bool(referral.sent_reference),
+        },
+    )
+    return referral
 
 
 # --- the authority's side ---------------------------------------------------------------------------
@@ -300,16 +425,20 @@ def referrals_withdraw_open(case: Case, acting_user: User | None) -> int:
 def _locked_open(referral: Referral) -> Referral:
     referral = (
         Referral.objects.select_for_update(of=("self",))
-        .select_related("case__report", "case__assignee", "authority")
+        .select_related("case__report", "case__assignee", "authority", "body")
         .get(pk=referral.pk)
     )
-    # After its outcome, an authority may still add to its thread while the case is with its authorities.
-    if referral.status == Referral.Status.WITHDRAWN or referral.case.status != Case.Status.REFERRED:
+    if referral.status == Referral.Status.SENT:
+        raise ActionNotAllowed("This referral was passed on outside this service: nothing is recorded on it here.")
+    # After its outcome, a recipient may still add to its thread while the case is with its recipients.
+    if referral.status == Referral.Status.WITHDRAWN or referral.case.status not in Referral.CASE_WITH_RECIPIENTS:
         raise ActionNotAllowed("This referral is no longer open: the helpline has closed or moved it.")
     return referral
 
 
-def _record(referral: Referral, kind: str, note: str, acting_user: User) -> AuthorityAction:
+def _record(
+    referral: Referral, kind: str, note: str, acting_user: User, detail: dict[str, object] | None = None
+) -> AuthorityAction:
     now = timezone.now()
     case = referral.case
     action = AuthorityAction.objects.create(
@@ -325,9 +454,14 @@ def _record(referral: Referral, kind: str, note: str, acting_user: User) -> Auth
         kind=f"authority_{kind}",
         case=case,
         actor=acting_user,
-        detail={"action_id": action.pk, "referral_id": referral.pk},
+        detail={"action_id": action.pk, "referral_id": referral.pk, **(detail or {})},
     )
     return action
+
+
+def outcomes_for(referral: Referral) -> type[AuthorityOutcome] | type[ReviewOutcome]:
+    """The outcomes a referral's recipient chooses from: the review's findings, or an authority's."""
+    return ReviewOutcome if referral.to_review else AuthorityOutcome
 
 
 def _check_outcome_open(referral: Referral) -> None:
@@ -360,10 +494,12 @@ def referral_record_action(*, referral: Referral, kind: str, note: str, acting_u
 @transaction.atomic(durable=True)
 def referral_record_outcome(*, referral: Referral, outcome: str, note: str, acting_user: User) -> Referral:
     referral = _locked_open(referral)
-    if outcome not in AuthorityOutcome.values:
+    if outcome not in outcomes_for(referral).values:
         raise ActionNotAllowed("Choose an outcome from the list.")
     if referral.acknowledged_at is None:
         raise ActionNotAllowed("Acknowledge the referral first.")
+    if referral.to_review and not note.strip():
+        raise ActionNotAllowed("Write the review's findings.")
     _check_outcome_open(referral)
     referral.outcome = outcome
     referral.outcome_at = timezone.now()
@@ -373,6 +509,8 @@ def referral_record_outcome(*, referral: Referral, outcome: str, note: str, acti
     # Feedback to the reporter waits for every authority's outcome: until then the helpline hears of one.
     waiting = referral.case.referrals.filter(status__in=Referral.OPEN).exists()
     template = "authority_outcome_recorded_one" if waiting else "authority_outcome_recorded"
+    if referral.to_review:
+        template = "review_findings_recorded"
     helpline_tell(case=referral.case, template=template, occasion=f"outcome-{action.pk}")
     return referral
 
@@ -383,6 +521,55 @@ def referral_ask_helpline(*, referral: Referral, question: str, acting_user: Use
     action = _record(referral, AuthorityAction.Kind.QUESTION, question, acting_user)
     helpline_tell(case=referral.case, template="authority_question", occasion=f"question-{action.pk}")
     return action
+
+
+@transaction.atomic(durable=True)
+def referral_refer_on(
+    *, referral: Referral, body: NationalBody | None, how_sent: str, reference: str = "", acting_user: User
+) -> Referral:
+    """The independent review refers the case on to Ofsted, a police force or the Child Safeguarding
+    Practice Review Panel: a referral of the case passed on outside the service (how it was sent, the
+    reference given), named in the review's thread. The helpline is told, without content."""
+    referral = _locked_open(referral)
+    if not referral.to_review:
+        raise ActionNotAllowed("Only the independent national review refers a case on.")
+    if referral.acknowledged_at is None:
+        raise ActionNotAllowed("Acknowledge the referral first.")
+    if body is None or body.kind not in REFER_ON_KINDS:
+        raise ActionNotAllowed("Choose Ofsted, a police force or the Child Safeguarding Practice Review Panel.")
+    if Referral.objects.filter(referred_from=referral, body=body).exists():
+        raise ActionNotAllowed(f"The review has already referred the case to {body.name}.")
+    onward = _passed_on(
+        case=referral.case,
+        body=body,
+        how_sent=how_sent,
+        reference=reference,
+        summary="",
+        acting_user=acting_user,
+        referred_from=referral,
+    )
+    _record(
+        referral,
+        AuthorityAction.Kind.REFERRED_ON,
+        f"Referred on to {body.name}, {HowSent(how_sent).label.lower()}.",
+        acting_user,
+        {"onward_referral_id": onward.pk, "body": body.code, "how_sent": how_sent},
+    )
+    helpline_tell(case=referral.case, template="review_referred_on", occasion=f"referred-on-{onward.pk}")
+    return onward
+
+
+@dataclass(frozen=True)
+class PassedOn:
+    """A referral passed on outside the service, as a page shows it."""
+
+    referral: Referral
+    reference: str
+
+
+def passed_on_open(referral: Referral, key: bytes) -> PassedOn:
+    reference = crypto.open_text(key, bytes(referral.sent_reference)) if referral.sent_reference else ""
+    return PassedOn(referral=referral, reference=reference)
 
 
 @dataclass(frozen=True)
@@ -399,6 +586,9 @@ class OpenedReferral:
     area: str = ""
     child_at_immediate_risk: bool = False
     helpline_phone: str = ""
+    # Under independent review: the council the concern is about, and where the review referred it on.
+    about_council: str = ""
+    referred_on: tuple[PassedOn, ...] = ()
 
 
 def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
@@ -422,7 +612,12 @@ def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
         for a in referral.actions.select_related("recorded_by")
     ]
     content_viewed(case=case, acting_user=acting_user, what="referral")
-    authority = referral.authority
+    authority = referral.authority or case.conflict_authority or case.authority
+    about = case.conflict_authority or case.authority
+    area = ""
+    if authority is not None:
+        area = f"{authority.name}, {authority.region}" if authority.region else authority.name
+    onward = referral.referred_on.select_related("body").order_by("id") if referral.to_review else []
     return OpenedReferral(
         referral=referral,
         summary=crypto.open_text(key, bytes(referral.summary)) if referral.summary else "",
@@ -431,7 +626,9 @@ def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
         reporter_phone=str(contact.get("phone", "")) if "phone" in shared else "",
         organisation=str(content.get("organisation_name", "")) if particulars.get("organisation") else "",
         postcode_district=str(particulars.get("postcode_district") or ""),
-        area=f"{authority.name}, {authority.region}" if authority.region else authority.name,
+        area=area,
+        about_council=about.name if referral.to_review and about is not None else "",
+        referred_on=tuple(passed_on_open(r, key) for r in onward),
         child_at_immediate_risk=bool(case.report.child_at_immediate_risk),
         helpline_phone=settings.HELPLINE_PHONE,
         actions=actions,

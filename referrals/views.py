@@ -22,12 +22,11 @@ from core.form_retry import retry_redirect, retry_take
 from referrals import listing, selectors, services
 from referrals.models import Referral
 from referrals.officer_actions import ACTIONS, referral_act
-from triage.models import Case
 from triage.selectors import thread_numbered
 from triage.workflow import ActionNotAllowed
 
 
-@staff_required(Permission.AUTHORITY_WORK)
+@staff_required(Permission.REFERRAL_WORK)
 @require_GET
 def referral_list(request: HttpRequest) -> HttpResponse:
     form = listing.ReferralFilterForm(request.GET or None)
@@ -98,7 +97,8 @@ def _page(
             "bound": [form for form in action_forms.values() if form is not None and form.errors],
             "error": error,
             "has_error": bool(error) or any(form is not None and form.errors for form in action_forms.values()),
-            "open": case.status == Case.Status.REFERRED and referral.status != Referral.Status.WITHDRAWN,
+            "open": case.status in Referral.CASE_WITH_RECIPIENTS
+            and referral.status in Referral.OPEN | {Referral.Status.OUTCOME_RECORDED},
             "open_questions": thread.unanswered,
             "withdrawn": referral.status == Referral.Status.WITHDRAWN,
         },
@@ -107,7 +107,7 @@ def _page(
 
 
 @sensitive_variables("retry")
-@staff_required(Permission.AUTHORITY_WORK)
+@staff_required(Permission.REFERRAL_WORK)
 @require_GET
 def referral_detail(request: HttpRequest, case_number: str, referral_id: int) -> HttpResponse:
     referral = _referral_for(request, case_number, referral_id)
@@ -126,13 +126,13 @@ def referral_detail(request: HttpRequest, case_number: str, referral_id: int) ->
 
 
 @sensitive_post_parameters()
-@staff_required(Permission.AUTHORITY_WORK)
+@staff_required(Permission.REFERRAL_WORK)
 @require_POST
 def referral_action(request: HttpRequest, case_number: str, referral_id: int, action: str) -> HttpResponse:
     return _act(request, _referral_for(request, case_number, referral_id), action)
 
 
-@staff_required(Permission.AUTHORITY_WORK)
+@staff_required(Permission.REFERRAL_WORK)
 @require_GET
 def referral_latest(request: HttpRequest, case_number: str) -> HttpResponse:
     referral = selectors.referral_get_for(user=staff_user(request), case_number=case_number)
@@ -140,7 +140,7 @@ def referral_latest(request: HttpRequest, case_number: str) -> HttpResponse:
 
 
 @sensitive_post_parameters()
-@staff_required(Permission.AUTHORITY_WORK)
+@staff_required(Permission.REFERRAL_WORK)
 @require_POST
 def referral_latest_action(request: HttpRequest, case_number: str, action: str) -> HttpResponse:
     """A form posted to the case-number address (a page opened before referrals had their own): the

@@ -157,6 +157,14 @@ def signed_in_as(role: str, *authority_codes: str, username: str | None = None, 
     return signed_in(user), user
 
 
+def reporter_opened(submitted: Any) -> Client:
+    """A browser that has opened ``submitted`` (a SubmittedReport) at /check with its reference and code."""
+    client = Client()
+    response = client.post("/check", {"reference": submitted.report.reference, "access_code": submitted.access_code})
+    assert response.status_code == 302 and response["Location"] == "/check/concern", response.content[:500]
+    return client
+
+
 def client_with_a_draft() -> Client:
     """A reporter part-way through the question pages: confidential (so "contact" applies) with a postcode
     that covers two councils (so "council" applies), so that every question page shows its form."""
@@ -244,7 +252,7 @@ def referral_of(case: Any) -> Any:
     """The case's latest referral (most cases in the tests have one)."""
     from referrals.models import Referral
 
-    return Referral.objects.select_related("case", "authority").filter(case=case).order_by("-id").first()
+    return Referral.objects.select_related("case", "authority", "body").filter(case=case).order_by("-id").first()
 
 
 def referral_make(case: Any, *, authority: Any = None, **fields: Any) -> Any:
@@ -274,6 +282,33 @@ def referral_make(case: Any, *, authority: Any = None, **fields: Any) -> Any:
     return referral
 
 
+REVIEW_REASON = "The concern is about the council's own children's services."
+
+
+def national_body(code: str) -> Any:
+    """A body of the national bodies directory (loaded by its migration), by code: "review-team", "ofsted",
+    "cqc", "cspr-panel", "police-south-yorkshire" …"""
+    from directory.models import NationalBody
+
+    return NationalBody.objects.get(code=code)
+
+
+def reviewer(username: str = "reviewer", **extra: Any) -> User:
+    """A national reviewer (staff of the independent national review team)."""
+    return staff_user(username, role=User.Role.NATIONAL_REVIEWER, email=f"{username}@review.example", **extra)
+
+
+def reviewed_case(by: User, *, reason: str = REVIEW_REASON, **overrides: Any) -> tuple[Any, Any]:
+    """A routed case sent for independent national review by ``by``, through the service: (case, its
+    referral to the review team)."""
+    from referrals import services
+
+    case = routed_case(**overrides)
+    referral = services.case_send_for_review(case=case, reason=reason, acting_user=by)
+    case.refresh_from_db()
+    return case, referral
+
+
 def cases_in_every_status(supervisor: User) -> dict[str, Any]:
     """One case in each status staff can act in, keyed by status, got there through the services: new, waiting
     for the reporter, referred to Rotherham (whose officer has asked the helpline a question), under national
@@ -292,7 +327,9 @@ def cases_in_every_status(supervisor: User) -> dict[str, Any]:
     referral_services.referral_ask_helpline(
         referral=referral_of(cases["referred"]), question="Which year group?", acting_user=officer
     )
-    case_actions.case_escalate(case=cases["national_review"], route="national_review", acting_user=supervisor)
+    case_actions.case_escalate(
+        case=cases["national_review"], route="national_review", reason=REVIEW_REASON, acting_user=supervisor
+    )
     case_actions.case_close(case=cases["closed"], outcome="duplicate", feedback="Thank you.", acting_user=supervisor)
     for case in cases.values():
         case.refresh_from_db()

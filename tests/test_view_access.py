@@ -44,6 +44,8 @@ R = User.Role
 ALL_ROLES: tuple[str, ...] = tuple(role for role, _ in R.choices)
 HELPLINE = (R.CALL_HANDLER, R.SUPERVISOR)
 OFFICER = (R.AUTHORITY_OFFICER,)
+# The referral workspace and its API: authority officers and national reviewers, each in their own scope.
+REFERRERS = (R.AUTHORITY_OFFICER, R.NATIONAL_REVIEWER)
 ADMIN = (R.ADMINISTRATOR,)
 STATS = (R.PARTNERSHIP, R.OVERSIGHT_ANALYST, R.SUPERVISOR)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -133,9 +135,9 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
         {"name": "Access check", "authorities": "Rotherham"},
     ),
     # referrals/views.py
-    ("/staff/referrals", GET, OFFICER, {}),
-    ("/staff/referrals/{case}", GET, OFFICER, {}),
-    ("/staff/referrals/{case}/acknowledge", POST, OFFICER, {}),
+    ("/staff/referrals", GET, REFERRERS, {}),
+    ("/staff/referrals/{case}", GET, REFERRERS, {}),
+    ("/staff/referrals/{case}/acknowledge", POST, REFERRERS, {}),
     # oversight/views.py
     ("/staff/statistics", GET, STATS, {}),
     ("/staff/statistics.csv", GET, STATS, {}),
@@ -150,11 +152,11 @@ STAFF_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = 
     ("/api/v1/cases/{case}", GET, HELPLINE, {}),
     ("/api/v1/cases/{case}/add_note", POST, HELPLINE, {"body": "Access check"}),
 ]
-# referrals/api.py (AuthorityOfficerVerified): the authority API, for officers only.
+# referrals/api.py (AuthorityOfficerVerified): the referral API, for officers and national reviewers.
 AUTHORITY_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = [
-    ("/api/v1/referrals", GET, OFFICER, {}),
-    ("/api/v1/referrals/{referral}", GET, OFFICER, {}),
-    ("/api/v1/referrals/{referral}/acknowledge", POST, OFFICER, {}),
+    ("/api/v1/referrals", GET, REFERRERS, {}),
+    ("/api/v1/referrals/{referral}", GET, REFERRERS, {}),
+    ("/api/v1/referrals/{referral}/acknowledge", POST, REFERRERS, {}),
 ]
 
 
@@ -167,8 +169,8 @@ GUARDS: dict[str, Permission | None] = {
     "/staff/phone-report": Permission.HELPLINE_WORK,
     "/api/v1/cases": Permission.HELPLINE_WORK,
     "/staff/admin/": Permission.ADMINISTER,
-    "/staff/referrals": Permission.AUTHORITY_WORK,
-    "/api/v1/referrals": Permission.AUTHORITY_WORK,
+    "/staff/referrals": Permission.REFERRAL_WORK,
+    "/api/v1/referrals": Permission.REFERRAL_WORK,
     "/staff/statistics": Permission.STATISTICS,
     "/staff/statistics/annual-report-": Permission.NATIONAL_STATISTICS,
     "/staff/patterns": Permission.PATTERN_ALERTS,
@@ -476,3 +478,22 @@ def test_signed_in_staff_get_nothing_more_from_the_public_pages(role: str) -> No
         for method in METHODS:
             if method not in allowed:
                 assert call(client, method, path).status_code == 405, (method, path)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "api"),
+    [
+        ("GET", "/staff/referrals/{case}", False),
+        ("POST", "/staff/referrals/{case}/acknowledge", False),
+        ("GET", "/api/v1/referrals/{referral}", True),
+        ("POST", "/api/v1/referrals/{referral}/acknowledge", True),
+    ],
+)
+def test_a_referral_to_an_authority_is_not_found_for_a_national_reviewer(method: str, path: str, api: bool) -> None:
+    """A national reviewer works the referrals to the review team only (accounts.policy.referral_scope)."""
+    client, url = client_for(R.NATIONAL_REVIEWER), case_path(path)
+    events = AuditEvent.objects.count()
+    response = call(client, method, url, {}, api=api)
+    assert response.status_code == 404, (response.status_code, response.content[:200])
+    assert AuditEvent.objects.count() == events
+    assert not Referral.objects.filter(acknowledged_at__isnull=False).exists()

@@ -184,6 +184,14 @@ ACTION_BODY_OVERRIDES: dict[str, dict[str, Any]] = {
         "description": "The current GSS code of the authority that placed the child (only for a child placed "
         "out of area), or empty: not known",
     },
+    # Which police force a case was passed to (escalate, route police): its code in the bodies directory.
+    "force": {
+        "type": "string",
+        "maxLength": 64,
+        "pattern": "^(police-[a-z0-9-]+)?$",
+        "description": "A police force's code in the national bodies directory, like police-south-yorkshire "
+        "(route police only)",
+    },
     # Who a referral goes to (refer), or which referral an update is for (update_authority).
     "recipient": {
         "type": "object",

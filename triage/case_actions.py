@@ -40,6 +40,9 @@ from triage.notifications import SUPERVISOR_FLAG, reporter_tell, supervisors_ale
 from triage.ports import referral_port
 from triage.routing import needs_supervisor
 
+# The statuses in which a case's open referrals are with their recipients (authorities, or the review team).
+WITH_RECIPIENTS = frozenset({Case.Status.REFERRED, Case.Status.NATIONAL_REVIEW})
+
 
 def case_locked(case: Case) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("report").get(pk=case.pk)
@@ -51,14 +54,15 @@ def case_move(case: Case, action: str, acting_user: User, detail: dict[str, obje
     fields = []
     if case.status in workflow.IN_TRIAGE and new_status not in workflow.IN_TRIAGE:
         fields += _triage_clock_met(case)
-    left_authorities = case.status == Case.Status.REFERRED and new_status != Case.Status.REFERRED
+    # Closed, or sent to independent review: the case leaves the recipients its open referrals are with.
+    left_authorities = case.status in WITH_RECIPIENTS and new_status != case.status
     if new_status != case.status:
         case.status = new_status
         fields.append("status")
     if fields:
         case.save(update_fields=fields)
     if left_authorities:
-        # Closed or sent to independent review: the authorities' clocks stop with their open referrals.
+        # Their clocks stop with their open referrals.
         referral_port().withdraw_open(case, acting_user)
     case_event(kind=action, case=case, actor=acting_user, detail={"status": case.status, **(detail or {})})
     return case
@@ -189,6 +193,12 @@ HOW_TOLD: dict[str, str] = {
     "email_manual": "Email a named address at the council by hand, with no case details in it",
     "other": "Another way, written in the note",
 }
+# How a case was passed to a body that has no accounts here (a police force, Ofsted …): never by an email
+# with case content (the codes are referrals.models.HowSent's).
+HOW_SENT: dict[str, str] = {
+    "telephone": "By telephone",
+    "secure_channel": "Through the body's own secure channel",
+}
 # Which of a named reporter's contact details their consent may cover, besides their name.
 SHARED_CONTACT = ("email", "phone")
 
@@ -213,20 +223,25 @@ def district_outside(district: str, authority: LocalAuthority) -> bool:
     return authority.gss_code not in codes and not set(authority.former_gss_codes) & codes
 
 
-@transaction.atomic(durable=True)
-def case_escalate(*, case: Case, route: str, acting_user: User) -> Case:
-    case = case_locked(case)
-    if route == "national_review":
-        workflow.check_allowed(case, "escalate_national_review")
-        case.independent_review = True
-        case.save(update_fields=["independent_review"])
-        return case_move(case, "escalate_national_review", acting_user)
-    if route == "police":
-        workflow.check_allowed(case, "escalate_police")
-        case.escalated_to_police = True
-        case.save(update_fields=["escalated_to_police"])
-        return case_move(case, "escalate_police", acting_user)
-    raise workflow.ActionNotAllowed("Choose independent national review or the police.")
+def case_escalate(
+    *,
+    case: Case,
+    route: str,
+    acting_user: User,
+    reason: str = "",
+    force: str = "",
+    how_sent: str = "",
+    crime_reference: str = "",
+) -> Case:
+    """Send the case to independent national review (with the reason) or to a police force (which, how it
+    was sent, the crime reference when given). Each is a referral the referrals app records in its own
+    transaction (referrals.services.case_send_for_review, case_escalate_police), through triage/ports.py."""
+    if route not in ("national_review", "police"):
+        raise workflow.ActionNotAllowed("Choose independent national review or the police.")
+    data = {"route": route, "reason": reason, "force": force, "how_sent": how_sent, "crime_reference": crime_reference}
+    referral_port().actions["escalate"](case, data, acting_user)
+    case.refresh_from_db()
+    return case
 
 
 @transaction.atomic(durable=True)

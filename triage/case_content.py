@@ -5,7 +5,7 @@ The caller has already found the case through triage.selectors, which decides wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.views.decorators.debug import sensitive_variables
@@ -37,24 +37,27 @@ class OpenedCase:
     # The case's referrals and their threads (referrals.models, a layer above: read through the case).
     referrals: list[tuple[Any, str]]
     authority_actions: list[tuple[Any, str]]
+    # The reference a body gave for a referral passed on outside the service, by referral id.
+    referral_references: dict[int, str] = field(default_factory=dict)
 
 
 @sensitive_variables("key")
 def case_open(*, case: Case, acting_user: User) -> OpenedCase:
     """Decrypt a case for a member of staff, and record that they did."""
     key = case_data_key(case)
+    referrals = list(case.referrals.select_related("authority", "body").order_by("id"))
     opened = OpenedCase(
         content=crypto.open_content(key, bytes(case.report.content)),
         messages=[(m, crypto.open_text(key, bytes(m.body))) for m in case.report.messages.select_related("author")],
         notes=[(n, crypto.open_text(key, bytes(n.body))) for n in case.notes.select_related("author")],
-        referrals=[
-            (r, crypto.open_text(key, bytes(r.summary)))
-            for r in case.referrals.select_related("authority").order_by("id")
-        ],
+        referrals=[(r, crypto.open_text(key, bytes(r.summary))) for r in referrals],
         authority_actions=[
             (a, crypto.open_text(key, bytes(a.note)) if a.note else "")
             for a in case.authority_actions.select_related("recorded_by")
         ],
+        referral_references={
+            r.pk: crypto.open_text(key, bytes(r.sent_reference)) for r in referrals if r.sent_reference
+        },
     )
     content_viewed(case=case, acting_user=acting_user)
     return opened

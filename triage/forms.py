@@ -13,7 +13,7 @@ from core.text import CleanTextField
 from directory.lookup import authority_by_code, authority_choices
 from reports.forms import DETAILS_MAX, MESSAGE_MAX
 from reports.models import Anonymity, ConcernType
-from triage.case_actions import HOW_TOLD, postcode_district_clean
+from triage.case_actions import HOW_SENT, HOW_TOLD, postcode_district_clean
 from triage.facts import ETHNICITY_ANSWERS, NATIONALITY_ANSWERS, SUSPECTS_MAX, Known, OfstedClass, Setting
 from triage.models import Case, CaseFacts, Outcome, Queue
 from triage.selectors import PAGE_SIZES, SORTS, CaseFilters, authority_reach, helpline_staff
@@ -352,13 +352,62 @@ class AuthorityUpdateForm(GovukForm):
             del self.fields["recipient"]
 
 
-class EscalateForm(forms.Form):
+class EscalateForm(GovukForm):
+    """Send the case to independent national review, with the reason the review team reads, or record that
+    it was passed to a police force: which, how, and the crime reference when the force gave one. Nothing
+    about the case is emailed to either."""
+
     route = forms.ChoiceField(
         label="Escalate to",
         widget=forms.RadioSelect,
         choices=[("national_review", "Independent national review"), ("police", "The police")],
         error_messages={"required": "Choose where to escalate the case"},
     )
+    reason = CleanTextField(
+        label="For independent review: why the case needs it",
+        help_text="The review team reads this. Say what the concern is about, why it cannot go to the council, "
+        "and what you ask the team to look at. Leave out anything that could identify the reporter.",
+        required=False,
+        max_length=DETAILS_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    force = forms.ChoiceField(
+        label="For the police: which force",
+        required=False,
+        error_messages={"invalid_choice": "Choose a police force from the list"},
+    )
+    how_sent = forms.ChoiceField(
+        label="For the police: how the case was passed to them",
+        help_text="Never by an email with case details in it.",
+        widget=forms.RadioSelect,
+        required=False,
+        choices=list(HOW_SENT.items()),
+        error_messages={"invalid_choice": "Choose how the case was passed to the police"},
+    )
+    crime_reference = forms.CharField(
+        label="For the police: crime reference (optional)",
+        help_text="The reference the force gave, if it gave one.",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"max_length": "The crime reference must be 64 characters or fewer"},
+    )
+
+    def __init__(self, *args: Any, forces: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_choices("force", [("", "Choose a police force"), *(forces or [])])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        route = cleaned.get("route")
+        if route == "national_review" and not str(cleaned.get("reason") or "").strip():
+            self.add_error("reason", "Write why the case needs independent review")
+        if route == "police":
+            if not cleaned.get("force") and "force" not in self.errors:
+                self.add_error("force", "Choose which police force")
+            if not cleaned.get("how_sent") and "how_sent" not in self.errors:
+                self.add_error("how_sent", "Choose how the case was passed to the police")
+        return cleaned
 
 
 class LinkForm(forms.Form):

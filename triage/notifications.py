@@ -100,7 +100,7 @@ def reporter_tell(*, case: Case, template: str, occasion: str) -> None:
 # Who reads each template decides what it may name and where it links: the reference stays inside the
 # helpline; people outside it (authorities, safeguarding partnerships, national oversight) see only the case number; a
 # reporter's email names nothing at all.
-AUTHORITY_TEMPLATES = frozenset({"authority_referral", "authority_reply", "authority_update"})
+AUTHORITY_TEMPLATES = frozenset({"authority_referral", "authority_reply", "authority_update", "review_referral"})
 # National oversight and the authority's safeguarding partnerships: they may open no case, only the
 # statistics that count it.
 OVERSIGHT_TEMPLATES = frozenset({"authority_ack_overdue_national", "authority_outcome_overdue_national"})
@@ -123,6 +123,8 @@ HELPLINE_TEMPLATES = frozenset(
         "authority_outcome_recorded_one",
         "authority_question",
         "authority_question_overdue",
+        "review_findings_recorded",
+        "review_referred_on",
     }
 )
 CASE_TEMPLATES = OUTSIDE_HELPLINE_TEMPLATES | REPORTER_TEMPLATES | HELPLINE_TEMPLATES

@@ -483,6 +483,12 @@ class ReporterStatus:
     question_waiting: bool = False
     # The day a closed case was last reopened, while it is open again.
     reopened_on: date | None = None
+    # Under independent review: the review team's findings are due by this day.
+    under_review: bool = False
+    # Who else the concern was passed to, in the reporter's words ("Ofsted", "the police"): by the helpline,
+    # and by the independent review. Never a named force or officer, never a reference.
+    passed_on: tuple[str, ...] = ()
+    review_passed_on: tuple[str, ...] = ()
 
 
 _REPORTER_STATUS: dict[str | None, tuple[str, str, str]] = {
@@ -502,10 +508,27 @@ _REPORTER_STATUS: dict[str | None, tuple[str, str, str]] = {
     Case.Status.NATIONAL_REVIEW: (
         "national_review",
         "Under independent national review",
-        "Your concern is being looked at independently of the council it is about.",
+        "The helpline has sent your concern to the independent national review team, which does not work for "
+        "the council it is about. The team looks at what happened and records its findings. It can pass your "
+        "concern on to Ofsted, the police or the Child Safeguarding Practice Review Panel. Nobody at the "
+        "council sees your concern.",
     ),
     Case.Status.CLOSED: ("closed", "Closed", "The helpline's feedback is in the messages below."),
 }
+
+
+# National bodies a concern was passed to, as the reporter reads them (directory.models.NationalBody.Kind).
+_BODIES_FOR_REPORTER = {
+    "ofsted": "Ofsted",
+    "cqc": "the Care Quality Commission",
+    "police_force": "the police",
+    "cspr_panel": "the Child Safeguarding Practice Review Panel",
+}
+_PASSED_ON = "sent"  # referrals.models.Referral.Status.SENT
+
+
+def _bodies(kinds: list[str] | None) -> tuple[str, ...]:
+    return tuple(_BODIES_FOR_REPORTER[kind] for kind in sorted(set(kinds or [])) if kind in _BODIES_FOR_REPORTER)
 
 
 # The actions whose message to the reporter asks for an answer.
@@ -517,12 +540,25 @@ def _day(moment: datetime | None) -> date | None:
 
 
 def reporter_status(report: Report) -> ReporterStatus:
-    """Where the reporter's concern is, in their words: never who holds it or what was decided. At most four
-    queries: the case, the last message, whether it asked something, and the last reopening."""
+    """Where the reporter's concern is, in their words: never who holds it or what was decided, only which
+    kind of national body it was passed to (Ofsted, the police …). At most four queries: the case (with its
+    referrals' due dates and bodies), the last message, whether it asked something, and the last reopening."""
     case = (
         Case.objects.filter(report=report)
         .only("status", "reporter_feedback_due_at")
-        .annotate(outcome_due=Max("referrals__outcome_due_at", filter=Q(referrals__status__in=REFERRAL_OPEN)))
+        .annotate(
+            outcome_due=Max("referrals__outcome_due_at", filter=Q(referrals__status__in=REFERRAL_OPEN)),
+            passed_on=ArrayAgg(
+                "referrals__body__kind",
+                filter=Q(referrals__status=_PASSED_ON, referrals__referred_from__isnull=True),
+                default=[],
+            ),
+            review_passed_on=ArrayAgg(
+                "referrals__body__kind",
+                filter=Q(referrals__status=_PASSED_ON, referrals__referred_from__isnull=False),
+                default=[],
+            ),
+        )
         .first()
     )
     code, label, explanation = _REPORTER_STATUS.get(case.status if case else None, _REPORTER_STATUS[None])
@@ -542,7 +578,8 @@ def reporter_status(report: Report) -> ReporterStatus:
     )
     # The latest an open referral's outcome is due: the reporter hears when every authority has answered.
     outcome_due: datetime | None = getattr(case, "outcome_due", None)
-    outcome_awaited = case.status == Case.Status.REFERRED and outcome_due is not None
+    under_review = case.status == Case.Status.NATIONAL_REVIEW
+    outcome_awaited = (case.status == Case.Status.REFERRED or under_review) and outcome_due is not None
     reopened = events.filter(kind="reopen").order_by("-id").values_list("created_at", flat=True).first()
     return ReporterStatus(
         code=code,
@@ -552,6 +589,9 @@ def reporter_status(report: Report) -> ReporterStatus:
         feedback_due_on=_day(case.reporter_feedback_due_at),
         question_waiting=question_waiting,
         reopened_on=_day(reopened),
+        under_review=under_review,
+        passed_on=_bodies(getattr(case, "passed_on", None)),
+        review_passed_on=_bodies(getattr(case, "review_passed_on", None)),
     )
 
 

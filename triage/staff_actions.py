@@ -11,7 +11,7 @@ from django import forms
 
 from accounts.models import User
 from accounts.policy import Permission
-from directory.lookup import authority_by_code, authority_choices
+from directory.lookup import authority_by_code, authority_choices, police_force_choices
 from triage import case_actions, selectors, workflow
 from triage import forms as case_forms
 from triage.facts import Known
@@ -147,6 +147,10 @@ def _facts_options(context: FormContext) -> dict[str, Any]:
     return {"authorities": context.authorities(), "facts": facts}
 
 
+def _police_forces(context: FormContext) -> dict[str, Any]:
+    return {"forces": police_force_choices()}
+
+
 def _questions(context: FormContext) -> dict[str, Any]:
     return {"questions": referral_port().question_choices(context.case) if context.case else []}
 
@@ -234,9 +238,10 @@ ACTIONS: dict[str, StaffAction] = {
         case_forms.EscalateForm,
         "Escalate",
         "Escalate case",
-        run=lambda case, data, user: case_actions.case_escalate(case=case, route=str(data["route"]), acting_user=user),
-        banner=lambda case, data, _: f"Case escalated: {case.get_status_display().lower()}",
+        run=_by_referrals("escalate"),
+        banner=_reported,
         transitions=("escalate_national_review", "escalate_police"),
+        form_options=_police_forces,
     ),
     "link_duplicate": StaffAction(
         case_forms.LinkForm,

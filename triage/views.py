@@ -120,10 +120,10 @@ def _case_page(
     opened = case_open(case=case, acting_user=user)
     now = timezone.now()
     # Each referral with its own clocks and thread (rendering only: referrals is the layer above).
-    referrals = case_referral_panels(opened.referrals, opened.authority_actions, now)
+    referrals = case_referral_panels(opened.referrals, opened.authority_actions, now, opened.referral_references)
     # The authorities an update may go to: the open referrals case_open has already read.
     recipients = [
-        (r.authority.gss_code, r.authority.name) for r, _ in opened.referrals if r.status in selectors.REFERRAL_OPEN
+        (r.recipient_code, r.recipient_name) for r, _ in opened.referrals if r.status in selectors.REFERRAL_OPEN
     ]
     action_forms = staff_action_forms(page_actions(case, user), case, recipients, user=user)
     action_forms.update(forms_bound or {})
@@ -172,12 +172,12 @@ def _case_page(
             "unanswered_count": sum(panel.thread.unanswered for panel in referrals if panel.thread),
             # With several referrals, who is waiting, and which referral each timeline event is about.
             "waiting_authorities": [
-                panel.referral.authority.name for panel in referrals if panel.thread and panel.thread.unanswered
+                panel.referral.recipient_name for panel in referrals if panel.thread and panel.thread.unanswered
             ],
             "referral_names": _referral_names(referrals) if len(referrals) > 1 else {},
             # What closing would withdraw (referrals.services.referrals_withdraw_open), said on the close form.
             "closing_withdraws": [
-                (panel.referral.authority.name, panel.thread.unanswered if panel.thread else 0)
+                (panel.referral.recipient_name, panel.thread.unanswered if panel.thread else 0)
                 for panel in referrals
                 if panel.referral.status in selectors.REFERRAL_OPEN
             ],
@@ -191,7 +191,7 @@ def _referral_deadlines(referrals: list[ReferralPanel]) -> list[tuple[str, datet
     rows = []
     for panel in referrals:
         referral = panel.referral
-        whose = f" ({referral.authority.name})" if len(referrals) > 1 else ""
+        whose = f" ({referral.recipient_name})" if len(referrals) > 1 else ""
         rows += [
             (f"{d.clock.label}{whose}", d.due, d.state, getattr(referral, d.clock.met_field or "", None))
             for d in panel.deadlines
@@ -283,10 +283,11 @@ def _referral_names(referrals: list[Any]) -> dict[str, str]:
     """Each referral's authority by the keys timeline events name it with: referral id, authority id, GSS code."""
     names: dict[str, str] = {}
     for panel in referrals:
-        authority = panel.referral.authority
-        names[f"referral:{panel.referral.pk}"] = authority.name
-        names[f"authority:{authority.pk}"] = authority.name
-        names[f"gss:{authority.gss_code}"] = authority.name
+        referral = panel.referral
+        names[f"referral:{referral.pk}"] = referral.recipient_name
+        names[f"gss:{referral.recipient_code}"] = referral.recipient_name
+        if referral.authority_id:
+            names[f"authority:{referral.authority_id}"] = referral.recipient_name
     return names
 
 

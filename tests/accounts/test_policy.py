@@ -38,6 +38,8 @@ EXPECTED: dict[Permission, set[str]] = {
     P.REOPEN_CASE: {R.SUPERVISOR},
     P.CASE_ACCESS_HISTORY: {R.SUPERVISOR},
     P.AUTHORITY_WORK: {R.AUTHORITY_OFFICER},
+    P.NATIONAL_REVIEW: {R.NATIONAL_REVIEWER},
+    P.REFERRAL_WORK: {R.AUTHORITY_OFFICER, R.NATIONAL_REVIEWER},
     P.ADMINISTER: {R.ADMINISTRATOR},
     P.SERVICE_HEALTH: {R.SUPERVISOR, R.ADMINISTRATOR},
     P.STATISTICS: {R.PARTNERSHIP, R.OVERSIGHT_ANALYST, R.SUPERVISOR},
@@ -112,6 +114,7 @@ def test_each_role_starts_on_its_own_page() -> None:
         R.ADMINISTRATOR: "triage:admin_authorities",
         R.PARTNERSHIP: "oversight:statistics",
         R.OVERSIGHT_ANALYST: "oversight:statistics",
+        R.NATIONAL_REVIEWER: "referrals:referral_list",
     }
     for role, url_name in expected.items():
         assert (

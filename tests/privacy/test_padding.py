@@ -244,6 +244,8 @@ NOT_WRITTEN_TEXT = {
     # Padded by seal_text like every sealed column, and always within the first bucket: a postcode district,
     # whether the organisation is named and which contact details were shared (codes, never free text).
     "referrals.Referral.particulars": "the referral's particulars: codes and a district, always the 552-byte bucket",
+    # A reference a national body gave (a crime reference), at most 64 characters: always the first bucket.
+    "referrals.Referral.sent_reference": "a body's reference, at most 64 characters: always the 552-byte bucket",
 }
 
 

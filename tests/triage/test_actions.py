@@ -27,7 +27,7 @@ from reports.models import Anonymity, Message
 from reports.services import Contact, report_read, report_unlock
 from tests.factories import facts_record, referral_of, staff_user, submit_report
 from triage import case_actions as actions
-from triage import deadlines, staff_actions, workflow
+from triage import case_content, deadlines, staff_actions, workflow
 from triage.events import case_events
 from triage.intake import report_route
 from triage.models import Case, CaseLink, CaseNote
@@ -173,9 +173,11 @@ RUNNERS: dict[str, Runner] = {
         case=case, summary=f"{CANARY} summary for the LA", share_identity=False, acting_user=user
     ),
     "escalate_national_review": lambda case, user: actions.case_escalate(
-        case=case, route="national_review", acting_user=user
+        case=case, route="national_review", reason=f"{CANARY} reason", acting_user=user
     ),
-    "escalate_police": lambda case, user: actions.case_escalate(case=case, route="police", acting_user=user),
+    "escalate_police": lambda case, user: actions.case_escalate(
+        case=case, route="police", force="police-south-yorkshire", how_sent="telephone", acting_user=user
+    ),
     "link_duplicate": lambda case, user: actions.case_link_duplicate(case=case, other=_other_case(), acting_user=user),
     "close": lambda case, user: actions.case_close(
         case=case, outcome="no_further_action", feedback=f"{CANARY} feedback", acting_user=user
@@ -676,7 +678,12 @@ def test_a_named_reporter_identity_is_shared_when_consent_is_recorded(handler: U
 
 def test_escalating_to_national_review_marks_the_case_and_stops_a_referral(handler: User) -> None:
     case, _ = make_case()
-    staff_actions.case_act(case=case, action="escalate", data={"route": "national_review"}, acting_user=handler)
+    staff_actions.case_act(
+        case=case,
+        action="escalate",
+        data={"route": "national_review", "reason": "About the council."},
+        acting_user=handler,
+    )
     case.refresh_from_db()
     assert case.status == S.NATIONAL_REVIEW
     assert case.independent_review
@@ -687,7 +694,9 @@ def test_escalating_to_national_review_marks_the_case_and_stops_a_referral(handl
 
 def test_escalating_to_the_police_keeps_the_status(handler: User) -> None:
     case, _ = make_case()
-    actions.case_escalate(case=case, route="police", acting_user=handler)
+    actions.case_escalate(
+        case=case, route="police", force="police-south-yorkshire", how_sent="telephone", acting_user=handler
+    )
     case.refresh_from_db()
     assert case.escalated_to_police
     assert case.status == S.NEW
@@ -799,3 +808,43 @@ def test_a_reporters_reply_hands_a_waiting_case_back_to_the_helpline(fast_kdf: N
     # The helpline's side hears of the reply through the outbox, as a worker would process it.
     outbox_process(outbox_id=OutboxMessage.objects.get(kind="reporter_replied").pk)
     assert Case.objects.get(pk=case.pk).status == Case.Status.IN_TRIAGE
+
+
+def test_escalating_to_the_police_records_the_force_how_it_was_sent_and_the_crime_reference(handler: User) -> None:
+    case, _ = make_case()
+    staff_actions.case_act(
+        case=case,
+        action="escalate",
+        data={
+            "route": "police",
+            "force": "police-west-yorkshire",
+            "how_sent": "telephone",
+            "crime_reference": "13260099",
+        },
+        acting_user=handler,
+    )
+    referral = Referral.objects.get(case=case)
+    assert referral.body is not None and referral.body.name == "West Yorkshire Police"
+    assert referral.status == Referral.Status.SENT and referral.how_sent == "telephone"
+    assert b"13260099" not in bytes(referral.sent_reference)
+    assert case_content.case_open(case=case, acting_user=handler).referral_references == {referral.pk: "13260099"}
+    detail = one_event(case, "escalate_police", handler).detail
+    assert detail["body"] == "police-west-yorkshire" and detail["how_sent"] == "telephone"
+    assert detail["reference_given"] is True and "13260099" not in str(detail)
+
+
+def test_the_escalate_form_asks_for_a_reason_or_for_the_force_and_how(handler: User) -> None:
+    review = staff_actions.action_form("escalate", {"escalate-route": "national_review"})
+    assert review is not None and not review.is_valid()
+    assert review.errors == {"reason": ["Write why the case needs independent review"]}
+    police = staff_actions.action_form("escalate", {"escalate-route": "police"})
+    assert police is not None and not police.is_valid()
+    assert police.errors == {
+        "force": ["Choose which police force"],
+        "how_sent": ["Choose how the case was passed to the police"],
+    }
+    unknown = staff_actions.action_form(
+        "escalate", {"escalate-route": "police", "escalate-force": "police-gotham", "escalate-how_sent": "telephone"}
+    )
+    assert unknown is not None and not unknown.is_valid()
+    assert unknown.errors == {"force": ["Choose a police force from the list"]}

@@ -131,7 +131,10 @@ def test_the_case_page_flags_it_and_offers_the_police_with_the_offence(handler_c
 def test_refer_to_the_police_escalates_the_case_and_the_offer_goes(handler_client: Client) -> None:
     case = routed_case(concern_types=(DETERRED,))
 
-    response = handler_client.post(f"/staff/cases/{case.case_number}/escalate", {"escalate-route": "police"})
+    response = handler_client.post(
+        f"/staff/cases/{case.case_number}/escalate",
+        {"escalate-route": "police", "escalate-force": "police-south-yorkshire", "escalate-how_sent": "telephone"},
+    )
 
     assert response.status_code == 302
     case.refresh_from_db()

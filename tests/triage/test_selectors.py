@@ -114,7 +114,7 @@ def test_an_officer_loses_sight_of_a_referral_sent_to_independent_review(
     case = referred(supervisor)
     officer = officer_of(rotherham)
     assert numbers(selectors.case_queryset_for(officer)) == {case.case_number}
-    actions.case_escalate(case=case, route="national_review", acting_user=supervisor)
+    actions.case_escalate(case=case, route="national_review", reason="About the council.", acting_user=supervisor)
     assert Case.objects.filter(pk=case.pk, referrals__isnull=False, independent_review=True).exists()
     assert not selectors.case_queryset_for(officer).exists()
 

@@ -217,7 +217,7 @@ def api_bodies(case: Case, other: Case, assignee: User) -> dict[str, dict[str, A
             if case.status == S.REFERRED
             else {}
         ),
-        "escalate": {"route": "police"},
+        "escalate": {"route": "police", "force": "police-south-yorkshire", "how_sent": "telephone"},
         "link_duplicate": {"other": other.case_number},
         "close": {"outcome": "no_further_action", "feedback": "Thank you.", "confirm": True},
         "reopen": {"reason": "The school sent new information."},
@@ -244,7 +244,9 @@ def cases_in_every_state(supervisor: User) -> dict[str, Case]:
     referral_services.referral_ask_helpline(
         referral=referral_of(cases["referred"]), question="Which year group?", acting_user=officer
     )
-    case_actions.case_escalate(case=cases["national_review"], route="national_review", acting_user=supervisor)
+    case_actions.case_escalate(
+        case=cases["national_review"], route="national_review", reason="About the council.", acting_user=supervisor
+    )
     case_actions.case_close(case=cases["closed"], outcome="duplicate", feedback="Thank you.", acting_user=supervisor)
     for case in cases.values():
         case.refresh_from_db()

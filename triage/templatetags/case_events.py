@@ -80,6 +80,10 @@ EVENT_LABELS = {
     "referral_follow_up": "Follow-up needed: the helpline must make sure the authority knows",
     "escalate_national_review": "Sent for independent national review",
     "escalate_police": "Referred to the police",
+    "review_referral_made": "Referral to the independent national review team",
+    "referred_on": "The independent review referred the case on",
+    "refer_national_body": "Referred to a national body",
+    "authority_referred_on": "The review team referred the case on",
     "link_duplicate": "Linked to a duplicate",
     "close": "Closed",
     "escalated": "Deadline missed: escalated",
@@ -119,6 +123,9 @@ EMAIL_LABELS = {
     "feedback_overdue": "Feedback overdue alert",
     "reporter_update": "New message notice",
     "reporter_checkin": "Check-in notice",
+    "review_referral": "Referral to the independent review team",
+    "review_findings_recorded": "The review's findings",
+    "review_referred_on": "The review referred the case on",
 }
 
 

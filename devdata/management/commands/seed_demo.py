@@ -11,7 +11,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.models import SealedTOTPDevice, User
 from accounts.services import totp_device_create
 from directory import lookup
-from directory.models import Partnership
+from directory.models import NationalBody, Partnership
+from referrals.services import case_send_for_review
 from reports.models import (
     AlreadyReported,
     Anonymity,
@@ -61,6 +62,7 @@ DEMO_USERS = [
     ),
     ("oversight", User.Role.OVERSIGHT_ANALYST, "oversight@helpline.localhost", [], ""),
     ("admin", User.Role.ADMINISTRATOR, "admin@helpline.localhost", [], ""),
+    ("reviewer", User.Role.NATIONAL_REVIEWER, "reviewer@review.localhost", [], ""),
 ]
 
 DEMO_REPORTS = [
@@ -181,12 +183,24 @@ class Command(BaseCommand):
             if authority is not None and not (authority.childrens_services_contact or authority.emergency_duty_phone):
                 authority.childrens_services_contact, authority.emergency_duty_phone = front_door, duty
                 authority.save(update_fields=["childrens_services_contact", "emergency_duty_phone"])
+        NationalBody.objects.filter(kind=NationalBody.Kind.REVIEW_TEAM, contact_email="").update(
+            contact_email="review-team@review.localhost"
+        )
         created = []
+        cases = []
         for template in DEMO_REPORTS:
             data = ReportInput(**{**template.__dict__, "local_authority": rotherham})
             submitted = report_submit(data=data)
-            report_route(report_id=submitted.report.pk)
+            cases.append(report_route(report_id=submitted.report.pk))
             created.append({"reference": submitted.report.reference, "access_code": submitted.access_code})
+        # One case under independent national review, for the demo reviewer.
+        supervisor = User.objects.filter(username="supervisor").first()
+        if cases and supervisor is not None:
+            case_send_for_review(
+                case=cases[-1],
+                reason="Demo: the concern is about the council's own children's services, so it cannot go to them.",
+                acting_user=supervisor,
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(created, indent=2))
         path.chmod(0o600)
