@@ -170,6 +170,8 @@ class WebReporter(VirtualUser):
         if slug == "raised-internally":
             raised = rng.choice(load.RAISED)
             return [("raised_internally", raised), ("internal_response", text(rng, 20, 400) if raised == "yes" else "")]
+        if slug == "reported":  # optional: most say no or do not know, and give no details
+            return [("already_reported", rng.choice(["no", "not_known", ""]))]
         if slug == "immediate-risk":
             return [("child_at_immediate_risk", "yes" if rng.random() < 0.1 else "no")]
         if slug == "contact":

@@ -41,6 +41,7 @@ from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
 from directory import lookup
+from directory.lookup import police_force_choices
 from directory.models import LocalAuthority
 from helpline.json_codec import unencodable_fields
 from helpline.wsgi import application
@@ -144,6 +145,16 @@ def _not_a_filter_by_staff(value: Any, messages: Any) -> bool:
     return str(value) not in _helpline_usernames() | {"me", "none", ""}
 
 
+def _left_empty(value: Any, messages: Any) -> bool:
+    """A field the schema leaves optional that the chosen route needs (escalate's route decides which)."""
+    return not str(value or "").strip()
+
+
+def _no_such_force(value: Any, messages: Any) -> bool:
+    """Left out where the police route needs it, or not a force in the bodies directory."""
+    return str(value or "") not in {code for code, _ in police_force_choices()}
+
+
 def _no_such_case(value: Any, messages: Any) -> bool:
     helpline = policy.holders(Permission.HELPLINE_WORK).first()
     return helpline is not None and selectors.case_by_identifier(user=helpline, text=str(value)) is None
@@ -185,6 +196,10 @@ REFUSALS_THE_SCHEMA_CANNOT_STATE: dict[str, dict[str, Explanation]] = {
         "authority": _not_an_authority_in_the_list,
         "recipient": _not_a_recipient_in_the_list,
         "other": _no_such_case,
+        # escalate: what each route needs (a reason for review; the force and how for the police).
+        "reason": _left_empty,
+        "force": _no_such_force,
+        "how_sent": _left_empty,
         "suspects": _counts_without_enough_suspects,
         "placing_authority": _placing_authority_refused,
     },
