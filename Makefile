@@ -130,16 +130,21 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy .
 
+# The whole suite in two passes that together run every test once: the unit tier on two pytest-xdist workers
+# (each with its own test database), then the browser, real-process and slow tests one at a time, since they
+# share ports, a broker database and the browser. Measured in docs/testing.md.
+FAST_TIER := not e2e and not worker and not slow
 test: setup-test lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -n 2 -m "$(FAST_TIER)"
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -m "not ($(FAST_TIER))"
 
 # The unit tier for the edit-test loop (about 2 minutes here): no browser (e2e), no real worker, gunicorn or
 # nginx (worker), nothing slow; two pytest-xdist workers, each with its own test database. Lint and types are
 # `make lint typecheck`. `make test` stays the whole suite and is what CI runs.
 test-fast: venv assets database
 	$(BIN)/python manage.py generate_dev_keys
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -q -n 2 -m "not e2e and not worker and not slow"
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -q -n 2 -m "$(FAST_TIER)"
 
 # Hypothesis and schemathesis with fresh random seeds and FUZZ_EXAMPLES_FACTOR times the examples, round after
 # round until FUZZ_MINUTES have passed (a round that has started runs to its end). Stops at the first failure
