@@ -7,6 +7,7 @@ STAFF_SERVICE_NAME = "Helpline workspace"
 # authority officer or a safeguarding partnership member is not working in the helpline's workspace.
 STAFF_SERVICE_NAMES = {
     "authority_officer": "Local authority referrals",
+    "national_reviewer": "Independent national review",
     "partnership": "Safeguarding statistics",
     "oversight_analyst": "National oversight",
     "administrator": "Service administration",

@@ -613,7 +613,7 @@ def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
     ]
     content_viewed(case=case, acting_user=acting_user, what="referral")
     authority = referral.authority or case.conflict_authority or case.authority
-    about = case.conflict_authority or case.authority
+    about = case.conflict_authority  # a case sent for review for another reason is about no council
     area = ""
     if authority is not None:
         area = f"{authority.name}, {authority.region}" if authority.region else authority.name
