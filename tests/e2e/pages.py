@@ -11,7 +11,7 @@ from playwright.sync_api import ConsoleMessage, Page, Response, expect
 from tests.e2e.axe import axe_check
 
 # The font of the element holding the main heading's text (an <h1> can wrap a styled <label>).
-_HEADING_FONT = """() => {
+HEADING_FONT = """() => {
     const heading = document.querySelector("main h1");
     const texts = document.createTreeWalker(heading, NodeFilter.SHOW_TEXT);
     let node = texts.nextNode();
@@ -93,7 +93,7 @@ class Visit:
                 f"{page.url}: error summary link {link.inner_text()!r} points to {target!r}, not on the page"
             )
         # GOV.UK Frontend's stylesheet and (self-hosted) fonts are applied.
-        font = page.evaluate(_HEADING_FONT)
+        font = page.evaluate(HEADING_FONT)
         assert "GDS Transport" in font, f"{page.url}: the main heading's font is {font!r}"
         if self.javascript:
             classes = page.evaluate("() => document.body.className")

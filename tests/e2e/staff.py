@@ -14,20 +14,12 @@ from pytest_django.live_server_helper import LiveServer
 
 from accounts.models import SealedTOTPDevice, User
 from tests.e2e.axe import axe_check
-from tests.e2e.pages import Visit
+from tests.e2e.pages import HEADING_FONT, Visit
 from tests.factories import PASSWORD
 from tests.factories import sign_in as factory_sign_in
 
 ROTHERHAM = "E08000018"
 NewContext = Callable[..., BrowserContext]  # the new_context fixture
-# The font of the element holding the main heading's text (an <h1> can wrap a styled <label>).
-HEADING_FONT = """() => {
-    const heading = document.querySelector("main h1");
-    const texts = document.createTreeWalker(heading, NodeFilter.SHOW_TEXT);
-    let node = texts.nextNode();
-    while (node && !node.textContent.trim()) node = texts.nextNode();
-    return getComputedStyle(node ? node.parentElement : heading).fontFamily;
-}"""
 
 
 class StaffVisit(Visit):
