@@ -76,6 +76,10 @@ def at_1280(visit: StaffVisit, path: str) -> Page:
     page.evaluate("document.fonts.ready")
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
     for table in page.locator("main table").all():
+        if table.get_attribute("id") == "completeness":
+            # A share known for each of nine fields: wider than the page, it scrolls in its own focusable box.
+            assert table.evaluate("t => t.parentElement.matches('.app-table-scroll[tabindex=\"0\"]')")
+            continue
         assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth"), table.get_attribute("id")
     return page
 
