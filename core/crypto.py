@@ -7,7 +7,7 @@ staff service and workers can open) and sealed with a key derived from the repor
 it cannot read stored reports. What is sealed with a data key is first padded to a bucket (core.padding),
 so the stored length does not give away the length of what was written.
 
-Other apps use this module; nothing else touches PyNaCl.
+Other apps use this module (and core.secretstream, which seals files as streams); nothing else touches PyNaCl.
 """
 
 from __future__ import annotations
@@ -176,6 +176,16 @@ def reseal_padded(data_key: bytes, ciphertext: bytes) -> bytes | None:
     if padding.is_padded(opened):
         return None
     return _seal_padded(data_key, opened)
+
+
+def seal_key_with(data_key: bytes, file_key: bytes) -> bytes:
+    """A file's own key (core.secretstream) wrapped with the report's data key (or a draft's key)."""
+    return bytes(SecretBox(data_key).encrypt(file_key))
+
+
+def open_key_with(data_key: bytes, wrapped: bytes) -> bytes:
+    """The file key ``seal_key_with`` wrapped. Raises CryptoError for the wrong key."""
+    return bytes(SecretBox(data_key).decrypt(wrapped))
 
 
 def seal_key_for_helpline(data_key: bytes) -> tuple[str, bytes]:

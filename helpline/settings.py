@@ -275,6 +275,12 @@ FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = envint("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 
+# Attachments (reports.attachments): per file and per report; a file is sealed chunk by chunk as it arrives
+# and stored in PostgreSQL. An upload whose access code is never checked expires (its key is gone anyway).
+ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
+ATTACHMENT_MAX_FILES = envint("ATTACHMENT_MAX_FILES", 10)
+ATTACHMENT_UPLOAD_TTL_SECONDS = envint("ATTACHMENT_UPLOAD_TTL_SECONDS", 60 * 60)
+
 # Email: an anymail provider (or SMTP) in production; locally, files only the service's user can read under
 # var/mail, never the process output (it would put reporters' addresses in the log); tracking off.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (

@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 
 from django.contrib.postgres.fields import ArrayField
@@ -251,3 +252,87 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"idempotency key {self.key_hash[:8]}"
+
+
+class Attachment(models.Model):
+    """A file the reporter (or the helpline, on their behalf or to them) added to a report.
+
+    Stored as a sealed stream (core.secretstream) in AttachmentChunk rows, never on disk, with a random key
+    of its own wrapped with the report's data key (``key_wrap``): before the report exists, with the draft's
+    key (``draft_id``), and re-wrapped on submit. Its name, type, size and the original's SHA-256 are sealed
+    too (``meta``), so the database knows only a padded size and a status. The workers scan it (clamd),
+    strip its metadata (mat2) and replace the original's chunks with the cleaned file's (``generation``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Being checked"
+        CLEAN = "clean", "Checked and cleaned"
+        BLOCKED = "blocked", "Blocked by the malware scan"
+        NOT_CLEANED = "not_cleaned", "Could not be cleaned: may contain identifying metadata"
+        REMOVED = "removed", "Removed"
+
+    class Stage(models.TextChoices):
+        # Where the workers are with it: each step an outbox kind, each idempotent.
+        RECEIVED = "received", "Received"
+        SCANNED = "scanned", "Scanned"
+        DONE = "done", "Done"
+
+    class Source(models.TextChoices):
+        REPORTER = "reporter", "The reporter"
+        HELPLINE = "helpline", "The helpline"
+
+    public_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    # A file chosen on a question page before the report was sent: wrapped with the draft's key, dropped
+    # with the draft when it expires (expires_at), moved to the report on submit.
+    draft_id = models.UUIDField(null=True, blank=True, db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # A file sent with a message in the mailbox (either way), if it came with one.
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.REPORTER)
+    added_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.RECEIVED)
+    # The sealed stream: its key (wrapped), header and number of chunks, of the current generation (0 the
+    # original as received, 1 the cleaned file).
+    key_wrap = models.BinaryField(default=b"")
+    header = models.BinaryField(default=b"")
+    chunk_count = models.PositiveIntegerField(default=0)
+    generation = models.PositiveSmallIntegerField(default=0)
+    # Sealed JSON: name, type, size, sha256 (the original's), and after processing the cleaned size and
+    # what mat2 said. Never in clear.
+    meta = models.BinaryField(default=b"")
+    # The malware scanner's signature name for a blocked file (clamd's words, not the reporter's).
+    scan_signature = models.CharField(max_length=128, blank=True)
+    # The day only, as for messages.
+    added_on = models.DateField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(report__isnull=False) | Q(expires_at__isnull=False) | Q(status="removed"),
+                name="attachment_has_an_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"attachment {self.pk}"
+
+
+class AttachmentChunk(models.Model):
+    """One sealed chunk (64 KiB of plaintext) of an attachment's stream. No times, no names."""
+
+    attachment = models.ForeignKey(Attachment, on_delete=models.CASCADE, related_name="chunks")
+    generation = models.PositiveSmallIntegerField()
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["attachment", "generation", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["attachment", "generation", "index"], name="attachment_chunk_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"chunk {self.index} of attachment {self.attachment_id}"
