@@ -271,7 +271,8 @@ WHITENOISE_ALLOW_ALL_ORIGINS = False
 WHITENOISE_ADD_HEADERS_FUNCTION = static_file_headers
 
 # Uploads never go to a temporary file in clear; large bodies are refused.
-FILE_UPLOAD_HANDLERS = ["django.core.files.uploadhandler.MemoryFileUploadHandler"]
+# Files are sealed chunk by chunk as they arrive and stored in PostgreSQL (reports.uploads), never spooled.
+FILE_UPLOAD_HANDLERS = ["reports.uploads.SealingUploadHandler"]
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = envint("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 

@@ -25,7 +25,9 @@ from django.utils import timezone
 
 from core import crypto, secretstream
 from core.timetrail import expiry_in
+from outbox.services import outbox_add
 from reports.models import Attachment, AttachmentChunk
+from reports.outbox_kinds import PROCESS_ATTACHMENT
 
 # How many leading bytes an upload keeps in memory for the type check at upload (reports.filetypes).
 HEAD_BYTES = 8 * 1024
@@ -289,3 +291,16 @@ def files_left(report_id: int) -> int:
     """How many more files the report may take (ATTACHMENT_MAX_FILES, removed ones not counted)."""
     kept = report_files(report_id).exclude(status=Attachment.Status.REMOVED).count()
     return max(0, max_files() - kept)
+
+
+def attachment_processing_start(attachment: Attachment) -> None:
+    """Ask the workers to scan, strip and re-seal a report's file, in the caller's transaction (the file and
+    its outbox row commit together)."""
+    outbox_add(kind=PROCESS_ATTACHMENT, target_id=attachment.pk)
+
+
+def attachments_expired_sweep(now: datetime | None = None) -> int:
+    """Drop uploads nobody kept and files of drafts that expired (their keys are gone with the draft's
+    cookie); returns how many. Run by the beat with the drafts' own sweep."""
+    _, by_model = Attachment.objects.filter(report__isnull=True, expires_at__lt=now or timezone.now()).delete()
+    return by_model.get(Attachment._meta.label, 0)
