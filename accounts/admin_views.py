@@ -2,7 +2,8 @@
 role and scope (confirmed on a page of its own), disabling, and the requests a second administrator approves:
 MFA resets and enabling a disabled account again. Every form is post/redirect/get (core.form_retry): a refused
 POST redirects to its page, which shows the form again with its errors and a 400; a done one redirects with a
-notification banner. The URLs are accounts/urls.py's, under admin/staff/ (the `accounts:` namespace)."""
+notification banner. The URLs are accounts/urls.py's, under admin/staff/ (the `accounts:` namespace), with the
+safeguarding partnerships and the national bodies of the directory."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from accounts.forms import (
     ConfirmForm,
     MfaResetDecisionForm,
     MfaResetRequestForm,
+    NationalBodyForm,
     PartnershipForm,
     StaffAccessConfirmForm,
     StaffAccessForm,
@@ -37,8 +39,15 @@ from accounts.models import Invitation, MfaResetRequest, User
 from accounts.policy import Permission
 from core.form_retry import retry_redirect, retry_take
 from directory import lookup
-from directory.models import Partnership
-from directory.services import PartnershipRefused, partnership_save
+from directory.models import NationalBody, Partnership
+from directory.services import (
+    NationalBodyRefused,
+    PartnershipRefused,
+    national_body_delete,
+    national_body_delete_problem,
+    national_body_save,
+    partnership_save,
+)
 
 INVITATION_SLOT = "staff-invitation-{user_id}"
 FormT = TypeVar("FormT", bound=forms.Form)
@@ -524,3 +533,82 @@ def partnership_edit(request: HttpRequest, partnership_id: int | None = None) ->
     form, status = _retried(request, slot=slot, make=lambda data: PartnershipForm(data, initial=initial))
     context = {"partnership": partnership, "form": form}
     return render(request, "accounts/admin/partnership_edit.html", context, status=status)
+
+
+# --- national bodies ----------------------------------------------------------------------------------------
+
+
+def _national_body(body_id: int) -> NationalBody:
+    body = NationalBody.objects.filter(pk=body_id).first()
+    if body is None:
+        raise Http404("There is no national body with that number.")
+    return body
+
+
+@staff_required(Permission.ADMINISTER)
+@require_http_methods(["GET"])
+def national_body_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/admin/national_body_list.html", {"bodies": selectors.national_body_list()})
+
+
+@staff_required(Permission.ADMINISTER)
+@require_http_methods(["GET", "POST"])
+def national_body_edit(request: HttpRequest, body_id: int | None = None) -> HttpResponse:
+    """Add a national body, or change its name, kind, code and contact address (post/redirect/get)."""
+    body = _national_body(body_id) if body_id is not None else None
+    if body is not None:
+        here = reverse("accounts:admin_national_body", kwargs={"body_id": body.pk})
+    else:
+        here = reverse("accounts:admin_national_body_new")
+    slot = f"national-body-{body_id or 'new'}"
+    if request.method == "POST":
+        form = NationalBodyForm(request.POST)
+        if not form.is_valid():
+            return retry_redirect(request, here, slot=slot, data=request.POST)
+        data = form.cleaned_data
+        try:
+            saved, changed = national_body_save(
+                body=body,
+                code=data["body_code"],
+                name=data["name"],
+                kind=data["kind"],
+                contact_email=data["contact_email"],
+                acting_user=staff_user(request),
+            )
+        except NationalBodyRefused as refused:
+            return retry_redirect(request, here, slot=slot, data=request.POST, error=str(refused))
+        messages.success(request, f"{saved.name} saved" if changed else f"Nothing changed for {saved.name}")
+        return redirect("accounts:admin_national_bodies")
+    initial = (
+        {"name": body.name, "kind": body.kind, "body_code": body.code, "contact_email": body.contact_email}
+        if body is not None
+        else {}
+    )
+    form, status = _retried(request, slot=slot, make=lambda data: NationalBodyForm(data, initial=initial))
+    context = {
+        "body": body,
+        "form": form,
+        "referrals": body.referrals.count() if body is not None else 0,
+        "delete_problem": national_body_delete_problem(body) if body is not None else "",
+    }
+    return render(request, "accounts/admin/national_body_edit.html", context, status=status)
+
+
+@staff_required(Permission.ADMINISTER)
+@require_http_methods(["GET", "POST"])
+def national_body_remove(request: HttpRequest, body_id: int) -> HttpResponse:
+    """Asks first. A body with referrals, and the review team, are never deleted: the page says why, and a
+    POST is refused with that reason (409) on this page again."""
+    body = _national_body(body_id)
+    here = reverse("accounts:admin_national_body_delete", kwargs={"body_id": body.pk})
+    slot = f"national-body-delete-{body.pk}"
+    if request.method == "POST":
+        try:
+            national_body_delete(body=body, acting_user=staff_user(request))
+        except NationalBodyRefused as refused:
+            return retry_redirect(request, here, slot=slot, error=str(refused), status=409)
+        messages.success(request, f"{body.name} deleted")
+        return redirect("accounts:admin_national_bodies")
+    form, status = _retried(request, slot=slot, make=lambda data: ConfirmForm(data))
+    context = {"body": body, "form": form, "problem": national_body_delete_problem(body)}
+    return render(request, "accounts/admin/national_body_delete.html", context, status=status)

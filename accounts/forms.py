@@ -1,3 +1,4 @@
+import re
 from typing import Any
 
 from django import forms
@@ -11,7 +12,7 @@ from core.forms import GovukForm, HintedChoiceField
 from core.identifiers import ALPHABET
 from core.text import CleanTextField
 from directory import lookup
-from directory.models import LocalAuthority, Partnership
+from directory.models import LocalAuthority, NationalBody, Partnership
 
 
 class SignInForm(forms.Form):
@@ -340,3 +341,72 @@ class PartnershipForm(GovukForm):
         if not codes:
             raise forms.ValidationError("Enter at least one authority the partnership covers")
         return [found for code in codes if (found := lookup.authority_by_code(code)) is not None]
+
+
+# A national body's code: lower-case words joined by hyphens (the API's schema says the same).
+NATIONAL_BODY_CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+POLICE_CODE_PREFIX = "police-"
+NATIONAL_BODY_KIND_HINTS: dict[str, str] = {
+    NationalBody.Kind.REVIEW_TEAM: "Its national reviewers work the cases sent for independent review here. "
+    "There is only one.",
+    NationalBody.Kind.OFSTED: "For a systemic failure in a council's children's services.",
+    NationalBody.Kind.CQC: "For a concern about a health setting.",
+    NationalBody.Kind.POLICE_FORCE: "The helpline refers a case to a force under Escalate.",
+    NationalBody.Kind.CSPR_PANEL: "For a serious incident that needs a national review of practice.",
+}
+
+
+class NationalBodyForm(GovukForm):
+    """A national body a case may be referred to: its name, kind, code and contact address."""
+
+    name = CleanTextField(
+        label="Name",
+        help_text="As the body calls itself, like Ofsted or South Yorkshire Police.",
+        max_length=128,
+        error_messages={
+            "required": "Enter the body's name",
+            "max_length": "The name must be 128 characters or fewer",
+        },
+    )
+    kind = HintedChoiceField(
+        label="What kind of body is it?",
+        choices=NationalBody.Kind.choices,
+        item_hints=NATIONAL_BODY_KIND_HINTS,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select what kind of body it is", "invalid_choice": "Select a kind of body"},
+    )
+    # Not "code": form_retry never keeps a field of that name (security codes), so a refusal would lose it.
+    body_code = forms.CharField(
+        label="Code",
+        help_text="Lower-case letters, numbers and hyphens, like ofsted or police-south-yorkshire. The staff API "
+        "and the audit trail name the body by it; a police force's starts with police-.",
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter the body's code",
+            "max_length": "The code must be 64 characters or fewer",
+        },
+    )
+    contact_email = forms.EmailField(
+        label="Contact email address (optional)",
+        help_text="Only the independent national review team is emailed, and never with case details: this "
+        "service sends other bodies nothing.",
+        required=False,
+        max_length=254,
+        error_messages={"invalid": "Enter an email address in the correct format, like referrals@body.gov.uk"},
+    )
+
+    def clean_body_code(self) -> str:
+        code = str(self.cleaned_data.get("body_code") or "").strip().lower()
+        if not NATIONAL_BODY_CODE.match(code):
+            raise forms.ValidationError(
+                "Enter a code of lower-case letters, numbers and hyphens only, like police-south-yorkshire"
+            )
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        code = cleaned.get("body_code")
+        if cleaned.get("kind") == NationalBody.Kind.POLICE_FORCE and code and not code.startswith(POLICE_CODE_PREFIX):
+            self.add_error("body_code", f"A police force's code starts with {POLICE_CODE_PREFIX}, like police-kent")
+        return cleaned

@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Invitation, MfaResetRequest, SealedTOTPDevice, User
-from directory.models import LocalAuthority, Partnership
+from directory.models import LocalAuthority, NationalBody, Partnership
 
 
 def staff_list(*, role: str = "") -> QuerySet[User]:
@@ -86,3 +86,10 @@ def partnership_list() -> QuerySet[Partnership]:
         .annotate(active_members=Count("members", filter=Q(members__is_active=True)))
         .prefetch_related(Prefetch("authorities", queryset=LocalAuthority.objects.order_by("name")))
     )
+
+
+def national_body_list() -> list[NationalBody]:
+    """Every national body with how many referrals name it, in one query: the review team, the regulators and
+    the review panel by name, then the police forces by name."""
+    bodies = NationalBody.objects.annotate(referral_count=Count("referrals")).order_by("name")
+    return sorted(bodies, key=lambda body: (body.kind == NationalBody.Kind.POLICE_FORCE, body.name))

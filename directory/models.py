@@ -115,6 +115,9 @@ class NationalBody(models.Model):
 
     # The bodies whose staff work referrals in this service (a role of accounts.policy holds the accounts).
     WITH_WORKSPACE = frozenset({Kind.REVIEW_TEAM})
+    # The bodies the helpline refers a case to directly ("Refer to a national body"): the police go through
+    # escalate (with the crime reference) and the review team through independent national review.
+    REFERRED_DIRECTLY = (Kind.OFSTED, Kind.CQC, Kind.CSPR_PANEL)
 
     code = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=128)

@@ -122,6 +122,41 @@ def referral_row(referral: Referral, case_number: str | None = None) -> dict[str
     )
 
 
+class CaseReferralSerializer(ReferralSerializer):
+    """A referral as the helpline reads it on the case: the authority API's row, with what the helpline wrote
+    for it and, for one passed on outside the service (status sent: Ofsted, a police force …), how and the
+    reference the body gave. Such a referral has no clocks: nobody here answers it."""
+
+    acknowledgement_due_at = serializers.DateTimeField(allow_null=True, help_text="null when passed on (sent)")
+    outcome_due_at = serializers.DateTimeField(allow_null=True, help_text="null when passed on (sent)")
+    summary = serializers.CharField(
+        allow_blank=True,
+        help_text="What the helpline wrote for it: the summary for an authority, the reason for review, what was "
+        "passed on to a national body (empty for a police referral or one the review referred on)",
+    )
+    how_sent = serializers.ChoiceField(
+        choices=HowSent.choices, allow_blank=True, help_text="How it was passed on (status sent only)"
+    )
+    reference = serializers.CharField(allow_blank=True, help_text="The reference the body gave, if any (sent only)")
+    referred_from = serializers.IntegerField(
+        allow_null=True, help_text="The review referral that referred the case on, for one the review made"
+    )
+
+
+def case_referral_row(referral: Referral, summary: str, reference: str) -> dict[str, Any]:
+    """A referral as the helpline's case API gives it (triage/api.py), with what case_open opened for it."""
+    row = referral_row(referral)
+    if referral.status == Referral.Status.SENT:
+        row["acknowledgement_due_at"] = row["outcome_due_at"] = None
+    return {
+        **row,
+        "summary": summary,
+        "how_sent": referral.how_sent,
+        "reference": reference,
+        "referred_from": referral.referred_from_id,
+    }
+
+
 def _listing_row(row: dict[str, Any]) -> dict[str, Any]:
     return _row(
         pk=row["id"],

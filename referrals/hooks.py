@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.models import User
-from directory.lookup import authority_by_code
+from directory.lookup import authority_by_code, national_body_by_code
 from directory.models import NationalBody
 from referrals import escalations, selectors, services
 from referrals.models import AuthorityAction, Referral
@@ -98,6 +98,24 @@ def _escalate(case: Case, data: dict[str, Any], acting_user: User) -> str:
     raise ActionNotAllowed("Choose independent national review or the police.")
 
 
+def _refer_national_body(case: Case, data: dict[str, Any], acting_user: User) -> str:
+    """The helpline's referral to Ofsted, the Care Quality Commission or the review panel: recorded as passed
+    on outside the service, and nothing sent to the body."""
+    referral = services.case_refer_national_body(
+        case=case,
+        body=national_body_by_code(str(data.get("national_body") or "")),
+        how_sent=str(data.get("how_sent") or ""),
+        reference=str(data.get("reference") or ""),
+        summary=str(data.get("summary") or ""),
+        acting_user=acting_user,
+    )
+    reference = " with the reference it gave" if referral.sent_reference else ""
+    return (
+        f"Referral to {referral.recipient_name} recorded{reference}. No email was sent: nothing about the case "
+        "leaves this service by email."
+    )
+
+
 def _sent(action: AuthorityAction, what: str, template: str, prefix: str) -> str:
     emails = _emails_for(action.case, template, thread_occasion(prefix, action.pk, action.referral))
     told = (
@@ -135,6 +153,7 @@ def register() -> None:
             actions={
                 "refer": _refer,
                 "escalate": _escalate,
+                "refer_national_body": _refer_national_body,
                 "reply_to_authority": _reply,
                 "relay_to_reporter": _relay,
                 "update_authority": _update,

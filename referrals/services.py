@@ -419,6 +419,55 @@ def case_escalate_police(
     return referral
 
 
+@transaction.atomic(durable=True)
+def case_refer_national_body(
+    *,
+    case: Case,
+    body: NationalBody | None,
+    how_sent: str,
+    summary: str,
+    reference: str = "",
+    acting_user: User,
+) -> Referral:
+    """Record that the helpline referred the case to Ofsted, the Care Quality Commission or the Child
+    Safeguarding Practice Review Panel, which have no accounts here: a referral passed on outside the service
+    (which body, how it was sent, the reference it gave, what the helpline passed on, sealed). The service
+    sends the body nothing, and the case's status does not change. Once per body and case: a second referral
+    to the same body (by the helpline or the review) is refused, so a retried request records nothing twice."""
+    case = case_locked(case)
+    workflow.check_allowed(case, "refer_national_body")
+    if body is None or body.kind not in NationalBody.REFERRED_DIRECTLY:
+        raise ActionNotAllowed(
+            "Choose Ofsted, the Care Quality Commission or the Child Safeguarding Practice Review Panel."
+        )
+    summary = summary.strip()
+    if not summary:
+        raise ActionNotAllowed("Write what was passed on to the national body.")
+    earlier = Referral.objects.filter(case=case, body=body, status=Referral.Status.SENT).order_by("referred_at").first()
+    if earlier is not None:
+        who = "the independent review" if earlier.referred_from_id else "the helpline"
+        raise ActionNotAllowed(
+            f"The case was already referred to {body.name} by {who} on "
+            f"{timezone.localtime(earlier.referred_at):%-d %B %Y}: add anything new as an internal note."
+        )
+    referral = _passed_on(
+        case=case, body=body, how_sent=how_sent, reference=reference, summary=summary, acting_user=acting_user
+    )
+    case_move(
+        case,
+        "refer_national_body",
+        acting_user,
+        {
+            "referral_id": referral.pk,
+            "body": body.code,
+            "kind": body.kind,
+            "how_sent": how_sent,
+            "reference_given": bool(referral.sent_reference),
+        },
+    )
+    return referral
+
+
 # --- the authority's side ---------------------------------------------------------------------------
 
 

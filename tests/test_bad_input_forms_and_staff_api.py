@@ -37,9 +37,10 @@ import pytest
 from django import forms
 from django.test import Client
 
-from accounts.forms import PartnershipForm
+from accounts.forms import NationalBodyForm, PartnershipForm
 from accounts.models import User
 from directory import lookup as authorities
+from directory.models import NationalBody
 from helpline.json_codec import MAX_ERROR_DEPTH, unencodable_fields
 from referrals import services as authority_service
 from referrals import services as referral_services
@@ -235,6 +236,12 @@ def case_action_answers(supervisor: User, other: Case) -> dict[str, dict[str, st
         "add_note": {"body": "Called the school."},
         "refer": {"summary": "Please look into this.", "share_identity": ""},
         "escalate": {"route": "national_review", "reason": "The concern is about the council."},
+        "refer_national_body": {
+            "national_body": "ofsted",
+            "how_sent": "telephone",
+            "reference": "OFS-2026-1",
+            "summary": "A systemic failure in the council's children's services.",
+        },
         "link_duplicate": {"other": other.case_number},
         "close": {"outcome": "no_further_action", "feedback": "Thank you.", "confirm": "on"},
         "reopen": {"reason": "The authority sent new information."},
@@ -392,6 +399,24 @@ def test_bad_form_input_on_a_safeguarding_partnership_is_a_gov_uk_page() -> None
         assert client.post(path, valid)["Location"] == "/staff/admin/partnerships"
     authorities_named = {"authorities": Kind.CHECKED}  # each line must name an authority
     variants = form_variants(valid, PartnershipForm.base_fields, answered=302, kinds=authorities_named)
+    assert_every_variant_answered(client, path, variants)
+
+
+def test_bad_form_input_on_a_national_body_is_a_gov_uk_page() -> None:
+    client, _ = signed_in_as(User.Role.ADMINISTRATOR)
+    # A police force changed by every variant: nothing refers to it, so its code may change, but only to a
+    # police force's (police-…), which no other text is.
+    path = f"/staff/admin/national-bodies/{NationalBody.objects.get(code='police-kent').pk}"
+    valid = {
+        "name": "Kent Police",
+        "kind": "police_force",
+        "body_code": "police-kent",
+        "contact_email": "a@kent.example",
+    }
+    with rolled_back(client):
+        assert client.post(path, valid)["Location"] == "/staff/admin/national-bodies"
+    code = {"body_code": Kind.CHECKED}
+    variants = form_variants(valid, NationalBodyForm.base_fields, answered=302, kinds=code)
     assert_every_variant_answered(client, path, variants)
 
 

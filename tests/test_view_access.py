@@ -107,6 +107,16 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     ("/staff/cases", GET, HELPLINE, {}),
     ("/staff/cases/{case}", GET, HELPLINE, {}),
     ("/staff/cases/{case}/add_note", POST, HELPLINE, {"add_note-body": "Access check"}),
+    (
+        "/staff/cases/{case}/refer_national_body",
+        POST,
+        HELPLINE,
+        {
+            "refer_national_body-national_body": "ofsted",
+            "refer_national_body-how_sent": "telephone",
+            "refer_national_body-summary": "Access check",
+        },
+    ),
     ("/staff/phone-report", GET_POST, HELPLINE, {}),
     # triage/admin_views.py
     ("/staff/admin/authorities", GET, ADMIN, {}),
@@ -134,6 +144,20 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
         ADMIN,
         {"name": "Access check", "authorities": "Rotherham"},
     ),
+    ("/staff/admin/national-bodies", GET, ADMIN, {}),
+    (
+        "/staff/admin/national-bodies/new",
+        GET_POST,
+        ADMIN,
+        {"name": "Access check", "kind": "ofsted", "body_code": "access-check"},
+    ),
+    (
+        f"/staff/admin/national-bodies/{UNKNOWN_USER}",
+        GET_POST,
+        ADMIN,
+        {"name": "Access check", "kind": "ofsted", "body_code": "access-check"},
+    ),
+    (f"/staff/admin/national-bodies/{UNKNOWN_USER}/delete", GET_POST, ADMIN, {}),
     # referrals/views.py
     ("/staff/referrals", GET, REFERRERS, {}),
     ("/staff/referrals/{case}", GET, REFERRERS, {}),
@@ -151,6 +175,12 @@ STAFF_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = 
     ("/api/v1/cases", GET, HELPLINE, {}),
     ("/api/v1/cases/{case}", GET, HELPLINE, {}),
     ("/api/v1/cases/{case}/add_note", POST, HELPLINE, {"body": "Access check"}),
+    (
+        "/api/v1/cases/{case}/refer_national_body",
+        POST,
+        HELPLINE,
+        {"national_body": "ofsted", "how_sent": "telephone", "summary": "Access check"},
+    ),
 ]
 # referrals/api.py (AuthorityOfficerVerified): the referral API, for officers and national reviewers.
 AUTHORITY_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = [

@@ -29,7 +29,7 @@ from accounts.models import User
 from accounts.policy import Permission
 from core.identifiers import CASE_NUMBER_ALPHABET
 from core.text import CleanTextField
-from referrals.api import ReferralSerializer, referral_row
+from referrals.api import CaseReferralSerializer, case_referral_row
 from reports.api import MessageOutputSerializer, text_pattern
 from reports.models import AlreadyReported
 from triage import routing, selectors, workflow
@@ -191,6 +191,15 @@ ACTION_BODY_OVERRIDES: dict[str, dict[str, Any]] = {
         "pattern": "^(police-[a-z0-9-]+)?$",
         "description": "A police force's code in the national bodies directory, like police-south-yorkshire "
         "(route police only)",
+    },
+    # Which national body a case was referred to directly (refer_national_body): its code in the directory.
+    "national_body": {
+        "type": "string",
+        "maxLength": 64,
+        "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        "description": "The code of Ofsted, the Care Quality Commission or the Child Safeguarding Practice Review "
+        "Panel in the national bodies directory (ofsted, cqc, cspr-panel as loaded; administrators may add "
+        "others of those kinds). The police: escalate with route police.",
     },
     # Who a referral goes to (refer), or which referral an update is for (update_authority).
     "recipient": {
@@ -365,7 +374,7 @@ class CaseDetailSerializer(serializers.Serializer[Any]):
         "state and the body's validity aside.",
     )
     deadlines = serializers.DictField(child=serializers.DateTimeField(allow_null=True))
-    referrals = ReferralSerializer(many=True, help_text="Each referral of the case, with its own status and clocks")
+    referrals = CaseReferralSerializer(many=True, help_text="Each referral of the case, with its own status and clocks")
     content = serializers.DictField(help_text="The decrypted concern")
     messages = MessageOutputSerializer(many=True)
 
@@ -397,7 +406,10 @@ class CaseDetailApi(APIView):
                 "already_reported": case.report.already_reported,
                 "allowed_actions": offered_actions(case, user),
                 "deadlines": {clock.key: getattr(case, clock.due_field) for clock in CASE_PAGE_CLOCKS},
-                "referrals": [referral_row(referral) for referral, _ in opened.referrals],
+                "referrals": [
+                    case_referral_row(referral, summary, opened.referral_references.get(referral.pk, ""))
+                    for referral, summary in opened.referrals
+                ],
                 "content": opened.content,
                 "messages": [
                     {"from": m.direction, "sent_on": m.sent_on, "kind": m.kind, "body": body}

@@ -410,6 +410,57 @@ class EscalateForm(GovukForm):
         return cleaned
 
 
+class ReferNationalBodyForm(GovukForm):
+    """Record that the case was referred to a national body with no accounts here (Ofsted, the Care Quality
+    Commission, the Child Safeguarding Practice Review Panel): which, how it was passed on (never by an email
+    with case details), the reference the body gave, and what the helpline passed on (sealed; the body is sent
+    nothing by this service)."""
+
+    national_body = forms.ChoiceField(
+        label="Which national body",
+        help_text="Ofsted for a systemic failure in a council's children's services, the Care Quality Commission "
+        "for a health setting, the Child Safeguarding Practice Review Panel for a serious incident. For the "
+        "police, use Escalate.",
+        error_messages={
+            "required": "Choose which national body the case was referred to",
+            "invalid_choice": "Choose a national body from the list",
+        },
+    )
+    how_sent = forms.ChoiceField(
+        label="How the case was passed to them",
+        help_text="Never by an email with case details in it.",
+        widget=forms.RadioSelect,
+        choices=list(HOW_SENT.items()),
+        error_messages={
+            "required": "Choose how the case was passed to the national body",
+            "invalid_choice": "Choose how the case was passed to the national body from the list",
+        },
+    )
+    reference = forms.CharField(
+        label="Their reference (optional)",
+        help_text="The reference the body gave, if it gave one.",
+        required=False,
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"max_length": "The reference must be 64 characters or fewer"},
+    )
+    summary = CleanTextField(
+        label="What was passed on",
+        help_text="A short record of what you told them, for the helpline. Only helpline staff read it here: "
+        "this service sends the body nothing.",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": "Write what was passed on to the national body",
+            "max_length": f"What was passed on must be {MESSAGE_MAX:,} characters or fewer",
+        },
+    )
+
+    def __init__(self, *args: Any, bodies: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.set_choices("national_body", [("", "Choose a national body"), *(bodies or [])])
+
+
 class LinkForm(forms.Form):
     other = forms.CharField(
         label="Case number of the duplicate",

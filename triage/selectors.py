@@ -9,6 +9,7 @@ from typing import Any, cast
 from django.contrib.postgres.aggregates import ArrayAgg, StringAgg
 from django.db import models
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -199,7 +200,13 @@ def helpline_work(*, user: User) -> HelplineWork:
     feedback_due_cases = list(
         done.values(*fields)
         .annotate(
-            authorities=StringAgg("referrals__authority__name", ", ", filter=recorded, order_by="referrals__id"),
+            # Who recorded each outcome: an authority, or the independent review team (a national body).
+            authorities=StringAgg(
+                Coalesce("referrals__authority__name", "referrals__body__name"),
+                ", ",
+                filter=recorded,
+                order_by="referrals__id",
+            ),
             outcomes=ArrayAgg("referrals__outcome", filter=recorded, order_by="referrals__id"),
         )
         .order_by("reporter_feedback_due_at", "case_number")[:HOME_LIST_SIZE]

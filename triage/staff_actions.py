@@ -11,7 +11,8 @@ from django import forms
 
 from accounts.models import User
 from accounts.policy import Permission
-from directory.lookup import authority_by_code, authority_choices, police_force_choices
+from directory.lookup import authority_by_code, authority_choices, national_body_choices, police_force_choices
+from directory.models import NationalBody
 from triage import case_actions, selectors, workflow
 from triage import forms as case_forms
 from triage.facts import Known
@@ -151,6 +152,11 @@ def _police_forces(context: FormContext) -> dict[str, Any]:
     return {"forces": police_force_choices()}
 
 
+def _national_bodies(context: FormContext) -> dict[str, Any]:
+    """The bodies the helpline refers a case to directly, from the directory (administrators keep it)."""
+    return {"bodies": national_body_choices(NationalBody.REFERRED_DIRECTLY)}
+
+
 def _questions(context: FormContext) -> dict[str, Any]:
     return {"questions": referral_port().question_choices(context.case) if context.case else []}
 
@@ -242,6 +248,14 @@ ACTIONS: dict[str, StaffAction] = {
         banner=_reported,
         transitions=("escalate_national_review", "escalate_police"),
         form_options=_police_forces,
+    ),
+    "refer_national_body": StaffAction(
+        case_forms.ReferNationalBodyForm,
+        "Refer to a national body",
+        "Record the referral",
+        run=_by_referrals("refer_national_body"),
+        banner=_reported,
+        form_options=_national_bodies,
     ),
     "link_duplicate": StaffAction(
         case_forms.LinkForm,

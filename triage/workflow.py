@@ -38,6 +38,8 @@ TRANSITIONS: dict[str, Transition] = {
         OPEN - {S.NATIONAL_REVIEW}, S.NATIONAL_REVIEW, "Send to independent national review"
     ),
     "escalate_police": Transition(OPEN, None, "Refer to the police"),
+    # Ofsted, the Care Quality Commission or the review panel: passed on outside the service, recorded here.
+    "refer_national_body": Transition(OPEN, None, "Refer to a national body"),
     "link_duplicate": Transition(OPEN | {S.CLOSED}, None, "Link a duplicate"),
     "close": Transition(OPEN, S.CLOSED, "Close with an outcome"),
     # Undoing a closure: a supervisor's, with a reason (case_actions.case_reopen); back to the helpline's triage.

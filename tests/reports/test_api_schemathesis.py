@@ -41,8 +41,8 @@ from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
 from directory import lookup
-from directory.lookup import police_force_choices
-from directory.models import LocalAuthority
+from directory.lookup import national_body_choices, police_force_choices
+from directory.models import LocalAuthority, NationalBody
 from helpline.json_codec import unencodable_fields
 from helpline.wsgi import application
 from reports.api import CONTACT_NEEDS_A_NAME, CONTACT_NEEDS_A_WAY, CONTACT_WHEN_ANONYMOUS, UNKNOWN_GSS_CODE
@@ -155,6 +155,11 @@ def _no_such_force(value: Any, messages: Any) -> bool:
     return str(value or "") not in {code for code, _ in police_force_choices()}
 
 
+def _no_such_direct_body(value: Any, messages: Any) -> bool:
+    """refer_national_body: a code that is not Ofsted's, the CQC's or the review panel's in the directory."""
+    return str(value or "") not in {code for code, _ in national_body_choices(NationalBody.REFERRED_DIRECTLY)}
+
+
 def _no_such_case(value: Any, messages: Any) -> bool:
     helpline = policy.holders(Permission.HELPLINE_WORK).first()
     return helpline is not None and selectors.case_by_identifier(user=helpline, text=str(value)) is None
@@ -200,6 +205,7 @@ REFUSALS_THE_SCHEMA_CANNOT_STATE: dict[str, dict[str, Explanation]] = {
         "reason": _left_empty,
         "force": _no_such_force,
         "how_sent": _left_empty,
+        "national_body": _no_such_direct_body,
         "suspects": _counts_without_enough_suspects,
         "placing_authority": _placing_authority_refused,
     },

@@ -77,6 +77,7 @@ EXPECTED: dict[str, tuple[Permission, set[str]]] = {
     "add_note": (HELPLINE, OPEN | {CLOSED}),
     "refer": (HELPLINE, {NEW, TRIAGE, AWAITING, REFERRED}),
     "escalate": (HELPLINE, OPEN),
+    "refer_national_body": (HELPLINE, OPEN),
     "link_duplicate": (HELPLINE, OPEN | {CLOSED}),
     "close": (HELPLINE, OPEN),
     "reopen": (SUPERVISOR, {CLOSED}),

@@ -16,7 +16,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from audit.trail import audit_verify
 from directory.lookup import authority_by_code
-from directory.models import LocalAuthority
+from directory.models import LocalAuthority, NationalBody
 from notify.models import Notification
 from outbox.models import OutboxMessage
 from outbox.services import outbox_process
@@ -178,6 +178,13 @@ RUNNERS: dict[str, Runner] = {
     "escalate_police": lambda case, user: actions.case_escalate(
         case=case, route="police", force="police-south-yorkshire", how_sent="telephone", acting_user=user
     ),
+    "refer_national_body": lambda case, user: referral_services.case_refer_national_body(
+        case=case,
+        body=NationalBody.objects.get(code="cqc"),
+        how_sent="telephone",
+        summary=f"{CANARY} passed on",
+        acting_user=user,
+    ),
     "link_duplicate": lambda case, user: actions.case_link_duplicate(case=case, other=_other_case(), acting_user=user),
     "close": lambda case, user: actions.case_close(
         case=case, outcome="no_further_action", feedback=f"{CANARY} feedback", acting_user=user
@@ -232,6 +239,7 @@ LEAVES_IN: dict[str, tuple[str | None, ...]] = {
     "refer":                    (REFERRED, REFERRED, REFERRED, REFERRED, REFUSED,  REFUSED),
     "escalate_national_review": (REVIEW,   REVIEW,   REVIEW,   REVIEW,   REFUSED,  REFUSED),
     "escalate_police":          (NEW,      TRIAGE,   WAITING,  REFERRED, REVIEW,   REFUSED),
+    "refer_national_body":      (NEW,      TRIAGE,   WAITING,  REFERRED, REVIEW,   REFUSED),
     "link_duplicate":           (NEW,      TRIAGE,   WAITING,  REFERRED, REVIEW,   CLOSED),
     "close":                    (CLOSED,   CLOSED,   CLOSED,   CLOSED,   CLOSED,   REFUSED),
     "reopen":                   (REFUSED,  REFUSED,  REFUSED,  REFUSED,  REFUSED,  TRIAGE),

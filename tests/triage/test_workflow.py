@@ -49,6 +49,8 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "refer": TRIAGE | {S.REFERRED},
     "escalate_national_review": OPEN - {S.NATIONAL_REVIEW},
     "escalate_police": OPEN,
+    # Ofsted, the Care Quality Commission or the review panel, while the case is open (issue 24).
+    "refer_national_body": OPEN,
     "link_duplicate": ALL,
     "close": OPEN,
     "reopen": frozenset({S.CLOSED}),
@@ -218,6 +220,11 @@ def api_bodies(case: Case, other: Case, assignee: User) -> dict[str, dict[str, A
             else {}
         ),
         "escalate": {"route": "police", "force": "police-south-yorkshire", "how_sent": "telephone"},
+        "refer_national_body": {
+            "national_body": "ofsted",
+            "how_sent": "secure_channel",
+            "summary": "A systemic failure in the council's children's services.",
+        },
         "link_duplicate": {"other": other.case_number},
         "close": {"outcome": "no_further_action", "feedback": "Thank you.", "confirm": True},
         "reopen": {"reason": "The school sent new information."},
