@@ -2,7 +2,8 @@
 # One image for every role: the public and staff web services, the Celery worker and beat.
 # The role and the secrets come from the environment at run time (see docker-compose.yml); the image
 # holds no secret and no key. The default target is that image (`app`); `--target proxy` builds the front
-# door, Debian's nginx (docker-compose.yml's proxy service, docs/deploy.md section 4).
+# door, Debian's nginx (docker-compose.yml's proxy service, docs/deploy.md section 4), and `--target clamav` the
+# malware scanner (its clamav and freshclam services, docs/attachments.md).
 
 # --- Stage 1: GOV.UK Frontend assets, from the npm registry, never committed -----------------------
 FROM node:22-bookworm-slim AS assets
@@ -86,8 +87,31 @@ USER www-data
 EXPOSE 8443 8080
 CMD ["python", "/srv/helpline/deploy/nginx/proxy.py", "run"]
 
-# --- Stage 5: the application (the default target) ----------------------------------------------------
+# --- Stage 5: the malware scanner ---------------------------------------------------------------------
+# Debian bookworm's clamd and freshclam (docker-compose.yml's clamav and freshclam services), as `make run` and
+# the tests use them, with the project's own clamd configuration (deploy/clamav/clamd.conf.in; docs/attachments.md):
+# a Unix socket on a volume shared with the worker and the staff service, no TCP. The stream limit is 100 MiB here:
+# raise it (and MaxFileSize) if ATTACHMENT_MAX_BYTES ever goes above that.
+FROM python:3.11-slim-bookworm AS clamav
+RUN apt-get update \
+ && RUNLEVEL=1 apt-get install -y --no-install-recommends clamav-daemon clamav-freshclam \
+ && rm -rf /var/lib/apt/lists/* \
+ && install -d -o clamav -g clamav -m 0755 /run/clamd /var/lib/clamav
+COPY deploy/clamav/ /etc/helpline-clamav/
+RUN sed -e 's#@SOCKET@#/run/clamd/clamd.sock#' -e 's#@DATABASE_DIR@#/var/lib/clamav#' -e 's#@TEMPORARY_DIR@#/tmp#' \
+        -e 's#@STREAM_MAX@#100M#' -e 's#@SCAN_MAX@#400M#' -e 's#^LocalSocketMode .*#LocalSocketMode 666#' \
+        /etc/helpline-clamav/clamd.conf.in > /etc/helpline-clamav/clamd.conf
+USER clamav
+CMD ["clamd", "-c", "/etc/helpline-clamav/clamd.conf"]
+
+# --- Stage 6: the application (the default target) ----------------------------------------------------
 FROM app-files AS app
+
+# The workers' metadata cleaner for attachments (docs/attachments.md): Debian's mat2, called as /usr/bin/mat2, and
+# bubblewrap, which confines it. Installed in the one image every role shares; only the worker runs them.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends mat2 bubblewrap \
+ && rm -rf /var/lib/apt/lists/*
 
 # Files stay owned by root and read-only to the service user.
 USER 10001:10001

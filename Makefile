@@ -19,6 +19,8 @@ export DATABASE_RUNTIME_ROLE := $(RUNTIME_ROLE)
 RUNTIME_DATABASE_URL := $(subst ://postgres@,://$(RUNTIME_ROLE)@,$(DATABASE_URL))
 PG_HOST := 127.0.0.1
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
+# Debian's clamd, mat2 and bubblewrap, which the workers run on attachments (their rules are below nginx's).
+ATTACHMENT_TOOLS := /usr/sbin/clamd /usr/bin/mat2 /usr/bin/bwrap
 
 .PHONY: run test test-fast fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench bench-audit bench-stats bench-list soak screenshots clean
 
@@ -89,9 +91,10 @@ data: migrate
 	$(BIN)/python manage.py seed_demo -v 0
 
 # The last step renders the GOV.UK pages nginx answers with itself (413, 502, …) from the project's templates.
-setup: venv assets data /usr/sbin/nginx
+setup: venv assets data /usr/sbin/nginx $(ATTACHMENT_TOOLS)
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 	$(BIN)/python deploy/nginx/error_pages.py var/nginx/pages
+	$(BIN)/python manage.py clamav_setup --test-signatures
 
 # Debian's Chromium for the browser tests, and Debian's docker-compose to validate docker-compose.yml.
 /usr/bin/chromium:
@@ -111,7 +114,24 @@ NGINX_INSTALL := RUNLEVEL=1 $(APT_GET) install -y -qq --no-install-recommends ng
 /usr/sbin/nginx:
 	$(NGINX_INSTALL) 2>&1 || { $(APT_GET) update -qq && $(NGINX_INSTALL); }
 
-setup-test: venv assets database /usr/bin/chromium /usr/bin/docker-compose /usr/sbin/nginx /usr/bin/java
+# The workers' tools for attachments (docs/attachments.md): Debian's ClamAV daemon (clamd), mat2 and bubblewrap,
+# each without its recommends. A machine that already has them skips this; one that has not gets them here.
+# RUNLEVEL=1: without systemd (CI) the packages start no service. With systemd, the packaged clamav-daemon and
+# clamav-freshclam services are stopped and disabled once installed: clamd runs with the project's own
+# configuration (manage.py clamav_setup, var/clamav/), started by make run's supervisord and by the tests.
+APT_INSTALL = RUNLEVEL=1 $(APT_GET) install -y -qq --no-install-recommends $(1) >/dev/null
+/usr/sbin/clamd:
+	$(call APT_INSTALL,clamav-daemon) 2>&1 || { $(APT_GET) update -qq && $(call APT_INSTALL,clamav-daemon); }
+	if [ -d /run/systemd/system ]; then \
+		systemctl disable --now clamav-daemon.service clamav-daemon.socket clamav-freshclam.service 2>/dev/null || true; fi
+
+/usr/bin/mat2:
+	$(call APT_INSTALL,mat2) 2>&1 || { $(APT_GET) update -qq && $(call APT_INSTALL,mat2); }
+
+/usr/bin/bwrap:
+	$(call APT_INSTALL,bubblewrap) 2>&1 || { $(APT_GET) update -qq && $(call APT_INSTALL,bubblewrap); }
+
+setup-test: venv assets database /usr/bin/chromium /usr/bin/docker-compose /usr/sbin/nginx /usr/bin/java $(ATTACHMENT_TOOLS)
 	$(BIN)/python manage.py generate_dev_keys
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 

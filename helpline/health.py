@@ -6,11 +6,15 @@ the outbox keeps every report until they are back. So a broker outage is "degrad
 docker-compose does not restart a web tier that is still doing its job. Only a database outage is 503.
 
 Which dependency is down, how stale the worker heartbeat is and how old the oldest unsent outbox row is
-are for operators: supervisors and administrators see them at ``/staff/health``.
+are for operators: supervisors and administrators see them at ``/staff/health``, with the malware scanner
+(clamd): which one, whether it answers and how old its signatures are. The scanner is not part of
+``/healthz``: reports (and their files) are still taken while it is down; the files wait to be checked.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +30,7 @@ from kombu import Connection
 from accounts.decorators import staff_required
 from accounts.policy import Permission
 from audit.alerts import alerts_health
+from core.clamd import Clamd, ScannerUnavailable
 from outbox.models import OutboxMessage, WorkerHeartbeat
 from triage.selectors import authorities_unreached
 
@@ -46,6 +51,41 @@ def broker_ok() -> bool:
         return True
     except Exception:  # noqa: BLE001
         return False
+
+
+def signatures_folder_time(folder: Path) -> datetime | None:
+    """When the newest file in clamd's database folder was written (freshclam's last update, or locally the
+    test signatures'), if this process can read the folder."""
+    try:
+        times = [entry.stat().st_mtime for entry in folder.iterdir() if entry.is_file()]
+    except OSError:
+        return None
+    return datetime.fromtimestamp(max(times), tz=UTC) if times else None
+
+
+SCANNER = "ClamAV (clamd)"
+
+
+def scanner_health(now: datetime | None = None) -> dict[str, Any]:
+    """The malware scanner: its name and version, whether it answers, and the age of its signatures (from
+    clamd's own answer when it loaded ClamAV's database, else from its database folder)."""
+    now = now or timezone.now()
+    try:
+        client = Clamd(timeout=2)
+        answers = client.ping()
+        version = client.version()
+    except ScannerUnavailable:
+        return {"ok": False, "name": SCANNER, "socket": settings.CLAMD_SOCKET, "signatures_age_hours": None}
+    built = version.signatures_built or signatures_folder_time(Path(settings.CLAMD_DATABASE_DIR))
+    age = round((now - built).total_seconds() / 3600, 1) if built is not None else None
+    return {
+        "ok": answers,
+        "name": f"{version.engine} (clamd)" if version.engine else SCANNER,
+        "socket": settings.CLAMD_SOCKET,
+        "signatures_version": version.signatures_version,
+        "signatures_age_hours": age,
+        "signatures_stale": age is None or age > settings.CLAMD_SIGNATURES_STALE_HOURS,
+    }
 
 
 def health() -> tuple[bool, dict[str, Any]]:
@@ -94,6 +134,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 def staff_health(request: HttpRequest) -> HttpResponse:
     _, body = health()
+    body["scanner"] = scanner_health()
+    if body["status"] == "ok" and not body["scanner"]["ok"]:
+        body["status"] = "degraded"
     if request.GET.get("format") == "json":
         return JsonResponse(body)
     audit_alerts = [
@@ -104,5 +147,10 @@ def staff_health(request: HttpRequest) -> HttpResponse:
         }
         for alert in body.get("audit", {}).get("alerts", [])
     ]
-    context = {"health": body, "audit_alerts": audit_alerts, "stale_after": settings.WORKER_STALE_SECONDS}
+    context = {
+        "health": body,
+        "audit_alerts": audit_alerts,
+        "stale_after": settings.WORKER_STALE_SECONDS,
+        "signatures_stale_after": settings.CLAMD_SIGNATURES_STALE_HOURS,
+    }
     return render(request, "staff/health.html", context)

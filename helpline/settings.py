@@ -4,6 +4,7 @@ Secrets may be given directly (``NAME``) or as a path to a file (``NAME_FILE``).
 (``HELPLINE_ENV=production``) refuses to start without them; nothing secret has a committed default.
 """
 
+import hashlib
 import os
 from datetime import timedelta
 from importlib.util import find_spec
@@ -281,6 +282,31 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = envint("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 
 ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 ATTACHMENT_MAX_FILES = envint("ATTACHMENT_MAX_FILES", 10)
 ATTACHMENT_UPLOAD_TTL_SECONDS = envint("ATTACHMENT_UPLOAD_TTL_SECONDS", 60 * 60)
+# Processing by the workers (reports.attachment_pipeline, docs/attachments.md): scanned by clamd, stripped by
+# mat2, re-sealed. The decrypted file exists only in a private folder (mode 0700) made in ATTACHMENT_WORK_DIR,
+# which must be memory-backed (tmpfs): the worker refuses to write plaintext anywhere else.
+ATTACHMENT_WORK_DIR = os.environ.get("ATTACHMENT_WORK_DIR", "/dev/shm")  # noqa: S108 - private 0700 folders in it
+# mat2 gets this long per file; past it the file is kept as it came and marked "could not be cleaned". Keep it
+# under OUTBOX_LEASE_SECONDS, so a slow file is never taken up by a second worker while the first still runs.
+ATTACHMENT_CLEAN_TIMEOUT_SECONDS = envint("ATTACHMENT_CLEAN_TIMEOUT_SECONDS", 90)
+# mat2 runs inside bubblewrap (no network, no keys, only its private folder). Turn it off only where user
+# namespaces are refused and the worker is otherwise confined (docs/attachments.md, "Production").
+MAT2_SANDBOX = envbool("MAT2_SANDBOX", "true")
+# While the scanner (or the sandbox) is unavailable a file waits: tried again after 30 s, then twice as long
+# each time, up to half an hour; never given up.
+ATTACHMENT_RETRY_FIRST_SECONDS = envint("ATTACHMENT_RETRY_FIRST_SECONDS", 30)
+ATTACHMENT_RETRY_MAX_SECONDS = envint("ATTACHMENT_RETRY_MAX_SECONDS", 30 * 60)
+# clamd (core.clamd): its Unix socket, and for the local one (`manage.py clamav_setup`, deploy/clamav/) its
+# configuration, signature database folder and the memory-backed folder it spools a scanned stream to.
+CLAMD_SOCKET = os.environ.get("CLAMD_SOCKET", str(BASE_DIR / "var" / "clamav" / "clamd.sock"))
+CLAMD_TIMEOUT_SECONDS = envint("CLAMD_TIMEOUT_SECONDS", 60)
+CLAMD_CONFIG = os.environ.get("CLAMD_CONFIG", str(BASE_DIR / "var" / "clamav" / "clamd.conf"))
+CLAMD_DATABASE_DIR = os.environ.get("CLAMD_DATABASE_DIR", str(BASE_DIR / "var" / "clamav" / "db"))
+# One per checkout and user, so that several local clamds never share a spool folder.
+_CLAMD_SPOOL = f"helpline-clamd-{os.getuid()}-{hashlib.sha256(bytes(BASE_DIR)).hexdigest()[:8]}"
+CLAMD_TEMPORARY_DIR = os.environ.get("CLAMD_TEMPORARY_DIR", f"/dev/shm/{_CLAMD_SPOOL}")  # noqa: S108 - 0700, clamd's
+# The staff health page warns when the signature database is older than this (freshclam updates it hourly).
+CLAMD_SIGNATURES_STALE_HOURS = envint("CLAMD_SIGNATURES_STALE_HOURS", 48)
 
 # Email: an anymail provider (or SMTP) in production; locally, files only the service's user can read under
 # var/mail, never the process output (it would put reporters' addresses in the log); tracking off.

@@ -7,6 +7,8 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from reports import checks  # noqa: F401
+        from reports.attachment_pipeline import register_handlers
         from reports.notifications import register_reporter_notifications
 
         register_reporter_notifications()
+        register_handlers()

@@ -1,4 +1,5 @@
-"""Kinds of outbox work the reports app asks for. Triage registers their handlers: reports never calls it."""
+"""Kinds of outbox work the reports app asks for. Triage registers the handlers of the first two (reports never
+calls triage); reports registers its own for PROCESS_ATTACHMENT (reports.attachment_pipeline, reports/apps.py)."""
 
 # A new report (target: the report) to be turned into a case in a queue.
 ROUTE_REPORT = "route_report"

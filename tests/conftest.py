@@ -2,6 +2,7 @@ import pytest
 
 import tests.fuzzing  # noqa: F401 - loads the Hypothesis profile before any test module is imported
 from tests.audit.fixtures import audit_truncate_allowed  # noqa: F401 - the test database runs without the TRUNCATE guard
+from tests.clamav import clamd, scanner  # noqa: F401 - a real clamd (the project's own configuration), one per session
 from tests.fixtures_authorities import local_authorities  # noqa: F401
 from tests.live import authorities_committed, celery_worker, gunicorn_server, test_broker  # noqa: F401
 
@@ -26,7 +27,7 @@ def fast_kdf(settings):  # type: ignore[no-untyped-def]
 OUT_OF_THE_FAST_LANE = frozenset({"e2e", "worker", "slow"})
 # The test broker too: the fast tier runs on two xdist workers, which would empty each other's queue.
 STARTS_SOMETHING = frozenset(
-    {"playwright", "live_server", "celery_worker", "gunicorn_server", "front_door", "test_broker"}
+    {"playwright", "live_server", "celery_worker", "gunicorn_server", "front_door", "test_broker", "clamd"}
 )
 
 
