@@ -45,7 +45,7 @@ PPTX = FileType(
     (".pptx",),
 )
 ODT = FileType("application/vnd.oasis.opendocument.text", ".odt", "OpenDocument text", (".odt",))
-TEXT = FileType("text/plain", ".txt", "Text file", (".txt", ".text"))
+TEXT = FileType("text/plain", ".txt", "text file", (".txt", ".text"))
 MP3 = FileType("audio/mpeg", ".mp3", "MP3 audio", (".mp3",))
 
 ACCEPTED: tuple[FileType, ...] = (PDF, JPEG, PNG, HEIC, DOCX, XLSX, PPTX, ODT, TEXT, MP3)
@@ -55,6 +55,11 @@ IMAGES = (JPEG, PNG, HEIC)
 # The file upload component's accept attribute, and the words the pages use.
 ACCEPT_ATTRIBUTE = ",".join(extension for kind in ACCEPTED for extension in kind.extensions)
 ACCEPTED_WORDS = "PDF, JPG, PNG, HEIC, DOCX, XLSX, PPTX, ODT, TXT or MP3"
+
+
+def _a(label: str) -> str:
+    """The label with its article: "a PDF", "an Excel spreadsheet"."""
+    return f"{'an' if label.startswith(('Excel', 'OpenDocument', 'MP3')) else 'a'} {label}"
 
 
 class RefusedType(Exception):
@@ -113,7 +118,7 @@ def sniff(name: str, head: bytes) -> FileType:
     if not head:
         raise RefusedType("The selected file is empty")
     if not _magic_fits(kind, head):
-        raise RefusedType(f"The selected file is not a {kind.label}: its contents do not match its name")
+        raise RefusedType(f"The selected file is not {_a(kind.label)}: its contents do not match its name")
     return kind
 
 
@@ -129,7 +134,7 @@ def identify(claimed: FileType, path: Path) -> FileType:
         with path.open("rb") as file:
             head = file.read(8192)
         if not _magic_fits(claimed, head):
-            raise RefusedType(f"The file is not a {claimed.label}")
+            raise RefusedType(f"The file is not {_a(claimed.label)}")
         if claimed is TEXT:
             try:
                 path.read_bytes().decode("utf-8")
@@ -144,9 +149,9 @@ def identify(claimed: FileType, path: Path) -> FileType:
             else:
                 found = next((kind for kind, part in _OOXML_MAIN_PARTS.items() if part in names), None)
     except (zipfile.BadZipFile, OSError, ValueError, KeyError) as error:
-        raise RefusedType(f"The file is not a {claimed.label}: it is damaged") from error
+        raise RefusedType(f"The file is not {_a(claimed.label)}: it is damaged") from error
     if found is None:
-        raise RefusedType(f"The file is not a {claimed.label}")
+        raise RefusedType(f"The file is not {_a(claimed.label)}")
     if found is not claimed:
-        raise RefusedType(f"The file is a {found.label}, not a {claimed.label}")
+        raise RefusedType(f"The file is {_a(found.label)}, not {_a(claimed.label)}")
     return found

@@ -268,7 +268,7 @@ def test_a_file_that_is_not_the_type_it_claimed_is_blocked_with_a_plain_reason(w
     assert (attachment.status, attachment.stage, attachment.scan_signature) == ("blocked", "done", "")
     assert not AttachmentChunk.objects.filter(attachment=attachment).exists()
     reason = attachment_meta(attachment, report_key(report)).cleaning_note
-    assert reason == "The file is a Excel spreadsheet, not a Word document"
+    assert reason == "The file is an Excel spreadsheet, not a Word document"
     assert not list(work_dir.iterdir())
 
 
