@@ -9,6 +9,7 @@ from typing import Any, cast
 from django.contrib.postgres.aggregates import ArrayAgg, StringAgg
 from django.db import models
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -199,7 +200,13 @@ def helpline_work(*, user: User) -> HelplineWork:
     feedback_due_cases = list(
         done.values(*fields)
         .annotate(
-            authorities=StringAgg("referrals__authority__name", ", ", filter=recorded, order_by="referrals__id"),
+            # Whoever recorded it: an authority, or a national body (the independent review's findings).
+            authorities=StringAgg(
+                Coalesce("referrals__authority__name", "referrals__body__name"),
+                ", ",
+                filter=recorded,
+                order_by="referrals__id",
+            ),
             outcomes=ArrayAgg("referrals__outcome", filter=recorded, order_by="referrals__id"),
         )
         .order_by("reporter_feedback_due_at", "case_number")[:HOME_LIST_SIZE]
@@ -455,12 +462,21 @@ def thread_numbered(actions: list[Any]) -> Thread:
 
 
 def questions_waiting(*, user: User) -> list[dict[str, Any]]:
-    """Helpline side: cases whose authority is waiting for an answer, oldest question first."""
+    """Helpline side: cases whose authority is waiting for an answer, oldest question first, with who asked
+    (``asked_by``: the authorities or national bodies whose referrals' questions wait)."""
     require_helpline(user)
     rows = (
         Case.objects.filter(UNANSWERED)
-        .values("case_number", "authority__name")
-        .annotate(questions=Count("authority_actions"), due=Min("authority_actions__answer_due_at"))
+        .values("case_number")
+        .annotate(
+            asked_by=StringAgg(
+                Coalesce("authority_actions__referral__authority__name", "authority_actions__referral__body__name"),
+                ", ",
+                distinct=True,
+            ),
+            questions=Count("authority_actions"),
+            due=Min("authority_actions__answer_due_at"),
+        )
         .order_by("due", "case_number")[:200]
     )
     return [dict(row) for row in rows]
