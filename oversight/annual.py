@@ -10,12 +10,15 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Exists, Func, OuterRef, Q, QuerySet
 
 from oversight.suppression import THRESHOLD, Table, suppress
-from referrals.models import AuthorityAction, AuthorityOutcome, Referral
+from referrals.models import LOCAL_AUTHORITY, RECIPIENT_KINDS, AuthorityAction, AuthorityOutcome, Referral
 from reports.models import AlreadyReported, Channel, ConcernType, Report
 from triage.facts import COMPLETENESS_FIELDS, NOT_KNOWN, NOT_RECORDED, Known
 from triage.models import Case, Outcome
 
 LONDON = ZoneInfo("Europe/London")
+# Not what an authority did: its questions and outcome are counted elsewhere, and only the independent review
+# refers a case on.
+NOT_AUTHORITY_ACTIONS = (AuthorityAction.Kind.QUESTION, AuthorityAction.Kind.OUTCOME, AuthorityAction.Kind.REFERRED_ON)
 
 
 def shown(count: int) -> str:
@@ -103,8 +106,9 @@ def annual_report(year: int) -> AnnualReport:
         reports.values_list("already_reported").annotate(n=Count("id")).values_list("already_reported", "n")
     )
     referred = Referral.objects.filter(case=OuterRef("pk"))
+    to_authority = referred.filter(authority__isnull=False)
     action = cases.aggregate(
-        referred=Count("id", filter=Q(Exists(referred))),
+        referred=Count("id", filter=Q(Exists(to_authority))),
         independent=Count("id", filter=Q(independent_review=True)),
         police=Count("id", filter=Q(escalated_to_police=True)),
         closed=Count("id", filter=Q(status=Case.Status.CLOSED)),
@@ -116,17 +120,23 @@ def annual_report(year: int) -> AnnualReport:
     outcomes = dict(
         cases.exclude(outcome="").values_list("outcome").annotate(n=Count("id")).values_list("outcome", "n")
     )
-    # Each referral's outcome: a case referred to two authorities has two.
+    referrals = Referral.objects.filter(case__in=cases)
+    # Every referral by kind of recipient: a local authority (no body), or the national body's kind.
+    by_recipient = {
+        kind or LOCAL_AUTHORITY: n
+        for kind, n in referrals.values_list("body__kind").annotate(n=Count("id")).values_list("body__kind", "n")
+    }
+    # Each authority's referral's outcome: a case referred to two authorities has two.
     authority_outcomes = dict(
-        Referral.objects.filter(case__in=cases)
+        referrals.filter(authority__isnull=False)
         .exclude(outcome="")
         .values_list("outcome")
         .annotate(n=Count("id"))
         .values_list("outcome", "n")
     )
     authority_actions = dict(
-        AuthorityAction.objects.filter(case__in=cases)
-        .exclude(kind__in=[AuthorityAction.Kind.QUESTION, AuthorityAction.Kind.OUTCOME])
+        AuthorityAction.objects.filter(case__in=cases, referral__authority__isnull=False)
+        .exclude(kind__in=NOT_AUTHORITY_ACTIONS)
         .values_list("kind")
         .annotate(n=Count("case", distinct=True))
         .values_list("kind", "n")
@@ -157,11 +167,16 @@ def annual_report(year: int) -> AnnualReport:
                 ],
             ),
             (
+                "Referrals by kind of recipient (a case may be referred to several)",
+                # No total is printed (nor the case count it would differ from): each count stands alone.
+                [(label, by_recipient.get(code, 0)) for code, label in RECIPIENT_KINDS],
+            ),
+            (
                 "What local authorities did (cases)",
                 [
                     (AuthorityAction.Kind(code).label, authority_actions.get(code, 0))
                     for code in AuthorityAction.Kind.values
-                    if code not in (AuthorityAction.Kind.QUESTION, AuthorityAction.Kind.OUTCOME)
+                    if code not in NOT_AUTHORITY_ACTIONS
                 ],
             ),
             ("Helpline outcomes", [Part([(label, outcomes.get(code, 0)) for code, label in Outcome.choices])]),

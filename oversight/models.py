@@ -29,9 +29,13 @@ class Fact(models.Model):
 class CaseFact(Fact):
     status = models.CharField(max_length=24)
     outcome = models.CharField(max_length=32)
+    # What a local authority recorded, and its referral's clocks: blank (NULL) for a referral to a national
+    # body, whose row stays under the case's own authority (oversight migration 0010).
     authority_outcome = models.CharField(max_length=32)
-    ack = models.CharField(max_length=16, null=True)  # noqa: DJ001 - NULL when not referred
-    outcome_timeliness = models.CharField(max_length=16, null=True)  # noqa: DJ001 - NULL when not referred
+    # referrals.models.RECIPIENT_KINDS: "local_authority" or the national body's kind; NULL when not referred.
+    recipient = models.CharField(max_length=16, null=True)  # noqa: DJ001 - NULL when not referred
+    ack = models.CharField(max_length=16, null=True)  # noqa: DJ001 - NULL unless referred to an authority
+    outcome_timeliness = models.CharField(max_length=16, null=True)  # noqa: DJ001 - as ack
 
     class Meta:
         managed = False

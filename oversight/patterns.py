@@ -148,9 +148,11 @@ def _reports_behind(cases: QuerySet[Case]) -> Evidence:
 
 
 def _missed_referrals(now: datetime) -> QuerySet[Referral]:
+    """Referrals to local authorities acknowledged late or not at all. A referral to a national body is no
+    authority's (and one passed on outside the service is never acknowledged here)."""
     since = now - timedelta(days=settings.PATTERN_MISSED_ACK_DAYS)
     missed = Q(acknowledged_at__isnull=True, ack_due_at__lt=now) | Q(acknowledged_at__gt=F("ack_due_at"))
-    return Referral.objects.filter(referred_at__gte=since).filter(missed)
+    return Referral.objects.filter(authority__isnull=False, referred_at__gte=since).filter(missed)
 
 
 def missed_acknowledgements(now: datetime) -> list[Alert]:

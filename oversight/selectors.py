@@ -27,13 +27,23 @@ from oversight.models import (
     StoredStatistics,
     StoredSuppression,
 )
-from oversight.periods import Measure, Period, Rollup, SuppressionStore, publish_year, quarter_of
+from oversight.periods import Measure, Period, Rollup, SameFigure, SuppressionStore, publish_year, quarter_of
 from oversight.picture import picture_measures
 from oversight.stored import DatabaseStore
 from oversight.suppression import Table
-from referrals.models import AuthorityOutcome
+from referrals.models import LOCAL_AUTHORITY, RECIPIENT_KINDS, AuthorityOutcome
 from reports.models import AlreadyReported, ConcernType
 from triage.models import Outcome
+
+# Referrals by kind of recipient: a local authority or a national body's kind (referrals.models).
+BY_RECIPIENT = "referrals-by-recipient"
+# Its local authorities' row counts the referrals the tables by authority count: the same figure as their
+# grand total, suppressed alike (in the scope's authorities; a partnership's body referrals are those of its
+# authorities' cases, which no table by authority counts).
+RECIPIENT_SAME_FIGURE: SameFigure = (
+    (BY_RECIPIENT, [code for code, _ in RECIPIENT_KINDS].index(LOCAL_AUTHORITY), 0),
+    ("acknowledgements", -1, -1),
+)
 
 ACK_COLUMNS = [
     ("on_time", "Acknowledged on time"),
@@ -300,53 +310,74 @@ def _measure(
     )
 
 
-# The four sums the statistics take from the case facts, as (grouping, what GROUPING() says of it): each
+# The five sums the statistics take from the case facts, as (grouping, what GROUPING() says of it): each
 # row of the one query below belongs to one of them. GROUPING(authority_id, ack, outcome_timeliness,
-# closed_outcome, recorded) has a bit set, first argument first, for each column the row is not grouped by.
+# closed_outcome, recorded, recipient) has a bit set, first argument first, for each column the row is not
+# grouped by.
 _CASE_FACT_SUMS = """
-SELECT authority_id, ack, outcome_timeliness, closed_outcome, recorded, month, SUM(cases),
-       GROUPING(authority_id, ack, outcome_timeliness, closed_outcome, recorded)
+SELECT authority_id, ack, outcome_timeliness, closed_outcome, recorded, recipient, month, SUM(cases),
+       GROUPING(authority_id, ack, outcome_timeliness, closed_outcome, recorded, recipient)
 FROM (
-    SELECT authority_id, ack, outcome_timeliness, month, cases,
+    SELECT authority_id, ack, outcome_timeliness, recipient, month, cases,
            CASE WHEN status = 'closed' AND outcome <> '' THEN outcome END AS closed_outcome,
            CASE WHEN authority_outcome <> '' THEN authority_outcome END AS recorded
     FROM ({facts}) facts
 ) f
 GROUP BY GROUPING SETS (
-    (authority_id, ack, month), (authority_id, outcome_timeliness, month), (closed_outcome, month), (recorded, month)
+    (authority_id, ack, month), (authority_id, outcome_timeliness, month), (closed_outcome, month), (recorded, month),
+    (recipient, month)
 )
 """
-_BY_ACK, _BY_OUTCOME_TIMELINESS, _CLOSED, _RECORDED = 0b00111, 0b01011, 0b11101, 0b11110
+_BY_ACK, _BY_OUTCOME_TIMELINESS, _CLOSED, _RECORDED, _BY_RECIPIENT = 0b001111, 0b010111, 0b111011, 0b111101, 0b111110
 
 
-def _case_fact_sums(
-    case_facts: QuerySet[CaseFact],
-) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """The case facts' sums by authority and acknowledgement, by authority and outcome timeliness (the
-    referred cases), by outcome (the closed ones) and by what the authority recorded, each by month: what
-    four queries gave (``values(...).annotate(total=Sum("cases"))`` over the facts with that column set),
-    from one scan of the summary view, which at a million cases has some 300,000 rows."""
+@dataclass(frozen=True)
+class CaseFactSums:
+    """What the statistics take from the case facts, each by month: the referrals to local authorities by
+    authority and acknowledgement (``ack``) and by authority and outcome timeliness, the closed cases by
+    outcome, what the authorities recorded, and every referral by kind of recipient."""
+
+    referred: dict[str, list[dict[str, Any]]]
+    closed: list[dict[str, Any]]
+    recorded: list[dict[str, Any]]
+    by_recipient: list[dict[str, Any]]
+
+
+def _case_fact_sums(case_facts: QuerySet[CaseFact]) -> CaseFactSums:
+    """The case facts' sums (CaseFactSums): what five queries gave (``values(...).annotate(total=Sum("cases"))``
+    over the facts with that column set), from one scan of the summary view, which at a million cases has
+    some 300,000 rows. A referral to a national body has no acknowledgement, outcome timeliness or
+    authority's outcome (oversight migration 0010): it counts by recipient only."""
     facts, params = case_facts.values(
-        "authority_id", "ack", "outcome_timeliness", "status", "outcome", "authority_outcome", "month", "cases"
+        "authority_id",
+        "ack",
+        "outcome_timeliness",
+        "status",
+        "outcome",
+        "authority_outcome",
+        "recipient",
+        "month",
+        "cases",
     ).query.sql_with_params()
-    referred: dict[str, list[dict[str, Any]]] = {"ack": [], "outcome_timeliness": []}
-    closed: list[dict[str, Any]] = []
-    recorded: list[dict[str, Any]] = []
+    sums = CaseFactSums(referred={"ack": [], "outcome_timeliness": []}, closed=[], recorded=[], by_recipient=[])
     with connection.cursor() as cursor:
         # The inner query is the ORM's own, with its parameters; nothing else is interpolated.
         cursor.execute(_CASE_FACT_SUMS.format(facts=facts), params)
-        for authority, ack, timeliness, outcome, authority_outcome, month, total, grouping in cursor.fetchall():
+        for row in cursor.fetchall():
+            authority, ack, timeliness, outcome, authority_outcome, recipient, month, total, grouping = row
             if grouping == _BY_ACK and ack is not None:
-                referred["ack"].append({"authority_id": authority, "ack": ack, "month": month, "total": total})
+                sums.referred["ack"].append({"authority_id": authority, "ack": ack, "month": month, "total": total})
             elif grouping == _BY_OUTCOME_TIMELINESS and timeliness is not None:
-                referred["outcome_timeliness"].append(
+                sums.referred["outcome_timeliness"].append(
                     {"authority_id": authority, "outcome_timeliness": timeliness, "month": month, "total": total}
                 )
             elif grouping == _CLOSED and outcome is not None:
-                closed.append({"outcome": outcome, "month": month, "total": total})
+                sums.closed.append({"outcome": outcome, "month": month, "total": total})
             elif grouping == _RECORDED and authority_outcome is not None:
-                recorded.append({"authority_outcome": authority_outcome, "month": month, "total": total})
-    return referred, closed, recorded
+                sums.recorded.append({"authority_outcome": authority_outcome, "month": month, "total": total})
+            elif grouping == _BY_RECIPIENT and recipient is not None:
+                sums.by_recipient.append({"recipient": recipient, "month": month, "total": total})
+    return sums
 
 
 def statistics_tables(scope: Scope, *, period: Period) -> list[tuple[str, str, Table]]:
@@ -377,7 +408,7 @@ def _year_tables(scope: Scope, year: Period, store: SuppressionStore | None) -> 
     concern_facts = _scoped(ConcernFact.objects.filter(month__gte=year.start, month__lt=year.end), scope)
     listed = _authorities(scope)
     authorities = [(pk, name) for pk, name, _ in listed]
-    referred, closed, recorded = _case_fact_sums(case_facts)
+    sums = _case_fact_sums(case_facts)
     concerns = list(concern_facts.values("concern_type", "month").annotate(total=Sum("cases")))
     reported_facts = _scoped(ReportedFact.objects.filter(month__gte=year.start, month__lt=year.end), scope)
     reported = list(reported_facts.values("already_reported", "month").annotate(total=Sum("cases")))
@@ -386,7 +417,7 @@ def _year_tables(scope: Scope, year: Period, store: SuppressionStore | None) -> 
         _measure(
             "acknowledgements",
             "Acknowledgement of referrals, by authority",
-            referred["ack"],
+            sums.referred["ack"],
             ("authority_id", "ack"),
             authorities,
             ACK_COLUMNS,
@@ -394,15 +425,23 @@ def _year_tables(scope: Scope, year: Period, store: SuppressionStore | None) -> 
         _measure(
             "outcome-timeliness",
             "Outcomes within 45 working days, by authority",
-            referred["outcome_timeliness"],
+            sums.referred["outcome_timeliness"],
             ("authority_id", "outcome_timeliness"),
             authorities,
             OUTCOME_COLUMNS,
         ),
         _measure(
+            BY_RECIPIENT,
+            "Referrals by kind of recipient",
+            sums.by_recipient,
+            ("recipient", None),
+            RECIPIENT_KINDS,
+            [("", "Referrals")],
+        ),
+        _measure(
             "outcomes",
             "Closed cases by outcome",
-            closed,
+            sums.closed,
             ("outcome", None),
             list(Outcome.choices),
             [("", "Closed cases")],
@@ -410,7 +449,7 @@ def _year_tables(scope: Scope, year: Period, store: SuppressionStore | None) -> 
         _measure(
             "authority-outcomes",
             "What authorities recorded",
-            recorded,
+            sums.recorded,
             ("authority_outcome", None),
             list(AuthorityOutcome.choices),
             [("", "Referrals")],
@@ -460,6 +499,6 @@ def _year_tables(scope: Scope, year: Period, store: SuppressionStore | None) -> 
         shared_row_totals=shared,
         rollups=rollups,
         store=store,
-        same_figures=picture.same_figures,
+        same_figures=(*picture.same_figures, RECIPIENT_SAME_FIGURE),
     )
     return [(m.slug, m.title) for m in measures], published

@@ -12,6 +12,15 @@ from triage.models import Case
 
 # A referral's recipient kind when it is a local authority (a national body's is its own kind).
 LOCAL_AUTHORITY = "local_authority"
+# Every kind of recipient, as the statistics and the annual report count referrals by it.
+RECIPIENT_KINDS: list[tuple[str, str]] = [
+    (LOCAL_AUTHORITY, "Local authority"),
+    (NationalBody.Kind.REVIEW_TEAM.value, "Independent national review"),
+    (NationalBody.Kind.OFSTED.value, "Ofsted"),
+    (NationalBody.Kind.CQC.value, "Care Quality Commission"),
+    (NationalBody.Kind.POLICE_FORCE.value, "Police"),
+    (NationalBody.Kind.CSPR_PANEL.value, "Child Safeguarding Practice Review Panel"),
+]
 
 
 class AuthorityOutcome(models.TextChoices):

@@ -255,10 +255,11 @@ def referral_of(case: Any) -> Any:
     return Referral.objects.select_related("case", "authority", "body").filter(case=case).order_by("-id").first()
 
 
-def referral_make(case: Any, *, authority: Any = None, **fields: Any) -> Any:
-    """A referral row for ``case`` (to its authority unless told), written directly with the clocks a
-    referral made now would have, ``fields`` overriding: for tests of what reads referrals (clocks, lists,
-    statistics). The case is marked referred. Tests of referring itself go through referrals.services."""
+def referral_make(case: Any, *, authority: Any = None, body: Any = None, **fields: Any) -> Any:
+    """A referral row for ``case`` (to its authority unless told, or to the national ``body``), written
+    directly with the clocks a referral made now would have, ``fields`` overriding: for tests of what reads
+    referrals (clocks, lists, statistics). The case is marked referred. Tests of referring itself go through
+    referrals.services."""
     from django.utils import timezone
 
     from referrals.deadlines import clocks_start
@@ -268,7 +269,8 @@ def referral_make(case: Any, *, authority: Any = None, **fields: Any) -> Any:
     referred_at = fields.pop("referred_at", None) or timezone.now()
     referral = Referral(
         case=case,
-        authority=authority or case.authority,
+        authority=None if body is not None else authority or case.authority,
+        body=body,
         summary=b"",
         referred_by=staff_user("referrer", role=User.Role.CALL_HANDLER),
         referred_at=referred_at,

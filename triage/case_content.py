@@ -50,7 +50,8 @@ def case_open(*, case: Case, acting_user: User) -> OpenedCase:
         content=crypto.open_content(key, bytes(case.report.content)),
         messages=[(m, crypto.open_text(key, bytes(m.body))) for m in case.report.messages.select_related("author")],
         notes=[(n, crypto.open_text(key, bytes(n.body))) for n in case.notes.select_related("author")],
-        referrals=[(r, crypto.open_text(key, bytes(r.summary))) for r in referrals],
+        # A referral carried over without a summary (referrals migrations 0003 and 0006) has none to open.
+        referrals=[(r, crypto.open_text(key, bytes(r.summary)) if r.summary else "") for r in referrals],
         authority_actions=[
             (a, crypto.open_text(key, bytes(a.note)) if a.note else "")
             for a in case.authority_actions.select_related("recorded_by")

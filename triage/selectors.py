@@ -462,12 +462,21 @@ def thread_numbered(actions: list[Any]) -> Thread:
 
 
 def questions_waiting(*, user: User) -> list[dict[str, Any]]:
-    """Helpline side: cases whose authority is waiting for an answer, oldest question first."""
+    """Helpline side: cases whose authority is waiting for an answer, oldest question first, with who asked
+    (``asked_by``: the authorities or national bodies whose referrals' questions wait)."""
     require_helpline(user)
     rows = (
         Case.objects.filter(UNANSWERED)
-        .values("case_number", "authority__name")
-        .annotate(questions=Count("authority_actions"), due=Min("authority_actions__answer_due_at"))
+        .values("case_number")
+        .annotate(
+            asked_by=StringAgg(
+                Coalesce("authority_actions__referral__authority__name", "authority_actions__referral__body__name"),
+                ", ",
+                distinct=True,
+            ),
+            questions=Count("authority_actions"),
+            due=Min("authority_actions__answer_due_at"),
+        )
         .order_by("due", "case_number")[:200]
     )
     return [dict(row) for row in rows]

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from accounts.models import User
 from directory.models import LocalAuthority
 from referrals import services as authority_actions
-from tests.factories import referral_of
+from tests.factories import national_body, referral_of, reviewer
 from tests.oversight.helpers import (
     CANARY,
     ORGANISATION,
@@ -111,3 +111,34 @@ def test_a_hidden_count_cannot_be_worked_out_from_its_sections_total(known_year:
     parts = [in_csv[(done, "Closed by the end of the year")], in_csv[(done, "Still open")]]
     assert parts[1] == "fewer than 5"
     assert parts[0] != "5", f"still open = 7 - 5 = 2, though shown as {parts[1]!r}"
+
+
+def test_the_annual_report_counts_referrals_by_kind_of_recipient_and_body_referrals_as_no_authoritys(
+    known_year: list[Case], tmp_path: Path
+) -> None:
+    """The concern about Manchester council sent for review (a reviewer acknowledges it) and a Sheffield case
+    passed to the police: each counted by its kind of recipient, neither as referred to a local authority
+    nor as what an authority did."""
+    supervisor = User.objects.get(username="stats-supervisor")
+    review = authority_actions.case_send_for_review(
+        case=known_year[6], reason="About the council.", acting_user=supervisor
+    )
+    authority_actions.referral_acknowledge(referral=review, acting_user=reviewer())
+    authority_actions.case_escalate_police(
+        case=known_year[4], force=national_body("police-south-yorkshire"), how_sent="telephone", acting_user=supervisor
+    )
+
+    in_csv = figures(run(tmp_path)[0])
+
+    by_recipient = "Referrals by kind of recipient (a case may be referred to several)"
+    assert {measure: count for (section, measure), count in in_csv.items() if section == by_recipient} == {
+        "Local authority": "6",
+        "Independent national review": "fewer than 5",
+        "Ofsted": "0",
+        "Care Quality Commission": "0",
+        "Police": "fewer than 5",
+        "Child Safeguarding Practice Review Panel": "0",
+    }
+    assert in_csv[("What was done", "Referred to a local authority")] == "6"
+    assert in_csv[("What local authorities did (cases)", "Acknowledged the referral")] == "6"
+    assert ("What local authorities did (cases)", "Referred on") not in in_csv

@@ -13,10 +13,20 @@ from django.utils import timezone
 from accounts.models import User
 from oversight import selectors
 from oversight.patterns import Alert, pattern_alerts
+from referrals import services as referral_services
 from referrals.models import Referral
 from reports.models import ConcernType
-from tests.factories import partnership_of_region, referral_of, signed_in_as
-from tests.oversight.helpers import MANCHESTER, ROTHERHAM, SHEFFIELD, YORKSHIRE, new_case, referred_case, text
+from tests.factories import national_body, partnership_of_region, referral_of, signed_in_as
+from tests.oversight.helpers import (
+    MANCHESTER,
+    ROTHERHAM,
+    SHEFFIELD,
+    YORKSHIRE,
+    helpline_supervisor,
+    new_case,
+    referred_case,
+    text,
+)
 from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
@@ -131,6 +141,29 @@ def test_the_missed_acknowledgement_threshold_comes_from_settings(settings) -> N
     assert alerts("missed_acknowledgements", later) == []
     settings.PATTERN_MISSED_ACK_MIN = 2
     assert [a.count for a in alerts("missed_acknowledgements", later)] == [2]
+
+
+def test_referrals_to_national_bodies_are_never_an_authoritys_missed_acknowledgements() -> None:
+    """Three Rotherham cases sent for review and three passed to the police, none acknowledged: no alert
+    for them (no "None" authority), and Rotherham's own alert counts its referrals only."""
+    supervisor = helpline_supervisor()
+    for _ in range(3):
+        referral_services.case_send_for_review(case=new_case(ROTHERHAM), reason="About it.", acting_user=supervisor)
+        referral_services.case_escalate_police(
+            case=new_case(ROTHERHAM),
+            force=national_body("police-south-yorkshire"),
+            how_sent="telephone",
+            acting_user=supervisor,
+        )
+    rotherham = [referred_case(ROTHERHAM) for _ in range(2)]
+    later = timezone.now() + timedelta(days=7)
+
+    assert alerts("missed_acknowledgements", later) == []
+
+    rotherham.append(referred_case(ROTHERHAM))
+    found = alerts("missed_acknowledgements", later)
+    assert [(a.count, a.title) for a in found] == [(3, "Rotherham missed 3 acknowledgement deadlines")]
+    assert len(found[0].evidence) == 3
 
 
 # --- rising concern types -------------------------------------------------------------------------------

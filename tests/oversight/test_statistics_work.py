@@ -139,17 +139,20 @@ def test_the_equations_are_solved_once_and_kept_solved_as_figures_are_hidden(mon
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fast_kdf", "local_authorities")
-def test_the_case_facts_are_summed_in_one_scan_exactly_as_four_queries_summed_them() -> None:
-    """At a million cases the summary view has some 300,000 rows, and the page scanned it four times (one
-    query per sum). One scan with grouping sets gives the same rows, for national oversight and a board."""
+def test_the_case_facts_are_summed_in_one_scan_exactly_as_five_queries_summed_them() -> None:
+    """At a million cases the summary view has some 300,000 rows, and the page scanned it once per sum. One
+    scan with grouping sets gives the same rows, for national oversight and a partnership, with referrals to
+    national bodies among them (counted by recipient only)."""
     from datetime import timedelta
 
     from django.db.models import F, Sum
     from django.utils import timezone
 
     from oversight.models import CaseFact
+    from referrals import services as referral_services
     from referrals.models import AuthorityOutcome, Referral
-    from tests.oversight.helpers import MANCHESTER, new_case
+    from tests.factories import national_body
+    from tests.oversight.helpers import MANCHESTER, helpline_supervisor, new_case
     from triage.models import Case, Outcome
 
     cases = [referred_case(code) for code in (ROTHERHAM, ROTHERHAM, ROTHERHAM, SHEFFIELD, SHEFFIELD, MANCHESTER)]
@@ -163,9 +166,19 @@ def test_the_case_facts_are_summed_in_one_scan_exactly_as_four_queries_summed_th
     Referral.objects.filter(case=cases[3]).update(ack_due_at=timezone.now() - timedelta(days=2))
     Case.objects.filter(pk__in=[cases[4].pk, cases[6].pk]).update(status="closed", outcome=Outcome.SUBSTANTIATED)
     Case.objects.filter(pk=cases[7].pk).update(status="closed", outcome=Outcome.NOT_SUBSTANTIATED)
+    # Referrals to national bodies: a referred case to the police too, a new one sent for review.
+    referral_services.case_escalate_police(
+        case=cases[2],
+        force=national_body("police-south-yorkshire"),
+        how_sent="telephone",
+        acting_user=helpline_supervisor(),
+    )
+    referral_services.case_send_for_review(
+        case=new_case(SHEFFIELD), reason="About the council.", acting_user=helpline_supervisor()
+    )
     selectors.stats_refresh()
 
-    def four_queries(facts: Any) -> Any:
+    def five_queries(facts: Any) -> selectors.CaseFactSums:
         referred = {
             column: list(
                 facts.filter(**{f"{column}__isnull": False})
@@ -180,15 +193,24 @@ def test_the_case_facts_are_summed_in_one_scan_exactly_as_four_queries_summed_th
         recorded = list(
             facts.exclude(authority_outcome="").values("authority_outcome", "month").annotate(total=Sum("cases"))
         )
-        return referred, closed, recorded
+        by_recipient = list(
+            facts.filter(recipient__isnull=False).values("recipient", "month").annotate(total=Sum("cases"))
+        )
+        return selectors.CaseFactSums(referred=referred, closed=closed, recorded=recorded, by_recipient=by_recipient)
 
-    def canonical(sums: Any) -> Any:
-        referred, closed, recorded = sums
+    def canonical(sums: selectors.CaseFactSums) -> Any:
         rows = lambda found: sorted(tuple(sorted(row.items())) for row in found)  # noqa: E731
-        return {column: rows(found) for column, found in referred.items()}, rows(closed), rows(recorded)
+        return (
+            {column: rows(found) for column, found in sums.referred.items()},
+            rows(sums.closed),
+            rows(sums.recorded),
+            rows(sums.by_recipient),
+        )
 
     for scope in (selectors.NATIONAL, selectors.partnership_scope(partnership_of_region(YORKSHIRE))):
         facts = selectors._scoped(CaseFact.objects.all(), scope)
-        expected = canonical(four_queries(facts))
+        expected = canonical(five_queries(facts))
         assert canonical(selectors._case_fact_sums(facts)) == expected, scope
-        assert expected[0]["ack"] and expected[1] and expected[2], "each sum has rows to compare"
+        assert expected[0]["ack"] and expected[1] and expected[2] and expected[3], "each sum has rows to compare"
+        recipients = {dict(row)["recipient"] for row in expected[3]}
+        assert {"local_authority", "police_force", "review_team"} <= recipients, scope

@@ -16,7 +16,7 @@ from accounts.models import User
 from directory.lookup import authority_by_code
 from referrals import services as referral_services
 from reports.services import message_send_from_reporter, report_unlock
-from tests.factories import SubmittedReport, referral_of, sign_in, staff_with_mfa, submit_report
+from tests.factories import SubmittedReport, referral_of, reviewer, sign_in, staff_with_mfa, submit_report
 from tests.triage.page_text import section, text
 from triage import case_actions as actions
 from triage.intake import report_route
@@ -128,6 +128,32 @@ def test_cases_with_the_authoritys_outcome_recorded_show_that_feedback_is_due(pe
     # The reporter's feedback is due 3 months after the report was sent, at the end of that day.
     assert "by 11:59pm on Thursday 11 June 2026" in listed
     assert acknowledged.case_number not in listed and told.case_number not in listed
+
+
+def test_the_review_teams_findings_and_question_name_the_review_team(people: dict[str, User]) -> None:
+    """A concern about Rotherham council made in Rotherham (so with no authority of its own), sent for
+    review: the team's findings and its question waiting are listed under the team's name, not a blank."""
+    handler = people["handler"]
+    team = reviewer()
+    with time_machine.travel(NOW, tick=False):
+        case, _ = routed(about_authority=authority_by_code(ROTHERHAM))
+        assert case.authority_id is None
+        review = referral_services.case_send_for_review(case=case, reason="About the council.", acting_user=handler)
+        referral_services.referral_acknowledge(referral=review, acting_user=team)
+        referral_services.referral_ask_helpline(referral=review, question="Which team?", acting_user=team)
+        referral_services.referral_record_outcome(
+            referral=review, outcome="review_upheld", note="Findings.", acting_user=team
+        )
+        response = home(handler)
+
+    body = text(response)
+    listed = section(body, '<h2 class="govuk-heading-m" id="feedback-due">', "</table>")
+    assert case.case_number in listed
+    assert '<td class="govuk-table__cell">Independent national review team</td>' in listed
+    assert "Concern upheld" in listed
+    asked = section(body, '<h2 class="govuk-heading-m" id="questions">', "</table>")
+    assert case.case_number in asked
+    assert '<td class="govuk-table__cell">Independent national review team</td>' in asked
 
 
 def test_the_urgent_queue_shows_the_time_left_on_its_soonest_clock(people: dict[str, User]) -> None:
