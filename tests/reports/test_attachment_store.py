@@ -128,3 +128,22 @@ def test_deleting_the_blob_keeps_the_row_for_the_record() -> None:
     kept.refresh_from_db()
     assert kept.status == Attachment.Status.BLOCKED and kept.chunk_count == 0 and bytes(kept.key_wrap) == b""
     assert not AttachmentChunk.objects.filter(attachment=kept).exists()
+
+
+def test_the_sealed_name_and_fingerprint_always_fill_the_first_bucket() -> None:
+    report = submit_report().report
+    data_key = crypto.new_data_key()
+    longest = "x" * 116 + ".pdf"
+    kept = attachments.incoming_keep(
+        receive(b"%PDF-1.7"), content_type="application/pdf", key=data_key, report_id=report.pk
+    )
+    lengths = {len(bytes(kept.meta))}
+    meta = attachments.attachment_meta(kept, data_key)
+    note = "The file is an Excel spreadsheet, not a Word document. " * 2
+    attachments.attachment_meta_update(
+        kept,
+        data_key,
+        attachments.FileMeta(**{**meta.__dict__, "name": longest, "cleaned_size": 10**9, "cleaning_note": note}),
+    )
+    lengths.add(len(bytes(kept.meta)))
+    assert lengths == {552}
