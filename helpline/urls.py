@@ -11,6 +11,7 @@ api_v1 = [
     path("reports", reports_api.ReportSubmitApi.as_view(), name="report_submit"),
     path("reports/access", reports_api.ReportAccessApi.as_view(), name="report_access"),
     path("reports/messages", reports_api.ReportMessageApi.as_view(), name="report_message"),
+    path("reports/attachments", reports_api.ReportAttachmentApi.as_view(), name="report_attachment"),
     path("local-authorities", reports_api.LocalAuthoritiesApi.as_view(), name="local_authorities"),
 ]
 

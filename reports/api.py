@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_variables
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,9 +24,12 @@ from core.text import CleanTextApiField
 from directory import lookup
 from reports import forms as limits
 from reports import services
+from reports.attachments import files_left, incoming_discard
+from reports.filetypes import ACCEPTED_WORDS, FileType
 from reports.models import (
     AlreadyReported,
     Anonymity,
+    Attachment,
     Channel,
     ConcernType,
     PriorReportBy,
@@ -33,6 +37,7 @@ from reports.models import (
     RaisedInternally,
     ReporterSector,
 )
+from reports.uploads import SealedUpload
 
 # Rendering only: what the reporter may know of their case's progress is triage's to say (ADR 0001).
 from triage.selectors import reporter_status
@@ -384,6 +389,10 @@ ACCESS_EXAMPLES = [
                     "body": "The first was on 3 March, the second on 17 April.",
                 },
             ],
+            "attachments": [
+                {"id": "3f0c1a52-8d7e-4b1a-9c4e-2f6d5b7a9e10", "name": "rota-march.pdf", "status": "clean"},
+                {"id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", "name": "referral-screenshot.png", "status": "pending"},
+            ],
         },
     ),
 ]
@@ -710,6 +719,137 @@ MessageOutputSerializer = type(
 )
 
 
+# --- files ---------------------------------------------------------------------------------------------------
+
+ATTACHMENT_STATUS_HELP = choices_help(
+    "Where the file is.",
+    [
+        ("pending", "received, and being checked for malware and stripped of hidden details such as its author"),
+        ("clean", "checked and cleaned: the helpline can open it"),
+        ("blocked", "the malware scan found a problem, so it could not be accepted and nobody can open it"),
+        ("not_cleaned", "kept, but its hidden details could not be removed, so the helpline can see them"),
+        ("removed", "removed by the helpline"),
+    ],
+)
+
+
+class AttachmentOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    id = serializers.UUIDField(help_text="The file's id, e.g. 3f0c1a52-8d7e-4b1a-9c4e-2f6d5b7a9e10.")
+    name = serializers.CharField(help_text="The file's name as it was sent (a long one shortened), e.g. rota.pdf.")
+    status = serializers.CharField(help_text=ATTACHMENT_STATUS_HELP)
+
+
+def _attachment_out(file: services.OpenedFile) -> dict[str, Any]:
+    return {"id": file.public_id, "name": file.name, "status": file.status}
+
+
+class SealedFileField(serializers.FileField):
+    """The one file of a multipart request, already sealed as it arrived (reports.uploads): checked by its size,
+    its name and its first bytes (reports.forms.upload_check), never read back."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, SealedUpload):
+            raise serializers.ValidationError(limits.SELECT_A_FILE + ".")
+        try:
+            return limits.upload_check(data)
+        except limits.UploadRefused as refused:
+            raise serializers.ValidationError(f"{refused}.") from None
+
+
+FILE_HELP = (
+    f"The file: a {ACCEPTED_WORDS}, named with its extension (its first bytes must match it), at most "
+    "ATTACHMENT_MAX_BYTES (20 MiB by default). One file per request; a report holds at most "
+    "ATTACHMENT_MAX_FILES (10 by default). It is sealed as it arrives, scanned for malware and stripped of "
+    "hidden details (authors, GPS positions, camera serial numbers) before the helpline opens it."
+)
+ATTACHMENT_EXAMPLES = [
+    OpenApiExample(
+        "Add a file",
+        request_only=True,
+        media_type="multipart/form-data",
+        value={"reference": "HX7K-29QM", "access_code": ACCESS_CODE_EXAMPLE, "file": "(the bytes of rota-march.pdf)"},
+    ),
+    OpenApiExample(
+        "Added",
+        response_only=True,
+        status_codes=["201"],
+        value={"id": "3f0c1a52-8d7e-4b1a-9c4e-2f6d5b7a9e10", "name": "rota-march.pdf", "status": "pending"},
+    ),
+]
+
+
+class ReportAttachmentApi(APIView):
+    """Add a file to a report with its reference and access code. The file is sealed chunk by chunk as it
+    arrives, with a key of its own, before the code has been checked: once it has, the file's key is wrapped
+    with the report's data key; a file that is not kept (a wrong code, a refused file) is discarded at once."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+    parser_classes = [MultiPartParser]
+
+    class ReportAttachmentInputSerializer(AccessSerializer):
+        file = SealedFileField(help_text=FILE_HELP, error_messages={"required": limits.SELECT_A_FILE + "."})
+
+    @extend_schema(
+        operation_id="report_attachment_add",
+        description="Add a file to a report, with its reference and access code: a multipart/form-data body "
+        "with reference, access_code and one file. The answer gives the file's id, name and status (pending "
+        "until it has been checked); POST /api/v1/reports/access lists the report's files.",
+        request={"multipart/form-data": ReportAttachmentInputSerializer},
+        examples=ATTACHMENT_EXAMPLES,
+        responses={
+            201: AttachmentOutputSerializer,
+            400: OpenApiResponse(
+                description="Field errors: no file, a file over the size limit, not an accepted type or not what "
+                "its name says, or a report that already holds ATTACHMENT_MAX_FILES files"
+            ),
+            404: OpenApiResponse(description="No report opens with this pair (always the same answer)"),
+            409: OpenApiResponse(description="The concern is closed: nothing more can be sent on it"),
+            413: OpenApiResponse(description="The request body is too large (more than one file's size)"),
+            429: OpenApiResponse(description="Too many wrong attempts, or too many uploads at once from here"),
+        },
+        auth=[],
+    )
+    @sensitive_variables("serializer", "unlocked", "data_key")
+    def post(self, request: Request) -> Response:
+        kept: SealedUpload | None = None
+        try:
+            serializer = self.ReportAttachmentInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            upload, kind = serializer.validated_data["file"]
+            unlocked = _unlock(request, serializer)
+            if isinstance(unlocked, Response):
+                return unlocked
+            report, data_key = unlocked
+            if reporter_status(report).code == "closed":
+                return Response({"detail": CLOSED_DETAIL}, status=status.HTTP_409_CONFLICT)
+            attachment = self._keep(report, data_key, upload, kind)
+            if attachment is None:
+                return Response({"file": [limits.too_many_sent_message() + "."]}, status=status.HTTP_400_BAD_REQUEST)
+            kept = upload
+            body = {"id": attachment.public_id, "name": upload.name, "status": attachment.status}
+            return Response(AttachmentOutputSerializer(body).data, status=status.HTTP_201_CREATED)
+        finally:
+            # Every file of the request but the one kept: a second file, or any file of a refused request.
+            # (DRF's files: none when the body could not be parsed, whose partial files expire unkept.)
+            for name in list(request.FILES):
+                for upload in request.FILES.getlist(name):
+                    if isinstance(upload, SealedUpload) and upload is not kept:
+                        incoming_discard(upload.incoming)
+
+    @staticmethod
+    @sensitive_variables("data_key")
+    def _keep(report: Any, data_key: bytes, upload: SealedUpload, kind: FileType) -> Attachment | None:
+        if files_left(report.pk) <= 0:
+            return None
+        try:
+            return services.reporter_file_add(
+                report=report, data_key=data_key, incoming=upload.incoming, content_type=kind.content_type
+            )
+        except services.TooManyFiles:
+            return None
+
+
 class ReportAccessApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
@@ -737,6 +877,11 @@ class ReportAccessApi(APIView):
         summary = serializers.CharField(help_text="The summary given when the report was filed.")
         messages = MessageOutputSerializer(
             many=True, help_text="The messages between the reporter and the helpline, oldest first."
+        )
+        attachments = AttachmentOutputSerializer(
+            many=True,
+            help_text="The files the reporter has added to the report (when it was filed, later, or through "
+            "POST /api/v1/reports/attachments), oldest first, each with where it is.",
         )
 
     @extend_schema(
@@ -774,6 +919,9 @@ class ReportAccessApi(APIView):
                     "messages": [
                         {"from": m.direction, "sent_on": m.sent_on, "kind": m.kind, "body": m.body}
                         for m in opened.messages
+                    ],
+                    "attachments": [
+                        _attachment_out(file) for file in services.reporter_files_read(report=report, data_key=data_key)
                     ],
                 }
             ).data

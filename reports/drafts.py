@@ -2,6 +2,10 @@
 
 The server holds only ciphertext; the key is in the reporter's cookie (HttpOnly, SameSite=Strict,
 gone when the browser closes). Rows expire after a short idle time and are dropped on submit.
+
+Files chosen on the question pages are sealed with the same key (reports.attachments, ``draft_id``) and
+live exactly as long as the draft: each page saved moves their expiry with the draft's, starting again or
+"Exit this page" drops them, and the periodic purge sweeps them with the expired drafts.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import binascii
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import nacl.exceptions
 from django.conf import settings
@@ -20,7 +25,8 @@ from django.utils import timezone
 
 from core import crypto
 from core.timetrail import expiry_in
-from reports.models import Draft
+from reports.attachments import attachments_expired_sweep
+from reports.models import Attachment, Draft
 
 COOKIE_NAMES = {Draft.Purpose.DRAFT: "report_draft", Draft.Purpose.FOLLOW_UP: "report_follow_up"}
 
@@ -56,6 +62,35 @@ def draft_id(request: HttpRequest, *, purpose: str) -> uuid.UUID | None:
     """The id of the draft the reporter's cookie names (whether or not its row still exists)."""
     parsed = _parse_cookie(request, purpose)
     return parsed[0] if parsed else None
+
+
+@dataclass(frozen=True)
+class DraftKey:
+    """The answers in progress that this browser's cookie names and opens: for sealing files chosen on the
+    question pages with the draft's key, to expire with it."""
+
+    id: uuid.UUID
+    key: bytes
+    expires_at: datetime
+
+
+def draft_key(request: HttpRequest) -> DraftKey | None:
+    """The reporter's draft of answers (not a sent one), its key and its expiry; None when there is none or it
+    has expired."""
+    parsed = _parse_cookie(request, Draft.Purpose.DRAFT)
+    if parsed is None:
+        return None
+    row = (
+        Draft.objects.filter(pk=parsed[0], purpose=Draft.Purpose.DRAFT, expires_at__gt=timezone.now())
+        .only("expires_at")
+        .first()
+    )
+    return DraftKey(id=parsed[0], key=parsed[1], expires_at=row.expires_at) if row is not None else None
+
+
+def draft_files_drop(draft: uuid.UUID) -> None:
+    """The files chosen for a draft that will not be sent (started again, exited): gone now, not at expiry."""
+    Attachment.objects.filter(draft_id=draft, report__isnull=True).delete()
 
 
 def draft_sent(request: HttpRequest) -> bool:
@@ -161,15 +196,15 @@ def state_save(request: HttpRequest, response: HttpResponse, *, purpose: str, st
     if parsed and Draft.objects.filter(pk=parsed[0]).exclude(purpose=purpose).exists():
         parsed = None  # a sent draft is never filled again: new answers start a new draft
     draft_id, key = parsed if parsed else (uuid.uuid4(), crypto.new_data_key())
+    # Rounded up to the time-trail bucket: the row never says when the reporter last looked.
+    expires_at = expiry_in(settings.DRAFT_IDLE_SECONDS)
     Draft.objects.update_or_create(
         pk=draft_id,
-        defaults={
-            "purpose": purpose,
-            "ciphertext": crypto.seal_content(key, state),
-            # Rounded up to the time-trail bucket: the row never says when the reporter last looked.
-            "expires_at": expiry_in(settings.DRAFT_IDLE_SECONDS),
-        },
+        defaults={"purpose": purpose, "ciphertext": crypto.seal_content(key, state), "expires_at": expires_at},
     )
+    if purpose == Draft.Purpose.DRAFT:
+        # The files chosen so far live as long as the answers.
+        Attachment.objects.filter(draft_id=draft_id, report__isnull=True).update(expires_at=expires_at)
     response.set_cookie(
         COOKIE_NAMES[Draft.Purpose(purpose)],
         f"{draft_id.hex}.{base64.urlsafe_b64encode(key).decode('ascii')}",
@@ -184,6 +219,8 @@ def state_clear(request: HttpRequest, response: HttpResponse, *, purpose: str) -
     if parsed is not None:
         # A sent draft stays (empty) until it expires, so that Send pressed again is told it was sent.
         Draft.objects.filter(pk=parsed[0]).exclude(purpose=Draft.Purpose.SENT).delete()
+        if purpose == Draft.Purpose.DRAFT:
+            draft_files_drop(parsed[0])  # a sent draft's files are the report's now, and not touched here
     response.delete_cookie(COOKIE_NAMES[Draft.Purpose(purpose)], samesite="Strict")
 
 
@@ -199,5 +236,7 @@ def reporter_forget(request: HttpRequest, response: HttpResponse) -> None:
 
 
 def drafts_purge() -> int:
-    deleted, _ = Draft.objects.filter(expires_at__lte=timezone.now()).delete()
-    return deleted
+    """Expired drafts, and with them their files and the uploads nobody kept (the beat's purge_expired)."""
+    now = timezone.now()
+    deleted, _ = Draft.objects.filter(expires_at__lte=now).delete()
+    return deleted + attachments_expired_sweep(now)

@@ -12,7 +12,9 @@ from django.conf import settings
 from core.forms import DayField, GovukForm, HintedChoiceField
 from core.text import CleanTextField
 from directory import lookup
+from reports import filetypes
 from reports.models import Anonymity, ConcernType, PriorReportTo, RaisedInternally, ReporterSector
+from reports.uploads import SealedUpload
 
 SUMMARY_MAX = 300
 DETAILS_MAX = 20_000
@@ -469,3 +471,100 @@ class CodeSavedForm(GovukForm):
         label="I have saved my access code",
         error_messages={"required": "Confirm that you have saved your access code"},
     )
+
+
+# --- files: "Do you have documents, photos or recordings?" and adding files later --------------------------
+
+
+class UploadRefused(Exception):
+    """A file that is not kept, with the GOV.UK error message that says why (the page's, and the API's)."""
+
+
+def size_words(size: int) -> str:
+    """A size in the words GOV.UK pages use: "20 MB", "1.5 MB", "500 KB" (binary units, as limits are set)."""
+    mebibytes = size / (1024 * 1024)
+    if mebibytes >= 1:
+        return f"{mebibytes:.0f} MB" if mebibytes == int(mebibytes) else f"{mebibytes:.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
+def max_file_words() -> str:
+    return size_words(int(settings.ATTACHMENT_MAX_BYTES))
+
+
+SELECT_A_FILE = "Select a file"
+
+
+def too_large_message() -> str:
+    return f"The selected file must be smaller than {max_file_words()}"
+
+
+def too_many_message() -> str:
+    return f"You can only add up to {int(settings.ATTACHMENT_MAX_FILES)} files. Remove a file before you add another"
+
+
+def too_many_sent_message() -> str:
+    return (
+        f"You have already sent {int(settings.ATTACHMENT_MAX_FILES)} files, the most a report can have. Call the "
+        "helpline if you need to send more"
+    )
+
+
+def files_hint() -> str:
+    """What the upload field's hint says: the types, the size and how many (from the settings)."""
+    return (
+        f"Each file must be a {filetypes.ACCEPTED_WORDS}, and smaller than {max_file_words()}. You can add up to "
+        f"{int(settings.ATTACHMENT_MAX_FILES)} files, one at a time."
+    )
+
+
+def upload_check(upload: object, *, room: int | None = None) -> tuple[SealedUpload, filetypes.FileType]:
+    """An uploaded file that may be kept, and its type; or UploadRefused with the message that says why: none
+    chosen, over ATTACHMENT_MAX_BYTES, not an accepted type or not what its name says (reports.filetypes), or
+    no room for another (``room``: how many more the draft or report may take; None when not yet known)."""
+    if not isinstance(upload, SealedUpload) or not upload.name:
+        raise UploadRefused(SELECT_A_FILE)
+    if upload.too_large:
+        raise UploadRefused(too_large_message())
+    try:
+        kind = filetypes.sniff(upload.name, upload.head)
+    except filetypes.RefusedType as refused:
+        raise UploadRefused(str(refused)) from None
+    if room is not None and room <= 0:
+        raise UploadRefused(too_many_message())
+    return upload, kind
+
+
+class FileUploadForm(GovukForm):
+    """One file (GOV.UK's file upload component), checked by upload_check in the view: the form only carries
+    a refusal to show in the error summary and beside the field."""
+
+    file = forms.FileField(label="Upload a file", required=False)
+
+    def __init__(self, *args: Any, refusal: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refusal = refusal
+        self.fields["file"].help_text = files_hint()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.refusal:
+            self.add_error("file", self.refusal)
+        return cleaned
+
+
+class FollowUpFileForm(FileUploadForm):
+    """A file added to a sent report from the follow-up page, with a message about it or without."""
+
+    body = CleanTextField(
+        label="Tell the helpline about this file (optional)",
+        required=False,
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"max_length": f"Message must be {MESSAGE_MAX:,} characters or fewer"},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the follow-up page also holds the message form, whose text box is "body" too.
+        kwargs.setdefault("auto_id", "id_upload_%s")
+        super().__init__(*args, **kwargs)

@@ -61,6 +61,27 @@ def next_step(answers: Answers, after: str | None = None) -> str:
     return first_missing(answers) or "check"
 
 
+# "Do you have documents, photos or recordings?": asked once the questions are answered, before check your
+# answers. Not one of STEPS (the phone form is built from those) and never required: a report without files
+# is complete, and check your answers offers the page again.
+DOCUMENTS = "documents"
+
+
+def documents_seen(answers: Answers) -> bool:
+    return bool(answers.get(DOCUMENTS, {}).get("seen"))
+
+
+def after_questions(answers: Answers) -> str:
+    """Where a reporter goes once every question is answered: the documents page the first time, then check
+    your answers."""
+    return "check" if documents_seen(answers) else DOCUMENTS
+
+
+def last_step(answers: Answers) -> str:
+    """The last question that applies (the documents page's way back)."""
+    return [step.slug for step in STEPS if step.applies(answers)][-1]
+
+
 def first_missing(answers: Answers) -> str | None:
     for step in STEPS:
         if step.applies(answers) and step.slug not in answers:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
+import nacl.exceptions
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -23,11 +26,22 @@ from core.identifiers import ATTEMPTS, new_reference, normalise_reference
 from core.timetrail import day_start, expiry_in
 from directory.models import LocalAuthority
 from outbox.services import outbox_add
+from reports.attachments import (
+    Incoming,
+    attachment_meta,
+    attachment_processing_start,
+    draft_files,
+    draft_files_adopt,
+    files_left,
+    incoming_keep,
+    max_files,
+)
 from reports.models import (
     ENVELOPE_FIELDS,
     URGENT_TRIAGE,
     AlreadyReported,
     Anonymity,
+    Attachment,
     Channel,
     Draft,
     IdempotencyKey,
@@ -219,6 +233,7 @@ class OpenedMessage:
     kind: str
     sent_on: object
     body: str
+    id: int = 0
 
 
 @dataclass(frozen=True)
@@ -268,6 +283,7 @@ def report_submit(
     acting_user: User | None = None,
     client: str | None = None,
     draft_id: uuid.UUID | None = None,
+    draft_key: bytes | None = None,
     idempotency: Idempotency | None = None,
 ) -> SubmittedReport:
     """File a concern. The report and its routing outbox row commit together; publishing the routing
@@ -275,7 +291,9 @@ def report_submit(
 
     ``client`` (a keyed hash of the address) counts the submission against SUBMISSION_LIMIT; phone reports
     taken by staff pass none. ``draft_id`` is consumed in the same transaction, so one draft files one
-    report however often Send is pressed. ``idempotency`` does the same for an API client's key."""
+    report however often Send is pressed; with ``draft_key`` the files chosen for the draft become the
+    report's in that transaction too (re-wrapped with its data key), each with its processing outbox row.
+    ``idempotency`` does the same for an API client's key."""
     if data.anonymity == Anonymity.ANONYMOUS and not data.contact.is_empty():
         raise ValueError("An anonymous report carries no contact details")
     if data.already_reported.answer not in AlreadyReported.values:
@@ -289,7 +307,12 @@ def report_submit(
         raise SubmissionsExhausted
     try:
         return _report_file(
-            data=data, channel=channel, acting_user=acting_user, draft_id=draft_id, idempotency=idempotency
+            data=data,
+            channel=channel,
+            acting_user=acting_user,
+            draft_id=draft_id,
+            draft_key=draft_key,
+            idempotency=idempotency,
         )
     except (AlreadySubmitted, IdempotentReplay, IdempotencyKeyReused):
         if slot is not None:
@@ -297,13 +320,14 @@ def report_submit(
         raise
 
 
-@sensitive_variables("data", "access_code", "data_key", "content")
+@sensitive_variables("data", "access_code", "data_key", "content", "draft_key")
 def _report_file(
     *,
     data: ReportInput,
     channel: str,
     acting_user: User | None,
     draft_id: uuid.UUID | None,
+    draft_key: bytes | None,
     idempotency: Idempotency | None,
 ) -> SubmittedReport:
     access_code = crypto.generate_access_code()
@@ -325,6 +349,7 @@ def _report_file(
                 organisation_hash=organisation_hash,
                 draft_id=draft_id,
                 idempotency=idempotency,
+                files=DraftFiles(draft_id, draft_key, data_key) if draft_id and draft_key else None,
             )
             return SubmittedReport(report=report, access_code=access_code)
         except IntegrityError as error:
@@ -336,6 +361,16 @@ def _report_file(
     raise RuntimeError("Could not allocate a unique reference")
 
 
+@dataclass(frozen=True)
+class DraftFiles:
+    """The files of a draft being sent: its id and key, and the new report's data key to re-wrap them with."""
+
+    draft_id: uuid.UUID
+    draft_key: bytes
+    data_key: bytes = field(repr=False)
+
+
+@sensitive_variables("files")
 @transaction.atomic(durable=True)
 def _report_insert(
     *,
@@ -349,6 +384,7 @@ def _report_insert(
     organisation_hash: str,
     draft_id: uuid.UUID | None,
     idempotency: Idempotency | None,
+    files: DraftFiles | None = None,
 ) -> Report:
     if draft_id is not None:
         # Consumed under the row lock: of two presses of Send at once, the second finds it sent.
@@ -395,6 +431,12 @@ def _report_insert(
             expires_at=expiry_in(settings.IDEMPOTENCY_KEY_SECONDS),
         )
     outbox_add(kind=ROUTE_REPORT, target_id=report.pk)
+    if files is not None:
+        # The report, its outbox rows and its files commit together: a file is never left behind a report.
+        for attachment in draft_files_adopt(
+            draft_id=files.draft_id, draft_key=files.draft_key, report_id=report.pk, data_key=files.data_key
+        ):
+            attachment_processing_start(attachment)
     return report
 
 
@@ -477,6 +519,7 @@ def report_read(*, report: Report, data_key: bytes) -> OpenedReport:
             kind=message.kind,
             sent_on=message.sent_on,
             body=crypto.open_text(data_key, bytes(message.body)),
+            id=message.pk,
         )
         for message in report.messages.all()
     ]
@@ -499,3 +542,157 @@ def message_send_from_reporter(
     )
     outbox_add(kind=REPORTER_REPLIED, target_id=message.pk)
     return message
+
+
+# --- files the reporter adds, and files the helpline sends them --------------------------------------------
+
+
+class TooManyFiles(Exception):
+    """The draft or the report already holds ATTACHMENT_MAX_FILES files: this one was not kept."""
+
+
+class DraftGone(Exception):
+    """The answers the file was chosen for have expired or been sent meanwhile: the file was not kept."""
+
+
+@sensitive_variables("draft_key")
+@transaction.atomic(durable=True)
+def draft_file_add(
+    *, incoming: Incoming, content_type: str, draft_id: uuid.UUID, draft_key: bytes, expires_at: datetime
+) -> Attachment:
+    """Keep a file chosen on the question pages, sealed with the draft's key, to expire with the draft (its
+    expiry moves with each page saved, reports.drafts). The draft's row is locked, so two files sent at once
+    cannot both take its last place."""
+    if not Draft.objects.select_for_update().filter(pk=draft_id, purpose=Draft.Purpose.DRAFT).exists():
+        raise DraftGone
+    if draft_files(draft_id).count() >= max_files():
+        raise TooManyFiles
+    return incoming_keep(
+        incoming, content_type=content_type, key=draft_key, draft_id=draft_id, draft_expires_at=expires_at
+    )
+
+
+def draft_file_remove(*, draft_id: uuid.UUID, public_id: uuid.UUID) -> bool:
+    """Remove a file chosen for a draft, before it was sent: its sealed chunks and row go at once."""
+    deleted, _ = draft_files(draft_id).filter(public_id=public_id).delete()
+    return deleted > 0
+
+
+@sensitive_variables("body", "data_key")
+@transaction.atomic(durable=True)
+def reporter_file_add(
+    *, report: Report, data_key: bytes, incoming: Incoming, content_type: str, body: str = ""
+) -> Attachment:
+    """A file the reporter adds to their report later (follow-up page or API), with a message about it or
+    without: kept with the report's data key, and its processing outbox row, in one transaction. The report's
+    row is locked, so two files sent at once cannot both take its last place."""
+    Report.objects.select_for_update().filter(pk=report.pk).exists()
+    if files_left(report.pk) <= 0:
+        raise TooManyFiles
+    message = None
+    if body:
+        message = Message.objects.create(
+            report=report,
+            direction=Message.Direction.FROM_REPORTER,
+            kind=Message.Kind.MORE_INFORMATION,
+            body=crypto.seal_text(data_key, body),
+            sent_on=timezone.localdate(),
+        )
+        outbox_add(kind=REPORTER_REPLIED, target_id=message.pk)
+    attachment = incoming_keep(
+        incoming,
+        content_type=content_type,
+        key=data_key,
+        report_id=report.pk,
+        message_id=message.pk if message is not None else None,
+    )
+    attachment_processing_start(attachment)
+    return attachment
+
+
+# What the reporter is told of each of their files, by status.
+REPORTER_FILE_STATUS: dict[str, str] = {
+    Attachment.Status.PENDING: "Being checked",
+    Attachment.Status.CLEAN: "Received",
+    Attachment.Status.BLOCKED: "Could not be accepted",
+    Attachment.Status.NOT_CLEANED: "Received, with hidden details",
+    Attachment.Status.REMOVED: "Removed",
+}
+REPORTER_FILE_EXPLANATION: dict[str, str] = {
+    Attachment.Status.PENDING: "We are checking it for viruses and removing hidden details, such as who made it or "
+    "where a photo was taken. The helpline can open it once that is done.",
+    Attachment.Status.CLEAN: "It has been checked and its hidden details removed. The helpline can open it.",
+    Attachment.Status.BLOCKED: "Our checks found a problem with this file, so nobody can open it. If you still "
+    "want the helpline to see it, call them.",
+    Attachment.Status.NOT_CLEANED: "We could not remove its hidden details, such as who made it or where a photo "
+    "was taken, so the helpline can see them. It has been told to take care with it.",
+    Attachment.Status.REMOVED: "The helpline has removed this file.",
+}
+
+
+@dataclass(frozen=True)
+class OpenedFile:
+    """A file of a report as its reporter may know it: never its content, only its name and where it is."""
+
+    public_id: uuid.UUID
+    name: str
+    status: str
+    added_on: date
+    message_id: int | None
+
+    @property
+    def status_words(self) -> str:
+        return REPORTER_FILE_STATUS.get(self.status, "")
+
+    @property
+    def explanation(self) -> str:
+        return REPORTER_FILE_EXPLANATION.get(self.status, "")
+
+
+def _opened_file(attachment: Attachment, key: bytes) -> OpenedFile:
+    try:
+        name = attachment_meta(attachment, key).name
+    except (nacl.exceptions.CryptoError, ValueError, KeyError):
+        name = "File"  # never a page that fails for one file whose details do not open
+    return OpenedFile(
+        public_id=attachment.public_id,
+        name=name,
+        status=attachment.status,
+        added_on=attachment.added_on,
+        message_id=attachment.message_id,
+    )
+
+
+@sensitive_variables("draft_key")
+def draft_files_read(*, draft_id: uuid.UUID, draft_key: bytes) -> list[OpenedFile]:
+    """The files chosen so far for a draft, oldest first, with their names (sealed with the draft's key)."""
+    return [_opened_file(attachment, draft_key) for attachment in draft_files(draft_id)]
+
+
+@sensitive_variables("data_key")
+def reporter_files_read(*, report: Report, data_key: bytes) -> list[OpenedFile]:
+    """The files the reporter added to their report (on the question pages, later, or through the API), oldest
+    first, in every status."""
+    files = Attachment.objects.filter(report=report, source=Attachment.Source.REPORTER)
+    return [_opened_file(attachment, data_key) for attachment in files]
+
+
+def helpline_files_for_reporter(*, report: Report) -> QuerySet[Attachment]:
+    """Files the helpline attached to its messages to the reporter that may be given to them: clean ones only
+    (scanned and stripped of their metadata), never one still being checked, blocked or not cleaned."""
+    return Attachment.objects.filter(
+        report=report,
+        source=Attachment.Source.HELPLINE,
+        message__direction=Message.Direction.FROM_HELPLINE,
+        status=Attachment.Status.CLEAN,
+    )
+
+
+@sensitive_variables("data_key")
+def helpline_files_read(*, report: Report, data_key: bytes) -> dict[int, list[OpenedFile]]:
+    """The files the reporter may download, by the helpline message they came with."""
+    by_message: dict[int, list[OpenedFile]] = {}
+    for attachment in helpline_files_for_reporter(report=report):
+        opened = _opened_file(attachment, data_key)
+        by_message.setdefault(int(attachment.message_id or 0), []).append(opened)
+    return by_message

@@ -13,6 +13,8 @@ urlpatterns = [
     path("report/session-ended", views.session_ended, name="session_ended"),
     path("report/confirmation", views.confirmation, name="confirmation"),
     path("report/check-your-answers", views.check, name="check"),
+    path("report/documents", views.documents, name="documents"),
+    path("report/documents/remove", views.documents_remove, name="documents_remove"),
     path("report/<slug:step>", views.question, name="question"),
     path("check", views.check_start, name="check_start"),
     path("check/concern", views.follow_up, name="follow_up"),
@@ -21,4 +23,6 @@ urlpatterns = [
     path("check/concern/check-ins", views.follow_up_checkins, name="follow_up_checkins"),
     path("check/concern/check-ins/stop", views.follow_up_checkins_stop, name="follow_up_checkins_stop"),
     path("check/concern/check-in", views.follow_up_checkin_answer, name="follow_up_checkin_answer"),
+    path("check/concern/files", views.follow_up_files, name="follow_up_files"),
+    path("check/concern/files/<uuid:file_id>", views.follow_up_file_download, name="follow_up_file_download"),
 ]

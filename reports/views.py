@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,8 +21,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.http import client_of
 from directory.contacts import urgent_out_of_hours_context
 from reports import checkins, journey, services
+from reports.attachments import draft_files, files_left, incoming_discard, max_files
+from reports.downloads import attachment_download
 from reports.drafts import (
+    DraftKey,
+    draft_files_drop,
     draft_id,
+    draft_key,
     draft_sent,
     reporter_forget,
     sent_code_saved,
@@ -30,8 +37,22 @@ from reports.drafts import (
     state_load,
     state_save,
 )
-from reports.forms import AccessForm, CheckinAnswerForm, CodeSavedForm, ReporterMessageForm, ReportInProgressForm
+from reports.filetypes import ACCEPT_ATTRIBUTE
+from reports.forms import (
+    AccessForm,
+    CheckinAnswerForm,
+    CodeSavedForm,
+    FileUploadForm,
+    FollowUpFileForm,
+    ReporterMessageForm,
+    ReportInProgressForm,
+    UploadRefused,
+    too_many_message,
+    too_many_sent_message,
+    upload_check,
+)
 from reports.models import Draft, Report
+from reports.uploads import SealedUpload
 
 # Rendering only: what the reporter may know of their case's progress is triage's to say (ADR 0001).
 from triage.selectors import reporter_status
@@ -104,6 +125,9 @@ def begin(request: HttpRequest) -> HttpResponse:
 
 
 def _start_answers(request: HttpRequest) -> HttpResponse:
+    started = draft_id(request, purpose=DRAFT)
+    if started is not None:
+        draft_files_drop(started)  # "delete my answers and start again": the files chosen go too
     response = redirect("reports:question", step=journey.STEPS[0].slug)
     state_save(request, response, purpose=DRAFT, state={"answers": {}})
     return response
@@ -131,7 +155,7 @@ def in_progress(request: HttpRequest) -> HttpResponse:
         if form.cleaned_data["next"] == "restart":
             return _start_answers(request)
         missing = journey.first_missing(answers)
-        response = redirect("reports:question", step=missing) if missing else redirect("reports:check")
+        response = redirect("reports:question", step=missing) if missing else _after_questions(answers)
         state_save(request, response, purpose=DRAFT, state={"answers": answers})
         return response
     pending = state.get(PENDING)
@@ -176,17 +200,21 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
     changing = request.GET.get("change") == "1"
     kwargs = journey.form_kwargs(step, answers)
     if request.method == "POST":
+        _uploads_discard(request)  # no question takes a file: one sent anyway is not kept
         form = page.form_class(request.POST, **kwargs)
         if form.is_valid():
             answers = journey.answers_from_form(step, form, answers)
             following = "check" if changing else journey.next_step(answers, after=step)
             if changing and journey.first_missing(answers):
                 following = journey.first_missing(answers) or "check"
-            target = (
-                reverse("reports:check")
-                if following == "check"
-                else reverse("reports:question", kwargs={"step": following})
-            )
+            if following == "check" and not changing:
+                following = journey.after_questions(answers)
+            if following == journey.DOCUMENTS:
+                target = reverse("reports:documents")
+            elif following == "check":
+                target = reverse("reports:check")
+            else:
+                target = reverse("reports:question", kwargs={"step": following})
             response: HttpResponse = HttpResponseRedirect(target)
             state_save(request, response, purpose=DRAFT, state={"answers": answers})
             return response
@@ -236,12 +264,15 @@ def check(request: HttpRequest) -> HttpResponse:
     missing = journey.first_missing(answers)
     if missing:
         return redirect("reports:question", step=missing)
+    draft = draft_key(request)
     if request.method == "POST":
         try:
             submitted = services.report_submit(
                 data=journey.report_input(answers),
                 client=client_of(request),
                 draft_id=draft_id(request, purpose=DRAFT),
+                # The files chosen become the report's in its transaction.
+                draft_key=draft.key if draft is not None else None,
             )
         except services.AlreadySubmitted:
             # Two presses of Send at once: this one filed nothing; the browser shows whichever it followed.
@@ -259,7 +290,158 @@ def check(request: HttpRequest) -> HttpResponse:
             },
         )
         return redirect("reports:confirmation")
-    return render(request, "reports/check.html", {"rows": journey.summary_rows(answers)})
+    files = services.draft_files_read(draft_id=draft.id, draft_key=draft.key) if draft is not None else []
+    return render(
+        request,
+        "reports/check.html",
+        {"rows": journey.summary_rows(answers), "files": files, "documents_seen": journey.documents_seen(answers)},
+    )
+
+
+def _after_questions(answers: journey.Answers) -> HttpResponse:
+    return (
+        redirect("reports:documents")
+        if journey.after_questions(answers) == journey.DOCUMENTS
+        else redirect("reports:check")
+    )
+
+
+# --- documents, photos and recordings -----------------------------------------------------------------
+# One file per request, so that the front door holds at most one file's size of a body in memory
+# (deploy/nginx: these addresses only). Every uploaded file arrives sealed (reports.uploads): what a page does
+# not keep, it discards before it answers.
+
+
+def _uploads(request: HttpRequest) -> list[SealedUpload]:
+    return [
+        upload for name in request.FILES for upload in request.FILES.getlist(name) if isinstance(upload, SealedUpload)
+    ]
+
+
+def _uploads_discard(request: HttpRequest, *, kept: SealedUpload | None = None) -> None:
+    """Every upload of the request but ``kept``: a second file, a file sent with a refused form, a file of a
+    request that turned out wrong. Their sealed chunks go now, not at expiry."""
+    for upload in _uploads(request):
+        if upload is not kept:
+            incoming_discard(upload.incoming)
+
+
+def _documents_url(*, changing: bool, **flags: str) -> str:
+    params = {**({"change": "1"} if changing else {}), **flags}
+    query = "&".join(f"{name}={value}" for name, value in params.items())
+    return reverse("reports:documents") + (f"?{query}" if query else "")
+
+
+@sensitive_variables("draft")
+def _draft_file_take(request: HttpRequest, draft: DraftKey) -> str:
+    """Keep the one file sent for the draft; the refusal to show when it is not kept ("" when it is)."""
+    upload = request.FILES.get("file")
+    kept: SealedUpload | None = None
+    try:
+        checked, kind = upload_check(upload, room=max_files() - draft_files(draft.id).count())
+        services.draft_file_add(
+            incoming=checked.incoming,
+            content_type=kind.content_type,
+            draft_id=draft.id,
+            draft_key=draft.key,
+            expires_at=draft.expires_at,
+        )
+        kept = checked
+        return ""
+    except UploadRefused as refused:
+        return str(refused)
+    except services.TooManyFiles:
+        return too_many_message()
+    finally:
+        _uploads_discard(request, kept=kept)
+
+
+DOCUMENTS_FLASH = {"added": "Your file has been added.", "removed": "The file has been removed."}
+
+
+@sensitive_post_parameters()
+@sensitive_variables("answers", "draft", "state")
+@require_http_methods(["GET", "POST"])
+def documents(request: HttpRequest) -> HttpResponse:
+    """Do you have documents, photos or recordings? One file at a time ("Add file"), the files added listed
+    with a way to remove each, then Continue. Files are sealed with the draft's key and expire with it; on
+    Send they become the report's (services.report_submit). Works without JavaScript: a plain multipart form."""
+    state = state_load(request, purpose=DRAFT)
+    draft = draft_key(request) if state is not None else None
+    if state is None or draft is None:
+        _uploads_discard(request)
+        return _without_answers(request)
+    answers = _answers_of(state)
+    changing = request.GET.get("change") == "1"
+    if request.method == "POST":
+        adding = request.POST.get("action") == "add"
+        refusal = ""
+        try:
+            if adding or _uploads(request):
+                # A file chosen and Continue pressed without "Add file": added all the same.
+                refusal = _draft_file_take(request, draft)
+        except services.DraftGone:
+            return _without_answers(request)
+        if refusal:
+            response: HttpResponse = HttpResponseRedirect(_documents_url(changing=changing))
+            refused = {"step": journey.DOCUMENTS, "refusal": refusal}
+            state_save(request, response, purpose=DRAFT, state={"answers": answers, PENDING: refused})
+            return response
+        if adding:
+            response = HttpResponseRedirect(_documents_url(changing=changing, done="added"))
+        else:
+            answers = {**answers, journey.DOCUMENTS: {"seen": True}}
+            missing = journey.first_missing(answers)
+            response = (
+                redirect("reports:question", step=missing) if missing and not changing else redirect("reports:check")
+            )
+        state_save(request, response, purpose=DRAFT, state={"answers": answers})
+        return response
+    pending = state.get(PENDING)
+    refusal = ""
+    if isinstance(pending, dict) and pending.get("step") == journey.DOCUMENTS:
+        refusal = str(pending.get("refusal") or "")
+    form = FileUploadForm(data={}, refusal=refusal)
+    files = services.draft_files_read(draft_id=draft.id, draft_key=draft.key)
+    return render(
+        request,
+        "reports/documents.html",
+        {
+            "form": form,
+            "files": files,
+            "room": max(0, max_files() - len(files)),
+            "accept": ACCEPT_ATTRIBUTE,
+            "changing": changing,
+            "flash": DOCUMENTS_FLASH.get(request.GET.get("done", "")) if not refusal else "",
+            "back_url": reverse("reports:check")
+            if changing
+            else reverse("reports:question", kwargs={"step": journey.last_step(answers)}),
+        },
+        status=400 if refusal else 200,
+    )
+
+
+@require_POST
+def documents_remove(request: HttpRequest) -> HttpResponse:
+    """Remove a file chosen for the report in progress (from the documents page, or check your answers)."""
+    state = state_load(request, purpose=DRAFT)
+    draft = draft_key(request) if state is not None else None
+    _uploads_discard(request)
+    if state is None or draft is None:
+        return _without_answers(request)
+    try:
+        public_id = uuid.UUID(str(request.POST.get("file", "")))
+    except ValueError:
+        public_id = None
+    removed = public_id is not None and services.draft_file_remove(draft_id=draft.id, public_id=public_id)
+    if request.POST.get("next") == "check":
+        target = reverse("reports:check")
+    else:
+        flags = {"done": "removed"} if removed else {}
+        target = _documents_url(changing=request.POST.get("change") == "1", **flags)
+    response = HttpResponseRedirect(target)
+    state_save(request, response, purpose=DRAFT, state={"answers": _answers_of(state)})
+    return response
 
 
 @sensitive_variables("sent")
@@ -349,19 +531,21 @@ def _unlocked(request: HttpRequest) -> tuple[Report, bytes] | None:
     return report, base64.b64decode(str(state["data_key"]))
 
 
-UnlockedView = Callable[[HttpRequest, Report, bytes], HttpResponse]
+UnlockedView = Callable[..., HttpResponseBase]
 
 
-def reporter_unlocked(view: UnlockedView) -> Callable[[HttpRequest], HttpResponse]:
+def reporter_unlocked(view: UnlockedView) -> Callable[..., HttpResponseBase]:
     """A follow-up page: the report and its data key from the sealed follow-up state, or back to the
-    reference and access code page when there is none (expired, signed out, never opened)."""
+    reference and access code page when there is none (expired, signed out, never opened). A file uploaded to
+    a page that is not unlocked is discarded."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         unlocked = _unlocked(request)
         if unlocked is None:
+            _uploads_discard(request)
             return redirect("reports:check_start")
-        return view(request, *unlocked)
+        return view(request, *unlocked, *args, **kwargs)
 
     return wrapped
 
@@ -377,6 +561,8 @@ def follow_up(request: HttpRequest, report: Report, data_key: bytes) -> HttpResp
         form_class = {"message": ReporterMessageForm, "checkin": CheckinAnswerForm}.get(str(pending.get("step")))
         if form_class is not None:
             bound[f"{pending['step']}_form"] = form_class(_rebound(pending["data"]))
+        elif pending.get("step") == FILE:
+            bound["file_form"] = FollowUpFileForm(_rebound(pending["data"]), refusal=str(pending.get("refusal") or ""))
     invalid = any(not form.is_valid() for form in bound.values())
     response = render(
         request,
@@ -388,12 +574,14 @@ def follow_up(request: HttpRequest, report: Report, data_key: bytes) -> HttpResp
     return response
 
 
-def _follow_up_again(request: HttpRequest, form_name: str) -> HttpResponse:
+def _follow_up_again(request: HttpRequest, form_name: str, **extra: str) -> HttpResponse:
     """Post/redirect/get for a follow-up form that failed: what was sent is kept in the sealed follow-up state
     and shown with its errors on the follow-up page."""
     response = HttpResponseRedirect(reverse("reports:follow_up") + f"#{form_name}")
     state = state_load(request, purpose=FOLLOW_UP) or {}
-    state_save(request, response, purpose=FOLLOW_UP, state={**state, PENDING: _pending(form_name, request)})
+    state_save(
+        request, response, purpose=FOLLOW_UP, state={**state, PENDING: {**_pending(form_name, request), **extra}}
+    )
     return response
 
 
@@ -419,6 +607,12 @@ def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **
         "checkin_form": extra.pop("checkin_form", CheckinAnswerForm()),
         "checkin_done": request.GET.get("checkin"),
         "today": timezone.localdate(),
+        "file_form": extra.pop("file_form", FollowUpFileForm()),
+        "file_sent": request.GET.get("file") == "sent",
+        "files": services.reporter_files_read(report=report, data_key=data_key),
+        "helpline_files": services.helpline_files_read(report=report, data_key=data_key),
+        "files_left": files_left(report.pk),
+        "accept": ACCEPT_ATTRIBUTE,
         **extra,
     }
 
@@ -479,3 +673,55 @@ def follow_up_checkin_answer(request: HttpRequest, report: Report, data_key: byt
         checkin=due, answer=form.cleaned_data["answer"], details=form.cleaned_data["details"], data_key=data_key
     )
     return _follow_up_done(request, reverse("reports:follow_up") + "?checkin=answered")
+
+
+FILE = "file"
+
+
+@sensitive_post_parameters()
+@sensitive_variables("data_key", "form")
+@require_POST
+@reporter_unlocked
+def follow_up_files(request: HttpRequest, report: Report, data_key: bytes) -> HttpResponse:
+    """Add a file to a sent report, with a message about it or without: sealed with the report's data key,
+    which the unlocked follow-up holds, and checked by the workers like every file."""
+    kept: SealedUpload | None = None
+    try:
+        if reporter_status(report).code == CLOSED:
+            return render(request, "reports/follow_up.html", _follow_up_context(report, data_key, request), status=409)
+        form = FollowUpFileForm(request.POST)
+        try:
+            upload, kind = upload_check(request.FILES.get(FILE), room=files_left(report.pk))
+        except UploadRefused as refused:
+            # Shown with the message's own errors, if it has any: the form is bound again from what was sent.
+            refusal = str(refused) if str(refused) != too_many_message() else too_many_sent_message()
+            return _follow_up_again(request, FILE, refusal=refusal)
+        if not form.is_valid():
+            return _follow_up_again(request, FILE)
+        try:
+            services.reporter_file_add(
+                report=report,
+                data_key=data_key,
+                incoming=upload.incoming,
+                content_type=kind.content_type,
+                body=form.cleaned_data["body"],
+            )
+        except services.TooManyFiles:
+            return _follow_up_again(request, FILE, refusal=too_many_sent_message())
+        kept = upload
+        return _follow_up_done(request, reverse("reports:follow_up") + "?file=sent#files")
+    finally:
+        _uploads_discard(request, kept=kept)
+
+
+@sensitive_variables("data_key")
+@require_GET
+@reporter_unlocked
+def follow_up_file_download(
+    request: HttpRequest, report: Report, data_key: bytes, file_id: uuid.UUID
+) -> HttpResponseBase:
+    """A file the helpline sent the reporter with a message, once it is clean: streamed as it is opened."""
+    attachment = services.helpline_files_for_reporter(report=report).filter(public_id=file_id).first()
+    if attachment is None:
+        raise Http404
+    return attachment_download(attachment, data_key)

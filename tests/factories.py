@@ -234,7 +234,12 @@ def rolled_back_block() -> Any:
 def web_report_sent(client: Any, **changes: dict[str, str | list[str]]) -> Any:
     """Walk the question pages with QUESTION_PAGE_ANSWERS (a step's answers replaced by ``changes``, keyed by
     slug with "-" as "_"), send the report, and return the confirmation page it leads to."""
-    answers = {**QUESTION_PAGE_ANSWERS, **{slug.replace("_", "-"): value for slug, value in changes.items()}}
+    answers = {
+        **QUESTION_PAGE_ANSWERS,
+        # "Do you have documents, photos or recordings?" (after the questions; not one of journey.STEPS): none.
+        "documents": {"action": "continue"},
+        **{slug.replace("_", "-"): value for slug, value in changes.items()},
+    }
     assert client.post("/report/begin").status_code == 302
     page = client.get("/report/anonymity")
     for _ in range(len(answers) + 1):

@@ -180,6 +180,8 @@ class WebReporter(VirtualUser):
                 ("email", f"soak{rng.randint(1, 10**6)}@example.org"),
                 ("phone", ""),
             ]
+        if slug == "documents":  # "Do you have documents, photos or recordings?": none
+            return [("action", "continue")]
         raise RuntimeError(f"the soak does not know the question page {slug!r}")
 
     def iteration(self) -> None:

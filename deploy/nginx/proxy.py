@@ -21,6 +21,12 @@ The timeouts and the body limit are settings, from the environment or the comman
   (past either, nginx closes the connection: it sends no 408, and nothing of the request reaches gunicorn)
   NGINX_SEND_TIMEOUT           between two writes of an answer to the client (30s)
   NGINX_MAX_BODY               largest request body, kept in memory (11m, docs/deploy.md section 4; never more)
+  NGINX_UPLOAD_MAX_BODY        at the upload addresses only (UPLOAD_PATHS): one file's size and the form's fields,
+                               still in memory (ATTACHMENT_MAX_BYTES rounded up to a MiB, plus 1m: 21m by default;
+                               at most 65m)
+  NGINX_UPLOADS_PER_CLIENT     uploads one client address may send at once (2); the next is answered 429
+  NGINX_UPLOADS_IN_ALL         uploads sent at once in all (16): with the body limit, the most upload bodies hold
+                               in nginx's memory (16 x 21m = 336 MiB by default)
   NGINX_WORKER_PROCESSES, NGINX_WORKER_CONNECTIONS   (1, 1024)
   NGINX_RESOLVER               tls only: a DNS server to look the upstreams' names up again (docker's 127.0.0.11)
 
@@ -56,6 +62,16 @@ DURATION = re.compile(r"\d{1,5}(ms|s|m)?")
 SIZE = re.compile(r"\d{1,9}[km]?")
 # docs/deploy.md section 4: bodies up to 11 MiB, all of them in memory. Less is allowed, more is not.
 LARGEST_BODY = 11 * 1024 * 1024
+# The addresses that take a file, one per request (reports.uploads seals it as it arrives): their body may be one
+# file's size and the form's fields, still all in memory, and each client may send only a few at once. Nowhere
+# else does a body get past NGINX_MAX_BODY. A staff address that takes a file goes in STAFF_UPLOAD_PATHS.
+PUBLIC_UPLOAD_PATHS = ("/report/documents", "/check/concern/files", "/api/v1/reports/attachments")
+STAFF_UPLOAD_PATHS: tuple[str, ...] = ()
+# Room for the form's other fields and the multipart framing, beside the file.
+UPLOAD_FORM_OVERHEAD = 1024 * 1024
+DEFAULT_ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+# An upload body larger than this would hold too much in memory per request (a 64 MiB file, and the form).
+LARGEST_UPLOAD_BODY = 65 * 1024 * 1024
 ADDRESS = re.compile(r"(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)?:?\d{1,5}")
 HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 SAFE_PATH = re.compile(r"/[A-Za-z0-9_./+-]*")
@@ -93,6 +109,9 @@ class Settings:
     send_timeout: str = "30s"
     proxy_read_timeout: str = "60s"
     max_body: str = "11m"
+    upload_max_body: str = "21m"
+    uploads_per_client: int = 2
+    uploads_in_all: int = 16
     worker_processes: str = "1"
     worker_connections: int = 1024
     tls: bool = False
@@ -107,6 +126,17 @@ class Settings:
 
 def size_in_bytes(size: str) -> int:
     return int(size.rstrip("km")) * {"k": 1024, "m": 1024 * 1024}.get(size[-1], 1)
+
+
+def default_upload_body(env: Mapping[str, str]) -> str:
+    """One file's size (the application's ATTACHMENT_MAX_BYTES, when this process is told it) rounded up to a
+    MiB, and the form's fields."""
+    try:
+        largest_file = int(env.get("ATTACHMENT_MAX_BYTES") or DEFAULT_ATTACHMENT_MAX_BYTES)
+    except ValueError as error:
+        raise ConfigError("ATTACHMENT_MAX_BYTES: not a number of bytes") from error
+    mebibytes = -(-(largest_file + UPLOAD_FORM_OVERHEAD) // (1024 * 1024))
+    return f"{mebibytes}m"
 
 
 # --- rendering ---------------------------------------------------------------------------------------------------
@@ -149,6 +179,15 @@ def render(settings: Settings, runtime: Path, *, root: bool) -> str:
     checked(settings.max_body, SIZE, "max_body")
     if size_in_bytes(settings.max_body) > LARGEST_BODY:
         raise ConfigError(f"max_body: {settings.max_body} is more than 11m, and every body is held in memory")
+    checked(settings.upload_max_body, SIZE, "upload_max_body")
+    if not size_in_bytes(settings.max_body) <= size_in_bytes(settings.upload_max_body) <= LARGEST_UPLOAD_BODY:
+        raise ConfigError(
+            f"upload_max_body: {settings.upload_max_body} must be at least max_body and at most 65m (every upload "
+            "body is held in memory)"
+        )
+    for name in ("uploads_per_client", "uploads_in_all"):
+        if not 1 <= int(getattr(settings, name)) <= 10_000:
+            raise ConfigError(f"{name}: {getattr(settings, name)!r} is not between 1 and 10000")
     checked(settings.worker_processes, re.compile(r"auto|\d{1,3}"), "worker_processes")
     if settings.tls:
         checked(settings.tls_certificate, SAFE_PATH, "TLS certificate")
@@ -159,6 +198,7 @@ def render(settings: Settings, runtime: Path, *, root: bool) -> str:
         checked(settings.resolver, re.compile(r"[0-9a-fA-F.:\[\]]+"), "resolver")
 
     site_template = (HERE / "site.conf.in").read_text()
+    upload_template = (HERE / "upload.conf.in").read_text()
     sites = []
     for site in settings.sites:
         checked(site.listen, ADDRESS, "listen address")
@@ -184,6 +224,7 @@ def render(settings: Settings, runtime: Path, *, root: bool) -> str:
             "tls_certificate_key": settings.tls_certificate_key,
         }
         flags = {"tls": settings.tls, "combined": site.side == "combined", "resolver": bool(settings.resolver)}
+        values["upload_locations"] = upload_locations(upload_template, settings, site, values["upstream_ref"])
         sites.append(render_template(site_template, values, flags))
 
     values = {
@@ -204,6 +245,27 @@ def render(settings: Settings, runtime: Path, *, root: bool) -> str:
     }
     flags = {"root": root, "tls": settings.tls, "resolver": bool(settings.resolver)}
     return render_template((HERE / "nginx.conf.in").read_text(), values, flags)
+
+
+def upload_locations(template: str, settings: Settings, site: Site, upstream_ref: str) -> str:
+    """One exact location per upload address the site serves, each with its body limit, its connection limits
+    and the front door's pages for them (JSON under /api/)."""
+    paths = [(path, "public") for path in PUBLIC_UPLOAD_PATHS if site.side in {"public", "combined"}]
+    paths += [(path, "staff") for path in STAFF_UPLOAD_PATHS if site.side in {"staff", "combined"}]
+    blocks = []
+    for path, side in paths:
+        checked(path, SAFE_PATH, "upload path")
+        values = {
+            "path": path,
+            "upstream_ref": upstream_ref,
+            "upload_max_body": settings.upload_max_body,
+            "uploads_per_client": str(int(settings.uploads_per_client)),
+            "uploads_in_all": str(int(settings.uploads_in_all)),
+            "pages": "api" if path.startswith("/api/") else side,
+            "suffix": "json" if path.startswith("/api/") else "html",
+        }
+        blocks.append(render_template(template, values, {}))
+    return "".join(blocks).rstrip("\n")
 
 
 # --- the runtime folder ------------------------------------------------------------------------------------------
@@ -300,6 +362,9 @@ def parse(argv: Sequence[str]) -> tuple[str, Settings, argparse.Namespace]:
     parser.add_argument("--client-body-timeout", default=env.get("NGINX_CLIENT_BODY_TIMEOUT", "30s"))
     parser.add_argument("--send-timeout", default=env.get("NGINX_SEND_TIMEOUT", "30s"))
     parser.add_argument("--max-body", default=env.get("NGINX_MAX_BODY", "11m"))
+    parser.add_argument("--upload-max-body", default=env.get("NGINX_UPLOAD_MAX_BODY") or default_upload_body(env))
+    parser.add_argument("--uploads-per-client", type=int, default=int(env.get("NGINX_UPLOADS_PER_CLIENT", "2")))
+    parser.add_argument("--uploads-in-all", type=int, default=int(env.get("NGINX_UPLOADS_IN_ALL", "16")))
     parser.add_argument("--worker-processes", default=env.get("NGINX_WORKER_PROCESSES", "1"))
     parser.add_argument("--worker-connections", type=int, default=int(env.get("NGINX_WORKER_CONNECTIONS", "1024")))
     args = parser.parse_args(argv)
@@ -313,6 +378,9 @@ def parse(argv: Sequence[str]) -> tuple[str, Settings, argparse.Namespace]:
         client_body_timeout=args.client_body_timeout,
         send_timeout=args.send_timeout,
         max_body=args.max_body,
+        upload_max_body=args.upload_max_body,
+        uploads_per_client=args.uploads_per_client,
+        uploads_in_all=args.uploads_in_all,
         worker_processes=args.worker_processes,
         worker_connections=args.worker_connections,
     )

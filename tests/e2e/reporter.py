@@ -15,6 +15,12 @@ def answer_radio(visit: Visit, label: str) -> None:
     visit.submit()
 
 
+def no_documents(visit: Visit, *, axe: bool = True) -> None:
+    """ "Do you have documents, photos or recordings?", asked after the last question: none, so Continue."""
+    assert visit.path() == "/report/documents"
+    visit.submit(axe=axe)
+
+
 def start_a_report(visit: Visit) -> None:
     visit.goto("/")
     visit.submit("Start now")
@@ -46,6 +52,7 @@ def send_an_anonymous_report(
     visit.submit(axe=axe)  # "Has anyone reported this" is optional
     page.get_by_label("Yes" if urgent else "No", exact=True).check()  # immediate risk
     visit.submit(axe=axe)
+    no_documents(visit, axe=axe)
     assert visit.path() == "/report/check-your-answers"
     visit.submit("Send report", axe=axe)
     assert visit.path() == "/report/confirmation"

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.pages import Visit, by_get
-from tests.e2e.reporter import answer_radio, start_a_report
+from tests.e2e.reporter import answer_radio, no_documents, start_a_report
 from tests.factories import submit_report
 
 pytestmark = pytest.mark.e2e
@@ -51,6 +51,7 @@ def test_refreshing_the_confirmation_says_the_code_cannot_be_shown_again(visit: 
     answer_radio(visit, "No")
     visit.submit()  # "Has anyone reported this" is optional
     answer_radio(visit, "No")
+    no_documents(visit)
     assert visit.path() == "/report/check-your-answers"
     visit.submit("Send report")
     assert visit.path() == "/report/confirmation"

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.pages import Visit
-from tests.e2e.reporter import answer_radio, row, screenshot_at_both_widths, start_a_report
+from tests.e2e.reporter import answer_radio, no_documents, row, screenshot_at_both_widths, start_a_report
 
 pytestmark = pytest.mark.e2e
 
@@ -48,5 +48,6 @@ def test_a_postcode_in_another_council_asks_which_is_right(visit: Visit, authori
     answer_radio(visit, "No")
     visit.submit()  # "Has anyone reported this" is optional
     answer_radio(visit, "No")
+    no_documents(visit)
     assert visit.path() == "/report/check-your-answers"
     expect(row(page, "Council area")).to_have_text("Rotherham")

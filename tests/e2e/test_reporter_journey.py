@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Request, expect
 
 from tests.e2e.pages import Visit
-from tests.e2e.reporter import answer_radio, row, screenshot_at_both_widths, start_a_report
+from tests.e2e.reporter import answer_radio, no_documents, row, screenshot_at_both_widths, start_a_report
 
 pytestmark = pytest.mark.e2e
 
@@ -94,6 +94,7 @@ def test_a_worker_reports_a_concern_and_follows_it_up(
     page.get_by_label("Your name").fill("Sam Worker")
     page.get_by_label("Email address (optional)").fill("sam@example.org")
     visit.submit()
+    no_documents(visit)
 
     assert visit.path() == "/report/check-your-answers"
     answers = page.locator(".govuk-summary-list")
@@ -227,6 +228,7 @@ def test_the_journey_works_with_javascript_off(new_context, live_server, fast_kd
     visit.submit(axe=False)
 
     # Anonymous: no contact page.
+    no_documents(visit, axe=False)
     assert visit.path() == "/report/check-your-answers"
     expect(row(page, "Council area")).to_have_text("Not known")
     expect(page.get_by_text("Your name")).to_have_count(0)

@@ -43,7 +43,7 @@ from referrals import services as referral_services
 from referrals.models import AuthorityAction, Referral
 from reports import checkins
 from reports.drafts import COOKIE_NAMES
-from reports.models import Anonymity, Draft, Message, Report
+from reports.models import Anonymity, Attachment, Draft, Message, Report
 from reports.services import Contact, message_send_from_reporter, report_unlock
 from tests import live
 from tests.factories import client_with_a_draft, referral_of, staff_user, submit_report
@@ -213,6 +213,18 @@ def refused_staff_form(world: World, text: str) -> int:
     return len(base64.b64decode(kept))
 
 
+def file_name(world: World, text: str) -> int:
+    """A file's name, sealed beside it with its type, size and fingerprint (reports.attachments.FileMeta)."""
+    from reports.attachments import Incoming, incoming_keep
+
+    incoming = Incoming(name=f"{text}.txt")
+    incoming.write(b"The rota for March.\n")
+    kept = incoming_keep(
+        incoming, content_type="text/plain", key=crypto.new_data_key(), report_id=submit_report().report.pk
+    )
+    return stored_length(Attachment, "meta", kept.pk)
+
+
 SESSION_FORM_RETRY = "django_session.session_data[form_retry]"
 
 # Every sealed column, and every service that writes it.
@@ -224,6 +236,7 @@ WRITERS: dict[str, dict[str, Callable[[World, str], int]]] = {
     },
     "reports.Message.body": {"reporter's message": message_from_reporter, "helpline's message": message_from_helpline},
     "reports.Draft.ciphertext": {"answers between question pages": draft_answers},
+    "reports.Attachment.meta": {"a file's name": file_name},
     "triage.CaseNote.body": {"internal note": case_note},
     "referrals.Referral.summary": {"referral summary": referral_summary},
     "referrals.AuthorityAction.note": {
@@ -240,6 +253,11 @@ NOT_WRITTEN_TEXT = {
     "reports.Report.helpline_sealed_key": "the 32-byte data key in a sealed box: always 80 bytes",
     "reports.Report.reporter_kdf_salt": "a 16-byte Argon2id salt",
     "reports.Report.reporter_wrapped_key": "the 32-byte data key in a secretbox: always 72 bytes",
+    "reports.Attachment.key_wrap": "a file's 32-byte key in a secretbox: always 72 bytes",
+    "reports.Attachment.header": "a secretstream header: always 24 bytes",
+    # A file's content: secretstream chunks of 64 KiB each, the last padded up to the bucket (core.secretstream;
+    # tests/core/test_secretstream.py covers its lengths).
+    "reports.AttachmentChunk.data": "a file's sealed chunks, every one of the same length",
     "accounts.RecoveryCodes.salt": "the salt of a user's recovery-code hashes, of fixed size",
     # Padded by seal_text like every sealed column, and always within the first bucket: a postcode district,
     # whether the organisation is named and which contact details were shared (codes, never free text).
@@ -310,7 +328,9 @@ def test_the_re_pad_command_covers_every_column_the_workers_can_open() -> None:
     # The draft and the refused form are sealed with a key only the browser holds: padded when they are
     # sealed again, and gone within half an hour.
     browser_keyed = {"reports.Draft.ciphertext", SESSION_FORM_RETRY}
-    assert set(REPADDED_COLUMNS) == set(WRITERS) - browser_keyed
+    # A file's details were padded from the first row ever written: there are no old rows to re-pad.
+    born_padded = {"reports.Attachment.meta"}
+    assert set(REPADDED_COLUMNS) == set(WRITERS) - browser_keyed - born_padded
     for name, column in REPADDED_COLUMNS.items():
         model = column.model()
         assert isinstance(model._meta.get_field(column.field), models.BinaryField), name

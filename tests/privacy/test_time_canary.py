@@ -1,11 +1,12 @@
 """The time canary: the database never holds when a reporter was here, beyond the urgent clock.
 
 The clock is frozen at 13:37:42.123456 (London, in winter, so UTC too) while reporters act: a standard
-report on the web pages, an urgent one through the API with an Idempotency-Key, a message, more
-information on the follow-up page, check-ins chosen. The routing and email work runs at that moment too,
-as a worker would within the second. Then ``pg_dump`` of the whole database may show that minute only in
-the urgent triage clock, which is the one precise time kept while it runs (docs/architecture.md, "No time
-trail of a reporter").
+report on the web pages with a file, an urgent one through the API with an Idempotency-Key and a file, a
+message, more information and another file on the follow-up page, check-ins chosen, and a report left
+unsent with a file chosen (its file expires with the draft, rounded up like the draft). The routing and
+email work runs at that moment too, as a worker would within the second. Then ``pg_dump`` of the whole
+database may show that minute only in the urgent triage clock, which is the one precise time kept while it
+runs (docs/architecture.md, "No time trail of a reporter").
 
 The urgent hour runs out at 14:37:42, and the sweeper alerts the supervisors at 14:38. Helpline staff
 triage at 14:52: their own actions keep their time (staff are accountable for it). After
@@ -21,13 +22,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from accounts.models import User
 from outbox.models import OutboxMessage
 from outbox.services import outbox_process
 from referrals import services as referral_services
-from reports.models import Report
+from reports.models import Attachment, Report
+from reports.outbox_kinds import PROCESS_ATTACHMENT
 from tests.database import pg_dump_text
 from tests.factories import staff_user, web_report_sent
 from triage import case_actions
@@ -89,10 +92,16 @@ def api_report(client: Client) -> dict[str, str]:
     return response.json()
 
 
+def a_file(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, b"The rota for March, as it was before it was changed.\n", "text/plain")
+
+
 def run_outbox() -> None:
-    """What the worker does within the second: route, record replies, send the emails they queue."""
+    """What the worker does within the second: route, record replies, send the emails they queue. (Processing
+    files needs clamd and mat2: tests/reports/test_attachment_pipeline* keeps its times to the day.)"""
     for _ in range(10):
-        pending = list(OutboxMessage.objects.filter(processed_at__isnull=True).values_list("pk", flat=True))
+        waiting = OutboxMessage.objects.filter(processed_at__isnull=True).exclude(kind=PROCESS_ATTACHMENT)
+        pending = list(waiting.values_list("pk", flat=True))
         if not pending:
             return
         for outbox_id in pending:
@@ -104,15 +113,28 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
     supervisor = staff_user("supervisor", email="supervisor@helpline.test")
     with time_machine.travel(CANARY_MOMENT, tick=False):
         web = Client(REMOTE_ADDR="192.0.2.10")
-        web_report_sent(web, anonymity={"anonymity": "anonymous"})
+        web_report_sent(
+            web, anonymity={"anonymity": "anonymous"}, documents={"action": "continue", "file": a_file("rota.txt")}
+        )
+        unsent = Client(REMOTE_ADDR="192.0.2.12")
+        assert unsent.post("/report/begin").status_code == 302
+        assert unsent.post("/report/documents", {"action": "add", "file": a_file("left.txt")}).status_code == 302
         api = Client(REMOTE_ADDR="192.0.2.11")
         urgent = api_report(api)
+        added = api.post(
+            "/api/v1/reports/attachments",
+            {"reference": urgent["reference"], "access_code": urgent["access_code"], "file": a_file("van.txt")},
+        )
+        assert added.status_code == 201, added.content
         opened = api.post(
             "/api/v1/reports/messages",
             {"reference": urgent["reference"], "access_code": urgent["access_code"], "body": "He drives a van."},
             content_type="application/json",
         )
         assert opened.status_code == 201
+        # Control: the files are there, with their day, and the unsent one with the draft's expiry.
+        assert Attachment.objects.filter(report__isnull=False).count() == 2
+        assert Attachment.objects.get(report__isnull=True).expires_at is not None
         # Unrouted: the urgent clock is on the report itself.
         during = traces_in(pg_dump_text(column_names=True))
         assert {(table, column) for table, column, _ in during} <= URGENT_CLOCK, during
@@ -125,6 +147,8 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
         assert follow_up.post("/check/concern/check-ins").status_code == 302
         more = follow_up.post("/check/concern/message", {"kind": "more_information", "body": "The van is silver."})
         assert more.status_code == 302
+        later = follow_up.post("/check/concern/files", {"file": a_file("photo-notes.txt"), "body": "Notes."})
+        assert later.status_code == 302 and Attachment.objects.filter(report__isnull=False).count() == 3
         run_outbox()
 
     cases = {case.priority: case for case in Case.objects.select_related("report")}

@@ -46,6 +46,7 @@ from directory.models import LocalAuthority, NationalBody
 from helpline.json_codec import unencodable_fields
 from helpline.wsgi import application
 from reports.api import CONTACT_NEEDS_A_NAME, CONTACT_NEEDS_A_WAY, CONTACT_WHEN_ANONYMOUS, UNKNOWN_GSS_CODE
+from reports.forms import SELECT_A_FILE
 from tests.factories import cases_in_every_status, staff_user, submit_report
 from tests.fuzzing import examples
 from triage import selectors
@@ -177,6 +178,14 @@ def _placing_authority_refused(value: Any, messages: Any) -> bool:
     return _not_an_authority_in_the_list(value, messages) or messages == [PLACING_ONLY_OUT_OF_AREA]
 
 
+def _not_a_file_the_service_takes(value: Any, messages: Any) -> bool:
+    """A file is a binary string to the schema: which types the service takes (by name and first bytes, its size
+    and whether it is empty (reports.forms.upload_check) is its to say, as is a part sent without a file name."""
+    return isinstance(messages, list) and all(
+        str(message).startswith("The selected file ") or message == f"{SELECT_A_FILE}." for message in messages
+    )
+
+
 def _no_such_queue_yet(value: Any, messages: Any) -> bool:
     return not Queue.objects.filter(slug=str(value)).exists()
 
@@ -191,6 +200,7 @@ REFUSALS_THE_SCHEMA_CANNOT_STATE: dict[str, dict[str, Explanation]] = {
         "already_reported": _day_not_past,
     },
     "GET /api/v1/local-authorities": {"postcode": _postcode_outside_england},
+    "POST /api/v1/reports/attachments": {"file": _not_a_file_the_service_takes},
     "GET /api/v1/cases": {
         "queue": _no_such_queue_yet,
         "authority": _not_an_authority_in_the_list,

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.usefixtures("fast_kdf")
 
 
 CHECK = "/report/check-your-answers"
+DOCUMENTS = "/report/documents"
 ACCESS_API = "/api/v1/reports/access"
 SUBMIT_API = "/api/v1/reports"
 
@@ -65,6 +66,9 @@ def walk_to_check(client: Client) -> None:
     for slug, data in WEB_ANSWERS:
         response = client.post(f"/report/{slug}", data)
         assert response.status_code == 302, (slug, response.content[:2000])
+    # Then "Do you have documents, photos or recordings?": none.
+    assert response["Location"] == DOCUMENTS
+    response = client.post(DOCUMENTS, {"action": "continue"})
     assert response["Location"] == CHECK
     assert client.get(CHECK).status_code == 200
 

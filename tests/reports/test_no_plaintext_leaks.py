@@ -41,6 +41,7 @@ from core import crypto
 from notify.models import Notification
 from outbox.models import OutboxMessage
 from reports.models import Anonymity, Draft, RaisedInternally, Report, ReporterSector
+from reports.outbox_kinds import PROCESS_ATTACHMENT
 from reports.services import Contact, message_send_from_reporter, report_read, report_unlock
 from tests import live
 from tests.database import pg_dump_text
@@ -282,16 +283,19 @@ def assert_captures_worked(stack: Stack, references: list[str], *, emails: int, 
 
 
 def wait_for_routing(reports: int, emails: int) -> None:
+    # Files are processed by the workers with clamd and mat2 (reports.attachment_pipeline), which this stack does
+    # not run: what processing leaves behind is tests/reports/test_attachment_pipeline*'s to search.
+    waiting = OutboxMessage.objects.filter(processed_at__isnull=True).exclude(kind=PROCESS_ATTACHMENT)
     live.wait_for(
         lambda: (
             Case.objects.count() == reports
             and Notification.objects.filter(state="sent").count() == emails
-            and not OutboxMessage.objects.filter(processed_at__isnull=True).exists()
+            and not waiting.exists()
         ),
         timeout=60,
         what=f"{reports} routed cases, {emails} sent alert emails and every outbox row processed",
     )
-    assert not OutboxMessage.objects.filter(processed_at__isnull=True).exists()
+    assert not waiting.exists()
 
 
 # --- a small HTTP client: cookies, CSRF, redirects, optional source address -------------------------
@@ -369,6 +373,26 @@ class Client:
         body = urlencode({**data, "csrfmiddlewaretoken": token.group(1)}, doseq=True).encode()
         return self.follow(self.request("POST", path, body, "application/x-www-form-urlencoded"))
 
+    def submit_file(
+        self, path: str, data: dict[str, str], files: dict[str, tuple[str, bytes]], *, page: Response
+    ) -> Response:
+        """Post a page's form as multipart/form-data, with files (name, content) beside its fields."""
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.body)
+        assert token, f"no CSRF token on {page.url}"
+        return self.follow(self.post_multipart(path, {**data, "csrfmiddlewaretoken": token.group(1)}, files))
+
+    def post_multipart(self, path: str, data: dict[str, str], files: dict[str, tuple[str, bytes]]) -> Response:
+        boundary = uuid.uuid4().hex
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+            for name, value in data.items()
+        ]
+        for name, (filename, content) in files.items():
+            head = f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            parts.append(f"{head}Content-Type: text/plain\r\n\r\n".encode() + content + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        return self.request("POST", path, body, f"multipart/form-data; boundary={boundary}")
+
     def post_json(self, path: str, payload: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         response = self.request("POST", path, json.dumps(payload).encode(), "application/json")
         return response.status, json.loads(response.body or "{}")
@@ -433,8 +457,13 @@ def web_journey(
         assert page.status == 200, (slug, page.status, page.body[:3000])
         if slug == "what-happened" and mid_journey_check is not None:
             mid_journey_check()
+    # "Do you have documents, photos or recordings?": a text file whose name and words are canaries.
+    assert urlsplit(page.url).path == "/report/documents", page.url
+    upload = {"file": (f"{text['file_name']}.txt", f"Written down: {text['file_content']}\n".encode())}
+    page = client.submit_file("/report/documents", {"action": "continue"}, upload, page=page)
     assert urlsplit(page.url).path == "/report/check-your-answers", page.url
     assert text["summary"] in page.body  # the reporter sees their answers back
+    assert text["file_name"] in page.body  # and the file's name
     if mid_journey_check is not None:
         mid_journey_check()
     confirmation = client.submit("/report/check-your-answers", {}, page=page)
@@ -455,6 +484,8 @@ def field_canaries() -> dict[str, str]:
         "contact_phone": "07" + str(secrets.randbelow(10**11)).zfill(11),
         "message_body": canary(),
         "prior_reference": canary(),
+        "file_name": canary(),
+        "file_content": canary(),
     }
 
 
@@ -521,11 +552,18 @@ def test_no_canary_from_the_services_or_the_api_reaches_the_database_redis_logs_
         },
     )
     assert status == 201, sent
+    added = client.post_multipart(
+        "/api/v1/reports/attachments",
+        {"reference": created["reference"], "access_code": api_code},
+        {"file": (f"{over_api['file_name']}.txt", f"Noted: {over_api['file_content']}\n".encode())},
+    )
+    assert added.status == 201, added.body
     status, read = client.post_json(
         "/api/v1/reports/access", {"reference": created["reference"], "access_code": api_code}
     )
     assert status == 200, read
     assert read["summary"] == over_api["summary"]
+    assert [file["name"] for file in read["attachments"]] == [f"{over_api['file_name']}.txt"]
     assert [m["body"] for m in read["messages"]] == [over_api["message_body"]]
 
     wait_for_routing(reports=2, emails=2)  # both urgent, one supervisor each
