@@ -97,10 +97,13 @@ def test_the_configuration_is_what_docs_deploy_md_section_4_describes(pages: Pat
     assert done.returncode == 0, done.stderr
     config = done.stdout
 
-    # Bodies in memory only: the buffer is the largest body accepted (11m, as the docs have it), nothing goes to
-    # a temporary file, and the temporary folders are in the runtime folder (a 0700 folder on a tmpfs).
-    assert directives(config, "client_max_body_size") == ["11m"]
-    assert directives(config, "client_body_buffer_size") == ["11m"]
+    # Bodies in memory only: the buffer is the largest body accepted (11m, as the docs have it; one file's size,
+    # 21m, at the three upload addresses only), nothing goes to a temporary file, and the temporary folders are in
+    # the runtime folder (a 0700 folder on a tmpfs). The internal error pages check no size again ("0"): the body
+    # was limited where the request came in.
+    sizes = directives(config, "client_max_body_size")
+    assert sizes[:4] == ["11m", "21m", "21m", "21m"] and set(sizes[4:]) == {"0"}
+    assert directives(config, "client_body_buffer_size") == ["11m", "21m", "21m", "21m"]
     assert directives(config, "proxy_max_temp_file_size") == ["0"]
     assert directives(config, "proxy_request_buffering") == ["on"]
     assert "client_body_in_file_only" not in config
@@ -145,7 +148,7 @@ def test_the_settings_come_from_the_environment_and_cannot_add_directives(pages:
     assert done.returncode == 0, done.stderr
     assert directives(done.stdout, "client_body_timeout") == ["3s"]
     assert directives(done.stdout, "client_header_timeout") == ["2s"]
-    assert directives(done.stdout, "client_body_buffer_size") == ["1m"]
+    assert directives(done.stdout, "client_body_buffer_size") == ["1m", "21m", "21m", "21m"]
     for variable, value in [
         ("NGINX_CLIENT_BODY_TIMEOUT", "1s; access_log /tmp/all.log"),
         ("NGINX_MAX_BODY", "11m; client_body_buffer_size 8k"),

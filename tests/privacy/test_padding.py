@@ -264,14 +264,6 @@ NOT_WRITTEN_TEXT = {
     "referrals.Referral.particulars": "the referral's particulars: codes and a district, always the 552-byte bucket",
     # A reference a national body gave (a crime reference), at most 64 characters: always the first bucket.
     "referrals.Referral.sent_reference": "a body's reference, at most 64 characters: always the 552-byte bucket",
-    # Attachments (reports.attachments): the file key wrapped with the report's data key (72 bytes), the stream's
-    # 24-byte header, and the sealed name, type, size and fingerprint, padded by seal_content and always the
-    # first bucket (tests/reports/test_attachment_store.py holds that). The file itself is in chunks of 64 KiB
-    # each, a bucket of whole chunks (core.secretstream; tests/core/test_secretstream.py).
-    "reports.Attachment.key_wrap": "a 32-byte file key in a secretbox: always 72 bytes",
-    "reports.Attachment.header": "a secretstream header: always 24 bytes",
-    "reports.Attachment.meta": "a name (at most 120 characters), type, size, SHA-256: always the 552-byte bucket",
-    "reports.AttachmentChunk.data": "64 KiB of a file per row, in buckets of whole chunks (core.secretstream)",
 }
 
 
