@@ -6,7 +6,7 @@ from functools import wraps
 from typing import Any, Protocol
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -14,7 +14,8 @@ from rest_framework.request import Request
 from accounts import policy
 from accounts.models import User
 
-View = Callable[..., HttpResponse]
+# A view's answer: a page, or a streamed file (core.files).
+View = Callable[..., HttpResponseBase]
 
 
 def staff_required(*permissions: policy.Permission) -> Callable[[View], View]:
@@ -22,7 +23,7 @@ def staff_required(*permissions: policy.Permission) -> Callable[[View], View]:
 
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if not isinstance(user, User) or not user.is_verified():
                 return redirect("accounts:login")

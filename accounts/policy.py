@@ -51,6 +51,11 @@ class Permission(StrEnum):
     TOLD_OF_ESCALATIONS = "told_of_escalations"
     # Emailed when a referral's outcome is overdue past the ladder's last rung, nationally.
     TOLD_OF_OVERSIGHT_ALERTS = "told_of_oversight_alerts"
+    # A case's files (evidence the reporter sent, files the helpline added): the helpline sees them all; a
+    # referral's recipient only those the helpline shared with that referral (attachment_scope).
+    CASE_FILES = "case_files"
+    # Delete a case's file for good, with a reason.
+    DELETE_CASE_FILE = "delete_case_file"
 
 
 RULES: dict[Permission, frozenset[str]] = {
@@ -67,11 +72,14 @@ RULES: dict[Permission, frozenset[str]] = {
     Permission.PATTERN_ALERTS: frozenset({R.OVERSIGHT_ANALYST, R.SUPERVISOR}),
     Permission.TOLD_OF_ESCALATIONS: frozenset({R.SUPERVISOR}),
     Permission.TOLD_OF_OVERSIGHT_ALERTS: frozenset({R.OVERSIGHT_ANALYST}),
+    Permission.CASE_FILES: frozenset({R.CALL_HANDLER, R.SUPERVISOR, R.AUTHORITY_OFFICER, R.NATIONAL_REVIEWER}),
+    Permission.DELETE_CASE_FILE: frozenset({R.SUPERVISOR}),
 }
 
 # Why a refused action was refused, where the page says so (a helpline member who is not a supervisor).
 REFUSALS: dict[Permission, str] = {
     Permission.REOPEN_CASE: "Only a supervisor can reopen a closed case.",
+    Permission.DELETE_CASE_FILE: "Only a supervisor can delete a file.",
 }
 NOT_HELPLINE = "Only helpline staff can act on a case."
 
@@ -148,6 +156,18 @@ def case_scope(user: User) -> Q | None:
     if not may(user, Permission.REFERRAL_WORK):
         return Q(pk__in=[])
     return referral_scope(user, case="", authority="referrals__authority", body="referrals__body")
+
+
+def attachment_scope(user: User, *, shared: str = "referrals__") -> Q | None:
+    """The case files ``user`` may open, as a filter over an attachment (``shared`` names the path to the
+    referrals it was shared with): every file for the helpline (None); for an officer or a national
+    reviewer, only those the helpline shared with a referral they may open (referral_scope); none for
+    anybody else: a safeguarding partnership, national oversight and administrators never see a file."""
+    if may(user, Permission.HELPLINE_WORK):
+        return None
+    if not may(user, Permission.CASE_FILES):
+        return Q(pk__in=[])
+    return referral_scope(user, case=f"{shared}case__", authority=f"{shared}authority", body=f"{shared}body")
 
 
 def scoped_by_authorities(role: str) -> bool:

@@ -39,5 +39,7 @@ class PrivacyHeadersMiddleware:
         request.META["REMOTE_ADDR"] = "0.0.0.0"  # noqa: S104 - a placeholder, never an address
         response = self.get_response(request)
         for name, value in PAGE_HEADERS.items():
+            if name == "Content-Security-Policy" and getattr(response, "own_content_security_policy", False):
+                continue  # a file served as a download keeps its stricter, sandboxed policy (core/files.py)
             response[name] = value
         return response

@@ -425,6 +425,8 @@ SPECTACULAR_SETTINGS = {
         "AuthorityOutcomeEnum": "referrals.models.AuthorityOutcome",
         "ReviewOutcomeEnum": "referrals.models.ReviewOutcome",
         "ReferralOutcomeEnum": "referrals.models.REFERRAL_OUTCOMES",
+        "AttachmentStatusEnum": "reports.models.Attachment.Status",
+        "AttachmentSourceEnum": "reports.models.Attachment.Source",
     },
 }
 

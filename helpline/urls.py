@@ -33,12 +33,33 @@ if settings.HELPLINE_ROLE in {"staff", "combined"}:
         path("api/v1/auth/sign-out", accounts_api.SignOutApi.as_view(), name="auth_sign_out"),
         path("api/v1/cases", triage_api.CaseListApi.as_view(), name="case_list_api"),
         path("api/v1/cases/<slug:case_number>", triage_api.CaseDetailApi.as_view(), name="case_detail_api"),
+        # Before the actions: "attachments" is no action.
+        path(
+            "api/v1/cases/<slug:case_number>/attachments",
+            triage_api.CaseAttachmentListApi.as_view(),
+            name="case_attachment_list_api",
+        ),
+        path(
+            "api/v1/cases/<slug:case_number>/attachments/<uuid:attachment_id>",
+            triage_api.CaseAttachmentApi.as_view(),
+            name="case_attachment_api",
+        ),
         path(
             "api/v1/cases/<slug:case_number>/<slug:action>", triage_api.CaseActionApi.as_view(), name="case_action_api"
         ),
         path("api/v1/referrals", referrals_api.ReferralListApi.as_view(), name="referral_list_api"),
         path(
             "api/v1/referrals/<int:referral_id>", referrals_api.ReferralDetailApi.as_view(), name="referral_detail_api"
+        ),
+        path(
+            "api/v1/referrals/<int:referral_id>/attachments",
+            referrals_api.ReferralAttachmentListApi.as_view(),
+            name="referral_attachment_list_api",
+        ),
+        path(
+            "api/v1/referrals/<int:referral_id>/attachments/<uuid:attachment_id>",
+            referrals_api.ReferralAttachmentApi.as_view(),
+            name="referral_attachment_api",
         ),
         path(
             "api/v1/referrals/<int:referral_id>/<slug:action>",

@@ -37,6 +37,15 @@ from referrals.models import (
 )
 from referrals.officer_actions import ACTIONS, referral_act
 from reports.forms import MESSAGE_MAX
+from triage.case_content import FileUnavailable
+from triage.file_api import (
+    ATTACHMENT_ID,
+    FILE_RESPONSES,
+    CaseFileListSerializer,
+    FileApiView,
+    file_row,
+    file_streamed,
+)
 from triage.workflow import ActionNotAllowed
 
 RECIPIENT_KINDS = [(LOCAL_AUTHORITY, "Local authority"), *NationalBody.Kind.choices]
@@ -414,3 +423,45 @@ class ReferralActionApi(APIView):
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         referral.refresh_from_db()
         return Response(referral_row(referral))
+
+
+class ReferralAttachmentListApi(APIView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [AuthorityOfficerVerified]
+
+    @extend_schema(
+        operation_id="referral_attachment_list",
+        parameters=[REFERRAL_ID],
+        responses={
+            200: CaseFileListSerializer,
+            403: OpenApiResponse(description="Not an authority officer"),
+            404: OpenApiResponse(description="No such referral to your authorities"),
+        },
+    )
+    def get(self, request: Request, referral_id: int) -> Response:
+        """The files the helpline shared with this referral (cleaned files only). Opening them is recorded."""
+        user = staff_user(request)
+        referral = selectors.referral_by_id_for(user=user, referral_id=referral_id)
+        files = services.referral_files_list(referral=referral, acting_user=user)
+        return Response({"attachments": [file_row(file) for file in files]})
+
+
+class ReferralAttachmentApi(FileApiView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [AuthorityOfficerVerified]
+
+    @extend_schema(
+        operation_id="referral_attachment",
+        parameters=[REFERRAL_ID, ATTACHMENT_ID],
+        responses={**FILE_RESPONSES, 403: OpenApiResponse(description="Not an authority officer")},
+    )
+    def get(self, request: Request, referral_id: int, attachment_id: Any) -> Any:
+        """A file the helpline shared with this referral, decrypted as it is streamed. Every download is
+        recorded, and the helpline's supervisors see who downloaded what."""
+        user = staff_user(request)
+        referral = selectors.referral_by_id_for(user=user, referral_id=referral_id)
+        try:
+            file, chunks = services.referral_file_download(referral=referral, public_id=attachment_id, acting_user=user)
+        except FileUnavailable as refused:
+            return Response({"detail": str(refused)}, status=refused.status)
+        return file_streamed(file, chunks)

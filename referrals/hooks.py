@@ -38,6 +38,7 @@ def _refer(case: Case, data: dict[str, Any], acting_user: User) -> str:
         shared_contact=[str(item) for item in data.get("shared_contact") or []],
         how_told=str(data.get("how_told") or ""),
         how_told_note=str(data.get("how_told_note") or ""),
+        attachments=[str(item) for item in data.get("attachments") or []],
         acting_user=acting_user,
     )
     return _referred(referral)

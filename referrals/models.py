@@ -111,6 +111,9 @@ class Referral(models.Model):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     # National oversight has been alerted about this referral.
     escalated = models.BooleanField(default=False)
+    # The case's files the helpline chose to share with this recipient (cleaned ones only: services.py):
+    # the recipient opens these and no other.
+    attachments = models.ManyToManyField("reports.Attachment", blank=True, related_name="referrals")
 
     class Meta:
         db_table = "triage_referral"

@@ -7,20 +7,23 @@ case (codes and ids only); notes are sealed. Callers find the case or referral t
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import uuid
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from accounts import policy
 from accounts.models import User
 from core import crypto
 from directory.models import LocalAuthority, NationalBody
 from referrals.deadlines import clocks_start
 from referrals.models import AuthorityAction, AuthorityOutcome, HowSent, Referral, ReviewOutcome
 from referrals.notifications import recipient_tell, thread_occasion
-from reports.models import Anonymity, Message
+from reports.models import Anonymity, Attachment, Message
 from triage import workflow
 from triage.case_actions import (
     HOW_TOLD,
@@ -31,7 +34,7 @@ from triage.case_actions import (
     message_to_reporter,
     postcode_district_clean,
 )
-from triage.case_content import case_data_key, content_viewed
+from triage.case_content import CaseFile, FileUnavailable, case_data_key, content_viewed, file_download, files_of
 from triage.deadlines import question_answer_due
 from triage.events import case_event
 from triage.models import Case, CaseNote
@@ -91,6 +94,7 @@ def case_refer(
     shared_contact: Sequence[str] = (),
     how_told: str = "",
     how_told_note: str = "",
+    attachments: Sequence[str] = (),
 ) -> Referral:
     """Refer the case to ``recipient`` (by default its own authority) with a summary written for it. A case
     may be referred to several authorities (a child placed out of area: the placing and the host authority),
@@ -133,6 +137,7 @@ def case_refer(
     )
     clocks_start(referral, now)
     referral.save()
+    shared = referral_files_share(referral=referral, public_ids=attachments)
     emails = recipient_tell(referral=referral, template="authority_referral", occasion=f"referral-{referral.pk}")
     case_move(
         case,
@@ -145,6 +150,8 @@ def case_refer(
             "contact_shared": contact,
             "organisation_shared": share_organisation,
             "emails": emails,
+            # The case's files shared with it, when any were (their ids).
+            **({"attachments_shared": shared} if shared else {}),
         },
     )
     if not emails:
@@ -681,4 +688,71 @@ def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
         child_at_immediate_risk=bool(case.report.child_at_immediate_risk),
         helpline_phone=settings.HELPLINE_PHONE,
         actions=actions,
+    )
+
+
+# --- the case's files shared with a referral ---------------------------------------------------------
+
+
+def referral_files_share(*, referral: Referral, public_ids: Sequence[str]) -> list[int]:
+    """Share the case's files named by ``public_ids`` with the referral's recipient, in the caller's
+    transaction: cleaned files only (one still being checked, blocked, not cleaned or removed never leaves
+    the helpline). Returns their ids, for the referral's event."""
+    try:
+        wanted = {uuid.UUID(str(public_id)) for public_id in public_ids}
+    except ValueError as refused:
+        raise ActionNotAllowed("Choose files of this case.") from refused
+    if not wanted:
+        return []
+    files = list(Attachment.objects.select_for_update().filter(report_id=referral.case.report_id, public_id__in=wanted))
+    if len(files) != len(wanted):
+        raise ActionNotAllowed("Choose files of this case.")
+    if any(file.status != Attachment.Status.CLEAN for file in files):
+        raise ActionNotAllowed("Only files that were checked and cleaned can be shared with an authority.")
+    referral.attachments.add(*files)
+    return sorted(file.pk for file in files)
+
+
+def referral_files_open(*, referral: Referral, acting_user: User) -> list[CaseFile]:
+    """The files the helpline shared with the referral that its recipient may open (cleaned ones, in
+    ``acting_user``'s scope: accounts.policy.attachment_scope), with their names."""
+    files = referral_files(referral=referral, acting_user=acting_user)
+    return files_of(files, case_data_key(referral.case)) if files else []
+
+
+def _shared(referral: Referral, acting_user: User) -> QuerySet[Attachment]:
+    """The files shared with the referral, as far as ``acting_user`` may open them (whatever their status)."""
+    shared = Attachment.objects.filter(referrals=referral)
+    scope = policy.attachment_scope(acting_user)
+    if scope is not None:
+        shared = shared.filter(pk__in=Attachment.objects.filter(scope).values("pk"))
+    return shared
+
+
+def referral_files(*, referral: Referral, acting_user: User) -> list[Attachment]:
+    return list(_shared(referral, acting_user).filter(status=Attachment.Status.CLEAN).order_by("id"))
+
+
+def referral_files_list(*, referral: Referral, acting_user: User) -> list[CaseFile]:
+    """What the authority API lists: the shared files, and an audit event that their names were opened."""
+    files = referral_files_open(referral=referral, acting_user=acting_user)
+    content_viewed(case=referral.case, acting_user=acting_user, what="referral_files")
+    return files
+
+
+def referral_file_download(
+    *, referral: Referral, public_id: uuid.UUID | str, acting_user: User, inline: bool = False
+) -> tuple[CaseFile, Iterator[bytes]]:
+    """A file shared with the referral, for its recipient: streamed, and an audit event naming the referral.
+    FileUnavailable (404) for a file not shared with it; a shared file that was removed since is gone (410)."""
+    attachment = _shared(referral, acting_user).filter(public_id=public_id).first()
+    if attachment is None:
+        raise FileUnavailable("There is no such file on this referral.", 404)
+    return file_download(
+        case=referral.case,
+        attachment=attachment,
+        acting_user=acting_user,
+        inline=inline,
+        allowed=frozenset({Attachment.Status.CLEAN}),
+        detail={"referral_id": referral.pk},
     )

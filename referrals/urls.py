@@ -9,6 +9,16 @@ urlpatterns = [
     # A referral by its own id (a case may be referred to one authority more than once, after a reopen).
     path("referrals/<slug:case_number>/<int:referral_id>", views.referral_detail, name="referral_detail"),
     path("referrals/<slug:case_number>/<int:referral_id>/<slug:action>", views.referral_action, name="referral_action"),
+    path(
+        "referrals/<slug:case_number>/<int:referral_id>/files/<uuid:file_id>",
+        views.referral_file,
+        name="referral_file",
+    ),
+    path(
+        "referrals/<slug:case_number>/<int:referral_id>/files/<uuid:file_id>/preview",
+        views.referral_file_preview,
+        name="referral_file_preview",
+    ),
     # The case-number addresses of old emails and bookmarks: the officer's latest referral of the case.
     path("referrals/<slug:case_number>", views.referral_latest, name="referral_latest"),
     path("referrals/<slug:case_number>/<slug:action>", views.referral_latest_action, name="referral_latest_action"),

@@ -8,9 +8,11 @@ bound to what was typed, with the status it was refused with; a done action says
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -18,10 +20,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import staff_required, staff_user
 from accounts.policy import Permission
+from core.files import download_name, file_response
 from core.form_retry import retry_redirect, retry_take
 from referrals import listing, selectors, services
 from referrals.models import Referral
 from referrals.officer_actions import ACTIONS, referral_act
+from triage.case_content import FileUnavailable
 from triage.selectors import thread_numbered
 from triage.workflow import ActionNotAllowed
 
@@ -101,6 +105,8 @@ def _page(
             and referral.status in Referral.OPEN | {Referral.Status.OUTCOME_RECORDED},
             "open_questions": thread.unanswered,
             "withdrawn": referral.status == Referral.Status.WITHDRAWN,
+            # The files the helpline shared with this referral (their names opened under the page's view).
+            "files": services.referral_files_open(referral=referral, acting_user=staff_user(request)),
         },
         status=status,
     )
@@ -174,3 +180,48 @@ def _act(request: HttpRequest, referral: Referral, action: str) -> HttpResponse:
         )
     messages.success(request, done)
     return redirect(page)
+
+
+def _file_served(
+    request: HttpRequest, case_number: str, referral_id: int, file_id: uuid.UUID, *, inline: bool
+) -> HttpResponseBase:
+    referral = _referral_for(request, case_number, referral_id)
+    try:
+        file, chunks = services.referral_file_download(
+            referral=referral, public_id=file_id, acting_user=staff_user(request), inline=inline
+        )
+    except FileUnavailable as refused:
+        return render(
+            request,
+            "staff/file_unavailable.html",
+            {
+                "reason": str(refused),
+                "back": referral_url(referral),
+                "back_what": "referral",
+                "base_template": "referrals/base.html",
+            },
+            status=refused.status,
+        )
+    return file_response(
+        chunks,
+        name=download_name(file.name, extension=file.extension, extensions=file.extensions),
+        content_type=file.content_type,
+        size=file.size,
+        inline=inline,
+    )
+
+
+@staff_required(Permission.REFERRAL_WORK)
+@require_GET
+def referral_file(request: HttpRequest, case_number: str, referral_id: int, file_id: uuid.UUID) -> HttpResponseBase:
+    """A file the helpline shared with this referral, as a download (each one an audit event)."""
+    return _file_served(request, case_number, referral_id, file_id, inline=False)
+
+
+@staff_required(Permission.REFERRAL_WORK)
+@require_GET
+def referral_file_preview(
+    request: HttpRequest, case_number: str, referral_id: int, file_id: uuid.UUID
+) -> HttpResponseBase:
+    """A cleaned image the helpline shared with this referral, shown in the browser (an audit event)."""
+    return _file_served(request, case_number, referral_id, file_id, inline=True)

@@ -349,3 +349,37 @@ def facts_record(case: Any, acting_user: User, **fields: Any) -> list[str]:
     from triage.case_actions import FactsRecorded, case_record_facts
 
     return case_record_facts(case=case, facts=FactsRecorded(**fields), acting_user=acting_user)
+
+
+def attachment_make(
+    case_or_report: Any,
+    data: bytes = b"Minutes of the meeting of 3 March.\n",
+    *,
+    name: str = "minutes.txt",
+    content_type: str = "text/plain",
+    status: str = "clean",
+    **kept: Any,
+) -> Any:
+    """A file of a case (or report), kept as an upload is (sealed chunk by chunk under its own key, wrapped
+    with the report's data key), then marked ``status`` directly as if the workers had processed it: stage
+    done (received while pending); a blocked or removed file's content deleted, as the pipeline and a
+    supervisor do. ``kept`` as for reports.attachments.incoming_keep (source, added_by_id, message_id)."""
+    from reports.attachments import Incoming, attachment_blob_delete, incoming_keep
+    from reports.models import Attachment
+    from triage.case_content import report_data_key
+
+    report = getattr(case_or_report, "report", case_or_report)
+    incoming = Incoming(name=name)
+    incoming.write(data)
+    attachment = incoming_keep(
+        incoming, content_type=content_type, key=report_data_key(report), report_id=report.pk, **kept
+    )
+    stage = Attachment.Stage.RECEIVED if status == Attachment.Status.PENDING else Attachment.Stage.DONE
+    Attachment.objects.filter(pk=attachment.pk).update(status=status, stage=stage)
+    attachment.refresh_from_db()
+    if status in (Attachment.Status.BLOCKED, Attachment.Status.REMOVED):
+        if status == Attachment.Status.BLOCKED:
+            Attachment.objects.filter(pk=attachment.pk).update(scan_signature="Eicar-Test-Signature")
+        attachment_blob_delete(attachment, status=status)
+        attachment.refresh_from_db()
+    return attachment

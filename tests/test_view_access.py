@@ -26,6 +26,7 @@ from referrals.models import Referral
 from tests.factories import (
     ROTHERHAM,
     SHEFFIELD,
+    attachment_make,
     partnership_make,
     referral_make,
     referral_of,
@@ -117,6 +118,8 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
             "refer_national_body-summary": "Access check",
         },
     ),
+    ("/staff/cases/{case}/files/{file}", GET, HELPLINE, {}),
+    ("/staff/cases/{case}/files/{file}/preview", GET, HELPLINE, {}),
     ("/staff/phone-report", GET_POST, HELPLINE, {}),
     # triage/admin_views.py
     ("/staff/admin/authorities", GET, ADMIN, {}),
@@ -162,6 +165,8 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     ("/staff/referrals", GET, REFERRERS, {}),
     ("/staff/referrals/{case}", GET, REFERRERS, {}),
     ("/staff/referrals/{case}/acknowledge", POST, REFERRERS, {}),
+    ("/staff/referrals/{case}/{referral}/files/{file}", GET, REFERRERS, {}),
+    ("/staff/referrals/{case}/{referral}/files/{file}/preview", GET, REFERRERS, {}),
     # oversight/views.py
     ("/staff/statistics", GET, STATS, {}),
     ("/staff/statistics.csv", GET, STATS, {}),
@@ -181,12 +186,16 @@ STAFF_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = 
         HELPLINE,
         {"national_body": "ofsted", "how_sent": "telephone", "summary": "Access check"},
     ),
+    ("/api/v1/cases/{case}/attachments", GET, HELPLINE, {}),
+    ("/api/v1/cases/{case}/attachments/{file}", GET, HELPLINE, {}),
 ]
 # referrals/api.py (AuthorityOfficerVerified): the referral API, for officers and national reviewers.
 AUTHORITY_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = [
     ("/api/v1/referrals", GET, REFERRERS, {}),
     ("/api/v1/referrals/{referral}", GET, REFERRERS, {}),
     ("/api/v1/referrals/{referral}/acknowledge", POST, REFERRERS, {}),
+    ("/api/v1/referrals/{referral}/attachments", GET, REFERRERS, {}),
+    ("/api/v1/referrals/{referral}/attachments/{file}", GET, REFERRERS, {}),
 ]
 
 
@@ -267,12 +276,18 @@ def call(client: Client, method: str, path: str, data: dict[str, str] | None = N
 
 
 def case_path(path: str) -> str:
-    """The path, with "{case}" as a real case referred to Rotherham and "{referral}" as its referral (only
-    built when the path needs one)."""
+    """The path, with "{case}" as a real case referred to Rotherham, "{referral}" as its referral and "{file}"
+    as a cleaned file of the case shared with that referral (only built when the path needs one)."""
     if "{case}" not in path and "{referral}" not in path:
         return path
     case = referred_case(staff_user("access-referrer", role=R.SUPERVISOR))
-    return path.format(case=case.case_number, referral=referral_of(case).pk)
+    referral = referral_of(case)
+    file = ""
+    if "{file}" in path:
+        shared = attachment_make(case)
+        referral.attachments.add(shared)
+        file = str(shared.public_id)
+    return path.format(case=case.case_number, referral=referral.pk, file=file)
 
 
 def unverified_client() -> Client:

@@ -33,8 +33,16 @@ from referrals.api import CaseReferralSerializer, case_referral_row
 from reports.api import MessageOutputSerializer, text_pattern
 from reports.models import AlreadyReported
 from triage import routing, selectors, workflow
-from triage.case_content import case_open
+from triage.case_content import FileUnavailable, case_files_open, case_open, file_download
 from triage.deadlines import CASE_PAGE_CLOCKS
+from triage.file_api import (
+    ATTACHMENT_ID,
+    FILE_RESPONSES,
+    CaseFileListSerializer,
+    FileApiView,
+    file_row,
+    file_streamed,
+)
 from triage.forms import CaseFilterForm, case_filter_form
 from triage.models import Case
 from triage.routing import needs_supervisor
@@ -112,7 +120,10 @@ def _choices(field: forms.ChoiceField) -> list[str]:
 def form_schema(form_class: type[forms.Form] | None, overrides: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The JSON body a form validates: its fields, the required ones required. Fields the API does not
     know are ignored, so other properties are allowed."""
-    fields = form_class.base_fields if form_class is not None else {}
+    # A file is attached on the page only (multipart); the API's bodies are JSON.
+    fields = {
+        name: field for name, field in (form_class.base_fields if form_class else {}).items() if not is_file(field)
+    }
     schema: dict[str, Any] = {
         "type": "object",
         "properties": {name: overrides.get(name) or field_schema(field) for name, field in fields.items()},
@@ -124,6 +135,10 @@ def form_schema(form_class: type[forms.Form] | None, overrides: dict[str, dict[s
     if required:  # OpenAPI 3.0: a list of required properties has at least one
         schema["required"] = required
     return schema
+
+
+def is_file(field: forms.Field) -> bool:
+    return isinstance(field, forms.FileField)
 
 
 def _queue_slugs() -> list[str]:
@@ -200,6 +215,18 @@ ACTION_BODY_OVERRIDES: dict[str, dict[str, Any]] = {
         "description": "The code of Ofsted, the Care Quality Commission or the Child Safeguarding Practice Review "
         "Panel in the national bodies directory (ofsted, cqc, cspr-panel as loaded; administrators may add "
         "others of those kinds). The police: escalate with route police.",
+    },
+    # The case's files a referral's authority may see (refer), and the file to delete (delete_attachment).
+    "attachments": {
+        "type": "array",
+        "items": {"type": "string", "format": "uuid"},
+        "description": "The ids of the case's files the authority may open (GET /api/v1/cases/{case_number}/"
+        "attachments): cleaned files only; a file still being checked, blocked or not cleaned is refused",
+    },
+    "attachment": {
+        "type": "string",
+        "format": "uuid",
+        "description": "The id of one of the case's files (GET /api/v1/cases/{case_number}/attachments)",
     },
     # Who a referral goes to (refer), or which referral an update is for (update_authority).
     "recipient": {
@@ -464,6 +491,48 @@ class CaseActionApi(APIView):
         return Response({"case_number": case.case_number, "status": case.status})
 
 
+class CaseAttachmentListApi(APIView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [HelplineStaffVerified]
+
+    @extend_schema(
+        operation_id="case_attachment_list",
+        parameters=[CASE_NUMBER_PARAMETER],
+        responses={
+            200: CaseFileListSerializer,
+            403: OpenApiResponse(description="Not helpline staff"),
+            404: OpenApiResponse(description="No such case"),
+        },
+    )
+    def get(self, request: Request, case_number: str) -> Response:
+        """The case's files, oldest first, with their names (opening them is recorded, as for the case)."""
+        user = staff_user(request)
+        case = selectors.case_get_for(user=user, case_number=case_number)
+        return Response({"attachments": [file_row(file) for file in case_files_open(case=case, acting_user=user)]})
+
+
+class CaseAttachmentApi(FileApiView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [HelplineStaffVerified]
+
+    @extend_schema(
+        operation_id="case_attachment",
+        parameters=[CASE_NUMBER_PARAMETER, ATTACHMENT_ID],
+        responses={**FILE_RESPONSES, 403: OpenApiResponse(description="Not helpline staff")},
+    )
+    def get(self, request: Request, case_number: str, attachment_id: Any) -> Any:
+        """One of the case's files, cleaned, decrypted as it is streamed (a file that could not be cleaned
+        too: its warning is in the list). Every download is recorded."""
+        user = staff_user(request)
+        case = selectors.case_get_for(user=user, case_number=case_number)
+        attachment = selectors.case_file_get(user=user, case=case, public_id=attachment_id)
+        try:
+            file, chunks = file_download(case=case, attachment=attachment, acting_user=user)
+        except FileUnavailable as refused:
+            return Response({"detail": str(refused)}, status=refused.status)
+        return file_streamed(file, chunks)
+
+
 def _as_form_data(data: Any, action: str) -> tuple[MultiValueDict[str, Any], dict[str, list[str]]]:
     """JSON fields as the action's prefixed form fields (the same forms validate both), and an error for each
     field whose JSON type is wrong: text must be a string, a list of codes a list of strings, a yes or no a
@@ -475,7 +544,7 @@ def _as_form_data(data: Any, action: str) -> tuple[MultiValueDict[str, Any], dic
         return values, errors
     for key, value in data.items():
         field = form_class.base_fields.get(key)
-        if field is None or value is None:
+        if field is None or value is None or is_file(field):
             continue  # unknown fields are ignored; a missing or null required field is the form's error
         name = f"{action}-{key}"
         if key == "recipient":

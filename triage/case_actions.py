@@ -8,6 +8,7 @@ case_move and message_to_reporter are the steps they share with these."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -17,12 +18,25 @@ from django.utils import timezone
 from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
+from audit.models import Subject
+from audit.trail import event_record
 from core import crypto
 from core.timetrail import day_start
 from directory.models import LocalAuthority, PostcodeArea
-from reports.models import URGENT_TRIAGE, ConcernType, Message
+from reports.attachments import (
+    TooLarge,
+    attachment_blob_delete,
+    attachment_meta,
+    attachment_processing_start,
+    files_left,
+    incoming_keep,
+    max_files,
+)
+from reports.filetypes import RefusedType, sniff
+from reports.models import URGENT_TRIAGE, Attachment, ConcernType, Message, Report
+from reports.uploads import SealedUpload
 from triage import deadlines, workflow
-from triage.case_content import case_data_key
+from triage.case_content import case_data_key, report_data_key
 from triage.events import case_event
 from triage.facts import (
     ETHNICITY_ANSWERS,
@@ -167,11 +181,19 @@ def message_to_reporter(*, case: Case, body: str, acting_user: User) -> Message:
 
 
 @transaction.atomic(durable=True)
-def case_ask_reporter(*, case: Case, body: str, acting_user: User) -> Message:
+def case_ask_reporter(*, case: Case, body: str, acting_user: User, upload: SealedUpload | None = None) -> Message:
+    """Message the reporter, with a file (``upload``, already sealed as it arrived) when one is attached:
+    the reporter can open it once the workers have checked and cleaned it."""
     case = case_locked(case)
     workflow.check_allowed(case, "ask_reporter")
     message = message_to_reporter(case=case, body=body, acting_user=acting_user)
-    case_move(case, "ask_reporter", acting_user, {"message_id": message.pk})
+    detail: dict[str, object] = {"message_id": message.pk}
+    if upload is not None:
+        attachment = helpline_file_keep(
+            report=case.report, key=case_data_key(case), upload=upload, acting_user=acting_user, message=message
+        )
+        detail["attachment_id"] = attachment.pk
+    case_move(case, "ask_reporter", acting_user, detail)
     return message
 
 
@@ -378,3 +400,107 @@ def case_record_facts(*, case: Case, facts: FactsRecorded, acting_user: User) ->
     recorded = [name.removesuffix("_id") for name in changed]
     case_move(case, "record_facts", acting_user, {"changed": recorded})
     return recorded
+
+
+# --- the case's files -----------------------------------------------------------------------------------
+
+
+def helpline_file_keep(
+    *, report: Report, key: bytes, upload: SealedUpload, acting_user: User, message: Message | None = None
+) -> Attachment:
+    """Keep a file the helpline uploaded for a report (``key``: its data key), in the caller's transaction,
+    and ask the workers to scan and clean it, as for the reporter's own files. Within the report's limit."""
+    try:
+        kind = sniff(upload.name or "", upload.head)
+    except RefusedType as refused:
+        raise workflow.ActionNotAllowed(str(refused)) from refused
+    if files_left(report.pk) <= 0:
+        raise workflow.ActionNotAllowed(
+            f"This case already has {max_files()} files, the most a report can have. A supervisor can delete one."
+        )
+    try:
+        attachment = incoming_keep(
+            upload.incoming,
+            content_type=kind.content_type,
+            key=key,
+            report_id=report.pk,
+            source=Attachment.Source.HELPLINE,
+            added_by_id=acting_user.pk,
+            message_id=message.pk if message else None,
+        )
+    except TooLarge as refused:
+        raise workflow.ActionNotAllowed("The file is too large.") from refused
+    attachment_processing_start(attachment)
+    return attachment
+
+
+@transaction.atomic(durable=True)
+def report_file_by_phone(*, report: Report, upload: SealedUpload, acting_user: User) -> Attachment:
+    """A file a caller emailed in, kept with the report the call handler has just recorded for them (its
+    case does not exist yet: the event is on the report, as the phone call's own, and the case's timeline
+    shows both)."""
+    attachment = helpline_file_keep(report=report, key=report_data_key(report), upload=upload, acting_user=acting_user)
+    event_record(
+        kind="attachment_added",
+        subject=(Subject.REPORT, report.pk),
+        actor=acting_user,
+        detail={"report_id": report.pk, "attachment_id": attachment.pk, "source": Attachment.Source.HELPLINE},
+    )
+    return attachment
+
+
+# A file that still has content to delete: a pending one is being processed by the workers, and is deleted
+# once they are done with it.
+DELETABLE = frozenset({Attachment.Status.CLEAN, Attachment.Status.NOT_CLEANED, Attachment.Status.BLOCKED})
+
+
+@transaction.atomic(durable=True)
+def case_delete_attachment(*, case: Case, attachment_id: str, reason: str, acting_user: User) -> Attachment:
+    """Delete a file of the case for good: a supervisor only, with a reason kept as a sealed internal note.
+    Its content goes (its chunks and key); its row stays, marked removed, for the trail and the lists."""
+    case = case_locked(case)
+    workflow.check_allowed(case, "delete_attachment")
+    workflow.check_permitted(acting_user, "delete_attachment")
+    if not reason.strip():
+        raise workflow.ActionNotAllowed("Give the reason for deleting the file.")
+    try:
+        public_id = uuid.UUID(str(attachment_id))
+    except ValueError as refused:
+        raise workflow.ActionNotAllowed("The case has no such file.") from refused
+    attachment = Attachment.objects.select_for_update().filter(report_id=case.report_id, public_id=public_id).first()
+    if attachment is None:
+        raise workflow.ActionNotAllowed("The case has no such file.")
+    if attachment.status == Attachment.Status.REMOVED:
+        raise workflow.ActionNotAllowed("This file has already been deleted.")
+    if attachment.status not in DELETABLE:
+        raise workflow.ActionNotAllowed("This file is still being checked: delete it once the checks are done.")
+    key = case_data_key(case)
+    name = attachment_meta(attachment, key).name
+    note = CaseNote.objects.create(
+        case=case,
+        author=acting_user,
+        body=crypto.seal_text(key, f"File deleted: {name}. Reason: {reason.strip()}"),
+        created_at=timezone.now(),
+    )
+    previous = attachment.status
+    attachment_blob_delete(attachment)
+    case_move(
+        case,
+        "delete_attachment",
+        acting_user,
+        {"attachment_id": attachment.pk, "note_id": note.pk, "previous_status": previous},
+    )
+    return attachment
+
+
+def deletable_files(case: Case) -> bool:
+    """Whether the case has a file a supervisor could delete (what the case page offers them)."""
+    return Attachment.objects.filter(report_id=case.report_id, status__in=DELETABLE).exists()
+
+
+def uploads_unkept_drop(uploads: list[SealedUpload]) -> int:
+    """Drop the uploads of a request that nobody kept (a refused form, a file sent with an action that takes
+    none) now, rather than at their expiry; a kept file is left alone. How many were dropped."""
+    pks = [upload.incoming.attachment.pk for upload in uploads]
+    dropped, _ = Attachment.objects.filter(pk__in=pks, report__isnull=True, draft_id__isnull=True).delete()
+    return dropped

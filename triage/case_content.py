@@ -5,23 +5,32 @@ The caller has already found the case through triage.selectors, which decides wh
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from django.template.defaultfilters import filesizeformat
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
 from core import crypto
-from reports.models import Message
+from reports.attachments import FileMeta, attachment_meta, attachment_open
+from reports.filetypes import BY_CONTENT_TYPE, JPEG, PNG
+from reports.models import Attachment, Message, Report
 from triage.events import case_event
 from triage.models import Case, CaseNote
 
 
 @sensitive_variables("report")
+def report_data_key(report: Report) -> bytes:
+    """A report's data key, opened with the helpline's private key (staff service and workers only)."""
+    return crypto.open_key_as_helpline(report.helpline_key_id, bytes(report.helpline_sealed_key))
+
+
 def case_data_key(case: Case) -> bytes:
     """The case's data key, opened with the helpline's private key (staff service and workers only)."""
-    report = case.report
-    return crypto.open_key_as_helpline(report.helpline_key_id, bytes(report.helpline_sealed_key))
+    return report_data_key(case.report)
 
 
 def content_viewed(*, case: Case, acting_user: User, what: str = "case") -> None:
@@ -39,6 +48,8 @@ class OpenedCase:
     authority_actions: list[tuple[Any, str]]
     # The reference a body gave for a referral passed on outside the service, by referral id.
     referral_references: dict[int, str] = field(default_factory=dict)
+    # The case's files (evidence the reporter sent, files the helpline added), oldest first.
+    files: list[CaseFile] = field(default_factory=list)
 
 
 @sensitive_variables("key")
@@ -59,6 +70,192 @@ def case_open(*, case: Case, acting_user: User) -> OpenedCase:
         referral_references={
             r.pk: crypto.open_text(key, bytes(r.sent_reference)) for r in referrals if r.sent_reference
         },
+        files=files_of(report_files(case.report_id), key),
     )
     content_viewed(case=case, acting_user=acting_user)
     return opened
+
+
+# --- the case's files -----------------------------------------------------------------------------------
+
+S = Attachment.Status
+# What staff may download (the helpline: a file that could not be cleaned too, with its warning), and what
+# may be shown inline: a cleaned JPEG or PNG, which every browser displays.
+DOWNLOADABLE = frozenset({S.CLEAN, S.NOT_CLEANED})
+PREVIEWABLE_TYPES = frozenset({JPEG.content_type, PNG.content_type})
+DOWNLOADED = "attachment_downloaded"
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """A file of a case as staff see it: its sealed name, type and size opened, with what may be done."""
+
+    attachment: Attachment
+    name: str
+    content_type: str
+    size: int  # of the file served: the cleaned one once it has been cleaned
+
+    @property
+    def public_id(self) -> str:
+        return str(self.attachment.public_id)
+
+    @property
+    def status(self) -> str:
+        return self.attachment.status
+
+    @property
+    def status_label(self) -> str:
+        return str(S(self.attachment.status).label)
+
+    @property
+    def type_label(self) -> str:
+        kind = BY_CONTENT_TYPE.get(self.content_type)
+        return kind.label if kind else self.content_type
+
+    @property
+    def extension(self) -> str:
+        kind = BY_CONTENT_TYPE.get(self.content_type)
+        return kind.extension if kind else ""
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        kind = BY_CONTENT_TYPE.get(self.content_type)
+        return kind.extensions if kind else ()
+
+    @property
+    def cleaned(self) -> bool:
+        """Checked and stripped of identifying metadata."""
+        return self.attachment.status == S.CLEAN
+
+    @property
+    def downloadable(self) -> bool:
+        return self.attachment.status in DOWNLOADABLE
+
+    @property
+    def previewable(self) -> bool:
+        return self.cleaned and self.content_type in PREVIEWABLE_TYPES
+
+    @property
+    def shareable(self) -> bool:
+        """Only a cleaned file may be shared with an authority."""
+        return self.cleaned
+
+    @property
+    def warning(self) -> str:
+        """What staff must know before they open it (or why they cannot)."""
+        status = self.attachment.status
+        if status == S.NOT_CLEANED:
+            return "Could not be cleaned: it may contain identifying metadata. Open it with care and never pass it on."
+        if status == S.BLOCKED:
+            signature = self.attachment.scan_signature
+            return f"Blocked by the malware scan{f' ({signature})' if signature else ''}. It cannot be opened."
+        if status == S.PENDING:
+            return "Being checked for malware and cleaned of identifying metadata. It can be opened once checked."
+        if status == S.REMOVED:
+            return "Removed. Its content has been deleted."
+        return ""
+
+    @property
+    def label(self) -> str:
+        """The file as a form names it: its name, type and size."""
+        return f"{self.name} ({self.type_label}, {filesizeformat(self.size)})".replace("\xa0", " ")
+
+    @property
+    def added_on(self) -> date:
+        return self.attachment.added_on
+
+    @property
+    def from_helpline(self) -> bool:
+        return self.attachment.source == Attachment.Source.HELPLINE
+
+
+def served_size(attachment: Attachment, meta: FileMeta) -> int:
+    """The size of the file a download streams: the cleaned file's once there is one."""
+    if attachment.generation > 0 and meta.cleaned_size is not None:
+        return meta.cleaned_size
+    return meta.size
+
+
+def file_opened(attachment: Attachment, key: bytes) -> CaseFile:
+    meta = attachment_meta(attachment, key)
+    return CaseFile(
+        attachment=attachment, name=meta.name, content_type=meta.content_type, size=served_size(attachment, meta)
+    )
+
+
+def report_files(report_id: int) -> list[Attachment]:
+    """A report's files (not those of an upload nobody kept), oldest first."""
+    return list(Attachment.objects.filter(report_id=report_id).select_related("added_by").order_by("id"))
+
+
+@sensitive_variables("key")
+def files_of(attachments: list[Attachment], key: bytes) -> list[CaseFile]:
+    return [file_opened(attachment, key) for attachment in attachments]
+
+
+@sensitive_variables("key")
+def case_files_open(*, case: Case, acting_user: User) -> list[CaseFile]:
+    """The case's files with their names, for a member of the helpline, and record that they were opened."""
+    attachments = report_files(case.report_id)
+    files = files_of(attachments, case_data_key(case)) if attachments else []
+    content_viewed(case=case, acting_user=acting_user, what="files")
+    return files
+
+
+class FileUnavailable(Exception):
+    """A file that is not served: still being checked (404), blocked or removed (410), or not there (404)."""
+
+    def __init__(self, message: str, status: int = 404) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def file_servable(file: CaseFile, *, inline: bool, allowed: frozenset[str] = DOWNLOADABLE) -> None:
+    """Refuse, with FileUnavailable, a file that may not be served in this way (``allowed``: the statuses
+    the caller may download; a preview needs a cleaned image)."""
+    status = file.attachment.status
+    if status == S.PENDING:
+        raise FileUnavailable("This file is still being checked. It can be opened once the checks are done.", 404)
+    if status == S.BLOCKED:
+        raise FileUnavailable("This file was blocked by the malware scan. It is never opened.", 410)
+    if status == S.REMOVED:
+        raise FileUnavailable("This file has been removed.", 410)
+    if status not in allowed:
+        raise FileUnavailable("This file cannot be opened here.", 404)
+    if inline and not file.previewable:
+        raise FileUnavailable("Only a cleaned JPEG or PNG image can be previewed. Download the file instead.", 404)
+
+
+@sensitive_variables("key")
+def file_download(
+    *,
+    case: Case,
+    attachment: Attachment,
+    acting_user: User,
+    inline: bool = False,
+    allowed: frozenset[str] = DOWNLOADABLE,
+    detail: dict[str, object] | None = None,
+) -> tuple[CaseFile, Iterator[bytes]]:
+    """A file of ``case`` for a member of staff who may open it (the caller has checked): the file as staff
+    see it and its plaintext as a stream of chunks. Every download and preview is an audit event, recorded
+    before the first byte is sent. FileUnavailable for a file that is not served."""
+    key = case_data_key(case)
+    file = file_opened(attachment, key)
+    file_servable(file, inline=inline, allowed=allowed)
+    case_event(
+        kind=DOWNLOADED,
+        case=case,
+        actor=acting_user,
+        detail={"attachment_id": attachment.pk, "inline": inline, **(detail or {})},
+    )
+    return file, attachment_open(attachment, key)
+
+
+@sensitive_variables("key")
+def file_choices(case: Case) -> list[tuple[str, str, str]]:
+    """The case's files as a form offers them: id, name with type and size, and status (for the forms
+    that choose among them: what may be shared, what may be deleted)."""
+    attachments = report_files(case.report_id)
+    if not attachments:
+        return []
+    return [(file.public_id, file.label, file.status) for file in files_of(attachments, case_data_key(case))]

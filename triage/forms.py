@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -11,9 +12,12 @@ from django.core.exceptions import ValidationError
 from core.forms import GovukForm
 from core.text import CleanTextField
 from directory.lookup import authority_by_code, authority_choices
+from reports.attachments import incoming_discard, max_bytes
+from reports.filetypes import ACCEPT_ATTRIBUTE, ACCEPTED_WORDS, RefusedType, sniff
 from reports.forms import DETAILS_MAX, MESSAGE_MAX
-from reports.models import Anonymity, ConcernType
-from triage.case_actions import HOW_SENT, HOW_TOLD, postcode_district_clean
+from reports.models import Anonymity, Attachment, ConcernType
+from reports.uploads import SealedUpload
+from triage.case_actions import DELETABLE, HOW_SENT, HOW_TOLD, postcode_district_clean
 from triage.facts import ETHNICITY_ANSWERS, NATIONALITY_ANSWERS, SUSPECTS_MAX, Known, OfstedClass, Setting
 from triage.models import Case, CaseFacts, Outcome, Queue
 from triage.selectors import PAGE_SIZES, SORTS, CaseFilters, authority_reach, helpline_staff
@@ -122,6 +126,51 @@ class TextForm(forms.Form):
     body = message_field(label="Message", what="Text", required="Enter the text")
 
 
+def megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"
+
+
+class StaffFileField(forms.FileField):
+    """One file a member of staff attaches, already sealed as it arrived (reports.uploads): checked as the
+    reporter's files are, by its size and by whether its first bytes fit its name. A refused file is dropped
+    at once. The staff API takes JSON, so it never has one of these fields (triage/api.py leaves it out)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.FileInput(attrs={"accept": ACCEPT_ATTRIBUTE}))
+        kwargs.setdefault(
+            "error_messages",
+            {"empty": "The selected file is empty", "invalid": "The selected file could not be read: choose it again"},
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> SealedUpload | None:
+        try:
+            # Before Django's own checks: a file over the limit arrives with nothing stored (size 0).
+            if isinstance(data, SealedUpload) and data.too_large:
+                raise ValidationError(f"The selected file must be smaller than {megabytes(max_bytes())}")
+            upload = super().clean(data, initial)
+            if not upload:
+                return None
+            if not isinstance(upload, SealedUpload):
+                raise ValidationError("The selected file could not be read: choose it again")
+            try:
+                sniff(upload.name or "", upload.head)
+            except RefusedType as refused:
+                raise ValidationError(str(refused)) from refused
+        except ValidationError:
+            if isinstance(data, SealedUpload):
+                incoming_discard(data.incoming)
+            raise
+        return upload
+
+
+FILE_HINT = (
+    f"{ACCEPTED_WORDS}, up to {megabytes(max_bytes())}. It is checked for viruses and cleaned of hidden "
+    "details (like who wrote it) before anyone can open it."
+)
+
+
 class ReporterMessageForm(TextForm):
     body = message_field(
         label="Message to the reporter",
@@ -129,6 +178,55 @@ class ReporterMessageForm(TextForm):
         what="Message",
         required="Enter the message to the reporter",
     )
+    file = StaffFileField(
+        label="Attach a file for the reporter (optional)",
+        help_text="For example a form to fill in. " + FILE_HINT,
+    )
+
+
+class PhoneFileForm(GovukForm):
+    """A file the caller emailed in, kept with the report the call handler records."""
+
+    file = StaffFileField(
+        label="A file the caller emailed in (optional)",
+        help_text="Only the file, never the email it came with: an email's headers identify who sent it. " + FILE_HINT,
+    )
+
+
+def is_file_id(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+class FileChoiceField(forms.ChoiceField):
+    """A file of the case by its id, chosen from a list. Any id is taken here: whether it names one of the
+    case's files, and one that may be chosen, is the service's to say, so that a file deleted meanwhile is
+    a clear refusal (409 in the API, as on the page) rather than a field error."""
+
+    def valid_value(self, value: Any) -> bool:
+        return is_file_id(value)
+
+
+class FileChoicesField(forms.MultipleChoiceField):
+    """Files of the case chosen by their ids: offered are those that may be chosen; another file of the
+    case is refused here with the reason (``refused``: its id, and why); an id the case does not know is
+    the service's to refuse, as for FileChoiceField."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refused: dict[str, str] = {}
+
+    def valid_value(self, value: Any) -> bool:
+        return is_file_id(value)
+
+    def validate(self, value: Any) -> None:
+        for chosen in value or []:
+            if str(chosen) in self.refused:
+                raise ValidationError(self.refused[str(chosen)])
+        super().validate(value)
 
 
 class NoteForm(TextForm):
@@ -172,6 +270,15 @@ class AuthorityForm(GovukForm):
     def __init__(self, *args: Any, authorities: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.set_choices("authority", [("", "Choose an authority"), *authorities])
+
+
+# Why a file of the case cannot be shared with an authority, by its status: only a cleaned file can.
+UNSHAREABLE: dict[str, str] = {
+    Attachment.Status.PENDING: "it is still being checked",
+    Attachment.Status.BLOCKED: "it was blocked by the malware scan",
+    Attachment.Status.NOT_CLEANED: "it could not be cleaned of identifying metadata",
+    Attachment.Status.REMOVED: "it was removed",
+}
 
 
 class ReferForm(GovukForm):
@@ -233,11 +340,25 @@ class ReferForm(GovukForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Write who the helpline will contact at the authority, and when"},
     )
+    attachments = FileChoicesField(
+        label="Files the authority may see (optional)",
+        help_text="Only files that were checked and cleaned can be shared. The authority can open the files you "
+        "choose here, and no other.",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Choose files of this case"},
+    )
 
     def __init__(
-        self, *args: Any, case: Case | None = None, authorities: list[tuple[str, str]] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        case: Case | None = None,
+        authorities: list[tuple[str, str]] | None = None,
+        case_files: list[tuple[str, str, str]] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.offer_files(case_files or [])
         own = case.authority if case is not None and case.authority else None
         # The case's own authority first, named and chosen (an empty value still means it, for the API).
         others = [(code, name) for code, name in authorities or [] if own is None or code != own.gss_code]
@@ -268,6 +389,21 @@ class ReferForm(GovukForm):
         else:
             self.fields["how_told"].required = True
             self.fields["how_told_note"].required = True
+
+    def offer_files(self, files: list[tuple[str, str, str]]) -> None:
+        """Offer the case's cleaned files (``files``: each file's id, its name as the page shows it and its
+        status); any other file of the case is refused with the reason it cannot be shared, which the page
+        also says beside the choices (``not_shareable``: a removed file aside)."""
+        field = cast("FileChoicesField", self.fields["attachments"])
+        field.choices = [(public_id, label) for public_id, label, status in files if status == Attachment.Status.CLEAN]
+        others = [(public_id, label, status) for public_id, label, status in files if status != Attachment.Status.CLEAN]
+        field.refused = {
+            public_id: f"{label} cannot be shared: {UNSHAREABLE.get(status, UNSHAREABLE[Attachment.Status.REMOVED])}"
+            for public_id, label, status in others
+        }
+        self.not_shareable = [
+            (label, UNSHAREABLE[status]) for _, label, status in others if status != Attachment.Status.REMOVED
+        ]
 
     def clean_postcode_district(self) -> str:
         try:
@@ -498,6 +634,27 @@ class CloseForm(forms.Form):
         label="Yes, close this case. The reporter will read the feedback.",
         error_messages={"required": "Confirm that you want to close this case"},
     )
+
+
+class DeleteAttachmentForm(GovukForm):
+    """Delete a file of the case for good (a supervisor's action): which, and why."""
+
+    attachment = FileChoiceField(
+        label="Which file",
+        error_messages={"required": "Choose the file to delete", "invalid_choice": "Choose a file of this case"},
+    )
+    reason = CleanTextField(
+        label="Why is the file being deleted?",
+        help_text="Kept as an internal note. The file's content is deleted for good: nobody can open it again.",
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Enter why the file is being deleted"},
+    )
+
+    def __init__(self, *args: Any, case_files: list[tuple[str, str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        deletable = [(public_id, label) for public_id, label, status in case_files or [] if status in DELETABLE]
+        self.set_choices("attachment", [("", "Choose a file"), *deletable])
 
 
 class ReopenForm(forms.Form):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
@@ -21,8 +22,9 @@ from core.crypto import organisation_hash
 from core.identifiers import ALPHABET, normalise_reference
 from core.timetrail import day_end
 from directory.models import LocalAuthority
-from reports.models import Message, Report
+from reports.models import Attachment, Message, Report
 from triage import workflow
+from triage.case_content import DOWNLOADED
 from triage.deadlines import overdue_q
 from triage.events import case_events, case_timeline_events
 from triage.facts import ETHNICITY_ANSWERS, NATIONALITY_ANSWERS, Setting
@@ -398,14 +400,15 @@ def case_get_for(*, user: User, case_number: str) -> Case:
 
 
 # Each view of a case's content is an audit event; the timeline leaves them out and the "Who has opened this
-# case" panel counts them per person.
+# case" panel counts them per person. So are downloads of its files, which the panel lists one by one.
 VIEWED = "content_viewed"
+NOT_ON_THE_TIMELINE = (VIEWED, DOWNLOADED)
 
 
 def case_timeline(*, case: Case, kind: str = "") -> list[AuditEvent]:
     """The case's events, and its report's (the phone call that brought the report in came before the case),
-    but its views; only those of one kind when asked."""
-    events = case_timeline_events(case).exclude(kind=VIEWED)
+    but its views and downloads; only those of one kind when asked."""
+    events = case_timeline_events(case).exclude(kind__in=NOT_ON_THE_TIMELINE)
     if kind:
         events = events.filter(kind=kind)
     return list(events.select_related("actor").order_by("id"))
@@ -413,7 +416,9 @@ def case_timeline(*, case: Case, kind: str = "") -> list[AuditEvent]:
 
 def case_timeline_kinds(*, case: Case) -> list[str]:
     """The kinds of event the case's timeline holds, in the order they first happened: the filter's choices."""
-    kinds = case_timeline_events(case).exclude(kind=VIEWED).values_list("kind", flat=True).order_by("id")
+    kinds = (
+        case_timeline_events(case).exclude(kind__in=NOT_ON_THE_TIMELINE).values_list("kind", flat=True).order_by("id")
+    )
     return list(dict.fromkeys(kinds))
 
 
@@ -429,6 +434,27 @@ def case_access_history(*, user: User, case: Case) -> list[dict[str, object]]:
         .order_by("-last")
     )
     return [dict(row) for row in rows]
+
+
+def case_file_downloads(*, user: User, case: Case) -> list[AuditEvent]:
+    """Every download and preview of the case's files, newest first, with who: for supervisors only (the
+    helpline's and the authorities' alike)."""
+    if not policy.may(user, Permission.CASE_ACCESS_HISTORY):
+        return []
+    return list(case_events(case).filter(kind=DOWNLOADED).select_related("actor").order_by("-id"))
+
+
+def case_file_get(*, user: User, case: Case, public_id: uuid.UUID | str) -> Attachment:
+    """A file of a case the user may open (found through triage.selectors.case_get_for), by its id; 404
+    when it is not the case's, or not one the user may open (accounts.policy.attachment_scope)."""
+    files = Attachment.objects.filter(report_id=case.report_id, public_id=public_id)
+    scope = policy.attachment_scope(user)
+    if scope is not None:
+        files = files.filter(scope).distinct()
+    attachment = files.first()
+    if attachment is None:
+        raise Http404
+    return attachment
 
 
 def helpline_staff() -> QuerySet[User]:

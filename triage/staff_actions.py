@@ -15,6 +15,7 @@ from directory.lookup import authority_by_code, authority_choices, national_body
 from directory.models import NationalBody
 from triage import case_actions, selectors, workflow
 from triage import forms as case_forms
+from triage.case_content import file_choices
 from triage.facts import Known
 from triage.models import Case, CaseFacts
 from triage.ports import referral_port
@@ -139,7 +140,22 @@ def _authorities(context: FormContext) -> dict[str, Any]:
 
 
 def _refer_options(context: FormContext) -> dict[str, Any]:
-    return {"case": context.case, "authorities": context.authorities()}
+    return {"case": context.case, "authorities": context.authorities(), "case_files": _case_files(context)}
+
+
+def _case_files(context: FormContext) -> list[tuple[str, str, str]]:
+    """The case's files, for a form that chooses among them (refer's to share, delete_attachment's)."""
+    return file_choices(context.case) if context.case is not None and context.case.pk else []
+
+
+def _file_options(context: FormContext) -> dict[str, Any]:
+    return {"case_files": _case_files(context)}
+
+
+def _delete_attachment(case: Case, data: dict[str, Any], user: User) -> None:
+    case_actions.case_delete_attachment(
+        case=case, attachment_id=str(data["attachment"]), reason=str(data["reason"]), acting_user=user
+    )
 
 
 def _facts_options(context: FormContext) -> dict[str, Any]:
@@ -221,7 +237,7 @@ ACTIONS: dict[str, StaffAction] = {
         "Message the reporter",
         "Send message",
         run=lambda case, data, user: case_actions.case_ask_reporter(
-            case=case, body=str(data["body"]), acting_user=user
+            case=case, body=str(data["body"]), acting_user=user, upload=data.get("file")
         ),
         banner=_said("Message sent to the reporter"),
     ),
@@ -313,6 +329,14 @@ ACTIONS: dict[str, StaffAction] = {
         banner=_facts_recorded,
         form_options=_facts_options,
     ),
+    "delete_attachment": StaffAction(
+        case_forms.DeleteAttachmentForm,
+        "Delete a file",
+        "Delete the file",
+        run=_delete_attachment,
+        banner=_said("File deleted. Nobody can open it again; the reason is kept as an internal note."),
+        form_options=_file_options,
+    ),
 }
 
 
@@ -355,12 +379,14 @@ def action_form(
     authorities: Callable[[], list[tuple[str, str]]] = authority_choices,
     recipients: list[tuple[str, str]] | None = None,
     user: User | None = None,
+    files: Any = None,
 ) -> forms.Form | None:
+    """The action's form, bound to ``data`` (and the page's uploaded ``files``, for a form that takes one)."""
     declared = ACTIONS.get(action)
     if declared is None or declared.form is None:
         return None
     options = declared.form_options(FormContext(case=case, authorities=authorities, recipients=recipients, user=user))
-    return declared.form(data, prefix=action, **options)
+    return declared.form(data, files, prefix=action, **options)
 
 
 def action_forms(
@@ -399,7 +425,13 @@ def page_actions(case: Case, user: User) -> list[str]:
         ]
     else:
         allowed = [name for name in allowed if name not in QUESTION_ACTIONS]
-    offered = [name for name in allowed if name in ACTION_FORMS and (name != "refer" or referable(case))]
+    offered = [
+        name
+        for name in allowed
+        if name in ACTION_FORMS
+        and (name != "refer" or referable(case))
+        and (name != "delete_attachment" or case_actions.deletable_files(case))
+    ]
     if {"escalate_national_review", "escalate_police"} & set(allowed):
         offered.append("escalate")
     return offered

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,16 +19,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import policy
 from accounts.decorators import staff_required, staff_user
 from accounts.policy import Permission
-from core.form_retry import retry_redirect, retry_take
+from core.files import download_name, file_response
+from core.form_retry import Retry, retry_redirect, retry_take
 from directory.contacts import authority_contacts
 from referrals.selectors import ReferralPanel, case_referral_panels
 from reports import forms as report_forms
 from reports import journey, services
 from reports.models import Anonymity, Channel
 from reports.services import PriorReport
+from reports.uploads import SealedUpload
 from triage import forms as case_forms
 from triage import selectors, workflow
-from triage.case_content import case_open
+from triage.case_actions import report_file_by_phone, uploads_unkept_drop
+from triage.case_content import CaseFile, FileUnavailable, case_open, file_download
 from triage.deadlines import REPORTER_FEEDBACK, TRIAGE, Clock, case_deadlines, is_overdue
 from triage.models import Case
 from triage.notifications import case_emails
@@ -167,6 +171,8 @@ def _case_page(
             "timeline": selectors.case_timeline(case=case, kind=timeline_filter.chosen),
             "timeline_filter": timeline_filter,
             "access_history": selectors.case_access_history(user=user, case=case),
+            "files": opened.files,
+            "downloads": _downloads(selectors.case_file_downloads(user=user, case=case), opened.files, referrals),
             "emails": case_emails(case).order_by("id"),
             "links": case.links.select_related("other"),
             "unanswered_count": sum(panel.thread.unanswered for panel in referrals if panel.thread),
@@ -184,6 +190,22 @@ def _case_page(
         },
         status=status,
     )
+
+
+def _downloads(events: list[Any], files: list[CaseFile], referrals: list[ReferralPanel]) -> list[dict[str, Any]]:
+    """Who downloaded or previewed which file, and when (for supervisors: the events are theirs only)."""
+    names = {file.attachment.pk: file.name for file in files}
+    recipients = {panel.referral.pk: panel.referral.recipient_name for panel in referrals}
+    return [
+        {
+            "who": event.actor.username if event.actor else "",
+            "file": names.get(event.detail.get("attachment_id"), "A file"),
+            "how": "Previewed" if event.detail.get("inline") else "Downloaded",
+            "referral": recipients.get(event.detail.get("referral_id"), ""),
+            "at": event.created_at,
+        }
+        for event in events
+    ]
 
 
 def _referral_deadlines(referrals: list[ReferralPanel]) -> list[tuple[str, datetime, str, datetime | None]]:
@@ -235,6 +257,7 @@ def case_detail(request: HttpRequest, case_number: str) -> HttpResponse:
     bound = action_form(action, retry.data, case=case, user=staff_user(request)) if action in ACTION_FORMS else None
     if bound is not None:
         bound.is_valid()
+        _file_errors_restore(bound, retry)
     return _case_page(
         request, case, error=retry.error, forms_bound={action: bound} if bound else None, status=retry.status
     )
@@ -251,15 +274,24 @@ def case_action(request: HttpRequest, case_number: str, action: str) -> HttpResp
     page = reverse("triage:case_detail", kwargs={"case_number": case.case_number})
     slot = _case_slot(case.case_number)
     if action not in ACTION_FORMS:
+        _uploads_drop(request)
         return retry_redirect(request, page + "#actions", slot=slot, error="That action does not exist.", status=404)
-    form = action_form(action, request.POST, case=case, user=user)
+    form = action_form(action, request.POST, case=case, user=user, files=request.FILES)
     if form is not None and not form.is_valid():
+        _uploads_drop(request)
         return retry_redirect(
-            request, page + f"#action-{action}", slot=slot, data=request.POST, status=400, extra={"action": action}
+            request,
+            page + f"#action-{action}",
+            slot=slot,
+            data=request.POST,
+            status=400,
+            extra={"action": action},
+            errors=_file_errors(form),
         )
     try:
         done = case_act(case=case, action=action, data=form.cleaned_data if form else {}, acting_user=user)
     except workflow.ActionNotAllowed as refused:
+        _uploads_drop(request)
         return retry_redirect(
             request,
             page + "#actions",
@@ -269,8 +301,81 @@ def case_action(request: HttpRequest, case_number: str, action: str) -> HttpResp
             status=409,
             extra={"action": action},
         )
+    _uploads_drop(request)  # a file sent with an action that takes none
     messages.success(request, done)
     return redirect(page)
+
+
+def _uploads(request: HttpRequest) -> list[SealedUpload]:
+    return [upload for _, uploads in request.FILES.lists() for upload in uploads if isinstance(upload, SealedUpload)]
+
+
+def _uploads_drop(request: HttpRequest) -> None:
+    """A file is never kept across a refused form (the form asks for it again): what nobody kept goes now."""
+    uploads = _uploads(request)
+    if uploads:
+        uploads_unkept_drop(uploads)
+
+
+def _file_errors(form: forms.Form) -> dict[str, list[str]]:
+    """A form's errors about its file fields: a file is not kept for the page the refusal redirects to, so
+    its errors are kept instead (the retry's form is bound to the typed fields only)."""
+    errors = {
+        name: [str(message) for message in said]
+        for name, said in form.errors.items()
+        if isinstance(form.fields.get(name), forms.FileField)
+    }
+    for name, field in form.fields.items():
+        if isinstance(field, forms.FileField) and name not in errors and form.files.get(form.add_prefix(name)):
+            errors[name] = [CHOOSE_AGAIN]
+    return errors
+
+
+CHOOSE_AGAIN = "Choose the file again: it was not kept because of the other problem on this form"
+
+
+def _file_errors_restore(form: forms.Form, retry: Retry) -> None:
+    for name, said in retry.errors.items():
+        if isinstance(form.fields.get(name), forms.FileField) and name not in form.errors:
+            for message in said:
+                form.add_error(name, message)
+
+
+def _file_served(request: HttpRequest, case: Case, file_id: uuid.UUID, *, inline: bool) -> HttpResponseBase:
+    user = staff_user(request)
+    attachment = selectors.case_file_get(user=user, case=case, public_id=file_id)
+    try:
+        file, chunks = file_download(case=case, attachment=attachment, acting_user=user, inline=inline)
+    except FileUnavailable as refused:
+        return render(
+            request,
+            "staff/file_unavailable.html",
+            {"reason": str(refused), "back": reverse("triage:case_detail", kwargs={"case_number": case.case_number})},
+            status=refused.status,
+        )
+    return file_response(
+        chunks,
+        name=download_name(file.name, extension=file.extension, extensions=file.extensions),
+        content_type=file.content_type,
+        size=file.size,
+        inline=inline,
+    )
+
+
+@staff_required(Permission.HELPLINE_WORK)
+@require_GET
+def case_file(request: HttpRequest, case_number: str, file_id: uuid.UUID) -> HttpResponseBase:
+    """A file of the case, decrypted as it is streamed, as a download (each one an audit event)."""
+    case = selectors.case_get_for(user=staff_user(request), case_number=case_number)
+    return _file_served(request, case, file_id, inline=False)
+
+
+@staff_required(Permission.HELPLINE_WORK)
+@require_GET
+def case_file_preview(request: HttpRequest, case_number: str, file_id: uuid.UUID) -> HttpResponseBase:
+    """A cleaned image of the case shown in the browser (each view an audit event)."""
+    case = selectors.case_get_for(user=staff_user(request), case_number=case_number)
+    return _file_served(request, case, file_id, inline=True)
 
 
 def _refer_contacts(form: Any, case: Case) -> Any:
@@ -454,6 +559,12 @@ def phone_report(request: HttpRequest) -> HttpResponse:
         step_forms["contact"] = _worded_for_the_handler(
             "contact", journey.STEP_BY_SLUG["contact"].form_class(prefix="contact")
         )
+    # A file the caller emailed in: on its own form, after the reporter's questions.
+    file_form = case_forms.PhoneFileForm(data, request.FILES if request.method == "POST" else None, prefix="file")
+    step_forms["file"] = file_form
+    required.append("file")
+    if retry is not None:
+        _file_errors_restore(file_form, retry)
     if data is not None and all([step_forms[slug].is_valid() for slug in required]):  # noqa: C419 - validate all
         answers: journey.Answers = {}
         for slug in required:
@@ -464,23 +575,52 @@ def phone_report(request: HttpRequest) -> HttpResponse:
                 "That postcode covers more than one council: ask for the full postcode or choose the council",
             )
         elif request.method == "POST":
+            user = staff_user(request)
             submitted = services.report_submit(
-                data=journey.report_input(answers), channel=Channel.PHONE, acting_user=staff_user(request)
+                data=journey.report_input(answers), channel=Channel.PHONE, acting_user=user
             )
+            file_note = _phone_file_keep(submitted.report, file_form.cleaned_data.get("file"), user)
+            _uploads_drop(request)
             return retry_redirect(
                 request,
                 reverse("triage:phone_report_sent"),
                 slot=PHONE_SENT_SLOT,
                 status=200,
-                extra={"reference": submitted.report.reference, "access_code": submitted.access_code},
+                extra={
+                    "reference": submitted.report.reference,
+                    "access_code": submitted.access_code,
+                    "file_note": file_note,
+                },
             )
     errors = [(slug, step_forms[slug]) for slug in required if step_forms[slug].errors]
     for _, form in errors:
         _errors_worded_for_the_handler(form)
     if request.method == "POST" and errors:
-        return retry_redirect(request, reverse("triage:phone_report"), slot=PHONE_SLOT, data=request.POST)
+        _uploads_drop(request)
+        return retry_redirect(
+            request,
+            reverse("triage:phone_report"),
+            slot=PHONE_SLOT,
+            data=request.POST,
+            errors=_file_errors(file_form) if file_form.is_bound else None,
+        )
     return render(
         request, "triage/phone_report.html", {"step_forms": step_forms, "errors": errors}, status=400 if errors else 200
+    )
+
+
+def _phone_file_keep(report: Any, upload: SealedUpload | None, user: Any) -> str:
+    """Keep the caller's emailed file with the report just recorded (its form has checked it), in a
+    transaction of its own, and say what became of it on the confirmation page."""
+    if upload is None:
+        return ""
+    try:
+        report_file_by_phone(report=report, upload=upload, acting_user=user)
+    except workflow.ActionNotAllowed as refused:
+        return f"The report was recorded, but the caller's file was not kept: {refused}"
+    return (
+        "The caller's file is kept with the report. It is checked for viruses and cleaned of hidden details "
+        "before anyone can open it."
     )
 
 
@@ -500,6 +640,7 @@ def phone_report_sent(request: HttpRequest) -> HttpResponse:
         {
             "reference": reference,
             "access_code": sent.extra.get("access_code", ""),
+            "file_note": sent.extra.get("file_note", ""),
             "case_search": reverse("triage:case_list") + "?" + urlencode({"search": reference, "status": ""}),
         },
     )

@@ -50,6 +50,8 @@ TRANSITIONS: dict[str, Transition] = {
     "update_authority": Transition(frozenset({S.REFERRED}), None, "Send an update to the authority"),
     # What is known for the national picture: learnt at any time, so recorded after closure too.
     "record_facts": Transition(OPEN | {S.CLOSED}, None, "Record what is known"),
+    # A file of the case deleted for good: a supervisor's, with a reason (case_actions.case_delete_attachment).
+    "delete_attachment": Transition(OPEN | {S.CLOSED}, None, "Delete a file", Permission.DELETE_CASE_FILE),
     # Not a staff action: the reporter's reply hands a waiting case back to the helpline.
     "reporter_replied": Transition(frozenset({S.AWAITING_REPORTER}), S.IN_TRIAGE, "Take the reporter's reply"),
 }

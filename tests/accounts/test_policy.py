@@ -47,6 +47,9 @@ EXPECTED: dict[Permission, set[str]] = {
     P.PATTERN_ALERTS: {R.OVERSIGHT_ANALYST, R.SUPERVISOR},
     P.TOLD_OF_ESCALATIONS: {R.SUPERVISOR},
     P.TOLD_OF_OVERSIGHT_ALERTS: {R.OVERSIGHT_ANALYST},
+    # Files: the helpline all of a case's, an officer or reviewer only those shared with their referral.
+    P.CASE_FILES: {R.CALL_HANDLER, R.SUPERVISOR, R.AUTHORITY_OFFICER, R.NATIONAL_REVIEWER},
+    P.DELETE_CASE_FILE: {R.SUPERVISOR},
 }
 
 

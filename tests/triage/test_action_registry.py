@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+from django import forms
 from django.test import Client
 
 from accounts.models import User
@@ -45,9 +46,25 @@ def test_the_openapi_document_has_a_typed_request_schema_for_every_staff_action(
         component = document["components"]["schemas"][f"{camel}ActionRequest"]
         assert component == alternatives[name]
         assert component["type"] == "object"
-        fields = action.form.base_fields if action.form else {}
+        # A file is attached on the page only (multipart): the API's bodies are JSON.
+        fields = {
+            key: field
+            for key, field in (action.form.base_fields if action.form else {}).items()
+            if not isinstance(field, forms.FileField)
+        }
         assert set(component["properties"]) == set(fields), name
         assert set(component.get("required", [])) == {key for key, field in fields.items() if field.required}
+
+
+def test_only_the_message_to_the_reporter_takes_a_file_and_only_on_the_page() -> None:
+    document = _document()
+    with_files = {
+        name
+        for name, action in ACTIONS.items()
+        if action.form and any(isinstance(field, forms.FileField) for field in action.form.base_fields.values())
+    }
+    assert with_files == {"ask_reporter"}
+    assert "file" not in document["components"]["schemas"]["AskReporterActionRequest"]["properties"]
 
 
 def test_every_action_on_the_case_page_is_declared_in_the_registry() -> None:
@@ -58,6 +75,7 @@ def test_every_action_on_the_case_page_is_declared_in_the_registry() -> None:
 
 # Written by hand: who may take each action and the case statuses it may be taken in.
 HELPLINE, SUPERVISOR = Permission.HELPLINE_WORK, Permission.REOPEN_CASE
+DELETE_FILE = Permission.DELETE_CASE_FILE
 NEW, TRIAGE, AWAITING, REFERRED, REVIEW, CLOSED = (
     "new",
     "in_triage",
@@ -85,6 +103,7 @@ EXPECTED: dict[str, tuple[Permission, set[str]]] = {
     "relay_to_reporter": (HELPLINE, OPEN),
     "update_authority": (HELPLINE, {REFERRED}),
     "record_facts": (HELPLINE, OPEN | {CLOSED}),
+    "delete_attachment": (DELETE_FILE, OPEN | {CLOSED}),
 }
 
 

@@ -25,7 +25,7 @@ from referrals.deadlines import clocks_start
 from referrals.models import AuthorityAction, Referral
 from reports.models import Anonymity, Message
 from reports.services import Contact, report_read, report_unlock
-from tests.factories import facts_record, referral_of, staff_user, submit_report
+from tests.factories import attachment_make, facts_record, referral_of, staff_user, submit_report
 from triage import case_actions as actions
 from triage import case_content, deadlines, staff_actions, workflow
 from triage.events import case_events
@@ -204,6 +204,13 @@ RUNNERS: dict[str, Runner] = {
         referral_services.case_update_authority(case=case, summary=f"{CANARY} update", acting_user=user),
     ),
     "record_facts": lambda case, user: facts_record(case, user, ofsted_class="systemic_failure", suspects=2),
+    # A supervisor's too, with a reason: a file of the case deleted.
+    "delete_attachment": lambda case, user: actions.case_delete_attachment(
+        case=case,
+        attachment_id=str(attachment_make(case).public_id),
+        reason=f"{CANARY} reason",
+        acting_user=_as_role(user, User.Role.SUPERVISOR),
+    ),
 }
 
 
@@ -248,6 +255,8 @@ LEAVES_IN: dict[str, tuple[str | None, ...]] = {
     "update_authority":         (REFUSED,  REFUSED,  REFUSED,  REFERRED, REFUSED,  REFUSED),
     # What is known for the national picture may be learnt at any time, after closure too.
     "record_facts":             (NEW,      TRIAGE,   WAITING,  REFERRED, REVIEW,   CLOSED),
+    # A file may be deleted whenever the case has one, after closure too.
+    "delete_attachment":        (NEW,      TRIAGE,   WAITING,  REFERRED, REVIEW,   CLOSED),
 }
 # fmt: on
 
@@ -285,7 +294,10 @@ def test_each_action_in_each_status_is_taken_or_refused_as_the_matrix_says(
 
 @pytest.mark.parametrize(
     "action",
-    sorted(set(STAFF_ACTIONS) - {"add_note", "link_duplicate", "reply_to_authority", "reopen", "record_facts"}),
+    sorted(
+        set(STAFF_ACTIONS)
+        - {"add_note", "link_duplicate", "reply_to_authority", "reopen", "record_facts", "delete_attachment"}
+    ),
 )
 def test_a_closed_case_refuses_everything_but_a_note_a_link_or_an_answer(action: str, handler: User) -> None:
     case = with_status(make_case()[0], S.CLOSED)

@@ -16,7 +16,8 @@ from accounts.models import User
 from directory import lookup as authorities
 from referrals import selectors as referral_selectors
 from referrals import services as referral_services
-from tests.factories import referral_of, rolled_back_block, staff_user, submit_report
+from reports.models import Attachment
+from tests.factories import attachment_make, referral_of, rolled_back_block, staff_user, submit_report
 from triage import case_actions, workflow
 from triage.intake import report_route
 from triage.models import Case
@@ -59,6 +60,8 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "update_authority": frozenset({S.REFERRED}),
     # What the helpline learns for the national picture: whenever it learns it, closed cases too (issue 24).
     "record_facts": ALL,
+    # A file of the case deleted (a supervisor, with a reason): whenever, closed cases too (issue 25).
+    "delete_attachment": ALL,
     "reporter_replied": frozenset({S.AWAITING_REPORTER}),
 }
 STAFF = [name for name in ALLOWED_FROM if name != "reporter_replied"]
@@ -129,6 +132,7 @@ def test_a_closed_case_offers_only_a_note_a_duplicate_link_reopening_an_answer_o
         "reopen",
         "reply_to_authority",
         "record_facts",
+        "delete_attachment",
     ]
 
 
@@ -137,7 +141,7 @@ def test_a_closed_case_offers_only_a_note_a_duplicate_link_reopening_an_answer_o
 R = User.Role
 HELPLINE = [R.CALL_HANDLER, R.SUPERVISOR]
 # Written out independently of the module: the actions only some of the helpline may take, and who.
-ONLY: dict[str, frozenset[str]] = {"reopen": frozenset({R.SUPERVISOR})}
+ONLY: dict[str, frozenset[str]] = {"reopen": frozenset({R.SUPERVISOR}), "delete_attachment": frozenset({R.SUPERVISOR})}
 
 
 def user_in(role: str) -> User:
@@ -232,7 +236,13 @@ def api_bodies(case: Case, other: Case, assignee: User) -> dict[str, dict[str, A
         "relay_to_reporter": {"question": question, "body": "Which year group?"},
         "update_authority": {"summary": "The man drives a silver hatchback."},
         "record_facts": {"ofsted_class": "specific_child"},
+        "delete_attachment": {"attachment": str(case_file(case).public_id), "reason": "Sent to the wrong case."},
     }
+
+
+def case_file(case: Case) -> Any:
+    """The case's file (each case of cases_in_every_state has one)."""
+    return Attachment.objects.filter(report_id=case.report_id).order_by("id").first()
 
 
 def cases_in_every_state(supervisor: User) -> dict[str, Case]:
@@ -257,6 +267,7 @@ def cases_in_every_state(supervisor: User) -> dict[str, Case]:
     case_actions.case_close(case=cases["closed"], outcome="duplicate", feedback="Thank you.", acting_user=supervisor)
     for case in cases.values():
         case.refresh_from_db()
+        attachment_make(case)  # a supervisor may delete it
     return cases
 
 
@@ -294,7 +305,7 @@ def test_every_action_the_staff_api_offers_a_role_is_one_it_accepts_from_that_ro
     if role == R.SUPERVISOR:
         assert offered_anywhere == set(ACTION_FORMS), "each of the API's actions was offered, and taken, here"
     else:
-        assert offered_anywhere == set(ACTION_FORMS) - {"reopen"}, "reopen is not offered to a call handler"
+        assert offered_anywhere == set(ACTION_FORMS) - {"reopen", "delete_attachment"}, "only a supervisor's"
         refused = client.post(
             f"/api/v1/cases/{cases['closed'].case_number}/reopen",
             {"reason": "I think it should be open."},
@@ -356,6 +367,7 @@ def test_a_refusal_by_status_reads_as_a_sentence_for_every_transition() -> None:
         "ask",
         "take",
         "record",
+        "delete",
     }
     for name, transition in workflow.TRANSITIONS.items():
         assert transition.label.split()[0].lower() in verbs, name

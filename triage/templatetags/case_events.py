@@ -41,6 +41,22 @@ STATUS_TAGS = {
 }
 
 
+# A colour per file status: a file that cannot be opened, or must be opened with care, stands out.
+FILE_STATUS_TAGS = {
+    "pending": "govuk-tag--yellow",
+    "clean": "govuk-tag--green",
+    "blocked": "govuk-tag--red",
+    "not_cleaned": "govuk-tag--orange",
+    "removed": "govuk-tag--grey",
+}
+
+
+@register.filter
+def file_status_tag(status: str) -> str:
+    """The GOV.UK tag class for a file's status."""
+    return FILE_STATUS_TAGS.get(status, "")
+
+
 @register.filter
 def status_tag(status: str) -> str:
     """The GOV.UK tag class for a case status."""
@@ -101,6 +117,9 @@ EVENT_LABELS = {
     "update_authority": "Update sent to the authority",
     "record_facts": "What is known recorded (for the national picture)",
     "question_overdue": "The authority's question was not answered in 2 working days: supervisors alerted",
+    "delete_attachment": "A file was deleted (the reason is an internal note)",
+    "attachment_added": "A file the caller emailed in was added",
+    "attachment_downloaded": "A file was downloaded",
 }
 
 # What each email is, as the case page lists them (by template name).
