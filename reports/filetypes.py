@@ -45,7 +45,7 @@ PPTX = FileType(
     (".pptx",),
 )
 ODT = FileType("application/vnd.oasis.opendocument.text", ".odt", "OpenDocument text", (".odt",))
-TEXT = FileType("text/plain", ".txt", "text file", (".txt", ".text"))
+TEXT = FileType("text/plain", ".txt", "Text file", (".txt", ".text"))
 MP3 = FileType("audio/mpeg", ".mp3", "MP3 audio", (".mp3",))
 
 ACCEPTED: tuple[FileType, ...] = (PDF, JPEG, PNG, HEIC, DOCX, XLSX, PPTX, ODT, TEXT, MP3)
@@ -59,7 +59,8 @@ ACCEPTED_WORDS = "PDF, JPG, PNG, HEIC, DOCX, XLSX, PPTX, ODT, TXT or MP3"
 
 def _a(label: str) -> str:
     """The label with its article: "a PDF", "an Excel spreadsheet"."""
-    return f"{'an' if label.startswith(('Excel', 'OpenDocument', 'MP3')) else 'a'} {label}"
+    words = label[0].lower() + label[1:] if label.startswith("Text") else label
+    return f"{'an' if label.startswith(('Excel', 'OpenDocument', 'MP3')) else 'a'} {words}"
 
 
 class RefusedType(Exception):
