@@ -58,13 +58,16 @@ COPY --from=assets /out/govuk/ static/vendor/govuk/
 RUN HELPLINE_ENV=development python manage.py collectstatic --noinput
 
 # --- Stage 3: the pages the front door answers with itself (413, 502, ...), from the GOV.UK templates ----
-# Rendered as collectstatic runs. They give the helpline's number and hours: the settings' defaults, unless
-# the build is given the values the services run with (--build-arg HELPLINE_PHONE=… HELPLINE_HOURS=…).
+# Rendered as collectstatic runs. They give the helpline's number and hours, and the upload pages the file size
+# limit: the settings' defaults, unless the build is given the values the services run with (--build-arg
+# HELPLINE_PHONE=… HELPLINE_HOURS=…; docker-compose.yml passes ATTACHMENT_MAX_BYTES itself).
 FROM app-files AS proxy-pages
 ARG HELPLINE_PHONE
 ARG HELPLINE_HOURS
+ARG ATTACHMENT_MAX_BYTES
 COPY deploy/nginx/ deploy/nginx/
 RUN [ -n "$HELPLINE_PHONE" ] || unset HELPLINE_PHONE; [ -n "$HELPLINE_HOURS" ] || unset HELPLINE_HOURS; \
+    [ -n "$ATTACHMENT_MAX_BYTES" ] || unset ATTACHMENT_MAX_BYTES; \
     HELPLINE_ENV=development python deploy/nginx/error_pages.py /out/pages
 
 # --- Stage 4: the front door -------------------------------------------------------------------------

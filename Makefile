@@ -22,7 +22,7 @@ APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 # Debian's clamd, mat2 and bubblewrap, which the workers run on attachments (their rules are below nginx's).
 ATTACHMENT_TOOLS := /usr/sbin/clamd /usr/bin/mat2 /usr/bin/bwrap
 
-.PHONY: run test test-fast fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench bench-audit bench-stats bench-list soak screenshots clean
+.PHONY: run test test-fast fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench bench-attachments bench-audit bench-stats bench-list soak screenshots clean
 
 # Every package at the version and hash requirements/lock.txt pins (development extras included), then the
 # project itself: hash-checking refuses an editable install, so it goes in on its own, adding nothing.
@@ -186,8 +186,16 @@ fuzz: setup-test
 	done; \
 	echo "== fuzz passed: $$round rounds in $$(( ($$(date +%s) - start) / 60 )) minutes, no server error"
 
+# Intake, routing and memory (bench/run.py), then attachments (bench/attachments.py): both on the bench's own
+# database (helpline_bench, BENCH_DATABASE) and Redis database 14 (BENCH_REDIS_URL), one after the other.
 bench: setup
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/attachments.py
+
+# Attachments alone: a 10 MiB upload against its floor, scan + strip + re-seal per type, and gunicorn's and the
+# worker's RSS with 4 uploads of 5 and then 20 MiB at once, against a clamd of its own and Debian's mat2.
+bench-attachments: setup
+	$(BIN)/python bench/attachments.py
 
 # Statistics, their CSVs and the alerts (bench/oversight_stats.py), and the helpline's case list and home
 # (bench/list_page.py), at BENCH_CASES cases (1,000,000 unless given) on their own databases. Not in `make test`.

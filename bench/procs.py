@@ -64,8 +64,8 @@ SERVER_LIMITS = {
 # trail's TRUNCATE guard is lifted for this one statement, in one transaction.
 TRUNCATE = (
     "BEGIN; ALTER TABLE audit_event DISABLE TRIGGER audit_event_refuse_truncate; "
-    "TRUNCATE reports_report, reports_message, triage_case, audit_event, triage_outboxmessage, "
-    "triage_emailrecord, reports_accessthrottle, reports_idempotencykey, bench_floor CASCADE; "
+    "TRUNCATE reports_report, reports_message, reports_attachment, triage_case, audit_event, triage_outboxmessage, "
+    "notify_notification, reports_accessthrottle, reports_idempotencykey, bench_floor CASCADE; "
     "ALTER TABLE audit_event ENABLE TRIGGER audit_event_refuse_truncate; COMMIT"
 )
 CREATE_FLOOR_TABLE = "CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, a text, b text, c int)"
@@ -252,8 +252,9 @@ def gunicorn_start(log_dir: Path, *, port: int, workers: int, **env: str) -> Pro
     return server
 
 
-def worker_start(log_dir: Path) -> Process:
-    """One Celery worker, prefork with one child, started and waited for until it says it is ready."""
+def worker_start(log_dir: Path, **env: str) -> Process:
+    """One Celery worker, prefork with one child, started and waited for until it says it is ready (``env``:
+    more of its environment, e.g. CLAMD_SOCKET)."""
     worker = start(
         "celery-worker",
         [
@@ -271,7 +272,7 @@ def worker_start(log_dir: Path) -> Process:
             f"bench-{os.getpid()}@%h",
         ],
         log_dir,
-        DJANGO_SETTINGS_MODULE="helpline.settings",
+        **{"DJANGO_SETTINGS_MODULE": "helpline.settings", **env},
     )
 
     def ready() -> bool:

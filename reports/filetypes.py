@@ -15,6 +15,7 @@ Two checks, both on content, never on what the browser claims:
 
 from __future__ import annotations
 
+import codecs
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,6 +129,20 @@ _OOXML_MAIN_PARTS = {DOCX: "word/document.xml", XLSX: "xl/workbook.xml", PPTX: "
 _ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 
 
+# How much of a text file the UTF-8 check reads at a time.
+_TEXT_PIECE = 64 * 1024
+
+
+def _utf8_check(path: Path) -> None:
+    """Raise UnicodeDecodeError unless the whole file is UTF-8. Decoded a piece at a time, so the worker holds
+    one piece whatever the file's size (reading it whole held the file twice over: bytes and text)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as file:
+        while piece := file.read(_TEXT_PIECE):
+            decoder.decode(piece)
+    decoder.decode(b"", final=True)
+
+
 def identify(claimed: FileType, path: Path) -> FileType:
     """The whole file's real type, checked in the worker on the decrypted file (in its private tmpfs folder);
     for ZIP-based formats, by the parts inside. Raises RefusedType when it is not what was claimed at upload."""
@@ -138,7 +153,7 @@ def identify(claimed: FileType, path: Path) -> FileType:
             raise RefusedType(f"The file is not {_a(claimed.label)}")
         if claimed is TEXT:
             try:
-                path.read_bytes().decode("utf-8")
+                _utf8_check(path)
             except UnicodeDecodeError as error:
                 raise RefusedType("The file is not plain text") from error
         return claimed

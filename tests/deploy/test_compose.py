@@ -408,7 +408,8 @@ def test_the_image_copies_every_app_of_the_project_but_the_development_data() ->
 
 def test_the_front_door_holds_the_tls_key_and_nothing_else(services: dict[str, dict[str, Any]]) -> None:
     proxy = services["proxy"]
-    assert proxy["build"] == {"context": ".", "target": "proxy"}
+    assert {key: proxy["build"][key] for key in ("context", "target")} == {"context": ".", "target": "proxy"}
+    assert set(proxy["build"].get("args") or {}) <= {"ATTACHMENT_MAX_BYTES"}, "its build gets no secret either"
     assert secret_names(proxy) == {"tls_certificate", "tls_certificate_key"}
     env = environment(proxy)
     assert env["TLS_CERTIFICATE"] == "/run/secrets/tls_certificate"
@@ -449,6 +450,28 @@ def test_the_front_door_passes_to_both_web_services_and_they_read_the_address_it
     for name in ("public", "staff"):
         assert environment(services[name])["CLIENT_ADDRESS_HEADER"] == "HTTP_X_REAL_IP", name
         assert services["proxy"]["depends_on"][name]["condition"] == "service_healthy"
+
+
+def test_the_front_door_and_every_app_service_take_one_file_size_limit(services: dict[str, dict[str, Any]]) -> None:
+    """The front door takes one file's size at the upload addresses (NGINX_UPLOAD_MAX_BODY follows
+    ATTACHMENT_MAX_BYTES) and names it on its 413 page, rendered when its image is built: if it were told
+    another limit than the services, a file would be refused by one and accepted by the other."""
+    proxy = services["proxy"]
+    limit = environment(proxy)["ATTACHMENT_MAX_BYTES"]
+    assert proxy["build"]["args"]["ATTACHMENT_MAX_BYTES"] == limit
+    for name, service in app_services(services).items():
+        assert environment(service).get("ATTACHMENT_MAX_BYTES") == limit, name
+    # One value from .env, and by default the one the settings and deploy/nginx/proxy.py fall back on.
+    default = re.fullmatch(r"\$\{ATTACHMENT_MAX_BYTES:-(\d+)\}", limit)
+    assert default, limit
+    proxy_script = runpy.run_path(str(ROOT / "deploy" / "nginx" / "proxy.py"))
+    assert int(default.group(1)) == proxy_script["DEFAULT_ATTACHMENT_MAX_BYTES"] == 20 * 1024 * 1024
+    settings_text = (ROOT / "helpline" / "settings.py").read_text()
+    assert 'envint("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)' in settings_text
+    # The build stage that renders the pages takes it.
+    stages = re.split(r"(?m)^FROM ", DOCKERFILE.read_text())
+    (pages,) = [stage for stage in stages if re.match(r"\S+ AS proxy-pages\n", stage)]
+    assert re.search(r"(?m)^ARG ATTACHMENT_MAX_BYTES$", pages)
 
 
 def test_the_front_door_image_is_debians_nginx_run_unprivileged() -> None:
