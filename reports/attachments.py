@@ -81,9 +81,38 @@ def max_files() -> int:
     return int(settings.ATTACHMENT_MAX_FILES)
 
 
+# Sealed chunks are inserted WRITE_BATCH at a time (1 MiB of file), in one statement: one commit per 64 KiB chunk
+# made a 10 MiB upload cost 19 times its floor (docs/benchmarks.md). Memory still holds at most a batch.
+WRITE_BATCH = 16
+
+
+class _ChunkWriter:
+    """Sealed chunks of one generation of a file, stored WRITE_BATCH at a time (``flush`` writes the rest)."""
+
+    def __init__(self, attachment: Attachment, generation: int) -> None:
+        self.attachment = attachment
+        self.generation = generation
+        self._pending: list[AttachmentChunk] = []
+
+    def __call__(self, index: int, sealed: bytes) -> None:
+        self._pending.append(
+            AttachmentChunk(attachment=self.attachment, generation=self.generation, index=index, data=sealed)
+        )
+        if len(self._pending) >= WRITE_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            AttachmentChunk.objects.bulk_create(self._pending)
+            self._pending = []
+
+    def drop(self) -> None:
+        self._pending = []
+
+
 class Incoming:
-    """One file being received: ``write`` its bytes as they arrive (each whole chunk is sealed and stored at
-    once, in its own short transaction), then ``close``. Memory holds one chunk and ``head``, whatever the
+    """One file being received: ``write`` its bytes as they arrive (each whole chunk is sealed at once and
+    stored with the next WRITE_BATCH), then ``close``. Memory holds one batch and ``head``, whatever the
     file's size. Past ATTACHMENT_MAX_BYTES it stops storing and ``too_large`` is set."""
 
     def __init__(self, *, name: str) -> None:
@@ -92,13 +121,11 @@ class Incoming:
         self.attachment = Attachment.objects.create(
             expires_at=expiry_in(int(settings.ATTACHMENT_UPLOAD_TTL_SECONDS)), added_on=timezone.localdate()
         )
-        self._sealer = secretstream.Sealer(self._key, self._store)
+        self._writer = _ChunkWriter(self.attachment, 0)
+        self._sealer = secretstream.Sealer(self._key, self._writer)
         self.head = b""
         self.too_large = False
         self.closed = False
-
-    def _store(self, index: int, sealed: bytes) -> None:
-        AttachmentChunk.objects.create(attachment=self.attachment, generation=0, index=index, data=sealed)
 
     def write(self, data: bytes) -> None:
         if self.too_large:
@@ -107,6 +134,7 @@ class Incoming:
             self.head += data[: HEAD_BYTES - len(self.head)]
         if self._sealer.size + len(data) > max_bytes():
             self.too_large = True
+            self._writer.drop()
             self.attachment.chunks.all().delete()
             return
         self._sealer.write(data)
@@ -118,6 +146,7 @@ class Incoming:
         if self.too_large:
             return
         count = self._sealer.close()
+        self._writer.flush()
         Attachment.objects.filter(pk=self.attachment.pk).update(header=self._sealer.header, chunk_count=count)
         self.attachment.header = self._sealer.header
         self.attachment.chunk_count = count
@@ -247,10 +276,8 @@ class Resealer:
         self.generation = attachment.generation + 1
         AttachmentChunk.objects.filter(attachment=attachment, generation=self.generation).delete()
         self._key = secretstream.new_file_key()
-        self._sealer = secretstream.Sealer(self._key, self._store)
-
-    def _store(self, index: int, sealed: bytes) -> None:
-        AttachmentChunk.objects.create(attachment=self.attachment, generation=self.generation, index=index, data=sealed)
+        self._writer = _ChunkWriter(attachment, self.generation)
+        self._sealer = secretstream.Sealer(self._key, self._writer)
 
     def write(self, data: bytes) -> None:
         self._sealer.write(data)
@@ -263,6 +290,7 @@ class Resealer:
     def replace(self, data_key: bytes, meta: FileMeta) -> Attachment:
         """Swap the new generation in (its key wrapped with ``data_key``, ``meta`` sealed) and drop the old."""
         count = self._sealer.close()
+        self._writer.flush()
         attachment = Attachment.objects.select_for_update().get(pk=self.attachment.pk)
         old = attachment.generation
         attachment.generation = self.generation

@@ -23,7 +23,7 @@ from core.secretstream import CHUNK, StreamError
 from outbox.models import OutboxMessage
 from outbox.registry import Retry, registration_for
 from outbox.services import outbox_process
-from reports import attachment_pipeline, filetypes
+from reports import attachment_pipeline, attachments, filetypes
 from reports.attachments import Resealer, attachment_meta, attachment_open
 from reports.models import Attachment, AttachmentChunk
 from reports.outbox_kinds import PROCESS_ATTACHMENT
@@ -294,7 +294,8 @@ def test_a_kill_between_the_steps_repeats_neither_the_scan_nor_the_reseal(
 
     def dies_after_one_chunk(self: Resealer, data: bytes) -> None:
         real_write(self, data)
-        self._sealer.write(os.urandom(2 * CHUNK))  # noqa: SLF001 - whole chunks reach the database
+        # Enough whole chunks that a batch reaches the database (reports.attachments.WRITE_BATCH).
+        self._sealer.write(os.urandom((attachments.WRITE_BATCH + 2) * CHUNK))  # noqa: SLF001
         raise Killed
 
     original = b"Shift notes\n" + os.urandom(3 * CHUNK).hex().encode()

@@ -94,7 +94,7 @@ def test_resealing_replaces_the_original_and_a_rerun_after_a_kill_is_harmless() 
     # A worker killed half-way through writing the cleaned file: stray chunks of generation 1.
     killed = Resealer(kept)
     killed.write(b"half")
-    killed._sealer.write(os.urandom(2 * CHUNK))  # noqa: SLF001 - emits whole chunks, as a long write would
+    killed.write(os.urandom((attachments.WRITE_BATCH + 2) * CHUNK))  # a batch of chunks is stored
     assert AttachmentChunk.objects.filter(attachment=kept, generation=1).exists()
     # The re-run starts again and swaps in only its own result.
     cleaned = b"cleaned content"
