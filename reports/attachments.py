@@ -81,9 +81,9 @@ def max_files() -> int:
     return int(settings.ATTACHMENT_MAX_FILES)
 
 
-# Sealed chunks are inserted WRITE_BATCH at a time (1 MiB of file), in one statement: one commit per 64 KiB chunk
-# made a 10 MiB upload cost 19 times its floor (docs/benchmarks.md). Memory still holds at most a batch.
-WRITE_BATCH = 16
+# Sealed chunks are inserted WRITE_BATCH at a time (256 KiB of file) in one statement rather than one commit per
+# 64 KiB chunk (docs/benchmarks.md, "Attachments"). Memory holds at most a batch.
+WRITE_BATCH = 4
 
 
 class _ChunkWriter:
