@@ -19,6 +19,8 @@ import pytest
 
 from reports.models import Attachment, AttachmentChunk
 from tests import live
+from tests.attachment_files import files_holding, found_in
+from tests.factories import submit_report
 from tests.live import FrontDoor, free_port, start_front_door, start_nginx
 
 pytestmark = pytest.mark.worker
@@ -186,3 +188,38 @@ def test_a_file_just_over_the_limit_gets_the_applications_field_error_through_th
     assert answer.status == 400, answer.body
     assert json.loads(answer.body) == {"file": ["The selected file must be smaller than 1 MB."]}
     assert not Attachment.objects.exists() and not AttachmentChunk.objects.exists()
+
+
+def test_a_file_through_the_front_door_leaves_its_words_and_name_in_no_temporary_path(
+    behind_the_front_door: FrontDoor, tmp_path: Path
+) -> None:
+    """nginx holds upload bodies in memory only: after a real upload through nginx and gunicorn, a canary in the
+    file and in its name is in none of nginx's temporary folders (client bodies, proxy buffers), its logs,
+    gunicorn's, /tmp or /dev/shm, and the database holds only the sealed file."""
+    words = b"CANARY-front-door-words-5d1c"
+    name = "canary-front-door-name-5d1c.txt"
+    submitted = submit_report()
+    boundary = "b0undary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="reference"\r\n\r\n{submitted.report.reference}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="access_code"\r\n\r\n{submitted.access_code}\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+            "Content-Type: text/plain\r\n\r\n"
+        ).encode()
+        + b"Minutes of the meeting. " * 2000
+        + words
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", behind_the_front_door.port), timeout=30) as sock:
+        sock.sendall(post_head(API_UPLOAD, len(body), f"multipart/form-data; boundary={boundary}") + body)
+        answer = read_answer(sock, started)
+    assert answer.status == 201, answer.body
+    assert Attachment.objects.filter(report=submitted.report).count() == 1
+    roots = [behind_the_front_door.runtime(), tmp_path, Path("/tmp"), Path("/dev/shm")]
+    for canary in (words, name.encode()):
+        assert files_holding(roots, canary) == [], canary
+        assert not found_in(behind_the_front_door.logs().encode(), canary)
+        stored = b"".join(bytes(row) for row in AttachmentChunk.objects.values_list("data", flat=True))
+        assert not found_in(stored, canary)
