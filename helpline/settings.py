@@ -281,6 +281,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = envint("FILE_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 
 # and stored in PostgreSQL. An upload whose access code is never checked expires (its key is gone anyway).
 ATTACHMENT_MAX_BYTES = envint("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 ATTACHMENT_MAX_FILES = envint("ATTACHMENT_MAX_FILES", 10)
+# The helpline's own uploads to a report (files sent with its messages to the reporter, files a caller emailed
+# in): a limit of their own, so that they never take the reporter's places.
+ATTACHMENT_MAX_HELPLINE_FILES = envint("ATTACHMENT_MAX_HELPLINE_FILES", 20)
 ATTACHMENT_UPLOAD_TTL_SECONDS = envint("ATTACHMENT_UPLOAD_TTL_SECONDS", 60 * 60)
 # Processing by the workers (reports.attachment_pipeline, docs/attachments.md): scanned by clamd, stripped by
 # mat2, re-sealed. The decrypted file exists only in a private folder (mode 0700) made in ATTACHMENT_WORK_DIR,
@@ -293,7 +296,7 @@ ATTACHMENT_CLEAN_TIMEOUT_SECONDS = envint("ATTACHMENT_CLEAN_TIMEOUT_SECONDS", 90
 # namespaces are refused and the worker is otherwise confined (docs/attachments.md, "Production").
 MAT2_SANDBOX = envbool("MAT2_SANDBOX", "true")
 # While the scanner (or the sandbox) is unavailable a file waits: tried again after 30 s, then twice as long
-# each time, up to half an hour; never given up.
+# each time, up to half an hour, each time rounded up to the time trail's bucket; never given up.
 ATTACHMENT_RETRY_FIRST_SECONDS = envint("ATTACHMENT_RETRY_FIRST_SECONDS", 30)
 ATTACHMENT_RETRY_MAX_SECONDS = envint("ATTACHMENT_RETRY_MAX_SECONDS", 30 * 60)
 # clamd (core.clamd): its Unix socket, and for the local one (`manage.py clamav_setup`, deploy/clamav/) its

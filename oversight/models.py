@@ -36,6 +36,10 @@ class CaseFact(Fact):
     recipient = models.CharField(max_length=16, null=True)  # noqa: DJ001 - NULL when not referred
     ack = models.CharField(max_length=16, null=True)  # noqa: DJ001 - NULL unless referred to an authority
     outcome_timeliness = models.CharField(max_length=16, null=True)  # noqa: DJ001 - as ack
+    # The files received with these cases' reports, each case's once (oversight migration 0011): from the
+    # reporter, and from a caller (added by the helpline to their phone report). Counts only.
+    files_from_reporter = models.IntegerField()
+    files_from_caller = models.IntegerField()
 
     class Meta:
         managed = False

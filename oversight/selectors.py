@@ -310,37 +310,48 @@ def _measure(
     )
 
 
-# The five sums the statistics take from the case facts, as (grouping, what GROUPING() says of it): each
+# The six sums the statistics take from the case facts, as (grouping, what GROUPING() says of it): each
 # row of the one query below belongs to one of them. GROUPING(authority_id, ack, outcome_timeliness,
 # closed_outcome, recorded, recipient) has a bit set, first argument first, for each column the row is not
-# grouped by.
+# grouped by. The files received are summed by month alone (every bit set).
 _CASE_FACT_SUMS = """
 SELECT authority_id, ack, outcome_timeliness, closed_outcome, recorded, recipient, month, SUM(cases),
-       GROUPING(authority_id, ack, outcome_timeliness, closed_outcome, recorded, recipient)
+       GROUPING(authority_id, ack, outcome_timeliness, closed_outcome, recorded, recipient),
+       SUM(files_from_reporter), SUM(files_from_caller)
 FROM (
-    SELECT authority_id, ack, outcome_timeliness, recipient, month, cases,
+    SELECT authority_id, ack, outcome_timeliness, recipient, month, cases, files_from_reporter, files_from_caller,
            CASE WHEN status = 'closed' AND outcome <> '' THEN outcome END AS closed_outcome,
            CASE WHEN authority_outcome <> '' THEN authority_outcome END AS recorded
     FROM ({facts}) facts
 ) f
 GROUP BY GROUPING SETS (
     (authority_id, ack, month), (authority_id, outcome_timeliness, month), (closed_outcome, month), (recorded, month),
-    (recipient, month)
+    (recipient, month), (month)
 )
 """
 _BY_ACK, _BY_OUTCOME_TIMELINESS, _CLOSED, _RECORDED, _BY_RECIPIENT = 0b001111, 0b010111, 0b111011, 0b111101, 0b111110
+_BY_MONTH = 0b111111
+
+# Files received with the reports (a count, never a name or a type): who sent them.
+FILES_RECEIVED = "files-received"
+FILE_SOURCES = [
+    ("reporter", "Sent by reporters"),
+    ("caller", "Emailed in by callers and added by the helpline"),
+]
 
 
 @dataclass(frozen=True)
 class CaseFactSums:
     """What the statistics take from the case facts, each by month: the referrals to local authorities by
     authority and acknowledgement (``ack``) and by authority and outcome timeliness, the closed cases by
-    outcome, what the authorities recorded, and every referral by kind of recipient."""
+    outcome, what the authorities recorded, every referral by kind of recipient, and the files received by
+    who sent them."""
 
     referred: dict[str, list[dict[str, Any]]]
     closed: list[dict[str, Any]]
     recorded: list[dict[str, Any]]
     by_recipient: list[dict[str, Any]]
+    files: list[dict[str, Any]]
 
 
 def _case_fact_sums(case_facts: QuerySet[CaseFact]) -> CaseFactSums:
@@ -358,13 +369,22 @@ def _case_fact_sums(case_facts: QuerySet[CaseFact]) -> CaseFactSums:
         "recipient",
         "month",
         "cases",
+        "files_from_reporter",
+        "files_from_caller",
     ).query.sql_with_params()
-    sums = CaseFactSums(referred={"ack": [], "outcome_timeliness": []}, closed=[], recorded=[], by_recipient=[])
+    sums = CaseFactSums(
+        referred={"ack": [], "outcome_timeliness": []}, closed=[], recorded=[], by_recipient=[], files=[]
+    )
     with connection.cursor() as cursor:
         # The inner query is the ORM's own, with its parameters; nothing else is interpolated.
         cursor.execute(_CASE_FACT_SUMS.format(facts=facts), params)
         for row in cursor.fetchall():
-            authority, ack, timeliness, outcome, authority_outcome, recipient, month, total, grouping = row
+            authority, ack, timeliness, outcome, authority_outcome, recipient, month, total, grouping = row[:9]
+            if grouping == _BY_MONTH:
+                from_reporter, from_caller = row[9:]
+                sums.files.append({"source": "reporter", "month": month, "total": from_reporter})
+                sums.files.append({"source": "caller", "month": month, "total": from_caller})
+                continue
             if grouping == _BY_ACK and ack is not None:
                 sums.referred["ack"].append({"authority_id": authority, "ack": ack, "month": month, "total": total})
             elif grouping == _BY_OUTCOME_TIMELINESS and timeliness is not None:
@@ -437,6 +457,14 @@ def _year_tables(scope: Scope, year: Period, store: SuppressionStore | None) -> 
             ("recipient", None),
             RECIPIENT_KINDS,
             [("", "Referrals")],
+        ),
+        _measure(
+            FILES_RECEIVED,
+            "Files received with the reports",
+            sums.files,
+            ("source", None),
+            FILE_SOURCES,
+            [("", "Files")],
         ),
         _measure(
             "outcomes",

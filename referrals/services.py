@@ -34,7 +34,15 @@ from triage.case_actions import (
     message_to_reporter,
     postcode_district_clean,
 )
-from triage.case_content import CaseFile, FileUnavailable, case_data_key, content_viewed, file_download, files_of
+from triage.case_content import (
+    CaseFile,
+    FileUnavailable,
+    case_data_key,
+    content_viewed,
+    file_download,
+    file_for_preview,
+    files_of,
+)
 from triage.deadlines import question_answer_due
 from triage.events import case_event
 from triage.models import Case, CaseNote
@@ -738,6 +746,15 @@ def referral_files_list(*, referral: Referral, acting_user: User) -> list[CaseFi
     files = referral_files_open(referral=referral, acting_user=acting_user)
     content_viewed(case=referral.case, acting_user=acting_user, what="referral_files")
     return files
+
+
+def referral_file_for_preview(*, referral: Referral, public_id: uuid.UUID | str, acting_user: User) -> CaseFile:
+    """A cleaned image shared with the referral, as its preview page names it (the image itself is streamed,
+    and recorded, by referral_file_download). FileUnavailable as there."""
+    attachment = _shared(referral, acting_user).filter(public_id=public_id).first()
+    if attachment is None:
+        raise FileUnavailable("There is no such file on this referral.", 404)
+    return file_for_preview(case=referral.case, attachment=attachment, allowed=frozenset({Attachment.Status.CLEAN}))
 
 
 def referral_file_download(

@@ -19,6 +19,11 @@ urlpatterns = [
         views.referral_file_preview,
         name="referral_file_preview",
     ),
+    path(
+        "referrals/<slug:case_number>/<int:referral_id>/files/<uuid:file_id>/view",
+        views.referral_file_view,
+        name="referral_file_view",
+    ),
     # The case-number addresses of old emails and bookmarks: the officer's latest referral of the case.
     path("referrals/<slug:case_number>", views.referral_latest, name="referral_latest"),
     path("referrals/<slug:case_number>/<slug:action>", views.referral_latest_action, name="referral_latest_action"),

@@ -220,6 +220,38 @@ def referral_file(request: HttpRequest, case_number: str, referral_id: int, file
 
 @staff_required(Permission.REFERRAL_WORK)
 @require_GET
+def referral_file_view(request: HttpRequest, case_number: str, referral_id: int, file_id: uuid.UUID) -> HttpResponse:
+    """The preview page of a cleaned image the helpline shared: in the workspace, with its name, the way back
+    to the referral and a download link, the image shown by referral_file_preview (which records the view)."""
+    referral = _referral_for(request, case_number, referral_id)
+    back = referral_url(referral)
+    try:
+        file = services.referral_file_for_preview(referral=referral, public_id=file_id, acting_user=staff_user(request))
+    except FileUnavailable as refused:
+        return render(
+            request,
+            "staff/file_unavailable.html",
+            {"reason": str(refused), "back": back, "back_what": "referral", "base_template": "referrals/base.html"},
+            status=refused.status,
+        )
+    urls = {"case_number": referral.case.case_number, "referral_id": referral.pk, "file_id": file.public_id}
+    return render(
+        request,
+        "staff/file_preview.html",
+        {
+            "file": file,
+            "case_number": referral.case.case_number,
+            "image": reverse("referrals:referral_file_preview", kwargs=urls),
+            "download": reverse("referrals:referral_file", kwargs=urls),
+            "back": f"{back}#files",
+            "back_what": "referral",
+            "base_template": "referrals/base.html",
+        },
+    )
+
+
+@staff_required(Permission.REFERRAL_WORK)
+@require_GET
 def referral_file_preview(
     request: HttpRequest, case_number: str, referral_id: int, file_id: uuid.UUID
 ) -> HttpResponseBase:

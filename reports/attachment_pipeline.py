@@ -5,7 +5,8 @@ workers hold the helpline's private key, which opens the report's data key, whic
 
 Each step records its result on the attachment (``stage``, ``status``) in the same transaction that makes it,
 so a worker killed at any moment leaves a state a re-run starts from: it may repeat the work of the step it
-was in, never a result.
+was in, never a result. Each step locks the row and checks it is still pending first, so a file removed
+while it was being processed stays removed: never sealed back, marked clean, kept or blocked.
 
 1. **Scan** (received → scanned). The decrypted chunks go straight from the database to clamd's INSTREAM;
    nothing is written anywhere. Infected: blocked, clamd's signature name kept, the content deleted, done.
@@ -40,10 +41,12 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from nacl.exceptions import CryptoError
 
 from core import crypto
 from core.clamd import Clamd, ScannerUnavailable
-from core.secretstream import CHUNK
+from core.secretstream import CHUNK, StreamError
+from core.timetrail import bucket_ceil
 from outbox.models import OutboxMessage
 from outbox.registry import Retry, register
 from reports import filetypes
@@ -92,7 +95,8 @@ def report_data_key(report: Report) -> bytes:
 
 
 def retry_delay(attempt: int) -> timedelta:
-    """30 s, 1 min, 2 min, … up to ATTACHMENT_RETRY_MAX_SECONDS (the sweeper picks a row up once it has passed)."""
+    """30 s, 1 min, 2 min, … up to ATTACHMENT_RETRY_MAX_SECONDS (the sweeper picks a row up once it has passed,
+    at the end of the time trail's bucket it falls in: TIME_TRAIL_BUCKET_SECONDS)."""
     first = int(settings.ATTACHMENT_RETRY_FIRST_SECONDS)
     seconds = min(first * 2 ** min(max(attempt - 1, 0), 20), int(settings.ATTACHMENT_RETRY_MAX_SECONDS))
     return timedelta(seconds=seconds)
@@ -124,7 +128,16 @@ def attachment_process(attachment_id: int) -> Retry | None:
     except (ScannerUnavailable, Unavailable) as error:
         delay = retry_delay(_attempt(attachment_id))
         log.warning("attachment %s waits %s s: %s", attachment_id, int(delay.total_seconds()), error)
-        return Retry(at=timezone.now() + delay, error=str(error))
+        # The wait is counted from when the reporter's upload reached the worker: rounded up to the time
+        # trail's bucket, so the row never says when that was (core.timetrail, docs/privacy.md).
+        return Retry(at=bucket_ceil(timezone.now() + delay), error=str(error))
+    except (StreamError, CryptoError, ValueError):
+        # A file removed meanwhile (its chunks and key deleted) no longer opens: nothing is left to do. Any
+        # other file that does not open is an error for the operator, as before.
+        if Attachment.objects.filter(pk=attachment_id, status=Attachment.Status.PENDING).exists():
+            raise
+        log.info("attachment %s was removed while it was processed: nothing left to do", attachment_id)
+        return None
     return None
 
 

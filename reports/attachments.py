@@ -78,7 +78,13 @@ def max_bytes() -> int:
 
 
 def max_files() -> int:
+    """How many files a reporter may add to a report (the question pages, /check and the API together)."""
     return int(settings.ATTACHMENT_MAX_FILES)
+
+
+def max_helpline_files() -> int:
+    """How many files the helpline may add to a report (with its messages, and from a caller)."""
+    return int(settings.ATTACHMENT_MAX_HELPLINE_FILES)
 
 
 # Sealed chunks are inserted WRITE_BATCH at a time (256 KiB of file) in one statement rather than one commit per
@@ -315,10 +321,20 @@ def report_files(report_id: int) -> QuerySet[Attachment]:
     return Attachment.objects.filter(report_id=report_id)
 
 
+def _kept(report_id: int, source: str) -> int:
+    return report_files(report_id).filter(source=source).exclude(status=Attachment.Status.REMOVED).count()
+
+
 def files_left(report_id: int) -> int:
-    """How many more files the report may take (ATTACHMENT_MAX_FILES, removed ones not counted)."""
-    kept = report_files(report_id).exclude(status=Attachment.Status.REMOVED).count()
-    return max(0, max_files() - kept)
+    """How many more files the reporter may add to their report (ATTACHMENT_MAX_FILES): their own files count,
+    removed ones and the helpline's do not."""
+    return max(0, max_files() - _kept(report_id, Attachment.Source.REPORTER))
+
+
+def helpline_files_left(report_id: int) -> int:
+    """How many more files the helpline may add to a report (ATTACHMENT_MAX_HELPLINE_FILES): its own files
+    count, removed ones and the reporter's do not."""
+    return max(0, max_helpline_files() - _kept(report_id, Attachment.Source.HELPLINE))
 
 
 def attachment_processing_start(attachment: Attachment) -> None:

@@ -510,12 +510,14 @@ def too_many_sent_message() -> str:
     )
 
 
-def files_hint() -> str:
-    """What the upload field's hint says: the types, the size and how many (from the settings)."""
-    return (
-        f"Each file must be a {filetypes.ACCEPTED_WORDS}, and smaller than {max_file_words()}. You can add up to "
-        f"{int(settings.ATTACHMENT_MAX_FILES)} files, one at a time."
-    )
+def files_hint(*, left: int | None = None) -> str:
+    """What the upload field's hint says: the types, the size and how many (from the settings), or on a sent
+    report how many more the reporter may send (``left``)."""
+    if left is None:
+        how_many = f"You can add up to {int(settings.ATTACHMENT_MAX_FILES)} files, one at a time."
+    else:
+        how_many = f"You can send {left} more file{'' if left == 1 else 's'}, one at a time."
+    return f"Each file must be a {filetypes.ACCEPTED_WORDS}, and smaller than {max_file_words()}. {how_many}"
 
 
 def upload_check(upload: object, *, room: int | None = None) -> tuple[SealedUpload, filetypes.FileType]:

@@ -50,7 +50,7 @@ from reports.models import (
     PriorReportTo,
     Report,
 )
-from reports.outbox_kinds import REPORTER_REPLIED, ROUTE_REPORT
+from reports.outbox_kinds import REPORTER_ADDED_FILE, REPORTER_REPLIED, ROUTE_REPORT
 
 
 class ReportNotFound(Exception):
@@ -584,8 +584,9 @@ def reporter_file_add(
     *, report: Report, data_key: bytes, incoming: Incoming, content_type: str, body: str = ""
 ) -> Attachment:
     """A file the reporter adds to their report later (follow-up page or API), with a message about it or
-    without: kept with the report's data key, and its processing outbox row, in one transaction. The report's
-    row is locked, so two files sent at once cannot both take its last place."""
+    without: kept with the report's data key, and its processing outbox row, in one transaction. The case hears
+    of it through the outbox (REPORTER_REPLIED for the message, else REPORTER_ADDED_FILE). The report's row is
+    locked, so two files sent at once cannot both take its last place."""
     Report.objects.select_for_update().filter(pk=report.pk).exists()
     if files_left(report.pk) <= 0:
         raise TooManyFiles
@@ -607,6 +608,8 @@ def reporter_file_add(
         message_id=message.pk if message is not None else None,
     )
     attachment_processing_start(attachment)
+    if message is None:
+        outbox_add(kind=REPORTER_ADDED_FILE, target_id=attachment.pk)
     return attachment
 
 

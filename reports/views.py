@@ -47,6 +47,7 @@ from reports.forms import (
     ReporterMessageForm,
     ReportInProgressForm,
     UploadRefused,
+    files_hint,
     too_many_message,
     too_many_sent_message,
     upload_check,
@@ -596,6 +597,9 @@ def _follow_up_done(request: HttpRequest, target: str) -> HttpResponse:
 
 def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **extra: Any) -> dict[str, Any]:
     opened = services.report_read(report=report, data_key=data_key)
+    left = files_left(report.pk)
+    file_form = extra.pop("file_form", FollowUpFileForm())
+    file_form.fields["file"].help_text = files_hint(left=left)
     return {
         "opened": opened,
         "status": reporter_status(report),
@@ -607,11 +611,11 @@ def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **
         "checkin_form": extra.pop("checkin_form", CheckinAnswerForm()),
         "checkin_done": request.GET.get("checkin"),
         "today": timezone.localdate(),
-        "file_form": extra.pop("file_form", FollowUpFileForm()),
+        "file_form": file_form,
         "file_sent": request.GET.get("file") == "sent",
         "files": services.reporter_files_read(report=report, data_key=data_key),
         "helpline_files": services.helpline_files_read(report=report, data_key=data_key),
-        "files_left": files_left(report.pk),
+        "files_left": left,
         "accept": ACCEPT_ATTRIBUTE,
         **extra,
     }

@@ -120,6 +120,7 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     ),
     ("/staff/cases/{case}/files/{file}", GET, HELPLINE, {}),
     ("/staff/cases/{case}/files/{file}/preview", GET, HELPLINE, {}),
+    ("/staff/cases/{case}/files/{file}/view", GET, HELPLINE, {}),
     ("/staff/phone-report", GET_POST, HELPLINE, {}),
     # triage/admin_views.py
     ("/staff/admin/authorities", GET, ADMIN, {}),
@@ -167,6 +168,7 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     ("/staff/referrals/{case}/acknowledge", POST, REFERRERS, {}),
     ("/staff/referrals/{case}/{referral}/files/{file}", GET, REFERRERS, {}),
     ("/staff/referrals/{case}/{referral}/files/{file}/preview", GET, REFERRERS, {}),
+    ("/staff/referrals/{case}/{referral}/files/{file}/view", GET, REFERRERS, {}),
     # oversight/views.py
     ("/staff/statistics", GET, STATS, {}),
     ("/staff/statistics.csv", GET, STATS, {}),

@@ -28,9 +28,9 @@ from reports.attachments import (
     attachment_blob_delete,
     attachment_meta,
     attachment_processing_start,
-    files_left,
+    helpline_files_left,
     incoming_keep,
-    max_files,
+    max_helpline_files,
 )
 from reports.filetypes import RefusedType, sniff
 from reports.models import URGENT_TRIAGE, Attachment, ConcernType, Message, Report
@@ -409,14 +409,16 @@ def helpline_file_keep(
     *, report: Report, key: bytes, upload: SealedUpload, acting_user: User, message: Message | None = None
 ) -> Attachment:
     """Keep a file the helpline uploaded for a report (``key``: its data key), in the caller's transaction,
-    and ask the workers to scan and clean it, as for the reporter's own files. Within the report's limit."""
+    and ask the workers to scan and clean it, as for the reporter's own files. Within the helpline's own limit
+    (ATTACHMENT_MAX_HELPLINE_FILES): the reporter's places are theirs."""
     try:
         kind = sniff(upload.name or "", upload.head)
     except RefusedType as refused:
         raise workflow.ActionNotAllowed(str(refused)) from refused
-    if files_left(report.pk) <= 0:
+    if helpline_files_left(report.pk) <= 0:
         raise workflow.ActionNotAllowed(
-            f"This case already has {max_files()} files, the most a report can have. A supervisor can delete one."
+            f"The helpline has already added {max_helpline_files()} files to this case, the most it can add. "
+            "A supervisor can delete one of them."
         )
     try:
         attachment = incoming_keep(

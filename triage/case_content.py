@@ -152,7 +152,7 @@ class CaseFile:
         if status == S.PENDING:
             return "Being checked for malware and cleaned of identifying metadata. It can be opened once checked."
         if status == S.REMOVED:
-            return "Removed. Its content has been deleted."
+            return "Deleted by a supervisor: nobody can open it again. The reason is in the internal notes."
         return ""
 
     @property
@@ -224,6 +224,16 @@ def file_servable(file: CaseFile, *, inline: bool, allowed: frozenset[str] = DOW
         raise FileUnavailable("This file cannot be opened here.", 404)
     if inline and not file.previewable:
         raise FileUnavailable("Only a cleaned JPEG or PNG image can be previewed. Download the file instead.", 404)
+
+
+@sensitive_variables("key")
+def file_for_preview(*, case: Case, attachment: Attachment, allowed: frozenset[str] = DOWNLOADABLE) -> CaseFile:
+    """A cleaned image of ``case`` as its preview page names it, for a member of staff who may open it (the
+    caller has checked). Not an audit event: the image itself is, when the page's browser loads it
+    (file_download). FileUnavailable for a file that cannot be previewed."""
+    file = file_opened(attachment, case_data_key(case))
+    file_servable(file, inline=True, allowed=allowed)
+    return file
 
 
 @sensitive_variables("key")

@@ -1,6 +1,6 @@
-"""Turning reports into cases: the route_report and reporter_replied kinds of outbox work.
+"""Turning reports into cases: the route_report, reporter_replied and reporter_added_file kinds of outbox work.
 
-Both are idempotent: a report has one case, a message is counted once.
+All are idempotent: a report has one case, a message or a file is counted once.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from django.db import transaction
 from core.identifiers import first_free, new_case_number
 from core.timetrail import day_start, reporter_paced
 from directory.models import LocalAuthority
-from reports.models import Message, Report
+from reports.models import Attachment, Message, Report
 from triage import deadlines, routing
-from triage.events import case_event
+from triage.events import case_event, case_events
 from triage.links import cases_link
 from triage.models import Case, Queue
 from triage.notifications import SUPERVISOR_FLAG, supervisors_alert
@@ -110,14 +110,39 @@ def reporter_replied(message_id: int) -> None:
     for the reporter goes back to the helpline. A report not routed yet is routed first, so the message
     is never left off its case."""
     message = Message.objects.select_related("report").get(pk=message_id)
-    case = report_route(report_id=message.report_id)
+    case = _back_to_the_helpline(report_id=message.report_id)
+    with reporter_paced():
+        case_event(kind="reporter_message_received", case=case, detail={"message_id": message.pk, "kind": message.kind})
+
+
+# A file the reporter added to their sent report without a message (reports.services.reporter_file_add).
+REPORTER_FILE_ADDED = "reporter_file_added"
+
+
+def reporter_added_file(attachment_id: int) -> None:
+    """A file the reporter added without a message reaches their case as a message does: on its timeline
+    (the day only, as everything a reporter causes; never the file's name), and a case that was waiting for
+    the reporter goes back to the helpline. Counted once even if the work is done twice."""
+    attachment = Attachment.objects.filter(pk=attachment_id, report__isnull=False).first()
+    if attachment is None or attachment.report_id is None:
+        return
+    case = _back_to_the_helpline(report_id=attachment.report_id)
+    if case_events(case).filter(kind=REPORTER_FILE_ADDED, detail__attachment_id=attachment.pk).exists():
+        return
+    with reporter_paced():
+        case_event(kind=REPORTER_FILE_ADDED, case=case, detail={"attachment_id": attachment.pk})
+
+
+def _back_to_the_helpline(*, report_id: int) -> Case:
+    """The report's case, locked (routed first if it was not yet), moved back to the helpline if it was
+    waiting for the reporter."""
+    case = report_route(report_id=report_id)
     case = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
     transition = TRANSITIONS["reporter_replied"]
     if case.status in transition.allowed_from and transition.to:
         case.status = transition.to
         case.save(update_fields=["status"])
-    with reporter_paced():
-        case_event(kind="reporter_message_received", case=case, detail={"message_id": message.pk, "kind": message.kind})
+    return case
 
 
 def queue_for(slug: str) -> Queue:

@@ -61,6 +61,16 @@ def _said(text: str) -> Callable[[Case, dict[str, Any], Any], str]:
     return lambda case, data, result: text
 
 
+def _message_sent(case: Case, data: dict[str, Any], result: Any) -> str:
+    upload = data.get("file")
+    if upload is None:
+        return "Message sent to the reporter"
+    return (
+        f"Message sent to the reporter with {upload.name}. They can download it once it has been checked for "
+        "malware and cleaned of identifying metadata."
+    )
+
+
 def _authority(case: Case) -> str:
     return case.authority.name if case.authority else "the authority"
 
@@ -239,7 +249,7 @@ ACTIONS: dict[str, StaffAction] = {
         run=lambda case, data, user: case_actions.case_ask_reporter(
             case=case, body=str(data["body"]), acting_user=user, upload=data.get("file")
         ),
-        banner=_said("Message sent to the reporter"),
+        banner=_message_sent,
     ),
     "add_note": StaffAction(
         case_forms.NoteForm,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/<slug:case_number>/<slug:action>", views.case_action, name="case_action"),
     path("cases/<slug:case_number>/files/<uuid:file_id>", views.case_file, name="case_file"),
     path("cases/<slug:case_number>/files/<uuid:file_id>/preview", views.case_file_preview, name="case_file_preview"),
+    path("cases/<slug:case_number>/files/<uuid:file_id>/view", views.case_file_view, name="case_file_view"),
     path("phone-report", views.phone_report, name="phone_report"),
     path("phone-report/sent", views.phone_report_sent, name="phone_report_sent"),
     path("admin/authorities", admin_views.authority_list, name="admin_authorities"),

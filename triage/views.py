@@ -31,7 +31,7 @@ from reports.uploads import SealedUpload
 from triage import forms as case_forms
 from triage import selectors, workflow
 from triage.case_actions import report_file_by_phone, uploads_unkept_drop
-from triage.case_content import CaseFile, FileUnavailable, case_open, file_download
+from triage.case_content import CaseFile, FileUnavailable, case_open, file_download, file_for_preview
 from triage.deadlines import REPORTER_FEEDBACK, TRIAGE, Clock, case_deadlines, is_overdue
 from triage.models import Case
 from triage.notifications import case_emails
@@ -373,9 +373,39 @@ def case_file(request: HttpRequest, case_number: str, file_id: uuid.UUID) -> Htt
 @staff_required(Permission.HELPLINE_WORK)
 @require_GET
 def case_file_preview(request: HttpRequest, case_number: str, file_id: uuid.UUID) -> HttpResponseBase:
-    """A cleaned image of the case shown in the browser (each view an audit event)."""
+    """A cleaned image of the case shown in the browser (each view an audit event): the image alone, which
+    its preview page (case_file_view) shows."""
     case = selectors.case_get_for(user=staff_user(request), case_number=case_number)
     return _file_served(request, case, file_id, inline=True)
+
+
+@staff_required(Permission.HELPLINE_WORK)
+@require_GET
+def case_file_view(request: HttpRequest, case_number: str, file_id: uuid.UUID) -> HttpResponse:
+    """The preview page of a cleaned image: in the workspace, with its name, the way back to the case and a
+    download link, the image shown by case_file_preview (which records the view)."""
+    user = staff_user(request)
+    case = selectors.case_get_for(user=user, case_number=case_number)
+    back = reverse("triage:case_detail", kwargs={"case_number": case.case_number})
+    attachment = selectors.case_file_get(user=user, case=case, public_id=file_id)
+    try:
+        file = file_for_preview(case=case, attachment=attachment)
+    except FileUnavailable as refused:
+        return render(
+            request, "staff/file_unavailable.html", {"reason": str(refused), "back": back}, status=refused.status
+        )
+    urls = {"case_number": case.case_number, "file_id": file.public_id}
+    return render(
+        request,
+        "staff/file_preview.html",
+        {
+            "file": file,
+            "case_number": case.case_number,
+            "image": reverse("triage:case_file_preview", kwargs=urls),
+            "download": reverse("triage:case_file", kwargs=urls),
+            "back": f"{back}#files",
+        },
+    )
 
 
 def _refer_contacts(form: Any, case: Case) -> Any:

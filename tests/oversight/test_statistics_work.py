@@ -18,7 +18,7 @@ import pytest
 from accounts.models import User
 from oversight import periods, selectors, suppression
 from oversight.periods import Measure, Period
-from tests.factories import partnership_of_region, signed_in_as
+from tests.factories import attachment_make, partnership_of_region, signed_in_as
 from tests.oversight.helpers import ROTHERHAM, SHEFFIELD, YORKSHIRE, referred_case
 
 YEAR = 2025
@@ -176,6 +176,14 @@ def test_the_case_facts_are_summed_in_one_scan_exactly_as_five_queries_summed_th
     referral_services.case_send_for_review(
         case=new_case(SHEFFIELD), reason="About the council.", acting_user=helpline_supervisor()
     )
+    # Files: a case referred twice (to its authority and the police) counts its files once.
+    for case, source in (
+        (cases[2], "reporter"),
+        (cases[2], "reporter"),
+        (cases[2], "helpline"),
+        (cases[6], "reporter"),
+    ):
+        attachment_make(case, source=source)
     selectors.stats_refresh()
 
     def five_queries(facts: Any) -> selectors.CaseFactSums:
@@ -196,7 +204,14 @@ def test_the_case_facts_are_summed_in_one_scan_exactly_as_five_queries_summed_th
         by_recipient = list(
             facts.filter(recipient__isnull=False).values("recipient", "month").annotate(total=Sum("cases"))
         )
-        return selectors.CaseFactSums(referred=referred, closed=closed, recorded=recorded, by_recipient=by_recipient)
+        files = [
+            {"source": source, "month": row["month"], "total": row["total"]}
+            for source, column in (("reporter", "files_from_reporter"), ("caller", "files_from_caller"))
+            for row in facts.values("month").annotate(total=Sum(column))
+        ]
+        return selectors.CaseFactSums(
+            referred=referred, closed=closed, recorded=recorded, by_recipient=by_recipient, files=files
+        )
 
     def canonical(sums: selectors.CaseFactSums) -> Any:
         rows = lambda found: sorted(tuple(sorted(row.items())) for row in found)  # noqa: E731
@@ -205,6 +220,7 @@ def test_the_case_facts_are_summed_in_one_scan_exactly_as_five_queries_summed_th
             rows(sums.closed),
             rows(sums.recorded),
             rows(sums.by_recipient),
+            rows(sums.files),
         )
 
     for scope in (selectors.NATIONAL, selectors.partnership_scope(partnership_of_region(YORKSHIRE))):
@@ -214,3 +230,5 @@ def test_the_case_facts_are_summed_in_one_scan_exactly_as_five_queries_summed_th
         assert expected[0]["ack"] and expected[1] and expected[2] and expected[3], "each sum has rows to compare"
         recipients = {dict(row)["recipient"] for row in expected[3]}
         assert {"local_authority", "police_force", "review_team"} <= recipients, scope
+    national = {row["source"]: row["total"] for row in selectors._case_fact_sums(CaseFact.objects.all()).files}
+    assert national == {"reporter": 3, "caller": 1}

@@ -2,11 +2,13 @@
 
 The clock is frozen at 13:37:42.123456 (London, in winter, so UTC too) while reporters act: a standard
 report on the web pages with a file, an urgent one through the API with an Idempotency-Key and a file, a
-message, more information and another file on the follow-up page, check-ins chosen, and a report left
-unsent with a file chosen (its file expires with the draft, rounded up like the draft). The routing and
-email work runs at that moment too, as a worker would within the second. Then ``pg_dump`` of the whole
-database may show that minute only in the urgent triage clock, which is the one precise time kept while it
-runs (docs/architecture.md, "No time trail of a reporter").
+message, more information, a file with a message and one without on the follow-up page, check-ins chosen,
+and a report left unsent with a file chosen (its file expires with the draft, rounded up like the draft).
+The routing, email and file work (scanned by a real clamd, cleaned by mat2, re-sealed) runs at that moment
+too, as a worker would within the second; the follow-up page's files wait while the scanner is down, and
+are processed when it is back. Then ``pg_dump`` of the whole database may show that minute only in the
+urgent triage clock, which is the one precise time kept while it runs (docs/architecture.md, "No time trail
+of a reporter").
 
 The urgent hour runs out at 14:37:42, and the sweeper alerts the supervisors at 14:38. Helpline staff
 triage at 14:52: their own actions keep their time (staff are accountable for it). After
@@ -17,20 +19,25 @@ triage no trace of 13:37, nor of the second 37:42 (which any derived time such a
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from outbox.models import OutboxMessage
 from outbox.services import outbox_process
 from referrals import services as referral_services
 from reports.models import Attachment, Report
-from reports.outbox_kinds import PROCESS_ATTACHMENT
+from reports.outbox_kinds import PROCESS_ATTACHMENT, REPORTER_ADDED_FILE
 from tests.database import pg_dump_text
 from tests.factories import staff_user, web_report_sent
 from triage import case_actions
@@ -40,7 +47,7 @@ from triage.models import Case
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_kdf", "authorities_committed"),
+    pytest.mark.usefixtures("fast_kdf", "authorities_committed", "scanner"),
 ]
 
 LONDON = ZoneInfo("Europe/London")
@@ -96,12 +103,21 @@ def a_file(name: str) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, b"The rota for March, as it was before it was changed.\n", "text/plain")
 
 
+@pytest.fixture(autouse=True)
+def work_dir(settings) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+    """The workers' memory-backed folder for decrypted files, this test's own."""
+    folder = Path(tempfile.mkdtemp(prefix="time-canary-", dir="/dev/shm"))
+    settings.ATTACHMENT_WORK_DIR = str(folder)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def run_outbox() -> None:
-    """What the worker does within the second: route, record replies, send the emails they queue. (Processing
-    files needs clamd and mat2: tests/reports/test_attachment_pipeline* keeps its times to the day.)"""
+    """What the worker does within the second: route, record replies and files, scan and clean the files, send
+    the emails they queue. A row waiting to be tried again (a file while the scanner is down) is left."""
     for _ in range(10):
-        waiting = OutboxMessage.objects.filter(processed_at__isnull=True).exclude(kind=PROCESS_ATTACHMENT)
-        pending = list(waiting.values_list("pk", flat=True))
+        due = OutboxMessage.objects.filter(processed_at__isnull=True).exclude(claimed_until__gt=timezone.now())
+        pending = list(due.values_list("pk", flat=True))
         if not pending:
             return
         for outbox_id in pending:
@@ -109,7 +125,7 @@ def run_outbox() -> None:
     raise AssertionError("the outbox did not drain")
 
 
-def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after_triage() -> None:
+def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after_triage(settings) -> None:  # type: ignore[no-untyped-def]
     supervisor = staff_user("supervisor", email="supervisor@helpline.test")
     with time_machine.travel(CANARY_MOMENT, tick=False):
         web = Client(REMOTE_ADDR="192.0.2.10")
@@ -141,6 +157,8 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
         assert ("reports_report", "urgent_triage_due_at") in {(t, c) for t, c, _ in during}, "control: the clock"
 
         run_outbox()
+        # Control: the files were scanned and cleaned within the second.
+        assert set(Attachment.objects.filter(report__isnull=False).values_list("status", flat=True)) == {"clean"}
         follow_up = Client(REMOTE_ADDR="192.0.2.11")
         checked = follow_up.post("/check", {"reference": urgent["reference"], "access_code": urgent["access_code"]})
         assert checked.status_code == 302
@@ -148,8 +166,21 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
         more = follow_up.post("/check/concern/message", {"kind": "more_information", "body": "The van is silver."})
         assert more.status_code == 302
         later = follow_up.post("/check/concern/files", {"file": a_file("photo-notes.txt"), "body": "Notes."})
-        assert later.status_code == 302 and Attachment.objects.filter(report__isnull=False).count() == 3
+        assert later.status_code == 302
+        alone = follow_up.post("/check/concern/files", {"file": a_file("route-notes.txt"), "body": ""})
+        assert alone.status_code == 302 and Attachment.objects.filter(report__isnull=False).count() == 4
+        assert OutboxMessage.objects.filter(kind=REPORTER_ADDED_FILE).count() == 2  # the API's file too
+        # The scanner is down: these two files wait to be tried again.
+        scanner_socket = settings.CLAMD_SOCKET
+        settings.CLAMD_SOCKET = str(Path(settings.ATTACHMENT_WORK_DIR) / "nobody-listens.sock")
         run_outbox()
+        waiting = OutboxMessage.objects.filter(kind=PROCESS_ATTACHMENT, processed_at__isnull=True)
+        assert waiting.count() == 2 and all(row.claimed_until for row in waiting), "control: they wait"
+
+    # While they wait: still only the urgent clock.
+    while_waiting = traces_in(pg_dump_text(column_names=True))
+    assert {(table, column) for table, column, _ in while_waiting} <= URGENT_CLOCK, while_waiting
+    settings.CLAMD_SOCKET = scanner_socket
 
     cases = {case.priority: case for case in Case.objects.select_related("report")}
     assert set(cases) == {Case.Priority.URGENT, Case.Priority.STANDARD}
@@ -157,7 +188,9 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
     assert cases[Case.Priority.URGENT].triage_due_at == CANARY_MOMENT + timedelta(hours=1)
     with time_machine.travel(SWEEP_MOMENT, tick=False):
         assert deadlines_sweep(now=SWEEP_MOMENT) == 1
-        run_outbox()
+        run_outbox()  # the scanner is back: the waiting files are processed too
+    assert not OutboxMessage.objects.filter(processed_at__isnull=True).exists()
+    assert set(Attachment.objects.filter(report__isnull=False).values_list("status", flat=True)) == {"clean"}
     assert "14:38" not in pg_dump_text(), "the overdue alert's time would say when the report was sent"
     while_running = traces_in(pg_dump_text(column_names=True))
     assert {(table, column) for table, column, _ in while_running} == {

@@ -225,6 +225,12 @@ def test_the_officer_sees_and_downloads_only_the_files_shared_with_their_referra
     assert event.detail == {"attachment_id": files["rota"].pk, "inline": False, "referral_id": referral.pk}
     preview = officer_client.get(file_url(referral, files["photo"], preview=True))
     assert preview.status_code == 200 and preview["Content-Disposition"] == 'inline; filename="photo.png"'
+    # The preview link leads to a page of the authority's workspace that shows it, with the way back.
+    assert f'href="{file_url(referral, files["photo"])}/view" data-testid="file-preview"' in table
+    page = text(officer_client.get(f"{file_url(referral, files['photo'])}/view"))
+    assert f'<img src="{file_url(referral, files["photo"], preview=True)}" alt="photo.png">' in page
+    assert f'href="{referral_page(referral)}#files" class="govuk-back-link">Back to the referral</a>' in page
+    assert officer_client.get(f"{file_url(referral, files['rota'])}/view").status_code == 404, "not an image"
 
 
 @pytest.mark.parametrize("name", ["private", "pending", "blocked", "not_cleaned"])

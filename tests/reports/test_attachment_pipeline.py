@@ -333,16 +333,18 @@ def test_while_clamd_is_down_the_file_waits_with_growing_delays_and_is_processed
     report = submit_report().report
     attachment = attach(report, "notes.txt", b"the meeting notes\n")
     row = OutboxMessage.objects.get(kind=PROCESS_ATTACHMENT, target_id=attachment.pk)
-    waits = []
-    for _ in range(3):
+    bucket = settings.TIME_TRAIL_BUCKET_SECONDS = 60
+    for delay in (30, 60, 120):
         before = timezone.now()
         outbox_process(outbox_id=row.pk)
         row.refresh_from_db()
         assert row.processed_at is None and "clamd" in row.last_error
         assert row.claimed_until is not None
-        waits.append(round((row.claimed_until - before).total_seconds()))
+        # At least the growing delay, rounded up to the time trail's bucket: never when the upload arrived.
+        wait = (row.claimed_until - before).total_seconds()
+        assert delay <= wait <= delay + bucket + 5, (delay, wait)
+        assert row.claimed_until.timestamp() % bucket == 0 and row.claimed_until.microsecond == 0
         OutboxMessage.objects.filter(pk=row.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
-    assert waits == [30, 60, 120]
     attachment.refresh_from_db()
     assert (attachment.stage, attachment.status) == ("received", "pending")
     assert opened(attachment) == b"the meeting notes\n"  # kept, not lost

@@ -23,7 +23,7 @@ from outbox.models import OutboxMessage
 from reports import attachments, services
 from reports.drafts import drafts_purge
 from reports.models import Attachment, AttachmentChunk, Draft, Message, Report
-from reports.outbox_kinds import PROCESS_ATTACHMENT, REPORTER_REPLIED, ROUTE_REPORT
+from reports.outbox_kinds import PROCESS_ATTACHMENT, REPORTER_ADDED_FILE, REPORTER_REPLIED, ROUTE_REPORT
 from tests.factories import reporter_opened, staff_user, submit_report
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf")]
@@ -298,15 +298,24 @@ def test_the_reporter_adds_files_later_with_a_message_or_without() -> None:
     message = Message.objects.get(report=report)
     assert (first.message_id, second.message_id) == (message.pk, None)
     assert message.kind == Message.Kind.MORE_INFORMATION
+    # The case hears of the first through its message, of the second (no message) on its own.
     assert set(OutboxMessage.objects.exclude(kind=ROUTE_REPORT).values_list("kind", "target_id")) == {
         (PROCESS_ATTACHMENT, first.pk),
         (PROCESS_ATTACHMENT, second.pk),
         (REPORTER_REPLIED, message.pk),
+        (REPORTER_ADDED_FILE, second.pk),
     }
     page = client.get(f"{FOLLOW_UP}?file=sent").content.decode()
     assert "Your file has been sent to the helpline." in page
     assert page.count('data-testid="file-status">Being checked</strong>') == 2
     assert "This is the rota they changed." in page
+    # The message names the file it came with; the upload's hint counts what is left.
+    sent_with = (
+        '<p class="govuk-body-s" data-testid="message-file">File sent with it: <a class="govuk-link" href="#files">'
+    )
+    assert f"{sent_with}rota.pdf</a></p>" in page
+    assert page.count('data-testid="message-file"') == 1
+    assert "You can send 8 more files, one at a time." in page
 
 
 @pytest.mark.parametrize(
@@ -349,6 +358,21 @@ def test_a_report_takes_no_more_files_than_the_limit() -> None:
     text = refusal_shown(client, client.post(FILES, {"file": a_file("more.txt"), "body": ""}), FOLLOW_UP)
     assert "You have already sent 1 files, the most a report can have." in text
     assert Attachment.objects.count() == 1
+
+
+@override_settings(ATTACHMENT_MAX_FILES=1)
+def test_files_the_helpline_sent_do_not_take_the_reporters_places() -> None:
+    submitted = submit_report()
+    _, data_key = services.report_unlock(
+        reference=submitted.report.reference, access_code=submitted.access_code, client="t"
+    )
+    helpline_file(submitted.report, data_key)
+    client = reporter_opened(submitted)
+    assert 'data-testid="no-room"' not in client.get(FOLLOW_UP).content.decode()
+    assert client.post(FILES, {"file": a_file(), "body": ""}).status_code == 302
+    assert Attachment.objects.filter(source=Attachment.Source.REPORTER).count() == 1
+    response = api_upload(Client(), submitted.report.reference, submitted.access_code, a_file("more.txt"))
+    assert response.status_code == 400, "the reporter's own file filled their one place"
 
 
 def test_nothing_is_added_to_a_closed_concern(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -70,7 +70,9 @@ def test_a_supervisor_deletes_a_file_with_a_reason(supervisor: User, supervisor_
     )
     # Listed as removed, and never served again.
     body = text(supervisor_client.get(f"/staff/cases/{case.case_number}"))
-    assert "Removed. Its content has been deleted." in section(body, 'data-testid="case-files"', "</table>")
+    assert "Deleted by a supervisor: nobody can open it again. The reason is in the internal notes." in section(
+        body, 'data-testid="case-files"', "</table>"
+    )
     assert supervisor_client.get(f"/staff/cases/{case.case_number}/files/{file.public_id}").status_code == 410
 
 

@@ -75,16 +75,18 @@ def test_the_case_page_lists_each_file_with_its_name_type_size_status_and_whethe
     listed = rows(body)
     assert list(listed) == ["rota.txt", "photo.png", "invoice.pdf", "notes.docx", "old.txt"]
     clean = listed["rota.txt"]
-    assert "Text file" in clean and "1.5\xa0KB" in clean and "Checked and cleaned" in clean
-    assert 'data-testid="file-cleaned">Yes<' in clean and 'data-testid="file-download"' in clean
+    # Whether it was cleaned is its status: "Checked and cleaned", "Being checked", "Could not be cleaned".
+    assert "Text file, 1.5\xa0KB" in clean and 'data-testid="file-status">Checked and cleaned<' in clean
+    assert 'data-testid="file-download"' in clean
     pending = listed["photo.png"]
-    assert "PNG image" in pending and "Being checked" in pending and 'data-testid="file-cleaned">Not yet<' in pending
+    assert "PNG image" in pending and 'data-testid="file-status">Being checked<' in pending
     assert 'data-testid="file-download"' not in pending and 'data-testid="file-preview"' not in pending
     assert "Blocked by the malware scan (Eicar-Test-Signature)" in listed["invoice.pdf"]
     assert 'data-testid="file-download"' not in listed["invoice.pdf"]
     assert blocked.scan_signature == "Eicar-Test-Signature"
     not_cleaned = listed["notes.docx"]
-    assert "Word document" in not_cleaned and 'data-testid="file-cleaned">No<' in not_cleaned
+    assert "Word document" in not_cleaned
+    assert 'data-testid="file-status">Could not be cleaned: may contain identifying metadata<' in not_cleaned
     assert "Could not be cleaned: it may contain identifying metadata" in not_cleaned
     assert 'data-testid="file-download"' in not_cleaned, "the helpline may open it, with the warning"
     assert "Removed" in listed["old.txt"] and 'data-testid="file-download"' not in listed["old.txt"]
@@ -212,6 +214,22 @@ def test_a_cleaned_image_is_previewed_inline_with_the_same_headers(handler: User
     assert (event.actor, event.detail) == (handler, {"attachment_id": image.pk, "inline": True})
 
 
+def test_the_preview_link_leads_to_a_page_in_the_workspace_that_shows_the_image_and_the_way_back(
+    handler_client: Client,
+) -> None:
+    case = routed_case()
+    image = attachment_make(case, PNG, name="rota.png", content_type="image/png")
+    view = f"/staff/cases/{case.case_number}/files/{image.public_id}/view"
+    assert f'href="{view}" data-testid="file-preview"' in rows(text(handler_client.get(page(case))))["rota.png"]
+    body = text(handler_client.get(view))
+    assert "<h1" in body and "rota.png</h1>" in body
+    assert f'<img src="{file_url(case, image, preview=True)}" alt="rota.png">' in body
+    assert f'href="{file_url(case, image)}" data-testid="file-download">Download rota.png</a>' in body
+    assert f'href="{page(case)}#files" class="govuk-back-link">Back to the case</a>' in body
+    # The page names the file; the image it shows is what is recorded, when the browser loads it.
+    assert not downloads()
+
+
 def test_only_a_cleaned_jpeg_or_png_gets_a_preview(handler_client: Client) -> None:
     case = routed_case()
     text_file = attachment_make(case, name="rota.txt")
@@ -220,9 +238,10 @@ def test_only_a_cleaned_jpeg_or_png_gets_a_preview(handler_client: Client) -> No
     assert 'data-testid="file-preview"' not in rows(body)["rota.txt"]
     assert 'data-testid="file-preview"' not in rows(body)["raw.png"]
     for file in (text_file, raw):
-        response = handler_client.get(file_url(case, file, preview=True))
-        assert response.status_code == 404
-        assert "Only a cleaned JPEG or PNG image can be previewed" in html.unescape(response.content.decode())
+        for address in (file_url(case, file, preview=True), f"{file_url(case, file)}/view"):
+            response = handler_client.get(address)
+            assert response.status_code == 404
+            assert "Only a cleaned JPEG or PNG image can be previewed" in html.unescape(response.content.decode())
     assert not downloads()
 
 

@@ -14,10 +14,16 @@ from django.test import Client, override_settings
 from accounts.models import User
 from audit.models import AuditEvent, Subject
 from outbox.models import OutboxMessage
-from reports.attachments import attachment_meta, attachment_open
+from reports.attachments import (
+    attachment_blob_delete,
+    attachment_meta,
+    attachment_open,
+    files_left,
+    helpline_files_left,
+)
 from reports.models import Attachment, AttachmentChunk, Message, Report
 from reports.outbox_kinds import PROCESS_ATTACHMENT
-from tests.factories import phone_report_answers, routed_case
+from tests.factories import attachment_make, phone_report_answers, routed_case
 from tests.triage.page_text import error_summary, section, text
 from triage.case_content import case_data_key, report_data_key
 from triage.models import Case
@@ -52,7 +58,9 @@ def test_a_message_to_the_reporter_can_carry_a_file_which_is_kept_sealed_and_sen
 ) -> None:
     case = routed_case()
     response = ask(handler_client, case, file=upload())
-    assert "Message sent to the reporter" in text(response)
+    assert "Message sent to the reporter with consent-form.pdf. They can download it once it has been checked" in (
+        text(response)
+    )
     message = Message.objects.get(report=case.report, direction=Message.Direction.FROM_HELPLINE)
     file = Attachment.objects.get()
     assert (file.report_id, file.message_id, file.added_by_id) == (case.report_id, message.pk, handler.pk)
@@ -128,14 +136,35 @@ def test_a_file_sent_with_an_action_that_takes_none_is_dropped(handler_client: C
     nothing_kept()
 
 
-def test_a_reports_file_limit_counts_the_helplines_files(handler_client: Client, settings: Any) -> None:
+def test_the_helplines_files_have_a_limit_of_their_own_and_never_take_the_reporters_places(
+    handler_client: Client, settings: Any
+) -> None:
     settings.ATTACHMENT_MAX_FILES = 1
+    settings.ATTACHMENT_MAX_HELPLINE_FILES = 2
     case = routed_case()
-    assert "Message sent to the reporter" in text(ask(handler_client, case, file=upload()))
-    refused = ask(handler_client, case, file=upload("second.pdf"))
+    for name in ("first.pdf", "second.pdf"):
+        assert "Message sent to the reporter" in text(ask(handler_client, case, file=upload(name)))
+    # The reporter's one place is still theirs.
+    assert files_left(case.report_id) == 1
+    refused = ask(handler_client, case, file=upload("third.pdf"))
     assert refused.status_code == 409
-    assert "This case already has 1 files" in html.unescape(refused.content.decode())
-    assert Attachment.objects.count() == 1
+    assert "The helpline has already added 2 files to this case, the most it can add" in html.unescape(
+        refused.content.decode()
+    )
+    assert Attachment.objects.count() == 2
+
+
+def test_the_reporters_files_do_not_take_the_helplines_places(handler_client: Client, settings: Any) -> None:
+    settings.ATTACHMENT_MAX_FILES = 1
+    settings.ATTACHMENT_MAX_HELPLINE_FILES = 1
+    case = routed_case()
+    attachment_make(case, name="reporters.txt")
+    assert files_left(case.report_id) == 0 and helpline_files_left(case.report_id) == 1
+    assert "Message sent to the reporter" in text(ask(handler_client, case, file=upload()))
+    assert helpline_files_left(case.report_id) == 0
+    # A removed file gives its place back.
+    attachment_blob_delete(Attachment.objects.get(source=Attachment.Source.HELPLINE))
+    assert helpline_files_left(case.report_id) == 1
 
 
 # --- a phone report with the file a caller emailed in -------------------------------------------------------

@@ -106,6 +106,7 @@ EVENT_LABELS = {
     "staff_alerted": "Staff alerted by email",
     "supervisors_alerted": "Supervisors alerted by email",
     "reporter_message_received": "Message from the reporter",
+    "reporter_file_added": "The reporter added a file",
     "report_taken_by_phone": "Report taken by phone",
     "retaliation_reported": "Reporter says they suffered retaliation",
     "authority_acknowledged": "The authority acknowledged the referral",
