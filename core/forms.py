@@ -2,16 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
 from django.utils import timezone
 
 
 class GovukForm(forms.Form):
-    """A form whose fields render with GOV.UK markup and whose errors say what to do."""
+    """A form whose fields render with GOV.UK markup and whose errors say what to do.
+
+    ``reveals`` names the fields shown under one choice of a radios field (GOV.UK's conditional reveal:
+    hidden by the radios' script until that choice is made, always shown without JavaScript), as
+    ``{radios field: {choice: (field, …)}}``. The radios render them (core/templatetags/govuk.py), so a
+    page's loop over the form's fields renders each once. A choice field given another widget reveals
+    nothing: its fields are then rendered where they stand."""
+
+    reveals: ClassVar[Mapping[str, Mapping[str, tuple[str, ...]]]] = {}
+
+    def _revealing(self, name: str) -> bool:
+        return name in self.fields and isinstance(self.fields[name].widget, forms.RadioSelect)
+
+    def revealed_under(self, name: str, choice: str) -> list[forms.BoundField]:
+        """The fields shown under ``choice`` of the radios ``name``."""
+        if not self._revealing(name):
+            return []
+        return [self[field] for field in self.reveals.get(name, {}).get(choice, ()) if field in self.fields]
+
+    def is_revealed(self, name: str) -> bool:
+        """Whether the field ``name`` is shown under a choice of one of the form's radios."""
+        return any(
+            name in fields
+            for radios, by_choice in self.reveals.items()
+            if self._revealing(radios)
+            for fields in by_choice.values()
+        )
 
     def choice_field(self, name: str) -> forms.ChoiceField:
         field = self.fields[name]

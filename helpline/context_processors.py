@@ -3,6 +3,9 @@ from django.http import HttpRequest
 
 PUBLIC_SERVICE_NAME = "Report a concern about child sexual exploitation practice"
 STAFF_SERVICE_NAME = "Helpline workspace"
+# The staff side's name where whose workspace it is is not known: before signing in (whoever signs in), and on
+# an error page (rendered without the request, helpline.errors).
+STAFF_SIDE_SERVICE_NAME = "Staff services"
 # Each staff role's own name for the part of the service it uses, in the header and the page titles: an
 # authority officer or a safeguarding partnership member is not working in the helpline's workspace.
 STAFF_SERVICE_NAMES = {
@@ -19,7 +22,7 @@ def service(request: HttpRequest) -> dict[str, object]:
     role = getattr(user, "role", "") if user is not None and user.is_authenticated else ""
     return {
         "service_name": PUBLIC_SERVICE_NAME,
-        "staff_service_name": STAFF_SERVICE_NAMES.get(role, STAFF_SERVICE_NAME),
+        "staff_service_name": STAFF_SERVICE_NAMES.get(role, STAFF_SERVICE_NAME) if role else STAFF_SIDE_SERVICE_NAME,
         "helpline_role": settings.HELPLINE_ROLE,
         "helpline_phone": settings.HELPLINE_PHONE,
         "helpline_hours": settings.HELPLINE_HOURS,

@@ -32,7 +32,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.template.loader import render_to_string
 
-from helpline.context_processors import PUBLIC_SERVICE_NAME
+from helpline.context_processors import PUBLIC_SERVICE_NAME, STAFF_SIDE_SERVICE_NAME
 from helpline.headers import headers_outside_django
 
 logger = logging.getLogger("helpline.requests")
@@ -59,10 +59,10 @@ API_DETAIL = {
     500: "Something went wrong on our side. Nothing you sent has been logged.",
     503: "The service is unavailable. Try again in a few minutes.",
 }
-# The staff side's name on an error page. The page is rendered without the request, so it cannot know whose
-# workspace it is in: never the helpline's own name ("Helpline workspace"), which authority officers, partnerships and
-# national oversight would read as someone else's service (helpline.context_processors names each role's).
-STAFF_SIDE_SERVICE_NAME = "Staff services"
+# The staff side's name on an error page (STAFF_SIDE_SERVICE_NAME). The page is rendered without the request, so
+# it cannot know whose workspace it is in: never the helpline's own name ("Helpline workspace"), which authority
+# officers, partnerships and national oversight would read as someone else's service (helpline.context_processors
+# names each role's).
 # The database cannot be reached, or the connection broke under a query (a restart, a failover).
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.text import capfirst
+
 from accounts.models import User
 from directory.lookup import authority_by_code, national_body_by_code
 from directory.models import NationalBody
@@ -118,13 +120,18 @@ def _refer_national_body(case: Case, data: dict[str, Any], acting_user: User) ->
 
 
 def _sent(action: AuthorityAction, what: str, template: str, prefix: str) -> str:
-    emails = _emails_for(action.case, template, thread_occasion(prefix, action.pk, action.referral))
-    told = (
-        "The authority has been emailed that it is there."
-        if emails
-        else "No email was sent: the authority has no referral inbox and no officer with an account."
-    )
-    return f"{what} added to the authority's referral page. {told}"
+    """What the helpline's reply or update did, naming its recipient: "Reply added to Rotherham's referral
+    page. Rotherham has been emailed that it is there." """
+    referral = action.referral
+    who = referral.recipient_called
+    emails = _emails_for(action.case, template, thread_occasion(prefix, action.pk, referral))
+    if emails:
+        told = f"{capfirst(who)} has been emailed that it is there."
+    elif referral.to_review:
+        told = f"No email was sent: {who} has no address and no reviewer with an account."
+    else:
+        told = f"No email was sent: {who} has no referral inbox and no officer with an account."
+    return f"{what} added to {who}'s referral page. {told}"
 
 
 def _reply(case: Case, data: dict[str, Any], acting_user: User) -> str:
@@ -135,10 +142,13 @@ def _reply(case: Case, data: dict[str, Any], acting_user: User) -> str:
 
 
 def _relay(case: Case, data: dict[str, Any], acting_user: User) -> str:
-    services.case_relay_to_reporter(
-        case=case, question_id=int(data["question"]), body=str(data["body"]), acting_user=acting_user
+    question_id = int(data["question"])
+    services.case_relay_to_reporter(case=case, question_id=question_id, body=str(data["body"]), acting_user=acting_user)
+    asked = AuthorityAction.objects.select_related("referral__authority", "referral__body").get(pk=question_id)
+    return (
+        f"Message sent to the reporter. The question from {asked.referral.recipient_called} stays open until you "
+        "reply to it."
     )
-    return "Message sent to the reporter. The authority's question stays open until you reply to it."
 
 
 def _update(case: Case, data: dict[str, Any], acting_user: User) -> str:
@@ -162,6 +172,7 @@ def register() -> None:
             has_unanswered_question=lambda case: selectors.unanswered_questions(case).exists(),
             question_choices=selectors.unanswered_question_choices,
             open_recipients=selectors.open_recipients,
+            addressee=selectors.thread_addressee,
             withdraw_open=services.referrals_withdraw_open,
             sweep=escalations.referrals_sweep,
         )

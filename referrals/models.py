@@ -23,6 +23,10 @@ RECIPIENT_KINDS: list[tuple[str, str]] = [
 ]
 
 
+# The independent national review team in a sentence (Referral.recipient_called).
+REVIEW_TEAM_CALLED = "the independent review team"
+
+
 class AuthorityOutcome(models.TextChoices):
     NO_FURTHER_ACTION = "no_further_action", "No further action"
     CHILD_PROTECTION_PLAN = "child_protection_plan", "Child protection plan"
@@ -169,6 +173,12 @@ class Referral(models.Model):
     def to_review(self) -> bool:
         """A referral to the independent national review team."""
         return self.body_id is not None and self.recipient.kind == NationalBody.Kind.REVIEW_TEAM
+
+    @property
+    def recipient_called(self) -> str:
+        """The recipient as the helpline's pages name it in a sentence ("Reply to …", "… asked a question"):
+        the review team as "the independent review team", any other by its name ("Rotherham", "Ofsted")."""
+        return REVIEW_TEAM_CALLED if self.to_review else self.recipient_name
 
 
 class ReferralEscalation(models.Model):

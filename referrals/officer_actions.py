@@ -26,7 +26,8 @@ class OfficerAction:
     form: type[forms.Form] | None
     heading: str  # the disclosure on the referral page ("" for a button on its own)
     button: str
-    banner: str  # what the page says once it is done
+    # What the page says once it is done: said as is, or made from what ``run`` returned.
+    banner: str | Callable[[Any], str]
     run: Callable[[Referral, dict[str, Any], User], object]
     # Whether the referral page offers it (the service refuses it either way when the state does not allow it).
     offered: Callable[[Referral], bool] = lambda referral: True
@@ -84,7 +85,10 @@ ACTIONS: dict[str, OfficerAction] = {
         ReferOnForm,
         "Refer on to Ofsted, the police or the review panel",
         "Record referral",
-        "Referral recorded. The helpline has been told. No email with case details was sent.",
+        lambda passed_on: (
+            f"Referral to {passed_on.recipient_name} recorded. The helpline has been told. No email with case "
+            "details was sent."
+        ),
         run=lambda referral, data, user: services.referral_refer_on(
             referral=referral,
             body=national_body_by_code(data["body"]),
@@ -103,5 +107,5 @@ def referral_act(*, referral: Referral, action: str, data: dict[str, Any], actin
     declared = ACTIONS.get(action)
     if declared is None:
         raise ActionNotAllowed(f"There is no action called {action!r}.")
-    declared.run(referral, data, acting_user)
-    return declared.banner
+    done = declared.run(referral, data, acting_user)
+    return declared.banner(done) if callable(declared.banner) else declared.banner

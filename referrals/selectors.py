@@ -18,10 +18,11 @@ from django.utils.dateformat import format as date_format
 from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
-from referrals.deadlines import referral_deadlines
+from referrals.deadlines import referral_deadlines, referral_question_deadline
 from referrals.models import AuthorityAction, Referral
-from triage.deadlines import Deadline, question_deadline
+from triage.deadlines import Deadline
 from triage.models import Case
+from triage.ports import SOME_AUTHORITY
 from triage.selectors import Thread, thread_numbered
 
 
@@ -113,6 +114,18 @@ def open_recipients(case: Case) -> list[tuple[str, str]]:
     return [(str(code or body_code), str(name or body_name)) for code, name, body_code, body_name in rows]
 
 
+def thread_addressee(case: Case) -> str:
+    """Who the helpline's reply, relay or update on ``case`` goes to, as a sentence names it: the recipient
+    whose question waits, else the one the case is open with; "the authority" when there are several (the
+    form then asks which) or none."""
+    waiting = Referral.objects.filter(
+        case=case, actions__kind=AuthorityAction.Kind.QUESTION, actions__answered_at__isnull=True
+    )
+    referrals = waiting if waiting.exists() else Referral.objects.filter(case=case, status__in=Referral.OPEN)
+    called = {referral.recipient_called for referral in referrals.select_related("authority", "body").distinct()}
+    return called.pop() if len(called) == 1 else SOME_AUTHORITY
+
+
 # --- the case page's referrals ---------------------------------------------------------------------------
 
 
@@ -148,7 +161,9 @@ def case_referral_panels(
                 deadlines=referral_deadlines(referral, now),
                 actions=own,
                 thread=thread,
-                question_deadlines=[question_deadline(question, now) for question in thread.questions],
+                question_deadlines=[
+                    referral_question_deadline(referral, question, now) for question in thread.questions
+                ],
                 reference=(references or {}).get(referral.pk, ""),
             )
         )

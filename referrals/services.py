@@ -259,7 +259,12 @@ def case_relay_to_reporter(*, case: Case, question_id: int, body: str, acting_us
     message = message_to_reporter(case=case, body=body, acting_user=acting_user)
     question.relayed_to_reporter = True
     question.save(update_fields=["relayed_to_reporter"])
-    case_move(case, "relay_to_reporter", acting_user, {"question_id": question.pk, "message_id": message.pk})
+    case_move(
+        case,
+        "relay_to_reporter",
+        acting_user,
+        {"question_id": question.pk, "message_id": message.pk, "referral_id": question.referral_id},
+    )
     return message
 
 

@@ -158,8 +158,9 @@ def case_deadlines(case: Any, now: datetime, clocks: tuple[Clock, ...] = CASE_PA
     ]
 
 
-def question_deadline(question: Any, now: datetime) -> Deadline:
+def question_deadline(question: Any, now: datetime, clock: Clock = QUESTION_ANSWER) -> Deadline:
     """The clock of one authority question (an AuthorityAction of kind "question"): 2 working days to
-    answer it, done once the helpline has replied."""
+    answer it, done once the helpline has replied. ``clock`` is QUESTION_ANSWER, or the same named for
+    its recipient."""
     row = {"status": QUESTION_ASKED, "answer_due_at": question.answer_due_at, "answered_at": question.answered_at}
-    return Deadline(clock=QUESTION_ANSWER, due=question.answer_due_at, state=deadline_state(row, QUESTION_ANSWER, now))
+    return Deadline(clock=clock, due=question.answer_due_at, state=deadline_state(row, clock, now))

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 
 from core.forms import GovukForm
 from core.text import CleanTextField
@@ -20,6 +21,7 @@ from reports.uploads import SealedUpload
 from triage.case_actions import DELETABLE, HOW_SENT, HOW_TOLD, postcode_district_clean
 from triage.facts import ETHNICITY_ANSWERS, NATIONALITY_ANSWERS, SUSPECTS_MAX, Known, OfstedClass, Setting
 from triage.models import Case, CaseFacts, Outcome, Queue
+from triage.ports import SOME_AUTHORITY
 from triage.selectors import PAGE_SIZES, SORTS, CaseFilters, authority_reach, helpline_staff
 from triage.templatetags.case_events import event_label
 from triage.workflow import ActionNotAllowed
@@ -102,9 +104,10 @@ class TimelineFilterForm(GovukForm):
         error_messages={"invalid_choice": "Choose a kind of event from the list"},
     )
 
-    def __init__(self, *args: Any, kinds: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kinds: list[str], who: str = "", **kwargs: Any) -> None:
+        """``who``: the case's one recipient, as a sentence names it, for the events about it."""
         super().__init__(*args, **kwargs)
-        self.set_choices("kind", [("", "All events"), *((kind, event_label(kind)) for kind in kinds)])
+        self.set_choices("kind", [("", "All events"), *((kind, event_label(kind, who)) for kind in kinds)])
 
     @property
     def chosen(self) -> str:
@@ -232,7 +235,8 @@ class FileChoicesField(forms.MultipleChoiceField):
 class NoteForm(TextForm):
     body = message_field(
         label="Internal note",
-        help_text="Only helpline staff can see internal notes. They are never sent to the reporter or the authority.",
+        help_text="Only helpline staff can see internal notes. They are never sent to the reporter, nor to anyone "
+        "the case is referred to.",
         what="Internal note",
         required="Enter the internal note",
     )
@@ -449,6 +453,16 @@ class AuthorityReplyForm(QuestionChoiceForm):
         required="Write your reply to the authority",
     )
 
+    def __init__(self, *args: Any, addressee: str = SOME_AUTHORITY, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        body = self.fields["body"]
+        body.label = f"Your reply to {addressee}"
+        body.help_text = (
+            f"{capfirst(addressee)} reads this. Pass on only what it needs from the reporter's answers, and "
+            "nothing that could identify them."
+        )
+        body.error_messages["required"] = f"Write your reply to {addressee}"
+
 
 class RelayToReporterForm(QuestionChoiceForm):
     body = message_field(
@@ -458,6 +472,13 @@ class RelayToReporterForm(QuestionChoiceForm):
         what="Message",
         required="Write the message to the reporter",
     )
+
+    def __init__(self, *args: Any, addressee: str = SOME_AUTHORITY, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        body = self.fields["body"]
+        body.help_text = (
+            f"The reporter reads this on their follow-up page. Ask in your own words what {addressee} needs to know."
+        )
 
 
 class AuthorityUpdateForm(GovukForm):
@@ -476,7 +497,13 @@ class AuthorityUpdateForm(GovukForm):
         error_messages={"required": "Write the update for the authority"},
     )
 
-    def __init__(self, *args: Any, recipients: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        recipients: list[tuple[str, str]] | None = None,
+        addressee: str = SOME_AUTHORITY,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         recipients = recipients or []
         if len(recipients) > 1:
@@ -486,21 +513,43 @@ class AuthorityUpdateForm(GovukForm):
         else:
             # One authority (or none): the update goes to it.
             del self.fields["recipient"]
+        summary = self.fields["summary"]
+        summary.label = f"Update for {addressee}"
+        summary.help_text = (
+            f"Written for {addressee}: what is new since the referral. Leave out anything that could identify "
+            "the reporter."
+        )
+        summary.error_messages["required"] = f"Write the update for {addressee}"
+
+
+# Escalate's routes, and the fields each asks for (shown under its radio: GovukForm.reveals).
+ESCALATION_ROUTES = {"national_review": "Independent national review", "police": "The police"}
+ROUTE_FIELDS: dict[str, tuple[str, ...]] = {
+    "national_review": ("reason",),
+    "police": ("force", "how_sent", "crime_reference"),
+}
 
 
 class EscalateForm(GovukForm):
     """Send the case to independent national review, with the reason the review team reads, or record that
     it was passed to a police force: which, how, and the crime reference when the force gave one. Nothing
-    about the case is emailed to either."""
+    about the case is emailed to either. Each route's fields are shown under its radio and count only for
+    it; a route the case cannot take now (``routes``: independent review once the case is under review) is
+    not offered, and with one route left the form asks only for its fields."""
+
+    reveals = {"route": ROUTE_FIELDS}
 
     route = forms.ChoiceField(
         label="Escalate to",
         widget=forms.RadioSelect,
-        choices=[("national_review", "Independent national review"), ("police", "The police")],
-        error_messages={"required": "Choose where to escalate the case"},
+        choices=list(ESCALATION_ROUTES.items()),
+        error_messages={
+            "required": "Choose where to escalate the case",
+            "invalid_choice": "Choose where to escalate the case from the list",
+        },
     )
     reason = CleanTextField(
-        label="For independent review: why the case needs it",
+        label="Why the case needs independent review",
         help_text="The review team reads this. Say what the concern is about, why it cannot go to the council, "
         "and what you ask the team to look at. Leave out anything that could identify the reporter.",
         required=False,
@@ -508,20 +557,20 @@ class EscalateForm(GovukForm):
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     force = forms.ChoiceField(
-        label="For the police: which force",
+        label="Which police force",
         required=False,
         error_messages={"invalid_choice": "Choose a police force from the list"},
     )
     how_sent = forms.ChoiceField(
-        label="For the police: how the case was passed to them",
+        label="How the case was passed to the police",
         help_text="Never by an email with case details in it.",
         widget=forms.RadioSelect,
         required=False,
-        choices=list(HOW_SENT.items()),
+        choices=[("telephone", HOW_SENT["telephone"]), ("secure_channel", "Through the force's own secure channel")],
         error_messages={"invalid_choice": "Choose how the case was passed to the police"},
     )
     crime_reference = forms.CharField(
-        label="For the police: crime reference (optional)",
+        label="Crime reference (optional)",
         help_text="The reference the force gave, if it gave one.",
         required=False,
         max_length=64,
@@ -529,13 +578,39 @@ class EscalateForm(GovukForm):
         error_messages={"max_length": "The crime reference must be 64 characters or fewer"},
     )
 
-    def __init__(self, *args: Any, forces: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        forces: list[tuple[str, str]] | None = None,
+        routes: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.set_choices("force", [("", "Choose a police force"), *(forces or [])])
+        offered = [route for route in ESCALATION_ROUTES if routes is None or route in routes]
+        self.set_choices("route", [(route, ESCALATION_ROUTES[route]) for route in offered])
+        for route, names in ROUTE_FIELDS.items():
+            if route not in offered:
+                for name in names:
+                    del self.fields[name]
+        if "national_review" not in offered:
+            self.fields["route"].error_messages["invalid_choice"] = (
+                "The case is already under independent national review: escalate it to the police"
+            )
+        if len(offered) == 1:
+            # One way left: no question to ask, only that route's fields.
+            self.fields["route"].widget = forms.HiddenInput()
+            self.initial["route"] = offered[0]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         route = cleaned.get("route")
+        # Only the chosen route's fields count: what was typed under another (then left) is dropped.
+        for other, names in ROUTE_FIELDS.items():
+            if other != route:
+                for name in names:
+                    self.errors.pop(name, None)
+                    cleaned.pop(name, None)
         if route == "national_review" and not str(cleaned.get("reason") or "").strip():
             self.add_error("reason", "Write why the case needs independent review")
         if route == "police":

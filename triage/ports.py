@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from triage.models import Case
 
 
+# Whom the helpline's thread with a case's recipients addresses when no one recipient is meant (the case has
+# several, or none yet): the words the pages used for every recipient before they named it.
+SOME_AUTHORITY = "the authority"
+
+
 @dataclass(frozen=True)
 class ReferralPort:
     # The helpline's actions on a case that belong to its referrals, by name: run one with its form's
@@ -27,6 +32,9 @@ class ReferralPort:
     question_choices: Callable[[Case], list[tuple[str, str]]]
     # The authorities the case has an open referral to, as form choices (GSS code, name).
     open_recipients: Callable[[Case], list[tuple[str, str]]]
+    # Who the helpline's reply, relay or update on the case goes to, as a sentence names it ("the
+    # independent review team", "Rotherham"; "the authority" when the case has several).
+    addressee: Callable[[Case], str]
     # The case left its authorities (closed, or sent to independent review): its open referrals stop.
     withdraw_open: Callable[[Case, User | None], int]
     # One pass of the referrals' deadline sweeper: how many escalation steps it took.

@@ -527,6 +527,11 @@ class ReporterStatus:
     reopened_on: date | None = None
     # Under independent review: the review team's findings are due by this day.
     under_review: bool = False
+    # How far the review has gone, each to the day: the helpline sent the concern to the review team, the
+    # team acknowledged it, the team recorded its findings (never what they are: the helpline tells them).
+    review_sent_on: date | None = None
+    review_acknowledged_on: date | None = None
+    review_findings_on: date | None = None
     # Who else the concern was passed to, in the reporter's words ("Ofsted", "the police"): by the helpline,
     # and by the independent review. Never a named force or officer, never a reference.
     passed_on: tuple[str, ...] = ()
@@ -557,6 +562,13 @@ _REPORTER_STATUS: dict[str | None, tuple[str, str, str]] = {
     ),
     Case.Status.CLOSED: ("closed", "Closed", "The helpline's feedback is in the messages below."),
 }
+# Under review, once the team has recorded its findings (what they are is the helpline's to tell).
+_REVIEW_FINDINGS_RECORDED = (
+    "The helpline sent your concern to the independent national review team, which does not work for the "
+    "council it is about. The team has looked at what happened and recorded its findings. It can pass your "
+    "concern on to Ofsted, the police or the Child Safeguarding Practice Review Panel. Nobody at the council "
+    "sees your concern."
+)
 
 
 # National bodies a concern was passed to, as the reporter reads them (directory.models.NationalBody.Kind).
@@ -567,6 +579,7 @@ _BODIES_FOR_REPORTER = {
     "cspr_panel": "the Child Safeguarding Practice Review Panel",
 }
 _PASSED_ON = "sent"  # referrals.models.Referral.Status.SENT
+_REVIEW_TEAM = "review_team"  # directory.models.NationalBody.Kind.REVIEW_TEAM
 
 
 def _bodies(kinds: list[str] | None) -> tuple[str, ...]:
@@ -583,8 +596,9 @@ def _day(moment: datetime | None) -> date | None:
 
 def reporter_status(report: Report) -> ReporterStatus:
     """Where the reporter's concern is, in their words: never who holds it or what was decided, only which
-    kind of national body it was passed to (Ofsted, the police …). At most four queries: the case (with its
-    referrals' due dates and bodies), the last message, whether it asked something, and the last reopening."""
+    kind of national body it was passed to (Ofsted, the police …), closed or not. At most five queries: the
+    case (with its referrals' due dates and bodies), the last message, whether it asked something, the last
+    reopening and, under independent review, how far the review has gone."""
     case = (
         Case.objects.filter(report=report)
         .only("status", "reporter_feedback_due_at")
@@ -604,8 +618,15 @@ def reporter_status(report: Report) -> ReporterStatus:
         .first()
     )
     code, label, explanation = _REPORTER_STATUS.get(case.status if case else None, _REPORTER_STATUS[None])
-    if case is None or case.status == Case.Status.CLOSED:
+    if case is None:
         return ReporterStatus(code=code, label=label, explanation=explanation)
+    # Who else has the concern stays true once the case is closed.
+    passed_on = _bodies(getattr(case, "passed_on", None))
+    review_passed_on = _bodies(getattr(case, "review_passed_on", None))
+    if case.status == Case.Status.CLOSED:
+        return ReporterStatus(
+            code=code, label=label, explanation=explanation, passed_on=passed_on, review_passed_on=review_passed_on
+        )
     events = case_events(case)
     last = Message.objects.filter(report=report).order_by("-id").values("id", "direction").first()
     # The case waits for the reporter, or the helpline asked after the referral (the status stays); either way
@@ -623,6 +644,17 @@ def reporter_status(report: Report) -> ReporterStatus:
     under_review = case.status == Case.Status.NATIONAL_REVIEW
     outcome_awaited = (case.status == Case.Status.REFERRED or under_review) and outcome_due is not None
     reopened = events.filter(kind="reopen").order_by("-id").values_list("created_at", flat=True).first()
+    # The case's latest referral to the review team (an earlier one was withdrawn when the case was closed).
+    review = (
+        case.referrals.filter(body__kind=_REVIEW_TEAM)
+        .only("referred_at", "acknowledged_at", "outcome_at")
+        .order_by("-id")
+        .first()
+        if under_review
+        else None
+    )
+    if review is not None and review.outcome_at:
+        explanation = _REVIEW_FINDINGS_RECORDED
     return ReporterStatus(
         code=code,
         label=label,
@@ -632,8 +664,11 @@ def reporter_status(report: Report) -> ReporterStatus:
         question_waiting=question_waiting,
         reopened_on=_day(reopened),
         under_review=under_review,
-        passed_on=_bodies(getattr(case, "passed_on", None)),
-        review_passed_on=_bodies(getattr(case, "review_passed_on", None)),
+        review_sent_on=_day(review.referred_at) if review else None,
+        review_acknowledged_on=_day(review.acknowledged_at) if review else None,
+        review_findings_on=_day(review.outcome_at) if review else None,
+        passed_on=passed_on,
+        review_passed_on=review_passed_on,
     )
 
 

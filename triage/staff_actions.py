@@ -3,7 +3,7 @@ data. Shared by the workspace pages and the staff API, so both accept and refuse
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ from triage import forms as case_forms
 from triage.case_content import file_choices
 from triage.facts import Known
 from triage.models import Case, CaseFacts
-from triage.ports import referral_port
+from triage.ports import SOME_AUTHORITY, referral_port
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,10 @@ class StaffAction:
     module), read here through ``allowed_from`` and ``permission``."""
 
     form: type[forms.Form] | None
-    heading: str  # the disclosure on the case page ("" for an action that is only a button)
-    button: str  # its button: what it does
+    # The disclosure on the case page ("" for an action that is only a button) and its button: what it does.
+    # "{recipient}" in either is ``recipient``'s answer for the case (action_labels): "Reply to Rotherham".
+    heading: str
+    button: str
     # The service call, with the form's cleaned data; what it returns is handed to ``banner``.
     run: Callable[[Case, dict[str, Any], User], Any]
     # What happened, for the page's notification banner, said once the case is reloaded.
@@ -55,6 +57,9 @@ class StaffAction:
     transitions: tuple[str, ...] = ()
     # The choices its form offers (assignees, authorities, open questions, open referrals), by keyword.
     form_options: Callable[[FormContext], dict[str, Any]] = _no_options
+    # Whom the action addresses on a case, as a sentence names them ("the independent review team",
+    # "Rotherham"): its heading and button say it, and its form is given it as ``addressee``.
+    recipient: Callable[[Case], str] | None = None
 
 
 def _said(text: str) -> Callable[[Case, dict[str, Any], Any], str]:
@@ -174,8 +179,21 @@ def _facts_options(context: FormContext) -> dict[str, Any]:
     return {"authorities": context.authorities(), "facts": facts}
 
 
-def _police_forces(context: FormContext) -> dict[str, Any]:
-    return {"forces": police_force_choices()}
+# Escalate's routes by the workflow entry each stands for.
+ESCALATION_TRANSITIONS = {"national_review": "escalate_national_review", "police": "escalate_police"}
+
+
+def _escalation_options(context: FormContext) -> dict[str, Any]:
+    """The police forces, and the routes the case may take in its status (workflow.TRANSITIONS): not
+    independent review once the case is under it. In a status that allows neither, both: the service then
+    refuses with the reason."""
+    case = context.case
+    routes = [
+        route
+        for route, entry in ESCALATION_TRANSITIONS.items()
+        if case is None or case.status in workflow.TRANSITIONS[entry].allowed_from
+    ]
+    return {"forces": police_force_choices(), "routes": routes or list(ESCALATION_TRANSITIONS)}
 
 
 def _national_bodies(context: FormContext) -> dict[str, Any]:
@@ -185,6 +203,17 @@ def _national_bodies(context: FormContext) -> dict[str, Any]:
 
 def _questions(context: FormContext) -> dict[str, Any]:
     return {"questions": referral_port().question_choices(context.case) if context.case else []}
+
+
+def _asking(case: Case) -> str:
+    """The recipient whose question waits (a reply to it, or the reporter asked for it)."""
+    return referral_port().addressee(case)
+
+
+def _updated(case: Case) -> str:
+    """The one authority the case is open with (with several, the update form asks which)."""
+    recipients = referral_port().open_recipients(case)
+    return recipients[0][1] if len(recipients) == 1 else SOME_AUTHORITY
 
 
 def _case_finder(context: FormContext) -> dict[str, Any]:
@@ -272,8 +301,8 @@ ACTIONS: dict[str, StaffAction] = {
         "Escalate case",
         run=_by_referrals("escalate"),
         banner=_reported,
-        transitions=("escalate_national_review", "escalate_police"),
-        form_options=_police_forces,
+        transitions=tuple(ESCALATION_TRANSITIONS.values()),
+        form_options=_escalation_options,
     ),
     "refer_national_body": StaffAction(
         case_forms.ReferNationalBodyForm,
@@ -309,27 +338,30 @@ ACTIONS: dict[str, StaffAction] = {
     ),
     "reply_to_authority": StaffAction(
         case_forms.AuthorityReplyForm,
-        "Reply to the authority",
+        "Reply to {recipient}",
         "Send reply",
         run=_by_referrals("reply_to_authority"),
         banner=_reported,
         form_options=_questions,
+        recipient=_asking,
     ),
     "relay_to_reporter": StaffAction(
         case_forms.RelayToReporterForm,
-        "Ask the reporter for the authority",
+        "Ask the reporter for {recipient}",
         "Send message to the reporter",
         run=_by_referrals("relay_to_reporter"),
         banner=_reported,
         form_options=_questions,
+        recipient=_asking,
     ),
     "update_authority": StaffAction(
         case_forms.AuthorityUpdateForm,
-        "Send an update to the authority",
+        "Send an update to {recipient}",
         "Send update",
         run=_by_referrals("update_authority"),
         banner=_reported,
         form_options=_open_referrals,
+        recipient=_updated,
     ),
     "record_facts": StaffAction(
         case_forms.RecordFactsForm,
@@ -369,13 +401,26 @@ def permission_of(action: str) -> Permission:
 ACTION_FORMS: dict[str, type[forms.Form] | None] = {name: action.form for name, action in ACTIONS.items()}
 
 
-def action_labels(case: Case) -> dict[str, tuple[str, str]]:
-    authority = case.authority.name if case.authority_id and case.authority else "the authority"
-    return {
-        name: (action.heading, action.button.format(authority=authority))
-        for name, action in ACTIONS.items()
-        if action.heading
-    }
+def addressee(action: str, case: Case | None) -> str:
+    """Whom ``action`` addresses on ``case``, as a sentence names them ("" for an action that addresses
+    nobody; the authority in general for a case not yet saved)."""
+    declared = ACTIONS[action]
+    if declared.recipient is None:
+        return ""
+    return declared.recipient(case) if case is not None and case.pk else SOME_AUTHORITY
+
+
+def action_labels(case: Case, offered: Iterable[str] | None = None) -> dict[str, tuple[str, str]]:
+    """Each action's disclosure and button on ``case``'s page (of those ``offered``, else all), naming whom
+    it addresses: "Reply to the independent review team", "Reply to Rotherham"."""
+    names = ACTIONS if offered is None else [name for name in ACTIONS if name in set(offered)]
+    labels = {}
+    for name in names:
+        action = ACTIONS[name]
+        if action.heading:
+            recipient = addressee(name, case)
+            labels[name] = (action.heading.format(recipient=recipient), action.button.format(recipient=recipient))
+    return labels
 
 
 # Offered only while the authority has a question waiting for an answer.
@@ -396,6 +441,8 @@ def action_form(
     if declared is None or declared.form is None:
         return None
     options = declared.form_options(FormContext(case=case, authorities=authorities, recipients=recipients, user=user))
+    if declared.recipient is not None:
+        options["addressee"] = addressee(action, case)
     return declared.form(data, files, prefix=action, **options)
 
 
@@ -423,6 +470,12 @@ def referable(case: Case) -> bool:
     return bool(case.authority_id and not case.independent_review)
 
 
+def authority_settable(case: Case) -> bool:
+    """Whether the case's authority is the helpline's to confirm or change: not when the concern is about a
+    council, which goes to no council (the service refuses that council in any case)."""
+    return case.conflict_authority_id is None
+
+
 def page_actions(case: Case, user: User) -> list[str]:
     """The actions a case page offers ``user`` in the case's status: only those the user's role may take
     (workflow.permitted, the rule that refuses the rest), escalate standing for both its routes, and the
@@ -440,6 +493,7 @@ def page_actions(case: Case, user: User) -> list[str]:
         for name in allowed
         if name in ACTION_FORMS
         and (name != "refer" or referable(case))
+        and (name != "set_authority" or authority_settable(case))
         and (name != "delete_attachment" or case_actions.deletable_files(case))
     ]
     if {"escalate_national_review", "escalate_police"} & set(allowed):

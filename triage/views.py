@@ -137,8 +137,13 @@ def _case_page(
         # The referral summary starts with what the authority should know first: it was reported already.
         refer.initial.setdefault("summary", prior.referral_line())
     flagged = needs_supervisor(case.report.concern_types)
-    labels = action_labels(case)
-    timeline_filter = case_forms.TimelineFilterForm(request.GET or None, kinds=selectors.case_timeline_kinds(case=case))
+    labels = action_labels(case, action_forms)
+    names = _referral_names(referrals)
+    timeline_filter = case_forms.TimelineFilterForm(
+        request.GET or None,
+        kinds=selectors.case_timeline_kinds(case=case),
+        who=next(iter(names.values())) if len(set(names.values())) == 1 else "",
+    )
     if timeline_filter.is_bound and not timeline_filter.is_valid() and status == 200:
         status = 400
     return render(
@@ -178,9 +183,9 @@ def _case_page(
             "unanswered_count": sum(panel.thread.unanswered for panel in referrals if panel.thread),
             # With several referrals, who is waiting, and which referral each timeline event is about.
             "waiting_authorities": [
-                panel.referral.recipient_name for panel in referrals if panel.thread and panel.thread.unanswered
+                panel.referral.recipient_called for panel in referrals if panel.thread and panel.thread.unanswered
             ],
-            "referral_names": _referral_names(referrals) if len(referrals) > 1 else {},
+            "referral_names": names,
             # What closing would withdraw (referrals.services.referrals_withdraw_open), said on the close form.
             "closing_withdraws": [
                 (panel.referral.recipient_name, panel.thread.unanswered if panel.thread else 0)
@@ -209,11 +214,13 @@ def _downloads(events: list[Any], files: list[CaseFile], referrals: list[Referra
 
 
 def _referral_deadlines(referrals: list[ReferralPanel]) -> list[tuple[str, datetime, str, datetime | None]]:
-    """Each referral's clocks and its questions', named for its authority when there are several."""
+    """Each referral's clocks and its questions', named for its authority when several referrals have clocks
+    (the review team's are named for it already)."""
     rows = []
+    several = sum(1 for panel in referrals if panel.deadlines) > 1
     for panel in referrals:
         referral = panel.referral
-        whose = f" ({referral.recipient_name})" if len(referrals) > 1 else ""
+        whose = f" ({referral.recipient_name})" if several and not referral.to_review else ""
         rows += [
             (f"{d.clock.label}{whose}", d.due, d.state, getattr(referral, d.clock.met_field or "", None))
             for d in panel.deadlines
@@ -415,14 +422,15 @@ def _refer_contacts(form: Any, case: Case) -> Any:
 
 
 def _referral_names(referrals: list[Any]) -> dict[str, str]:
-    """Each referral's authority by the keys timeline events name it with: referral id, authority id, GSS code."""
+    """Each referral's recipient as a sentence names it ("Rotherham", "the independent review team"), by the
+    keys timeline events name it with: referral id, authority id, GSS code."""
     names: dict[str, str] = {}
     for panel in referrals:
         referral = panel.referral
-        names[f"referral:{referral.pk}"] = referral.recipient_name
-        names[f"gss:{referral.recipient_code}"] = referral.recipient_name
+        names[f"referral:{referral.pk}"] = referral.recipient_called
+        names[f"gss:{referral.recipient_code}"] = referral.recipient_called
         if referral.authority_id:
-            names[f"authority:{referral.authority_id}"] = referral.recipient_name
+            names[f"authority:{referral.authority_id}"] = referral.recipient_called
     return names
 
 

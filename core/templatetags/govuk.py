@@ -5,9 +5,20 @@ from typing import Any
 from django import template
 from django.forms import BoundField
 
+from core.forms import GovukForm
+
 register = template.Library()
 
 CHOICE_WIDGETS = {"radioselect": "radios", "checkboxselectmultiple": "checkboxes"}
+
+
+def _revealed(field: BoundField, choice: str, reveal: BoundField | None, reveal_on: str) -> list[BoundField]:
+    """The fields shown under ``choice`` of the radios ``field``: ``reveal`` under ``reveal_on``, and those
+    the form's ``reveals`` name."""
+    shown = [reveal] if reveal is not None and choice == reveal_on else []
+    if isinstance(field.form, GovukForm):
+        shown += field.form.revealed_under(field.name, choice)
+    return shown
 
 
 @register.inclusion_tag("govuk/field.html")
@@ -18,11 +29,18 @@ def govuk_field(
     width: str = "",
     reveal: BoundField | None = None,
     reveal_on: str = "",
+    revealed: bool = False,
 ) -> dict[str, Any]:
     """One field in GOV.UK markup. ``reveal`` is a field shown under the radio ``reveal_on`` (GOV.UK's
     conditional reveal: hidden by the radios' JavaScript until that radio is chosen, always shown without
-    JavaScript)."""
+    JavaScript), as are the fields the form's ``reveals`` name under each of its radios (core.forms
+    GovukForm). Such a field is rendered there (``revealed``) and nowhere else."""
     widget_type = field.widget_type
+    form = field.form
+    if not revealed and isinstance(form, GovukForm) and form.is_revealed(field.name):
+        return {"skip": True}
+    if widget_type == "hidden":
+        return {"field": field, "widget_type": widget_type, "value": "" if field.value() is None else field.value()}
     auto_id = field.auto_id
     describedby = []
     if field.help_text:
@@ -63,7 +81,7 @@ def govuk_field(
                     "label": label,
                     "hint": item_hints.get(value, ""),
                     "checked": str(value) in selected,
-                    "reveal": reveal if reveal is not None and str(value) == reveal_on else None,
+                    "reveal": _revealed(field, str(value), reveal, reveal_on),
                 }
             )
         context["items"] = items

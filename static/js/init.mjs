@@ -7,7 +7,8 @@ initAll();
 // these radios are not given to it: the question revealed sits straight after its radio, is announced in
 // reading order, and the radio says which element it controls.
 for (const group of document.querySelectorAll('[data-module="app-conditional-radios"]')) {
-  const inputs = [...group.querySelectorAll('input[type="radio"]')];
+  // Its own radios only: a question revealed under one may have radios of its own.
+  const inputs = [...group.querySelectorAll(':scope > .govuk-radios__item > input[type="radio"]')];
   const sync = () => {
     for (const input of inputs) {
       const target = input.dataset.ariaControls && document.getElementById(input.dataset.ariaControls);

@@ -75,7 +75,7 @@ def totp_code(user: User) -> str:
 def sign_in(visit: StaffVisit, user: User) -> None:
     page = visit.page
     visit.goto("/staff/sign-in")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to the helpline workspace")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to staff services")
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     visit.submit("Continue")

@@ -3,8 +3,11 @@ about a council for review, giving a reason (an empty one is refused with the er
 reviewer signs in, finds it in their workspace, acknowledges it, asks the helpline a question that the helpline
 answers, records findings and an outcome and refers the case on to Ofsted; the reporter reads on /check what
 happens and by when, and later where the review passed their concern and the helpline's feedback. The
-reviewer never sees who the reporter is, nor their words or reference. axe and the HTML checker run on every
-page (StaffVisit.check, Visit.check, served_markup).
+reviewer never sees who the reporter is, nor their words or reference. Along the way: each escalation route's
+questions are revealed under its radio, and independent review is not offered again; the helpline's case page
+names the review team where it said "the authority"; the reporter reads the day the review was sent, then that
+it recorded its findings, and still who else has the concern once the case is closed. axe and the HTML checker
+run on every page (StaffVisit.check, Visit.check, served_markup).
 
 With SHOTS=1 every page of the journey is saved, full length, to /tmp/shots-review/NN-name.png."""
 
@@ -151,7 +154,18 @@ def test_a_case_about_a_council_is_sent_for_review_worked_to_an_outcome_and_refe
     hp.get_by_test_id("send-for-review").click()
     escalate.locator("summary").click()
     expect(escalate).to_have_attribute("open", "")
+    # Each route's questions are revealed under its radio: the police's only once the police are chosen.
+    police_force = escalate.get_by_label("Which police force")
+    reason = escalate.get_by_label("Why the case needs independent review")
+    expect(police_force).to_be_hidden()
+    expect(reason).to_be_hidden()
+    escalate.get_by_label("The police", exact=True).check()
+    expect(police_force).to_be_visible()
+    expect(escalate.get_by_label("Crime reference (optional)")).to_be_visible()
+    expect(reason).to_be_hidden()
     escalate.get_by_label("Independent national review", exact=True).check()
+    expect(reason).to_be_visible()
+    expect(police_force).to_be_hidden()
     shot.part(escalate, "helpline-escalate-form")
 
     # An empty reason: refused, with the error summary pointing at the reason field (StaffVisit.check).
@@ -166,7 +180,8 @@ def test_a_case_about_a_council_is_sent_for_review_worked_to_an_outcome_and_refe
     # The form is open again with the route kept; the reason now given.
     expect(escalate).to_have_attribute("open", "")
     expect(escalate.get_by_label("Independent national review", exact=True)).to_be_checked()
-    escalate.get_by_label("For independent review: why the case needs it").fill(REASON)
+    expect(reason).to_be_visible()
+    reason.fill(REASON)
     helpline.press(escalate.get_by_test_id("submit-escalate"))
     banner = hp.locator(".govuk-notification-banner--success")
     expect(banner).to_contain_text("Case sent for independent national review.")
@@ -174,10 +189,16 @@ def test_a_case_about_a_council_is_sent_for_review_worked_to_an_outcome_and_refe
     expect(banner).to_contain_text("within 45 working days")
     expect(hp.get_by_test_id("case-status")).to_have_text("Independent national review")
     expect(hp.get_by_test_id("send-for-review")).to_have_count(0)
+    # Escalate now offers the police only: the case is under review already.
+    expect(escalate.get_by_label("Independent national review", exact=True)).to_have_count(0)
+    expect(escalate.get_by_label("Why the case needs independent review")).to_have_count(0)
+    escalate.locator("summary").click()
+    expect(escalate.get_by_label("Which police force")).to_be_visible()
     shot(hp, "helpline-case-sent-for-review")
     review = Referral.objects.get(case=case)
     assert review.to_review and review.status == Referral.Status.AWAITING_ACKNOWLEDGEMENT
     findings_by = deadline(timezone.localdate(review.outcome_due_at))  # a day: no time for the reporter
+    sent_on = deadline(timezone.localdate(review.referred_at))
 
     # --- c) the reporter reads what happens and by when -------------------------------------------------
     reporter = Visit(new_context().new_page(), base_url=live_server.url)
@@ -189,8 +210,9 @@ def test_a_case_about_a_council_is_sent_for_review_worked_to_an_outcome_and_refe
     expect(main(rp)).to_contain_text("does not work for the council it is about")
     expect(main(rp)).to_contain_text("Nobody at the council sees your concern.")
     expect(rp.get_by_test_id("review-due")).to_have_text(
-        "The independent review team must acknowledge your concern within 1 working day, and record its "
-        f"findings by {findings_by}. The helpline then tells you what it can here."
+        f"The helpline sent your concern to the independent review team on {sent_on}. The team must acknowledge "
+        f"it within 1 working day, and record its findings by {findings_by}. The helpline then tells you what it "
+        "can here."
     )
     assert REASON not in rp.content()  # the helpline's reason is for the review team
     shot(rp, "reporter-under-review")
@@ -199,6 +221,9 @@ def test_a_case_about_a_council_is_sent_for_review_worked_to_an_outcome_and_refe
     review_tab = StaffVisit(new_context().new_page(), base_url=live_server.url)
     rv = review_tab.page
     review_tab.goto("/staff/sign-in")
+    # The same address for everyone: it names no one's workspace.
+    expect(rv.get_by_role("heading", level=1)).to_have_text("Sign in to staff services")
+    expect(rv.locator(".govuk-header__service-name")).to_have_text("Staff services")
     shot(rv, "reviewer-sign-in")
     rv.get_by_label("Username").fill(reviewer.username)
     rv.get_by_label("Password").fill(PASSWORD)
@@ -220,6 +245,9 @@ def test_a_case_about_a_council_is_sent_for_review_worked_to_an_outcome_and_refe
         row.get_by_role("link", name=case.case_number).click()
     review_tab.check()
     assert review_tab.path() == f"/staff/referrals/{case.case_number}/{review.pk}"
+    expect(rv.get_by_role("heading", level=1)).to_have_text("Case sent for independent review")
+    expect(rv.locator(".govuk-caption-l")).to_have_text(f"Case {case.case_number}")
+    expect(rv.get_by_test_id("back-to-list")).to_have_attribute("href", "/staff/referrals")
     expect(rv.get_by_test_id("referral-summary")).to_have_text(REASON)
     expect(rv.get_by_test_id("referral-about-council")).to_contain_text("Rotherham")
     expect(rv.get_by_test_id("referral-reporter")).to_have_text(
@@ -260,10 +288,16 @@ def test_a_case_about_a_council_is_sent_for_review_worked_to_an_outcome_and_refe
     expect(hp.get_by_test_id("thread-question")).to_contain_text(QUESTION)
     shot(hp, "helpline-case-question")
     helpline.act(
-        "Reply to the authority",
+        "Reply to the independent review team",
         "reply_to_authority",
-        lambda form: form.get_by_label("Your reply to the authority").fill(ANSWER),
+        lambda form: form.get_by_label("Your reply to the independent review team").fill(ANSWER),
     )
+    expect(hp.locator(".govuk-notification-banner--success")).to_contain_text(
+        "Reply added to the independent review team's referral page."
+    )
+    expect(main(hp)).not_to_contain_text("Authority acknowledgement")
+    expect(main(hp)).to_contain_text("Review team acknowledgement")
+    expect(main(hp)).to_contain_text("Replied to the independent review team")
     expect(hp.get_by_test_id("unanswered-questions")).to_have_count(0)
     expect(hp.get_by_test_id("thread-helpline_reply")).to_contain_text(ANSWER)
     shot(hp, "helpline-case-replied")
@@ -297,7 +331,7 @@ def test_a_case_about_a_council_is_sent_for_review_worked_to_an_outcome_and_refe
 
     review_tab.act("Refer on to Ofsted, the police or the review panel", "refer_on", refer_on)
     expect(rv.locator(".govuk-notification-banner--success")).to_contain_text(
-        "Referral recorded. The helpline has been told. No email with case details was sent."
+        "Referral to Ofsted recorded. The helpline has been told. No email with case details was sent."
     )
     expect(rv.get_by_test_id("referral-referred-on")).to_contain_text("Ofsted, through the body's own secure channel")
     expect(rv.get_by_test_id("referral-referred-on")).to_contain_text(f"(reference {OFSTED_REFERENCE})")
@@ -327,6 +361,13 @@ def test_a_case_about_a_council_is_sent_for_review_worked_to_an_outcome_and_refe
     expect(rp.get_by_test_id("passed-on")).to_have_text(
         "The independent review team has passed your concern to Ofsted."
     )
+    review.refresh_from_db()
+    assert review.outcome_at is not None
+    expect(rp.get_by_test_id("review-due")).to_have_text(
+        f"The independent review team recorded its findings on {deadline(timezone.localdate(review.outcome_at))}. "
+        "The helpline will tell you what happens next."
+    )
+    expect(main(rp)).not_to_contain_text("records its findings")
     assert OFSTED_REFERENCE not in rp.content() and FINDINGS not in rp.content()
     shot(rp, "reporter-passed-on-to-ofsted")
 
@@ -345,6 +386,11 @@ def test_a_case_about_a_council_is_sent_for_review_worked_to_an_outcome_and_refe
     reporter.goto("/check/concern")
     expect(rp.get_by_test_id("status")).to_have_text("Closed")
     expect(rp.get_by_test_id("message-body").last).to_have_text(FEEDBACK)
+    # Who else has the concern stays said once the case is closed.
+    expect(rp.get_by_role("heading", name="Who else has your concern")).to_be_visible()
+    expect(rp.get_by_test_id("passed-on")).to_have_text(
+        "The independent review team has passed your concern to Ofsted."
+    )
     shot(rp, "reporter-closed-with-feedback")
 
     # --- the reviewer's page says the case is closed; still nothing of the reporter ----------------------

@@ -162,7 +162,7 @@ def test_an_authority_asks_the_helpline_asks_the_reporter_replies_and_updates_th
     # --- the case page: the question, the warning and the question's deadline --------------------------
     expect(page.get_by_test_id("case-status")).to_have_text("Referred to the local authority")
     expect(page.get_by_test_id("unanswered-questions")).to_contain_text(
-        "The authority is waiting for an answer to 1 question."
+        "Rotherham is waiting for an answer to 1 question."
     )
     thread_question = page.get_by_test_id("thread-question")
     expect(thread_question).to_contain_text(QUESTION)
@@ -181,7 +181,7 @@ def test_an_authority_asks_the_helpline_asks_the_reporter_replies_and_updates_th
         expect(which).to_have_value(str(question.pk))
         form.get_by_label("Your message to the reporter").fill(RELAYED)
 
-    helpline.act("Ask the reporter for the authority", "relay_to_reporter", relay)
+    helpline.act("Ask the reporter for Rotherham", "relay_to_reporter", relay)
     expect(page.get_by_test_id("case-message")).to_have_text([RELAYED])
     expect(page.get_by_test_id("thread-question")).to_contain_text("passed to the reporter")
     expect(page.get_by_test_id("unanswered-questions")).to_contain_text("1 question")  # the clock runs on
@@ -202,16 +202,16 @@ def test_an_authority_asks_the_helpline_asks_the_reporter_replies_and_updates_th
 
     def reply(form: Locator) -> None:
         expect(form.get_by_label("Which question")).to_have_value(str(question.pk))
-        form.get_by_label("Your reply to the authority").fill(REPLY)
+        form.get_by_label("Your reply to Rotherham").fill(REPLY)
 
-    helpline.act("Reply to the authority", "reply_to_authority", reply)
+    helpline.act("Reply to Rotherham", "reply_to_authority", reply)
     expect(page.get_by_test_id("unanswered-questions")).to_have_count(0)
     expect(page.get_by_test_id("thread-question")).to_contain_text("Answered")
     expect(page.get_by_test_id("thread-helpline_reply")).to_contain_text(REPLY)
     # No question waits now: neither question action is offered.
     summaries = main(page).locator("details .govuk-details__summary-text")
-    expect(summaries.filter(has_text="Reply to the authority")).to_have_count(0)
-    expect(summaries.filter(has_text="Ask the reporter for the authority")).to_have_count(0)
+    expect(summaries.filter(has_text="Reply to Rotherham")).to_have_count(0)
+    expect(summaries.filter(has_text="Ask the reporter for Rotherham")).to_have_count(0)
     assert deadlines(page).get(question_clock) == "done", deadlines(page)
     helpline.goto("/staff/")
     expect(page.get_by_test_id("questions-waiting")).to_have_text("No authority is waiting for an answer.")
@@ -239,9 +239,9 @@ def test_an_authority_asks_the_helpline_asks_the_reporter_replies_and_updates_th
     added = main(page).locator(".app-message").filter(has_text=ADDED)
     expect(added).to_contain_text("(more information)")
     helpline.act(
-        "Send an update to the authority",
+        "Send an update to Rotherham",
         "update_authority",
-        lambda form: form.get_by_label("Update for the authority").fill(UPDATE),
+        lambda form: form.get_by_label("Update for Rotherham").fill(UPDATE),
     )
     expect(page.get_by_test_id("thread-helpline_update")).to_contain_text(UPDATE)
 

@@ -6,6 +6,7 @@ it was sent and the reference given, never emailed); the reporter's page says wh
 from __future__ import annotations
 
 import html
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -103,8 +104,8 @@ def test_a_case_sent_for_review_is_worked_by_a_reviewer_to_an_outcome_and_referr
     assert "Under independent national review" in shown
     assert "does not work for the council it is about" in shown
     assert (
-        "The independent review team must acknowledge your concern within 1 working day, and record its "
-        "findings by Wednesday 10 February 2027." in shown
+        "The helpline sent your concern to the independent review team on Saturday 5 December 2026. The team "
+        "must acknowledge it within 1 working day, and record its findings by Wednesday 10 February 2027." in shown
     )
 
     # The reviewer's workspace: the case in their list, the reason and the council it is about; never the
@@ -149,7 +150,7 @@ def test_a_case_sent_for_review_is_worked_by_a_reviewer_to_an_outcome_and_referr
             {"refer_on-body": "ofsted", "refer_on-how_sent": "secure_channel", "refer_on-reference": "OFS-2026-118"},
             follow=True,
         )
-        assert "Referral recorded" in text(referred_on)
+        assert "Referral to Ofsted recorded" in text(referred_on)
         assert "Ofsted, through the body's own secure channel" in text(referred_on)
         assert "reference OFS-2026-118" in text(referred_on)
 
@@ -185,6 +186,158 @@ def test_a_case_sent_for_review_is_worked_by_a_reviewer_to_an_outcome_and_referr
     assert "OFS-2026-118" not in shown
     assert "Referred on by the independent review" in case_page and "OFS-2026-118" in case_page
     assert "Concern upheld" in case_page
+
+
+def test_the_reporter_reads_when_the_review_was_acknowledged_and_its_findings_recorded_and_who_has_it() -> None:
+    supervisor = staff_user("supervisor", role=User.Role.SUPERVISOR)
+    reviewer = staff_user("reviewer", role=User.Role.NATIONAL_REVIEWER)
+    with time_machine.travel(SATURDAY, tick=False):
+        submitted = submit_report(local_authority=authority(ROTHERHAM))
+        case = report_route(report_id=submitted.report.pk)
+        review = services.case_send_for_review(case=case, reason=REASON, acting_user=supervisor)
+    with time_machine.travel(MONDAY, tick=False):
+        services.referral_acknowledge(referral=review, acting_user=reviewer)
+        acknowledged = text(reporter_opened(submitted).get("/check/concern"))
+    assert (
+        "The independent review team acknowledged your concern on Monday 7 December 2026. It must record its "
+        "findings by Wednesday 10 February 2027. The helpline then tells you what it can here." in acknowledged
+    )
+    assert "must acknowledge" not in acknowledged
+
+    with time_machine.travel(datetime(2027, 1, 12, 11, 0, tzinfo=LONDON), tick=False):
+        services.referral_record_outcome(
+            referral=review,
+            outcome="review_upheld",
+            note="FINDINGS-Wp7: the reports were hidden.",
+            acting_user=reviewer,
+        )
+        services.referral_refer_on(
+            referral=review, body=national_body("ofsted"), how_sent="telephone", acting_user=reviewer
+        )
+        found = text(reporter_opened(submitted).get("/check/concern"))
+    assert (
+        "The independent review team recorded its findings on Tuesday 12 January 2027. The helpline will tell "
+        "you what happens next." in found
+    )
+    assert "records its findings" not in found and "record its findings by" not in found
+    assert "FINDINGS-Wp7" not in found
+
+    case_actions.case_close(case=case, outcome="substantiated", feedback="Thank you.", acting_user=supervisor)
+    closed = text(reporter_opened(submitted).get("/check/concern"))
+    assert "Who else has your concern" in closed
+    assert "The independent review team has passed your concern to Ofsted." in closed
+
+
+def plain(response: Any) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", text(response)))
+
+
+# What the helpline's case page said of the review team before it named it.
+AUTHORITY_WORDS = (
+    "the authority's referral page",
+    "The authority has been emailed",
+    "The authority is waiting",
+    "Reply to the authority",
+    "Your reply to the authority",
+    "Ask the reporter for the authority",
+    "Authority acknowledgement",
+    "Authority outcome",
+    "Answer to the authority's question",
+    "The authority acknowledged",
+    "The authority asked",
+    "Replied to the authority",
+)
+
+
+def test_the_helpline_case_page_names_the_review_team_where_it_said_the_authority() -> None:
+    supervisor = staff_with_mfa("supervisor", role=User.Role.SUPERVISOR)[0]
+    reviewer = staff_user("reviewer", role=User.Role.NATIONAL_REVIEWER)
+    case, review = reviewed_case(supervisor)
+    services.referral_acknowledge(referral=review, acting_user=reviewer)
+    services.referral_ask_helpline(referral=review, question="Was the LADO told?", acting_user=reviewer)
+    helpline = signed_in(supervisor)
+    page = plain(helpline.get(f"/staff/cases/{case.case_number}"))
+    for said in (
+        "The independent review team is waiting for an answer to 1 question.",
+        "Reply to the independent review team",
+        "Your reply to the independent review team",
+        "The independent review team reads this.",
+        "Ask the reporter for the independent review team",
+        "what the independent review team needs to know",
+        "Review team acknowledgement Done",
+        "Findings by",
+        "Answer to the review team's question 1",
+        "Referral to the independent national review team",
+        "The independent review team acknowledged the referral",
+        "The independent review team asked a question",
+    ):
+        assert said in page, said
+    for said in AUTHORITY_WORDS:
+        assert said not in page, said
+
+    question = AuthorityAction.objects.get(referral=review, kind=AuthorityAction.Kind.QUESTION)
+    replied = helpline.post(
+        f"/staff/cases/{case.case_number}/reply_to_authority",
+        {"reply_to_authority-question": str(question.pk), "reply_to_authority-body": "Yes, in March."},
+        follow=True,
+    )
+    page = plain(replied)
+    assert "Reply added to the independent review team's referral page." in page
+    assert "Replied to the independent review team" in page
+    for said in AUTHORITY_WORDS:
+        assert said not in page, said
+
+    # Referred on to Ofsted, the case has two referrals: the review's clocks and events name it once.
+    services.referral_refer_on(
+        referral=review, body=national_body("ofsted"), how_sent="telephone", acting_user=reviewer
+    )
+    page = plain(helpline.get(f"/staff/cases/{case.case_number}"))
+    assert "The review team referred the case on" in page and "Review team acknowledgement" in page
+    assert "(the independent review team)" not in page and "(Independent national review team)" not in page
+
+
+def test_the_reviewers_page_is_headed_for_a_case_sent_for_review_leads_back_and_says_times_alike() -> None:
+    supervisor = staff_user("supervisor", role=User.Role.SUPERVISOR)
+    reviewer = staff_with_mfa("reviewer", role=User.Role.NATIONAL_REVIEWER)[0]
+    with time_machine.travel(SATURDAY, tick=False):
+        case, review = reviewed_case(supervisor)
+    url = f"/staff/referrals/{case.case_number}/{review.pk}"
+    with time_machine.travel(MONDAY, tick=False):
+        workspace = signed_in(reviewer)
+        assert workspace.post(f"{url}/acknowledge").status_code == 302
+        workspace.post(f"{url}/ask_helpline", {"ask_helpline-note": "Was the LADO told?"})
+        page = text(workspace.get(url))
+    assert f"<title>Case {case.case_number} sent for independent review – Independent national review" in page
+    assert f'<span class="govuk-caption-l">Case {case.case_number}</span>' in page
+    assert '<h1 class="govuk-heading-l">Case sent for independent review</h1>' in page
+    assert (
+        '<a href="/staff/referrals" class="govuk-back-link" data-testid="back-to-list">Back to cases sent for '
+        "independent review</a>" in page
+    )
+    # Every time as GOV.UK writes one, as the deadlines are: never "5 December 2026 10:00".
+    assert "10am on Saturday 5 December 2026" in page  # referred
+    assert "acknowledged at 9am on Monday 7 December 2026" in page
+    assert "Question 1 for the helpline</strong>, 9am on Monday 7 December 2026" in page
+    assert not re.search(r"\b\d{1,2}:\d{2}\b", plain_text(page)), "a 24-hour clock time"
+
+    with time_machine.travel(MONDAY, tick=False):
+        referred_on = workspace.post(
+            f"{url}/refer_on", {"refer_on-body": "ofsted", "refer_on-how_sent": "telephone"}, follow=True
+        )
+    assert "Referral to Ofsted recorded. The helpline has been told." in text(referred_on)
+
+
+def test_an_officers_referral_page_leads_back_to_their_referrals() -> None:
+    officer = staff_with_mfa("officer", role=User.Role.AUTHORITY_OFFICER)[0]
+    officer.authorities.add(authority(ROTHERHAM))
+    referral = referral_make(routed_case(local_authority=authority(ROTHERHAM)))
+    page = text(signed_in(officer).get(f"/staff/referrals/{referral.case.case_number}/{referral.pk}"))
+    assert f'<h1 class="govuk-heading-l">Referral {referral.case.case_number}</h1>' in page
+    assert ">Back to referrals</a>" in page
+
+
+def plain_text(page: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
 
 
 def test_sending_for_review_withdraws_the_authorities_referrals_and_closing_withdraws_the_review() -> None:

@@ -137,8 +137,8 @@ def test_an_update_to_an_authority_no_email_reaches_does_not_claim_an_email(clie
     response = client.post(
         f"/staff/cases/{case.case_number}/update_authority", {"update_authority-summary": "More."}, follow=True
     )
-    assert "No email was sent: the authority has no referral inbox" in text(response)
-    assert "Update added to the authority&#x27;s referral page." in text(response)
+    assert "No email was sent: Sheffield has no referral inbox" in text(response)
+    assert "Update added to Sheffield&#x27;s referral page." in text(response)
 
 
 # --- minor: offer only what can succeed --------------------------------------------------------------

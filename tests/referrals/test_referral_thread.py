@@ -84,7 +84,7 @@ def test_a_question_gets_a_two_working_day_clock_counted_on_both_sides(
     home = text(signed_in(people["handler"]).get("/staff/"))
     assert "1 case with a question waiting for an answer" in home and case.case_number in home
     page = text(signed_in(people["handler"]).get(f"/staff/cases/{case.case_number}"))
-    assert "The authority is waiting for an answer to 1 question" in page
+    assert "Rotherham is waiting for an answer to 1 question" in page
     assert "Answer to the authority&#x27;s question" in page or "Answer to the authority's question" in page
     assert QUESTION in page and "Waiting for an answer" in page
 
@@ -181,8 +181,8 @@ def test_later_information_goes_to_the_authority_as_an_update(
     case, _ = referred
     handler = signed_in(people["handler"])
     page = text(handler.get(f"/staff/cases/{case.case_number}"))
-    assert "Send an update to the authority" in page
-    assert "Reply to the authority" not in page, "offered only while a question waits"
+    assert "Send an update to Rotherham" in page and "Update for Rotherham" in page
+    assert "Reply to Rotherham" not in page, "offered only while a question waits"
     sent = handler.post(f"/staff/cases/{case.case_number}/update_authority", {"update_authority-summary": UPDATE})
     assert sent.status_code == 302
     update = AuthorityAction.objects.get(case=case, kind=AuthorityAction.Kind.HELPLINE_UPDATE)

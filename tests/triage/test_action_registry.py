@@ -12,10 +12,28 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.policy import Permission
+from referrals import services as referral_services
 from referrals.api import ACTION_INPUTS
 from referrals.officer_actions import ACTIONS as OFFICER_ACTIONS
-from tests.factories import staff_user
-from triage.staff_actions import ACTIONS, action_form, allowed_from, permission_of, transitions_of
+from tests.factories import (
+    ROTHERHAM,
+    authority,
+    referral_make,
+    reviewed_case,
+    routed_case,
+    signed_in,
+    staff_user,
+    staff_with_mfa,
+)
+from triage.staff_actions import (
+    ACTIONS,
+    action_form,
+    action_labels,
+    allowed_from,
+    page_actions,
+    permission_of,
+    transitions_of,
+)
 from triage.workflow import TRANSITIONS
 
 pytestmark = pytest.mark.django_db
@@ -143,3 +161,37 @@ def test_the_officers_actions_are_declared_once_and_typed_in_the_api() -> None:
     operation = document["paths"]["/api/v1/referrals/{referral_id}/{action}"]["post"]
     assert next(p for p in operation["parameters"] if p["name"] == "action")["schema"]["enum"] == list(OFFICER_ACTIONS)
     assert all(action.button and action.banner for action in OFFICER_ACTIONS.values())
+
+
+@pytest.mark.usefixtures("fast_kdf", "local_authorities")
+def test_a_case_about_its_own_council_is_not_offered_confirming_or_changing_its_authority() -> None:
+    supervisor = staff_user("registry-supervisor", role=User.Role.SUPERVISOR)
+    about_rotherham = routed_case(about_authority=authority(ROTHERHAM))
+    assert about_rotherham.conflict_authority_id and about_rotherham.status == "new"
+    assert "set_authority" not in page_actions(about_rotherham, supervisor)
+    assert "set_authority" in page_actions(routed_case(), supervisor)
+    page = signed_in(staff_with_mfa("registry-page", role=User.Role.SUPERVISOR)[0]).get(
+        f"/staff/cases/{about_rotherham.case_number}"
+    )
+    assert "Confirm or change the authority" not in page.content.decode()
+
+
+@pytest.mark.usefixtures("fast_kdf", "local_authorities")
+def test_the_thread_actions_name_whom_they_address_on_the_case() -> None:
+    supervisor = staff_user("registry-namer", role=User.Role.SUPERVISOR)
+    officer = staff_user("registry-officer", role=User.Role.AUTHORITY_OFFICER)
+    reviewer = staff_user("registry-reviewer", role=User.Role.NATIONAL_REVIEWER)
+    to_rotherham = referral_make(routed_case(local_authority=authority(ROTHERHAM)))
+    referral_services.referral_ask_helpline(referral=to_rotherham, question="Which school?", acting_user=officer)
+    case, review = reviewed_case(supervisor)
+    referral_services.referral_ask_helpline(referral=review, question="Was the LADO told?", acting_user=reviewer)
+    rotherham_labels, review_labels = action_labels(to_rotherham.case), action_labels(case)
+    assert rotherham_labels["reply_to_authority"][0] == "Reply to Rotherham"
+    assert rotherham_labels["update_authority"][0] == "Send an update to Rotherham"
+    assert review_labels["reply_to_authority"][0] == "Reply to the independent review team"
+    assert review_labels["relay_to_reporter"][0] == "Ask the reporter for the independent review team"
+    reply = action_form("reply_to_authority", case=case)
+    assert reply is not None and reply.fields["body"].label == "Your reply to the independent review team"
+    # Without a case, the authority in general (the API's schema reads the forms so).
+    assert ACTIONS["reply_to_authority"].form is not None
+    assert ACTIONS["reply_to_authority"].form.base_fields["body"].label == "Your reply to the authority"

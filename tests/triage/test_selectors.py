@@ -19,7 +19,16 @@ from directory.models import LocalAuthority
 from referrals import services as referral_services
 from reports.models import Channel
 from reports.services import report_submit
-from tests.factories import partnership_of_region, referral_make, report_input, routed_case, staff_user, submit_report
+from tests.factories import (
+    national_body,
+    partnership_of_region,
+    referral_make,
+    report_input,
+    reviewed_case,
+    routed_case,
+    staff_user,
+    submit_report,
+)
 from triage import case_actions as actions
 from triage import selectors
 from triage.case_content import content_viewed
@@ -297,3 +306,47 @@ def test_a_report_without_a_case_yet_is_received() -> None:
     report = submit_report().report
     told = selectors.reporter_status(report)
     assert (told.code, told.label) == ("received", "Received")
+
+
+def test_a_closed_case_still_tells_the_reporter_who_else_has_their_concern(supervisor: User) -> None:
+    case, review = reviewed_case(supervisor)
+    reviewer = staff_user("reviewer", role=User.Role.NATIONAL_REVIEWER)
+    referral_services.referral_acknowledge(referral=review, acting_user=reviewer)
+    referral_services.referral_refer_on(
+        referral=review, body=national_body("ofsted"), how_sent="telephone", acting_user=reviewer
+    )
+    referral_services.case_refer_national_body(
+        case=case, body=national_body("cqc"), how_sent="telephone", summary="A health setting.", acting_user=supervisor
+    )
+    actions.case_close(case=case, outcome="substantiated", feedback="Thank you.", acting_user=supervisor)
+    told = selectors.reporter_status(case.report)
+    assert told.code == "closed"
+    assert told.review_passed_on == ("Ofsted",)
+    assert told.passed_on == ("the Care Quality Commission",)
+
+
+def test_the_reporter_reads_to_the_day_how_far_the_independent_review_has_gone(supervisor: User) -> None:
+    reviewer = staff_user("reviewer", role=User.Role.NATIONAL_REVIEWER)
+    saturday, monday = datetime(2026, 12, 5, 10, 0, tzinfo=LONDON), datetime(2026, 12, 7, 9, 0, tzinfo=LONDON)
+    with time_machine.travel(saturday, tick=False):
+        case, review = reviewed_case(supervisor)
+    sent = selectors.reporter_status(case.report)
+    assert sent.under_review and sent.review_sent_on == saturday.date()
+    assert sent.review_acknowledged_on is None and sent.review_findings_on is None
+    assert "records its findings" in sent.explanation
+
+    with time_machine.travel(monday, tick=False):
+        referral_services.referral_acknowledge(referral=review, acting_user=reviewer)
+    acknowledged = selectors.reporter_status(case.report)
+    assert acknowledged.review_acknowledged_on == monday.date() and acknowledged.review_findings_on is None
+    assert acknowledged.outcome_due_on is not None
+
+    with time_machine.travel(monday + timedelta(days=2), tick=False):
+        referral_services.referral_record_outcome(
+            referral=review, outcome="review_upheld", note="FINDINGS-Zq4 were hidden.", acting_user=reviewer
+        )
+    found = selectors.reporter_status(case.report)
+    assert found.review_findings_on == (monday + timedelta(days=2)).date()
+    assert found.outcome_due_on is None
+    assert "recorded its findings" in found.explanation and "records its findings" not in found.explanation
+    assert "FINDINGS-Zq4" not in f"{found.label} {found.explanation}"

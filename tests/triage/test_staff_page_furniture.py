@@ -66,3 +66,12 @@ def test_each_role_sees_its_own_service_name_in_the_header_and_title(role: str, 
     assert f" – {name} – GOV.UK</title>" in page
     if name != "Helpline workspace":
         assert "Helpline workspace" not in page
+
+
+def test_the_sign_in_page_names_no_one_s_workspace() -> None:
+    """Officers, reviewers and partnerships sign in at the same address as the helpline."""
+    page = Client().get("/staff/sign-in").content.decode()
+    assert 'govuk-header__service-name">Staff services</a>' in page
+    assert "<title>Sign in – Staff services – GOV.UK</title>" in page
+    assert '<h1 class="govuk-heading-l">Sign in to staff services</h1>' in page
+    assert "Helpline workspace" not in page and "helpline workspace" not in page

@@ -1,14 +1,17 @@
 """How case events read on a timeline."""
 
 from datetime import datetime
+from typing import Any
 
 from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.text import capfirst
 
 from core.timetrail import is_day_only
 from reports.models import ConcernType
 from triage.models import Escalation
+from triage.ports import SOME_AUTHORITY
 
 register = template.Library()
 
@@ -93,7 +96,7 @@ EVENT_LABELS = {
     "ask_reporter": "Message sent to the reporter",
     "add_note": "Internal note added",
     "refer": "Referred to the local authority",
-    "referral_follow_up": "Follow-up needed: the helpline must make sure the authority knows",
+    "referral_follow_up": "Follow-up needed: the helpline must make sure {who} knows",
     "escalate_national_review": "Sent for independent national review",
     "escalate_police": "Referred to the police",
     "review_referral_made": "Referral to the independent national review team",
@@ -109,19 +112,24 @@ EVENT_LABELS = {
     "reporter_file_added": "The reporter added a file",
     "report_taken_by_phone": "Report taken by phone",
     "retaliation_reported": "Reporter says they suffered retaliation",
-    "authority_acknowledged": "The authority acknowledged the referral",
-    "authority_outcome": "The authority recorded an outcome",
-    "authority_question": "The authority asked a question",
-    "referral_withdrawn": "A referral was withdrawn (the case left its authorities)",
-    "reply_to_authority": "Replied to the authority",
-    "relay_to_reporter": "Asked the reporter on the authority's behalf",
-    "update_authority": "Update sent to the authority",
+    "authority_acknowledged": "{Who} acknowledged the referral",
+    "authority_outcome": "{Who} recorded an outcome",
+    "authority_question": "{Who} asked a question",
+    "referral_withdrawn": "The referral to {who} was withdrawn",
+    "reply_to_authority": "Replied to {who}",
+    "relay_to_reporter": "Asked the reporter for {who}",
+    "update_authority": "Update sent to {who}",
     "record_facts": "What is known recorded (for the national picture)",
-    "question_overdue": "The authority's question was not answered in 2 working days: supervisors alerted",
+    "question_overdue": "A question from {who} was not answered in 2 working days: supervisors alerted",
     "delete_attachment": "A file was deleted (the reason is an internal note)",
     "attachment_added": "A file the caller emailed in was added",
     "attachment_downloaded": "A file was downloaded",
 }
+
+# The events whose words name the independent review team already.
+NAMES_THE_REVIEW = frozenset(
+    {"escalate_national_review", "review_referral_made", "referred_on", "authority_referred_on"}
+)
 
 # What each email is, as the case page lists them (by template name).
 EMAIL_LABELS = {
@@ -129,9 +137,10 @@ EMAIL_LABELS = {
     "supervisor_flag": "Flagged for a supervisor",
     "triage_overdue": "Triage overdue alert",
     "authority_referral": "Referral to the authority",
-    "authority_reply": "Reply to the authority",
-    "authority_update": "Update to the authority",
-    "authority_question": "The authority's question",
+    # Sent to an authority or to the review team alike: the address says which.
+    "authority_reply": "Reply to a question",
+    "authority_update": "Update on the referral",
+    "authority_question": "A question for the helpline",
     "authority_question_overdue": "Unanswered question alert",
     "authority_outcome_recorded": "The authority's outcome",
     "authority_outcome_recorded_one": "One authority's outcome",
@@ -155,24 +164,48 @@ def email_label(template_name: str) -> str:
 
 
 @register.filter
-def event_label(kind: str) -> str:
+def event_label(kind: str, who: str = "") -> str:
+    """What an event is, naming ``who`` it is about when its words do ("Rotherham asked a question",
+    "Replied to the independent review team"); else "the authority"."""
+    who = who or SOME_AUTHORITY
     if kind in EVENT_LABELS:
-        return EVENT_LABELS[kind]
+        return EVENT_LABELS[kind].format(who=who, Who=capfirst(who))
     if kind.startswith("authority_"):
-        return "The authority recorded: " + kind.removeprefix("authority_").replace("_", " ")
+        return f"{capfirst(who)} recorded: " + kind.removeprefix("authority_").replace("_", " ")
     return kind.replace("_", " ").capitalize()
 
 
 @register.filter
 def event_authority(detail: object, names: dict[str, str]) -> str:
-    """The authority a timeline event is about, by its detail's referral, authority or GSS code ("" when it
-    names none, or the case has one referral)."""
+    """The recipient a timeline event is about, as a sentence names it, by its detail's referral, authority or
+    GSS code ("" when it names none)."""
     if not isinstance(detail, dict) or not names:
         return ""
     for key, prefix in (("referral_id", "referral"), ("authority_id", "authority"), ("authority", "gss")):
         if key in detail and (found := names.get(f"{prefix}:{detail[key]}")):
             return found
     return ""
+
+
+@register.filter
+def event_words(event: Any, names: dict[str, str]) -> str:
+    """An event as the timeline says it, naming the recipient it is about ("Rotherham asked a question").
+    ``names``: each of the case's referrals' recipients by the keys events name it with."""
+    return event_label(event.kind, event_authority(event.detail, names))
+
+
+@register.filter
+def event_also_about(event: Any, names: dict[str, str]) -> str:
+    """The recipient an event is about, when its words do not name it and the case has several ("" else):
+    the timeline says it in brackets, "Referred to the local authority (Sheffield)"."""
+    label = EVENT_LABELS.get(event.kind, "")
+    if (
+        event.kind in NAMES_THE_REVIEW
+        or "{who}" in label.lower()
+        or (not label and event.kind.startswith("authority_"))
+    ):
+        return ""
+    return event_authority(event.detail, names) if len(set(names.values())) > 1 else ""
 
 
 @register.filter
