@@ -9,6 +9,7 @@ answers itself) or of gunicorn (a file just over the application's limit gets th
 from __future__ import annotations
 
 import json
+import secrets
 import socket
 import time
 from collections.abc import Iterator
@@ -196,8 +197,9 @@ def test_a_file_through_the_front_door_leaves_its_words_and_name_in_no_temporary
     """nginx holds upload bodies in memory only: after a real upload through nginx and gunicorn, a canary in the
     file and in its name is in none of nginx's temporary folders (client bodies, proxy buffers), its logs,
     gunicorn's, /tmp or /dev/shm, and the database holds only the sealed file."""
-    words = b"CANARY-front-door-words-5d1c"
-    name = "canary-front-door-name-5d1c.txt"
+    # Made at run time: a canary written in this file would be found in the checkout itself (CI clones into /tmp).
+    words = f"CANARY-words-{secrets.token_hex(8)}".encode()
+    name = f"canary-name-{secrets.token_hex(8)}.txt"
     submitted = submit_report()
     boundary = "b0undary"
     body = (
