@@ -17,7 +17,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from core.timetrail import day_start, is_day_only, recorded_now
+from core.timetrail import bucket_ceil, day_start, is_day_only, recorded_now
 from notify import registry
 from notify.models import Notification
 from outbox.registry import Retry, register
@@ -118,6 +118,11 @@ def _settled(notification: Notification) -> None:
         template.settled(notification)
 
 
+def _reporter_paced(notification: Notification) -> bool:
+    """Mail to a reporter, or caused by one (its row was created with the day only)."""
+    return notification.recipient == Notification.REPORTER or is_day_only(notification.created_at)
+
+
 def _failed(notification: Notification, attempt: int, error: str) -> Retry | None:
     log.warning("notification %s attempt %s failed: %s", notification.pk, attempt, error)
     notification.attempts = attempt
@@ -126,7 +131,12 @@ def _failed(notification: Notification, attempt: int, error: str) -> Retry | Non
         notification.next_attempt_at = None
     else:
         notification.state = Notification.State.RETRYING
-        notification.next_attempt_at = timezone.now() + retry_delay(attempt)
+        retry_at = timezone.now() + retry_delay(attempt)
+        # Mail to a reporter keeps no time of day: its retry waits for the next boundary of the time-trail
+        # bucket, so the row (and the outbox row it is released to) never says when it failed. Staff mail a
+        # reporter caused (the urgent alert) retries on time: it answers the urgent clock, exact while it runs.
+        to_reporter = notification.recipient == Notification.REPORTER
+        notification.next_attempt_at = bucket_ceil(retry_at) if to_reporter else retry_at
     notification.save(update_fields=["state", "next_attempt_at", "attempts"])
     if notification.next_attempt_at is None:
         _settled(notification)
@@ -161,8 +171,7 @@ def notification_deliver(notification_id: int) -> Retry | None:
         notification.attempts = attempt
         # The day only for mail to a reporter, or caused by one (an urgent report's alert): its time would
         # say when they were here. Other mail keeps the time it went.
-        reporter_paced = notification.recipient == Notification.REPORTER or is_day_only(notification.created_at)
-        notification.sent_at = day_start() if reporter_paced else timezone.now()
+        notification.sent_at = day_start() if _reporter_paced(notification) else timezone.now()
         status = getattr(message, "anymail_status", None)
         notification.provider_message_id = (getattr(status, "message_id", None) or "")[:255] if status else ""
         notification.save(update_fields=["state", "attempts", "sent_at", "provider_message_id"])

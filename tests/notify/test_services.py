@@ -133,6 +133,24 @@ def test_a_provider_failure_returns_a_retry_after_the_first_delay(settings: Any,
     assert mailoutbox == []
 
 
+def test_a_failed_email_to_a_reporter_retries_at_a_bucket_boundary_never_at_its_exact_time(
+    settings: Any, resolver: list[int]
+) -> None:
+    """Mail to a reporter keeps no time of day (docs/privacy.md): nor does its retry, which would otherwise say
+    to the second when the first try failed, just after what the reporter did."""
+    settings.EMAIL_BACKEND = FAILING
+    settings.TIME_TRAIL_BUCKET_SECONDS = 900
+    notification = queue(recipient=Notification.REPORTER, subject_id=1)
+    moment = NOW + timedelta(minutes=3, seconds=17)
+    with time_machine.travel(moment, tick=False):
+        retry = services.notification_deliver(notification.pk)
+    assert retry is not None
+    # At least the first delay (1 minute) on, rounded up to the next quarter of an hour.
+    assert retry.at == NOW + timedelta(minutes=15)
+    notification.refresh_from_db()
+    assert notification.next_attempt_at == retry.at
+
+
 def test_after_max_attempts_the_email_is_failed_and_no_longer_retried(settings: Any) -> None:
     settings.EMAIL_BACKEND = FAILING
     notification = queue()
