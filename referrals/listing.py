@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.forms import GovukForm
+from directory.models import NationalBody
 from referrals.deadlines import ACK, OUTCOME
 from referrals.models import AuthorityAction, Referral
 from referrals.selectors import referral_queryset_for, require_authority_officer
@@ -93,6 +94,9 @@ def _narrowed(referrals: QuerySet[Referral], status: str) -> QuerySet[Referral]:
 def stage(row: dict[str, Any]) -> str:
     """The referral's stage in words, for the list's Status column."""
     if row["status"] == R.WITHDRAWN or row["case_status"] not in Referral.CASE_WITH_RECIPIENTS:
+        # A review's findings end in the case's closing: its row says the case is closed.
+        if row["case_status"] == Case.Status.CLOSED and row["body__kind"] == NationalBody.Kind.REVIEW_TEAM:
+            return "Case closed"
         if row["status"] == R.OUTCOME_RECORDED:
             return "Outcome recorded"
         return "Closed" if row["case_status"] == Case.Status.CLOSED else Case.Status(row["case_status"]).label
@@ -170,6 +174,11 @@ class ReferralFilters:
     status: str = Status.OPEN
     overdue: bool = False
     page: int = 1
+
+    @property
+    def includes_closed(self) -> bool:
+        """Whether the list already holds closed referrals (so "Include closed referrals" is not offered)."""
+        return self.status in (Status.ALL, Status.OUTCOME_RECORDED)
 
 
 @dataclass

@@ -180,6 +180,14 @@ class Referral(models.Model):
         the review team as "the independent review team", any other by its name ("Rotherham", "Ofsted")."""
         return REVIEW_TEAM_CALLED if self.to_review else self.recipient_name
 
+    @property
+    def how_sent_label(self) -> str:
+        """How it was passed on, in the recipient's words: a police force's own secure channel is "the
+        force's", any other body's "the body's" (the stored code is the same; "" when not passed on)."""
+        if self.how_sent == HowSent.SECURE_CHANNEL and self.recipient_kind == NationalBody.Kind.POLICE_FORCE:
+            return "Through the force's own secure channel"
+        return self.get_how_sent_display()
+
 
 class ReferralEscalation(models.Model):
     """One step of a referral's ladder, taken once: its acknowledgement or outcome missed, to the

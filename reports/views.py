@@ -334,8 +334,9 @@ def _documents_url(*, changing: bool, **flags: str) -> str:
 
 
 @sensitive_variables("draft")
-def _draft_file_take(request: HttpRequest, draft: DraftKey) -> str:
-    """Keep the one file sent for the draft; the refusal to show when it is not kept ("" when it is)."""
+def _draft_file_take(request: HttpRequest, draft: DraftKey) -> tuple[str, str]:
+    """Keep the one file sent for the draft; the refusal to show when it is not kept ("" when it is), and the
+    kept file's name ("" when none)."""
     upload = request.FILES.get("file")
     kept: SealedUpload | None = None
     try:
@@ -348,16 +349,29 @@ def _draft_file_take(request: HttpRequest, draft: DraftKey) -> str:
             expires_at=draft.expires_at,
         )
         kept = checked
-        return ""
+        return "", checked.incoming.name
     except UploadRefused as refused:
-        return str(refused)
+        return str(refused), ""
     except services.TooManyFiles:
-        return too_many_message()
+        return too_many_message(), ""
     finally:
         _uploads_discard(request, kept=kept)
 
 
 DOCUMENTS_FLASH = {"added": "Your file has been added.", "removed": "The file has been removed."}
+# The banner naming the file just added or removed ("photo.jpg has been added."); the name is kept in the
+# sealed draft (DOCUMENTS_DONE), never in the address.
+DOCUMENTS_FLASH_NAMED = {"added": "{name} has been added.", "removed": "{name} has been removed."}
+DOCUMENTS_DONE = "documents_done"
+
+
+def _documents_flash(done: str, state: dict[str, object]) -> str:
+    """The success banner for ``done`` ("added", "removed"), naming the file when the draft holds its name."""
+    kept = state.get(DOCUMENTS_DONE)
+    name = str(kept.get("name") or "") if isinstance(kept, dict) and kept.get("done") == done else ""
+    if name and done in DOCUMENTS_FLASH_NAMED:
+        return DOCUMENTS_FLASH_NAMED[done].format(name=name)
+    return DOCUMENTS_FLASH.get(done, "")
 
 
 @sensitive_post_parameters()
@@ -376,11 +390,11 @@ def documents(request: HttpRequest) -> HttpResponse:
     changing = request.GET.get("change") == "1"
     if request.method == "POST":
         adding = request.POST.get("action") == "add"
-        refusal = ""
+        refusal = added_name = ""
         try:
             if adding or _uploads(request):
                 # A file chosen and Continue pressed without "Add file": added all the same.
-                refusal = _draft_file_take(request, draft)
+                refusal, added_name = _draft_file_take(request, draft)
         except services.DraftGone:
             return _without_answers(request)
         if refusal:
@@ -388,15 +402,17 @@ def documents(request: HttpRequest) -> HttpResponse:
             refused = {"step": journey.DOCUMENTS, "refusal": refusal}
             state_save(request, response, purpose=DRAFT, state={"answers": answers, PENDING: refused})
             return response
+        saved: dict[str, object] = {}
         if adding:
             response = HttpResponseRedirect(_documents_url(changing=changing, done="added"))
+            saved[DOCUMENTS_DONE] = {"done": "added", "name": added_name}
         else:
             answers = {**answers, journey.DOCUMENTS: {"seen": True}}
             missing = journey.first_missing(answers)
             response = (
                 redirect("reports:question", step=missing) if missing and not changing else redirect("reports:check")
             )
-        state_save(request, response, purpose=DRAFT, state={"answers": answers})
+        state_save(request, response, purpose=DRAFT, state={"answers": answers, **saved})
         return response
     pending = state.get(PENDING)
     refusal = ""
@@ -413,7 +429,7 @@ def documents(request: HttpRequest) -> HttpResponse:
             "room": max(0, max_files() - len(files)),
             "accept": ACCEPT_ATTRIBUTE,
             "changing": changing,
-            "flash": DOCUMENTS_FLASH.get(request.GET.get("done", "")) if not refusal else "",
+            "flash": _documents_flash(request.GET.get("done", ""), state) if not refusal else "",
             "back_url": reverse("reports:check")
             if changing
             else reverse("reports:question", kwargs={"step": journey.last_step(answers)}),
@@ -422,6 +438,7 @@ def documents(request: HttpRequest) -> HttpResponse:
     )
 
 
+@sensitive_variables("draft", "names", "kept")
 @require_POST
 def documents_remove(request: HttpRequest) -> HttpResponse:
     """Remove a file chosen for the report in progress (from the documents page, or check your answers)."""
@@ -434,14 +451,18 @@ def documents_remove(request: HttpRequest) -> HttpResponse:
         public_id = uuid.UUID(str(request.POST.get("file", "")))
     except ValueError:
         public_id = None
+    names = {file.public_id: file.name for file in services.draft_files_read(draft_id=draft.id, draft_key=draft.key)}
     removed = public_id is not None and services.draft_file_remove(draft_id=draft.id, public_id=public_id)
+    kept: dict[str, object] = {"answers": _answers_of(state)}
+    if removed and public_id is not None:
+        kept[DOCUMENTS_DONE] = {"done": "removed", "name": names.get(public_id, "")}
     if request.POST.get("next") == "check":
         target = reverse("reports:check")
     else:
         flags = {"done": "removed"} if removed else {}
         target = _documents_url(changing=request.POST.get("change") == "1", **flags)
     response = HttpResponseRedirect(target)
-    state_save(request, response, purpose=DRAFT, state={"answers": _answers_of(state)})
+    state_save(request, response, purpose=DRAFT, state=kept)
     return response
 
 

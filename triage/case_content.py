@@ -261,6 +261,19 @@ def file_download(
     return file, attachment_open(attachment, key)
 
 
+# Who sent a case's file, as the refer form's choices say it beside its name.
+FILE_SENT_BY: dict[str, str] = {
+    Attachment.Source.REPORTER: "sent by the reporter",
+    Attachment.Source.HELPLINE: "sent by the helpline",
+}
+
+
+def file_senders(case: Case) -> dict[str, str]:
+    """Who sent each of the case's files, by its id ("sent by the reporter"): metadata only, nothing opened."""
+    sources = Attachment.objects.filter(report_id=case.report_id).values_list("public_id", "source")
+    return {str(public_id): FILE_SENT_BY[source] for public_id, source in sources if source in FILE_SENT_BY}
+
+
 @sensitive_variables("key")
 def file_choices(case: Case) -> list[tuple[str, str, str]]:
     """The case's files as a form offers them: id, name with type and size, and status (for the forms

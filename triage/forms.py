@@ -359,10 +359,11 @@ class ReferForm(GovukForm):
         case: Case | None = None,
         authorities: list[tuple[str, str]] | None = None,
         case_files: list[tuple[str, str, str]] | None = None,
+        file_senders: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.offer_files(case_files or [])
+        self.offer_files(case_files or [], senders=file_senders or {})
         own = case.authority if case is not None and case.authority else None
         # The case's own authority first, named and chosen (an empty value still means it, for the API).
         others = [(code, name) for code, name in authorities or [] if own is None or code != own.gss_code]
@@ -394,12 +395,18 @@ class ReferForm(GovukForm):
             self.fields["how_told"].required = True
             self.fields["how_told_note"].required = True
 
-    def offer_files(self, files: list[tuple[str, str, str]]) -> None:
+    def offer_files(self, files: list[tuple[str, str, str]], *, senders: dict[str, str] | None = None) -> None:
         """Offer the case's cleaned files (``files``: each file's id, its name as the page shows it and its
-        status); any other file of the case is refused with the reason it cannot be shared, which the page
-        also says beside the choices (``not_shareable``: a removed file aside)."""
+        status), each checkbox saying who sent the file (``senders``, by id: "sent by the reporter"); any other
+        file of the case is refused with the reason it cannot be shared, which the page also says beside the
+        choices (``not_shareable``: a removed file aside)."""
         field = cast("FileChoicesField", self.fields["attachments"])
-        field.choices = [(public_id, label) for public_id, label, status in files if status == Attachment.Status.CLEAN]
+        sent_by = senders or {}
+        field.choices = [
+            (public_id, f"{label}, {sent_by[public_id]}" if public_id in sent_by else label)
+            for public_id, label, status in files
+            if status == Attachment.Status.CLEAN
+        ]
         others = [(public_id, label, status) for public_id, label, status in files if status != Attachment.Status.CLEAN]
         field.refused = {
             public_id: f"{label} cannot be shared: {UNSHAREABLE.get(status, UNSHAREABLE[Attachment.Status.REMOVED])}"

@@ -15,7 +15,7 @@ from directory.lookup import authority_by_code, authority_choices, national_body
 from directory.models import NationalBody
 from triage import case_actions, selectors, workflow
 from triage import forms as case_forms
-from triage.case_content import file_choices
+from triage.case_content import file_choices, file_senders
 from triage.facts import Known
 from triage.models import Case, CaseFacts
 from triage.ports import SOME_AUTHORITY, referral_port
@@ -155,7 +155,13 @@ def _authorities(context: FormContext) -> dict[str, Any]:
 
 
 def _refer_options(context: FormContext) -> dict[str, Any]:
-    return {"case": context.case, "authorities": context.authorities(), "case_files": _case_files(context)}
+    senders = file_senders(context.case) if context.case is not None and context.case.pk else {}
+    return {
+        "case": context.case,
+        "authorities": context.authorities(),
+        "case_files": _case_files(context),
+        "file_senders": senders,
+    }
 
 
 def _case_files(context: FormContext) -> list[tuple[str, str, str]]:

@@ -83,7 +83,7 @@ def test_a_reporter_adds_lists_and_removes_files_then_adds_more_later(
     for name in ("minutes.txt", "rota.pdf"):
         page.get_by_label("Upload a file").set_input_files(str(chosen[name]))
         visit.submit("Add file")
-        expect(page.get_by_test_id("documents-flash")).to_contain_text("Your file has been added.")
+        expect(page.get_by_test_id("documents-flash")).to_contain_text(f"{name} has been added.")
     expect(page.get_by_test_id("file-name")).to_have_text(["minutes.txt", "rota.pdf"])
     screenshot_at_both_widths(page, "documents-two-files")
     visit.submit("Remove minutes.txt")

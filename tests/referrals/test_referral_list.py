@@ -21,7 +21,8 @@ from directory.models import LocalAuthority
 from referrals import listing as referral_list
 from referrals import services as referral_services
 from referrals.models import Referral
-from tests.factories import referral_of, sign_in, staff_user, staff_with_mfa, submit_report
+from tests.factories import referral_of, reviewed_case, sign_in, staff_user, staff_with_mfa, submit_report
+from triage import case_actions
 from triage.intake import report_route
 from triage.models import Case
 
@@ -294,3 +295,44 @@ def test_the_list_takes_the_same_number_of_queries_for_2_and_for_20_referrals(
     with_twenty = queries_for(client, f"/staff/referrals?{query}")
 
     assert with_two == with_twenty
+
+
+# --- closed referrals ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "offered"),
+    [
+        ("", True),
+        ("?status=awaiting_outcome", True),
+        ("?status=all", False),
+        ("?closed=1", False),
+        ("?status=outcome_recorded", False),
+    ],
+)
+def test_include_closed_referrals_is_offered_only_while_closed_ones_are_left_out(
+    client: Client, helpline: User, query: str, offered: bool
+) -> None:
+    refer(helpline)
+    page = client.get(f"/staff/referrals{query}").content.decode()
+    assert ('data-testid="include-closed"' in page) is offered
+    assert ("Include closed referrals" in page) is offered
+
+
+def test_a_review_whose_case_is_closed_says_case_closed_in_the_reviewers_list(helpline: User) -> None:
+    reviewer = staff_with_mfa("list-reviewer", role=User.Role.NATIONAL_REVIEWER)[0]
+    with_findings, review = reviewed_case(helpline, local_authority=authority(ROTHERHAM))
+    referral_services.referral_acknowledge(referral=review, acting_user=reviewer)
+    referral_services.referral_record_outcome(
+        referral=review, outcome="review_upheld", note="The reports were hidden.", acting_user=reviewer
+    )
+    without_findings, _ = reviewed_case(helpline, local_authority=authority(ROTHERHAM))
+    still_open, _ = reviewed_case(helpline, local_authority=authority(ROTHERHAM))
+    for case in (with_findings, without_findings):
+        case_actions.case_close(case=case, outcome="no_further_action", feedback="Thank you.", acting_user=helpline)
+    workspace = Client()
+    sign_in(workspace, reviewer)
+    page = text(workspace.get("/staff/referrals?status=all"))
+    assert f'data-testid="stage-{with_findings.case_number}">Case closed<' in page
+    assert f'data-testid="stage-{without_findings.case_number}">Case closed<' in page
+    assert f'data-testid="stage-{still_open.case_number}">Waiting for acknowledgement<' in page

@@ -119,7 +119,8 @@ def test_files_are_added_one_at_a_time_listed_removed_and_become_the_reports_on_
     added = add(client, a_file("minutes.txt"))
     assert added["Location"] == f"{DOCUMENTS}?done=added"
     page = client.get(added["Location"]).content.decode()
-    assert "Your file has been added." in page and "minutes.txt" in page
+    # The banner names the file; the name is kept in the sealed draft, never in the address.
+    assert "minutes.txt has been added." in page and "Your file has been added." not in page
     assert add(client, a_file("rota.pdf", PDF)).status_code == 302
     assert add(client, a_file("photo.png", PNG)).status_code == 302
     draft_id, draft_key = draft_of(client)
@@ -135,7 +136,7 @@ def test_files_are_added_one_at_a_time_listed_removed_and_become_the_reports_on_
     # Removed from the documents page ...
     removed = client.post(REMOVE, {"file": str(files[1].public_id)})
     assert removed["Location"] == f"{DOCUMENTS}?done=removed"
-    assert "The file has been removed." in client.get(removed["Location"]).content.decode()
+    assert "rota.pdf has been removed." in client.get(removed["Location"]).content.decode()
     # ... and a chosen file sent with Continue (without "Add file") is added all the same.
     assert add(client, a_file("email.txt", b"From: the manager\n"), action="continue")["Location"] == CHECK
 
