@@ -620,7 +620,7 @@ def referral_refer_on(
     _record(
         referral,
         AuthorityAction.Kind.REFERRED_ON,
-        f"Referred on to {body.name}, {HowSent(how_sent).label.lower()}.",
+        f"Referred on to {body.name}, {onward.how_sent_label.lower()}.",
         acting_user,
         {"onward_referral_id": onward.pk, "body": body.code, "how_sent": how_sent},
     )
