@@ -75,6 +75,8 @@ def generate_key_material(key_id: str = "dev1") -> dict[str, str]:
         "private": f"{key_id}:{_b64(bytes(private))}",
         "hmac": _b64(nacl.utils.random(32)),
         "otp": _b64(nacl.utils.random(SecretBox.KEY_SIZE)),
+        # The service signing key (core.signing): manifests, the shred log, evidence bundles.
+        "service_signing": f"{key_id}:{_b64(nacl.utils.random(32))}",
     }
 
 

@@ -28,7 +28,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.db.models.functions import Length
 
-from core import crypto, padding
+from core import crypto, keystore, padding
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,7 @@ REPADDED_COLUMNS: dict[str, SealedColumn] = {
         SealedColumn("reports.Report", "content", ""),
         SealedColumn("reports.Message", "body", "report"),
         SealedColumn("triage.CaseNote", "body", "case__report"),
+        SealedColumn("triage.LegalHold", "reason", "case__report"),
         SealedColumn("referrals.Referral", "summary", "case__report"),
         SealedColumn("referrals.AuthorityAction", "note", "case__report"),
     )
@@ -147,7 +148,7 @@ def repad_batch(*, column: str, ids: Sequence[int]) -> RepadOutcome:
         report = _report_of(row, spec.report)
         try:
             if report.pk not in keys:
-                keys[report.pk] = crypto.open_key_as_helpline(report.helpline_key_id, bytes(report.helpline_sealed_key))
+                keys[report.pk] = keystore.data_key_of(report)
             padded = crypto.reseal_padded(keys[report.pk], sealed)
         except (crypto.KeyUnavailable, nacl.exceptions.CryptoError):
             unreadable.append(row.pk)

@@ -88,6 +88,32 @@ if PRODUCTION:
         raise RuntimeError("The public service must not hold a private key: unset HELPLINE_PRIVATE_KEYS")
     if HELPLINE_ROLE in {"staff", "worker"} and not HELPLINE_PRIVATE_KEYS:
         raise RuntimeError("The staff service and workers need HELPLINE_PRIVATE_KEYS")
+# Custody keys (core/keystore.py): what a routed report's data key is wrapped under, so it expires with the
+# data. Held by the staff service and the workers only, never in the database or its backups.
+CUSTODY_KEY_STORE = os.environ.get("CUSTODY_KEY_STORE", "core.keystore.FolderKeyStore")
+CUSTODY_KEY_DIR = os.environ.get("CUSTODY_KEY_DIR", str(BASE_DIR / "var" / "custody-keys"))
+# The service signing key (core/signing.py): backup manifests, the shred log, evidence bundles. Staff tier and
+# workers only; earlier keys' public halves stay in SERVICE_VERIFY_KEYS so what they signed still verifies.
+SERVICE_SIGNING_KEY = envsecret("SERVICE_SIGNING_KEY")
+SERVICE_VERIFY_KEYS = envsecret("SERVICE_VERIFY_KEYS")
+# How long a backup is kept (docs/deploy.md). The open-cases key is replaced this often, and a replaced key is
+# destroyed once no backup taken while it was in use is kept.
+BACKUP_RETENTION_DAYS = envint("BACKUP_RETENTION_DAYS", 35)
+# The retention schedule: months after closure (or the reporter's last message or file, if later) that a
+# case's content is kept, by outcome (triage.models.Outcome). Each can be set as RETENTION_MONTHS_<OUTCOME>.
+RETENTION_MONTHS_DEFAULTS = {
+    "referred_and_acted_on": 72,
+    "substantiated": 72,
+    "partly_substantiated": 72,
+    "not_substantiated": 36,
+    "duplicate": 24,
+    "no_further_action": 24,
+    "withdrawn": 24,
+}
+RETENTION_MONTHS = {
+    outcome: envint(f"RETENTION_MONTHS_{outcome.upper()}", months)
+    for outcome, months in RETENTION_MONTHS_DEFAULTS.items()
+}
 # Seals staff authenticator (TOTP) secrets at rest (core/crypto.py otp_key); staff service and workers.
 OTP_KEY = envsecret("OTP_KEY")
 if PRODUCTION and HELPLINE_ROLE in {"staff", "worker"} and not OTP_KEY:
@@ -99,6 +125,7 @@ AUDIT_DEV_KEY_FILE = os.environ.get("AUDIT_DEV_KEY_FILE", str(BASE_DIR / "var" /
 AUDIT_MAC_KEY = envsecret("AUDIT_MAC_KEY")
 AUDIT_SIGNING_KEY = envsecret("AUDIT_SIGNING_KEY")
 AUDIT_CHECKPOINT_PATH = os.environ.get("AUDIT_CHECKPOINT_PATH", str(BASE_DIR / "var" / "audit-checkpoints.jsonl"))
+SHRED_LOG_PATH = os.environ.get("SHRED_LOG_PATH", str(BASE_DIR / "var" / "shred-log.jsonl"))
 AUDIT_CHECKPOINT_SECONDS = envint("AUDIT_CHECKPOINT_SECONDS", 300)
 # How often the supervisors and administrators are emailed again about a break in the audit trail, until one acts.
 AUDIT_ALERT_REPEAT_SECONDS = envint("AUDIT_ALERT_REPEAT_SECONDS", 3600)
@@ -136,6 +163,7 @@ INSTALLED_APPS = [
     "triage",
     "referrals",
     "oversight",
+    "lifecycle",
 ]
 # Demo accounts and bulk seeding (devdata/: seed_demo, demo_totp, seed_cases) for `make run`, the benchmarks and
 # the tests. Never installed in production, so its commands do not exist there. The image leaves the folder out

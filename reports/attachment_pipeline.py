@@ -43,7 +43,7 @@ from django.db import transaction
 from django.utils import timezone
 from nacl.exceptions import CryptoError
 
-from core import crypto
+from core import keystore
 from core.clamd import Clamd, ScannerUnavailable
 from core.secretstream import CHUNK, StreamError
 from core.timetrail import bucket_ceil
@@ -91,7 +91,7 @@ class Unavailable(Exception):
 
 def report_data_key(report: Report) -> bytes:
     """The report's data key, opened with the helpline's private key (workers only)."""
-    return crypto.open_key_as_helpline(report.helpline_key_id, bytes(report.helpline_sealed_key))
+    return keystore.data_key_of(report)
 
 
 def retry_delay(attempt: int) -> timedelta:

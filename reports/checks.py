@@ -7,13 +7,16 @@ from django.core.checks import CheckMessage, Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
-from core import crypto
+from core import crypto, keystore
 from reports.models import Report
 
 
 def missing_private_key_ids() -> set[str]:
-    used = set(Report.objects.values_list("helpline_key_id", flat=True).distinct())
-    return used - crypto.loaded_private_key_ids()
+    """Key ids rows name that this process cannot load: helpline private keys, and custody keys that are
+    neither in the key store nor recorded as destroyed (core.keystore)."""
+    used = set(Report.objects.exclude(helpline_key_id="").values_list("helpline_key_id", flat=True).distinct())
+    custody = set(Report.objects.exclude(custody_key_id="").values_list("custody_key_id", flat=True).distinct())
+    return (used - crypto.loaded_private_key_ids()) | keystore.unloadable(custody)
 
 
 @register(Tags.database)
@@ -28,7 +31,10 @@ def reports_sealed_to_loaded_keys(app_configs: Any, databases: Any = None, **kwa
         return [
             Error(
                 f"Reports are sealed to key ids this process cannot load: {sorted(missing)}",
-                hint="Restore the escrowed private key into HELPLINE_PRIVATE_KEYS; never start without it.",
+                hint=(
+                    "Restore the escrowed key (HELPLINE_PRIVATE_KEYS, or the custody key into CUSTODY_KEY_DIR); "
+                    "never start without it."
+                ),
                 id="reports.E001",
             )
         ]
@@ -46,5 +52,5 @@ def refuse_to_start_without_keys() -> None:
     if missing:
         raise ImproperlyConfigured(
             f"Reports are sealed to key ids this process cannot load: {sorted(missing)}. "
-            "Restore the escrowed private key into HELPLINE_PRIVATE_KEYS."
+            "Restore the escrowed private key into HELPLINE_PRIVATE_KEYS, or the custody key into CUSTODY_KEY_DIR."
         )

@@ -137,6 +137,13 @@ class Report(models.Model):
     reporter_kdf_opslimit = models.PositiveIntegerField()
     reporter_kdf_memlimit = models.PositiveBigIntegerField()
     reporter_wrapped_key = models.BinaryField()
+    # Once routed, the data key is wrapped under a custody key instead of the helpline's (core.keystore):
+    # the open-cases key, its destruction month's epoch key, or the legal-hold key.
+    custody_key_id = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    custody_wrapped_key = models.BinaryField(default=b"", blank=True)
+    # The day the retention schedule (or an approved early destruction) destroyed what people wrote: the
+    # row stays as a stub of metadata, and no key opens anything of it.
+    content_destroyed_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -160,6 +167,8 @@ class Report(models.Model):
 ENVELOPE_FIELDS = (
     "helpline_key_id",
     "helpline_sealed_key",
+    "custody_key_id",
+    "custody_wrapped_key",
     "reporter_kdf_salt",
     "reporter_kdf_opslimit",
     "reporter_kdf_memlimit",

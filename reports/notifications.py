@@ -12,7 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
-from core import crypto
+from core import crypto, keystore
 from notify.models import Notification
 from notify.registry import register_resolver, register_templates
 from notify.services import notification_queue
@@ -30,7 +30,7 @@ def reporter_address(report_id: int) -> str:
     report = Report.objects.get(pk=report_id)
     if not report.has_contact_email:
         return ""
-    data_key = crypto.open_key_as_helpline(report.helpline_key_id, bytes(report.helpline_sealed_key))
+    data_key = keystore.data_key_of(report)
     content = crypto.open_content(data_key, bytes(report.content))
     contact = content.get("contact")
     return str(contact.get("email", "")) if isinstance(contact, dict) else ""

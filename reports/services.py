@@ -57,6 +57,10 @@ class ReportNotFound(Exception):
     """No report opens with this reference and access code. Deliberately says nothing more."""
 
 
+class ReportDestroyed(ReportNotFound):
+    """The report's content was destroyed under the retention schedule (the day is ``args[0]``)."""
+
+
 class AccessThrottled(Exception):
     """Too many wrong attempts for this reference from this client: refused for a while."""
 
@@ -249,6 +253,8 @@ def envelope(*, key_id: str, helpline_sealed: bytes, reporter_wrap: crypto.Repor
     values = (
         key_id,
         helpline_sealed,
+        "",
+        b"",
         reporter_wrap.salt,
         reporter_wrap.params.opslimit,
         reporter_wrap.params.memlimit,
@@ -503,6 +509,10 @@ def report_unlock(*, reference: str, access_code: str, client: str) -> tuple[Rep
     if report is None or code is None:
         crypto.dummy_derivation()
         raise ReportNotFound
+    if report.content_destroyed_on is not None:
+        # Nothing is left to open: the reporter is told so, whatever the code, after the same wait.
+        crypto.dummy_derivation()
+        raise ReportDestroyed(report.content_destroyed_on)
     data_key = crypto.unwrap_key_for_reporter(_reporter_wrap(report), code)
     if data_key is None:
         raise ReportNotFound

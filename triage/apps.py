@@ -6,6 +6,7 @@ class TriageConfig(AppConfig):
     verbose_name = "Triage"
 
     def ready(self) -> None:
+        import triage.checks  # noqa: F401  (registers the check)
         from triage.handlers import register_handlers
         from triage.notifications import register_case_templates
 

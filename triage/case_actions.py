@@ -35,7 +35,7 @@ from reports.attachments import (
 from reports.filetypes import RefusedType, sniff
 from reports.models import URGENT_TRIAGE, Attachment, ConcernType, Message, Report
 from reports.uploads import SealedUpload
-from triage import deadlines, workflow
+from triage import deadlines, retention, workflow
 from triage.case_content import case_data_key, report_data_key
 from triage.events import case_event
 from triage.facts import (
@@ -291,6 +291,7 @@ def case_close(*, case: Case, outcome: str, feedback: str, acting_user: User) ->
     case.outcome = outcome
     case.closed_at = timezone.now()
     case.save(update_fields=["outcome", "closed_at"])
+    retention.on_closed(case)
     return case_move(case, "close", acting_user, {"outcome": outcome, "message_id": message.pk})
 
 
@@ -313,6 +314,7 @@ def case_reopen(*, case: Case, reason: str, acting_user: User) -> Case:
     case.outcome = ""
     case.closed_at = None
     case.save(update_fields=["outcome", "closed_at"])
+    retention.on_reopened(case)
     return case_move(case, "reopen", acting_user, {"note_id": note.pk, "previous_outcome": previous})
 
 

@@ -14,7 +14,7 @@ from django.template.defaultfilters import filesizeformat
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
-from core import crypto
+from core import crypto, keystore
 from reports.attachments import FileMeta, attachment_meta, attachment_open
 from reports.filetypes import BY_CONTENT_TYPE, JPEG, PNG
 from reports.models import Attachment, Message, Report
@@ -25,7 +25,7 @@ from triage.models import Case, CaseNote
 @sensitive_variables("report")
 def report_data_key(report: Report) -> bytes:
     """A report's data key, opened with the helpline's private key (staff service and workers only)."""
-    return crypto.open_key_as_helpline(report.helpline_key_id, bytes(report.helpline_sealed_key))
+    return keystore.data_key_of(report)
 
 
 def case_data_key(case: Case) -> bytes:

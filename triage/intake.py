@@ -12,7 +12,7 @@ from core.identifiers import first_free, new_case_number
 from core.timetrail import day_start, reporter_paced
 from directory.models import LocalAuthority
 from reports.models import Attachment, Message, Report
-from triage import deadlines, routing
+from triage import deadlines, retention, routing
 from triage.events import case_event, case_events
 from triage.links import cases_link
 from triage.models import Case, Queue
@@ -78,6 +78,8 @@ def _report_route(*, report_id: int) -> Case:
     report.status = Report.Status.ROUTED
     report.urgent_triage_due_at = None  # the case runs the clock now
     report.save(update_fields=["status", "urgent_triage_due_at"])
+    # The helpline-sealed copy of the data key goes: it now sits under the open-cases key (core.keystore).
+    retention.on_routed(case)
     case_event(
         kind="case_routed",
         case=case,
@@ -142,6 +144,8 @@ def _back_to_the_helpline(*, report_id: int) -> Case:
     if case.status in transition.allowed_from and transition.to:
         case.status = transition.to
         case.save(update_fields=["status"])
+    # The reporter wrote or sent a file: a closed case's retention clock starts again.
+    retention.on_reporter_activity(case)
     return case
 
 

@@ -69,6 +69,9 @@ class Case(models.Model):
     escalated_to_police = models.BooleanField(default=False)
     # National oversight has been alerted about one of the case's referrals (referrals.escalations).
     escalated = models.BooleanField(default=False)
+    # The retention schedule (triage.retention): the day a closed case's content is due to be destroyed,
+    # from its outcome's period after closure or the reporter's last message or file. None while it is open.
+    destroy_on = models.DateField(null=True, blank=True, db_index=True)
 
     class Meta:
         indexes = [
@@ -191,3 +194,42 @@ class CaseFacts(models.Model):
 
     def __str__(self) -> str:
         return f"facts of case {self.case_id}"
+
+
+class LegalHold(models.Model):
+    """A case kept beyond its retention period (an inquiry's notice, a court order, a police request): the
+    schedule skips it until the hold is released. Its data key sits under the held key meanwhile
+    (core.keystore). The reason is sealed with the case's data key; the basis is in clear."""
+
+    class Basis(models.TextChoices):
+        INQUIRY_NOTICE = "inquiry_notice", "A notice from a statutory inquiry (Inquiries Act 2005)"
+        COURT_ORDER = "court_order", "A court order"
+        POLICE_REQUEST = "police_request", "A police request"
+        LITIGATION = "litigation", "Legal proceedings, actual or expected"
+        EVIDENCE_EXPORT = "evidence_export", "Shared as evidence"
+        OTHER = "other", "Another legal reason"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="legal_holds")
+    basis = models.CharField(max_length=24, choices=Basis.choices)
+    reason = models.BinaryField(default=b"")
+    # A hold placed on a linked case because of a hold on this one.
+    linked_from = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="linked")
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    placed_on = models.DateField()
+    # Held cases are reviewed every year.
+    review_due_on = models.DateField()
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    released_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(released_on__isnull=True), name="legal_hold_one_active_per_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"legal hold {self.pk} on case {self.case_id}"

@@ -148,6 +148,14 @@ def case_note(world: World, text: str) -> int:
     return stored_length(CaseNote, "body", note.pk)
 
 
+def legal_hold_reason(world: World, text: str) -> int:
+    from triage import retention
+    from triage.models import LegalHold
+
+    (hold,) = retention.hold_place(case=world.routed(), basis="court_order", reason=text, acting_user=world.handler)
+    return stored_length(LegalHold, "reason", hold.pk)
+
+
 def referral_summary(world: World, text: str) -> int:
     referral = referral_services.case_refer(
         case=world.routed(), summary=text, share_identity=False, acting_user=world.handler
@@ -238,6 +246,7 @@ WRITERS: dict[str, dict[str, Callable[[World, str], int]]] = {
     "reports.Draft.ciphertext": {"answers between question pages": draft_answers},
     "reports.Attachment.meta": {"a file's name": file_name},
     "triage.CaseNote.body": {"internal note": case_note},
+    "triage.LegalHold.reason": {"legal hold's reason": legal_hold_reason},
     "referrals.Referral.summary": {"referral summary": referral_summary},
     "referrals.AuthorityAction.note": {
         "authority's note": authority_note,
@@ -253,6 +262,7 @@ NOT_WRITTEN_TEXT = {
     "reports.Report.helpline_sealed_key": "the 32-byte data key in a sealed box: always 80 bytes",
     "reports.Report.reporter_kdf_salt": "a 16-byte Argon2id salt",
     "reports.Report.reporter_wrapped_key": "the 32-byte data key in a secretbox: always 72 bytes",
+    "reports.Report.custody_wrapped_key": "the 32-byte data key in a secretbox under a custody key: always 72 bytes",
     "reports.Attachment.key_wrap": "a file's 32-byte key in a secretbox: always 72 bytes",
     "reports.Attachment.header": "a secretstream header: always 24 bytes",
     # A file's content: secretstream chunks of 64 KiB each, the last padded up to the bucket (core.secretstream;
@@ -336,7 +346,18 @@ def test_nothing_outside_core_crypto_seals_with_pynacl_itself() -> None:
     )
     # core.secretstream seals files, padded to buckets of whole chunks.
     own = {ROOT / "core" / "crypto.py", ROOT / "core" / "secretstream.py"}
-    packages = ["helpline", "oversight", "triage", "reports", "outbox", "accounts", "directory", "audit", "core"]
+    packages = [
+        "helpline",
+        "lifecycle",
+        "oversight",
+        "triage",
+        "reports",
+        "outbox",
+        "accounts",
+        "directory",
+        "audit",
+        "core",
+    ]
     found = [
         f"{path.relative_to(ROOT)}:{number}"
         for package in packages
@@ -550,7 +571,7 @@ def test_a_batch_is_idempotent_and_leaves_rows_it_cannot_open(local_authorities:
     lost = unpad_in_place(
         CaseNote, "body", case_actions.case_add_note(case=other, body="x", acting_user=handler).pk, case_data_key(other)
     )
-    Report.objects.filter(pk=other.report_id).update(helpline_key_id="a-key-nobody-holds")
+    Report.objects.filter(pk=other.report_id).update(custody_key_id="open-19990101")  # a key nobody holds
     ids = [row.pk for row in [*old, lost]] + [10**9]  # and a row purged since it was queued
 
     first = repad_batch(column="triage.CaseNote.body", ids=ids)

@@ -1,0 +1,290 @@
+"""Custody keys: the keys a routed report's data key is wrapped under, so that it expires with the data.
+
+A report's data key is first sealed to the helpline's long-lived, escrowed X25519 key (core.crypto), which
+the public service can seal to and only the staff service and workers can open. Once the report is routed,
+that copy is removed and the data key is wrapped (core.crypto.seal_key_with) under one custody key instead:
+
+- ``open-YYYYMMDD``: the open-cases key, replaced every backup-retention period (``BACKUP_RETENTION_DAYS``);
+- ``epoch-YYYY-MM``: a closed case's key, one per calendar month of its destruction date;
+- ``held-YYYYMMDD``: a case on legal hold.
+
+Custody keys live with the staff service and the workers only, in a key store (a folder by default,
+``CUSTODY_KEY_DIR``; a KMS fits behind ``KeyStore``), never in the database, its backups, the public tier or
+the helpline key's escrow. The database records each key's id and dates (``core.models.CustodyKey``), never
+its material. Destroying an epoch key once its cases are shredded makes every backup's copy of them
+undecryptable by staff: only the reporter's own access code still opens their own report in an old backup.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import secrets
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from core import crypto
+
+OPEN = "open"
+EPOCH = "epoch"
+HELD = "held"
+KINDS = (OPEN, EPOCH, HELD)
+_KEY_ID = re.compile(r"^(open|held)-\d{8}(-\d+)?$|^epoch-\d{4}-\d{2}$")
+
+
+class KeyDestroyed(crypto.KeyUnavailable):
+    """The custody key was destroyed: what it wrapped is gone for good (the retention schedule did it)."""
+
+
+class ContentDestroyed(crypto.KeyUnavailable):
+    """The report's content was destroyed under the retention schedule: no key opens it."""
+
+
+def kind_of(key_id: str) -> str:
+    if not _KEY_ID.match(key_id):
+        raise ValueError(f"Not a custody key id: {key_id!r}")
+    return key_id.split("-", 1)[0]
+
+
+def epoch_key_id(destroy_on: date) -> str:
+    return f"epoch-{destroy_on.year:04d}-{destroy_on.month:02d}"
+
+
+def epoch_month_end(key_id: str) -> date:
+    """The last day of an epoch key's month: its cases are all due by then."""
+    year, month = (int(part) for part in key_id.removeprefix("epoch-").split("-"))
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return date.fromordinal(following.toordinal() - 1)
+
+
+# --- the store ----------------------------------------------------------------------------------------
+
+
+class KeyStore(Protocol):
+    """Where custody keys' material lives. ``load`` returns None for a key that is not there."""
+
+    def load(self, key_id: str) -> bytes | None: ...
+
+    def create(self, key_id: str) -> bytes: ...
+
+    def destroy(self, key_id: str) -> None: ...
+
+    def key_ids(self) -> set[str]: ...
+
+
+class FolderKeyStore:
+    """One file per key (``<key_id>.key``, base64, mode 0600) in ``CUSTODY_KEY_DIR``. Creating is atomic
+    across processes (a complete file is linked into place, or the one already there is used); destroying
+    overwrites the file before unlinking it."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+
+    def _path(self, key_id: str) -> Path:
+        kind_of(key_id)
+        return self.folder / f"{key_id}.key"
+
+    def load(self, key_id: str) -> bytes | None:
+        try:
+            raw = base64.b64decode(self._path(key_id).read_bytes().strip(), validate=True)
+        except FileNotFoundError:
+            return None
+        if len(raw) != crypto.KEY_BYTES:
+            raise crypto.KeyUnavailable(f"Custody key {key_id!r} is damaged")
+        return raw
+
+    def create(self, key_id: str) -> bytes:
+        existing = self.load(key_id)
+        if existing is not None:
+            return existing
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        raw = secrets.token_bytes(crypto.KEY_BYTES)
+        tmp = self.folder / f".{key_id}.{secrets.token_hex(6)}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, base64.b64encode(raw))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, self._path(key_id))
+        except FileExistsError:
+            raw = self.load(key_id) or raw
+        finally:
+            tmp.unlink(missing_ok=True)
+        return raw
+
+    def destroy(self, key_id: str) -> None:
+        path = self._path(key_id)
+        try:
+            fd = os.open(path, os.O_WRONLY)
+        except FileNotFoundError:
+            return
+        try:
+            size = os.fstat(fd).st_size
+            os.write(fd, b"\0" * size)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        path.unlink(missing_ok=True)
+
+    def key_ids(self) -> set[str]:
+        if not self.folder.is_dir():
+            return set()
+        return {path.stem for path in self.folder.glob("*.key") if _KEY_ID.match(path.stem)}
+
+
+def store() -> KeyStore:
+    """The configured store (read each time, so a test can point it at a folder of its own)."""
+    if settings.HELPLINE_ROLE == "public":
+        raise crypto.KeyUnavailable("The public service holds no custody key")
+    factory = import_string(settings.CUSTODY_KEY_STORE)
+    return factory(settings.CUSTODY_KEY_DIR)  # type: ignore[no-any-return]
+
+
+# --- keys by purpose --------------------------------------------------------------------------------------
+
+
+def _registered(key_id: str) -> bytes:
+    """The key's material, created (and recorded) when it is first needed. A key recorded as destroyed is
+    never made again: what was wrapped under it must stay unreadable."""
+    from core.models import CustodyKey
+
+    try:
+        with transaction.atomic():
+            record, _ = CustodyKey.objects.get_or_create(
+                key_id=key_id, defaults={"kind": kind_of(key_id), "created_on": timezone.localdate()}
+            )
+    except IntegrityError:
+        record = CustodyKey.objects.get(key_id=key_id)
+    if record.destroyed_on is not None:
+        raise KeyDestroyed(f"Custody key {key_id!r} was destroyed on {record.destroyed_on}")
+    return store().create(key_id)
+
+
+def _current(kind: str) -> str:
+    """The open-cases or held key in use: the newest not retired, or a new one made today."""
+    from core.models import CustodyKey
+
+    current = (
+        CustodyKey.objects.filter(kind=kind, retired_on__isnull=True, destroyed_on__isnull=True)
+        .order_by("-created_on", "-key_id")
+        .values_list("key_id", flat=True)
+        .first()
+    )
+    return current or f"{kind}-{timezone.localdate():%Y%m%d}"
+
+
+def open_key_id() -> str:
+    return _current(OPEN)
+
+
+def held_key_id() -> str:
+    return _current(HELD)
+
+
+def fresh_key_id(kind: str) -> str:
+    """An id for a new open-cases or held key, made today (with a suffix when one was made today already)."""
+    from core.models import CustodyKey
+
+    base = f"{kind}-{timezone.localdate():%Y%m%d}"
+    taken = set(CustodyKey.objects.filter(key_id__startswith=base).values_list("key_id", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def load(key_id: str) -> bytes:
+    """A custody key's material, to open with. Never creates one."""
+    raw = store().load(key_id)
+    if raw is None:
+        from core.models import CustodyKey
+
+        if CustodyKey.objects.filter(key_id=key_id, destroyed_on__isnull=False).exists():
+            raise KeyDestroyed(f"Custody key {key_id!r} was destroyed")
+        raise crypto.KeyUnavailable(f"No custody key {key_id!r} in the key store")
+    return raw
+
+
+def destroy(key_id: str) -> None:
+    """Destroy a custody key's material and record the day. Callers check first that nothing still needs it."""
+    from core.models import CustodyKey
+
+    CustodyKey.objects.update_or_create(
+        key_id=key_id,
+        defaults={"kind": kind_of(key_id), "destroyed_on": timezone.localdate()},
+        create_defaults={
+            "kind": kind_of(key_id),
+            "created_on": timezone.localdate(),
+            "destroyed_on": timezone.localdate(),
+        },
+    )
+    store().destroy(key_id)
+
+
+# --- a report's data key ------------------------------------------------------------------------------
+
+
+class Envelope(Protocol):
+    """A report's key columns (reports.models.Report): core imports no app."""
+
+    helpline_key_id: str
+    helpline_sealed_key: bytes | memoryview
+    custody_key_id: str
+    custody_wrapped_key: bytes | memoryview
+
+
+def wrap(key_id: str, data_key: bytes) -> bytes:
+    return crypto.seal_key_with(_registered(key_id), data_key)
+
+
+def data_key_of(report: Envelope) -> bytes:
+    """The report's data key, opened with whichever key holds it (staff service and workers only)."""
+    if report.custody_key_id:
+        return crypto.open_key_with(load(report.custody_key_id), bytes(report.custody_wrapped_key))
+    if report.helpline_key_id:
+        return crypto.open_key_as_helpline(report.helpline_key_id, bytes(report.helpline_sealed_key))
+    raise ContentDestroyed("This report's content was destroyed")
+
+
+CUSTODY_FIELDS = ["helpline_key_id", "helpline_sealed_key", "custody_key_id", "custody_wrapped_key"]
+
+
+def place(report: Envelope, key_id: str, data_key: bytes | None = None) -> list[str]:
+    """Wrap the report's data key under ``key_id`` and drop every other staff copy (the helpline-sealed one
+    included). Returns the fields to save. The reporter's own wrap is left as it is."""
+    if data_key is None:
+        data_key = data_key_of(report)
+    report.custody_wrapped_key = wrap(key_id, data_key)
+    report.custody_key_id = key_id
+    report.helpline_key_id = ""
+    report.helpline_sealed_key = b""
+    return CUSTODY_FIELDS
+
+
+def unloadable(key_ids: set[str]) -> set[str]:
+    """Of the custody key ids rows name, those this process cannot load and that are not recorded as
+    destroyed: a lost key file must never silently make reports unreadable."""
+    from core.models import CustodyKey
+
+    if not key_ids:
+        return set()
+    try:
+        keys = store()
+    except crypto.KeyUnavailable:
+        return set()
+    missing = {key_id for key_id in key_ids if keys.load(key_id) is None}
+    destroyed = set(
+        CustodyKey.objects.filter(key_id__in=missing, destroyed_on__isnull=False).values_list("key_id", flat=True)
+    )
+    return missing - destroyed

@@ -1,0 +1,115 @@
+"""Crypto-shredding: destroying a case's content so that no key, old or new, opens anything of it.
+
+First the means to decrypt go (the report's data key under its custody key or the helpline's, and the
+reporter's access-code wrap), then the ciphertext: the report's content, its messages, its files' sealed
+chunks, names and keys, the case's notes, its legal holds' reasons, its referrals' summaries, particulars
+and references, and the authorities' notes, in one transaction per case. Files are rows (AttachmentChunk),
+so their deletion commits with the rest.
+
+What stays is a stub of metadata: the case number, dates, authority, outcome, concern-type codes, the
+categorical facts (triage.CaseFacts), the deadline figures and the audit trail (which never held content,
+so its chain still verifies). ``Report.content_destroyed_on`` says when.
+
+Reports that share a data key (a retaliation report filed through a check-in shares its original's) are a
+family, destroyed together: destroying one alone would leave its key opening the other's sibling rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from lifecycle import shredlog
+from referrals.models import AuthorityAction, Referral
+from reports.models import Attachment, AttachmentChunk, Message, Report
+from triage.events import case_event
+from triage.models import Case, CaseNote, LegalHold
+
+# The columns a report's data key seals, by model: emptied when its case is destroyed.
+REPORT_EMPTIED = {
+    "content": b"",
+    "helpline_key_id": "",
+    "helpline_sealed_key": b"",
+    "custody_key_id": "",
+    "custody_wrapped_key": b"",
+    "reporter_kdf_salt": b"",
+    "reporter_wrapped_key": b"",
+}
+
+
+class CaseHeld(Exception):
+    """A case on legal hold is never destroyed."""
+
+
+def family_of(report: Report) -> list[Report]:
+    """The reports that share this one's data key: the original and its retaliation reports."""
+    root = report.retaliation_of_id or report.pk
+    return list(Report.objects.filter(Q(pk=root) | Q(retaliation_of_id=root)).order_by("pk"))
+
+
+@dataclass(frozen=True)
+class Destroyed:
+    case_numbers: list[str]
+    destroyed_on: date
+
+
+def _empty_report(report: Report) -> None:
+    Message.objects.filter(report=report).update(body=b"")
+    attachments = Attachment.objects.filter(report=report)
+    AttachmentChunk.objects.filter(attachment__in=attachments).delete()
+    attachments.update(key_wrap=b"", header=b"", meta=b"", chunk_count=0)
+
+
+def _empty_case(case: Case) -> None:
+    CaseNote.objects.filter(case=case).update(body=b"")
+    LegalHold.objects.filter(case=case).update(reason=b"")
+    Referral.objects.filter(case=case).update(summary=b"", particulars=b"", sent_reference=b"")
+    AuthorityAction.objects.filter(case=case).update(note=b"")
+
+
+@transaction.atomic
+def shred_family(
+    report: Report, *, why: str, acting_users: tuple[User, ...] = (), detail: dict[str, object] | None = None
+) -> Destroyed:
+    """Destroy the content of a report and every report sharing its data key, and record it: a
+    ``content_destroyed`` event on each case and a line each in the shred log (written before this commits).
+    Idempotent: content already destroyed stays so. Raises CaseHeld if any of the cases is on legal hold."""
+    today = timezone.localdate()
+    members = list(
+        Report.objects.select_for_update(of=("self",))
+        .filter(pk__in=[member.pk for member in family_of(report)])
+        .order_by("pk")
+    )
+    cases = {case.report_id: case for case in Case.objects.filter(report__in=members).select_for_update(of=("self",))}
+    if LegalHold.objects.filter(case__in=cases.values(), released_on__isnull=True).exists():
+        raise CaseHeld("A case on legal hold is never destroyed")
+    pending = [member for member in members if member.content_destroyed_on is None]
+    entries: list[shredlog.ShredEntry] = []
+    for member in pending:
+        Report.objects.filter(pk=member.pk).update(**REPORT_EMPTIED, content_destroyed_on=today)
+        _empty_report(member)
+        case = cases.get(member.pk)
+        if case is not None:
+            _empty_case(case)
+            case_event(
+                kind="content_destroyed",
+                case=case,
+                actor=acting_users[0] if acting_users else None,
+                detail={
+                    "why": why,
+                    "destroyed_on": today.isoformat(),
+                    "by": [user.username for user in acting_users],
+                    **(detail or {}),
+                },
+            )
+            entries.append(shredlog.ShredEntry(case.case_number, member.reference, today))
+        else:
+            entries.append(shredlog.ShredEntry("", member.reference, today))
+    # Durable before the commit: a destroyed case is always in the log (restore re-applies it).
+    shredlog.append(entries)
+    return Destroyed(case_numbers=[entry.case_number for entry in entries if entry.case_number], destroyed_on=today)

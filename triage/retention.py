@@ -1,0 +1,195 @@
+"""The retention schedule's clock, and which custody key holds a case's data key (core.keystore).
+
+A case's content is kept for its outcome's period (``RETENTION_MONTHS``) after closure, or after the
+reporter's last message or file if that came later. While the case is open its data key sits under the
+open-cases key; at closure it moves to the epoch key of its destruction month; on legal hold, to the held
+key. A reporter's message or file on a closed case moves its destruction day, and its key, later.
+
+Every move happens in the caller's transaction, with the report row locked by it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from accounts.models import User
+from core import crypto, keystore
+from reports.models import Attachment, Message, Report
+from triage.events import case_event
+from triage.models import Case, CaseLink, LegalHold, Outcome
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    last = following.toordinal() - 1
+    return date.fromordinal(min(date(year, month, 1).toordinal() + day.day - 1, last))
+
+
+def period_months(outcome: str) -> int:
+    """The outcome's retention period in months. Every outcome has one (a system check says so)."""
+    return int(settings.RETENTION_MONTHS[outcome])
+
+
+def missing_periods() -> list[str]:
+    return [outcome for outcome in Outcome.values if outcome not in settings.RETENTION_MONTHS]
+
+
+def last_reporter_activity(report: Report) -> date | None:
+    """The day of the reporter's last message or file on their report (days only are kept)."""
+    message = (
+        Message.objects.filter(report=report, direction=Message.Direction.FROM_REPORTER)
+        .aggregate(last=Max("sent_on"))
+        .get("last")
+    )
+    file = (
+        Attachment.objects.filter(report=report, source=Attachment.Source.REPORTER)
+        .aggregate(last=Max("added_on"))
+        .get("last")
+    )
+    days = [day for day in (message, file) if day is not None]
+    return max(days) if days else None
+
+
+def due_day(*, closed_on: date, outcome: str, activity: date | None) -> date:
+    """The destruction day of a case closed on ``closed_on`` whose reporter last wrote on ``activity``."""
+    start = max(closed_on, activity) if activity is not None else closed_on
+    return add_months(start, period_months(outcome))
+
+
+def destruction_day(case: Case) -> date | None:
+    """When a closed case's content is due to be destroyed; None while it is open."""
+    if case.closed_at is None or not case.outcome:
+        return None
+    return due_day(
+        closed_on=timezone.localdate(case.closed_at),
+        outcome=case.outcome,
+        activity=last_reporter_activity(case.report),
+    )
+
+
+def on_hold(case: Case) -> bool:
+    return LegalHold.objects.filter(case=case, released_on__isnull=True).exists()
+
+
+def custody_key_for(case: Case) -> str:
+    """The custody key a case's data key belongs under now."""
+    if on_hold(case):
+        return keystore.held_key_id()
+    if case.destroy_on is not None:
+        return keystore.epoch_key_id(case.destroy_on)
+    return keystore.open_key_id()
+
+
+def rehome(case: Case) -> None:
+    """Recompute the case's destruction day, and move its data key to the custody key it belongs under
+    (nothing is written when both are right already). Destroyed content is left as it is. Runs in the
+    caller's transaction, and locks the report row against a rotation re-wrapping it meanwhile."""
+    report = Report.objects.select_for_update(of=("self",)).get(pk=case.report_id)
+    case.report = report
+    if report.content_destroyed_on is not None:
+        return
+    destroy_on = destruction_day(case)
+    if destroy_on != case.destroy_on:
+        case.destroy_on = destroy_on
+        Case.objects.filter(pk=case.pk).update(destroy_on=destroy_on)
+    key_id = custody_key_for(case)
+    if report.custody_key_id != key_id:
+        fields = keystore.place(report, key_id)
+        Report.objects.filter(pk=report.pk).update(**{field: getattr(report, field) for field in fields})
+
+
+def on_routed(case: Case) -> None:
+    """A report became a case: its data key leaves the helpline key for the open-cases key."""
+    rehome(case)
+
+
+def on_closed(case: Case) -> None:
+    rehome(case)
+
+
+def on_reopened(case: Case) -> None:
+    rehome(case)
+
+
+def on_reporter_activity(case: Case) -> None:
+    """A reporter's message or file restarts a closed case's clock."""
+    rehome(case)
+
+
+# --- legal hold ------------------------------------------------------------------------------------------
+
+HOLD_REVIEW_MONTHS = 12
+
+
+def linked_cases(case: Case) -> list[Case]:
+    """The cases linked to this one, either way round (a duplicate, a retaliation report)."""
+    ids = set(CaseLink.objects.filter(case=case).values_list("other_id", flat=True)) | set(
+        CaseLink.objects.filter(other=case).values_list("case_id", flat=True)
+    )
+    ids.discard(case.pk)
+    return list(Case.objects.filter(pk__in=ids).select_related("report").order_by("pk"))
+
+
+@sensitive_variables("reason")
+def hold_place(*, case: Case, basis: str, reason: str, acting_user: User) -> list[LegalHold]:
+    """Put a case and its linked cases on legal hold (a case already held keeps its hold). Each new hold is
+    an audit event and moves the case's data key under the held key. Returns the holds placed."""
+    if basis not in LegalHold.Basis.values:
+        raise ValueError("Choose the legal basis for the hold.")
+    if not reason.strip():
+        raise ValueError("Say why the case must be kept.")
+    today = timezone.localdate()
+    placed: list[LegalHold] = []
+    origin: LegalHold | None = None
+    for target in [case, *linked_cases(case)]:
+        locked = Case.objects.select_for_update(of=("self",)).select_related("report").get(pk=target.pk)
+        if locked.report.content_destroyed_on is not None or on_hold(locked):
+            continue
+        hold = LegalHold.objects.create(
+            case=locked,
+            basis=basis,
+            reason=crypto.seal_text(keystore.data_key_of(locked.report), reason.strip()),
+            linked_from=origin,
+            placed_by=acting_user,
+            placed_on=today,
+            review_due_on=add_months(today, HOLD_REVIEW_MONTHS),
+        )
+        origin = origin or hold
+        rehome(locked)
+        case_event(
+            kind="legal_hold_placed",
+            case=locked,
+            actor=acting_user,
+            detail={"hold_id": hold.pk, "basis": basis, "linked_from": case.case_number if locked != case else None},
+        )
+        placed.append(hold)
+    return placed
+
+
+def hold_release(*, case: Case, acting_user: User) -> LegalHold | None:
+    """Release a case's hold: the schedule applies to it again (a closed case whose day has passed is
+    destroyed at the schedule's next run). An audit event."""
+    locked = Case.objects.select_for_update(of=("self",)).select_related("report").get(pk=case.pk)
+    hold = LegalHold.objects.filter(case=locked, released_on__isnull=True).first()
+    if hold is None:
+        return None
+    hold.released_by = acting_user
+    hold.released_on = timezone.localdate()
+    hold.save(update_fields=["released_by", "released_on"])
+    rehome(locked)
+    case_event(kind="legal_hold_released", case=locked, actor=acting_user, detail={"hold_id": hold.pk})
+    return hold
+
+
+def hold_reason(hold: LegalHold) -> str:
+    """A hold's reason, opened with its case's data key (staff service only; the caller audits the view)."""
+    return crypto.open_text(keystore.data_key_of(hold.case.report), bytes(hold.reason))
