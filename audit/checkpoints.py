@@ -25,6 +25,13 @@ the chain alone, so the interval bounds what can vanish unnoticed.
 
 Lines of format /1, written before trails had ids, are still read: as legacy checkpoints of the database
 they name, checked like the others.
+
+A legitimate restore to an earlier point (lifecycle.restore) looks like a deleted tail, and the events written
+after it reuse the lost events' ids. On request (``manage.py audit_restore_epoch``) the checkpointer writes a
+*restore* line naming the backup's head, once that head is vouched for (an earlier checkpoint of this trail
+names the same event, hash and count, or the caller checked the backup manifest's signature) and the table
+continues from it. Lines before a restore epoch are then checked only up to its head, the trail goes on from
+it as from a checkpoint, and ``verify_audit`` always says which events the restore lost.
 """
 
 from __future__ import annotations
@@ -68,6 +75,9 @@ SIGNED_FIELDS = (
 )
 CHECKPOINT = "checkpoint"
 BREAK = "break"
+# A restore epoch: the database was restored from a backup whose signed manifest named this head. Lines before
+# it are checked only up to its head; the chain continues from it (ids after it may be reused).
+RESTORE = "restore"
 # Only one checkpointer at a time, so two lines never link to the same line before them.
 _CHECKPOINT_LOCK = 0x4353_4543  # "CSEC"
 
@@ -146,8 +156,10 @@ def checkpoint_sink() -> CheckpointSink:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """One signed line of the sink: a checkpoint of the head, or (kind "break") a head the checkpointer
-    refused to sign, with its reason. A legacy line (format /1) has only the fields up to key_id."""
+    """One signed line of the sink: a checkpoint of the head, a head the checkpointer refused to sign (kind
+    "break", with its reason), or a restore epoch (kind "restore": the head of the backup the database was
+    restored from, and in ``reason`` which backup and what vouched for its head). A legacy line (format /1)
+    has only the fields up to key_id."""
 
     database: str
     last_event_id: int  # the head: for a break, the head it refused (0 if there were no events)
@@ -171,6 +183,10 @@ class Checkpoint:
     @property
     def is_break(self) -> bool:
         return self.kind == BREAK
+
+    @property
+    def is_restore(self) -> bool:
+        return self.kind == RESTORE
 
     @property
     def carry_over(self) -> CarryOver | None:
@@ -210,7 +226,7 @@ class Checkpoint:
             expected = types.get(name, (str,))
             if not isinstance(data[name], expected) or isinstance(data[name], bool):
                 raise ValueError(f"{name} is not a {expected[0].__name__}")
-        if data.get("kind", CHECKPOINT) not in (CHECKPOINT, BREAK):
+        if data.get("kind", CHECKPOINT) not in (CHECKPOINT, BREAK, RESTORE):
             raise ValueError("unknown kind of line")
         return cls(**data)
 
@@ -287,7 +303,7 @@ class TrailHistory:
     """What the checkpointer needs from the sink about this trail."""
 
     last_line: str = ""  # digest of its last line, which the next links to
-    previous: SinkLine | None = None  # its latest checkpoint (a legacy one counts)
+    previous: SinkLine | None = None  # its latest checkpoint (a legacy one counts, and so does a restore epoch)
     break_recorded: bool = False  # its last line is a break already: one is enough
     foreign: SinkLine | None = None  # a line of this database's name under another trail
 
@@ -362,7 +378,12 @@ def checkpoint_write(*, sink: CheckpointSink | None = None) -> Checkpoint | None
 
 
 def _line(
-    signing: SigningKey, identity: TrailIdentity | None, head: Head, history: TrailHistory, reason: str
+    signing: SigningKey,
+    identity: TrailIdentity | None,
+    head: Head,
+    history: TrailHistory,
+    reason: str,
+    kind: str = "",
 ) -> Checkpoint:
     carry_over = identity.carry_over if identity else None
     unsigned = Checkpoint(
@@ -376,10 +397,133 @@ def _line(
         carry_over_event_id=carry_over.event_id if carry_over else None,
         carry_over_hash=carry_over.row_hash if carry_over else "",
         previous_line=history.last_line,
-        kind=BREAK if reason else CHECKPOINT,
+        kind=kind or (BREAK if reason else CHECKPOINT),
         reason=reason,
     )
     return replace(unsigned, signature=keys.b64(signing.sign(unsigned.signed_bytes()).signature))
+
+
+def chain_head() -> Head:
+    """The chain's head and the number of events up to it, as a checkpoint would sign it: what a backup's
+    manifest records (read in the backup's own snapshot)."""
+    return _head()
+
+
+def latest_signed_head(trail_id: str, *, sink: CheckpointSink | None = None) -> Checkpoint | None:
+    """The newest checkpoint or restore epoch of this trail in the sink, unchecked: for advice only (whether a
+    restored database needs a restore epoch). verify_audit is what checks it."""
+    latest = None
+    for line in _lines(sink or checkpoint_sink()):
+        if isinstance(line, SinkLine) and line.checkpoint.trail_id == trail_id and not line.checkpoint.is_break:
+            latest = line.checkpoint
+    return latest
+
+
+@dataclass(frozen=True)
+class BackupHead:
+    """The chain's head as a backup's manifest recorded it."""
+
+    trail_id: str
+    last_event_id: int
+    row_hash: str
+    event_count: int
+
+
+class RestoreEpochRefused(Exception):
+    """The checkpointer did not write the restore epoch, for the reason given; nothing was written."""
+
+
+def restore_epoch_write(
+    *, head: BackupHead, source: str, manifest_signed_by: str = "", sink: CheckpointSink | None = None
+) -> Checkpoint:
+    """Write a restore epoch: the database was restored from a backup whose chain head was ``head``. The
+    checkpointer accepts it only if that head is vouched for, by an earlier checkpoint of this trail naming the
+    same event, hash and count, or by the backup's signed manifest (``manifest_signed_by``: the key id of the
+    service key the caller checked the manifest's signature with; "" if it did not). The table must then
+    continue from that head (the event there, with that hash and count, and every link after it), and the
+    trail with the epoch must verify: every earlier checkpoint up to the head still matches. A head older
+    than a checkpoint the table still extends is refused: nothing was lost. ``source`` names the backup."""
+    signing = keys.signing_key()
+    sink = sink or checkpoint_sink()
+    verify = signing.verify_key
+    with _checkpointer_lock():
+        identity = trail_identity()
+        if identity is None:
+            raise RestoreEpochRefused("the database has no trail record (audit_trail): it is not a restored backup")
+        if head.trail_id != identity.trail_id:
+            raise RestoreEpochRefused(
+                f"the backup is of trail {head.trail_id}, but this database's trail is {identity.trail_id}"
+            )
+        current = _head()
+        history = _history(sink, current.database, identity.trail_id)
+        if history.foreign is not None:
+            raise RestoreEpochRefused(
+                f"checkpoint line {history.foreign.number} is of this database under another trail "
+                f"({history.foreign.checkpoint.trail_id or '(none)'})"
+            )
+        ours = [
+            line
+            for line in _lines(sink)
+            if isinstance(line, SinkLine) and _belonging(line.checkpoint, current.database, identity.trail_id) == OURS
+        ]
+        vouched_by = _vouched_by(head, ours, verify, manifest_signed_by)
+        restored = Head(current.database, head.last_event_id, head.row_hash, head.event_count)
+        as_line = Checkpoint(
+            database=restored.database,
+            last_event_id=restored.last_event_id,
+            row_hash=restored.row_hash,
+            event_count=restored.event_count,
+            created_at="",
+            key_id="",
+        )
+        problem = _walk(identity.carry_over, current, as_line, "the backup's head")
+        if problem:
+            raise RestoreEpochRefused(f"this database does not continue from the backup's head: {problem}")
+        previous = history.previous
+        if (
+            previous is not None
+            and previous.checkpoint.last_event_id > head.last_event_id
+            and not _extension_problem(identity, current, previous, verify)
+        ):
+            raise RestoreEpochRefused(
+                f"nothing was lost: the trail still extends checkpoint line {previous.number} (event "
+                f"{previous.checkpoint.last_event_id}), newer than the backup's head (event {head.last_event_id})"
+            )
+        reason = f"{source}; its head vouched for by {vouched_by}"
+        line = _line(signing, identity, restored, history, reason, kind=RESTORE)
+        text = line.to_line()
+        # The trail as verify_audit will read it with the epoch: it must hold, or the epoch is not written.
+        trial = CheckpointReport(sink=sink.describe(), trail_id=identity.trail_id)
+        number = max((ours_line.number for ours_line in ours), default=0) + 1
+        targets = _check_lines(trial, [*ours, SinkLine(number, text, line)], verify, identity)
+        _check_table(trial, _since_restores(trial, targets))
+        if trial.problems:
+            found = "; ".join(f"{problem.where}: {problem.reason}" for problem in trial.problems)
+            raise RestoreEpochRefused(f"with the epoch, the trail would still not verify: {found}")
+        sink.append(text)
+        return line
+
+
+def _vouched_by(head: BackupHead, ours: list[SinkLine], verify: VerifyKey, manifest_signed_by: str) -> str:
+    """What shows the backup's head was once the trail's real head; RestoreEpochRefused if nothing does."""
+    wanted = (head.last_event_id, head.row_hash, head.event_count)
+    matching = [
+        line.number
+        for line in ours
+        if not line.checkpoint.is_break
+        and line.checkpoint.key_id == keys.key_id(verify)
+        and _signature_holds(line.checkpoint, verify)
+        and (line.checkpoint.last_event_id, line.checkpoint.row_hash, line.checkpoint.event_count) == wanted
+    ]
+    vouchers = [f"checkpoint line {matching[-1]}"] if matching else []
+    if manifest_signed_by:
+        vouchers.append(f"the manifest's signature (service key {manifest_signed_by})")
+    if not vouchers:
+        raise RestoreEpochRefused(
+            f"the backup's head (event {head.last_event_id}, {head.event_count} events) matches no checkpoint of "
+            "this trail, and its manifest's signature was not verified"
+        )
+    return " and ".join(vouchers)
 
 
 def _refusal(
@@ -411,7 +555,7 @@ def _extension_problem(identity: TrailIdentity, head: Head, previous: SinkLine |
     """Why the head does not extend the previous checkpoint (from the first event, if there is none); "" if
     it does. One ordered pass over the events from that checkpoint's to the head."""
     if previous is None:
-        return _walk(identity.carry_over, head, None, 0)
+        return _walk(identity.carry_over, head, None, "")
     checkpoint = previous.checkpoint
     if checkpoint.key_id == keys.key_id(verify) and not _signature_holds(checkpoint, verify):
         return f"checkpoint line {previous.number}, the latest, does not verify (the sink was altered?)"
@@ -425,10 +569,12 @@ def _extension_problem(identity: TrailIdentity, head: Head, previous: SinkLine |
             f"there are no events, but checkpoint line {previous.number} counted {checkpoint.event_count} up to "
             f"event {checkpoint.last_event_id} (emptied?)"
         )
-    return _walk(identity.carry_over, head, checkpoint, previous.number)
+    return _walk(identity.carry_over, head, checkpoint, f"checkpoint line {previous.number}")
 
 
-def _walk(carry_over: CarryOver | None, head: Head, checkpoint: Checkpoint | None, line: int) -> str:
+def _walk(carry_over: CarryOver | None, head: Head, checkpoint: Checkpoint | None, named: str) -> str:
+    """Why the table from ``checkpoint``'s event (``named`` so in messages) to ``head`` does not extend it;
+    "" if it does."""
     start = checkpoint.last_event_id if checkpoint else 0
     rows = (
         AuditEvent.objects.filter(id__gte=start, id__lte=head.last_event_id)
@@ -442,7 +588,7 @@ def _walk(carry_over: CarryOver | None, head: Head, checkpoint: Checkpoint | Non
             if event_id != checkpoint.last_event_id:
                 break
             if row_hash != checkpoint.row_hash:
-                return f"event {event_id}'s hash differs from checkpoint line {line}'s (altered and re-chained?)"
+                return f"event {event_id}'s hash differs from {named}'s (altered and re-chained?)"
         elif previous_hash != expected_link:
             return f"event {event_id} does not link to the event before it (events removed or inserted?)"
         problem = _legacy_problem(event_id, row_hash, version, carry_over)
@@ -451,10 +597,10 @@ def _walk(carry_over: CarryOver | None, head: Head, checkpoint: Checkpoint | Non
         expected_link = row_hash
         walked += 1
     if checkpoint is not None and walked == 0:
-        return f"event {checkpoint.last_event_id}, named by checkpoint line {line}, is missing (events removed?)"
+        return f"event {checkpoint.last_event_id}, named by {named}, is missing (events removed?)"
     if checkpoint is not None and head.event_count != checkpoint.event_count + walked - 1:
         return (
-            f"the table has {head.event_count} events up to event {head.last_event_id}, but checkpoint line {line} "
+            f"the table has {head.event_count} events up to event {head.last_event_id}, but {named} "
             f"counted {checkpoint.event_count} up to event {start} and {walked - 1} follow it (events removed or "
             "inserted before it?)"
         )
@@ -479,18 +625,39 @@ class CheckpointProblem:
     reason: str
 
 
+@dataclass(frozen=True)
+class RestoreEpoch:
+    """A restore epoch of the trail, and what it cost: the events after its head that the trail had before
+    the restore. ``lost_to`` is the newest signed head before the epoch that it does not reach (a checkpoint,
+    or an earlier epoch's head), so events ``epoch.last_event_id + 1`` to ``lost_to.last_event_id`` were
+    recorded and are gone; any written after ``lost_to`` (or after the epoch's head, when there is none) and
+    before the restore were never checkpointed and are gone too."""
+
+    line: int
+    epoch: Checkpoint
+    lost_to: Checkpoint | None = None
+    lost_to_line: int = 0
+
+    @property
+    def lost_events(self) -> int:
+        return self.lost_to.event_count - self.epoch.event_count if self.lost_to else 0
+
+
 @dataclass
 class CheckpointReport:
     sink: str
     trail_id: str = ""
-    latest: Checkpoint | None = None  # the latest checkpoint of this trail whose signature holds
+    latest: Checkpoint | None = None  # the latest checkpoint (or restore epoch) of this trail whose signature holds
     latest_line: int = 0
-    checked: int = 0  # checkpoints of this trail checked against the table
+    checked: int = 0  # checkpoints (and restore epochs) of this trail checked against the table
     legacy: int = 0  # of them, legacy lines (format /1, no trail id) matched by database name
     events_since: int = 0  # written after the latest: protected by the chain alone
     other_databases: int = 0
     first_seen_at: datetime | None = None  # when the checkpointer first saw events of this trail
     breaks: list[tuple[int, Checkpoint]] = field(default_factory=list)  # breaks the checkpointer recorded
+    epochs: list[RestoreEpoch] = field(default_factory=list)  # restores, oldest first
+    # Checkpoints written before a restore that name events after its head: lost with them, so not checked.
+    superseded: int = 0
     problems: list[CheckpointProblem] = field(default_factory=list)
 
     def problem(self, where: str, reason: str) -> None:
@@ -504,7 +671,11 @@ def checkpoint_verify(*, verify_key: str = "", sink: CheckpointSink | None = Non
     removed line is reported wherever it is); lines signed by another key are older keys' (after a
     rotation) and are skipped, unless the newest line is one of them. Counts never go down from one
     checkpoint to the next, and each named event must exist with the same hash and the same number of
-    events up to it."""
+    events up to it.
+
+    A restore epoch starts the trail again from its head: counts may go down there, and the lines before it
+    are checked only up to its head, since the events after it were lost with the restore (and their ids
+    reused). The report lists each epoch with the events it lost."""
     sink = sink or checkpoint_sink()
     report = CheckpointReport(sink=sink.describe())
     database = _database_name()
@@ -537,7 +708,7 @@ def checkpoint_verify(*, verify_key: str = "", sink: CheckpointSink | None = Non
         ours.append(line)
     targets = _check_lines(report, ours, verify, identity) if verify is not None else []
     _check_seen(report, identity, ours, database)
-    _check_table(report, targets)
+    _check_table(report, _since_restores(report, targets))
     return report
 
 
@@ -550,6 +721,7 @@ def _check_lines(
     targets: list[tuple[int, Checkpoint]] = []
     last_text: str | None = None
     signed_carry_over: tuple[int, CarryOver | None] | None = None  # (line, point) of the first line signing it
+    since_restore: tuple[int, Checkpoint] | None = None  # the latest signed head since the latest restore
     for number, text, checkpoint in ours:
         if not checkpoint.legacy and checkpoint.previous_line != (line_digest(last_text) if last_text else ""):
             reason = "does not follow the line of this trail before it (a line removed, or inserted?)"
@@ -568,7 +740,14 @@ def _check_lines(
         if checkpoint.is_break:
             report.breaks.append((number, checkpoint))
             continue
-        _check_count_grows(report, targets, number, checkpoint)
+        if checkpoint.is_restore:
+            epoch = RestoreEpoch(number, checkpoint)
+            if since_restore and since_restore[1].last_event_id > checkpoint.last_event_id:
+                epoch = replace(epoch, lost_to=since_restore[1], lost_to_line=since_restore[0])
+            report.epochs.append(epoch)
+        else:
+            _check_count_grows(report, since_restore, number, checkpoint)
+        since_restore = (number, checkpoint)
         targets.append((number, checkpoint))
         report.latest, report.latest_line = checkpoint, number
         report.legacy += checkpoint.legacy
@@ -584,17 +763,32 @@ def _check_lines(
 
 
 def _check_count_grows(
-    report: CheckpointReport, targets: list[tuple[int, Checkpoint]], number: int, checkpoint: Checkpoint
+    report: CheckpointReport, before_it: tuple[int, Checkpoint] | None, number: int, checkpoint: Checkpoint
 ) -> None:
-    if not targets:
+    if before_it is None:
         return
-    before_line, before = targets[-1]
+    before_line, before = before_it
     if checkpoint.event_count < before.event_count or checkpoint.last_event_id < before.last_event_id:
         reason = (
             f"counts {checkpoint.event_count} events up to event {checkpoint.last_event_id}, fewer than line "
             f"{before_line}'s {before.event_count} up to event {before.last_event_id} (a shortened trail signed?)"
         )
         report.problem(f"checkpoint line {number}", reason)
+
+
+def _since_restores(report: CheckpointReport, targets: list[tuple[int, Checkpoint]]) -> list[tuple[int, Checkpoint]]:
+    """The signed heads still to be found in the table: each line's head unless a later restore epoch went back
+    to before it (its events were lost with the restore, and their ids may name other events now)."""
+    kept: list[tuple[int, Checkpoint]] = []
+    reach: int | None = None  # the lowest head of the restore epochs after the line
+    for number, checkpoint in reversed(targets):
+        if reach is None or checkpoint.last_event_id <= reach:
+            kept.append((number, checkpoint))
+        else:
+            report.superseded += 1
+        if checkpoint.is_restore:
+            reach = checkpoint.last_event_id if reach is None else min(reach, checkpoint.last_event_id)
+    return kept[::-1]
 
 
 def _check_seen(report: CheckpointReport, identity: TrailIdentity | None, ours: list[SinkLine], database: str) -> None:
