@@ -296,7 +296,8 @@ def shred_log_reapply(entries: list[shredlog.ShredEntry]) -> Reapplied:
             shred_family(
                 report,
                 why="shred_log_reapplied",
-                detail={"destroyed_before_restore_on": entry.destroyed_on.isoformat()},
+                destroyed_on=entry.destroyed_on,
+                log=False,
             )
         except CaseHeld:
             done.held.append(name)

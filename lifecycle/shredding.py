@@ -74,12 +74,20 @@ def _empty_case(case: Case) -> None:
 
 @transaction.atomic
 def shred_family(
-    report: Report, *, why: str, acting_users: tuple[User, ...] = (), detail: dict[str, object] | None = None
+    report: Report,
+    *,
+    why: str,
+    acting_users: tuple[User, ...] = (),
+    detail: dict[str, object] | None = None,
+    destroyed_on: date | None = None,
+    log: bool = True,
 ) -> Destroyed:
     """Destroy the content of a report and every report sharing its data key, and record it: a
     ``content_destroyed`` event on each case and a line each in the shred log (written before this commits).
-    Idempotent: content already destroyed stays so. Raises CaseHeld if any of the cases is on legal hold."""
-    today = timezone.localdate()
+    Idempotent: content already destroyed stays so. Raises CaseHeld if any of the cases is on legal hold.
+    A restore re-applying the shred log passes the day it was first destroyed and ``log=False``: the log
+    already holds it."""
+    today = destroyed_on or timezone.localdate()
     members = list(
         Report.objects.select_for_update(of=("self",))
         .filter(pk__in=[member.pk for member in family_of(report)])
@@ -111,5 +119,6 @@ def shred_family(
         else:
             entries.append(shredlog.ShredEntry("", member.reference, today))
     # Durable before the commit: a destroyed case is always in the log (restore re-applies it).
-    shredlog.append(entries)
+    if log:
+        shredlog.append(entries)
     return Destroyed(case_numbers=[entry.case_number for entry in entries if entry.case_number], destroyed_on=today)
