@@ -9,10 +9,11 @@ that copy is removed and the data key is wrapped (core.crypto.seal_key_with) und
 - ``held-YYYYMMDD``: a case on legal hold.
 
 Custody keys live with the staff service and the workers only, in a key store (a folder by default,
-``CUSTODY_KEY_DIR``; a KMS fits behind ``KeyStore``), never in the database, its backups, the public tier or
-the helpline key's escrow. The database records each key's id and dates (``core.models.CustodyKey``), never
-its material. Destroying an epoch key once its cases are shredded makes every backup's copy of them
-undecryptable by staff: only the reporter's own access code still opens their own report in an old backup.
+``CUSTODY_KEY_DIR``, in development one per database under var/; a KMS fits behind ``KeyStore``), never in the
+database, its backups, the public tier or the helpline key's escrow. The database records each key's id and
+dates (``core.models.CustodyKey``), never its material. Destroying an epoch key once its cases are shredded
+makes every backup's copy of them undecryptable by staff: only the reporter's own access code still opens
+their own report in an old backup.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -141,12 +143,22 @@ class FolderKeyStore:
         return {path.stem for path in self.folder.glob("*.key") if _KEY_ID.match(path.stem)}
 
 
+def key_folder() -> Path:
+    """``CUSTODY_KEY_DIR``; in development, when unset, a folder of the database's own under var/, so that
+    the demo database, the benchmarks' and each test database never share (or destroy) each other's keys."""
+    if settings.CUSTODY_KEY_DIR:
+        return Path(settings.CUSTODY_KEY_DIR)
+    if settings.PRODUCTION:
+        raise ImproperlyConfigured("CUSTODY_KEY_DIR is required: the custody keys' folder (docs/deploy.md)")
+    return Path(settings.BASE_DIR) / "var" / "custody-keys" / str(connection.settings_dict["NAME"])
+
+
 def store() -> KeyStore:
     """The configured store (read each time, so a test can point it at a folder of its own)."""
     if settings.HELPLINE_ROLE == "public":
         raise crypto.KeyUnavailable("The public service holds no custody key")
     factory = import_string(settings.CUSTODY_KEY_STORE)
-    return factory(settings.CUSTODY_KEY_DIR)  # type: ignore[no-any-return]
+    return factory(key_folder())  # type: ignore[no-any-return]
 
 
 # --- keys by purpose --------------------------------------------------------------------------------------

@@ -91,7 +91,8 @@ if PRODUCTION:
 # Custody keys (core/keystore.py): what a routed report's data key is wrapped under, so it expires with the
 # data. Held by the staff service and the workers only, never in the database or its backups.
 CUSTODY_KEY_STORE = os.environ.get("CUSTODY_KEY_STORE", "core.keystore.FolderKeyStore")
-CUSTODY_KEY_DIR = os.environ.get("CUSTODY_KEY_DIR", str(BASE_DIR / "var" / "custody-keys"))
+# Required in production; in development, unset, each database has its own folder under var/custody-keys/.
+CUSTODY_KEY_DIR = os.environ.get("CUSTODY_KEY_DIR", "")
 # The service signing key (core/signing.py): backup manifests, the shred log, evidence bundles. Staff tier and
 # workers only; earlier keys' public halves stay in SERVICE_VERIFY_KEYS so what they signed still verifies.
 SERVICE_SIGNING_KEY = envsecret("SERVICE_SIGNING_KEY")
