@@ -22,7 +22,7 @@ APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 # Debian's clamd, mat2 and bubblewrap, which the workers run on attachments (their rules are below nginx's).
 ATTACHMENT_TOOLS := /usr/sbin/clamd /usr/bin/mat2 /usr/bin/bwrap
 
-.PHONY: run test test-fast fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench bench-attachments bench-audit bench-stats bench-list soak screenshots clean
+.PHONY: run test test-fast fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench bench-attachments bench-audit bench-stats bench-list bench-lifecycle soak screenshots clean
 
 # Every package at the version and hash requirements/lock.txt pins (development extras included), then the
 # project itself: hash-checking refuses an editable install, so it goes in on its own, adding nothing.
@@ -187,10 +187,12 @@ fuzz: setup-test
 	echo "== fuzz passed: $$round rounds in $$(( ($$(date +%s) - start) / 60 )) minutes, no server error"
 
 # Intake, routing and memory (bench/run.py), then attachments (bench/attachments.py): both on the bench's own
-# database (helpline_bench, BENCH_DATABASE) and Redis database 14 (BENCH_REDIS_URL), one after the other.
+# database (helpline_bench, BENCH_DATABASE) and Redis database 14 (BENCH_REDIS_URL), one after the other; then
+# the lifecycle (bench/lifecycle.py, below) on databases of its own.
 bench: setup
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/attachments.py
+	$(BIN)/python bench/lifecycle.py --cases $(BENCH_LIFECYCLE_CASES)
 
 # Attachments alone: a 10 MiB upload against its floor, scan + strip + re-seal per type, and gunicorn's and the
 # worker's RSS with 4 uploads of 5 and then 20 MiB at once, against a clamd of its own and Debian's mat2.
@@ -205,6 +207,13 @@ bench-stats: setup
 
 bench-list: setup
 	$(BIN)/python bench/list_page.py --cases $(BENCH_CASES)
+
+# Legal hold, extension, retention shredding, key rotation (cases/s) and backup + restore (seconds), each against a
+# floor measured in the same run, at BENCH_LIFECYCLE_CASES seeded cases (100,000 unless given), on a copy of a
+# database seeded once and kept (helpline_bench_lifecycle_<N>; its keys in var/bench-lifecycle/). Not in `make test`.
+BENCH_LIFECYCLE_CASES ?= 100000
+bench-lifecycle: setup
+	$(BIN)/python bench/lifecycle.py --cases $(BENCH_LIFECYCLE_CASES)
 
 # Events per second with 1, 2 and 8 concurrent audit writers, and the case page under concurrent views
 # (bench/audit_lock.py, its own database; docs/adr/0003-audit-chain-lock.md). Not part of `make test`.

@@ -17,7 +17,11 @@ when the machine is busy).
 Every report's content is sealed with secretbox like a real one, but under one of a small pool of data
 keys: each pooled key is sealed to the helpline's public key and wrapped with its own access code once,
 and those envelopes are shared by every report sealed under that key (the access codes are printed at
-the end). Nothing else is shortened: metadata, routing (routing.decide), queues and deadlines are as
+the end). A routed report keeps no helpline-sealed copy (core.keystore): its pooled key is wrapped once
+per custody key, the open-cases key for an open case and, for a closed one, the epoch key of its
+destruction month (``Case.destroy_on``, triage.retention.due_day), and those wraps are shared too.
+Reports not routed yet (``--unrouted``) keep the helpline-sealed copy and have the outbox row that routes
+them. Nothing else is shortened: metadata, routing (routing.decide), queues and deadlines are as
 report_submit + report_route and the staff actions would leave them. Seeded cases have no audit events,
-escalation rows, messages or referral rows: the audit hash chain is untouched.
+escalation rows or messages: the audit hash chain is untouched.
 """

@@ -17,7 +17,8 @@ from django.core.management.base import CommandError
 from django.db import connection, models, transaction
 
 from devdata.seeding import rules
-from devdata.seeding.generator import Planned
+from devdata.seeding.generator import CustodyWraps, Planned
+from outbox.models import OutboxMessage
 from referrals.models import Referral
 from reports.models import ENVELOPE_FIELDS, Report
 from triage.models import Case
@@ -59,6 +60,7 @@ CASE_FIELDS = (
     "outcome",
     "escalated",
     "escalated_to_police",
+    "destroy_on",
 )
 
 
@@ -138,8 +140,16 @@ REFERRAL_FIELDS = (
 )
 
 
+# A report not routed yet has the outbox row that routes it, as report_submit leaves it.
+OUTBOX_FIELDS = ("id", "kind", "target_id", "created_at")
+
+
 def report_and_case_tables() -> tuple[Table, Table, Table]:
     return Table(Report, REPORT_FIELDS), Table(Case, CASE_FIELDS), Table(Referral, REFERRAL_FIELDS)
+
+
+def outbox_table() -> Table:
+    return Table(OutboxMessage, OUTBOX_FIELDS)
 
 
 class Claims:
@@ -206,6 +216,11 @@ def unique(
         candidates, again = list(again.values()), {}
 
 
+def _case_of(item: Planned) -> dict[str, Any]:
+    assert item.case is not None  # noqa: S101 - routed items only
+    return item.case
+
+
 def write_batch(
     planned: list[Planned],
     reports: Table,
@@ -213,10 +228,21 @@ def write_batch(
     claims: dict[str, Claims],
     rng: random.Random,
     referrals: Table | None = None,
+    *,
+    custody: CustodyWraps,
+    outbox: Table | None = None,
 ) -> int:
     """One batch, one transaction: unique references and case numbers, ids, then COPY. Returns how many
-    identifiers had to be drawn again."""
+    identifiers had to be drawn again. Routed reports get their data key under their custody key from
+    ``custody`` (first, outside the transaction); reports not routed yet get their outbox row."""
     size = len(planned)
+    routed = [item for item in planned if item.case is not None]
+    unrouted = [item for item in planned if item.case is None]
+    custody.fill(routed)
+    if any(item.report["helpline_sealed_key"] or not item.report["custody_wrapped_key"] for item in routed):
+        raise CommandError("seed_cases: a routed report's data key must sit under its custody key alone")
+    if unrouted and outbox is None:
+        raise CommandError("seed_cases: reports not routed yet need the outbox table")
     held: dict[str, set[str]] = {"reference": set(), "case_number": set()}
     try:
         with transaction.atomic():
@@ -233,27 +259,34 @@ def write_batch(
                 mine=held["reference"],
             )
             redrawn += unique(
-                planned,
+                routed,
                 column="case_number",
                 table=cases.table,
-                key=lambda item: item.case,
+                key=_case_of,
                 make=lambda item: rules.case_number(rng, item.report["submitted_at"].year),
                 claims=claims["case_number"],
                 mine=held["case_number"],
             )
-            for item, report_id, case_id in zip(
-                planned, reports.reserve_ids(size), cases.reserve_ids(size), strict=True
-            ):
-                item.report["id"] = item.case["report_id"] = report_id
+            for item, report_id in zip(planned, reports.reserve_ids(size), strict=True):
+                item.report["id"] = report_id
+            for item, case_id in zip(routed, cases.reserve_ids(len(routed)), strict=True):
+                assert item.case is not None  # noqa: S101 - filtered above
                 item.case["id"] = case_id
+                item.case["report_id"] = item.report["id"]
             reports.copy(reports.row(item.report) for item in planned)
-            cases.copy(cases.row(item.case) for item in planned)
+            cases.copy(cases.row(item.case) for item in routed if item.case is not None)
+            if outbox is not None and unrouted:
+                for item, outbox_id in zip(unrouted, outbox.reserve_ids(len(unrouted)), strict=True):
+                    assert item.outbox is not None  # noqa: S101 - every unrouted report has one
+                    item.outbox["id"] = outbox_id
+                    item.outbox["target_id"] = item.report["id"]
+                outbox.copy(outbox.row(item.outbox) for item in unrouted if item.outbox is not None)
             referred = [item for item in planned if item.referral is not None]
             if referrals is not None and referred:
                 for item, referral_id in zip(referred, referrals.reserve_ids(len(referred)), strict=True):
                     assert item.referral is not None  # noqa: S101 - filtered above
                     item.referral["id"] = referral_id
-                    item.referral["case_id"] = item.case["id"]
+                    item.referral["case_id"] = _case_of(item)["id"]
                 referrals.copy(referrals.row(item.referral) for item in referred if item.referral is not None)
     finally:
         for column, values in held.items():

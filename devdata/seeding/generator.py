@@ -11,22 +11,26 @@ from __future__ import annotations
 import json
 import math
 import random
+import threading
 import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from accounts.models import User
-from core import crypto
+from core import crypto, keystore
+from core.timetrail import day_start
 from devdata.seeding import choices, rules
 from devdata.seeding.choices import Weighted
 from directory.models import LocalAuthority
 from referrals.models import AuthorityOutcome, Referral
-from reports.models import AlreadyReported, Anonymity, ConcernType, Report
+from reports.models import URGENT_TRIAGE, AlreadyReported, Anonymity, ConcernType, Report
+from reports.outbox_kinds import ROUTE_REPORT
 from reports.services import envelope
-from triage import deadlines, routing
+from triage import deadlines, retention, routing
 from triage.intake import queue_for, settings_regional_queues
 from triage.models import Case
 
@@ -38,7 +42,9 @@ SEEDED_SUMMARY = "Seeded referral: a summary written for the authority would be 
 @dataclass(frozen=True)
 class PooledKey:
     """A data key with its envelope (the report's ENVELOPE_FIELDS), shared by every seeded report sealed
-    under it: sealing to the helpline and the access-code key derivation are too slow to do per row."""
+    under it: sealing to the helpline and the access-code key derivation are too slow to do per row. The
+    helpline-sealed copy is for reports not routed yet; a routed report's copy is its custody key's
+    (``CustodyWraps``), as report_route and the case's life would leave it."""
 
     data_key: bytes
     access_code: str
@@ -54,6 +60,35 @@ def key_pool(size: int) -> list[PooledKey]:
         wrap = crypto.wrap_key_for_reporter(data_key, code)
         pool.append(PooledKey(data_key, code, envelope(key_id=key_id, helpline_sealed=sealed, reporter_wrap=wrap)))
     return pool
+
+
+class CustodyWraps:
+    """Each pooled data key wrapped once per custody key, when the key is first needed, and shared by every
+    seeded report under both: the key store and the database are asked once per custody key, never per row.
+    Writers call ``fill`` outside their batch's transaction, so a key's record commits on its own."""
+
+    def __init__(self, pool: list[PooledKey]) -> None:
+        self.pool = pool
+        self.lock = threading.Lock()
+        self.wraps: dict[str, list[bytes]] = {}
+
+    def wrapped(self, key_id: str, key: int) -> bytes:
+        with self.lock:
+            wraps = self.wraps.get(key_id)
+            if wraps is None:
+                # keystore.wrap records the key and makes its material; the other pooled keys reuse it.
+                first = keystore.wrap(key_id, self.pool[0].data_key)
+                material = keystore.load(key_id)
+                rest = [crypto.seal_key_with(material, pooled.data_key) for pooled in self.pool[1:]]
+                wraps = self.wraps[key_id] = [first, *rest]
+            return wraps[key]
+
+    def fill(self, planned: list[Planned]) -> None:
+        """Give every routed report in the batch its data key wrapped under the custody key planned for it."""
+        for item in planned:
+            key_id = item.report["custody_key_id"]
+            if key_id:
+                item.report["custody_wrapped_key"] = self.wrapped(key_id, item.key)
 
 
 def open_tau(open_fraction: float, span_days: float) -> float:
@@ -97,9 +132,14 @@ class Planned:
     """One report and its case as column values; the bulk writer adds ids and settles clashes."""
 
     report: dict[str, Any]
-    case: dict[str, Any]
+    # None for a report not routed yet (it has an outbox row instead, which routes it).
+    case: dict[str, Any] | None
     # The case's referral (referrals.models.Referral's columns), when it was referred.
     referral: dict[str, Any] | None = None
+    # The index of the report's pooled key (CustodyWraps wraps it under the case's custody key).
+    key: int = 0
+    # The outbox row of a report not routed yet (outbox.models.OutboxMessage's columns).
+    outbox: dict[str, Any] | None = None
 
 
 class Generator:
@@ -124,6 +164,9 @@ class Generator:
         }
         self.queue_ids = {slug: queue_for(slug).pk for slug in slugs}
         self.staff = [user.pk for user in seed_staff()]
+        # An open case's data key sits under the open-cases key (core.keystore); a closed one's under the
+        # epoch key of its destruction month, worked out per case below.
+        self.open_key_id = keystore.open_key_id()
         self.channels = Weighted(choices.CHANNELS)
         self.anonymity = Weighted(choices.ANONYMITY)
         self.sectors = Weighted(choices.SECTORS)
@@ -160,7 +203,8 @@ class Generator:
     def plan(self, age: float) -> Planned:
         """One report and its case, submitted ``age`` days ago."""
         rng = self.rng
-        key = self.pool[int(rng.random() * len(self.pool))]
+        index = int(rng.random() * len(self.pool))
+        key = self.pool[index]
         anonymity = self.anonymity.pick(rng)
         authority = None if rng.random() < choices.UNKNOWN_AUTHORITY else self.authorities.pick(rng)
         about = None
@@ -222,8 +266,42 @@ class Generator:
             "submitted_at": submitted_at,
             "content": crypto.seal_text(key.data_key, content),
             **key.envelope,
+            # Routed: no helpline-sealed copy; the writer wraps the pooled key under this custody key.
+            "helpline_key_id": "",
+            "helpline_sealed_key": b"",
+            "custody_key_id": self.custody_key_of(case),
         }
-        return Planned(report=report, case=case, referral=referral)
+        return Planned(report=report, case=case, referral=referral, key=index)
+
+    def custody_key_of(self, case: dict[str, Any]) -> str:
+        """The custody key of a planned case (triage.retention.custody_key_for), setting its destruction day:
+        the open-cases key while open; once closed, the epoch key of closure plus its outcome's period
+        (seeded reporters never write again, so closure starts the clock)."""
+        if case["closed_at"] is None:
+            case["destroy_on"] = None
+            return self.open_key_id
+        case["destroy_on"] = retention.due_day(
+            closed_on=timezone.localdate(case["closed_at"]), outcome=case["outcome"], activity=None
+        )
+        return keystore.epoch_key_id(case["destroy_on"])
+
+    def plan_unrouted(self) -> Planned:
+        """A report filed today and not routed yet: its data key still sealed to the helpline, no case, and
+        the outbox row that routes it (as report_submit leaves it)."""
+        planned = self.plan(0.0)
+        key = self.pool[planned.key]
+        report = planned.report
+        report.update(key.envelope)
+        now = self.now
+        report["status"] = Report.Status.RECEIVED
+        report["submitted_at"] = day_start(now)
+        report["urgent_triage_due_at"] = now + URGENT_TRIAGE if report["child_at_immediate_risk"] else None
+        return Planned(
+            report=report,
+            case=None,
+            key=planned.key,
+            outbox={"kind": ROUTE_REPORT, "created_at": day_start(now)},
+        )
 
     def _case(self, decision: routing.RoutingDecision, *, age: float, independent: bool) -> dict[str, Any]:
         rng = self.rng

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from django.core.management.base import CommandError
 from django.db import connection
 
-from devdata.seeding.bulk import Claims, Table, new_claims, report_and_case_tables, write_batch
-from devdata.seeding.generator import Generator, Planned, key_pool
+from devdata.seeding.bulk import Claims, Table, new_claims, outbox_table, report_and_case_tables, write_batch
+from devdata.seeding.generator import CustodyWraps, Generator, Planned, key_pool
 
 Say = Callable[[str], None]
 
@@ -31,6 +31,19 @@ class SeedResult:
     seconds: float
     access_codes: list[str]
     redrawn: int
+    unrouted: int = 0
+
+
+@dataclass
+class Writing:
+    """What every writer of a run shares: the tables, the unique values in flight, the custody wraps."""
+
+    reports: Table
+    cases: Table
+    referrals: Table
+    outbox: Table
+    claims: dict[str, Claims]
+    custody: CustodyWraps
 
 
 class Progress:
@@ -46,7 +59,7 @@ class Progress:
         self.done += size
         self.redrawn += redrawn
         elapsed = clock.perf_counter() - self.started
-        self.say(f"  {self.done:>10,} / {self.count:,} cases  {elapsed:7.1f}s  {self.done / elapsed:8,.0f} cases/s")
+        self.say(f"  {self.done:>10,} / {self.count:,} reports  {elapsed:7.1f}s  {self.done / elapsed:8,.0f} reports/s")
 
 
 # What the planning thread hands over: a batch, the error that stopped it, or None when it is done.
@@ -56,9 +69,10 @@ Handed = list[Planned] | BaseException | None
 class Planner:
     """Plans batches in a background thread, at most two ahead; writers ``take`` them."""
 
-    def __init__(self, generator: Generator, *, count: int, batch: int) -> None:
+    def __init__(self, generator: Generator, *, count: int, batch: int, unrouted: int = 0) -> None:
         self.generator = generator
         self.count = count
+        self.unrouted = unrouted
         self.starts = list(range(0, count, batch))
         self.batch = batch
         self.batches: queue.Queue[Handed] = queue.Queue(maxsize=2)
@@ -94,6 +108,12 @@ class Planner:
                     return
                 end = min(start + self.batch, count)
                 self._put([self.generator.plan(span * (1 - (n + rng.random()) / count)) for n in range(start, end)])
+            # Then the reports filed today and not routed yet (the newest, so last).
+            for start in range(0, self.unrouted, self.batch):
+                if self.stop.is_set():
+                    return
+                size = min(self.batch, self.unrouted - start)
+                self._put([self.generator.plan_unrouted() for _ in range(size)])
             self._put(None)
         except BaseException as error:  # handed to the writers, which raise it
             self._put(error)
@@ -113,67 +133,60 @@ class Planner:
         return None
 
 
-def seed(*, count: int, batch: int, open_fraction: float, keys: int, writers: int = 2, say: Say) -> SeedResult:
-    """Seed ``count`` reports and cases; ``say`` is given a line of progress after every batch."""
+def seed(
+    *, count: int, batch: int, open_fraction: float, keys: int, writers: int = 2, unrouted: int = 0, say: Say
+) -> SeedResult:
+    """Seed ``count`` reports and cases, and ``unrouted`` reports filed today and not routed yet; ``say`` is
+    given a line of progress after every batch."""
     began = clock.perf_counter()
     pool = key_pool(keys)
     say(f"Key pool of {keys} ready in {clock.perf_counter() - began:.1f}s.")
     reports, cases, referrals = report_and_case_tables()
+    writing = Writing(reports, cases, referrals, outbox_table(), new_claims(), CustodyWraps(pool))
     generator = Generator(pool=pool, open_fraction=open_fraction, now=datetime.now(UTC))
     # Other threads have connections of their own, outside this transaction: inside one, write here only.
     if connection.in_atomic_block:
         writers = 1
-    claims = new_claims()
-    progress = Progress(say, count)
+    progress = Progress(say, count + unrouted)
     # A thread plans batches (pure Python) while the writers' COPY and commits wait for the server.
-    with Planner(generator, count=count, batch=batch) as planner:
+    with Planner(generator, count=count, batch=batch, unrouted=unrouted) as planner:
         if writers == 1:
-            _write_all(planner, reports, cases, claims, progress.add, referrals)
+            _write_all(planner, writing, progress.add)
         else:
-            _write_in_threads(planner, reports, cases, claims, progress, writers, referrals)
-    for table in (reports, cases, referrals):
+            _write_in_threads(planner, writing, progress, writers)
+    for table in (reports, cases, referrals, writing.outbox):
         table.sequence_check()
     # Fresh statistics: until autovacuum gets round to it the planner would guess from an empty table
     # (seconds-long case lists at a million cases, where milliseconds are possible).
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {reports.table}, {cases.table}, {referrals.table}")
     return SeedResult(
-        cases=progress.done,
+        cases=progress.done - unrouted,
         seconds=clock.perf_counter() - progress.started,
         access_codes=[key.access_code for key in pool],
         redrawn=progress.redrawn,
+        unrouted=unrouted,
     )
 
 
-def _write_all(
-    planner: Planner,
-    reports: Table,
-    cases: Table,
-    claims: dict[str, Claims],
-    done: Callable[[int, int], None],
-    referrals: Table,
-) -> None:
+def _write_all(planner: Planner, writing: Writing, done: Callable[[int, int], None]) -> None:
     """Write batches on this thread's connection until the planner has no more."""
     rng = random.Random()  # noqa: S311 - synthetic data
+    w = writing
     while (planned := planner.take()) is not None:
-        done(len(planned), write_batch(planned, reports, cases, claims, rng, referrals))
+        redrawn = write_batch(
+            planned, w.reports, w.cases, w.claims, rng, w.referrals, custody=w.custody, outbox=w.outbox
+        )
+        done(len(planned), redrawn)
 
 
-def _write_in_threads(
-    planner: Planner,
-    reports: Table,
-    cases: Table,
-    claims: dict[str, Claims],
-    progress: Progress,
-    writers: int,
-    referrals: Table,
-) -> None:
+def _write_in_threads(planner: Planner, writing: Writing, progress: Progress, writers: int) -> None:
     """``writers`` threads, each with its own connection; progress is counted here, on the caller's thread."""
     events: queue.Queue[tuple[int, int] | BaseException | None] = queue.Queue()
 
     def writer() -> None:
         try:
-            _write_all(planner, reports, cases, claims, lambda size, redrawn: events.put((size, redrawn)), referrals)
+            _write_all(planner, writing, lambda size, redrawn: events.put((size, redrawn)))
             events.put(None)
         except BaseException as error:  # handed to the main thread, which raises it
             planner.stop.set()

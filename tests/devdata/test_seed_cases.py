@@ -5,6 +5,7 @@ import io
 import random
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,13 +15,15 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from core import crypto
+from core import crypto, keystore
 from core.identifiers import CASE_NUMBER_ALPHABET, REFERENCE_ALPHABET
 from devdata.seeding import rules as seed_cases
+from outbox.models import OutboxMessage
 from reports.models import Anonymity, Report
+from reports.outbox_kinds import ROUTE_REPORT
 from reports.services import report_read, report_unlock
 from tests.factories import referral_of, sign_in, staff_with_mfa, submit_report
-from triage import deadlines, routing, workflow
+from triage import deadlines, retention, routing, workflow
 from triage.intake import report_route, routing_facts
 from triage.models import Case, Outcome
 
@@ -39,6 +42,12 @@ def seed(count: int = COUNT, **options: Any) -> tuple[str, list[str]]:
     call_command("seed_cases", count=count, stdout=out, **options)
     text = out.getvalue()
     return text, re.findall(r"^  key \d+: (.+)$", text, re.MULTILINE)
+
+
+@pytest.fixture(autouse=True)
+def _own_key_folder(settings: Any, tmp_path: Path) -> None:
+    """Seeding makes custody keys (core.keystore): in a folder of this test's own."""
+    settings.CUSTODY_KEY_DIR = str(tmp_path / "custody")
 
 
 @pytest.fixture
@@ -131,9 +140,9 @@ def test_the_per_day_deadline_cache_gives_the_rules_answer_at_any_time() -> None
             assert same_instant(seed_cases.cached_deadline(rule, start), rule(start)), (rule.__name__, start)
 
 
-def test_every_report_opens_with_the_helpline_key(codes: list[str]) -> None:
+def test_every_report_opens_for_staff(codes: list[str]) -> None:
     for report in Report.objects.all():
-        data_key = crypto.open_key_as_helpline(report.helpline_key_id, bytes(report.helpline_sealed_key))
+        data_key = keystore.data_key_of(report)
         content = crypto.open_content(data_key, bytes(report.content))
         assert set(content) == {"summary", "details", "organisation_name", "internal_response", "contact"}
         assert str(content["summary"]).startswith("Seeded: ")
@@ -168,8 +177,51 @@ def test_the_pool_access_codes_unlock_the_reports_sealed_under_their_keys(codes:
         # The reporter's own way in: reference and access code.
         unlocked, data_key = report_unlock(reference=report.reference, access_code=opened_by[wrapped], client="t")
         assert unlocked.pk == report.pk
-        assert data_key == crypto.open_key_as_helpline(report.helpline_key_id, bytes(report.helpline_sealed_key))
+        assert data_key == keystore.data_key_of(report)
         assert str(report_read(report=unlocked, data_key=data_key).content["summary"]).startswith("Seeded: ")
+
+
+def test_no_routed_report_keeps_its_helpline_sealed_copy(codes: list[str]) -> None:
+    cases = list(Case.objects.select_related("report"))
+    assert {case.report.status for case in cases} == {Report.Status.ROUTED}
+    for case in cases:
+        report = case.report
+        assert report.helpline_key_id == "" and bytes(report.helpline_sealed_key) == b"", case.case_number
+        assert report.custody_key_id and bytes(report.custody_wrapped_key)
+        # Where the service itself would keep it: the open-cases key while open, the epoch key of the
+        # destruction month once closed (closure plus the outcome's period; seeded reporters never write).
+        assert report.custody_key_id == retention.custody_key_for(case)
+        if case.status == Case.Status.CLOSED:
+            assert case.destroy_on is not None and case.destroy_on == retention.destruction_day(case)
+            assert report.custody_key_id == keystore.epoch_key_id(case.destroy_on)
+        else:
+            assert case.destroy_on is None
+            assert report.custody_key_id == keystore.open_key_id()
+    epochs = {case.report.custody_key_id for case in cases if case.status == Case.Status.CLOSED}
+    assert len(epochs) > 1
+    # Each pooled key is wrapped once per custody key, not once per report.
+    wraps = {(case.report.custody_key_id, bytes(case.report.custody_wrapped_key)) for case in cases}
+    assert len(wraps) <= KEYS * len({key_id for key_id, _ in wraps})
+
+
+def test_reports_not_routed_yet_keep_the_helpline_copy_and_are_routed_as_any_other() -> None:
+    seed(40, unrouted=25, batch=30)
+    waiting = list(Report.objects.filter(case__isnull=True))
+    assert len(waiting) == 25
+    assert Case.objects.count() == 40
+    assert {report.status for report in waiting} == {Report.Status.RECEIVED}
+    assert all(report.helpline_key_id and not report.custody_key_id for report in waiting)
+    assert set(OutboxMessage.objects.filter(kind=ROUTE_REPORT).values_list("target_id", flat=True)) == {
+        report.pk for report in waiting
+    }
+    report = waiting[0]
+    data_key = crypto.open_key_as_helpline(report.helpline_key_id, bytes(report.helpline_sealed_key))
+    assert str(crypto.open_content(data_key, bytes(report.content))["summary"]).startswith("Seeded: ")
+    case = report_route(report_id=report.pk)
+    routed = Report.objects.get(pk=report.pk)
+    assert routed.helpline_key_id == "" and routed.custody_key_id == keystore.open_key_id()
+    assert keystore.data_key_of(routed) == data_key
+    assert case.status == Case.Status.NEW
 
 
 def test_the_id_sequences_are_past_the_seeded_rows(codes: list[str]) -> None:
