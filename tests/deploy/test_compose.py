@@ -31,6 +31,7 @@ SECRETS = (
     "otp_key",
     "audit_mac_key",
     "audit_signing_key",
+    "service_signing_key",
     "tls_certificate",
     "tls_certificate_key",
 )
