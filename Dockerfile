@@ -50,6 +50,7 @@ COPY referrals/ referrals/
 COPY reports/ reports/
 COPY triage/ triage/
 COPY oversight/ oversight/
+COPY lifecycle/ lifecycle/
 COPY templates/ templates/
 COPY static/ static/
 COPY --from=assets /out/govuk/ static/vendor/govuk/
