@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -251,6 +250,10 @@ def enrolment_code_digest(*, invitation_digest: str, code: str) -> str:
     return throttle.throttle_key("enrolment-code", invitation_digest, enrolment_code_normalised(code))
 
 
+def enrolment_code_matches(stored: str, *, invitation_digest: str, code: str) -> bool:
+    return throttle.throttle_key_matches(stored, "enrolment-code", invitation_digest, enrolment_code_normalised(code))
+
+
 def _enrolment_tries_key(invitation: Invitation) -> str:
     return throttle.throttle_key("enrolment-code-tries", str(invitation.pk))
 
@@ -395,9 +398,9 @@ def invitation_password_set(*, invitation: Invitation, password: str, enrolment_
         key=key, limit=ENROLMENT_CODE_TRIES, window_seconds=settings.INVITATION_TTL_HOURS * 3600
     ):
         return PasswordStep.TOO_MANY_TRIES
+    # Checked under the HMAC key that made the digest, so an invitation issued before a rotation still opens.
     expected = locked.code_digest
-    given = enrolment_code_digest(invitation_digest=locked.digest, code=enrolment_code)
-    if not expected or not hmac.compare_digest(expected, given):
+    if not expected or not enrolment_code_matches(expected, invitation_digest=locked.digest, code=enrolment_code):
         return PasswordStep.WRONG_CODE
     throttle.throttle_refund(key=key)
     locked.password_hash = make_password(password)

@@ -18,6 +18,12 @@ from audit import keys
 WRITING_ROLES = {"staff", "worker", "combined"}
 
 
+def _hmac_secrets() -> set[str]:
+    """The base64 secrets of the keyed-hash keys, ``id:`` prefixes dropped (core.crypto parses them fully)."""
+    entries = f"{settings.HELPLINE_HMAC_KEYS},{settings.HELPLINE_HMAC_KEY}".split(",")
+    return {entry.strip().rpartition(":")[2] for entry in entries if entry.strip()}
+
+
 @register()
 def audit_keys_configured(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
@@ -36,10 +42,10 @@ def audit_keys_configured(app_configs: Any, **kwargs: Any) -> list[CheckMessage]
                 keys.decode_key(name, value)
             except ImproperlyConfigured as exc:
                 errors.append(Error(str(exc), id="audit.E002"))
-    if mac and mac == settings.HELPLINE_HMAC_KEY:
+    if mac and mac.strip() in _hmac_secrets():
         errors.append(
             Error(
-                "AUDIT_MAC_KEY is the same as HELPLINE_HMAC_KEY",
+                "AUDIT_MAC_KEY is the same as an HMAC key (HELPLINE_HMAC_KEYS or HELPLINE_HMAC_KEY)",
                 hint="The audit MAC key is never rotated and must be its own key.",
                 id="audit.E003",
             )

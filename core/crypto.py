@@ -45,12 +45,27 @@ class KeyUnavailable(Exception):
 # --- keys ---------------------------------------------------------------------------------------
 
 
+# A keyed-hash key configured without an id (HELPLINE_HMAC_KEY as bare base64, the form before keys had ids)
+# has this one: the organisation hashes made before ids existed were made with it (reports migration 0011).
+UNNAMED_HMAC_KEY_ID = "h0"
+_HMAC_KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,16}$")
+
+
 @dataclass(frozen=True)
 class Keyring:
     public_key_id: str
     public_key: PublicKey
     private_keys: dict[str, PrivateKey]
-    hmac_key: bytes
+    # The keys of keyed hashes by id, the one new hashes are made with first (HELPLINE_HMAC_KEYS).
+    hmac_keys: dict[str, bytes]
+
+    @property
+    def hmac_key_id(self) -> str:
+        return next(iter(self.hmac_keys))
+
+    @property
+    def hmac_key(self) -> bytes:
+        return self.hmac_keys[self.hmac_key_id]
 
 
 def _b64(data: bytes) -> str:
@@ -73,7 +88,8 @@ def generate_key_material(key_id: str = "dev1") -> dict[str, str]:
     return {
         "public": f"{key_id}:{_b64(bytes(private.public_key))}",
         "private": f"{key_id}:{_b64(bytes(private))}",
-        "hmac": _b64(nacl.utils.random(32)),
+        # The HMAC key carries the same id: what it hashes records it (organisation hashes, throttle keys).
+        "hmac": f"{key_id}:{_b64(nacl.utils.random(32))}",
         "otp": _b64(nacl.utils.random(SecretBox.KEY_SIZE)),
         # The service signing key (core.signing): manifests, the shred log, evidence bundles.
         "service_signing": f"{key_id}:{_b64(nacl.utils.random(32))}",
@@ -98,16 +114,44 @@ def ensure_dev_keys() -> Path:
     return path
 
 
+def parse_hmac_keys(value: str) -> dict[str, bytes]:
+    """``id:base64[,id:base64…]``, the first the one new hashes are made with; a bare ``base64`` entry is
+    the key of the form before ids (UNNAMED_HMAC_KEY_ID)."""
+    keys: dict[str, bytes] = {}
+    for entry in value.split(","):
+        if not entry.strip():
+            continue
+        key_id, encoded = entry.strip().rpartition(":")[::2]
+        key_id = key_id or UNNAMED_HMAC_KEY_ID
+        if not _HMAC_KEY_ID.match(key_id):
+            raise ImproperlyConfigured(f"HMAC key ids are 1 to 16 letters, digits, '.', '_' or '-', not {key_id!r}")
+        if key_id in keys:
+            raise ImproperlyConfigured(f"HMAC key id {key_id!r} is configured twice")
+        keys[key_id] = _unb64(encoded)
+    if not keys:
+        raise ImproperlyConfigured("No HMAC key is configured")
+    return keys
+
+
+def configured_hmac_keys() -> str:
+    """HELPLINE_HMAC_KEYS, or else the single HELPLINE_HMAC_KEY."""
+    if settings.HELPLINE_HMAC_KEYS and settings.HELPLINE_HMAC_KEY:
+        raise ImproperlyConfigured("Set HELPLINE_HMAC_KEYS or HELPLINE_HMAC_KEY, not both")
+    return str(settings.HELPLINE_HMAC_KEYS or settings.HELPLINE_HMAC_KEY)
+
+
 @cache
 def keyring() -> Keyring:
     public = settings.HELPLINE_PUBLIC_KEY
     private = settings.HELPLINE_PRIVATE_KEYS
-    hmac_key = settings.HELPLINE_HMAC_KEY
-    if not public and not settings.PRODUCTION:
+    hmac_keys = configured_hmac_keys()
+    if (not public or not hmac_keys) and not settings.PRODUCTION:
         material = json.loads(ensure_dev_keys().read_text())
-        public, private, hmac_key = material["public"], material["private"], material["hmac"]
-    if not public or not hmac_key:
-        raise ImproperlyConfigured("HELPLINE_PUBLIC_KEY and HELPLINE_HMAC_KEY are required")
+        if not public:
+            public, private = material["public"], material["private"]
+        hmac_keys = hmac_keys or material["hmac"]
+    if not public or not hmac_keys:
+        raise ImproperlyConfigured("HELPLINE_PUBLIC_KEY and HELPLINE_HMAC_KEYS (or HELPLINE_HMAC_KEY) are required")
     public_id, public_bytes = _split_key(public)
     private_keys: dict[str, PrivateKey] = {}
     # The public service never loads a private key, even one that happens to be configured locally.
@@ -119,7 +163,7 @@ def keyring() -> Keyring:
         public_key_id=public_id,
         public_key=PublicKey(public_bytes),
         private_keys=private_keys,
-        hmac_key=_unb64(hmac_key),
+        hmac_keys=parse_hmac_keys(hmac_keys),
     )
 
 
@@ -327,10 +371,34 @@ def normalise_access_code(text: str) -> str | None:
 
 
 # --- keyed hashes ---------------------------------------------------------------------------------
+#
+# Every keyed hash is made with one of the HMAC keys (HELPLINE_HMAC_KEYS), and what is kept of it names that
+# key: an organisation hash beside its key id (reports.Report.organisation_hash_key_id), a throttle key or a
+# stored digest as ``key_id:digest``. So a rotation (lifecycle.rotation) can run while the service works:
+# new hashes are made with the first key, and what was made with an earlier one is still recognised while
+# that key is configured. The audit trail's chain has a key of its own (audit.keys), never one of these.
 
 
-def _keyed_hash(purpose: str, value: str) -> str:
-    key = hashlib.blake2b(keyring().hmac_key, digest_size=32, person=purpose.encode()[:16]).digest()
+def hmac_key_id() -> str:
+    """The id of the HMAC key new hashes are made with."""
+    return keyring().hmac_key_id
+
+
+def hmac_key_ids() -> list[str]:
+    """The ids of every configured HMAC key, the current one first."""
+    return list(keyring().hmac_keys)
+
+
+def _hmac_secret(key_id: str | None) -> bytes:
+    ring = keyring()
+    secret = ring.hmac_keys.get(key_id or ring.hmac_key_id)
+    if secret is None:
+        raise KeyUnavailable(f"No HMAC key {key_id!r} in this process")
+    return secret
+
+
+def _keyed_hash(purpose: str, value: str, key_id: str | None = None) -> str:
+    key = hashlib.blake2b(_hmac_secret(key_id), digest_size=32, person=purpose.encode()[:16]).digest()
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -342,9 +410,15 @@ def normalise_organisation(name: str) -> str:
     return " ".join(words)
 
 
-def organisation_hash(name: str) -> str:
-    """A keyed hash of the organisation's normalised name: the same organisation gives the same hash."""
-    return _keyed_hash("organisation", normalise_organisation(name))
+def organisation_hash(name: str, key_id: str | None = None) -> str:
+    """A keyed hash of the organisation's normalised name: the same organisation gives the same hash under
+    the same key (the current one unless ``key_id`` names another). Kept beside the key's id."""
+    return _keyed_hash("organisation", normalise_organisation(name), key_id)
+
+
+def organisation_hashes(name: str) -> list[str]:
+    """The organisation's hash under every configured HMAC key, to find it during a rotation."""
+    return [organisation_hash(name, key_id) for key_id in hmac_key_ids()]
 
 
 def client_hash(address: str) -> str:
@@ -352,8 +426,43 @@ def client_hash(address: str) -> str:
     return _keyed_hash("client-address", address)
 
 
-def throttle_key(*parts: str) -> str:
-    return _keyed_hash("throttle", "\x1f".join(parts))
+# Stored keyed digests (throttle counters, idempotency keys, enrolment codes) fit 64 characters with their key id.
+STORED_DIGEST_LENGTH = 64
+
+
+def throttle_key(*parts: str, key_id: str | None = None) -> str:
+    """``key_id:digest`` of ``parts``, 64 characters in all, under the current HMAC key (or ``key_id``'s)."""
+    key_id = key_id or hmac_key_id()
+    digest = _keyed_hash("throttle", "\x1f".join(parts), key_id)
+    return f"{key_id}:{digest[: STORED_DIGEST_LENGTH - len(key_id) - 1]}"
+
+
+def hmac_key_id_of(stored: str) -> str:
+    """The id of the HMAC key a stored digest was made with (one without an id: the unnamed key's)."""
+    key_id, separator, _ = stored.partition(":")
+    return key_id if separator else UNNAMED_HMAC_KEY_ID
+
+
+def throttle_keys_every(*parts: str) -> list[str]:
+    """``parts``' stored digest under every configured HMAC key, the current one first, to look up a row
+    made before a rotation. Under the unnamed key, the form before ids too (a bare 64-character digest)."""
+    found = [throttle_key(*parts, key_id=key_id) for key_id in hmac_key_ids()]
+    if UNNAMED_HMAC_KEY_ID in keyring().hmac_keys:
+        found.append(_keyed_hash("throttle", "\x1f".join(parts), UNNAMED_HMAC_KEY_ID))
+    return found
+
+
+def throttle_key_matches(stored: str, *parts: str) -> bool:
+    """Whether a stored digest is that of ``parts``, under the key it names. False when that key is no longer
+    configured: what it made can no longer be recognised."""
+    key_id = hmac_key_id_of(stored)
+    if key_id not in keyring().hmac_keys:
+        return False
+    if ":" in stored:
+        expected = throttle_key(*parts, key_id=key_id)
+    else:
+        expected = _keyed_hash("throttle", "\x1f".join(parts), key_id)
+    return hmac.compare_digest(stored, expected)
 
 
 # --- second-factor secrets --------------------------------------------------------------------------

@@ -8,6 +8,12 @@ that copy is removed and the data key is wrapped (core.crypto.seal_key_with) und
 - ``epoch-YYYY-MM``: a closed case's key, one per calendar month of its destruction date;
 - ``held-YYYYMMDD``: a case on legal hold.
 
+A key is replaced (lifecycle.keys: the open-cases key every backup-retention period, any key after a suspected
+compromise) by a new one: an open or held key made on a later day, or with a suffix on the same day
+(``open-YYYYMMDD-2``), or a further key for the same month (``epoch-YYYY-MM-2``). The replaced key is retired
+(``CustodyKey.retired_on``): nothing is wrapped under it again, and the ``*_key_id`` functions name the newest
+key that is not.
+
 Custody keys live with the staff service and the workers only, in a key store (a folder by default,
 ``CUSTODY_KEY_DIR``, in development one per database under var/; a KMS fits behind ``KeyStore``), never in the
 database, its backups, the public tier or the helpline key's escrow. The database records each key's id and
@@ -29,6 +35,7 @@ from typing import Protocol
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -38,7 +45,7 @@ OPEN = "open"
 EPOCH = "epoch"
 HELD = "held"
 KINDS = (OPEN, EPOCH, HELD)
-_KEY_ID = re.compile(r"^(open|held)-\d{8}(-\d+)?$|^epoch-\d{4}-\d{2}$")
+_KEY_ID = re.compile(r"^(open|held)-\d{8}(-\d+)?$|^epoch-\d{4}-\d{2}(-\d+)?$")
 
 
 class KeyDestroyed(crypto.KeyUnavailable):
@@ -55,13 +62,62 @@ def kind_of(key_id: str) -> str:
     return key_id.split("-", 1)[0]
 
 
-def epoch_key_id(destroy_on: date) -> str:
+def _base_id(key_id: str) -> str:
+    """The id without its suffix: ``epoch-2031-04`` for ``epoch-2031-04-2``."""
+    parts = key_id.split("-")
+    return "-".join(parts[:3] if parts[0] == EPOCH else parts[:2])
+
+
+def _generation(key_id: str) -> int:
+    """1 for a key without a suffix, N for ``…-N``."""
+    suffix = key_id.removeprefix(_base_id(key_id))
+    return int(suffix[1:]) if suffix else 1
+
+
+def _generations(base: str) -> dict[str, tuple[date | None, date | None]]:
+    """The keys ``base`` and ``base-N`` there have been: their retirement and destruction days, by id."""
+    from core.models import CustodyKey
+
+    rows = CustodyKey.objects.filter(Q(key_id=base) | Q(key_id__startswith=f"{base}-")).values_list(
+        "key_id", "retired_on", "destroyed_on"
+    )
+    return {
+        key_id: (retired_on, destroyed_on)
+        for key_id, retired_on, destroyed_on in rows
+        if _KEY_ID.match(key_id) and _base_id(key_id) == base
+    }
+
+
+def _next_id(base: str, generations: dict[str, tuple[date | None, date | None]] | None = None) -> str:
+    """A new id after every key ``base`` or ``base-N`` there has been."""
+    taken = _generations(base) if generations is None else generations
+    if not taken:
+        return base
+    return f"{base}-{max(_generation(key_id) for key_id in taken) + 1}"
+
+
+def epoch_base_id(destroy_on: date) -> str:
     return f"epoch-{destroy_on.year:04d}-{destroy_on.month:02d}"
+
+
+def epoch_key_id(destroy_on: date) -> str:
+    """The key of the month ``destroy_on`` falls in: the newest neither retired nor destroyed (or a new one).
+    A month whose newest key was destroyed keeps that id, so that wrapping under it is refused: its cases
+    were shredded, and nothing may be kept for that month again under a key the service still holds."""
+    base = epoch_base_id(destroy_on)
+    generations = _generations(base)
+    live = [key_id for key_id, (retired, destroyed) in generations.items() if retired is None and destroyed is None]
+    if live:
+        return max(live, key=_generation)
+    newest = max(generations, key=_generation, default=None)
+    if newest is not None and generations[newest][1] is not None:
+        return newest
+    return _next_id(base, generations)
 
 
 def epoch_month_end(key_id: str) -> date:
     """The last day of an epoch key's month: its cases are all due by then."""
-    year, month = (int(part) for part in key_id.removeprefix("epoch-").split("-"))
+    year, month = (int(part) for part in _base_id(key_id).removeprefix("epoch-").split("-"))
     following = date(year + (month == 12), month % 12 + 1, 1)
     return date.fromordinal(following.toordinal() - 1)
 
@@ -176,8 +232,18 @@ def _registered(key_id: str) -> bytes:
             )
     except IntegrityError:
         record = CustodyKey.objects.get(key_id=key_id)
-    if record.destroyed_on is not None:
-        raise KeyDestroyed(f"Custody key {key_id!r} was destroyed on {record.destroyed_on}")
+    # A share lock on the key's row until the caller's transaction ends: destroying a key takes the row FOR
+    # UPDATE (lifecycle.keys), so it waits for this wrap to commit and then sees a row naming the key, or this
+    # wrap waits for the destruction and then sees the key destroyed. Never a row under a destroyed key.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT destroyed_on FROM {CustodyKey._meta.db_table} WHERE key_id = %s FOR SHARE",  # noqa: S608
+            [key_id],
+        )
+        row = cursor.fetchone()
+    destroyed_on = row[0] if row else record.destroyed_on
+    if destroyed_on is not None:
+        raise KeyDestroyed(f"Custody key {key_id!r} was destroyed on {destroyed_on}")
     return store().create(key_id)
 
 
@@ -185,13 +251,11 @@ def _current(kind: str) -> str:
     """The open-cases or held key in use: the newest not retired, or a new one made today."""
     from core.models import CustodyKey
 
-    current = (
-        CustodyKey.objects.filter(kind=kind, retired_on__isnull=True, destroyed_on__isnull=True)
-        .order_by("-created_on", "-key_id")
-        .values_list("key_id", flat=True)
-        .first()
+    live = CustodyKey.objects.filter(kind=kind, retired_on__isnull=True, destroyed_on__isnull=True).values_list(
+        "key_id", "created_on"
     )
-    return current or f"{kind}-{timezone.localdate():%Y%m%d}"
+    newest = max(live, key=lambda row: (row[1], _generation(row[0])), default=None)
+    return newest[0] if newest else fresh_key_id(kind)
 
 
 def open_key_id() -> str:
@@ -202,18 +266,16 @@ def held_key_id() -> str:
     return _current(HELD)
 
 
-def fresh_key_id(kind: str) -> str:
-    """An id for a new open-cases or held key, made today (with a suffix when one was made today already)."""
-    from core.models import CustodyKey
-
-    base = f"{kind}-{timezone.localdate():%Y%m%d}"
-    taken = set(CustodyKey.objects.filter(key_id__startswith=base).values_list("key_id", flat=True))
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
+def fresh_key_id(kind: str, month_of: date | None = None) -> str:
+    """An id for a new key: an open-cases or held key made today (with a suffix when one was made today
+    already), or a further epoch key for the month of ``month_of`` (``epoch-YYYY-MM-N``)."""
+    if kind == EPOCH:
+        if month_of is None:
+            raise ValueError("An epoch key belongs to a month")
+        return _next_id(epoch_base_id(month_of))
+    if kind not in KINDS:
+        raise ValueError(f"Not a kind of custody key: {kind!r}")
+    return _next_id(f"{kind}-{timezone.localdate():%Y%m%d}")
 
 
 def load(key_id: str) -> bytes:
@@ -258,6 +320,12 @@ class Envelope(Protocol):
 
 def wrap(key_id: str, data_key: bytes) -> bytes:
     return crypto.seal_key_with(_registered(key_id), data_key)
+
+
+def wrapping_key(key_id: str) -> bytes:
+    """A custody key's material to wrap data keys under, made and recorded when first needed. Refused for a
+    destroyed key. Call it in the transaction that writes the wrapped rows (it holds the key's row)."""
+    return _registered(key_id)
 
 
 def data_key_of(report: Envelope) -> bytes:

@@ -2,6 +2,10 @@
 
 Used for the reporter's access attempts and for staff logins. PostgreSQL, not Redis, so throttling
 keeps working when the broker is down.
+
+A key names the HMAC key that made it (``key_id:digest``, core.crypto). After an HMAC key rotation new
+counters are made under the new key and those made under the old one are never consulted again: they
+simply expire.
 """
 
 import math
@@ -18,6 +22,17 @@ from core.timetrail import expiry_in
 
 def throttle_key(scope: str, *parts: str) -> str:
     return crypto.throttle_key(scope, *parts)
+
+
+def throttle_keys_every(scope: str, *parts: str) -> list[str]:
+    """The key under every configured HMAC key, the current one first: for stored digests that must still
+    be found during an HMAC key rotation (idempotency keys)."""
+    return crypto.throttle_keys_every(scope, *parts)
+
+
+def throttle_key_matches(stored: str, scope: str, *parts: str) -> bool:
+    """Whether ``stored`` is the key of ``scope`` and ``parts``, under whichever HMAC key made it."""
+    return crypto.throttle_key_matches(stored, scope, *parts)
 
 
 def throttle_blocked(*, key: str, limit: int) -> bool:

@@ -80,10 +80,16 @@ ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localh
 HELPLINE_KEY_FILE = os.environ.get("HELPLINE_DEV_KEY_FILE", str(BASE_DIR / "var" / "dev-keys.json"))
 HELPLINE_PUBLIC_KEY = envsecret("HELPLINE_PUBLIC_KEY")
 HELPLINE_PRIVATE_KEYS = envsecret("HELPLINE_PRIVATE_KEYS")
+# The keys of keyed hashes (organisation hashes, throttle keys): ``id:base64[,id:base64…]``, new hashes made with
+# the first, the others kept during a rotation (docs/deploy.md). HELPLINE_HMAC_KEY is the same setting under its
+# older name (set one of them); a key given as bare base64, the form before ids, has the id "h0".
+HELPLINE_HMAC_KEYS = envsecret("HELPLINE_HMAC_KEYS")
 HELPLINE_HMAC_KEY = envsecret("HELPLINE_HMAC_KEY")
 if PRODUCTION:
-    if not HELPLINE_PUBLIC_KEY or not HELPLINE_HMAC_KEY:
-        raise RuntimeError("HELPLINE_PUBLIC_KEY and HELPLINE_HMAC_KEY are required in production")
+    if not HELPLINE_PUBLIC_KEY or not (HELPLINE_HMAC_KEYS or HELPLINE_HMAC_KEY):
+        raise RuntimeError(
+            "HELPLINE_PUBLIC_KEY and HELPLINE_HMAC_KEYS (or HELPLINE_HMAC_KEY) are required in production"
+        )
     if HELPLINE_ROLE == "public" and HELPLINE_PRIVATE_KEYS:
         raise RuntimeError("The public service must not hold a private key: unset HELPLINE_PRIVATE_KEYS")
     if HELPLINE_ROLE in {"staff", "worker"} and not HELPLINE_PRIVATE_KEYS:
@@ -279,6 +285,8 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-statistics": {"task": "oversight.tasks.refresh_statistics", "schedule": 300.0},
     "purge-expired": {"task": "reports.tasks.purge_expired", "schedule": crontab(minute="*/10")},
     "audit-checkpoint": {"task": "audit.tasks.checkpoint", "schedule": float(AUDIT_CHECKPOINT_SECONDS)},
+    # The open-cases key, replaced every BACKUP_RETENTION_DAYS; replaced keys re-wrapped, then destroyed.
+    "rotate-open-key": {"task": "lifecycle.keys.open_key_rotate", "schedule": crontab(hour=3, minute=40)},
 }
 # Checkpoints are signed by the one worker that holds AUDIT_SIGNING_KEY, which consumes this queue only.
 CELERY_TASK_ROUTES = {"audit.tasks.checkpoint": {"queue": "audit"}}

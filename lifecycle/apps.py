@@ -7,3 +7,7 @@ class LifecycleConfig(AppConfig):
 
     name = "lifecycle"
     verbose_name = "Lifecycle"
+
+    def ready(self) -> None:
+        # The open-cases key's daily replacement is a task outside a tasks module: registered here.
+        from lifecycle import keys  # noqa: F401

@@ -117,6 +117,9 @@ class Report(models.Model):
         max_length=16, choices=AlreadyReported.choices, default=AlreadyReported.NOT_KNOWN
     )
     organisation_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # The id of the HMAC key that made organisation_hash (core.crypto), so that a rotation can re-hash while
+    # the service works; "" when there is no hash.
+    organisation_hash_key_id = models.CharField(max_length=16, blank=True, default="")
     has_contact_email = models.BooleanField(default=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     # The day only (local midnight, core.timetrail.day_start): never when in the day the reporter was here.

@@ -92,18 +92,29 @@ class IdempotencyKeyReused(Exception):
 
 @dataclass(frozen=True)
 class Idempotency:
-    """An API client's Idempotency-Key and its request, as keyed hashes (never stored in clear)."""
+    """An API client's Idempotency-Key and its request, as keyed hashes (never stored in clear): under the
+    current HMAC key, and under every configured one (``key_hashes``, ``request_hashes``) so that a row
+    stored before an HMAC key rotation is still found."""
 
     key_hash: str
     request_hash: str
+    key_hashes: tuple[str, ...] = ()
+    request_hashes: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, key: str, body: object) -> Idempotency:
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+        key_hashes = tuple(throttle.throttle_keys_every("idempotency-key", key))
+        request_hashes = tuple(throttle.throttle_keys_every("idempotency-request", canonical))
         return cls(
-            key_hash=throttle.throttle_key("idempotency-key", key),
-            request_hash=throttle.throttle_key("idempotency-request", canonical),
+            key_hash=key_hashes[0],
+            request_hash=request_hashes[0],
+            key_hashes=key_hashes,
+            request_hashes=request_hashes,
         )
+
+    def stored_keys(self) -> tuple[str, ...]:
+        return self.key_hashes or (self.key_hash,)
 
 
 @dataclass(frozen=True)
@@ -266,13 +277,13 @@ def envelope(*, key_id: str, helpline_sealed: bytes, reporter_wrap: crypto.Repor
 def _idempotent_check(idempotency: Idempotency) -> None:
     """Raise IdempotentReplay or IdempotencyKeyReused when the key has been used (and not expired)."""
     used = (
-        IdempotencyKey.objects.filter(key_hash=idempotency.key_hash, expires_at__gt=timezone.now())
+        IdempotencyKey.objects.filter(key_hash__in=idempotency.stored_keys(), expires_at__gt=timezone.now())
         .select_related("report")
         .first()
     )
     if used is None:
         return
-    if used.request_hash != idempotency.request_hash:
+    if used.request_hash not in (idempotency.request_hashes or (idempotency.request_hash,)):
         raise IdempotencyKeyReused
     raise IdempotentReplay(used.report.reference)
 
@@ -341,7 +352,9 @@ def _report_file(
     reporter_wrap = crypto.wrap_key_for_reporter(data_key, access_code)
     key_id, helpline_sealed = crypto.seal_key_for_helpline(data_key)
     content = crypto.seal_content(data_key, data.sealed_content())
-    organisation_hash = crypto.organisation_hash(data.organisation_name) if data.organisation_name.strip() else ""
+    # Made with the current HMAC key, and kept beside its id (a rotation re-hashes by it).
+    hmac_key_id = crypto.hmac_key_id() if data.organisation_name.strip() else ""
+    organisation_hash = crypto.organisation_hash(data.organisation_name, hmac_key_id) if hmac_key_id else ""
     for _ in range(ATTEMPTS):
         try:
             report = _report_insert(
@@ -353,6 +366,7 @@ def _report_file(
                 helpline_sealed=helpline_sealed,
                 reporter_wrap=reporter_wrap,
                 organisation_hash=organisation_hash,
+                organisation_hash_key_id=hmac_key_id,
                 draft_id=draft_id,
                 idempotency=idempotency,
                 files=DraftFiles(draft_id, draft_key, data_key) if draft_id and draft_key else None,
@@ -388,6 +402,7 @@ def _report_insert(
     helpline_sealed: bytes,
     reporter_wrap: crypto.ReporterWrap,
     organisation_hash: str,
+    organisation_hash_key_id: str,
     draft_id: uuid.UUID | None,
     idempotency: Idempotency | None,
     files: DraftFiles | None = None,
@@ -401,7 +416,7 @@ def _report_insert(
             raise AlreadySubmitted
     if idempotency is not None:
         # A key whose row has expired but not been purged yet may be used again.
-        IdempotencyKey.objects.filter(key_hash=idempotency.key_hash, expires_at__lte=timezone.now()).delete()
+        IdempotencyKey.objects.filter(key_hash__in=idempotency.stored_keys(), expires_at__lte=timezone.now()).delete()
     now = timezone.now()
     report = Report.objects.create(
         reference=new_reference(),
@@ -415,6 +430,7 @@ def _report_insert(
         raised_internally=data.raised_internally,
         already_reported=data.already_reported.answer,
         organisation_hash=organisation_hash,
+        organisation_hash_key_id=organisation_hash_key_id,
         has_contact_email=bool(data.contact.email) and data.anonymity != Anonymity.ANONYMOUS,
         submitted_at=day_start(now),
         urgent_triage_due_at=now + URGENT_TRIAGE if data.child_at_immediate_risk else None,

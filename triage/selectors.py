@@ -18,7 +18,7 @@ from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
 from audit.models import AuditEvent
-from core.crypto import organisation_hash
+from core.crypto import organisation_hashes
 from core.identifiers import ALPHABET, normalise_reference
 from core.timetrail import day_end
 from directory.models import LocalAuthority
@@ -294,9 +294,10 @@ def case_number_prefix(text: str) -> str | None:
 def _search_report_ids(search: str) -> list[int]:
     """The reports a search names, in one query: by the start of a reference or a case number (normalised
     as /check does, through their LIKE 'PREFIX%' indexes), or by an organisation's whole name through its
-    keyed hash (no name is stored in clear to search). At most COUNT_CAP of each. The case list then picks
-    its cases by report: an IN (subquery) of cases here made PostgreSQL scan a million cases."""
-    by_report = Q(organisation_hash=organisation_hash(search))
+    keyed hash (no name is stored in clear to search), under every configured HMAC key so that a search finds
+    reports not yet re-hashed during a rotation. At most COUNT_CAP of each. The case list then picks its cases
+    by report: an IN (subquery) of cases here made PostgreSQL scan a million cases."""
+    by_report = Q(organisation_hash__in=organisation_hashes(search))
     if reference := reference_prefix(search):
         by_report |= Q(reference__startswith=reference)
     reports = Report.objects.filter(by_report).order_by().values_list("pk", flat=True)[:COUNT_CAP]

@@ -36,6 +36,7 @@ REPORT_FIELDS = (
     "raised_internally",
     "already_reported",
     "organisation_hash",
+    "organisation_hash_key_id",
     "has_contact_email",
     "status",
     "submitted_at",

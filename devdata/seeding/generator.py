@@ -180,6 +180,7 @@ class Generator:
         self.authority_outcomes = list(AuthorityOutcome.values)
         # The sealed content is JSON as crypto.seal_content writes it, assembled from pieces encoded once.
         self.organisations = [(_json(name), crypto.organisation_hash(name)) for name in choices.organisation_names()]
+        self.hmac_key_id = crypto.hmac_key_id()
         self.summaries = [_json("Seeded: " + self._text(20, 90)) for _ in range(512)]
         self.details = [_json(self._text(120, 1200)) for _ in range(512)]
         self.responses = [_json("")] * 200 + [_json(self._text(20, 300)) for _ in range(312)]
@@ -261,6 +262,7 @@ class Generator:
             "raised_internally": self.raised.pick(rng),
             "already_reported": already_reported_of(reference),
             "organisation_hash": organisation_hash,
+            "organisation_hash_key_id": self.hmac_key_id if organisation_hash else "",
             "has_contact_email": has_email,
             "status": Report.Status.ROUTED,
             "submitted_at": submitted_at,
