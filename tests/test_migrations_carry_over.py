@@ -21,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from core import crypto
+from core import crypto, keystore
 from tests.live import ROOT, process_env
 
 PRE_MOVE_TARGETS = [
@@ -202,6 +203,8 @@ def write_old_data(conn: psycopg.Connection, access_code: str) -> list[int]:
 # A staff account's region gave way to a safeguarding partnership (accounts 0010-0012): the officer here had
 # none, and tests/accounts/test_partnerships.py follows a board reviewer's.
 SCOPE_MOVED = {"area"}
+# A routed report's data key left the helpline key for a custody key (triage 0018): followed below.
+CUSTODY_MOVED = {"helpline_key_id", "helpline_sealed_key"}
 REFERRAL_STATE = {
     "referred_at",
     "authority_ack_due_at",
@@ -257,11 +260,15 @@ def test_a_pre_move_database_migrates_with_its_rows_keys_and_audit_chain(carry_d
             # The referral's state left the case for the referral (referrals 0002-0004, triage 0014): the
             # test below follows it there.
             kept = [
-                {column: row[column] for column in old if column not in REFERRAL_STATE | SCOPE_MOVED}
+                {column: row[column] for column in old if column not in REFERRAL_STATE | SCOPE_MOVED | CUSTODY_MOVED}
                 for row, old in zip(after[table], before[table], strict=True)
             ]
             before[table] = [
-                {column: value for column, value in row.items() if column not in REFERRAL_STATE | SCOPE_MOVED}
+                {
+                    column: value
+                    for column, value in row.items()
+                    if column not in REFERRAL_STATE | SCOPE_MOVED | CUSTODY_MOVED
+                }
                 for row in before[table]
             ]
             assert [day_kept(table, row) for row in kept] == [day_kept(table, row) for row in before[table]], (
@@ -281,9 +288,14 @@ def test_a_pre_move_database_migrates_with_its_rows_keys_and_audit_chain(carry_d
         assert (new.pop("subject_kind"), new.pop("subject_id"), new.pop("chain_version")) == (*subject, 1)
         assert new == {column: value for column, value in old.items() if column != "case_id"}
 
-    # The sealed content still opens, as the helpline and with the reporter's access code.
+    # The sealed content still opens, as the helpline (now through the open-cases key: the routed report's
+    # helpline-sealed copy is gone) and with the reporter's access code.
     report = after["reports_report"][0]
-    data_key = crypto.open_key_as_helpline(report["helpline_key_id"], report["helpline_sealed_key"])
+    assert report["helpline_key_id"] == "" and bytes(report["helpline_sealed_key"]) == b""
+    folder = Path(settings.CUSTODY_KEY_DIR or Path(settings.BASE_DIR) / "var" / "custody-keys" / carry_db)
+    custody_key = keystore.FolderKeyStore(folder).load(report["custody_key_id"])
+    assert custody_key is not None and report["custody_key_id"].startswith("open-")
+    data_key = crypto.open_key_with(custody_key, bytes(report["custody_wrapped_key"]))
     assert crypto.open_content(data_key, report["content"]) == CONTENT
     params = crypto.KdfParams(report["reporter_kdf_opslimit"], report["reporter_kdf_memlimit"])
     wrap = crypto.ReporterWrap(report["reporter_kdf_salt"], params, report["reporter_wrapped_key"])
