@@ -7,3 +7,8 @@ class LifecycleConfig(AppConfig):
 
     name = "lifecycle"
     verbose_name = "Lifecycle"
+
+    def ready(self) -> None:
+        from lifecycle.bundle import register_handlers
+
+        register_handlers()
