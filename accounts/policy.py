@@ -56,6 +56,9 @@ class Permission(StrEnum):
     CASE_FILES = "case_files"
     # Delete a case's file for good, with a reason.
     DELETE_CASE_FILE = "delete_case_file"
+    # Prepare an evidence export for an inquiry, a court or the police, or approve another supervisor's
+    # (lifecycle.evidence: never one's own), and download a bundle one prepared or approved.
+    EVIDENCE_EXPORT = "evidence_export"
 
 
 RULES: dict[Permission, frozenset[str]] = {
@@ -74,6 +77,7 @@ RULES: dict[Permission, frozenset[str]] = {
     Permission.TOLD_OF_OVERSIGHT_ALERTS: frozenset({R.OVERSIGHT_ANALYST}),
     Permission.CASE_FILES: frozenset({R.CALL_HANDLER, R.SUPERVISOR, R.AUTHORITY_OFFICER, R.NATIONAL_REVIEWER}),
     Permission.DELETE_CASE_FILE: frozenset({R.SUPERVISOR}),
+    Permission.EVIDENCE_EXPORT: frozenset({R.SUPERVISOR}),
 }
 
 # Why a refused action was refused, where the page says so (a helpline member who is not a supervisor).

@@ -246,6 +246,23 @@ def open_key_as_helpline(key_id: str, sealed: bytes) -> bytes:
     return bytes(SealedBox(private).decrypt(sealed))
 
 
+# --- sealing to a key someone outside the helpline gave (an evidence bundle's recipient) -------------------
+
+PUBLIC_KEY_BYTES = PublicKey.SIZE
+
+
+def seal_to_public_key(public_key: bytes, data: bytes) -> bytes:
+    """``data`` sealed (an anonymous sealed box) to a given X25519 public key: only its private key opens it,
+    and the helpline keeps no way to. For the file key of an evidence bundle. Raises ValueError for bytes that
+    are not a usable public key (the wrong length, or a low-order point, with which nothing can be sealed)."""
+    if len(public_key) != PUBLIC_KEY_BYTES:
+        raise ValueError(f"An X25519 public key is {PUBLIC_KEY_BYTES} bytes")
+    try:
+        return bytes(SealedBox(PublicKey(public_key)).encrypt(data))
+    except nacl.exceptions.CryptoError as error:
+        raise ValueError("Not a usable X25519 public key") from error
+
+
 # --- access codes ---------------------------------------------------------------------------------
 
 

@@ -121,6 +121,11 @@ RETENTION_MONTHS = {
     outcome: envint(f"RETENTION_MONTHS_{outcome.upper()}", months)
     for outcome, months in RETENTION_MONTHS_DEFAULTS.items()
 }
+# Evidence bundles (lifecycle/bundle.py), each sealed to its recipient's public key: the staff service and the
+# workers share this folder (a volume). Nothing in it opens without the recipient's private key.
+EVIDENCE_EXPORT_DIR = os.environ.get("EVIDENCE_EXPORT_DIR", str(BASE_DIR / "var" / "evidence-exports"))
+# The most cases one export may hold: a filter that matches more asks for a shorter period.
+EVIDENCE_EXPORT_MAX_CASES = envint("EVIDENCE_EXPORT_MAX_CASES", 1000)
 # Seals staff authenticator (TOTP) secrets at rest (core/crypto.py otp_key); staff service and workers.
 OTP_KEY = envsecret("OTP_KEY")
 if PRODUCTION and HELPLINE_ROLE in {"staff", "worker"} and not OTP_KEY:

@@ -11,3 +11,6 @@ class LifecycleConfig(AppConfig):
     def ready(self) -> None:
         # The open-cases key's daily replacement is a task outside a tasks module: registered here.
         from lifecycle import keys  # noqa: F401
+        from lifecycle.bundle import register_handlers
+
+        register_handlers()

@@ -54,6 +54,7 @@ GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
 SIGN_IN = "/staff/sign-in"  # accounts/urls.py "sign-in" under /staff/ (helpline/urls.py)
 UNKNOWN_CASE = "2026-ZZZZZZ"
 UNKNOWN_USER = 999_999_999
+UNKNOWN_EXPORT = "00000000-0000-4000-8000-000000000000"
 
 # --- what each view module serves ------------------------------------------------------------------------
 
@@ -176,6 +177,19 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     ("/staff/statistics/annual-report-2026.csv", GET, (R.OVERSIGHT_ANALYST, R.SUPERVISOR), {}),
     # helpline/health.py
     ("/staff/health", GET, (R.SUPERVISOR, R.ADMINISTRATOR), {}),
+    # lifecycle/views.py: evidence exports, refused before the export is looked up
+    ("/staff/lifecycle/exports", GET, (R.SUPERVISOR,), {}),
+    ("/staff/lifecycle/exports/new", GET_POST, (R.SUPERVISOR,), {"scope": "case", "case_number": UNKNOWN_CASE}),
+    (f"/staff/lifecycle/exports/{UNKNOWN_EXPORT}", GET, (R.SUPERVISOR,), {}),
+    (
+        f"/staff/lifecycle/exports/{UNKNOWN_EXPORT}/approve",
+        POST,
+        (R.SUPERVISOR,),
+        {"digest": "0" * 64, "checked": "on"},
+    ),
+    (f"/staff/lifecycle/exports/{UNKNOWN_EXPORT}/cancel", POST, (R.SUPERVISOR,), {}),
+    (f"/staff/lifecycle/exports/{UNKNOWN_EXPORT}/download", GET, (R.SUPERVISOR,), {}),
+    (f"/staff/lifecycle/exports/{UNKNOWN_EXPORT}/bundle", GET, (R.SUPERVISOR,), {}),
 ]
 # triage/api.py (HelplineStaffVerified); POST bodies are JSON.
 STAFF_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = [
@@ -216,6 +230,7 @@ GUARDS: dict[str, Permission | None] = {
     "/staff/statistics/annual-report-": Permission.NATIONAL_STATISTICS,
     "/staff/patterns": Permission.PATTERN_ALERTS,
     "/staff/health": Permission.SERVICE_HEALTH,
+    "/staff/lifecycle/exports": Permission.EVIDENCE_EXPORT,
 }
 
 

@@ -50,6 +50,8 @@ EXPECTED: dict[Permission, set[str]] = {
     # Files: the helpline all of a case's, an officer or reviewer only those shared with their referral.
     P.CASE_FILES: {R.CALL_HANDLER, R.SUPERVISOR, R.AUTHORITY_OFFICER, R.NATIONAL_REVIEWER},
     P.DELETE_CASE_FILE: {R.SUPERVISOR},
+    # Evidence export: supervisors only (and a second supervisor approves).
+    P.EVIDENCE_EXPORT: {R.SUPERVISOR},
 }
 
 

@@ -274,6 +274,8 @@ NOT_WRITTEN_TEXT = {
     "referrals.Referral.particulars": "the referral's particulars: codes and a district, always the 552-byte bucket",
     # A reference a national body gave (a crime reference), at most 64 characters: always the first bucket.
     "referrals.Referral.sent_reference": "a body's reference, at most 64 characters: always the 552-byte bucket",
+    # Not sealed at all: the public key an evidence bundle is sealed to, as its recipient gave it.
+    "lifecycle.EvidenceExport.recipient_key": "a recipient's 32-byte X25519 public key, in clear (it is public)",
 }
 
 

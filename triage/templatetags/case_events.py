@@ -124,6 +124,7 @@ EVENT_LABELS = {
     "delete_attachment": "A file was deleted (the reason is an internal note)",
     "attachment_added": "A file the caller emailed in was added",
     "attachment_downloaded": "A file was downloaded",
+    "evidence_exported": "Shared as evidence (approved by a second supervisor)",
 }
 
 # The events whose words name the independent review team already.
