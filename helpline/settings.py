@@ -114,6 +114,18 @@ RETENTION_MONTHS = {
     outcome: envint(f"RETENTION_MONTHS_{outcome.upper()}", months)
     for outcome, months in RETENTION_MONTHS_DEFAULTS.items()
 }
+# The daily retention job (lifecycle/schedule.py): cases looked at per batch (each batch commits its progress),
+# and at most this many batches a night; what is left waits for the next night.
+RETENTION_BATCH_SIZE = envint("RETENTION_BATCH_SIZE", 200)
+RETENTION_MAX_BATCHES = envint("RETENTION_MAX_BATCHES", 50)
+# A report still without a case this many hours after the day it was sent raises one alert to the supervisors
+# (the schedule never destroys a report that was never routed).
+ROUTING_OVERDUE_HOURS = envint("ROUTING_OVERDUE_HOURS", 24)
+# Housekeeping in the same job: processed outbox rows and sent email records older than this are deleted, in
+# batches of PURGE_BATCH_SIZE. Work still waiting and email not yet sent are never deleted.
+OUTBOX_RETENTION_DAYS = envint("OUTBOX_RETENTION_DAYS", 90)
+EMAIL_RECORD_RETENTION_DAYS = envint("EMAIL_RECORD_RETENTION_DAYS", 90)
+PURGE_BATCH_SIZE = envint("PURGE_BATCH_SIZE", 1000)
 # Seals staff authenticator (TOTP) secrets at rest (core/crypto.py otp_key); staff service and workers.
 OTP_KEY = envsecret("OTP_KEY")
 if PRODUCTION and HELPLINE_ROLE in {"staff", "worker"} and not OTP_KEY:
@@ -278,6 +290,8 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-statistics": {"task": "oversight.tasks.refresh_statistics", "schedule": 300.0},
     "purge-expired": {"task": "reports.tasks.purge_expired", "schedule": crontab(minute="*/10")},
     "audit-checkpoint": {"task": "audit.tasks.checkpoint", "schedule": float(AUDIT_CHECKPOINT_SECONDS)},
+    # The retention schedule, epoch keys, unrouted reports and housekeeping: once a night (lifecycle/tasks.py).
+    "apply-retention": {"task": "lifecycle.tasks.apply_retention", "schedule": crontab(hour=2, minute=30)},
 }
 # Checkpoints are signed by the one worker that holds AUDIT_SIGNING_KEY, which consumes this queue only.
 CELERY_TASK_ROUTES = {"audit.tasks.checkpoint": {"queue": "audit"}}

@@ -7,3 +7,8 @@ class LifecycleConfig(AppConfig):
 
     name = "lifecycle"
     verbose_name = "Lifecycle"
+
+    def ready(self) -> None:
+        from lifecycle.schedule import register_unrouted_template
+
+        register_unrouted_template()

@@ -124,6 +124,9 @@ EVENT_LABELS = {
     "delete_attachment": "A file was deleted (the reason is an internal note)",
     "attachment_added": "A file the caller emailed in was added",
     "attachment_downloaded": "A file was downloaded",
+    # The retention schedule (lifecycle.schedule, lifecycle.shredding).
+    "content_destroyed": "Content destroyed",
+    "destruction_deferred": "Due for destruction: kept until a linked report that shares its key is due",
 }
 
 # The events whose words name the independent review team already.
@@ -155,6 +158,7 @@ EMAIL_LABELS = {
     "review_referral": "Referral to the independent review team",
     "review_findings_recorded": "The review's findings",
     "review_referred_on": "The review referred the case on",
+    "report_unrouted": "Report not routed alert",
 }
 
 
