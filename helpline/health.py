@@ -13,7 +13,7 @@ are for operators: supervisors and administrators see them at ``/staff/health``,
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from accounts.decorators import staff_required
 from accounts.policy import Permission
 from audit.alerts import alerts_health
 from core.clamd import Clamd, ScannerUnavailable
+from lifecycle.schedule import schedule_health
 from outbox.models import OutboxMessage, WorkerHeartbeat
 from triage.selectors import authorities_unreached
 
@@ -137,6 +138,10 @@ def staff_health(request: HttpRequest) -> HttpResponse:
     body["scanner"] = scanner_health()
     if body["status"] == "ok" and not body["scanner"]["ok"]:
         body["status"] = "degraded"
+    if body["database"]["ok"]:
+        # The retention schedule's last run, and the reports waiting to be routed past the limit. Neither changes
+        # the status: the service still takes reports and keeps them.
+        body["retention"] = schedule_health()
     if request.GET.get("format") == "json":
         return JsonResponse(body)
     audit_alerts = [
@@ -150,7 +155,20 @@ def staff_health(request: HttpRequest) -> HttpResponse:
     context = {
         "health": body,
         "audit_alerts": audit_alerts,
+        "retention_run_day": _day(body.get("retention", {}).get("last_run")),
+        "unrouted": [
+            {**row, "sent_on": date.fromisoformat(row["sent_on"]), "alerted_on": _day(row)}
+            for row in body.get("retention", {}).get("unrouted", {}).get("reports", [])
+        ],
         "stale_after": settings.WORKER_STALE_SECONDS,
         "signatures_stale_after": settings.CLAMD_SIGNATURES_STALE_HOURS,
     }
     return render(request, "staff/health.html", context)
+
+
+def _day(row: dict[str, Any] | None) -> date | None:
+    """The day a JSON row names (its "day", else its "alerted_on"), as a date for the page."""
+    if not row:
+        return None
+    text = row.get("day") or row.get("alerted_on")
+    return date.fromisoformat(text) if text else None

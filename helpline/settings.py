@@ -126,6 +126,18 @@ RETENTION_MONTHS = {
 EVIDENCE_EXPORT_DIR = os.environ.get("EVIDENCE_EXPORT_DIR", str(BASE_DIR / "var" / "evidence-exports"))
 # The most cases one export may hold: a filter that matches more asks for a shorter period.
 EVIDENCE_EXPORT_MAX_CASES = envint("EVIDENCE_EXPORT_MAX_CASES", 1000)
+# The daily retention job (lifecycle/schedule.py): cases looked at per batch (each batch commits its progress),
+# and at most this many batches a night; what is left waits for the next night.
+RETENTION_BATCH_SIZE = envint("RETENTION_BATCH_SIZE", 200)
+RETENTION_MAX_BATCHES = envint("RETENTION_MAX_BATCHES", 50)
+# A report still without a case this many hours after the day it was sent raises one alert to the supervisors
+# (the schedule never destroys a report that was never routed).
+ROUTING_OVERDUE_HOURS = envint("ROUTING_OVERDUE_HOURS", 24)
+# Housekeeping in the same job: processed outbox rows and sent email records older than this are deleted, in
+# batches of PURGE_BATCH_SIZE. Work still waiting and email not yet sent are never deleted.
+OUTBOX_RETENTION_DAYS = envint("OUTBOX_RETENTION_DAYS", 90)
+EMAIL_RECORD_RETENTION_DAYS = envint("EMAIL_RECORD_RETENTION_DAYS", 90)
+PURGE_BATCH_SIZE = envint("PURGE_BATCH_SIZE", 1000)
 # Seals staff authenticator (TOTP) secrets at rest (core/crypto.py otp_key); staff service and workers.
 OTP_KEY = envsecret("OTP_KEY")
 if PRODUCTION and HELPLINE_ROLE in {"staff", "worker"} and not OTP_KEY:
@@ -292,6 +304,8 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {"task": "audit.tasks.checkpoint", "schedule": float(AUDIT_CHECKPOINT_SECONDS)},
     # The open-cases key, replaced every BACKUP_RETENTION_DAYS; replaced keys re-wrapped, then destroyed.
     "rotate-open-key": {"task": "lifecycle.keys.open_key_rotate", "schedule": crontab(hour=3, minute=40)},
+    # The retention schedule, epoch keys, unrouted reports and housekeeping: once a night (lifecycle/tasks.py).
+    "apply-retention": {"task": "lifecycle.tasks.apply_retention", "schedule": crontab(hour=2, minute=30)},
 }
 # Checkpoints are signed by the one worker that holds AUDIT_SIGNING_KEY, which consumes this queue only.
 CELERY_TASK_ROUTES = {"audit.tasks.checkpoint": {"queue": "audit"}}

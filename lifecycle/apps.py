@@ -14,3 +14,6 @@ class LifecycleConfig(AppConfig):
         from lifecycle.bundle import register_handlers
 
         register_handlers()
+        from lifecycle.schedule import register_unrouted_template
+
+        register_unrouted_template()

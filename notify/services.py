@@ -9,7 +9,7 @@ awaits and links to it: never what anybody wrote, never a reporter's reference.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from anymail.message import AnymailMessage
 from django.conf import settings
@@ -182,3 +182,14 @@ def notification_deliver(notification_id: int) -> Retry | None:
 def register_outbox_handler() -> None:
     # Sends an email, then records that it did: its own transactions.
     register(SEND_EMAIL, notification_deliver, atomic=False)
+
+
+def sent_purge(*, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` records of email sent before ``before`` (oldest first), so the table does not
+    grow without end. Email queued, retrying or failed is kept for an operator. How many were deleted."""
+    sent = Notification.objects.filter(state=Notification.State.SENT, sent_at__lt=before)
+    ids = list(sent.order_by("pk").values_list("pk", flat=True)[:limit])
+    if not ids:
+        return 0
+    deleted, _ = sent.filter(pk__in=ids).delete()
+    return deleted

@@ -126,3 +126,15 @@ def outbox_process(*, outbox_id: int) -> None:
             outbox_mark_processed(outbox_id=outbox_id)
     if retry is not None:
         outbox_release(outbox_id=outbox_id, retry_at=retry.at, error=retry.error)
+
+
+def processed_purge(*, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` rows processed before ``before`` (oldest first), so the table does not grow
+    without end. A row still waiting is never deleted. How many were deleted."""
+    ids = list(
+        OutboxMessage.objects.filter(processed_at__lt=before).order_by("pk").values_list("pk", flat=True)[:limit]
+    )
+    if not ids:
+        return 0
+    deleted, _ = OutboxMessage.objects.filter(pk__in=ids, processed_at__lt=before).delete()
+    return deleted

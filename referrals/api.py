@@ -35,7 +35,7 @@ from referrals.models import (
     Referral,
     ReviewOutcome,
 )
-from referrals.officer_actions import ACTIONS, referral_act
+from referrals.officer_actions import ACTIONS, content_kept_check, referral_act
 from reports.forms import MESSAGE_MAX
 from triage.case_content import FileUnavailable
 from triage.file_api import (
@@ -231,6 +231,11 @@ class ReferralDetailSerializer(ReferralSerializer):
     concern_types = serializers.ListField(child=serializers.CharField())
     reporter = ReporterSerializer()
     thread = ThreadEntrySerializer(many=True)
+    content_destroyed_on = serializers.DateField(
+        allow_null=True,
+        help_text="The day the case's content was destroyed under the retention schedule, or null. Once it was, "
+        "the summary and every note are empty and nothing more can be recorded.",
+    )
 
 
 class ReferralFilterSerializer(serializers.Serializer[dict[str, Any]]):
@@ -374,6 +379,7 @@ class ReferralDetailApi(APIView):
                     }
                     for action, note in opened.actions
                 ],
+                "content_destroyed_on": opened.destroyed_on,
             }
         )
 
@@ -406,6 +412,10 @@ class ReferralActionApi(APIView):
         referral = selectors.referral_by_id_for(user=user, referral_id=referral_id)
         if action not in ACTION_INPUTS:
             raise Http404
+        try:
+            content_kept_check(referral, action)
+        except ActionNotAllowed as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         body = ACTION_INPUTS[action](data=request.data if isinstance(request.data, dict) else {})
         if not body.is_valid():
             return Response(body.errors, status=status.HTTP_400_BAD_REQUEST)

@@ -18,6 +18,7 @@ from directory.lookup import national_body_by_code
 from referrals import services
 from referrals.forms import FindingsForm, OutcomeForm, QuestionForm, RecordActionForm, ReferOnForm
 from referrals.models import Referral
+from triage.retention import content_destroyed_on, destroyed_words
 from triage.workflow import ActionNotAllowed
 
 
@@ -101,11 +102,31 @@ ACTIONS: dict[str, OfficerAction] = {
 }
 
 
+# What a recipient may still do on a referral whose case's content was destroyed: acknowledging seals nothing.
+CONTENT_FREE = frozenset({"acknowledge"})
+
+
+def content_kept_check(referral: Referral, action: str) -> None:
+    """Refuse, with ActionNotAllowed, an action that would seal something on a referral whose case's content
+    was destroyed (its data key is gone)."""
+    destroyed_on = content_destroyed_on(referral.case)
+    if destroyed_on is not None and action not in CONTENT_FREE:
+        raise ActionNotAllowed(f"{destroyed_words(destroyed_on)}: nothing more can be recorded on this referral.")
+
+
+def offered(referral: Referral, action: str) -> bool:
+    """Whether the referral page offers ``action`` on ``referral``."""
+    if action not in CONTENT_FREE and content_destroyed_on(referral.case) is not None:
+        return False
+    return ACTIONS[action].offered(referral)
+
+
 def referral_act(*, referral: Referral, action: str, data: dict[str, Any], acting_user: User) -> str:
     """Run one of the officer's actions with its form's cleaned data (the pages and the API alike), and say
     what happened."""
     declared = ACTIONS.get(action)
     if declared is None:
         raise ActionNotAllowed(f"There is no action called {action!r}.")
+    content_kept_check(referral, action)
     done = declared.run(referral, data, acting_user)
     return declared.banner(done) if callable(declared.banner) else declared.banner

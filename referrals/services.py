@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from django.conf import settings
 from django.db import transaction
@@ -47,6 +48,7 @@ from triage.deadlines import question_answer_due
 from triage.events import case_event
 from triage.models import Case, CaseNote
 from triage.notifications import helpline_tell
+from triage.retention import content_destroyed_on
 from triage.workflow import ActionNotAllowed
 
 RECORDABLE = [
@@ -658,6 +660,37 @@ class OpenedReferral:
     # Under independent review: the council the concern is about, and where the review referred it on.
     about_council: str = ""
     referred_on: tuple[PassedOn, ...] = ()
+    # The day the case's content was destroyed under the retention schedule: nothing above was opened.
+    destroyed_on: date | None = None
+
+
+def referral_area(referral: Referral) -> str:
+    """The authority's area the referral is about, in words ("Rotherham, Yorkshire and The Humber")."""
+    case = referral.case
+    authority = referral.authority or case.conflict_authority or case.authority
+    if authority is None:
+        return ""
+    return f"{authority.name}, {authority.region}" if authority.region else authority.name
+
+
+def referral_stub(referral: Referral, destroyed_on: date) -> OpenedReferral:
+    """A referral of a case whose content was destroyed, as its recipient's page shows it: its record, its
+    thread's rows with nothing opened, since nothing is left to open. Not an audit event."""
+    case = referral.case
+    about = case.conflict_authority
+    onward = referral.referred_on.select_related("body").order_by("id") if referral.to_review else []
+    return OpenedReferral(
+        referral=referral,
+        summary="",
+        reporter_name="",
+        area=referral_area(referral),
+        about_council=about.name if referral.to_review and about is not None else "",
+        referred_on=tuple(PassedOn(referral=r, reference="") for r in onward),
+        child_at_immediate_risk=bool(case.report.child_at_immediate_risk),
+        helpline_phone=settings.HELPLINE_PHONE,
+        actions=[(a, "") for a in referral.actions.select_related("recorded_by")],
+        destroyed_on=destroyed_on,
+    )
 
 
 def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
@@ -665,8 +698,11 @@ def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
     another authority's on the same case), where (the postcode district the helpline gave, and the
     authority's area), whether a child is at immediate risk, the organisation when the helpline chose to
     name it, and a named reporter's name and the contact details their consent for this referral covers.
-    Never the reporter's own words or reference."""
+    Never the reporter's own words or reference. A case whose content was destroyed: the referral's stub."""
     case = referral.case
+    destroyed_on = content_destroyed_on(case)
+    if destroyed_on is not None:
+        return referral_stub(referral, destroyed_on)
     key = case_data_key(case)
     particulars = referral_particulars(referral, key)
     content: dict[str, object] = {}
@@ -681,11 +717,7 @@ def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
         for a in referral.actions.select_related("recorded_by")
     ]
     content_viewed(case=case, acting_user=acting_user, what="referral")
-    authority = referral.authority or case.conflict_authority or case.authority
     about = case.conflict_authority  # a case sent for review for another reason is about no council
-    area = ""
-    if authority is not None:
-        area = f"{authority.name}, {authority.region}" if authority.region else authority.name
     onward = referral.referred_on.select_related("body").order_by("id") if referral.to_review else []
     return OpenedReferral(
         referral=referral,
@@ -695,7 +727,7 @@ def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
         reporter_phone=str(contact.get("phone", "")) if "phone" in shared else "",
         organisation=str(content.get("organisation_name", "")) if particulars.get("organisation") else "",
         postcode_district=str(particulars.get("postcode_district") or ""),
-        area=area,
+        area=referral_area(referral),
         about_council=about.name if referral.to_review and about is not None else "",
         referred_on=tuple(passed_on_open(r, key) for r in onward),
         child_at_immediate_risk=bool(case.report.child_at_immediate_risk),
@@ -729,6 +761,8 @@ def referral_files_share(*, referral: Referral, public_ids: Sequence[str]) -> li
 def referral_files_open(*, referral: Referral, acting_user: User) -> list[CaseFile]:
     """The files the helpline shared with the referral that its recipient may open (cleaned ones, in
     ``acting_user``'s scope: accounts.policy.attachment_scope), with their names."""
+    if content_destroyed_on(referral.case) is not None:
+        return []  # destroyed with the case's content
     files = referral_files(referral=referral, acting_user=acting_user)
     return files_of(files, case_data_key(referral.case)) if files else []
 

@@ -24,7 +24,7 @@ from core.files import download_name, file_response
 from core.form_retry import retry_redirect, retry_take
 from referrals import listing, selectors, services
 from referrals.models import Referral
-from referrals.officer_actions import ACTIONS, referral_act
+from referrals.officer_actions import ACTIONS, content_kept_check, offered, referral_act
 from triage.case_content import FileUnavailable
 from triage.selectors import thread_numbered
 from triage.workflow import ActionNotAllowed
@@ -95,7 +95,7 @@ def _page(
                     "open": name == retried,
                 }
                 for name, form in action_forms.items()
-                if form is not None and ACTIONS[name].offered(referral)
+                if form is not None and offered(referral, name)
             ],
             "acknowledge_button": ACTIONS["acknowledge"].button,
             "bound": [form for form in action_forms.values() if form is not None and form.errors],
@@ -103,7 +103,8 @@ def _page(
             "has_error": bool(error) or any(form is not None and form.errors for form in action_forms.values()),
             "open": case.status in Referral.CASE_WITH_RECIPIENTS
             and referral.status in Referral.OPEN | {Referral.Status.OUTCOME_RECORDED},
-            "open_questions": thread.unanswered,
+            # A case whose content was destroyed takes no answer: its questions wait for nothing.
+            "open_questions": 0 if opened.destroyed_on else thread.unanswered,
             "withdrawn": referral.status == Referral.Status.WITHDRAWN,
             # The files the helpline shared with this referral (their names opened under the page's view).
             "files": services.referral_files_open(referral=referral, acting_user=staff_user(request)),
@@ -159,6 +160,10 @@ def _act(request: HttpRequest, referral: Referral, action: str) -> HttpResponse:
     page, slot = referral_url(referral), _slot(referral)
     if action not in ACTIONS:
         return retry_redirect(request, f"{page}#actions", slot=slot, error="That action does not exist.", status=404)
+    try:
+        content_kept_check(referral, action)
+    except ActionNotAllowed as refused:
+        return retry_redirect(request, f"{page}#actions", slot=slot, error=str(refused), status=409)
     form_class = ACTIONS[action].form
     form = form_class(request.POST, prefix=action) if form_class else None
     if form is not None and not form.is_valid():

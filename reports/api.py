@@ -37,6 +37,7 @@ from reports.models import (
     RaisedInternally,
     ReporterSector,
 )
+from reports.retention import destroyed_detail
 from reports.uploads import SealedUpload
 
 # Rendering only: what the reporter may know of their case's progress is triage's to say (ADR 0001).
@@ -669,6 +670,16 @@ def _idempotency(request: Request) -> services.Idempotency | None | Response:
 
 
 NOT_FOUND = {"detail": "No report opens with this reference and access code."}
+DESTROYED_RESPONSE = OpenApiResponse(
+    inline_serializer(
+        "ReportDestroyed",
+        {
+            "detail": serializers.CharField(help_text="What was deleted, when and why, for the reporter."),
+            "content_destroyed_on": serializers.DateField(help_text="The day it was deleted, as YYYY-MM-DD."),
+        },
+    ),
+    description="The report's content was deleted under the helpline's retention schedule: nothing of it opens",
+)
 CLOSED_DETAIL = (
     "The helpline has closed this concern, so messages can no longer be sent on it. To add information, "
     "file a new report that mentions this reference, or call the helpline."
@@ -697,6 +708,11 @@ def _unlock(request: Request, serializer: serializers.Serializer[Any]) -> tuple[
             DERIVATIONS_EXHAUSTED,
             status=status.HTTP_429_TOO_MANY_REQUESTS,
             headers={"Retry-After": str(settings.ACCESS_DERIVATION_WINDOW_SECONDS)},
+        )
+    except services.ReportDestroyed as destroyed:
+        day = destroyed.args[0]
+        return Response(
+            {"detail": destroyed_detail(day), "content_destroyed_on": day.isoformat()}, status=status.HTTP_410_GONE
         )
     except services.ReportNotFound:
         return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
@@ -804,6 +820,7 @@ class ReportAttachmentApi(APIView):
                 "its name says, or a report that already holds ATTACHMENT_MAX_FILES files"
             ),
             404: OpenApiResponse(description="No report opens with this pair (always the same answer)"),
+            410: DESTROYED_RESPONSE,
             409: OpenApiResponse(description="The concern is closed: nothing more can be sent on it"),
             413: OpenApiResponse(description="The request body is too large (more than one file's size)"),
             429: OpenApiResponse(description="Too many wrong attempts, or too many uploads at once from here"),
@@ -893,6 +910,7 @@ class ReportAccessApi(APIView):
             200: ReportFollowUpSerializer,
             400: OpenApiResponse(description="Field errors"),
             404: OpenApiResponse(description="No report opens with this pair (always the same answer)"),
+            410: DESTROYED_RESPONSE,
             429: OpenApiResponse(description="Too many wrong attempts"),
         },
         auth=[],
@@ -958,6 +976,7 @@ class ReportMessageApi(APIView):
             ),
             400: OpenApiResponse(description="Field errors"),
             404: OpenApiResponse(description="No report opens with this pair"),
+            410: DESTROYED_RESPONSE,
             409: OpenApiResponse(description="The concern is closed: nothing more can be sent on it"),
             429: OpenApiResponse(description="Too many wrong attempts"),
         },

@@ -119,6 +119,8 @@ def attachment_process(attachment_id: int) -> Retry | None:
         return None
     if attachment.stage == Attachment.Stage.DONE or attachment.status != Attachment.Status.PENDING:
         return None
+    if attachment.report.content_destroyed_on is not None:
+        return None  # destroyed with the report's content (lifecycle.shredding): nothing is left to process
     data_key = report_data_key(attachment.report)
     try:
         if attachment.stage == Attachment.Stage.RECEIVED:

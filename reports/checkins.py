@@ -98,6 +98,11 @@ def checkin_answer(*, checkin: RetaliationCheckin, answer: str, details: str, da
 def checkins_to_nudge() -> list[RetaliationCheckin]:
     return list(
         RetaliationCheckin.objects.filter(
-            due_at__lte=timezone.now(), answer="", nudged=False, report__has_contact_email=True
+            due_at__lte=timezone.now(),
+            answer="",
+            nudged=False,
+            report__has_contact_email=True,
+            # A report whose content was destroyed has no address left, and nothing to check in on.
+            report__content_destroyed_on__isnull=True,
         ).select_related("report")[:500]
     )

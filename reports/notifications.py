@@ -26,9 +26,10 @@ CHECKIN_NUDGE = "reporter_checkin"
 
 @sensitive_variables("content")
 def reporter_address(report_id: int) -> str:
-    """The address the reporter gave, unsealed with the helpline's key (workers only); "" if they gave none."""
+    """The address the reporter gave, unsealed with the helpline's key (workers only); "" if they gave none,
+    or if it was destroyed with the report's content (the email is then not sent)."""
     report = Report.objects.get(pk=report_id)
-    if not report.has_contact_email:
+    if not report.has_contact_email or report.content_destroyed_on is not None:
         return ""
     data_key = keystore.data_key_of(report)
     content = crypto.open_content(data_key, bytes(report.content))

@@ -523,6 +523,8 @@ def check_start(request: HttpRequest) -> HttpResponse:
         return render(request, "reports/check_throttled.html", status=429)
     except services.DerivationsExhausted:
         return render(request, "reports/check_limited.html", status=429)
+    except services.ReportDestroyed as destroyed:
+        return render(request, "reports/check_destroyed.html", {"destroyed_on": destroyed.args[0]}, status=410)
     except services.ReportNotFound:
         context = {
             "form": AccessForm(initial={"reference": reference}),

@@ -383,3 +383,13 @@ def attachment_make(
         attachment_blob_delete(attachment, status=status)
         attachment.refresh_from_db()
     return attachment
+
+
+def case_closed(case: Any, by: User, outcome: str = "not_substantiated") -> Any:
+    """``case`` closed by ``by`` with ``outcome`` through the service, reloaded: its destroy_on set by the
+    retention schedule's clock (triage.retention)."""
+    from triage.case_actions import case_close
+    from triage.models import Case
+
+    case_close(case=case, outcome=outcome, feedback="Thank you for telling us.", acting_user=by)
+    return Case.objects.select_related("report").get(pk=case.pk)

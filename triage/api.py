@@ -402,8 +402,14 @@ class CaseDetailSerializer(serializers.Serializer[Any]):
     )
     deadlines = serializers.DictField(child=serializers.DateTimeField(allow_null=True))
     referrals = CaseReferralSerializer(many=True, help_text="Each referral of the case, with its own status and clocks")
-    content = serializers.DictField(help_text="The decrypted concern")
+    content = serializers.DictField(help_text="The decrypted concern ({} once its content was destroyed)")
     messages = MessageOutputSerializer(many=True)
+    content_destroyed_on = serializers.DateField(
+        allow_null=True,
+        help_text="The day the case's content was destroyed under the retention schedule, or null. Once it was, "
+        "content is empty, each message's body is empty, and only the case's record (dates, authority, outcome, "
+        "concern types, deadlines, referrals) is left.",
+    )
 
 
 class CaseDetailApi(APIView):
@@ -442,6 +448,7 @@ class CaseDetailApi(APIView):
                     {"from": m.direction, "sent_on": m.sent_on, "kind": m.kind, "body": body}
                     for m, body in opened.messages
                 ],
+                "content_destroyed_on": opened.destroyed_on,
             }
         )
 
@@ -478,6 +485,10 @@ class CaseActionApi(APIView):
             workflow.check_permitted(user, action)
         except workflow.ActionNotPermitted as refused:
             return Response({"detail": str(refused)}, status=status.HTTP_403_FORBIDDEN)
+        try:
+            workflow.check_content_kept(case, action)
+        except workflow.ActionNotAllowed as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         body = ACTION_SERIALIZERS[action](data=request.data, context={"case": case, "user": user})
         if not body.is_valid():
             return Response(body.errors, status=status.HTTP_400_BAD_REQUEST)

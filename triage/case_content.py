@@ -20,6 +20,7 @@ from reports.filetypes import BY_CONTENT_TYPE, JPEG, PNG
 from reports.models import Attachment, Message, Report
 from triage.events import case_event
 from triage.models import Case, CaseNote
+from triage.retention import content_destroyed_on, destroyed_words
 
 
 @sensitive_variables("report")
@@ -50,11 +51,35 @@ class OpenedCase:
     referral_references: dict[int, str] = field(default_factory=dict)
     # The case's files (evidence the reporter sent, files the helpline added), oldest first.
     files: list[CaseFile] = field(default_factory=list)
+    # The day the case's content was destroyed (lifecycle.shredding): then nothing above was opened, and the
+    # page shows the case's stub. How many files it had, for the stub to say.
+    destroyed_on: date | None = None
+    destroyed_files: int = 0
+
+
+def case_stub(case: Case, destroyed_on: date) -> OpenedCase:
+    """A case whose content was destroyed, as its page shows it: its rows (messages, notes, referrals and the
+    authorities' records, each with its day and who) with nothing opened, since nothing is left to open. Not
+    an audit event: no content is viewed."""
+    referrals = list(case.referrals.select_related("authority", "body").order_by("id"))
+    return OpenedCase(
+        content={},
+        messages=[(m, "") for m in case.report.messages.select_related("author")],
+        notes=[(n, "") for n in case.notes.select_related("author")],
+        referrals=[(r, "") for r in referrals],
+        authority_actions=[(a, "") for a in case.authority_actions.select_related("recorded_by")],
+        destroyed_on=destroyed_on,
+        destroyed_files=Attachment.objects.filter(report_id=case.report_id).count(),
+    )
 
 
 @sensitive_variables("key")
 def case_open(*, case: Case, acting_user: User) -> OpenedCase:
-    """Decrypt a case for a member of staff, and record that they did."""
+    """Decrypt a case for a member of staff, and record that they did (a case whose content was destroyed:
+    its stub)."""
+    destroyed_on = content_destroyed_on(case)
+    if destroyed_on is not None:
+        return case_stub(case, destroyed_on)
     key = case_data_key(case)
     referrals = list(case.referrals.select_related("authority", "body").order_by("id"))
     opened = OpenedCase(
@@ -196,10 +221,19 @@ def files_of(attachments: list[Attachment], key: bytes) -> list[CaseFile]:
 @sensitive_variables("key")
 def case_files_open(*, case: Case, acting_user: User) -> list[CaseFile]:
     """The case's files with their names, for a member of the helpline, and record that they were opened."""
+    if content_destroyed_on(case) is not None:
+        return []  # their names were destroyed with them
     attachments = report_files(case.report_id)
     files = files_of(attachments, case_data_key(case)) if attachments else []
     content_viewed(case=case, acting_user=acting_user, what="files")
     return files
+
+
+def file_destroyed_check(case: Case) -> None:
+    """Refuse, with FileUnavailable (410), a file of a case whose content was destroyed."""
+    destroyed_on = content_destroyed_on(case)
+    if destroyed_on is not None:
+        raise FileUnavailable(f"{destroyed_words(destroyed_on)}: its files are gone for good.", 410)
 
 
 class FileUnavailable(Exception):
@@ -231,6 +265,7 @@ def file_for_preview(*, case: Case, attachment: Attachment, allowed: frozenset[s
     """A cleaned image of ``case`` as its preview page names it, for a member of staff who may open it (the
     caller has checked). Not an audit event: the image itself is, when the page's browser loads it
     (file_download). FileUnavailable for a file that cannot be previewed."""
+    file_destroyed_check(case)
     file = file_opened(attachment, case_data_key(case))
     file_servable(file, inline=True, allowed=allowed)
     return file
@@ -249,6 +284,7 @@ def file_download(
     """A file of ``case`` for a member of staff who may open it (the caller has checked): the file as staff
     see it and its plaintext as a stream of chunks. Every download and preview is an audit event, recorded
     before the first byte is sent. FileUnavailable for a file that is not served."""
+    file_destroyed_check(case)
     key = case_data_key(case)
     file = file_opened(attachment, key)
     file_servable(file, inline=inline, allowed=allowed)
@@ -279,6 +315,6 @@ def file_choices(case: Case) -> list[tuple[str, str, str]]:
     """The case's files as a form offers them: id, name with type and size, and status (for the forms
     that choose among them: what may be shared, what may be deleted)."""
     attachments = report_files(case.report_id)
-    if not attachments:
+    if not attachments or content_destroyed_on(case) is not None:
         return []
     return [(file.public_id, file.label, file.status) for file in files_of(attachments, case_data_key(case))]

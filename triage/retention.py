@@ -81,12 +81,27 @@ def on_hold(case: Case) -> bool:
 
 
 def custody_key_for(case: Case) -> str:
-    """The custody key a case's data key belongs under now."""
+    """The custody key a case's data key belongs under now. A case already due (released from a hold after
+    its day, or waiting for a report that shares its data key) goes under this month's epoch key: its own
+    month's may be destroyed already, and this month's outlives the schedule's next run, which destroys it."""
     if on_hold(case):
         return keystore.held_key_id()
     if case.destroy_on is not None:
-        return keystore.epoch_key_id(case.destroy_on)
+        return keystore.epoch_key_id(max(case.destroy_on, timezone.localdate()))
     return keystore.open_key_id()
+
+
+def content_destroyed_on(case: Case) -> date | None:
+    """The day the case's content was destroyed (lifecycle.shredding); None while it is kept (and for a case
+    not yet made, with no report)."""
+    if case.report_id is None:
+        return None
+    return case.report.content_destroyed_on
+
+
+def destroyed_words(day: date) -> str:
+    """What a case whose content was destroyed says instead of it."""
+    return f"Content destroyed on {day.day} {day:%B %Y} under the retention schedule"
 
 
 def rehome(case: Case) -> None:

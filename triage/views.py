@@ -283,6 +283,12 @@ def case_action(request: HttpRequest, case_number: str, action: str) -> HttpResp
     if action not in ACTION_FORMS:
         _uploads_drop(request)
         return retry_redirect(request, page + "#actions", slot=slot, error="That action does not exist.", status=404)
+    try:
+        # Before its form: a case whose content was destroyed offers no form that would seal anything.
+        workflow.check_content_kept(case, action)
+    except workflow.ActionNotAllowed as refused:
+        _uploads_drop(request)
+        return retry_redirect(request, page + "#actions", slot=slot, error=str(refused), status=409)
     form = action_form(action, request.POST, case=case, user=user, files=request.FILES)
     if form is not None and not form.is_valid():
         _uploads_drop(request)

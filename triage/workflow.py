@@ -9,6 +9,7 @@ from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
 from triage.models import Case
+from triage.retention import content_destroyed_on, destroyed_words
 
 S = Case.Status
 OPEN = frozenset({S.NEW, S.IN_TRIAGE, S.AWAITING_REPORTER, S.REFERRED, S.NATIONAL_REVIEW})
@@ -57,6 +58,13 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+# What a case whose content was destroyed (lifecycle.shredding) may still take: actions on its metadata only.
+# Every other action seals something new with the case's data key, which is gone.
+CONTENT_FREE = frozenset(
+    {"claim", "assign", "set_priority", "set_concern_types", "set_authority", "link_duplicate", "record_facts"}
+)
+
+
 class ActionNotAllowed(Exception):
     """The action cannot be taken in the case's current state. The message says why, for the user."""
 
@@ -83,10 +91,19 @@ def check_permitted(user: User, action: str) -> None:
         )
 
 
+def check_content_kept(case: Case, action: str) -> None:
+    """Refuse, with ActionNotAllowed, an action that would seal something new on a case whose content was
+    destroyed."""
+    destroyed = content_destroyed_on(case)
+    if destroyed is not None and action not in CONTENT_FREE:
+        raise ActionNotAllowed(f"{destroyed_words(destroyed)}: nothing can be added to this case.")
+
+
 def check_allowed(case: Case, action: str) -> Transition:
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise ActionNotAllowed(f"There is no action called {action!r}.")
+    check_content_kept(case, action)
     if case.status not in transition.allowed_from:
         raise ActionNotAllowed(
             f"You cannot {transition.label.lower()} while the case is {case.get_status_display().lower()}."
@@ -100,10 +117,13 @@ STAFF_ACTIONS = [name for name in TRANSITIONS if name != "reporter_replied"]
 def allowed_actions(case: Case, user: User | None = None) -> list[str]:
     """The staff actions allowed in the case's status, in workflow order; given ``user``, only those the
     user may take (permitted), so that nothing offered is then refused for the user's role."""
+    destroyed = content_destroyed_on(case) is not None
     return [
         name
         for name in STAFF_ACTIONS
-        if case.status in TRANSITIONS[name].allowed_from and (user is None or permitted(user, name))
+        if case.status in TRANSITIONS[name].allowed_from
+        and (user is None or permitted(user, name))
+        and not (destroyed and name not in CONTENT_FREE)
     ]
 
 

@@ -24,6 +24,7 @@ from accounts import notifications as account_notifications
 from accounts import services as account_services
 from accounts.models import User
 from directory.models import LocalAuthority
+from lifecycle import schedule
 from notify import services as notify_services
 from notify.models import Notification
 from referrals import services as referral_services
@@ -56,6 +57,8 @@ PAGE = {
     "helpline": "triage:case_detail",
     "admin": "accounts:admin_staff",
     "invitee": "accounts:invitation",
+    # A report not routed (lifecycle.schedule): the supervisors' health page lists it.
+    "health": "staff_health",
 }
 # The same, for an email that has no case: the list the reader starts from.
 LIST_PAGE = {**PAGE, "authority": "referrals:referral_list", "helpline": "triage:case_list"}
@@ -66,6 +69,8 @@ def audience(template: str) -> str:
         return "admin"
     if template == account_notifications.INVITATION:
         return "invitee"
+    if template == schedule.UNROUTED_TEMPLATE:
+        return "health"
     if template in notifications.REPORTER_TEMPLATES or template == report_notifications.CHECKIN_NUDGE:
         return "reporter"
     if template in notifications.AUTHORITY_TEMPLATES:
@@ -153,6 +158,11 @@ def queue(case: Case, template: str, people: dict[str, User]) -> list[Notificati
         notifications.oversight_alert(case=case, template=template)
     elif kind == "admin":  # about a staff account: no case
         account_notifications.approval_waiting_tell(request_id=1, recipients=[people["admin"].email])
+        return list(Notification.objects.filter(template=template).order_by("pk"))
+    elif kind == "health":  # about a report still without a case: the supervisors are told
+        notify_services.notification_queue(
+            recipient=people["supervisor"].email, template=template, subject_kind="report", subject_id=case.report_id
+        )
         return list(Notification.objects.filter(template=template).order_by("pk"))
     elif kind == "invitee":  # a new member of staff: no case
         account_services.staff_invite(
@@ -250,6 +260,11 @@ def test_every_link_is_the_exact_page_and_opens_for_its_recipient(
         if kind in {"reporter", "admin", "invitee"}:
             assert case.case_number not in everything
             assert case.report.reference not in everything
+        elif kind == "health":
+            # Helpline-internal, about a report that has no case number: its reference, never in the subject.
+            assert case.report.reference not in rendered["subject"] and case.case_number not in everything
+            for name in ("text", "html"):
+                assert case.report.reference in rendered[name], name
         elif kind == "helpline":
             # A subject is what an inbox lists and a phone's lock screen shows: the case number, never the
             # reporter's reference (issue 22).
@@ -268,9 +283,14 @@ def test_an_email_without_a_case_links_to_the_list_its_reader_starts_from(
     template: str, people: dict[str, User]
 ) -> None:
     kind = audience(template)
-    reader = {"reporter": None, "authority": "officer", "oversight": "board", "helpline": "handler", "admin": "admin"}[
-        kind
-    ]
+    reader = {
+        "reporter": None,
+        "authority": "officer",
+        "oversight": "board",
+        "helpline": "handler",
+        "admin": "admin",
+        "health": "supervisor",
+    }[kind]
     recipient = people[reader].email if reader else Notification.REPORTER
     record = Notification(pk=1, recipient=recipient, template=template)
     context = notify_services.notification_context(record)

@@ -125,6 +125,9 @@ EVENT_LABELS = {
     "attachment_added": "A file the caller emailed in was added",
     "attachment_downloaded": "A file was downloaded",
     "evidence_exported": "Shared as evidence (approved by a second supervisor)",
+    # The retention schedule (lifecycle.schedule, lifecycle.shredding).
+    "content_destroyed": "Content destroyed",
+    "destruction_deferred": "Due for destruction: kept until a linked report that shares its key is due",
 }
 
 # The events whose words name the independent review team already.
@@ -156,6 +159,7 @@ EMAIL_LABELS = {
     "review_referral": "Referral to the independent review team",
     "review_findings_recorded": "The review's findings",
     "review_referred_on": "The review referred the case on",
+    "report_unrouted": "Report not routed alert",
 }
 
 
