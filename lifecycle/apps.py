@@ -12,8 +12,7 @@ class LifecycleConfig(AppConfig):
         # The open-cases key's daily replacement is a task outside a tasks module: registered here.
         from lifecycle import keys  # noqa: F401
         from lifecycle.bundle import register_handlers
-
-        register_handlers()
         from lifecycle.schedule import register_unrouted_template
 
+        register_handlers()
         register_unrouted_template()

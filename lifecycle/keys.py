@@ -33,6 +33,7 @@ from audit.models import AuditEvent, Subject
 from audit.trail import event_record
 from core import keystore
 from core.models import CustodyKey
+from lifecycle import shredlog
 from reports.models import Report
 
 KEY_CREATED = "custody_key_created"
@@ -98,14 +99,21 @@ def custody_key_destroy_unused(key_id: str, *, why: str) -> bool:
     event, in one transaction; the material goes once that has committed."""
     with transaction.atomic(durable=True):
         record = CustodyKey.objects.select_for_update().filter(key_id=key_id).first()
-        if record is None:
+        if record is None and keystore.store().load(key_id) is None:
             raise KeyNotFound(f"There is no custody key {key_id!r}")
+        if record is None:
+            # Material made with no record of it (a record lost with a restore): recorded as it goes.
+            record = CustodyKey.objects.create(
+                key_id=key_id, kind=keystore.kind_of(key_id), created_on=timezone.localdate()
+            )
         if record.destroyed_on is None:
             if Report.objects.filter(custody_key_id=key_id).exists():
                 return False
             record.destroyed_on = timezone.localdate()
             record.save(update_fields=["destroyed_on"])
             _event(KEY_DESTROYED, record, destroyed_on=record.destroyed_on.isoformat(), why=why)
+            # Outside the database too, before the commit: a restore re-applies it (lifecycle.restore).
+            shredlog.append([shredlog.KeyEntry(key_id, record.destroyed_on)])
     keystore.store().destroy(key_id)
     return True
 

@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from audit.checkpoints import checkpoint_sink, latest_signed_head
 from core import crypto, keystore
+from core.models import CustodyKey
 from core.roles import runtime_grants
 from lifecycle import shredlog
 from lifecycle.backup import DUMP, BackupRefused, database_facts, files_check, libpq_env, manifest_read
@@ -272,6 +273,7 @@ class Reapplied:
     absent: int = 0  # not in this backup: sent after it was taken
     mismatched: list[str] = field(default_factory=list)  # a report of that reference, but another case number
     held: list[str] = field(default_factory=list)  # on legal hold in the backup: not destroyed
+    keys: list[str] = field(default_factory=list)  # custody keys destroyed since the backup: recorded so again
 
 
 def shred_log_reapply(entries: list[shredlog.ShredEntry]) -> Reapplied:
@@ -303,7 +305,31 @@ def shred_log_reapply(entries: list[shredlog.ShredEntry]) -> Reapplied:
             done.held.append(name)
             continue
         done.destroyed.append(name)
+    done.keys = keys_reapply(shredlog.keys_destroyed())
     return done
+
+
+def keys_reapply(entries: list[shredlog.KeyEntry]) -> list[str]:
+    """Record as destroyed every custody key the shred log says was destroyed and the backup's records do not
+    (a backup taken before): without it the service would refuse to start for a key it can never load again,
+    and the reports still under it (if any) open only with their reporters' access codes."""
+    recorded = []
+    for entry in entries:
+        record = CustodyKey.objects.filter(key_id=entry.key_id).first()
+        if record is not None and record.destroyed_on is not None:
+            continue
+        CustodyKey.objects.update_or_create(
+            key_id=entry.key_id,
+            defaults={"destroyed_on": entry.destroyed_on},
+            create_defaults={
+                "kind": keystore.kind_of(entry.key_id),
+                "created_on": entry.destroyed_on,
+                "destroyed_on": entry.destroyed_on,
+            },
+        )
+        keystore.store().destroy(entry.key_id)
+        recorded.append(entry.key_id)
+    return recorded
 
 
 def reapplied_lines(done: Reapplied) -> list[str]:
@@ -312,6 +338,8 @@ def reapplied_lines(done: Reapplied) -> list[str]:
         + (f" ({', '.join(done.destroyed)})" if done.destroyed else "")
         + f", {done.already} already destroyed in the backup, {done.absent} not in this backup."
     ]
+    if done.keys:
+        lines.append(f"Custody keys destroyed since the backup, recorded so again: {', '.join(done.keys)}.")
     if done.mismatched:
         lines.append(
             f"Warning: {len(done.mismatched)} shred log entries name a report whose case here has another number, "

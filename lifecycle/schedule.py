@@ -38,6 +38,8 @@ from audit.trail import event_record
 from core import keystore
 from core.models import CustodyKey
 from core.timetrail import day_start
+from lifecycle import keys as keys_module
+from lifecycle.keys import custody_key_destroy_unused
 from lifecycle.models import RetentionRun, UnroutedAlert
 from lifecycle.shredding import CaseHeld, family_of, shred_family
 from notify.registry import register_templates
@@ -57,7 +59,7 @@ WHY = "schedule"
 # connection goes (a killed worker holds nothing).
 _RUN_LOCK = 0x5245_5445  # "RETE"
 UNROUTED_TEMPLATE = "report_unrouted"
-KEY_DESTROYED = "custody_key_destroyed"
+KEY_DESTROYED = keys_module.KEY_DESTROYED
 
 
 # --- which cases ------------------------------------------------------------------------------------------
@@ -215,11 +217,9 @@ def epochs_destroy(run: RetentionRun, today: date) -> list[str]:
     for key_id in sorted(_epoch_key_ids()):
         if keystore.epoch_month_end(key_id) >= today:
             continue
+        if not custody_key_destroy_unused(key_id, why=WHY):
+            continue
         with transaction.atomic():
-            if Report.objects.filter(custody_key_id=key_id).exists():
-                continue
-            event_record(kind=KEY_DESTROYED, detail={"key_id": key_id, "why": WHY})
-            keystore.destroy(key_id)
             _run_update(run, epochs_destroyed=1)
         done.append(key_id)
     return done

@@ -1,10 +1,11 @@
-"""The shred log: which cases' content was destroyed, and when, kept outside the database.
+"""The shred log: which cases' content was destroyed, and which custody keys, and when, outside the database.
 
 Restoring an old backup would bring destroyed content back; ``manage.py restore`` re-applies this log before
 the service starts. One JSON line per destroyed case: the case number, the report's reference, the day, a
-sequence number, the SHA-256 of the line before (so a removed line breaks the chain) and the service's
-signature (core.signing). Case numbers and days only: nothing anyone wrote. It lives beside the audit
-checkpoints (``SHRED_LOG_PATH``), and a deployment keeps it where the database's backups are not.
+sequence number (a destroyed custody key's line names the key instead), the SHA-256 of the line before (so a
+removed line breaks the chain) and the service's signature (core.signing). Case numbers and days only: nothing
+anyone wrote. It lives beside the audit checkpoints (``SHRED_LOG_PATH``), and a deployment keeps it where the
+database's backups are not.
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ from core import signing
 class ShredEntry:
     case_number: str
     reference: str
+    destroyed_on: date
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """A custody key destroyed: a restored database's record of it (core.models.CustodyKey) may predate it."""
+
+    key_id: str
     destroyed_on: date
 
 
@@ -71,7 +80,7 @@ def _last(handle: IO[str]) -> tuple[int, str]:
     return seq, previous
 
 
-def append(entries: list[ShredEntry]) -> None:
+def append(entries: list[ShredEntry] | list[KeyEntry]) -> None:
     """Add entries (durably: written and fsynced before this returns). Called before the shredding commits,
     so a case whose content is destroyed is always in the log; an entry whose transaction then failed names
     a case the schedule destroys at its next run anyway."""
@@ -82,13 +91,12 @@ def append(entries: list[ShredEntry]) -> None:
         handle.seek(0, os.SEEK_END)
         for entry in entries:
             seq += 1
-            record: dict[str, object] = {
-                "seq": seq,
-                "case": entry.case_number,
-                "reference": entry.reference,
-                "destroyed_on": entry.destroyed_on.isoformat(),
-                "previous": previous,
-            }
+            record: dict[str, object] = {"seq": seq, "destroyed_on": entry.destroyed_on.isoformat()}
+            if isinstance(entry, KeyEntry):
+                record["key"] = entry.key_id
+            else:
+                record.update(case=entry.case_number, reference=entry.reference)
+            record["previous"] = previous
             record["signed"] = signing.sign(_body(record))
             line = json.dumps(record, sort_keys=True, separators=(",", ":"))
             handle.write(line + "\n")
@@ -98,12 +106,22 @@ def append(entries: list[ShredEntry]) -> None:
 
 
 def entries(path: Path | None = None) -> list[ShredEntry]:
+    """Every destroyed case's entry, checked (``all_entries``)."""
+    return [entry for entry in all_entries(path) if isinstance(entry, ShredEntry)]
+
+
+def keys_destroyed(path: Path | None = None) -> list[KeyEntry]:
+    """Every destroyed custody key's entry, checked (``all_entries``)."""
+    return [entry for entry in all_entries(path) if isinstance(entry, KeyEntry)]
+
+
+def all_entries(path: Path | None = None) -> list[ShredEntry | KeyEntry]:
     """Every entry, checked: each line signed by a key this process knows, in sequence, chained to the one
     before. Raises ShredLogDamaged otherwise."""
     path = path or log_path()
     if not path.exists():
         return []
-    found: list[ShredEntry] = []
+    found: list[ShredEntry | KeyEntry] = []
     previous = ""
     expected = 1
     for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
@@ -113,10 +131,11 @@ def entries(path: Path | None = None) -> list[ShredEntry]:
             record = json.loads(line)
             signed = record["signed"]
             good = signing.verify(_body(record), signed)
-            entry = ShredEntry(
-                case_number=str(record["case"]),
-                reference=str(record["reference"]),
-                destroyed_on=date.fromisoformat(str(record["destroyed_on"])),
+            day = date.fromisoformat(str(record["destroyed_on"]))
+            entry: ShredEntry | KeyEntry = (
+                KeyEntry(key_id=str(record["key"]), destroyed_on=day)
+                if "key" in record
+                else ShredEntry(case_number=str(record["case"]), reference=str(record["reference"]), destroyed_on=day)
             )
         except (ValueError, KeyError, TypeError) as error:
             raise ShredLogDamaged(f"Line {number} of the shred log is not an entry") from error
