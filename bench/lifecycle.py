@@ -496,10 +496,25 @@ def shred_families(case_ids: list[int]) -> int:
     return len(reports)
 
 
-# The shredding phase's work: given a batch of due cases, destroy them (or as many due cases as the batch
-# holds) and say how many. Once the retention schedule's job is merged, switch to it with this one line, e.g.
-#   SHRED: Shredder = lambda case_ids: schedule.<apply one bounded batch>(limit=len(case_ids))
-SHRED: Shredder = shred_families
+def schedule_cases(case_ids: list[int]) -> int:
+    """The nightly schedule's own step (lifecycle.schedule._case_apply) on each case, one transaction each
+    as the schedule runs it: family checks, locks, shredding, the shred log; how many cases it destroyed."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from lifecycle.schedule import _case_apply
+
+    today = timezone.localdate()
+    destroyed = 0
+    for case_id in case_ids:
+        with transaction.atomic():
+            destroyed += _case_apply(case_id, today).destroyed
+    return destroyed
+
+
+# The shredding phase's work: given a batch of due cases, destroy them and say how many (shred_families
+# measures lifecycle.shredding alone; schedule_cases the nightly job's step around it).
+SHRED: Shredder = schedule_cases
 
 
 def shred_batch(case_ids: list[int], shred: Shredder | None = None) -> tuple[int, float]:
