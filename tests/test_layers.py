@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = (
     "helpline",
     "devdata",
+    "lifecycle",
     "oversight",
     "referrals",
     "triage",

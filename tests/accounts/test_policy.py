@@ -50,6 +50,11 @@ EXPECTED: dict[Permission, set[str]] = {
     # Files: the helpline all of a case's, an officer or reviewer only those shared with their referral.
     P.CASE_FILES: {R.CALL_HANDLER, R.SUPERVISOR, R.AUTHORITY_OFFICER, R.NATIONAL_REVIEWER},
     P.DELETE_CASE_FILE: {R.SUPERVISOR},
+    # Legal hold: placed, reviewed and released by supervisors, reviewed and released by administrators too
+    # (from the list of held cases: case numbers and dates, never content).
+    P.LEGAL_HOLD: {R.SUPERVISOR, R.ADMINISTRATOR},
+    P.DESTRUCTION_DUE: {R.SUPERVISOR},
+    P.DESTROY_EARLY: {R.SUPERVISOR},
 }
 
 

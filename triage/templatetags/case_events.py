@@ -124,6 +124,13 @@ EVENT_LABELS = {
     "delete_attachment": "A file was deleted (the reason is an internal note)",
     "attachment_added": "A file the caller emailed in was added",
     "attachment_downloaded": "A file was downloaded",
+    "legal_hold_placed": "Put on legal hold",
+    "legal_hold_reviewed": "Legal hold reviewed: kept for another year",
+    "legal_hold_released": "Legal hold released",
+    "early_destruction_requested": "Early destruction asked for (a second supervisor must approve)",
+    "early_destruction_approved": "Early destruction approved",
+    "early_destruction_refused": "Early destruction refused",
+    "early_destruction_withdrawn": "Early destruction request withdrawn",
 }
 
 # The events whose words name the independent review team already.
