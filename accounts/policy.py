@@ -59,6 +59,13 @@ class Permission(StrEnum):
     # Prepare an evidence export for an inquiry, a court or the police, or approve another supervisor's
     # (lifecycle.evidence: never one's own), and download a bundle one prepared or approved.
     EVIDENCE_EXPORT = "evidence_export"
+    # Legal hold: put a case (and its linked cases) on hold, review each hold every year, release it. The list
+    # of held cases shows case numbers, legal bases and dates, never content.
+    LEGAL_HOLD = "legal_hold"
+    # The cases due for destruction under the retention schedule in the next 30 days, to hold any that must stay.
+    DESTRUCTION_DUE = "destruction_due"
+    # Ask for a closed case to be destroyed before its time, or approve or refuse another's request.
+    DESTROY_EARLY = "destroy_early"
 
 
 RULES: dict[Permission, frozenset[str]] = {
@@ -78,12 +85,17 @@ RULES: dict[Permission, frozenset[str]] = {
     Permission.CASE_FILES: frozenset({R.CALL_HANDLER, R.SUPERVISOR, R.AUTHORITY_OFFICER, R.NATIONAL_REVIEWER}),
     Permission.DELETE_CASE_FILE: frozenset({R.SUPERVISOR}),
     Permission.EVIDENCE_EXPORT: frozenset({R.SUPERVISOR}),
+    Permission.LEGAL_HOLD: frozenset({R.SUPERVISOR, R.ADMINISTRATOR}),
+    Permission.DESTRUCTION_DUE: frozenset({R.SUPERVISOR}),
+    Permission.DESTROY_EARLY: frozenset({R.SUPERVISOR}),
 }
 
 # Why a refused action was refused, where the page says so (a helpline member who is not a supervisor).
 REFUSALS: dict[Permission, str] = {
     Permission.REOPEN_CASE: "Only a supervisor can reopen a closed case.",
     Permission.DELETE_CASE_FILE: "Only a supervisor can delete a file.",
+    Permission.LEGAL_HOLD: "Only a supervisor can put a case on legal hold or release it.",
+    Permission.DESTROY_EARLY: "Only a supervisor can ask for a case to be destroyed early.",
 }
 NOT_HELPLINE = "Only helpline staff can act on a case."
 

@@ -4,10 +4,12 @@ signed-in clients. The one place test modules share such helpers: no test module
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from typing import Any
 
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
 from accounts.models import User
 from directory import lookup as authorities
@@ -393,3 +395,17 @@ def case_closed(case: Any, by: User, outcome: str = "not_substantiated") -> Any:
 
     case_close(case=case, outcome=outcome, feedback="Thank you for telling us.", acting_user=by)
     return Case.objects.select_related("report").get(pk=case.pk)
+def closed_back_to(case: Any, *, due_on: date) -> None:
+    """Move a closed case's closure back, so that its outcome's period ends on ``due_on``, and let the schedule's
+    clock say so (its day and its data key's custody key, as for a case closed then)."""
+    from triage import retention
+    from triage.models import Case
+
+    case = Case.objects.get(pk=case.pk)
+    closed_on = retention.add_months(due_on, -retention.period_months(case.outcome))
+    noon = timezone.make_aware(datetime.combine(closed_on, time(12)))
+    Case.objects.filter(pk=case.pk).update(closed_at=noon)
+    case.closed_at = noon
+    with transaction.atomic():
+        retention.rehome(case)
+    assert Case.objects.get(pk=case.pk).destroy_on == due_on

@@ -276,6 +276,8 @@ def case_action_answers(supervisor: User, other: Case) -> dict[str, dict[str, st
             "suspects": "5",
         },
         "delete_attachment": {"reason": "Sent to the wrong case."},
+        "place_hold": {"basis": "inquiry_notice", "reason": "Notice IIGG/2027/3"},
+        "release_hold": {"confirm": "on"},
     }
 
 
@@ -332,6 +334,8 @@ def ready_for(action: str, case: Case, supervisor: User) -> dict[str, str]:
         return {"question": str(question.pk)}
     if action == "delete_attachment":
         return {"attachment": str(attachment_make(case).public_id)}
+    if action == "release_hold":
+        actions.case_hold_place(case=case, basis="court_order", reason="Order 2027/5", acting_user=supervisor)
     return {}
 
 
@@ -579,6 +583,7 @@ def api_answers(supervisor: User, other: Case) -> dict[str, dict[str, Any]]:
     answers: dict[str, dict[str, Any]] = dict(case_action_answers(supervisor, other))
     answers["refer"] = {"summary": "Please look into this.", "share_identity": False}
     answers["close"] = {**answers["close"], "confirm": True}
+    answers["release_hold"] = {"confirm": True}
     return answers
 
 

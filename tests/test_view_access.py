@@ -190,6 +190,28 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     (f"/staff/lifecycle/exports/{UNKNOWN_EXPORT}/cancel", POST, (R.SUPERVISOR,), {}),
     (f"/staff/lifecycle/exports/{UNKNOWN_EXPORT}/download", GET, (R.SUPERVISOR,), {}),
     (f"/staff/lifecycle/exports/{UNKNOWN_EXPORT}/bundle", GET, (R.SUPERVISOR,), {}),
+    # lifecycle/views.py: the cases due for destruction, legal holds, early destruction
+    ("/staff/lifecycle/due", GET, (R.SUPERVISOR,), {}),
+    (
+        "/staff/lifecycle/due/{case}/hold",
+        GET_POST,
+        (R.SUPERVISOR,),
+        {"place_hold-basis": "court_order", "place_hold-reason": "Access check"},
+    ),
+    ("/staff/lifecycle/holds", GET, (R.SUPERVISOR, R.ADMINISTRATOR), {}),
+    (f"/staff/lifecycle/holds/{UNKNOWN_USER}/keep", POST, (R.SUPERVISOR, R.ADMINISTRATOR), {}),
+    (f"/staff/lifecycle/holds/{UNKNOWN_USER}/release", GET_POST, (R.SUPERVISOR, R.ADMINISTRATOR), {"confirm": "on"}),
+    ("/staff/lifecycle/destruction", GET, (R.SUPERVISOR,), {}),
+    (
+        "/staff/lifecycle/destruction/ask/{case}",
+        GET_POST,
+        (R.SUPERVISOR,),
+        {"reason": "filed_in_error", "confirm": "on"},
+    ),
+    (f"/staff/lifecycle/destruction/{UNKNOWN_USER}", GET, (R.SUPERVISOR,), {}),
+    (f"/staff/lifecycle/destruction/{UNKNOWN_USER}/approve", POST, (R.SUPERVISOR,), {"confirm": "on"}),
+    (f"/staff/lifecycle/destruction/{UNKNOWN_USER}/refuse", POST, (R.SUPERVISOR,), {}),
+    (f"/staff/lifecycle/destruction/{UNKNOWN_USER}/withdraw", POST, (R.SUPERVISOR,), {}),
 ]
 # triage/api.py (HelplineStaffVerified); POST bodies are JSON.
 STAFF_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = [
@@ -231,6 +253,9 @@ GUARDS: dict[str, Permission | None] = {
     "/staff/patterns": Permission.PATTERN_ALERTS,
     "/staff/health": Permission.SERVICE_HEALTH,
     "/staff/lifecycle/exports": Permission.EVIDENCE_EXPORT,
+    "/staff/lifecycle/due": Permission.DESTRUCTION_DUE,
+    "/staff/lifecycle/holds": Permission.LEGAL_HOLD,
+    "/staff/lifecycle/destruction": Permission.DESTROY_EARLY,
 }
 
 

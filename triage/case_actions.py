@@ -49,7 +49,7 @@ from triage.facts import (
 )
 from triage.intake import queue_for
 from triage.links import cases_link
-from triage.models import Case, CaseFacts, CaseLink, CaseNote, Escalation, Outcome
+from triage.models import Case, CaseFacts, CaseLink, CaseNote, Escalation, LegalHold, Outcome
 from triage.notifications import SUPERVISOR_FLAG, reporter_tell, supervisors_alert
 from triage.ports import referral_port
 from triage.routing import needs_supervisor
@@ -495,6 +495,40 @@ def case_delete_attachment(*, case: Case, attachment_id: str, reason: str, actin
         {"attachment_id": attachment.pk, "note_id": note.pk, "previous_status": previous},
     )
     return attachment
+
+
+@transaction.atomic(durable=True)
+def case_hold_place(*, case: Case, basis: str, reason: str, acting_user: User) -> list[LegalHold]:
+    """Put the case on legal hold, and its linked cases with it (triage.retention.hold_place: an audit event
+    each, and each data key moved under the held key). A supervisor's, with the legal basis and the reason
+    (the notice's or the order's reference), sealed. Returns the holds placed, this case's first."""
+    case = case_locked(case)
+    workflow.check_allowed(case, "place_hold")
+    workflow.check_permitted(acting_user, "place_hold")
+    destroyed = case.report.content_destroyed_on
+    if destroyed is not None:
+        raise workflow.ActionNotAllowed(
+            f"This case's content was destroyed on {destroyed.day} {destroyed:%B %Y}: nothing is left to hold."
+        )
+    if retention.on_hold(case):
+        raise workflow.ActionNotAllowed("This case is already on legal hold.")
+    try:
+        return retention.hold_place(case=case, basis=basis, reason=reason, acting_user=acting_user)
+    except ValueError as refused:
+        raise workflow.ActionNotAllowed(str(refused)) from refused
+
+
+@transaction.atomic(durable=True)
+def case_hold_release(*, case: Case, acting_user: User) -> LegalHold:
+    """Release the case's legal hold (a supervisor's; an audit event): the retention schedule applies to it
+    again. The holds its linked cases were given with it stay until each is released."""
+    case = case_locked(case)
+    workflow.check_allowed(case, "release_hold")
+    workflow.check_permitted(acting_user, "release_hold")
+    hold = retention.hold_release(case=case, acting_user=acting_user)
+    if hold is None:
+        raise workflow.ActionNotAllowed("This case is not on legal hold.")
+    return hold
 
 
 def deletable_files(case: Case) -> bool:

@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 
-from core.forms import GovukForm
+from core.forms import GovukForm, HintedChoiceField
 from core.text import CleanTextField
 from directory.lookup import authority_by_code, authority_choices
 from reports.attachments import incoming_discard, max_bytes
@@ -20,7 +20,7 @@ from reports.models import Anonymity, Attachment, ConcernType
 from reports.uploads import SealedUpload
 from triage.case_actions import DELETABLE, HOW_SENT, HOW_TOLD, postcode_district_clean
 from triage.facts import ETHNICITY_ANSWERS, NATIONALITY_ANSWERS, SUSPECTS_MAX, Known, OfstedClass, Setting
-from triage.models import Case, CaseFacts, Outcome, Queue
+from triage.models import Case, CaseFacts, LegalHold, Outcome, Queue
 from triage.ports import SOME_AUTHORITY
 from triage.selectors import PAGE_SIZES, SORTS, CaseFilters, authority_reach, helpline_staff
 from triage.templatetags.case_events import event_label
@@ -746,6 +746,53 @@ class ReopenForm(forms.Form):
         max_length=MESSAGE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Enter why the case is being reopened"},
+    )
+
+
+# The legal bases a supervisor chooses from; "shared as evidence" is the evidence export's own, recorded by it.
+HOLD_BASES = [(value, label) for value, label in LegalHold.Basis.choices if value != LegalHold.Basis.EVIDENCE_EXPORT]
+HOLD_BASIS_HINTS: dict[str, str] = {
+    LegalHold.Basis.INQUIRY_NOTICE: "From the statutory inquiry or one of its local investigations, for example a "
+    "notice under section 21.",
+    LegalHold.Basis.COURT_ORDER: "An order to keep or produce the case's records.",
+    LegalHold.Basis.POLICE_REQUEST: "From a police force or the national police operation.",
+    LegalHold.Basis.LITIGATION: "Proceedings the helpline is part of, or expects to be.",
+    LegalHold.Basis.OTHER: "Say which in the reference below.",
+}
+HOLD_REASON_MAX = 200
+
+
+class LegalHoldForm(GovukForm):
+    """Put a case on legal hold (a supervisor's action): the legal basis, and the notice's or order's
+    reference, which is sealed like everything people write."""
+
+    basis = HintedChoiceField(
+        label="Why must the case be kept?",
+        item_hints=HOLD_BASIS_HINTS,
+        choices=HOLD_BASES,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the legal basis for the hold",
+            "invalid_choice": "Choose the legal basis for the hold from the list",
+        },
+    )
+    reason = CleanTextField(
+        label="Reference of the notice, order or request",
+        help_text="For example, the inquiry's notice number or the crime reference. Do not describe the concern: "
+        "the case holds that already.",
+        max_length=HOLD_REASON_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter the reference of the notice, order or request",
+            "max_length": f"The reference must be {HOLD_REASON_MAX} characters or fewer",
+        },
+    )
+
+
+class HoldReleaseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="Yes, release the hold. The retention schedule applies to this case again.",
+        error_messages={"required": "Confirm that you want to release the hold"},
     )
 
 

@@ -10,6 +10,7 @@ Every move happens in the caller's transaction, with the report row locked by it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
@@ -184,7 +185,12 @@ def hold_place(*, case: Case, basis: str, reason: str, acting_user: User) -> lis
             kind="legal_hold_placed",
             case=locked,
             actor=acting_user,
-            detail={"hold_id": hold.pk, "basis": basis, "linked_from": case.case_number if locked != case else None},
+            detail={
+                "hold_id": hold.pk,
+                "basis": basis,
+                "linked_from": case.case_number if locked != case else None,
+                "status": locked.status,
+            },
         )
         placed.append(hold)
     return placed
@@ -201,10 +207,68 @@ def hold_release(*, case: Case, acting_user: User) -> LegalHold | None:
     hold.released_on = timezone.localdate()
     hold.save(update_fields=["released_by", "released_on"])
     rehome(locked)
-    case_event(kind="legal_hold_released", case=locked, actor=acting_user, detail={"hold_id": hold.pk})
+    case_event(
+        kind="legal_hold_released", case=locked, actor=acting_user, detail={"hold_id": hold.pk, "status": locked.status}
+    )
     return hold
+
+
+def hold_review(*, hold: LegalHold, acting_user: User) -> LegalHold:
+    """The yearly review of a hold decided it stays: its review moves on a year, from the day it was due (from
+    today when that has passed, so an overdue review is never due again at once). An audit event. Runs in
+    the caller's transaction; the hold must still be active."""
+    locked = LegalHold.objects.select_for_update().select_related("case").get(pk=hold.pk)
+    if locked.released_on is not None:
+        raise ValueError("This hold has been released.")
+    locked.review_due_on = add_months(max(locked.review_due_on, timezone.localdate()), HOLD_REVIEW_MONTHS)
+    locked.save(update_fields=["review_due_on"])
+    case_event(
+        kind="legal_hold_reviewed",
+        case=locked.case,
+        actor=acting_user,
+        detail={"hold_id": locked.pk, "review_due_on": locked.review_due_on.isoformat()},
+    )
+    return locked
 
 
 def hold_reason(hold: LegalHold) -> str:
     """A hold's reason, opened with its case's data key (staff service only; the caller audits the view)."""
     return crypto.open_text(keystore.data_key_of(hold.case.report), bytes(hold.reason))
+
+
+@dataclass(frozen=True)
+class HoldShown:
+    """A case's active hold as its page shows it: the hold, its reason opened, and the cases held with it."""
+
+    hold: LegalHold
+    reason: str
+    review_overdue: bool
+    # The cases held because this one was (its linked cases when the hold was placed), by case number.
+    held_with: list[str]
+    # The case whose hold brought this one, when it was placed as a linked case's ("" else).
+    held_because_of: str
+
+
+@sensitive_variables("reason")
+def hold_shown(case: Case) -> HoldShown | None:
+    """The case's active hold, with its reason opened (for the case page, whose view of the case is already
+    an audit event), or None."""
+    hold = (
+        LegalHold.objects.select_related("placed_by", "linked_from__case", "case__report")
+        .filter(case=case, released_on__isnull=True)
+        .first()
+    )
+    if hold is None:
+        return None
+    held_with = list(
+        LegalHold.objects.filter(linked_from=hold, released_on__isnull=True)
+        .order_by("case__case_number")
+        .values_list("case__case_number", flat=True)
+    )
+    return HoldShown(
+        hold=hold,
+        reason=hold_reason(hold),
+        review_overdue=hold.review_due_on < timezone.localdate(),
+        held_with=held_with,
+        held_because_of=hold.linked_from.case.case_number if hold.linked_from else "",
+    )

@@ -8,16 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.policy import Permission
 from directory.lookup import authority_by_code, authority_choices, national_body_choices, police_force_choices
 from directory.models import NationalBody
-from triage import case_actions, selectors, workflow
+from triage import case_actions, retention, selectors, workflow
 from triage import forms as case_forms
 from triage.case_content import file_choices, file_senders
 from triage.facts import Known
-from triage.models import Case, CaseFacts
+from triage.models import Case, CaseFacts, LegalHold
 from triage.ports import SOME_AUTHORITY, referral_port
 
 
@@ -183,6 +184,30 @@ def _facts_options(context: FormContext) -> dict[str, Any]:
     """The authorities a child may be placed by, and what is recorded, for the form to start from."""
     facts = CaseFacts.objects.filter(case=context.case).first() if context.case and context.case.pk else None
     return {"authorities": context.authorities(), "facts": facts}
+
+
+def _hold_place(case: Case, data: dict[str, Any], user: User) -> list[LegalHold]:
+    return case_actions.case_hold_place(
+        case=case, basis=str(data["basis"]), reason=str(data["reason"]), acting_user=user
+    )
+
+
+def _held(case: Case, data: dict[str, Any], holds: Any) -> str:
+    linked = [hold.case.case_number for hold in holds[1:]]
+    if not linked:
+        return f"Case {case.case_number} is on legal hold. The retention schedule skips it until the hold is released."
+    return (
+        f"Case {case.case_number} is on legal hold, and so {'is' if len(linked) == 1 else 'are'} its linked "
+        f"case{'' if len(linked) == 1 else 's'} {', '.join(linked)}. The retention schedule skips them until each "
+        "hold is released."
+    )
+
+
+def _released(case: Case, data: dict[str, Any], hold: Any) -> str:
+    said = "Legal hold released. The retention schedule applies to this case again."
+    if case.destroy_on is not None and case.destroy_on <= timezone.localdate():
+        said += " Its day to be destroyed has passed, so its content is destroyed at the schedule's next daily run."
+    return said
 
 
 # Escalate's routes by the workflow entry each stands for.
@@ -385,6 +410,20 @@ ACTIONS: dict[str, StaffAction] = {
         banner=_said("File deleted. Nobody can open it again; the reason is kept as an internal note."),
         form_options=_file_options,
     ),
+    "place_hold": StaffAction(
+        case_forms.LegalHoldForm,
+        "Put on legal hold",
+        "Put on legal hold",
+        run=_hold_place,
+        banner=_held,
+    ),
+    "release_hold": StaffAction(
+        case_forms.HoldReleaseForm,
+        "Release the legal hold",
+        "Release the hold",
+        run=lambda case, data, user: case_actions.case_hold_release(case=case, acting_user=user),
+        banner=_released,
+    ),
 }
 
 
@@ -494,6 +533,7 @@ def page_actions(case: Case, user: User) -> list[str]:
         ]
     else:
         allowed = [name for name in allowed if name not in QUESTION_ACTIONS]
+    held = bool({"place_hold", "release_hold"} & set(allowed)) and retention.on_hold(case)
     offered = [
         name
         for name in allowed
@@ -501,6 +541,8 @@ def page_actions(case: Case, user: User) -> list[str]:
         and (name != "refer" or referable(case))
         and (name != "set_authority" or authority_settable(case))
         and (name != "delete_attachment" or case_actions.deletable_files(case))
+        and (name != "place_hold" or not (held or case.report.content_destroyed_on))
+        and (name != "release_hold" or held)
     ]
     if {"escalate_national_review", "escalate_police"} & set(allowed):
         offered.append("escalate")

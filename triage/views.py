@@ -29,7 +29,7 @@ from reports.models import Anonymity, Channel
 from reports.services import PriorReport
 from reports.uploads import SealedUpload
 from triage import forms as case_forms
-from triage import selectors, workflow
+from triage import retention, selectors, workflow
 from triage.case_actions import report_file_by_phone, uploads_unkept_drop
 from triage.case_content import CaseFile, FileUnavailable, case_open, file_download, file_for_preview
 from triage.deadlines import REPORTER_FEEDBACK, TRIAGE, Clock, case_deadlines, is_overdue
@@ -138,6 +138,7 @@ def _case_page(
         refer.initial.setdefault("summary", prior.referral_line())
     flagged = needs_supervisor(case.report.concern_types)
     labels = action_labels(case, action_forms)
+    hold = retention.hold_shown(case)
     names = _referral_names(referrals)
     timeline_filter = case_forms.TimelineFilterForm(
         request.GET or None,
@@ -192,6 +193,12 @@ def _case_page(
                 for panel in referrals
                 if panel.referral.status in selectors.REFERRAL_OPEN
             ],
+            # Legal hold: the active hold, and the linked cases a hold would be placed on too.
+            "hold": hold,
+            "hold_linked": [linked.case_number for linked in retention.linked_cases(case)]
+            if "place_hold" in action_forms
+            else [],
+            "hold_due_passed": case.destroy_on is not None and case.destroy_on <= timezone.localdate(),
         },
         status=status,
     )

@@ -53,6 +53,10 @@ TRANSITIONS: dict[str, Transition] = {
     "record_facts": Transition(OPEN | {S.CLOSED}, None, "Record what is known"),
     # A file of the case deleted for good: a supervisor's, with a reason (case_actions.case_delete_attachment).
     "delete_attachment": Transition(OPEN | {S.CLOSED}, None, "Delete a file", Permission.DELETE_CASE_FILE),
+    # Legal hold (triage.retention): a supervisor's, with the legal basis and a reference; the retention schedule
+    # skips a held case until the hold is released. Its status does not change, open or closed.
+    "place_hold": Transition(OPEN | {S.CLOSED}, None, "Put on legal hold", Permission.LEGAL_HOLD),
+    "release_hold": Transition(OPEN | {S.CLOSED}, None, "Release the legal hold", Permission.LEGAL_HOLD),
     # Not a staff action: the reporter's reply hands a waiting case back to the helpline.
     "reporter_replied": Transition(frozenset({S.AWAITING_REPORTER}), S.IN_TRIAGE, "Take the reporter's reply"),
 }

@@ -52,6 +52,11 @@ EXPECTED: dict[Permission, set[str]] = {
     P.DELETE_CASE_FILE: {R.SUPERVISOR},
     # Evidence export: supervisors only (and a second supervisor approves).
     P.EVIDENCE_EXPORT: {R.SUPERVISOR},
+    # Legal hold: placed, reviewed and released by supervisors, reviewed and released by administrators too
+    # (from the list of held cases: case numbers and dates, never content).
+    P.LEGAL_HOLD: {R.SUPERVISOR, R.ADMINISTRATOR},
+    P.DESTRUCTION_DUE: {R.SUPERVISOR},
+    P.DESTROY_EARLY: {R.SUPERVISOR},
 }
 
 

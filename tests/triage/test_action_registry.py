@@ -94,6 +94,7 @@ def test_every_action_on_the_case_page_is_declared_in_the_registry() -> None:
 # Written by hand: who may take each action and the case statuses it may be taken in.
 HELPLINE, SUPERVISOR = Permission.HELPLINE_WORK, Permission.REOPEN_CASE
 DELETE_FILE = Permission.DELETE_CASE_FILE
+LEGAL_HOLD = Permission.LEGAL_HOLD
 NEW, TRIAGE, AWAITING, REFERRED, REVIEW, CLOSED = (
     "new",
     "in_triage",
@@ -122,6 +123,8 @@ EXPECTED: dict[str, tuple[Permission, set[str]]] = {
     "update_authority": (HELPLINE, {REFERRED}),
     "record_facts": (HELPLINE, OPEN | {CLOSED}),
     "delete_attachment": (DELETE_FILE, OPEN | {CLOSED}),
+    "place_hold": (LEGAL_HOLD, OPEN | {CLOSED}),
+    "release_hold": (LEGAL_HOLD, OPEN | {CLOSED}),
 }
 
 

@@ -62,6 +62,9 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "record_facts": ALL,
     # A file of the case deleted (a supervisor, with a reason): whenever, closed cases too (issue 25).
     "delete_attachment": ALL,
+    # Legal hold, placed and released by a supervisor, open or closed (issue 26).
+    "place_hold": ALL,
+    "release_hold": ALL,
     "reporter_replied": frozenset({S.AWAITING_REPORTER}),
 }
 STAFF = [name for name in ALLOWED_FROM if name != "reporter_replied"]
@@ -133,6 +136,8 @@ def test_a_closed_case_offers_only_a_note_a_duplicate_link_reopening_an_answer_o
         "reply_to_authority",
         "record_facts",
         "delete_attachment",
+        "place_hold",
+        "release_hold",
     ]
 
 
@@ -141,7 +146,12 @@ def test_a_closed_case_offers_only_a_note_a_duplicate_link_reopening_an_answer_o
 R = User.Role
 HELPLINE = [R.CALL_HANDLER, R.SUPERVISOR]
 # Written out independently of the module: the actions only some of the helpline may take, and who.
-ONLY: dict[str, frozenset[str]] = {"reopen": frozenset({R.SUPERVISOR}), "delete_attachment": frozenset({R.SUPERVISOR})}
+ONLY: dict[str, frozenset[str]] = {
+    "reopen": frozenset({R.SUPERVISOR}),
+    "delete_attachment": frozenset({R.SUPERVISOR}),
+    "place_hold": frozenset({R.SUPERVISOR}),
+    "release_hold": frozenset({R.SUPERVISOR}),
+}
 
 
 def user_in(role: str) -> User:
@@ -237,6 +247,8 @@ def api_bodies(case: Case, other: Case, assignee: User) -> dict[str, dict[str, A
         "update_authority": {"summary": "The man drives a silver hatchback."},
         "record_facts": {"ofsted_class": "specific_child"},
         "delete_attachment": {"attachment": str(case_file(case).public_id), "reason": "Sent to the wrong case."},
+        "place_hold": {"basis": "inquiry_notice", "reason": "Notice IIGG/2027/3"},
+        "release_hold": {"confirm": True},
     }
 
 
@@ -268,6 +280,10 @@ def cases_in_every_state(supervisor: User) -> dict[str, Case]:
     for case in cases.values():
         case.refresh_from_db()
         attachment_make(case)  # a supervisor may delete it
+    # On legal hold: a supervisor may release it (and may hold each of the others).
+    case_actions.case_hold_place(
+        case=cases["national_review"], basis="court_order", reason="Order 2027/5", acting_user=supervisor
+    )
     return cases
 
 
@@ -305,7 +321,12 @@ def test_every_action_the_staff_api_offers_a_role_is_one_it_accepts_from_that_ro
     if role == R.SUPERVISOR:
         assert offered_anywhere == set(ACTION_FORMS), "each of the API's actions was offered, and taken, here"
     else:
-        assert offered_anywhere == set(ACTION_FORMS) - {"reopen", "delete_attachment"}, "only a supervisor's"
+        assert offered_anywhere == set(ACTION_FORMS) - {
+            "reopen",
+            "delete_attachment",
+            "place_hold",
+            "release_hold",
+        }, "only a supervisor's"
         refused = client.post(
             f"/api/v1/cases/{cases['closed'].case_number}/reopen",
             {"reason": "I think it should be open."},
@@ -368,6 +389,8 @@ def test_a_refusal_by_status_reads_as_a_sentence_for_every_transition() -> None:
         "take",
         "record",
         "delete",
+        "put",
+        "release",
     }
     for name, transition in workflow.TRANSITIONS.items():
         assert transition.label.split()[0].lower() in verbs, name

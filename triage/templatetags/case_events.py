@@ -128,6 +128,13 @@ EVENT_LABELS = {
     # The retention schedule (lifecycle.schedule, lifecycle.shredding).
     "content_destroyed": "Content destroyed",
     "destruction_deferred": "Due for destruction: kept until a linked report that shares its key is due",
+    "legal_hold_placed": "Put on legal hold",
+    "legal_hold_reviewed": "Legal hold reviewed: kept for another year",
+    "legal_hold_released": "Legal hold released",
+    "early_destruction_requested": "Early destruction asked for (a second supervisor must approve)",
+    "early_destruction_approved": "Early destruction approved",
+    "early_destruction_refused": "Early destruction refused",
+    "early_destruction_withdrawn": "Early destruction request withdrawn",
 }
 
 # The events whose words name the independent review team already.
