@@ -81,6 +81,12 @@ def on_hold(case: Case) -> bool:
     return LegalHold.objects.filter(case=case, released_on__isnull=True).exists()
 
 
+def epoch_for(destroy_on: date) -> str:
+    """The epoch key for a case due on ``destroy_on``: its month's, or this month's once that day has passed
+    (its own month's key may be destroyed already; this month's outlives the schedule's next run)."""
+    return keystore.epoch_key_id(max(destroy_on, timezone.localdate()))
+
+
 def custody_key_for(case: Case) -> str:
     """The custody key a case's data key belongs under now. A case already due (released from a hold after
     its day, or waiting for a report that shares its data key) goes under this month's epoch key: its own
@@ -88,7 +94,7 @@ def custody_key_for(case: Case) -> str:
     if on_hold(case):
         return keystore.held_key_id()
     if case.destroy_on is not None:
-        return keystore.epoch_key_id(max(case.destroy_on, timezone.localdate()))
+        return epoch_for(case.destroy_on)
     return keystore.open_key_id()
 
 

@@ -285,7 +285,7 @@ class Generator:
         case["destroy_on"] = retention.due_day(
             closed_on=timezone.localdate(case["closed_at"]), outcome=case["outcome"], activity=None
         )
-        return keystore.epoch_key_id(case["destroy_on"])
+        return retention.epoch_for(case["destroy_on"])
 
     def plan_unrouted(self) -> Planned:
         """A report filed today and not routed yet: its data key still sealed to the helpline, no case, and

@@ -145,7 +145,7 @@ def test_shredding_destroys_the_due_cases_and_a_shredder_that_does_nothing_stops
     count, _ = lifecycle.shred_batch(ids)
     assert count == 2
     assert Report.objects.filter(case__in=ids, content_destroyed_on__isnull=False).count() == 2
-    assert lifecycle.SHRED is lifecycle.shred_families
+    assert lifecycle.SHRED is lifecycle.schedule_cases
     with pytest.raises(lifecycle.PhaseFailed, match="shredding"):
         lifecycle.shred_batch(found.due[2:4], shred=lambda case_ids: len(case_ids))
 

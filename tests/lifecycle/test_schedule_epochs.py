@@ -54,7 +54,12 @@ def test_an_epoch_key_is_destroyed_only_once_its_month_has_ended_and_no_report_n
     with pytest.raises(keystore.KeyDestroyed):
         keystore.load(key_id)
     event = AuditEvent.objects.get(kind=schedule.KEY_DESTROYED)
-    assert event.detail == {"key_id": key_id, "why": "schedule"}
+    assert event.detail == {
+        "key_id": key_id,
+        "key_kind": "epoch",
+        "destroyed_on": timezone.localdate().isoformat(),
+        "why": "schedule",
+    }
     # The service still starts: no row names a key it cannot load.
     assert missing_private_key_ids() == set()
     refuse_to_start_without_keys()
