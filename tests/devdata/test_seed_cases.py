@@ -193,7 +193,7 @@ def test_no_routed_report_keeps_its_helpline_sealed_copy(codes: list[str]) -> No
         assert report.custody_key_id == retention.custody_key_for(case)
         if case.status == Case.Status.CLOSED:
             assert case.destroy_on is not None and case.destroy_on == retention.destruction_day(case)
-            assert report.custody_key_id == keystore.epoch_key_id(case.destroy_on)
+            assert report.custody_key_id == retention.epoch_for(case.destroy_on)
         else:
             assert case.destroy_on is None
             assert report.custody_key_id == keystore.open_key_id()
