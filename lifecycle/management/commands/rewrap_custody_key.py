@@ -13,22 +13,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from core import crypto
 from lifecycle.keys import COMPROMISE, KeyNotFound, custody_key_destroy_unused, custody_key_replace
-from lifecycle.progress import progress_bar
-from lifecycle.rotation import BATCH_SIZE, CustodyRewrap, RotationRefused, run_batches
+from lifecycle.management.batched import BatchedCommand
+from lifecycle.rotation import CustodyRewrap
 
 
-class Command(BaseCommand):
+class Command(BatchedCommand):
     help = "Re-wrap one custody key's data keys under a fresh key after a suspected compromise, then destroy it."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--from", required=True, dest="from_key_id", help="The custody key's id.")
-        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="Reports per transaction (500).")
-        parser.add_argument("--max-batches", type=int, help="Stop after this many batches (run again to go on).")
-        parser.add_argument("--no-progress", action="store_true", help="Print no progress bar.")
+        super().add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["batch_size"] < 1:
@@ -39,20 +37,9 @@ class Command(BaseCommand):
         except (KeyNotFound, crypto.KeyUnavailable, ValueError) as refused:
             raise CommandError(str(refused)) from None
         self.stdout.write(f"Custody key {old} is retired; {new} takes its place.")
-        rewrap = CustodyRewrap(old)
-        pending = rewrap.pending()
-        with progress_bar(
-            description=rewrap.description, total=pending, stream=self.stderr, enabled=not options["no_progress"]
-        ) as advance:
-            try:
-                run = run_batches(
-                    rewrap, batch_size=options["batch_size"], max_batches=options["max_batches"], on_batch=advance
-                )
-            except (RotationRefused, crypto.KeyUnavailable) as refused:
-                raise CommandError(str(refused)) from None
+        run = self.batches_run(CustodyRewrap(old), options)
         self.stdout.write(f"Re-wrapped {run.done} data keys under {new}.")
-        if run.stopped and run.remaining:
-            self.stdout.write(f"Stopped after {run.batches} batches: {run.remaining} left. Run the command again.")
+        if self.stopped_early(run):
             return
         if run.remaining or not custody_key_destroy_unused(old, why=COMPROMISE):
             raise CommandError(

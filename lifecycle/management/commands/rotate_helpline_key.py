@@ -14,50 +14,36 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from audit.trail import event_record
-from lifecycle.progress import progress_bar
-from lifecycle.rotation import BATCH_SIZE, HelplineRotation, RotationRefused, run_batches
+from lifecycle.management.batched import BatchedCommand
+from lifecycle.rotation import HelplineRotation, RotationRefused
 
 
-class Command(BaseCommand):
+class Command(BatchedCommand):
     help = "Re-seal every report's helpline-sealed data key to the new helpline key pair, in batches."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--to", required=True, dest="to_key_id", help="The new key pair's id (HELPLINE_PUBLIC_KEY's)."
         )
-        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="Reports per transaction (500).")
-        parser.add_argument("--max-batches", type=int, help="Stop after this many batches (run again to go on).")
-        parser.add_argument("--no-progress", action="store_true", help="Print no progress bar.")
+        super().add_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1")
         rotation = HelplineRotation(options["to_key_id"])
         try:
             rotation.check()
         except RotationRefused as refused:
             raise CommandError(str(refused)) from None
-        pending = rotation.pending()
-        self.stdout.write(f"{pending} reports have their data key sealed to an older helpline key.")
-        with progress_bar(
-            description=rotation.description, total=pending, stream=self.stderr, enabled=not options["no_progress"]
-        ) as advance:
-            try:
-                run = run_batches(
-                    rotation, batch_size=options["batch_size"], max_batches=options["max_batches"], on_batch=advance
-                )
-            except RotationRefused as refused:
-                raise CommandError(str(refused)) from None
+        self.stdout.write(f"{rotation.pending()} reports have their data key sealed to an older helpline key.")
+        run = self.batches_run(rotation, options)
         event_record(
             kind="helpline_key_rotation_run",
             detail={"to": rotation.to_key_id, "resealed": run.done, "remaining": run.remaining},
         )
         self.stdout.write(f"Re-sealed {run.done} data keys to helpline key {rotation.to_key_id}.")
-        if run.stopped and run.remaining:
-            self.stdout.write(f"Stopped after {run.batches} batches: {run.remaining} left. Run the command again.")
+        if self.stopped_early(run):
             return
         if run.remaining:
             raise CommandError(
