@@ -395,6 +395,8 @@ def case_closed(case: Any, by: User, outcome: str = "not_substantiated") -> Any:
 
     case_close(case=case, outcome=outcome, feedback="Thank you for telling us.", acting_user=by)
     return Case.objects.select_related("report").get(pk=case.pk)
+
+
 def closed_back_to(case: Any, *, due_on: date) -> None:
     """Move a closed case's closure back, so that its outcome's period ends on ``due_on``, and let the schedule's
     clock say so (its day and its data key's custody key, as for a case closed then)."""
