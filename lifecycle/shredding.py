@@ -99,7 +99,9 @@ def shred_family(
     pending = [member for member in members if member.content_destroyed_on is None]
     entries: list[shredlog.ShredEntry] = []
     for member in pending:
-        Report.objects.filter(pk=member.pk).update(**REPORT_EMPTIED, content_destroyed_on=today)
+        Report.objects.filter(pk=member.pk).update(
+            **REPORT_EMPTIED, content_destroyed_on=today, content_destroyed_early=why == "early"
+        )
         _empty_report(member)
         case = cases.get(member.pk)
         if case is not None:

@@ -147,6 +147,8 @@ class Report(models.Model):
     # The day the retention schedule (or an approved early destruction) destroyed what people wrote: the
     # row stays as a stub of metadata, and no key opens anything of it.
     content_destroyed_on = models.DateField(null=True, blank=True)
+    # Destroyed before its time, with two supervisors' approval (lifecycle.early_destruction), not by the schedule.
+    content_destroyed_early = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

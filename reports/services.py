@@ -58,7 +58,8 @@ class ReportNotFound(Exception):
 
 
 class ReportDestroyed(ReportNotFound):
-    """The report's content was destroyed under the retention schedule (the day is ``args[0]``)."""
+    """The report's content was destroyed (the day is ``args[0]``; ``args[1]`` is True when it was destroyed
+    early, with two supervisors' approval, rather than under the retention schedule)."""
 
 
 class AccessThrottled(Exception):
@@ -528,7 +529,7 @@ def report_unlock(*, reference: str, access_code: str, client: str) -> tuple[Rep
     if report.content_destroyed_on is not None:
         # Nothing is left to open: the reporter is told so, whatever the code, after the same wait.
         crypto.dummy_derivation()
-        raise ReportDestroyed(report.content_destroyed_on)
+        raise ReportDestroyed(report.content_destroyed_on, report.content_destroyed_early)
     data_key = crypto.unwrap_key_for_reporter(_reporter_wrap(report), code)
     if data_key is None:
         raise ReportNotFound

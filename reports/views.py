@@ -524,7 +524,9 @@ def check_start(request: HttpRequest) -> HttpResponse:
     except services.DerivationsExhausted:
         return render(request, "reports/check_limited.html", status=429)
     except services.ReportDestroyed as destroyed:
-        return render(request, "reports/check_destroyed.html", {"destroyed_on": destroyed.args[0]}, status=410)
+        early = len(destroyed.args) > 1 and bool(destroyed.args[1])
+        context = {"destroyed_on": destroyed.args[0], "early": early}
+        return render(request, "reports/check_destroyed.html", context, status=410)
     except services.ReportNotFound:
         context = {
             "form": AccessForm(initial={"reference": reference}),

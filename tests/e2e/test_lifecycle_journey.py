@@ -67,13 +67,22 @@ def closed(*, due_in_days: int | None = None, **report: Any) -> Case:
     return Case.objects.get(pk=case.pk)
 
 
+def closed_with_code(**report: Any) -> tuple[Case, str]:
+    """A closed case, and its reporter's access code."""
+    closer = staff_user("closing-supervisor", role=User.Role.SUPERVISOR)
+    submitted = submit_report(**report)
+    case = intake.report_route(report_id=submitted.report.pk)
+    case_close(case=case, outcome=Outcome.NO_FURTHER_ACTION, feedback="Thank you for telling us.", acting_user=closer)
+    return Case.objects.get(pk=case.pk), submitted.access_code
+
+
 def test_a_supervisor_holds_a_case_due_for_destruction_and_two_supervisors_destroy_another_early(
     new_context: NewContext, live_server: LiveServer, authorities: None, fast_kdf: None, own_keys: None
 ) -> None:
     shot = Shots()
     due = closed(due_in_days=12)
     closed(due_in_days=45)  # not due yet: not listed
-    filed_in_error = closed(summary="School report sent by mistake", details=DETAILS)
+    filed_in_error, filed_code = closed_with_code(summary="School report sent by mistake", details=DETAILS)
     supervisor, _ = staff_with_mfa("supervisor", role=User.Role.SUPERVISOR)
     approver, _ = staff_with_mfa("second-supervisor", role=User.Role.SUPERVISOR)
 
@@ -204,3 +213,18 @@ def test_a_supervisor_holds_a_case_due_for_destruction_and_two_supervisors_destr
     assert all(bytes(m.body) == b"" for m in Message.objects.filter(report=report))
     for shown in (page, sp):
         assert DETAILS not in shown.content()
+    # The case page keeps its record and says what happened; the reporter's /check says so in plain words.
+    second.goto(f"/staff/cases/{filed_in_error.case_number}")
+    expect(sp.get_by_test_id("content-destroyed")).to_contain_text("early, with a second supervisor's approval")
+    expect(sp.get_by_test_id("case-outcome")).to_contain_text("No further action possible")
+    assert DETAILS not in sp.content()
+    shot(sp, "case-page-destroyed")
+    reporter = new_context().new_page()
+    reporter.goto(f"{live_server.url}/check")
+    reporter.get_by_label("Reference").fill(report.reference)
+    reporter.get_by_label("Access code").fill(filed_code)
+    with reporter.expect_navigation():
+        reporter.get_by_role("button", name="Continue").click()
+    expect(reporter.get_by_role("heading", level=1)).to_have_text("What you told us has been deleted")
+    expect(reporter.get_by_test_id("report-destroyed")).to_contain_text("two of the helpline's supervisors agreed")
+    shot(reporter, "check-destroyed")
