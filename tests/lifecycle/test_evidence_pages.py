@@ -263,6 +263,19 @@ def test_the_list_shows_every_export_and_the_navigation_leads_there() -> None:
     assert 'href="/staff/lifecycle/exports"' not in handler_client.get("/staff/").content.decode()
 
 
+def active_navigation(page: str) -> list[str]:
+    items = re.findall(r'govuk-header__navigation-item--active"><a class="govuk-header__link" [^>]*>([^<]+)</a>', page)
+    return [item.strip() for item in items]
+
+
+def test_the_exports_pages_mark_their_own_navigation_item_and_the_retention_pages_theirs() -> None:
+    client, _ = supervisor("first")
+    export = prepared_on_the_page(client, routed_case().case_number)
+    for path in ("/staff/lifecycle/exports", NEW, f"/staff/lifecycle/exports/{export.public_id}"):
+        assert active_navigation(client.get(path).content.decode()) == ["Evidence exports"], path
+    assert active_navigation(client.get("/staff/lifecycle/due").content.decode()) == ["Retention"]
+
+
 def test_an_unknown_export_is_not_found() -> None:
     client, _ = supervisor("first")
     assert client.get("/staff/lifecycle/exports/00000000-0000-0000-0000-000000000000").status_code == 404
