@@ -93,6 +93,9 @@ def generate_key_material(key_id: str = "dev1") -> dict[str, str]:
         "otp": _b64(nacl.utils.random(SecretBox.KEY_SIZE)),
         # The service signing key (core.signing): manifests, the shred log, evidence bundles.
         "service_signing": f"{key_id}:{_b64(nacl.utils.random(32))}",
+        # The receipt signing key (core.receipts): the workers' alone; development keys are valid from 2020.
+        "receipt_signing": f"{key_id}:{_b64(nacl.utils.random(32))}",
+        "receipt_valid_from": "2020-01-01",
     }
 
 

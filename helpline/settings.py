@@ -103,6 +103,21 @@ CUSTODY_KEY_DIR = os.environ.get("CUSTODY_KEY_DIR", "")
 # workers only; earlier keys' public halves stay in SERVICE_VERIFY_KEYS so what they signed still verifies.
 SERVICE_SIGNING_KEY = envsecret("SERVICE_SIGNING_KEY")
 SERVICE_VERIFY_KEYS = envsecret("SERVICE_VERIFY_KEYS")
+# The receipt signing key (core/receipts.py): signs the reporter's proof of disclosure. ``key_id:base64`` of an
+# Ed25519 seed, held by the workers only: never the public tier (a compromised public tier must not mint receipts
+# for disclosures never made) nor the staff tier. Separate from every sealing key and from SERVICE_SIGNING_KEY.
+RECEIPT_SIGNING_KEY = envsecret("RECEIPT_SIGNING_KEY")
+# Every receipt key's public half with the days it was valid, the current one's included, as a JSON list of
+# {"key_id", "public_key", "valid_from", "valid_to"} (valid_to null while in use): every tier reads it, and
+# /receipts/keys publishes it, so a receipt signed with a rotated key still verifies.
+RECEIPT_PUBLIC_KEYS = envsecret("RECEIPT_PUBLIC_KEYS")
+if PRODUCTION and HELPLINE_ROLE in {"public", "staff"} and RECEIPT_SIGNING_KEY:
+    raise RuntimeError("Only the workers hold the receipt signing key: unset RECEIPT_SIGNING_KEY here")
+# The service the receipts name (no spaces: every value of a receipt is free of whitespace, core/receipts.py).
+RECEIPT_SERVICE = os.environ.get("RECEIPT_SERVICE", "cse-whistleblowing-helpline")
+# Receipt checks (/receipts/verify and its API) per client, as for the other public forms.
+RECEIPT_VERIFY_LIMIT = envint("RECEIPT_VERIFY_LIMIT", 60)
+RECEIPT_VERIFY_WINDOW_SECONDS = envint("RECEIPT_VERIFY_WINDOW_SECONDS", 3600)
 # How long a backup is kept (docs/deploy.md). The open-cases key is replaced this often, and a replaced key is
 # destroyed once no backup taken while it was in use is kept.
 BACKUP_RETENTION_DAYS = envint("BACKUP_RETENTION_DAYS", 35)

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from helpline.health import healthz, staff_health
 from helpline.pages import accessibility_statement
 from reports import api as reports_api
+from reports import receipt_api
 
 api_v1 = [
     path("reports", reports_api.ReportSubmitApi.as_view(), name="report_submit"),
@@ -13,6 +14,7 @@ api_v1 = [
     path("reports/messages", reports_api.ReportMessageApi.as_view(), name="report_message"),
     path("reports/attachments", reports_api.ReportAttachmentApi.as_view(), name="report_attachment"),
     path("local-authorities", reports_api.LocalAuthoritiesApi.as_view(), name="local_authorities"),
+    path("receipts/verify", receipt_api.ReceiptVerifyApi.as_view(), name="receipt_verify"),
 ]
 
 urlpatterns = [

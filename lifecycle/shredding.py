@@ -2,8 +2,8 @@
 
 First the means to decrypt go (the report's data key under its custody key or the helpline's, and the
 reporter's access-code wrap), then the ciphertext: the report's content, its messages, its files' sealed
-chunks, names and keys, the case's notes, its legal holds' reasons, its referrals' summaries, particulars
-and references, and the authorities' notes, in one transaction per case. Files are rows (AttachmentChunk),
+chunks, names and keys, its receipt, the case's notes, its legal holds' reasons, its referrals' summaries,
+particulars and references, and the authorities' notes, in one transaction per case. Files are rows (AttachmentChunk),
 so their deletion commits with the rest.
 
 What stays is a stub of metadata: the case number, dates, authority, outcome, concern-type codes, the
@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.models import User
 from lifecycle import shredlog
 from referrals.models import AuthorityAction, Referral
-from reports.models import Attachment, AttachmentChunk, Message, Report
+from reports.models import Attachment, AttachmentChunk, Message, Receipt, Report
 from triage.events import case_event
 from triage.models import Case, CaseNote, LegalHold
 
@@ -60,6 +60,9 @@ class Destroyed:
 
 def _empty_report(report: Report) -> None:
     Message.objects.filter(report=report).update(body=b"")
+    # Its receipt key was wrapped with the data key, now gone; the receipt itself goes too. The audit trail
+    # keeps only the signed block's SHA-256.
+    Receipt.objects.filter(report=report).delete()
     attachments = Attachment.objects.filter(report=report)
     AttachmentChunk.objects.filter(attachment__in=attachments).delete()
     attachments.update(key_wrap=b"", header=b"", meta=b"", chunk_count=0)

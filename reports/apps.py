@@ -9,6 +9,8 @@ class ReportsConfig(AppConfig):
         from reports import checks  # noqa: F401
         from reports.attachment_pipeline import register_handlers
         from reports.notifications import register_reporter_notifications
+        from reports.receipts import register_handlers as register_receipt_handlers
 
         register_reporter_notifications()
         register_handlers()
+        register_receipt_handlers()

@@ -225,7 +225,8 @@ def draft_files_adopt(*, draft_id: uuid.UUID, draft_key: bytes, report_id: int, 
         attachment.report_id = report_id
         attachment.draft_id = None
         attachment.expires_at = None
-        attachment.save(update_fields=["key_wrap", "meta", "report", "draft_id", "expires_at"])
+        attachment.sent_with_report = True
+        attachment.save(update_fields=["key_wrap", "meta", "report", "draft_id", "expires_at", "sent_with_report"])
         adopted.append(attachment)
     return adopted
 

@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import nacl.exceptions
@@ -121,6 +121,8 @@ class SentConfirmation:
     code_saved: bool
     # "Continue" was pressed without confirming that the code was saved.
     not_confirmed: bool
+    # Opens the report's receipt once a worker has signed it (reports.receipts); it opens nothing else.
+    receipt_key: bytes = field(default=b"", repr=False)
 
 
 def _sent_note(request: HttpRequest) -> tuple[Draft, bytes, dict[str, object]] | None:
@@ -172,7 +174,34 @@ def sent_confirmation(request: HttpRequest, *, may_show_code: bool) -> SentConfi
         access_code=shown,
         code_saved=bool(note.get("code_saved")),
         not_confirmed=not_confirmed and shown is not None,
+        receipt_key=_receipt_key(note),
     )
+
+
+def _receipt_key(note: dict[str, object]) -> bytes:
+    try:
+        key = base64.b64decode(str(note.get("receipt_key") or ""), validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+    return key if len(key) == crypto.KEY_BYTES else b""
+
+
+def sent_receipt_key(request: HttpRequest) -> tuple[str, bytes] | None:
+    """The reference and receipt key of the report just sent from this browser, for its receipt (None once
+    the sent note is gone: expired, or "Exit this page")."""
+    parsed = _parse_cookie(request, Draft.Purpose.DRAFT)
+    if parsed is None:
+        return None
+    draft_id, key = parsed
+    row = Draft.objects.filter(pk=draft_id, purpose=Draft.Purpose.SENT, expires_at__gt=timezone.now()).first()
+    if row is None or not bytes(row.ciphertext):
+        return None
+    try:
+        note = crypto.open_content(key, bytes(row.ciphertext))
+    except (nacl.exceptions.CryptoError, ValueError, json.JSONDecodeError):
+        return None
+    receipt_key = _receipt_key(note)
+    return (str(note.get("reference", "")), receipt_key) if receipt_key else None
 
 
 @transaction.atomic

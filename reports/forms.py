@@ -14,6 +14,7 @@ from core.text import CleanTextField
 from directory import lookup
 from reports import filetypes
 from reports.models import Anonymity, ConcernType, PriorReportTo, RaisedInternally, ReporterSector
+from reports.receipts import FIELD_CHOICES
 from reports.uploads import SealedUpload
 
 SUMMARY_MAX = 300
@@ -570,3 +571,44 @@ class FollowUpFileForm(FileUploadForm):
         # Its own ids: the follow-up page also holds the message form, whose text box is "body" too.
         kwargs.setdefault("auto_id", "id_upload_%s")
         super().__init__(*args, **kwargs)
+
+
+RECEIPT_TEXT_MAX = 20_000
+
+
+class ReceiptVerifyForm(GovukForm):
+    """/receipts/verify: a receipt's text block, and optionally an answer to check against its fingerprint."""
+
+    receipt = forms.CharField(
+        label="Paste the receipt",
+        help_text="Paste the text block from the receipt, from { to }. Line breaks and spaces do not matter.",
+        max_length=RECEIPT_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "autocomplete": "off"}),
+        error_messages={
+            "required": "Paste the receipt's text block",
+            "max_length": "This is too long to be a receipt. Paste only the receipt's text block",
+        },
+    )
+    field = forms.ChoiceField(
+        label="Check an answer (optional)",
+        help_text="Choose which answer the text below should match.",
+        required=False,
+        choices=[("", "Do not check an answer"), *FIELD_CHOICES.items()],
+        error_messages={"invalid_choice": "Choose an answer from the list"},
+    )
+    text = CleanTextField(
+        label="The text that was sent (optional)",
+        help_text="Paste exactly what the reporter says they sent in that answer.",
+        required=False,
+        max_length=DETAILS_MAX * 2,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"max_length": "This text is longer than any answer could be"},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("field") and not cleaned.get("text"):
+            self.add_error("text", "Paste the text to check, or choose not to check an answer")
+        if cleaned.get("text") and not cleaned.get("field") and "field" not in self.errors:
+            self.add_error("field", "Choose which answer the text should match")
+        return cleaned

@@ -320,6 +320,8 @@ class Attachment(models.Model):
     scan_signature = models.CharField(max_length=128, blank=True)
     # The day only, as for messages.
     added_on = models.DateField()
+    # Sent with the report itself (chosen on the question pages), not added later: the files its receipt names.
+    sent_with_report = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
@@ -350,3 +352,24 @@ class AttachmentChunk(models.Model):
 
     def __str__(self) -> str:
         return f"chunk {self.index} of attachment {self.attachment_id}"
+
+
+class Receipt(models.Model):
+    """The reporter's signed proof of disclosure (reports.receipts, docs/receipts.md).
+
+    Made with the report, in its transaction, holding only a random receipt key wrapped with the report's data
+    key (``key_wrap``): the workers then sign the receipt and seal its text block with that key (``body``), and
+    set ``issued_on``. The reporter opens it from /check (access code → data key → receipt key), and the
+    confirmation page with the receipt key alone, kept sealed in the browser's sent note: never the data key.
+    Destroyed with the report's content (lifecycle.shredding), as the data key is."""
+
+    report = models.OneToOneField(Report, on_delete=models.CASCADE, related_name="receipt")
+    key_wrap = models.BinaryField()
+    body = models.BinaryField(default=b"", blank=True)
+    # The receipt signing key's id (core.receipts), once signed.
+    signing_key_id = models.CharField(max_length=32, blank=True, default="")
+    # The day only, once signed: as for every time a reporter's action causes.
+    issued_on = models.DateField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"receipt of report {self.report_id}"

@@ -13,3 +13,6 @@ REPORTER_ADDED_FILE = "reporter_added_file"
 # A file added to a report (target: the attachment): scanned, stripped of metadata and re-sealed by the
 # workers (reports.attachment_pipeline), each step recorded on the attachment so a re-run never repeats one.
 PROCESS_ATTACHMENT = "process_attachment"
+# A report just sent (target: its receipt): the workers sign the reporter's proof of disclosure
+# (reports.receipts), which only they hold the key for, and seal it for the reporter.
+SIGN_RECEIPT = "sign_receipt"

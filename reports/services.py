@@ -51,6 +51,7 @@ from reports.models import (
     Report,
 )
 from reports.outbox_kinds import REPORTER_ADDED_FILE, REPORTER_REPLIED, ROUTE_REPORT
+from reports.receipts import receipt_start
 
 
 class ReportNotFound(Exception):
@@ -240,6 +241,8 @@ class ReportInput:
 class SubmittedReport:
     report: Report
     access_code: str
+    # Opens the report's receipt once a worker has signed it (reports.receipts): for the confirmation page.
+    receipt_key: bytes = field(default=b"", repr=False)
 
 
 @dataclass(frozen=True)
@@ -358,7 +361,7 @@ def _report_file(
     organisation_hash = crypto.organisation_hash(data.organisation_name, hmac_key_id) if hmac_key_id else ""
     for _ in range(ATTEMPTS):
         try:
-            report = _report_insert(
+            report, receipt_key = _report_insert(
                 data=data,
                 channel=channel,
                 acting_user=acting_user,
@@ -371,8 +374,9 @@ def _report_file(
                 draft_id=draft_id,
                 idempotency=idempotency,
                 files=DraftFiles(draft_id, draft_key, data_key) if draft_id and draft_key else None,
+                data_key=data_key,
             )
-            return SubmittedReport(report=report, access_code=access_code)
+            return SubmittedReport(report=report, access_code=access_code, receipt_key=receipt_key)
         except IntegrityError as error:
             if idempotency is not None and IdempotencyKey._meta.db_table in str(error):
                 # The same key, sent twice at once: the other request filed it first.
@@ -391,7 +395,7 @@ class DraftFiles:
     data_key: bytes = field(repr=False)
 
 
-@sensitive_variables("files")
+@sensitive_variables("files", "data_key")
 @transaction.atomic(durable=True)
 def _report_insert(
     *,
@@ -407,7 +411,8 @@ def _report_insert(
     draft_id: uuid.UUID | None,
     idempotency: Idempotency | None,
     files: DraftFiles | None = None,
-) -> Report:
+    data_key: bytes,
+) -> tuple[Report, bytes]:
     if draft_id is not None:
         # Consumed under the row lock: of two presses of Send at once, the second finds it sent.
         consumed = Draft.objects.filter(pk=draft_id, purpose=Draft.Purpose.DRAFT).update(
@@ -460,7 +465,8 @@ def _report_insert(
             draft_id=files.draft_id, draft_key=files.draft_key, report_id=report.pk, data_key=files.data_key
         ):
             attachment_processing_start(attachment)
-    return report
+    # Signed by a worker once this commits (the public tier holds no signing key): its files are the ones above.
+    return report, receipt_start(report=report, data_key=data_key)
 
 
 # --- the reporter's follow-up ---------------------------------------------------------------------

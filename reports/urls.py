@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import views
+from reports import receipt_views, views
 
 app_name = "reports"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("report/in-progress", views.in_progress, name="in_progress"),
     path("report/session-ended", views.session_ended, name="session_ended"),
     path("report/confirmation", views.confirmation, name="confirmation"),
+    path("report/confirmation/receipt", receipt_views.confirmation_receipt, name="confirmation_receipt"),
+    path("report/confirmation/receipt.txt", receipt_views.confirmation_receipt_file, name="confirmation_receipt_file"),
     path("report/check-your-answers", views.check, name="check"),
     path("report/documents", views.documents, name="documents"),
     path("report/documents/remove", views.documents_remove, name="documents_remove"),
@@ -24,5 +26,10 @@ urlpatterns = [
     path("check/concern/check-ins/stop", views.follow_up_checkins_stop, name="follow_up_checkins_stop"),
     path("check/concern/check-in", views.follow_up_checkin_answer, name="follow_up_checkin_answer"),
     path("check/concern/files", views.follow_up_files, name="follow_up_files"),
+    path("check/concern/receipt", receipt_views.follow_up_receipt, name="follow_up_receipt"),
+    path("check/concern/receipt.txt", receipt_views.follow_up_receipt_file, name="follow_up_receipt_file"),
+    path("receipts/keys", receipt_views.keys_page, name="receipt_keys"),
+    path("receipts/keys.json", receipt_views.keys_json, name="receipt_keys_json"),
+    path("receipts/verify", receipt_views.verify_page, name="receipt_verify"),
     path("check/concern/files/<uuid:file_id>", views.follow_up_file_download, name="follow_up_file_download"),
 ]

@@ -53,6 +53,7 @@ from reports.forms import (
     upload_check,
 )
 from reports.models import Draft, Report
+from reports.receipts import receipt_state
 from reports.uploads import SealedUpload
 
 # Rendering only: what the reporter may know of their case's progress is triage's to say (ADR 0001).
@@ -288,6 +289,8 @@ def check(request: HttpRequest) -> HttpResponse:
                 "access_code": submitted.access_code,
                 "urgent": submitted.report.child_at_immediate_risk,
                 "about_council": about.name if about else "",
+                # Opens the receipt once signed (and nothing else): the page offers it then.
+                "receipt_key": base64.b64encode(submitted.receipt_key).decode("ascii"),
             },
         )
         return redirect("reports:confirmation")
@@ -479,15 +482,16 @@ def confirmation(request: HttpRequest) -> HttpResponse:
         return redirect("reports:confirmation")
     sent = sent_confirmation(request, may_show_code=True)
     urgent = _urgent_promise(sent.reference) if sent is not None and sent.urgent else {}
+    receipt = {"receipt_state": receipt_state(reference=sent.reference)} if sent and sent.receipt_key else {}
     if sent is not None and sent.access_code:
         form = CodeSavedForm(data={}) if sent.not_confirmed else CodeSavedForm()
         return render(
             request,
             "reports/confirmation.html",
-            {"sent": sent, "form": form, **urgent},
+            {"sent": sent, "form": form, **urgent, **receipt},
             status=400 if sent.not_confirmed else 200,
         )
-    return render(request, "reports/already_sent.html", {"sent": sent, **urgent})
+    return render(request, "reports/already_sent.html", {"sent": sent, **urgent, **receipt})
 
 
 def _urgent_promise(reference: str) -> dict[str, object]:
@@ -642,6 +646,7 @@ def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **
         "helpline_files": services.helpline_files_read(report=report, data_key=data_key),
         "files_left": left,
         "accept": ACCEPT_ATTRIBUTE,
+        "receipt_state": receipt_state(reference=report.reference),
         **extra,
     }
 

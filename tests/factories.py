@@ -411,3 +411,37 @@ def closed_back_to(case: Any, *, due_on: date) -> None:
     with transaction.atomic():
         retention.rehome(case)
     assert Case.objects.get(pk=case.pk).destroy_on == due_on
+
+
+def receipt_signed(report: Any) -> Any:
+    """Sign the report's receipt as the worker does (its SIGN_RECEIPT outbox row), and open it as its reporter
+    would: the OpenedReceipt."""
+    from core import keystore
+    from outbox.models import OutboxMessage
+    from outbox.services import outbox_process
+    from reports.models import Receipt
+    from reports.outbox_kinds import SIGN_RECEIPT
+    from reports.receipts import receipt_for_reporter
+
+    receipt = Receipt.objects.get(report=report)
+    row = OutboxMessage.objects.get(kind=SIGN_RECEIPT, target_id=receipt.pk)
+    outbox_process(outbox_id=row.pk)
+    report.refresh_from_db()
+    return receipt_for_reporter(report=report, data_key=keystore.data_key_of(report))
+
+
+def receipt_keys_configured(settings: Any, *entries: tuple[str, str, str, str | None], signing: str = "") -> None:
+    """RECEIPT_SIGNING_KEY (``signing``, ``key_id:base64``) and RECEIPT_PUBLIC_KEYS from (key_id, signing key
+    entry, valid_from, valid_to) tuples, the receipt key cache cleared."""
+    import json
+
+    from core import receipts
+
+    settings.RECEIPT_SIGNING_KEY = signing
+    settings.RECEIPT_PUBLIC_KEYS = json.dumps(
+        [
+            {"key_id": key_id, "public_key": receipts.public_half(entry), "valid_from": start, "valid_to": end}
+            for key_id, entry, start, end in entries
+        ]
+    )
+    receipts.receipt_keys.cache_clear()

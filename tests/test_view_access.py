@@ -74,6 +74,13 @@ PUBLIC_PAGES: dict[str, tuple[str, ...]] = {
     "/check/concern/close": POST,
     "/check/concern/check-ins": POST,
     "/check/concern/check-in": POST,
+    "/report/confirmation/receipt": GET,
+    "/report/confirmation/receipt.txt": GET,
+    "/check/concern/receipt": GET,
+    "/check/concern/receipt.txt": GET,
+    "/receipts/keys": GET,
+    "/receipts/keys.json": GET,
+    "/receipts/verify": GET_POST,
     "/healthz": GET,
 }
 # accounts/views.py (accounts/urls.py at /staff/): reachable before signing in, so only methods.
@@ -91,6 +98,7 @@ PUBLIC_API: dict[str, tuple[str, ...]] = {
     "/api/v1/reports/access": POST,
     "/api/v1/reports/messages": POST,
     "/api/v1/local-authorities": GET,
+    "/api/v1/receipts/verify": POST,
 }
 
 

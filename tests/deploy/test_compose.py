@@ -32,6 +32,8 @@ SECRETS = (
     "audit_mac_key",
     "audit_signing_key",
     "service_signing_key",
+    "receipt_signing_key",
+    "receipt_public_keys",
     "tls_certificate",
     "tls_certificate_key",
 )
@@ -236,6 +238,19 @@ def test_only_the_staff_service_the_worker_and_migrate_hold_the_private_key(
         assert env["HELPLINE_ROLE"] in {"staff", "worker"}, name
     assert environment(services["staff"])["HELPLINE_ROLE"] == "staff"
     assert environment(services["worker"])["HELPLINE_ROLE"] == "worker"
+
+
+def test_only_the_worker_holds_the_receipt_signing_key_and_every_app_service_reads_the_public_ones(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    holders = {name for name, svc in services.items() if "receipt_signing_key" in secret_names(svc)}
+    assert holders == {"worker"}
+    assert environment(services["worker"])["RECEIPT_SIGNING_KEY_FILE"] == "/run/secrets/receipt_signing_key"
+    for name, svc in app_services(services).items():
+        assert "RECEIPT_SIGNING_KEY" not in environment(svc), name
+        if "RECEIPT_PUBLIC_KEYS_FILE" in environment(svc):
+            assert "receipt_public_keys" in secret_names(svc), name
+    assert "receipt_public_keys" in secret_names(services["public"])
 
 
 def test_every_service_running_the_app_image_is_in_production(services: dict[str, dict[str, Any]]) -> None:

@@ -274,6 +274,10 @@ NOT_WRITTEN_TEXT = {
     "referrals.Referral.particulars": "the referral's particulars: codes and a district, always the 552-byte bucket",
     # A reference a national body gave (a crime reference), at most 64 characters: always the first bucket.
     "referrals.Referral.sent_reference": "a body's reference, at most 64 characters: always the 552-byte bucket",
+    "reports.Receipt.key_wrap": "a receipt's 32-byte key in a secretbox: always 72 bytes",
+    # The signed receipt: codes, days and hex digests, never text anyone wrote; padded by seal_text like every
+    # sealed column (its length says how many answers and files it fingerprints, which the row counts say too).
+    "reports.Receipt.body": "a signed receipt: digests and codes only, padded to its bucket",
     # Not sealed at all: the public key an evidence bundle is sealed to, as its recipient gave it.
     "lifecycle.EvidenceExport.recipient_key": "a recipient's 32-byte X25519 public key, in clear (it is public)",
 }

@@ -4,11 +4,11 @@ The clock is frozen at 13:37:42.123456 (London, in winter, so UTC too) while rep
 report on the web pages with a file, an urgent one through the API with an Idempotency-Key and a file, a
 message, more information, a file with a message and one without on the follow-up page, check-ins chosen,
 and a report left unsent with a file chosen (its file expires with the draft, rounded up like the draft).
-The routing, email and file work (scanned by a real clamd, cleaned by mat2, re-sealed) runs at that moment
-too, as a worker would within the second; the follow-up page's files wait while the scanner is down, and
-are processed when it is back. Then ``pg_dump`` of the whole database may show that minute only in the
-urgent triage clock, which is the one precise time kept while it runs (docs/architecture.md, "No time trail
-of a reporter").
+The routing, receipt, email and file work (scanned by a real clamd, cleaned by mat2, re-sealed; each receipt
+signed, its issue day kept and its digest an audit event) runs at that moment too, as a worker would within
+the second; the follow-up page's files wait while the scanner is down, and are processed when it is back.
+Then ``pg_dump`` of the whole database may show that minute only in the urgent triage clock, which is the one
+precise time kept while it runs (docs/architecture.md, "No time trail of a reporter").
 
 The urgent hour runs out at 14:37:42, and the sweeper alerts the supervisors at 14:38. Helpline staff
 triage at 14:52: their own actions keep their time (staff are accountable for it). After
@@ -33,10 +33,11 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import AuditEvent
 from outbox.models import OutboxMessage
 from outbox.services import outbox_process
 from referrals import services as referral_services
-from reports.models import Attachment, Report
+from reports.models import Attachment, Receipt, Report
 from reports.outbox_kinds import PROCESS_ATTACHMENT, REPORTER_ADDED_FILE
 from tests.database import pg_dump_text
 from tests.factories import staff_user, web_report_sent
@@ -157,6 +158,9 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
         assert ("reports_report", "urgent_triage_due_at") in {(t, c) for t, c, _ in during}, "control: the clock"
 
         run_outbox()
+        # Control: both receipts were signed within the second, with the day only (and their audit events).
+        assert sorted(Receipt.objects.values_list("issued_on", flat=True)) == [CANARY_MOMENT.date()] * 2
+        assert AuditEvent.objects.filter(kind="receipt_signed").count() == 2
         # Control: the files were scanned and cleaned within the second.
         assert set(Attachment.objects.filter(report__isnull=False).values_list("status", flat=True)) == {"clean"}
         follow_up = Client(REMOTE_ADDR="192.0.2.11")
