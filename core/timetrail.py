@@ -71,3 +71,18 @@ def reporter_paced() -> Iterator[None]:
 def recorded_now() -> datetime:
     """The time to record for something happening now: the day only inside reporter_paced()."""
     return day_start() if _reporter_paced.get() else timezone.now()
+
+
+def duration_words(seconds: int) -> str:
+    """A length of time as a page says it ("30 minutes", "1 hour", "45 seconds"): a relative duration, never a
+    clock time, so nothing on the page says when the reporter was here."""
+    seconds = max(0, int(seconds))
+    for size, unit in ((3600, "hour"), (60, "minute")):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}" + ("" if count == 1 else "s")
+    if seconds >= 60:
+        # Rounded down: never more time than the reporter has.
+        minutes = seconds // 60
+        return f"{minutes} minute" + ("" if minutes == 1 else "s")
+    return f"{seconds} second" + ("" if seconds == 1 else "s")

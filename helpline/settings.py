@@ -444,7 +444,10 @@ if PRODUCTION:
     # Preloading is hard to undo (browsers ship the list), so it is a decision for the operator.
     SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A reporter's answers in progress, and a concern opened at /check, end after this long without a page saved.
 DRAFT_IDLE_SECONDS = envint("DRAFT_IDLE_SECONDS", 30 * 60)
+# How long before they end the reporter's page warns them, with a dialog that keeps them (static/js/timeout.mjs).
+DRAFT_WARNING_SECONDS = envint("DRAFT_WARNING_SECONDS", 2 * 60)
 # Which request header carries the client address behind the reverse proxy (used only, hashed, for
 # throttling), e.g. HTTP_X_REAL_IP. The address itself is never stored.
 CLIENT_ADDRESS_HEADER = os.environ.get("CLIENT_ADDRESS_HEADER", "REMOTE_ADDR")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -220,13 +221,27 @@ def sent_code_saved(request: HttpRequest, *, saved: bool) -> None:
     _sent_note_keep(row, key, note)
 
 
-def state_save(request: HttpRequest, response: HttpResponse, *, purpose: str, state: dict[str, object]) -> None:
+def state_expiry() -> datetime:
+    """When state saved now ends: DRAFT_IDLE_SECONDS from now, rounded up to the time-trail bucket, so the row
+    never says when the reporter last looked."""
+    return expiry_in(settings.DRAFT_IDLE_SECONDS)
+
+
+def state_save(
+    request: HttpRequest,
+    response: HttpResponse,
+    *,
+    purpose: str,
+    state: dict[str, object],
+    expires_at: datetime | None = None,
+) -> None:
+    """Seal ``state`` under the key in the reporter's cookie, to end at ``expires_at`` (``state_expiry()`` when
+    None: a page that renders before it saves takes the expiry first, to tell the reporter how long is left)."""
     parsed = _parse_cookie(request, purpose)
     if parsed and Draft.objects.filter(pk=parsed[0]).exclude(purpose=purpose).exists():
         parsed = None  # a sent draft is never filled again: new answers start a new draft
     draft_id, key = parsed if parsed else (uuid.uuid4(), crypto.new_data_key())
-    # Rounded up to the time-trail bucket: the row never says when the reporter last looked.
-    expires_at = expiry_in(settings.DRAFT_IDLE_SECONDS)
+    expires_at = expires_at or state_expiry()
     Draft.objects.update_or_create(
         pk=draft_id,
         defaults={"purpose": purpose, "ciphertext": crypto.seal_content(key, state), "expires_at": expires_at},
@@ -243,6 +258,46 @@ def state_save(request: HttpRequest, response: HttpResponse, *, purpose: str, st
     )
 
 
+def state_expires_at(request: HttpRequest, *, purpose: str) -> datetime | None:
+    """When the live state this browser's cookie names ends (None when there is none): for the page's timeout
+    warning."""
+    parsed = _parse_cookie(request, purpose)
+    if parsed is None:
+        return None
+    return (
+        Draft.objects.filter(pk=parsed[0], purpose=purpose, expires_at__gt=timezone.now())
+        .values_list("expires_at", flat=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def state_extend(request: HttpRequest, *, purpose: str) -> datetime | None:
+    """ "Continue" in the timeout warning: the live state this browser's cookie names, and opens with its key,
+    is kept for another DRAFT_IDLE_SECONDS, unchanged, with the files chosen for it. Only the expiry moves,
+    rounded up to the time-trail bucket as on every page saved: nothing else about the reporter is written.
+    None when there is nothing to keep (expired, sent, exited, or a cookie that does not open it)."""
+    parsed = _parse_cookie(request, purpose)
+    if parsed is None or state_load(request, purpose=purpose) is None:
+        return None
+    expires_at = state_expiry()
+    kept = Draft.objects.filter(pk=parsed[0], purpose=purpose, expires_at__gt=timezone.now()).update(
+        expires_at=expires_at
+    )
+    if not kept:
+        return None
+    if purpose == Draft.Purpose.DRAFT:
+        Attachment.objects.filter(draft_id=parsed[0], report__isnull=True).update(expires_at=expires_at)
+    return expires_at
+
+
+def seconds_left(expires_at: datetime) -> int:
+    """Whole seconds from now until ``expires_at``, rounded up (0 once it has passed). Counted from when the
+    page was made, so a page's script, which starts later, runs out only after the server's expiry: the page it
+    then goes to finds the answers ended, not still alive."""
+    return max(0, math.ceil((expires_at - timezone.now()).total_seconds()))
+
+
 def state_clear(request: HttpRequest, response: HttpResponse, *, purpose: str) -> None:
     parsed = _parse_cookie(request, purpose)
     if parsed is not None:
@@ -251,6 +306,19 @@ def state_clear(request: HttpRequest, response: HttpResponse, *, purpose: str) -
         if purpose == Draft.Purpose.DRAFT:
             draft_files_drop(parsed[0])  # a sent draft's files are the report's now, and not touched here
     response.delete_cookie(COOKIE_NAMES[Draft.Purpose(purpose)], samesite="Strict")
+
+
+def state_forget_expired(request: HttpRequest, response: HttpResponse, *, purpose: str) -> None:
+    """The page that says the reporter's answers (or unlocked concern) have ended: the cookie goes, and the
+    expired row it names goes now rather than at the next purge, with its files. A live row is never touched
+    here."""
+    parsed = _parse_cookie(request, purpose)
+    if parsed is not None:
+        expired = Draft.objects.filter(pk=parsed[0], purpose=purpose, expires_at__lte=timezone.now())
+        if expired.delete()[0] and purpose == Draft.Purpose.DRAFT:
+            draft_files_drop(parsed[0])
+    if COOKIE_NAMES[Draft.Purpose(purpose)] in request.COOKIES:
+        response.delete_cookie(COOKIE_NAMES[Draft.Purpose(purpose)], samesite="Strict")
 
 
 def reporter_forget(request: HttpRequest, response: HttpResponse) -> None:

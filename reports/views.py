@@ -5,20 +5,24 @@ from __future__ import annotations
 import base64
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.http import client_of
+from core.timetrail import duration_words
 from directory.contacts import urgent_out_of_hours_context
 from reports import checkins, journey, services
 from reports.attachments import draft_files, files_left, incoming_discard, max_files
@@ -30,10 +34,15 @@ from reports.drafts import (
     draft_key,
     draft_sent,
     reporter_forget,
+    seconds_left,
     sent_code_saved,
     sent_confirmation,
     sent_note_seal,
     state_clear,
+    state_expires_at,
+    state_expiry,
+    state_extend,
+    state_forget_expired,
     state_load,
     state_save,
 )
@@ -74,7 +83,93 @@ def start(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def session_ended(request: HttpRequest) -> HttpResponse:
-    return render(request, "reports/session_ended.html")
+    """Where answers that have ended land: a page saved after they expired, and the timeout warning left to run
+    out (static/js/timeout.mjs). What was lost and how to start again; the expired draft and its files go now.
+    Answers still alive (kept in another tab) or already sent are never said to be deleted."""
+    if draft_sent(request):
+        return redirect("reports:confirmation")
+    if state_load(request, purpose=DRAFT) is not None:
+        return redirect("reports:in_progress")
+    response = render(request, "reports/session_ended.html", _ended_context())
+    state_forget_expired(request, response, purpose=DRAFT)
+    return response
+
+
+def _ended_context() -> dict[str, object]:
+    return {"idle": duration_words(settings.DRAFT_IDLE_SECONDS)}
+
+
+def timeout_context(purpose: str, expires_at: datetime | None) -> dict[str, object]:
+    """The timeout warning of a page showing answers in progress or an unlocked concern
+    (templates/reports/includes/timeout_warning.html): how long is left, as seconds from now for the script
+    and as a duration in words for everyone. Never a clock time: the page says nothing of when the reporter
+    was here."""
+    if expires_at is None:
+        return {}
+    draft = purpose == DRAFT
+    return {
+        "timeout": {
+            "draft": draft,
+            "seconds_left": seconds_left(expires_at),
+            "warning_seconds": max(1, settings.DRAFT_WARNING_SECONDS),
+            "idle": duration_words(settings.DRAFT_IDLE_SECONDS),
+            "warning": duration_words(settings.DRAFT_WARNING_SECONDS),
+            "extend_url": reverse("reports:draft_extend" if draft else "reports:follow_up_extend"),
+            "ended_url": reverse("reports:session_ended" if draft else "reports:follow_up_ended"),
+        }
+    }
+
+
+def _same_site(target: str, *, fallback: str) -> str:
+    """``target`` when it is an address on this site (a path), else ``fallback``: never a redirect elsewhere."""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts=None):
+        return target
+    return fallback
+
+
+def _extend(request: HttpRequest, *, purpose: str) -> HttpResponse:
+    """The timeout warning's "Continue": keep the reporter's answers, or their unlocked concern, for another
+    idle period. The script asks for JSON (how many seconds are left now) and stays on the page, so what the
+    reporter has typed there is kept; a form sent without it comes back to the page it was sent from. When
+    there is nothing to keep, a 410: the script then goes to the page that says so, and a form gets it."""
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    draft = purpose == DRAFT
+    alive = draft or _unlocked(request) is not None
+    expires_at = state_extend(request, purpose=purpose) if alive else None
+    if expires_at is None:
+        ended = reverse("reports:session_ended" if draft else "reports:follow_up_ended")
+        if wants_json:
+            return JsonResponse({"ended": ended}, status=410)
+        if draft and draft_sent(request):
+            return redirect("reports:confirmation")
+        template = "reports/session_ended.html" if draft else "reports/follow_up_ended.html"
+        return render(request, template, _ended_context(), status=410)
+    if wants_json:
+        return JsonResponse({"seconds_left": seconds_left(expires_at)})
+    fallback = reverse("reports:in_progress" if draft else "reports:follow_up")
+    return HttpResponseRedirect(_same_site(str(request.POST.get("next", "")), fallback=fallback))
+
+
+@require_POST
+def draft_extend(request: HttpRequest) -> HttpResponse:
+    return _extend(request, purpose=DRAFT)
+
+
+@require_POST
+def follow_up_extend(request: HttpRequest) -> HttpResponse:
+    return _extend(request, purpose=FOLLOW_UP)
+
+
+@require_GET
+def follow_up_ended(request: HttpRequest) -> HttpResponse:
+    """Where an unlocked concern that has ended lands: the timeout warning left to run out, or a form sent
+    after it ended. What was not sent, and how to open the concern again. A concern still open (kept in another
+    tab) goes back to its page."""
+    if _unlocked(request) is not None:
+        return redirect("reports:follow_up")
+    response = render(request, "reports/follow_up_ended.html", _ended_context())
+    state_forget_expired(request, response, purpose=FOLLOW_UP)
+    return response
 
 
 @require_GET
@@ -167,7 +262,8 @@ def in_progress(request: HttpRequest) -> HttpResponse:
     else:
         form = ReportInProgressForm()
         status = 200
-    return render(request, "reports/in_progress.html", {"form": form}, status=status)
+    context = {"form": form, **timeout_context(DRAFT, state_expires_at(request, purpose=DRAFT))}
+    return render(request, "reports/in_progress.html", context, status=status)
 
 
 def _without_answers(request: HttpRequest) -> HttpResponse:
@@ -246,6 +342,7 @@ def question(request: HttpRequest, step: str) -> HttpResponse:
             "answers": answers,
             # "Has anyone reported this": where to make a mandatory report, with the council's own number.
             "duty_contacts": journey.duty_contacts(answers) if step == "reported" else None,
+            **timeout_context(DRAFT, state_expires_at(request, purpose=DRAFT)),
         },
         status=status,
     )
@@ -298,7 +395,12 @@ def check(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "reports/check.html",
-        {"rows": journey.summary_rows(answers), "files": files, "documents_seen": journey.documents_seen(answers)},
+        {
+            "rows": journey.summary_rows(answers),
+            "files": files,
+            "documents_seen": journey.documents_seen(answers),
+            **timeout_context(DRAFT, draft.expires_at if draft is not None else None),
+        },
     )
 
 
@@ -436,6 +538,7 @@ def documents(request: HttpRequest) -> HttpResponse:
             "back_url": reverse("reports:check")
             if changing
             else reverse("reports:question", kwargs={"step": journey.last_step(answers)}),
+            **timeout_context(DRAFT, draft.expires_at),
         },
         status=400 if refusal else 200,
     )
@@ -574,6 +677,10 @@ def reporter_unlocked(view: UnlockedView) -> Callable[..., HttpResponseBase]:
         unlocked = _unlocked(request)
         if unlocked is None:
             _uploads_discard(request)
+            if request.method == "POST" and draft_id(request, purpose=FOLLOW_UP) is not None:
+                # Something sent after the concern closed on this device (idle, exited, another tab signed
+                # out): say that it was not sent, rather than ask for the code as if nothing had happened.
+                return redirect("reports:follow_up_ended")
             return redirect("reports:check_start")
         return view(request, *unlocked, *args, **kwargs)
 
@@ -594,13 +701,15 @@ def follow_up(request: HttpRequest, report: Report, data_key: bytes) -> HttpResp
         elif pending.get("step") == FILE:
             bound["file_form"] = FollowUpFileForm(_rebound(pending["data"]), refusal=str(pending.get("refusal") or ""))
     invalid = any(not form.is_valid() for form in bound.values())
+    # Saved after the page is made, to end when the page says it will.
+    expires_at = state_expiry()
     response = render(
         request,
         "reports/follow_up.html",
-        _follow_up_context(report, data_key, request, **bound),
+        _follow_up_context(report, data_key, request, expires_at=expires_at, **bound),
         status=400 if invalid else 200,
     )
-    state_save(request, response, purpose=FOLLOW_UP, state=state)
+    state_save(request, response, purpose=FOLLOW_UP, state=state, expires_at=expires_at)
     return response
 
 
@@ -624,7 +733,9 @@ def _follow_up_done(request: HttpRequest, target: str) -> HttpResponse:
     return response
 
 
-def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **extra: Any) -> dict[str, Any]:
+def _follow_up_context(
+    report: Report, data_key: bytes, request: HttpRequest, *, expires_at: datetime | None = None, **extra: Any
+) -> dict[str, Any]:
     opened = services.report_read(report=report, data_key=data_key)
     left = files_left(report.pk)
     file_form = extra.pop("file_form", FollowUpFileForm())
@@ -647,6 +758,7 @@ def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **
         "files_left": left,
         "accept": ACCEPT_ATTRIBUTE,
         "receipt_state": receipt_state(reference=report.reference),
+        **timeout_context(FOLLOW_UP, expires_at or state_expires_at(request, purpose=FOLLOW_UP)),
         **extra,
     }
 

@@ -3,7 +3,8 @@
 The clock is frozen at 13:37:42.123456 (London, in winter, so UTC too) while reporters act: a standard
 report on the web pages with a file, an urgent one through the API with an Idempotency-Key and a file, a
 message, more information, a file with a message and one without on the follow-up page, check-ins chosen,
-and a report left unsent with a file chosen (its file expires with the draft, rounded up like the draft).
+and a report left unsent with a file chosen (its file expires with the draft, rounded up like the draft); the
+unsent answers and the opened concern are each kept longer by the timeout warning's "Continue".
 The routing, receipt, email and file work (scanned by a real clamd, cleaned by mat2, re-sealed; each receipt
 signed, its issue day kept and its digest an audit event) runs at that moment too, as a worker would within
 the second; the follow-up page's files wait while the scanner is down, and are processed when it is back.
@@ -136,6 +137,8 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
         unsent = Client(REMOTE_ADDR="192.0.2.12")
         assert unsent.post("/report/begin").status_code == 302
         assert unsent.post("/report/documents", {"action": "add", "file": a_file("left.txt")}).status_code == 302
+        # "Continue" in the timeout warning: more time for the answers and their file, rounded up the same way.
+        assert unsent.post("/report/more-time", HTTP_ACCEPT="application/json").status_code == 200
         api = Client(REMOTE_ADDR="192.0.2.11")
         urgent = api_report(api)
         added = api.post(
@@ -167,6 +170,7 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
         checked = follow_up.post("/check", {"reference": urgent["reference"], "access_code": urgent["access_code"]})
         assert checked.status_code == 302
         assert follow_up.post("/check/concern/check-ins").status_code == 302
+        assert follow_up.post("/check/concern/more-time", HTTP_ACCEPT="application/json").status_code == 200
         more = follow_up.post("/check/concern/message", {"kind": "more_information", "body": "The van is silver."})
         assert more.status_code == 302
         later = follow_up.post("/check/concern/files", {"file": a_file("photo-notes.txt"), "body": "Notes."})
