@@ -39,6 +39,7 @@ if __name__ == "__main__":
     sys.path[0] = str(ROOT)
 
 from bench import procs, staff  # noqa: E402
+from bench.harness import django_setup  # noqa: E402
 
 DB_NAME = procs.own_database(os.environ.get("BENCH_AUDIT_DATABASE") or "helpline_bench_audit")
 RESULTS = ROOT / "bench" / "results" / "audit_lock.json"
@@ -54,16 +55,6 @@ USERNAME = "bench-audit"
 
 def say(message: str) -> None:
     print(f"[audit-lock {datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
-
-
-def django_setup(database: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "helpline.settings"
-    os.environ["DATABASE_URL"] = procs.database_url(database)
-    os.environ["CELERY_BROKER_URL"] = procs.BROKER_URL
-    os.environ["REDIS_URL"] = procs.BROKER_URL
-    import django
-
-    django.setup()
 
 
 # --- writers -------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ Throughputs of the retention schedule's work, legal hold, key rotation and backu
        an audited act of its own), against re-wrapping a report's data key in one transaction per case
        (SELECT ... FOR UPDATE, SecretBox open and seal, UPDATE: the least a custody move can cost);
      - extension: a reporter's message today on a case closed before this month, then
-       triage.retention.on_reporter_activity (rehome), which moves its data key to a later epoch's key;
+       triage.retention.rehome, which moves its data key to a later epoch's key;
        the messages are written before the clock starts. Same floor as legal hold;
      - retention shredding: ``SHRED`` on cases whose destruction day has passed (one line below switches
        it from lifecycle.shredding.shred_family per case to the schedule's job), against one UPDATE of
@@ -45,7 +45,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -56,7 +55,6 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,7 +62,8 @@ if __name__ == "__main__":
     # As in bench/run.py: run as a script, sys.path[0] is bench/; put the project root there instead.
     sys.path[0] = str(ROOT)
 
-from bench import procs  # noqa: E402
+from bench import harness, procs  # noqa: E402
+from bench.harness import say  # noqa: E402
 
 DEFAULT_CASES = 100_000
 BATCH = 500
@@ -77,23 +76,9 @@ MESSAGE = "Bench: one more thing I remembered."
 BASE_FOLDER = ROOT / "var" / "bench-lifecycle"
 RESULTS = ROOT / "bench" / "results" / "lifecycle.json"
 
-started_at = time.monotonic()
 
-
-def say(message: str) -> None:
-    print(f"[{time.monotonic() - started_at:6.1f}s] {message}", flush=True)
-
-
-class Stopped(Exception):
-    """SIGTERM: unwind through the finally blocks."""
-
-
-class PhaseFailed(Exception):
+class PhaseFailed(harness.Failed):
     """A phase did not do what it says: its timing would mean nothing."""
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise Stopped(f"stopped by signal {signum}")
 
 
 # --- figures ------------------------------------------------------------------------------------------------
@@ -223,16 +208,6 @@ def run_prepare(base: str, run: str, run_folder: Path) -> None:
     database_copy(base, run)
     shutil.copytree(folder / "custody-keys", run_folder / "custody-keys")
     os.environ.update(keys_env(folder, run_folder))
-
-
-def django_setup(database: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "helpline.settings"
-    os.environ["DATABASE_URL"] = procs.database_url(database)
-    os.environ["CELERY_BROKER_URL"] = procs.BROKER_URL
-    os.environ["REDIS_URL"] = procs.BROKER_URL
-    import django
-
-    django.setup()
 
 
 # --- which cases each phase takes ---------------------------------------------------------------------------
@@ -457,7 +432,7 @@ def extension_prepare(case_ids: list[int], today: date) -> dict[int, str]:
 
 
 def extension_batch(case_ids: list[int], before: dict[int, str]) -> float:
-    """triage.retention.on_reporter_activity on each case (one transaction each); checks every one moved to
+    """triage.retention.rehome on each case (one transaction each); checks every one moved to
     the epoch key of its new, later destruction month."""
     from django.db import transaction
 
@@ -469,7 +444,7 @@ def extension_batch(case_ids: list[int], before: dict[int, str]) -> float:
     began = time.perf_counter()
     for case in cases:
         with transaction.atomic():
-            retention.on_reporter_activity(case)
+            retention.rehome(case)
     seconds = time.perf_counter() - began
     moved = 0
     for case in Case.objects.filter(pk__in=case_ids).select_related("report"):
@@ -485,8 +460,8 @@ Shredder = Callable[[list[int]], int]
 
 
 def shred_families(case_ids: list[int]) -> int:
-    """lifecycle.shredding.shred_family on each of these cases, one transaction each, as the schedule does
-    per case; how many cases it destroyed."""
+    """lifecycle.shredding.shred_family on each of these cases, one transaction and one shred-log write
+    each; how many cases it destroyed."""
     from lifecycle.shredding import shred_family
     from reports.models import Report
 
@@ -497,19 +472,16 @@ def shred_families(case_ids: list[int]) -> int:
 
 
 def schedule_cases(case_ids: list[int]) -> int:
-    """The nightly schedule's own step (lifecycle.schedule._case_apply) on each case, one transaction each
-    as the schedule runs it: family checks, locks, shredding, the shred log; how many cases it destroyed."""
+    """The nightly schedule's own step (lifecycle.schedule.cases_apply) on the batch, in one transaction as
+    the schedule runs it: family checks, locks, shredding, the batch's shred-log lines in one write; how
+    many cases it destroyed."""
     from django.db import transaction
     from django.utils import timezone
 
-    from lifecycle.schedule import _case_apply
+    from lifecycle.schedule import cases_apply
 
-    today = timezone.localdate()
-    destroyed = 0
-    for case_id in case_ids:
-        with transaction.atomic():
-            destroyed += _case_apply(case_id, today).destroyed
-    return destroyed
+    with transaction.atomic():
+        return cases_apply(case_ids, timezone.localdate()).destroyed
 
 
 # The shredding phase's work: given a batch of due cases, destroy them and say how many (shred_families
@@ -730,16 +702,6 @@ def print_notes(rows: list[Row]) -> None:
             print(f"{row.phase}: {row.note}")
 
 
-def print_table(lines: list[tuple[str, ...]]) -> None:
-    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    print()
-    for n, line in enumerate(lines):
-        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
-        if n == 0:
-            print("  ".join("-" * width for width in widths))
-    print()
-
-
 @contextmanager
 def scratch(names: list[str], keep: bool) -> Iterator[None]:
     try:
@@ -790,7 +752,7 @@ def measure(args: argparse.Namespace, base: str, run_folder: Path) -> dict[str, 
         extension_floor.add(batch, rewrap_floor_each(floor_ids[n], keys))
         extension.add(batch, extension_batch(extension_ids[n], before))
         say(f"extension, batch {n + 1}: {batch / extension.seconds[-1]:,.1f} cases/s")
-    rows.append(Row("extension (on_reporter_activity)", extension, "re-wrap, 1 tx/case", extension_floor))
+    rows.append(Row("extension (rehome)", extension, "re-wrap, 1 tx/case", extension_floor))
 
     shred, shred_floor = Runs(), Runs()
     shredder = getattr(SHRED, "__qualname__", repr(SHRED))
@@ -845,9 +807,9 @@ def measure(args: argparse.Namespace, base: str, run_folder: Path) -> dict[str, 
         say(f"backup + restore: {backup['note']}")
     database_drop(restored_db)
 
-    print_table(rate_table(rows))
+    harness.print_table(rate_table(rows))
     print_notes(rows)
-    print_table(backup_table(backup))
+    harness.print_table(backup_table(backup))
     if "note" in backup:
         print(f"backup + restore: {backup['note']}")
     return {
@@ -904,21 +866,17 @@ def main() -> int:
     if min(args.cases, args.batch, args.repeats, args.backup_repeats) < 1:
         raise SystemExit("--cases, --batch, --repeats and --backup-repeats must be at least 1")
     unrouted = args.unrouted if args.unrouted >= 0 else args.cases // 50
-    base = procs.own_database(args.database or default_database(args.cases))
-    if base == procs.DB_NAME:
-        raise SystemExit(f"refusing {base}: bench/run.py empties that database on every run")
+    base = harness.own_database(args.database or default_database(args.cases))
     run_db = procs.own_database(f"{base}_run")
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _stop)
     run_folder = Path(tempfile.mkdtemp(prefix="helpline-bench-lifecycle-"))
-    succeeded = False
-    try:
+
+    def work() -> dict[str, Any]:
         seeding = base_prepare(base, args.cases, unrouted)
         run_prepare(base, run_db, run_folder)
         say(f"working on {run_db}, a copy of {base} (keys, shred log and backups in {run_folder})")
-        load_start = os.getloadavg()[0]
+        load_start = harness.load_now()
         with scratch([run_db], args.keep):
-            django_setup(run_db)
+            harness.django_setup(run_db)
             from triage.models import Case
 
             total = Case.objects.count()
@@ -926,34 +884,22 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-        load_end = os.getloadavg()[0]
-        print(f"{total:,} cases; machine load (1-min average) {load_start:.2f} at the start, {load_end:.2f} at the end")
-        report = {
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        return {
             "database": base,
             "cases": total,
             "unrouted": unrouted,
             "seeding": seeding,
-            "loadavg_1min": [round(load_start, 2), round(load_end, 2)],
+            "loadavg_1min": harness.load_reported(total, load_start),
             **figures,
         }
-        path = RESULTS if args.cases == DEFAULT_CASES else RESULTS.with_name(f"lifecycle-{args.cases}.json")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report, indent=2) + "\n")
-        say(f"wrote {path.relative_to(ROOT)}")
-        succeeded = True
-        return 0
-    except PhaseFailed as failure:
-        say(f"FAILED: {failure}")
-        return 1
-    except (Stopped, KeyboardInterrupt) as stop:
-        say(f"interrupted: {str(stop) or 'Ctrl-C'}")
-        return 130
-    finally:
+
+    def cleanup(succeeded: bool) -> None:
         if succeeded and not args.keep:
             shutil.rmtree(run_folder, ignore_errors=True)
         else:
             say(f"the run's keys, shred log and backups are in {run_folder}")
+
+    return harness.run(work, results=harness.results_path(RESULTS, args.cases, DEFAULT_CASES), cleanup=cleanup)
 
 
 if __name__ == "__main__":

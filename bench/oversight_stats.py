@@ -29,10 +29,8 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
 import os
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -40,9 +38,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +46,8 @@ if __name__ == "__main__":
     # As in bench/run.py: run as a script, sys.path[0] is bench/; put the project root there instead.
     sys.path[0] = str(ROOT)
 
-from bench import load, procs, staff  # noqa: E402
+from bench import harness, load, procs, staff  # noqa: E402
+from bench.harness import say  # noqa: E402
 
 DEFAULT_CASES = 1_000_000
 WEB_WORKERS = 2
@@ -63,23 +60,9 @@ BOARD = "bench-board"
 BOARD_AREA = "Yorkshire and The Humber"
 RESULTS = ROOT / "bench" / "results" / "oversight_stats.json"
 
-started_at = time.monotonic()
 
-
-def say(message: str) -> None:
-    print(f"[{time.monotonic() - started_at:6.1f}s] {message}", flush=True)
-
-
-class Stopped(Exception):
-    """SIGTERM: unwind through the finally blocks that stop gunicorn."""
-
-
-class PageFailed(Exception):
+class PageFailed(harness.Failed):
     """A page answered what it should not: its timing would mean nothing."""
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise Stopped(f"stopped by signal {signum}")
 
 
 def default_database(cases: int) -> str:
@@ -89,16 +72,6 @@ def default_database(cases: int) -> str:
     if cases == DEFAULT_CASES:
         return os.environ.get("BENCH_LIST_DATABASE") or "helpline_bench_list"
     return f"helpline_bench_stats_{cases}"
-
-
-def django_setup(database: str) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "helpline.settings"
-    os.environ["DATABASE_URL"] = procs.database_url(database)
-    os.environ["CELERY_BROKER_URL"] = procs.BROKER_URL
-    os.environ["REDIS_URL"] = procs.BROKER_URL
-    import django
-
-    django.setup()
 
 
 def ms(seconds: float) -> float:
@@ -283,7 +256,7 @@ def gunicorn(log_dir: Path, database: str) -> Iterator[int]:
         server.stop()
 
 
-def print_table(rows: list[dict[str, Any]], floor_p50: float) -> None:
+def page_table(rows: list[dict[str, Any]], floor_p50: float) -> list[tuple[str, ...]]:
     header = ("page", "first ms", "p50 ms", "p95 ms", "p50 / floor", f"p50 < {TARGET_MS:.0f}")
     lines = [
         (
@@ -296,14 +269,7 @@ def print_table(rows: list[dict[str, Any]], floor_p50: float) -> None:
         )
         for r in rows
     ]
-    lines.insert(0, ("floor POST (bare Django view, one insert)", "", f"{floor_p50:.1f}", "", "1", ""))
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    print()
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
-    print("  ".join("-" * w for w in widths))
-    for line in lines:
-        print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip())
-    print()
+    return [header, ("floor POST (bare Django view, one insert)", "", f"{floor_p50:.1f}", "", "1", ""), *lines]
 
 
 def main() -> int:
@@ -312,14 +278,10 @@ def main() -> int:
     parser.add_argument("--database", default="", help="its own database, created and seeded if need be")
     parser.add_argument("--keep-logs", action="store_true", help="keep gunicorn's log after a good run")
     args = parser.parse_args()
-    database = procs.own_database(args.database or default_database(args.cases))
-    if database == procs.DB_NAME:
-        raise SystemExit(f"refusing {database}: bench/run.py empties that database on every run")
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, _stop)
+    database = harness.own_database(args.database or default_database(args.cases))
     log_dir = Path(tempfile.mkdtemp(prefix="helpline-bench-stats-"))
-    succeeded = False
-    try:
+
+    def work() -> dict[str, Any]:
         say(f"preparing {database} for {args.cases:,} cases (logs in {log_dir})")
         seeding = procs.seeded_database(database, args.cases, say)
         with closing(procs.connect(database)) as conn:
@@ -327,7 +289,7 @@ def main() -> int:
             conn.execute("TRUNCATE bench_floor")
             found = conn.execute("SELECT count(*) FROM triage_case").fetchone()
         total = int(found[0]) if found else 0
-        django_setup(database)
+        harness.django_setup(database)
         from accounts.models import User
         from oversight import patterns
 
@@ -347,7 +309,7 @@ def main() -> int:
             "national": User.objects.get(username=ANALYST),
             "board": User.objects.get(username=BOARD),
         }
-        load_start = os.getloadavg()[0]
+        load_start = harness.load_now()
         cold_figures = in_process(users)
         alerts = patterns.pattern_alerts()
         with gunicorn(log_dir, database) as port:
@@ -362,11 +324,8 @@ def main() -> int:
                 results.append(measure(browsers[page.who], page, floor_figures["p50_ms"] / 1000))
                 r = results[-1]
                 say(f"{page.name}: first {r['first_ms']} ms, p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms")
-        load_end = os.getloadavg()[0]
-        print_table(results, floor_figures["p50_ms"])
-        print(f"{total:,} cases; machine load (1-min average) {load_start:.2f} at the start, {load_end:.2f} at the end")
-        report = {
-            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        harness.print_table(page_table(results, floor_figures["p50_ms"]))
+        return {
             "database": database,
             "cases": total,
             "seeding": seeding,
@@ -374,29 +333,25 @@ def main() -> int:
             "worker_refresh": worker,
             "web_workers": WEB_WORKERS,
             "target_ms": TARGET_MS,
-            "loadavg_1min": [round(load_start, 2), round(load_end, 2)],
+            "loadavg_1min": harness.load_reported(total, load_start),
             "cold_in_process": cold_figures,
             "floor": floor_figures,
             "pages": results,
             "alerts": len(alerts),
         }
-        path = RESULTS if args.cases == DEFAULT_CASES else RESULTS.with_name(f"oversight_stats-{args.cases}.json")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(report, indent=2) + "\n")
-        say(f"wrote {path.relative_to(ROOT)}")
-        succeeded = True
-        return 0
-    except (PageFailed, http.client.HTTPException) as failure:
-        say(f"FAILED: {failure}")
-        return 1
-    except (Stopped, KeyboardInterrupt) as stop:
-        say(f"interrupted: {str(stop) or 'Ctrl-C'}")
-        return 130
-    finally:
+
+    def cleanup(succeeded: bool) -> None:
         if succeeded and not args.keep_logs:
             shutil.rmtree(log_dir, ignore_errors=True)
         else:
             say(f"logs in {log_dir}")
+
+    return harness.run(
+        work,
+        results=harness.results_path(RESULTS, args.cases, DEFAULT_CASES),
+        cleanup=cleanup,
+        failures=(http.client.HTTPException,),
+    )
 
 
 if __name__ == "__main__":

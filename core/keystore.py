@@ -53,7 +53,7 @@ class KeyDestroyed(crypto.KeyUnavailable):
 
 
 class ContentDestroyed(crypto.KeyUnavailable):
-    """The report's content was destroyed under the retention schedule: no key opens it."""
+    """The report's content was destroyed (lifecycle.shredding): no key opens it."""
 
 
 def kind_of(key_id: str) -> str:
@@ -137,10 +137,18 @@ class KeyStore(Protocol):
     def key_ids(self) -> set[str]: ...
 
 
+# Key material this process has read, by file path (so by store folder and key id): the file's identity when it
+# was read (device, inode, size, modification time) and the material. A load serves it only while one stat of
+# the path shows that same file: a key destroyed here or by any other process (its file overwritten, then
+# removed), or a file put in its place, is never served from here.
+_loaded: dict[str, tuple[tuple[int, int, int, int], bytes]] = {}
+
+
 class FolderKeyStore:
     """One file per key (``<key_id>.key``, base64, mode 0600) in ``CUSTODY_KEY_DIR``. Creating is atomic
     across processes (a complete file is linked into place, or the one already there is used); destroying
-    overwrites the file before unlinking it."""
+    overwrites the file before unlinking it. What was read is kept in this process while the file is there
+    unchanged (``_loaded``), so wrapping and opening do not read the file each time."""
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
@@ -150,13 +158,30 @@ class FolderKeyStore:
         return self.folder / f"{key_id}.key"
 
     def load(self, key_id: str) -> bytes | None:
+        path = self._path(key_id)
         try:
-            raw = base64.b64decode(self._path(key_id).read_bytes().strip(), validate=True)
+            seen = os.stat(path)
         except FileNotFoundError:
+            _loaded.pop(str(path), None)
+            return None
+        # The same file as when it was read (not removed, not replaced, not overwritten): its material still.
+        identity = (seen.st_dev, seen.st_ino, seen.st_size, seen.st_mtime_ns)
+        cached = _loaded.get(str(path))
+        if cached is not None and cached[0] == identity:
+            return cached[1]
+        try:
+            raw = base64.b64decode(self._read(path).strip(), validate=True)
+        except FileNotFoundError:
+            _loaded.pop(str(path), None)
             return None
         if len(raw) != crypto.KEY_BYTES:
             raise crypto.KeyUnavailable(f"Custody key {key_id!r} is damaged")
+        _loaded[str(path)] = (identity, raw)
         return raw
+
+    @staticmethod
+    def _read(path: Path) -> bytes:
+        return path.read_bytes()
 
     def create(self, key_id: str) -> bytes:
         existing = self.load(key_id)
@@ -181,6 +206,7 @@ class FolderKeyStore:
 
     def destroy(self, key_id: str) -> None:
         path = self._path(key_id)
+        _loaded.pop(str(path), None)
         try:
             fd = os.open(path, os.O_WRONLY)
         except FileNotFoundError:
@@ -225,26 +251,39 @@ def _registered(key_id: str) -> bytes:
     never made again: what was wrapped under it must stay unreadable."""
     from core.models import CustodyKey
 
-    try:
-        with transaction.atomic():
-            record, _ = CustodyKey.objects.get_or_create(
-                key_id=key_id, defaults={"kind": kind_of(key_id), "created_on": timezone.localdate()}
-            )
-    except IntegrityError:
-        record = CustodyKey.objects.get(key_id=key_id)
     # A share lock on the key's row until the caller's transaction ends: destroying a key takes the row FOR
     # UPDATE (lifecycle.keys), so it waits for this wrap to commit and then sees a row naming the key, or this
     # wrap waits for the destruction and then sees the key destroyed. Never a row under a destroyed key.
+    # The same query says whether the row is there: only a key's first use records it (no cache of which rows
+    # exist, which a rolled-back transaction could leave wrong).
+    found, destroyed_on = _locked(key_id)
+    if not found:
+        try:
+            with transaction.atomic():
+                CustodyKey.objects.get_or_create(
+                    key_id=key_id, defaults={"kind": kind_of(key_id), "created_on": timezone.localdate()}
+                )
+        except IntegrityError:
+            pass  # recorded by another transaction meanwhile
+        found, destroyed_on = _locked(key_id)
+        if not found:
+            raise crypto.KeyUnavailable(f"Custody key {key_id!r} could not be recorded")
+    if destroyed_on is not None:
+        raise KeyDestroyed(f"Custody key {key_id!r} was destroyed on {destroyed_on}")
+    return store().create(key_id)
+
+
+def _locked(key_id: str) -> tuple[bool, date | None]:
+    """Whether the key's row is there, and its destruction day, with the row held FOR SHARE."""
+    from core.models import CustodyKey
+
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT destroyed_on FROM {CustodyKey._meta.db_table} WHERE key_id = %s FOR SHARE",  # noqa: S608
             [key_id],
         )
         row = cursor.fetchone()
-    destroyed_on = row[0] if row else record.destroyed_on
-    if destroyed_on is not None:
-        raise KeyDestroyed(f"Custody key {key_id!r} was destroyed on {destroyed_on}")
-    return store().create(key_id)
+    return (False, None) if row is None else (True, row[0])
 
 
 def _current(kind: str) -> str:
@@ -288,22 +327,6 @@ def load(key_id: str) -> bytes:
             raise KeyDestroyed(f"Custody key {key_id!r} was destroyed")
         raise crypto.KeyUnavailable(f"No custody key {key_id!r} in the key store")
     return raw
-
-
-def destroy(key_id: str) -> None:
-    """Destroy a custody key's material and record the day. Callers check first that nothing still needs it."""
-    from core.models import CustodyKey
-
-    CustodyKey.objects.update_or_create(
-        key_id=key_id,
-        defaults={"kind": kind_of(key_id), "destroyed_on": timezone.localdate()},
-        create_defaults={
-            "kind": kind_of(key_id),
-            "created_on": timezone.localdate(),
-            "destroyed_on": timezone.localdate(),
-        },
-    )
-    store().destroy(key_id)
 
 
 # --- a report's data key ------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ from reports.models import Attachment, Report
 from triage.case_content import case_data_key, served_size
 from triage.events import case_timeline_events
 from triage.models import Case, CaseFacts, CaseLink, LegalHold
+from triage.retention import destroyed_how
 from triage.selectors import NOT_ON_THE_TIMELINE
 from triage.templatetags.case_events import event_label
 
@@ -386,8 +387,8 @@ def case_documents(case: Case) -> CaseDocuments:
         destroyed: dict[str, object] = {
             "case_number": case.case_number,
             "content_destroyed_on": _at(report.content_destroyed_on),
-            "left_out": "The case's content was destroyed under the retention schedule before the bundle was built: "
-            "nothing of it is left to include.",
+            "left_out": f"The case's content was destroyed {destroyed_how(report.content_destroyed_early)} before "
+            "the bundle was built: nothing of it is left to include.",
         }
         return CaseDocuments(documents={f"{folder}/case.json": destroyed})
     key = case_data_key(case)

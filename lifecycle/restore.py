@@ -279,7 +279,8 @@ class Reapplied:
 def shred_log_reapply(entries: list[shredlog.ShredEntry]) -> Reapplied:
     """Destroy again every case of the shred log that this database holds and has not destroyed: matched by
     its report's reference and its case number both. Each is audited (content_destroyed, why
-    "shred_log_reapplied") and logged again, as any destruction is."""
+    "shred_log_reapplied"), with the day the log gives; the log holds it already, so it is not written
+    again."""
     done = Reapplied()
     for entry in entries:
         report = Report.objects.filter(reference=entry.reference).first()

@@ -4,8 +4,9 @@ One run a day, in steps, each safe to repeat:
 
 1. **Due cases are destroyed** (lifecycle.shredding): a closed case whose day has come (``Case.destroy_on``),
    not on legal hold, whose content is still there. Cases are taken in batches of RETENTION_BATCH_SIZE, at
-   most RETENTION_MAX_BATCHES a run; the run's progress (``RetentionRun``) commits with each case, so a run
-   that is stopped resumes after the last case it finished. Reports that share a data key (family_of) are
+   most RETENTION_MAX_BATCHES a run, one transaction per batch: the batch's shred-log lines are written
+   together (one fsync) before it commits, and the run's progress (``RetentionRun``) commits with it, so a
+   run that is stopped resumes after the last batch it finished. Reports that share a data key (family_of) are
    destroyed together, and only once every one's case is due and none is held; a due case kept for a
    report that is not due has its data key moved under that report's custody key, so that its own epoch
    can still end.
@@ -39,6 +40,7 @@ from core import keystore
 from core.models import CustodyKey
 from core.timetrail import day_start
 from lifecycle import keys as keys_module
+from lifecycle import shredlog
 from lifecycle.keys import custody_key_destroy_unused
 from lifecycle.models import RetentionRun, UnroutedAlert
 from lifecycle.shredding import CaseHeld, family_of, shred_family
@@ -108,12 +110,15 @@ class Step:
     destroyed: int = 0
     waiting: int = 0
     rewrapped: int = 0
+    # The shred log's lines for what was destroyed: the caller writes them before its transaction commits.
+    logged: tuple[shredlog.ShredEntry, ...] = ()
 
 
 def _case_apply(case_id: int, today: date) -> Step:
     """Destroy one due case with its family, or keep it for a member that is not due. In the caller's
     transaction, with the family's reports and cases locked (in shred_family's order), so that a case
-    reopened, held or extended meanwhile is seen as it now is."""
+    reopened, held or extended meanwhile is seen as it now is. The shred log is not written here: the
+    caller writes ``Step.logged`` before its transaction commits (cases_apply)."""
     first = Case.objects.select_related("report").filter(pk=case_id).first()
     if first is None:
         return Step()
@@ -133,10 +138,10 @@ def _case_apply(case_id: int, today: date) -> Step:
     if blocking:
         return _wait_for(report, own, blocking, cases)
     try:
-        destroyed = shred_family(report, why=WHY)
+        destroyed = shred_family(report, why=WHY, log=False)
     except CaseHeld:
         return Step()
-    return Step(destroyed=len(destroyed.case_numbers))
+    return Step(destroyed=len(destroyed.case_numbers), logged=tuple(destroyed.entries))
 
 
 def _wait_for(report: Report, case: Case | None, blocking: list[Report], cases: dict[int, Case]) -> Step:
@@ -169,8 +174,25 @@ def _run_update(run: RetentionRun, **counts: Any) -> None:
     RetentionRun.objects.filter(pk=run.pk).update(**changes)
 
 
+def cases_apply(case_ids: list[int], today: date) -> Step:
+    """Apply the schedule to a batch of due cases, in the caller's transaction, and write the shred-log lines
+    of every case it destroyed together (written and fsynced once), before that transaction commits: a
+    destroyed case is always in the log (a restore re-applies it), and a log that cannot be written leaves
+    the batch undone. Returns the batch's counts."""
+    steps = [_case_apply(case_id, today) for case_id in case_ids]
+    logged = tuple(entry for step in steps for entry in step.logged)
+    shredlog.append(list(logged))
+    return Step(
+        destroyed=sum(step.destroyed for step in steps),
+        waiting=sum(step.waiting for step in steps),
+        rewrapped=sum(step.rewrapped for step in steps),
+        logged=logged,
+    )
+
+
 def cases_destroy(run: RetentionRun, today: date) -> None:
-    """Step 1, in batches from the run's cursor, until none is left or the run's cap is reached."""
+    """Step 1, in batches from the run's cursor, until none is left or the run's cap is reached. Each batch is
+    one transaction, its progress committed with it."""
     size = max(1, int(settings.RETENTION_BATCH_SIZE))
     cap = max(1, int(settings.RETENTION_MAX_BATCHES))
     while True:
@@ -182,17 +204,16 @@ def cases_destroy(run: RetentionRun, today: date) -> None:
         batch = list(remaining.values_list("pk", flat=True)[:size])
         if not batch:
             return
-        for case_id in batch:
-            with transaction.atomic():
-                step = _case_apply(case_id, today)
-                _run_update(
-                    run,
-                    last_case_id=case_id,
-                    destroyed=step.destroyed,
-                    waiting=step.waiting,
-                    rewrapped=step.rewrapped,
-                )
-        _run_update(run, batches=1)
+        with transaction.atomic():
+            step = cases_apply(batch, today)
+            _run_update(
+                run,
+                last_case_id=batch[-1],
+                batches=1,
+                destroyed=step.destroyed,
+                waiting=step.waiting,
+                rewrapped=step.rewrapped,
+            )
 
 
 # --- epoch keys -------------------------------------------------------------------------------------------

@@ -56,6 +56,8 @@ def family_of(report: Report) -> list[Report]:
 class Destroyed:
     case_numbers: list[str]
     destroyed_on: date
+    # The shred log's lines for what was destroyed (written already, unless the caller passed log=False).
+    entries: list[shredlog.ShredEntry]
 
 
 def _empty_report(report: Report) -> None:
@@ -88,8 +90,10 @@ def shred_family(
     """Destroy the content of a report and every report sharing its data key, and record it: a
     ``content_destroyed`` event on each case and a line each in the shred log (written before this commits).
     Idempotent: content already destroyed stays so. Raises CaseHeld if any of the cases is on legal hold.
-    A restore re-applying the shred log passes the day it was first destroyed and ``log=False``: the log
-    already holds it."""
+
+    With ``log=False`` the log is not written here: either the caller writes the returned entries to it
+    before its own transaction commits (the nightly schedule, a batch of cases at a time), or the log holds
+    them already (a restore re-applying the log, which passes the day they were first destroyed)."""
     today = destroyed_on or timezone.localdate()
     members = list(
         Report.objects.select_for_update(of=("self",))
@@ -126,4 +130,6 @@ def shred_family(
     # Durable before the commit: a destroyed case is always in the log (restore re-applies it).
     if log:
         shredlog.append(entries)
-    return Destroyed(case_numbers=[entry.case_number for entry in entries if entry.case_number], destroyed_on=today)
+    return Destroyed(
+        case_numbers=[entry.case_number for entry in entries if entry.case_number], destroyed_on=today, entries=entries
+    )

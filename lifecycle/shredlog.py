@@ -81,9 +81,10 @@ def _last(handle: IO[str]) -> tuple[int, str]:
 
 
 def append(entries: list[ShredEntry] | list[KeyEntry]) -> None:
-    """Add entries (durably: written and fsynced before this returns). Called before the shredding commits,
-    so a case whose content is destroyed is always in the log; an entry whose transaction then failed names
-    a case the schedule destroys at its next run anyway."""
+    """Add entries (durably: written together, and fsynced once, before this returns). Called before the
+    shredding commits (the nightly schedule: once per batch of cases), so a case whose content is destroyed
+    is always in the log; an entry whose transaction then failed names a case the schedule destroys at its
+    next run anyway."""
     if not entries:
         return
     with _locked(log_path()) as handle:

@@ -233,8 +233,9 @@ class ReferralDetailSerializer(ReferralSerializer):
     thread = ThreadEntrySerializer(many=True)
     content_destroyed_on = serializers.DateField(
         allow_null=True,
-        help_text="The day the case's content was destroyed under the retention schedule, or null. Once it was, "
-        "the summary and every note are empty and nothing more can be recorded.",
+        help_text="The day the case's content was destroyed (under the retention schedule, or early with a second "
+        "supervisor's approval), or null. Once it was, the summary and every note are empty and nothing more can "
+        "be recorded.",
     )
 
 

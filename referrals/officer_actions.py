@@ -111,7 +111,7 @@ def content_kept_check(referral: Referral, action: str) -> None:
     was destroyed (its data key is gone)."""
     destroyed_on = content_destroyed_on(referral.case)
     if destroyed_on is not None and action not in CONTENT_FREE:
-        raise ActionNotAllowed(f"{destroyed_words(destroyed_on)}: nothing more can be recorded on this referral.")
+        raise ActionNotAllowed(f"{destroyed_words(referral.case)}: nothing more can be recorded on this referral.")
 
 
 def offered(referral: Referral, action: str) -> bool:

@@ -660,7 +660,7 @@ class OpenedReferral:
     # Under independent review: the council the concern is about, and where the review referred it on.
     about_council: str = ""
     referred_on: tuple[PassedOn, ...] = ()
-    # The day the case's content was destroyed under the retention schedule: nothing above was opened.
+    # The day the case's content was destroyed: nothing above was opened.
     destroyed_on: date | None = None
 
 

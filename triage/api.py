@@ -406,9 +406,9 @@ class CaseDetailSerializer(serializers.Serializer[Any]):
     messages = MessageOutputSerializer(many=True)
     content_destroyed_on = serializers.DateField(
         allow_null=True,
-        help_text="The day the case's content was destroyed under the retention schedule, or null. Once it was, "
-        "content is empty, each message's body is empty, and only the case's record (dates, authority, outcome, "
-        "concern types, deadlines, referrals) is left.",
+        help_text="The day the case's content was destroyed (under the retention schedule, or early with a second "
+        "supervisor's approval), or null. Once it was, content is empty, each message's body is empty, and only "
+        "the case's record (dates, authority, outcome, concern types, deadlines, referrals) is left.",
     )
 
 

@@ -291,7 +291,7 @@ def case_close(*, case: Case, outcome: str, feedback: str, acting_user: User) ->
     case.outcome = outcome
     case.closed_at = timezone.now()
     case.save(update_fields=["outcome", "closed_at"])
-    retention.on_closed(case)
+    retention.rehome(case)
     return case_move(case, "close", acting_user, {"outcome": outcome, "message_id": message.pk})
 
 
@@ -314,7 +314,7 @@ def case_reopen(*, case: Case, reason: str, acting_user: User) -> Case:
     case.outcome = ""
     case.closed_at = None
     case.save(update_fields=["outcome", "closed_at"])
-    retention.on_reopened(case)
+    retention.rehome(case)
     return case_move(case, "reopen", acting_user, {"note_id": note.pk, "previous_outcome": previous})
 
 

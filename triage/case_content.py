@@ -233,7 +233,7 @@ def file_destroyed_check(case: Case) -> None:
     """Refuse, with FileUnavailable (410), a file of a case whose content was destroyed."""
     destroyed_on = content_destroyed_on(case)
     if destroyed_on is not None:
-        raise FileUnavailable(f"{destroyed_words(destroyed_on)}: its files are gone for good.", 410)
+        raise FileUnavailable(f"{destroyed_words(case)}: its files are gone for good.", 410)
 
 
 class FileUnavailable(Exception):

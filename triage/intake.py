@@ -79,7 +79,7 @@ def _report_route(*, report_id: int) -> Case:
     report.urgent_triage_due_at = None  # the case runs the clock now
     report.save(update_fields=["status", "urgent_triage_due_at"])
     # The helpline-sealed copy of the data key goes: it now sits under the open-cases key (core.keystore).
-    retention.on_routed(case)
+    retention.rehome(case)
     case_event(
         kind="case_routed",
         case=case,
@@ -145,7 +145,7 @@ def _back_to_the_helpline(*, report_id: int) -> Case:
         case.status = transition.to
         case.save(update_fields=["status"])
     # The reporter wrote or sent a file: a closed case's retention clock starts again.
-    retention.on_reporter_activity(case)
+    retention.rehome(case)
     return case
 
 

@@ -106,15 +106,29 @@ def content_destroyed_on(case: Case) -> date | None:
     return case.report.content_destroyed_on
 
 
-def destroyed_words(day: date) -> str:
-    """What a case whose content was destroyed says instead of it."""
-    return f"Content destroyed on {day.day} {day:%B %Y} under the retention schedule"
+def destroyed_how(early: bool) -> str:
+    """How a case's content was destroyed, in words (as staff/content_destroyed.html says it)."""
+    return "early, with a second supervisor's approval" if early else "under the retention schedule"
+
+
+def destroyed_words(case: Case) -> str:
+    """What a case whose content was destroyed says instead of it: the day, and how (early, or under the
+    retention schedule), as the case and referral pages do."""
+    report = case.report
+    day = report.content_destroyed_on
+    if day is None:
+        raise ValueError("This case's content is kept")
+    return f"Content destroyed on {day.day} {day:%B %Y} {destroyed_how(report.content_destroyed_early)}"
 
 
 def rehome(case: Case) -> None:
     """Recompute the case's destruction day, and move its data key to the custody key it belongs under
     (nothing is written when both are right already). Destroyed content is left as it is. Runs in the
-    caller's transaction, and locks the report row against a rotation re-wrapping it meanwhile."""
+    caller's transaction, and locks the report row against a rotation re-wrapping it meanwhile.
+
+    Called whenever either may change: routing (the data key leaves the helpline key for the open-cases
+    key), closure, reopening, a reporter's message or file (a closed case's clock starts again), and a
+    legal hold placed or released."""
     report = Report.objects.select_for_update(of=("self",)).get(pk=case.report_id)
     case.report = report
     if report.content_destroyed_on is not None:
@@ -127,24 +141,6 @@ def rehome(case: Case) -> None:
     if report.custody_key_id != key_id:
         fields = keystore.place(report, key_id)
         Report.objects.filter(pk=report.pk).update(**{field: getattr(report, field) for field in fields})
-
-
-def on_routed(case: Case) -> None:
-    """A report became a case: its data key leaves the helpline key for the open-cases key."""
-    rehome(case)
-
-
-def on_closed(case: Case) -> None:
-    rehome(case)
-
-
-def on_reopened(case: Case) -> None:
-    rehome(case)
-
-
-def on_reporter_activity(case: Case) -> None:
-    """A reporter's message or file restarts a closed case's clock."""
-    rehome(case)
 
 
 # --- legal hold ------------------------------------------------------------------------------------------

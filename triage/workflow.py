@@ -100,7 +100,7 @@ def check_content_kept(case: Case, action: str) -> None:
     destroyed."""
     destroyed = content_destroyed_on(case)
     if destroyed is not None and action not in CONTENT_FREE:
-        raise ActionNotAllowed(f"{destroyed_words(destroyed)}: nothing can be added to this case.")
+        raise ActionNotAllowed(f"{destroyed_words(case)}: nothing can be added to this case.")
 
 
 def check_allowed(case: Case, action: str) -> Transition:

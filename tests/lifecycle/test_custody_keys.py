@@ -9,6 +9,7 @@ from typing import Any
 
 import nacl.exceptions
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from nacl.public import SealedBox
 from nacl.secret import SecretBox
@@ -16,6 +17,7 @@ from nacl.secret import SecretBox
 from core import crypto, keystore
 from core.models import CustodyKey
 from lifecycle import shredlog
+from lifecycle.keys import SCHEDULE, custody_key_destroy_unused
 from lifecycle.shredding import CaseHeld, shred_family
 from reports.checks import missing_private_key_ids
 from reports.models import Attachment, AttachmentChunk, Message, Report
@@ -198,3 +200,69 @@ def test_a_changed_or_removed_shred_log_line_is_refused(settings: Any) -> None:
     path.write_text(lines[0].replace("C-1", "C-9") + "\n")
     with pytest.raises(shredlog.ShredLogDamaged):
         shredlog.entries()
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The key files read from disk (core.keystore keeps what it read while the file is unchanged)."""
+    seen: list[Path] = []
+
+    def read(path: Path) -> bytes:
+        seen.append(path)
+        return path.read_bytes()
+
+    monkeypatch.setattr(keystore.FolderKeyStore, "_read", staticmethod(read))
+    return seen
+
+
+def test_a_key_is_read_once_then_served_from_memory_until_its_file_changes(settings: Any, reads: list[Path]) -> None:
+    case = routed_case()
+    report = _report(case)
+    key_id = report.custody_key_id
+    data_key = keystore.data_key_of(report)
+    reads.clear()
+    for _ in range(3):
+        assert keystore.data_key_of(report) == data_key
+        assert SecretBox(keystore.load(key_id)).decrypt(keystore.wrap(key_id, data_key)) == data_key
+    assert reads == []
+    path = Path(settings.CUSTODY_KEY_DIR, f"{key_id}.key")
+    material = keystore.load(key_id)
+    # Removed behind this process's back (as another process's destruction does): not served.
+    path.unlink()
+    with pytest.raises(crypto.KeyUnavailable):
+        keystore.load(key_id)
+    with pytest.raises(crypto.KeyUnavailable):
+        keystore.data_key_of(report)
+    # Another file put in its place: its own material is read, not what was kept.
+    other = keystore.FolderKeyStore(Path(settings.CUSTODY_KEY_DIR)).create(key_id)
+    assert other != material and keystore.load(key_id) == other and reads == [path]
+
+
+def test_a_destroyed_key_is_never_served_from_memory(reads: list[Path]) -> None:
+    data_key = keystore.data_key_of(_report(routed_case()))
+    key_id = keystore.epoch_key_id(timezone.localdate())
+    wrapped = keystore.wrap(key_id, data_key)
+    assert SecretBox(keystore.load(key_id)).decrypt(wrapped) == data_key
+    assert SecretBox(keystore.load(key_id)).decrypt(wrapped) == data_key
+    assert [path.stem for path in reads].count(key_id) == 1  # kept after its first read
+
+    assert custody_key_destroy_unused(key_id, why=SCHEDULE)
+
+    with pytest.raises(keystore.KeyDestroyed):
+        keystore.load(key_id)
+    with pytest.raises(keystore.KeyDestroyed):
+        keystore.wrap(key_id, data_key)
+    with pytest.raises(keystore.KeyDestroyed):
+        keystore.wrapping_key(key_id)
+
+
+def test_a_key_first_used_in_a_rolled_back_transaction_is_recorded_again_at_its_next_use() -> None:
+    data_key = keystore.data_key_of(_report(routed_case()))
+    key_id = keystore.fresh_key_id(keystore.HELD)
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        keystore.wrap(key_id, data_key)
+        assert CustodyKey.objects.filter(key_id=key_id).exists()
+        raise RuntimeError("rolled back")
+    assert not CustodyKey.objects.filter(key_id=key_id).exists()
+    keystore.wrap(key_id, data_key)
+    assert CustodyKey.objects.get(key_id=key_id).destroyed_on is None

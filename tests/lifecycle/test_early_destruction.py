@@ -23,12 +23,16 @@ from lifecycle.early_destruction import (
     early_destruction_withdraw,
 )
 from lifecycle.models import EarlyDestruction
+from lifecycle.shredding import shred_family
+from referrals import services as referral_services
+from referrals.officer_actions import content_kept_check
 from reports.models import Message, Report
-from tests.factories import routed_case, staff_user
+from tests.factories import ROTHERHAM, authority, case_closed, referral_of, routed_case, staff_user
 from tests.lifecycle.conftest import ClosedCase
-from triage import case_actions
-from triage.case_content import case_open
+from triage import case_actions, retention
+from triage.case_content import FileUnavailable, case_open, file_destroyed_check
 from triage.models import Case
+from triage.workflow import ActionNotAllowed
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities", "key_folder")]
 R = User.Role
@@ -196,3 +200,37 @@ def test_only_a_supervisor_may_ask_or_decide(role: str, first: User, closed_case
 def test_an_unknown_reason_is_refused(first: User, closed_case: ClosedCase) -> None:
     with pytest.raises(DestructionRefused, match="Choose why"):
         early_destruction_request(case=closed_case(), reason="because", acting_user=first)
+
+
+def test_refusals_on_a_case_destroyed_early_say_so_not_the_retention_schedule(
+    first: User, second: User, closed_case: ClosedCase
+) -> None:
+    supervisor = staff_user("referring-supervisor", role=R.SUPERVISOR)
+    case = routed_case(local_authority=authority(ROTHERHAM))
+    referral_services.case_refer(case=case, summary="Please look.", share_identity=False, acting_user=supervisor)
+    case = case_closed(Case.objects.get(pk=case.pk), supervisor)
+    early_destruction_approve(
+        request=early_destruction_request(case=case, reason=CHILD, acting_user=first), acting_user=second
+    )
+    case = Case.objects.select_related("report").get(pk=case.pk)
+    day = timezone.localdate()
+    said = f"Content destroyed on {day.day} {day:%B %Y} early, with a second supervisor's approval"
+
+    with pytest.raises(ActionNotAllowed) as note:
+        case_actions.case_add_note(case=case, body="More", acting_user=supervisor)
+    with pytest.raises(FileUnavailable) as file:
+        file_destroyed_check(case)
+    with pytest.raises(ActionNotAllowed) as recorded:
+        content_kept_check(referral_of(case), "add_note")
+    for refusal in (note, file, recorded):
+        assert str(refusal.value.args[0]).startswith(said)
+        assert "retention schedule" not in str(refusal.value)
+    assert retention.destroyed_words(case) == said
+
+
+def test_a_case_destroyed_by_the_schedule_says_so(closed_case: ClosedCase) -> None:
+    case = closed_case(due_in_days=0)
+    shred_family(case.report, why="schedule")
+    case = Case.objects.select_related("report").get(pk=case.pk)
+    day = timezone.localdate()
+    assert retention.destroyed_words(case) == f"Content destroyed on {day.day} {day:%B %Y} under the retention schedule"

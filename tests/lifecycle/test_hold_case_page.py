@@ -16,6 +16,7 @@ from knox.models import AuthToken
 from accounts.models import User
 from audit.models import AuditEvent
 from core import keystore
+from lifecycle.keys import SCHEDULE, custody_key_destroy_unused
 from lifecycle.shredding import CaseHeld, shred_family
 from reports.models import Report
 from tests.factories import routed_case, signed_in, staff_with_mfa
@@ -238,7 +239,9 @@ def test_a_hold_released_after_its_day_and_its_months_key_moves_under_this_month
     Case.objects.filter(pk=case.pk).update(closed_at=timezone.now() - timedelta(days=38 * 31))
     past_day = retention.destruction_day(Case.objects.get(pk=case.pk))
     assert past_day is not None and past_day < timezone.localdate().replace(day=1)
-    keystore.destroy(keystore.epoch_key_id(past_day))
+    past_key = keystore.epoch_key_id(past_day)
+    keystore.wrapping_key(past_key)  # the month's key, made as its cases closed
+    assert custody_key_destroy_unused(past_key, why=SCHEDULE), "no case is under it: the schedule destroys it"
 
     case_actions.case_hold_release(case=case, acting_user=supervisor)
     case.refresh_from_db()

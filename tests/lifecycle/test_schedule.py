@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -170,6 +171,63 @@ def test_a_run_stopped_after_one_batch_resumes_where_it_stopped_and_finishes(set
     # Each case once in the log and in the trail: nothing was done twice.
     assert sorted(entry.case_number for entry in shredlog.entries()) == sorted(case.case_number for case in cases)
     assert AuditEvent.objects.filter(kind="content_destroyed").count() == 5
+
+
+def test_a_batchs_shred_log_lines_are_written_together_before_the_batch_commits(
+    settings: Any, monkeypatch: Any
+) -> None:
+    settings.RETENTION_BATCH_SIZE = 3
+    supervisor = staff_user()
+    cases = [case_closed(routed_case(), supervisor) for _ in range(5)]
+    real = shredlog.append
+    writes: list[tuple[list[str], bool, int]] = []
+
+    def append(entries: list[Any]) -> None:
+        # Inside the batch's transaction: its cases are destroyed there, and its progress not yet counted.
+        writes.append(
+            (
+                [entry.case_number for entry in entries],
+                connection.in_atomic_block,
+                RetentionRun.objects.get().destroyed,
+            )
+        )
+        real(entries)
+
+    monkeypatch.setattr(shredlog, "append", append)
+    run = schedule.retention_apply(today=cases[0].destroy_on)
+
+    assert run is not None and run.finished and (run.destroyed, run.batches) == (5, 2)
+    numbers = [case.case_number for case in cases]
+    assert writes == [(numbers[:3], True, 0), (numbers[3:], True, 3)]
+    # One chain, in order, each line signed: shredlog.entries checks it.
+    assert [entry.case_number for entry in shredlog.entries()] == numbers
+
+
+def test_a_batch_whose_shred_log_cannot_be_written_is_left_undone(settings: Any, monkeypatch: Any) -> None:
+    settings.RETENTION_BATCH_SIZE = 2
+    supervisor = staff_user()
+    cases = [case_closed(routed_case(), supervisor) for _ in range(3)]
+    real = shredlog.append
+
+    def disk_full_in_the_second_batch(entries: list[Any]) -> None:
+        if entries and entries[0].case_number == cases[2].case_number:
+            raise OSError("No space left on device")
+        real(entries)
+
+    monkeypatch.setattr(shredlog, "append", disk_full_in_the_second_batch)
+    with pytest.raises(OSError, match="No space"):
+        schedule.retention_apply(today=cases[0].destroy_on)
+
+    stopped = RetentionRun.objects.get()
+    assert (stopped.finished, stopped.batches, stopped.destroyed, stopped.last_case_id) == (False, 1, 2, cases[1].pk)
+    assert [_destroyed(case) for case in cases] == [True, True, False]
+    assert [entry.case_number for entry in shredlog.entries()] == [case.case_number for case in cases[:2]]
+    assert AuditEvent.objects.filter(kind="content_destroyed").count() == 2
+
+    monkeypatch.setattr(shredlog, "append", real)
+    resumed = schedule.retention_apply(today=cases[0].destroy_on)
+    assert resumed is not None and resumed.finished and resumed.destroyed == 3
+    assert [entry.case_number for entry in shredlog.entries()] == [case.case_number for case in cases]
 
 
 def test_a_second_run_changes_nothing() -> None:
