@@ -590,12 +590,10 @@ def follow_up(request: HttpRequest, report: Report, data_key: bytes) -> HttpResp
         elif pending.get("step") == FILE:
             bound["file_form"] = FollowUpFileForm(_rebound(pending["data"]), refusal=str(pending.get("refusal") or ""))
     invalid = any(not form.is_valid() for form in bound.values())
-    response = render(
-        request,
-        "reports/follow_up.html",
-        _follow_up_context(report, data_key, request, **bound),
-        status=400 if invalid else 200,
-    )
+    context = _follow_up_context(report, data_key, request, **bound)
+    response = render(request, "reports/follow_up.html", context, status=400 if invalid else 200)
+    # Shown now, marked "New" on this view only: the helpline's messages are read (yes or no, never when).
+    services.reporter_messages_seen(opened=context["opened"])
     state_save(request, response, purpose=FOLLOW_UP, state=state)
     return response
 
@@ -627,6 +625,7 @@ def _follow_up_context(report: Report, data_key: bytes, request: HttpRequest, **
     file_form.fields["file"].help_text = files_hint(left=left)
     return {
         "opened": opened,
+        "new_messages": sum(1 for message in opened.messages if message.new),
         "status": reporter_status(report),
         "message_form": extra.pop("message_form", ReporterMessageForm(initial={"kind": "message"})),
         "sent": request.GET.get("sent"),
