@@ -378,18 +378,23 @@ ACCESS_EXAMPLES = [
             "summary": "Referrals about a 14-year-old were closed without a visit",
             "messages": [
                 {
+                    "from": "from_reporter",
+                    "sent_on": "2026-03-03",
+                    "kind": "more_information",
+                    "body": "The first was on 3 March, the second on 17 April.",
+                    "read_by_helpline_on": "2026-03-04",
+                    "new": False,
+                },
+                {
                     "from": "from_helpline",
                     "sent_on": "2026-03-04",
                     "kind": "message",
-                    "body": "Thank you. Do you know the dates of the referrals?",
-                },
-                {
-                    "from": "from_reporter",
-                    "sent_on": "2026-03-05",
-                    "kind": "more_information",
-                    "body": "The first was on 3 March, the second on 17 April.",
+                    "body": "Thank you. Do you know the name of the social worker?",
+                    "read_by_helpline_on": None,
+                    "new": True,
                 },
             ],
+            "new_messages": 1,
             "attachments": [
                 {"id": "3f0c1a52-8d7e-4b1a-9c4e-2f6d5b7a9e10", "name": "rota-march.pdf", "status": "clean"},
                 {"id": "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d", "name": "referral-screenshot.png", "status": "pending"},
@@ -718,19 +723,37 @@ def _unlock(request: Request, serializer: serializers.Serializer[Any]) -> tuple[
         return Response(NOT_FOUND, status=status.HTTP_404_NOT_FOUND)
 
 
-# "from" is a Python keyword, so this serializer's fields are declared as a mapping.
-MessageOutputSerializer = type(
-    "ReporterMessageSerializer",
-    (serializers.Serializer,),
-    {
+def message_fields() -> dict[str, Any]:
+    """A mailbox message's fields, for the reporter's API and the helpline's (triage/api.py)."""
+    return {
         "from": serializers.CharField(
-            help_text="Who sent the message: from_reporter (the reporter) or from_helpline (the helpline team)."
+            help_text="Who sent the message: from_reporter (the reporter) or from_helpline (a helpline adviser; "
+            "never which member of staff)."
         ),
         "sent_on": serializers.DateField(help_text="The day it was sent, as YYYY-MM-DD, e.g. 2026-03-04."),
         "kind": serializers.CharField(
             help_text="message (an ordinary message) or more_information (the reporter adding to their report)."
         ),
         "body": serializers.CharField(help_text="The message's text."),
+        "read_by_helpline_on": serializers.DateField(
+            allow_null=True,
+            help_text="A message from the reporter: the day the helpline first read it, as YYYY-MM-DD (never a "
+            "time); null while it is unread, and for a message from the helpline.",
+        ),
+    }
+
+
+# "from" is a Python keyword, so this serializer's fields are declared as a mapping.
+MessageOutputSerializer = type(
+    "ReporterMessageSerializer",
+    (serializers.Serializer,),
+    {
+        **message_fields(),
+        "new": serializers.BooleanField(
+            help_text="A message from the helpline that the reporter had not been shown before this request (on "
+            "/check or here). Opening the report marks every message from the helpline read: the next request "
+            "says false. Whether it was read is kept, never when."
+        ),
     },
 )
 
@@ -893,7 +916,12 @@ class ReportAccessApi(APIView):
         submitted_on = serializers.DateField(help_text="The day the report was filed, as YYYY-MM-DD.")
         summary = serializers.CharField(help_text="The summary given when the report was filed.")
         messages = MessageOutputSerializer(
-            many=True, help_text="The messages between the reporter and the helpline, oldest first."
+            many=True,
+            help_text="The messages between the reporter and the helpline, oldest first: each of the reporter's "
+            "with the day the helpline read it, each of the helpline's saying whether it is new.",
+        )
+        new_messages = serializers.IntegerField(
+            help_text="How many messages from the helpline are new (new is true): none on the next request."
         )
         attachments = AttachmentOutputSerializer(
             many=True,
@@ -925,7 +953,7 @@ class ReportAccessApi(APIView):
         report, data_key = unlocked
         opened = services.report_read(report=report, data_key=data_key)
         current = reporter_status(report)
-        return Response(
+        response = Response(
             self.ReportFollowUpSerializer(
                 {
                     "reference": report.reference,
@@ -935,15 +963,26 @@ class ReportAccessApi(APIView):
                     "submitted_on": report.submitted_at.date(),
                     "summary": opened.content.get("summary", ""),
                     "messages": [
-                        {"from": m.direction, "sent_on": m.sent_on, "kind": m.kind, "body": m.body}
+                        {
+                            "from": m.direction,
+                            "sent_on": m.sent_on,
+                            "kind": m.kind,
+                            "body": m.body,
+                            "read_by_helpline_on": m.read_by_helpline_on,
+                            "new": m.new,
+                        }
                         for m in opened.messages
                     ],
+                    "new_messages": sum(1 for m in opened.messages if m.new),
                     "attachments": [
                         _attachment_out(file) for file in services.reporter_files_read(report=report, data_key=data_key)
                     ],
                 }
             ).data
         )
+        # Given to the reporter now: the helpline's messages are read (yes or no, never when).
+        services.reporter_messages_seen(opened=opened)
+        return response
 
 
 class ReportMessageApi(APIView):

@@ -186,7 +186,8 @@ class Message(models.Model):
 
     class Direction(models.TextChoices):
         FROM_REPORTER = "from_reporter", "You"
-        FROM_HELPLINE = "from_helpline", "The helpline"
+        # The reporter never learns which member of staff wrote: every helpline message is the adviser's.
+        FROM_HELPLINE = "from_helpline", "Helpline adviser"
 
     class Kind(models.TextChoices):
         MESSAGE = "message", "Message"
@@ -199,6 +200,16 @@ class Message(models.Model):
     body = models.BinaryField()
     # The day only: enough for the reporter and the helpline, no trail of the reporter's visits.
     sent_on = models.DateField()
+    # The read state of the mailbox (triage.mailbox). A reporter's message: the day a member of the helpline
+    # first opened the case showing it (the reporter sees "Read by the helpline" and this day, never a time);
+    # None while unread.
+    read_by_helpline_on = models.DateField(null=True, blank=True)
+    # A helpline message: whether the reporter has seen it on /check or through the API. Yes or no, never
+    # when: a read time would be a log of the reporter's visits.
+    read_by_reporter = models.BooleanField(default=False)
+    # A helpline message still unread 10 working days after the day it was sent: the case's nudge step (and
+    # the reporter's content-free email) was taken for it. Once per message.
+    reporter_nudged = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
@@ -206,6 +217,18 @@ class Message(models.Model):
             # "Who wrote last" per case (the case list's "New message", the helpline home's count): the newest
             # message of a report and its direction, read from the index alone.
             models.Index(fields=["report", "-id"], include=["direction"], name="reports_msg_last_direction"),
+            # Unread reporter messages (counts per case and per queue): the few not yet read, by report.
+            models.Index(
+                fields=["report"],
+                name="reports_msg_unread_helpline",
+                condition=Q(direction="from_reporter", read_by_helpline_on__isnull=True),
+            ),
+            # The nudge's sweep: helpline messages the reporter has not read and not been nudged about, by day.
+            models.Index(
+                fields=["sent_on"],
+                name="reports_msg_unread_reporter",
+                condition=Q(direction="from_helpline", read_by_reporter=False, reporter_nudged=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,5 @@
-"""What reports tells a reporter, through notify: the check-in nudge. And how notify finds a reporter's
-address, which is kept only inside the sealed report and unsealed only to send.
+"""What reports tells a reporter, through notify: the check-in nudge and the unread-message nudge. And how
+notify finds a reporter's address, which is kept only inside the sealed report and unsealed only to send.
 
 Registered from ReportsConfig.ready. A reporter's email names nothing: it says something awaits and links to
 the page where they enter their reference and access code.
@@ -22,6 +22,10 @@ from reports.models import Report, RetaliationCheckin
 # What a reporter's email is about, in notify's terms.
 REPORT = "report"
 CHECKIN_NUDGE = "reporter_checkin"
+# The helpline's last message has waited unread for 10 working days (triage.mailbox).
+UNREAD_NUDGE = "reporter_unread"
+# The reporter's emails about their report (rather than its case): reports sends them.
+REPORT_TEMPLATES = frozenset({CHECKIN_NUDGE, UNREAD_NUDGE})
 
 
 @sensitive_variables("content")
@@ -60,6 +64,22 @@ def checkin_nudges() -> int:
     return sent
 
 
+def unread_nudge_queue(*, report: Report, message_id: int) -> bool:
+    """A content-free "a message is waiting" email to a reporter who gave an address, once per helpline message
+    (in the caller's transaction; notify sends it after commit, to the day as all reporter mail). Whether one
+    was queued: none for a reporter without an address, or whose report's content was destroyed."""
+    if not report.has_contact_email or report.content_destroyed_on is not None:
+        return False
+    notification_queue(
+        recipient=Notification.REPORTER,
+        template=UNREAD_NUDGE,
+        subject_kind=REPORT,
+        subject_id=report.pk,
+        occasion=f"unread-{message_id}",
+    )
+    return True
+
+
 def register_reporter_notifications() -> None:
-    register_templates([CHECKIN_NUDGE], context=reporter_context)
+    register_templates(sorted(REPORT_TEMPLATES), context=reporter_context)
     register_resolver(audience=Notification.REPORTER, subject_kind=REPORT, resolver=reporter_address)

@@ -253,6 +253,10 @@ class OpenedMessage:
     sent_on: object
     body: str
     id: int = 0
+    # The reporter's own message: the day the helpline read it (None while unread). Never a time.
+    read_by_helpline_on: date | None = None
+    # A helpline message the reporter had not seen before this view: marked "New" on it.
+    new: bool = False
 
 
 @dataclass(frozen=True)
@@ -544,20 +548,53 @@ def report_unlock(*, reference: str, access_code: str, client: str) -> tuple[Rep
 
 
 def report_read(*, report: Report, data_key: bytes) -> OpenedReport:
-    """Decrypt a report and its mailbox for the reporter, who holds the data key."""
+    """Decrypt a report and its mailbox for the reporter, who holds the data key. Each helpline message says
+    whether it is new to them (``new``), each of theirs the day the helpline read it; nothing is marked read
+    here (reporter_messages_seen does, for the views that show the reporter their messages)."""
     messages = [
         OpenedMessage(
             direction=message.direction,
+            # Never who wrote: every helpline message is "Helpline adviser" (Message.Direction).
             direction_label=message.get_direction_display(),
             kind=message.kind,
             sent_on=message.sent_on,
             body=crypto.open_text(data_key, bytes(message.body)),
             id=message.pk,
+            read_by_helpline_on=message.read_by_helpline_on
+            if message.direction == Message.Direction.FROM_REPORTER
+            else None,
+            new=message.direction == Message.Direction.FROM_HELPLINE and not message.read_by_reporter,
         )
         for message in report.messages.all()
     ]
     content = crypto.open_content(data_key, bytes(report.content))
     return OpenedReport(report=report, data_key=data_key, content=content, messages=messages)
+
+
+def reporter_messages_seen(*, opened: OpenedReport) -> int:
+    """The reporter has been shown the helpline's messages of ``opened`` (their /check page, or the API that
+    opens the report): each is marked read. A yes or no only, never when, and no audit event: a time would
+    be a log of the reporter's visits (docs/privacy.md). How many were newly marked."""
+    new = [message.id for message in opened.messages if message.new]
+    if not new:
+        return 0
+    return Message.objects.filter(
+        pk__in=new, report=opened.report, direction=Message.Direction.FROM_HELPLINE, read_by_reporter=False
+    ).update(read_by_reporter=True)
+
+
+def helpline_messages_read(*, report_id: int, message_ids: list[int]) -> int:
+    """A member of the helpline has opened the case showing these messages (an audit event of its own,
+    triage.case_content.content_viewed): each of the reporter's not read before is read today. The day only,
+    which the reporter sees. How many were newly marked."""
+    if not message_ids:
+        return 0
+    return Message.objects.filter(
+        pk__in=message_ids,
+        report_id=report_id,
+        direction=Message.Direction.FROM_REPORTER,
+        read_by_helpline_on__isnull=True,
+    ).update(read_by_helpline_on=timezone.localdate())
 
 
 @sensitive_variables("body", "data_key")

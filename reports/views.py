@@ -703,12 +703,10 @@ def follow_up(request: HttpRequest, report: Report, data_key: bytes) -> HttpResp
     invalid = any(not form.is_valid() for form in bound.values())
     # Saved after the page is made, to end when the page says it will.
     expires_at = state_expiry()
-    response = render(
-        request,
-        "reports/follow_up.html",
-        _follow_up_context(report, data_key, request, expires_at=expires_at, **bound),
-        status=400 if invalid else 200,
-    )
+    context = _follow_up_context(report, data_key, request, expires_at=expires_at, **bound)
+    response = render(request, "reports/follow_up.html", context, status=400 if invalid else 200)
+    # Shown now, marked "New" on this view only: the helpline's messages are read (yes or no, never when).
+    services.reporter_messages_seen(opened=context["opened"])
     state_save(request, response, purpose=FOLLOW_UP, state=state, expires_at=expires_at)
     return response
 
@@ -742,6 +740,7 @@ def _follow_up_context(
     file_form.fields["file"].help_text = files_hint(left=left)
     return {
         "opened": opened,
+        "new_messages": sum(1 for message in opened.messages if message.new),
         "status": reporter_status(report),
         "message_form": extra.pop("message_form", ReporterMessageForm(initial={"kind": "message"})),
         "sent": request.GET.get("sent"),

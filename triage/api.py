@@ -12,6 +12,7 @@ from typing import Any, ClassVar, cast
 from django import forms
 from django.conf import settings
 from django.http import Http404
+from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.hooks import postprocess_schema_enums
@@ -30,8 +31,8 @@ from accounts.policy import Permission
 from core.identifiers import CASE_NUMBER_ALPHABET
 from core.text import CleanTextField
 from referrals.api import CaseReferralSerializer, case_referral_row
-from reports.api import MessageOutputSerializer, text_pattern
-from reports.models import AlreadyReported
+from reports.api import message_fields, text_pattern
+from reports.models import AlreadyReported, Message
 from triage import routing, selectors, workflow
 from triage.case_content import FileUnavailable, case_files_open, case_open, file_download
 from triage.deadlines import CASE_PAGE_CLOCKS
@@ -329,6 +330,16 @@ class CaseRowSerializer(serializers.Serializer[dict[str, Any]]):
     assignee = serializers.CharField(source="assignee__username", allow_null=True)
     independent_review = serializers.BooleanField()
     triage_due_at = serializers.DateTimeField()
+    unread_messages = serializers.IntegerField(
+        help_text="How many of the reporter's messages nobody at the helpline has read yet (opening the case, "
+        "on its page or at /cases/{case_number}, reads them)"
+    )
+    reporter_read_last_message = serializers.BooleanField(
+        source="reporter_read_last",
+        allow_null=True,
+        help_text="Whether the reporter has read the helpline's last message: yes or no, never when (a read time "
+        "would log the reporter's visits); null when the helpline has not written to them",
+    )
 
 
 class CasePageSerializer(serializers.Serializer[Any]):
@@ -377,6 +388,35 @@ CASE_NUMBER_PARAMETER = OpenApiParameter(
 )
 
 
+# A message as the helpline reads it: the reporter's fields, and whether the reporter has read it.
+CaseMessageSerializer = type(
+    "CaseMessageSerializer",
+    (serializers.Serializer,),
+    {
+        **message_fields(),
+        "read_by_reporter": serializers.BooleanField(
+            help_text="A message from the helpline: whether the reporter has read it (on /check or through the "
+            "reporter's API), yes or no, never when. False for a message from the reporter."
+        ),
+    },
+)
+
+
+def case_message_row(message: Message, body: str, *, read_now: bool) -> dict[str, Any]:
+    """A message as the case API gives it. ``read_now``: the request opened the case, so a reporter's message
+    unread until now was read today (case_open marked it; ``message`` is the row as it was before)."""
+    from_reporter = message.direction == Message.Direction.FROM_REPORTER
+    read_on = message.read_by_helpline_on or (timezone.localdate() if read_now else None)
+    return {
+        "from": message.direction,
+        "sent_on": message.sent_on,
+        "kind": message.kind,
+        "body": body,
+        "read_by_helpline_on": read_on if from_reporter else None,
+        "read_by_reporter": message.read_by_reporter and not from_reporter,
+    }
+
+
 class CaseDetailSerializer(serializers.Serializer[Any]):
     case_number = serializers.CharField()
     reference = serializers.CharField()
@@ -403,7 +443,20 @@ class CaseDetailSerializer(serializers.Serializer[Any]):
     deadlines = serializers.DictField(child=serializers.DateTimeField(allow_null=True))
     referrals = CaseReferralSerializer(many=True, help_text="Each referral of the case, with its own status and clocks")
     content = serializers.DictField(help_text="The decrypted concern ({} once its content was destroyed)")
-    messages = MessageOutputSerializer(many=True)
+    messages = CaseMessageSerializer(
+        many=True,
+        help_text="Oldest first. Opening the case reads the reporter's messages: each has the day it was first "
+        "read (today for those unread_messages counts).",
+    )
+    unread_messages = serializers.IntegerField(
+        help_text="How many of the reporter's messages nobody at the helpline had read before this request (it "
+        "reads them)"
+    )
+    reporter_read_last_message = serializers.BooleanField(
+        allow_null=True,
+        help_text="Whether the reporter has read the helpline's last message: yes or no, never when; null when "
+        "the helpline has not written to them",
+    )
     content_destroyed_on = serializers.DateField(
         allow_null=True,
         help_text="The day the case's content was destroyed (under the retention schedule, or early with a second "
@@ -445,9 +498,10 @@ class CaseDetailApi(APIView):
                 ],
                 "content": opened.content,
                 "messages": [
-                    {"from": m.direction, "sent_on": m.sent_on, "kind": m.kind, "body": body}
-                    for m, body in opened.messages
+                    case_message_row(m, body, read_now=opened.destroyed_on is None) for m, body in opened.messages
                 ],
+                "unread_messages": opened.unread_messages,
+                "reporter_read_last_message": opened.reporter_read_last,
                 "content_destroyed_on": opened.destroyed_on,
             }
         )

@@ -18,6 +18,7 @@ from core import crypto, keystore
 from reports.attachments import FileMeta, attachment_meta, attachment_open
 from reports.filetypes import BY_CONTENT_TYPE, JPEG, PNG
 from reports.models import Attachment, Message, Report
+from reports.services import helpline_messages_read
 from triage.events import case_event
 from triage.models import Case, CaseNote
 from triage.retention import content_destroyed_on, destroyed_words
@@ -55,6 +56,23 @@ class OpenedCase:
     # page shows the case's stub. How many files it had, for the stub to say.
     destroyed_on: date | None = None
     destroyed_files: int = 0
+
+    @property
+    def unread_messages(self) -> int:
+        """How many of the reporter's messages nobody at the helpline had read before this view (each is
+        marked "New" on the page, and read from now on)."""
+        return sum(
+            1
+            for message, _ in self.messages
+            if message.direction == Message.Direction.FROM_REPORTER and message.read_by_helpline_on is None
+        )
+
+    @property
+    def reporter_read_last(self) -> bool | None:
+        """Whether the reporter has read the helpline's last message: yes or no, never when. None when the
+        helpline has not written to them."""
+        sent = [message for message, _ in self.messages if message.direction == Message.Direction.FROM_HELPLINE]
+        return sent[-1].read_by_reporter if sent else None
 
 
 def case_stub(case: Case, destroyed_on: date) -> OpenedCase:
@@ -98,6 +116,12 @@ def case_open(*, case: Case, acting_user: User) -> OpenedCase:
         files=files_of(report_files(case.report_id), key),
     )
     content_viewed(case=case, acting_user=acting_user)
+    # The reporter's messages this view shows are read by the helpline today (the day, which the reporter
+    # sees); the opened rows keep what they were, so the page marks those that were new.
+    helpline_messages_read(
+        report_id=case.report_id,
+        message_ids=[m.pk for m, _ in opened.messages if m.direction == Message.Direction.FROM_REPORTER],
+    )
     return opened
 
 

@@ -20,6 +20,7 @@ from reports.notifications import checkin_nudges
 from triage import deadlines
 from triage.deadlines import Clock
 from triage.events import case_event
+from triage.mailbox import unread_nudges
 from triage.models import Case, Escalation
 from triage.notifications import supervisors_alert
 from triage.ports import referral_port
@@ -81,9 +82,10 @@ def escalation_take(*, case: Case, rule: Rule, now: datetime) -> Escalation | No
 
 def deadlines_sweep(*, now: datetime | None = None, limit: int = 500) -> int:
     now = now or timezone.now()
-    # The reporters' check-in nudges are reports' own (sent through notify) and the referrals' clocks
-    # (acknowledgement, outcome, the authority's questions) the referrals app's; both ride on this sweep.
-    taken = checkin_nudges() + referral_port().sweep(now, limit)
+    # The reporters' check-in nudges are reports' own (sent through notify), the unread-message nudges the
+    # mailbox's (triage.mailbox) and the referrals' clocks (acknowledgement, outcome, the authority's
+    # questions) the referrals app's; all ride on this sweep.
+    taken = checkin_nudges() + unread_nudges(now=now, limit=limit) + referral_port().sweep(now, limit)
     for rule in RULES:
         cases = rule.due(now).exclude(escalations__step=rule.step).select_related("report").order_by("id")[:limit]
         for case in cases:

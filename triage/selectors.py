@@ -80,6 +80,8 @@ class QueueSummary:
     # The soonest triage clock still running in the queue (overdue or not): the urgent queue shows the time
     # left on it, since "due today" says nothing about a 1-hour clock.
     next_due: datetime | None = None
+    # Messages from reporters on the queue's open cases that nobody at the helpline has read yet.
+    unread_messages: int = 0
 
 
 def queue_overview(*, user: User) -> list[QueueSummary]:
@@ -98,6 +100,13 @@ def queue_overview(*, user: User) -> list[QueueSummary]:
         )
     )
     by_queue: dict[int, dict[str, Any]] = {row["queue"]: dict(row) for row in counts}
+    unread = dict(
+        unread_reporter_messages()
+        .filter(report__case__status__in=OPEN_STATUSES)
+        .values("report__case__queue")
+        .annotate(unread=Count("id"))
+        .values_list("report__case__queue", "unread")
+    )
     return [
         QueueSummary(
             queue=queue,
@@ -105,10 +114,39 @@ def queue_overview(*, user: User) -> list[QueueSummary]:
             overdue=row.get("overdue", 0),
             due_today=row.get("due_today", 0),
             next_due=row.get("next_due"),
+            unread_messages=unread.get(queue.pk, 0),
         )
         for queue in Queue.objects.order_by("kind", "name")
         for row in [by_queue.get(queue.pk, {})]
     ]
+
+
+OPEN_STATUSES = [status for status in Case.Status.values if status != Case.Status.CLOSED]
+
+
+def unread_reporter_messages() -> QuerySet[Message]:
+    """Reporters' messages nobody at the helpline has read yet (the few in reports_msg_unread_helpline)."""
+    return Message.objects.filter(direction=Message.Direction.FROM_REPORTER, read_by_helpline_on__isnull=True)
+
+
+def _unread_count() -> Coalesce:
+    """How many of the case's reporter messages nobody at the helpline has read yet."""
+    per_report = (
+        unread_reporter_messages()
+        .filter(report_id=OuterRef("report_id"))
+        .order_by()
+        .values("report_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(per_report), 0)
+
+
+def _reporter_read_last() -> Subquery:
+    """Whether the reporter has read the helpline's last message on the case (yes or no, never when); null
+    when the helpline has not written to them."""
+    sent = Message.objects.filter(report_id=OuterRef("report_id"), direction=Message.Direction.FROM_HELPLINE)
+    return Subquery(sent.order_by("-id").values("read_by_reporter")[:1])
 
 
 def _last_message_from() -> Subquery:
@@ -349,8 +387,12 @@ def case_list(*, user: User, filters: CaseFilters) -> CasePage:
     rows = list(
         Case.objects.filter(pk__in=ids)
         .order_by(*order)
-        .annotate(last_message_from=_last_message_from())
-        .values(*LIST_FIELDS, "last_message_from")
+        .annotate(
+            last_message_from=_last_message_from(),
+            unread_messages=_unread_count(),
+            reporter_read_last=_reporter_read_last(),
+        )
+        .values(*LIST_FIELDS, "last_message_from", "unread_messages", "reporter_read_last")
     )
     for row in rows:
         row["unread"] = row.pop("last_message_from") == Message.Direction.FROM_REPORTER

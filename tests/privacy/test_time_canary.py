@@ -15,6 +15,11 @@ The urgent hour runs out at 14:37:42, and the sweeper alerts the supervisors at 
 triage at 14:52: their own actions keep their time (staff are accountable for it). After
 triage no trace of 13:37, nor of the second 37:42 (which any derived time such as "+30 minutes" or
 "+1 hour" keeps), is left anywhere.
+
+The mailbox's read state (issue 27): opening the case reads the reporter's messages (the day is kept, which
+the reporter sees); a reporter reads the helpline's message the next morning at 09:14:27.654321, and the
+other leaves the helpline's feedback unread until the nudge, taken at 08:41:53.222222 ten working days on.
+Neither moment leaves a trace: whether the reporter read is kept, never when, and the nudge keeps its day.
 """
 
 from __future__ import annotations
@@ -38,12 +43,14 @@ from audit.models import AuditEvent
 from outbox.models import OutboxMessage
 from outbox.services import outbox_process
 from referrals import services as referral_services
-from reports.models import Attachment, Receipt, Report
+from reports.models import Attachment, Message, Receipt, Report
 from reports.outbox_kinds import PROCESS_ATTACHMENT, REPORTER_ADDED_FILE
 from tests.database import pg_dump_text
 from tests.factories import staff_user, web_report_sent
 from triage import case_actions
+from triage.case_content import case_open
 from triage.escalations import deadlines_sweep
+from triage.mailbox import UNREAD_NUDGE, unread_nudges
 from triage.models import Case
 
 pytestmark = [
@@ -58,6 +65,10 @@ CANARY_MOMENT = datetime(2026, 12, 2, 13, 37, 42, 123456, tzinfo=LONDON)
 SWEEP_MOMENT = datetime(2026, 12, 2, 14, 38, 10, tzinfo=LONDON)
 STAFF_MOMENT = datetime(2026, 12, 2, 14, 52, 5, tzinfo=LONDON)
 TRACES = ("13:37", "37:42", ".123456")
+# The urgent report's reporter reads the helpline's message (their visit), and the sweeper nudges the other.
+READ_MOMENT = datetime(2026, 12, 3, 9, 14, 27, 654321, tzinfo=LONDON)
+NUDGE_MOMENT = datetime(2026, 12, 17, 8, 41, 53, 222222, tzinfo=LONDON)
+MAILBOX_TRACES = ("09:14", "14:27", ".654321", "08:41", "41:53", ".222222")
 # The urgent triage clock while it runs: on the report until it is routed, then on its case.
 URGENT_CLOCK = {("reports_report", "urgent_triage_due_at"), ("triage_case", "triage_due_at")}
 INSERT = re.compile(r"^INSERT INTO public\.(\w+) \(([^)]*)\) VALUES \((.*)\);$")
@@ -210,6 +221,11 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
         handler = staff_user("handler", role=User.Role.CALL_HANDLER, email="handler@helpline.test")
         for case in cases.values():
             case_actions.case_claim(case=case, acting_user=handler)
+        # Opening the case reads the reporter's messages, to the day.
+        case_open(case=cases[Case.Priority.URGENT], acting_user=handler)
+        case_actions.case_ask_reporter(
+            case=Case.objects.get(pk=cases[Case.Priority.URGENT].pk), body="Which flat?", acting_user=handler
+        )
         referral_services.case_refer(
             case=cases[Case.Priority.URGENT],
             summary="Child seen at a flat; manager did not act.",
@@ -228,3 +244,19 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
     assert after == [], after
     # Control: the staff moment is kept, so a dump that printed no times could not pass.
     assert "14:52:05" in pg_dump_text(column_names=True)
+    urgent_messages = Message.objects.filter(report=cases[Case.Priority.URGENT].report)
+    assert {m.read_by_helpline_on for m in urgent_messages.filter(direction="from_reporter")} == {STAFF_MOMENT.date()}
+
+    with time_machine.travel(READ_MOMENT, tick=False):
+        reader = Client(REMOTE_ADDR="192.0.2.11")
+        pair = {"reference": urgent["reference"], "access_code": urgent["access_code"]}
+        assert reader.post("/check", pair).status_code == 302
+        assert "Which flat?" in reader.get("/check/concern").content.decode()
+    assert urgent_messages.get(direction="from_helpline").read_by_reporter, "control: read"
+    with time_machine.travel(NUDGE_MOMENT, tick=False):
+        assert unread_nudges(now=NUDGE_MOMENT) == 1  # the standard report's feedback, unread
+        run_outbox()
+    assert Message.objects.get(report=cases[Case.Priority.STANDARD].report, direction="from_helpline").reporter_nudged
+    dump = pg_dump_text(column_names=True)
+    assert [trace for trace in MAILBOX_TRACES if trace in dump] == [], "when the reporter read, or was nudged"
+    assert UNREAD_NUDGE in dump, "control: the nudge is on the timeline"

@@ -14,7 +14,7 @@ from notify import services as notify_services
 from notify.models import Notification
 from reports import checkins
 from reports.models import Anonymity, RetaliationCheckin
-from reports.notifications import CHECKIN_NUDGE
+from reports.notifications import REPORT_TEMPLATES
 from reports.services import Contact
 from tests.factories import submit_report, web_report_sent
 from triage import notifications
@@ -48,7 +48,7 @@ def test_signing_out_of_a_concern_says_the_report_is_unaffected() -> None:
     opened(submitted.report.reference, submitted.access_code)  # the report itself still opens
 
 
-@pytest.mark.parametrize("template", sorted(notifications.REPORTER_TEMPLATES | {CHECKIN_NUDGE}))
+@pytest.mark.parametrize("template", sorted(notifications.REPORTER_TEMPLATES | REPORT_TEMPLATES))
 def test_a_reporter_email_gives_nothing_away(template: str, settings: Any) -> None:
     settings.REPORTER_EMAIL_FROM = "Online service <noreply@service.test>"
     settings.REPORTER_EMAIL_SUBJECT = "You have a new message"
@@ -56,8 +56,8 @@ def test_a_reporter_email_gives_nothing_away(template: str, settings: Any) -> No
         anonymity=Anonymity.CONFIDENTIAL, contact=Contact(name="Sam", email="sam@private.test", phone="")
     )
     case = report_route(report_id=submitted.report.pk)
-    # A check-in nudge is about the report (reports sends it); a reply's email about the case.
-    subject = ("report", case.report_id) if template == CHECKIN_NUDGE else ("case", case.pk)
+    # A check-in or unread-message nudge is about the report (reports sends it); a reply's email about the case.
+    subject = ("report", case.report_id) if template in REPORT_TEMPLATES else ("case", case.pk)
     record = Notification.objects.create(
         subject_kind=subject[0],
         subject_id=subject[1],

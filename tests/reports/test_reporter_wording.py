@@ -11,7 +11,7 @@ from django.test import Client
 from notify import services as notify_services
 from notify.models import Notification
 from reports.models import Anonymity
-from reports.notifications import CHECKIN_NUDGE
+from reports.notifications import REPORT_TEMPLATES
 from reports.services import Contact
 from tests.factories import submit_report
 from triage import notifications
@@ -29,14 +29,14 @@ def test_the_phase_banner_promises_only_what_is_true_for_a_named_reporter_too(pa
     assert 'href="/privacy">How we protect your identity</a>' in banner
 
 
-@pytest.mark.parametrize("template", sorted(notifications.REPORTER_TEMPLATES | {CHECKIN_NUDGE}))
+@pytest.mark.parametrize("template", sorted(notifications.REPORTER_TEMPLATES | REPORT_TEMPLATES))
 def test_a_reporter_email_says_to_enter_the_reference_and_code_not_to_sign_in(template: str, settings: Any) -> None:
     submitted = submit_report(
         anonymity=Anonymity.CONFIDENTIAL, contact=Contact(name="Sam", email="sam@private.test", phone="")
     )
     case = report_route(report_id=submitted.report.pk)
-    # A check-in nudge is about the report (reports sends it); a reply's email about the case.
-    subject = ("report", case.report_id) if template == CHECKIN_NUDGE else ("case", case.pk)
+    # A check-in or unread-message nudge is about the report (reports sends it); a reply's email about the case.
+    subject = ("report", case.report_id) if template in REPORT_TEMPLATES else ("case", case.pk)
     record = Notification.objects.create(
         subject_kind=subject[0],
         subject_id=subject[1],

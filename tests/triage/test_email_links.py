@@ -71,7 +71,7 @@ def audience(template: str) -> str:
         return "invitee"
     if template == schedule.UNROUTED_TEMPLATE:
         return "health"
-    if template in notifications.REPORTER_TEMPLATES or template == report_notifications.CHECKIN_NUDGE:
+    if template in notifications.REPORTER_TEMPLATES or template in report_notifications.REPORT_TEMPLATES:
         return "reporter"
     if template in notifications.AUTHORITY_TEMPLATES:
         return "authority"
@@ -143,7 +143,7 @@ def case(people: dict[str, User]) -> Case:
 def queue(case: Case, template: str, people: dict[str, User]) -> list[Notification]:
     """The template's emails about the case, queued the way the project queues that kind of email."""
     kind = audience(template)
-    if template == report_notifications.CHECKIN_NUDGE:  # about the report: reports sends it
+    if template in report_notifications.REPORT_TEMPLATES:  # about the report: reports sends it
         notify_services.notification_queue(
             recipient=Notification.REPORTER, template=template, subject_kind="report", subject_id=case.report_id
         )
