@@ -3,6 +3,8 @@ published keys, and the page where anyone checks a receipt (docs/receipts.md).""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -155,7 +157,10 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     except ValueError:
         form.add_error("text", "Paste the whole submission as JSON, as the helpline gave it")
     else:
-        return render(
-            request, "reports/receipt_verify.html", {"form": form, "checked": checked, "fields": FIELD_CHOICES}
-        )
+        try:
+            disclosed: date | None = date.fromisoformat(str(checked.receipt.get("disclosed", "")))
+        except ValueError:
+            disclosed = None
+        context = {"form": form, "checked": checked, "fields": FIELD_CHOICES, "disclosed": disclosed}
+        return render(request, "reports/receipt_verify.html", context)
     return render(request, "reports/receipt_verify.html", {"form": form}, status=400)
