@@ -24,5 +24,8 @@ urlpatterns = [
     path("check/concern/check-ins/stop", views.follow_up_checkins_stop, name="follow_up_checkins_stop"),
     path("check/concern/check-in", views.follow_up_checkin_answer, name="follow_up_checkin_answer"),
     path("check/concern/files", views.follow_up_files, name="follow_up_files"),
+    path("check/concern/identity/answer", views.follow_up_identity_answer, name="follow_up_identity_answer"),
+    path("check/concern/identity/withdraw", views.follow_up_identity_withdraw, name="follow_up_identity_withdraw"),
+    path("check/concern/contact", views.follow_up_contact, name="follow_up_contact"),
     path("check/concern/files/<uuid:file_id>", views.follow_up_file_download, name="follow_up_file_download"),
 ]
