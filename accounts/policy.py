@@ -66,6 +66,14 @@ class Permission(StrEnum):
     DESTRUCTION_DUE = "destruction_due"
     # Ask for a closed case to be destroyed before its time, or approve or refuse another's request.
     DESTROY_EARLY = "destroy_early"
+    # A confidential or named reporter's contact details are hidden on the case page, even from the helpline:
+    # showing them takes a reason from a short list, and is an audit event supervisors see
+    # (CASE_ACCESS_HISTORY). Nobody else ever reveals them: a referral's recipient sees only what a sharing for
+    # its own referral covers.
+    REVEAL_CONTACT = "reveal_contact"
+    # Share a reporter's identity with a referral's recipient without their consent, under a legal duty (a
+    # child at immediate risk, a court order): proposed by one supervisor, approved by another.
+    IDENTITY_LEGAL_DUTY = "identity_legal_duty"
 
 
 RULES: dict[Permission, frozenset[str]] = {
@@ -88,6 +96,8 @@ RULES: dict[Permission, frozenset[str]] = {
     Permission.LEGAL_HOLD: frozenset({R.SUPERVISOR, R.ADMINISTRATOR}),
     Permission.DESTRUCTION_DUE: frozenset({R.SUPERVISOR}),
     Permission.DESTROY_EARLY: frozenset({R.SUPERVISOR}),
+    Permission.REVEAL_CONTACT: frozenset({R.CALL_HANDLER, R.SUPERVISOR}),
+    Permission.IDENTITY_LEGAL_DUTY: frozenset({R.SUPERVISOR}),
 }
 
 # Why a refused action was refused, where the page says so (a helpline member who is not a supervisor).
@@ -96,6 +106,8 @@ REFUSALS: dict[Permission, str] = {
     Permission.DELETE_CASE_FILE: "Only a supervisor can delete a file.",
     Permission.LEGAL_HOLD: "Only a supervisor can put a case on legal hold or release it.",
     Permission.DESTROY_EARLY: "Only a supervisor can ask for a case to be destroyed early.",
+    Permission.IDENTITY_LEGAL_DUTY: "Only a supervisor can propose or approve sharing a reporter's identity under a "
+    "legal duty.",
 }
 NOT_HELPLINE = "Only helpline staff can act on a case."
 

@@ -195,7 +195,6 @@ def situation_build() -> Situation:
         case=case,
         summary="Two secondary pupils at Oakwood Academy are collected from school by an adult man the school "
         "believes is family; the pupils say he is not. Please consider a strategy discussion.",
-        share_identity=False,
         acting_user=handler,
     )
     referrals.referral_acknowledge(referral=referral, acting_user=officer)
@@ -228,7 +227,6 @@ def situation_build() -> Situation:
     other_referral = referrals.case_refer(
         case=other,
         summary="A girl placed at Northside Children's Home goes missing most weekends; managers do not report it.",
-        share_identity=False,
         acting_user=handler,
     )
     referrals.referral_acknowledge(referral=other_referral, acting_user=officer)

@@ -303,7 +303,24 @@ def _referrals(case: Case, key: bytes, redact: Redactor) -> list[dict[str, objec
                 "status": referral.status,
                 "how_sent": referral.how_sent,
                 "reference_given": opened(referral.sent_reference),
-                "identity_shared": referral.identity_shared,
+                # Each decision to share the reporter's identity with this referral's recipient (referrals.identity).
+                "identity_sharings": [
+                    {
+                        "route": sharing.route,
+                        "status": sharing.status,
+                        "covers": list(sharing.covers),
+                        "basis": sharing.basis,
+                        "legal_reference": opened(sharing.legal_reference),
+                        "asked_by": _who(sharing.asked_by),
+                        "asked_at": _at(sharing.asked_at),
+                        "decided_by": _who(sharing.decided_by),
+                        "decided_at": _at(sharing.decided_at),
+                        "answered_on": _at(sharing.answered_on),
+                        "withdrawn_on": _at(sharing.withdrawn_on),
+                        "seen_on": _at(sharing.seen_on),
+                    }
+                    for sharing in referral.identity_sharings.select_related("asked_by", "decided_by")
+                ],
                 "particulars": particulars,
                 "summary": opened(referral.summary),
                 "acknowledgement_due_at": _at(referral.ack_due_at),

@@ -10,9 +10,10 @@ from django.utils.text import capfirst
 from accounts.models import User
 from directory.lookup import authority_by_code, national_body_by_code
 from directory.models import NationalBody
-from referrals import escalations, selectors, services
+from referrals import escalations, identity, selectors, services
 from referrals.models import AuthorityAction, Referral
 from referrals.notifications import thread_occasion
+from reports import identity as reporter_identity
 from triage.models import Case
 from triage.notifications import case_emails
 from triage.ports import ReferralPort
@@ -33,11 +34,9 @@ def _refer(case: Case, data: dict[str, Any], acting_user: User) -> str:
     referral = services.case_refer(
         case=case,
         summary=str(data["summary"]),
-        share_identity=bool(data.get("share_identity")),
         recipient=recipient,
         postcode_district=str(data.get("postcode_district") or ""),
         share_organisation=bool(data.get("share_organisation")),
-        shared_contact=[str(item) for item in data.get("shared_contact") or []],
         how_told=str(data.get("how_told") or ""),
         how_told_note=str(data.get("how_told_note") or ""),
         attachments=[str(item) for item in data.get("attachments") or []],
@@ -158,7 +157,52 @@ def _update(case: Case, data: dict[str, Any], acting_user: User) -> str:
     return _sent(update, "Update", "authority_update", "update")
 
 
+def _ask_identity_consent(case: Case, data: dict[str, Any], acting_user: User) -> str:
+    sharing = identity.identity_ask_consent(
+        case=case, referral_id=int(data["referral"]), covers=list(data.get("covers") or []), acting_user=acting_user
+    )
+    return (
+        f"The reporter has been asked, in their messages, whether {sharing.referral.recipient_called} may have their "
+        f"{sharing.covers_words}. Nothing is shared unless they say yes."
+    )
+
+
+def _propose_identity_disclosure(case: Case, data: dict[str, Any], acting_user: User) -> str:
+    sharing = identity.identity_propose(
+        case=case,
+        referral_id=int(data["referral"]),
+        covers=list(data.get("covers") or []),
+        basis=str(data.get("basis") or ""),
+        legal_reference=str(data.get("legal_reference") or ""),
+        acting_user=acting_user,
+    )
+    return (
+        f"Proposed: the reporter's {sharing.covers_words} to {sharing.referral.recipient_called}. Nothing is shared "
+        "until a second supervisor approves."
+    )
+
+
+def _decide_identity_disclosure(case: Case, data: dict[str, Any], acting_user: User) -> str:
+    approve = str(data.get("decision") or "") == "approve"
+    sharing = identity.identity_decide(
+        case=case, proposal_id=int(data["proposal"]), approve=approve, acting_user=acting_user
+    )
+    if approve:
+        return (
+            f"Approved: {sharing.referral.recipient_called} can now see the reporter's {sharing.covers_words}. The "
+            "reporter has been told in their messages."
+        )
+    return "Refused: nothing is shared."
+
+
 def register() -> None:
+    reporter_identity.register(
+        reporter_identity.IdentityPort(
+            sharings=identity.reporter_sharings,
+            answer=identity.identity_reporter_answer,
+            withdraw=identity.identity_reporter_withdraw,
+        )
+    )
     port_register(
         ReferralPort(
             actions={
@@ -168,6 +212,9 @@ def register() -> None:
                 "reply_to_authority": _reply,
                 "relay_to_reporter": _relay,
                 "update_authority": _update,
+                "ask_identity_consent": _ask_identity_consent,
+                "propose_identity_disclosure": _propose_identity_disclosure,
+                "decide_identity_disclosure": _decide_identity_disclosure,
             },
             has_unanswered_question=lambda case: selectors.unanswered_questions(case).exists(),
             question_choices=selectors.unanswered_question_choices,
@@ -175,5 +222,7 @@ def register() -> None:
             addressee=selectors.thread_addressee,
             withdraw_open=services.referrals_withdraw_open,
             sweep=escalations.referrals_sweep,
+            identity_referrals=identity.identity_referral_choices,
+            identity_proposals=identity.identity_proposal_choices,
         )
     )

@@ -4,8 +4,10 @@ thread with the helpline. A case may have several (the placing and the host auth
 reopen). The tables kept their triage names when the models moved here (docs/adr/0001-layers.md)."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.utils import timezone
 
 from directory.models import LocalAuthority, NationalBody
 from triage.models import Case
@@ -95,10 +97,14 @@ class Referral(models.Model):
     how_sent = models.CharField(max_length=16, blank=True, choices=HowSent.choices)
     sent_reference = models.BinaryField(default=b"", blank=True)
     summary = models.BinaryField()
+    # The old rule's record that a named reporter agreed to be named to the recipient, ticked by the helpline.
+    # Replaced by IdentitySharing (migration 0008 recorded each as the reporter's consent, ``carried_over``):
+    # nothing reads or sets it since. The column stays: the statistics' materialized view selects every column.
     identity_shared = models.BooleanField(default=False)
     # What else the helpline chose to pass on (sealed JSON, referrals.services.REFERRAL_PARTICULARS): the
-    # postcode district, whether the organisation is named, which of a named reporter's contact details
-    # their consent covers. Empty for referrals made before it.
+    # postcode district and whether the organisation is named (and, for referrals made before identity
+    # sharing was recorded on its own (IdentitySharing), which contact details the reporter's consent
+    # covered). Empty for referrals made before it.
     particulars = models.BinaryField(default=b"")
     referred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     referred_at = models.DateTimeField()
@@ -274,3 +280,119 @@ class AuthorityAction(models.Model):
     @property
     def unanswered(self) -> bool:
         return self.kind == self.Kind.QUESTION and self.answered_at is None
+
+
+# What of a reporter's identity a sharing may cover, in the order a sentence names them.
+IDENTITY_ITEMS: list[tuple[str, str]] = [("name", "name"), ("phone", "telephone number"), ("email", "email address")]
+IDENTITY_ITEM_CODES = [code for code, _ in IDENTITY_ITEMS]
+
+
+class IdentitySharing(models.Model):
+    """One decision to let one referral's recipient know who the reporter is, and what of it (their name,
+    telephone number, email address): the reporter's consent, asked through their mailbox and answered on
+    /check, or a legal duty (a child at immediate risk, a court order) that two different supervisors
+    approved. Per referral: consent for Rotherham says nothing about Sheffield. The recipient sees the
+    reporter's details only through a sharing in effect (``in_effect``) for its own referral.
+
+    The days the reporter acted (answered, withdrew) are kept to the day only, like every time they cause."""
+
+    class Route(models.TextChoices):
+        CONSENT = "consent", "With the reporter's consent"
+        LEGAL_DUTY = "legal_duty", "Under a legal duty"
+
+    class Status(models.TextChoices):
+        ASKED = "asked", "Waiting for the reporter's answer"
+        AGREED = "agreed", "The reporter agreed"
+        DECLINED = "declined", "The reporter said no"
+        WITHDRAWN = "withdrawn", "The reporter withdrew their consent"
+        PROPOSED = "proposed", "Waiting for a second supervisor"
+        APPROVED = "approved", "Approved by two supervisors"
+        REFUSED = "refused", "Refused by a second supervisor"
+
+    class Basis(models.TextChoices):
+        IMMEDIATE_RISK = "immediate_risk", "A child is at immediate risk of harm"
+        COURT_ORDER = "court_order", "A court ordered it"
+
+    # The statuses in which the recipient sees what it covers, and those that hold the referral's one place.
+    IN_EFFECT = frozenset({Status.AGREED, Status.APPROVED})
+    ACTIVE = frozenset({Status.ASKED, Status.AGREED, Status.PROPOSED, Status.APPROVED})
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="identity_sharings")
+    route = models.CharField(max_length=16, choices=Route.choices)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    covers = ArrayField(models.CharField(max_length=8, choices=IDENTITY_ITEMS))
+    # Who asked the reporter, or proposed the legal-duty sharing, and the second supervisor who approved or
+    # refused it (never the same person).
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asked_at = models.DateTimeField()
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # A legal duty's basis, and its reference (the court order's, the safeguarding decision's), sealed.
+    basis = models.CharField(max_length=16, blank=True, choices=Basis.choices)
+    legal_reference = models.BinaryField(default=b"", blank=True)
+    # The day only: when the reporter answered, and when they withdrew their consent.
+    answered_on = models.DateField(null=True, blank=True)
+    withdrawn_on = models.DateField(null=True, blank=True)
+    # The day the recipient first opened what it covers: from then on the sharing is made, and consent can
+    # no longer be withdrawn from it.
+    seen_on = models.DateField(null=True, blank=True)
+    # Recorded from a referral made before this table (Referral.identity_shared): what it covers beyond the
+    # name is in the referral's particulars.
+    carried_over = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral"],
+                condition=Q(status__in=["asked", "agreed", "proposed", "approved"]),
+                name="identity_sharing_one_active_per_referral",
+            ),
+            # The two-person rule: the supervisor who approves a legal-duty sharing is not the one who proposed it.
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("asked_by")),
+                name="identity_sharing_two_people",
+            ),
+            models.CheckConstraint(
+                condition=Q(route="consent", status__in=["asked", "agreed", "declined", "withdrawn"])
+                | Q(route="legal_duty", status__in=["proposed", "approved", "refused"], basis__gt=""),
+                name="identity_sharing_status_of_its_route",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["approved", "refused"])
+                | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="identity_sharing_decided_says_by_whom",
+            ),
+            models.CheckConstraint(condition=~Q(covers=[]), name="identity_sharing_covers_something"),
+        ]
+
+    def __str__(self) -> str:
+        return f"identity sharing {self.pk} ({self.route}, {self.status}) on referral {self.referral_id}"
+
+    @property
+    def in_effect(self) -> bool:
+        return self.status in self.IN_EFFECT
+
+    @property
+    def covers_words(self) -> str:
+        """What it covers, as a sentence says it: "your name and telephone number"."""
+        return items_words(self.covers)
+
+    @property
+    def shared_on(self) -> object:
+        """The day the sharing took effect (the reporter's yes, or the second approval), or None."""
+        if self.status == self.Status.APPROVED and self.decided_at is not None:
+            return timezone.localdate(self.decided_at)
+        if self.route == self.Route.CONSENT and self.answered_on is not None and self.status != self.Status.DECLINED:
+            return self.answered_on
+        return None
+
+
+def items_words(items: list[str] | tuple[str, ...]) -> str:
+    """``["name", "phone"]`` as "name and telephone number" (in IDENTITY_ITEMS' order)."""
+    words = [label for code, label in IDENTITY_ITEMS if code in set(items)]
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]

@@ -19,7 +19,7 @@ from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
 from referrals.deadlines import referral_deadlines, referral_question_deadline
-from referrals.models import AuthorityAction, Referral
+from referrals.models import AuthorityAction, IdentitySharing, Referral
 from triage.deadlines import Deadline
 from triage.models import Case
 from triage.ports import SOME_AUTHORITY
@@ -168,3 +168,12 @@ def case_referral_panels(
             )
         )
     return panels
+
+
+def identity_sharings(case: Case) -> list[IdentitySharing]:
+    """Every decision about sharing the case's reporter's identity, oldest first (the case page's panel)."""
+    return list(
+        IdentitySharing.objects.filter(referral__case=case)
+        .select_related("referral__authority", "referral__body", "asked_by", "decided_by")
+        .order_by("id")
+    )

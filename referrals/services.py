@@ -19,16 +19,17 @@ from django.utils import timezone
 
 from accounts import policy
 from accounts.models import User
+from accounts.policy import Permission
 from core import crypto
 from directory.models import LocalAuthority, NationalBody
 from referrals.deadlines import clocks_start
-from referrals.models import AuthorityAction, AuthorityOutcome, HowSent, Referral, ReviewOutcome
+from referrals.identity import sharing_in_effect
+from referrals.models import AuthorityAction, AuthorityOutcome, HowSent, IdentitySharing, Referral, ReviewOutcome
 from referrals.notifications import recipient_tell, thread_occasion
-from reports.models import Anonymity, Attachment, Message
+from reports.models import Attachment, Message
 from triage import workflow
 from triage.case_actions import (
     HOW_TOLD,
-    SHARED_CONTACT,
     case_locked,
     case_move,
     district_outside,
@@ -39,6 +40,7 @@ from triage.case_content import (
     CaseFile,
     FileUnavailable,
     case_data_key,
+    contact_of,
     content_viewed,
     file_download,
     file_for_preview,
@@ -96,12 +98,10 @@ def case_refer(
     *,
     case: Case,
     summary: str,
-    share_identity: bool,
     acting_user: User,
     recipient: LocalAuthority | None = None,
     postcode_district: str = "",
     share_organisation: bool = False,
-    shared_contact: Sequence[str] = (),
     how_told: str = "",
     how_told_note: str = "",
     attachments: Sequence[str] = (),
@@ -109,8 +109,9 @@ def case_refer(
     """Refer the case to ``recipient`` (by default its own authority) with a summary written for it. A case
     may be referred to several authorities (a child placed out of area: the placing and the host authority),
     each with its own summary, clocks and thread, and referred again after a reopen; never to the council
-    the concern is about. A confidential or anonymous reporter's identity never leaves the helpline; a named
-    reporter's only with recorded consent, and only the contact details that consent covers.
+    the concern is about. The reporter's identity never goes with it: it is shared afterwards, for one
+    referral at a time, with the reporter's consent or under a legal duty two supervisors approve
+    (referrals.identity).
 
     The authority is told by email only when it has a referral inbox or an active officer with an
     address. When nothing reaches it, no email is claimed: the referral stands (its acknowledgement clock
@@ -119,13 +120,6 @@ def case_refer(
     case = case_locked(case)
     workflow.check_allowed(case, "refer")
     authority = _check_recipient(case, recipient or case.authority)
-    if share_identity and case.report.anonymity != Anonymity.NAMED:
-        raise ActionNotAllowed("Only a named reporter's identity can be shared, and only with consent.")
-    contact = sorted(set(shared_contact))
-    if contact and not share_identity:
-        raise ActionNotAllowed("Contact details are shared only with the reporter's consent to share who they are.")
-    if any(item not in SHARED_CONTACT for item in contact):
-        raise ActionNotAllowed("Choose which contact details to share from the list.")
     if share_organisation and not case.report.organisation_hash:
         raise ActionNotAllowed("The reporter named no organisation.")
     district = postcode_district_clean(postcode_district)
@@ -135,12 +129,11 @@ def case_refer(
         raise ActionNotAllowed("Choose how the helpline will make sure the authority knows.")
     key = case_data_key(case)
     now = timezone.now()
-    particulars = {"postcode_district": district, "organisation": share_organisation, "contact": contact}
+    particulars = {"postcode_district": district, "organisation": share_organisation}
     referral = Referral(
         case=case,
         authority=authority,
         summary=crypto.seal_text(key, summary),
-        identity_shared=share_identity,
         particulars=crypto.seal_text(key, json.dumps(particulars)),
         referred_by=acting_user,
         referred_at=now,
@@ -156,8 +149,6 @@ def case_refer(
         {
             "referral_id": referral.pk,
             "authority": authority.gss_code,
-            "identity_shared": share_identity,
-            "contact_shared": contact,
             "organisation_shared": share_organisation,
             "emails": emails,
             # The case's files shared with it, when any were (their ids).
@@ -647,7 +638,7 @@ def passed_on_open(referral: Referral, key: bytes) -> PassedOn:
 class OpenedReferral:
     referral: Referral
     summary: str
-    reporter_name: str  # only when a named reporter consented; otherwise empty
+    reporter_name: str  # only when a sharing for this referral covers it (consent, legal duty); otherwise empty
     actions: list[tuple[AuthorityAction, str]]
     # What the helpline chose to pass on with this referral, each empty when it did not.
     reporter_email: str = ""
@@ -662,6 +653,8 @@ class OpenedReferral:
     referred_on: tuple[PassedOn, ...] = ()
     # The day the case's content was destroyed: nothing above was opened.
     destroyed_on: date | None = None
+    # How the reporter's details above came to be shared with this referral: "consent" or "legal_duty" ("": not).
+    identity_route: str = ""
 
 
 def referral_area(referral: Referral) -> str:
@@ -697,7 +690,9 @@ def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
     """What an authority may read of its referral: the summary written for it, its own thread (never
     another authority's on the same case), where (the postcode district the helpline gave, and the
     authority's area), whether a child is at immediate risk, the organisation when the helpline chose to
-    name it, and a named reporter's name and the contact details their consent for this referral covers.
+    name it, and exactly the reporter's details that the sharing in effect for THIS referral covers (their
+    consent, or a legal duty two supervisors approved; referrals.identity), nothing without one. The
+    recipient's first sight of them is an audit event, after which the reporter can no longer withdraw it.
     Never the reporter's own words or reference. A case whose content was destroyed: the referral's stub."""
     case = referral.case
     destroyed_on = content_destroyed_on(case)
@@ -705,13 +700,26 @@ def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
         return referral_stub(referral, destroyed_on)
     key = case_data_key(case)
     particulars = referral_particulars(referral, key)
+    sharing = sharing_in_effect(referral)
     content: dict[str, object] = {}
-    if referral.identity_shared or particulars.get("organisation"):
+    if sharing is not None or particulars.get("organisation"):
         content = crypto.open_content(key, bytes(case.report.content))
-    contact = content.get("contact") if referral.identity_shared else None
-    contact = contact if isinstance(contact, dict) else {}
-    shared = particulars.get("contact") or []
-    shared = shared if isinstance(shared, list) else []
+    contact = contact_of(content) if sharing is not None else {}
+    covers = set(sharing.covers) if sharing is not None else set()
+    if sharing is not None and sharing.carried_over:
+        # Shared under the old rule: the name, and the contact details its particulars named.
+        legacy = particulars.get("contact") or []
+        covers |= {str(item) for item in legacy} if isinstance(legacy, list) else set()
+    shown = {item: value for item, value in contact.items() if item in covers}
+    if sharing is not None and shown and sharing.seen_on is None and policy.may(acting_user, Permission.REFERRAL_WORK):
+        # The recipient has it: from now on the sharing is made, and the reporter can no longer withdraw it.
+        IdentitySharing.objects.filter(pk=sharing.pk, seen_on__isnull=True).update(seen_on=timezone.localdate())
+        case_event(
+            kind="identity_seen",
+            case=case,
+            actor=acting_user,
+            detail={"referral_id": referral.pk, "sharing_id": sharing.pk, "shown": sorted(shown)},
+        )
     actions = [
         (a, crypto.open_text(key, bytes(a.note)) if a.note else "")
         for a in referral.actions.select_related("recorded_by")
@@ -722,9 +730,10 @@ def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
     return OpenedReferral(
         referral=referral,
         summary=crypto.open_text(key, bytes(referral.summary)) if referral.summary else "",
-        reporter_name=str(contact.get("name", "")),
-        reporter_email=str(contact.get("email", "")) if "email" in shared else "",
-        reporter_phone=str(contact.get("phone", "")) if "phone" in shared else "",
+        reporter_name=shown.get("name", ""),
+        reporter_email=shown.get("email", ""),
+        reporter_phone=shown.get("phone", ""),
+        identity_route=sharing.route if sharing is not None and shown else "",
         organisation=str(content.get("organisation_name", "")) if particulars.get("organisation") else "",
         postcode_district=str(particulars.get("postcode_district") or ""),
         area=referral_area(referral),

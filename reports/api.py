@@ -236,8 +236,16 @@ ANONYMITY_HELP = choices_help(
     "How much the reporter tells the helpline about who they are.",
     [
         ("anonymous", "no name or contact details; leave out contact"),
-        ("confidential", "the reporter gives the helpline their name and contact details, to keep confidential"),
-        ("named", "the reporter gives their name and contact details and is willing to be named"),
+        (
+            "confidential",
+            "the reporter gives the helpline their name and contact details, to keep confidential: shared with nobody "
+            "without their consent, unless two supervisors approve it under a legal duty",
+        ),
+        (
+            "named",
+            "the reporter gives their name and contact details, and the helpline may ask to share their name: each "
+            "sharing still needs their consent, asked per referral through the mailbox and answered on /check",
+        ),
     ],
 )
 RAISED_INTERNALLY_HELP = choices_help(

@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.forms.utils import ErrorDict
 
 from core.forms import DayField, GovukForm, HintedChoiceField
 from core.text import CleanTextField
@@ -46,9 +48,10 @@ class AnonymityForm(GovukForm):
         item_hints={
             Anonymity.ANONYMOUS: "Nobody, not even the helpline, will know who you are. We cannot contact you: "
             "you check for replies with your reference and access code.",
-            Anonymity.CONFIDENTIAL: "Only the helpline will know who you are. We will never tell your employer "
-            "or the local authority without your agreement.",
-            Anonymity.NAMED: "You are happy for the helpline to tell the local authority who you are.",
+            Anonymity.CONFIDENTIAL: "Only the helpline will know who you are. We will not tell your employer or "
+            "the local authority without your agreement, unless the law requires it.",
+            Anonymity.NAMED: "The helpline may ask you whether it can give your name to the local authority or "
+            "the police. Each time it asks, you answer yes or no: nothing is shared unless you say yes.",
         },
     )
 
@@ -612,3 +615,48 @@ class ReceiptVerifyForm(GovukForm):
         if cleaned.get("text") and not cleaned.get("field") and "field" not in self.errors:
             self.add_error("field", "Choose which answer the text should match")
         return cleaned
+class LateContactForm(ContactForm):
+    """An anonymous reporter gives the helpline their name and contact details from /check."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.refusal:
+            self.add_error(None, self.refusal)
+        return cleaned
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the follow-up page holds other forms.
+        kwargs.setdefault("auto_id", "id_contact_%s")
+        self.refusal = str(kwargs.pop("refusal", "") or "")
+        super().__init__(*args, **kwargs)
+
+
+class IdentityAnswerForm(GovukForm):
+    """The reporter's answer to the helpline's question: may this referral's recipient have these details?"""
+
+    sharing = forms.IntegerField(min_value=1, max_value=2**62, widget=forms.HiddenInput)
+    answer = forms.ChoiceField(
+        label="May we share them?",
+        choices=[("yes", "Yes, they may have them"), ("no", "No")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select yes if we may share them", "invalid_choice": "Select yes or no"},
+    )
+
+    error_anchor = "who-knows"
+
+    def __init__(self, *args: Any, refusal: str = "", **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "id_identity_%s")
+        super().__init__(*args, **kwargs)
+        self.refusal = refusal
+
+    def full_clean(self) -> None:
+        """Every error is the form's own: the page asks each question with radios of its own, so the error
+        summary links to the panel (error_anchor) rather than to one field. A refusal (the question was
+        answered already, the details were seen) is the only error said."""
+        super().full_clean()
+        if self.refusal:
+            self._errors = ErrorDict({NON_FIELD_ERRORS: self.error_class([self.refusal], error_class="nonfield")})
+            return
+        for name in ("answer", "sharing"):
+            for error in self._errors.pop(name, []):
+                self._errors.setdefault(NON_FIELD_ERRORS, self.error_class(error_class="nonfield")).append(error)

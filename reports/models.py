@@ -121,6 +121,9 @@ class Report(models.Model):
     # the service works; "" when there is no hash.
     organisation_hash_key_id = models.CharField(max_length=16, blank=True, default="")
     has_contact_email = models.BooleanField(default=False)
+    # The day an anonymous reporter gave the helpline their name and contact details from /check (the day
+    # only): from then on the report is confidential, and its sealed content holds them like intake's.
+    contact_given_on = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
     # The day only (local midnight, core.timetrail.day_start): never when in the day the reporter was here.
     submitted_at = models.DateTimeField()

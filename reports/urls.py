@@ -34,5 +34,8 @@ urlpatterns = [
     path("receipts/keys", receipt_views.keys_page, name="receipt_keys"),
     path("receipts/keys.json", receipt_views.keys_json, name="receipt_keys_json"),
     path("receipts/verify", receipt_views.verify_page, name="receipt_verify"),
+    path("check/concern/identity/answer", views.follow_up_identity_answer, name="follow_up_identity_answer"),
+    path("check/concern/identity/withdraw", views.follow_up_identity_withdraw, name="follow_up_identity_withdraw"),
+    path("check/concern/contact", views.follow_up_contact, name="follow_up_contact"),
     path("check/concern/files/<uuid:file_id>", views.follow_up_file_download, name="follow_up_file_download"),
 ]

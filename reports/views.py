@@ -53,6 +53,8 @@ from reports.forms import (
     CodeSavedForm,
     FileUploadForm,
     FollowUpFileForm,
+    IdentityAnswerForm,
+    LateContactForm,
     ReporterMessageForm,
     ReportInProgressForm,
     UploadRefused,
@@ -61,6 +63,7 @@ from reports.forms import (
     too_many_sent_message,
     upload_check,
 )
+from reports.identity import IdentityRefused, identity_port, report_add_contact, who_knows
 from reports.models import Draft, Report
 from reports.receipts import receipt_state
 from reports.uploads import SealedUpload
@@ -696,8 +699,13 @@ def follow_up(request: HttpRequest, report: Report, data_key: bytes) -> HttpResp
     pending = state.pop(PENDING, None)  # shown once: the page saves the state without it
     if isinstance(pending, dict) and isinstance(pending.get("data"), dict):
         form_class = {"message": ReporterMessageForm, "checkin": CheckinAnswerForm}.get(str(pending.get("step")))
+        refusal = str(pending.get("refusal") or "")
         if form_class is not None:
             bound[f"{pending['step']}_form"] = form_class(_rebound(pending["data"]))
+        elif pending.get("step") == IDENTITY:
+            bound["identity_form"] = IdentityAnswerForm(_rebound(pending["data"]), refusal=refusal)
+        elif pending.get("step") == CONTACT:
+            bound["contact_form"] = LateContactForm(_rebound(pending["data"]), refusal=refusal)
         elif pending.get("step") == FILE:
             bound["file_form"] = FollowUpFileForm(_rebound(pending["data"]), refusal=str(pending.get("refusal") or ""))
     invalid = any(not form.is_valid() for form in bound.values())
@@ -758,6 +766,11 @@ def _follow_up_context(
         "accept": ACCEPT_ATTRIBUTE,
         "receipt_state": receipt_state(reference=report.reference),
         **timeout_context(FOLLOW_UP, expires_at or state_expires_at(request, purpose=FOLLOW_UP)),
+        # Who knows who the reporter is (reports/identity.py), its questions and what they may change.
+        "who_knows": who_knows(report),
+        "identity_form": extra.pop("identity_form", None),
+        "contact_form": extra.pop("contact_form", LateContactForm()),
+        "identity_done": request.GET.get("identity"),
         **extra,
     }
 
@@ -821,6 +834,63 @@ def follow_up_checkin_answer(request: HttpRequest, report: Report, data_key: byt
 
 
 FILE = "file"
+IDENTITY = "identity"
+CONTACT = "contact"
+
+
+@sensitive_post_parameters()
+@sensitive_variables("data_key", "form")
+@require_POST
+@reporter_unlocked
+def follow_up_identity_answer(request: HttpRequest, report: Report, data_key: bytes) -> HttpResponse:
+    """The reporter answers the helpline's question: may a referral's recipient have some of their details?"""
+    port = identity_port()
+    form = IdentityAnswerForm(request.POST)
+    if port is None or not form.is_valid():
+        return _follow_up_again(request, IDENTITY)
+    agree = form.cleaned_data["answer"] == "yes"
+    try:
+        port.answer(report, form.cleaned_data["sharing"], agree)
+    except IdentityRefused as refused:
+        return _follow_up_again(request, IDENTITY, refusal=str(refused))
+    return _follow_up_done(request, reverse("reports:follow_up") + f"?identity={'agreed' if agree else 'declined'}")
+
+
+@require_POST
+@reporter_unlocked
+def follow_up_identity_withdraw(request: HttpRequest, report: Report, data_key: bytes) -> HttpResponse:
+    """The reporter withdraws a consent whose recipient has not yet opened what it covers."""
+    port = identity_port()
+    sharing = str(request.POST.get("sharing") or "")
+    if port is None or not sharing.isdigit() or len(sharing) > 18:
+        return _follow_up_again(request, IDENTITY, refusal="There is no consent of yours to withdraw here.")
+    try:
+        port.withdraw(report, int(sharing))
+    except IdentityRefused as refused:
+        return _follow_up_again(request, IDENTITY, refusal=str(refused))
+    return _follow_up_done(request, reverse("reports:follow_up") + "?identity=withdrawn")
+
+
+@sensitive_post_parameters()
+@sensitive_variables("data_key", "form")
+@require_POST
+@reporter_unlocked
+def follow_up_contact(request: HttpRequest, report: Report, data_key: bytes) -> HttpResponse:
+    """An anonymous reporter gives the helpline their name and contact details (sealed like intake's)."""
+    form = LateContactForm(request.POST)
+    if not form.is_valid():
+        return _follow_up_again(request, CONTACT)
+    try:
+        report_add_contact(
+            report=report,
+            data_key=data_key,
+            name=form.cleaned_data["name"],
+            email=form.cleaned_data["email"],
+            phone=form.cleaned_data["phone"],
+        )
+    except IdentityRefused as refused:
+        return _follow_up_again(request, CONTACT, refusal=str(refused))
+    return _follow_up_done(request, reverse("reports:follow_up") + "?identity=given")
 
 
 @sensitive_post_parameters()

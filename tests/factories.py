@@ -80,9 +80,25 @@ def referred_case(referrer: User, *, summary: str = "Please look into this.", **
     from referrals import services as referral_services
 
     case = routed_case(**overrides)
-    referral_services.case_refer(case=case, summary=summary, share_identity=False, acting_user=referrer)
+    referral_services.case_refer(case=case, summary=summary, acting_user=referrer)
     case.refresh_from_db()
     return case
+
+
+def identity_consented(referral: Any, covers: tuple[str, ...] = ("name",), *, asked_by: User | None = None) -> Any:
+    """The reporter's consent that ``referral``'s recipient may have ``covers`` of their details, asked and
+    answered yes as the pages do (referrals.identity)."""
+    from referrals import identity
+
+    sharing = identity.identity_ask_consent(
+        case=referral.case,
+        referral_id=referral.pk,
+        covers=list(covers),
+        acting_user=asked_by or staff_user("asker", role=User.Role.CALL_HANDLER),
+    )
+    identity.identity_reporter_answer(referral.case.report, sharing.pk, True)
+    sharing.refresh_from_db()
+    return sharing
 
 
 def valid_api_report(**overrides: Any) -> dict[str, Any]:
@@ -330,9 +346,7 @@ def cases_in_every_status(supervisor: User) -> dict[str, Any]:
     statuses = ("new", "awaiting_reporter", "referred", "national_review", "closed")
     cases = {status: routed_case(local_authority=authority(ROTHERHAM)) for status in statuses}
     case_actions.case_ask_reporter(case=cases["awaiting_reporter"], body="Which school?", acting_user=supervisor)
-    referral_services.case_refer(
-        case=cases["referred"], summary="Please look.", share_identity=False, acting_user=supervisor
-    )
+    referral_services.case_refer(case=cases["referred"], summary="Please look.", acting_user=supervisor)
     referral_services.referral_ask_helpline(
         referral=referral_of(cases["referred"]), question="Which year group?", acting_user=officer
     )

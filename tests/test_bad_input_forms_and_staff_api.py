@@ -42,12 +42,14 @@ from accounts.models import User
 from directory import lookup as authorities
 from directory.models import NationalBody
 from helpline.json_codec import MAX_ERROR_DEPTH, unencodable_fields
+from referrals import identity
 from referrals import services as authority_service
 from referrals import services as referral_services
 from referrals.listing import ReferralFilterForm
 from referrals.officer_actions import ACTIONS as REFERRAL_ACTIONS
 from reports import journey
 from reports.forms import AccessForm, ReporterMessageForm
+from reports.identity import report_add_contact
 from tests.bad_input import (
     FORM,
     REFUSED,
@@ -78,6 +80,7 @@ from tests.factories import (
 )
 from triage import case_actions as actions
 from triage.admin_views import ReferralInboxForm
+from triage.case_content import case_data_key
 from triage.forms import CaseFilterForm
 from triage.intake import report_route
 from triage.models import Case
@@ -246,7 +249,7 @@ def case_action_answers(supervisor: User, other: Case) -> dict[str, dict[str, st
         "set_authority": {"authority": ROTHERHAM},
         "ask_reporter": {"body": "Can you tell us more?"},
         "add_note": {"body": "Called the school."},
-        "refer": {"summary": "Please look into this.", "share_identity": ""},
+        "refer": {"summary": "Please look into this.", "share_organisation": ""},
         "escalate": {"route": "national_review", "reason": "The concern is about the council."},
         ESCALATE_TO_THE_POLICE: {
             "route": "police",
@@ -278,6 +281,17 @@ def case_action_answers(supervisor: User, other: Case) -> dict[str, dict[str, st
         "delete_attachment": {"reason": "Sent to the wrong case."},
         "place_hold": {"basis": "inquiry_notice", "reason": "Notice IIGG/2027/3"},
         "release_hold": {"confirm": "on"},
+        # Issue 27: the reporter's identity (ready_for gives the case a reporter who gave their details, a
+        # referral, and a proposal by another supervisor).
+        "reveal_contact": {"reason": "contact_reporter"},
+        "ask_identity_consent": {"referral": "1", "covers": ["name"]},
+        "propose_identity_disclosure": {
+            "referral": "1",
+            "covers": ["name"],
+            "basis": "court_order",
+            "legal_reference": "Order 2027/9",
+        },
+        "decide_identity_disclosure": {"proposal": "1", "decision": "approve"},
     }
 
 
@@ -317,15 +331,18 @@ def required_here(action: str, name: str, field: forms.Field) -> bool:
     return field.required or name in REQUIRED_FOR_THE_ANSWER.get(action, frozenset())
 
 
+IDENTITY_ACTIONS = frozenset(
+    {"reveal_contact", "ask_identity_consent", "propose_identity_disclosure", "decide_identity_disclosure"}
+)
+
+
 def ready_for(action: str, case: Case, supervisor: User) -> dict[str, str]:
     """Put a new case where ``action`` is allowed, so that a valid answer is done (a refusal in the wrong
     state would hide what the form does with bad input); the answer's changes that it needs."""
     if action == "reopen":
         actions.case_close(case=case, outcome="no_further_action", feedback="Thank you.", acting_user=supervisor)
     if action in {"update_authority", "reply_to_authority", "relay_to_reporter"}:
-        referral = referral_services.case_refer(
-            case=case, summary="Please look into this.", share_identity=False, acting_user=supervisor
-        )
+        referral = referral_services.case_refer(case=case, summary="Please look into this.", acting_user=supervisor)
     if action in {"reply_to_authority", "relay_to_reporter"}:
         _, officer = signed_in_as(User.Role.AUTHORITY_OFFICER, ROTHERHAM)
         question = referral_services.referral_ask_helpline(
@@ -336,6 +353,21 @@ def ready_for(action: str, case: Case, supervisor: User) -> dict[str, str]:
         return {"attachment": str(attachment_make(case).public_id)}
     if action == "release_hold":
         actions.case_hold_place(case=case, basis="court_order", reason="Order 2027/5", acting_user=supervisor)
+    if action in IDENTITY_ACTIONS:
+        report_add_contact(report=case.report, data_key=case_data_key(case), name="Sam", phone="07700 900982")
+        referral = referral_services.case_refer(case=case, summary="Please look into this.", acting_user=supervisor)
+        if action == "decide_identity_disclosure":
+            proposal = identity.identity_propose(
+                case=case,
+                referral_id=referral.pk,
+                covers=["name"],
+                basis="immediate_risk",
+                legal_reference="Strategy discussion 4",
+                acting_user=staff_user("proposing-supervisor", role=User.Role.SUPERVISOR),
+            )
+            return {"proposal": str(proposal.pk)}
+        if action != "reveal_contact":
+            return {"referral": str(referral.pk)}
     return {}
 
 
@@ -403,9 +435,7 @@ def test_bad_form_input_on_any_referral_action_is_a_gov_uk_page(action: str) -> 
         referral_services.case_send_for_review(case=case, reason="About the council.", acting_user=supervisor)
     else:
         client, officer = signed_in_as(User.Role.AUTHORITY_OFFICER, ROTHERHAM)
-        referral_services.case_refer(
-            case=case, summary="Please look into this.", share_identity=False, acting_user=supervisor
-        )
+        referral_services.case_refer(case=case, summary="Please look into this.", acting_user=supervisor)
     if action != "acknowledge":
         authority_service.referral_acknowledge(referral=referral_of(case), acting_user=officer)
     path = f"/staff/referrals/{case.case_number}/{referral_of(case).pk}/{action}"
@@ -581,7 +611,7 @@ API_WRONG_SHAPES: dict[str, Any] = {
 
 def api_answers(supervisor: User, other: Case) -> dict[str, dict[str, Any]]:
     answers: dict[str, dict[str, Any]] = dict(case_action_answers(supervisor, other))
-    answers["refer"] = {"summary": "Please look into this.", "share_identity": False}
+    answers["refer"] = {"summary": "Please look into this.", "share_organisation": False}
     answers["close"] = {**answers["close"], "confirm": True}
     answers["release_hold"] = {"confirm": True}
     return answers
@@ -629,7 +659,7 @@ def test_a_nul_or_an_over_long_string_in_any_staff_action_field_is_a_field_error
         for label, value in API_BAD_TEXT.items():
             what = (action, field_name, label)
             response = post_json(client, path, {**answer, field_name: value})
-            # Text is refused everywhere: where a yes or no is asked (share_identity) it must be a JSON boolean.
+            # Text is refused everywhere: where a yes or no is asked (share_organisation) it must be a JSON boolean.
             assert response.status_code == 400, (what, response.status_code, response.content[:300])
             assert field_name in json_errors(response, what), what
 
@@ -693,7 +723,7 @@ def test_a_nul_or_bad_bytes_in_a_staff_action_field_name_are_never_a_500(
         renamed = {key: value for key, value in answer.items() if key != name} | {f"{name}\u0000": answer[name]}
         response = post_json(client, path, renamed)
         # Renamed, the field is missing: refused if the action needs it, otherwise done without it.
-        field = form.fields.get(name) if form is not None else None  # share_identity: named reporters only
+        field = form.fields.get(name) if form is not None else None  # share_organisation: a named organisation only
         expected = 400 if field is not None and required_here(action, name, field) else 200
         assert response.status_code == expected, (action, name, response.status_code, response.content[:300])
         if expected == 400:

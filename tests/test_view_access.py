@@ -85,6 +85,9 @@ PUBLIC_PAGES: dict[str, tuple[str, ...]] = {
     "/receipts/keys": GET,
     "/receipts/keys.json": GET,
     "/receipts/verify": GET_POST,
+    "/check/concern/identity/answer": POST,
+    "/check/concern/identity/withdraw": POST,
+    "/check/concern/contact": POST,
     "/healthz": GET,
 }
 # accounts/views.py (accounts/urls.py at /staff/): reachable before signing in, so only methods.
@@ -121,6 +124,8 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     ("/staff/cases", GET, HELPLINE, {}),
     ("/staff/cases/{case}", GET, HELPLINE, {}),
     ("/staff/cases/{case}/add_note", POST, HELPLINE, {"add_note-body": "Access check"}),
+    # Issue 27: contact details are shown to the helpline only, with a reason (never to a recipient or anyone else).
+    ("/staff/cases/{case}/reveal_contact", POST, HELPLINE, {"reveal_contact-reason": "contact_reporter"}),
     (
         "/staff/cases/{case}/refer_national_body",
         POST,
@@ -230,6 +235,7 @@ STAFF_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = 
     ("/api/v1/cases", GET, HELPLINE, {}),
     ("/api/v1/cases/{case}", GET, HELPLINE, {}),
     ("/api/v1/cases/{case}/add_note", POST, HELPLINE, {"body": "Access check"}),
+    ("/api/v1/cases/{case}/reveal_contact", POST, HELPLINE, {"reason": "contact_reporter"}),
     (
         "/api/v1/cases/{case}/refer_national_body",
         POST,

@@ -442,7 +442,20 @@ class CaseDetailSerializer(serializers.Serializer[Any]):
     )
     deadlines = serializers.DictField(child=serializers.DateTimeField(allow_null=True))
     referrals = CaseReferralSerializer(many=True, help_text="Each referral of the case, with its own status and clocks")
-    content = serializers.DictField(help_text="The decrypted concern ({} once its content was destroyed)")
+    content = serializers.DictField(
+        help_text="The decrypted concern ({} once its content was destroyed), without the reporter's name and "
+        "contact details: see contact."
+    )
+    contact_given = serializers.ListField(
+        child=serializers.ChoiceField(choices=["name", "email", "phone"]),
+        help_text="Which details the reporter gave the helpline (none for an anonymous reporter).",
+    )
+    contact = serializers.DictField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The reporter's name and contact details: null unless you showed them with a reason (POST "
+        "/cases/{case_number}/reveal_contact, an audit event supervisors see) in the last 15 minutes.",
+    )
     messages = CaseMessageSerializer(
         many=True,
         help_text="Oldest first. Opening the case reads the reporter's messages: each has the day it was first "
@@ -497,6 +510,8 @@ class CaseDetailApi(APIView):
                     for referral, summary in opened.referrals
                 ],
                 "content": opened.content,
+                "contact_given": list(opened.contact_given),
+                "contact": opened.contact or None,
                 "messages": [
                     case_message_row(m, body, read_now=opened.destroyed_on is None) for m, body in opened.messages
                 ],

@@ -36,7 +36,7 @@ from reports.filetypes import RefusedType, sniff
 from reports.models import URGENT_TRIAGE, Attachment, ConcernType, Message, Report
 from reports.uploads import SealedUpload
 from triage import deadlines, retention, workflow
-from triage.case_content import case_data_key, report_data_key
+from triage.case_content import CONTACT_REVEALED, case_data_key, contact_of, report_data_key
 from triage.events import case_event
 from triage.facts import (
     ETHNICITY_ANSWERS,
@@ -221,8 +221,13 @@ HOW_SENT: dict[str, str] = {
     "telephone": "By telephone",
     "secure_channel": "Through the body's own secure channel",
 }
-# Which of a named reporter's contact details their consent may cover, besides their name.
-SHARED_CONTACT = ("email", "phone")
+# Why a member of staff shows a reporter's contact details (case_reveal_contact): the audit event keeps the code.
+REVEAL_REASONS: dict[str, str] = {
+    "contact_reporter": "To contact the reporter, who asked us to or expects it",
+    "child_at_risk": "A child may be at immediate risk: we need to reach the reporter now",
+    "check_sharing": "To check what a consent or a legal-duty decision would share",
+    "reporter_asked_for_record": "The reporter asked what we hold about them",
+}
 
 
 def postcode_district_clean(text: str) -> str:
@@ -542,3 +547,26 @@ def uploads_unkept_drop(uploads: list[SealedUpload]) -> int:
     pks = [upload.incoming.attachment.pk for upload in uploads]
     dropped, _ = Attachment.objects.filter(pk__in=pks, report__isnull=True, draft_id__isnull=True).delete()
     return dropped
+
+
+@transaction.atomic(durable=True)
+def case_reveal_contact(*, case: Case, reason: str, acting_user: User) -> list[str]:
+    """Show the reporter's name and contact details to ``acting_user``, for a reason from REVEAL_REASONS: an
+    audit event naming the reason and which details were shown (never the details), which supervisors see on
+    the case page. They stay shown to that member of staff for case_content.CONTACT_SHOWN_FOR. Returns which
+    details there are."""
+    case = case_locked(case)
+    workflow.check_allowed(case, "reveal_contact")
+    workflow.check_permitted(acting_user, "reveal_contact")
+    if reason not in REVEAL_REASONS:
+        raise workflow.ActionNotAllowed("Choose why you need to see the contact details from the list.")
+    shown = sorted(contact_of(crypto.open_content(case_data_key(case), bytes(case.report.content))))
+    if not shown:
+        raise workflow.ActionNotAllowed("The reporter has not given the helpline their name or contact details.")
+    case_event(
+        kind=CONTACT_REVEALED,
+        case=case,
+        actor=acting_user,
+        detail={"status": case.status, "reason": reason, "shown": shown},
+    )
+    return shown

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.models import User
+from audit.models import AuditEvent, Subject
 from core import crypto, keystore
 from reports.attachments import FileMeta, attachment_meta, attachment_open
 from reports.filetypes import BY_CONTENT_TYPE, JPEG, PNG
@@ -40,8 +42,42 @@ def content_viewed(*, case: Case, acting_user: User, what: str = "case") -> None
     case_event(kind="content_viewed", case=case, actor=acting_user, detail={"view": what})
 
 
+# A reporter's contact details, once a member of staff has shown them with a reason (case_reveal_contact),
+# stay shown to that member of staff on the case's page and in the staff API for this long; then hidden again.
+CONTACT_SHOWN_FOR = timedelta(minutes=15)
+CONTACT_REVEALED = "contact_revealed"
+CONTACT_FIELDS = ("name", "email", "phone")
+CONTACT_WORDS = {"name": "name", "phone": "telephone number", "email": "email address"}
+
+
+def contact_words(fields: list[str]) -> str:
+    """``["name", "phone"]`` as "name and telephone number"."""
+    words = [CONTACT_WORDS[name] for name in ("name", "phone", "email") if name in fields]
+    return " and ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
+
+
+def contact_of(content: dict[str, object]) -> dict[str, str]:
+    """The reporter's name and contact details from a report's opened content: those they gave, non-empty."""
+    contact = content.get("contact")
+    if not isinstance(contact, dict):
+        return {}
+    return {name: str(contact[name]) for name in CONTACT_FIELDS if contact.get(name)}
+
+
+def contact_revealed_to(case: Case, user: User) -> bool:
+    """Whether ``user`` showed the case's contact details (with a reason) in the last CONTACT_SHOWN_FOR."""
+    return AuditEvent.objects.filter(
+        subject_kind=Subject.CASE,
+        subject_id=case.pk,
+        kind=CONTACT_REVEALED,
+        actor=user,
+        created_at__gte=timezone.now() - CONTACT_SHOWN_FOR,
+    ).exists()
+
+
 @dataclass(frozen=True)
 class OpenedCase:
+    # What the reporter wrote, without their name and contact details (see ``contact``).
     content: dict[str, object]
     messages: list[tuple[Message, str]]
     notes: list[tuple[CaseNote, str]]
@@ -56,6 +92,10 @@ class OpenedCase:
     # page shows the case's stub. How many files it had, for the stub to say.
     destroyed_on: date | None = None
     destroyed_files: int = 0
+    # The reporter's name and contact details: hidden by default, even from the helpline; filled only for a
+    # member of staff who showed them with a reason (contact_revealed_to). ``contact_given``: which they gave.
+    contact: dict[str, str] = field(default_factory=dict)
+    contact_given: tuple[str, ...] = ()
 
     @property
     def unread_messages(self) -> int:
@@ -100,8 +140,13 @@ def case_open(*, case: Case, acting_user: User) -> OpenedCase:
         return case_stub(case, destroyed_on)
     key = case_data_key(case)
     referrals = list(case.referrals.select_related("authority", "body").order_by("id"))
+    content = crypto.open_content(key, bytes(case.report.content))
+    contact = contact_of(content)
+    content.pop("contact", None)
     opened = OpenedCase(
-        content=crypto.open_content(key, bytes(case.report.content)),
+        content=content,
+        contact=contact if contact and contact_revealed_to(case, acting_user) else {},
+        contact_given=tuple(contact),
         messages=[(m, crypto.open_text(key, bytes(m.body))) for m in case.report.messages.select_related("author")],
         notes=[(n, crypto.open_text(key, bytes(n.body))) for n in case.notes.select_related("author")],
         # A referral carried over without a summary (referrals migrations 0003 and 0006) has none to open.

@@ -16,9 +16,9 @@ from directory.lookup import authority_by_code, authority_choices
 from reports.attachments import incoming_discard, max_bytes
 from reports.filetypes import ACCEPT_ATTRIBUTE, ACCEPTED_WORDS, RefusedType, sniff
 from reports.forms import DETAILS_MAX, MESSAGE_MAX
-from reports.models import Anonymity, Attachment, ConcernType
+from reports.models import Attachment, ConcernType
 from reports.uploads import SealedUpload
-from triage.case_actions import DELETABLE, HOW_SENT, HOW_TOLD, postcode_district_clean
+from triage.case_actions import DELETABLE, HOW_SENT, HOW_TOLD, REVEAL_REASONS, postcode_district_clean
 from triage.facts import ETHNICITY_ANSWERS, NATIONALITY_ANSWERS, SUSPECTS_MAX, Known, OfstedClass, Setting
 from triage.models import Case, CaseFacts, LegalHold, Outcome, Queue
 from triage.ports import SOME_AUTHORITY
@@ -286,9 +286,11 @@ UNSHAREABLE: dict[str, str] = {
 
 
 class ReferForm(GovukForm):
-    """Refer the case to its authority. Offers only what can succeed for this case: the consent boxes only
-    for a named reporter, "name the organisation" only when one was given, and, when no email would reach
-    the authority (no referral inbox, no active officer), requires how the helpline will tell it."""
+    """Refer the case to its authority. Offers only what can succeed for this case: "name the organisation"
+    only when one was given, and, when no email would reach the authority (no referral inbox, no active
+    officer), requires how the helpline will tell it. Never the reporter's identity: that is shared per
+    referral afterwards, with their consent or under a legal duty (IdentityConsentForm,
+    IdentityDisclosureForm)."""
 
     # Which authority: the case's own unless another is chosen (a child placed out of area: the placing and
     # the host authority each get a referral, with a summary written for each).
@@ -317,17 +319,6 @@ class ReferForm(GovukForm):
     )
     share_organisation = forms.BooleanField(
         label="Name the organisation the concern is about to the authority", required=False
-    )
-    share_identity = forms.BooleanField(
-        label="The reporter is named and has agreed that their identity may be shared with the authority",
-        required=False,
-    )
-    shared_contact = forms.MultipleChoiceField(
-        label="Which of their contact details did they agree to share? (optional)",
-        help_text="Only what the reporter agreed to for this referral. Their name is shared with the box above.",
-        required=False,
-        choices=[("email", "Their email address"), ("phone", "Their phone number")],
-        widget=forms.CheckboxSelectMultiple,
     )
     how_told = forms.ChoiceField(
         label="How will the helpline make sure the authority knows?",
@@ -383,10 +374,6 @@ class ReferForm(GovukForm):
         if case is None:
             return
         report = case.report
-        if report.anonymity != Anonymity.NAMED:
-            del self.fields["share_identity"], self.fields["shared_contact"]
-        elif not report.has_contact_email:
-            self.set_choices("shared_contact", [("phone", "Their phone number")])
         if not report.organisation_hash:
             del self.fields["share_organisation"]
         if self.reach is None or self.reach.reachable:
@@ -421,14 +408,6 @@ class ReferForm(GovukForm):
             return postcode_district_clean(self.cleaned_data.get("postcode_district") or "")
         except ActionNotAllowed as refused:
             raise forms.ValidationError(str(refused)) from refused
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        if cleaned.get("shared_contact") and not cleaned.get("share_identity"):
-            self.add_error(
-                "shared_contact", "Contact details are shared only when the reporter agreed to share who they are"
-            )
-        return cleaned
 
 
 class QuestionChoiceForm(GovukForm):
@@ -945,3 +924,109 @@ def facts_initial(facts: CaseFacts) -> dict[str, Any]:
     ):
         initial.update({name: counts[code] for name, code in fields.items() if code in counts})
     return initial
+
+
+# --- the reporter's identity ------------------------------------------------------------------------------
+
+IDENTITY_ITEM_CHOICES = [("name", "Their name"), ("phone", "Their telephone number"), ("email", "Their email address")]
+LEGAL_REFERENCE_MAX = 200
+
+
+class RevealContactForm(GovukForm):
+    """Show a confidential or named reporter's contact details, with the reason: an audit event."""
+
+    reason = forms.ChoiceField(
+        label="Why do you need to see the reporter's contact details?",
+        help_text="Showing them is recorded with your reason, and supervisors can see who saw them and why.",
+        choices=list(REVEAL_REASONS.items()),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose why you need to see the contact details",
+            "invalid_choice": "Choose why you need to see the contact details from the list",
+        },
+    )
+
+
+class ReferralChoiceForm(GovukForm):
+    """A form about one of the case's referrals, chosen by its number (the API takes the same number; whether
+    it is this case's is the service's to say)."""
+
+    referral = forms.IntegerField(
+        label="Which referral",
+        min_value=1,
+        max_value=2**62,
+        widget=forms.Select,
+        error_messages={"required": "Choose the referral", "invalid": "Choose the referral from the list"},
+    )
+
+    def __init__(self, *args: Any, referrals: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["referral"].widget.choices = referrals
+        if len(referrals) == 1 and not self.is_bound:
+            self.initial["referral"] = referrals[0][0]
+
+
+class IdentityConsentForm(ReferralChoiceForm):
+    """Ask the reporter, through their mailbox, whether one referral's recipient may have some of their
+    details: the question names exactly what and with whom, and they answer yes or no on /check."""
+
+    covers = forms.MultipleChoiceField(
+        label="What would be shared",
+        help_text="Only what the recipient needs. The reporter is asked about exactly this, for this referral only.",
+        choices=IDENTITY_ITEM_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choose what would be shared",
+            "invalid_choice": "Choose what would be shared from the list",
+        },
+    )
+
+
+class IdentityDisclosureForm(IdentityConsentForm):
+    """Propose sharing the reporter's identity with one referral's recipient without their consent, under a
+    legal duty (a supervisor's; a second supervisor approves). The reporter is told afterwards."""
+
+    basis = forms.ChoiceField(
+        label="The legal duty",
+        choices=[("immediate_risk", "A child is at immediate risk of harm"), ("court_order", "A court ordered it")],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the legal duty",
+            "invalid_choice": "Choose the legal duty from the list",
+        },
+    )
+    legal_reference = CleanTextField(
+        label="Reference of the order or the safeguarding decision",
+        help_text="For example, the court order's number, or the strategy discussion's date and reference. Do not "
+        "describe the concern.",
+        max_length=LEGAL_REFERENCE_MAX,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter the reference of the order or the safeguarding decision",
+            "max_length": f"The reference must be {LEGAL_REFERENCE_MAX} characters or fewer",
+        },
+    )
+
+
+class IdentityDecisionForm(GovukForm):
+    """A second supervisor approves or refuses a proposed legal-duty sharing (never the one who proposed it)."""
+
+    proposal = forms.IntegerField(
+        label="Which proposal",
+        min_value=1,
+        max_value=2**62,
+        widget=forms.Select,
+        error_messages={"required": "Choose the proposal", "invalid": "Choose the proposal from the list"},
+    )
+    decision = forms.ChoiceField(
+        label="Your decision",
+        choices=[("approve", "Approve: share it now and tell the reporter"), ("refuse", "Refuse: nothing is shared")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose approve or refuse", "invalid_choice": "Choose approve or refuse"},
+    )
+
+    def __init__(self, *args: Any, proposals: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["proposal"].widget.choices = proposals
+        if len(proposals) == 1 and not self.is_bound:
+            self.initial["proposal"] = proposals[0][0]

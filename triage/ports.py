@@ -39,6 +39,10 @@ class ReferralPort:
     withdraw_open: Callable[[Case, User | None], int]
     # One pass of the referrals' deadline sweeper: how many escalation steps it took.
     sweep: Callable[[datetime, int], int]
+    # The reporter's identity: the referrals a sharing may be asked or proposed for, and the legal-duty
+    # proposals waiting for a second supervisor, as form choices (id, label).
+    identity_referrals: Callable[[Case], list[tuple[str, str]]] = lambda case: []
+    identity_proposals: Callable[[Case], list[tuple[str, str]]] = lambda case: []
 
 
 _registered: list[ReferralPort] = []

@@ -24,7 +24,7 @@ from core.timetrail import day_end
 from directory.models import LocalAuthority
 from reports.models import Attachment, Message, Report
 from triage import workflow
-from triage.case_content import DOWNLOADED
+from triage.case_content import CONTACT_REVEALED, DOWNLOADED
 from triage.deadlines import overdue_q
 from triage.events import case_events, case_timeline_events
 from triage.facts import ETHNICITY_ANSWERS, NATIONALITY_ANSWERS, Setting
@@ -443,9 +443,10 @@ def case_get_for(*, user: User, case_number: str) -> Case:
 
 
 # Each view of a case's content is an audit event; the timeline leaves them out and the "Who has opened this
-# case" panel counts them per person. So are downloads of its files, which the panel lists one by one.
+# case" panel counts them per person. So are downloads of its files, which the panel lists one by one, and
+# showings of the reporter's contact details, listed with their reasons (supervisors see both panels).
 VIEWED = "content_viewed"
-NOT_ON_THE_TIMELINE = (VIEWED, DOWNLOADED)
+NOT_ON_THE_TIMELINE = (VIEWED, DOWNLOADED, CONTACT_REVEALED)
 
 
 def case_timeline(*, case: Case, kind: str = "") -> list[AuditEvent]:
@@ -477,6 +478,14 @@ def case_access_history(*, user: User, case: Case) -> list[dict[str, object]]:
         .order_by("-last")
     )
     return [dict(row) for row in rows]
+
+
+def case_contact_reveals(*, user: User, case: Case) -> list[AuditEvent]:
+    """Every time a member of staff showed the reporter's contact details, newest first, with who, why and
+    which details: for supervisors only (CASE_ACCESS_HISTORY)."""
+    if not policy.may(user, Permission.CASE_ACCESS_HISTORY):
+        return []
+    return list(case_events(case).filter(kind=CONTACT_REVEALED).select_related("actor").order_by("-id"))
 
 
 def case_file_downloads(*, user: User, case: Case) -> list[AuditEvent]:

@@ -14,9 +14,10 @@ from accounts.models import User
 from accounts.policy import Permission
 from directory.lookup import authority_by_code, authority_choices, national_body_choices, police_force_choices
 from directory.models import NationalBody
+from reports.models import Anonymity
 from triage import case_actions, retention, selectors, workflow
 from triage import forms as case_forms
-from triage.case_content import file_choices, file_senders
+from triage.case_content import CONTACT_SHOWN_FOR, file_choices, file_senders
 from triage.facts import Known
 from triage.models import Case, CaseFacts, LegalHold
 from triage.ports import SOME_AUTHORITY, referral_port
@@ -261,6 +262,22 @@ def _open_referrals(context: FormContext) -> dict[str, Any]:
     return {"recipients": recipients}
 
 
+def _identity_referrals(context: FormContext) -> dict[str, Any]:
+    return {"referrals": referral_port().identity_referrals(context.case) if context.case and context.case.pk else []}
+
+
+def _identity_proposals(context: FormContext) -> dict[str, Any]:
+    return {"proposals": referral_port().identity_proposals(context.case) if context.case and context.case.pk else []}
+
+
+def _contact_shown(case: Case, data: dict[str, Any], shown: Any) -> str:
+    minutes = int(CONTACT_SHOWN_FOR.total_seconds() // 60)
+    return (
+        f'The reporter\'s contact details are shown under "Reporter" for {minutes} minutes, to you only. That you '
+        "saw them, and why, is recorded."
+    )
+
+
 # Every helpline action, in the order the case page offers them.
 ACTIONS: dict[str, StaffAction] = {
     "claim": StaffAction(
@@ -410,6 +427,39 @@ ACTIONS: dict[str, StaffAction] = {
         banner=_said("File deleted. Nobody can open it again; the reason is kept as an internal note."),
         form_options=_file_options,
     ),
+    "reveal_contact": StaffAction(
+        case_forms.RevealContactForm,
+        "Show contact details",
+        "Show contact details",
+        run=lambda case, data, user: case_actions.case_reveal_contact(
+            case=case, reason=str(data["reason"]), acting_user=user
+        ),
+        banner=_contact_shown,
+    ),
+    "ask_identity_consent": StaffAction(
+        case_forms.IdentityConsentForm,
+        "Ask the reporter whether their identity may be shared",
+        "Ask the reporter",
+        run=_by_referrals("ask_identity_consent"),
+        banner=_reported,
+        form_options=_identity_referrals,
+    ),
+    "propose_identity_disclosure": StaffAction(
+        case_forms.IdentityDisclosureForm,
+        "Share identity under a legal duty (a second supervisor approves)",
+        "Propose sharing",
+        run=_by_referrals("propose_identity_disclosure"),
+        banner=_reported,
+        form_options=_identity_referrals,
+    ),
+    "decide_identity_disclosure": StaffAction(
+        case_forms.IdentityDecisionForm,
+        "Approve or refuse sharing identity under a legal duty",
+        "Record the decision",
+        run=_by_referrals("decide_identity_disclosure"),
+        banner=_reported,
+        form_options=_identity_proposals,
+    ),
     "place_hold": StaffAction(
         case_forms.LegalHoldForm,
         "Put on legal hold",
@@ -467,6 +517,11 @@ def action_labels(case: Case, offered: Iterable[str] | None = None) -> dict[str,
             labels[name] = (action.heading.format(recipient=recipient), action.button.format(recipient=recipient))
     return labels
 
+
+# Offered only for a reporter the helpline knows (the sharing ones, only with a referral to share with).
+IDENTITY_ACTIONS = frozenset(
+    {"reveal_contact", "ask_identity_consent", "propose_identity_disclosure", "decide_identity_disclosure"}
+)
 
 # Offered only while the authority has a question waiting for an answer.
 QUESTION_ACTIONS = frozenset({"reply_to_authority", "relay_to_reporter"})
@@ -534,6 +589,14 @@ def page_actions(case: Case, user: User) -> list[str]:
     else:
         allowed = [name for name in allowed if name not in QUESTION_ACTIONS]
     held = bool({"place_hold", "release_hold"} & set(allowed)) and retention.on_hold(case)
+    identity = IDENTITY_ACTIONS & set(allowed)
+    known = identity and case.report.anonymity != Anonymity.ANONYMOUS
+    shareable = bool(known and {"ask_identity_consent", "propose_identity_disclosure"} & identity) and bool(
+        referral_port().identity_referrals(case)
+    )
+    proposals = bool(known and "decide_identity_disclosure" in identity) and bool(
+        referral_port().identity_proposals(case)
+    )
     offered = [
         name
         for name in allowed
@@ -543,6 +606,9 @@ def page_actions(case: Case, user: User) -> list[str]:
         and (name != "delete_attachment" or case_actions.deletable_files(case))
         and (name != "place_hold" or not (held or case.report.content_destroyed_on))
         and (name != "release_hold" or held)
+        and (name != "reveal_contact" or known)
+        and (name not in ("ask_identity_consent", "propose_identity_disclosure") or shareable)
+        and (name != "decide_identity_disclosure" or proposals)
     ]
     if {"escalate_national_review", "escalate_police"} & set(allowed):
         offered.append("escalate")

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,7 +23,7 @@ from accounts.policy import Permission
 from core.files import download_name, file_response
 from core.form_retry import Retry, retry_redirect, retry_take
 from directory.contacts import authority_contacts
-from referrals.selectors import ReferralPanel, case_referral_panels
+from referrals.selectors import ReferralPanel, case_referral_panels, identity_sharings
 from reports import forms as report_forms
 from reports import journey, services
 from reports.models import Anonymity, Channel
@@ -30,8 +31,15 @@ from reports.services import PriorReport
 from reports.uploads import SealedUpload
 from triage import forms as case_forms
 from triage import retention, selectors, workflow
-from triage.case_actions import report_file_by_phone, uploads_unkept_drop
-from triage.case_content import CaseFile, FileUnavailable, case_open, file_download, file_for_preview
+from triage.case_actions import REVEAL_REASONS, report_file_by_phone, uploads_unkept_drop
+from triage.case_content import (
+    CaseFile,
+    FileUnavailable,
+    case_open,
+    contact_words,
+    file_download,
+    file_for_preview,
+)
 from triage.deadlines import REPORTER_FEEDBACK, TRIAGE, Clock, case_deadlines, is_overdue
 from triage.models import Case
 from triage.notifications import case_emails
@@ -177,6 +185,8 @@ def _case_page(
             "timeline": selectors.case_timeline(case=case, kind=timeline_filter.chosen),
             "timeline_filter": timeline_filter,
             "access_history": selectors.case_access_history(user=user, case=case),
+            "contact_reveals": _contact_reveals(selectors.case_contact_reveals(user=user, case=case)),
+            "identity_sharings": identity_sharings(case),
             "files": opened.files,
             "downloads": _downloads(selectors.case_file_downloads(user=user, case=case), opened.files, referrals),
             "emails": case_emails(case).order_by("id"),
@@ -202,6 +212,19 @@ def _case_page(
         },
         status=status,
     )
+
+
+def _contact_reveals(events: list[Any]) -> list[dict[str, Any]]:
+    """Who showed the reporter's contact details, why, which and when (for supervisors: the events are theirs)."""
+    return [
+        {
+            "who": event.actor.username if event.actor else "",
+            "reason": REVEAL_REASONS.get(str(event.detail.get("reason")), "No reason recorded"),
+            "shown": capfirst(contact_words(list(event.detail.get("shown") or []))) or "Nothing",
+            "at": event.created_at,
+        }
+        for event in events
+    ]
 
 
 def _downloads(events: list[Any], files: list[CaseFile], referrals: list[ReferralPanel]) -> list[dict[str, Any]]:
@@ -516,9 +539,10 @@ PHONE_CHOICE_HINTS: dict[tuple[str, str], dict[str, str]] = {
     ("anonymity", "anonymity"): {
         Anonymity.ANONYMOUS: "Nobody, not even the helpline, will know who the caller is. The helpline cannot "
         "contact them: they check for replies with their reference and access code. Do not write their name.",
-        Anonymity.CONFIDENTIAL: "Only the helpline will know who the caller is. It never tells their employer or "
-        "the local authority without their agreement.",
-        Anonymity.NAMED: "The caller is happy for the helpline to tell the local authority who they are.",
+        Anonymity.CONFIDENTIAL: "Only the helpline will know who the caller is. It does not tell their employer or "
+        "the local authority without their agreement, unless the law requires it.",
+        Anonymity.NAMED: "The helpline may ask the caller whether it can give their name to the local authority or "
+        "the police: each sharing still needs their yes, asked in their messages.",
     },
 }
 # The reporter's choices in the caller's words, where the reporter's say "I".

@@ -57,6 +57,17 @@ TRANSITIONS: dict[str, Transition] = {
     # skips a held case until the hold is released. Its status does not change, open or closed.
     "place_hold": Transition(OPEN | {S.CLOSED}, None, "Put on legal hold", Permission.LEGAL_HOLD),
     "release_hold": Transition(OPEN | {S.CLOSED}, None, "Release the legal hold", Permission.LEGAL_HOLD),
+    # The reporter's identity. Contact details are hidden on the case page: showing them takes a reason (an audit
+    # event). A referral's recipient learns who the reporter is only through a sharing for that referral: the
+    # reporter's consent, asked through the mailbox, or a legal duty two supervisors approve.
+    "reveal_contact": Transition(OPEN | {S.CLOSED}, None, "Show contact details", Permission.REVEAL_CONTACT),
+    "ask_identity_consent": Transition(OPEN, None, "Ask the reporter whether their identity may be shared"),
+    "propose_identity_disclosure": Transition(
+        OPEN | {S.CLOSED}, None, "Propose sharing identity under a legal duty", Permission.IDENTITY_LEGAL_DUTY
+    ),
+    "decide_identity_disclosure": Transition(
+        OPEN | {S.CLOSED}, None, "Approve or refuse sharing identity under a legal duty", Permission.IDENTITY_LEGAL_DUTY
+    ),
     # Not a staff action: the reporter's reply hands a waiting case back to the helpline.
     "reporter_replied": Transition(frozenset({S.AWAITING_REPORTER}), S.IN_TRIAGE, "Take the reporter's reply"),
 }

@@ -57,6 +57,11 @@ EXPECTED: dict[Permission, set[str]] = {
     P.LEGAL_HOLD: {R.SUPERVISOR, R.ADMINISTRATOR},
     P.DESTRUCTION_DUE: {R.SUPERVISOR},
     P.DESTROY_EARLY: {R.SUPERVISOR},
+    # A reporter's contact details: hidden by default, shown to the helpline with a reason; never revealed by a
+    # recipient, a partnership, oversight or an administrator (a recipient sees only a sharing for its referral).
+    P.REVEAL_CONTACT: {R.CALL_HANDLER, R.SUPERVISOR},
+    # Identity shared under a legal duty: proposed by one supervisor, approved by another.
+    P.IDENTITY_LEGAL_DUTY: {R.SUPERVISOR},
 }
 
 

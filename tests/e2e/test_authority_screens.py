@@ -51,9 +51,7 @@ def test_an_officer_filters_searches_and_acts_on_a_referral_with_back_and_refres
         report_route(report_id=submit_report(local_authority=rotherham).report.pk) for _ in range(3)
     )
     for case in (waiting, acknowledged, late):
-        referral_services.case_refer(
-            case=case, summary="Please look into this.", share_identity=False, acting_user=helpline
-        )
+        referral_services.case_refer(case=case, summary="Please look into this.", acting_user=helpline)
     referral_services.referral_acknowledge(referral=referral_of(acknowledged), acting_user=officer)
     Referral.objects.filter(case_id=late.pk).update(ack_due_at=timezone.now() - timedelta(hours=2))
 

@@ -114,7 +114,7 @@ def test_an_authority_asks_the_helpline_asks_the_reporter_replies_and_updates_th
         "Two secondary pupils are collected from school by an unrelated adult man. "
         "Please consider a strategy discussion."
     )
-    referral_services.case_refer(case=case, summary=summary, share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary=summary, acting_user=handler)
 
     # --- the officer signs in, acknowledges, and asks the helpline a question --------------------------
     authority = StaffVisit(new_context().new_page(), base_url=live_server.url)

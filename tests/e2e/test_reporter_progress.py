@@ -23,7 +23,7 @@ def test_a_question_waiting_the_days_to_hear_by_and_the_check_ins_banner(
     handler = staff_user("handler", role=User.Role.CALL_HANDLER)
     submitted = submit_report()
     case = report_route(report_id=submitted.report.pk)
-    referral_services.case_refer(case=case, summary="Missing episodes", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Missing episodes", acting_user=handler)
     case_actions.case_ask_reporter(case=case, body="Did it happen again this week?", acting_user=handler)
 
     page = visit.page

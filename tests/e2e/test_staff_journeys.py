@@ -221,7 +221,7 @@ def test_an_authority_officer_acknowledges_and_records_an_outcome_and_the_report
     case = services.report_route(report_id=submitted.report.pk)
     actions.case_claim(case=case, acting_user=helper)
     summary = "Two girls from a children's home are collected by taxi at night. Please consider a strategy discussion."
-    referral_services.case_refer(case=case, summary=summary, share_identity=False, acting_user=helper)
+    referral_services.case_refer(case=case, summary=summary, acting_user=helper)
 
     # --- the officer ------------------------------------------------------------------------------
     visit = StaffVisit(new_context().new_page(), base_url=live_server.url)
@@ -330,7 +330,7 @@ def test_what_the_authority_recorded_is_shown_in_words_to_the_officer_and_the_he
     helper = staff_user("helper", role=User.Role.CALL_HANDLER)
     case = services.report_route(report_id=submitted.report.pk)
     actions.case_claim(case=case, acting_user=helper)
-    referral_services.case_refer(case=case, summary="Please look into this.", share_identity=False, acting_user=helper)
+    referral_services.case_refer(case=case, summary="Please look into this.", acting_user=helper)
     authority.referral_acknowledge(referral=referral_of(case), acting_user=officer)
     authority.referral_record_action(
         referral=referral_of(case),
@@ -395,7 +395,7 @@ def test_statistics_pattern_alerts_and_administration_pages_pass_axe(
         case = services.report_route(
             report_id=submit_report(local_authority=rotherham, organisation_name="Northside Academy").report.pk
         )
-        referral_services.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=helper)
+        referral_services.case_refer(case=case, summary="Summary.", acting_user=helper)
         if number < 6:
             authority.referral_acknowledge(referral=referral_of(case), acting_user=helper)
     stats_refresh()

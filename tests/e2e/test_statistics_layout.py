@@ -31,7 +31,7 @@ def referrals_acknowledged(code: str, count: int) -> None:
     helper = staff_user(f"helper-{code}", role=User.Role.CALL_HANDLER)
     for _ in range(count):
         case = intake.report_route(report_id=submit_report(local_authority=local_authority).report.pk)
-        referral_services.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=helper)
+        referral_services.case_refer(case=case, summary="Summary.", acting_user=helper)
     Referral.objects.filter(authority=local_authority).update(acknowledged_at=F("ack_due_at"))
 
 

@@ -47,7 +47,7 @@ def referrals(code: str, count: int, *, late: bool = False) -> list[Case]:
     cases = []
     for _ in range(count):
         case = intake.report_route(report_id=submit_report(local_authority=local_authority).report.pk)
-        referral_services.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=helper)
+        referral_services.case_refer(case=case, summary="Summary.", acting_user=helper)
         cases.append(case)
     shift = F("ack_due_at") + timedelta(hours=1) if late else F("ack_due_at")
     Referral.objects.filter(case__in=[c.pk for c in cases]).update(acknowledged_at=shift)

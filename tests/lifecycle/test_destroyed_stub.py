@@ -55,7 +55,7 @@ def destroyed() -> dict[str, Any]:
     submitted: SubmittedReport = submit_report(local_authority=authority(ROTHERHAM))
     case = report_route(report_id=submitted.report.pk)
     file = attachment_make(case, b"\x89PNG\r\n\x1a\n" + b"0" * 64, name="photo.png", content_type="image/png")
-    referral_services.case_refer(case=case, summary=REFERRAL_SUMMARY, share_identity=False, acting_user=supervisor)
+    referral_services.case_refer(case=case, summary=REFERRAL_SUMMARY, acting_user=supervisor)
     referral = referral_of(case)
     referral_services.referral_ask_helpline(referral=referral, question=QUESTION, acting_user=officer)
     case_add_note(case=Case.objects.get(pk=case.pk), body=NOTE, acting_user=supervisor)

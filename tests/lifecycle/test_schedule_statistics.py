@@ -58,9 +58,7 @@ def test_the_figures_are_the_same_before_and_after_the_cases_are_destroyed() -> 
         case = routed_case(local_authority=authority(code), organisation_name="Brightwater Residential Care Ltd")
         facts_record(case, supervisor, group_based="yes", suspects=3)
         if code == ROTHERHAM:
-            referral_services.case_refer(
-                case=case, summary="Please look.", share_identity=False, acting_user=supervisor
-            )
+            referral_services.case_refer(case=case, summary="Please look.", acting_user=supervisor)
             referral = referral_of(case)
             referral_services.referral_acknowledge(referral=referral, acting_user=officer)
             referral_services.referral_record_outcome(

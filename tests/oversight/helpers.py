@@ -48,9 +48,7 @@ def new_case(code: str = ROTHERHAM, **overrides: Any) -> Case:
 
 def referred_case(code: str = ROTHERHAM, **overrides: Any) -> Case:
     case = new_case(code, **overrides)
-    referral_services.case_refer(
-        case=case, summary=f"{CANARY} referral summary", share_identity=False, acting_user=helpline_supervisor()
-    )
+    referral_services.case_refer(case=case, summary=f"{CANARY} referral summary", acting_user=helpline_supervisor())
     case.refresh_from_db()
     return case
 

@@ -303,7 +303,7 @@ def test_the_csv_export_applies_exactly_the_suppression_on_the_page() -> None:
     for authority_, n in ((rotherham, 7), (sheffield, 2)):
         for _ in range(n):
             case = report_route(report_id=submit_report(local_authority=authority_).report.pk)
-            referral_services.case_refer(case=case, summary="s", share_identity=False, acting_user=supervisor)
+            referral_services.case_refer(case=case, summary="s", acting_user=supervisor)
             acknowledged.append(case.pk)
     Referral.objects.filter(case__in=acknowledged).update(acknowledged_at=timezone.now())
     selectors.stats_refresh()

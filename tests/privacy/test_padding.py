@@ -99,7 +99,7 @@ class World:
 
     def referred(self) -> Case:
         case = self.routed()
-        referral_services.case_refer(case=case, summary="Summary.", share_identity=False, acting_user=self.handler)
+        referral_services.case_refer(case=case, summary="Summary.", acting_user=self.handler)
         return Case.objects.get(pk=case.pk)
 
     def acknowledged(self) -> Case:
@@ -156,10 +156,39 @@ def legal_hold_reason(world: World, text: str) -> int:
     return stored_length(LegalHold, "reason", hold.pk)
 
 
-def referral_summary(world: World, text: str) -> int:
-    referral = referral_services.case_refer(
-        case=world.routed(), summary=text, share_identity=False, acting_user=world.handler
+def identity_legal_reference(world: World, text: str) -> int:
+    from referrals import identity
+    from referrals.models import IdentitySharing
+
+    submitted = submit_report(
+        local_authority=authority_by_code(ROTHERHAM),
+        anonymity=Anonymity.NAMED,
+        contact=Contact(name="Sam", email="sam@example.com"),
     )
+    case = report_route(report_id=submitted.report.pk)
+    referral = referral_services.case_refer(case=case, summary="Summary.", acting_user=world.handler)
+    sharing = identity.identity_propose(
+        case=case,
+        referral_id=referral.pk,
+        covers=["name"],
+        basis="court_order",
+        legal_reference=text,
+        acting_user=staff_user("padding-supervisor", role=User.Role.SUPERVISOR),
+    )
+    return stored_length(IdentitySharing, "legal_reference", sharing.pk)
+
+
+def late_contact_details(world: World, text: str) -> int:
+    from reports.identity import report_add_contact
+
+    submitted = submit_report()
+    report, key = report_unlock(reference=submitted.report.reference, access_code=submitted.access_code, client="c")
+    report_add_contact(report=report, data_key=key, name=text, email="sam@example.com")
+    return stored_length(Report, "content", report.pk)
+
+
+def referral_summary(world: World, text: str) -> int:
+    referral = referral_services.case_refer(case=world.routed(), summary=text, acting_user=world.handler)
     return stored_length(Referral, "summary", referral.pk)
 
 
@@ -241,12 +270,14 @@ WRITERS: dict[str, dict[str, Callable[[World, str], int]]] = {
         "report details": report_details,
         "contact details": report_contact_details,
         "retaliation check-in": retaliation_details,
+        "contact details given later on /check": late_contact_details,
     },
     "reports.Message.body": {"reporter's message": message_from_reporter, "helpline's message": message_from_helpline},
     "reports.Draft.ciphertext": {"answers between question pages": draft_answers},
     "reports.Attachment.meta": {"a file's name": file_name},
     "triage.CaseNote.body": {"internal note": case_note},
     "triage.LegalHold.reason": {"legal hold's reason": legal_hold_reason},
+    "referrals.IdentitySharing.legal_reference": {"legal duty's reference": identity_legal_reference},
     "referrals.Referral.summary": {"referral summary": referral_summary},
     "referrals.AuthorityAction.note": {
         "authority's note": authority_note,
@@ -336,8 +367,9 @@ def test_the_re_pad_command_covers_every_column_the_workers_can_open() -> None:
     # The draft and the refused form are sealed with a key only the browser holds: padded when they are
     # sealed again, and gone within half an hour.
     browser_keyed = {"reports.Draft.ciphertext", SESSION_FORM_RETRY}
-    # A file's details were padded from the first row ever written: there are no old rows to re-pad.
-    born_padded = {"reports.Attachment.meta"}
+    # A file's details, and a legal duty's reference (issue 27), were padded from the first row ever written:
+    # there are no old rows to re-pad.
+    born_padded = {"reports.Attachment.meta", "referrals.IdentitySharing.legal_reference"}
     assert set(REPADDED_COLUMNS) == set(WRITERS) - browser_keyed - born_padded
     for name, column in REPADDED_COLUMNS.items():
         model = column.model()
@@ -456,9 +488,7 @@ def old_rows_in_every_column(handler: User, officer: User) -> list[OldRow]:
         rows.append(unpad_in_place(Message, "body", message.pk, key))
         note = case_actions.case_add_note(case=case, body=f"{CANARY}note {n}", acting_user=handler)
         rows.append(unpad_in_place(CaseNote, "body", note.pk, key))
-        referral = referral_services.case_refer(
-            case=case, summary=f"{CANARY}summary {n}", share_identity=False, acting_user=handler
-        )
+        referral = referral_services.case_refer(case=case, summary=f"{CANARY}summary {n}", acting_user=handler)
         rows.append(unpad_in_place(Referral, "summary", referral.pk, key))
         case = Case.objects.get(pk=case.pk)
         referral_services.referral_acknowledge(referral=referral_of(case), acting_user=officer)
@@ -648,7 +678,7 @@ def test_a_batch_queued_before_referrals_moved_out_of_triage_still_re_pads_its_r
 
     supervisor = staff_user("repad-supervisor", role=User.Role.SUPERVISOR)
     case = report_route(report_id=submit_report(local_authority=authority_by_code(ROTHERHAM)).report.pk)
-    referral_services.case_refer(case=case, summary="Please look.", share_identity=False, acting_user=supervisor)
+    referral_services.case_refer(case=case, summary="Please look.", acting_user=supervisor)
     referral = referral_of(case)
     old = unpad_in_place(Referral, "summary", referral.pk, case_data_key(case))
 

@@ -229,7 +229,6 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
         referral_services.case_refer(
             case=cases[Case.Priority.URGENT],
             summary="Child seen at a flat; manager did not act.",
-            share_identity=False,
             acting_user=supervisor,
         )
         case_actions.case_close(
@@ -260,3 +259,66 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
     dump = pg_dump_text(column_names=True)
     assert [trace for trace in MAILBOX_TRACES if trace in dump] == [], "when the reporter read, or was nudged"
     assert UNREAD_NUDGE in dump, "control: the nudge is on the timeline"
+
+
+# Issue 27: what a reporter does about their identity on /check keeps the day only.
+IDENTITY_SENT_MOMENT = datetime(2026, 12, 2, 9, 0, 0, tzinfo=LONDON)
+IDENTITY_STAFF_MOMENT = datetime(2026, 12, 3, 10, 5, 11, tzinfo=LONDON)
+IDENTITY_MOMENT = datetime(2026, 12, 4, 13, 37, 42, 123456, tzinfo=LONDON)
+
+
+def test_answering_withdrawing_and_giving_ones_name_on_check_keep_the_day_only() -> None:
+    """A named reporter answers the helpline's questions (yes for Rotherham, yes then withdrawn for Sheffield);
+    an anonymous reporter gives the helpline their name. Every row and audit event they cause holds the day."""
+    from referrals import identity
+    from tests.factories import SHEFFIELD, authority, valid_api_report
+
+    with time_machine.travel(IDENTITY_SENT_MOMENT, tick=False):
+        api = Client(REMOTE_ADDR="192.0.2.20")
+        named = api.post(
+            "/api/v1/reports",
+            valid_api_report(anonymity="named", contact={"name": "Sam", "email": "", "phone": "07700 900982"}),
+            content_type="application/json",
+        ).json()
+        anonymous = api_report(api)
+        run_outbox()
+    handler = staff_user("identity-handler", role=User.Role.CALL_HANDLER, email="handler@helpline.test")
+    with time_machine.travel(IDENTITY_STAFF_MOMENT, tick=False):
+        case = Case.objects.get(report__reference=named["reference"])
+        rotherham = referral_services.case_refer(case=case, summary="For Rotherham.", acting_user=handler)
+        sheffield = referral_services.case_refer(
+            case=case, summary="For Sheffield.", recipient=authority(SHEFFIELD), acting_user=handler
+        )
+        asked = [
+            identity.identity_ask_consent(case=case, referral_id=r.pk, covers=["name", "phone"], acting_user=handler)
+            for r in (rotherham, sheffield)
+        ]
+        run_outbox()
+    with time_machine.travel(IDENTITY_MOMENT, tick=False):
+        reporter = Client(REMOTE_ADDR="192.0.2.21")
+        assert (
+            reporter.post("/check", {"reference": named["reference"], "access_code": named["access_code"]}).status_code
+            == 302
+        )
+        for sharing in asked:
+            answered = reporter.post("/check/concern/identity/answer", {"sharing": str(sharing.pk), "answer": "yes"})
+            assert answered.status_code == 302
+        assert reporter.post("/check/concern/identity/withdraw", {"sharing": str(asked[1].pk)}).status_code == 302
+        other = Client(REMOTE_ADDR="192.0.2.22")
+        assert (
+            other.post(
+                "/check", {"reference": anonymous["reference"], "access_code": anonymous["access_code"]}
+            ).status_code
+            == 302
+        )
+        gave = other.post("/check/concern/contact", {"name": "Alex", "email": "alex@private.example", "phone": ""})
+        assert gave.status_code == 302
+        run_outbox()
+    # Control: they did it.
+    statuses = sorted(case.referrals.values_list("identity_sharings__status", flat=True))
+    assert statuses == ["agreed", "withdrawn"]
+    assert Report.objects.filter(reference=anonymous["reference"], contact_given_on__isnull=False).exists()
+    dump = pg_dump_text(column_names=True)
+    assert not any(trace in dump for trace in ("13:37", "37:42", ".123456")), traces_in(dump)
+    # Control: the staff moment is kept, so a dump that printed no times could not pass.
+    assert "10:05:11" in dump

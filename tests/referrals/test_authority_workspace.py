@@ -19,11 +19,13 @@ from directory.lookup import authority_by_code
 from directory.models import LocalAuthority
 from notify import services as notify_services
 from notify.models import Notification
+from referrals import identity
 from referrals import services as referral_services
 from referrals.models import AuthorityAction
 from reports.models import Anonymity
 from reports.services import Contact
 from tests.factories import (
+    identity_consented,
     partnership_of_region,
     referral_make,
     referral_of,
@@ -73,7 +75,9 @@ def new_case(**overrides: Any) -> Case:
 
 def referred(referrer: User, *, share_identity: bool = False, **overrides: Any) -> Case:
     case = new_case(**overrides)
-    referral_services.case_refer(case=case, summary=SUMMARY, share_identity=share_identity, acting_user=referrer)
+    referral = referral_services.case_refer(case=case, summary=SUMMARY, acting_user=referrer)
+    if share_identity:
+        identity_consented(referral, ("name",))
     case.refresh_from_db()
     return case
 
@@ -211,29 +215,24 @@ def test_a_named_reporters_name_appears_only_when_they_consented_to_share_it(
     officer_client: Client, supervisor: User
 ) -> None:
     shared = referred(supervisor, share_identity=True, **named())
-    withheld = referred(supervisor, share_identity=False, **named())
+    withheld = referred(supervisor, **named())
 
     shared_body = text(officer_client.get(f"/staff/referrals/{shared.case_number}", follow=True))
     withheld_body = text(officer_client.get(f"/staff/referrals/{withheld.case_number}", follow=True))
 
     assert REPORTER_NAME in shared_body
-    assert "named, with consent" in shared_body
+    assert "Shared with their consent, for this referral only" in shared_body
     assert_nothing_of_the_reporter(shared_body, shared)  # the name only: never the email or phone
     assert REPORTER_NAME not in withheld_body
     assert_nothing_of_the_reporter(withheld_body, withheld)
 
 
-def test_only_a_named_reporters_identity_can_be_shared(supervisor: User) -> None:
-    for anonymity, contact in [
-        (Anonymity.CONFIDENTIAL, Contact(name=REPORTER_NAME, email=REPORTER_EMAIL)),
-        (Anonymity.ANONYMOUS, Contact()),
-    ]:
-        case = new_case(anonymity=anonymity, contact=contact)
-        with pytest.raises(ActionNotAllowed):
-            referral_services.case_refer(case=case, summary=SUMMARY, share_identity=True, acting_user=supervisor)
-        case.refresh_from_db()
-        assert case.status != Case.Status.REFERRED
-        assert not case.referrals.exists()
+def test_an_anonymous_reporters_identity_cannot_be_asked_for(supervisor: User) -> None:
+    case = new_case(anonymity=Anonymity.ANONYMOUS, contact=Contact())
+    referral = referral_services.case_refer(case=case, summary=SUMMARY, acting_user=supervisor)
+    with pytest.raises(ActionNotAllowed, match="has not given the helpline their name"):
+        identity.identity_ask_consent(case=case, referral_id=referral.pk, covers=["name"], acting_user=supervisor)
+    assert not referral.identity_sharings.exists()
 
 
 def test_the_referral_email_to_the_authority_names_the_case_number_and_never_the_reference(
@@ -472,7 +471,7 @@ def test_a_case_about_rotherham_cannot_be_referred_to_rotherham(supervisor: User
     Case.objects.filter(pk=about_us.pk).update(authority=rotherham)
     about_us.refresh_from_db()
     with pytest.raises(ActionNotAllowed):
-        referral_services.case_refer(case=about_us, summary=SUMMARY, share_identity=False, acting_user=supervisor)
+        referral_services.case_refer(case=about_us, summary=SUMMARY, acting_user=supervisor)
     assert not about_us.referrals.exists()
 
 

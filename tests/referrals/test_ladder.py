@@ -68,9 +68,7 @@ def people() -> dict[str, User]:
 def refer_at(moment: datetime, referrer: User) -> Case:
     with time_machine.travel(moment, tick=False):
         case = report_route(report_id=submit_report().report.pk)
-        referral_services.case_refer(
-            case=case, summary="Summary for the authority", share_identity=False, acting_user=referrer
-        )
+        referral_services.case_refer(case=case, summary="Summary for the authority", acting_user=referrer)
     case.refresh_from_db()
     return case
 

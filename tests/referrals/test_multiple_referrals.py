@@ -49,11 +49,10 @@ def text(response: Any) -> str:
 def placed(handler: User) -> tuple[Case, Referral, Referral]:
     """A Rotherham case referred to Rotherham, then to Sheffield, each with its own summary."""
     case = report_route(report_id=submit_report(local_authority=authority_by_code(ROTHERHAM)).report.pk)
-    first = referral_services.case_refer(case=case, summary=FOR_ROTHERHAM, share_identity=False, acting_user=handler)
+    first = referral_services.case_refer(case=case, summary=FOR_ROTHERHAM, acting_user=handler)
     second = referral_services.case_refer(
         case=case,
         summary=FOR_SHEFFIELD,
-        share_identity=False,
         recipient=authority_by_code(SHEFFIELD),
         acting_user=handler,
     )
@@ -99,7 +98,6 @@ def test_an_authority_is_not_referred_the_same_case_twice_while_its_referral_is_
         referral_services.case_refer(
             case=case,
             summary="again",
-            share_identity=False,
             recipient=authority_by_code(SHEFFIELD),
             acting_user=handler,
         )
@@ -258,14 +256,14 @@ def test_the_helpline_refers_to_a_second_authority_through_the_api_and_the_case_
 
 def test_a_reopened_case_is_referred_again_with_new_clocks(handler: User) -> None:
     case = report_route(report_id=submit_report(local_authority=authority_by_code(ROTHERHAM)).report.pk)
-    first = referral_services.case_refer(case=case, summary=FOR_ROTHERHAM, share_identity=False, acting_user=handler)
+    first = referral_services.case_refer(case=case, summary=FOR_ROTHERHAM, acting_user=handler)
     case_actions.case_close(case=case, outcome="no_further_action", feedback="Thank you.", acting_user=handler)
     first.refresh_from_db()
     assert first.status == Referral.Status.WITHDRAWN and first.withdrawn_at is not None
     supervisor = staff_user("supervisor-re", role=User.Role.SUPERVISOR)
     case_actions.case_reopen(case=case, reason="New information.", acting_user=supervisor)
     case.refresh_from_db()
-    second = referral_services.case_refer(case=case, summary="Again", share_identity=False, acting_user=handler)
+    second = referral_services.case_refer(case=case, summary="Again", acting_user=handler)
     case.refresh_from_db()
     assert case.status == Case.Status.REFERRED
     assert second.pk != first.pk and second.status == Referral.Status.AWAITING_ACKNOWLEDGEMENT
@@ -283,7 +281,5 @@ def test_a_concern_about_a_council_is_never_referred_to_that_council(handler: Us
     case = report_route(report_id=submit_report(local_authority=rotherham, about_authority=rotherham).report.pk)
     assert case.conflict_authority_id == rotherham.pk
     with pytest.raises(ActionNotAllowed, match="concern is about Rotherham"):
-        referral_services.case_refer(
-            case=case, summary="x", share_identity=False, recipient=rotherham, acting_user=handler
-        )
+        referral_services.case_refer(case=case, summary="x", recipient=rotherham, acting_user=handler)
     assert not case.referrals.exists()

@@ -343,7 +343,7 @@ def plain_text(page: str) -> str:
 def test_sending_for_review_withdraws_the_authorities_referrals_and_closing_withdraws_the_review() -> None:
     supervisor = staff_user("supervisor", role=User.Role.SUPERVISOR)
     case = routed_case(local_authority=authority(ROTHERHAM))
-    to_rotherham = services.case_refer(case=case, summary="Please look.", share_identity=False, acting_user=supervisor)
+    to_rotherham = services.case_refer(case=case, summary="Please look.", acting_user=supervisor)
     review = services.case_send_for_review(case=case, reason=REASON, acting_user=supervisor)
     to_rotherham.refresh_from_db()
     review.refresh_from_db()

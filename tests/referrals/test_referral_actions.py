@@ -52,7 +52,6 @@ def case() -> Case:
     referral_services.case_refer(
         case=referred,
         summary="Please look into this.",
-        share_identity=False,
         acting_user=staff_user("prg-referrer", role=User.Role.SUPERVISOR),
     )
     referred.refresh_from_db()
@@ -118,7 +117,7 @@ def test_an_unknown_action_redirects_to_the_page_with_a_404(client: Client, case
 def test_a_failure_kept_for_one_referral_is_not_shown_on_another(client: Client, case: Case, officer: User) -> None:
     other = report_route(report_id=submit_report(local_authority=authority_by_code(ROTHERHAM)).report.pk)
     referral_services.case_refer(
-        case=other, summary="Another.", share_identity=False, acting_user=staff_user("prg-referrer", role="supervisor")
+        case=other, summary="Another.", acting_user=staff_user("prg-referrer", role="supervisor")
     )
     client.post(f"{page_of(case)}/ask_helpline", {"ask_helpline-note": ""})
     assert client.get(page_of(other)).status_code == 200
@@ -164,7 +163,7 @@ def test_the_helpline_is_asked_for_feedback_only_once_every_authority_has_an_out
     case = report_route(report_id=submit_report().report.pk)
     referrals = [
         referral_services.case_refer(
-            case=case, summary="Placed out of area.", share_identity=False, acting_user=supervisor, recipient=council
+            case=case, summary="Placed out of area.", acting_user=supervisor, recipient=council
         )
         for council in (authority_by_code("E08000039"), authority_by_code("E08000018"))
     ]

@@ -68,9 +68,7 @@ def client(officer: User) -> Client:
 
 def refer(helpline: User, code: str = ROTHERHAM) -> Case:
     case = report_route(report_id=submit_report(local_authority=authority(code)).report.pk)
-    referral_services.case_refer(
-        case=case, summary="Please look into this.", share_identity=False, acting_user=helpline
-    )
+    referral_services.case_refer(case=case, summary="Please look into this.", acting_user=helpline)
     case.refresh_from_db()
     return case
 

@@ -18,7 +18,7 @@ from directory.models import LocalAuthority
 from referrals import services as referral_services
 from reports.models import Anonymity
 from reports.services import Contact
-from tests.factories import referral_of, sign_in, staff_with_mfa, submit_report
+from tests.factories import identity_consented, referral_of, sign_in, staff_with_mfa, submit_report
 from triage import case_actions as actions
 from triage.case_content import case_data_key
 from triage.intake import report_route
@@ -111,7 +111,7 @@ def test_a_referral_that_reaches_nobody_says_so_and_leaves_an_audited_follow_up(
 
 def test_the_service_leaves_a_follow_up_even_when_called_without_the_form(handler: User) -> None:
     case = routed(SHEFFIELD)
-    referral_services.case_refer(case=case, summary="Please look.", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Please look.", acting_user=handler)
     assert AuditEvent.objects.get(kind="referral_follow_up").detail["how"] == "not_chosen"
 
 
@@ -131,9 +131,7 @@ def test_a_referral_to_an_authority_with_an_inbox_says_exactly_what_was_queued(c
 
 def test_an_update_to_an_authority_no_email_reaches_does_not_claim_an_email(client: Client, handler: User) -> None:
     case = routed(SHEFFIELD)
-    referral_services.case_refer(
-        case=case, summary="Please look.", share_identity=False, acting_user=handler, how_told="phone"
-    )
+    referral_services.case_refer(case=case, summary="Please look.", acting_user=handler, how_told="phone")
     response = client.post(
         f"/staff/cases/{case.case_number}/update_authority", {"update_authority-summary": "More."}, follow=True
     )
@@ -152,16 +150,14 @@ def test_refer_is_not_offered_for_a_concern_about_the_cases_own_council(client: 
     assert 'data-testid="submit-refer"' not in page
 
 
-def test_the_consent_boxes_are_offered_only_for_a_named_reporter(client: Client) -> None:
-    confidential = routed(
-        ROTHERHAM, anonymity=Anonymity.CONFIDENTIAL, contact=Contact(name="Sam", email="sam@private.example")
-    )
-    page = text(client.get(f"/staff/cases/{confidential.case_number}"))
-    assert "has agreed that their identity may be shared" not in page
+def test_the_refer_form_never_offers_to_share_the_reporters_identity(client: Client) -> None:
+    """Issue 27: consent is asked of the reporter per referral, afterwards, never ticked by the helpline."""
     named = routed(ROTHERHAM, anonymity=Anonymity.NAMED, contact=Contact(name="Sam", email="sam@private.example"))
     page = text(client.get(f"/staff/cases/{named.case_number}"))
-    assert "has agreed that their identity may be shared" in page
-    assert "Which of their contact details did they agree to share?" in page
+    assert 'data-testid="submit-refer"' in page  # control: the refer form is there
+    assert "has agreed that their identity may be shared" not in page
+    assert "Which of their contact details did they agree to share?" not in page
+    assert 'name="refer-share_identity"' not in page
 
 
 def test_name_the_organisation_is_offered_only_when_one_was_given(client: Client) -> None:
@@ -176,9 +172,7 @@ def test_a_full_postcode_or_a_district_in_another_area_is_refused(client: Client
     response = refer(client, case, postcode_district="S1 2HH", how_told="phone", how_told_note="Call")
     assert response.status_code == 400 and "Enter a postcode district only" in text(response)
     with pytest.raises(actions.workflow.ActionNotAllowed, match="not in Sheffield"):
-        referral_services.case_refer(
-            case=case, summary="s", share_identity=False, acting_user=handler, postcode_district="LS1"
-        )
+        referral_services.case_refer(case=case, summary="s", acting_user=handler, postcode_district="LS1")
 
 
 # --- point 12: what the authority's referral page shows ----------------------------------------------
@@ -215,16 +209,16 @@ def test_the_referral_page_has_where_risk_organisation_phone_and_consented_conta
         case,
         postcode_district="s1",
         share_organisation="on",
-        share_identity="on",
-        shared_contact="email",
     )
     assert response.status_code == 200, text(response)[:500]
+    # Issue 27: the reporter's identity is shared afterwards, for this referral, with their consent.
+    identity_consented(referral_of(case), ("name", "email"))
     page = officer_page(officer, case)
     assert "S1, Sheffield, Yorkshire and The Humber" in page
     assert 'data-testid="referral-immediate-risk"><strong class="govuk-tag govuk-tag--red">Yes' in page
     assert "Northside Children&#x27;s Home" in page
     assert "0808 157 0192" in page
-    assert "Sam Jones (named, with consent)" in page
+    assert "Sam Jones" in page and "Shared with their consent, for this referral only" in page
     assert "sam@private.example" in page
     assert "07700 900982" not in page  # their consent for this referral covers the email only
     assert AuditEvent.objects.filter(kind="content_viewed", actor=officer, detail__view="referral").exists()
@@ -232,9 +226,7 @@ def test_the_referral_page_has_where_risk_organisation_phone_and_consented_conta
 
 def test_the_referral_page_shows_nothing_the_helpline_did_not_pass_on(officer: User, handler: User) -> None:
     case = routed(SHEFFIELD, anonymity=Anonymity.NAMED, contact=Contact(name="Sam Jones", email="sam@private.example"))
-    referral_services.case_refer(
-        case=case, summary="Please look.", share_identity=False, acting_user=handler, how_told="phone"
-    )
+    referral_services.case_refer(case=case, summary="Please look.", acting_user=handler, how_told="phone")
     page = officer_page(officer, case)
     assert "Sam Jones" not in page and "sam@private.example" not in page
     assert "Northside" not in page
@@ -244,9 +236,7 @@ def test_the_referral_page_shows_nothing_the_helpline_did_not_pass_on(officer: U
 
 def test_record_the_outcome_is_not_offered_once_recorded(officer: User, handler: User) -> None:
     case = routed(SHEFFIELD)
-    referral_services.case_refer(
-        case=case, summary="Please look.", share_identity=False, acting_user=handler, how_told="phone"
-    )
+    referral_services.case_refer(case=case, summary="Please look.", acting_user=handler, how_told="phone")
     referral_services.referral_acknowledge(referral=referral_of(case), acting_user=officer)
     assert "Record the outcome" in officer_page(officer, case)
     referral_services.referral_record_outcome(
@@ -262,9 +252,7 @@ def test_record_the_outcome_is_not_offered_once_recorded(officer: User, handler:
 
 def test_a_met_clock_says_when_it_was_done(client: Client, officer: User, handler: User) -> None:
     case = routed(SHEFFIELD)
-    referral_services.case_refer(
-        case=case, summary="Please look.", share_identity=False, acting_user=handler, how_told="phone"
-    )
+    referral_services.case_refer(case=case, summary="Please look.", acting_user=handler, how_told="phone")
     referral_services.referral_acknowledge(referral=referral_of(case), acting_user=officer)
     case.refresh_from_db()
     page = text(client.get(f"/staff/cases/{case.case_number}"))

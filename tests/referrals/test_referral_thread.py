@@ -59,9 +59,7 @@ def people() -> dict[str, User]:
 def referred(people: dict[str, User]) -> tuple[Case, str]:
     submitted = submit_report(local_authority=authority_by_code(ROTHERHAM))
     case = report_route(report_id=submitted.report.pk)
-    referral_services.case_refer(
-        case=case, summary="A girl goes missing from a home.", share_identity=False, acting_user=people["handler"]
-    )
+    referral_services.case_refer(case=case, summary="A girl goes missing from a home.", acting_user=people["handler"])
     case.refresh_from_db()
     return case, submitted.access_code
 

@@ -103,7 +103,6 @@ def shared_referral(supervisor: User, *names: str) -> tuple[Referral, dict[str, 
     referral = services.case_refer(
         case=case,
         summary="Please look into this.",
-        share_identity=False,
         attachments=[str(files[name].public_id) for name in names],
         acting_user=supervisor,
     )
@@ -169,7 +168,6 @@ def test_a_file_being_checked_blocked_or_not_cleaned_can_never_be_shared(
         services.case_refer(
             case=case,
             summary="Please look.",
-            share_identity=False,
             attachments=[str(files[name].public_id)],
             acting_user=supervisor,
         )
@@ -184,9 +182,7 @@ def test_another_cases_file_cannot_be_shared(supervisor: User, officer: User) ->
     assert response.status_code == 409 and "Choose files of this case" in text(response)
     assert not Referral.objects.exists()
     with pytest.raises(ActionNotAllowed, match="Choose files of this case"):
-        services.case_refer(
-            case=case, summary="x", share_identity=False, attachments=[str(theirs.public_id)], acting_user=supervisor
-        )
+        services.case_refer(case=case, summary="x", attachments=[str(theirs.public_id)], acting_user=supervisor)
 
 
 def test_the_api_refers_with_the_files_it_names(supervisor: User, officer: User) -> None:

@@ -62,7 +62,7 @@ def rotherham_case() -> Case:
 
 def refer(case: Case, handler: User, code: str = ROTHERHAM, summary: str = "Please look.") -> Referral:
     return referral_services.case_refer(
-        case=case, summary=summary, share_identity=False, recipient=authority_by_code(code), acting_user=handler
+        case=case, summary=summary, recipient=authority_by_code(code), acting_user=handler
     )
 
 

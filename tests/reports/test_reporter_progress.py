@@ -52,7 +52,7 @@ def supervisor() -> User:
 def referred(handler: User) -> tuple[Case, SubmittedReport]:
     submitted = submit_report()
     case = report_route(report_id=submitted.report.pk)
-    referral_services.case_refer(case=case, summary="Missing episodes", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Missing episodes", acting_user=handler)
     case.refresh_from_db()
     return case, submitted
 
@@ -100,7 +100,7 @@ def test_the_days_by_which_the_reporter_will_hear_are_on_their_page(open_concern
     )
     assert "The local authority must tell the helpline" not in shown, "not referred yet"
 
-    referral_services.case_refer(case=case, summary="Missing episodes", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Missing episodes", acting_user=handler)
     case.refresh_from_db()
     shown = page(reporter)
     assert f"what it has done by {day(referral_of(case).outcome_due_at)}." in shown

@@ -20,12 +20,14 @@ from directory.models import LocalAuthority, NationalBody
 from notify.models import Notification
 from outbox.models import OutboxMessage
 from outbox.services import outbox_process
+from referrals import identity
 from referrals import services as referral_services
 from referrals.deadlines import clocks_start
 from referrals.models import AuthorityAction, Referral
+from reports.identity import report_add_contact
 from reports.models import Anonymity, Message
 from reports.services import Contact, report_read, report_unlock
-from tests.factories import attachment_make, facts_record, referral_of, staff_user, submit_report
+from tests.factories import attachment_make, facts_record, referral_make, referral_of, staff_user, submit_report
 from triage import case_actions as actions
 from triage import case_content, deadlines, staff_actions, workflow
 from triage.events import case_events
@@ -170,7 +172,7 @@ RUNNERS: dict[str, Runner] = {
     ),
     "add_note": lambda case, user: actions.case_add_note(case=case, body=f"{CANARY} note", acting_user=user),
     "refer": lambda case, user: referral_services.case_refer(
-        case=case, summary=f"{CANARY} summary for the LA", share_identity=False, acting_user=user
+        case=case, summary=f"{CANARY} summary for the LA", acting_user=user
     ),
     "escalate_national_review": lambda case, user: actions.case_escalate(
         case=case, route="national_review", reason=f"{CANARY} reason", acting_user=user
@@ -224,9 +226,55 @@ RUNNERS: dict[str, Runner] = {
         ),
         actions.case_hold_release(case=case, acting_user=_as_role(user, User.Role.SUPERVISOR)),
     ),
+    # Issue 27: the reporter's identity (a reporter who gave the helpline their details, a referral to share with).
+    "reveal_contact": lambda case, user: (
+        _identity_ready(case),
+        actions.case_reveal_contact(case=case, reason="contact_reporter", acting_user=user),
+    ),
+    "ask_identity_consent": lambda case, user: identity.identity_ask_consent(
+        case=case, referral_id=_identity_ready(case).pk, covers=["name"], acting_user=user
+    ),
+    "propose_identity_disclosure": lambda case, user: identity.identity_propose(
+        case=case,
+        referral_id=_identity_ready(case).pk,
+        covers=["name", "phone"],
+        basis="court_order",
+        legal_reference=f"{CANARY} order",
+        acting_user=_as_role(user, User.Role.SUPERVISOR),
+    ),
+    "decide_identity_disclosure": lambda case, user: identity.identity_decide(
+        case=case,
+        proposal_id=identity.identity_propose(
+            case=case,
+            referral_id=_identity_ready(case).pk,
+            covers=["name"],
+            basis="immediate_risk",
+            legal_reference=f"{CANARY} strategy discussion",
+            acting_user=staff_user("proposing-supervisor", role=User.Role.SUPERVISOR),
+        ).pk,
+        approve=True,
+        acting_user=_as_role(user, User.Role.SUPERVISOR),
+    ),
 }
 # The event each action records, where it is not the action's own name (legal hold's are triage.retention's).
-EVENT_OF = {"place_hold": "legal_hold_placed", "release_hold": "legal_hold_released"}
+EVENT_OF = {
+    "place_hold": "legal_hold_placed",
+    "release_hold": "legal_hold_released",
+    "reveal_contact": "contact_revealed",
+}
+
+
+def _identity_ready(case: Case) -> Referral:
+    """The reporter gave the helpline their details (from /check), and the case has a referral to share them
+    with; its status is kept as it was."""
+    status = case.status
+    report_add_contact(
+        report=case.report, data_key=case_content.case_data_key(case), name=f"{CANARY} Name", phone="07700 900982"
+    )
+    referral = referral_make(case)
+    Case.objects.filter(pk=case.pk).update(status=status)
+    case.refresh_from_db()
+    return referral
 
 
 def test_every_workflow_action_has_a_runner_in_this_matrix() -> None:
@@ -275,6 +323,11 @@ LEAVES_IN: dict[str, tuple[str | None, ...]] = {
     # Legal hold leaves the status as it is, open or closed.
     "place_hold":               (NEW,      TRIAGE,   WAITING,  REFERRED, REVIEW,   CLOSED),
     "release_hold":             (NEW,      TRIAGE,   WAITING,  REFERRED, REVIEW,   CLOSED),
+    # The reporter's identity: shown with a reason, or shared per referral, and never a change of status.
+    "reveal_contact":           (NEW,      TRIAGE,   WAITING,  REFERRED, REVIEW,   CLOSED),
+    "ask_identity_consent":     (NEW,      TRIAGE,   WAITING,  REFERRED, REVIEW,   REFUSED),
+    "propose_identity_disclosure": (NEW,   TRIAGE,   WAITING,  REFERRED, REVIEW,   CLOSED),
+    "decide_identity_disclosure": (NEW,    TRIAGE,   WAITING,  REFERRED, REVIEW,   CLOSED),
 }
 # fmt: on
 
@@ -323,6 +376,10 @@ def test_each_action_in_each_status_is_taken_or_refused_as_the_matrix_says(
             "delete_attachment",
             "place_hold",
             "release_hold",
+            # A court order may come after closure; contact details may be needed to tell the reporter.
+            "reveal_contact",
+            "propose_identity_disclosure",
+            "decide_identity_disclosure",
         }
     ),
 )
@@ -605,9 +662,7 @@ def test_refer_sends_the_case_to_the_authority_with_deadlines_and_content_free_e
 ) -> None:
     case, _ = make_case()
     actions.case_claim(case=case, acting_user=handler)
-    referral = referral_services.case_refer(
-        case=case, summary=f"{CANARY} please visit the home", share_identity=False, acting_user=handler
-    )
+    referral = referral_services.case_refer(case=case, summary=f"{CANARY} please visit the home", acting_user=handler)
     now = datetime(2026, 3, 11, 10, 0, tzinfo=LONDON)
     case.refresh_from_db()
     assert case.status == S.REFERRED
@@ -616,15 +671,14 @@ def test_refer_sends_the_case_to_the_authority_with_deadlines_and_content_free_e
     assert referral_of(case).outcome_due_at is not None
     stored = Referral.objects.get(case=case)
     assert stored.pk == referral.pk
-    assert (stored.authority, stored.identity_shared, stored.referred_by) == (rotherham_inbox, False, handler)
+    assert (stored.authority, stored.referred_by) == (rotherham_inbox, handler)
+    assert not stored.identity_sharings.exists()
     assert CANARY.encode() not in bytes(stored.summary)
     assert one_event(case, "refer", handler).detail == {
         "status": "referred",
         "referral_id": referral.pk,
         "authority": ROTHERHAM,
-        "identity_shared": False,
         # Issue 22: what was passed on, and how many emails were queued (codes and counts only).
-        "contact_shared": [],
         "organisation_shared": False,
         "emails": 3,
     }
@@ -658,7 +712,7 @@ def test_referral_deadlines_end_at_the_end_of_a_london_day_across_the_clock_chan
     The services pass ``timezone.now()`` (UTC) to core.calendar.working_days_after: counted in UTC the
     deadline would land at 23:59:59 UTC, 00:59:59 on 19 May in London, an hour late."""
     case, _ = make_case()
-    referral_services.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Please visit", acting_user=handler)
     case.refresh_from_db()
     assert referral_of(case).outcome_due_at == datetime(2026, 5, 18, 23, 59, 59, tzinfo=LONDON)
 
@@ -666,7 +720,7 @@ def test_referral_deadlines_end_at_the_end_of_a_london_day_across_the_clock_chan
 @time_machine.travel(datetime(2026, 3, 13, 16, 0, tzinfo=LONDON), tick=False)  # a Friday
 def test_a_friday_referral_is_due_for_acknowledgement_on_monday(handler: User) -> None:
     case, _ = make_case()
-    referral_services.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Please visit", acting_user=handler)
     case.refresh_from_db()
     assert referral_of(case).ack_due_at == datetime(2026, 3, 16, 23, 59, 59, tzinfo=LONDON)  # the end of Monday
 
@@ -674,7 +728,7 @@ def test_a_friday_referral_is_due_for_acknowledgement_on_monday(handler: User) -
 def test_refer_is_refused_until_the_authority_is_known(handler: User) -> None:
     case, _ = make_case(local_authority=None)
     with pytest.raises(ActionNotAllowed, match="Confirm the local authority before referring the case"):
-        referral_services.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
+        referral_services.case_refer(case=case, summary="x", acting_user=handler)
     case.refresh_from_db()
     assert case.status == S.NEW
     assert not Referral.objects.filter(case=case).exists()
@@ -686,7 +740,7 @@ def test_refer_is_refused_for_a_case_under_independent_review(handler: User) -> 
     case, _ = make_case(about_authority=authority_by_code(SHEFFIELD))
     assert case.independent_review and case.authority.gss_code == ROTHERHAM
     with pytest.raises(ActionNotAllowed, match="send it to independent national review"):
-        referral_services.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
+        referral_services.case_refer(case=case, summary="x", acting_user=handler)
     case.refresh_from_db()
     assert case.status == S.NEW
     assert not Referral.objects.filter(case=case).exists()
@@ -699,25 +753,19 @@ def test_refer_is_refused_to_the_council_the_concern_is_about(handler: User) -> 
     Case.objects.filter(pk=case.pk).update(authority=case.conflict_authority)
     case.refresh_from_db()
     with pytest.raises(ActionNotAllowed, match="send it to independent national review"):
-        referral_services.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
+        referral_services.case_refer(case=case, summary="x", acting_user=handler)
     assert not Referral.objects.filter(case=case).exists()
     assert not case_emails(case).filter(template="authority_referral").exists()
 
 
-@pytest.mark.parametrize("anonymity", [Anonymity.ANONYMOUS, Anonymity.CONFIDENTIAL])
-def test_sharing_identity_is_refused_unless_the_reporter_is_named(anonymity: str, handler: User) -> None:
-    overrides = confidential() if anonymity == Anonymity.CONFIDENTIAL else {}
-    case, _ = make_case(**overrides)
-    with pytest.raises(ActionNotAllowed, match="Only a named reporter's identity can be shared"):
-        referral_services.case_refer(case=case, summary="x", share_identity=True, acting_user=handler)
-    assert not Referral.objects.filter(case=case).exists()
-
-
-def test_a_named_reporter_identity_is_shared_when_consent_is_recorded(handler: User) -> None:
+def test_referring_never_shares_a_named_reporters_identity(handler: User) -> None:
+    """Issue 27: the refer form no longer records a consent; identity is shared per referral afterwards
+    (referrals.identity, tests/referrals/test_identity_sharing.py)."""
     case, _ = make_case(**confidential(anonymity=Anonymity.NAMED))
-    referral = referral_services.case_refer(case=case, summary="x", share_identity=True, acting_user=handler)
-    assert referral.identity_shared
-    assert one_event(case, "refer", handler).detail["identity_shared"] is True
+    refer_form = staff_actions.ACTION_FORMS["refer"]
+    assert refer_form is not None and not {"share_identity", "shared_contact"} & set(refer_form.base_fields)
+    referral = referral_services.case_refer(case=case, summary="x", acting_user=handler)
+    assert not referral.identity_sharings.exists()
 
 
 # --- escalation -------------------------------------------------------------------------------------------
@@ -736,7 +784,7 @@ def test_escalating_to_national_review_marks_the_case_and_stops_a_referral(handl
     assert case.independent_review
     one_event(case, "escalate_national_review", handler)
     with pytest.raises(ActionNotAllowed):
-        referral_services.case_refer(case=case, summary="x", share_identity=False, acting_user=handler)
+        referral_services.case_refer(case=case, summary="x", acting_user=handler)
 
 
 def test_escalating_to_the_police_keeps_the_status(handler: User) -> None:

@@ -22,13 +22,10 @@ def plain(html: str) -> str:
 def test_the_warning_and_the_timeline_name_the_authority_when_there_are_several() -> None:
     client, supervisor = signed_in_as(User.Role.SUPERVISOR)
     case = routed_case()  # Rotherham's
-    rotherham = referral_services.case_refer(
-        case=case, summary="For the placing authority.", share_identity=False, acting_user=supervisor
-    )
+    rotherham = referral_services.case_refer(case=case, summary="For the placing authority.", acting_user=supervisor)
     referral_services.case_refer(
         case=case,
         summary="For the host authority.",
-        share_identity=False,
         acting_user=supervisor,
         recipient=authority(SHEFFIELD),
     )
@@ -47,9 +44,7 @@ def test_the_warning_and_the_timeline_name_the_authority_when_there_are_several(
 def test_with_one_referral_the_page_names_its_authority_without_brackets() -> None:
     client, supervisor = signed_in_as(User.Role.SUPERVISOR)
     case = routed_case()
-    referral = referral_services.case_refer(
-        case=case, summary="For Rotherham.", share_identity=False, acting_user=supervisor
-    )
+    referral = referral_services.case_refer(case=case, summary="For Rotherham.", acting_user=supervisor)
     officer = staff_user("one-officer", role=User.Role.AUTHORITY_OFFICER)
     referral_services.referral_ask_helpline(referral=referral, question="Which school?", acting_user=officer)
 

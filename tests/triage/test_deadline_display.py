@@ -71,9 +71,7 @@ def test_the_urgent_one_hour_clock_shows_its_time(people: dict[str, User]) -> No
 def test_a_met_triage_clock_keeps_the_day_only_and_shows_no_time(people: dict[str, User]) -> None:
     with time_machine.travel(SUNDAY, tick=False):
         case = report_route(report_id=submit_report(local_authority=authority_by_code(ROTHERHAM)).report.pk)
-        referral_services.case_refer(
-            case=case, summary="Please visit", share_identity=False, acting_user=people["handler"]
-        )
+        referral_services.case_refer(case=case, summary="Please visit", acting_user=people["handler"])
         page = text(signed_in(people["handler"]).get(f"/staff/cases/{case.case_number}"))
     deadlines = section(page, '<h2 class="govuk-heading-m">Deadlines</h2>', "</dl>")
     # The triage clock: done when the case was referred (issue 22: when it was done, not its due date), and
@@ -92,9 +90,7 @@ def referred_on_saturday(people: dict[str, User]) -> Case:
     with time_machine.travel(datetime(2026, 11, 16, 10, 0, tzinfo=LONDON), tick=False):
         case = report_route(report_id=submit_report(local_authority=authority_by_code(ROTHERHAM)).report.pk)
     with time_machine.travel(datetime(2026, 12, 5, 10, 0, tzinfo=LONDON), tick=False):
-        referral_services.case_refer(
-            case=case, summary="Please visit", share_identity=False, acting_user=people["handler"]
-        )
+        referral_services.case_refer(case=case, summary="Please visit", acting_user=people["handler"])
     return Case.objects.get(pk=case.pk)
 
 

@@ -130,9 +130,7 @@ def case(people: dict[str, User]) -> Case:
         organisation_name=f"{CANARY} Children's Home",
     )
     routed = report_route(report_id=submitted.report.pk)
-    referral_services.case_refer(
-        case=routed, summary=f"{CANARY} referral", share_identity=False, acting_user=people["supervisor"]
-    )
+    referral_services.case_refer(case=routed, summary=f"{CANARY} referral", acting_user=people["supervisor"])
     Case.objects.filter(pk=routed.pk).update(assignee=people["handler"])
     routed.refresh_from_db()
     assert routed.authority is not None and routed.authority.region == YORKSHIRE

@@ -104,13 +104,13 @@ def test_cases_with_the_authoritys_outcome_recorded_show_that_feedback_is_due(pe
         done, _ = routed()
         acknowledged, _ = routed()
         for case in (done, acknowledged):
-            referral_services.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
+            referral_services.case_refer(case=case, summary="Please visit", acting_user=handler)
             referral_services.referral_acknowledge(referral=referral_of(case), acting_user=officer)
         referral_services.referral_record_outcome(
             referral=referral_of(done), outcome="early_help", note="", acting_user=officer
         )
         told, _ = routed()
-        referral_services.case_refer(case=told, summary="Please visit", share_identity=False, acting_user=handler)
+        referral_services.case_refer(case=told, summary="Please visit", acting_user=handler)
         referral_services.referral_acknowledge(referral=referral_of(told), acting_user=officer)
         referral_services.referral_record_outcome(
             referral=referral_of(told), outcome="early_help", note="", acting_user=officer
@@ -182,8 +182,6 @@ def test_the_urgent_queue_shows_the_time_left_on_its_soonest_clock(people: dict[
 def test_an_urgent_queue_with_no_clock_running_says_so(people: dict[str, User]) -> None:
     with time_machine.travel(NOW, tick=False):
         case, _ = routed(child_at_immediate_risk=True)
-        referral_services.case_refer(
-            case=case, summary="Please visit", share_identity=False, acting_user=people["handler"]
-        )
+        referral_services.case_refer(case=case, summary="Please visit", acting_user=people["handler"])
         urgent = section(text(home(people["handler"])), 'data-testid="due-urgent"', "</td>")
     assert "No clock running" in urgent

@@ -78,7 +78,7 @@ def officer_of(*authorities: LocalAuthority, username: str = "officer") -> User:
 
 def referred(referrer: User, **overrides: Any) -> Case:
     case = routed_case(**overrides)
-    referral_services.case_refer(case=case, summary="For the authority", share_identity=False, acting_user=referrer)
+    referral_services.case_refer(case=case, summary="For the authority", acting_user=referrer)
     case.refresh_from_db()
     return case
 

@@ -118,10 +118,10 @@ def test_the_case_list_filters_like_the_page(cases: dict[str, Case]) -> None:
 @pytest.mark.parametrize(
     ("action", "body", "field"),
     [
-        ("refer", {"summary": "Please look into it.", "share_identity": "no"}, "share_identity"),
-        ("refer", {"summary": "Please look into it.", "share_identity": "false"}, "share_identity"),
-        ("refer", {"summary": "Please look into it.", "share_identity": 1}, "share_identity"),
-        ("refer", {"summary": "Please look into it.", "share_identity": {}}, "share_identity"),
+        ("refer", {"summary": "Please look into it.", "share_organisation": "no"}, "share_organisation"),
+        ("refer", {"summary": "Please look into it.", "share_organisation": "false"}, "share_organisation"),
+        ("refer", {"summary": "Please look into it.", "share_organisation": 1}, "share_organisation"),
+        ("refer", {"summary": "Please look into it.", "share_organisation": {}}, "share_organisation"),
         ("add_note", {"body": ["a", "b"]}, "body"),
         ("add_note", {"body": {"a": "b"}}, "body"),
         ("add_note", {"body": 42}, "body"),
@@ -133,7 +133,8 @@ def test_the_case_list_filters_like_the_page(cases: dict[str, Case]) -> None:
 def test_a_value_of_the_wrong_json_type_is_a_field_error_and_changes_nothing(
     cases: dict[str, Case], action: str, body: dict[str, Any], field: str
 ) -> None:
-    """Nothing is coerced: "share_identity": "no" once meant "share the reporter's identity"."""
+    """Nothing is coerced: "share_identity": "no" once meant "share the reporter's identity" (a yes or no is a
+    JSON boolean, like share_organisation's)."""
     case = cases["own"]
     status, events = case.status, case_events(case).count()
     client = client_for(User.Role.SUPERVISOR)
@@ -145,13 +146,13 @@ def test_a_value_of_the_wrong_json_type_is_a_field_error_and_changes_nothing(
     assert case_events(case).count() == events
 
 
-def test_share_identity_given_as_a_json_boolean_is_accepted(cases: dict[str, Case]) -> None:
+def test_a_yes_or_no_given_as_a_json_boolean_is_accepted(cases: dict[str, Case]) -> None:
     # An authority an email reaches (issue 22: otherwise the refer form asks how the helpline will tell it).
     LocalAuthority.objects.filter(pk=cases["own"].authority_id).update(referral_email="referrals@council.example")
     client = client_for(User.Role.SUPERVISOR)
     response = client.post(
         f"/api/v1/cases/{cases['own'].case_number}/refer",
-        {"summary": "Please look into it.", "share_identity": False},
+        {"summary": "Please look into it.", "share_organisation": False},
         content_type="application/json",
     )
     assert response.status_code == 200, response.content

@@ -14,11 +14,14 @@ from knox.models import AuthToken
 
 from accounts.models import User
 from directory import lookup as authorities
+from referrals import identity
 from referrals import selectors as referral_selectors
 from referrals import services as referral_services
+from reports.identity import report_add_contact
 from reports.models import Attachment
 from tests.factories import attachment_make, referral_of, rolled_back_block, staff_user, submit_report
 from triage import case_actions, workflow
+from triage.case_content import case_data_key
 from triage.intake import report_route
 from triage.models import Case
 from triage.staff_actions import ACTION_FORMS
@@ -65,6 +68,12 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     # Legal hold, placed and released by a supervisor, open or closed (issue 26).
     "place_hold": ALL,
     "release_hold": ALL,
+    # The reporter's identity (issue 27): contact details shown with a reason, open or closed; consent asked
+    # through the mailbox while the case is open; a legal-duty sharing proposed and decided, after closure too.
+    "reveal_contact": ALL,
+    "ask_identity_consent": OPEN,
+    "propose_identity_disclosure": ALL,
+    "decide_identity_disclosure": ALL,
     "reporter_replied": frozenset({S.AWAITING_REPORTER}),
 }
 STAFF = [name for name in ALLOWED_FROM if name != "reporter_replied"]
@@ -138,6 +147,9 @@ def test_a_closed_case_offers_only_a_note_a_duplicate_link_reopening_an_answer_o
         "delete_attachment",
         "place_hold",
         "release_hold",
+        "reveal_contact",
+        "propose_identity_disclosure",
+        "decide_identity_disclosure",
     ]
 
 
@@ -151,6 +163,8 @@ ONLY: dict[str, frozenset[str]] = {
     "delete_attachment": frozenset({R.SUPERVISOR}),
     "place_hold": frozenset({R.SUPERVISOR}),
     "release_hold": frozenset({R.SUPERVISOR}),
+    "propose_identity_disclosure": frozenset({R.SUPERVISOR}),
+    "decide_identity_disclosure": frozenset({R.SUPERVISOR}),
 }
 
 
@@ -213,6 +227,8 @@ SHEFFIELD = "E08000039"
 def api_bodies(case: Case, other: Case, assignee: User) -> dict[str, dict[str, Any]]:
     """A valid body for each of the API's actions on ``case``."""
     question = next(iter(referral_selectors.unanswered_question_choices(case)), ("1", ""))[0]
+    sharable = next(iter(identity.identity_referral_choices(case)), ("1", ""))[0]
+    proposal = next(iter(identity.identity_proposal_choices(case)), ("1", ""))[0]
     return {
         "claim": {},
         "assign": {"assignee": assignee.username},
@@ -249,6 +265,15 @@ def api_bodies(case: Case, other: Case, assignee: User) -> dict[str, dict[str, A
         "delete_attachment": {"attachment": str(case_file(case).public_id), "reason": "Sent to the wrong case."},
         "place_hold": {"basis": "inquiry_notice", "reason": "Notice IIGG/2027/3"},
         "release_hold": {"confirm": True},
+        "reveal_contact": {"reason": "contact_reporter"},
+        "ask_identity_consent": {"referral": sharable, "covers": ["name"]},
+        "propose_identity_disclosure": {
+            "referral": sharable,
+            "covers": ["name"],
+            "basis": "court_order",
+            "legal_reference": "Order 2027/9",
+        },
+        "decide_identity_disclosure": {"proposal": proposal, "decision": "approve"},
     }
 
 
@@ -267,9 +292,7 @@ def cases_in_every_state(supervisor: User) -> dict[str, Case]:
     officer.authorities.set([rotherham])
     cases = {name: new() for name in ("new", "awaiting_reporter", "referred", "national_review", "closed")}
     case_actions.case_ask_reporter(case=cases["awaiting_reporter"], body="Which school?", acting_user=supervisor)
-    referral_services.case_refer(
-        case=cases["referred"], summary="Please look.", share_identity=False, acting_user=supervisor
-    )
+    referral_services.case_refer(case=cases["referred"], summary="Please look.", acting_user=supervisor)
     referral_services.referral_ask_helpline(
         referral=referral_of(cases["referred"]), question="Which year group?", acting_user=officer
     )
@@ -283,6 +306,22 @@ def cases_in_every_state(supervisor: User) -> dict[str, Case]:
     # On legal hold: a supervisor may release it (and may hold each of the others).
     case_actions.case_hold_place(
         case=cases["national_review"], basis="court_order", reason="Order 2027/5", acting_user=supervisor
+    )
+    # The reporter's identity: two reporters who gave the helpline their details; a legal-duty sharing with
+    # Rotherham proposed by another supervisor (so that the supervisor may decide it), the review's referral free
+    # for consent to be asked or a sharing proposed.
+    for name in ("referred", "national_review"):
+        report_add_contact(
+            report=cases[name].report, data_key=case_data_key(cases[name]), name="Sam", phone="07700 900982"
+        )
+        cases[name].refresh_from_db()
+    identity.identity_propose(
+        case=cases["referred"],
+        referral_id=referral_of(cases["referred"]).pk,
+        covers=["name"],
+        basis="immediate_risk",
+        legal_reference="Strategy discussion 4",
+        acting_user=staff_user("workflow-proposer", role=R.SUPERVISOR),
     )
     return cases
 
@@ -326,6 +365,8 @@ def test_every_action_the_staff_api_offers_a_role_is_one_it_accepts_from_that_ro
             "delete_attachment",
             "place_hold",
             "release_hold",
+            "propose_identity_disclosure",
+            "decide_identity_disclosure",
         }, "only a supervisor's"
         refused = client.post(
             f"/api/v1/cases/{cases['closed'].case_number}/reopen",
@@ -391,6 +432,9 @@ def test_a_refusal_by_status_reads_as_a_sentence_for_every_transition() -> None:
         "delete",
         "put",
         "release",
+        "show",
+        "propose",
+        "approve",
     }
     for name, transition in workflow.TRANSITIONS.items():
         assert transition.label.split()[0].lower() in verbs, name

@@ -97,7 +97,7 @@ def test_a_saturday_referral_and_a_bank_holiday_question_are_due_the_next_workin
     officer.authorities.add(rotherham)
     case = report_route(report_id=submit_report(local_authority=rotherham).report.pk)
     with time_machine.travel(datetime(2026, 12, 5, 10, 0, tzinfo=LONDON), tick=False):  # Saturday 5 December
-        referral_services.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
+        referral_services.case_refer(case=case, summary="Please visit", acting_user=handler)
     case = Case.objects.get(pk=case.pk)
     assert referral_of(case).ack_due_at == end_of(date(2026, 12, 7))  # the end of Monday, not midnight on Tuesday
     assert referral_of(case).ack_escalate_at == end_of(date(2026, 12, 9))

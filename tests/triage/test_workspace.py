@@ -129,9 +129,7 @@ def varied(handler: User) -> dict[str, Case]:
         "overdue": routed_case(),
     }
     actions.case_claim(case=cases["urgent_claimed"], acting_user=handler)
-    referral_services.case_refer(
-        case=cases["referred"], summary="Please visit", share_identity=False, acting_user=handler
-    )
+    referral_services.case_refer(case=cases["referred"], summary="Please visit", acting_user=handler)
     actions.case_close(case=cases["closed"], outcome="duplicate", feedback="Thank you", acting_user=handler)
     Case.objects.filter(pk=cases["overdue"].pk).update(triage_due_at=timezone.now() - timedelta(hours=2))
     for case in cases.values():
@@ -406,7 +404,7 @@ def test_an_unknown_action_is_a_404(handler_client: Client) -> None:
 @pytest.mark.parametrize("role", NON_HELPLINE_ROLES)
 def test_other_staff_roles_are_kept_out_of_the_helpline_workspace(role: str, handler: User) -> None:
     case = routed_case()
-    referral_services.case_refer(case=case, summary="Please visit", share_identity=False, acting_user=handler)
+    referral_services.case_refer(case=case, summary="Please visit", acting_user=handler)
     extra = {"partnership": partnership_of_region("Yorkshire and The Humber")} if role == User.Role.PARTNERSHIP else {}
     user = staff_with_mfa(f"user-{role}", role=role, **extra)[0]
     if role == User.Role.AUTHORITY_OFFICER:

@@ -136,6 +136,16 @@ EVENT_LABELS = {
     "early_destruction_approved": "Early destruction approved",
     "early_destruction_refused": "Early destruction refused",
     "early_destruction_withdrawn": "Early destruction request withdrawn",
+    # The reporter's identity (triage.case_actions.case_reveal_contact, referrals.identity).
+    "contact_revealed": "Contact details shown",
+    "reporter_gave_contact": "The reporter gave the helpline their name and contact details",
+    "ask_identity_consent": "Asked the reporter whether {who} may know who they are",
+    "identity_consent_given": "The reporter agreed that {who} may know who they are",
+    "identity_consent_refused": "The reporter said no to {who} knowing who they are",
+    "identity_consent_withdrawn": "The reporter withdrew their consent for {who}",
+    "propose_identity_disclosure": "Proposed sharing the reporter's identity with {who} under a legal duty",
+    "decide_identity_disclosure": "Sharing the reporter's identity with {who} under a legal duty decided",
+    "identity_seen": "{Who} saw the reporter's details shared with its referral",
 }
 
 # The events whose words name the independent review team already.
