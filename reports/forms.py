@@ -615,6 +615,8 @@ class ReceiptVerifyForm(GovukForm):
         if cleaned.get("text") and not cleaned.get("field") and "field" not in self.errors:
             self.add_error("field", "Choose which answer the text should match")
         return cleaned
+
+
 class LateContactForm(ContactForm):
     """An anonymous reporter gives the helpline their name and contact details from /check."""
 
