@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Request, expect
 
+from outbox.models import OutboxMessage
+from reports.outbox_kinds import ROUTE_REPORT, SIGN_RECEIPT
 from tests.e2e.pages import Visit
 from tests.e2e.reporter import answer_radio, no_documents, row, screenshot_at_both_widths, start_a_report
 
@@ -126,7 +128,9 @@ def test_a_worker_reports_a_concern_and_follows_it_up(
     words = access_code.split()
     assert len(words) >= 7, access_code
     assert all(word.isalpha() and word.islower() for word in words), access_code
-    assert len(_no_task_messages) == 1  # routing the report was queued
+    # Routing the report, and signing its receipt, were queued: one outbox row each.
+    queued = sorted(OutboxMessage.objects.filter(pk__in=_no_task_messages).values_list("kind", flat=True))
+    assert queued == sorted([ROUTE_REPORT, SIGN_RECEIPT]), queued
     visit.screenshot(screens, "04-confirmation")
 
     # Before going on, the reporter confirms they saved the code; then what happens next, and the way back.
