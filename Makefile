@@ -154,10 +154,14 @@ typecheck: venv
 # (each with its own test database), then the browser, real-process and slow tests one at a time, since they
 # share ports, a broker database and the browser. Measured in docs/testing.md.
 FAST_TIER := not e2e and not worker and not slow
+# Browser tests with no real worker or server process of their own: each xdist worker has its own test
+# database, live server, Chromium and Nu checker on free ports, so they run two at a time too.
+BROWSER_TIER := e2e and not worker and not slow
 test: setup-test lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -n 2 -m "$(FAST_TIER)"
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -m "not ($(FAST_TIER))"
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -n 2 -m "$(BROWSER_TIER)"
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -m "not ($(FAST_TIER)) and not ($(BROWSER_TIER))"
 
 # The unit tier for the edit-test loop (about 4,200 tests in about 4 minutes here): no browser (e2e), no real worker, gunicorn or
 # nginx (worker), nothing slow; two pytest-xdist workers, each with its own test database. Lint and types are

@@ -207,7 +207,7 @@ def test_refusals_on_a_case_destroyed_early_say_so_not_the_retention_schedule(
 ) -> None:
     supervisor = staff_user("referring-supervisor", role=R.SUPERVISOR)
     case = routed_case(local_authority=authority(ROTHERHAM))
-    referral_services.case_refer(case=case, summary="Please look.", share_identity=False, acting_user=supervisor)
+    referral_services.case_refer(case=case, summary="Please look.", acting_user=supervisor)
     case = case_closed(Case.objects.get(pk=case.pk), supervisor)
     early_destruction_approve(
         request=early_destruction_request(case=case, reason=CHILD, acting_user=first), acting_user=second

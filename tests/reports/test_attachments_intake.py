@@ -22,8 +22,14 @@ from core.secretstream import CHUNK
 from outbox.models import OutboxMessage
 from reports import attachments, services
 from reports.drafts import drafts_purge
-from reports.models import Attachment, AttachmentChunk, Draft, Message, Report
-from reports.outbox_kinds import PROCESS_ATTACHMENT, REPORTER_ADDED_FILE, REPORTER_REPLIED, ROUTE_REPORT
+from reports.models import Attachment, AttachmentChunk, Draft, Message, Receipt, Report
+from reports.outbox_kinds import (
+    PROCESS_ATTACHMENT,
+    REPORTER_ADDED_FILE,
+    REPORTER_REPLIED,
+    ROUTE_REPORT,
+    SIGN_RECEIPT,
+)
 from tests.factories import reporter_opened, staff_user, submit_report
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf")]
@@ -158,9 +164,10 @@ def test_files_are_added_one_at_a_time_listed_removed_and_become_the_reports_on_
     files_of_report = list(Attachment.objects.filter(report=report))
     assert len(files_of_report) == 2 and Attachment.objects.count() == 2
     assert all(a.draft_id is None and a.expires_at is None and a.status == "pending" for a in files_of_report)
-    # The report, its routing row and each file's processing row committed together.
+    # The report, its routing row, its receipt's signing row and each file's processing row committed together.
     assert set(OutboxMessage.objects.values_list("kind", "target_id")) == {
         (ROUTE_REPORT, report.pk),
+        (SIGN_RECEIPT, Receipt.objects.get(report=report).pk),
         *((PROCESS_ATTACHMENT, a.pk) for a in files_of_report),
     }
     # Re-wrapped with the report's data key: the reporter opens them with the access code.
@@ -300,7 +307,9 @@ def test_the_reporter_adds_files_later_with_a_message_or_without() -> None:
     assert (first.message_id, second.message_id) == (message.pk, None)
     assert message.kind == Message.Kind.MORE_INFORMATION
     # The case hears of the first through its message, of the second (no message) on its own.
-    assert set(OutboxMessage.objects.exclude(kind=ROUTE_REPORT).values_list("kind", "target_id")) == {
+    assert set(
+        OutboxMessage.objects.exclude(kind__in=[ROUTE_REPORT, SIGN_RECEIPT]).values_list("kind", "target_id")
+    ) == {
         (PROCESS_ATTACHMENT, first.pk),
         (PROCESS_ATTACHMENT, second.pk),
         (REPORTER_REPLIED, message.pk),

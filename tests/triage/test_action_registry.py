@@ -95,6 +95,7 @@ def test_every_action_on_the_case_page_is_declared_in_the_registry() -> None:
 HELPLINE, SUPERVISOR = Permission.HELPLINE_WORK, Permission.REOPEN_CASE
 DELETE_FILE = Permission.DELETE_CASE_FILE
 LEGAL_HOLD = Permission.LEGAL_HOLD
+REVEAL, LEGAL_DUTY = Permission.REVEAL_CONTACT, Permission.IDENTITY_LEGAL_DUTY
 NEW, TRIAGE, AWAITING, REFERRED, REVIEW, CLOSED = (
     "new",
     "in_triage",
@@ -125,6 +126,10 @@ EXPECTED: dict[str, tuple[Permission, set[str]]] = {
     "delete_attachment": (DELETE_FILE, OPEN | {CLOSED}),
     "place_hold": (LEGAL_HOLD, OPEN | {CLOSED}),
     "release_hold": (LEGAL_HOLD, OPEN | {CLOSED}),
+    "reveal_contact": (REVEAL, OPEN | {CLOSED}),
+    "ask_identity_consent": (HELPLINE, OPEN),
+    "propose_identity_disclosure": (LEGAL_DUTY, OPEN | {CLOSED}),
+    "decide_identity_disclosure": (LEGAL_DUTY, OPEN | {CLOSED}),
 }
 
 

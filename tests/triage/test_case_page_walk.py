@@ -63,7 +63,13 @@ def test_another_body_passed_a_case_through_its_secure_channel_is_still_the_body
 def test_the_reporters_name_email_and_phone_each_have_a_line_of_their_own(supervisor: User) -> None:
     contact = Contact(name="Sam Taylor", email="sam@example.org", phone="07700 900123")
     case = routed_case(anonymity=Anonymity.NAMED, contact=contact)
-    page = signed_in(supervisor).get(f"/staff/cases/{case.case_number}").content.decode()
+    client = signed_in(supervisor)
+    hidden = client.get(f"/staff/cases/{case.case_number}").content.decode()
+    assert "Sam Taylor" not in hidden and "07700 900123" not in hidden, "hidden until shown with a reason"
+    shown = client.post(
+        f"/staff/cases/{case.case_number}/reveal_contact", {"reveal_contact-reason": "contact_reporter"}, follow=True
+    )
+    page = shown.content.decode()
     assert '<br><span data-testid="reporter-name">Sam Taylor</span>' in page
     assert '<br><span data-testid="reporter-email">sam@example.org</span>' in page
     assert '<br><span data-testid="reporter-phone">07700 900123</span>' in page
