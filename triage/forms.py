@@ -995,6 +995,15 @@ class IdentityDisclosureForm(IdentityConsentForm):
             "invalid_choice": "Choose the legal duty from the list",
         },
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Not asked: under a legal duty the reporter is told afterwards, in their mailbox.
+        self.fields["covers"].help_text = (
+            "Only what the recipient needs, for this referral only. The reporter is told afterwards what was shared, "
+            "with whom and why."
+        )
+
     legal_reference = CleanTextField(
         label="Reference of the order or the safeguarding decision",
         help_text="For example, the court order's number, or the strategy discussion's date and reference. Do not "

@@ -144,7 +144,9 @@ def test_a_case_about_a_council_is_sent_for_review_worked_to_an_outcome_and_refe
     expect(hp.get_by_test_id("case-authority")).to_have_text(
         "None: the concern is about Rotherham itself, so it goes to no council"
     )
-    expect(main(hp)).to_contain_text(REPORTER_NAME)  # the helpline, and only the helpline, knows who
+    # The helpline, and only the helpline, knows who; even there the details wait behind "Show contact details".
+    expect(hp.get_by_test_id("contact-hidden")).to_be_visible()
+    expect(main(hp)).not_to_contain_text(REPORTER_NAME)
     shot(hp, "helpline-case-about-a-council")
     escalate = main(hp).locator("details#action-escalate")
     expect(escalate.locator(".govuk-details__summary-text")).to_have_text("Escalate")

@@ -134,7 +134,8 @@ def test_a_call_handler_takes_a_phone_report_triages_it_messages_the_reporter_an
     expect(concern).to_contain_text("The head told me to keep out of it.")
     expect(concern).to_contain_text("Confidential")
     expect(concern).to_contain_text("by phone")
-    expect(concern).to_contain_text("Pat Caller")
+    expect(concern).not_to_contain_text("Pat Caller")  # hidden until shown with a reason
+    expect(page.get_by_test_id("contact-hidden")).to_be_visible()
     expect(concern).to_contain_text("Rotherham")
 
     visit.submit("Claim this case")

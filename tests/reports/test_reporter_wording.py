@@ -25,7 +25,10 @@ def test_the_phase_banner_promises_only_what_is_true_for_a_named_reporter_too(pa
     page = Client().get(path).content.decode()
     banner = page.split('data-testid="phase-banner">', 1)[1].split("</span>", 1)[0]
     assert "Nothing you write here is shared with your employer" not in page
-    assert "does not tell your employer or the local authority who you are unless you agree" in banner
+    assert (
+        "does not tell your employer or the local authority who you are unless you agree or the law requires it"
+        in banner
+    )
     assert 'href="/privacy">How we protect your identity</a>' in banner
 
 
