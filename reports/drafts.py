@@ -126,13 +126,16 @@ class SentConfirmation:
     receipt_key: bytes = field(default=b"", repr=False)
 
 
-def _sent_note(request: HttpRequest) -> tuple[Draft, bytes, dict[str, object]] | None:
-    """The sent draft this browser's cookie names, locked, with its key and its note (None when emptied)."""
+def _sent_note(request: HttpRequest, *, lock: bool = True) -> tuple[Draft, bytes, dict[str, object]] | None:
+    """The sent draft this browser's cookie names, with its key and its note (None when emptied); locked, or
+    unlocked and only while unexpired (``lock=False``, for reading alone)."""
     parsed = _parse_cookie(request, Draft.Purpose.DRAFT)
     if parsed is None:
         return None
     draft_id, key = parsed
-    row = Draft.objects.select_for_update().filter(pk=draft_id, purpose=Draft.Purpose.SENT).first()
+    rows = Draft.objects.filter(pk=draft_id, purpose=Draft.Purpose.SENT)
+    rows = rows.select_for_update() if lock else rows.filter(expires_at__gt=timezone.now())
+    row = rows.first()
     if row is None or not bytes(row.ciphertext):
         return None
     try:
@@ -190,17 +193,10 @@ def _receipt_key(note: dict[str, object]) -> bytes:
 def sent_receipt_key(request: HttpRequest) -> tuple[str, bytes] | None:
     """The reference and receipt key of the report just sent from this browser, for its receipt (None once
     the sent note is gone: expired, or "Exit this page")."""
-    parsed = _parse_cookie(request, Draft.Purpose.DRAFT)
-    if parsed is None:
+    sent = _sent_note(request, lock=False)
+    if sent is None:
         return None
-    draft_id, key = parsed
-    row = Draft.objects.filter(pk=draft_id, purpose=Draft.Purpose.SENT, expires_at__gt=timezone.now()).first()
-    if row is None or not bytes(row.ciphertext):
-        return None
-    try:
-        note = crypto.open_content(key, bytes(row.ciphertext))
-    except (nacl.exceptions.CryptoError, ValueError, json.JSONDecodeError):
-        return None
+    note = sent[2]
     receipt_key = _receipt_key(note)
     return (str(note.get("reference", "")), receipt_key) if receipt_key else None
 

@@ -12,7 +12,7 @@ from outbox.models import OutboxMessage
 from outbox.services import outbox_process
 from reports.outbox_kinds import SIGN_RECEIPT
 from tests.e2e.pages import Visit
-from tests.e2e.reporter import screenshot_at_both_widths, send_an_anonymous_report
+from tests.e2e.reporter import SHOTS, screenshot_at_both_widths, send_an_anonymous_report
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("fast_kdf")]
 
@@ -37,6 +37,7 @@ def test_a_receipt_is_offered_once_signed_and_a_solicitor_can_check_it(visit: Vi
     assert "access" not in block.lower()
     assert SUMMARY not in block, "the receipt carries a fingerprint, never the words"
     screenshot_at_both_widths(page, "receipt")
+    (SHOTS / "receipt.txt").write_text(block, "utf-8")  # as the reporter keeps it, beside the screenshots
     page.emulate_media(media="print")
     expect(page.get_by_test_id("receipt-block")).to_be_visible()
     expect(page.locator(".govuk-header")).to_be_hidden()
