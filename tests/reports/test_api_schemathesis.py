@@ -40,6 +40,7 @@ from schemathesis.specs.openapi.checks import (
 from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
+from core.receipts import NotAReceipt, parse_block
 from directory import lookup
 from directory.lookup import national_body_choices, police_force_choices
 from directory.models import LocalAuthority, NationalBody
@@ -191,6 +192,28 @@ def _no_such_queue_yet(value: Any, messages: Any) -> bool:
 
 
 Explanation = Callable[[Any, Any], bool]
+
+
+def _not_a_receipt(value: Any, messages: Any) -> bool:
+    """Any string is schema-valid, but only a signed JSON block is a receipt (core.receipts.parse_block)."""
+    try:
+        parse_block(str(value))
+    except NotAReceipt as refused:
+        return messages == [str(refused)]
+    return False
+
+
+def _field_and_text_go_together(value: Any, messages: Any) -> bool:
+    """A field to check and the text to check against it are each optional, but only together; and the
+    field must be one the receipt holds a fingerprint of."""
+    return isinstance(messages, list) and set(messages) <= {
+        "Say which field this text should match.",
+        "Give the text to check against this field.",
+        "This receipt has no fingerprint of this field.",
+        "Give the whole submission as JSON.",
+    }
+
+
 REFUSALS_THE_SCHEMA_CANNOT_STATE: dict[str, dict[str, Explanation]] = {
     "POST /api/v1/reports": {
         "local_authority": _unknown_authority,
@@ -200,6 +223,11 @@ REFUSALS_THE_SCHEMA_CANNOT_STATE: dict[str, dict[str, Explanation]] = {
         "already_reported": _day_not_past,
     },
     "GET /api/v1/local-authorities": {"postcode": _postcode_outside_england},
+    "POST /api/v1/receipts/verify": {
+        "receipt": _not_a_receipt,
+        "field": _field_and_text_go_together,
+        "text": _field_and_text_go_together,
+    },
     "POST /api/v1/reports/attachments": {"file": _not_a_file_the_service_takes},
     "GET /api/v1/cases": {
         "queue": _no_such_queue_yet,

@@ -7,6 +7,7 @@ import pytest
 from notify.models import Notification
 from outbox.models import OutboxMessage
 from reports.models import Report
+from reports.outbox_kinds import ROUTE_REPORT, SIGN_RECEIPT
 from tests.factories import staff_user, submit_report
 from tests.live import Process, point_publisher_at, start_worker, wait_for
 from triage.models import Case
@@ -63,7 +64,8 @@ def test_an_urgent_report_alerts_the_supervisors_naming_only_the_reference(tmp_p
 def test_reports_submitted_while_redis_is_down_are_routed_once_it_is_back(tmp_path: Path, test_broker: str) -> None:
     point_publisher_at("redis://127.0.0.1:1/0")  # nothing listens there: the broker is "down"
     reports = [submit_report().report for _ in range(3)]
-    assert OutboxMessage.objects.filter(processed_at__isnull=True).count() == 3
+    waiting = OutboxMessage.objects.filter(processed_at__isnull=True).values_list("kind", flat=True)
+    assert sorted(waiting) == [ROUTE_REPORT] * 3 + [SIGN_RECEIPT] * 3  # each report's routing and its receipt
 
     point_publisher_at(test_broker)
     worker = start_worker(tmp_path / "worker.log", with_beat=True, OUTBOX_SWEEP_SECONDS="1")
