@@ -154,9 +154,10 @@ typecheck: venv
 # (each with its own test database), then the browser, real-process and slow tests one at a time, since they
 # share ports, a broker database and the browser. Measured in docs/testing.md.
 FAST_TIER := not e2e and not worker and not slow
-# Browser tests with no real worker or server process of their own: each xdist worker has its own test
-# database, live server, Chromium and Nu checker on free ports, so they run two at a time too.
-BROWSER_TIER := e2e and not worker and not slow
+# Browser tests with no real worker or server process of their own (each xdist worker has its own test
+# database, live server, Chromium and Nu checker on free ports), and slow tests marked isolated (their own
+# test database and nothing else: tests/conftest.py refuses one that starts anything), two at a time too.
+BROWSER_TIER := (e2e and not worker and not slow) or (isolated and not worker and not e2e)
 test: setup-test lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -n 2 -m "$(FAST_TIER)"

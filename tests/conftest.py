@@ -43,3 +43,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             "These tests start a browser, a server or a worker but are not marked e2e, worker or slow:\n"
             + "\n".join(unmarked)
         )
+    # `isolated` slow tests run two at a time (make test): each xdist worker has its own test database, but
+    # they share the broker, ports and clamd, so an isolated test may start nothing.
+    shared = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("isolated") is not None
+        and (STARTS_SOMETHING & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("worker"))
+    ]
+    if shared:
+        raise pytest.UsageError("These tests are marked isolated but start something shared:\n" + "\n".join(shared))

@@ -87,7 +87,12 @@ from triage.models import Case
 from triage.staff_actions import ACTION_FORMS, action_form
 from triage.views import PHONE_STEPS
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.isolated,
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("fast_kdf", "local_authorities"),
+]
 
 ROTHERHAM = "E08000018"
 

@@ -460,6 +460,7 @@ def test_the_admin_menu_marks_the_current_page() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 def test_bad_form_input_on_the_staff_forms_is_a_gov_uk_page() -> None:
     _, client = administrator()
     handler = staff_user("handler", role=R.CALL_HANDLER)
@@ -477,6 +478,7 @@ def test_bad_form_input_on_the_staff_forms_is_a_gov_uk_page() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 def test_bad_bytes_in_the_staff_list_query_string_are_a_page_or_a_form_error() -> None:
     _, client = administrator()
     for what, query, refusable in query_variants(["role"]):

@@ -56,7 +56,7 @@ from triage.intake import queue_for, report_route
 from triage.models import Case, Queue
 from triage.staff_actions import ACTION_FORMS
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.isolated]
 
 FUZZ_SETTINGS = settings(
     max_examples=examples(30),

@@ -256,6 +256,7 @@ def _assert_api_answer(response: Any, *, allowed: set[int]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 @PROPERTY
 @given(body=json_values)
 @example(body="\ud800")
@@ -269,6 +270,7 @@ def test_arbitrary_json_never_breaks_report_submission(body: Any, local_authorit
 @given(body=right_keys_any_values)
 # Found by Hypothesis on a fresh clone (a 500 from the renderer echoing a lone surrogate): pinned for ever.
 @pytest.mark.slow
+@pytest.mark.isolated
 @example(body={"anonymity": "\ud800"})
 @example(body={"concern_types": ["\udfff"], "raised_internally": "\ud83d"})
 @example(body={"contact": {"email": "\udc00"}, "anonymity": "confidential"})
@@ -283,6 +285,7 @@ def test_right_keys_with_any_values_never_break_report_submission(
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 @PROPERTY
 @given(data=st.data(), field=st.sampled_from(sorted(INVALID_VALUES)))
 def test_one_invalid_field_is_named_in_the_400(
@@ -328,6 +331,7 @@ INVALID_UTF8_BODIES = [
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 @PROPERTY
 @given(
     path=st.sampled_from(API_POSTS),
@@ -394,6 +398,7 @@ def _form_data(slug: str) -> st.SearchStrategy[dict[str, Any]]:
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 @pytest.mark.parametrize("slug", list(STEP_FIELDS))
 def test_question_pages_never_fail_on_arbitrary_form_data(slug: str, local_authorities: None) -> None:
     client = client_with_a_draft()
@@ -461,6 +466,7 @@ def test_question_pages_refuse_invalid_utf8_and_oversize_bodies(slug: str, local
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 @PROPERTY
 @given(
     reference=st.one_of(nasty_text, st.sampled_from(["HX7K-29QM", "hx7k29qm", "AAAA-AAAA", "ACDE-FGHJ"])),
@@ -486,6 +492,7 @@ def test_check_start_throttles_repeated_wrong_codes(fast_kdf: None) -> None:
 
 # The JSON twins of /check: the same pair, plus a message body.
 @pytest.mark.slow
+@pytest.mark.isolated
 @PROPERTY
 @given(
     path=st.sampled_from([ACCESS, MESSAGES]),
@@ -510,6 +517,7 @@ def test_access_and_message_api_answer_400_404_or_429(
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 @PROPERTY
 @given(postcode=st.one_of(st.sampled_from(POSTCODES), nasty_text, st.lists(st.text(max_size=12), max_size=3)))
 def test_local_authority_lookup_never_fails(postcode: str | list[str], local_authorities: None) -> None:
