@@ -74,6 +74,9 @@ class Permission(StrEnum):
     # Share a reporter's identity with a referral's recipient without their consent, under a legal duty (a
     # child at immediate risk, a court order): proposed by one supervisor, approved by another.
     IDENTITY_LEGAL_DUTY = "identity_legal_duty"
+    # Act on many cases at once from the case list (assign, set priority, link as duplicates of one case, close):
+    # a supervisor's, on a bad day. Each case still takes the action only as its workflow allows.
+    BULK_TRIAGE = "bulk_triage"
 
 
 RULES: dict[Permission, frozenset[str]] = {
@@ -98,6 +101,7 @@ RULES: dict[Permission, frozenset[str]] = {
     Permission.DESTROY_EARLY: frozenset({R.SUPERVISOR}),
     Permission.REVEAL_CONTACT: frozenset({R.CALL_HANDLER, R.SUPERVISOR}),
     Permission.IDENTITY_LEGAL_DUTY: frozenset({R.SUPERVISOR}),
+    Permission.BULK_TRIAGE: frozenset({R.SUPERVISOR}),
 }
 
 # Why a refused action was refused, where the page says so (a helpline member who is not a supervisor).
@@ -108,6 +112,7 @@ REFUSALS: dict[Permission, str] = {
     Permission.DESTROY_EARLY: "Only a supervisor can ask for a case to be destroyed early.",
     Permission.IDENTITY_LEGAL_DUTY: "Only a supervisor can propose or approve sharing a reporter's identity under a "
     "legal duty.",
+    Permission.BULK_TRIAGE: "Only a supervisor can act on many cases at once.",
 }
 NOT_HELPLINE = "Only helpline staff can act on a case."
 

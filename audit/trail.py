@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -82,7 +82,6 @@ def _row_mac(row: Mapping[str, Any], key: bytes) -> str:
     return hmac.new(key, _payload(row), hashlib.sha256).hexdigest()
 
 
-@transaction.atomic
 def event_record(
     *,
     kind: str,
@@ -101,24 +100,49 @@ def event_record(
 
     Without the MAC key (production misconfigured) this raises ImproperlyConfigured and the caller's
     transaction rolls back: an action that cannot be audited does not happen."""
+    # One atomic block (events_record's), as before: outermost in autocommit, so chained at once there.
+    return events_record([EventWritten(kind=kind, subject=subject, actor=actor, detail=detail, at=at)])[0]
+
+
+@dataclass(frozen=True)
+class EventWritten:
+    """One event for events_record: as event_record's arguments."""
+
+    kind: str
+    subject: tuple[str, int] | None = None
+    actor: AbstractBaseUser | None = None
+    detail: dict[str, object] | None = None
+    at: datetime | None = None
+
+
+@transaction.atomic
+def events_record(written: Sequence[EventWritten]) -> list[AuditEvent]:
+    """event_record for many events at once (a bulk action's, one per case): staged together in one block,
+    without a savepoint each, so they join the chain in one batch at the commit (one insert however many)."""
     key = keys.mac_key()  # now, so a missing key fails here, in the caller, and never at the commit
-    subject_kind, subject_id = subject if subject else (Subject.NONE, None)
-    event = AuditEvent(
-        chain_version=CURRENT_VERSION,
-        subject_kind=subject_kind,
-        subject_id=subject_id,
-        actor_id=actor.pk if actor else None,
-        kind=kind,
-        detail=detail or {},
-        created_at=at or timezone.now(),
-    )
+    now = timezone.now()
+    staged = []
+    for one in written:
+        subject_kind, subject_id = one.subject if one.subject else (Subject.NONE, None)
+        event = AuditEvent(
+            chain_version=CURRENT_VERSION,
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            actor_id=one.actor.pk if one.actor else None,
+            kind=one.kind,
+            detail=one.detail or {},
+            created_at=one.at or now,
+        )
+        staged.append(staging.StagedEvent(event, key))
     connection = transaction.get_connection()
-    staged = staging.StagedEvent(event, key)
+    if not staged:
+        return []
     if staging.application_outermost(connection):
-        chain_events(connection, [staged])  # nothing else follows in this transaction: its commit is next
+        chain_events(connection, staged)  # nothing else follows in this transaction: its commit is next
     else:
-        staging.stage(connection, staged)
-    return event
+        for one_staged in staged:
+            staging.stage(connection, one_staged)
+    return [one_staged.event for one_staged in staged]
 
 
 def chain_events(connection: BaseDatabaseWrapper, waiting: list[staging.StagedEvent]) -> None:

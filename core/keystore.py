@@ -363,12 +363,15 @@ def data_key_of(report: Envelope) -> bytes:
 CUSTODY_FIELDS = ["helpline_key_id", "helpline_sealed_key", "custody_key_id", "custody_wrapped_key"]
 
 
-def place(report: Envelope, key_id: str, data_key: bytes | None = None) -> list[str]:
+def place(report: Envelope, key_id: str, data_key: bytes | None = None, material: bytes | None = None) -> list[str]:
     """Wrap the report's data key under ``key_id`` and drop every other staff copy (the helpline-sealed one
-    included). Returns the fields to save. The reporter's own wrap is left as it is."""
+    included). Returns the fields to save. The reporter's own wrap is left as it is. ``material``: the key's,
+    from wrapping_key, when the caller places many reports under it in one transaction."""
     if data_key is None:
         data_key = data_key_of(report)
-    report.custody_wrapped_key = wrap(key_id, data_key)
+    report.custody_wrapped_key = (
+        crypto.seal_key_with(material, data_key) if material is not None else wrap(key_id, data_key)
+    )
     report.custody_key_id = key_id
     report.helpline_key_id = ""
     report.helpline_sealed_key = b""

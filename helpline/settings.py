@@ -145,6 +145,11 @@ EVIDENCE_EXPORT_MAX_CASES = envint("EVIDENCE_EXPORT_MAX_CASES", 1000)
 # and at most this many batches a night; what is left waits for the next night.
 RETENTION_BATCH_SIZE = envint("RETENTION_BATCH_SIZE", 200)
 RETENTION_MAX_BATCHES = envint("RETENTION_MAX_BATCHES", 50)
+# Bulk triage (triage/bulk.py): the most cases one bulk action may take at once.
+BULK_MAX = envint("BULK_MAX", 500)
+# Possible duplicates (triage/selectors.py): reports about the same organisation, authority and concern types
+# received within this many days of each other (received dates are days only).
+DUPLICATE_WINDOW_DAYS = envint("DUPLICATE_WINDOW_DAYS", 14)
 # A report still without a case this many hours after the day it was sent raises one alert to the supervisors
 # (the schedule never destroys a report that was never routed).
 ROUTING_OVERDUE_HOURS = envint("ROUTING_OVERDUE_HOURS", 24)

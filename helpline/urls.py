@@ -35,6 +35,8 @@ if settings.HELPLINE_ROLE in {"staff", "combined"}:
         path("api/v1/auth/sign-out", accounts_api.SignOutApi.as_view(), name="auth_sign_out"),
         path("api/v1/cases", triage_api.CaseListApi.as_view(), name="case_list_api"),
         path("api/v1/cases/<slug:case_number>", triage_api.CaseDetailApi.as_view(), name="case_detail_api"),
+        # Before a case's own: "bulk" is no case number.
+        path("api/v1/cases/bulk/<slug:action>", triage_api.CaseBulkActionApi.as_view(), name="case_bulk_action_api"),
         # Before the actions: "attachments" is no action.
         path(
             "api/v1/cases/<slug:case_number>/attachments",

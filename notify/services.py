@@ -21,7 +21,7 @@ from core.timetrail import bucket_ceil, day_start, is_day_only, recorded_now
 from notify import registry
 from notify.models import Notification
 from outbox.registry import Retry, register
-from outbox.services import outbox_add
+from outbox.services import outbox_add, outbox_add_many
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,43 @@ def notification_queue(
     if created:
         outbox_add(kind=SEND_EMAIL, target_id=notification.pk)
     return notification
+
+
+def notifications_queue_many(*, template: str, emails: list[tuple[str, str, int, str]]) -> list[Notification]:
+    """notification_queue for many emails of one template at once (a bulk action's): each (recipient, subject
+    kind, subject id, occasion) once, in one read, one insert and one insert of outbox rows however many there
+    are. Returns the notifications it recorded (not those there were already)."""
+    if registry.template_for(template) is None:
+        raise UnknownTemplate(f"No app registered the template {template!r}")
+    wanted = list(dict.fromkeys(emails))
+    if not wanted:
+        return []
+    existing = set(
+        Notification.objects.filter(
+            channel=Notification.Channel.EMAIL,
+            template=template,
+            subject_id__in={subject_id for _, _, subject_id, _ in wanted},
+        ).values_list("recipient", "subject_kind", "subject_id", "occasion")
+    )
+    # A reporter's mail keeps the day only: its time would say when they were here (core.timetrail).
+    now, today = recorded_now(), day_start()
+    created = Notification.objects.bulk_create(
+        [
+            Notification(
+                channel=Notification.Channel.EMAIL,
+                subject_kind=subject_kind,
+                subject_id=subject_id,
+                recipient=recipient,
+                template=template,
+                occasion=occasion,
+                created_at=today if recipient == Notification.REPORTER else now,
+            )
+            for recipient, subject_kind, subject_id, occasion in wanted
+            if (recipient, subject_kind, subject_id, occasion) not in existing
+        ]
+    )
+    outbox_add_many(kind=SEND_EMAIL, target_ids=[notification.pk for notification in created])
+    return created
 
 
 # --- sending -----------------------------------------------------------------------------------------

@@ -33,6 +33,23 @@ def outbox_add(*, kind: str, target_id: int) -> OutboxMessage:
     return message
 
 
+def outbox_add_many(*, kind: str, target_ids: list[int]) -> list[OutboxMessage]:
+    """outbox_add for many targets of one kind (a bulk action's): one insert, each row published after commit."""
+    if not target_ids:
+        return []
+    messages = OutboxMessage.objects.bulk_create(
+        [OutboxMessage(kind=kind, target_id=target_id, created_at=day_start()) for target_id in target_ids]
+    )
+    outbox_ids = [message.pk for message in messages]
+
+    def publish_all() -> None:
+        for outbox_id in outbox_ids:
+            outbox_publish(outbox_id=outbox_id)
+
+    transaction.on_commit(publish_all, robust=True)
+    return messages
+
+
 # After a failed publish this process stops trying for a while: each try against a dead broker costs
 # a connection timeout, and the sweeper re-sends whatever was skipped once the broker is back.
 PUBLISH_BACKOFF_SECONDS = 15.0

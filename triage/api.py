@@ -47,7 +47,16 @@ from triage.file_api import (
 from triage.forms import CaseFilterForm, case_filter_form
 from triage.models import Case
 from triage.routing import needs_supervisor
-from triage.staff_actions import ACTION_FORMS, ACTIONS, action_form, case_act, page_actions
+from triage.staff_actions import (
+    ACTION_FORMS,
+    ACTIONS,
+    BULK_ACTIONS,
+    action_form,
+    bulk_check,
+    case_act,
+    page_actions,
+    run_bulk,
+)
 
 
 class HelplineStaffVerified(PolicyPermission):
@@ -569,6 +578,79 @@ class CaseActionApi(APIView):
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         # case_act has reloaded the case: its status is the one the action left.
         return Response({"case_number": case.case_number, "status": case.status})
+
+
+class BulkCasesSerializer(serializers.Serializer[dict[str, Any]]):
+    """The cases a bulk action is taken on, by case number (at most BULK_MAX), and the action's own body (as
+    the action on one case takes it)."""
+
+    cases = serializers.ListField(
+        child=serializers.CharField(max_length=16),
+        allow_empty=False,
+        error_messages={"empty": "Select at least one case."},
+    )
+    body = CaseActionBodySerializer(required=False, help_text="The action's body, as for one case.")
+
+
+class CaseBulkActionApi(APIView):
+    """Bulk triage: one action over many cases in one call, through the same service as the workspace's bulk
+    pages (staff_actions.run_bulk) and the same form as for one case."""
+
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [HelplineStaffVerified]
+
+    @extend_schema(
+        operation_id="case_bulk_action",
+        parameters=[OpenApiParameter("action", {"type": "string", "enum": BULK_ACTIONS}, OpenApiParameter.PATH)],
+        request=BulkCasesSerializer,
+        responses={
+            200: inline_serializer(
+                "CaseBulkActionDone",
+                {
+                    "done": serializers.ListField(child=serializers.CharField()),
+                    "refused": serializers.ListField(
+                        child=inline_serializer(
+                            "CaseBulkRefusal",
+                            {"case_number": serializers.CharField(), "reason": serializers.CharField()},
+                        )
+                    ),
+                },
+            ),
+            400: OpenApiResponse(description="Field errors: cases, or the action's fields under body"),
+            403: OpenApiResponse(description="Not a supervisor (bulk triage), or an action your role may not take"),
+            404: None,
+            409: OpenApiResponse(description="Refused as a whole (no such assignee)"),
+        },
+    )
+    def post(self, request: Request, action: str) -> Response:
+        user = staff_user(request)
+        if action not in BULK_ACTIONS:
+            raise Http404
+        cases = BulkCasesSerializer(data=request.data)
+        if not cases.is_valid():
+            return Response(cases.errors, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            numbers = bulk_check(action=action, case_numbers=cases.validated_data["cases"], acting_user=user)
+        except workflow.ActionNotPermitted as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_403_FORBIDDEN)
+        except workflow.ActionNotAllowed as refused:
+            return Response({"cases": [str(refused)]}, status=status.HTTP_400_BAD_REQUEST)
+        sent = request.data.get("body", {}) if isinstance(request.data, dict) else {}
+        body = ACTION_SERIALIZERS[action](data=sent, context={"user": user})
+        if not body.is_valid():
+            return Response({"body": body.errors}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            result = run_bulk(action=action, case_numbers=numbers, data=body.validated_data, acting_user=user)
+        except workflow.ActionNotPermitted as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_403_FORBIDDEN)
+        except workflow.ActionNotAllowed as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        return Response(
+            {
+                "done": result.done,
+                "refused": [{"case_number": number, "reason": reason} for number, reason in result.refused],
+            }
+        )
 
 
 class CaseAttachmentListApi(APIView):

@@ -85,6 +85,12 @@ class CaseFilterForm(GovukForm):
         return CaseFilters(**{k: v for k, v in data.items() if v not in (None, "")})
 
 
+class BulkProblemForm(GovukForm):
+    """What is wrong with a bulk triage selection (no case ticked, too many, no action), for the error summary."""
+
+    error_anchor = "bulk-cases"
+
+
 def case_filter_form(params: Any) -> CaseFilterForm:
     """The case list's filters bound to a query string, for the page and the API alike."""
     return CaseFilterForm(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.postgres.aggregates import ArrayAgg, StringAgg
 from django.db import models
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery, Window
@@ -28,7 +29,7 @@ from triage.case_content import CONTACT_REVEALED, DOWNLOADED
 from triage.deadlines import overdue_q
 from triage.events import case_events, case_timeline_events
 from triage.facts import ETHNICITY_ANSWERS, NATIONALITY_ANSWERS, Setting
-from triage.models import Case, CaseFacts, Queue
+from triage.models import Case, CaseFacts, CaseLink, Queue
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = {
@@ -347,9 +348,47 @@ def _search_report_ids(search: str) -> list[int]:
 
 def case_list(*, user: User, filters: CaseFilters) -> CasePage:
     """One page of cases, and how many cases match (up to COUNT_CAP): two queries whatever the page, page
-    size or filter."""
+    size or filter. Each row says whether the case has possible duplicates (possible_duplicates_exist)."""
     require_helpline(user)
     now = timezone.now()
+    cases = cases_filtered(user=user, filters=filters, now=now)
+    page_size = filters.page_size if filters.page_size in PAGE_SIZES else 50
+    page = max(1, min(filters.page, 10_000))
+    offset = (page - 1) * page_size
+    order = SORTS.get(filters.sort, SORTS["deadline"])
+    # Pick the page's ids on the case table alone, then join only those rows (still one query).
+    ids = cases.order_by(*order).values("pk")[offset : offset + page_size + 1]
+    # Whether the reporter wrote last: a message the helpline has not answered yet.
+    rows = list(
+        Case.objects.filter(pk__in=ids)
+        .order_by(*order)
+        .annotate(
+            last_message_from=_last_message_from(),
+            unread_messages=_unread_count(),
+            reporter_read_last=_reporter_read_last(),
+            possible_duplicate=possible_duplicates_exist(user),
+        )
+        .values(*LIST_FIELDS, "last_message_from", "unread_messages", "reporter_read_last", "possible_duplicate")
+    )
+    for row in rows:
+        row["unread"] = row.pop("last_message_from") == Message.Direction.FROM_REPORTER
+    total = cases.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return CasePage(
+        rows=rows[:page_size],
+        page=page,
+        page_size=page_size,
+        has_next=len(rows) > page_size,
+        filters=filters,
+        now=now,
+        total=total,
+    )
+
+
+def cases_filtered(*, user: User, filters: CaseFilters, now: datetime | None = None) -> QuerySet[Case]:
+    """The cases the case list's filter matches among those ``user`` may open (unordered): the list's pages,
+    and what "select all the cases matching this filter" selects for bulk triage."""
+    require_helpline(user)
+    now = now or timezone.now()
     cases = case_queryset_for(user)
     if filters.search:
         named = _search_report_ids(filters.search)
@@ -377,34 +416,63 @@ def case_list(*, user: User, filters: CaseFilters) -> CasePage:
             cases = cases.filter(assignee__username=filters.assignee)
         if filters.overdue:
             cases = cases.filter(overdue_q(now))
-    page_size = filters.page_size if filters.page_size in PAGE_SIZES else 50
-    page = max(1, min(filters.page, 10_000))
-    offset = (page - 1) * page_size
-    order = SORTS.get(filters.sort, SORTS["deadline"])
-    # Pick the page's ids on the case table alone, then join only those rows (still one query).
-    ids = cases.order_by(*order).values("pk")[offset : offset + page_size + 1]
-    # Whether the reporter wrote last: a message the helpline has not answered yet.
-    rows = list(
-        Case.objects.filter(pk__in=ids)
-        .order_by(*order)
-        .annotate(
-            last_message_from=_last_message_from(),
-            unread_messages=_unread_count(),
-            reporter_read_last=_reporter_read_last(),
+    return cases
+
+
+# --- possible duplicates ------------------------------------------------------------------------------------
+#
+# Two reports are possible duplicates when they name the same organisation (its keyed hash: no name is kept in
+# clear), their cases have the same authority and the same concern types (as sets), and they were received within
+# DUPLICATE_WINDOW_DAYS of each other (received dates are days only). What the reporters wrote is never compared.
+# Cases already linked to each other are not offered again.
+
+
+def _duplicate_window() -> timedelta:
+    return timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
+
+
+def possible_duplicates_exist(user: User) -> Exists:
+    """An annotation for a case queryset: whether the case has a possible duplicate among the cases ``user``
+    may open (one subquery, so the case list stays at its two queries)."""
+    window = _duplicate_window()
+    linked = CaseLink.objects.filter(case_id=OuterRef(OuterRef("pk")), other_id=OuterRef("pk"))
+    return Exists(
+        case_queryset_for(user)
+        .filter(
+            report__organisation_hash__gt="",
+            report__organisation_hash=OuterRef("report__organisation_hash"),
+            authority_id=OuterRef("authority_id"),
+            report__concern_types__contains=OuterRef("report__concern_types"),
+            report__concern_types__contained_by=OuterRef("report__concern_types"),
+            report__submitted_at__gte=OuterRef("report__submitted_at") - window,
+            report__submitted_at__lte=OuterRef("report__submitted_at") + window,
         )
-        .values(*LIST_FIELDS, "last_message_from", "unread_messages", "reporter_read_last")
+        .exclude(pk=OuterRef("pk"))
+        .exclude(Exists(linked))
     )
-    for row in rows:
-        row["unread"] = row.pop("last_message_from") == Message.Direction.FROM_REPORTER
-    total = cases.order_by().values("pk")[: COUNT_CAP + 1].count()
-    return CasePage(
-        rows=rows[:page_size],
-        page=page,
-        page_size=page_size,
-        has_next=len(rows) > page_size,
-        filters=filters,
-        now=now,
-        total=total,
+
+
+def possible_duplicates(*, user: User, case: Case) -> list[Case]:
+    """The possible duplicates of ``case`` among the cases ``user`` may open, oldest first (one query)."""
+    report = case.report
+    if not report.organisation_hash or case.authority_id is None:
+        return []
+    window = _duplicate_window()
+    linked = CaseLink.objects.filter(case_id=case.pk).values("other_id")
+    return list(
+        case_queryset_for(user)
+        .filter(
+            report__organisation_hash=report.organisation_hash,
+            authority_id=case.authority_id,
+            report__concern_types__contains=report.concern_types,
+            report__concern_types__contained_by=report.concern_types,
+            report__submitted_at__gte=report.submitted_at - window,
+            report__submitted_at__lte=report.submitted_at + window,
+        )
+        .exclude(pk=case.pk)
+        .exclude(pk__in=linked)
+        .select_related("report")
+        .order_by("report__submitted_at", "pk")[:50]
     )
 
 

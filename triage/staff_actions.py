@@ -3,19 +3,23 @@ data. Shared by the workspace pages and the staff API, so both accept and refuse
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
+from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
 from directory.lookup import authority_by_code, authority_choices, national_body_choices, police_force_choices
 from directory.models import NationalBody
 from reports.models import Anonymity
-from triage import case_actions, retention, selectors, workflow
+from triage import bulk_actions, case_actions, retention, selectors, workflow
 from triage import forms as case_forms
 from triage.case_content import CONTACT_SHOWN_FOR, file_choices, file_senders
 from triage.facts import Known
@@ -62,6 +66,10 @@ class StaffAction:
     # Whom the action addresses on a case, as a sentence names them ("the independent review team",
     # "Rotherham"): its heading and button say it, and its form is given it as ``addressee``.
     recipient: Callable[[Case], str] | None = None
+    # The same action over many cases at once (bulk triage, run_bulk), for the actions that have it: given the
+    # cases run_bulk locked and the workflow allows, with the form's cleaned data; returns the cases it left
+    # alone, by id, with why (triage/bulk_actions.py).
+    bulk: Callable[[list[Case], dict[str, Any], User], dict[int, str]] | None = None
 
 
 def _said(text: str) -> Callable[[Case, dict[str, Any], Any], str]:
@@ -114,6 +122,38 @@ def _link_duplicate(case: Case, data: dict[str, Any], user: User) -> Case:
         raise workflow.ActionNotAllowed("There is no case with that number.")
     case_actions.case_link_duplicate(case=case, other=other, acting_user=user)
     return other
+
+
+def _bulk_assign(cases: list[Case], data: dict[str, Any], user: User) -> dict[int, str]:
+    assignee = selectors.helpline_staff().filter(username=data["assignee"]).first()
+    if assignee is None:
+        raise workflow.ActionNotAllowed("There is no such member of staff.")
+    bulk_actions.cases_assign(cases=cases, assignee=assignee, acting_user=user)
+    return {}
+
+
+def _bulk_set_priority(cases: list[Case], data: dict[str, Any], user: User) -> dict[int, str]:
+    bulk_actions.cases_set_priority(cases=cases, priority=str(data["priority"]), acting_user=user)
+    return {}
+
+
+def _bulk_link_duplicate(cases: list[Case], data: dict[str, Any], user: User) -> dict[int, str]:
+    other = selectors.case_by_identifier(user=user, text=str(data["other"]))
+    if other is None:
+        raise workflow.ActionNotAllowed("There is no case with that number.")
+    # The case the others are linked to may be among those selected: it is left as it is.
+    left = {case.pk: "It is the case the others are linked to." for case in cases if case.pk == other.pk}
+    bulk_actions.cases_link_duplicate(
+        cases=[case for case in cases if case.pk != other.pk], other=other, acting_user=user
+    )
+    return left
+
+
+def _bulk_close(cases: list[Case], data: dict[str, Any], user: User) -> dict[int, str]:
+    bulk_actions.cases_close(
+        cases=cases, outcome=str(data["outcome"]), feedback=str(data["feedback"]), acting_user=user
+    )
+    return {}
 
 
 def _record_facts(case: Case, data: dict[str, Any], user: User) -> list[str]:
@@ -294,6 +334,7 @@ ACTIONS: dict[str, StaffAction] = {
         run=_assign,
         form_options=_assignees,
         banner=lambda case, data, _: f"Case assigned to {data['assignee']}",
+        bulk=_bulk_assign,
     ),
     "set_priority": StaffAction(
         case_forms.PriorityForm,
@@ -303,6 +344,7 @@ ACTIONS: dict[str, StaffAction] = {
             case=case, priority=str(data["priority"]), acting_user=user
         ),
         banner=lambda case, data, _: f"Priority set to {case.get_priority_display().lower()}",
+        bulk=_bulk_set_priority,
     ),
     "set_concern_types": StaffAction(
         case_forms.ConcernTypesForm,
@@ -367,6 +409,7 @@ ACTIONS: dict[str, StaffAction] = {
         run=_link_duplicate,
         form_options=_case_finder,
         banner=lambda case, data, other: f"Case linked to {other.case_number}",
+        bulk=_bulk_link_duplicate,
     ),
     "close": StaffAction(
         case_forms.CloseForm,
@@ -376,6 +419,7 @@ ACTIONS: dict[str, StaffAction] = {
             case=case, outcome=str(data["outcome"]), feedback=str(data["feedback"]), acting_user=user
         ),
         banner=lambda case, data, _: f"Case closed with the outcome: {case.get_outcome_display().lower()}",
+        bulk=_bulk_close,
     ),
     "reopen": StaffAction(
         case_forms.ReopenForm,
@@ -625,3 +669,123 @@ def case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: User
     result = declared.run(case, data, acting_user)
     case.refresh_from_db()
     return declared.banner(case, data, result)
+
+
+# --- bulk triage --------------------------------------------------------------------------------------------
+
+# What a case number may look like when it is sent to bulk triage (its year, a hyphen, six characters; anything
+# else, such as a NUL the database would refuse, is refused before any query).
+CASE_NUMBER_SHAPE = re.compile(r"[0-9A-Za-z-]{1,16}")
+
+# The actions that can be taken over many cases at once, in the case page's order.
+BULK_ACTIONS = [name for name, declared in ACTIONS.items() if declared.bulk is not None]
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What a bulk run did: the cases that took the action, and those that did not, with why (by case number,
+    in the order they were named)."""
+
+    action: str
+    done: list[str]
+    refused: list[tuple[str, str]]
+
+
+def bulk_permitted(user: User, action: str = "") -> bool:
+    """Whether ``user`` may take ``action`` (any bulk action, without one) over many cases at once: bulk triage
+    (accounts.policy) and the action's own permission (workflow.permitted)."""
+    if not policy.may(user, Permission.BULK_TRIAGE):
+        return False
+    return workflow.permitted(user, action) if action else policy.may(user, Permission.HELPLINE_WORK)
+
+
+def bulk_check(*, action: str, case_numbers: Iterable[str], acting_user: User) -> list[str]:
+    """Refuse, with ActionNotAllowed (ActionNotPermitted for the user's role), what no bulk run could take:
+    an action without a bulk form, no case, more than BULK_MAX. The case numbers, each once, in order."""
+    declared = ACTIONS.get(action)
+    if declared is None or declared.bulk is None:
+        raise workflow.ActionNotAllowed("Choose what to do with the cases.")
+    if not bulk_permitted(acting_user, action):
+        raise workflow.ActionNotPermitted(policy.refusal(acting_user, Permission.BULK_TRIAGE))
+    numbers = list(dict.fromkeys(str(number).strip() for number in case_numbers if str(number).strip()))
+    if not numbers:
+        raise workflow.ActionNotAllowed("Select at least one case.")
+    if any(not CASE_NUMBER_SHAPE.fullmatch(number) for number in numbers):
+        raise workflow.ActionNotAllowed("Select the cases by their case numbers, from the list of cases.")
+    if len(numbers) > settings.BULK_MAX:
+        raise workflow.ActionNotAllowed(
+            f"{len(numbers)} cases are selected. Bulk triage takes at most {settings.BULK_MAX} at a time: "
+            "narrow the filter."
+        )
+    return numbers
+
+
+def _bulk_sorted(action: str, numbers: list[str], cases: dict[str, Case]) -> tuple[list[Case], dict[str, str]]:
+    """The cases that may take ``action``, and why each of the others may not (by case number), checked as
+    for one case (workflow.check_allowed) and as a bulk run (bulk_actions.bulk_refusal)."""
+    refused: dict[str, str] = {}
+    allowed: list[Case] = []
+    for number in numbers:
+        case = cases.get(number)
+        if case is None:
+            refused[number] = "There is no case with that number."
+            continue
+        try:
+            workflow.check_allowed(case, action)
+        except workflow.ActionNotAllowed as reason:
+            refused[number] = str(reason)
+            continue
+        why = bulk_actions.bulk_refusal(action, case)
+        if why:
+            refused[number] = why
+        else:
+            allowed.append(case)
+    return allowed, refused
+
+
+def bulk_preview(*, action: str, case_numbers: Iterable[str], acting_user: User) -> BulkResult:
+    """What run_bulk would do now (for the confirmation page; one query): which cases would take the action
+    and which would not, with why. Nothing is locked: run_bulk checks again."""
+    numbers = bulk_check(action=action, case_numbers=case_numbers, acting_user=acting_user)
+    cases = {
+        case.case_number: case
+        for case in selectors.case_queryset_for(acting_user).select_related("report").filter(case_number__in=numbers)
+    }
+    allowed, refused = _bulk_sorted(action, numbers, cases)
+    return BulkResult(
+        action=action,
+        done=[case.case_number for case in allowed],
+        refused=[(number, refused[number]) for number in numbers if number in refused],
+    )
+
+
+def run_bulk(*, action: str, case_numbers: Iterable[str], data: dict[str, Any], acting_user: User) -> BulkResult:
+    """Run one named action (its form's cleaned data, validated by the same form as for one case) over many
+    cases in one transaction: the cases locked in one query, each checked against the workflow as one case is
+    (a case that may not take it, such as one already closed, is reported back, not an error), then the action
+    applied to those that may in a fixed number of queries, with one audit event per case chained at commit in
+    one batch (audit.staging). Bad input for the action as a whole (no such assignee) refuses the whole run
+    with ActionNotAllowed."""
+    numbers = bulk_check(action=action, case_numbers=case_numbers, acting_user=acting_user)
+    bulk = ACTIONS[action].bulk
+    if bulk is None:  # bulk_check refused it already
+        raise workflow.ActionNotAllowed("Choose what to do with the cases.")
+    with transaction.atomic(durable=True):
+        cases = {
+            case.case_number: case
+            for case in selectors.case_queryset_for(acting_user)
+            .select_for_update(of=("self",))
+            .select_related("report")
+            .filter(case_number__in=numbers)
+            .order_by("pk")
+        }
+        allowed, refused = _bulk_sorted(action, numbers, cases)
+        left = bulk(allowed, data, acting_user) if allowed else {}
+        for case in allowed:
+            if case.pk in left:
+                refused[case.case_number] = left[case.pk]
+    return BulkResult(
+        action=action,
+        done=[case.case_number for case in allowed if case.pk not in left],
+        refused=[(number, refused[number]) for number in numbers if number in refused],
+    )

@@ -7,6 +7,7 @@ app_name = "triage"
 urlpatterns = [
     path("", views.home, name="home"),
     path("cases", views.case_list, name="case_list"),
+    path("cases/bulk", views.case_bulk, name="case_bulk"),
     path("cases/<slug:case_number>", views.case_detail, name="case_detail"),
     path("cases/<slug:case_number>/<slug:action>", views.case_action, name="case_action"),
     path("cases/<slug:case_number>/files/<uuid:file_id>", views.case_file, name="case_file"),

@@ -8,8 +8,9 @@ from typing import Any, cast
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -44,7 +45,18 @@ from triage.deadlines import REPORTER_FEEDBACK, TRIAGE, Clock, case_deadlines, i
 from triage.models import Case
 from triage.notifications import case_emails
 from triage.routing import needs_supervisor
-from triage.staff_actions import ACTION_FORMS, action_form, action_labels, case_act, page_actions
+from triage.staff_actions import (
+    ACTION_FORMS,
+    BULK_ACTIONS,
+    action_form,
+    action_labels,
+    bulk_check,
+    bulk_permitted,
+    bulk_preview,
+    case_act,
+    page_actions,
+    run_bulk,
+)
 from triage.staff_actions import action_forms as staff_action_forms
 
 
@@ -91,9 +103,143 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "rows": [_list_row(row, page.now) for row in page.rows],
             "count_cap": selectors.COUNT_CAP,
+            # Bulk triage, for those who may: the buttons and what "select all" would select.
+            "bulk_actions": [(name, BULK_WORDS[name][0]) for name in BULK_ACTIONS if bulk_permitted(user, name)],
+            "filter_query": request.GET.urlencode(),
+            "bulk_max": settings.BULK_MAX,
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
+
+
+# --- bulk triage ------------------------------------------------------------------------------------------
+
+# What each bulk action's button on the case list and its pages say.
+BULK_WORDS: dict[str, tuple[str, str]] = {
+    "assign": ("Assign", "Assign {n}"),
+    "set_priority": ("Set priority", "Set the priority of {n}"),
+    "link_duplicate": ("Link as duplicates", "Link {n} as duplicates of one case"),
+    "close": ("Close", "Close {n}"),
+}
+
+
+def _cases_words(n: int) -> str:
+    return f"{n} case{'' if n == 1 else 's'}"
+
+
+@staff_required(Permission.BULK_TRIAGE)
+@require_POST
+@sensitive_post_parameters()
+def case_bulk(request: HttpRequest) -> HttpResponse:
+    """Bulk triage from the case list, without JavaScript: the cases ticked (or all those matching the list's
+    filter, counted), then the action's own form (the registry's, as for one case), a confirmation page with
+    the count and what will be left alone, and the result. Nothing is changed before the confirmation."""
+    user = staff_user(request)
+    step = request.POST.get("step") or "choose"
+    action = str(request.POST.get("action") or "")
+    filter_query = str(request.POST.get("filter") or "")
+    problem = case_forms.BulkProblemForm(data={})
+    problem.is_valid()  # bound and clean, so that a problem found below can be added as its error
+    context: dict[str, Any] = {
+        "problem": problem,
+        "action": action,
+        "filter": filter_query,
+        "back": reverse("triage:case_list") + (f"?{filter_query}" if filter_query else ""),
+    }
+    numbers = [str(number) for number in request.POST.getlist("cases")]
+    matching = None
+    if step == "choose" and request.POST.get("all"):
+        # "Select all the cases matching this filter": the list's own filter, resolved to case numbers now, so the
+        # pages that follow (and the count they confirm) name exactly these cases.
+        filters = case_forms.case_filter_form(QueryDict(filter_query)).filters()
+        cases = selectors.cases_filtered(user=user, filters=filters)
+        numbers = list(
+            cases.order_by(*selectors.SORTS.get(filters.sort, selectors.SORTS["deadline"])).values_list(
+                "case_number", flat=True
+            )[: settings.BULK_MAX + 1]
+        )
+        if len(numbers) > settings.BULK_MAX:
+            matching = cases.order_by().values("pk")[: selectors.COUNT_CAP + 1].count()
+    context["matching_all"] = bool(request.POST.get("all") or request.POST.get("all_confirmed"))
+    try:
+        if matching is not None:
+            raise workflow.ActionNotAllowed(
+                f"{'More than ' + str(selectors.COUNT_CAP) if matching > selectors.COUNT_CAP else matching} cases "
+                f"match this filter. Bulk triage takes at most {settings.BULK_MAX} at a time: narrow the filter."
+            )
+        numbers = bulk_check(action=action, case_numbers=numbers, acting_user=user)
+    except workflow.ActionNotAllowed as refused:
+        problem.add_error(None, str(refused))
+        status = 403 if isinstance(refused, workflow.ActionNotPermitted) else 400
+        return render(request, "triage/case_bulk.html", {**context, "mode": "problem"}, status=status)
+    button, heading = BULK_WORDS[action]
+    context.update(
+        cases=numbers,
+        count=len(numbers),
+        heading=heading.format(n=_cases_words(len(numbers))),
+        button=button,
+    )
+    form = action_form(action, request.POST if step != "choose" else None, user=user)
+    if form is None:  # every bulk action has a form (bulk_check refused any other)
+        raise Http404
+    _bulk_form_words(action, form)
+    context["form"] = form
+    if step == "choose" or not form.is_valid():
+        status = 400 if form.is_bound else 200
+        return render(request, "triage/case_bulk.html", {**context, "mode": "form"}, status=status)
+    if step == "confirm":
+        preview = bulk_preview(action=action, case_numbers=numbers, acting_user=user)
+        hidden = [
+            (form.add_prefix(name), value)
+            for name in form.fields
+            for value in request.POST.getlist(form.add_prefix(name))
+        ]
+        return render(
+            request,
+            "triage/case_bulk.html",
+            {
+                **context,
+                "mode": "confirm",
+                "preview": preview,
+                "hidden": hidden,
+                "chosen": _bulk_chosen(form),
+                "apply_words": heading.format(n=_cases_words(len(preview.done))),
+            },
+        )
+    try:
+        result = run_bulk(action=action, case_numbers=numbers, data=form.cleaned_data, acting_user=user)
+    except workflow.ActionNotAllowed as refused:
+        form.add_error(None, str(refused))
+        return render(request, "triage/case_bulk.html", {**context, "mode": "form"}, status=409)
+    return render(
+        request,
+        "triage/case_bulk.html",
+        {**context, "mode": "done", "result": result, "chosen": _bulk_chosen(form)},
+    )
+
+
+def _bulk_form_words(action: str, form: forms.Form) -> None:
+    """The action's form, said of many cases."""
+    if action == "link_duplicate":
+        form.fields["other"].label = "Case number of the case they duplicate"
+        form.fields["other"].help_text = "Each selected case is linked to it, both ways. Or its reporter's reference."
+    if action == "close":
+        form.fields["feedback"].help_text = "Each reporter reads this on their follow-up page."
+        form.fields["confirm"].label = "Yes, close these cases. Each reporter will read the feedback."
+        form.fields["confirm"].error_messages["required"] = "Confirm that you want to close these cases"
+
+
+def _bulk_chosen(form: forms.Form) -> list[tuple[str, str]]:
+    """What was chosen in the action's form, in words, for the confirmation page."""
+    chosen = []
+    for name, field in form.fields.items():
+        if isinstance(field, forms.BooleanField):
+            continue
+        value = form.cleaned_data.get(name)
+        if isinstance(field, forms.ChoiceField):
+            value = dict(field.choices).get(value, value)  # type: ignore[arg-type]
+        chosen.append((str(field.label), str(value)))
+    return chosen
 
 
 def _list_row(row: dict[str, object], now: datetime) -> dict[str, object]:
@@ -173,6 +319,11 @@ def _case_page(
             "allowed": workflow.allowed_actions(case, user),
             "prior_report": prior.words(),
             "supervisor_flag": flagged,
+            # Reports about the same organisation, authority and concerns within a few days (never their words),
+            # each linkable in one step where the user may link duplicates.
+            "possible_duplicates": selectors.possible_duplicates(user=user, case=case),
+            "may_link": "link_duplicate" in action_forms,
+            "duplicate_window_days": settings.DUPLICATE_WINDOW_DAYS,
             # Deterring a report is an offence: the page offers the police route of "escalate" at the top.
             "police_offer": flagged and not case.escalated_to_police and "escalate" in action_forms,
             "deadlines": [

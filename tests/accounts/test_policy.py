@@ -62,6 +62,8 @@ EXPECTED: dict[Permission, set[str]] = {
     P.REVEAL_CONTACT: {R.CALL_HANDLER, R.SUPERVISOR},
     # Identity shared under a legal duty: proposed by one supervisor, approved by another.
     P.IDENTITY_LEGAL_DUTY: {R.SUPERVISOR},
+    # Bulk triage from the case list (a flood of reports): supervisors only.
+    P.BULK_TRIAGE: {R.SUPERVISOR},
 }
 
 
