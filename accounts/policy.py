@@ -74,6 +74,8 @@ class Permission(StrEnum):
     # Share a reporter's identity with a referral's recipient without their consent, under a legal duty (a
     # child at immediate risk, a court order): proposed by one supervisor, approved by another.
     IDENTITY_LEGAL_DUTY = "identity_legal_duty"
+    # Keep the on-call rota (who is paged for urgent cases, primary and secondary, from when to when).
+    MANAGE_ROTA = "manage_rota"
 
 
 RULES: dict[Permission, frozenset[str]] = {
@@ -98,6 +100,7 @@ RULES: dict[Permission, frozenset[str]] = {
     Permission.DESTROY_EARLY: frozenset({R.SUPERVISOR}),
     Permission.REVEAL_CONTACT: frozenset({R.CALL_HANDLER, R.SUPERVISOR}),
     Permission.IDENTITY_LEGAL_DUTY: frozenset({R.SUPERVISOR}),
+    Permission.MANAGE_ROTA: frozenset({R.SUPERVISOR}),
 }
 
 # Why a refused action was refused, where the page says so (a helpline member who is not a supervisor).

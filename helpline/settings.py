@@ -198,6 +198,7 @@ INSTALLED_APPS = [
     "outbox",
     "notify",
     "accounts",
+    "rota",
     "reports",
     "triage",
     "referrals",
@@ -468,6 +469,17 @@ TIME_TRAIL_BUCKET_SECONDS = envint("TIME_TRAIL_BUCKET_SECONDS", 15 * 60)
 # The default is in Ofcom's range reserved for drama, so a deployment that forgets to set it is obvious.
 HELPLINE_PHONE = os.environ.get("HELPLINE_PHONE", "0808 157 0192")
 HELPLINE_HOURS = os.environ.get("HELPLINE_HOURS", "Monday to Friday, 8am to 8pm; Saturday, 9am to 1pm")
+
+# Urgent pages by SMS through GOV.UK Notify (notify/sms.py, docs/paging.md). The API key is Notify's
+# "name-serviceid-secret" form; empty means no SMS can go (pages are recorded and fail, so they fall through).
+# NOTIFY_BASE_URL points the client at Notify, or at the project's fake (notify/fakenotify.py) in development.
+NOTIFY_API_KEY = envsecret("NOTIFY_API_KEY")
+NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+# The Notify SMS template of a page, whose text is "Urgent concern waiting — sign in to the helpline workspace".
+NOTIFY_PAGE_TEMPLATE_ID = os.environ.get("NOTIFY_PAGE_TEMPLATE_ID", "")
+# Paged after the primary and secondary on call (triage/paging.py); email for the record, phone for the SMS.
+DUTY_MANAGER_EMAIL = os.environ.get("DUTY_MANAGER_EMAIL", "")
+DUTY_MANAGER_PHONE = os.environ.get("DUTY_MANAGER_PHONE", "")
 
 CSRF_FAILURE_VIEW = "helpline.errors.csrf_failure"
 

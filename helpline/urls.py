@@ -73,6 +73,7 @@ if settings.HELPLINE_ROLE in {"staff", "combined"}:
         path("staff/", include("referrals.urls")),
         path("staff/", include("oversight.urls")),
         path("staff/", include("lifecycle.urls")),
+        path("staff/", include("rota.urls")),
         path("staff/", include("accounts.urls")),
     ]
 if settings.HELPLINE_ROLE in {"public", "combined"}:

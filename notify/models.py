@@ -11,6 +11,7 @@ class Notification(models.Model):
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -32,6 +33,8 @@ class Notification(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)
+    # What the provider last said of delivery (Notify's status for an SMS: "delivered", "permanent-failure"…).
+    delivery_status = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
 

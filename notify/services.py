@@ -123,7 +123,8 @@ def _reporter_paced(notification: Notification) -> bool:
     return notification.recipient == Notification.REPORTER or is_day_only(notification.created_at)
 
 
-def _failed(notification: Notification, attempt: int, error: str) -> Retry | None:
+def attempt_failed(notification: Notification, attempt: int, error: str) -> Retry | None:
+    """A send that failed: retried with growing delays (retry_delay), given up after MAX_ATTEMPTS (any channel)."""
     log.warning("notification %s attempt %s failed: %s", notification.pk, attempt, error)
     notification.attempts = attempt
     if attempt >= MAX_ATTEMPTS or error == "NoAddress":
@@ -155,7 +156,7 @@ def notification_deliver(notification_id: int) -> Retry | None:
         address = notification_address(notification)
         if not address:
             # Nobody to send to (a reporter who gave no address): trying again would find nobody either.
-            return _failed(notification, attempt, "NoAddress")
+            return attempt_failed(notification, attempt, "NoAddress")
         message = email_render(notification, address)
         message.send(fail_silently=False)
     except registry.NothingToSend:
@@ -165,7 +166,7 @@ def notification_deliver(notification_id: int) -> Retry | None:
         _settled(notification)
         return None
     except Exception as error:  # noqa: BLE001 - any provider failure is retried, never lost
-        return _failed(notification, attempt, type(error).__name__)
+        return attempt_failed(notification, attempt, type(error).__name__)
     with transaction.atomic():
         notification.state = Notification.State.SENT
         notification.attempts = attempt

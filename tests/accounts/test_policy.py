@@ -62,6 +62,8 @@ EXPECTED: dict[Permission, set[str]] = {
     P.REVEAL_CONTACT: {R.CALL_HANDLER, R.SUPERVISOR},
     # Identity shared under a legal duty: proposed by one supervisor, approved by another.
     P.IDENTITY_LEGAL_DUTY: {R.SUPERVISOR},
+    # The on-call rota: kept by supervisors (issue 28).
+    P.MANAGE_ROTA: {R.SUPERVISOR},
 }
 
 
