@@ -51,6 +51,7 @@ def test_a_property_test_is_given_the_same_inputs_on_every_run() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 def test_schemathesis_generates_the_same_requests_on_every_run() -> None:
     submit = schema["/api/v1/reports"]["POST"].as_strategy()
 
