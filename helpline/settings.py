@@ -310,6 +310,10 @@ OUTBOX_SWEEP_SECONDS = envint("OUTBOX_SWEEP_SECONDS", 30)
 OUTBOX_LEASE_SECONDS = envint("OUTBOX_LEASE_SECONDS", 120)
 # A worker whose last heartbeat is older than this is stale: /staff/health says so, the watchdog restarts it.
 WORKER_STALE_SECONDS = envint("WORKER_STALE_SECONDS", 90)
+# Prometheus scrapes /internal/metrics on the staff role with "Authorization: Bearer <this>" (core/metrics.py,
+# docs/operations.md). Empty: the address answers 404. The front door (deploy/nginx) refuses /internal/ on every
+# side, so only a scraper on the internal network reaches it.
+METRICS_TOKEN = envsecret("METRICS_TOKEN")
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "outbox.sweep", "schedule": float(OUTBOX_SWEEP_SECONDS)},
     "heartbeat": {"task": "outbox.heartbeat", "schedule": 15.0},
@@ -517,13 +521,20 @@ PATTERN_RISING_FACTOR = float(os.environ.get("PATTERN_RISING_FACTOR", "2.0"))
 
 LOAD_LA_DEFAULT_DIR = os.environ.get("LA_DATA_DIR", str(BASE_DIR.parent / "shared" / "data" / "la"))
 
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise RuntimeError(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"scrub": {"()": "helpline.logging.ScrubFilter"}},
-    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
+    # One JSON object a line (helpline/logging.py); LOG_FORMAT=plain gives the old one-line text, for a terminal.
+    "formatters": {
+        "json": {"()": "helpline.logging.JsonFormatter"},
+        "plain": {"format": "%(levelname)s %(name)s %(message)s"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["scrub"]},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {

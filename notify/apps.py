@@ -9,6 +9,8 @@ class NotifyConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
+        from notify.metrics import register_notify_gauges
         from notify.services import register_outbox_handler
 
         register_outbox_handler()
+        register_notify_gauges()
