@@ -241,6 +241,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "helpline.context_processors.service",
                 "accounts.context_processors.permissions",
+                "helpline.context_processors.flood",
             ],
         },
     },
@@ -288,6 +289,13 @@ AUTH_PASSWORD_VALIDATORS = [
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+# Flood protection (core/flood.py): arrivals are counted per minute in this Redis, in keys that expire within
+# 15 minutes and hold no report id. More than FLOOD_THRESHOLD reports in 10 minutes is a flood: a banner in the
+# helpline workspace, one email to supervisors, and urgent alerts collected into a digest every DIGEST_MINUTES.
+# FLOOD_REDIS_URL="" turns the counter off (no flood is ever noticed).
+FLOOD_REDIS_URL = os.environ.get("FLOOD_REDIS_URL", REDIS_URL)
+FLOOD_THRESHOLD = envint("FLOOD_THRESHOLD", 50)
+DIGEST_MINUTES = envint("DIGEST_MINUTES", 5)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -318,6 +326,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "outbox.sweep", "schedule": float(OUTBOX_SWEEP_SECONDS)},
     "heartbeat": {"task": "outbox.heartbeat", "schedule": 15.0},
     "sweep-deadlines": {"task": "triage.tasks.sweep_deadlines", "schedule": 60.0},
+    # Notifications collected for a digest (urgent alerts during a flood): one email per recipient (notify).
+    "send-digests": {"task": "notify.tasks.send_digests", "schedule": float(DIGEST_MINUTES * 60)},
     "refresh-statistics": {"task": "oversight.tasks.refresh_statistics", "schedule": 300.0},
     "purge-expired": {"task": "reports.tasks.purge_expired", "schedule": crontab(minute="*/10")},
     "audit-checkpoint": {"task": "audit.tasks.checkpoint", "schedule": float(AUDIT_CHECKPOINT_SECONDS)},
