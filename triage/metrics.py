@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from django.db.models import Count
 from django.utils import timezone
 
+from core.flood import flood_state
 from core.metrics import Sample, before_today, register_gauge
 from triage.deadlines import REPORTER_FEEDBACK, TRIAGE
 from triage.models import Case, Queue
@@ -62,7 +63,25 @@ def case_clocks_overdue() -> Iterator[Sample]:
     yield (REPORTER_FEEDBACK.key,), Case.objects.filter(REPORTER_FEEDBACK.overdue_q(now)).count()
 
 
+def flood() -> Iterator[Sample]:
+    """1 while a flood is on (triage.flood), else 0. Yes or no only: one report never moves it on its own."""
+    yield (), 1 if flood_state().on else 0
+
+
+def flood_arrivals() -> Iterator[Sample]:
+    """The arrivals in the last 10 minutes rounded to tens, and only during a flood (0 otherwise): the banner's
+    figure, never a count a single report moves on a quiet day."""
+    yield (), flood_state().about
+
+
 def register_triage_gauges() -> None:
+    register_gauge("flood", "1 while reports arrive faster than FLOOD_THRESHOLD in 10 minutes, else 0.", (), flood)
+    register_gauge(
+        "flood_arrivals_rounded",
+        "During a flood, the reports that arrived in the last 10 minutes rounded to tens; 0 otherwise.",
+        (),
+        flood_arrivals,
+    )
     register_gauge(
         "cases",
         "Cases received before today, by queue and status (in_triage includes those waiting for the reporter).",

@@ -130,6 +130,21 @@ def test_the_workspace_shows_a_banner_with_the_count_in_tens_during_a_flood(sett
     assert 'data-testid="flood-banner"' not in referrals_page.content.decode()
 
 
+def test_the_metrics_say_flood_yes_or_no_and_the_count_in_tens_only_during_a_flood(settings: Any) -> None:
+    from tests.metrics.test_metrics import TOKEN, scrape, value
+
+    settings.METRICS_TOKEN = TOKEN
+    settings.FLOOD_THRESHOLD = 10
+    for _ in range(10):
+        routed()
+    quiet = scrape()
+    assert (value(quiet, "flood"), value(quiet, "flood_arrivals_rounded")) == (0, 0)
+    for _ in range(6):
+        routed()
+    flooding = scrape()
+    assert (value(flooding, "flood"), value(flooding, "flood_arrivals_rounded")) == (1, 20)
+
+
 def test_the_count_shown_is_rounded_to_tens() -> None:
     assert [flood.tens(n) for n in (0, 4, 5, 14, 15, 51, 56, 299)] == [0, 0, 10, 10, 20, 50, 60, 300]
 
