@@ -9,8 +9,10 @@ class NotifyConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
+        from notify.metrics import register_notify_gauges
         from notify.services import register_outbox_handler
         from notify.sms import register_outbox_handlers
 
         register_outbox_handler()
         register_outbox_handlers()
+        register_notify_gauges()

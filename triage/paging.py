@@ -23,6 +23,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from core import flood
 from core.office_hours import helpline_hours
 from core.timetrail import day_start, reporter_paced
 from notify import sms
@@ -42,6 +43,8 @@ ANSWER_WITHIN = timedelta(minutes=15)
 PAGE_WINDOW = timedelta(hours=12)
 LEVELS = (Page.Level.PRIMARY, Page.Level.SECONDARY, Page.Level.DUTY_MANAGER)
 CASE = "case"
+# The window key (core.flood.once_per_window) of first pages during a flood.
+PAGE_IN_A_FLOOD = "paging-in-a-flood"
 
 
 def _running() -> QuerySet[Case]:
@@ -123,8 +126,15 @@ def _first_pages(now: datetime, limit: int) -> int:
     if hours.open_now:
         # Inside office hours: only once the clock has run UNCLAIMED_FOR (it started an hour before its due).
         cases = cases.filter(triage_due_at__lte=now + URGENT_TRIAGE - UNCLAIMED_FOR)
+    due = cases.order_by("triage_due_at", "id")[:limit]
+    if flood.flood_on():
+        # A flood (triage.flood): the urgent alerts go out as a digest every DIGEST_MINUTES, and so do pages:
+        # the first urgent case pages at once, then one page per digest window, never one per case.
+        if not due or not flood.once_per_window(PAGE_IN_A_FLOOD, settings.DIGEST_MINUTES * 60):
+            return 0
+        due = due[:1]
     taken = 0
-    for case in cases.order_by("triage_due_at", "id")[:limit]:
+    for case in due:
         if page_send(case=case, level=Page.Level.PRIMARY, now=now) is not None:
             taken += 1
     return taken

@@ -17,6 +17,7 @@ import pytest
 import time_machine
 
 from accounts.models import User
+from core import flood
 from core.timetrail import is_day_only
 from notify import sms
 from notify.models import Notification
@@ -24,6 +25,7 @@ from outbox.models import OutboxMessage
 from rota.models import Shift
 from tests.factories import routed_case, signed_in, staff_user, staff_with_mfa
 from tests.fake_notify import PAGE_TEMPLATE_ID, FakeNotify
+from tests.floods.conftest import flood_redis  # noqa: F401 - the fixture
 from tests.paging.conftest import run_outbox, shift_make
 from triage import case_actions, paging, staff_actions
 from triage.events import case_events
@@ -295,3 +297,19 @@ def test_a_text_still_retrying_when_somebody_answers_is_cancelled(
     assert is_day_only(text.created_at)
     assert len(fake_notify.sent()) == 1, "the first try only"
     assert not OutboxMessage.objects.filter(processed_at__isnull=True).exists()
+
+
+def test_during_a_flood_the_first_urgent_case_pages_and_then_one_page_per_digest_window(
+    fake_notify: FakeNotify, rota: dict[str, User], flood_redis: Any, settings: Any
+) -> None:
+    settings.FLOOD_THRESHOLD = 2
+    settings.DIGEST_MINUTES = 5
+    with time_machine.travel(NIGHT, tick=False):
+        cases = [urgent_case() for _ in range(4)]  # routed: a flood of four, over the threshold of two
+        assert flood.flood_on()
+        assert paging.paging_sweep() == 1, "the first urgent case pages at once"
+        assert paging.paging_sweep() == 0, "not one page per case"
+    assert sum(1 for case in cases if levels(case)) == 1
+    with time_machine.travel(NIGHT + timedelta(minutes=5), tick=False):
+        assert paging.paging_sweep() == 1, "the next digest window pages again"
+    assert sum(1 for case in cases if levels(case)) == 2

@@ -339,6 +339,7 @@ def cases_in_every_state(supervisor: User) -> dict[str, Case]:
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fast_kdf", "local_authorities")
 @pytest.mark.parametrize("role", HELPLINE)
