@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from core.flood import flood_state
 from core.metrics import Sample, before_today, register_gauge
 from triage.deadlines import REPORTER_FEEDBACK, TRIAGE
-from triage.models import Case, Queue
+from triage.models import Case, Page, Queue
 from triage.workflow import IN_TRIAGE
 
 OVERDUE = "clocks_overdue"
@@ -74,7 +74,30 @@ def flood_arrivals() -> Iterator[Sample]:
     yield (), flood_state().about
 
 
+def pages_by_state() -> Iterator[Sample]:
+    """Pages (triage.paging) about urgent cases received before today: an out-of-hours page goes out when the
+    reporter pressed Send, so today's pages are the workspace's to show, not Prometheus's (ADR 0008)."""
+    earlier = Page.objects.filter(case__created_at__lt=before_today())
+    counts = earlier.aggregate(
+        sent=Count("pk"),
+        acknowledged=Count("pk", filter=Q(acknowledged_at__isnull=False)),
+        failed=Count("pk", filter=Q(phone="") | Q(notification__state="failed")),
+    )
+    answered = Exists(Page.objects.filter(case=OuterRef("case"), acknowledged_at__isnull=False))
+    yield ("sent",), counts["sent"]
+    yield ("acknowledged",), counts["acknowledged"]
+    yield ("unacknowledged",), earlier.filter(~answered, case__status__in=IN_TRIAGE).values("case").distinct().count()
+    yield ("reached_nobody",), counts["failed"]
+
+
 def register_triage_gauges() -> None:
+    register_gauge(
+        "pages",
+        "Pages about urgent cases received before today: sent, acknowledged, reached nobody, and cases still in "
+        "triage whose pages nobody acknowledged.",
+        ("state",),
+        pages_by_state,
+    )
     register_gauge("flood", "1 while reports arrive faster than FLOOD_THRESHOLD in 10 minutes, else 0.", (), flood)
     register_gauge(
         "flood_arrivals_rounded",

@@ -98,6 +98,9 @@ def test_only_gauges_registered_by_the_apps_are_served(clock) -> None:  # type: 
         "helpline_notifications_undelivered",
         "helpline_cases",
         "helpline_clocks_overdue",
+        "helpline_pages",
+        "helpline_flood",
+        "helpline_flood_arrivals_rounded",
     } - ({"helpline_worker_heartbeat_age_seconds", "helpline_outbox_waiting"} - names), names
     # Nothing of prometheus_client's own (process, platform, garbage collector): no counter a request moves.
     assert not any(name.startswith(("process_", "python_")) for name in names)

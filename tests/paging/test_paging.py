@@ -313,3 +313,22 @@ def test_during_a_flood_the_first_urgent_case_pages_and_then_one_page_per_digest
     with time_machine.travel(NIGHT + timedelta(minutes=5), tick=False):
         assert paging.paging_sweep() == 1, "the next digest window pages again"
     assert sum(1 for case in cases if levels(case)) == 2
+
+
+def test_the_pages_gauge_counts_an_unanswered_page_only_from_the_next_day(
+    fake_notify: FakeNotify, rota: dict[str, User], settings: Any
+) -> None:
+    from tests.metrics.test_metrics import TOKEN, scrape, value
+
+    settings.METRICS_TOKEN = TOKEN
+    with time_machine.travel(NIGHT, tick=False) as clock:
+        before = scrape()
+        urgent_case()
+        paging.paging_sweep()
+        # The page went when the reporter pressed Send: the same day, no metric says so.
+        assert scrape() == before
+        clock.move_to(NIGHT + timedelta(days=1))
+        samples = scrape()
+    assert value(samples, "pages", state="sent") >= 1
+    assert value(samples, "pages", state="unacknowledged") == 1
+    assert value(samples, "pages", state="acknowledged") == 0
