@@ -1,5 +1,6 @@
-"""The flood counter's own Redis database for these tests (FLOOD_TEST_REDIS_URL, default db 5, or 6 for the second xdist worker), emptied of
-the counter's keys before and after each test; the rest of the suite runs without a counter (tests/conftest.py)."""
+"""The flood counter's own Redis database for these tests (FLOOD_TEST_REDIS_URL, by default db 5, or 6 for the
+second xdist worker), emptied of the counter's keys before and after each test; the rest of the suite runs
+without a counter (tests/conftest.py)."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis
 import time_machine
 
 from accounts.models import User
@@ -25,7 +26,6 @@ from outbox.models import OutboxMessage
 from rota.models import Shift
 from tests.factories import routed_case, signed_in, staff_user, staff_with_mfa
 from tests.fake_notify import PAGE_TEMPLATE_ID, FakeNotify
-from tests.floods.conftest import flood_redis  # noqa: F401 - the fixture
 from tests.paging.conftest import run_outbox, shift_make
 from triage import case_actions, paging, staff_actions
 from triage.events import case_events
@@ -300,8 +300,13 @@ def test_a_text_still_retrying_when_somebody_answers_is_cancelled(
 
 
 def test_during_a_flood_the_first_urgent_case_pages_and_then_one_page_per_digest_window(
-    fake_notify: FakeNotify, rota: dict[str, User], flood_redis: Any, settings: Any
+    fake_notify: FakeNotify, rota: dict[str, User], settings: Any
 ) -> None:
+    from tests.floods.conftest import FLOOD_TEST_REDIS_URL, flood_keys_clear
+
+    settings.FLOOD_REDIS_URL = FLOOD_TEST_REDIS_URL
+    flood_keys_clear(redis.Redis.from_url(FLOOD_TEST_REDIS_URL))
+    flood.flood_resume()
     settings.FLOOD_THRESHOLD = 2
     settings.DIGEST_MINUTES = 5
     with time_machine.travel(NIGHT, tick=False):
