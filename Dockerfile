@@ -48,6 +48,7 @@ COPY outbox/ outbox/
 COPY notify/ notify/
 COPY referrals/ referrals/
 COPY reports/ reports/
+COPY rota/ rota/
 COPY triage/ triage/
 COPY oversight/ oversight/
 COPY lifecycle/ lifecycle/

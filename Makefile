@@ -160,9 +160,9 @@ FAST_TIER := not e2e and not worker and not slow
 BROWSER_TIER := (e2e and not worker and not slow) or (isolated and not worker and not e2e)
 test: setup-test lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -n 2 -m "$(FAST_TIER)"
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -n 2 -m "$(BROWSER_TIER)"
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -m "not ($(FAST_TIER)) and not ($(BROWSER_TIER))"
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -n 2 --durations=15 -m "$(FAST_TIER)"
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -n 2 --durations=25 -m "$(BROWSER_TIER)"
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest --durations=25 -m "not ($(FAST_TIER)) and not ($(BROWSER_TIER))"
 
 # The unit tier for the edit-test loop (about 4,200 tests in about 4 minutes here): no browser (e2e), no real worker, gunicorn or
 # nginx (worker), nothing slow; two pytest-xdist workers, each with its own test database. Lint and types are
@@ -178,7 +178,8 @@ FUZZ_MINUTES ?= 10
 FUZZ_EXAMPLES_FACTOR ?= 5
 FUZZ_SEED ?=
 FUZZ_TESTS := tests/reports/test_bad_input.py tests/reports/test_api_schemathesis.py tests/helpline/test_malformed_requests.py \
-	tests/oversight/test_suppression.py tests/oversight/test_suppression_equivalence.py
+	tests/oversight/test_suppression.py tests/oversight/test_suppression_equivalence.py \
+	tests/test_bad_input_forms_and_staff_api.py
 fuzz: setup-test
 	@start=$$(date +%s); end=$$(( start + $(FUZZ_MINUTES) * 60 )); round=0; \
 	while [ $$round -eq 0 ] || [ $$(date +%s) -lt $$end ]; do \

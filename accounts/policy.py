@@ -77,6 +77,8 @@ class Permission(StrEnum):
     # Act on many cases at once from the case list (assign, set priority, link as duplicates of one case, close):
     # a supervisor's, on a bad day. Each case still takes the action only as its workflow allows.
     BULK_TRIAGE = "bulk_triage"
+    # Keep the on-call rota (who is paged for urgent cases, primary and secondary, from when to when).
+    MANAGE_ROTA = "manage_rota"
 
 
 RULES: dict[Permission, frozenset[str]] = {
@@ -102,6 +104,7 @@ RULES: dict[Permission, frozenset[str]] = {
     Permission.REVEAL_CONTACT: frozenset({R.CALL_HANDLER, R.SUPERVISOR}),
     Permission.IDENTITY_LEGAL_DUTY: frozenset({R.SUPERVISOR}),
     Permission.BULK_TRIAGE: frozenset({R.SUPERVISOR}),
+    Permission.MANAGE_ROTA: frozenset({R.SUPERVISOR}),
 }
 
 # Why a refused action was refused, where the page says so (a helpline member who is not a supervisor).

@@ -90,6 +90,13 @@ class CaseWatch:
         with self._lock:
             return sum(reference in self.appeared for reference in references)
 
+    def last_routed(self, references: Iterable[str]) -> float | None:
+        """When the last of ``references`` that has a case got it, on the watch's clock (None: none has)."""
+        with self._lock:
+            return max(
+                (self.appeared[reference] for reference in references if reference in self.appeared), default=None
+            )
+
     def latencies(self, references: Iterable[str]) -> list[float]:
         """Seconds from answer to case, for each of ``references`` that has both."""
         with self._lock:

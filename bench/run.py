@@ -1,6 +1,6 @@
 """Intake benchmark: `make bench`, or `.venv/bin/python bench/run.py` from the project root.
 
-One run, one to two minutes (stopped at 5.5 at most), only on 127.0.0.1, against its own database (helpline_bench,
+One run, two to four minutes (stopped at 8 at most), only on 127.0.0.1, against its own database (helpline_bench,
 or BENCH_DATABASE) and broker (Redis database 14, or BENCH_REDIS_URL), never the development data. The servers
 run with the per-client limits raised and the run starts from empty counters (bench/procs.py), so it can be run
 again at once:
@@ -13,7 +13,10 @@ again at once:
   4. POST /api/v1/reports at concurrency 16 for 20 s: throughput, errors, peak RSS of gunicorn;
   5. submit -> case routing latency through one Celery worker, on the bench's own clock: from the moment the
      201 is read to the moment the case's transaction commits (bench/routing.py). The database keeps both
-     times to the day only, so it cannot tell.
+     times to the day only, so it cannot tell;
+  6. a flood: 300 reports at once from 16 clients, routed by one worker while they arrive: the same latency's
+     p50 / p95, whether every case was queued, and when the last was routed (after the first submission
+     was sent, and after the last was answered).
 
 Figures are printed as a table and written to bench/results/latest.json. There are no assertions: the
 machine is shared and noisy, so PASS/MISS only says how this run compared with the targets.
@@ -30,6 +33,7 @@ import signal
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -48,7 +52,7 @@ if __name__ == "__main__":
 from bench import load, procs, routing  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-TIME_LIMIT_SECONDS = 330  # the whole run stops itself after this, cleaning up
+TIME_LIMIT_SECONDS = 480  # the whole run stops itself after this, cleaning up
 
 WEB_WORKERS = 2
 DERIVATIONS = 15  # per batch: one before the HTTP phases, one after
@@ -60,6 +64,8 @@ THROUGHPUT_SECONDS = 20.0
 ROUTING_REPORTS = 100
 ROUTING_RATE = 10.0  # submissions per second, at most (one client, sequential)
 ROUTING_WAIT_SECONDS = 60.0
+FLOOD_REPORTS = 300  # a bad day: this many reports at once, from THROUGHPUT_CLIENTS clients as fast as they can
+FLOOD_WAIT_SECONDS = 120.0
 
 INTAKE_TARGET = 1.5  # intake p50 within 1.5 x (floor p50 + one derivation)
 THROUGHPUT_TARGET = 0.7  # intake throughput >= 0.7 x cores / derivation time
@@ -351,6 +357,86 @@ def measure_routing(port: int, where: load.Places, log_dir: Path) -> dict[str, A
     return figures
 
 
+def submit_flood(
+    port: int, where: load.Places, watch: routing.CaseWatch, *, count: int, first_seed: int
+) -> tuple[list[str], int]:
+    """``count`` submissions from THROUGHPUT_CLIENTS clients at once, each as soon as the client's last was
+    answered, each noted on the watch's clock when its answer is read; their references and errors."""
+    seeds = iter(range(first_seed, first_seed + count))
+    lock = threading.Lock()
+    references: list[str] = []
+    errors = 0
+
+    def client() -> None:
+        nonlocal errors
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            while True:
+                with lock:
+                    seed = next(seeds, None)
+                if seed is None:
+                    return
+                sample = load.post(conn, "/api/v1/reports", load.intake_body(seed, where))
+                answered = watch.clock()
+                with lock:
+                    if sample.status == 201:
+                        reference = json.loads(sample.body)["reference"]
+                        watch.answered(reference, at=answered)
+                        references.append(reference)
+                    else:
+                        errors += 1
+        finally:
+            conn.close()
+
+    with ThreadPoolExecutor(THROUGHPUT_CLIENTS) as pool:
+        for future in [pool.submit(client) for _ in range(THROUGHPUT_CLIENTS)]:
+            future.result()
+    return references, errors
+
+
+def measure_flood(port: int, where: load.Places, log_dir: Path) -> dict[str, Any]:
+    """Issue 28's bad day: FLOOD_REPORTS at once while one worker routes them."""
+    procs.reports_reset()
+    with running(procs.worker_start(log_dir)) as worker, routing.CaseWatch(procs.connect) as watch:
+        warm, _ = submit_paced(port, where, watch, count=3, first_seed=4 * 10**5)
+        procs.wait_for(lambda: watch.routed(warm) == len(warm), timeout=30, what="warm-up cases", interval=0.1)
+        began = watch.clock()
+        references, errors = submit_flood(port, where, watch, count=FLOOD_REPORTS, first_seed=5 * 10**5)
+        last_answered = watch.clock()
+        try:
+            procs.wait_for(
+                lambda: watch.routed(references) == len(references),
+                timeout=FLOOD_WAIT_SECONDS,
+                what="every flood report to have a case",
+                interval=0.1,
+            )
+        except TimeoutError as error:
+            say(f"flood: {error}; counting the reports routed so far")
+        latencies = watch.latencies(references)
+        last_routed = watch.last_routed(references)
+        if not worker.alive():
+            raise RuntimeError(f"celery worker died:\n{worker.log_tail()}")
+    last_routed = float("nan") if last_routed is None else last_routed
+    figures: dict[str, Any] = {
+        "reports": FLOOD_REPORTS,
+        "clients": THROUGHPUT_CLIENTS,
+        "submitted": len(references),
+        "submit_errors": errors,
+        "routed": len(latencies),
+        "all_queued": len(latencies) == FLOOD_REPORTS and errors == 0,
+        "submitting_s": round(last_answered - began, 2),
+        "last_routed_after_first_sent_s": round(last_routed - began, 2),
+        "last_routed_after_last_answered_s": round(last_routed - last_answered, 2),
+        **routing.summary_ms(latencies),
+    }
+    say(
+        f"flood: {len(latencies)}/{FLOOD_REPORTS} routed, p50 {figures['p50_ms']} ms, p95 {figures['p95_ms']} ms, "
+        f"last routed {figures['last_routed_after_first_sent_s']} s after the first was sent "
+        f"({figures['last_routed_after_last_answered_s']} s after the last was answered)"
+    )
+    return figures
+
+
 # --- summary --------------------------------------------------------------------------------------------
 
 
@@ -358,6 +444,7 @@ def summarise(figures: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
     """Add the target comparisons to ``figures``; return the rows of the summary table."""
     derivation, floor, intake = figures["derivation"], figures["floor"], figures["intake"]
     burst, routing, machine = figures["throughput"], figures["routing"], figures["machine"]
+    flood = figures["flood"]
     parallel = figures["derivation_parallel"]
     cores = os.cpu_count() or 1
     nan = float("nan")
@@ -451,6 +538,18 @@ def summarise(figures: dict[str, dict[str, Any]]) -> list[dict[str, str]]:
             f"p95 < {ms(ROUTING_TARGET_P95):.0f} ms",
             verdict(targets["routing_pass"]),
         ),
+        (
+            f"flood: {flood['reports']} at once, submit -> case p50 / p95",
+            f"{flood['p50_ms']} / {flood['p95_ms']} ms",
+            f"{flood['routed']}/{flood['reports']} queued, {flood['submit_errors']} errors",
+            "all queued" if flood["all_queued"] else "NOT ALL QUEUED",
+        ),
+        (
+            "flood: last case routed after the first sent / last answered",
+            f"{flood['last_routed_after_first_sent_s']} / {flood['last_routed_after_last_answered_s']} s",
+            f"submitting took {flood['submitting_s']} s",
+            "",
+        ),
     ]
     return [{"metric": m, "value": v, "target": t, "result": r} for m, v, t, r in rows]
 
@@ -498,6 +597,7 @@ def main() -> int:
             figures["derivation"] = derivation_figures(derivations)
             figures["derivation_parallel"] = parallel_derivations(os.cpu_count() or 1, PARALLEL_PER_THREAD)
             figures["routing"] = measure_routing(port, where, log_dir)
+            figures["flood"] = measure_flood(port, where, log_dir)
             if not server.alive():
                 raise RuntimeError(f"gunicorn died:\n{server.log_tail()}")
 

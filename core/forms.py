@@ -91,8 +91,12 @@ class DayField(forms.MultiValueField):
 
     widget = GovukDateWidget
 
-    def __init__(self, *, what: str = "the date", earliest_year: int = 1950, **kwargs: Any) -> None:
+    def __init__(
+        self, *, what: str = "the date", earliest_year: int = 1950, any_day: bool = False, **kwargs: Any
+    ) -> None:
         self.what = what
+        # Any real day, past or future (a rota's shift), instead of a day something already happened on.
+        self.any_day = any_day
         self.earliest_year = earliest_year
         parts = (forms.CharField(max_length=4), forms.CharField(max_length=4), forms.CharField(max_length=6))
         super().__init__(fields=parts, require_all_fields=False, **kwargs)
@@ -114,7 +118,7 @@ class DayField(forms.MultiValueField):
             chosen = date(year, month, day)
         except ValueError:
             raise forms.ValidationError(f"{self.what.capitalize()} must be a real date, like 27 3 2026") from None
-        problem = past_day_problem(chosen, what=self.what, earliest_year=self.earliest_year)
+        problem = "" if self.any_day else past_day_problem(chosen, what=self.what, earliest_year=self.earliest_year)
         if problem:
             raise forms.ValidationError(problem)
         return chosen.isoformat()

@@ -108,3 +108,23 @@ def helpline_hours(now: datetime | None = None, text: str | None = None) -> Help
             if start > local:
                 return HelplineHours(text=text, open_now=False, next_opening=timezone.localtime(start))
     raise HoursUnreadable("HELPLINE_HOURS: no opening in the next two weeks")
+
+
+def open_intervals(start: datetime, end: datetime, text: str | None = None) -> list[tuple[datetime, datetime]]:
+    """The times the helpline is open between ``start`` and ``end`` (London time, bank holidays closed), each
+    cut to that window: what the on-call rota need not cover."""
+    text = settings.HELPLINE_HOURS if text is None else text
+    opening = spans(text)
+    first, last = timezone.localtime(start), timezone.localtime(end)
+    tz = first.tzinfo
+    found: list[tuple[datetime, datetime]] = []
+    day = first.date()
+    while day <= last.date():
+        if not _closed_all_day(day):
+            for span in (s for s in opening if s.weekday == day.weekday()):
+                opens = max(timezone.make_aware(datetime.combine(day, span.start)), first)
+                closes = min(timezone.make_aware(datetime.combine(day, span.end)), last)
+                if opens < closes:
+                    found.append((opens.astimezone(tz), closes.astimezone(tz)))
+        day += timedelta(days=1)
+    return found

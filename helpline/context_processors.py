@@ -1,5 +1,8 @@
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from core.flood import flood_state
 
 PUBLIC_SERVICE_NAME = "Report a concern about child sexual exploitation practice"
 STAFF_SERVICE_NAME = "Helpline workspace"
@@ -27,3 +30,10 @@ def service(request: HttpRequest) -> dict[str, object]:
         "helpline_phone": settings.HELPLINE_PHONE,
         "helpline_hours": settings.HELPLINE_HOURS,
     }
+
+
+def flood(request: HttpRequest) -> dict[str, object]:
+    """``flood`` in every template: whether a flood of reports is under way and about how many arrived in the
+    last 10 minutes (rounded to tens: core.flood). Lazy, so Redis is asked only where a page shows the banner
+    (the helpline workspace, to those who work it: templates/staff/flood_banner.html)."""
+    return {"flood": SimpleLazyObject(flood_state)}

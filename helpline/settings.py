@@ -203,6 +203,7 @@ INSTALLED_APPS = [
     "outbox",
     "notify",
     "accounts",
+    "rota",
     "reports",
     "triage",
     "referrals",
@@ -246,6 +247,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "helpline.context_processors.service",
                 "accounts.context_processors.permissions",
+                "helpline.context_processors.flood",
             ],
         },
     },
@@ -293,6 +295,13 @@ AUTH_PASSWORD_VALIDATORS = [
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+# Flood protection (core/flood.py): arrivals are counted per minute in this Redis, in keys that expire within
+# 15 minutes and hold no report id. More than FLOOD_THRESHOLD reports in 10 minutes is a flood: a banner in the
+# helpline workspace, one email to supervisors, and urgent alerts collected into a digest every DIGEST_MINUTES.
+# FLOOD_REDIS_URL="" turns the counter off (no flood is ever noticed).
+FLOOD_REDIS_URL = os.environ.get("FLOOD_REDIS_URL", REDIS_URL)
+FLOOD_THRESHOLD = envint("FLOOD_THRESHOLD", 50)
+DIGEST_MINUTES = envint("DIGEST_MINUTES", 5)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -315,10 +324,16 @@ OUTBOX_SWEEP_SECONDS = envint("OUTBOX_SWEEP_SECONDS", 30)
 OUTBOX_LEASE_SECONDS = envint("OUTBOX_LEASE_SECONDS", 120)
 # A worker whose last heartbeat is older than this is stale: /staff/health says so, the watchdog restarts it.
 WORKER_STALE_SECONDS = envint("WORKER_STALE_SECONDS", 90)
+# Prometheus scrapes /internal/metrics on the staff role with "Authorization: Bearer <this>" (core/metrics.py,
+# docs/operations.md). Empty: the address answers 404. The front door (deploy/nginx) refuses /internal/ on every
+# side, so only a scraper on the internal network reaches it.
+METRICS_TOKEN = envsecret("METRICS_TOKEN")
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "outbox.sweep", "schedule": float(OUTBOX_SWEEP_SECONDS)},
     "heartbeat": {"task": "outbox.heartbeat", "schedule": 15.0},
     "sweep-deadlines": {"task": "triage.tasks.sweep_deadlines", "schedule": 60.0},
+    # Notifications collected for a digest (urgent alerts during a flood): one email per recipient (notify).
+    "send-digests": {"task": "notify.tasks.send_digests", "schedule": float(DIGEST_MINUTES * 60)},
     "refresh-statistics": {"task": "oversight.tasks.refresh_statistics", "schedule": 300.0},
     "purge-expired": {"task": "reports.tasks.purge_expired", "schedule": crontab(minute="*/10")},
     "audit-checkpoint": {"task": "audit.tasks.checkpoint", "schedule": float(AUDIT_CHECKPOINT_SECONDS)},
@@ -474,6 +489,17 @@ TIME_TRAIL_BUCKET_SECONDS = envint("TIME_TRAIL_BUCKET_SECONDS", 15 * 60)
 HELPLINE_PHONE = os.environ.get("HELPLINE_PHONE", "0808 157 0192")
 HELPLINE_HOURS = os.environ.get("HELPLINE_HOURS", "Monday to Friday, 8am to 8pm; Saturday, 9am to 1pm")
 
+# Urgent pages by SMS through GOV.UK Notify (notify/sms.py, docs/paging.md). The API key is Notify's
+# "name-serviceid-secret" form; empty means no SMS can go (pages are recorded and fail, so they fall through).
+# NOTIFY_BASE_URL points the client at Notify, or at the project's fake (notify/fakenotify.py) in development.
+NOTIFY_API_KEY = envsecret("NOTIFY_API_KEY")
+NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+# The Notify SMS template of a page, whose text is "Urgent concern waiting — sign in to the helpline workspace".
+NOTIFY_PAGE_TEMPLATE_ID = os.environ.get("NOTIFY_PAGE_TEMPLATE_ID", "")
+# Paged after the primary and secondary on call (triage/paging.py); email for the record, phone for the SMS.
+DUTY_MANAGER_EMAIL = os.environ.get("DUTY_MANAGER_EMAIL", "")
+DUTY_MANAGER_PHONE = os.environ.get("DUTY_MANAGER_PHONE", "")
+
 CSRF_FAILURE_VIEW = "helpline.errors.csrf_failure"
 
 LOGIN_URL = "accounts:login"
@@ -522,13 +548,20 @@ PATTERN_RISING_FACTOR = float(os.environ.get("PATTERN_RISING_FACTOR", "2.0"))
 
 LOAD_LA_DEFAULT_DIR = os.environ.get("LA_DATA_DIR", str(BASE_DIR.parent / "shared" / "data" / "la"))
 
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise RuntimeError(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"scrub": {"()": "helpline.logging.ScrubFilter"}},
-    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
+    # One JSON object a line (helpline/logging.py); LOG_FORMAT=plain gives the old one-line text, for a terminal.
+    "formatters": {
+        "json": {"()": "helpline.logging.JsonFormatter"},
+        "plain": {"format": "%(levelname)s %(name)s %(message)s"},
+    },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["scrub"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["scrub"]},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {

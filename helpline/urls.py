@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from helpline.health import healthz, staff_health
+from helpline.metrics import metrics
 from helpline.pages import accessibility_statement
 from reports import api as reports_api
 from reports import receipt_api
@@ -71,10 +72,13 @@ if settings.HELPLINE_ROLE in {"staff", "combined"}:
             name="referral_action_api",
         ),
         path("staff/health", staff_health, name="staff_health"),
+        # Prometheus, with a bearer token; never on the public role, and refused by the front door.
+        path("internal/metrics", metrics, name="internal_metrics"),
         path("staff/", include("triage.urls")),
         path("staff/", include("referrals.urls")),
         path("staff/", include("oversight.urls")),
         path("staff/", include("lifecycle.urls")),
+        path("staff/", include("rota.urls")),
         path("staff/", include("accounts.urls")),
     ]
 if settings.HELPLINE_ROLE in {"public", "combined"}:

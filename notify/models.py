@@ -11,6 +11,7 @@ class Notification(models.Model):
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -18,6 +19,9 @@ class Notification(models.Model):
         RETRYING = "retrying", "Retrying"
         FAILED = "failed", "Notification failed"
         CANCELLED = "cancelled", "Not sent: no longer needed"
+        # Collected for a digest (notify.services.digests_send), not sent on its own.
+        HELD = "held", "Waiting for the next digest"
+        DIGESTED = "digested", "Sent in a digest"
 
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
     # What it is about, as a kind and an id ("case", 12; "invitation", 3), like the audit stream's subject:
@@ -29,9 +33,18 @@ class Notification(models.Model):
     # Tells apart notifications of one template to one recipient about one subject (each helpline message).
     occasion = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    # Marked for a digest: the digest's key (notify.registry.register_digest). Such a notification is held,
+    # not sent, and goes out counted in one digest email to its recipient (``in_digest``), which names how many
+    # and nothing else.
+    digest = models.CharField(max_length=64, blank=True)
+    in_digest = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="collected", db_index=True
+    )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=255, blank=True)
+    # What the provider last said of delivery (Notify's status for an SMS: "delivered", "permanent-failure"…).
+    delivery_status = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -44,7 +57,15 @@ class Notification(models.Model):
                 nulls_distinct=False,
             ),
         ]
-        indexes = [models.Index(fields=["subject_kind", "subject_id"], name="notification_subject")]
+        indexes = [
+            models.Index(fields=["subject_kind", "subject_id"], name="notification_subject"),
+            # The digest task finds what is held, by key.
+            models.Index(
+                fields=["digest", "recipient"],
+                name="notification_held",
+                condition=models.Q(state="held"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.template} to {self.recipient} ({self.state})"

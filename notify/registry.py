@@ -61,3 +61,62 @@ def register_resolver(*, audience: str, subject_kind: str, resolver: Resolver) -
 
 def resolver_for(*, audience: str, subject_kind: str) -> Resolver | None:
     return _resolvers.get((audience, subject_kind))
+
+
+# --- digests -----------------------------------------------------------------------------------------------
+# A notification queued with ``digest=<key>`` is held, not sent: every DIGEST_MINUTES the digest task sends
+# each recipient one email (the key's template) counting what was held for them. The app that marks
+# notifications for a digest registers the key and the template; its context reads the count with
+# notify.services.digest_count.
+
+
+@dataclass(frozen=True)
+class Digest:
+    key: str
+    template: str
+
+
+@dataclass(frozen=True)
+class DigestSent:
+    """One round of a digest: its key, how many notifications it collected (across its recipients, e.g.
+    urgent cases × supervisors), how many distinct subjects they were about (the urgent cases), and the
+    digest emails' ids (one per recipient)."""
+
+    key: str
+    collected: int
+    subjects: int
+    notification_ids: tuple[int, ...]
+
+
+DigestListener = Callable[[DigestSent], None]
+
+_digests: dict[str, Digest] = {}
+_digest_listeners: list[DigestListener] = []
+
+
+def register_digest(key: str, *, template: str) -> None:
+    digest = Digest(key=key, template=template)
+    existing = _digests.get(key)
+    if existing is not None and existing != digest:
+        raise AlreadyRegistered(f"Digest {key!r} already has the template {existing.template!r}")
+    _digests[key] = digest
+
+
+def digest_for(key: str) -> Digest | None:
+    return _digests.get(key)
+
+
+def digests() -> list[Digest]:
+    return list(_digests.values())
+
+
+def register_digest_listener(listener: DigestListener) -> None:
+    """Called once per digest round that sent anything (after its transaction commits), with a DigestSent:
+    e.g. paging pages once per urgent digest rather than once per case. A listener that fails is logged and
+    does not stop the others or the digest."""
+    if listener not in _digest_listeners:
+        _digest_listeners.append(listener)
+
+
+def digest_listeners() -> list[DigestListener]:
+    return list(_digest_listeners)

@@ -34,14 +34,36 @@ class UnknownTemplate(Exception):
     pass
 
 
+class UnknownDigest(Exception):
+    pass
+
+
 def notification_queue(
-    *, recipient: str, template: str, subject_kind: str = "", subject_id: int | None = None, occasion: str = ""
+    *,
+    recipient: str,
+    template: str,
+    subject_kind: str = "",
+    subject_id: int | None = None,
+    occasion: str = "",
+    digest: str = "",
 ) -> Notification:
     """Record one email, once per (subject, recipient, template, occasion), and send it after commit.
     ``recipient`` is an address, or a placeholder (Notification.REPORTER) that a registered resolver turns
-    into one only when it is sent."""
+    into one only when it is sent. With ``digest`` (a key registered with notify.registry.register_digest)
+    it is held instead, and counted in its recipient's next digest email (digests_send)."""
     if registry.template_for(template) is None:
         raise UnknownTemplate(f"No app registered the template {template!r}")
+    if digest and registry.digest_for(digest) is None:
+        raise UnknownDigest(f"No app registered the digest {digest!r}")
+    if digest and is_placeholder(recipient):
+        # A digest goes to an address it can be counted under; a reporter is never sent one.
+        raise UnknownDigest("A digest needs a staff address, not a placeholder")
+    defaults: dict[str, object] = {
+        # A reporter's mail keeps the day only: its time would say when they were here (core.timetrail).
+        "created_at": day_start() if recipient == Notification.REPORTER else recorded_now(),
+    }
+    if digest:
+        defaults |= {"digest": digest, "state": Notification.State.HELD}
     notification, created = Notification.objects.get_or_create(
         channel=Notification.Channel.EMAIL,
         subject_kind=subject_kind,
@@ -49,10 +71,9 @@ def notification_queue(
         recipient=recipient,
         template=template,
         occasion=occasion,
-        # A reporter's mail keeps the day only: its time would say when they were here (core.timetrail).
-        defaults={"created_at": day_start() if recipient == Notification.REPORTER else recorded_now()},
+        defaults=defaults,
     )
-    if created:
+    if created and not digest:
         outbox_add(kind=SEND_EMAIL, target_id=notification.pk)
     return notification
 
@@ -92,6 +113,74 @@ def notifications_queue_many(*, template: str, emails: list[tuple[str, str, int,
     )
     outbox_add_many(kind=SEND_EMAIL, target_ids=[notification.pk for notification in created])
     return created
+
+
+# --- digests -------------------------------------------------------------------------------------------
+# What a digest records: the digest email (no subject; created and sent with the day only, as the alerts it
+# collects were caused by reporters), and on each collected notification, which digest it went in. Its
+# occasion is the first collected notification's id, so doing the same round twice makes no second email; it
+# names no time, so no row says when within the day the collected alerts arrived.
+
+
+def digest_count(notification: Notification) -> int:
+    """How many notifications a digest email collected: what its template may say ("12 urgent concerns")."""
+    return notification.collected.count()
+
+
+def _digest_round(digest: registry.Digest) -> registry.DigestSent | None:
+    """One digest email per recipient with anything held under ``digest``; None when nothing was held."""
+    sent: list[int] = []
+    collected = 0
+    subjects: set[tuple[str, int | None]] = set()
+    with transaction.atomic():
+        held = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(digest=digest.key, state=Notification.State.HELD)
+            .order_by("pk")
+            .only("pk", "recipient", "subject_kind", "subject_id")
+        )
+        by_recipient: dict[str, list[Notification]] = {}
+        for notification in held:
+            by_recipient.setdefault(notification.recipient, []).append(notification)
+        for recipient, notifications in sorted(by_recipient.items()):
+            email, created = Notification.objects.get_or_create(
+                channel=Notification.Channel.EMAIL,
+                subject_kind="",
+                subject_id=None,
+                recipient=recipient,
+                template=digest.template,
+                occasion=f"digest-{notifications[0].pk}",
+                defaults={"created_at": day_start()},
+            )
+            Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(
+                state=Notification.State.DIGESTED, in_digest=email
+            )
+            if created:
+                outbox_add(kind=SEND_EMAIL, target_id=email.pk)
+                sent.append(email.pk)
+            collected += len(notifications)
+            subjects.update((n.subject_kind, n.subject_id) for n in notifications)
+        if not sent:
+            return None
+        round_sent = registry.DigestSent(
+            key=digest.key, collected=collected, subjects=len(subjects), notification_ids=tuple(sent)
+        )
+        transaction.on_commit(lambda: _digest_listeners_call(round_sent))
+    return round_sent
+
+
+def _digest_listeners_call(round_sent: registry.DigestSent) -> None:
+    for listener in registry.digest_listeners():
+        try:
+            listener(round_sent)
+        except Exception as error:  # noqa: BLE001 - one listener's failure never stops the others
+            log.warning("digest listener failed for %s (%s)", round_sent.key, type(error).__name__)
+
+
+def digests_send() -> list[registry.DigestSent]:
+    """Send every registered digest that has anything held: the beat task, every DIGEST_MINUTES. Idempotent:
+    what a round collected is marked, so a second run sends nothing until more is held."""
+    return [round_sent for digest in registry.digests() if (round_sent := _digest_round(digest)) is not None]
 
 
 # --- sending -----------------------------------------------------------------------------------------
@@ -160,7 +249,8 @@ def _reporter_paced(notification: Notification) -> bool:
     return notification.recipient == Notification.REPORTER or is_day_only(notification.created_at)
 
 
-def _failed(notification: Notification, attempt: int, error: str) -> Retry | None:
+def attempt_failed(notification: Notification, attempt: int, error: str) -> Retry | None:
+    """A send that failed: retried with growing delays (retry_delay), given up after MAX_ATTEMPTS (any channel)."""
     log.warning("notification %s attempt %s failed: %s", notification.pk, attempt, error)
     notification.attempts = attempt
     if attempt >= MAX_ATTEMPTS or error == "NoAddress":
@@ -185,14 +275,21 @@ def notification_deliver(notification_id: int) -> Retry | None:
     """Send one recorded email (the SEND_EMAIL outbox handler). Failures are retried with growing delays,
     then marked failed for staff to see; either way the row is done once the record says so."""
     notification = Notification.objects.get(pk=notification_id)
-    if notification.state in {Notification.State.SENT, Notification.State.FAILED, Notification.State.CANCELLED}:
+    if notification.state in {
+        Notification.State.SENT,
+        Notification.State.FAILED,
+        Notification.State.CANCELLED,
+        # Held for a digest, or sent in one: never on its own.
+        Notification.State.HELD,
+        Notification.State.DIGESTED,
+    }:
         return None
     attempt = notification.attempts + 1
     try:
         address = notification_address(notification)
         if not address:
             # Nobody to send to (a reporter who gave no address): trying again would find nobody either.
-            return _failed(notification, attempt, "NoAddress")
+            return attempt_failed(notification, attempt, "NoAddress")
         message = email_render(notification, address)
         message.send(fail_silently=False)
     except registry.NothingToSend:
@@ -202,7 +299,7 @@ def notification_deliver(notification_id: int) -> Retry | None:
         _settled(notification)
         return None
     except Exception as error:  # noqa: BLE001 - any provider failure is retried, never lost
-        return _failed(notification, attempt, type(error).__name__)
+        return attempt_failed(notification, attempt, type(error).__name__)
     with transaction.atomic():
         notification.state = Notification.State.SENT
         notification.attempts = attempt
@@ -228,5 +325,7 @@ def sent_purge(*, before: datetime, limit: int) -> int:
     ids = list(sent.order_by("pk").values_list("pk", flat=True)[:limit])
     if not ids:
         return 0
+    # What a sent digest collected goes with it (the digest said all there was to say about them).
+    collected, _ = Notification.objects.filter(state=Notification.State.DIGESTED, in_digest_id__in=ids).delete()
     deleted, _ = sent.filter(pk__in=ids).delete()
-    return deleted
+    return deleted + collected

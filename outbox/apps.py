@@ -7,3 +7,8 @@ class OutboxConfig(AppConfig):
 
     name = "outbox"
     verbose_name = "Outbox"
+
+    def ready(self) -> None:
+        from outbox.metrics import register_outbox_gauges
+
+        register_outbox_gauges()

@@ -67,6 +67,7 @@ from reports.identity import IdentityRefused, identity_port, report_add_contact,
 from reports.models import Draft, Report
 from reports.receipts import receipt_state
 from reports.uploads import SealedUpload
+from rota.selectors import rota_configured
 
 # Rendering only: what the reporter may know of their case's progress is triage's to say (ADR 0001).
 from triage.selectors import reporter_status
@@ -81,7 +82,10 @@ NEUTRAL_PAGE = "https://www.bbc.co.uk/weather"
 
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
-    return render(request, "reports/start.html", {"signed_out": request.GET.get("signed-out") == "1"})
+    # What is promised for an urgent concern follows the configuration: within the hour day and night only
+    # while the on-call rota has a primary on call (rota.selectors); otherwise within the hour in office hours.
+    context = {"signed_out": request.GET.get("signed-out") == "1", "round_the_clock": rota_configured()}
+    return render(request, "reports/start.html", context)
 
 
 @require_GET

@@ -12,6 +12,9 @@ def _email_in_memory(settings):  # type: ignore[no-untyped-def]
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # Staff password hashing is not what these tests are about: a fast hasher keeps sign-ins quick.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # No flood counter (core.flood) but in the tests of floods (tests/floods): tests running side by side would
+    # add up to a flood in a shared Redis and hold each other's urgent alerts for a digest.
+    settings.FLOOD_REDIS_URL = ""
 
 
 @pytest.fixture

@@ -459,3 +459,14 @@ def receipt_keys_configured(settings: Any, *entries: tuple[str, str, str, str | 
         ]
     )
     receipts.receipt_keys.cache_clear()
+
+
+def page_waiting(case: Any, level: str = "primary") -> Any:
+    """An urgent page about ``case`` nobody has answered (triage.paging), as if the rota had nobody at its level:
+    no text is sent. The case page and the API then offer acknowledge_page."""
+    from datetime import timedelta
+
+    from triage.models import Page
+
+    now = timezone.now()
+    return Page.objects.create(case=case, level=level, sent_at=now, deadline=now + timedelta(minutes=15))

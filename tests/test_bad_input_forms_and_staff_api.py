@@ -71,6 +71,7 @@ from tests.factories import (
     QUESTION_PAGE_ANSWERS,
     attachment_make,
     client_with_a_draft,
+    page_waiting,
     partnership_make,
     referral_of,
     signed_in_as,
@@ -297,6 +298,8 @@ def case_action_answers(supervisor: User, other: Case) -> dict[str, dict[str, st
             "legal_reference": "Order 2027/9",
         },
         "decide_identity_disclosure": {"proposal": "1", "decision": "approve"},
+        # Issue 28: "I'm dealing with it" (ready_for gives the case an urgent page nobody has answered).
+        "acknowledge_page": {},
     }
 
 
@@ -356,6 +359,8 @@ def ready_for(action: str, case: Case, supervisor: User) -> dict[str, str]:
         return {"question": str(question.pk)}
     if action == "delete_attachment":
         return {"attachment": str(attachment_make(case).public_id)}
+    if action == "acknowledge_page":
+        page_waiting(case)
     if action == "release_hold":
         actions.case_hold_place(case=case, basis="court_order", reason="Order 2027/5", acting_user=supervisor)
     if action in IDENTITY_ACTIONS:
@@ -742,6 +747,7 @@ def test_a_json_body_that_is_not_an_object_names_the_required_fields(
     api_case: tuple[Client, User, Case, Case], body: Any
 ) -> None:
     client, _, case, _ = api_case
+    page_waiting(case)  # an urgent page waits for an answer: acknowledge_page, like claim, reads nothing
     for action in ACTION_FORMS:
         response = post_json(client, f"/api/v1/cases/{case.case_number}/{action}", body)
         form = action_form(action, case=case)

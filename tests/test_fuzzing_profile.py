@@ -51,6 +51,7 @@ def test_a_property_test_is_given_the_same_inputs_on_every_run() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 def test_schemathesis_generates_the_same_requests_on_every_run() -> None:
     submit = schema["/api/v1/reports"]["POST"].as_strategy()
 
@@ -68,3 +69,25 @@ def test_an_unknown_profile_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> 
         importlib.reload(fuzzing)
     monkeypatch.setenv("HYPOTHESIS_PROFILE", "ci")
     importlib.reload(fuzzing)
+
+
+def test_make_test_tries_bad_input_on_two_fields_of_each_shape_and_make_fuzz_on_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests import bad_input
+    from triage.forms import ETHNICITY_FIELDS, NATIONALITY_FIELDS, RecordFactsForm
+
+    fields = RecordFactsForm().fields
+
+    def tried() -> set[str]:
+        return {variant.field for variant in bad_input.form_variants({}, fields, prefix="record_facts")}
+
+    in_ci = tried()
+    # The thirty-odd count fields (and suspects, of the same shape) stand for each other: the first few of
+    # them, in the form's order, are tried in CI.
+    same_shape = ["suspects", *ETHNICITY_FIELDS, *NATIONALITY_FIELDS]
+    assert [name for name in same_shape if name in in_ci] == same_shape[: bad_input.SAME_SHAPE_IN_CI]
+    # Every field of another shape is still tried.
+    assert {"ofsted_class", "settings", "placing_authority", "group_based"} <= in_ci
+    monkeypatch.setattr(bad_input, "PROFILE", "fuzz")
+    assert tried() >= set(fields) - {"(none)"}

@@ -21,6 +21,7 @@ APPS = (
     "referrals",
     "triage",
     "reports",
+    "rota",
     "accounts",
     "notify",
     "outbox",

@@ -232,6 +232,7 @@ def day_kept(table: str, row: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 def test_a_pre_move_database_migrates_with_its_rows_keys_and_audit_chain(carry_db, fast_kdf):
     access_code = crypto.generate_access_code()
     # One process, one migrate per app to its pre-move target: the move's migrations are never applied.
@@ -454,6 +455,7 @@ print(json.dumps({
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 def test_each_cases_referral_state_moves_onto_its_referral(carry_db, fast_kdf):
     script = OLD_REFERRALS % {"targets": BEFORE_REFERRALS}
     ids = json.loads(manage(carry_db, "shell", "--no-imports", "-c", script).stdout)

@@ -229,6 +229,11 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     (f"/staff/lifecycle/destruction/{UNKNOWN_USER}/approve", POST, (R.SUPERVISOR,), {"confirm": "on"}),
     (f"/staff/lifecycle/destruction/{UNKNOWN_USER}/refuse", POST, (R.SUPERVISOR,), {}),
     (f"/staff/lifecycle/destruction/{UNKNOWN_USER}/withdraw", POST, (R.SUPERVISOR,), {}),
+    # rota/views.py: the on-call rota (issue 28)
+    ("/staff/rota", GET, (R.SUPERVISOR,), {}),
+    ("/staff/rota/add", GET_POST, (R.SUPERVISOR,), {}),
+    (f"/staff/rota/{UNKNOWN_USER}/edit", GET_POST, (R.SUPERVISOR,), {}),
+    (f"/staff/rota/{UNKNOWN_USER}/remove", GET_POST, (R.SUPERVISOR,), {"confirm": "on"}),
 ]
 # triage/api.py (HelplineStaffVerified); POST bodies are JSON.
 STAFF_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = [
@@ -274,6 +279,7 @@ GUARDS: dict[str, Permission | None] = {
     "/staff/lifecycle/due": Permission.DESTRUCTION_DUE,
     "/staff/lifecycle/holds": Permission.LEGAL_HOLD,
     "/staff/lifecycle/destruction": Permission.DESTROY_EARLY,
+    "/staff/rota": Permission.MANAGE_ROTA,
 }
 
 

@@ -21,7 +21,7 @@ from accounts.policy import Permission
 from audit.models import Subject
 from audit.trail import event_record
 from core import crypto
-from core.timetrail import day_start
+from core.timetrail import day_start, reporter_paced
 from directory.models import LocalAuthority, PostcodeArea
 from reports.attachments import (
     TooLarge,
@@ -35,7 +35,7 @@ from reports.attachments import (
 from reports.filetypes import RefusedType, sniff
 from reports.models import URGENT_TRIAGE, Attachment, ConcernType, Message, Report
 from reports.uploads import SealedUpload
-from triage import deadlines, retention, workflow
+from triage import deadlines, paging, retention, workflow
 from triage.case_content import CONTACT_REVEALED, case_data_key, contact_of, report_data_key
 from triage.events import case_event
 from triage.facts import (
@@ -49,7 +49,7 @@ from triage.facts import (
 )
 from triage.intake import queue_for
 from triage.links import cases_link
-from triage.models import Case, CaseFacts, CaseLink, CaseNote, Escalation, LegalHold, Outcome
+from triage.models import Case, CaseFacts, CaseLink, CaseNote, Escalation, LegalHold, Outcome, Page
 from triage.notifications import SUPERVISOR_FLAG, reporter_tell, supervisors_alert
 from triage.ports import referral_port
 from triage.routing import needs_supervisor
@@ -89,6 +89,8 @@ def _triage_clock_met(case: Case) -> list[str]:
     Escalation.objects.filter(case=case, step=Escalation.Step.TRIAGE_OVERDUE).update(
         deadline=day_start(case.triage_due_at)
     )
+    # Its pages, and their texts, keep the day only too (triage.paging).
+    paging.pages_settle(case)
     return ["triage_due_at"]
 
 
@@ -99,6 +101,44 @@ def case_claim(*, case: Case, acting_user: User) -> Case:
     case.assignee = acting_user
     case.save(update_fields=["assignee"])
     return case_move(case, "claim", acting_user, {"assignee": acting_user.pk})
+
+
+@transaction.atomic(durable=True)
+def case_acknowledge_page(*, case: Case, acting_user: User) -> Page:
+    """ "I'm dealing with it": the pages about the urgent case stop falling through to the next person, and the
+    case is claimed if nobody has it. What it answered is on the timeline with the day only (triage.paging)."""
+    case = case_locked(case)
+    workflow.check_allowed(case, "acknowledge_page")
+    waiting = paging.pages_waiting(case)
+    if not waiting:
+        raise workflow.ActionNotAllowed("No page about this case is waiting for an answer.")
+    now = timezone.now()
+    Page.objects.filter(pk__in=[page.pk for page in waiting]).update(acknowledged_at=now, acknowledged_by=acting_user)
+    answered = waiting[-1]
+    if case.assignee_id is None:
+        case.assignee = acting_user
+        case.save(update_fields=["assignee"])
+        if case.status == Case.Status.NEW:
+            # As claiming does: a new case is then in triage.
+            case = case_move(case, "claim", acting_user, {"assignee": acting_user.pk})
+        else:
+            case_event(
+                kind="claim", case=case, actor=acting_user, detail={"status": case.status, "assignee": acting_user.pk}
+            )
+    with reporter_paced():
+        case_event(
+            kind="acknowledge_page",
+            case=case,
+            actor=acting_user,
+            detail={
+                "status": case.status,
+                "level": answered.level,
+                "deadline": day_start(answered.deadline).isoformat(),
+                "triage_deadline": day_start(case.triage_due_at).isoformat(),
+            },
+        )
+    paging.pages_settle(case)
+    return answered
 
 
 @transaction.atomic(durable=True)

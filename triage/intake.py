@@ -12,7 +12,7 @@ from core.identifiers import first_free, new_case_number
 from core.timetrail import day_start, reporter_paced
 from directory.models import LocalAuthority
 from reports.models import Attachment, Message, Report
-from triage import deadlines, retention, routing
+from triage import deadlines, flood, retention, routing
 from triage.events import case_event, case_events
 from triage.links import cases_link
 from triage.models import Case, Queue
@@ -90,8 +90,11 @@ def _report_route(*, report_id: int) -> Case:
             "independent_review": case.independent_review,
         },
     )
+    # One more arrival for the flood counter (Redis only, no id): during a flood the urgent alert waits for the
+    # urgent digest instead of going at once (triage.flood).
+    flooding = flood.arrival_noticed()
     if decision.urgent:
-        supervisors_alert(case=case, template="urgent_case")
+        supervisors_alert(case=case, template="urgent_case", digest=flood.urgent_digest_key(flooding))
     if decision.supervisor_flag:
         supervisors_alert(case=case, template=SUPERVISOR_FLAG)
     original_case = (

@@ -233,3 +233,44 @@ class LegalHold(models.Model):
 
     def __str__(self) -> str:
         return f"legal hold {self.pk} on case {self.case_id}"
+
+
+class Page(models.Model):
+    """One urgent page by SMS (triage.paging): a person on call, or the duty manager, paged about a case,
+    with the deadline by which somebody must say they are dealing with it before the next person is paged.
+    Its times are exact while the urgent clock runs and kept to the day once it is met or the page is
+    acknowledged (``day_only``): an out-of-hours page's time is the time the reporter pressed Send."""
+
+    class Level(models.TextChoices):
+        PRIMARY = "primary", "Primary on call"
+        SECONDARY = "secondary", "Secondary on call"
+        DUTY_MANAGER = "duty_manager", "Duty manager"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="pages")
+    level = models.CharField(max_length=16, choices=Level.choices)
+    # Who was paged: a member of staff on the rota (None for the duty manager, who is a setting, or when the
+    # rota had nobody at this level, ``phone`` then empty and nothing sent).
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    phone = models.CharField(max_length=32, blank=True)
+    # The SMS (notify), whose delivery status Notify reports; gone once notify purges sent texts.
+    notification = models.ForeignKey(
+        "notify.Notification", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_at = models.DateTimeField()
+    deadline = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # True once the times above keep the day only (the clock met, or somebody dealing with it).
+    day_only = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["case", "level"], name="page_once_per_level")]
+        indexes = [models.Index(fields=["day_only", "acknowledged_at"], name="page_waiting")]
+
+    def __str__(self) -> str:
+        return f"{self.level} page for case {self.case_id}"

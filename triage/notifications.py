@@ -20,9 +20,9 @@ from accounts.models import User
 from accounts.policy import Permission
 from directory.models import LocalAuthority
 from notify.models import Notification
-from notify.registry import register_resolver, register_templates
+from notify.registry import register_digest, register_resolver, register_templates
 from notify.selectors import notifications_about
-from notify.services import notification_queue
+from notify.services import digest_count, notification_queue
 from reports.notifications import REPORT, reporter_address, reporter_context
 from triage.events import case_event
 from triage.models import Case
@@ -34,11 +34,16 @@ CASE = "case"
 # --- who gets which email --------------------------------------------------------------------------------
 
 
-def email_queue(*, case: Case, recipient: str, template: str, occasion: str = "") -> Notification:
+def email_queue(*, case: Case, recipient: str, template: str, occasion: str = "", digest: str = "") -> Notification:
     """Record one email about the case, once per (case, recipient, template, occasion); notify sends it after
-    commit."""
+    commit (or, with ``digest``, counts it in the recipient's next digest)."""
     return notification_queue(
-        recipient=recipient, template=template, subject_kind=CASE, subject_id=case.pk, occasion=occasion
+        recipient=recipient,
+        template=template,
+        subject_kind=CASE,
+        subject_id=case.pk,
+        occasion=occasion,
+        digest=digest,
     )
 
 
@@ -47,14 +52,20 @@ def case_emails(case: Case) -> QuerySet[Notification]:
     return notifications_about(subjects=[(CASE, case.pk), (REPORT, case.report_id)])
 
 
-def staff_alert(*, case: Case, template: str, recipients: QuerySet[User], occasion: str = "") -> list[Notification]:
-    """One email per active recipient with an address, and an event saying how many."""
+def staff_alert(
+    *, case: Case, template: str, recipients: QuerySet[User], occasion: str = "", digest: str = ""
+) -> list[Notification]:
+    """One email per active recipient with an address (or, with ``digest``, one held for the recipient's next
+    digest), and an event saying how many."""
     records = [
-        email_queue(case=case, recipient=user.email, template=template, occasion=occasion)
+        email_queue(case=case, recipient=user.email, template=template, occasion=occasion, digest=digest)
         for user in recipients.filter(is_active=True).exclude(email="").distinct().order_by("pk")
     ]
     if records:
-        case_event(kind="staff_alerted", case=case, detail={"template": template, "emails": len(records)})
+        detail: dict[str, object] = {"template": template, "emails": len(records)}
+        if digest:
+            detail["digest"] = True
+        case_event(kind="staff_alerted", case=case, detail=detail)
     return records
 
 
@@ -62,8 +73,45 @@ def supervisors() -> QuerySet[User]:
     return policy.holders(Permission.TOLD_OF_ESCALATIONS)
 
 
-def supervisors_alert(*, case: Case, template: str, occasion: str = "") -> list[Notification]:
-    return staff_alert(case=case, template=template, recipients=supervisors(), occasion=occasion)
+def supervisors_alert(*, case: Case, template: str, occasion: str = "", digest: str = "") -> list[Notification]:
+    return staff_alert(case=case, template=template, recipients=supervisors(), occasion=occasion, digest=digest)
+
+
+# --- floods (core.flood counts; triage.flood decides) ----------------------------------------------------
+
+# The one email per flood episode, to supervisors: it names no report.
+FLOOD_ALERT = "flood_alert"
+# During a flood, urgent alerts are held under this digest key and counted in one email every DIGEST_MINUTES.
+URGENT_DIGEST = "urgent_case"
+URGENT_DIGEST_TEMPLATE = "urgent_digest"
+
+
+def flood_alert(*, episode: str) -> list[Notification]:
+    """The flood's one email to each supervisor: its occasion is the episode, so a flood sends it once."""
+    recipients = supervisors().filter(is_active=True).exclude(email="").distinct().order_by("pk")
+    return [
+        notification_queue(recipient=user.email, template=FLOOD_ALERT, occasion=f"flood-{episode}")
+        for user in recipients
+    ]
+
+
+def _staff_link(urlconf: str, name: str) -> str:
+    return f"{settings.STAFF_SITE_URL.rstrip('/')}/staff{reverse(name, urlconf=urlconf)}"
+
+
+def flood_email_context(notification: Notification) -> dict[str, object]:
+    """What the flood email may say: the threshold and the window, and a link to the queues. No report."""
+    return {
+        "threshold": int(settings.FLOOD_THRESHOLD),
+        "minutes": 10,
+        "queues_url": _staff_link("triage.urls", "home"),
+    }
+
+
+def urgent_digest_context(notification: Notification) -> dict[str, object]:
+    """What an urgent digest may say: how many urgent concerns arrived since the last one, and a link to the
+    queues. No reference, no case number, no content."""
+    return {"count": digest_count(notification), "queues_url": _staff_link("triage.urls", "home")}
 
 
 def oversight_alert(
@@ -193,4 +241,7 @@ def case_reporter_address(case_id: int) -> str:
 def register_case_templates() -> None:
     """Called from TriageConfig.ready: what each case email may name, and how to find the reporter."""
     register_templates(CASE_TEMPLATES, context=email_context)
+    register_templates([FLOOD_ALERT], context=flood_email_context)
+    register_templates([URGENT_DIGEST_TEMPLATE], context=urgent_digest_context)
+    register_digest(URGENT_DIGEST, template=URGENT_DIGEST_TEMPLATE)
     register_resolver(audience=Notification.REPORTER, subject_kind=CASE, resolver=case_reporter_address)

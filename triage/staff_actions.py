@@ -19,7 +19,7 @@ from accounts.policy import Permission
 from directory.lookup import authority_by_code, authority_choices, national_body_choices, police_force_choices
 from directory.models import NationalBody
 from reports.models import Anonymity
-from triage import bulk_actions, case_actions, retention, selectors, workflow
+from triage import bulk_actions, case_actions, paging, retention, selectors, workflow
 from triage import forms as case_forms
 from triage.case_content import CONTACT_SHOWN_FOR, file_choices, file_senders
 from triage.facts import Known
@@ -518,6 +518,13 @@ ACTIONS: dict[str, StaffAction] = {
         run=lambda case, data, user: case_actions.case_hold_release(case=case, acting_user=user),
         banner=_released,
     ),
+    "acknowledge_page": StaffAction(
+        None,
+        "",
+        "",
+        run=lambda case, data, user: case_actions.case_acknowledge_page(case=case, acting_user=user),
+        banner=_said("You are dealing with it: nobody else will be paged about this case"),
+    ),
 }
 
 
@@ -653,6 +660,7 @@ def page_actions(case: Case, user: User) -> list[str]:
         and (name != "reveal_contact" or known)
         and (name not in ("ask_identity_consent", "propose_identity_disclosure") or shareable)
         and (name != "decide_identity_disclosure" or proposals)
+        and (name != "acknowledge_page" or bool(paging.pages_waiting(case)))
     ]
     if {"escalate_national_review", "escalate_police"} & set(allowed):
         offered.append("escalate")

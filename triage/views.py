@@ -31,7 +31,7 @@ from reports.models import Anonymity, Channel
 from reports.services import PriorReport
 from reports.uploads import SealedUpload
 from triage import forms as case_forms
-from triage import retention, selectors, workflow
+from triage import paging, retention, selectors, workflow
 from triage.case_actions import REVEAL_REASONS, report_file_by_phone, uploads_unkept_drop
 from triage.case_content import (
     CaseFile,
@@ -317,6 +317,8 @@ def _case_page(
             ],
             "facts": selectors.case_facts_shown(case=case),
             "allowed": workflow.allowed_actions(case, user),
+            # Urgent pages nobody has answered yet (triage.paging), with how each text went.
+            "pages": [(page, paging.delivery_words(page)) for page in paging.pages_waiting(case)],
             "prior_report": prior.words(),
             "supervisor_flag": flagged,
             # Reports about the same organisation, authority and concerns within a few days (never their words),

@@ -68,6 +68,9 @@ TRANSITIONS: dict[str, Transition] = {
     "decide_identity_disclosure": Transition(
         OPEN | {S.CLOSED}, None, "Approve or refuse sharing identity under a legal duty", Permission.IDENTITY_LEGAL_DUTY
     ),
+    # "I'm dealing with it": answers the urgent pages (triage.paging) while the urgent clock runs, and claims
+    # the case if nobody has it.
+    "acknowledge_page": Transition(IN_TRIAGE, None, "Reply to an urgent page"),
     # Not a staff action: the reporter's reply hands a waiting case back to the helpline.
     "reporter_replied": Transition(frozenset({S.AWAITING_REPORTER}), S.IN_TRIAGE, "Take the reporter's reply"),
 }
@@ -76,7 +79,16 @@ TRANSITIONS: dict[str, Transition] = {
 # What a case whose content was destroyed (lifecycle.shredding) may still take: actions on its metadata only.
 # Every other action seals something new with the case's data key, which is gone.
 CONTENT_FREE = frozenset(
-    {"claim", "assign", "set_priority", "set_concern_types", "set_authority", "link_duplicate", "record_facts"}
+    {
+        "claim",
+        "assign",
+        "set_priority",
+        "set_concern_types",
+        "set_authority",
+        "link_duplicate",
+        "record_facts",
+        "acknowledge_page",
+    }
 )
 
 

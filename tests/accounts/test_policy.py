@@ -64,6 +64,8 @@ EXPECTED: dict[Permission, set[str]] = {
     P.IDENTITY_LEGAL_DUTY: {R.SUPERVISOR},
     # Bulk triage from the case list (a flood of reports): supervisors only.
     P.BULK_TRIAGE: {R.SUPERVISOR},
+    # The on-call rota: kept by supervisors (issue 28).
+    P.MANAGE_ROTA: {R.SUPERVISOR},
 }
 
 

@@ -9,7 +9,12 @@ from django.core.management.base import CommandError
 from directory.models import LocalAuthority, PostcodeArea, PostcodeException
 from tests.fixtures_authorities import local_authorities  # noqa: F401
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.usefixtures("local_authorities")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.isolated,
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("local_authorities"),
+]
 
 DATA_DIR = Path(settings.LOAD_LA_DEFAULT_DIR)
 DATA_FILES = (

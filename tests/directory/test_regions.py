@@ -46,6 +46,7 @@ def first_release_regions() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 def test_the_authorities_are_loaded_from_the_shared_data_folder() -> None:
     out = io.StringIO()
     call_command("load_local_authorities", stdout=out)
@@ -64,6 +65,7 @@ def test_derbyshire_and_lincolnshire_are_in_the_east_midlands() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 def test_reloading_a_database_from_the_first_release_corrects_its_regions_in_place() -> None:
     first_release_regions()
     before = dict(LocalAuthority.objects.values_list("gss_code", "pk"))

@@ -11,7 +11,7 @@ import pytest
 from audit import keys as audit_keys
 from core import crypto
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.isolated]
 
 ROOT = Path(__file__).resolve().parents[2]
 

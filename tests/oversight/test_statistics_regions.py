@@ -214,6 +214,7 @@ year_counts = st.tuples(st.integers(2, 5), st.integers(1, 3)).flatmap(
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 @settings(max_examples=examples(60), deadline=None)
 @given(year_counts)
 @example((LEAKY, [0, 0, 1, 1]))
@@ -244,6 +245,7 @@ def acknowledged_on_time(code: str, count: int) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fast_kdf", "local_authorities")
 def test_national_oversight_sees_each_regions_figures_and_a_board_does_not() -> None:
@@ -292,6 +294,7 @@ def test_national_oversight_sees_each_regions_figures_and_a_board_does_not() -> 
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fast_kdf", "local_authorities")
 def test_no_region_on_the_national_page_gives_an_authoritys_hidden_figure_away() -> None:

@@ -26,7 +26,7 @@ from oversight.suppression import Line, Table
 from tests.fuzzing import examples
 from tests.oversight import suppression_reference as reference
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.isolated]
 
 YEAR = 2025
 Published = list[tuple[set[tuple[int, int]], set[tuple[int, int]]]]

@@ -20,6 +20,11 @@ The mailbox's read state (issue 27): opening the case reads the reporter's messa
 the reporter sees); a reporter reads the helpline's message the next morning at 09:14:27.654321, and the
 other leaves the helpline's feedback unread until the nudge, taken at 08:41:53.222222 ten working days on.
 Neither moment leaves a trace: whether the reporter read is kept, never when, and the nudge keeps its day.
+
+Urgent pages (issue 28): with a primary on call, the sweep at 14:38 also pages them about the urgent case left
+unclaimed (the fake Notify takes the text). The page and its text keep their exact times while the urgent clock
+runs (triage_page's sent_at and deadline, notify_notification's created_at and sent_at, at 14:38 and 14:53);
+once the case leaves triage they keep the day only, and the timeline's page events never held more.
 """
 
 from __future__ import annotations
@@ -45,18 +50,21 @@ from outbox.services import outbox_process
 from referrals import services as referral_services
 from reports.models import Attachment, Message, Receipt, Report
 from reports.outbox_kinds import PROCESS_ATTACHMENT, REPORTER_ADDED_FILE
+from rota.models import Shift
 from tests.database import pg_dump_text
 from tests.factories import staff_user, web_report_sent
+from tests.fake_notify import fake_notify  # noqa: F401 - the fixture
 from triage import case_actions
 from triage.case_content import case_open
 from triage.escalations import deadlines_sweep
 from triage.mailbox import UNREAD_NUDGE, unread_nudges
-from triage.models import Case
+from triage.models import Case, Page
+from triage.paging import paging_sweep
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("fast_kdf", "authorities_committed", "scanner"),
+    pytest.mark.usefixtures("fast_kdf", "authorities_committed", "scanner", "fake_notify"),
 ]
 
 LONDON = ZoneInfo("Europe/London")
@@ -74,11 +82,21 @@ URGENT_CLOCK = {("reports_report", "urgent_triage_due_at"), ("triage_case", "tri
 INSERT = re.compile(r"^INSERT INTO public\.(\w+) \(([^)]*)\) VALUES \((.*)\);$")
 
 
-def traces_in(dump: str) -> list[tuple[str, str, str]]:
+# The page's clock while it runs: sent at the sweep (14:38:10), to be answered 15 minutes on (14:53:10).
+PAGE_TRACES = ("14:38", "14:53")
+PAGE_CLOCK = {
+    ("triage_page", "sent_at"),
+    ("triage_page", "deadline"),
+    ("notify_notification", "created_at"),
+    ("notify_notification", "sent_at"),
+}
+
+
+def traces_in(dump: str, traces: tuple[str, ...] = TRACES) -> list[tuple[str, str, str]]:
     """(table, column, value) for every value of the dump that holds a trace of the canary moment."""
     found = []
     for line in dump.splitlines():
-        if not any(trace in line for trace in TRACES):
+        if not any(trace in line for trace in traces):
             continue
         match = INSERT.match(line)
         assert match, f"a trace outside an INSERT row: {line[:200]}"
@@ -87,7 +105,7 @@ def traces_in(dump: str) -> list[tuple[str, str, str]]:
         names = [name.strip().strip('"') for name in columns.split(",")]
         cells = re.findall(r"\s*('(?:[^']|'')*'|[^,]+)\s*(?:,|$)", values)
         for name, cell in zip(names, cells, strict=False):
-            if any(trace in cell for trace in TRACES):
+            if any(trace in cell for trace in traces):
                 found.append((table, name, cell.strip()))
         if not found or found[-1][0] != table:
             found.append((table, "?", line[:200]))
@@ -140,6 +158,15 @@ def run_outbox() -> None:
 
 def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after_triage(settings) -> None:  # type: ignore[no-untyped-def]
     supervisor = staff_user("supervisor", email="supervisor@helpline.test")
+    # On call all that day (staff times, kept exactly: midnight to midnight leaves no trace of the canary).
+    Shift.objects.create(
+        person=staff_user("on-call", role=User.Role.CALL_HANDLER, email="on-call@helpline.test"),
+        role=Shift.Role.PRIMARY,
+        starts_at=datetime(2026, 12, 2, 0, 0, tzinfo=LONDON),
+        ends_at=datetime(2026, 12, 3, 0, 0, tzinfo=LONDON),
+        phone="07700 900001",
+        created_by=supervisor,
+    )
     with time_machine.travel(CANARY_MOMENT, tick=False):
         web = Client(REMOTE_ADDR="192.0.2.10")
         web_report_sent(
@@ -207,10 +234,15 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
     assert cases[Case.Priority.URGENT].triage_due_at == CANARY_MOMENT + timedelta(hours=1)
     with time_machine.travel(SWEEP_MOMENT, tick=False):
         assert deadlines_sweep(now=SWEEP_MOMENT) == 1
+        # Unclaimed for more than 15 minutes in office hours: the primary on call is paged (triage.paging).
+        assert paging_sweep(now=SWEEP_MOMENT) == 1
         run_outbox()  # the scanner is back: the waiting files are processed too
     assert not OutboxMessage.objects.filter(processed_at__isnull=True).exists()
     assert set(Attachment.objects.filter(report__isnull=False).values_list("status", flat=True)) == {"clean"}
-    assert "14:38" not in pg_dump_text(), "the overdue alert's time would say when the report was sent"
+    # The overdue alert's time would say when the report was sent: only the page's clock, while it runs, has it.
+    page_times = traces_in(pg_dump_text(column_names=True), PAGE_TRACES)
+    assert {(table, column) for table, column, _ in page_times} == PAGE_CLOCK, page_times
+    assert Page.objects.get().notification.state == "sent", "control: the text went"
     while_running = traces_in(pg_dump_text(column_names=True))
     assert {(table, column) for table, column, _ in while_running} == {
         ("triage_case", "triage_due_at"),
@@ -241,6 +273,9 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
 
     after = traces_in(pg_dump_text(column_names=True))
     assert after == [], after
+    # The urgent clock is met: the page and its text keep the day only.
+    assert traces_in(pg_dump_text(column_names=True), PAGE_TRACES) == []
+    assert Page.objects.get().day_only
     # Control: the staff moment is kept, so a dump that printed no times could not pass.
     assert "14:52:05" in pg_dump_text(column_names=True)
     urgent_messages = Message.objects.filter(report=cases[Case.Priority.URGENT].report)

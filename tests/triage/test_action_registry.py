@@ -86,8 +86,9 @@ def test_only_the_message_to_the_reporter_takes_a_file_and_only_on_the_page() ->
 
 
 def test_every_action_on_the_case_page_is_declared_in_the_registry() -> None:
-    """The page's labels and the API's actions are the registry's: claim is only a button."""
-    assert set(ACTIONS) - {name for name, action in ACTIONS.items() if action.heading} == {"claim"}
+    """The page's labels and the API's actions are the registry's: claim, and "I'm dealing with it" (an urgent
+    page's answer), are only buttons."""
+    assert set(ACTIONS) - {name for name, action in ACTIONS.items() if action.heading} == {"claim", "acknowledge_page"}
     assert all(callable(action.run) and callable(action.banner) for action in ACTIONS.values())
 
 
@@ -130,6 +131,7 @@ EXPECTED: dict[str, tuple[Permission, set[str]]] = {
     "ask_identity_consent": (HELPLINE, OPEN),
     "propose_identity_disclosure": (LEGAL_DUTY, OPEN | {CLOSED}),
     "decide_identity_disclosure": (LEGAL_DUTY, OPEN | {CLOSED}),
+    "acknowledge_page": (HELPLINE, {NEW, TRIAGE, AWAITING}),
 }
 
 

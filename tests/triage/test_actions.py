@@ -27,7 +27,15 @@ from referrals.models import AuthorityAction, Referral
 from reports.identity import report_add_contact
 from reports.models import Anonymity, Message
 from reports.services import Contact, report_read, report_unlock
-from tests.factories import attachment_make, facts_record, referral_make, referral_of, staff_user, submit_report
+from tests.factories import (
+    attachment_make,
+    facts_record,
+    page_waiting,
+    referral_make,
+    referral_of,
+    staff_user,
+    submit_report,
+)
 from triage import case_actions as actions
 from triage import case_content, deadlines, staff_actions, workflow
 from triage.events import case_events
@@ -255,6 +263,11 @@ RUNNERS: dict[str, Runner] = {
         approve=True,
         acting_user=_as_role(user, User.Role.SUPERVISOR),
     ),
+    # An urgent page waits for an answer (triage.paging); answering it claims the unclaimed case.
+    "acknowledge_page": lambda case, user: (
+        page_waiting(case),
+        actions.case_acknowledge_page(case=case, acting_user=user),
+    ),
 }
 # The event each action records, where it is not the action's own name (legal hold's are triage.retention's).
 EVENT_OF = {
@@ -328,6 +341,8 @@ LEAVES_IN: dict[str, tuple[str | None, ...]] = {
     "ask_identity_consent":     (NEW,      TRIAGE,   WAITING,  REFERRED, REVIEW,   REFUSED),
     "propose_identity_disclosure": (NEW,   TRIAGE,   WAITING,  REFERRED, REVIEW,   CLOSED),
     "decide_identity_disclosure": (NEW,    TRIAGE,   WAITING,  REFERRED, REVIEW,   CLOSED),
+    # A page is answered while the urgent clock runs: a new case is claimed, so in triage.
+    "acknowledge_page":         (TRIAGE,   TRIAGE,   WAITING,  REFUSED,  REFUSED,  REFUSED),
 }
 # fmt: on
 

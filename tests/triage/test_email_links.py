@@ -59,6 +59,8 @@ PAGE = {
     "invitee": "accounts:invitation",
     # A report not routed (lifecycle.schedule): the supervisors' health page lists it.
     "health": "staff_health",
+    # A flood's email and the urgent digest (triage.flood): about no one case, they open the queues.
+    "workspace": "triage:home",
 }
 # The same, for an email that has no case: the list the reader starts from.
 LIST_PAGE = {**PAGE, "authority": "referrals:referral_list", "helpline": "triage:case_list"}
@@ -71,6 +73,8 @@ def audience(template: str) -> str:
         return "invitee"
     if template == schedule.UNROUTED_TEMPLATE:
         return "health"
+    if template in {notifications.FLOOD_ALERT, notifications.URGENT_DIGEST_TEMPLATE}:
+        return "workspace"
     if template in notifications.REPORTER_TEMPLATES or template in report_notifications.REPORT_TEMPLATES:
         return "reporter"
     if template in notifications.AUTHORITY_TEMPLATES:
@@ -161,6 +165,13 @@ def queue(case: Case, template: str, people: dict[str, User]) -> list[Notificati
         notify_services.notification_queue(
             recipient=people["supervisor"].email, template=template, subject_kind="report", subject_id=case.report_id
         )
+        return list(Notification.objects.filter(template=template).order_by("pk"))
+    elif kind == "workspace":  # a flood's email, or the digest of urgent alerts held during one: no case
+        if template == notifications.FLOOD_ALERT:
+            notifications.flood_alert(episode="links")
+        else:
+            notifications.supervisors_alert(case=case, template="urgent_case", digest=notifications.URGENT_DIGEST)
+            notify_services.digests_send()
         return list(Notification.objects.filter(template=template).order_by("pk"))
     elif kind == "invitee":  # a new member of staff: no case
         account_services.staff_invite(
@@ -263,6 +274,10 @@ def test_every_link_is_the_exact_page_and_opens_for_its_recipient(
             assert case.report.reference not in rendered["subject"] and case.case_number not in everything
             for name in ("text", "html"):
                 assert case.report.reference in rendered[name], name
+        elif kind == "workspace":
+            # Sent to the supervisors about many reports, or none in particular: it names none of them.
+            assert {r.recipient for r in records} == {people["supervisor"].email}
+            assert case.case_number not in everything and case.report.reference not in everything
         elif kind == "helpline":
             # A subject is what an inbox lists and a phone's lock screen shows: the case number, never the
             # reporter's reference (issue 22).
@@ -288,6 +303,7 @@ def test_an_email_without_a_case_links_to_the_list_its_reader_starts_from(
         "helpline": "handler",
         "admin": "admin",
         "health": "supervisor",
+        "workspace": "supervisor",
     }[kind]
     recipient = people[reader].email if reader else Notification.REPORTER
     record = Notification(pk=1, recipient=recipient, template=template)

@@ -19,7 +19,14 @@ from referrals import selectors as referral_selectors
 from referrals import services as referral_services
 from reports.identity import report_add_contact
 from reports.models import Attachment
-from tests.factories import attachment_make, referral_of, rolled_back_block, staff_user, submit_report
+from tests.factories import (
+    attachment_make,
+    page_waiting,
+    referral_of,
+    rolled_back_block,
+    staff_user,
+    submit_report,
+)
 from triage import case_actions, workflow
 from triage.case_content import case_data_key
 from triage.intake import report_route
@@ -74,6 +81,8 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "ask_identity_consent": OPEN,
     "propose_identity_disclosure": ALL,
     "decide_identity_disclosure": ALL,
+    # "I'm dealing with it": answers an urgent page while the urgent clock runs, in triage (issue 28).
+    "acknowledge_page": TRIAGE,
     "reporter_replied": frozenset({S.AWAITING_REPORTER}),
 }
 STAFF = [name for name in ALLOWED_FROM if name != "reporter_replied"]
@@ -274,6 +283,7 @@ def api_bodies(case: Case, other: Case, assignee: User) -> dict[str, dict[str, A
             "legal_reference": "Order 2027/9",
         },
         "decide_identity_disclosure": {"proposal": proposal, "decision": "approve"},
+        "acknowledge_page": {},
     }
 
 
@@ -323,10 +333,13 @@ def cases_in_every_state(supervisor: User) -> dict[str, Case]:
         legal_reference="Strategy discussion 4",
         acting_user=staff_user("workflow-proposer", role=R.SUPERVISOR),
     )
+    # An urgent page nobody has answered: acknowledge_page is offered on it.
+    page_waiting(cases["new"])
     return cases
 
 
 @pytest.mark.slow
+@pytest.mark.isolated
 @pytest.mark.django_db
 @pytest.mark.usefixtures("fast_kdf", "local_authorities")
 @pytest.mark.parametrize("role", HELPLINE)

@@ -10,7 +10,7 @@ from django.utils.text import capfirst
 
 from core.timetrail import is_day_only
 from reports.models import ConcernType
-from triage.models import Escalation
+from triage.models import Escalation, Page
 from triage.ports import SOME_AUTHORITY
 
 register = template.Library()
@@ -31,6 +31,14 @@ def escalation_step(step: str) -> str:
         return str(Escalation.Step(step).label)
     except ValueError:
         return REFERRAL_STEPS.get(step, step)
+
+
+@register.filter
+def page_level(level: str) -> str:
+    try:
+        return str(Page.Level(level).label)
+    except ValueError:
+        return level
 
 
 # A colour per case status, so that a closed case never looks like a working one.
@@ -106,6 +114,10 @@ EVENT_LABELS = {
     "link_duplicate": "Linked to a duplicate",
     "close": "Closed",
     "escalated": "Deadline missed: escalated",
+    # Urgent pages by SMS (triage.paging).
+    "page_sent": "Paged by text message",
+    "page_nobody": "Nobody on call to page",
+    "acknowledge_page": "Said they are dealing with it (urgent page answered)",
     "staff_alerted": "Staff alerted by email",
     "supervisors_alerted": "Supervisors alerted by email",
     "reporter_message_received": "Message from the reporter",
