@@ -131,7 +131,7 @@ def test_the_workspace_shows_a_banner_with_the_count_in_tens_during_a_flood(sett
 
 
 def test_the_metrics_say_flood_yes_or_no_and_the_count_in_tens_only_during_a_flood(settings: Any) -> None:
-    from tests.metrics.test_metrics import TOKEN, scrape, value
+    from tests.metrics.scraping import TOKEN, scrape, value
 
     settings.METRICS_TOKEN = TOKEN
     settings.FLOOD_THRESHOLD = 10

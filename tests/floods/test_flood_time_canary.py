@@ -14,7 +14,7 @@ from notify.models import Notification
 from notify.services import digests_send
 from tests.database import pg_dump_text
 from tests.factories import staff_user, submit_report
-from tests.privacy.test_time_canary import CANARY_MOMENT, URGENT_CLOCK, run_outbox, traces_in
+from tests.privacy.canary import CANARY_MOMENT, URGENT_CLOCK, run_outbox, traces_in
 from triage.notifications import FLOOD_ALERT, URGENT_DIGEST_TEMPLATE
 
 pytestmark = [

@@ -15,7 +15,6 @@ import pytest
 import time_machine
 from django.test import Client
 from django.utils import timezone
-from prometheus_client.parser import text_string_to_metric_families
 
 from core import metrics as core_metrics
 from notify.models import Notification
@@ -23,17 +22,15 @@ from outbox.models import OutboxMessage
 from outbox.services import outbox_process
 from reports.models import Report
 from tests.factories import reporter_opened, routed_case, staff_user, submit_report, web_report_sent
+from tests.metrics.scraping import TOKEN, scrape, value
 from triage import case_actions
 from triage.models import Case
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
 LONDON = ZoneInfo("Europe/London")
-TOKEN = "metrics-test-token-1234567890abcdef"  # noqa: S105
 # A Wednesday afternoon: yesterday and tomorrow are working days.
 MOMENT = datetime(2026, 12, 2, 14, 20, 11, tzinfo=LONDON)
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 @pytest.fixture(autouse=True)
@@ -45,22 +42,6 @@ def metrics_token(settings) -> None:  # type: ignore[no-untyped-def]
 def clock() -> Iterator[time_machine.Coordinates]:
     with time_machine.travel(MOMENT, tick=False) as traveller:
         yield traveller
-
-
-def scrape(client: Client | None = None) -> Samples:
-    response = (client or Client()).get("/internal/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
-    assert response.status_code == 200, response.content[:300]
-    assert response["Content-Type"].startswith("text/plain; version=0.0.4")
-    samples: Samples = {}
-    for family in text_string_to_metric_families(response.content.decode()):
-        assert family.type == "gauge", f"{family.name} is a {family.type}: only gauges are allowed"
-        for sample in family.samples:
-            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return samples
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples[("helpline_" + name, tuple(sorted(labels.items())))]
 
 
 def drain_outbox() -> None:

@@ -323,7 +323,7 @@ def test_during_a_flood_the_first_urgent_case_pages_and_then_one_page_per_digest
 def test_the_pages_gauge_counts_an_unanswered_page_only_from_the_next_day(
     fake_notify: FakeNotify, rota: dict[str, User], settings: Any
 ) -> None:
-    from tests.metrics.test_metrics import TOKEN, scrape, value
+    from tests.metrics.scraping import TOKEN, scrape, value
 
     settings.METRICS_TOKEN = TOKEN
     with time_machine.travel(NIGHT, tick=False) as clock:

@@ -29,24 +29,20 @@ once the case leaves triage they keep the day only, and the timeline's page even
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEvent
 from outbox.models import OutboxMessage
-from outbox.services import outbox_process
 from referrals import services as referral_services
 from reports.models import Attachment, Message, Receipt, Report
 from reports.outbox_kinds import PROCESS_ATTACHMENT, REPORTER_ADDED_FILE
@@ -54,6 +50,7 @@ from rota.models import Shift
 from tests.database import pg_dump_text
 from tests.factories import staff_user, web_report_sent
 from tests.fake_notify import fake_notify  # noqa: F401 - the fixture
+from tests.privacy.canary import CANARY_MOMENT, LONDON, URGENT_CLOCK, run_outbox, traces_in
 from triage import case_actions
 from triage.case_content import case_open
 from triage.escalations import deadlines_sweep
@@ -67,21 +64,13 @@ pytestmark = [
     pytest.mark.usefixtures("fast_kdf", "authorities_committed", "scanner", "fake_notify"),
 ]
 
-LONDON = ZoneInfo("Europe/London")
-CANARY_MOMENT = datetime(2026, 12, 2, 13, 37, 42, 123456, tzinfo=LONDON)
 # The urgent hour has passed without triage: the sweeper alerts the supervisors.
 SWEEP_MOMENT = datetime(2026, 12, 2, 14, 38, 10, tzinfo=LONDON)
 STAFF_MOMENT = datetime(2026, 12, 2, 14, 52, 5, tzinfo=LONDON)
-TRACES = ("13:37", "37:42", ".123456")
 # The urgent report's reporter reads the helpline's message (their visit), and the sweeper nudges the other.
 READ_MOMENT = datetime(2026, 12, 3, 9, 14, 27, 654321, tzinfo=LONDON)
 NUDGE_MOMENT = datetime(2026, 12, 17, 8, 41, 53, 222222, tzinfo=LONDON)
 MAILBOX_TRACES = ("09:14", "14:27", ".654321", "08:41", "41:53", ".222222")
-# The urgent triage clock while it runs: on the report until it is routed, then on its case.
-URGENT_CLOCK = {("reports_report", "urgent_triage_due_at"), ("triage_case", "triage_due_at")}
-INSERT = re.compile(r"^INSERT INTO public\.(\w+) \(([^)]*)\) VALUES \((.*)\);$")
-
-
 # The page's clock while it runs: sent at the sweep (14:38:10), to be answered 15 minutes on (14:53:10).
 PAGE_TRACES = ("14:38", "14:53")
 PAGE_CLOCK = {
@@ -90,26 +79,6 @@ PAGE_CLOCK = {
     ("notify_notification", "created_at"),
     ("notify_notification", "sent_at"),
 }
-
-
-def traces_in(dump: str, traces: tuple[str, ...] = TRACES) -> list[tuple[str, str, str]]:
-    """(table, column, value) for every value of the dump that holds a trace of the canary moment."""
-    found = []
-    for line in dump.splitlines():
-        if not any(trace in line for trace in traces):
-            continue
-        match = INSERT.match(line)
-        assert match, f"a trace outside an INSERT row: {line[:200]}"
-        table, columns, values = match.groups()
-        # Timestamps are quoted and hold no comma or quote, so the quoted values can be lined up by position.
-        names = [name.strip().strip('"') for name in columns.split(",")]
-        cells = re.findall(r"\s*('(?:[^']|'')*'|[^,]+)\s*(?:,|$)", values)
-        for name, cell in zip(names, cells, strict=False):
-            if any(trace in cell for trace in traces):
-                found.append((table, name, cell.strip()))
-        if not found or found[-1][0] != table:
-            found.append((table, "?", line[:200]))
-    return found
 
 
 def api_report(client: Client) -> dict[str, str]:
@@ -141,19 +110,6 @@ def work_dir(settings) -> Iterator[Path]:  # type: ignore[no-untyped-def]
     settings.ATTACHMENT_WORK_DIR = str(folder)
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
-
-
-def run_outbox() -> None:
-    """What the worker does within the second: route, record replies and files, scan and clean the files, send
-    the emails they queue. A row waiting to be tried again (a file while the scanner is down) is left."""
-    for _ in range(10):
-        due = OutboxMessage.objects.filter(processed_at__isnull=True).exclude(claimed_until__gt=timezone.now())
-        pending = list(due.values_list("pk", flat=True))
-        if not pending:
-            return
-        for outbox_id in pending:
-            outbox_process(outbox_id=outbox_id)
-    raise AssertionError("the outbox did not drain")
 
 
 def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after_triage(settings) -> None:  # type: ignore[no-untyped-def]
