@@ -135,9 +135,20 @@ setup-test: venv assets database /usr/bin/chromium /usr/bin/docker-compose /usr/
 	$(BIN)/python manage.py generate_dev_keys
 	$(BIN)/python manage.py collectstatic --no-input -v 0
 
+# make run pages by SMS through GOV.UK Notify's own client, sent to the project's fake Notify on loopback
+# (notify/fakenotify.py, started by supervisord): its texts are listed at http://127.0.0.1:FAKE_NOTIFY_PORT/_fake/requests.
+FAKE_NOTIFY_PORT ?= 8025
+DEV_NOTIFY_API_KEY := helplinedev-0d1c6a52-3f7e-4b8a-9c21-6e5d4f3a2b10-7f3e2d1c-0b9a-4c8d-8e7f-6a5b4c3d2e1f
+DEV_NOTIFY_PAGE_TEMPLATE_ID := 5b7c1f0e-2d3a-4e6b-8f9a-0c1d2e3f4a5b
+run: export FAKE_NOTIFY_PORT := $(FAKE_NOTIFY_PORT)
+run: export NOTIFY_API_KEY := $(DEV_NOTIFY_API_KEY)
+run: export NOTIFY_BASE_URL := http://127.0.0.1:$(FAKE_NOTIFY_PORT)
+run: export NOTIFY_PAGE_TEMPLATE_ID := $(DEV_NOTIFY_PAGE_TEMPLATE_ID)
+run: export DUTY_MANAGER_PHONE ?= 07700 900999
 run: setup
 	@$(BIN)/python manage.py seed_demo --print-only
 	@echo "Starting the portal on http://127.0.0.1:$(PORT)/ (staff workspace at /staff/). Ctrl-C stops everything."
+	@echo "Pages by SMS go to the fake GOV.UK Notify: http://127.0.0.1:$(FAKE_NOTIFY_PORT)/_fake/requests"
 	@$(BIN)/supervisorctl -c deploy/supervisord.dev.conf shutdown >/dev/null 2>&1 || true  # an earlier make run
 	mkdir -p var && MIGRATION_DATABASE_URL=$(DATABASE_URL) DATABASE_URL=$(RUNTIME_DATABASE_URL) \
 		exec $(BIN)/supervisord -c deploy/supervisord.dev.conf
@@ -164,7 +175,7 @@ test: setup-test lint typecheck
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest -n 2 --durations=25 -m "$(BROWSER_TIER)"
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pytest --durations=25 -m "not ($(FAST_TIER)) and not ($(BROWSER_TIER))"
 
-# The unit tier for the edit-test loop (about 4,200 tests in about 4 minutes here): no browser (e2e), no real worker, gunicorn or
+# The unit tier for the edit-test loop (about 4,600 tests in 5 to 7 minutes here): no browser (e2e), no real worker, gunicorn or
 # nginx (worker), nothing slow; two pytest-xdist workers, each with its own test database. Lint and types are
 # `make lint typecheck`. `make test` stays the whole suite and is what CI runs.
 test-fast: venv assets database

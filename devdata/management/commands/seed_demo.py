@@ -2,11 +2,13 @@
 
 import hashlib
 import json
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from accounts.models import SealedTOTPDevice, User
 from accounts.services import totp_device_create
@@ -24,6 +26,8 @@ from reports.models import (
     ReporterSector,
 )
 from reports.services import Contact, PriorReport, ReportInput, report_submit
+from rota.models import Shift
+from rota.services import shift_save
 from triage.intake import report_route
 
 DEMO_PASSWORD = "demo-password-change-me"  # noqa: S105 - demo only; production refuses demo users
@@ -134,6 +138,7 @@ class Command(BaseCommand):
             raise CommandError("Demo users and cases are refused in production.")
         if not options["print_only"]:
             self._users()
+            self._rota()
             self._reports()
         if options["verbosity"] > 0:
             self._print()
@@ -164,6 +169,30 @@ class Command(BaseCommand):
             if not SealedTOTPDevice.objects.filter(user=user, name="Demo authenticator").exists():
                 secret = bytes.fromhex(demo_totp_key(username))
                 totp_device_create(user=user, name="Demo authenticator", confirmed=True, secret=secret)
+
+    def _rota(self) -> None:
+        """A week of cover from today: the demo handler primary for six days, the supervisor secondary for
+        seven, so the rota shows its last day's gap in red. Numbers from Ofcom's drama range (07700 900xxx)."""
+        if Shift.objects.exists():
+            return
+        handler, supervisor = (User.objects.filter(username=name).first() for name in ("handler", "supervisor"))
+        if handler is None or supervisor is None:
+            return
+        today = datetime.combine(timezone.localdate(), time(0, 0), tzinfo=timezone.get_current_timezone())
+        for person, role, days, phone in (
+            (handler, Shift.Role.PRIMARY, 6, "07700 900101"),
+            (supervisor, Shift.Role.SECONDARY, 7, "07700 900102"),
+        ):
+            shift_save(
+                shift=None,
+                person=person,
+                role=role,
+                starts_at=today,
+                ends_at=today + timedelta(days=days),
+                phone=phone,
+                handover_note="",
+                acting_user=supervisor,
+            )
 
     def _reports_file(self) -> Path:
         return Path(settings.BASE_DIR) / "var" / "demo-reports.json"
