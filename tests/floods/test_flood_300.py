@@ -3,6 +3,7 @@ share of them urgent, routed by a real Celery worker with the real flood counter
 
 Every report becomes a case in a queue; the supervisors get at most 5 emails in all (the urgent alerts before
 the flood, the flood's one email, the urgent digest), and the digest names how many urgent concerns it holds.
+A supervisor then closes 250 of the cases in one bulk request.
 It prints the audit events written per second while the worker routed the flood (no timing assertion: the
 figure is for the closing note; the real-time version belongs in the bench).
 """
@@ -22,7 +23,7 @@ from accounts.models import User
 from audit.models import AuditEvent
 from audit.trail import audit_verify
 from notify.models import Notification
-from tests.factories import signed_in, staff_user, submit_report
+from tests.factories import signed_in, staff_user, staff_with_mfa, submit_report
 from tests.floods.conftest import FLOOD_TEST_REDIS_URL
 from tests.live import start_worker, wait_for
 from triage.models import Case
@@ -67,7 +68,8 @@ def bulk_close_250_in_one_request(cases: list[Case]) -> None:
     """A supervisor closes 250 of the flood's cases with an outcome and the reporters' feedback in one request
     (triage.staff_actions.run_bulk, as the case list's bulk triage sends it): every one closed, one audit
     event each, the chain still whole; the audit events per second of that request printed."""
-    client = signed_in(staff_user("flood-closer", role=User.Role.SUPERVISOR))
+    closer, _ = staff_with_mfa("flood-closer", role=User.Role.SUPERVISOR)
+    client = signed_in(closer)
     before = AuditEvent.objects.count()
     started = time.perf_counter()
     response = client.post(

@@ -163,7 +163,7 @@ def test_im_dealing_with_it_stops_the_pages_claims_the_case_and_is_on_the_timeli
         assert page.status_code == 200
         html = page.content.decode()
         assert 'data-testid="acknowledge-page"' in html and "I'm dealing with it" in html
-        assert "Primary on call (on-call-primary): paged 02:00, answer by 02:15" in html
+        assert "Primary on call (on-call-primary): paged at 02:00, to answer by 02:15" in html
         done = client.post(f"/staff/cases/{case.case_number}/acknowledge_page", follow=True)
         assert done.status_code == 200
         assert "You are dealing with it" in done.content.decode()
