@@ -314,29 +314,39 @@ def submit_paced(
     return references, errors
 
 
+def warm_up(port: int, where: load.Places, watch: routing.CaseWatch, worker: procs.Process, *, first_seed: int) -> None:
+    """Three reports, routed, before a phase is measured (the worker's first tasks import and connect)."""
+    warm, _ = submit_paced(port, where, watch, count=3, first_seed=first_seed)
+    try:
+        procs.wait_for(lambda: watch.routed(warm) == len(warm), timeout=30, what="warm-up cases", interval=0.1)
+    except TimeoutError as error:
+        # Usually a task failing (the worker's log says why), e.g. a migration newer than the run's.
+        raise RuntimeError(f"{error}; the worker's log ends:\n{worker.log_tail(15)}") from None
+
+
+def wait_routed(watch: routing.CaseWatch, references: list[str], *, timeout: float, phase: str) -> None:
+    """Until every one of ``references`` has a case, or ``timeout``: then the figures count those routed."""
+    try:
+        procs.wait_for(
+            lambda: watch.routed(references) == len(references),
+            timeout=timeout,
+            what="every report to have a case",
+            interval=0.1,
+        )
+    except TimeoutError as error:
+        say(f"{phase}: {error}; counting the reports routed so far")
+
+
 def measure_routing(port: int, where: load.Places, log_dir: Path) -> dict[str, Any]:
     # Reports from the intake phases are still queued (no worker ran): drop them and their rows, so the
     # worker starts with an empty queue. The rows' outbox entries go with them; no beat runs to sweep.
     procs.reports_reset()
     with running(procs.worker_start(log_dir)) as worker, routing.CaseWatch(procs.connect) as watch:
         say("celery worker ready")
-        warm, _ = submit_paced(port, where, watch, count=3, first_seed=2 * 10**5)
-        try:
-            procs.wait_for(lambda: watch.routed(warm) == len(warm), timeout=30, what="warm-up cases", interval=0.1)
-        except TimeoutError as error:
-            # Usually a task failing (the worker's log says why), e.g. a migration newer than the run's.
-            raise RuntimeError(f"{error}; the worker's log ends:\n{worker.log_tail(15)}") from None
+        warm_up(port, where, watch, worker, first_seed=2 * 10**5)
         references, errors = submit_paced(port, where, watch, count=ROUTING_REPORTS, first_seed=3 * 10**5)
         submitted = time.monotonic()
-        try:
-            procs.wait_for(
-                lambda: watch.routed(references) == len(references),
-                timeout=ROUTING_WAIT_SECONDS,
-                what="every report to have a case",
-                interval=0.1,
-            )
-        except TimeoutError as error:
-            say(f"routing: {error}; counting the reports routed so far")
+        wait_routed(watch, references, timeout=ROUTING_WAIT_SECONDS, phase="routing")
         drained = time.monotonic() - submitted
         latencies = watch.latencies(references)
         if not worker.alive():
@@ -398,20 +408,11 @@ def measure_flood(port: int, where: load.Places, log_dir: Path) -> dict[str, Any
     """Issue 28's bad day: FLOOD_REPORTS at once while one worker routes them."""
     procs.reports_reset()
     with running(procs.worker_start(log_dir)) as worker, routing.CaseWatch(procs.connect) as watch:
-        warm, _ = submit_paced(port, where, watch, count=3, first_seed=4 * 10**5)
-        procs.wait_for(lambda: watch.routed(warm) == len(warm), timeout=30, what="warm-up cases", interval=0.1)
+        warm_up(port, where, watch, worker, first_seed=4 * 10**5)
         began = watch.clock()
         references, errors = submit_flood(port, where, watch, count=FLOOD_REPORTS, first_seed=5 * 10**5)
         last_answered = watch.clock()
-        try:
-            procs.wait_for(
-                lambda: watch.routed(references) == len(references),
-                timeout=FLOOD_WAIT_SECONDS,
-                what="every flood report to have a case",
-                interval=0.1,
-            )
-        except TimeoutError as error:
-            say(f"flood: {error}; counting the reports routed so far")
+        wait_routed(watch, references, timeout=FLOOD_WAIT_SECONDS, phase="flood")
         latencies = watch.latencies(references)
         last_routed = watch.last_routed(references)
         if not worker.alive():

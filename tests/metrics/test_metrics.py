@@ -19,10 +19,9 @@ from django.utils import timezone
 from core import metrics as core_metrics
 from notify.models import Notification
 from outbox.models import OutboxMessage
-from outbox.services import outbox_process
 from reports.models import Report
 from tests.factories import reporter_opened, routed_case, staff_user, submit_report, web_report_sent
-from tests.metrics.scraping import TOKEN, scrape, value
+from tests.metrics.scraping import TOKEN, drain_outbox, scrape, value
 from triage import case_actions
 from triage.models import Case
 
@@ -42,19 +41,6 @@ def metrics_token(settings) -> None:  # type: ignore[no-untyped-def]
 def clock() -> Iterator[time_machine.Coordinates]:
     with time_machine.travel(MOMENT, tick=False) as traveller:
         yield traveller
-
-
-def drain_outbox() -> None:
-    """Process every row, and the rows that processing adds, as the workers would right after the commit."""
-    done: set[int] = set()
-    while pending := [
-        pk
-        for pk in OutboxMessage.objects.filter(processed_at__isnull=True).values_list("pk", flat=True)
-        if pk not in done
-    ]:
-        for pk in pending:
-            outbox_process(outbox_id=pk)
-            done.add(pk)
 
 
 def history() -> None:

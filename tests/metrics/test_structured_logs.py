@@ -17,11 +17,10 @@ from collections.abc import Iterator
 import pytest
 from django.test import Client
 
-from outbox.models import OutboxMessage
-from outbox.services import outbox_process
 from reports import services as report_services
 from reports.models import Report
 from tests.factories import staff_user, web_report_sent
+from tests.metrics.scraping import drain_outbox
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -51,18 +50,6 @@ def log_lines() -> Iterator[io.StringIO]:
 
 def reporter() -> Client:
     return Client(raise_request_exception=False, **CLIENT_HEADERS)
-
-
-def drain_outbox() -> None:
-    done: set[int] = set()
-    while pending := [
-        pk
-        for pk in OutboxMessage.objects.filter(processed_at__isnull=True).values_list("pk", flat=True)
-        if pk not in done
-    ]:
-        for pk in pending:
-            outbox_process(outbox_id=pk)
-            done.add(pk)
 
 
 def test_log_lines_are_json_and_carry_no_reporter_data(log_lines: io.StringIO, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
