@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -47,8 +48,12 @@ def on_call_at(moment: datetime | None = None) -> OnCall:
 
 
 def rota_configured(moment: datetime | None = None) -> bool:
-    """Whether a primary is on call now: then the helpline answers urgent concerns day and night."""
-    return on_call_at(moment).primary is not None
+    """Whether a primary is on call now: then the helpline answers urgent concerns day and night. False when the
+    database cannot say (the start page then promises only what office hours keep, and still shows)."""
+    try:
+        return on_call_at(moment).primary is not None
+    except DatabaseError:
+        return False
 
 
 def shifts_between(start: datetime, end: datetime) -> QuerySet[Shift]:

@@ -29,7 +29,9 @@ def test_every_case_on_the_list_page_is_counted(supervisor: Client) -> None:
 
     assert case_rows(Variant("default", "/staff/cases"), page.content) == 3
     numbers = {
-        href.removeprefix("/staff/cases/") for row in pages.table_rows(page.content, "case-table") for href in row.links
+        href.removeprefix("/staff/cases/").split("#")[0]  # a possible duplicate also links to that part
+        for row in pages.table_rows(page.content, "case-table")
+        for href in row.links
     }
     assert numbers == {case.case_number for case in cases}
 

@@ -44,6 +44,23 @@ def test_the_start_page_promises_an_hour_day_and_night_only_while_somebody_is_on
     assert "The helpline answers in office hours" not in with_rota
 
 
+@pytest.mark.django_db
+def test_the_start_page_promises_only_office_hours_when_the_rota_cannot_be_read(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    from rota import selectors
+
+    def unreachable(moment: object = None) -> object:
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(selectors, "on_call_at", unreachable)
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "The helpline answers in office hours" in page.content.decode()
+
+
 def _client(fake: FakeNotify, key: str = API_KEY) -> NotificationsAPIClient:
     return NotificationsAPIClient(key, base_url=fake.base_url)  # type: ignore[no-untyped-call]
 

@@ -29,6 +29,7 @@ def test_a_period_is_said_as_people_say_it(months: int, words: str) -> None:
     assert retention.period_words(months) == words
 
 
+@pytest.mark.django_db  # the start page asks the rota whether somebody is on call
 def test_the_start_page_states_the_default_periods(client: Client) -> None:
     text = _text(client.get("/"))
     assert (
@@ -43,6 +44,7 @@ def test_the_start_page_states_the_default_periods(client: Client) -> None:
     assert "the time starts again from the day you send it" in text
 
 
+@pytest.mark.django_db
 def test_the_start_page_follows_the_settings(client: Client, settings: Any) -> None:
     settings.RETENTION_MONTHS = {**settings.RETENTION_MONTHS, "withdrawn": 6, "substantiated": 96}
     text = _text(client.get("/"))
