@@ -1,4 +1,4 @@
-"""accounts.policy against a hand-written table of who may do what: the README's role table in code. The
+"""accounts.policy against a hand-written table of who may do what: docs/overview.md's role table in code. The
 view-access tests (tests/test_view_access.py) check every URL against the same table, so a page guarded by
 the wrong permission and a permission given to the wrong role both fail."""
 
@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_
 R = User.Role
 P = Permission
 
-# Written by hand from the README's role table, never computed from policy.RULES.
+# Written by hand from the role table of docs/overview.md, never computed from policy.RULES.
 EXPECTED: dict[Permission, set[str]] = {
     P.HELPLINE_WORK: {R.CALL_HANDLER, R.SUPERVISOR},
     P.REOPEN_CASE: {R.SUPERVISOR},
