@@ -14,7 +14,7 @@ from notify.models import Notification
 from notify.services import digests_send
 from tests.database import pg_dump_text
 from tests.factories import staff_user, submit_report
-from tests.privacy.canary import CANARY_MOMENT, URGENT_CLOCK, run_outbox, traces_in
+from tests.privacy.canary import CANARY_MOMENT, SETUP_MOMENT, URGENT_CLOCK, run_outbox, traces_in
 from triage.notifications import FLOOD_ALERT, URGENT_DIGEST_TEMPLATE
 
 pytestmark = [
@@ -24,6 +24,7 @@ pytestmark = [
 ]
 
 
+@time_machine.travel(SETUP_MOMENT, tick=False)
 def test_a_flood_and_its_digest_leave_no_reporter_time_but_the_urgent_clock(settings: Any) -> None:
     settings.FLOOD_THRESHOLD = 2
     staff_user("canary-sup", email="canary-sup@helpline.test")

@@ -50,7 +50,7 @@ from rota.models import Shift
 from tests.database import pg_dump_text
 from tests.factories import staff_user, web_report_sent
 from tests.fake_notify import fake_notify  # noqa: F401 - the fixture
-from tests.privacy.canary import CANARY_MOMENT, LONDON, URGENT_CLOCK, run_outbox, traces_in
+from tests.privacy.canary import CANARY_MOMENT, LONDON, SETUP_MOMENT, URGENT_CLOCK, run_outbox, traces_in
 from triage import case_actions
 from triage.case_content import case_open
 from triage.escalations import deadlines_sweep
@@ -112,6 +112,7 @@ def work_dir(settings) -> Iterator[Path]:  # type: ignore[no-untyped-def]
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@time_machine.travel(SETUP_MOMENT, tick=False)
 def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after_triage(settings) -> None:  # type: ignore[no-untyped-def]
     supervisor = staff_user("supervisor", email="supervisor@helpline.test")
     # On call all that day (staff times, kept exactly: midnight to midnight leaves no trace of the canary).
@@ -258,6 +259,7 @@ IDENTITY_STAFF_MOMENT = datetime(2026, 12, 3, 10, 5, 11, tzinfo=LONDON)
 IDENTITY_MOMENT = datetime(2026, 12, 4, 13, 37, 42, 123456, tzinfo=LONDON)
 
 
+@time_machine.travel(SETUP_MOMENT, tick=False)
 def test_answering_withdrawing_and_giving_ones_name_on_check_keep_the_day_only() -> None:
     """A named reporter answers the helpline's questions (yes for Rotherham, yes then withdrawn for Sheffield);
     an anonymous reporter gives the helpline their name. Every row and audit event they cause holds the day."""
@@ -310,6 +312,6 @@ def test_answering_withdrawing_and_giving_ones_name_on_check_keep_the_day_only()
     assert statuses == ["agreed", "withdrawn"]
     assert Report.objects.filter(reference=anonymous["reference"], contact_given_on__isnull=False).exists()
     dump = pg_dump_text(column_names=True)
-    assert not any(trace in dump for trace in ("13:37", "37:42", ".123456")), traces_in(dump)
+    assert traces_in(dump) == []
     # Control: the staff moment is kept, so a dump that printed no times could not pass.
     assert "10:05:11" in dump
