@@ -87,7 +87,7 @@ def worker_refresh() -> dict[str, Any]:
     nothing (everything stored emptied first: the first refresh, or a rule change); a later refresh whose
     figures did not move (the views again, then the statistics, with what the suppression hides read from
     what was stored); the pattern alerts."""
-    from oversight import patterns, selectors, suppression
+    from oversight import detection, selectors, suppression
     from oversight.models import StoredStatistics, StoredSuppression
 
     began = time.perf_counter()
@@ -105,7 +105,7 @@ def worker_refresh() -> dict[str, Any]:
     selectors.statistics_prepare()
     refresh_again_s = time.perf_counter() - began
     began = time.perf_counter()
-    alerts = patterns.alerts_store()
+    alerts = len(detection.detect().findings)
     alerts_s = time.perf_counter() - began
     return {
         "views_s": round(views_s, 1),
@@ -134,7 +134,7 @@ def cold(action: Callable[[], object], runs: int = COLD_RUNS) -> dict[str, float
 def in_process(users: dict[str, Any]) -> list[dict[str, Any]]:
     from django.utils import timezone
 
-    from oversight import patterns, selectors, views
+    from oversight import alerts, selectors, views
     from oversight.periods import Period, periods_allowed
 
     today = timezone.localdate()
@@ -151,7 +151,7 @@ def in_process(users: dict[str, Any]) -> list[dict[str, Any]]:
             figures = cold(page_of(user, period))
             results.append({"what": f"{who} statistics, {period.slug}", **figures})
             say(f"cold, in process: {who} statistics {period.slug}: median {figures['median_ms']} ms")
-    figures = cold(patterns.pattern_alerts)
+    figures = cold(lambda: list(alerts.alerts_listed()))
     results.append({"what": "pattern alerts", **figures})
     say(f"cold, in process: pattern alerts: median {figures['median_ms']} ms")
     return results
@@ -291,7 +291,7 @@ def main() -> int:
         total = int(found[0]) if found else 0
         harness.django_setup(database)
         from accounts.models import User
-        from oversight import patterns
+        from oversight.alerts import alerts_listed
 
         worker = worker_refresh()
         refresh_s = worker["views_s"]
@@ -311,7 +311,7 @@ def main() -> int:
         }
         load_start = harness.load_now()
         cold_figures = in_process(users)
-        alerts = patterns.pattern_alerts()
+        stored_alerts = list(alerts_listed())
         with gunicorn(log_dir, database) as port:
             say(f"gunicorn on 127.0.0.1:{port}, {WEB_WORKERS} workers (bench.wsgi)")
             floor_figures = floor(port)
@@ -320,7 +320,7 @@ def main() -> int:
             for who, browser in browsers.items():
                 browser.sign_in(ANALYST if who == "national" else BOARD, keys[who], landing="/staff/statistics")
             results = []
-            for page in pages_to_measure(alerts[0].key if alerts else None):
+            for page in pages_to_measure(str(stored_alerts[0].pk) if stored_alerts else None):
                 results.append(measure(browsers[page.who], page, floor_figures["p50_ms"] / 1000))
                 r = results[-1]
                 say(f"{page.name}: first {r['first_ms']} ms, p50 {r['p50_ms']} ms, p95 {r['p95_ms']} ms")
@@ -337,7 +337,7 @@ def main() -> int:
             "cold_in_process": cold_figures,
             "floor": floor_figures,
             "pages": results,
-            "alerts": len(alerts),
+            "alerts": len(stored_alerts),
         }
 
     def cleanup(succeeded: bool) -> None:

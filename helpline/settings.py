@@ -5,8 +5,9 @@ Secrets may be given directly (``NAME``) or as a path to a file (``NAME_FILE``).
 """
 
 import hashlib
+import json
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from importlib.util import find_spec
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -535,16 +536,37 @@ SPECTACULAR_SETTINGS = {
         "ReferralOutcomeEnum": "referrals.models.REFERRAL_OUTCOMES",
         "AttachmentStatusEnum": "reports.models.Attachment.Status",
         "AttachmentSourceEnum": "reports.models.Attachment.Source",
+        "PatternAlertStatusEnum": "oversight.models.PatternAlert.Status",
+        "PatternAlertKindEnum": "oversight.models.PatternAlert.Kind",
     },
 }
 
-# Pattern detection thresholds (oversight/patterns.py).
+# Pattern detection: organisations named in several reports (oversight/patterns.py).
 PATTERN_ORGANISATION_MIN_REPORTS = envint("PATTERN_ORGANISATION_MIN_REPORTS", 3)
 PATTERN_ORGANISATION_DAYS = envint("PATTERN_ORGANISATION_DAYS", 180)
-PATTERN_MISSED_ACK_MIN = envint("PATTERN_MISSED_ACK_MIN", 3)
-PATTERN_MISSED_ACK_DAYS = envint("PATTERN_MISSED_ACK_DAYS", 180)
-PATTERN_RISING_MIN = envint("PATTERN_RISING_MIN", 5)
-PATTERN_RISING_FACTOR = float(os.environ.get("PATTERN_RISING_FACTOR", "2.0"))
+# Statistical detection (oversight/series.py, oversight/detection.py, docs/patterns.md): weekly counts (weeks
+# start on Monday; PATTERN_PERIOD_DAYS long), each complete week judged against its own series' past by the
+# Farrington flexible algorithm (oversight/farrington.py), then Benjamini-Hochberg across every series of a run.
+PATTERN_PERIOD_DAYS = envint("PATTERN_PERIOD_DAYS", 7)
+# How much history each run reads (weeks); Farrington looks back PATTERN_YEARS_BACK years around the same week.
+PATTERN_HISTORY_WEEKS = envint("PATTERN_HISTORY_WEEKS", 3 * 52 + 8)
+PATTERN_YEARS_BACK = envint("PATTERN_YEARS_BACK", 3)
+PATTERN_ALPHA = float(os.environ.get("PATTERN_ALPHA", "0.005"))  # each series' upper bound: the 99.5% quantile
+PATTERN_FDR_Q = float(os.environ.get("PATTERN_FDR_Q", "0.05"))  # the false-discovery rate across all series
+PATTERN_MIN_COUNT = envint("PATTERN_MIN_COUNT", 5)  # a week with fewer never alerts, whatever its series
+# Known step changes (day, label), passed to the model so that a new normal is not read as a surge: the start of
+# the statutory duty to report (Crime and Policing Act 2026) once its commencement day is confirmed, a national
+# awareness campaign. JSON in the environment: [["2027-01-04", "The duty to report starts"], ...]. None by default:
+# a day guessed here would cut every series' history short at it.
+PATTERN_KNOWN_EVENTS: list[tuple[date, str]] = [
+    (date.fromisoformat(day), str(label)) for day, label in json.loads(os.environ.get("PATTERN_KNOWN_EVENTS", "[]"))
+]
+# The statutory standard: a referral acknowledged within 1 working day. An authority with at least
+# PATTERN_STANDARD_MIN_REFERRALS referrals in the last PATTERN_STANDARD_WEEKS complete weeks, more than
+# PATTERN_STANDARD_LATE_SHARE of them acknowledged late (or not at all), alerts even if it was always late.
+PATTERN_STANDARD_WEEKS = envint("PATTERN_STANDARD_WEEKS", 4)
+PATTERN_STANDARD_MIN_REFERRALS = envint("PATTERN_STANDARD_MIN_REFERRALS", 5)
+PATTERN_STANDARD_LATE_SHARE = float(os.environ.get("PATTERN_STANDARD_LATE_SHARE", "0.5"))
 
 LOAD_LA_DEFAULT_DIR = os.environ.get("LA_DATA_DIR", str(BASE_DIR.parent / "shared" / "data" / "la"))
 

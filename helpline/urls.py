@@ -28,6 +28,7 @@ urlpatterns = [
 
 if settings.HELPLINE_ROLE in {"staff", "combined"}:
     from accounts import api as accounts_api
+    from oversight import api as oversight_api
     from referrals import api as referrals_api
     from triage import api as triage_api
 
@@ -70,6 +71,17 @@ if settings.HELPLINE_ROLE in {"staff", "combined"}:
             "api/v1/referrals/<int:referral_id>/<slug:action>",
             referrals_api.ReferralActionApi.as_view(),
             name="referral_action_api",
+        ),
+        path("api/v1/patterns/alerts", oversight_api.PatternAlertListApi.as_view(), name="pattern_alert_list_api"),
+        path(
+            "api/v1/patterns/alerts/<int:alert_id>/acknowledge",
+            oversight_api.PatternAlertAcknowledgeApi.as_view(),
+            name="pattern_alert_acknowledge_api",
+        ),
+        path(
+            "api/v1/patterns/alerts/<int:alert_id>/dismiss",
+            oversight_api.PatternAlertDismissApi.as_view(),
+            name="pattern_alert_dismiss_api",
         ),
         path("staff/health", staff_health, name="staff_health"),
         # Prometheus, with a bearer token; never on the public role, and refused by the front door.

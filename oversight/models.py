@@ -96,19 +96,58 @@ class StoredSuppression(models.Model):
         return self.digest
 
 
-class StoredAlerts(models.Model):
-    """The pattern alerts as the workers last worked them out (``oversight.patterns.alerts_store``): titles,
-    counts and case numbers as the page shows them, and where each alert's metadata comes from (an
-    organisation's keyed hash, an authority's code, or the rows themselves). No plaintext, no identity."""
+class PatternAlert(models.Model):
+    """A pattern found by detection (oversight.detection): one series, the weeks compared, the figures, and
+    what staff did about it. Unique per kind, series and weeks, so running detection again changes nothing
+    and an alert dismissed for those weeks never fires again for them (a later week is a new alert).
 
-    worked_out_at = models.DateTimeField()
-    alerts = models.JSONField()
+    Derived from reports, so it keeps days only (``created_on``, ``period_*``, ``acted_on``): no time a
+    reporter's action could be dated by. ``series`` names codes only (region, concern type, authority GSS
+    code, outcome class, an organisation's keyed-hash prefix); ``source`` says where the metadata behind
+    it can be read again (never shown). The dismissal note is staff's few words about the figures, checked
+    for anything that looks like a reference, case number, email address or phone number (oversight.forms)."""
+
+    class Kind(models.TextChoices):
+        SURGE = "surge", "Surge"
+        AUTHORITY_LATENESS = "authority_lateness", "Authority lateness"
+        ORGANISATION = "organisation", "Organisation in several reports"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        DISMISSED = "dismissed", "Dismissed"
+        REVIEW = "review", "Turned into a national review"
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    series_key = models.CharField(max_length=200)  # the series as text: "region=...|concern_type=..."
+    series = models.JSONField()
+    period_start = models.DateField()  # the first day of the weeks compared
+    period_end = models.DateField()  # the last day of the weeks compared
+    observed = models.IntegerField()
+    expected = models.FloatField()
+    threshold = models.FloatField(null=True)  # None: no upper bound (a fallback with nothing to compare)
+    method = models.CharField(max_length=24)  # farrington | short_history | too_short | standard | count
+    baseline_weeks = models.IntegerField(default=0)
+    # The weekly counts of the series up to the week judged (oldest first), for the chart; [] for organisations.
+    history = models.JSONField(default=list, blank=True)
+    source = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    note = models.CharField(max_length=500, blank=True)
+    acted_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    acted_on = models.DateField(null=True, blank=True)
+    created_on = models.DateField()
 
     class Meta:
-        db_table = "oversight_stored_alerts"
+        db_table = "oversight_pattern_alert"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "series_key", "period_start", "period_end"], name="pattern_alert_once_per_weeks"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-period_end"], name="pattern_alert_status")]
 
     def __str__(self) -> str:
-        return f"alerts worked out at {self.worked_out_at:%Y-%m-%d %H:%M}"
+        return f"{self.kind} {self.series_key} {self.period_start}..{self.period_end}"
 
 
 class FactsVersion(models.Model):

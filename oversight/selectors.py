@@ -17,11 +17,12 @@ from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
 from directory.models import LocalAuthority, Partnership
-from oversight import patterns
+from oversight.alerts import alerts_listed
 from oversight.models import (
     CaseFact,
     ConcernFact,
     FactsVersion,
+    PatternAlert,
     PictureFact,
     ReportedFact,
     StoredStatistics,
@@ -104,21 +105,21 @@ def scope_for(user: User) -> Scope:
 
 @dataclass(frozen=True)
 class PatternView:
-    alerts: list[patterns.Alert]
+    alerts: list[PatternAlert]
     show_cases: bool  # only the helpline may open the cases behind an alert
 
 
 def pattern_alerts_for(user: User) -> PatternView:
-    """National pattern alerts, for national oversight and helpline supervisors only."""
+    """National pattern alerts (open first), for national oversight and helpline supervisors only."""
     policy.require(user, Permission.PATTERN_ALERTS)
-    return PatternView(alerts=patterns.pattern_alerts(), show_cases=policy.may(user, Permission.HELPLINE_WORK))
+    return PatternView(alerts=list(alerts_listed()), show_cases=policy.may(user, Permission.HELPLINE_WORK))
 
 
-def pattern_alert_for(user: User, *, key: str) -> tuple[patterns.Alert, bool] | None:
-    """One current alert and whether its cases may be opened; None when no such alert stands now."""
-    view = pattern_alerts_for(user)
-    found = next((alert for alert in view.alerts if alert.key == key), None)
-    return (found, view.show_cases) if found else None
+def pattern_alert_for(user: User, *, alert_id: int) -> tuple[PatternAlert, bool] | None:
+    """One alert and whether its cases may be opened; None when there is no such alert."""
+    policy.require(user, Permission.PATTERN_ALERTS)
+    found = PatternAlert.objects.filter(pk=alert_id).first()
+    return (found, policy.may(user, Permission.HELPLINE_WORK)) if found else None
 
 
 FactT = TypeVar("FactT", CaseFact, ConcernFact, PictureFact, ReportedFact)

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import transaction
 
-from oversight.patterns import alerts_store
+from oversight.detection import detect
 from oversight.selectors import statistics_prepare, stats_refresh
 
 
@@ -12,4 +12,6 @@ def refresh_statistics() -> None:
     with transaction.atomic():
         stats_refresh()
         statistics_prepare()
-    alerts_store()
+    # Pattern detection after every refresh (oversight.detection): it judges complete weeks only, so a run
+    # adds alerts once a week ends and the organisation pattern as reports come; running again adds nothing.
+    detect()

@@ -13,5 +13,7 @@ urlpatterns = [
         name="annual_report",
     ),
     path("patterns", views.pattern_alerts, name="patterns"),
-    path("patterns/<slug:key>", views.pattern_alert_detail, name="pattern_detail"),
+    path("patterns/<int:alert_id>", views.pattern_alert_detail, name="pattern_detail"),
+    path("patterns/<int:alert_id>/acknowledge", views.pattern_alert_acknowledge, name="pattern_acknowledge"),
+    path("patterns/<int:alert_id>/dismiss", views.pattern_alert_dismiss, name="pattern_dismiss"),
 ]

@@ -8,16 +8,18 @@ import csv
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import staff_required, staff_user
 from accounts.models import User
 from accounts.policy import Permission
-from oversight import selectors
+from oversight import alerts, patterns, selectors
+from oversight.alert_display import alerts_shown
 from oversight.annual_export import annual_report_files
-from oversight.forms import PERIOD_ERROR, PeriodForm
+from oversight.forms import PERIOD_ERROR, DismissAlertForm, PeriodForm
+from oversight.models import PatternAlert
 from oversight.periods import Period, period_parse, periods_allowed
 from oversight.presentation import NO_REFERRALS, NO_ROWS, statistics_csv_rows, statistics_shown
 from oversight.suppression import SUPPRESSED, Table
@@ -172,15 +174,71 @@ def annual_report_download(request: HttpRequest, year: int, extension: str) -> H
 @staff_required(Permission.PATTERN_ALERTS)
 @require_GET
 def pattern_alerts(request: HttpRequest) -> HttpResponse:
+    """Every alert, open first, each with its figures, the weeks compared and a small chart."""
     view = selectors.pattern_alerts_for(staff_user(request))
-    return render(request, "oversight/patterns.html", {"alerts": view.alerts, "show_cases": view.show_cases})
+    shown = alerts_shown(view.alerts)
+    groups = [
+        (label, [one for one in shown if one.alert.status == code])
+        for code, label in (
+            (PatternAlert.Status.OPEN, "Open alerts"),
+            (PatternAlert.Status.ACKNOWLEDGED, "Acknowledged"),
+            (PatternAlert.Status.REVIEW, "Turned into a national review"),
+            (PatternAlert.Status.DISMISSED, "Dismissed"),
+        )
+    ]
+    return render(request, "oversight/patterns.html", {"groups": groups, "any_alerts": bool(shown)})
+
+
+def _alert_page(
+    request: HttpRequest, alert_id: int, *, form: DismissAlertForm | None = None, error: str = "", status: int = 200
+) -> HttpResponse:
+    user = staff_user(request)
+    found = selectors.pattern_alert_for(user, alert_id=alert_id)
+    if found is None:
+        raise Http404("No such pattern alert")
+    alert, show_cases = found
+    shown = alerts_shown([alert])[0]
+    if show_cases:  # the helpline only: oversight sees the counts, never the cases behind them
+        shown.case_numbers = patterns.cases_behind(alert)
+    columns, evidence = patterns.evidence_behind(alert)
+    context = {
+        "shown": shown,
+        "alert": alert,
+        "show_cases": show_cases,
+        "form": form or DismissAlertForm(),
+        "error": error,
+        "evidence_columns": columns,
+        "evidence": evidence,
+    }
+    return render(request, "oversight/pattern_detail.html", context, status=status)
 
 
 @staff_required(Permission.PATTERN_ALERTS)
 @require_GET
-def pattern_alert_detail(request: HttpRequest, key: str) -> HttpResponse:
-    found = selectors.pattern_alert_for(staff_user(request), key=key)
-    if found is None:
-        raise Http404("No such pattern alert at the moment")
-    alert, show_cases = found
-    return render(request, "oversight/pattern_detail.html", {"alert": alert, "show_cases": show_cases})
+def pattern_alert_detail(request: HttpRequest, alert_id: int) -> HttpResponse:
+    return _alert_page(request, alert_id)
+
+
+@staff_required(Permission.PATTERN_ALERTS)
+@require_POST
+def pattern_alert_acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = get_object_or_404(PatternAlert, pk=alert_id)
+    try:
+        alerts.alert_acknowledge(alert, user=staff_user(request))
+    except alerts.AlertNotOpen as refused:
+        return _alert_page(request, alert_id, error=str(refused), status=409)
+    return redirect("oversight:patterns")
+
+
+@staff_required(Permission.PATTERN_ALERTS)
+@require_POST
+def pattern_alert_dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
+    alert = get_object_or_404(PatternAlert, pk=alert_id)
+    form = DismissAlertForm(request.POST)
+    if not form.is_valid():
+        return _alert_page(request, alert_id, form=form, status=400)
+    try:
+        alerts.alert_dismiss(alert, user=staff_user(request), note=form.cleaned_data["note"])
+    except alerts.AlertNotOpen as refused:
+        return _alert_page(request, alert_id, error=str(refused), status=409)
+    return redirect("oversight:patterns")

@@ -49,6 +49,7 @@ OFFICER = (R.AUTHORITY_OFFICER,)
 REFERRERS = (R.AUTHORITY_OFFICER, R.NATIONAL_REVIEWER)
 ADMIN = (R.ADMINISTRATOR,)
 STATS = (R.PARTNERSHIP, R.OVERSIGHT_ANALYST, R.SUPERVISOR)
+PATTERNS = (R.OVERSIGHT_ANALYST, R.SUPERVISOR)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
 SIGN_IN = "/staff/sign-in"  # accounts/urls.py "sign-in" under /staff/ (helpline/urls.py)
@@ -190,7 +191,10 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     # oversight/views.py
     ("/staff/statistics", GET, STATS, {}),
     ("/staff/statistics.csv", GET, STATS, {}),
-    ("/staff/patterns", GET, (R.OVERSIGHT_ANALYST, R.SUPERVISOR), {}),
+    ("/staff/patterns", GET, PATTERNS, {}),
+    (f"/staff/patterns/{UNKNOWN_USER}", GET, PATTERNS, {}),
+    (f"/staff/patterns/{UNKNOWN_USER}/acknowledge", POST, PATTERNS, {}),
+    (f"/staff/patterns/{UNKNOWN_USER}/dismiss", POST, PATTERNS, {"note": "Access check"}),
     ("/staff/statistics/annual-report-2026.csv", GET, (R.OVERSIGHT_ANALYST, R.SUPERVISOR), {}),
     # helpline/health.py
     ("/staff/health", GET, (R.SUPERVISOR, R.ADMINISTRATOR), {}),
@@ -238,6 +242,10 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
 # triage/api.py (HelplineStaffVerified); POST bodies are JSON.
 STAFF_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = [
     ("/api/v1/cases", GET, HELPLINE, {}),
+    # oversight/api.py (PatternAlertsAllowed): national oversight and helpline supervisors.
+    ("/api/v1/patterns/alerts", GET, PATTERNS, {}),
+    (f"/api/v1/patterns/alerts/{UNKNOWN_USER}/acknowledge", POST, PATTERNS, {}),
+    (f"/api/v1/patterns/alerts/{UNKNOWN_USER}/dismiss", POST, PATTERNS, {"note": "Access check"}),
     ("/api/v1/cases/{case}", GET, HELPLINE, {}),
     ("/api/v1/cases/{case}/add_note", POST, HELPLINE, {"body": "Access check"}),
     ("/api/v1/cases/{case}/reveal_contact", POST, HELPLINE, {"reason": "contact_reporter"}),
@@ -274,6 +282,7 @@ GUARDS: dict[str, Permission | None] = {
     "/staff/statistics": Permission.STATISTICS,
     "/staff/statistics/annual-report-": Permission.NATIONAL_STATISTICS,
     "/staff/patterns": Permission.PATTERN_ALERTS,
+    "/api/v1/patterns": Permission.PATTERN_ALERTS,
     "/staff/health": Permission.SERVICE_HEALTH,
     "/staff/lifecycle/exports": Permission.EVIDENCE_EXPORT,
     "/staff/lifecycle/due": Permission.DESTRUCTION_DUE,

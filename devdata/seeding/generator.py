@@ -145,14 +145,15 @@ class Planned:
 class Generator:
     """Plans rows without touching the database (it may run in a thread of its own)."""
 
-    def __init__(self, *, pool: list[PooledKey], open_fraction: float, now: datetime) -> None:
-        self.rng = random.Random()  # noqa: S311 - synthetic data; nothing here is a secret
+    def __init__(self, *, pool: list[PooledKey], open_fraction: float, now: datetime, seed: int | None = None) -> None:
+        self.rng = random.Random(seed)  # noqa: S311 - synthetic data; nothing here is a secret
         self.pool = pool
         self.now = now
         authorities = list(LocalAuthority.objects.order_by("gss_code").values_list("pk", "gss_code", "region"))
         if not authorities:
             raise CommandError("No local authorities: run `manage.py load_local_authorities` first.")
         self.authority_by_code = {code: pk for pk, code, _ in authorities}
+        self.authority_rows = {code: (pk, code, region) for pk, code, region in authorities}
         # Uneven, as real volumes are: a few authorities get many more reports than most.
         weights = [1 / (rank + 1) ** 0.6 for rank in range(len(authorities))]
         self.rng.shuffle(weights)
@@ -201,19 +202,33 @@ class Generator:
             return moment
         return after + (self.now - after) * self.rng.uniform(0.5, 0.99)
 
-    def plan(self, age: float) -> Planned:
-        """One report and its case, submitted ``age`` days ago."""
+    def plan(
+        self,
+        age: float,
+        *,
+        authority_code: str | None = None,
+        concern_types: list[str] | None = None,
+        organisation: str | None = None,
+        refer: bool = False,
+    ) -> Planned:
+        """One report and its case, submitted ``age`` days ago. A history seeder (seed_history) may choose the
+        authority (by GSS code: no independent review then), the concern types and the organisation named,
+        and ask for an open case referred to that authority (``refer``)."""
         rng = self.rng
         index = int(rng.random() * len(self.pool))
         key = self.pool[index]
         anonymity = self.anonymity.pick(rng)
         authority = None if rng.random() < choices.UNKNOWN_AUTHORITY else self.authorities.pick(rng)
+        if authority_code is not None:
+            authority = self.authority_rows[authority_code]
         about = None
-        if rng.random() < choices.INDEPENDENT_REVIEW:
+        # An authority chosen by the caller is the case's: no independent review sends it elsewhere.
+        if authority_code is None and rng.random() < choices.INDEPENDENT_REVIEW:
             # Usually a concern about the reporter's own council; sometimes about another one.
             about = authority if authority is not None and rng.random() < 0.7 else self.authorities.pick(rng)
         urgent_risk = rng.random() < choices.URGENT
-        concern_types = sorted(rng.sample(self.concern_types, self.concern_counts.pick(rng)))
+        drawn = sorted(rng.sample(self.concern_types, self.concern_counts.pick(rng)))
+        concern_types = sorted(concern_types) if concern_types is not None else drawn
         decision = routing.decide(
             routing.RoutingFacts(
                 child_at_immediate_risk=urgent_risk,
@@ -224,9 +239,13 @@ class Generator:
             ),
             regional_queues=self.regional,
         )
-        organisation, organisation_hash = (
+        organisation_named, organisation_hash = (
             self.organisations[int(rng.random() * len(self.organisations))] if rng.random() < 0.85 else ('""', "")
         )
+        if organisation is not None:  # "": none named
+            organisation_named, organisation_hash = (
+                (_json(organisation), crypto.organisation_hash(organisation)) if organisation else ('""', "")
+            )
         has_email = anonymity != Anonymity.ANONYMOUS and rng.random() < 0.6
         name = email = phone = ""
         if anonymity != Anonymity.ANONYMOUS:
@@ -239,11 +258,11 @@ class Generator:
         content = (
             f'{{"summary":{self.summaries[int(rng.random() * 512)]},'
             f'"details":{self.details[int(rng.random() * 512)]},'
-            f'"organisation_name":{organisation},'
+            f'"organisation_name":{organisation_named},'
             f'"internal_response":{self.responses[int(rng.random() * 512)]},'
             f'"contact":{{"name":"{name}","email":"{email}","phone":"{phone}"}}}}'
         )
-        case = self._case(decision, age=age, independent=decision.independent_review)
+        case = self._case(decision, age=age, independent=decision.independent_review, refer=refer)
         referral = case.pop("referral", None)
         if referral is not None:
             referral["summary"] = crypto.seal_text(key.data_key, SEEDED_SUMMARY)
@@ -305,13 +324,17 @@ class Generator:
             outbox={"kind": ROUTE_REPORT, "created_at": day_start(now)},
         )
 
-    def _case(self, decision: routing.RoutingDecision, *, age: float, independent: bool) -> dict[str, Any]:
+    def _case(
+        self, decision: routing.RoutingDecision, *, age: float, independent: bool, refer: bool = False
+    ) -> dict[str, Any]:
         rng = self.rng
         submitted_at = self.now - DAY * age
         authority_id = self.authority_by_code.get(decision.refer_to_authority_code or "")
         closed = rng.random() >= math.exp(-age / self.open_tau) if self.open_tau else True
         status: str
-        if closed:
+        if refer and authority_id is not None and not independent:
+            closed, status = False, Case.Status.REFERRED
+        elif closed:
             status = Case.Status.CLOSED
         else:
             status = next(statuses for days, statuses in self.open_by_age if age >= days).pick(rng)

@@ -382,6 +382,8 @@ def test_statistics_pattern_alerts_and_administration_pages_pass_axe(
     new_context: NewContext, live_server: LiveServer, transactional_db: None, fast_kdf: None
 ) -> None:
     """The board, national and administrator pages: charts with tables beside them, no axe violations."""
+    from oversight.detection import detect
+    from oversight.models import PatternAlert
     from oversight.selectors import stats_refresh
 
     rotherham = LocalAuthority.objects.create(
@@ -411,8 +413,12 @@ def test_statistics_pattern_alerts_and_administration_pages_pass_axe(
 
     analyst, _ = staff_with_mfa("analyst", role=User.Role.OVERSIGHT_ANALYST)
     visit = signed_in_tab(new_context, live_server, analyst)
+    detect()  # as the workers do after each refresh
     visit.goto("/staff/patterns")
-    expect(visit.page.get_by_test_id("alert-same_organisation")).to_contain_text("Rotherham")
+    expect(visit.page.get_by_test_id("alert-organisation")).to_contain_text("The same organisation named in 7 reports")
+    # An alert's own page: its chart with the figures as a table, the metadata, and the forms to act on it.
+    visit.goto(f"/staff/patterns/{PatternAlert.objects.get(kind='organisation').pk}")
+    expect(main(visit.page).locator("#metadata")).to_contain_text("Rotherham")
 
     administrator, _ = staff_with_mfa("administrator", role=User.Role.ADMINISTRATOR)
     visit = signed_in_tab(new_context, live_server, administrator)

@@ -1,6 +1,7 @@
-"""National pattern alerts: the same organisation (by keyed hash) in several reports within a window,
-an authority that keeps missing acknowledgements, a concern type rising in a region against its own
-baseline. Thresholds from settings; case links only for the helpline."""
+"""National pattern alerts from real reports and referrals: the same organisation (by keyed hash) in several
+reports within a window; the weekly series detection judges (oversight.series), counted as the services
+leave reports and referrals; the alerts page, with case links for the helpline only. The statistics on
+seeded histories are in tests/patterns/."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import User
-from oversight import selectors
-from oversight.patterns import Alert, pattern_alerts
+from oversight import detection, series
+from oversight.models import PatternAlert
+from oversight.patterns import Alert, same_organisation
 from referrals import services as referral_services
 from referrals.models import Referral
 from reports.models import ConcernType
@@ -27,7 +29,7 @@ from tests.oversight.helpers import (
     referred_case,
     text,
 )
-from triage.models import Case
+from triage.models import Case, CaseFacts
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_kdf", "local_authorities")]
 
@@ -35,7 +37,8 @@ SPELLINGS = ["Northside Children's Home Ltd", "NORTHSIDE CHILDREN'S HOME", "nort
 
 
 def alerts(kind: str, now: datetime | None = None) -> list[Alert]:
-    return [a for a in pattern_alerts(now) if a.kind == kind]
+    assert kind == "same_organisation"
+    return same_organisation(now or timezone.now())
 
 
 def case_at(moment: datetime, code: str, **overrides: object) -> Case:
@@ -115,39 +118,56 @@ def test_reports_naming_no_organisation_are_never_grouped() -> None:
     assert alerts("same_organisation") == []
 
 
-# --- missed acknowledgements ----------------------------------------------------------------------------
+# --- the weekly series -----------------------------------------------------------------------------------
 
 
-def test_an_authority_missing_three_acknowledgements_raises_an_alert() -> None:
-    rotherham = [referred_case(ROTHERHAM) for _ in range(3)]
-    # One of the three was acknowledged, but late: that is a miss too.
-    Referral.objects.filter(case_id=rotherham[0].pk).update(
-        acknowledged_at=referral_of(rotherham[0]).ack_due_at + timedelta(hours=2)
+def this_week() -> series.Weeks:
+    """The weeks up to and including the current one (the series can count any span of whole weeks)."""
+    start = series.period_start(timezone.localdate())
+    return series.Weeks(first=start - timedelta(weeks=3), last=start)
+
+
+def test_a_report_counts_once_in_each_of_its_concern_types_in_its_region() -> None:
+    both = (ConcernType.RETALIATION_AGAINST_STAFF, ConcernType.INFORMATION_NOT_SHARED)
+    new_case(ROTHERHAM, concern_types=both)
+    new_case(SHEFFIELD, concern_types=(ConcernType.RETALIATION_AGAINST_STAFF,))
+    new_case(MANCHESTER, concern_types=(ConcernType.RETALIATION_AGAINST_STAFF,))
+
+    found = {(s.key["region"], s.key["concern_type"]): s.counts for s in series.concern_series(this_week())}
+
+    assert found == {
+        (YORKSHIRE, ConcernType.RETALIATION_AGAINST_STAFF): [0, 0, 0, 2],
+        (YORKSHIRE, ConcernType.INFORMATION_NOT_SHARED): [0, 0, 0, 1],
+        ("North West", ConcernType.RETALIATION_AGAINST_STAFF): [0, 0, 0, 1],
+    }
+
+
+def test_case_facts_count_in_their_own_series_by_region() -> None:
+    """Settings (each of a case's), group-based exploitation (yes only) and Ofsted's classification (when
+    recorded), in the region of the case, by the week of its report; a case with no facts counts in none."""
+    first, second = new_case(ROTHERHAM), new_case(MANCHESTER)
+    new_case(SHEFFIELD)  # no facts recorded
+    CaseFacts.objects.update_or_create(
+        case=first, defaults={"settings": ["taxis", "hotels"], "group_based": "yes", "ofsted_class": "systemic_failure"}
     )
-    sheffield = [referred_case(SHEFFIELD) for _ in range(3)]
-    Referral.objects.filter(case_id=sheffield[0].pk).update(acknowledged_at=timezone.now())  # on time
-    later = timezone.now() + timedelta(days=7)
+    CaseFacts.objects.update_or_create(case=second, defaults={"settings": ["taxis"], "group_based": "no"})
 
-    found = alerts("missed_acknowledgements", later)
+    found = {tuple(sorted(s.key.items())): s.counts[-1] for s in series.facts_series(this_week())}
 
-    assert [(a.count, a.title) for a in found] == [(3, "Rotherham missed 3 acknowledgement deadlines")]
-    assert alerts("missed_acknowledgements", timezone.now()) == []  # nothing overdue yet
-
-
-def test_the_missed_acknowledgement_threshold_comes_from_settings(settings) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(2):
-        referred_case(ROTHERHAM)
-    later = timezone.now() + timedelta(days=7)
-    assert alerts("missed_acknowledgements", later) == []
-    settings.PATTERN_MISSED_ACK_MIN = 2
-    assert [a.count for a in alerts("missed_acknowledgements", later)] == [2]
+    assert found == {
+        (("region", YORKSHIRE), ("setting", "taxis")): 1,
+        (("region", YORKSHIRE), ("setting", "hotels")): 1,
+        (("region", "North West"), ("setting", "taxis")): 1,
+        (("group_based", "yes"), ("region", YORKSHIRE)): 1,
+        (("ofsted_class", "systemic_failure"), ("region", YORKSHIRE)): 1,
+    }
 
 
-def test_referrals_to_national_bodies_are_never_an_authoritys_missed_acknowledgements() -> None:
-    """Three Rotherham cases sent for review and three passed to the police, none acknowledged: no alert
-    for them (no "None" authority), and Rotherham's own alert counts its referrals only."""
+def test_late_acknowledgements_count_in_the_week_they_were_due_and_only_for_authorities() -> None:
+    """Three Rotherham referrals, one acknowledged on time; referrals to national bodies (a review, the
+    police) are no authority's. Counted once their deadline has passed, in the week it fell in."""
     supervisor = helpline_supervisor()
-    for _ in range(3):
+    for _ in range(2):
         referral_services.case_send_for_review(case=new_case(ROTHERHAM), reason="About it.", acting_user=supervisor)
         referral_services.case_escalate_police(
             case=new_case(ROTHERHAM),
@@ -155,53 +175,31 @@ def test_referrals_to_national_bodies_are_never_an_authoritys_missed_acknowledge
             how_sent="telephone",
             acting_user=supervisor,
         )
-    rotherham = [referred_case(ROTHERHAM) for _ in range(2)]
-    later = timezone.now() + timedelta(days=7)
+    rotherham = [referred_case(ROTHERHAM) for _ in range(3)]
+    Referral.objects.filter(case_id=rotherham[0].pk).update(acknowledged_at=timezone.now())
+    due = timezone.localdate(referral_of(rotherham[1]).ack_due_at)
+    later = timezone.now() + timedelta(days=14)
 
-    assert alerts("missed_acknowledgements", later) == []
+    with time_machine.travel(later, tick=False):
+        weeks = series.Weeks(first=series.period_start(due) - timedelta(weeks=1), last=series.period_start(due))
+        found = {(s.key["authority"], s.key["outcome_class"]): s.counts for s in series.lateness_series(weeks)}
+        standard = series.standard_lateness(timezone.localdate() - timedelta(days=20), timezone.localdate())
 
-    rotherham.append(referred_case(ROTHERHAM))
-    found = alerts("missed_acknowledgements", later)
-    assert [(a.count, a.title) for a in found] == [(3, "Rotherham missed 3 acknowledgement deadlines")]
-    assert len(found[0].evidence) == 3
-
-
-# --- rising concern types -------------------------------------------------------------------------------
-
-
-def test_a_concern_type_rising_in_a_region_against_its_baseline_raises_an_alert() -> None:
-    now = timezone.now()
-    rising = ConcernType.RETALIATION_AGAINST_STAFF
-    steady = ConcernType.UNSAFE_WORKLOAD_OR_RESOURCES
-    for _ in range(5):  # Yorkshire: 5 this quarter, none before
-        new_case(ROTHERHAM, concern_types=(rising,))
-    for _ in range(5):  # the North West: 5 this quarter against 12 over the year before (3 a quarter)
-        new_case(MANCHESTER, concern_types=(steady,))
-    # The current window is counted in whole months, so it reaches back 90 to 120 days: the oldest of these
-    # is 125 days ago, so that it is in the baseline on every day of the year (at 120 it was not, on the
-    # days when 90 days ago was the 31st).
-    for days_ago in (125, 150, 200, 230, 260, 290, 320, 330, 350, 380, 400, 420):
-        case_at(now - timedelta(days=days_ago), MANCHESTER, concern_types=(steady,))
-    for _ in range(4):  # too few to count as a pattern
-        new_case(SHEFFIELD, concern_types=(ConcernType.INFORMATION_NOT_SHARED,))
-    selectors.stats_refresh()
-
-    found = alerts("rising_concern")
-
-    assert [a.title for a in found] == [f"{rising.label} rising in {YORKSHIRE}"]
-    assert found[0].count == 5
-    assert "baseline of 0.0" in found[0].detail
+    assert found[(ROTHERHAM, series.ACK_LATE)] == [0, 2]
+    assert {key[0] for key in found} == {ROTHERHAM}
+    assert [(row.authority, row.referrals, row.late) for row in standard] == [(ROTHERHAM, 3, 2)]
 
 
-def test_a_rising_concern_needs_the_summary_views_refreshed() -> None:
-    # Start from views that hold this test's (empty) data: a flush after a transactional test that
-    # refreshed them leaves their rows behind.
-    selectors.stats_refresh()
-    for _ in range(5):
-        new_case(ROTHERHAM, concern_types=(ConcernType.RETALIATION_AGAINST_STAFF,))
-    assert alerts("rising_concern") == []  # the summary view has not been refreshed yet
-    selectors.stats_refresh()
-    assert len(alerts("rising_concern")) == 1
+def test_a_referral_acknowledged_after_one_working_day_is_late_against_the_standard() -> None:
+    """Referred on a Friday: due by the end of Monday (core.calendar). Acknowledged on Monday is on time,
+    on Tuesday late."""
+    friday = datetime(2026, 11, 6, 10, 0, tzinfo=timezone.get_current_timezone())
+    with time_machine.travel(friday, tick=False):
+        cases = [referred_case(ROTHERHAM) for _ in range(2)]
+    Referral.objects.filter(case_id=cases[0].pk).update(acknowledged_at=friday + timedelta(days=3))  # Monday
+    Referral.objects.filter(case_id=cases[1].pk).update(acknowledged_at=friday + timedelta(days=4))  # Tuesday
+    [row] = series.standard_lateness(friday.date(), friday.date() + timedelta(days=7))
+    assert (row.referrals, row.late) == (2, 1)
 
 
 # --- the page -------------------------------------------------------------------------------------------
@@ -212,16 +210,19 @@ def test_the_pattern_page_links_cases_only_for_helpline_supervisors() -> None:
         new_case(code, organisation_name=name)
         for code, name in zip((ROTHERHAM, SHEFFIELD, MANCHESTER), SPELLINGS, strict=True)
     ]
+    detection.detect()
+    [alert] = PatternAlert.objects.filter(kind="organisation")
     supervisor, _ = signed_in_as(User.Role.SUPERVISOR)
     analyst, _ = signed_in_as(User.Role.OVERSIGHT_ANALYST)
 
-    for_supervisor = supervisor.get("/staff/patterns")
-    for_analyst = analyst.get("/staff/patterns")
+    for_supervisor = supervisor.get(f"/staff/patterns/{alert.pk}")
+    for_analyst = analyst.get(f"/staff/patterns/{alert.pk}")
 
     assert for_supervisor.status_code == for_analyst.status_code == 200
     supervisor_body, analyst_body = text(for_supervisor), text(for_analyst)
     assert "The same organisation named in 3 reports" in supervisor_body
     assert "The same organisation named in 3 reports" in analyst_body
+    assert "The same organisation named in 3 reports" in text(analyst.get("/staff/patterns"))
     for case in cases:
         assert f'href="/staff/cases/{case.case_number}"' in supervisor_body
         assert case.case_number not in analyst_body
