@@ -17,7 +17,7 @@ from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
 from directory.models import LocalAuthority, Partnership
-from oversight import patterns
+from oversight import patterns, published
 from oversight.models import (
     CaseFact,
     ConcernFact,
@@ -119,6 +119,13 @@ def pattern_alert_for(user: User, *, key: str) -> tuple[patterns.Alert, bool] | 
     view = pattern_alerts_for(user)
     found = next((alert for alert in view.alerts if alert.key == key), None)
     return (found, view.show_cases) if found else None
+
+
+def published_figures_for(user: User, *, year: int) -> tuple[Scope, list[published.Figure]]:
+    """The year's published performance figures this user may see: all of England, or their partnership's
+    authorities (accounts.policy decides, as for every statistic); PermissionDenied for everybody else."""
+    scope = scope_for(user)
+    return scope, published.published_figures(year, None if scope.national else scope.authority_ids)
 
 
 FactT = TypeVar("FactT", CaseFact, ConcernFact, PictureFact, ReportedFact)

@@ -190,6 +190,7 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     # oversight/views.py
     ("/staff/statistics", GET, STATS, {}),
     ("/staff/statistics.csv", GET, STATS, {}),
+    ("/staff/statistics/figures", GET, STATS, {}),
     ("/staff/patterns", GET, (R.OVERSIGHT_ANALYST, R.SUPERVISOR), {}),
     ("/staff/statistics/annual-report-2026.csv", GET, (R.OVERSIGHT_ANALYST, R.SUPERVISOR), {}),
     # helpline/health.py
