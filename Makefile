@@ -2,6 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := run
 PYTHON ?= python3.11
+# Python keeps compiled modules (and pytest its rewritten test modules) in __pycache__: with
+# PYTHONDONTWRITEBYTECODE set, as this kind of machine sets it, every process make starts (each pytest worker, each
+# server and worker a test starts) compiled the project and its tests again, a third of a test run's collection.
+unexport PYTHONDONTWRITEBYTECODE
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000

@@ -568,6 +568,59 @@ PATTERN_STANDARD_WEEKS = envint("PATTERN_STANDARD_WEEKS", 4)
 PATTERN_STANDARD_MIN_REFERRALS = envint("PATTERN_STANDARD_MIN_REFERRALS", 5)
 PATTERN_STANDARD_LATE_SHARE = float(os.environ.get("PATTERN_STANDARD_LATE_SHARE", "0.5"))
 
+# Published performance figures (oversight/published.py, Service Standard point 10): the benchmark each is shown
+# beside, by figure, as a list of {"value", "source", "date"}; a figure with no benchmark shows none. These are
+# the product owner's starting values, to be checked before go-live. PUBLISHED_BENCHMARKS (JSON, the same shape)
+# replaces the benchmarks of the figures it names; a figure given [] or null has none.
+PUBLISHED_BENCHMARKS_DEFAULTS: dict[str, list[dict[str, str]]] = {
+    "anonymous-share": [
+        {"value": "About 50%", "source": "NAVEX Risk and Compliance Hotline Benchmark Report", "date": "2024"},
+        {
+            "value": "About 9 to 10%",
+            "source": "National Guardian's Office, Freedom to Speak Up data",
+            "date": "2023/24",
+        },
+    ],
+    "anonymous-follow-up": [
+        {"value": "26%", "source": "NAVEX Risk and Compliance Hotline Benchmark Report", "date": "2024"},
+    ],
+    "substantiation": [
+        {"value": "46%", "source": "NAVEX Risk and Compliance Hotline Benchmark Report", "date": "2024"},
+    ],
+    "days-to-close": [
+        {
+            "value": "30 to 32 days (best practice)",
+            "source": "NAVEX Risk and Compliance Hotline Benchmark Report",
+            "date": "2024",
+        },
+    ],
+    "detriment": [
+        {"value": "About 4%", "source": "National Guardian's Office, Freedom to Speak Up data", "date": "2023/24"},
+    ],
+    "per-100000": [],
+}
+
+
+def published_benchmarks(text: str) -> dict[str, list[dict[str, str]]]:
+    """The defaults, with the figures ``text`` (JSON) names replaced; RuntimeError for anything else."""
+    chosen = dict(PUBLISHED_BENCHMARKS_DEFAULTS)
+    given = json.loads(text) if text.strip() else {}
+    if not isinstance(given, dict):
+        raise RuntimeError("PUBLISHED_BENCHMARKS must be a JSON object of figure: [benchmark, ...]")
+    for figure, benchmarks in given.items():
+        if figure not in PUBLISHED_BENCHMARKS_DEFAULTS:
+            raise RuntimeError(f"PUBLISHED_BENCHMARKS names no figure {figure!r}")
+        entries = benchmarks or []
+        if not isinstance(entries, list) or not all(
+            isinstance(entry, dict) and {"value", "source", "date"} <= set(entry) for entry in entries
+        ):
+            raise RuntimeError(f"PUBLISHED_BENCHMARKS[{figure!r}] must be a list of {{value, source, date}}")
+        chosen[figure] = [{key: str(entry[key]) for key in ("value", "source", "date")} for entry in entries]
+    return chosen
+
+
+PUBLISHED_BENCHMARKS = published_benchmarks(os.environ.get("PUBLISHED_BENCHMARKS", ""))
+
 LOAD_LA_DEFAULT_DIR = os.environ.get("LA_DATA_DIR", str(BASE_DIR.parent / "shared" / "data" / "la"))
 
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")

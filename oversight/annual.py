@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Exists, Func, OuterRef, Q, QuerySet
 
+from oversight import published
 from oversight.suppression import THRESHOLD, Table, suppress
 from referrals.models import LOCAL_AUTHORITY, RECIPIENT_KINDS, AuthorityAction, AuthorityOutcome, Referral
 from reports.models import AlreadyReported, Channel, ConcernType, Report
@@ -72,16 +73,31 @@ class Share:
 
 
 @dataclass(frozen=True)
+class Written:
+    """Rows whose figures are already written out, suppressed where they were worked out (oversight.published)."""
+
+    items: list[tuple[str, str]]
+
+    def rows(self) -> list[tuple[str, str]]:
+        return list(self.items)
+
+
+Entry = tuple[str, int] | Part | Share | Written
+
+
+@dataclass(frozen=True)
 class AnnualReport:
     year: int
-    sections: list[tuple[str, list[tuple[str, int] | Part | Share]]]
+    sections: list[tuple[str, list[Entry]]]
 
     def section_rows(self) -> list[tuple[str, list[tuple[str, str]]]]:
         result = []
         for section, entries in self.sections:
             rows: list[tuple[str, str]] = []
             for entry in entries:
-                rows.extend(entry.rows() if isinstance(entry, Part | Share) else [(entry[0], shown(entry[1]))])
+                rows.extend(
+                    entry.rows() if isinstance(entry, Part | Share | Written) else [(entry[0], shown(entry[1]))]
+                )
             result.append((section, rows))
         return result
 
@@ -185,11 +201,12 @@ def annual_report(year: int) -> AnnualReport:
                 [Part([(label, authority_outcomes.get(code, 0)) for code, label in AuthorityOutcome.choices])],
             ),
             ("What is known about the cases (the share of cases where each is known)", completeness(cases)),
+            (published.SECTION, [Written(published.figure_rows(published.published_figures(year)))]),
         ],
     )
 
 
-def completeness(cases: QuerySet[Case]) -> list[tuple[str, int] | Part | Share]:
+def completeness(cases: QuerySet[Case]) -> list[Entry]:
     """Each field of the national picture (triage.facts) and the share of the year's cases where it is
     known, as the statistics count it (oversight migration 0008's "known" dimension): one query."""
     gaps = [NOT_KNOWN, NOT_RECORDED]

@@ -17,6 +17,7 @@ from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
 from directory.models import LocalAuthority, Partnership
+from oversight import published
 from oversight.alerts import alerts_listed
 from oversight.models import (
     CaseFact,
@@ -120,6 +121,13 @@ def pattern_alert_for(user: User, *, alert_id: int) -> tuple[PatternAlert, bool]
     policy.require(user, Permission.PATTERN_ALERTS)
     found = PatternAlert.objects.filter(pk=alert_id).first()
     return (found, policy.may(user, Permission.HELPLINE_WORK)) if found else None
+
+
+def published_figures_for(user: User, *, year: int) -> tuple[Scope, list[published.Figure]]:
+    """The year's published performance figures this user may see: all of England, or their partnership's
+    authorities (accounts.policy decides, as for every statistic); PermissionDenied for everybody else."""
+    scope = scope_for(user)
+    return scope, published.published_figures(year, None if scope.national else scope.authority_ids)
 
 
 FactT = TypeVar("FactT", CaseFact, ConcernFact, PictureFact, ReportedFact)

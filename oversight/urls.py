@@ -6,6 +6,7 @@ app_name = "oversight"
 
 urlpatterns = [
     path("statistics", views.statistics, name="statistics"),
+    path("statistics/figures", views.published_figures, name="published_figures"),
     path("statistics.csv", views.statistics_csv, name="statistics_csv"),
     path(
         "statistics/annual-report-<int:year>.<str:extension>",

@@ -157,6 +157,33 @@ def statistics_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@staff_required(Permission.STATISTICS)
+@require_GET
+def published_figures(request: HttpRequest) -> HttpResponse:
+    """The figures the whistleblowing field compares itself on, beside their benchmarks, for a whole year (this
+    one by default): the page with GOV.UK's error summary and a 400 for any other period."""
+    user = staff_user(request)
+    years = [
+        period
+        for period in periods_allowed(first_month=selectors.first_month(), today=timezone.localdate())
+        if period.quarter is None
+    ]
+    form = PeriodForm(request.GET if "period" in request.GET else {"period": years[0].slug}, periods=years)
+    if not form.is_valid():
+        scope = selectors.scope_for(user)
+        return render(request, "oversight/published_figures.html", {"scope": scope, "form": form}, status=400)
+    year = next(period for period in years if period.slug == form.cleaned_data["period"])
+    scope, figures = selectors.published_figures_for(user, year=year.year)
+    context = {
+        "scope": scope,
+        "form": form,
+        "year": year,
+        "figures": figures,
+        "so_far": year.year >= timezone.localdate().year,
+    }
+    return render(request, "oversight/published_figures.html", context)
+
+
 @staff_required(Permission.NATIONAL_STATISTICS)
 @require_GET
 def annual_report_download(request: HttpRequest, year: int, extension: str) -> HttpResponse:

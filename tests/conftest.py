@@ -1,4 +1,7 @@
+from pathlib import Path
+
 import pytest
+from _pytest.mark.expression import Expression
 
 import tests.fuzzing  # noqa: F401 - loads the Hypothesis profile before any test module is imported
 from tests.audit.fixtures import audit_truncate_allowed  # noqa: F401 - the test database runs without the TRUNCATE guard
@@ -32,6 +35,25 @@ OUT_OF_THE_FAST_LANE = frozenset({"e2e", "worker", "slow"})
 STARTS_SOMETHING = frozenset(
     {"playwright", "live_server", "celery_worker", "gunicorn_server", "front_door", "test_broker", "clamd"}
 )
+
+
+# Test modules that are costly to import: schemathesis works out its test cases (its coverage phase) as the module
+# is collected, in every process that collects it. A run whose marker expression leaves out every test of such a
+# module (make test's fast and serial passes; each xdist worker collects on its own) does not import it. The marks
+# are the module's ``pytestmark``, read from its source by tests/test_test_kit.py, which fails when they differ.
+TESTS = Path(__file__).resolve().parent
+COSTLY_TO_COLLECT = {"reports/test_api_schemathesis.py": frozenset({"django_db", "slow", "isolated"})}
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    try:
+        marks = COSTLY_TO_COLLECT.get(collection_path.relative_to(TESTS).as_posix())
+    except ValueError:
+        return None
+    if marks is None or not config.option.markexpr:
+        return None
+    selected = Expression.compile(config.option.markexpr).evaluate(lambda name, **kwargs: name in marks)
+    return None if selected else True
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

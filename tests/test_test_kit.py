@@ -59,3 +59,50 @@ def test_no_test_module_imports_another() -> None:
         for module in imported_test_modules(path.read_text(encoding="utf-8"))
     }
     assert found == set(), "Move what these share to tests/factories.py or a helpers module"
+
+
+def declared_marks(source: str) -> set[str]:
+    """The names of the marks in a module's ``pytestmark`` (``pytest.mark.slow`` or a call of one)."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "pytestmark" for t in node.targets):
+            return {
+                mark.attr
+                for mark in ast.walk(node.value)
+                if isinstance(mark, ast.Attribute) and getattr(mark.value, "attr", "") == "mark"
+            }
+    return set()
+
+
+def make_tiers() -> dict[str, str]:
+    """make test's marker expressions, as the Makefile spells them."""
+    makefile = (TESTS.parent / "Makefile").read_text(encoding="utf-8")
+    tiers = {}
+    for name in ("FAST_TIER", "BROWSER_TIER"):
+        line = next(line for line in makefile.splitlines() if line.startswith(f"{name} :="))
+        tiers[name] = line.split(":=", 1)[1].strip()
+    tiers["SERIAL"] = f"not ({tiers['FAST_TIER']}) and not ({tiers['BROWSER_TIER']})"
+    return tiers
+
+
+def test_modules_left_uncollected_declare_their_own_marks_and_still_run_in_one_pass_of_make_test() -> None:
+    from _pytest.mark.expression import Expression
+
+    from tests.conftest import COSTLY_TO_COLLECT
+    from tests.conftest import TESTS as CONFTEST_TESTS
+
+    assert CONFTEST_TESTS == TESTS
+    assert declared_marks("pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]") == {
+        "slow",
+        "django_db",
+    }, "control: the reader sees marks and called marks"
+    tiers = make_tiers()
+    for module, marks in COSTLY_TO_COLLECT.items():
+        assert declared_marks((TESTS / module).read_text(encoding="utf-8")) == marks, module
+        passes = [
+            name
+            for name, expression in tiers.items()
+            if Expression.compile(expression).evaluate(
+                lambda name, **kwargs: name in marks  # noqa: B023 - evaluated at once
+            )
+        ]
+        assert len(passes) == 1, f"{module} would run in {passes or 'no pass of make test'}"

@@ -195,6 +195,7 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     (f"/staff/patterns/{UNKNOWN_USER}", GET, PATTERNS, {}),
     (f"/staff/patterns/{UNKNOWN_USER}/acknowledge", POST, PATTERNS, {}),
     (f"/staff/patterns/{UNKNOWN_USER}/dismiss", POST, PATTERNS, {"note": "Access check"}),
+    ("/staff/statistics/figures", GET, STATS, {}),
     ("/staff/statistics/annual-report-2026.csv", GET, (R.OVERSIGHT_ANALYST, R.SUPERVISOR), {}),
     # helpline/health.py
     ("/staff/health", GET, (R.SUPERVISOR, R.ADMINISTRATOR), {}),

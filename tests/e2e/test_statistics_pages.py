@@ -176,3 +176,9 @@ def test_the_national_statistics_at_1280_px(
 
     page.set_viewport_size({"width": 375, "height": 800})
     axe_check(page)
+
+    # The published performance figures, from the statistics page's link, at the same width.
+    page.get_by_role("link", name=f"performance figures for {year}").click()
+    expect(page.get_by_test_id("published-figures")).to_be_visible()
+    expect(page.get_by_test_id("figure-substantiation").get_by_test_id("benchmark")).to_contain_text("46%")
+    axe_check(page)

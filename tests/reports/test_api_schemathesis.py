@@ -58,8 +58,10 @@ from triage.staff_actions import ACTION_FORMS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.isolated]
 
+# The coverage phase (every operation's boundary and missing values, worked out from the schema) runs whole; beside
+# it make test draws 15 generated cases per operation, make fuzz twenty times as many on fresh seeds.
 FUZZ_SETTINGS = settings(
-    max_examples=examples(30),
+    max_examples=examples(15),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
 )
