@@ -47,6 +47,10 @@ class Permission(StrEnum):
     NATIONAL_STATISTICS = "national_statistics"
     # National pattern alerts and the annual report's figures.
     PATTERN_ALERTS = "pattern_alerts"
+    # Turn a pattern alert into a case for independent national review (a case with no report, referred to
+    # the review team): its summary is the alert's figures only. Opening it is not seeing it: national
+    # oversight never sees a case (case_scope).
+    OPEN_REVIEW_CASE = "open_review_case"
     # Emailed when a case escalates (an acknowledgement or outcome overdue, a question unanswered).
     TOLD_OF_ESCALATIONS = "told_of_escalations"
     # Emailed when a referral's outcome is overdue past the ladder's last rung, nationally.
@@ -93,6 +97,7 @@ RULES: dict[Permission, frozenset[str]] = {
     Permission.STATISTICS: frozenset({R.PARTNERSHIP, R.OVERSIGHT_ANALYST, R.SUPERVISOR}),
     Permission.NATIONAL_STATISTICS: frozenset({R.OVERSIGHT_ANALYST, R.SUPERVISOR}),
     Permission.PATTERN_ALERTS: frozenset({R.OVERSIGHT_ANALYST, R.SUPERVISOR}),
+    Permission.OPEN_REVIEW_CASE: frozenset({R.OVERSIGHT_ANALYST, R.SUPERVISOR}),
     Permission.TOLD_OF_ESCALATIONS: frozenset({R.SUPERVISOR}),
     Permission.TOLD_OF_OVERSIGHT_ALERTS: frozenset({R.OVERSIGHT_ANALYST}),
     Permission.CASE_FILES: frozenset({R.CALL_HANDLER, R.SUPERVISOR, R.AUTHORITY_OFFICER, R.NATIONAL_REVIEWER}),

@@ -83,6 +83,11 @@ if settings.HELPLINE_ROLE in {"staff", "combined"}:
             oversight_api.PatternAlertDismissApi.as_view(),
             name="pattern_alert_dismiss_api",
         ),
+        path(
+            "api/v1/patterns/alerts/<int:alert_id>/review",
+            oversight_api.PatternAlertReviewApi.as_view(),
+            name="pattern_alert_review_api",
+        ),
         path("staff/health", staff_health, name="staff_health"),
         # Prometheus, with a bearer token; never on the public role, and refused by the front door.
         path("internal/metrics", metrics, name="internal_metrics"),

@@ -55,6 +55,7 @@ from referrals.models import AuthorityAction, Referral
 from reports.attachments import FileMeta, attachment_meta, attachment_open
 from reports.filetypes import BY_CONTENT_TYPE
 from reports.models import Attachment, Report
+from triage import workflow
 from triage.case_content import case_data_key, served_size
 from triage.events import case_timeline_events
 from triage.models import Case, CaseFacts, CaseLink, LegalHold
@@ -397,7 +398,8 @@ def _case_record(case: Case, report: Report) -> dict[str, object]:
 
 def case_documents(case: Case) -> CaseDocuments:
     """Everything of one case that goes in the bundle, opened with its data key."""
-    report = Report.objects.select_related("local_authority", "about_authority").get(pk=case.report_id)
+    # Evidence exports refuse a national review case (lifecycle.evidence): it has no report.
+    report = Report.objects.select_related("local_authority", "about_authority").get(pk=workflow.report_of(case).pk)
     folder = f"cases/{case.case_number}"
     if report.content_destroyed_on is not None:
         # Held cases are never destroyed, so only a hold released before the build comes here: say so.

@@ -17,6 +17,7 @@ from accounts.models import User
 from accounts.policy import Permission
 from lifecycle.models import EarlyDestruction
 from lifecycle.shredding import CaseHeld, Destroyed, family_of, shred_family
+from triage import workflow
 from triage.events import case_event
 from triage.models import Case, LegalHold
 
@@ -31,7 +32,7 @@ def family_cases(case: Case) -> list[Case]:
     """The case and every case sharing its data key (a retaliation report filed through a check-in and its
     original): destroyed together, or not at all."""
     return list(
-        Case.objects.filter(report__in=[report.pk for report in family_of(case.report)])
+        Case.objects.filter(report__in=[report.pk for report in family_of(workflow.report_of(case))])
         .select_related("report")
         .order_by("pk")
     )
@@ -39,6 +40,8 @@ def family_cases(case: Case) -> list[Case]:
 
 def destroyable_problem(case: Case) -> str:
     """Why ``case`` cannot be destroyed early now ("" when it can)."""
+    if case.report is None:
+        return "A national review case opened from a pattern alert is destroyed by the retention schedule only."
     destroyed = case.report.content_destroyed_on
     if destroyed is not None:
         return f"This case's content was already destroyed on {destroyed.day} {destroyed:%B %Y}."
@@ -143,7 +146,7 @@ def early_destruction_approve(*, request: EarlyDestruction, acting_user: User) -
     )
     try:
         return shred_family(
-            case.report,
+            workflow.report_of(case),
             why="early",
             acting_users=(requester, acting_user),
             detail={"reason": request.reason, "request_id": request.pk},

@@ -117,6 +117,11 @@ def cases_resolve(
         case = Case.objects.select_related("report").filter(case_number=number).first()
         if case is None:
             raise ExportRefused(f"There is no case {number}: check the case number", "case_number")
+        if case.report is None:
+            raise ExportRefused(
+                f"Case {number} is a national review case opened from a pattern alert: it has no report to export",
+                "case_number",
+            )
         destroyed_on = case.report.content_destroyed_on
         if destroyed_on is not None:
             raise ExportRefused(
@@ -137,7 +142,11 @@ def cases_resolve(
         if period == E.Period.SUBMITTED
         else Q(closed_at__gte=start, closed_at__lt=end)
     )
-    matching = Case.objects.filter(Q(authority=authority) | Q(conflict_authority=authority)).filter(within)
+    matching = (
+        Case.objects.filter(Q(authority=authority) | Q(conflict_authority=authority))
+        .filter(within)
+        .filter(report__isnull=False)  # a national review case has no report to export
+    )
     rows = list(matching.order_by("case_number").values_list("case_number", "report__content_destroyed_on"))
     numbers = [number for number, destroyed_on in rows if destroyed_on is None]
     destroyed = [number for number, destroyed_on in rows if destroyed_on is not None]
@@ -357,7 +366,7 @@ def _approve(*, export_id: int, digest_seen: str, acting_user: User) -> Evidence
         case = cases.get(number)
         if case is None:
             raise ExportRefused(f"Case {number} no longer exists: cancel this export and prepare it again")
-        destroyed_on = case.report.content_destroyed_on
+        destroyed_on = case.report.content_destroyed_on if case.report is not None else None
         if destroyed_on is not None:
             raise ExportRefused(
                 f"The content of case {number} was destroyed on {day_words(destroyed_on)}: cancel this export and "

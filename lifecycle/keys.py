@@ -35,6 +35,7 @@ from core import keystore
 from core.models import CustodyKey
 from lifecycle import shredlog
 from reports.models import Report
+from triage.models import CaseKey
 
 KEY_CREATED = "custody_key_created"
 KEY_RETIRED = "custody_key_retired"
@@ -107,7 +108,10 @@ def custody_key_destroy_unused(key_id: str, *, why: str) -> bool:
                 key_id=key_id, kind=keystore.kind_of(key_id), created_on=timezone.localdate()
             )
         if record.destroyed_on is None:
-            if Report.objects.filter(custody_key_id=key_id).exists():
+            if (
+                Report.objects.filter(custody_key_id=key_id).exists()
+                or CaseKey.objects.filter(custody_key_id=key_id).exists()
+            ):
                 return False
             record.destroyed_on = timezone.localdate()
             record.save(update_fields=["destroyed_on"])

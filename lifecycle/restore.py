@@ -45,9 +45,10 @@ from core.models import CustodyKey
 from core.roles import runtime_grants
 from lifecycle import shredlog
 from lifecycle.backup import DUMP, BackupRefused, database_facts, files_check, libpq_env, manifest_read
-from lifecycle.shredding import CaseHeld, shred_family
+from lifecycle.shredding import CaseHeld, shred_family, shred_review_case
 from reports.checks import missing_private_key_ids
 from reports.models import Message, Report
+from triage import retention
 from triage.models import Case
 
 SAMPLE_SIZE = 20
@@ -276,6 +277,23 @@ class Reapplied:
     keys: list[str] = field(default_factory=list)  # custody keys destroyed since the backup: recorded so again
 
 
+def _review_case_reapply(entry: shredlog.ShredEntry, done: Reapplied) -> None:
+    """A national review case's line (no report, no reference): matched by its case number alone."""
+    case = Case.objects.filter(case_number=entry.case_number, report__isnull=True).first()
+    if case is None:
+        done.absent += 1
+        return
+    if retention.content_destroyed_on(case) is not None:
+        done.already += 1
+        return
+    try:
+        shred_review_case(case, why="shred_log_reapplied", destroyed_on=entry.destroyed_on, log=False)
+    except CaseHeld:
+        done.held.append(case.case_number)
+        return
+    done.destroyed.append(case.case_number)
+
+
 def shred_log_reapply(entries: list[shredlog.ShredEntry]) -> Reapplied:
     """Destroy again every case of the shred log that this database holds and has not destroyed: matched by
     its report's reference and its case number both. Each is audited (content_destroyed, why
@@ -283,6 +301,9 @@ def shred_log_reapply(entries: list[shredlog.ShredEntry]) -> Reapplied:
     again."""
     done = Reapplied()
     for entry in entries:
+        if not entry.reference and entry.case_number:
+            _review_case_reapply(entry, done)
+            continue
         report = Report.objects.filter(reference=entry.reference).first()
         if report is None:
             done.absent += 1

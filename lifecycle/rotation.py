@@ -34,6 +34,7 @@ from django.db.models import Count, Q, QuerySet
 from core import crypto, keystore
 from core.models import CustodyKey
 from reports.models import Report
+from triage.models import CaseKey
 
 BATCH_SIZE = 500
 # Passes over the rows: a later pass takes the rows an earlier one found locked.
@@ -218,7 +219,10 @@ class CustodyRewrap:
         self.description = f"Re-wrapping custody key {from_key_id}"
 
     def pending(self) -> int:
-        return Report.objects.filter(custody_key_id=self.from_key_id).count()
+        return (
+            Report.objects.filter(custody_key_id=self.from_key_id).count()
+            + CaseKey.objects.filter(custody_key_id=self.from_key_id).count()
+        )
 
     def batch(self, *, after: Any, size: int) -> Batch:
         return custody_rewrap_batch(from_key_id=self.from_key_id, after=after or 0, size=size)
@@ -244,6 +248,8 @@ def custody_rewrap_batch(*, from_key_id: str, after: int, size: int) -> Batch:
     )
     batch = Batch(cursor=rows[-1].pk if rows else None)
     if not rows:
+        # The reports are done: the few national review cases' own keys (triage.models.CaseKey) last.
+        case_keys_rewrap(from_key_id=from_key_id, target=target, batch=batch)
         return batch
     old = keystore.load(from_key_id)
     new = keystore.wrapping_key(target)
@@ -259,6 +265,24 @@ def custody_rewrap_batch(*, from_key_id: str, after: int, size: int) -> Batch:
     _rows_update(moved, {"custody_key_id": "text", "custody_wrapped_key": "bytea"})
     batch.done = len(moved)
     return batch
+
+
+def case_keys_rewrap(*, from_key_id: str, target: str, batch: Batch) -> None:
+    """Re-wrap every review case's own data key under ``from_key_id`` under ``target``, in the caller's
+    transaction (there are a few: one per pattern alert turned into a case)."""
+    keys = list(CaseKey.objects.select_for_update(skip_locked=True).filter(custody_key_id=from_key_id))
+    if not keys:
+        return
+    old = keystore.load(from_key_id)
+    new = keystore.wrapping_key(target)
+    for key in keys:
+        try:
+            data_key = crypto.open_key_with(old, bytes(key.custody_wrapped_key))
+        except nacl.exceptions.CryptoError:
+            continue
+        key.custody_key_id, key.custody_wrapped_key = target, crypto.seal_key_with(new, data_key)
+        key.save(update_fields=["custody_key_id", "custody_wrapped_key"])
+        batch.done += 1
 
 
 # --- the HMAC key -----------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from audit.models import Subject
@@ -43,7 +43,7 @@ from lifecycle import keys as keys_module
 from lifecycle import shredlog
 from lifecycle.keys import custody_key_destroy_unused
 from lifecycle.models import RetentionRun, UnroutedAlert
-from lifecycle.shredding import CaseHeld, family_of, shred_family
+from lifecycle.shredding import CaseHeld, family_of, shred_family, shred_review_case
 from notify.registry import register_templates
 from notify.services import notification_queue, sent_purge
 from outbox.services import processed_purge
@@ -73,9 +73,11 @@ def _held() -> QuerySet[LegalHold]:
 
 def due_cases(today: date) -> QuerySet[Case]:
     """Closed cases whose day has come, whose content is still there: the held ones included."""
-    return Case.objects.filter(
-        status=Case.Status.CLOSED, destroy_on__lte=today, report__content_destroyed_on__isnull=True
+    # A review case has no report: its own key says whether its content is still there.
+    kept = Q(report__isnull=False, report__content_destroyed_on__isnull=True) | Q(
+        report__isnull=True, own_key__content_destroyed_on__isnull=True
     )
+    return Case.objects.filter(kept, status=Case.Status.CLOSED, destroy_on__lte=today)
 
 
 def destroyable_cases(today: date) -> QuerySet[Case]:
@@ -122,13 +124,21 @@ def _case_apply(case_id: int, today: date) -> Step:
     first = Case.objects.select_related("report").filter(pk=case_id).first()
     if first is None:
         return Step()
+    if first.report is None:  # a review case: no family, its own key
+        if not _due(first, today):
+            return Step()
+        try:
+            shredded = shred_review_case(first, why=WHY, log=False)
+        except CaseHeld:
+            return Step()
+        return Step(destroyed=len(shredded.case_numbers), logged=tuple(shredded.entries))
     members = [member.pk for member in family_of(first.report)]
     reports = list(Report.objects.select_for_update(of=("self",)).filter(pk__in=members).order_by("pk"))
     cases = {
-        case.report_id: case
+        int(case.report_id or 0): case
         for case in Case.objects.select_for_update(of=("self",)).filter(report__in=reports).order_by("pk")
     }
-    own = cases.get(first.report_id)
+    own = cases.get(first.report.pk)
     report = next(member for member in reports if member.pk == first.report_id)
     if report.content_destroyed_on is not None or not _due(own, today):
         return Step()

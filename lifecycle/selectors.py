@@ -29,7 +29,10 @@ def _active_hold() -> Exists:
 
 def _due(today: date) -> Q:
     """Closed cases whose day falls within the warning window, or has passed, whose content is still here."""
-    return Q(destroy_on__lte=today + timedelta(days=WARNING_DAYS), report__content_destroyed_on__isnull=True)
+    kept = Q(report__isnull=False, report__content_destroyed_on__isnull=True) | Q(
+        report__isnull=True, own_key__content_destroyed_on__isnull=True
+    )
+    return Q(kept, destroy_on__lte=today + timedelta(days=WARNING_DAYS))
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from lifecycle import shredlog
 from referrals.models import AuthorityAction, Referral
 from reports.models import Attachment, AttachmentChunk, Message, Receipt, Report
 from triage.events import case_event
-from triage.models import Case, CaseNote, LegalHold
+from triage.models import Case, CaseKey, CaseNote, LegalHold
 
 # The columns a report's data key seals, by model: emptied when its case is destroyed.
 REPORT_EMPTIED = {
@@ -133,3 +133,55 @@ def shred_family(
     return Destroyed(
         case_numbers=[entry.case_number for entry in entries if entry.case_number], destroyed_on=today, entries=entries
     )
+
+
+# The columns of a review case's own key (triage.models.CaseKey), emptied when it is destroyed.
+CASE_KEY_EMPTIED = {
+    "helpline_key_id": "",
+    "helpline_sealed_key": b"",
+    "custody_key_id": "",
+    "custody_wrapped_key": b"",
+}
+
+
+@transaction.atomic
+def shred_review_case(
+    case: Case,
+    *,
+    why: str,
+    acting_users: tuple[User, ...] = (),
+    detail: dict[str, object] | None = None,
+    destroyed_on: date | None = None,
+    log: bool = True,
+) -> Destroyed:
+    """shred_family for a case with no report (a pattern review case): its own data key goes, then its
+    notes, holds' reasons, referrals' summaries and the authorities' notes. It has no family, no reporter and
+    no reference: its shred-log line names the case number only. Idempotent; CaseHeld if it is on hold."""
+    today = destroyed_on or timezone.localdate()
+    locked = Case.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    if locked.report_id is not None:
+        raise ValueError("shred_review_case is for a case with no report")
+    if LegalHold.objects.filter(case=locked, released_on__isnull=True).exists():
+        raise CaseHeld("A case on legal hold is never destroyed")
+    key = CaseKey.objects.select_for_update().get(case=locked)
+    entries: list[shredlog.ShredEntry] = []
+    if key.content_destroyed_on is None:
+        CaseKey.objects.filter(pk=key.pk).update(
+            **CASE_KEY_EMPTIED, content_destroyed_on=today, content_destroyed_early=why == "early"
+        )
+        _empty_case(locked)
+        case_event(
+            kind="content_destroyed",
+            case=locked,
+            actor=acting_users[0] if acting_users else None,
+            detail={
+                "why": why,
+                "destroyed_on": today.isoformat(),
+                "by": [user.username for user in acting_users],
+                **(detail or {}),
+            },
+        )
+        entries.append(shredlog.ShredEntry(locked.case_number, "", today))
+    if log:
+        shredlog.append(entries)
+    return Destroyed(case_numbers=[entry.case_number for entry in entries], destroyed_on=today, entries=entries)

@@ -284,7 +284,7 @@ def due_hold(request: HttpRequest, case_number: str) -> HttpResponse:
             "case": case,
             "form": bound,
             "held": held,
-            "destroyed": case.report.content_destroyed_on,
+            "destroyed": retention.content_destroyed_on(case),
             "linked": [linked.case_number for linked in retention.linked_cases(case)],
         },
         status=409 if status == 200 and held else status,

@@ -5,6 +5,7 @@ not the time (an alert is derived from reports)."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -16,6 +17,7 @@ from accounts.policy import Permission, require
 from audit.trail import event_record
 from core.identifiers import ALPHABET
 from oversight.models import PatternAlert
+from referrals.review_cases import review_case_open
 
 NOTE_MAX = 500
 NOTE_REQUIRED = "Enter a note saying why the alert is dismissed"
@@ -50,7 +52,7 @@ def note_problem(note: str) -> str | None:
 
 
 class AlertNotOpen(Exception):
-    """Only an open alert can be acknowledged or dismissed."""
+    """Only an open alert can be acknowledged or dismissed (or an acknowledged one turned into a review)."""
 
 
 def alerts_listed() -> QuerySet[PatternAlert]:
@@ -108,3 +110,52 @@ def alert_row(alert: PatternAlert) -> dict[str, Any]:
         "method": alert.method,
         "status": alert.status,
     }
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def review_summary(alert: PatternAlert) -> str:
+    """What a review case opened from ``alert`` says about it: the alert's metadata only (its kind, series,
+    weeks and figures), never anything a reporter wrote."""
+    series = ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in sorted(alert.series.items()))
+    bound = "none" if alert.threshold is None else f"{alert.threshold:.1f}"
+    return "\n".join(
+        [
+            f"National review of a pattern alert ({alert.get_kind_display().lower()}, alert {alert.pk}).",
+            f"Series: {series or alert.series_key}.",
+            f"Weeks: {_day(alert.period_start)} to {_day(alert.period_end)}.",
+            f"Observed {alert.observed}; expected {alert.expected:.1f}; upper bound {bound} ({alert.method}).",
+        ]
+    )
+
+
+REVIEWABLE = frozenset({PatternAlert.Status.OPEN, PatternAlert.Status.ACKNOWLEDGED})
+
+
+def alert_review(alert: PatternAlert, *, user: User) -> PatternAlert:
+    """Turn the alert into a case for independent national review (referrals.review_cases): a case with no
+    report, in the review team's queue, summarised from the alert's figures. Audited. Idempotent: an alert
+    that already has its review case keeps it (a second press opens nothing). A dismissed alert is not
+    reviewed (AlertNotOpen)."""
+    require(user, Permission.OPEN_REVIEW_CASE)
+    with transaction.atomic():
+        locked = PatternAlert.objects.select_for_update().get(pk=alert.pk)
+        if locked.review_case_id is not None:
+            return locked
+        if locked.status not in REVIEWABLE:
+            raise AlertNotOpen(f"This alert is already {locked.get_status_display().lower()}")
+        detail: dict[str, object] = {"pattern_alert": locked.pk, "alert_kind": locked.kind}
+        case = review_case_open(summary=review_summary(locked), acting_user=user, detail=detail)
+        locked.status = PatternAlert.Status.REVIEW
+        locked.review_case = case
+        locked.acted_by = user
+        locked.acted_on = timezone.localdate()
+        locked.save(update_fields=["status", "review_case", "acted_by", "acted_on"])
+        event_record(
+            kind="pattern_alert_review",
+            actor=user,
+            detail={**detail, "series": locked.series_key, "case_number": case.case_number},
+        )
+    return locked

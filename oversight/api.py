@@ -1,7 +1,9 @@
 """The pattern alerts API, for national oversight and helpline supervisors (Permission.PATTERN_ALERTS):
 
 ``GET /api/v1/patterns/alerts`` lists every alert (open first), and
-``POST /api/v1/patterns/alerts/{id}/acknowledge`` and ``/dismiss`` (with a ``note``) act on an open one.
+``POST /api/v1/patterns/alerts/{id}/acknowledge`` and ``/dismiss`` (with a ``note``) act on an open one, and
+``/review`` (with ``confirm: true``, Permission.OPEN_REVIEW_CASE) turns an open or acknowledged one into a
+case for independent national review (once: pressed again, it opens nothing more).
 The same knox tokens, policy, services (oversight.alerts) and audit events as the pages. Counts and codes
 only: no case numbers here."""
 
@@ -25,6 +27,7 @@ from oversight.alerts import (
     AlertNotOpen,
     alert_acknowledge,
     alert_dismiss,
+    alert_review,
     alert_row,
     alerts_listed,
     note_problem,
@@ -36,6 +39,12 @@ class PatternAlertsAllowed(PolicyPermission):
     """Signed in with a second factor (a verified session or a knox token) and allowed the pattern alerts."""
 
     permission = Permission.PATTERN_ALERTS
+
+
+class ReviewCaseAllowed(PolicyPermission):
+    """Signed in with a second factor and allowed to open a national review case from an alert."""
+
+    permission = Permission.OPEN_REVIEW_CASE
 
 
 class PeriodSerializer(serializers.Serializer[dict[str, Any]]):
@@ -153,3 +162,41 @@ class PatternAlertDismissApi(APIView):
         except AlertNotOpen as refused:
             return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
         return Response(alert_row(acted))
+
+
+class ReviewInput(serializers.Serializer[dict[str, Any]]):
+    confirm = serializers.BooleanField(help_text="true: open a case for independent national review from the alert")
+
+    def validate_confirm(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError("Confirm that a national review case should be opened")
+        return value
+
+
+class PatternAlertReviewApi(APIView):
+    authentication_classes = [SessionAuthentication, TokenAuthentication]
+    permission_classes = [ReviewCaseAllowed]
+
+    @extend_schema(
+        operation_id="pattern_alert_review",
+        parameters=[ALERT_ID],
+        request=ReviewInput,
+        responses={
+            200: OpenApiResponse(PatternAlertSerializer, description="The alert had its review case already"),
+            201: PatternAlertSerializer,
+            400: OpenApiResponse(description="Field errors"),
+            403: REFUSED,
+            404: OpenApiResponse(description="No such alert"),
+            409: OpenApiResponse(description="The alert was dismissed"),
+        },
+    )
+    def post(self, request: Request, alert_id: int) -> Response:
+        alert = get_object_or_404(PatternAlert, pk=alert_id)
+        body = ReviewInput(data=request.data if isinstance(request.data, dict) else {})
+        body.is_valid(raise_exception=True)
+        had_case = alert.review_case_id is not None
+        try:
+            acted = alert_review(alert, user=staff_user(request))
+        except AlertNotOpen as refused:
+            return Response({"detail": str(refused)}, status=status.HTTP_409_CONFLICT)
+        return Response(alert_row(acted), status=status.HTTP_200_OK if had_case else status.HTTP_201_CREATED)

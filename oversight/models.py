@@ -136,6 +136,10 @@ class PatternAlert(models.Model):
     acted_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     acted_on = models.DateField(null=True, blank=True)
     created_on = models.DateField()
+    # The national review case opened from it (status REVIEW): one at most, however often it is asked for.
+    review_case = models.OneToOneField(
+        "triage.Case", null=True, blank=True, on_delete=models.PROTECT, related_name="pattern_alert"
+    )
 
     class Meta:
         db_table = "oversight_pattern_alert"

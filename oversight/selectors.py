@@ -119,7 +119,7 @@ def pattern_alerts_for(user: User) -> PatternView:
 def pattern_alert_for(user: User, *, alert_id: int) -> tuple[PatternAlert, bool] | None:
     """One alert and whether its cases may be opened; None when there is no such alert."""
     policy.require(user, Permission.PATTERN_ALERTS)
-    found = PatternAlert.objects.filter(pk=alert_id).first()
+    found = PatternAlert.objects.select_related("review_case").filter(pk=alert_id).first()
     return (found, policy.may(user, Permission.HELPLINE_WORK)) if found else None
 
 

@@ -17,4 +17,5 @@ urlpatterns = [
     path("patterns/<int:alert_id>", views.pattern_alert_detail, name="pattern_detail"),
     path("patterns/<int:alert_id>/acknowledge", views.pattern_alert_acknowledge, name="pattern_acknowledge"),
     path("patterns/<int:alert_id>/dismiss", views.pattern_alert_dismiss, name="pattern_dismiss"),
+    path("patterns/<int:alert_id>/review", views.pattern_alert_review, name="pattern_review"),
 ]

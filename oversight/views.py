@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import staff_required, staff_user
 from accounts.models import User
-from accounts.policy import Permission
+from accounts.policy import Permission, may
 from oversight import alerts, patterns, selectors
 from oversight.alert_display import alerts_shown
 from oversight.annual_export import annual_report_files
@@ -236,6 +236,8 @@ def _alert_page(
         "error": error,
         "evidence_columns": columns,
         "evidence": evidence,
+        "may_review": may(user, Permission.OPEN_REVIEW_CASE),
+        "reviewable": alerts.REVIEWABLE,
     }
     return render(request, "oversight/pattern_detail.html", context, status=status)
 
@@ -269,3 +271,15 @@ def pattern_alert_dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
     except alerts.AlertNotOpen as refused:
         return _alert_page(request, alert_id, error=str(refused), status=409)
     return redirect("oversight:patterns")
+
+
+@staff_required(Permission.OPEN_REVIEW_CASE)
+@require_POST
+def pattern_alert_review(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """Open a case for independent national review from the alert (once: pressed again, nothing more)."""
+    alert = get_object_or_404(PatternAlert, pk=alert_id)
+    try:
+        alerts.alert_review(alert, user=staff_user(request))
+    except alerts.AlertNotOpen as refused:
+        return _alert_page(request, alert_id, error=str(refused), status=409)
+    return redirect("oversight:pattern_detail", alert_id=alert_id)

@@ -361,7 +361,7 @@ class ReferralDetailApi(APIView):
                 "area": opened.area,
                 "postcode_district": opened.postcode_district,
                 "organisation": opened.organisation,
-                "concern_types": list(referral.case.report.concern_types or []),
+                "concern_types": list(referral.case.report.concern_types or []) if referral.case.report else [],
                 "reporter": {
                     "name": opened.reporter_name,
                     "email": opened.reporter_email,

@@ -71,7 +71,7 @@ def _covers(case: Case, covers: Sequence[str]) -> list[str]:
     chosen = [code for code in IDENTITY_ITEM_CODES if code in set(covers)]
     if not chosen or len(chosen) != len(set(covers)):
         raise ActionNotAllowed("Choose what would be shared: their name, telephone number or email address.")
-    given = contact_of(crypto.open_content(case_data_key(case), bytes(case.report.content)))
+    given = contact_of(crypto.open_content(case_data_key(case), bytes(workflow.report_of(case).content)))
     missing = [code for code in chosen if code not in given]
     if missing:
         raise ActionNotAllowed(f"The reporter has not given the helpline their {items_words(missing)}.")

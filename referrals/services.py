@@ -120,7 +120,7 @@ def case_refer(
     case = case_locked(case)
     workflow.check_allowed(case, "refer")
     authority = _check_recipient(case, recipient or case.authority)
-    if share_organisation and not case.report.organisation_hash:
+    if share_organisation and (case.report is None or not case.report.organisation_hash):
         raise ActionNotAllowed("The reporter named no organisation.")
     district = postcode_district_clean(postcode_district)
     if district and district_outside(district, authority):
@@ -333,7 +333,12 @@ def case_send_for_review(*, case: Case, reason: str, acting_user: User) -> Refer
     45) and its thread. The case's open referrals to authorities are withdrawn first (case_move). The team's
     address and its reviewers are emailed that a case waits, with no content; when nobody there has an
     address, a follow-up note says the helpline must tell it."""
-    case = case_locked(case)
+    return review_referral(case=case_locked(case), reason=reason, acting_user=acting_user)
+
+
+def review_referral(*, case: Case, reason: str, acting_user: User) -> Referral:
+    """case_send_for_review's work, in the caller's transaction with ``case`` locked: also how a national
+    review case opened from a pattern alert reaches the review team (referrals.review_cases)."""
     workflow.check_allowed(case, "escalate_national_review")
     reason = reason.strip()
     if not reason:
@@ -679,7 +684,7 @@ def referral_stub(referral: Referral, destroyed_on: date) -> OpenedReferral:
         area=referral_area(referral),
         about_council=about.name if referral.to_review and about is not None else "",
         referred_on=tuple(PassedOn(referral=r, reference="") for r in onward),
-        child_at_immediate_risk=bool(case.report.child_at_immediate_risk),
+        child_at_immediate_risk=bool(case.report and case.report.child_at_immediate_risk),
         helpline_phone=settings.HELPLINE_PHONE,
         actions=[(a, "") for a in referral.actions.select_related("recorded_by")],
         destroyed_on=destroyed_on,
@@ -702,7 +707,7 @@ def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
     particulars = referral_particulars(referral, key)
     sharing = sharing_in_effect(referral)
     content: dict[str, object] = {}
-    if sharing is not None or particulars.get("organisation"):
+    if case.report is not None and (sharing is not None or particulars.get("organisation")):
         content = crypto.open_content(key, bytes(case.report.content))
     contact = contact_of(content) if sharing is not None else {}
     covers = set(sharing.covers) if sharing is not None else set()
@@ -739,7 +744,7 @@ def referral_open(*, referral: Referral, acting_user: User) -> OpenedReferral:
         area=referral_area(referral),
         about_council=about.name if referral.to_review and about is not None else "",
         referred_on=tuple(passed_on_open(r, key) for r in onward),
-        child_at_immediate_risk=bool(case.report.child_at_immediate_risk),
+        child_at_immediate_risk=bool(case.report and case.report.child_at_immediate_risk),
         helpline_phone=settings.HELPLINE_PHONE,
         actions=actions,
     )
@@ -758,7 +763,8 @@ def referral_files_share(*, referral: Referral, public_ids: Sequence[str]) -> li
         raise ActionNotAllowed("Choose files of this case.") from refused
     if not wanted:
         return []
-    files = list(Attachment.objects.select_for_update().filter(report_id=referral.case.report_id, public_id__in=wanted))
+    report = workflow.report_of(referral.case)  # a national review case has no files to share
+    files = list(Attachment.objects.select_for_update().filter(report_id=report.pk, public_id__in=wanted))
     if len(files) != len(wanted):
         raise ActionNotAllowed("Choose files of this case.")
     if any(file.status != Attachment.Status.CLEAN for file in files):

@@ -195,6 +195,7 @@ STAFF_PAGES: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] 
     (f"/staff/patterns/{UNKNOWN_USER}", GET, PATTERNS, {}),
     (f"/staff/patterns/{UNKNOWN_USER}/acknowledge", POST, PATTERNS, {}),
     (f"/staff/patterns/{UNKNOWN_USER}/dismiss", POST, PATTERNS, {"note": "Access check"}),
+    (f"/staff/patterns/{UNKNOWN_USER}/review", POST, PATTERNS, {}),
     ("/staff/statistics/figures", GET, STATS, {}),
     ("/staff/statistics/annual-report-2026.csv", GET, (R.OVERSIGHT_ANALYST, R.SUPERVISOR), {}),
     # helpline/health.py
@@ -247,6 +248,7 @@ STAFF_API: list[tuple[str, tuple[str, ...], tuple[str, ...], dict[str, str]]] = 
     ("/api/v1/patterns/alerts", GET, PATTERNS, {}),
     (f"/api/v1/patterns/alerts/{UNKNOWN_USER}/acknowledge", POST, PATTERNS, {}),
     (f"/api/v1/patterns/alerts/{UNKNOWN_USER}/dismiss", POST, PATTERNS, {"note": "Access check"}),
+    (f"/api/v1/patterns/alerts/{UNKNOWN_USER}/review", POST, PATTERNS, {"confirm": True}),
     ("/api/v1/cases/{case}", GET, HELPLINE, {}),
     ("/api/v1/cases/{case}/add_note", POST, HELPLINE, {"body": "Access check"}),
     ("/api/v1/cases/{case}/reveal_contact", POST, HELPLINE, {"reason": "contact_reporter"}),

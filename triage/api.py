@@ -331,7 +331,9 @@ def postprocess_schema(result: dict[str, Any], generator: Any, **kwargs: Any) ->
 
 class CaseRowSerializer(serializers.Serializer[dict[str, Any]]):
     case_number = serializers.CharField()
-    reference = serializers.CharField(source="report__reference")
+    reference = serializers.CharField(
+        source="report__reference", allow_null=True, help_text="null: a national review case, with no report"
+    )
     priority = serializers.ChoiceField(choices=Case.Priority.choices)
     status = serializers.ChoiceField(choices=Case.Status.choices)
     queue = serializers.CharField(source="queue__slug")
@@ -428,7 +430,10 @@ def case_message_row(message: Message, body: str, *, read_now: bool) -> dict[str
 
 class CaseDetailSerializer(serializers.Serializer[Any]):
     case_number = serializers.CharField()
-    reference = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=Case.Kind.choices, help_text="pattern_review: opened from a pattern alert, with no report"
+    )
+    reference = serializers.CharField(allow_null=True, help_text="null: a national review case, with no report")
     status = serializers.ChoiceField(choices=Case.Status.choices)
     priority = serializers.ChoiceField(choices=Case.Priority.choices)
     queue = serializers.CharField()
@@ -500,18 +505,21 @@ class CaseDetailApi(APIView):
         user = staff_user(request)
         case = selectors.case_get_for(user=user, case_number=case_number)
         opened = case_open(case=case, acting_user=user)
+        report = case.report
         return Response(
             {
                 "case_number": case.case_number,
-                "reference": case.report.reference,
+                "kind": case.kind,
+                # A national review case (kind pattern_review) has no report: no reference, no concern types.
+                "reference": report.reference if report is not None else None,
                 "status": case.status,
                 "priority": case.priority,
                 "queue": case.queue.slug,
                 "authority": case.authority.gss_code if case.authority else None,
                 "independent_review": case.independent_review,
-                "concern_types": case.report.concern_types,
-                "supervisor_flag": needs_supervisor(case.report.concern_types),
-                "already_reported": case.report.already_reported,
+                "concern_types": report.concern_types if report is not None else [],
+                "supervisor_flag": needs_supervisor(report.concern_types) if report is not None else False,
+                "already_reported": report.already_reported if report is not None else AlreadyReported.NOT_KNOWN,
                 "allowed_actions": offered_actions(case, user),
                 "deadlines": {clock.key: getattr(case, clock.due_field) for clock in CASE_PAGE_CLOCKS},
                 "referrals": [

@@ -43,6 +43,9 @@ def bulk_refusal(action: str, case: Case) -> str:
     a case with referrals open is closed from its own page, where its recipients are withdrawn one by one."""
     if action == "close" and case.status in WITH_RECIPIENTS:
         return "It has referrals open: close it from its own page."
+    if case.report_id is None and action in ("close", "link_duplicate"):
+        # A national review case has no reporter to tell, and no report to be a duplicate of another's.
+        return "It is a national review case with no report: act on it from its own page."
     return ""
 
 
@@ -120,7 +123,7 @@ def cases_set_priority(*, cases: Sequence[Case], priority: str, acting_user: Use
             case.triage_due_at = (
                 timezone.now() + URGENT_TRIAGE
                 if urgent
-                else deadlines.triage_due(case.report.submitted_at, urgent=False)
+                else deadlines.triage_due(case.report.submitted_at if case.report else case.created_at, urgent=False)
             )
         if urgent and case.priority != priority and urgent_queue is not None:
             case.queue = urgent_queue
@@ -195,7 +198,7 @@ def cases_close(*, cases: Sequence[Case], outcome: str, feedback: str, acting_us
         emails=[
             (Notification.REPORTER, CASE, case.pk, f"message-{message_of[case.pk]}")
             for case in cases
-            if case.report.has_contact_email
+            if case.report is not None and case.report.has_contact_email
         ],
     )
     now = timezone.now()

@@ -165,7 +165,9 @@ def case_set_priority(*, case: Case, priority: str, acting_user: User) -> Case:
     if previous != priority and case.status in workflow.IN_TRIAGE:
         # Made urgent by staff: the hour runs from now. Made standard: from the day the report was sent.
         case.triage_due_at = (
-            timezone.now() + URGENT_TRIAGE if urgent else deadlines.triage_due(case.report.submitted_at, urgent=False)
+            timezone.now() + URGENT_TRIAGE
+            if urgent
+            else deadlines.triage_due(case.report.submitted_at if case.report else case.created_at, urgent=False)
         )
         fields.append("triage_due_at")
     if urgent and previous != priority:
@@ -186,7 +188,7 @@ def case_set_concern_types(*, case: Case, concern_types: Sequence[str], acting_u
     codes = sorted(set(concern_types))
     if not codes or any(code not in ConcernType.values for code in codes):
         raise workflow.ActionNotAllowed("Choose at least one concern type from the list.")
-    report = case.report
+    report = workflow.report_of(case)
     flagged_before = needs_supervisor(report.concern_types)
     report.concern_types = codes
     report.save(update_fields=["concern_types"])
@@ -210,7 +212,7 @@ def case_set_authority(*, case: Case, authority: LocalAuthority, acting_user: Us
 
 def message_to_reporter(*, case: Case, body: str, acting_user: User) -> Message:
     message = Message.objects.create(
-        report=case.report,
+        report=workflow.report_of(case),
         direction=Message.Direction.FROM_HELPLINE,
         author=acting_user,
         body=crypto.seal_text(case_data_key(case), body),
@@ -230,7 +232,11 @@ def case_ask_reporter(*, case: Case, body: str, acting_user: User, upload: Seale
     detail: dict[str, object] = {"message_id": message.pk}
     if upload is not None:
         attachment = helpline_file_keep(
-            report=case.report, key=case_data_key(case), upload=upload, acting_user=acting_user, message=message
+            report=workflow.report_of(case),
+            key=case_data_key(case),
+            upload=upload,
+            acting_user=acting_user,
+            message=message,
         )
         detail["attachment_id"] = attachment.pk
     case_move(case, "ask_reporter", acting_user, detail)
@@ -332,12 +338,23 @@ def case_close(*, case: Case, outcome: str, feedback: str, acting_user: User) ->
         raise workflow.ActionNotAllowed("Choose an outcome from the list.")
     if not feedback.strip():
         raise workflow.ActionNotAllowed("Write the feedback the reporter will read.")
-    message = message_to_reporter(case=case, body=feedback, acting_user=acting_user)
+    if case.report_id is None:
+        # A review case has no reporter: what the helpline would have told one is kept as a sealed note.
+        note = CaseNote.objects.create(
+            case=case,
+            author=acting_user,
+            body=crypto.seal_text(case_data_key(case), f"Closed: {feedback.strip()}"),
+            created_at=timezone.now(),
+        )
+        detail: dict[str, object] = {"outcome": outcome, "note_id": note.pk}
+    else:
+        message = message_to_reporter(case=case, body=feedback, acting_user=acting_user)
+        detail = {"outcome": outcome, "message_id": message.pk}
     case.outcome = outcome
     case.closed_at = timezone.now()
     case.save(update_fields=["outcome", "closed_at"])
     retention.rehome(case)
-    return case_move(case, "close", acting_user, {"outcome": outcome, "message_id": message.pk})
+    return case_move(case, "close", acting_user, detail)
 
 
 @transaction.atomic(durable=True)
@@ -516,7 +533,8 @@ def case_delete_attachment(*, case: Case, attachment_id: str, reason: str, actin
         public_id = uuid.UUID(str(attachment_id))
     except ValueError as refused:
         raise workflow.ActionNotAllowed("The case has no such file.") from refused
-    attachment = Attachment.objects.select_for_update().filter(report_id=case.report_id, public_id=public_id).first()
+    report = workflow.report_of(case)
+    attachment = Attachment.objects.select_for_update().filter(report_id=report.pk, public_id=public_id).first()
     if attachment is None:
         raise workflow.ActionNotAllowed("The case has no such file.")
     if attachment.status == Attachment.Status.REMOVED:
@@ -550,7 +568,7 @@ def case_hold_place(*, case: Case, basis: str, reason: str, acting_user: User) -
     case = case_locked(case)
     workflow.check_allowed(case, "place_hold")
     workflow.check_permitted(acting_user, "place_hold")
-    destroyed = case.report.content_destroyed_on
+    destroyed = retention.content_destroyed_on(case)
     if destroyed is not None:
         raise workflow.ActionNotAllowed(
             f"This case's content was destroyed on {destroyed.day} {destroyed:%B %Y}: nothing is left to hold."
@@ -578,6 +596,8 @@ def case_hold_release(*, case: Case, acting_user: User) -> LegalHold:
 
 def deletable_files(case: Case) -> bool:
     """Whether the case has a file a supervisor could delete (what the case page offers them)."""
+    if case.report_id is None:
+        return False
     return Attachment.objects.filter(report_id=case.report_id, status__in=DELETABLE).exists()
 
 
@@ -600,7 +620,8 @@ def case_reveal_contact(*, case: Case, reason: str, acting_user: User) -> list[s
     workflow.check_permitted(acting_user, "reveal_contact")
     if reason not in REVEAL_REASONS:
         raise workflow.ActionNotAllowed("Choose why you need to see the contact details from the list.")
-    shown = sorted(contact_of(crypto.open_content(case_data_key(case), bytes(case.report.content))))
+    report = workflow.report_of(case)
+    shown = sorted(contact_of(crypto.open_content(case_data_key(case), bytes(report.content))))
     if not shown:
         raise workflow.ActionNotAllowed("The reporter has not given the helpline their name or contact details.")
     case_event(

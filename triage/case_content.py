@@ -23,7 +23,7 @@ from reports.models import Attachment, Message, Report
 from reports.services import helpline_messages_read
 from triage.events import case_event
 from triage.models import Case, CaseNote
-from triage.retention import content_destroyed_on, destroyed_words
+from triage.retention import case_key, content_destroyed_on, destroyed_words
 
 
 @sensitive_variables("report")
@@ -33,7 +33,10 @@ def report_data_key(report: Report) -> bytes:
 
 
 def case_data_key(case: Case) -> bytes:
-    """The case's data key, opened with the helpline's private key (staff service and workers only)."""
+    """The case's data key, opened with the helpline's private key (staff service and workers only): its
+    report's, or a review case's own (triage.models.CaseKey)."""
+    if case.report is None:
+        return case_key(case)
     return report_data_key(case.report)
 
 
@@ -122,12 +125,12 @@ def case_stub(case: Case, destroyed_on: date) -> OpenedCase:
     referrals = list(case.referrals.select_related("authority", "body").order_by("id"))
     return OpenedCase(
         content={},
-        messages=[(m, "") for m in case.report.messages.select_related("author")],
+        messages=[(m, "") for m in case.report.messages.select_related("author")] if case.report else [],
         notes=[(n, "") for n in case.notes.select_related("author")],
         referrals=[(r, "") for r in referrals],
         authority_actions=[(a, "") for a in case.authority_actions.select_related("recorded_by")],
         destroyed_on=destroyed_on,
-        destroyed_files=Attachment.objects.filter(report_id=case.report_id).count(),
+        destroyed_files=Attachment.objects.filter(report_id=case.report_id).count() if case.report_id else 0,
     )
 
 
@@ -140,14 +143,18 @@ def case_open(*, case: Case, acting_user: User) -> OpenedCase:
         return case_stub(case, destroyed_on)
     key = case_data_key(case)
     referrals = list(case.referrals.select_related("authority", "body").order_by("id"))
-    content = crypto.open_content(key, bytes(case.report.content))
+    # A review case has no report: no reporter's content, contact, messages or files.
+    report = case.report
+    content = crypto.open_content(key, bytes(report.content)) if report is not None else {}
     contact = contact_of(content)
     content.pop("contact", None)
     opened = OpenedCase(
         content=content,
         contact=contact if contact and contact_revealed_to(case, acting_user) else {},
         contact_given=tuple(contact),
-        messages=[(m, crypto.open_text(key, bytes(m.body))) for m in case.report.messages.select_related("author")],
+        messages=[(m, crypto.open_text(key, bytes(m.body))) for m in report.messages.select_related("author")]
+        if report is not None
+        else [],
         notes=[(n, crypto.open_text(key, bytes(n.body))) for n in case.notes.select_related("author")],
         # A referral carried over without a summary (referrals migrations 0003 and 0006) has none to open.
         referrals=[(r, crypto.open_text(key, bytes(r.summary)) if r.summary else "") for r in referrals],
@@ -158,9 +165,11 @@ def case_open(*, case: Case, acting_user: User) -> OpenedCase:
         referral_references={
             r.pk: crypto.open_text(key, bytes(r.sent_reference)) for r in referrals if r.sent_reference
         },
-        files=files_of(report_files(case.report_id), key),
+        files=files_of(report_files(case.report_id), key) if case.report_id is not None else [],
     )
     content_viewed(case=case, acting_user=acting_user)
+    if case.report_id is None:
+        return opened
     # The reporter's messages this view shows are read by the helpline today (the day, which the reporter
     # sees); the opened rows keep what they were, so the page marks those that were new.
     helpline_messages_read(
@@ -290,8 +299,8 @@ def files_of(attachments: list[Attachment], key: bytes) -> list[CaseFile]:
 @sensitive_variables("key")
 def case_files_open(*, case: Case, acting_user: User) -> list[CaseFile]:
     """The case's files with their names, for a member of the helpline, and record that they were opened."""
-    if content_destroyed_on(case) is not None:
-        return []  # their names were destroyed with them
+    if content_destroyed_on(case) is not None or case.report_id is None:
+        return []  # their names were destroyed with them; a review case has no report, so no files
     attachments = report_files(case.report_id)
     files = files_of(attachments, case_data_key(case)) if attachments else []
     content_viewed(case=case, acting_user=acting_user, what="files")
@@ -375,6 +384,8 @@ FILE_SENT_BY: dict[str, str] = {
 
 def file_senders(case: Case) -> dict[str, str]:
     """Who sent each of the case's files, by its id ("sent by the reporter"): metadata only, nothing opened."""
+    if case.report_id is None:
+        return {}
     sources = Attachment.objects.filter(report_id=case.report_id).values_list("public_id", "source")
     return {str(public_id): FILE_SENT_BY[source] for public_id, source in sources if source in FILE_SENT_BY}
 
@@ -383,6 +394,8 @@ def file_senders(case: Case) -> dict[str, str]:
 def file_choices(case: Case) -> list[tuple[str, str, str]]:
     """The case's files as a form offers them: id, name with type and size, and status (for the forms
     that choose among them: what may be shared, what may be deleted)."""
+    if case.report_id is None:
+        return []
     attachments = report_files(case.report_id)
     if not attachments or content_destroyed_on(case) is not None:
         return []

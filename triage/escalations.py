@@ -41,7 +41,11 @@ class Rule:
         return self.clock.due_field
 
     def due(self, now: datetime) -> QuerySet[Case]:
-        return Case.objects.filter(self.clock.overdue_q(now + self.ahead))
+        cases = Case.objects.filter(self.clock.overdue_q(now + self.ahead))
+        if self.clock is deadlines.REPORTER_FEEDBACK:
+            # A national review case has no reporter to give feedback to.
+            cases = cases.exclude(kind=Case.Kind.PATTERN_REVIEW)
+        return cases
 
 
 RULES = [

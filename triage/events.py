@@ -41,6 +41,8 @@ def case_events(case: Case) -> QuerySet[AuditEvent]:
 def case_timeline_events(case: Case) -> QuerySet[AuditEvent]:
     """The case's events and its report's, e.g. the phone call that brought the report in (recorded
     before the case existed)."""
+    if case.report_id is None:  # a national review case: no report, so only its own events
+        return AuditEvent.objects.filter(subject_kind=Subject.CASE, subject_id=case.pk)
     return AuditEvent.objects.filter(
         Q(subject_kind=Subject.CASE, subject_id=case.pk) | Q(subject_kind=Subject.REPORT, subject_id=case.report_id)
     )

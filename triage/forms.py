@@ -380,7 +380,7 @@ class ReferForm(GovukForm):
         if case is None:
             return
         report = case.report
-        if not report.organisation_hash:
+        if report is None or not report.organisation_hash:
             del self.fields["share_organisation"]
         if self.reach is None or self.reach.reachable:
             del self.fields["how_told"], self.fields["how_told_note"]

@@ -71,7 +71,7 @@ def unread_nudge_take(message: Message) -> bool:
         if not taken:
             return False
         case = Case.objects.select_related("report").get(report_id=message.report_id)
-        emailed = unread_nudge_queue(report=case.report, message_id=message.pk)
+        emailed = unread_nudge_queue(report=message.report, message_id=message.pk)
         # Codes and ids only: never what was written, never when the reporter was (or was not) here.
         case_event(kind=UNREAD_NUDGE, case=case, detail={"message_id": message.pk, "emailed": emailed})
     return True

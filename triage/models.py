@@ -32,7 +32,16 @@ class Outcome(models.TextChoices):
 
 
 class Case(models.Model):
-    """The helpline's working record of one report. Its number is what authorities see."""
+    """The helpline's working record of one report. Its number is what authorities see.
+
+    A national review case (``Kind.PATTERN_REVIEW``) has no report behind it: it is opened from a pattern
+    alert (oversight.alerts) for the independent national review team, and its notes, summaries and threads
+    are sealed with a data key of its own (``CaseKey``), under the same custody and retention rules as a
+    routed report's. Nothing reporter-facing ever reaches one (no reporter, no mailbox)."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", "A report"
+        PATTERN_REVIEW = "pattern_review", "National review of a pattern"
 
     class Priority(models.TextChoices):
         URGENT = "urgent", "Urgent"
@@ -48,7 +57,11 @@ class Case(models.Model):
         CLOSED = "closed", "Closed"
 
     case_number = models.CharField(max_length=16, unique=True)
-    report = models.OneToOneField("reports.Report", on_delete=models.PROTECT, related_name="case")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.REPORT)
+    # Every report case has its report; a pattern review case never has one (case_kind_matches_report).
+    report = models.OneToOneField(
+        "reports.Report", null=True, blank=True, on_delete=models.PROTECT, related_name="case"
+    )
     authority = models.ForeignKey("directory.LocalAuthority", null=True, blank=True, on_delete=models.PROTECT)
     # The council the concern is about, when it is about one: never referred to or shown to it.
     conflict_authority = models.ForeignKey(
@@ -90,6 +103,11 @@ class Case(models.Model):
                 condition=Q(conflict_authority__isnull=True) | Q(independent_review=True),
                 name="case_conflict_needs_independent_review",
             ),
+            models.CheckConstraint(
+                condition=(Q(kind="report") & Q(report__isnull=False))
+                | (Q(kind="pattern_review") & Q(report__isnull=True)),
+                name="case_kind_matches_report",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -98,6 +116,29 @@ class Case(models.Model):
     @property
     def authority_unknown(self) -> bool:
         return self.authority_id is None
+
+    @property
+    def is_review(self) -> bool:
+        """A national review case opened from a pattern alert: no report, no reporter."""
+        return self.kind == Case.Kind.PATTERN_REVIEW
+
+
+class CaseKey(models.Model):
+    """The data key of a case with no report (a pattern review case): the same envelope as a report's
+    (core.keystore.Envelope), sealed to the helpline's public key when made and then kept under a custody
+    key (the open-cases key, its destruction month's epoch key, the held key) by triage.retention, exactly as
+    a routed report's is. Emptied by crypto-shredding (lifecycle.shredding), with ``content_destroyed_on``."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, primary_key=True, related_name="own_key")
+    helpline_key_id = models.CharField(max_length=32, blank=True, default="")
+    helpline_sealed_key = models.BinaryField(default=b"", blank=True)
+    custody_key_id = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    custody_wrapped_key = models.BinaryField(default=b"", blank=True)
+    content_destroyed_on = models.DateField(null=True, blank=True)
+    content_destroyed_early = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"data key of case {self.case_id}"
 
 
 class Escalation(models.Model):

@@ -49,7 +49,8 @@ def email_queue(*, case: Case, recipient: str, template: str, occasion: str = ""
 
 def case_emails(case: Case) -> QuerySet[Notification]:
     """The emails about a case, and about its report (reports' check-in nudges): its page lists them."""
-    return notifications_about(subjects=[(CASE, case.pk), (REPORT, case.report_id)])
+    subjects = [(CASE, case.pk)] if case.report_id is None else [(CASE, case.pk), (REPORT, case.report_id)]
+    return notifications_about(subjects=subjects)
 
 
 def staff_alert(
@@ -138,7 +139,7 @@ def helpline_tell(*, case: Case, template: str, occasion: str) -> None:
 
 def reporter_tell(*, case: Case, template: str, occasion: str) -> None:
     """An email to the reporter, when they gave an address: it is unsealed only to send."""
-    if case.report.has_contact_email:
+    if case.report is not None and case.report.has_contact_email:
         email_queue(case=case, recipient=Notification.REPORTER, template=template, occasion=occasion)
 
 
@@ -219,7 +220,8 @@ def case_email_context(template: str, case: Case | None, referral_id: int | None
         if case_number
         else staff_link("triage.urls", "case_list")
     )
-    return {"case_number": case_number, "reference": case.report.reference if case else "", "case_url": case_url}
+    reference = case.report.reference if case is not None and case.report is not None else ""
+    return {"case_number": case_number, "reference": reference, "case_url": case_url}
 
 
 def email_context(notification: Notification) -> dict[str, object]:

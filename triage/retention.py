@@ -23,7 +23,7 @@ from core import crypto, keystore
 from core.rows import rows_update
 from reports.models import Attachment, Message, Report
 from triage.events import case_event
-from triage.models import Case, CaseLink, LegalHold, Outcome
+from triage.models import Case, CaseKey, CaseLink, LegalHold, Outcome
 
 
 def add_months(day: date, months: int) -> date:
@@ -68,14 +68,33 @@ def due_day(*, closed_on: date, outcome: str, activity: date | None) -> date:
 
 
 def destruction_day(case: Case) -> date | None:
-    """When a closed case's content is due to be destroyed; None while it is open."""
+    """When a closed case's content is due to be destroyed; None while it is open. A review case has no
+    reporter: its clock runs from closure alone."""
     if case.closed_at is None or not case.outcome:
         return None
     return due_day(
         closed_on=timezone.localdate(case.closed_at),
         outcome=case.outcome,
-        activity=last_reporter_activity(case.report),
+        activity=last_reporter_activity(case.report) if case.report is not None else None,
     )
+
+
+def envelope_of(case: Case, *, lock: bool = False) -> Report | CaseKey:
+    """Where the case's data key is kept (core.keystore.Envelope): its report's columns, or, for a case with
+    no report (a pattern review case), its own CaseKey. ``lock``: the row locked for the caller's
+    transaction. Both carry ``content_destroyed_on``."""
+    if case.report_id is not None:
+        reports = Report.objects.select_for_update(of=("self",)) if lock else Report.objects
+        return reports.get(pk=case.report_id)
+    keys = CaseKey.objects.select_for_update() if lock else CaseKey.objects
+    return keys.get(case_id=case.pk)
+
+
+def case_key(case: Case) -> bytes:
+    """The case's data key, opened with whichever custody key holds it (staff service and workers only)."""
+    if case.report is not None:
+        return keystore.data_key_of(case.report)
+    return keystore.data_key_of(CaseKey.objects.get(case_id=case.pk))
 
 
 def on_hold(case: Case) -> bool:
@@ -102,8 +121,10 @@ def custody_key_for(case: Case) -> str:
 def content_destroyed_on(case: Case) -> date | None:
     """The day the case's content was destroyed (lifecycle.shredding); None while it is kept (and for a case
     not yet made, with no report)."""
-    if case.report_id is None:
-        return None
+    if case.report is None:
+        if case.kind != Case.Kind.PATTERN_REVIEW or case.pk is None:
+            return None
+        return CaseKey.objects.filter(case_id=case.pk).values_list("content_destroyed_on", flat=True).first()
     return case.report.content_destroyed_on
 
 
@@ -115,11 +136,11 @@ def destroyed_how(early: bool) -> str:
 def destroyed_words(case: Case) -> str:
     """What a case whose content was destroyed says instead of it: the day, and how (early, or under the
     retention schedule), as the case and referral pages do."""
-    report = case.report
-    day = report.content_destroyed_on
+    envelope = case.report if case.report is not None else envelope_of(case)
+    day = envelope.content_destroyed_on
     if day is None:
         raise ValueError("This case's content is kept")
-    return f"Content destroyed on {day.day} {day:%B %Y} {destroyed_how(report.content_destroyed_early)}"
+    return f"Content destroyed on {day.day} {day:%B %Y} {destroyed_how(envelope.content_destroyed_early)}"
 
 
 def rehome(case: Case) -> None:
@@ -130,27 +151,31 @@ def rehome(case: Case) -> None:
     Called whenever either may change: routing (the data key leaves the helpline key for the open-cases
     key), closure, reopening, a reporter's message or file (a closed case's clock starts again), and a
     legal hold placed or released."""
-    report = Report.objects.select_for_update(of=("self",)).get(pk=case.report_id)
-    case.report = report
-    if report.content_destroyed_on is not None:
+    envelope = envelope_of(case, lock=True)
+    if isinstance(envelope, Report):
+        case.report = envelope
+    if envelope.content_destroyed_on is not None:
         return
     destroy_on = destruction_day(case)
     if destroy_on != case.destroy_on:
         case.destroy_on = destroy_on
         Case.objects.filter(pk=case.pk).update(destroy_on=destroy_on)
     key_id = custody_key_for(case)
-    if report.custody_key_id != key_id:
-        fields = keystore.place(report, key_id)
-        Report.objects.filter(pk=report.pk).update(**{field: getattr(report, field) for field in fields})
+    if envelope.custody_key_id != key_id:
+        fields = keystore.place(envelope, key_id)
+        type(envelope).objects.filter(pk=envelope.pk).update(**{field: getattr(envelope, field) for field in fields})
 
 
 def rehome_many(cases: list[Case]) -> None:
     """rehome for many cases at once (a bulk closure), in a fixed number of queries however many there are:
     their reports locked in one query, the reporters' last activity and the holds read in one each, and the
     destruction days and custody keys written in one update each."""
+    for review in [case for case in cases if case.report_id is None]:
+        rehome(review)
+    cases = [case for case in cases if case.report_id is not None]
     if not cases:
         return
-    report_ids = [case.report_id for case in cases]
+    report_ids = [case.report_id for case in cases if case.report_id is not None]
     reports = {
         report.pk: report
         for report in Report.objects.select_for_update(of=("self",)).filter(pk__in=report_ids).order_by("pk")
@@ -175,7 +200,7 @@ def rehome_many(cases: list[Case]) -> None:
     current: dict[str, str] = {}
     materials: dict[str, bytes] = {}
     for case in cases:
-        report = reports[case.report_id]
+        report = reports[int(case.report_id or 0)]
         case.report = report
         if report.content_destroyed_on is not None:
             continue
@@ -232,12 +257,12 @@ def hold_place(*, case: Case, basis: str, reason: str, acting_user: User) -> lis
     origin: LegalHold | None = None
     for target in [case, *linked_cases(case)]:
         locked = Case.objects.select_for_update(of=("self",)).select_related("report").get(pk=target.pk)
-        if locked.report.content_destroyed_on is not None or on_hold(locked):
+        if content_destroyed_on(locked) is not None or on_hold(locked):
             continue
         hold = LegalHold.objects.create(
             case=locked,
             basis=basis,
-            reason=crypto.seal_text(keystore.data_key_of(locked.report), reason.strip()),
+            reason=crypto.seal_text(case_key(locked), reason.strip()),
             linked_from=origin,
             placed_by=acting_user,
             placed_on=today,
@@ -297,7 +322,7 @@ def hold_review(*, hold: LegalHold, acting_user: User) -> LegalHold:
 
 def hold_reason(hold: LegalHold) -> str:
     """A hold's reason, opened with its case's data key (staff service only; the caller audits the view)."""
-    return crypto.open_text(keystore.data_key_of(hold.case.report), bytes(hold.reason))
+    return crypto.open_text(case_key(hold.case), bytes(hold.reason))
 
 
 @dataclass(frozen=True)

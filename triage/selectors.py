@@ -391,10 +391,14 @@ def cases_filtered(*, user: User, filters: CaseFilters, now: datetime | None = N
     now = now or timezone.now()
     cases = case_queryset_for(user)
     if filters.search:
-        named = _search_report_ids(filters.search)
+        named = [report_id for report_id in _search_report_ids(filters.search) if report_id is not None]
         # A search that names no report still runs the page's two queries, which find nothing (an empty IN
         # would skip them): every search costs the same number of queries.
-        cases = cases.filter(report_id__in=named) if named else cases.filter(report_id__isnull=True)
+        found = Q(report_id__in=named) if named else Q(pk__lt=0)
+        if number := case_number_prefix(filters.search):
+            # A national review case has no report: found by its own number.
+            found |= Q(kind=Case.Kind.PATTERN_REVIEW, case_number__startswith=number)
+        cases = cases.filter(found)
     else:
         if not filters.include_closed and not filters.status:
             cases = cases.exclude(status=Case.Status.CLOSED)
@@ -455,7 +459,7 @@ def possible_duplicates_exist(user: User) -> Exists:
 def possible_duplicates(*, user: User, case: Case) -> list[Case]:
     """The possible duplicates of ``case`` among the cases ``user`` may open, oldest first (one query)."""
     report = case.report
-    if not report.organisation_hash or case.authority_id is None:
+    if report is None or not report.organisation_hash or case.authority_id is None:
         return []
     window = _duplicate_window()
     linked = CaseLink.objects.filter(case_id=case.pk).values("other_id")
@@ -567,6 +571,8 @@ def case_file_downloads(*, user: User, case: Case) -> list[AuditEvent]:
 def case_file_get(*, user: User, case: Case, public_id: uuid.UUID | str) -> Attachment:
     """A file of a case the user may open (found through triage.selectors.case_get_for), by its id; 404
     when it is not the case's, or not one the user may open (accounts.policy.attachment_scope)."""
+    if case.report_id is None:  # a national review case has no report, so no files
+        raise Http404("No such file")
     files = Attachment.objects.filter(report_id=case.report_id, public_id=public_id)
     scope = policy.attachment_scope(user)
     if scope is not None:

@@ -576,6 +576,21 @@ IDENTITY_ACTIONS = frozenset(
 
 # Offered only while the authority has a question waiting for an answer.
 QUESTION_ACTIONS = frozenset({"reply_to_authority", "relay_to_reporter"})
+# What a case with no report (a national review case opened from a pattern alert) never offers: there is no
+# reporter to write to or reveal, no reporter's files or concern, and it stays out of the national picture.
+REPORTER_ACTIONS = frozenset(
+    {
+        "set_concern_types",
+        "set_authority",
+        "ask_reporter",
+        "relay_to_reporter",
+        "record_facts",
+        "delete_attachment",
+        "link_duplicate",
+        *IDENTITY_ACTIONS,
+        "reveal_contact",
+    }
+)
 
 
 def action_form(
@@ -640,8 +655,10 @@ def page_actions(case: Case, user: User) -> list[str]:
     else:
         allowed = [name for name in allowed if name not in QUESTION_ACTIONS]
     held = bool({"place_hold", "release_hold"} & set(allowed)) and retention.on_hold(case)
+    if case.report is None:
+        allowed = [name for name in allowed if name not in REPORTER_ACTIONS]
     identity = IDENTITY_ACTIONS & set(allowed)
-    known = identity and case.report.anonymity != Anonymity.ANONYMOUS
+    known = identity and case.report is not None and case.report.anonymity != Anonymity.ANONYMOUS
     shareable = bool(known and {"ask_identity_consent", "propose_identity_disclosure"} & identity) and bool(
         referral_port().identity_referrals(case)
     )
@@ -655,7 +672,7 @@ def page_actions(case: Case, user: User) -> list[str]:
         and (name != "refer" or referable(case))
         and (name != "set_authority" or authority_settable(case))
         and (name != "delete_attachment" or case_actions.deletable_files(case))
-        and (name != "place_hold" or not (held or case.report.content_destroyed_on))
+        and (name != "place_hold" or not (held or retention.content_destroyed_on(case)))
         and (name != "release_hold" or held)
         and (name != "reveal_contact" or known)
         and (name not in ("ask_identity_consent", "propose_identity_disclosure") or shareable)
@@ -674,6 +691,8 @@ def case_act(*, case: Case, action: str, data: dict[str, Any], acting_user: User
     declared = ACTIONS.get(action)
     if declared is None:
         raise workflow.ActionNotAllowed(f"There is no action called {action!r}.")
+    if case.report_id is None and action in REPORTER_ACTIONS:
+        raise workflow.ActionNotAllowed(workflow.NO_REPORTER)
     result = declared.run(case, data, acting_user)
     case.refresh_from_db()
     return declared.banner(case, data, result)

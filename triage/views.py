@@ -285,12 +285,17 @@ def _case_page(
     ]
     action_forms = staff_action_forms(page_actions(case, user), case, recipients, user=user)
     action_forms.update(forms_bound or {})
-    prior = PriorReport.from_sealed(opened.content.get("already_reported"), answer=case.report.already_reported)
+    report = case.report  # None for a national review case opened from a pattern alert
+    prior = (
+        PriorReport.from_sealed(opened.content.get("already_reported"), answer=report.already_reported)
+        if report is not None
+        else PriorReport.from_sealed(None)
+    )
     refer = action_forms.get("refer")
     if refer is not None and not refer.is_bound and prior.referral_line():
         # The referral summary starts with what the authority should know first: it was reported already.
         refer.initial.setdefault("summary", prior.referral_line())
-    flagged = needs_supervisor(case.report.concern_types)
+    flagged = needs_supervisor(report.concern_types) if report is not None else False
     labels = action_labels(case, action_forms)
     hold = retention.hold_shown(case)
     names = _referral_names(referrals)
@@ -306,8 +311,11 @@ def _case_page(
         "triage/case_detail.html",
         {
             "case": case,
-            "report": case.report,
+            "report": report,
             "opened": opened,
+            "destroyed_early": bool(retention.envelope_of(case).content_destroyed_early)
+            if opened.destroyed_on
+            else False,
             "error": error,
             "action_forms": action_forms,
             "action_rows": [

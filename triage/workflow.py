@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from accounts import policy
 from accounts.models import User
 from accounts.policy import Permission
+from reports.models import Report
 from triage.models import Case
 from triage.retention import content_destroyed_on, destroyed_words
 
@@ -90,6 +91,17 @@ CONTENT_FREE = frozenset(
         "acknowledge_page",
     }
 )
+
+
+NO_REPORTER = "This is a national review case opened from a pattern alert: it has no report and no reporter."
+
+
+def report_of(case: Case) -> Report:
+    """The case's report, for an action that needs one: a national review case (no report) is refused with
+    ActionNotAllowed, which every page and the API show as a 409, never a 500."""
+    if case.report is None:
+        raise ActionNotAllowed(NO_REPORTER)
+    return case.report
 
 
 class ActionNotAllowed(Exception):

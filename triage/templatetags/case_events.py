@@ -245,6 +245,9 @@ def event_also_about(event: Any, names: dict[str, str]) -> str:
 
 
 @register.filter
-def concern_labels(codes: list[str]) -> str:
+def concern_labels(codes: list[str] | None) -> str:
+    """Concern types in words; a national review case (no report) has none: a pattern it reviews."""
+    if codes is None:
+        return "National review of a pattern"
     labels = dict(ConcernType.choices)
     return "; ".join(str(labels.get(code, code)) for code in codes)
