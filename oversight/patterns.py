@@ -76,7 +76,9 @@ def _day_text(day: date) -> str:
 def same_organisation(now: datetime) -> list[Alert]:
     since = now - timedelta(days=settings.PATTERN_ORGANISATION_DAYS)
     groups = list(
-        Report.objects.filter(submitted_at__gte=since)
+        # Up to ``now`` only: detection run as of a past moment (the benchmark's replay) must not see the
+        # reports that came after it.
+        Report.objects.filter(submitted_at__gte=since, submitted_at__lt=now)
         .exclude(organisation_hash="")
         .values("organisation_hash")
         .annotate(reports=Count("id"), latest=Max(TruncDate("submitted_at")), first=Min(TruncDate("submitted_at")))
