@@ -10,6 +10,12 @@ from django.db import models
 # GOV.UK's "Find your local council" page for one council: this prefix and the council's gov_uk_slug.
 GOV_UK_COUNCIL_URL = "https://www.gov.uk/find-local-council/"
 
+# The year of LocalAuthority.population: mySociety's ``pop-2020`` column ("the estimated number of people living
+# in the local authority in 2020", uk_local_authorities_current.csv, CC BY 4.0). The authorities created in April
+# 2023 (Cumberland, Westmorland and Furness, North Yorkshire, Somerset) carry the 2020 total of the councils they
+# replaced.
+POPULATION_YEAR = 2020
+
 
 class LocalAuthority(models.Model):
     """An English upper-tier authority that runs children's services (153 of them)."""
@@ -23,6 +29,11 @@ class LocalAuthority(models.Model):
     gov_uk_slug = models.CharField(max_length=128, blank=True)
     former_gss_codes = ArrayField(models.CharField(max_length=9), default=list, blank=True)
     referral_email = models.EmailField(blank=True, help_text="The authority's referral inbox.")
+    # The people living in the authority's area in POPULATION_YEAR (set by load_local_authorities); None when
+    # the data gives none. Used for reports per 100,000 people (oversight.published).
+    population = models.PositiveIntegerField(
+        null=True, blank=True, help_text=f"People living in the area ({POPULATION_YEAR} estimate); blank if not known."
+    )
     # Telephone numbers, as the council publishes them (set by administrators or import_authority_contacts).
     # Blank when nobody has given one: never invented (demo data uses Ofcom's drama range, 01632 960xxx).
     emergency_duty_phone = models.CharField(

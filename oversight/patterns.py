@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cached_property, lru_cache, partial
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from core.timetrail import day_start
 from oversight.models import PatternAlert
@@ -74,7 +75,10 @@ def _day_text(day: date) -> str:
 
 
 def same_organisation(now: datetime) -> list[Alert]:
-    since = now - timedelta(days=settings.PATTERN_ORGANISATION_DAYS)
+    # From the start of a day: the alert keeps ``since``, and the moment of the run that found it would date the
+    # report that tipped the count (the time trail, docs/privacy.md).
+    first_day = timezone.localdate(now) - timedelta(days=settings.PATTERN_ORGANISATION_DAYS)
+    since = timezone.make_aware(datetime.combine(first_day, time.min))
     groups = list(
         # Up to ``now`` only: detection run as of a past moment (the benchmark's replay) must not see the
         # reports that came after it.

@@ -7,7 +7,9 @@ reporter filed through a retaliation check-in (each is the same reporter coming 
 and counts there). Everything is counted as of the end of the day before (reports received, reporters coming
 back, cases closed), so that nobody watching a small area's figures sees a report, or a reporter, arrive.
 Each figure's counts are suppressed as every other figure is (``oversight.suppression``): a percentage only
-when neither of its counts is hidden. Metadata only: nothing here reads what anybody wrote.
+when neither of its counts is hidden. Reports per 100,000 people are worked out over the authorities whose
+population the directory holds (mySociety's 2020 estimates, ``directory.models.POPULATION_YEAR``), their count of
+reports suppressed alone as the median's closed cases are. Metadata only: nothing here reads what anybody wrote.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Aggregate, Count, DateField, Exists, FloatField, Func, IntegerField, OuterRef, Q
+from django.db.models import Aggregate, Count, DateField, Exists, FloatField, Func, IntegerField, OuterRef, Q, Sum
 from django.utils import timezone
 
+from directory.models import POPULATION_YEAR, LocalAuthority
 from oversight.suppression import Table, suppress
 from referrals.models import Referral
 from reports.models import Anonymity, Attachment, Message, RetaliationCheckin
@@ -31,9 +35,11 @@ LONDON = ZoneInfo("Europe/London")
 SECTION = "Published performance figures"
 SUBSTANTIATED = (Outcome.SUBSTANTIATED, Outcome.PARTLY_SUBSTANTIATED)
 NO_POPULATION = (
-    "Not published: the authority directory holds no population figures, so reports per 100,000 people "
-    "cannot be worked out"
+    "Not published: the authority directory holds no population figure for these authorities, so reports per "
+    "100,000 people cannot be worked out"
 )
+PEOPLE = 100_000
+POPULATION_SOURCE = f"mySociety's estimates for {POPULATION_YEAR} (CC BY 4.0)"
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,43 @@ def _median(median: float | None, closed: int) -> tuple[str, bool]:
     return f"{days} days (the median of {closed} closed cases)", False
 
 
+def per_100000(reports: int, population: int) -> str:
+    """Reports for every 100,000 people, to one decimal place (a half rounded up): 3 in 150,000 is "2.0"."""
+    rate = Decimal(reports * PEOPLE) / Decimal(population)
+    return str(rate.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _per_people(reports: int, population: int | None) -> tuple[str, bool]:
+    """The reports per 100,000 people, with the count and population it is of: none when the count is
+    suppressed (on its own, as the median's closed cases are) or no authority has a population."""
+    if not population:
+        return NO_POPULATION, False
+    table = suppress(Table(row_labels=["reports"], column_labels=["Count"], counts=[[reports]]))
+    if table.hidden:
+        return f"Not published: {table.grand_total_text()} reports", True
+    return f"{per_100000(reports, population)} ({reports} reports; population {population:,})", False
+
+
+def population_note(authorities: int, with_population: int, *, national: bool) -> str:
+    """Which year's population the figure is over, and how many authorities it leaves out (with their reports)."""
+    those = "England's" if national else "the partnership's"
+    if with_population == 0:
+        return f"Population: {POPULATION_SOURCE}; the directory holds it for none of {those} {authorities} authorities."
+    without = authorities - with_population
+    if without == 0:
+        left_out = f"All {those} {authorities} authorities have one." if authorities > 1 else "It has one."
+    else:
+        left_out = (
+            f"{without} of {those} {authorities} authorities {'has' if without == 1 else 'have'} none: "
+            f"{'it is' if without == 1 else 'they are'} left out, with {'its' if without == 1 else 'their'} reports."
+        )
+    return (
+        f"Population: {POPULATION_SOURCE}, the people living in the {with_population} "
+        f"{'authority' if with_population == 1 else 'authorities'} that have one. {left_out} Reports not yet "
+        "given an authority are left out too."
+    )
+
+
 def day_start(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=LONDON)
 
@@ -158,6 +201,10 @@ def published_counts(
         )
     )
     closed = Q(status=Case.Status.CLOSED, closed_at__lt=day_start(today)) & ~Q(outcome__in=["", Outcome.DUPLICATE])
+    # About an authority (one of these, for a partnership) whose population is known: reports per 100,000 people.
+    with_population = Q(authority__population__isnull=False)
+    if authority_ids is not None:
+        with_population &= Q(authority__in=list(authority_ids))
     counts: dict[str, Any] = year_cases(year, authority_ids, today=today).aggregate(
         reports=Count("id"),
         anonymous=Count("id", filter=anonymous),
@@ -166,8 +213,23 @@ def published_counts(
         closed=Count("id", filter=closed),
         substantiated=Count("id", filter=closed & Q(outcome__in=SUBSTANTIATED)),
         median_days=Median(DaysBetween(LocalDay("closed_at"), LocalDay("report__submitted_at")), filter=closed),
+        reports_with_population=Count("id", filter=with_population),
     )
     return counts
+
+
+def scope_population(authority_ids: Sequence[int] | None = None) -> dict[str, Any]:
+    """How many authorities are in scope (all of England's, or a partnership's), how many have a population,
+    and the people living in those (None when none has one)."""
+    authorities = LocalAuthority.objects.all()
+    if authority_ids is not None:
+        authorities = authorities.filter(pk__in=list(authority_ids))
+    result: dict[str, Any] = authorities.aggregate(
+        authorities=Count("id"),
+        with_population=Count("id", filter=Q(population__isnull=False)),
+        population=Sum("population"),
+    )
+    return result
 
 
 DEFINITIONS = {
@@ -201,7 +263,9 @@ DEFINITIONS = {
     ),
     "per-100000": (
         "Reports per 100,000 people",
-        "The reports received for every 100,000 people living in the area.",
+        "The reports received for every 100,000 people living in the area: the reports about an authority whose "
+        "population is known, divided by the people living in those authorities' areas and multiplied by "
+        "100,000, to one decimal place.",
     ),
 }
 
@@ -212,19 +276,23 @@ def published_figures(
     """The year's published figures as of the end of the day before ``today``, each with its definition and
     benchmarks, suppressed."""
     counts = published_counts(year, authority_ids, today=today)
+    people = scope_population(authority_ids)
     values = {
         "anonymous-share": _rate(counts["anonymous"], counts["reports"], "reports"),
         "anonymous-follow-up": _rate(counts["anonymous_back"], counts["anonymous"], "anonymous reports"),
         "substantiation": _rate(counts["substantiated"], counts["closed"], "closed cases"),
         "days-to-close": _median(counts["median_days"], counts["closed"]),
         "detriment": _rate(counts["detriment"], counts["reports"], "reports"),
-        "per-100000": (NO_POPULATION, False),
+        "per-100000": _per_people(counts["reports_with_population"], people["population"]),
+    }
+    notes = {
+        "per-100000": population_note(people["authorities"], people["with_population"], national=authority_ids is None),
     }
     return [
         Figure(
             slug=slug,
             title=title,
-            definition=definition,
+            definition=f"{definition} {notes[slug]}" if slug in notes else definition,
             value=values[slug][0],
             suppressed=values[slug][1],
             benchmarks=benchmarks(slug),

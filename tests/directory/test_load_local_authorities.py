@@ -22,7 +22,16 @@ DATA_FILES = (
     "postcode_district_to_utla.csv",
     "postcode_sector_to_utla.csv",
     "postcode_unit_utla_exceptions.csv",
+    "uk_local_authorities_current.csv",
 )
+# The authorities created in April 2023 and the 2020 population mySociety gives each (the total of the
+# councils it replaced: Allerdale, Carlisle and Copeland are Cumberland's 97,831 + 108,524 + 68,041).
+NEW_IN_2023 = {
+    "Cumberland": 274396,
+    "Westmorland and Furness": 225385,
+    "North Yorkshire": 620610,
+    "Somerset": 563851,
+}
 
 
 def load(*args: str) -> str:
@@ -61,6 +70,39 @@ def test_it_fills_in_each_authoritys_details() -> None:
     assert barnsley.mysociety_code == "BNS"
     assert barnsley.gov_uk_slug == "barnsley"
     assert barnsley.former_gss_codes == ["E08000016"]
+    assert barnsley.population == 248071
+
+
+def test_it_sets_every_authoritys_2020_population_from_mysocietys_register() -> None:
+    assert not LocalAuthority.objects.filter(population__isnull=True).exists()
+    assert LocalAuthority.objects.get(gss_code="E08000018").population == 264984  # Rotherham
+    assert LocalAuthority.objects.get(name="Isles of Scilly").population == 2226
+    assert dict(LocalAuthority.objects.filter(name__in=NEW_IN_2023).values_list("name", "population")) == NEW_IN_2023
+
+
+def test_a_blank_or_missing_population_is_none_and_the_summary_counts_the_rest(tmp_path: Path) -> None:
+    folder = linked_data_dir(into=tmp_path, leave_out="uk_local_authorities_current.csv")
+    # Rotherham blank, Sheffield given (as the register writes it), every other authority missing.
+    (folder / "uk_local_authorities_current.csv").write_text(
+        "local-authority-code,nice-name,pop-2020\nROT,Rotherham,\nSHF,Sheffield,589214.0\n"
+    )
+    assert LocalAuthority.objects.get(gss_code="E08000018").population is not None  # control: the full data's
+
+    output = load(str(folder))
+
+    assert LocalAuthority.objects.get(gss_code="E08000018").population is None
+    assert LocalAuthority.objects.get(gss_code="E08000039").population == 589214
+    assert list(LocalAuthority.objects.filter(population__isnull=False).values_list("name", flat=True)) == ["Sheffield"]
+    assert "1 of them with a 2020 population" in output
+
+
+def test_a_population_that_is_not_a_number_of_people_is_a_clear_command_error(tmp_path: Path) -> None:
+    folder = linked_data_dir(into=tmp_path, leave_out="uk_local_authorities_current.csv")
+    (folder / "uk_local_authorities_current.csv").write_text("local-authority-code,pop-2020\nROT,264984.5\n")
+
+    with pytest.raises(CommandError, match="line 2: pop-2020 '264984.5' is not a number of people"):
+        load(str(folder))
+    assert LocalAuthority.objects.get(gss_code="E08000018").population == 264984
 
 
 def test_it_reads_candidates_as_code_name_and_unit_count_lists() -> None:
@@ -119,6 +161,7 @@ def test_it_prints_a_one_line_summary_of_what_it_loaded() -> None:
 
     assert output.count("\n") == 1
     assert "153 local authorities" in output
+    assert "153 of them with a 2020 population" in output
     assert "2864 postcode districts" in output
     assert "10847 postcode sectors" in output
     assert "40618 postcode exceptions" in output
@@ -137,9 +180,25 @@ def test_a_missing_file_is_a_clear_command_error_naming_it(tmp_path: Path) -> No
     assert PostcodeArea.objects.count() == 2864 + 10847
 
 
+def test_a_missing_population_register_is_a_clear_command_error_too(tmp_path: Path) -> None:
+    folder = linked_data_dir(into=tmp_path, leave_out="uk_local_authorities_current.csv")
+
+    with pytest.raises(CommandError, match="Missing from .*: uk_local_authorities_current.csv$"):
+        load(str(folder))
+
+
 def test_a_file_without_the_expected_columns_is_a_clear_command_error(tmp_path: Path) -> None:
     folder = linked_data_dir(into=tmp_path, leave_out="postcode_unit_utla_exceptions.csv")
     (folder / "postcode_unit_utla_exceptions.csv").write_text("pcd,code\nS60 5RT,E08000039\n")
 
     with pytest.raises(CommandError, match="has no column postcode, utla_code"):
         load(str(folder))
+
+
+def test_a_population_register_without_the_population_column_is_a_clear_command_error(tmp_path: Path) -> None:
+    folder = linked_data_dir(into=tmp_path, leave_out="uk_local_authorities_current.csv")
+    (folder / "uk_local_authorities_current.csv").write_text("local-authority-code,pop-2021\nROT,264984\n")
+
+    with pytest.raises(CommandError, match="uk_local_authorities_current.csv has no column pop-2020"):
+        load(str(folder))
+    assert LocalAuthority.objects.get(gss_code="E08000018").population == 264984

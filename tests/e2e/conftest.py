@@ -18,6 +18,7 @@ os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright  # noqa: E402
 
+from tests.e2e.axe import RUNS  # noqa: E402
 from tests.e2e.nu_checker import NuChecker, ServedMarkup  # noqa: E402
 from tests.e2e.pages import Visit  # noqa: E402
 
@@ -164,6 +165,10 @@ def screens() -> Path:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if RUNS["run"]:  # this process's (each xdist worker's own, so shown only without them)
+        terminalreporter.write_line(
+            f"axe: {RUNS['run']} pages run, {RUNS['skipped']} left out as the same shape as a page that passed"
+        )
     checker = config.stash.get(NU_CHECKER, None)
     if checker is not None:
         terminalreporter.write_line(

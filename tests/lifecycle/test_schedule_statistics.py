@@ -11,7 +11,7 @@ from django.utils import timezone
 from lifecycle import schedule
 from oversight import selectors
 from oversight.annual import annual_report
-from oversight.patterns import pattern_alerts
+from oversight.patterns import same_organisation
 from oversight.periods import Period
 from referrals import services as referral_services
 from reports.models import Report
@@ -39,7 +39,7 @@ def _figures() -> dict[str, Any]:
         "annual": annual_report(year).rows(),
         "patterns": [
             (alert.key, alert.count, alert.case_numbers, alert.evidence_columns)
-            for alert in pattern_alerts(now=timezone.now())
+            for alert in same_organisation(timezone.now())
         ],
     }
 

@@ -13,6 +13,7 @@ import time_machine
 from django.utils import timezone
 
 from accounts.models import User
+from directory.models import LocalAuthority
 from helpline.settings import PUBLISHED_BENCHMARKS_DEFAULTS, published_benchmarks
 from oversight import published
 from oversight.annual_export import annual_report_files
@@ -50,6 +51,13 @@ def earlier_case(code: str = ROTHERHAM) -> Case:
     case = new_case(code)
     Report.objects.filter(pk=case.report_id).update(submitted_at=published.day_start(SENT_ON))
     return case
+
+
+def populations(**by_code: int | None) -> None:
+    """Only these authorities have a population (every other one none, as an authority the data gives none)."""
+    LocalAuthority.objects.update(population=None)
+    for code, population in by_code.items():
+        LocalAuthority.objects.filter(gss_code=code).update(population=population)
 
 
 def by_slug(figures: list[published.Figure]) -> dict[str, published.Figure]:
@@ -134,7 +142,10 @@ def test_each_figure_is_worked_out_on_a_hand_made_year(hand_made: list[Case]) ->
     # Days 1 to 10: the middle two are 5 and 6. The duplicate's 20 days would make it 6.
     assert figures["days-to-close"].value == "5.5 days (the median of 10 closed cases)"
     assert figures["detriment"].value == "33% (5 of 15 reports)"
-    assert figures["per-100000"].value == published.NO_POPULATION
+    # Over the real directory: every authority has mySociety's 2020 population.
+    england = sum(population or 0 for population in LocalAuthority.objects.values_list("population", flat=True))
+    assert figures["per-100000"].value == f"{published.per_100000(15, england)} (15 reports; population {england:,})"
+    assert "All England's 153 authorities have one." in figures["per-100000"].definition
     assert not any(figure.suppressed for figure in figures.values())
 
 
@@ -198,6 +209,69 @@ def test_a_small_count_is_suppressed_with_the_other_figures_rules() -> None:
     assert not figures["detriment"].suppressed
 
 
+@pytest.mark.parametrize(
+    ("reports", "population", "rate"),
+    [(3, 150_000, "2.0"), (7, 300_000, "2.3"), (1, 400_000, "0.3"), (1, 800_000, "0.1"), (0, 2226, "0.0")],
+)
+def test_reports_per_100000_people_are_given_to_one_decimal_place(reports: int, population: int, rate: str) -> None:
+    # 1 in 400,000 is 0.25: a half is rounded up (0.2 would be the banker's rounding).
+    assert published.per_100000(reports, population) == rate
+
+
+def test_reports_per_100000_people_count_only_authorities_with_a_population(hand_made: list[Case]) -> None:
+    """Fifteen Rotherham reports and five Sheffield ones over 300,000 + 200,000 people: 4.0. Manchester's five
+    reports (no population) and two reports with no authority are left out, and the definition says so."""
+    populations(**{ROTHERHAM: 300_000, SHEFFIELD: 200_000})
+    for _ in range(5):
+        earlier_case(SHEFFIELD)
+    for _ in range(5):
+        earlier_case(MANCHESTER)
+    for case in [earlier_case(), earlier_case()]:
+        Case.objects.filter(pk=case.pk).update(authority=None)
+
+    figure = by_slug(published.published_figures(year()))["per-100000"]
+
+    assert figure.value == "4.0 (20 reports; population 500,000)"
+    assert not figure.suppressed
+    assert figure.definition.startswith(published.DEFINITIONS["per-100000"][1])
+    assert "mySociety's estimates for 2020 (CC BY 4.0)" in figure.definition
+    assert "the people living in the 2 authorities that have one" in figure.definition
+    assert "151 of England's 153 authorities have none: they are left out, with their reports." in figure.definition
+    assert "Reports not yet given an authority are left out too." in figure.definition
+
+    # A control: Manchester given a population brings its reports in (25 in 1,000,000).
+    LocalAuthority.objects.filter(gss_code=MANCHESTER).update(population=500_000)
+    figure = by_slug(published.published_figures(year()))["per-100000"]
+    assert figure.value == "2.5 (25 reports; population 1,000,000)"
+    assert "150 of England's 153 authorities have none" in figure.definition
+
+
+def test_reports_per_100000_people_from_a_small_count_are_not_published() -> None:
+    populations(**{ROTHERHAM: 150_000})
+    cases = [earlier_case() for _ in range(3)]
+
+    figure = by_slug(published.published_figures(year()))["per-100000"]
+
+    # Three in 150,000 would be 2.0: three is "fewer than 5", so neither it nor the rate is shown.
+    assert figure.value == "Not published: fewer than 5 reports"
+    assert figure.suppressed
+    assert "2.0" not in figure.value
+    # A control: five are shown.
+    cases += [earlier_case() for _ in range(2)]
+    figure = by_slug(published.published_figures(year()))["per-100000"]
+    assert figure.value == "3.3 (5 reports; population 150,000)"
+    assert not figure.suppressed
+
+
+def test_without_any_population_reports_per_100000_people_are_not_published(hand_made: list[Case]) -> None:
+    populations()
+
+    figure = by_slug(published.published_figures(year()))["per-100000"]
+
+    assert figure.value == published.NO_POPULATION
+    assert "the directory holds it for none of England's 153 authorities" in figure.definition
+
+
 def test_no_reports_gives_no_figure_rather_than_zero_percent() -> None:
     figures = by_slug(published.published_figures(year()))
 
@@ -247,7 +321,9 @@ def test_the_page_shows_each_figure_with_its_definition(hand_made: list[Case]) -
         assert title in page and definition in page
     assert "67% (10 of 15 reports)" in page
     assert "Benchmark: About 50% (NAVEX" in page
-    assert "no population figures" in page
+    assert "15 reports; population " in page
+    assert "Local authority names and populations: mySociety, CC BY 4.0." in page
+    assert "no population figure" not in page
 
 
 def test_a_period_not_on_offer_is_refused_with_the_error_summary() -> None:
@@ -304,3 +380,32 @@ def test_only_the_statistics_roles_see_the_figures(role: str, status: int) -> No
     client, _ = signed_in_as(role, *((ROTHERHAM,) if role == User.Role.AUTHORITY_OFFICER else ()))
 
     assert client.get(URL).status_code == status
+
+
+def test_a_partnership_gets_reports_per_100000_people_over_its_own_authorities() -> None:
+    """Sheffield and Rotherham's partnership: Sheffield's ten reports over its 200,000 people (5.0), Rotherham
+    (no population) and its reports left out; a concern about Sheffield council itself never counted. England:
+    Sheffield's eleven and Manchester's four over 500,000 (3.0)."""
+    populations(**{SHEFFIELD: 200_000, MANCHESTER: 300_000})
+    for _ in range(10):
+        earlier_case(SHEFFIELD)
+    for _ in range(6):
+        earlier_case(ROTHERHAM)
+    for _ in range(4):
+        earlier_case(MANCHESTER)
+    about_sheffield = earlier_case(MANCHESTER)
+    Case.objects.filter(pk=about_sheffield.pk).update(
+        authority=authority(SHEFFIELD), conflict_authority=authority(SHEFFIELD), independent_review=True
+    )
+    client, _ = signed_in_as(
+        User.Role.PARTNERSHIP, partnership=partnership_make("Sheffield and Rotherham", SHEFFIELD, ROTHERHAM)
+    )
+    analyst, _ = signed_in_as(User.Role.OVERSIGHT_ANALYST, username="analyst")
+
+    page = text(client.get(URL))
+    national = text(analyst.get(URL))
+
+    assert "5.0 (10 reports; population 200,000)" in page
+    assert "1 of the partnership's 2 authorities has none: it is left out, with its reports." in page
+    assert "3.0 (15 reports; population 500,000)" in national
+    assert "151 of England's 153 authorities have none" in national

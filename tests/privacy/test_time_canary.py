@@ -50,7 +50,7 @@ from rota.models import Shift
 from tests.database import pg_dump_text
 from tests.factories import staff_user, web_report_sent
 from tests.fake_notify import fake_notify  # noqa: F401 - the fixture
-from tests.privacy.canary import CANARY_MOMENT, LONDON, SETUP_MOMENT, URGENT_CLOCK, run_outbox, traces_in
+from tests.privacy.canary import CANARY_MOMENT, LONDON, SETUP_MOMENT, TRACES, URGENT_CLOCK, run_outbox, traces_in
 from triage import case_actions
 from triage.case_content import case_open
 from triage.escalations import deadlines_sweep
@@ -315,3 +315,30 @@ def test_answering_withdrawing_and_giving_ones_name_on_check_keep_the_day_only()
     assert traces_in(dump) == []
     # Control: the staff moment is kept, so a dump that printed no times could not pass.
     assert "10:05:11" in dump
+
+
+# Issue 29: pattern detection run minutes after the report that tips a count (the workers run it after every
+# refresh of the statistics). Whatever the alert keeps must not date that report.
+DETECT_MOMENT = datetime(2026, 12, 2, 13, 41, 5, 654321, tzinfo=LONDON)
+DETECT_TRACES = ("13:41", "41:05", ".654321")
+
+
+@time_machine.travel(SETUP_MOMENT, tick=False)
+def test_a_pattern_alert_found_minutes_after_the_reports_keeps_the_day_only(settings) -> None:  # type: ignore[no-untyped-def]
+    from oversight.detection import detect
+    from oversight.models import PatternAlert
+    from tests.factories import submit_report
+
+    settings.PATTERN_KNOWN_EVENTS = []
+    with time_machine.travel(CANARY_MOMENT, tick=False):
+        for _ in range(settings.PATTERN_ORGANISATION_MIN_REPORTS):
+            submit_report()  # the same organisation each time
+        run_outbox()
+    with time_machine.travel(DETECT_MOMENT, tick=False):
+        detect()
+    alert = PatternAlert.objects.get(kind=PatternAlert.Kind.ORGANISATION)
+    assert alert.created_on == DETECT_MOMENT.date(), "control: the alert the reports caused"
+
+    found = traces_in(pg_dump_text(column_names=True), TRACES + DETECT_TRACES)
+
+    assert {(table, column) for table, column, _ in found} <= URGENT_CLOCK, found

@@ -2,13 +2,16 @@
 
 The data folder is described in its own SOURCES.md. Rerunning is safe: authorities are upserted by
 GSS code so their primary keys (which cases and officers reference) never change, and none is ever
-deleted. The postcode tables reference nothing, so rows that a newer data release dropped are removed:
-a stale exception would otherwise keep routing a postcode to the wrong council.
+deleted. Each authority's population comes from mySociety's register (uk_local_authorities_current.csv),
+joined on the mySociety code; none when the register gives none. The postcode tables reference nothing,
+so rows that a newer data release dropped are removed: a stale exception would otherwise keep routing a
+postcode to the wrong council.
 """
 
 import csv
 import time
 from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +19,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from directory.models import LocalAuthority, PostcodeArea, PostcodeException
+from directory.models import POPULATION_YEAR, LocalAuthority, PostcodeArea, PostcodeException
 
 AUTHORITIES_FILE = "utla_england.csv"
 DISTRICTS_FILE = "postcode_district_to_utla.csv"
 SECTORS_FILE = "postcode_sector_to_utla.csv"
 EXCEPTIONS_FILE = "postcode_unit_utla_exceptions.csv"
+POPULATION_FILE = "uk_local_authorities_current.csv"  # mySociety's register: every UK authority, past and present
+DATA_FILES = (AUTHORITIES_FILE, DISTRICTS_FILE, SECTORS_FILE, EXCEPTIONS_FILE, POPULATION_FILE)
 
 AUTHORITY_COLUMNS = (
     "gss_code",
@@ -35,6 +40,7 @@ AUTHORITY_COLUMNS = (
 )
 AREA_COLUMNS = ("utla_code", "candidates")
 EXCEPTION_COLUMNS = ("postcode", "utla_code")
+POPULATION_COLUMNS = ("local-authority-code", f"pop-{POPULATION_YEAR}")
 
 BATCH_SIZE = 2000
 
@@ -70,7 +76,8 @@ class Command(BaseCommand):
         directory = Path(options["directory"] or settings.LOAD_LA_DEFAULT_DIR)
         paths = self._check_files(directory=directory)
 
-        authorities = list(self._authorities(path=paths[AUTHORITIES_FILE]))
+        populations = self._populations(path=paths[POPULATION_FILE])
+        authorities = list(self._authorities(path=paths[AUTHORITIES_FILE], populations=populations))
         areas = list(self._areas(path=paths[DISTRICTS_FILE], level=PostcodeArea.Level.DISTRICT))
         areas += list(self._areas(path=paths[SECTORS_FILE], level=PostcodeArea.Level.SECTOR))
         exceptions = list(self._exceptions(path=paths[EXCEPTIONS_FILE]))
@@ -93,6 +100,7 @@ class Command(BaseCommand):
                     "mysociety_code",
                     "gov_uk_slug",
                     "former_gss_codes",
+                    "population",
                 ],
             )
             PostcodeArea.objects.bulk_create(
@@ -115,10 +123,12 @@ class Command(BaseCommand):
         new_count = len(file_codes - known_codes)
         kept_count = len(known_codes - file_codes)
         districts = sum(1 for area in areas if area.level == PostcodeArea.Level.DISTRICT)
+        with_population = sum(1 for authority in authorities if authority.population is not None)
         summary = (
             f"Loaded {len(authorities)} local authorities ({new_count} new"
             + (f", {kept_count} not in the data kept" if kept_count else "")
-            + f"), {districts} postcode districts, {len(areas) - districts} postcode sectors"
+            + f"), {with_population} of them with a {POPULATION_YEAR} population"
+            + f", {districts} postcode districts, {len(areas) - districts} postcode sectors"
             + f" and {len(exceptions)} postcode exceptions"
             + (f"; removed {removed} stale postcode rows" if removed else "")
             + f" from {directory} in {time.perf_counter() - started:.1f}s."
@@ -128,7 +138,7 @@ class Command(BaseCommand):
     def _check_files(self, *, directory: Path) -> dict[str, Path]:
         if not directory.is_dir():
             raise CommandError(f"Local authority data folder not found: {directory}")
-        paths = {name: directory / name for name in (AUTHORITIES_FILE, DISTRICTS_FILE, SECTORS_FILE, EXCEPTIONS_FILE)}
+        paths = {name: directory / name for name in DATA_FILES}
         missing = sorted(name for name, path in paths.items() if not path.is_file())
         if missing:
             raise CommandError(f"Missing from {directory}: {', '.join(missing)}")
@@ -143,18 +153,38 @@ class Command(BaseCommand):
             for row in reader:
                 yield reader.line_num, row
 
-    def _authorities(self, *, path: Path) -> Iterator[LocalAuthority]:
+    def _populations(self, *, path: Path) -> dict[str, int | None]:
+        """Each authority's population by mySociety code: None where the column is blank. The register
+        writes whole numbers as decimals ("279516.0")."""
+        column = POPULATION_COLUMNS[1]
+        populations: dict[str, int | None] = {}
+        for line, row in self._rows(path=path, columns=POPULATION_COLUMNS):
+            text = (row[column] or "").strip()
+            try:
+                number = Decimal(text) if text else None
+            except InvalidOperation:
+                number = None
+            if number is not None and (not number.is_finite() or number < 0 or number != number.to_integral_value()):
+                number = None
+            if text and number is None:
+                raise CommandError(f"{path.name} line {line}: {column} {text!r} is not a number of people.")
+            populations[row["local-authority-code"].strip()] = None if number is None else int(number)
+        return populations
+
+    def _authorities(self, *, path: Path, populations: dict[str, int | None]) -> Iterator[LocalAuthority]:
         for line, row in self._rows(path=path, columns=AUTHORITY_COLUMNS):
             gss_code = row["gss_code"].strip()
             if not gss_code.startswith("E"):
                 raise CommandError(f"{path.name} line {line}: {gss_code!r} is not an English GSS code.")
+            mysociety_code = row["mysociety_code"].strip()
             yield LocalAuthority(
                 gss_code=gss_code,
                 name=row["name"].strip(),
                 official_name=row["official_name"].strip(),
                 kind=row["type"].strip(),
                 region=row["region"].strip(),
-                mysociety_code=row["mysociety_code"].strip(),
+                mysociety_code=mysociety_code,
+                population=populations.get(mysociety_code) if mysociety_code else None,
                 gov_uk_slug=row["gov_uk_slug"].strip(),
                 former_gss_codes=[code.strip() for code in row["former_gss_codes"].split(";") if code.strip()],
             )
