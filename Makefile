@@ -26,7 +26,7 @@ APT_GET := DEBIAN_FRONTEND=noninteractive apt-get
 # Debian's clamd, mat2 and bubblewrap, which the workers run on attachments (their rules are below nginx's).
 ATTACHMENT_TOOLS := /usr/sbin/clamd /usr/bin/mat2 /usr/bin/bwrap
 
-.PHONY: run test test-fast fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench bench-attachments bench-audit bench-stats bench-list bench-lifecycle soak screenshots clean
+.PHONY: run test test-fast fuzz setup setup-test venv lock assets services database migrate data lint typecheck bench bench-attachments bench-audit bench-stats bench-list bench-lifecycle bench-patterns soak screenshots clean
 
 # Every package at the version and hash requirements/lock.txt pins (development extras included), then the
 # project itself: hash-checking refuses an editable install, so it goes in on its own, adding nothing.
@@ -245,6 +245,11 @@ bench-audit: setup
 # (helpline_soak) and Redis database 12: p95 per page type, errors, RSS per minute (bench/soak.py; the summary
 # goes to var/soak/summary.md). Not part of `make test`. `make soak SOAK_MINUTES=1` is a smoke run.
 SOAK_MINUTES ?= 10
+# Pattern detection measured (issue 29): a seeded 3-year history with injected clusters, replayed week by week
+# beside the old threshold rules (bench/patterns.py, its own database helpline_bench_patterns). Not in `make test`.
+bench-patterns: setup
+	$(BIN)/python bench/patterns.py
+
 soak: setup
 	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python bench/soak.py
 

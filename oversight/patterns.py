@@ -80,7 +80,9 @@ def same_organisation(now: datetime) -> list[Alert]:
     first_day = timezone.localdate(now) - timedelta(days=settings.PATTERN_ORGANISATION_DAYS)
     since = timezone.make_aware(datetime.combine(first_day, time.min))
     groups = list(
-        Report.objects.filter(submitted_at__gte=since)
+        # Up to ``now`` only: detection run as of a past moment (the benchmark's replay) must not see the
+        # reports that came after it.
+        Report.objects.filter(submitted_at__gte=since, submitted_at__lt=now)
         .exclude(organisation_hash="")
         .values("organisation_hash")
         .annotate(reports=Count("id"), latest=Max(TruncDate("submitted_at")), first=Min(TruncDate("submitted_at")))
