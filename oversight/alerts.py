@@ -16,6 +16,7 @@ from accounts.models import User
 from accounts.policy import Permission, require
 from audit.trail import event_record
 from core.identifiers import ALPHABET
+from oversight.alert_display import alerts_shown
 from oversight.models import PatternAlert
 from referrals.review_cases import review_case_open
 
@@ -119,14 +120,16 @@ def _day(day: date) -> str:
 def review_summary(alert: PatternAlert) -> str:
     """What a review case opened from ``alert`` says about it: the alert's metadata only (its kind, series,
     weeks and figures), never anything a reporter wrote."""
+    [shown] = alerts_shown([alert])
     series = ", ".join(f"{name.replace('_', ' ')} {value}" for name, value in sorted(alert.series.items()))
     bound = "none" if alert.threshold is None else f"{alert.threshold:.1f}"
     return "\n".join(
         [
-            f"National review of a pattern alert ({alert.get_kind_display().lower()}, alert {alert.pk}).",
+            f"National review of a pattern alert ({alert.get_kind_display().lower()}, alert {alert.pk}):",
+            f"{shown.title}.",
             f"Series: {series or alert.series_key}.",
             f"Weeks: {_day(alert.period_start)} to {_day(alert.period_end)}.",
-            f"Observed {alert.observed}; expected {alert.expected:.1f}; upper bound {bound} ({alert.method}).",
+            f"Observed {alert.observed}; expected {alert.expected:.1f}; upper bound {bound}. {shown.method}.",
         ]
     )
 

@@ -108,6 +108,7 @@ QUESTION_ANSWER = Clock(
 HELPLINE_CLOCKS = (TRIAGE, REPORTER_FEEDBACK)
 # A referral's own clocks are referrals.deadlines' (each referral shows them on the case page).
 CASE_PAGE_CLOCKS = (TRIAGE, REPORTER_FEEDBACK)
+NO_REPORTER_KIND = "pattern_review"  # triage.models.Case.Kind.PATTERN_REVIEW
 
 
 def _value(case: Case | Mapping[str, Any], field: str) -> Any:
@@ -150,11 +151,14 @@ class Deadline:
 
 
 def case_deadlines(case: Any, now: datetime, clocks: tuple[Clock, ...] = CASE_PAGE_CLOCKS) -> list[Deadline]:
-    """The started clocks of a case (or a referral) with their states, for its page and the API."""
+    """The started clocks of a case (or a referral) with their states, for its page and the API. A national
+    review case opened from a pattern alert has no reporter, so no feedback to give one."""
+    no_reporter = getattr(case, "kind", None) == NO_REPORTER_KIND
     return [
         Deadline(clock=clock, due=due, state=deadline_state(case, clock, now))
         for clock in clocks
         if isinstance(due := getattr(case, clock.due_field), datetime)
+        and not (no_reporter and clock is REPORTER_FEEDBACK)
     ]
 
 

@@ -201,6 +201,11 @@ def test_the_case_page_and_list_open_it_for_a_supervisor() -> None:
     body = text(page)
     assert case.case_number in body and "National review of a pattern alert" in body
     assert "Observed 9; expected 1.4" in body  # its first note, opened with its own key
+    assert "more reports than expected in" in body, "the note says what the alert is in words"
+    # Nothing about a reporter it does not have: no feedback clock, no messages, no reporter's facts.
+    for absent in ("Feedback to the reporter", "Messages with the reporter", "What is known, for the national picture"):
+        assert absent not in body, absent
+    assert "Feedback to the reporter" in text(client.get(f"/staff/cases/{routed_case().case_number}")), "control"
     assert "Show contact details" not in body and "Reference " not in body.split("<h1", 1)[0][-200:]
     listed = client.get("/staff/cases")
     assert listed.status_code == 200 and case.case_number in text(listed)
@@ -230,7 +235,9 @@ def test_the_national_reviewer_sees_it_and_nobody_else_outside_the_helpline_does
     team, _ = signed_in_as(R.NATIONAL_REVIEWER, username="reviewer", email="reviewer@review.example")
     rows = team.get("/staff/referrals").context["rows"]
     assert case.case_number in [row["case_number"] for row in rows]  # the control: it is there to be seen
-    assert team.get(f"/staff/referrals/{case.case_number}/{referral.pk}").status_code == 200
+    page = team.get(f"/staff/referrals/{case.case_number}/{referral.pk}")
+    assert page.status_code == 200
+    assert "Nobody reported it" in text(page) and "as the reporter told it" not in text(page), "no reporter to quote"
 
     for role, codes in ((R.AUTHORITY_OFFICER, ("E08000018",)), (R.PARTNERSHIP, ()), (R.OVERSIGHT_ANALYST, ())):
         client, _ = signed_in_as(role, *codes, username=f"outside-{role}")
