@@ -702,6 +702,14 @@ class CloseForm(forms.Form):
         error_messages={"required": "Confirm that you want to close this case"},
     )
 
+    def __init__(self, *args: Any, no_reporter: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if no_reporter:  # a national review case: nobody reported it, and its closing words stay a sealed note
+            self.fields["feedback"].label = "What the review concluded"
+            self.fields["feedback"].help_text = "Kept as an internal note on the case. There is no reporter to read it."
+            self.fields["feedback"].error_messages["required"] = "Write what the review concluded"
+            self.fields["confirm"].label = "Yes, close this case."
+
 
 class DeleteAttachmentForm(GovukForm):
     """Delete a file of the case for good (a supervisor's action): which, and why."""

@@ -227,6 +227,12 @@ def _facts_options(context: FormContext) -> dict[str, Any]:
     return {"authorities": context.authorities(), "facts": facts}
 
 
+def _close_options(context: FormContext) -> dict[str, Any]:
+    """A national review case has no reporter to read the feedback (its closing words are kept as a note)."""
+    case = context.case
+    return {"no_reporter": bool(case is not None and case.pk and case.report_id is None)}
+
+
 def _hold_place(case: Case, data: dict[str, Any], user: User) -> list[LegalHold]:
     return case_actions.case_hold_place(
         case=case, basis=str(data["basis"]), reason=str(data["reason"]), acting_user=user
@@ -419,6 +425,7 @@ ACTIONS: dict[str, StaffAction] = {
             case=case, outcome=str(data["outcome"]), feedback=str(data["feedback"]), acting_user=user
         ),
         banner=lambda case, data, _: f"Case closed with the outcome: {case.get_outcome_display().lower()}",
+        form_options=_close_options,
         bulk=_bulk_close,
     ),
     "reopen": StaffAction(

@@ -205,7 +205,9 @@ def test_the_case_page_and_list_open_it_for_a_supervisor() -> None:
     # Nothing about a reporter it does not have: no feedback clock, no messages, no reporter's facts.
     for absent in ("Feedback to the reporter", "Messages with the reporter", "What is known, for the national picture"):
         assert absent not in body, absent
-    assert "Feedback to the reporter" in text(client.get(f"/staff/cases/{routed_case().case_number}")), "control"
+    assert "What the review concluded" in body and "Feedback for the reporter" not in body, "its close form"
+    ordinary = text(client.get(f"/staff/cases/{routed_case().case_number}"))
+    assert "Feedback to the reporter" in ordinary and "Feedback for the reporter" in ordinary, "control"
     assert "Show contact details" not in body and "Reference " not in body.split("<h1", 1)[0][-200:]
     listed = client.get("/staff/cases")
     assert listed.status_code == 200 and case.case_number in text(listed)
