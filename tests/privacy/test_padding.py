@@ -295,7 +295,7 @@ NOT_WRITTEN_TEXT = {
     "reports.Report.reporter_wrapped_key": "the 32-byte data key in a secretbox: always 72 bytes",
     "reports.Report.custody_wrapped_key": "the 32-byte data key in a secretbox under a custody key: always 72 bytes",
     "triage.CaseKey.helpline_sealed_key": "a review case's 32-byte data key in a sealed box: always 80 bytes",
-    "triage.CaseKey.custody_wrapped_key": "a review case's data key in a secretbox under a custody key: always 72 bytes",
+    "triage.CaseKey.custody_wrapped_key": "a review case's data key in a secretbox under custody: always 72 bytes",
     "reports.Attachment.key_wrap": "a file's 32-byte key in a secretbox: always 72 bytes",
     "reports.Attachment.header": "a secretstream header: always 24 bytes",
     # A file's content: secretstream chunks of 64 KiB each, the last padded up to the bucket (core.secretstream;
