@@ -249,7 +249,7 @@ def test_the_database_holds_no_reporter_time_but_the_urgent_clock_and_none_after
         run_outbox()
     assert Message.objects.get(report=cases[Case.Priority.STANDARD].report, direction="from_helpline").reporter_nudged
     dump = pg_dump_text(column_names=True)
-    assert [trace for trace in MAILBOX_TRACES if trace in dump] == [], "when the reporter read, or was nudged"
+    assert traces_in(dump, MAILBOX_TRACES) == [], "when the reporter read, or was nudged"
     assert UNREAD_NUDGE in dump, "control: the nudge is on the timeline"
 
 
